@@ -1,0 +1,1 @@
+"""The hub: ingest, perpetual ledger, inventory domain, web page and API."""

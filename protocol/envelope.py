@@ -1,0 +1,103 @@
+"""The envelope around every station event, and its strict codec.
+
+`{"v": 1, "station": id, "epoch": journal incarnation, "seq": n, "ts": RFC 3339 UTC,
+"type": ..., "data": {...}}`. `(station, epoch, seq)` is the idempotency key: `seq`
+starts at 1 in each epoch and rises by exactly 1 per event.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from protocol.events import EVENT_TYPES
+from protocol.types import Epoch, Seq, StationId, Timestamp
+
+# Above this the hub dead-letters a message unread: a station event is a few hundred
+# bytes, a shipment of 500 lines about 50 KiB.
+MAX_PAYLOAD_BYTES = 256 * 1024
+
+EventType = Annotated[str, Meta(pattern=r"^[a-z_]{1,32}$")]
+
+
+class InvalidMessage(ValueError):
+    """A payload that does not match the contract; the message says why."""
+
+
+class Envelope(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    v: Literal[1]
+    station: StationId
+    epoch: Epoch
+    seq: Seq
+    ts: Timestamp
+    type: EventType
+    data: msgspec.Raw
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True):
+    """A decoded, validated envelope with its typed payload."""
+
+    station: str
+    epoch: str
+    seq: int
+    ts: datetime
+    type: str
+    data: msgspec.Struct
+
+
+_encoder = msgspec.json.Encoder(decimal_format="number")
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+_data_decoders = {name: msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()}
+
+
+def encode(obj: object) -> bytes:
+    """JSON as every other part of the protocol writes it (decimals as numbers)."""
+    return _encoder.encode(obj)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def encode_event(
+    station: str, epoch: str, seq: int, data: msgspec.Struct, ts: datetime | None = None
+) -> bytes:
+    """The wire bytes of one event; `data` is one of `protocol.events.EVENT_TYPES`."""
+    envelope = Envelope(
+        v=1,
+        station=station,
+        epoch=epoch,
+        seq=seq,
+        ts=(ts or utc_now()).astimezone(UTC),
+        type=type(data).TYPE,
+        data=msgspec.Raw(_encoder.encode(data)),
+    )
+    return _encoder.encode(envelope)
+
+
+def decode_event(payload: bytes) -> Event:
+    """Validate and decode one event; raises `InvalidMessage` naming what is wrong."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise InvalidMessage(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        envelope = _envelope_decoder.decode(payload)
+    except msgspec.ValidationError as exc:
+        raise InvalidMessage(f"envelope: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise InvalidMessage(f"not JSON: {exc}") from None
+    decoder = _data_decoders.get(envelope.type)
+    if decoder is None:
+        raise InvalidMessage(f"unknown event type {envelope.type!r}")
+    try:
+        data = decoder.decode(envelope.data)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidMessage(f"{envelope.type}: {exc}") from None
+    return Event(
+        station=envelope.station,
+        epoch=envelope.epoch,
+        seq=envelope.seq,
+        ts=envelope.ts,
+        type=envelope.type,
+        data=data,
+    )

@@ -1,0 +1,174 @@
+"""Messages the hub publishes: acks and commands for stations, master data they cache,
+and the derived state other systems subscribe to."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from protocol.types import (
+    Code,
+    Epoch,
+    Grams,
+    Lot,
+    Money,
+    NonNegativeQty,
+    PositiveQty,
+    Seq,
+    SignedQty,
+    StationId,
+    Text,
+    Timestamp,
+)
+
+
+Gtin = Annotated[str, Meta(pattern=r"^[0-9]{8,14}$", description="GTIN-8/12/13/14 digits")]
+
+
+class _Msg(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    pass
+
+
+class Applied(_Msg):
+    """Retained on station/{id}/applied: everything up to `seq` of `epoch` is in the ledger."""
+
+    epoch: Epoch
+    seq: NonNegativeQty
+
+
+class Resync(_Msg):
+    """cmd/resync: send again from `from` (the hub saw a gap or lost its session)."""
+
+    from_: Seq = msgspec.field(name="from")
+
+
+class Command(_Msg):
+    """Any other cmd/{name} (identify, reprint, mode); `args` depend on the name."""
+
+    args: dict[str, str] = {}
+
+
+class StationStatus(_Msg):
+    """Retained on station/{id}/status; the last will sets state offline."""
+
+    state: Literal["online", "offline"]
+    conn: NonNegativeQty = 0  # connection counter: an offline will older than the birth is stale
+    ts: Timestamp | None = None
+    epoch: Epoch | None = None
+    head: NonNegativeQty = 0  # last seq journaled
+    mode: Text | None = None
+    operator: Text | None = None
+    devices: dict[str, Text] = {}
+    last_scan: Text | None = None
+    last_verdict: Text | None = None
+
+
+class HubStatus(_Msg):
+    state: Literal["online", "offline"]
+    ts: Timestamp | None = None
+
+
+class GtinUnits(_Msg):
+    gtin: Gtin
+    units: PositiveQty = 1
+
+
+class KitComponent(_Msg):
+    sku: Code
+    qty: PositiveQty
+
+
+class Product(_Msg):
+    """Retained on catalog/{sku}; an empty retained payload removes the product."""
+
+    sku: Code
+    name: Text
+    gtins: list[GtinUnits] = []
+    unit_weight_g: Grams | None = None
+    kit: list[KitComponent] = []
+    lot_tracked: bool = False
+    serial_tracked: bool = False
+
+
+class OrderLine(_Msg):
+    sku: Code
+    qty: PositiveQty
+    lot: Lot | None = None
+
+
+class Order(_Msg):
+    """Retained on orders/{order} while the order can be packed; emptied when closed."""
+
+    order: Code
+    lines: list[OrderLine]
+    status: Literal["open", "packing", "packed", "shipped", "short", "cancelled"] = "open"
+    packaging_weight_g: Grams | None = None
+    customer: Text | None = None
+
+
+class PurchaseOrderLine(_Msg):
+    sku: Code
+    qty: PositiveQty
+    received: NonNegativeQty = 0
+    unit_cost: Money | None = None
+
+
+class PurchaseOrder(_Msg):
+    """Retained on purchase-orders/{po} while it can be received; emptied when closed."""
+
+    po: Code
+    lines: list[PurchaseOrderLine]
+    supplier: Code | None = None
+    status: Literal["open", "receiving", "received", "closed", "cancelled"] = "open"
+    expected: date | None = None
+
+
+class CountTask(_Msg):
+    task: Code
+    location: Code
+    sku: Code | None = None  # None: count everything at the location
+
+
+class StockLine(_Msg):
+    location: Code
+    qty: SignedQty
+    lot: Lot | None = None
+    owner: Code | None = None
+
+
+class Stock(_Msg):
+    """Retained on stock/{sku}: on hand (may be negative: facts are never clamped)."""
+
+    sku: Code
+    on_hand: SignedQty
+    committed: NonNegativeQty = 0
+    available: SignedQty = 0
+    locations: list[StockLine] = []
+    ts: Timestamp | None = None
+
+
+class Alert(_Msg):
+    kind: Code
+    message: Text
+    severity: Literal["info", "warning", "critical"] = "warning"
+    sku: Code | None = None
+    station: StationId | None = None
+    ts: Timestamp | None = None
+
+
+class AppliedMovement(_Msg):
+    """On movements: one balance change in the ledger, in ledger order (`ledger_seq`)."""
+
+    ledger_seq: Seq
+    station: StationId
+    epoch: Epoch
+    seq: Seq
+    type: Code
+    sku: Code
+    location: Code
+    delta: SignedQty
+    ts: Timestamp
+    hub_ts: Timestamp
+    lot: Lot | None = None
+    owner: Code | None = None

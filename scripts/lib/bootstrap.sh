@@ -1,0 +1,44 @@
+# Sourced by scripts/demo and scripts/test: installs what the project needs, once.
+# Idempotent and quick when everything is already there (a stamp holds the hash of
+# what was installed). Usage: bootstrap "apt packages..." "pip extras..."
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.venv"
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing apt packages: ${missing[*]}" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+venv_install() {
+    local extras=("$@")
+    local python="${PYTHON:-python3}"
+    if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+        echo "Python 3.11 or newer is needed (found: $("$python" --version 2>&1))" >&2
+        exit 1
+    fi
+    if [ ! -x "$VENV/bin/python" ]; then
+        "$python" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$VENV"; }
+    fi
+    local reqs stamp
+    reqs="$("$VENV/bin/python" "$ROOT/scripts/lib/deps.py" "${extras[@]}")"
+    stamp="$(printf '%s' "$reqs" | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$VENV/.deps-stamp" 2>/dev/null)" != "$stamp" ]; then
+        echo "installing Python packages into $VENV" >&2
+        "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >&2
+        # shellcheck disable=SC2086
+        printf '%s\n' "$reqs" | "$VENV/bin/pip" install -q --disable-pip-version-check -r /dev/stdin >&2
+        echo "$stamp" > "$VENV/.deps-stamp"
+    fi
+}

@@ -1,0 +1,1 @@
+"""Device drivers: pure codecs, transports, supervisors, and a simulated twin of each."""

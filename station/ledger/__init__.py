@@ -1,0 +1,1 @@
+"""The station journal (SQLite outbox) and the MQTT uplink that drains it."""

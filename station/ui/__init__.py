@@ -1,0 +1,1 @@
+"""The kiosk page the packer sees, and the buzzer/LED patterns."""
