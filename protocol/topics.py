@@ -109,4 +109,4 @@ class Topics:
     def leaf(self, topic: str) -> list[str]:
         """The levels after `wh/v1/{site}/`, e.g. ['orders', 'SO-1']."""
         prefix = self.base + "/"
-        return topic[len(prefix):].split("/") if topic.startswith(prefix) else []
+        return topic[len(prefix) :].split("/") if topic.startswith(prefix) else []

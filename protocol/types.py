@@ -31,5 +31,7 @@ def check_not_negative(**values: Decimal | None) -> None:
     for name, value in values.items():
         if value is not None and (not value.is_finite() or value < 0):
             raise ValueError(f"`{name}` must be a non-negative number, got {value}")
+
+
 Timestamp = Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset, UTC")]
 Day = date
