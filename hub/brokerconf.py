@@ -74,7 +74,9 @@ class BrokerLayout:
         return self.dir / "data"
 
 
-def write_config(layout: BrokerLayout, *, run_as_root: bool = False, log_file: Path | None = None) -> None:
+def write_config(
+    layout: BrokerLayout, *, run_as_root: bool = False, log_file: Path | None = None
+) -> None:
     """Write mosquitto.conf (and empty passwd/acl if missing) into `layout.dir`."""
     layout.dir.mkdir(parents=True, exist_ok=True)
     layout.data.mkdir(exist_ok=True)

@@ -44,6 +44,7 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     ts: datetime
     type: str
     data: msgspec.Struct
+    raw: bytes  # the `data` object exactly as received, for storing without re-encoding
 
 
 _encoder = msgspec.json.Encoder(decimal_format="number")
@@ -100,4 +101,5 @@ def decode_event(payload: bytes) -> Event:
         ts=envelope.ts,
         type=envelope.type,
         data=data,
+        raw=bytes(envelope.data),
     )

@@ -4,21 +4,16 @@ Every section is a msgspec Struct that forbids unknown keys, so a typo stops the
 program with one line naming the file, the key and what is allowed.
 """
 
-import tomllib
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
+from protocol.tomlconfig import ConfigError, parse_config
 from protocol.types import Code, SiteId, StationId
 
-T = TypeVar("T")
-
-
-class ConfigError(Exception):
-    """One line: which file, which key, what is allowed."""
-
+__all__ = ["ConfigError", "StationConfig", "load", "parse_config"]
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
@@ -122,26 +117,6 @@ class StationConfig(_Section):
     kiosk: KioskConfig = msgspec.field(default_factory=KioskConfig)
     pack: PackConfig = msgspec.field(default_factory=PackConfig)
     receive: ReceiveConfig = msgspec.field(default_factory=ReceiveConfig)
-
-
-def parse_config(text: str, cls: type[T], source: str) -> T:
-    """Parse TOML into `cls`; any error becomes one `ConfigError` line naming `source`."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
-    try:
-        return msgspec.convert(raw, type=cls)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {_readable(str(exc))}") from None
-
-
-def _readable(message: str) -> str:
-    # msgspec says "... - at `$.mqtt.port`": name the key the way the TOML file does.
-    if " - at `$." in message:
-        what, where = message.rsplit(" - at `$.", 1)
-        return f"[{where.rstrip('`')}] {what}"
-    return message
 
 
 def load(path: str | Path) -> StationConfig:

@@ -1,0 +1,195 @@
+"""The station core: the one owner of station state, fed by one queue of inputs.
+
+For each input, in this order: the bench decides (pure), the events are committed to the
+journal, and only then the packer hears and sees the verdict. A scan whose events could
+not be journaled gets the error pattern and "Not recorded", and changes nothing.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, Protocol
+
+import msgspec
+
+from protocol.topics import Topics
+from station.cache import Cache
+from station.inputs import DeviceState, HubMessage, Input, Tick, Touch
+from station.ledger.journal import Journal, JournalError
+from station.snapshot import SnapshotBoard
+from station.workflows import bench
+from station.workflows.base import Label, Outcome, Verdict
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.5
+
+
+class FeedbackSink(Protocol):
+    def show(self, pattern: str) -> None: ...
+
+
+class LabelSink(Protocol):
+    def submit(self, label: Label) -> object: ...
+
+    def reprint_last(self) -> object: ...
+
+
+class UplinkPort(Protocol):
+    connected: bool
+
+    @property
+    def unacked(self) -> int: ...
+
+    def notify(self) -> None: ...
+
+    def publish_status(self) -> None: ...
+
+
+class Core:
+    def __init__(
+        self,
+        settings: bench.BenchSettings,
+        journal: Journal,
+        cache: Cache,
+        topics: Topics,
+        board: SnapshotBoard,
+        feedback: FeedbackSink | None = None,
+        labels: LabelSink | None = None,
+    ) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.cache = cache
+        self.topics = topics
+        self.board = board
+        self.feedback = feedback
+        self.labels = labels
+        self.uplink: UplinkPort | None = None
+        self.state = bench.initial_state(settings)
+        self.devices: dict[str, str] = {}
+        self.inputs: queue.SimpleQueue[Input] = queue.SimpleQueue()
+        # Read by the uplink's thread for the retained status: replaced, never mutated.
+        self.status_fields: dict[str, Any] = {}
+        self._last_snapshot: dict[str, Any] = {}
+        self._refresh()
+
+    def emit(self, item: Input) -> None:
+        """Put one input on the queue; safe from any thread."""
+        self.inputs.put(item)
+
+    def run(self, stop: threading.Event, on_tick: Callable[[], None] | None = None) -> None:
+        next_tick = time.monotonic() + TICK_SECONDS
+        while not stop.is_set():
+            try:
+                item = self.inputs.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                item = Tick(time.monotonic())
+            if isinstance(item, Tick):
+                next_tick = item.monotonic + TICK_SECONDS
+                if on_tick:
+                    on_tick()
+            try:
+                self.handle(item)
+            except Exception:  # noqa: BLE001 - one bad input must not stop the bench
+                log.exception("input %r failed", item)
+
+    def handle(self, item: Input) -> None:
+        if isinstance(item, HubMessage):
+            self._hub_message(item)
+        elif isinstance(item, DeviceState):
+            self.devices = {**self.devices, item.device: item.state}
+            self._refresh(status=True)
+        elif isinstance(item, Tick):
+            self._refresh()
+        else:
+            self._bench_input(item)
+
+    # --- bench inputs: decide, journal, then feedback ------------------------------
+    def _bench_input(self, item: Input) -> None:
+        outcome = bench.handle(self.state, item, self.cache)
+        outcome = self._journal(outcome)
+        self.state = outcome.state
+        if outcome.verdict is not None and self.feedback is not None:
+            self.feedback.show(outcome.verdict.pattern)
+        if self.labels is not None:
+            for label in outcome.labels:
+                self.labels.submit(label)
+        self._refresh(status=outcome.verdict is not None)
+
+    def _journal(self, outcome: Outcome) -> Outcome:
+        if not outcome.events:
+            return outcome
+        try:
+            self.journal.append(outcome.events)
+        except JournalError as exc:
+            log.error("not recorded: %s", exc)
+            verdict = Verdict("not_recorded", f"Not recorded: {exc}", "error")
+            # The state stays as it was: the scan did not happen as far as the books go.
+            kept = replace(self.state, last_verdict=verdict)
+            return Outcome(kept, (), verdict)
+        if self.uplink is not None:
+            self.uplink.notify()
+        return outcome
+
+    # --- hub messages -------------------------------------------------------------
+    def _hub_message(self, message: HubMessage) -> None:
+        if self.cache.kind_of(message.topic):
+            self.cache.apply(message.topic, message.payload)
+            self._refresh()
+            return
+        levels = self.topics.leaf(message.topic)
+        if levels[:3] == ["station", self.settings.station, "cmd"] and len(levels) == 4:
+            self._command(levels[3], message.payload)
+        elif levels[-1:] == ["applied"]:
+            self._refresh()
+
+    def _command(self, name: str, payload: bytes) -> None:
+        log.info("command from hub: %s", name)
+        if name == "identify" and self.feedback is not None:
+            self.feedback.show("attention")
+        elif name == "reprint" and self.labels is not None:
+            self.labels.reprint_last()
+        elif name == "mode":
+            mode = _arg(payload, "mode")
+            if mode:
+                self._bench_input(Touch("mode", mode))
+
+    # --- what others see ----------------------------------------------------------
+    def _refresh(self, status: bool = False) -> None:
+        view = bench.view(self.state)
+        uplink = self.uplink
+        verdict = view.get("verdict") or {}
+        self.status_fields = {
+            "mode": view.get("mode"),
+            "operator": view.get("operator"),
+            "devices": dict(self.devices),
+            "last_scan": view.get("last_code"),
+            "last_verdict": verdict.get("name"),
+        }
+        snapshot = {
+            **view,
+            "station": self.settings.station,
+            "devices": dict(self.devices),
+            "connection": "online" if uplink and uplink.connected else "offline",
+            "unacked": uplink.unacked if uplink else self.journal.head,
+            "head": self.journal.head,
+            "cached": self.cache.counts(),
+        }
+        if snapshot != self._last_snapshot:
+            self._last_snapshot = snapshot
+            self.board.publish(snapshot)
+        if status and uplink is not None:
+            uplink.publish_status()
+
+
+def _arg(payload: bytes, key: str) -> str | None:
+    try:
+        data = msgspec.json.decode(payload) if payload else {}
+    except msgspec.DecodeError:
+        return None
+    args = data.get("args", data) if isinstance(data, dict) else {}
+    value = args.get(key) if isinstance(args, dict) else None
+    return value if isinstance(value, str) else None

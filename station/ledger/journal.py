@@ -1,0 +1,153 @@
+"""The station journal: every event, durably, in order, before any feedback is given.
+
+It is also the outbox the uplink drains: rows are never changed, and the hub's ack
+(`applied`) says how far the hub has them. One writer (the core) appends; the uplink reads
+through its own `JournalReader` connection.
+
+- `epoch`: a random id made with the journal. A re-imaged Pi gets a new journal, so a new
+  epoch, and its seq starting again at 1 is not mistaken for duplicates.
+- `seq`: 1, 2, 3... with no gaps, assigned in the same transaction that stores the event.
+- WAL with `synchronous=FULL`: a commit that returned survives a power cut (with NORMAL a
+  committed transaction may roll back after power loss).
+"""
+
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+import sqlite_utils
+
+from protocol.envelope import encode_event, utc_now
+
+
+class JournalError(Exception):
+    """The event could not be journaled (disk full, read-only card, corrupt file)."""
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload BLOB NOT NULL  -- the exact wire bytes: encoded once, re-sent as they are
+);
+"""
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+@contextmanager
+def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT (the connection is in autocommit mode)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _meta(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+class Journal:
+    """The writer side. Not thread-safe: the core is its only user."""
+
+    def __init__(self, path: str | Path, station: str) -> None:
+        self.path = Path(path)
+        self.station = station
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = _connect(self.path)
+            self.db.conn.executescript(SCHEMA)
+            self.epoch = self._epoch()
+            self.head = self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
+        except (sqlite3.Error, OSError) as exc:
+            raise JournalError(f"cannot open journal {self.path}: {exc}") from exc
+
+    def _epoch(self) -> str:
+        owner = _meta(self.db, "station")
+        if owner is not None and owner != self.station:
+            raise JournalError(
+                f"journal {self.path} belongs to station {owner!r}, not {self.station!r}"
+            )
+        epoch = _meta(self.db, "epoch")
+        if epoch is None:
+            epoch = secrets.token_hex(8)
+            with _transaction(self.db):
+                self.db.execute("INSERT INTO meta VALUES ('epoch', ?)", [epoch])
+                self.db.execute("INSERT INTO meta VALUES ('station', ?)", [self.station])
+        return epoch
+
+    def append(self, events: Sequence[msgspec.Struct], ts: datetime | None = None) -> list[int]:
+        """Store `events` in one durable transaction; returns their seqs. All or nothing."""
+        if not events:
+            return []
+        ts = ts or utc_now()
+        stamp = ts.isoformat()
+        seqs = list(range(self.head + 1, self.head + 1 + len(events)))
+        rows = [
+            (seq, stamp, type(event).TYPE, encode_event(self.station, self.epoch, seq, event, ts))
+            for seq, event in zip(seqs, events, strict=True)
+        ]
+        try:
+            with _transaction(self.db):
+                self.db.conn.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            raise JournalError(str(exc)) from exc
+        self.head = seqs[-1]
+        return seqs
+
+    def reader(self) -> "JournalReader":
+        return JournalReader(self.path)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+class JournalReader:
+    """The uplink's side: reads the outbox and keeps the hub's acknowledgement."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.db = _connect(Path(path))
+        self.epoch = _meta(self.db, "epoch") or ""
+        self.station = _meta(self.db, "station") or ""
+
+    def head(self) -> int:
+        return self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
+
+    def read_from(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
+        return self.db.execute(
+            "SELECT seq, payload FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?", [seq, limit]
+        ).fetchall()
+
+    def applied(self) -> int:
+        value = _meta(self.db, "applied")
+        return int(value) if value else 0
+
+    def set_applied(self, seq: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('applied', ?)", [str(seq)])
+
+    def next_connection(self) -> int:
+        """A counter bumped on every connect: a late last will of an older one is stale."""
+        with _transaction(self.db):
+            value = int(_meta(self.db, "conn") or 0) + 1
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('conn', ?)", [str(value)])
+        return value
+
+    def close(self) -> None:
+        self.db.conn.close()

@@ -1,0 +1,267 @@
+"""The MQTT uplink: drains the journal to the broker and brings the hub's messages in.
+
+Exactly-once is built at the ends, not by MQTT: the station keeps every event until the
+hub's retained `applied` ack covers it, and sends again from `applied + 1` after every
+(re)connect, when the hub asks (`cmd/resync`), and when `applied` stops moving while
+events are outstanding. A PUBACK only means the broker has the message.
+
+Threads: paho's network thread runs the callbacks, which only hand things over; one
+publisher thread owns the send window (mid -> seq). `on_publish` runs while paho holds an
+internal lock, so it only puts the mid on a queue: holding a lock of ours across
+`publish()` while `on_publish` takes it would deadlock.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol.envelope import encode, utc_now
+from protocol.messages import Applied, Resync, StationStatus
+from protocol.topics import Topics
+from station.config import MqttSection
+from station.inputs import Emit, HubMessage
+from station.ledger.journal import JournalReader
+
+log = logging.getLogger(__name__)
+
+
+class Uplink:
+    def __init__(
+        self,
+        config: MqttSection,
+        topics: Topics,
+        station: str,
+        reader: JournalReader,
+        emit: Emit,
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.config = config
+        self.topics = topics
+        self.station = station
+        self.reader = reader
+        self.emit = emit
+        self.status = status  # the core's current status fields (mode, devices, ...)
+        self.epoch = reader.epoch
+        self.applied = reader.applied()
+        self.connected = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._control: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
+        self._inflight: dict[int, int] = {}  # mid -> seq; the publisher thread's alone
+        self._next = self.applied + 1
+        self._applied_moved = time.monotonic()
+        self._conn = 0
+        self.client = self._make_client()
+        self._thread = threading.Thread(target=self._publisher, name="uplink", daemon=True)
+
+    # --- lifecycle ----------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.station,
+            protocol=mqtt.MQTTv5,
+        )
+        if self.config.username:
+            client.username_pw_set(self.config.username, self.config.password)
+        if self.config.tls_ca:
+            client.tls_set(ca_certs=self.config.tls_ca)
+        client.reconnect_delay_set(0.5, 10)
+        client.max_inflight_messages_set(self.config.max_inflight)
+        # paho's own queue is in memory and unbounded while offline; the journal is the
+        # queue, so paho never holds more than one window.
+        client.max_queued_messages_set(self.config.max_inflight * 2)
+        client.on_pre_connect = self._on_pre_connect
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    def start(self) -> None:
+        self.client.connect_async(
+            self.config.host, self.config.port, keepalive=self.config.keepalive, clean_start=True
+        )
+        self.client.loop_start()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self.connected:
+            info = self.client.publish(
+                self.topics.station_status(self.station),
+                encode(StationStatus(state="offline", conn=self._conn, ts=utc_now())),
+                qos=1,
+                retain=True,
+            )
+            info.wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._thread.join(5)
+
+    def notify(self) -> None:
+        """New events are in the journal."""
+        self._wake.set()
+
+    @property
+    def unacked(self) -> int:
+        return max(0, self.reader.head() - self.applied)
+
+    def publish_status(self) -> None:
+        """Publish the retained status now (the core calls this when something changed)."""
+        if self.connected:
+            self.client.publish(
+                self.topics.station_status(self.station),
+                encode(self._status("online")),
+                qos=1,
+                retain=True,
+            )
+
+    def _status(self, state: str) -> StationStatus:
+        fields = {k: v for k, v in self.status().items() if k in StationStatus.__struct_fields__}
+        return StationStatus(
+            state=state,
+            conn=self._conn,
+            ts=utc_now(),
+            epoch=self.epoch,
+            head=self.reader.head(),
+            **fields,
+        )
+
+    # --- paho callbacks (network thread: hand over, never block) ------------------
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        self._conn = self.reader.next_connection()
+        client.will_set(
+            self.topics.station_status(self.station),
+            encode(StationStatus(state="offline", conn=self._conn)),
+            qos=1,
+            retain=True,
+        )
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the connection: %s", reason_code)
+            return
+        log.info("connected to %s:%s", self.config.host, self.config.port)
+        client.subscribe([(topic, 1) for topic in self.topics.station_subscriptions(self.station)])
+        self.connected = True
+        self._control.put(("reconnected", 0))
+        self._wake.set()
+        self.publish_status()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self.connected:
+            log.warning("disconnected from broker: %s", reason_code)
+        self.connected = False
+        self._wake.set()
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks.put(mid)
+        self._wake.set()
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        topic = message.topic
+        if topic == self.topics.applied(self.station):
+            self._on_applied(message.payload)
+        elif topic == self.topics.command(self.station, "resync"):
+            self._on_resync(message.payload)
+        self.emit(HubMessage(topic, message.payload, bool(message.retain)))
+
+    def _on_applied(self, payload: bytes) -> None:
+        try:
+            applied = msgspec.json.decode(payload, type=Applied)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.error("ignoring invalid applied ack: %s", exc)
+            return
+        # An ack of an older epoch (this station's previous journal) says nothing about ours.
+        seq = applied.seq if applied.epoch == self.epoch else 0
+        self._control.put(("applied", seq))
+        self._wake.set()
+
+    def _on_resync(self, payload: bytes) -> None:
+        try:
+            resync = msgspec.json.decode(payload, type=Resync)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            log.error("ignoring invalid resync command: %s", exc)
+            return
+        self._control.put(("resync", resync.from_))
+        self._wake.set()
+
+    # --- the publisher thread -------------------------------------------------------
+    def _publisher(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            self._drain_control()
+            self._drain_acks()
+            if not self.connected:
+                self._inflight.clear()
+                continue
+            self._resend_if_stalled()
+            self._fill_window()
+
+    def _drain_control(self) -> None:
+        while True:
+            try:
+                what, seq = self._control.get_nowait()
+            except queue.Empty:
+                return
+            if what == "applied":
+                self._set_applied(seq)
+            elif what == "resync":
+                log.info("hub asked to resend from %d", seq)
+                self._rewind(seq)
+            elif what == "reconnected":
+                self._inflight.clear()
+                self._rewind(self.applied + 1)
+
+    def _set_applied(self, seq: int) -> None:
+        if seq != self.applied:
+            self._applied_moved = time.monotonic()
+        if seq < self.applied:
+            # The hub went back (restored from a backup): it needs those events again.
+            log.warning("hub's applied went back from %d to %d", self.applied, seq)
+            self._rewind(seq + 1)
+        self._next = max(self._next, seq + 1)
+        self.applied = seq
+        self.reader.set_applied(seq)
+
+    def _rewind(self, seq: int) -> None:
+        self._next = max(1, min(self._next, seq))
+
+    def _drain_acks(self) -> None:
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                return
+            self._inflight.pop(mid, None)
+
+    def _resend_if_stalled(self) -> None:
+        outstanding = self._next - 1 > self.applied
+        quiet = time.monotonic() - self._applied_moved > self.config.resend_after_s
+        if outstanding and quiet and not self._inflight:
+            log.info("applied stuck at %d: resending", self.applied)
+            self._rewind(self.applied + 1)
+            self._applied_moved = time.monotonic()
+
+    def _fill_window(self) -> None:
+        room = self.config.max_inflight - len(self._inflight)
+        if room <= 0:
+            return
+        topic = self.topics.events(self.station)
+        for seq, payload in self.reader.read_from(self._next, room):
+            info = self.client.publish(topic, payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return  # disconnected meanwhile: the reconnect rewinds
+            self._inflight[info.mid] = seq
+            self._next = seq + 1
+        self._drain_acks()
