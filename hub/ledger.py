@@ -9,7 +9,7 @@ raises an alert.
 import sqlite3
 from dataclasses import dataclass, field
 
-from hub import store
+from hub import orders, store
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Shipment
 from protocol.messages import Alert, AppliedMovement, Stock, StockLine
@@ -61,11 +61,16 @@ def postings(conn: sqlite3.Connection, event: Event) -> list[Posting]:
     return []  # scans and other non-movement events are recorded, not posted
 
 
+def _follow_up(conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str) -> None:
+    """What an event means beyond the balances (an order's status, ...)."""
+    if isinstance(event.data, Shipment):
+        orders.mark_shipped(conn, topics, event.data.order, hub_ts)
+
+
 def apply_event(
     conn: sqlite3.Connection,
     topics: Topics,
     event: Event,
-    raw_data: bytes,
     hub_ts: str,
     effects: Effects,
 ) -> None:
@@ -74,6 +79,7 @@ def apply_event(
         conn, event.station, event.epoch, event.seq, event.type, ts, hub_ts, event.raw
     )
     effects.events += 1
+    _follow_up(conn, topics, event, hub_ts)
     for posting in postings(conn, event):
         movement, balance = store.movement_add(
             conn, event_id, event.type, posting.sku, posting.location, posting.lot,

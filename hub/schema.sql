@@ -120,7 +120,7 @@ CREATE INDEX IF NOT EXISTS alerts_open ON alerts (cleared, id);
 -- What the hub still has to publish, written in the same transaction as its cause.
 -- A retained topic keeps only its newest unsent row.
 CREATE TABLE IF NOT EXISTS outbox (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the publisher reads "id > last sent"
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     retain INTEGER NOT NULL

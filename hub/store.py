@@ -262,6 +262,13 @@ def duplicate_events(conn: sqlite3.Connection) -> int:
     ).fetchone()[0]
 
 
+def event_max_seqs(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """(station, epoch, count, max seq) of the applied events."""
+    return conn.execute(
+        "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch"
+    ).fetchall()
+
+
 def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
     """(station, epoch, count, max seq) where the applied seqs are not exactly 1..max."""
     return conn.execute(

@@ -6,9 +6,9 @@ import threading
 import time
 from pathlib import Path
 
+from protocol import sdnotify
 from protocol.topics import Topics
 from station import config as station_config
-from station import sdnotify
 from station.cache import Cache
 from station.config import ConfigError, StationConfig
 from station.core import Core

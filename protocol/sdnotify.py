@@ -1,4 +1,4 @@
-"""systemd's notify protocol (READY=1, WATCHDOG=1): one datagram to $NOTIFY_SOCKET."""
+"""systemd's notify protocol (READY=1, WATCHDOG=1), for both services: one datagram to $NOTIFY_SOCKET."""
 
 import os
 import socket

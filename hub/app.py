@@ -1,0 +1,124 @@
+"""Builds the hub from its config and runs ingest, outbox publisher and web together."""
+
+import logging
+import queue
+import signal
+import threading
+import time
+from pathlib import Path
+
+from waitress.server import create_server
+
+from hub import store
+from hub.changes import ChangeFeed
+from hub.config import ConfigError, HubConfig, load
+from hub.ingest import Incoming, Ingest
+from hub.link import HubLink
+from hub.web import create_app
+from protocol import sdnotify
+from protocol.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        data = Path(config.hub.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        self.db_path = str(data / "ledger.db")
+        self.topics = Topics(config.hub.site)
+        self.conn = store.connect(self.db_path)
+        store.create_schema(self.conn)
+        self.changes = ChangeFeed()
+        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s)
+        self.link = HubLink(config.mqtt, self.topics, self.db_path)
+        self.web_app = create_app(
+            db_path=self.db_path,
+            topics=self.topics,
+            tokens=config.api.tokens,
+            changes=self.changes,
+            outbox_wake=self.link.wake,
+        )
+        self.web = create_server(
+            self.web_app,
+            host=config.web.host,
+            port=config.web.port,
+            threads=config.web.threads,
+            ident="warehouse-hub",
+        )
+        self._stop = threading.Event()
+
+    @property
+    def web_port(self) -> int:
+        return self.web.effective_port
+
+    def run(self) -> None:
+        self.link.start()
+        web = threading.Thread(target=self.web.run, name="web", daemon=True)
+        web.start()
+        log.info("web at http://%s:%s/", self.config.web.host, self.web_port)
+        sdnotify.notify("READY=1")
+        try:
+            self._ingest_loop()
+        finally:
+            sdnotify.notify("STOPPING=1")
+            self.link.stop()
+            self.web.close()
+            self.conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _ingest_loop(self) -> None:
+        watchdog = sdnotify.watchdog_interval()
+        last_fed = last_gap_check = 0.0
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            if batch:
+                self._apply(batch)
+            now = time.monotonic()
+            if now - last_gap_check >= 0.5:
+                for station, from_seq in self.ingest.due_resyncs(now):
+                    self.link.resync(station, from_seq)
+                last_gap_check = now
+            if watchdog and now - last_fed >= watchdog:
+                sdnotify.notify("WATCHDOG=1")
+                last_fed = now
+
+    def _take_batch(self) -> list[Incoming]:
+        """Everything waiting, up to max_batch: one transaction for many messages."""
+        try:
+            first = self.link.incoming.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        while len(batch) < self.config.ingest.max_batch:
+            try:
+                batch.append(self.link.incoming.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _apply(self, batch: list[Incoming]) -> None:
+        self.ingest.process(batch)
+        for message in batch:
+            self.link.ack(message)
+        self.link.wake()
+        self.changes.bump()
+
+
+def run_from_config(path: str) -> int:
+    try:
+        config = load(path)
+        hub = Hub(config)
+    except ConfigError as exc:
+        log.error("%s", exc)
+        return 2
+    except OSError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: hub.stop())
+    signal.signal(signal.SIGINT, lambda *_: hub.stop())
+    hub.run()
+    return 0

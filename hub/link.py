@@ -1,0 +1,187 @@
+"""The hub's MQTT connection: takes station messages in, publishes the outbox out.
+
+- In: a persistent session (`clean_start=False` with a session expiry), so a hub restart
+  is absorbed by the broker's queue; `manual_ack`, so a message is acknowledged to the
+  broker only after the transaction that applied it has committed.
+- Out: the outbox table, in order; a row is deleted only once the broker has PUBACKed it,
+  so a crash re-sends rather than loses (subscribers dedupe on ledger_seq; retained
+  topics simply carry the latest state).
+"""
+
+import logging
+import queue
+import sqlite3
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from hub import store
+from hub.config import MqttSection
+from hub.ingest import Incoming
+from protocol.envelope import encode, utc_now
+from protocol.messages import HubStatus, Resync
+from protocol.topics import Topics
+
+log = logging.getLogger(__name__)
+
+OUTBOX_WINDOW = 100
+
+
+class HubLink:
+    def __init__(self, config: MqttSection, topics: Topics, db_path: str) -> None:
+        self.config = config
+        self.topics = topics
+        self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
+        self.connected = False
+        self._db_path = db_path
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._inflight: dict[int, int] = {}  # mid -> outbox id; the publisher thread's alone
+        self._sent_up_to = 0
+        self.client = self._make_client()
+        self._publisher = threading.Thread(target=self._publish_loop, name="outbox", daemon=True)
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.config.username,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if self.config.password is not None:
+            client.username_pw_set(self.config.username, self.config.password)
+        if self.config.tls_ca:
+            client.tls_set(ca_certs=self.config.tls_ca)
+        client.reconnect_delay_set(0.5, 10)
+        client.max_inflight_messages_set(OUTBOX_WINDOW)
+        client.will_set(self.topics.hub_status, encode(HubStatus(state="offline")), 1, True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    def start(self) -> None:
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.config.session_expiry_s
+        self.client.connect_async(
+            self.config.host,
+            self.config.port,
+            keepalive=self.config.keepalive,
+            clean_start=False,
+            properties=properties,
+        )
+        self.client.loop_start()
+        self._publisher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._publisher.join(5)
+        if self.connected:
+            info = self.client.publish(
+                self.topics.hub_status, encode(HubStatus(state="offline", ts=utc_now())), 1, True
+            )
+            info.wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def ack(self, message: Incoming) -> None:
+        """Tell the broker this message is safe (call only after the commit)."""
+        if message.qos > 0:
+            self.client.ack(message.mid, message.qos)
+
+    def resync(self, station: str, from_seq: int) -> None:
+        log.info("asking %s to resend from %d", station, from_seq)
+        payload = encode(Resync(from_=from_seq))
+        self.client.publish(self.topics.command(station, "resync"), payload, qos=1)
+
+    def publish_now(self, topic: str, payload: bytes, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain)
+
+    def wake(self) -> None:
+        """New outbox rows were committed."""
+        self._wake.set()
+
+    # --- paho callbacks -----------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("broker refused the hub: %s", reason_code)
+            return
+        log.info("hub connected to %s:%s (session present: %s)", self.config.host,
+                 self.config.port, flags.session_present)  # fmt: skip
+        client.subscribe([(self.topics.all_station_events, 1), (self.topics.all_station_status, 1)])
+        client.publish(
+            self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())), 1, True
+        )
+        self.connected = True
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self.connected:
+            log.warning("hub disconnected: %s", reason_code)
+        self.connected = False
+        self._wake.set()
+
+    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+        self.incoming.put(
+            Incoming(message.topic, message.payload, message.mid, message.qos, bool(message.retain))
+        )
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks.put(mid)
+        self._wake.set()
+
+    # --- the outbox publisher -------------------------------------------------------
+    def _publish_loop(self) -> None:
+        conn = store.connect(self._db_path)
+        try:
+            while not self._stop.is_set():
+                self._wake.wait(0.5)
+                self._wake.clear()
+                self._drain_acks(conn)
+                if not self.connected:
+                    self._inflight.clear()
+                    self._sent_up_to = 0  # resend everything not yet acknowledged
+                    continue
+                self._fill(conn)
+        finally:
+            conn.close()
+
+    def _drain_acks(self, conn: sqlite3.Connection) -> None:
+        done: list[int] = []
+        while True:
+            try:
+                mid = self._acks.get_nowait()
+            except queue.Empty:
+                break
+            row = self._inflight.pop(mid, None)
+            if row is not None:
+                done.append(row)
+        if done:
+            with store.transaction(conn):
+                store.outbox_delete(conn, done)
+
+    def _fill(self, conn: sqlite3.Connection) -> None:
+        room = OUTBOX_WINDOW - len(self._inflight)
+        if room <= 0:
+            return
+        for row_id, topic, payload, retain in store.outbox_read(conn, self._sent_up_to, room):
+            info = self.client.publish(topic, payload, qos=1, retain=retain)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return
+            self._inflight[info.mid] = row_id
+            self._sent_up_to = row_id
+        self._drain_acks(conn)
+        if len(self._inflight) >= OUTBOX_WINDOW:
+            return
+        if store.outbox_read(conn, self._sent_up_to, 1):
+            self._wake.set()  # more rows than one window: go on at once
+
+    def stats(self) -> dict[str, Any]:
+        return {"connected": self.connected, "inflight": len(self._inflight)}

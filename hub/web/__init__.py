@@ -1,0 +1,51 @@
+"""The hub's web app: the supervisors' pages and the JSON API (a Flask app factory)."""
+
+import sqlite3
+from collections.abc import Callable
+
+from flask import Flask, g
+
+from hub import store
+from hub.changes import ChangeFeed
+from protocol.topics import Topics
+
+
+def create_app(
+    db_path: str,
+    topics: Topics,
+    tokens: list[str],
+    changes: ChangeFeed | None = None,
+    outbox_wake: Callable[[], None] | None = None,
+) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        DB_PATH=db_path,
+        TOPICS=topics,
+        API_TOKENS=frozenset(tokens),
+        CHANGES=changes or ChangeFeed(),
+        OUTBOX_WAKE=outbox_wake or (lambda: None),
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+
+    from hub.web import api, pages
+
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(pages.blueprint)
+    app.teardown_appcontext(_close_db)
+    return app
+
+
+def db() -> sqlite3.Connection:
+    """This request's connection to the ledger database."""
+    from flask import current_app
+
+    if "db" not in g:
+        g.db = store.connect(current_app.config["DB_PATH"])
+    return g.db
+
+
+def _close_db(_exc: BaseException | None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()

@@ -1,0 +1,211 @@
+"""Real processes for end-to-end tests: the hub and stations as `python -m ...` children,
+a pseudo-terminal serial scanner, and a waiting helper. No project module is mocked."""
+
+import contextlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import tty
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.broker import Broker, free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "test-token"
+
+
+def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+class PtyScanner:
+    """A serial scanner on a pseudo-terminal: the station opens `path`, we type codes."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.master)
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+
+    def scan(self, code: str, suffix: bytes = b"\r") -> None:
+        os.write(self.master, code.encode("latin-1") + suffix)
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclass
+class Process:
+    """A child process with its own config file and log."""
+
+    name: str
+    args: list[str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, *self.args], cwd=ROOT, stdout=log, stderr=log, env=env
+        )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or say goodbye (a pulled plug for the process)."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Hub:
+    dir: Path
+    broker: Broker
+    password: str
+    web_port: int = field(default_factory=free_port)
+    proc: Process | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "hub.toml"
+
+    @property
+    def db_path(self) -> Path:
+        return self.dir / "data" / "ledger.db"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self) -> "Hub":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(
+            f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
+            f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
+            f"[web]\nport = {self.web_port}\n"
+            f'[api]\ntokens = ["{TOKEN}"]\n'
+            f"[ingest]\nresync_after_s = 0.5\n"
+        )
+        self.proc = Process("hub", ["-m", "hub", "run", "--config", str(self.config_path)],
+                            self.dir / "hub.log")  # fmt: skip
+        self.proc.start()
+        wait_for_port(self.web_port, timeout=20)
+        return self
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = TOKEN) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+
+@dataclass
+class Station:
+    dir: Path
+    broker: Broker
+    station_id: str
+    password: str
+    scanner: PtyScanner
+    mode: str = "pack"
+    extra_config: str = ""
+    proc: Process | None = None
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "station.toml"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.dir / "data" / "journal.db"
+
+    def start(self) -> "Station":
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.config_path.write_text(
+            f'[station]\nid = "{self.station_id}"\nsite = "test"\nmode = "{self.mode}"\n'
+            f'data_dir = "{self.dir / "data"}"\n'
+            f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
+            f'password = "{self.password}"\nresend_after_s = 1.0\n'
+            f"[kiosk]\nport = 0\n"
+            f'[[scanners]]\nname = "hand"\nkind = "serial"\nport = "{self.scanner.path}"\n'
+            f"{self.extra_config}"
+        )
+        self.proc = Process(self.station_id,
+                            ["-m", "station", "run", "--config", str(self.config_path)],
+                            self.dir / "station.log")  # fmt: skip
+        self.proc.start()
+        return self
+
+    def kill(self) -> None:
+        self.proc.kill()
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+    def journal(self) -> list[tuple[int, str]]:
+        """(seq, type) of every journaled event, read from the real journal file."""
+        if not self.journal_path.exists():
+            return []
+        conn = sqlite3.connect(self.journal_path, timeout=10)
+        try:
+            return conn.execute("SELECT seq, type FROM journal ORDER BY seq").fetchall()
+        except sqlite3.OperationalError:
+            return []
+        finally:
+            conn.close()
+
+    def epoch(self) -> str:
+        conn = sqlite3.connect(self.journal_path, timeout=10)
+        try:
+            return conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+        finally:
+            conn.close()
