@@ -20,7 +20,9 @@ def test_packed_order_reaches_the_ledger_and_api(hub, pack_station, scanner):
     hub.api("POST", "/api/orders", ORDER)
     wait_until(lambda: hub.api("GET", "/api/stations")["stations"], what="station online")
     # The order reaches the station through its retained topic; wait until it is cached.
-    wait_until(lambda: pack_station.journal() or _station_knows_order(pack_station), 20, "order cached")
+    wait_until(
+        lambda: pack_station.journal() or _station_knows_order(pack_station), 20, "order cached"
+    )
     for code in ["SO-1", "4006381333931", "4006381333931", "5012345678900"]:
         scanner.scan(code)
     shipped = wait_until(lambda: _shipped(hub), what="shipment in the ledger")

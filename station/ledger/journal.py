@@ -54,7 +54,10 @@ def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        # SQLite has already rolled back after some errors (SQLITE_FULL): a second ROLLBACK
+        # would fail and hide the real error.
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
