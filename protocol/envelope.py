@@ -47,13 +47,14 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     raw: bytes  # the `data` object exactly as received, for storing without re-encoding
 
 
-_encoder = msgspec.json.Encoder(decimal_format="number")
+# Decimals (money, grams) travel as strings, exact, as most commerce APIs do.
+_encoder = msgspec.json.Encoder()
 _envelope_decoder = msgspec.json.Decoder(Envelope)
 _data_decoders = {name: msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()}
 
 
 def encode(obj: object) -> bytes:
-    """JSON as every other part of the protocol writes it (decimals as numbers)."""
+    """JSON as every other part of the protocol writes it."""
     return _encoder.encode(obj)
 
 
