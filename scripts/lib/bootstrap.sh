@@ -1,6 +1,6 @@
 # Sourced by scripts/demo and scripts/test: installs what the project needs, once.
 # Idempotent and quick when everything is already there (a stamp holds the hash of
-# what was installed). Usage: bootstrap "apt packages..." "pip extras..."
+# what was installed). Usage: apt_install PACKAGE...; venv_install
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -22,7 +22,9 @@ apt_install() {
 }
 
 venv_install() {
-    local extras=("$@")
+    # One venv for the demo and the tests alike (the test tools are small), so switching
+    # between the two commands never reinstalls anything.
+    local extras=(test)
     local python="${PYTHON:-python3}"
     if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
         echo "Python 3.11 or newer is needed (found: $("$python" --version 2>&1))" >&2
