@@ -1,31 +1,14 @@
 """The JSON API for other systems: Bearer tokens from the hub config."""
 
-import hmac
-from functools import wraps
-
 import msgspec
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from hub import catalog, orders, store
 from hub.web import db
+from hub.web.auth import require_token
 from protocol.messages import Order, Product
 
 blueprint = Blueprint("api", __name__)
-
-
-def require_token(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        valid = current_app.config["API_TOKENS"]
-        if scheme.lower() != "bearer" or not any(
-            hmac.compare_digest(token.encode(), t.encode()) for t in valid
-        ):
-            return _error(401, "a valid 'Authorization: Bearer TOKEN' header is required")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _error(status: int, message: str):
