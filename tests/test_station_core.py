@@ -1,0 +1,72 @@
+"""The station core: journal first, verdict second; a scan that cannot be journaled
+is "not recorded" and changes nothing."""
+
+import pytest
+
+from protocol.envelope import encode
+from protocol.messages import GtinUnits, Order, OrderLine, Product
+from protocol.topics import Topics
+from station.cache import Cache
+from station.core import Core
+from station.inputs import HubMessage, Scanned
+from station.ledger.journal import Journal
+from station.snapshot import SnapshotBoard
+from station.workflows.bench import BenchSettings
+
+TOPICS = Topics("s1")
+
+
+@pytest.fixture
+def core(tmp_path):
+    journal = Journal(tmp_path / "journal.db", "pack-1")
+    cache = Cache(tmp_path / "cache.db", TOPICS, "pack-1")
+    core = Core(BenchSettings(station="pack-1"), journal, cache, TOPICS, SnapshotBoard())
+    product = Product(sku="MUG-1", name="Mug", gtins=[GtinUnits(gtin="4006381333931")])
+    order = Order(order="SO-1", lines=[OrderLine(sku="MUG-1", qty=2)])
+    core.handle(HubMessage(TOPICS.product("MUG-1"), encode(product), True))
+    core.handle(HubMessage(TOPICS.order("SO-1"), encode(order), True))
+    yield core
+    journal.close()
+
+
+def verdict(core):
+    return core.board.latest()[1]["verdict"]["name"]
+
+
+def test_each_scan_is_journaled_before_its_verdict_is_shown(core):
+    core.handle(Scanned("SO-1"))
+    assert verdict(core) == "ok" and core.journal.head == 1
+    core.handle(Scanned("4006381333931"))
+    assert core.journal.head == 2
+    assert core.board.latest()[1]["lines"] == [{"sku": "MUG-1", "ordered": 2, "scanned": 1}]
+
+
+def test_a_scan_that_cannot_be_journaled_is_not_recorded_and_changes_nothing(core):
+    core.handle(Scanned("SO-1"))
+    core.journal.db.execute("PRAGMA query_only = ON")  # the card went read-only
+    core.handle(Scanned("4006381333931"))
+    snapshot = core.board.latest()[1]
+    assert snapshot["verdict"]["name"] == "not_recorded"
+    assert snapshot["verdict"]["message"].startswith("Not recorded")
+    assert snapshot["lines"] == [{"sku": "MUG-1", "ordered": 2, "scanned": 0}]
+    core.journal.db.execute("PRAGMA query_only = OFF")  # the disk recovers
+    core.handle(Scanned("4006381333931"))
+    assert verdict(core) == "ok" and core.journal.head == 2
+
+
+def test_orders_are_cached_for_offline_work_and_survive_a_restart(tmp_path, core):
+    core.cache.close()
+    reopened = Cache(tmp_path / "cache.db", TOPICS, "pack-1")
+    assert reopened.order("SO-1").lines[0].sku == "MUG-1"
+    assert reopened.product_by_gtin("04006381333931")[0].sku == "MUG-1"
+
+
+def test_a_closed_order_leaves_the_cache(core):
+    core.handle(HubMessage(TOPICS.order("SO-1"), b"", True))
+    core.handle(Scanned("SO-1"))
+    assert verdict(core) == "unknown_barcode"
+
+
+def test_an_invalid_hub_message_is_ignored_and_the_cache_kept(core):
+    core.handle(HubMessage(TOPICS.order("SO-1"), b'{"order": 5}', True))
+    assert core.cache.order("SO-1") is not None
