@@ -94,9 +94,6 @@ class Ingest:
             return
         store.station_seen(self.conn, station, now)
         current_epoch = store.station_epoch(self.conn, station)
-        if current_epoch is None:
-            store.station_set_epoch(self.conn, station, event.epoch)
-            current_epoch = event.epoch
         applied = store.cursor_get(self.conn, station, event.epoch)
         if event.seq <= applied:
             result.duplicates += 1
@@ -107,7 +104,13 @@ class Ingest:
             applied = self._apply_run(event, applied, now, result, effects)
             store.cursor_set(self.conn, station, event.epoch, applied, now)
             store.pending_drop_applied(self.conn, station, event.epoch, applied)
+            # The station's current journal is the one whose events were applied last (or
+            # that its online status names): a re-imaged station moves on to its new epoch.
+            if event.epoch != current_epoch:
+                store.station_set_epoch(self.conn, station, event.epoch)
+                current_epoch = event.epoch
         if event.epoch == current_epoch:
+            # Re-acknowledge duplicates too: a station re-sending after a lost ack needs it.
             touched[station] = event.epoch
         result.stations.add(station)
 

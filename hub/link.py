@@ -8,6 +8,7 @@
   topics simply carry the latest state).
 """
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -87,7 +88,8 @@ class HubLink:
             info = self.client.publish(
                 self.topics.hub_status, encode(HubStatus(state="offline", ts=utc_now())), 1, True
             )
-            info.wait_for_publish(2)
+            with contextlib.suppress(RuntimeError, ValueError):  # the queue was full
+                info.wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -149,3 +149,22 @@ def test_the_ledger_check_finds_a_balance_that_disagrees_with_its_movements(conn
     report = check(conn)
     assert not report.ok
     assert report.mismatches[0]["balance"] == 6 and report.mismatches[0]["movements"] == 5
+
+
+def _acked(conn):
+    rows = conn.execute("SELECT payload FROM outbox WHERE topic = ?", (TOPICS.applied("st-1"),))
+    return [bytes(p) for (p,) in rows]
+
+
+def test_the_ack_follows_the_stations_newest_journal(conn, ingest):
+    ingest.process([msg(1, receipt(1), epoch="old")])
+    ingest.process([msg(1, receipt(1), epoch="new")])
+    assert _acked(conn) == [b'{"epoch":"new","seq":1}']
+    assert store.station_epoch(conn, "st-1") == "new"
+
+
+def test_a_duplicate_is_acknowledged_again(conn, ingest):
+    ingest.process([msg(1, receipt(1))])
+    conn.execute("DELETE FROM outbox")  # published meanwhile
+    ingest.process([msg(1, receipt(1))])
+    assert _acked(conn) == [b'{"epoch":"e1","seq":1}']

@@ -11,6 +11,7 @@ internal lock, so it only puts the mid on a queue: holding a lock of ours across
 `publish()` while `on_publish` takes it would deadlock.
 """
 
+import contextlib
 import logging
 import queue
 import threading
@@ -102,7 +103,8 @@ class Uplink:
                 qos=1,
                 retain=True,
             )
-            info.wait_for_publish(2)
+            with contextlib.suppress(RuntimeError, ValueError):  # the queue was full
+                info.wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
         self._thread.join(5)
