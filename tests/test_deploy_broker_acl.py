@@ -258,3 +258,14 @@ def test_deploy_broker_tls_listener_with_the_site_ca(tmp_path):
         probe.close()
     finally:
         broker.stop()
+
+
+def test_deploy_example_broker_config_matches_the_generator():
+    layout = brokerconf.BrokerLayout(
+        Path("/etc/warehouse/mosquitto"), host="", data_dir=Path("/var/lib/mosquitto")
+    )
+    example = ROOT / "config/mosquitto"
+    assert (example / "mosquitto.conf").read_text() == brokerconf.render_config(layout)
+    roles = {"hub": "hub", "pack-1": "station", "dock-1": "station", "erp_main": "integration",
+             "dashboard_1": "reader"}  # fmt: skip
+    assert (example / "acl").read_text() == brokerconf.render_acl(roles)

@@ -18,16 +18,24 @@ APP_USER=warehouse
 # What a release holds: the code, its scripts, configs, units and docs (never .venv, var/).
 RELEASE_FILES=(station hub protocol scripts config systemd docs pyproject.toml README.md)
 
+# A command as one could paste it into a shell (quoted only where it needs to be).
+shell_words() {
+    local word
+    for word in "$@"; do
+        if [[ "$word" =~ ^[A-Za-z0-9_./:=,@+%-]+$ ]]; then
+            printf ' %s' "$word"
+        else
+            printf ' %q' "$word"
+        fi
+    done
+}
+
 say() {
-    printf '+'
-    printf ' %q' "$@"
-    printf '\n'
+    printf '+%s\n' "$(shell_words "$@")"
 }
 
 skip() {
-    printf -- '- (skipped with --root)'
-    printf ' %q' "$@"
-    printf '\n'
+    printf -- '- (skipped with --root)%s\n' "$(shell_words "$@")"
 }
 
 act() {
