@@ -93,9 +93,14 @@ parse_common() {
     [[ "$VERSION" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "bad version '$VERSION'"
 }
 
-# pyproject's version, plus the commit when the source is a git checkout.
+# A release's own VERSION (code copied from an installed release), else pyproject's
+# version plus the commit when the source is a git checkout.
 source_version() {
     local version commit
+    if [ -f "$SRC/VERSION" ] && ! git -C "$SRC" rev-parse HEAD >/dev/null 2>&1; then
+        cat "$SRC/VERSION"
+        return 0
+    fi
     version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$SRC/pyproject.toml" | head -n1)"
     if commit="$(git -C "$SRC" rev-parse --short=10 HEAD 2>/dev/null)"; then
         version="$version-g$commit"
