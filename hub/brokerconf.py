@@ -166,7 +166,9 @@ def write_config(
     """Write mosquitto.conf (and empty passwd/roles if missing, and the ACL) into `layout.dir`."""
     layout.conf.parent.mkdir(parents=True, exist_ok=True)
     layout.data.mkdir(parents=True, exist_ok=True)
-    _replace(layout.conf, render_config(layout, run_as_root=run_as_root, log_file=log_file))
+    # No secret in it, and mosquitto re-reads it as user mosquitto on SIGHUP: world-readable.
+    text = render_config(layout, run_as_root=run_as_root, log_file=log_file)
+    _replace(layout.conf, text, new_mode=0o644)
     for path in (layout.passwd, layout.roles):
         if not path.exists():
             path.touch(mode=0o640 if path == layout.passwd else 0o600)
@@ -248,7 +250,8 @@ def _read_roles(layout: BrokerLayout) -> dict[str, Role]:
 
 
 def _write_roles(layout: BrokerLayout, roles: dict[str, Role]) -> None:
-    _replace(layout.roles, "".join(f"{name} {role}\n" for name, role in sorted(roles.items())))
+    text = "".join(f"{name} {role}\n" for name, role in sorted(roles.items()))
+    _replace(layout.roles, text, new_mode=0o600)
 
 
 def render_acl(roles: dict[str, Role]) -> str:
@@ -266,7 +269,7 @@ def _write_acl(layout: BrokerLayout) -> None:
     _replace(layout.acl, render_acl(_read_roles(layout)))
 
 
-def _replace(path: Path, text: str) -> None:
+def _replace(path: Path, text: str, new_mode: int = 0o640) -> None:
     """Write `text` to `path` atomically, keeping the old file's mode and group.
 
     On the hub these files are root:mosquitto 0640, and mosquitto re-reads them as user
@@ -277,7 +280,7 @@ def _replace(path: Path, text: str) -> None:
     try:
         old = path.stat()
     except FileNotFoundError:
-        tmp.chmod(0o640 if path.name != "roles" else 0o600)
+        tmp.chmod(new_mode)
     else:
         tmp.chmod(old.st_mode & 0o7777)
         if old.st_gid != tmp.stat().st_gid and os.geteuid() == 0:

@@ -269,3 +269,13 @@ def test_deploy_example_broker_config_matches_the_generator():
     roles = {"hub": "hub", "pack-1": "station", "dock-1": "station", "erp_main": "integration",
              "dashboard_1": "reader"}  # fmt: skip
     assert (example / "acl").read_text() == brokerconf.render_acl(roles)
+
+
+def test_deploy_broker_config_is_readable_after_privileges_drop(tmp_path):
+    # mosquitto re-reads its config as user mosquitto on SIGHUP; passwords stay private.
+    layout = brokerconf.BrokerLayout(tmp_path)
+    brokerconf.write_config(layout)
+    brokerconf.add_user(layout, "pack-1", "pw", "station")
+    assert layout.conf.stat().st_mode & 0o777 == 0o644
+    assert layout.passwd.stat().st_mode & 0o007 == 0
+    assert layout.roles.stat().st_mode & 0o077 == 0
