@@ -214,3 +214,15 @@ def test_deploy_rollback_without_a_previous_version_fails_clearly(tmp_path):
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert done.returncode == 2
     assert "no previous version" in done.stderr
+
+
+def test_deploy_update_installs_the_units_of_the_version_it_runs(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    unit = tmp_path / "etc/systemd/system/warehouse-station.service"
+    release_unit = tmp_path / "opt/warehouse/1.0/systemd/warehouse-station.service"
+    release_unit.write_text(release_unit.read_text() + "# as 1.0 had it\n")
+    unit.write_text(release_unit.read_text())
+    run("update", "--root", str(tmp_path), "--version", "1.1")
+    assert unit.read_text() == (ROOT / "systemd/warehouse-station.service").read_text()
+    run("update", "--root", str(tmp_path), "--rollback")
+    assert unit.read_text().endswith("# as 1.0 had it\n")

@@ -138,16 +138,17 @@ apt_install() {
     host env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# The first of these packages apt can install (names differ between Raspberry Pi OS and Debian).
+# The first of these packages apt can install (names differ between Raspberry Pi OS and
+# Debian); nothing when apt knows none of them. Below --root the first name stands.
 apt_candidate() {
     local pkg
+    if ! on_host; then printf '%s' "$1"; return 0; fi
     for pkg in "$@"; do
         if apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
             printf '%s' "$pkg"
             return 0
         fi
     done
-    printf '%s' "$1"
 }
 
 ensure_group() {
