@@ -7,12 +7,18 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("backup", "restore"):
+        from hub.backup import main as backup_main
+
+        return backup_main(argv)
     parser = argparse.ArgumentParser(prog="hub", description="Warehouse hub")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run ingest, publisher and web")
     run.add_argument("--config", required=True)
     check = sub.add_parser("check", help="check the ledger's invariants")
     check.add_argument("--config", required=True)
+    sub.add_parser("backup", help="copy the ledger while the hub runs (see backup --help)")
+    sub.add_parser("restore", help="replace the ledger with a backup (see restore --help)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr

@@ -1,0 +1,228 @@
+"""The installers and the updater, run into a temporary root (--root) and as a dry run.
+
+The scripts are real bash run as subprocesses; the resulting tree is what is checked. The
+host itself is snapshotted around each run to show nothing is written outside the root.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from station import config as station_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+# What the installers would change on a real machine.
+HOST_PATHS = [
+    "/opt/warehouse", "/etc/warehouse", "/etc/systemd/system", "/etc/udev/rules.d",
+    "/var/lib/warehouse-station", "/var/lib/warehouse-hub", "/var/backups/warehouse-hub",
+    "/etc/chrony/conf.d", "/etc/systemd/timesyncd.conf.d", "/etc/passwd", "/etc/group",
+]  # fmt: skip
+
+needs_mosquitto = pytest.mark.skipif(
+    shutil.which("mosquitto_passwd") is None, reason="install-hub needs mosquitto_passwd"
+)
+
+
+def host_snapshot() -> dict[str, str]:
+    """Names, modes and contents under HOST_PATHS: what a stray write would change."""
+    seen = {}
+    for top in map(Path, HOST_PATHS):
+        paths = [top] if not top.is_dir() else [top, *sorted(top.rglob("*"))]
+        for path in paths:
+            if path.is_symlink():
+                seen[str(path)] = "-> " + os.readlink(path)
+            elif path.is_file():
+                seen[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            elif path.exists():
+                seen[str(path)] = oct(path.stat().st_mode)
+    return seen
+
+
+def run(script: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    before = host_snapshot()
+    done = subprocess.run([str(SCRIPTS / script), *args], input=stdin, capture_output=True,
+                          text=True, check=False, cwd=ROOT)  # fmt: skip
+    assert host_snapshot() == before, "the script changed the host"
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_deploy_install_station_into_a_root(tmp_path):
+    out = run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    opt = tmp_path / "opt/warehouse"
+    assert os.readlink(opt / "current") == "1.0"
+    release = opt / "1.0"
+    assert (release / ".installed").exists()
+    assert (release / "station/__main__.py").exists()
+    assert (release / "protocol").is_dir() and not (release / ".venv").exists()
+    assert (release / "VERSION").read_text() == "1.0\n"
+    assert "pyserial" in (release / "requirements.txt").read_text()
+    toml = tmp_path / "etc/warehouse/station.toml"
+    assert mode(toml) == 0o640
+    station_config.load(toml)
+    assert (tmp_path / "etc/systemd/system/warehouse-station.service").exists()
+    rules = (tmp_path / "etc/udev/rules.d/99-warehouse.rules").read_text()
+    assert 'ENV{ID_MM_DEVICE_IGNORE}="1"' in rules and 'ATTRS{idVendor}=="0922"' in rules
+    assert mode(tmp_path / "var/lib/warehouse-station") == 0o750
+    # What only a real machine gets is printed, not done.
+    assert "usermod -G input,dialout,gpio,lp,plugdev warehouse" in out.stdout
+    assert "(skipped with --root) python3 -m venv --system-site-packages" in out.stdout
+    assert "systemctl enable warehouse-station.service" in out.stdout
+
+
+def test_deploy_install_station_applies_the_provisioned_settings(tmp_path):
+    block = ('[station]\nid = "dock-2"\nsite = "north"\n\n'
+             '[mqtt]\nhost = "hub.local"\nport = 1883\nusername = "dock-2"\npassword = "s3cret"\n')  # fmt: skip
+    run("install-station", "--root", str(tmp_path), "--version", "1.0", "--settings", "-",
+        stdin=block)  # fmt: skip
+    loaded = station_config.load(tmp_path / "etc/warehouse/station.toml")
+    assert (loaded.station.id, loaded.station.site) == ("dock-2", "north")
+    assert (loaded.mqtt.username, loaded.mqtt.password) == ("dock-2", "s3cret")
+
+
+def test_deploy_install_station_again_keeps_the_config_and_release(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    toml = tmp_path / "etc/warehouse/station.toml"
+    toml.write_text(toml.read_text().replace('id = "pack-1"', 'id = "pack-9"'))
+    marker = tmp_path / "opt/warehouse/1.0/.installed"
+    made = marker.stat().st_mtime_ns
+    again = run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    assert station_config.load(toml).station.id == "pack-9"
+    assert marker.stat().st_mtime_ns == made
+    assert "already installed" in again.stdout
+
+
+def test_deploy_install_station_with_kiosk_and_time_from_the_hub(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    target = tmp_path / "root"
+    run("install-station", "--root", str(target), "--version", "1.0", "--kiosk",
+        "--ntp", "hub.local", "--tls-ca", str(ca))  # fmt: skip
+    assert (target / "etc/systemd/system/warehouse-kiosk.service").exists()
+    assert "KIOSK_URL=http://127.0.0.1:8081/" in (target / "etc/warehouse/kiosk.env").read_text()
+    assert "NTP=hub.local" in (target / "etc/systemd/timesyncd.conf.d/warehouse.conf").read_text()
+    loaded = station_config.load(target / "etc/warehouse/station.toml")
+    assert loaded.mqtt.tls_ca == "/etc/warehouse/ca.crt"
+
+
+@needs_mosquitto
+def test_deploy_install_hub_into_a_root(tmp_path):
+    run("install-hub", "--root", str(tmp_path), "--version", "2.0", "--site", "north")
+    assert os.readlink(tmp_path / "opt/warehouse/current") == "2.0"
+    toml = tmp_path / "etc/warehouse/hub.toml"
+    assert mode(toml) == 0o640
+    hub = tomllib.loads(toml.read_text())
+    assert hub["hub"]["site"] == "north"
+    assert len(hub["mqtt"]["password"]) >= 24 and len(hub["api"]["tokens"][0]) >= 24
+    broker = tmp_path / "etc/warehouse/mosquitto"
+    conf = (broker / "mosquitto.conf").read_text().splitlines()
+    assert "password_file /etc/warehouse/mosquitto/passwd" in conf
+    assert "persistence_location /var/lib/mosquitto/" in conf
+    assert "allow_anonymous false" in conf
+    assert (broker / "roles").read_text() == "hub hub\n"
+    assert (broker / "passwd").read_text().startswith("hub:")
+    dropin = tmp_path / "etc/systemd/system/mosquitto.service.d/warehouse.conf"
+    assert "-c /etc/warehouse/mosquitto/mosquitto.conf" in dropin.read_text()
+    for unit in ("warehouse-hub.service", "warehouse-hub-backup.service",
+                 "warehouse-hub-backup.timer"):  # fmt: skip
+        assert (tmp_path / "etc/systemd/system" / unit).exists()
+    assert (tmp_path / "var/backups/warehouse-hub").is_dir()
+
+
+@needs_mosquitto
+def test_deploy_install_hub_again_keeps_its_credentials(tmp_path):
+    run("install-hub", "--root", str(tmp_path), "--version", "2.0")
+    toml = tmp_path / "etc/warehouse/hub.toml"
+    first = toml.read_text()
+    passwd = (tmp_path / "etc/warehouse/mosquitto/passwd").read_text()
+    run("install-hub", "--root", str(tmp_path), "--version", "2.0")
+    assert toml.read_text() == first
+    assert (tmp_path / "etc/warehouse/mosquitto/passwd").read_text() == passwd
+
+
+@needs_mosquitto
+def test_deploy_install_hub_with_tls_makes_a_ca_and_a_tls_listener(tmp_path):
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    run("install-hub", "--root", str(tmp_path), "--version", "2.0", "--tls", "hub.local",
+        "192.0.2.10")  # fmt: skip
+    tls = tmp_path / "etc/warehouse/tls"
+    assert {p.name for p in tls.iterdir()} >= {"ca.crt", "ca.key", "server.crt", "server.key"}
+    conf = (tmp_path / "etc/warehouse/mosquitto/mosquitto.conf").read_text().splitlines()
+    assert "listener 1883 127.0.0.1" in conf and "listener 8883" in conf
+    assert "cafile /etc/warehouse/tls/ca.crt" in conf
+
+
+@pytest.mark.parametrize("script", ["install-station", "install-hub"])
+def test_deploy_dry_run_prints_actions_and_changes_nothing(tmp_path, script):
+    target = tmp_path / "root"
+    into_root = run(script, "--dry-run", "--root", str(target), "--version", "3.0")
+    on_host = run(script, "--dry-run", "--version", "3.0")
+    assert not target.exists()
+    for out in (into_root.stdout, on_host.stdout):
+        assert "+ install -d -m 0755" in out and "/opt/warehouse/3.0" in out
+        assert "systemctl daemon-reload" in out
+
+
+def test_deploy_update_and_rollback_switch_releases_and_leave_the_data(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    journal = tmp_path / "var/lib/warehouse-station/journal.db"
+    journal.write_bytes(b"the journal")
+    config = (tmp_path / "etc/warehouse/station.toml").read_bytes()
+    opt = tmp_path / "opt/warehouse"
+
+    run("update", "--root", str(tmp_path), "--version", "1.1")
+    assert (os.readlink(opt / "current"), os.readlink(opt / "previous")) == ("1.1", "1.0")
+    assert (opt / "1.1/.installed").exists()
+
+    run("update", "--root", str(tmp_path), "--rollback")
+    assert (os.readlink(opt / "current"), os.readlink(opt / "previous")) == ("1.0", "1.1")
+    assert journal.read_bytes() == b"the journal"
+    assert (tmp_path / "etc/warehouse/station.toml").read_bytes() == config
+
+
+def test_deploy_update_keeps_only_the_newest_releases(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    for minor in range(1, 6):
+        run("update", "--root", str(tmp_path), "--version", f"1.{minor}", "--keep", "1")
+    names = sorted(p.name for p in (tmp_path / "opt/warehouse").iterdir() if not p.is_symlink())
+    assert names == ["1.3", "1.4", "1.5"]
+
+
+def test_deploy_update_prints_the_restart_and_the_dry_run_changes_nothing(tmp_path):
+    run("install-hub" if shutil.which("mosquitto_passwd") else "install-station",
+        "--root", str(tmp_path), "--version", "1.0")  # fmt: skip
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    out = run("update", "--root", str(tmp_path), "--version", "1.1", "--dry-run")
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before
+    assert "systemctl restart" in out.stdout
+
+
+def test_deploy_rollback_without_a_previous_version_fails_clearly(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    done = subprocess.run([str(SCRIPTS / "update"), "--root", str(tmp_path), "--rollback"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "no previous version" in done.stderr
+
+
+def test_deploy_update_installs_the_units_of_the_version_it_runs(tmp_path):
+    run("install-station", "--root", str(tmp_path), "--version", "1.0")
+    unit = tmp_path / "etc/systemd/system/warehouse-station.service"
+    release_unit = tmp_path / "opt/warehouse/1.0/systemd/warehouse-station.service"
+    release_unit.write_text(release_unit.read_text() + "# as 1.0 had it\n")
+    unit.write_text(release_unit.read_text())
+    run("update", "--root", str(tmp_path), "--version", "1.1")
+    assert unit.read_text() == (ROOT / "systemd/warehouse-station.service").read_text()
+    run("update", "--root", str(tmp_path), "--rollback")
+    assert unit.read_text().endswith("# as 1.0 had it\n")
