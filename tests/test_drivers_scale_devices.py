@@ -104,3 +104,20 @@ def test_protocol_without_zero_command_says_so():
     scale = ScaleDevice("scale", print, "hid-pos", "/dev/hidraw-none")
     with pytest.raises(ValueError, match="hid-pos protocol has no zero"):
         scale.zero()
+
+
+def test_scale_reported_overload_is_a_fault_until_the_next_good_frame(tmp_path):
+    inbox = Inbox()
+    with make_sim_scale("ascii", str(tmp_path / "scale")) as sim:
+        scale = ScaleDevice("scale", inbox, "ascii", str(sim.path))
+        scale.start()
+        try:
+            inbox.wait_state("scale", "ready")
+            sim.power_off()  # only our overload line on the wire
+            sim.write(b"OL,GS,+99999.99kg\r\n")
+            inbox.wait_state("scale", "fault: overload")
+            sim.power_on()
+            inbox.wait_state("scale", "ready", count=2)
+        finally:
+            scale.stop()
+    assert inbox.states("scale")[:3] == ["ready", "fault: overload", "ready"]
