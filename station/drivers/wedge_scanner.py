@@ -57,9 +57,12 @@ class WedgeScanner(Supervised):
         source.close()
 
     def stop(self, timeout: float = 2.0) -> None:
+        if self._wake_write < 0:  # already stopped
+            return
         self._stop.set()
         os.write(self._wake_write, b"\0")
         super().stop(timeout)
         if self._thread is None or not self._thread.is_alive():
             os.close(self._wake_read)
             os.close(self._wake_write)
+            self._wake_read = self._wake_write = -1
