@@ -69,6 +69,9 @@ class ScaleConfig(_Section):
     poll_ms: Annotated[int, Meta(ge=50, le=10000)] = 200
     stable_readings: Annotated[int, Meta(ge=1, le=50)] = 3
     min_grams: Annotated[float, Meta(ge=0)] = 5.0
+    # For protocols whose frames carry no unit (Toledo 8213/8217, unit-less ASCII lines).
+    unit: Literal["g", "kg", "lb", "oz"] | None = None
+    offline_after_ms: Annotated[int, Meta(ge=100, le=60000)] = 2000
 
 
 class FeedbackConfig(_Section):

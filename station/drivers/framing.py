@@ -47,6 +47,9 @@ class LineFramer:
         best: tuple[int, int] | None = None
         for term in self.terminators:
             at = self._buffer.find(term)
-            if at >= 0 and (best is None or at < best[0] or (at == best[0] and len(term) > best[1])):
+            if at < 0:
+                continue
+            # The earliest terminator wins; at the same place the longer one (CR LF, not CR).
+            if best is None or (at, -len(term)) < (best[0], -best[1]):
                 best = (at, len(term))
         return best

@@ -1,32 +1,45 @@
 """Serial barcode scanners (USB CDC-ACM or RS-232) through pyserial.
 
-Frames on the scanner's suffix or an idle gap, splits off the AIM symbology identifier
-(`]C1`, `]E0`, ...) when the scanner is programmed to send one, and reports each code as
-a `Scanned` input. A vanished port (unplug, or a pty closing) is reopened with backoff.
+Frames on the scanner's suffix or an idle gap (some scanners send no suffix unless
+programmed to), keeps the AIM symbology identifier (`]C1`, `]E0`, ...) the scanner sends,
+and reports each code as a `Scanned` input. A vanished port surfaces as
+`SerialException`, `OSError(EIO)` or `termios.error` depending on where pyserial notices;
+all of them end `run`, and the supervisor reopens the port with backoff.
 """
 
 import os
-import re
 import time
 
 import serial
 
+from station.drivers.aim import split_aim
 from station.drivers.framing import LineFramer
 from station.drivers.supervisor import DeviceMissing, Supervised
 from station.inputs import Emit, Scanned
 
-AIM_ID = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
+URL_SCHEMES = ("socket://", "loop://", "rfc2217://")
 
 
 def decode_frame(frame: bytes) -> Scanned | None:
     """Bytes of one frame -> a code with its AIM identifier split off, or None if empty."""
+    # latin-1 maps every byte to a character: no byte from the wire can fail to decode.
     text = frame.decode("latin-1").strip("\r\n")
     if not text:
         return None
-    match = AIM_ID.match(text)
-    if match:
-        return Scanned(code=text[3:], symbology=text[:3])
-    return Scanned(code=text, symbology=None)
+    code, symbology = split_aim(text)
+    return Scanned(code=code, symbology=symbology)
+
+
+def open_serial(port: str, **settings: object) -> serial.Serial:
+    """Open a port path or pyserial URL; a path that is not there is a missing device."""
+    if not port.startswith(URL_SCHEMES) and not os.path.exists(port):
+        raise DeviceMissing(port)
+    try:
+        return serial.serial_for_url(port, exclusive=True, **settings)
+    except serial.SerialException as exc:
+        if isinstance(exc.__context__, FileNotFoundError) or "No such file" in str(exc):
+            raise DeviceMissing(port) from None  # unplugged between the check and the open
+        raise
 
 
 class SerialScanner(Supervised):
@@ -39,13 +52,7 @@ class SerialScanner(Supervised):
         self.idle_gap = idle_gap
 
     def open(self) -> serial.Serial:
-        if not self.port.startswith(("socket://", "loop://", "rfc2217://")) and not os.path.exists(
-            self.port
-        ):
-            raise DeviceMissing(self.port)
-        return serial.serial_for_url(
-            self.port, baudrate=self.baudrate, timeout=self.idle_gap / 2, exclusive=True
-        )
+        return open_serial(self.port, baudrate=self.baudrate, timeout=self.idle_gap / 2)
 
     def run(self, port: serial.Serial) -> None:
         framer = LineFramer(idle_gap=self.idle_gap)

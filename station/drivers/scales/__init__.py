@@ -1,0 +1,1 @@
+"""Scales: pure codecs per protocol, a stability filter, transports, and the device."""
