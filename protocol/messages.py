@@ -22,7 +22,6 @@ from protocol.types import (
     Timestamp,
 )
 
-
 Gtin = Annotated[str, Meta(pattern=r"^[0-9]{8,14}$", description="GTIN-8/12/13/14 digits")]
 
 

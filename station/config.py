@@ -13,7 +13,6 @@ from msgspec import Meta
 
 from protocol.types import Code, SiteId, StationId
 
-
 T = TypeVar("T")
 
 

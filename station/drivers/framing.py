@@ -47,6 +47,7 @@ class LineFramer:
         best: tuple[int, int] | None = None
         for term in self.terminators:
             at = self._buffer.find(term)
-            if at >= 0 and (best is None or at < best[0] or (at == best[0] and len(term) > best[1])):
+            earlier = best is None or at < best[0]
+            if at >= 0 and (earlier or (at == best[0] and len(term) > best[1])):
                 best = (at, len(term))
         return best

@@ -50,7 +50,9 @@ class Supervised:
         return self._stop.is_set()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._supervise, name=f"dev-{self.name}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._supervise, name=f"dev-{self.name}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
