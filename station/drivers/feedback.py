@@ -165,9 +165,11 @@ class Feedback:
     def _beep(self, beeps: Beeps | None) -> None:
         if self._buzzer is None:
             return
+        # Stop first: a new beep started while the old one sounds would merge with it.
+        self._stop_buzzer()
         if beeps is None:
-            self._stop_buzzer()
-        elif self._tonal:
+            return
+        if self._tonal:
             self._buzzer.source_delay = TONE_STEP_S
             self._buzzer.source = tone_steps(beeps)  # replaces the running source thread
         else:
@@ -182,15 +184,13 @@ class Feedback:
 
     def _light(self, light: Light) -> None:
         if self._rgb is not None:
+            self._rgb.off()
             self._rgb.blink(light.on_s, light.off_s, on_color=COLOURS[light.colour], n=light.count)
-        lit = {"green"} if light.colour == "green" else {"red"}
-        if light.colour == "amber":
-            lit = {"green", "red"}
+        lit = {"green": {"green"}, "red": {"red"}, "amber": {"green", "red"}}[light.colour]
         for colour, led in self._leds.items():
+            led.off()
             if colour in lit:
                 led.blink(light.on_s, light.off_s, n=light.count)
-            else:
-                led.off()
 
     def clear(self) -> None:
         """Silence the buzzer and turn every light off."""

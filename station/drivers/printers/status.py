@@ -89,7 +89,8 @@ def parse_escpos(printer: bytes, paper: bytes, offline_cause: bytes | None = Non
             notes.append(f"offline cause {_show(offline_cause)}")
         else:
             head_open = bool(byte & 0x04)
-            paper_out = bool(paper_out) or bool(byte & 0x20)
+            if byte & 0x20:  # stopped by paper end; a clear bit says nothing new
+                paper_out = True
     return PrinterStatus(
         online=online,
         paper_out=paper_out,
