@@ -1,0 +1,1 @@
+"""Label printers: labels, ESC/POS and ZPL renderers, transports, status, the spool."""
