@@ -145,6 +145,8 @@ def interpret(
     own = _own_label(code)
     if own is not None:
         return own
+    if code.startswith(("https://", "http://")):
+        return _digital_link(code, lookups)
     if symbology is None and code[0].isdigit():
         return _digits_without_aim(code, lookups, separators)
     return _bare(code, lookups)
@@ -247,6 +249,16 @@ def _gs1(value: str, lookups: CatalogLookups, separators) -> Meaning:
     if result.gs1_message is None:
         return Unknown(f"bad GS1 data: {result.gs1_message_error}")
     return _element_strings(result.gs1_message.element_strings, lookups)
+
+
+def _digital_link(uri: str, lookups: CatalogLookups) -> Meaning:
+    """A GS1 Digital Link (a QR code's https://.../01/<gtin>/10/<lot>?17=...)."""
+    result = _parse(uri, biip.ParseConfig())
+    if isinstance(result, Unknown):
+        return result
+    if result.gs1_digital_link_uri is None:
+        return Unknown(f"not a GS1 Digital Link: {result.gs1_digital_link_uri_error}")
+    return _element_strings(result.gs1_digital_link_uri.element_strings, lookups)
 
 
 def _parse(value: str, config: biip.ParseConfig) -> biip.ParseResult | Unknown:

@@ -74,6 +74,13 @@ TABLE = [
         "]C1",
         Item("WIDGET", gtin=WIDGET, net_weight_g=Decimal("1250")),
     ),
+    (
+        "gs1_digital_link",
+        f"https://id.gs1.org/01/{WIDGET}/10/L7?17=270131",
+        "]Q1",
+        Item("WIDGET", gtin=WIDGET, lot="L7", expiry=date(2027, 1, 31)),
+    ),
+    ("not_a_digital_link", "https://example.com/hello", "]Q1", Unknown),
     ("sscc_ai00", "00376104250021234569", "]C1", Sscc("376104250021234569")),
     ("lot_only", "17270131" + "10L7", "]C1", LotExpiry("L7", date(2027, 1, 31))),
     ("bad_date", "01" + WIDGET + "17270230", "]C1", Unknown),
