@@ -107,6 +107,19 @@ class Adjustment(_Event):
     note: Text | None = None
 
 
+class PoClose(_Event):
+    """The receiver closed a purchase order: nothing more will be received against it.
+
+    `short` says it was closed before everything ordered arrived; not a movement.
+    """
+
+    TYPE: ClassVar[str] = "po_close"
+
+    po: Code
+    short: bool = False
+    reason: Text | None = None
+
+
 Verdict = Annotated[str, Meta(pattern=r"^[a-z_]{1,40}$", description="ok, or the error's name")]
 
 
@@ -124,6 +137,6 @@ class Scan(_Event):
 
 
 EVENT_TYPES: dict[str, type[msgspec.Struct]] = {
-    cls.TYPE: cls for cls in (Receipt, Shipment, Move, Count, Adjustment, Scan)
+    cls.TYPE: cls for cls in (Receipt, Shipment, Move, Count, Adjustment, Scan, PoClose)
 }
 MOVEMENT_TYPES = frozenset({"receipt", "shipment", "move", "count", "adjustment"})

@@ -19,7 +19,7 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
-Mode = Literal["pack", "receive", "count", "move"]
+Mode = Literal["pack", "receive", "count", "move", "adjust"]
 
 
 class StationSection(_Section):
@@ -100,6 +100,7 @@ class KioskConfig(_Section):
 
 
 class PackConfig(_Section):
+    location: Code = "PACK"  # where the stock a packer packs is taken from
     weight_tolerance_g: Annotated[float, Meta(ge=0)] = 50.0
     weight_tolerance_pct: Annotated[float, Meta(ge=0, le=100)] = 5.0
     default_packaging_g: Annotated[float, Meta(ge=0)] = 0.0

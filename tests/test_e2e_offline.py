@@ -19,15 +19,15 @@ def test_an_order_packed_offline_reaches_the_hub_once(broker, hub, pack_station,
     wait_until(lambda: (pack_station.dir / "data" / "cache.db").exists(), what="station cache")
     wait_until(lambda: _cached(pack_station), what="order cached")
     broker.stop()
-    for code in ["SO-9", "4006381333931", "4006381333931", "4006381333931"]:
+    for code in ["OP:alice", "SO-9", "4006381333931", "4006381333931", "4006381333931"]:
         scanner.scan(code)
     wait_until(
-        lambda: len(pack_station.journal()) == 5, what="journaled offline"
-    )  # 4 scans + shipment
+        lambda: len(pack_station.journal()) == 6, what="journaled offline"
+    )  # 5 scans + shipment
     assert hub.query("SELECT count(*) FROM events") == [(0,)]
     broker.start()
     wait_until(
-        lambda: hub.query("SELECT count(*) FROM events") == [(5,)], 30, "applied after reconnect"
+        lambda: hub.query("SELECT count(*) FROM events") == [(6,)], 30, "applied after reconnect"
     )
     assert hub.query("SELECT sku, delta FROM movements") == [("MUG-1", -3)]
     assert hub.query("SELECT status FROM orders WHERE order_id = 'SO-9'") == [("shipped",)]

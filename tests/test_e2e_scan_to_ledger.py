@@ -23,7 +23,7 @@ def test_packed_order_reaches_the_ledger_and_api(hub, pack_station, scanner):
     wait_until(
         lambda: pack_station.journal() or _station_knows_order(pack_station), 20, "order cached"
     )
-    for code in ["SO-1", "4006381333931", "4006381333931", "5012345678900"]:
+    for code in ["OP:alice", "SO-1", "4006381333931", "4006381333931", "5012345678900"]:
         scanner.scan(code)
     shipped = wait_until(lambda: _shipped(hub), what="shipment in the ledger")
     assert sorted((m["sku"], m["delta"]) for m in shipped) == [("MUG-1", -2), ("TEA-1", -1)]
@@ -33,7 +33,7 @@ def test_packed_order_reaches_the_ledger_and_api(hub, pack_station, scanner):
     alerts = hub.api("GET", "/api/alerts")["alerts"]
     assert any(a["kind"] == "negative_stock" and a["sku"] == "MUG-1" for a in alerts)
     verdicts = hub.query("SELECT json_extract(data, '$.verdict') FROM events WHERE type = 'scan'")
-    assert [v for (v,) in verdicts] == ["ok", "ok", "ok", "ok"]
+    assert [v for (v,) in verdicts] == ["ok", "ok", "ok", "ok", "ok"]
     status = hub.query("SELECT status FROM orders WHERE order_id = 'SO-1'")
     assert status == [("shipped",)]
 
@@ -42,13 +42,13 @@ def test_wrong_scans_are_judged_and_journaled(hub, pack_station, scanner):
     hub.api("POST", "/api/products", PRODUCTS)
     hub.api("POST", "/api/orders", {"order": "SO-2", "lines": [{"sku": "MUG-1", "qty": 1}]})
     wait_until(lambda: _station_knows_order(pack_station, "SO-2"), 20, "order cached")
-    for code in ["SO-2", "5012345678900", "NOPE", "4006381333931"]:
+    for code in ["OP:alice", "SO-2", "5012345678900", "NOPE", "4006381333931"]:
         scanner.scan(code)
     wait_until(lambda: _shipped(hub), what="shipment")
     verdicts = hub.query(
         "SELECT json_extract(data, '$.verdict') FROM events WHERE type = 'scan' ORDER BY seq"
     )
-    assert [v for (v,) in verdicts] == ["ok", "not_in_order", "unknown_barcode", "ok"]
+    assert [v for (v,) in verdicts] == ["ok", "ok", "not_in_order", "unknown_barcode", "ok"]
 
 
 def _station_knows_order(station, order="SO-1") -> bool:

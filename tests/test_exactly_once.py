@@ -39,9 +39,10 @@ def _cached_orders(station) -> int:
 
 
 def _type_scans(scanner, stop: threading.Event) -> None:
-    """A packer working steadily: order, item, wrong item, for every order."""
+    """A packer working steadily: badge, order, item, wrong item, for every order (the
+    badge again each time, because a killed station forgets who was at it)."""
     for i in range(ORDERS):
-        for code in (f"SO-{i}", "0000000000000", "4006381333931"):
+        for code in ("OP:alice", f"SO-{i}", "0000000000000", "4006381333931"):
             if stop.is_set():
                 return
             scanner.scan(code)

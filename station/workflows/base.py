@@ -6,7 +6,7 @@ from typing import Protocol
 
 import msgspec
 
-from protocol.messages import Order, Product, PurchaseOrder
+from protocol.messages import CountTask, Order, Product, PurchaseOrder
 
 
 @dataclass(frozen=True)
@@ -51,4 +51,35 @@ class Lookups(Protocol):
 
     def purchase_order(self, po: str) -> PurchaseOrder | None: ...
 
+    def count_tasks(self) -> list[CountTask]:
+        """Open count tasks the hub sent this station."""
+        ...
+
     def today(self) -> date: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowSettings:
+    """The tolerances and places the workflows need (from the station config)."""
+
+    bench_location: str = "PACK"  # where packed stock is taken from
+    dock_location: str = "DOCK"  # where receipts go unless a put-away location is scanned
+    weight_tolerance_g: float = 50.0
+    weight_tolerance_pct: float = 5.0
+    default_packaging_g: float = 0.0
+    verify_weight: bool = True
+    over_receipt_tolerance_pct: float = 0.0
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a workflow may read besides its own state: the cache, who scans, the settings."""
+
+    lookups: Lookups
+    operator: str | None
+    settings: WorkflowSettings
+
+
+def verdict(name: str, message: str, pattern: str | None = None) -> Verdict:
+    """A verdict whose feedback pattern follows from its name unless given."""
+    return Verdict(name, message, pattern or ("ok" if name == "ok" else "error"))

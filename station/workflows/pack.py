@@ -1,99 +1,454 @@
-"""Packing: scan an order, then each item; the order completes into a shipment event."""
+"""Packing: operator, order, each item; a complete order is weighed, labelled and shipped.
 
-from dataclasses import dataclass, field, replace
+Progress is never stored, only derived from the list of actions (picks and shorts), so
+undo is dropping the last action and the shipment is built from what was really scanned.
+"""
 
-from protocol.events import Scan, Shipment, ShipmentLine
-from station.workflows.base import Label, Lookups, Outcome, Verdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import msgspec
+
+from protocol.events import Shipment, ShipmentLine
+from station.barcodes import Command, Item, Meaning, OrderRef
+from station.workflows.base import Context, Label, Lookups, Outcome, verdict
+
+CLOSED = ("packed", "shipped", "cancelled")
+DEFAULT_SHORT_REASON = "out_of_stock"
 
 
 @dataclass(frozen=True)
 class PackLine:
     sku: str
     ordered: int
-    scanned: int = 0
+    lot: str | None = None  # the order line asks for this lot
+    kit: tuple[tuple[str, int], ...] = ()  # components (sku, per kit) when the sku is a kit
 
-    @property
-    def done(self) -> bool:
-        return self.scanned >= self.ordered
+
+@dataclass(frozen=True)
+class Pick:
+    line: int
+    sku: str  # the line's sku, or one of its kit components
+    units: int
+    lot: str | None = None
+    serial: str | None = None
+
+
+@dataclass(frozen=True)
+class Short:
+    line: int
+    qty: int
+    reason: str
 
 
 @dataclass(frozen=True)
 class PackState:
-    location: str  # where picked stock is taken from (the bench's location)
-    operator: str | None = None
     order: str | None = None
-    lines: tuple[PackLine, ...] = field(default_factory=tuple)
+    customer: str | None = None
+    packaging_g: Decimal | None = None
+    lines: tuple[PackLine, ...] = ()
+    actions: tuple[Pick | Short, ...] = ()
+    phase: str = "scan"  # scan, weigh (complete, waiting for the scale), held (weight mismatch)
+    weight_g: Decimal | None = None  # the reading that held the order
+    short_reason: str | None = None  # armed: the next item scanned shorts its line
 
-    @property
-    def complete(self) -> bool:
-        return bool(self.lines) and all(line.done for line in self.lines)
+
+# --- derived progress --------------------------------------------------------------------
 
 
-def scan(state: PackState, code: str, lookups: Lookups) -> Outcome:
-    """One barcode at the pack bench."""
-    order = lookups.order(code)
-    if order is not None:
-        return _start_order(state, code, order)
-    found = lookups.product_by_gtin(code)
-    product = found[0] if found else lookups.product(code)
-    units = found[1] if found else 1
-    if product is None:
-        return _verdict(state, code, Verdict("unknown_barcode", f"Unknown barcode {code}", "error"))
+def _picks(state: PackState, index: int) -> list[Pick]:
+    return [a for a in state.actions if isinstance(a, Pick) and a.line == index]
+
+
+def _whole(state: PackState, index: int) -> int:
+    sku = state.lines[index].sku
+    return sum(p.units for p in _picks(state, index) if p.sku == sku)
+
+
+def _component_units(state: PackState, index: int, sku: str) -> int:
+    return sum(p.units for p in _picks(state, index) if p.sku == sku)
+
+
+def _kits_from_components(state: PackState, index: int) -> tuple[int, int]:
+    """(kits complete, kits started) from components scanned one by one."""
+    kit = state.lines[index].kit
+    if not kit:
+        return 0, 0
+    units = [(_component_units(state, index, sku), per) for sku, per in kit]
+    return min(n // per for n, per in units), max(-(-n // per) for n, per in units)
+
+
+def _shorted(state: PackState, index: int) -> int:
+    return sum(a.qty for a in state.actions if isinstance(a, Short) and a.line == index)
+
+
+def target(state: PackState, index: int) -> int:
+    return state.lines[index].ordered - _shorted(state, index)
+
+
+def packed(state: PackState, index: int) -> int:
+    return _whole(state, index) + _kits_from_components(state, index)[0]
+
+
+def _reserved(state: PackState, index: int) -> int:
+    # A kit started from components holds its slot, so no kit barcode can overfill the line.
+    return _whole(state, index) + _kits_from_components(state, index)[1]
+
+
+def complete(state: PackState) -> bool:
+    return bool(state.lines) and all(
+        packed(state, i) >= target(state, i) for i in range(len(state.lines))
+    )
+
+
+# --- inputs ------------------------------------------------------------------------------
+
+
+def scan(state: PackState, meaning: Meaning, ctx: Context) -> Outcome:
+    if isinstance(meaning, OrderRef):
+        return _start_order(state, meaning.order, ctx)
+    if isinstance(meaning, Item):
+        return _item(state, meaning, ctx)
+    if isinstance(meaning, Command):
+        return command(state, meaning.name, meaning.arg, ctx)
+    return _say(state, "wrong_barcode", "Not a pack barcode: scan an order or an item")
+
+
+def command(state: PackState, name: str, arg: str | None, ctx: Context) -> Outcome:
+    handlers = {
+        "undo": _undo,
+        "cancel": _cancel,
+        "done": _done,
+        "override": _override,
+    }
+    if name == "short":
+        return _arm_short(state, arg or DEFAULT_SHORT_REASON)
+    if name in handlers:
+        return handlers[name](state, ctx)
+    return _say(state, "wrong_command", f"{name} means nothing when packing")
+
+
+def weighed(state: PackState, grams: Decimal, ctx: Context) -> Outcome:
+    """A stable reading: only a complete order waiting for the scale acts on it."""
+    if state.phase == "scan" or grams <= 0:
+        return Outcome(state)
+    expected = expected_weight_g(state, ctx.lookups, ctx.settings.default_packaging_g)
+    if expected is None:
+        return _ship(state, ctx, grams, None, override=False, note="weight not checked")
+    allowed = max(
+        Decimal(str(ctx.settings.weight_tolerance_g)),
+        expected * Decimal(str(ctx.settings.weight_tolerance_pct)) / 100,
+    )
+    if abs(grams - expected) <= allowed:
+        return _ship(state, ctx, grams, expected, override=False)
+    held = replace(state, phase="held", weight_g=grams)
+    return _say(
+        held,
+        "weight_mismatch",
+        f"Weight {_g(grams)} g, expected {_g(expected)} ± {_g(allowed)} g: "
+        "check the parcel and weigh again, or a supervisor overrides",
+    )
+
+
+def short_line(state: PackState, sku: str, reason: str, ctx: Context) -> Outcome:
+    """Short-ship what is left of the first unfinished line of `sku` (a kiosk button)."""
     if state.order is None:
-        return _verdict(
-            state, code, Verdict("no_order", "Scan an order first", "error"), product.sku
-        )
-    return _add_item(state, code, product.sku, units)
+        return _say(state, "no_order", "Scan an order first")
+    for index, line in enumerate(state.lines):
+        left = target(state, index) - _reserved(state, index)
+        if line.sku == sku and left > 0:
+            new = replace(
+                state,
+                actions=(*state.actions, Short(index, left, reason)),
+                short_reason=None,
+            )
+            return _after_change(new, ctx, f"{sku}: {left} short ({reason})")
+    return _say(state, "nothing_to_short", f"Nothing of {sku} is left to short")
 
 
-def _start_order(state: PackState, code: str, order) -> Outcome:
-    lines = tuple(PackLine(line.sku, line.qty) for line in order.lines)
-    new = replace(state, order=order.order, lines=lines)
-    verdict = Verdict("ok", f"Order {order.order}: {sum(x.ordered for x in lines)} items")
-    return _verdict(new, code, verdict)
+# --- orders ------------------------------------------------------------------------------
 
 
-def _add_item(state: PackState, code: str, sku: str, units: int) -> Outcome:
-    index = next((i for i, line in enumerate(state.lines) if line.sku == sku), None)
+def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
+    if ctx.operator is None:
+        return _say(state, "no_operator", "Scan your badge first")
+    order = ctx.lookups.order(order_id)
+    if order is None:
+        return _say(state, "unknown_order", f"Order {order_id} is not known here (yet)")
+    if order.status in CLOSED:
+        return _say(state, "order_closed", f"Order {order_id} is {order.status}")
+    if state.order == order_id:
+        return _say(state, "ok", f"Order {order_id} is already open")
+    if state.order is not None and state.actions:
+        return _say(state, "order_in_progress", f"Finish or cancel order {state.order} first")
+    lines = tuple(
+        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups)) for line in order.lines
+    )
+    new = PackState(
+        order=order.order,
+        customer=order.customer,
+        packaging_g=order.packaging_weight_g,
+        lines=lines,
+    )
+    return _say(new, "ok", f"Order {order.order}: {sum(x.ordered for x in lines)} items")
+
+
+def _kit(sku: str, lookups: Lookups) -> tuple[tuple[str, int], ...]:
+    product = lookups.product(sku)
+    return tuple((c.sku, c.qty) for c in product.kit) if product else ()
+
+
+# --- items -------------------------------------------------------------------------------
+
+
+def _item(state: PackState, item: Item, ctx: Context) -> Outcome:
+    if state.order is None:
+        return _say(state, "no_order", "Scan an order first")
+    if state.short_reason is not None:
+        return short_line(state, item.sku, state.short_reason, ctx)
+    direct = [i for i, line in enumerate(state.lines) if line.sku == item.sku]
+    parts = [i for i, line in enumerate(state.lines) if item.sku in dict(line.kit)]
+    if not direct and not parts:
+        return _say(state, "not_in_order", f"{item.sku} is not in order {state.order}")
+    problem = _check_item(state, item, direct, ctx)
+    if problem is not None:
+        return problem
+    index = _line_with_room(state, item, direct, parts)
     if index is None:
-        return _verdict(
-            state, code, Verdict("not_in_order", f"{sku} is not in this order", "error"), sku
-        )
-    line = state.lines[index]
-    if line.scanned + units > line.ordered:
-        return _verdict(
-            state, code, Verdict("too_many", f"{sku}: only {line.ordered} ordered", "error"), sku
-        )
-    lines = list(state.lines)
-    lines[index] = replace(line, scanned=line.scanned + units)
-    new = replace(state, lines=tuple(lines))
-    if not new.complete:
-        left = line.ordered - line.scanned - units
-        return _verdict(new, code, Verdict("ok", f"{sku} ok, {left} more"), sku)
-    return _complete(new, code, sku)
+        return _say(state, "too_many", f"Too many {item.sku}: take it out of the parcel")
+    pick = Pick(index, item.sku, item.units, item.lot, item.serial)
+    new = replace(state, actions=(*state.actions, pick))
+    left = target(new, index) - packed(new, index)
+    return _after_change(new, ctx, f"{item.sku} ok" + (f", {left} more" if left else ""))
 
 
-def _complete(state: PackState, code: str, sku: str) -> Outcome:
+def _check_item(state: PackState, item: Item, direct: list[int], ctx: Context) -> Outcome | None:
+    """Why this item may not go in the parcel, or None."""
+    if item.expiry is not None and item.expiry < ctx.lookups.today():
+        return _say(state, "expired_lot", f"Expired {item.expiry}: take another one")
+    wanted = {state.lines[i].lot for i in direct}
+    if direct and None not in wanted:
+        if item.lot is None:
+            return _say(state, "lot_required", f"Scan the lot barcode of {item.sku}")
+        if item.lot not in wanted:
+            return _say(
+                state, "wrong_lot", f"Lot {item.lot} is wrong: the order asks for {_list(wanted)}"
+            )
+    product = ctx.lookups.product(item.sku)
+    if product is not None and product.lot_tracked and item.lot is None:
+        return _say(state, "lot_required", f"{item.sku} needs its lot: scan the GS1 barcode")
+    if product is not None and product.serial_tracked:
+        if item.serial is None:
+            return _say(state, "serial_required", f"{item.sku} needs its serial number scanned")
+        if any(isinstance(a, Pick) and a.serial == item.serial for a in state.actions):
+            return _say(state, "duplicate_serial", f"Serial {item.serial} is already packed")
+    return None
+
+
+def _line_with_room(
+    state: PackState, item: Item, direct: list[int], parts: list[int]
+) -> int | None:
+    for index in sorted(direct, key=lambda i: state.lines[i].lot != item.lot):
+        lot = state.lines[index].lot
+        if lot in (None, item.lot) and _reserved(state, index) + item.units <= target(state, index):
+            return index
+    for index in parts:
+        per_kit = dict(state.lines[index].kit)[item.sku]
+        room = per_kit * (target(state, index) - _whole(state, index))
+        if _component_units(state, index, item.sku) + item.units <= room:
+            return index
+    return None
+
+
+def _after_change(state: PackState, ctx: Context, message: str) -> Outcome:
+    """After a pick or a short: go on scanning, or the order is complete."""
+    if not complete(state):
+        return _say(replace(state, phase="scan", weight_g=None), "ok", message)
+    if not any(isinstance(a, Pick) for a in state.actions):
+        return _ship(state, ctx, None, None, override=False, note="nothing packed")
+    if not ctx.settings.verify_weight:
+        return _ship(state, ctx, None, None, override=False)
+    return _say(
+        replace(state, phase="weigh"),
+        "ok",
+        f"{message}. Order complete: put the parcel on the scale",
+        "attention",
+    )
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def _undo(state: PackState, ctx: Context) -> Outcome:
+    if state.short_reason is not None:
+        return _say(replace(state, short_reason=None), "ok", "Short cancelled")
+    if not state.actions:
+        return _say(state, "nothing_to_undo", "Nothing to undo")
+    last = state.actions[-1]
+    new = replace(state, actions=state.actions[:-1], phase="scan", weight_g=None)
+    what = f"{last.units} × {last.sku}" if isinstance(last, Pick) else "the short"
+    return _say(new, "ok", f"Undone: {what}")
+
+
+def _cancel(state: PackState, ctx: Context) -> Outcome:
+    if state.order is None:
+        return _say(state, "no_order", "No order is open")
+    return _say(PackState(), "ok", f"Order {state.order} put aside: unpack the parcel")
+
+
+def _done(state: PackState, ctx: Context) -> Outcome:
+    if state.order is None:
+        return _say(state, "no_order", "No order is open")
+    if state.phase != "scan":
+        return _say(state, "weight_needed", "Put the parcel on the scale")
+    left = sum(target(state, i) - packed(state, i) for i in range(len(state.lines)))
+    return _say(state, "not_complete", f"{left} items still to pack (or short them)")
+
+
+def _override(state: PackState, ctx: Context) -> Outcome:
+    if state.phase == "scan":
+        return _say(state, "nothing_to_override", "Nothing is waiting for a supervisor")
+    expected = expected_weight_g(state, ctx.lookups, ctx.settings.default_packaging_g)
+    return _ship(state, ctx, state.weight_g, expected, override=True)
+
+
+def _arm_short(state: PackState, reason: str) -> Outcome:
+    if state.order is None:
+        return _say(state, "no_order", "Scan an order first")
+    return _say(
+        replace(state, short_reason=reason),
+        "ok",
+        f"Short ({reason}): scan the item that is missing",
+        "attention",
+    )
+
+
+# --- completion --------------------------------------------------------------------------
+
+
+def expected_weight_g(
+    state: PackState, lookups: Lookups, default_packaging_g: float
+) -> Decimal | None:
+    """What the parcel should weigh, or None when a unit weight is missing from the catalog."""
+    total = (
+        state.packaging_g if state.packaging_g is not None else Decimal(str(default_packaging_g))
+    )
+    for action in state.actions:
+        if isinstance(action, Pick):
+            unit = unit_weight_g(action.sku, lookups)
+            if unit is None:
+                return None
+            total += unit * action.units
+    return total
+
+
+def unit_weight_g(sku: str, lookups: Lookups) -> Decimal | None:
+    """A product's unit weight; a kit without its own is the sum of its components."""
+    product = lookups.product(sku)
+    if product is None:
+        return None
+    if product.unit_weight_g is not None:
+        return product.unit_weight_g
+    if not product.kit:
+        return None
+    parts = [(unit_weight_g(c.sku, lookups), c.qty) for c in product.kit]
+    if any(weight is None for weight, _ in parts):
+        return None
+    return sum((weight * qty for weight, qty in parts), Decimal(0))
+
+
+def _ship(
+    state: PackState,
+    ctx: Context,
+    weight: Decimal | None,
+    expected: Decimal | None,
+    override: bool,
+    note: str | None = None,
+) -> Outcome:
     shipment = Shipment(
         order=state.order,
-        operator=state.operator,
-        lines=[
-            ShipmentLine(sku=x.sku, qty=x.scanned, location=state.location) for x in state.lines
-        ],
+        operator=ctx.operator,
+        lines=shipment_lines(state, ctx.settings.bench_location),
+        weight_g=weight,
+        expected_weight_g=expected,
+        weight_override=override,
     )
-    scan_event = _scan_event(state, code, "ok", sku)
+    units = sum(a.units for a in state.actions if isinstance(a, Pick))
     label = Label(
-        "shipping", {"order": state.order, "items": str(sum(x.scanned for x in state.lines))}
+        "shipping",
+        {
+            "order": state.order,
+            "customer": state.customer or "",
+            "items": str(units),
+            "weight_g": "" if weight is None else _g(weight),
+            "operator": ctx.operator or "",
+        },
     )
-    verdict = Verdict("ok", f"Order {state.order} complete", "complete")
-    return Outcome(replace(state, order=None, lines=()), (scan_event, shipment), verdict, (label,))
+    message = f"Order {state.order} complete" + (" (supervisor override)" if override else "")
+    if note:
+        message += f" ({note})"
+    labels = (label,) if units else ()
+    return Outcome(PackState(), (shipment,), verdict("ok", message, "complete"), labels)
 
 
-def _verdict(state: PackState, code: str, verdict: Verdict, sku: str | None = None) -> Outcome:
-    return Outcome(state, (_scan_event(state, code, verdict.name, sku),), verdict)
+def shipment_lines(state: PackState, location: str) -> list[ShipmentLine]:
+    """What left the bench: per order line and lot; kits built from parts ship as the parts."""
+    result: list[ShipmentLine] = []
+    for index, line in enumerate(state.lines):
+        lines = _grouped(_picks(state, index), location)
+        shorted = _shorted(state, index)
+        if shorted:
+            reasons = _list(
+                a.reason for a in state.actions if isinstance(a, Short) and a.line == index
+            )
+            short = ShipmentLine(sku=line.sku, qty=0, location=location)
+            lines = lines or [short]
+            lines[0] = msgspec.structs.replace(lines[0], short=shorted, short_reason=reasons)
+        result.extend(lines)
+    return result
 
 
-def _scan_event(state: PackState, code: str, verdict: str, sku: str | None) -> Scan:
-    return Scan(
-        code=code, verdict=verdict, mode="pack", order=state.order, sku=sku, operator=state.operator
-    )
+def _grouped(picks: list[Pick], location: str) -> list[ShipmentLine]:
+    groups: dict[tuple[str, str | None], ShipmentLine] = {}
+    for pick in picks:
+        key = (pick.sku, pick.lot)
+        line = groups.get(key) or ShipmentLine(sku=pick.sku, qty=0, location=location, lot=pick.lot)
+        serials = [*line.serials, pick.serial] if pick.serial else line.serials
+        groups[key] = msgspec.structs.replace(line, qty=line.qty + pick.units, serials=serials)
+    return list(groups.values())
+
+
+# --- view --------------------------------------------------------------------------------
+
+
+def view(state: PackState) -> dict:
+    return {
+        "order": state.order,
+        "customer": state.customer,
+        "phase": state.phase,
+        "short_armed": state.short_reason,
+        "lines": [
+            {
+                "sku": line.sku,
+                "ordered": line.ordered,
+                "scanned": packed(state, i),
+                "short": _shorted(state, i),
+                "lot": line.lot,
+                "done": packed(state, i) >= target(state, i),
+            }
+            for i, line in enumerate(state.lines)
+        ],
+    }
+
+
+def _say(state: PackState, name: str, message: str, pattern: str | None = None) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern))
+
+
+def _g(grams: Decimal) -> str:
+    return f"{grams.quantize(Decimal(1)):f}"
+
+
+def _list(values: Iterable[str | None]) -> str:
+    return ", ".join(sorted({v for v in values if v}))

@@ -1,0 +1,45 @@
+"""The kiosk's web server: the Flask app under waitress, in a thread of the station process."""
+
+import logging
+import threading
+
+from waitress import wasyncore
+from waitress.server import create_server
+
+from station.inputs import Emit
+from station.snapshot import SnapshotBoard
+from station.ui.web import create_app
+
+log = logging.getLogger(__name__)
+
+# Each open page holds one thread for its event stream; a bench has one or two screens.
+THREADS = 8
+
+
+class KioskServer:
+    def __init__(self, host: str, port: int, board: SnapshotBoard, emit: Emit) -> None:
+        self._stopping = threading.Event()
+        app = create_app(board, emit, self._stopping)
+        # waitress 3 sends every write at once (send_bytes=1), which an event stream needs.
+        self._server = create_server(app, host=host, port=port, threads=THREADS, ident="kiosk")
+        self._thread = threading.Thread(target=self._server.run, name="kiosk", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._server.effective_host}:{self.port}/"
+
+    def start(self) -> None:
+        self._thread.start()
+        log.info("kiosk on %s", self.url)
+
+    def stop(self) -> None:
+        """End the event streams, close every connection, and wait for the loop to end."""
+        self._stopping.set()
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        wasyncore.close_all(self._server._map)
+        if self._thread.ident is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,159 @@
+// The kiosk page: renders the core's snapshot, live from /events, and posts button presses.
+// Text goes in with textContent only: barcodes are untrusted input.
+"use strict";
+
+const MODES = ["pack", "receive", "count", "move", "adjust"];
+const WORDS = { complete: "DONE", attention: "NEXT", ok: "OK" };
+
+const $ = (id) => document.getElementById(id);
+
+function setText(id, text) {
+  $(id).textContent = text;
+}
+
+function verdictWord(verdict) {
+  if (verdict.name !== "ok") return verdict.name.replace(/_/g, " ");
+  return WORDS[verdict.pattern] || "OK";
+}
+
+function renderVerdict(verdict) {
+  const pattern = verdict ? verdict.pattern : "none";
+  $("verdict").dataset.pattern = pattern;
+  $("verdict").dataset.name = verdict ? verdict.name : "";
+  $("verdict-shape").setAttribute("href", "#shape-" + (verdict ? pattern : "none"));
+  setText("verdict-word", verdict ? verdictWord(verdict) : "READY");
+  setText("verdict-message", verdict ? verdict.message : "Scan your badge");
+}
+
+function subject(s) {
+  if (s.order) return "Order " + s.order + (s.customer ? " · " + s.customer : "");
+  if (s.po) return "PO " + s.po + (s.location ? " → " + s.location : "");
+  if (s.task) return "Task " + s.task + " at " + s.location;
+  if (s.location) return "Location " + s.location + (s.next ? " · " + s.next : "");
+  return s.next || "";
+}
+
+function progress(line) {
+  let text = line.ordered === undefined ? String(line.scanned) : line.scanned + " / " + line.ordered;
+  if (line.short) text += " (short " + line.short + ")";
+  if (line.lot) text += " · lot " + line.lot;
+  return text;
+}
+
+function lineRow(line, mode) {
+  const row = document.createElement("tr");
+  row.dataset.sku = line.sku;
+  if (line.done) row.className = "done";
+  for (const text of [line.sku, progress(line)]) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    row.appendChild(cell);
+  }
+  const action = document.createElement("td");
+  if (mode === "pack" && !line.done) {
+    action.appendChild(button("Short", "short", line.sku + ":out_of_stock"));
+  }
+  row.appendChild(action);
+  return row;
+}
+
+function renderLines(s) {
+  const body = $("lines").querySelector("tbody");
+  body.replaceChildren(...(s.lines || []).map((line) => lineRow(line, s.mode)));
+}
+
+function renderSide(s) {
+  setText("weight", s.weight_g == null ? "—" : s.weight_g + " g");
+  setText("weight-state", s.weight_g == null ? "" : s.scale_stable ? "stable" : "settling…");
+  const pending = [];
+  if (s.next_qty) pending.push("Next scan × " + s.next_qty);
+  if (s.weigh_next) pending.push("Next scan counts by weight");
+  if (s.held) pending.push("Held for supervisor: " + s.held.sku + " (" + s.held.reason + ")");
+  if (s.short_armed) pending.push("Short armed: scan the missing item");
+  if (s.phase === "weigh") pending.push("Put the parcel on the scale");
+  if (s.phase === "held") pending.push("Weight held: re-weigh or override");
+  setText("pending", pending.join(" · "));
+  const devices = Object.entries(s.devices || {}).map(([name, state]) => {
+    const item = document.createElement("li");
+    item.dataset.state = state;
+    item.textContent = name + ": " + state;
+    return item;
+  });
+  $("devices").replaceChildren(...devices);
+  setText("last-code", s.last_code || "—");
+}
+
+function renderHeader(s) {
+  setText("station", s.station || "station");
+  setText("mode", s.mode || "-");
+  setText("operator", s.operator || "no operator");
+  const online = s.connection === "online";
+  $("connection").dataset.state = online ? "online" : "offline";
+  $("conn-shape").setAttribute("href", online ? "#shape-online" : "#shape-offline");
+  setText("connection-text", online ? "hub online" : "hub offline");
+  setText("unacked", String(s.unacked ?? 0));
+}
+
+function renderButtons(s) {
+  for (const b of document.querySelectorAll("#commands button[data-only]")) {
+    b.hidden = b.dataset.only !== s.mode;
+  }
+  const modes = (s.modes || MODES).map((mode) => {
+    const b = button(mode, "mode", mode);
+    if (mode === s.mode) b.className = "current";
+    return b;
+  });
+  $("modes").replaceChildren(...modes);
+}
+
+function render(s) {
+  renderHeader(s);
+  renderVerdict(s.verdict);
+  setText("subject", subject(s));
+  renderLines(s);
+  renderSide(s);
+  renderButtons(s);
+  document.body.dataset.version = String((Number(document.body.dataset.version) || 0) + 1);
+}
+
+function button(label, command, arg) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.dataset.command = command;
+  if (arg) b.dataset.arg = arg;
+  return b;
+}
+
+async function touch(command, arg) {
+  const response = await fetch("/touch", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ command, arg: arg || null }),
+  });
+  if (!response.ok) setText("verdict-message", "Button not accepted: " + response.status);
+}
+
+function listen() {
+  const events = new EventSource("/events");
+  events.onopen = () => {
+    $("link").dataset.state = "live";
+    setText("link", "live");
+  };
+  events.onerror = () => {
+    $("link").dataset.state = "lost";
+    setText("link", "screen disconnected: retrying");
+  };
+  events.onmessage = (event) => render(JSON.parse(event.data));
+}
+
+document.addEventListener("click", (event) => {
+  const b = event.target.closest("button[data-command]");
+  if (b) touch(b.dataset.command, b.dataset.arg);
+});
+
+document.addEventListener("DOMContentLoaded", () => {
+  const initial = JSON.parse($("initial").textContent || "{}");
+  if (initial && Object.keys(initial).length) render(initial);
+  else renderButtons({});
+  listen();
+});
