@@ -71,18 +71,9 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
                                        -qty, cost, day)  # fmt: skip
         return
     line = fifo.Line(original.sku, original.location, original.lot)
-    cogs_before = _cogs_of(ctx.conn, original.id)
-    value = fifo.restore(ctx.conn, line, original.id, movement.id, day)
-    store.daily_totals_add(ctx.conn, day, value_delta=value, cogs=-cogs_before)
-    if cogs_before:
-        store.daily_sku_add(ctx.conn, day, original.sku, cogs=-cogs_before)
+    ledger.book(ctx, original.sku, fifo.restore(ctx.conn, line, original.id, movement.id, day))
     if original.type == "shipment":
         store.daily_sku_add(ctx.conn, day, original.sku, out_qty=original.delta)
-
-
-def _cogs_of(conn: sqlite3.Connection, movement_id: int) -> int:
-    return sum(qty * cost for kind, qty, cost, _r in store.flows_of(conn, movement_id)
-               if kind == "shipment")  # fmt: skip
 
 
 # --- count approvals -------------------------------------------------------------------------

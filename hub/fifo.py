@@ -7,7 +7,7 @@
 - Outbound units leave the oldest layers first (a reversal prefers the layers its original
   movement created); units beyond the layers make a deficit layer at the fallback cost.
 - Every unit that leaves is a flow row: COGS is the sum of the flows of shipments.
-Each function returns the change of our stock's value, in micros.
+Each function returns a `Change`: of our stock's value and of COGS, in micros.
 """
 
 import sqlite3
@@ -26,6 +26,22 @@ class Piece:
 
 
 @dataclass(frozen=True)
+class Change:
+    value: int = 0  # of our stock's FIFO value
+    cogs: int = 0  # of the cost of goods sold (flows of shipments)
+
+    def __add__(self, other: "Change") -> "Change":
+        return Change(self.value + other.value, self.cogs + other.cogs)
+
+
+def _cogs(kind: str, value: int) -> int:
+    return value if kind == SALE else 0
+
+
+SALE = "shipment"
+
+
+@dataclass(frozen=True)
 class Line:
     sku: str
     location: str
@@ -35,8 +51,8 @@ class Line:
 def add(
     conn: sqlite3.Connection, line: Line, qty: int, unit_cost: int, movement_id: int,
     received: str, day: str,
-) -> int:  # fmt: skip
-    value = 0
+) -> Change:  # fmt: skip
+    value = cogs = 0
     remaining = qty
     for layer in store.layers_open(conn, line.sku, line.location, line.lot):
         if remaining <= 0:
@@ -50,19 +66,20 @@ def add(
         if true_up:
             store.flow_add(conn, movement_id, line.sku, layer.kind, layer.id, 0,
                            unit_cost - layer.unit_cost, true_up, day)  # fmt: skip
+            cogs += _cogs(layer.kind, true_up)
         remaining -= settle
     if remaining > 0:
         store.layer_add(conn, line.sku, line.location, line.lot, movement_id, received,
                         remaining, unit_cost, "layer")  # fmt: skip
         value += remaining * unit_cost
-    return value
+    return Change(value, cogs)
 
 
 def consume(
     conn: sqlite3.Connection, line: Line, qty: int, movement_id: int, kind: str,
     fallback_cost: int, day: str, now: str, prefer_movement: int = 0,
-) -> tuple[list[Piece], int]:  # fmt: skip
-    """Take `qty` units out; returns the pieces taken and the (negative) value change."""
+) -> tuple[list[Piece], Change]:  # fmt: skip
+    """Take `qty` units out; returns the pieces taken and the change (value falls)."""
     pieces: list[Piece] = []
     remaining = qty
     for layer in store.layers_open(conn, line.sku, line.location, line.lot, prefer_movement):
@@ -82,17 +99,19 @@ def consume(
         store.flow_add(conn, movement_id, line.sku, kind, deficit, remaining, fallback_cost,
                        remaining * fallback_cost, day)  # fmt: skip
         pieces.append(Piece(remaining, fallback_cost, now))
-    return pieces, -sum(p.qty * p.unit_cost for p in pieces)
+    taken = sum(p.qty * p.unit_cost for p in pieces)
+    return pieces, Change(-taken, _cogs(kind, taken))
 
 
 def restore(
     conn: sqlite3.Connection, line: Line, original_movement: int, movement_id: int, day: str
-) -> int:
+) -> Change:
     """Undo an outbound movement: its units come back at the costs they left with, and
     negative flows of the original kind cancel what it booked (a shipment's COGS)."""
-    value = 0
+    change = Change()
     for kind, qty, unit_cost, received in store.flows_of(conn, original_movement):
-        value += add(conn, line, qty, unit_cost, movement_id, received or day, day)
+        change += add(conn, line, qty, unit_cost, movement_id, received or day, day)
         store.flow_add(conn, movement_id, line.sku, kind, None, -qty, unit_cost,
                        -qty * unit_cost, day)  # fmt: skip
-    return value
+        change += Change(0, _cogs(kind, -qty * unit_cost))
+    return change

@@ -125,10 +125,18 @@ def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Mov
         return movement
     cost = fallback_cost(ctx.conn, posting.sku) if unit_cost is None else unit_cost
     line = fifo.Line(posting.sku, posting.location, posting.lot)
-    value = fifo.add(ctx.conn, line, posting.delta, cost, movement.id, ctx.source.hub_ts,
-                     ctx.source.day)  # fmt: skip
-    store.daily_totals_add(ctx.conn, ctx.source.day, value_delta=value)
+    book(ctx, posting.sku, fifo.add(ctx.conn, line, posting.delta, cost, movement.id,
+                                    ctx.source.hub_ts, ctx.source.day))  # fmt: skip
     return movement
+
+
+def book(ctx: Ctx, sku: str, change: fifo.Change) -> None:
+    """Value and COGS changes into the per-day aggregates."""
+    day = ctx.source.day
+    if change.value or change.cogs:
+        store.daily_totals_add(ctx.conn, day, value_delta=change.value, cogs=change.cogs)
+    if change.cogs:
+        store.daily_sku_add(ctx.conn, day, sku, cogs=change.cogs)
 
 
 def post_outbound(ctx: Ctx, posting: Posting, prefer_movement: int = 0) -> list[fifo.Piece]:
@@ -140,14 +148,11 @@ def post_outbound(ctx: Ctx, posting: Posting, prefer_movement: int = 0) -> list[
         _consignment_sale(ctx, movement, posting.owner, qty)
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
-    pieces, value = fifo.consume(
+    pieces, change = fifo.consume(
         conn, line, qty, movement.id, source.type, fallback_cost(conn, posting.sku), source.day,
         source.hub_ts, prefer_movement,
     )  # fmt: skip
-    cogs = -value if source.type == "shipment" else 0
-    store.daily_totals_add(conn, source.day, value_delta=value, cogs=cogs)
-    if cogs:
-        store.daily_sku_add(conn, source.day, posting.sku, cogs=cogs)
+    book(ctx, posting.sku, change)
     return pieces
 
 
@@ -217,11 +222,9 @@ def _move(ctx: Ctx, data: Move) -> None:
 def _arrive(ctx: Ctx, target: Posting, pieces: list[fifo.Piece], movement_id: int) -> None:
     """Moved units keep their cost and their FIFO date at the new location."""
     line = fifo.Line(target.sku, target.location, target.lot)
-    value = sum(
-        fifo.add(ctx.conn, line, p.qty, p.unit_cost, movement_id, p.received, ctx.source.day)
-        for p in pieces
-    )
-    store.daily_totals_add(ctx.conn, ctx.source.day, value_delta=value)
+    for p in pieces:
+        book(ctx, target.sku, fifo.add(ctx.conn, line, p.qty, p.unit_cost, movement_id,
+                                       p.received, ctx.source.day))  # fmt: skip
 
 
 def _adjustment(ctx: Ctx, data: Adjustment) -> None:
