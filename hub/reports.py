@@ -121,7 +121,7 @@ def kpis(conn: sqlite3.Connection, q: Query) -> Report:
     until = q.until or q.today
     since = q.since or until - timedelta(days=29)
     days = store.daily_totals(conn, since.isoformat(), until.isoformat())
-    sums = {key: sum(d[key] for d in days) for key in days[0]} if days else {}
+    sums = {key: sum(d[key] for d in days) for key in days[0] if key != "day"} if days else {}
     get = sums.get
     average_value = _average_value(conn, since, until)
     period = (until - since).days + 1
