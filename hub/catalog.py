@@ -96,10 +96,13 @@ class CatalogError(ValueError):
 
 
 # --- products --------------------------------------------------------------------------
-def check_products(conn: sqlite3.Connection, products: list[ProductRecord]) -> list[str]:
-    """Problems that need the database (kits of unknown SKUs, unknown suppliers)."""
+def check_products(
+    conn: sqlite3.Connection, products: list[ProductRecord], batch: set[str] | None = None
+) -> list[str]:
+    """Problems that need the database (kits of unknown SKUs, unknown suppliers); kit
+    components may also be among `batch` (SKUs saved together with these)."""
     problems: list[str] = []
-    batch = {p.sku for p in products}
+    batch = {p.sku for p in products} | (batch or set())
     for product in products:
         for component in product.kit:
             known = component.sku in batch or store.product_exists(conn, component.sku)

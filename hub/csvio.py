@@ -145,9 +145,9 @@ def import_products(conn: sqlite3.Connection, topics: Topics, text: str) -> int:
     rows = read(text, PRODUCT_COLUMNS, ["sku", "name"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
     batch = [r for _line, r in records]
+    skus = {r.sku for r in batch}
     for line, record in records:
-        problems = catalog.check_products(conn, [record, *batch])
-        errors += [RowError(line, p) for p in problems if p.startswith(f"{record.sku}:")]
+        errors += [RowError(line, p) for p in catalog.check_products(conn, [record], skus)]
     _raise_if(errors)
     with store.transaction(conn):
         catalog.save_products(conn, topics, batch)
