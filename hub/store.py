@@ -1366,16 +1366,18 @@ def stock_page(
     limit: int, offset: int,
 ) -> list[tuple]:  # fmt: skip
     """(sku, location, lot, owner, qty, expiry, layer value) of non-zero balance lines."""
+    # Only the filters given, so that SQLite can use the key (sku) or balances_location.
+    filters = {"b.sku": sku, "b.location": location, "b.owner": owner}
+    given = {column: value for column, value in filters.items() if value is not None}
+    where = "".join(f" AND {column} = ?" for column in given)
     return conn.execute(
         "SELECT b.sku, b.location, b.lot, b.owner, b.qty, l.expiry, "
         "CASE WHEN b.owner = '' THEN (SELECT coalesce(sum(c.qty_left * c.unit_cost), 0) "
         "  FROM cost_layers c WHERE c.sku = b.sku AND c.location = b.location AND c.lot = b.lot "
         "  AND c.qty_left != 0) ELSE 0 END "
-        "FROM balances b LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
-        "WHERE b.qty != 0 AND (? IS NULL OR b.sku = ?) AND (? IS NULL OR b.location = ?) "
-        "AND (? IS NULL OR b.owner = ?) ORDER BY b.sku, b.location, b.lot, b.owner "
-        "LIMIT ? OFFSET ?",
-        (sku, sku, location, location, owner, owner, limit, offset),
+        f"FROM balances b LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot WHERE b.qty != 0{where} "
+        "ORDER BY b.sku, b.location, b.lot, b.owner LIMIT ? OFFSET ?",
+        (*given.values(), limit, offset),
     ).fetchall()
 
 

@@ -220,6 +220,10 @@ def _csv_import(run):
     return jsonify({"imported": result}), 201
 
 
+class NotFound(Exception):
+    """What the request names does not exist (answered 404)."""
+
+
 def _domain_call(run, status: int = 200):
     """Run a domain write; its refusals become 400 / 404 / 409 with the reason."""
     try:
@@ -227,8 +231,8 @@ def _domain_call(run, status: int = 200):
             result = run(db())
     except (orders.OrderConflict, purchasing.PurchaseConflict) as exc:
         return _error(409, str(exc))
-    except LookupError as exc:
-        return _error(404, str(exc.args[0]))
+    except NotFound as exc:
+        return _error(404, str(exc))
     except ValueError as exc:
         return _error(400, str(exc))
     _changed()
@@ -396,7 +400,7 @@ def order_get(order_id: str):
 def order_cancel(order_id: str):
     def run(conn):
         if store.order_get(conn, order_id) is None:
-            raise LookupError(f"no order {order_id}")
+            raise NotFound(f"no order {order_id}")
         orders.cancel(conn, _topics(), order_id, utc_now().isoformat())
         return {"order": order_id, "status": "cancelled"}
 
@@ -439,7 +443,7 @@ def purchase_order(po: str):
 def _po_action(po: str, action) -> tuple:
     def run(conn):
         if store.po_get(conn, po) is None:
-            raise LookupError(f"no purchase order {po}")
+            raise NotFound(f"no purchase order {po}")
         action(conn, utc_now().isoformat())
         return purchasing.po_dict(conn, po)
 
@@ -631,7 +635,7 @@ def post_uplift():
 def delete_uplift(uplift_id: int):
     def run(conn):
         if not store.uplift_delete(conn, uplift_id):
-            raise LookupError(f"no uplift {uplift_id}")
+            raise NotFound(f"no uplift {uplift_id}")
         return {"deleted": uplift_id}
 
     return _domain_call(run)
