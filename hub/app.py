@@ -9,16 +9,19 @@ from pathlib import Path
 
 from waitress.server import create_server
 
-from hub import store
+from hub import housekeeping, store
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
 from hub.web import create_app
 from protocol import sdnotify
+from protocol.envelope import utc_now
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_S = 60.0
 
 
 class Hub:
@@ -72,7 +75,7 @@ class Hub:
 
     def _ingest_loop(self) -> None:
         watchdog = sdnotify.watchdog_interval()
-        last_fed = last_gap_check = 0.0
+        last_fed = last_gap_check = last_housekeeping = 0.0
         while not self._stop.is_set():
             batch = self._take_batch()
             if batch:
@@ -82,9 +85,20 @@ class Hub:
                 for station, from_seq in self.ingest.due_resyncs(now):
                     self.link.resync(station, from_seq)
                 last_gap_check = now
+            if now - last_housekeeping >= HOUSEKEEPING_S:
+                self._housekeeping()
+                last_housekeeping = now
             if watchdog and now - last_fed >= watchdog:
                 sdnotify.notify("WATCHDOG=1")
                 last_fed = now
+
+    def _housekeeping(self) -> None:
+        """Expiry alerts, ABC classes, cycle-count tasks: a failure here must not stop ingest."""
+        try:
+            housekeeping.tick(self.conn, self.topics, utc_now())
+        except Exception:
+            log.exception("housekeeping failed; trying again later")
+        self.link.wake()
 
     def _take_batch(self) -> list[Incoming]:
         """Everything waiting, up to max_batch: one transaction for many messages."""

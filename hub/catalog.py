@@ -1,28 +1,216 @@
-"""Products: stored on the hub, published retained on catalog/{sku} for stations to cache."""
+"""Master data: products, locations and suppliers.
+
+Products are stored whole (`ProductRecord`, the hub's view) and as the protocol `Product`
+stations cache, published retained on catalog/{sku} only when that part changed.
+"""
 
 import sqlite3
+from decimal import Decimal
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 from hub import store
+from hub.money import to_micros
 from protocol.envelope import encode, utc_now
-from protocol.messages import Product
+from protocol.messages import GtinUnits, KitComponent, Product
 from protocol.topics import Topics
+from protocol.types import Code, Grams, Money, NonNegativeQty, Text
+
+Part = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{0,32}$")]
+Email = Annotated[str, Meta(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+$")]
+LeadDays = Annotated[int, Meta(ge=0, le=3650)]
 
 
-def upsert_products(conn: sqlite3.Connection, topics: Topics, products: list[Product]) -> None:
-    """Create or replace products; each changed product is re-published alone."""
+class _Record(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
+    pass
+
+
+class ProductSupplier(_Record):
+    supplier: Code
+    lead_time_days: LeadDays | None = None  # None: the supplier's own
+    unit_cost: Money | None = None
+
+
+class ProductRecord(_Record):
+    """A product as the hub keeps it; the first supplier is the preferred one."""
+
+    sku: Code
+    name: Text
+    gtins: list[GtinUnits] = []  # a case GTIN has units > 1
+    unit_weight_g: Grams | None = None
+    unit_cost: Money | None = None
+    suppliers: list[ProductSupplier] = []
+    par_level: NonNegativeQty | None = None
+    reorder_point: NonNegativeQty | None = None  # None: computed from demand
+    safety_stock: NonNegativeQty | None = None  # None: computed from demand variability
+    high_risk: bool = False
+    kit: list[KitComponent] = []
+    owner: Code | None = None  # consignment: all its stock belongs to this owner
+    lot_tracked: bool = False
+    serial_tracked: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("unit_weight_g", "unit_cost"):
+            value = getattr(self, name)
+            if value is not None and (not value.is_finite() or value < 0):
+                raise ValueError(f"`{name}` must be a non-negative number, got {value}")
+        for supplier in self.suppliers:
+            cost = supplier.unit_cost
+            if cost is not None and (not cost.is_finite() or cost < 0):
+                raise ValueError(f"supplier unit_cost must be non-negative, got {cost}")
+        if any(c.sku == self.sku for c in self.kit):
+            raise ValueError(f"kit {self.sku} cannot contain itself")
+        if len({s.supplier for s in self.suppliers}) != len(self.suppliers):
+            raise ValueError("a supplier is listed twice")
+
+    def station_view(self) -> Product:
+        return Product(
+            sku=self.sku, name=self.name, gtins=self.gtins, unit_weight_g=self.unit_weight_g,
+            kit=self.kit, lot_tracked=self.lot_tracked, serial_tracked=self.serial_tracked,
+        )  # fmt: skip
+
+
+class Location(_Record):
+    code: Code
+    zone: Part = ""
+    aisle: Part = ""
+    bay: Part = ""
+    bin: Part = ""
+
+    @property
+    def barcode(self) -> str:
+        return f"LOC:{self.code}"
+
+
+class Supplier(_Record):
+    supplier: Code
+    name: Text
+    email: Email = ""
+    lead_time_days: LeadDays = 14
+
+
+class CatalogError(ValueError):
+    """Master data that cannot be saved (names the record and why)."""
+
+
+# --- products --------------------------------------------------------------------------
+def check_products(
+    conn: sqlite3.Connection, products: list[ProductRecord], batch: set[str] | None = None
+) -> list[str]:
+    """Problems that need the database (kits of unknown SKUs, unknown suppliers); kit
+    components may also be among `batch` (SKUs saved together with these)."""
+    problems: list[str] = []
+    batch = {p.sku for p in products} | (batch or set())
+    for product in products:
+        for component in product.kit:
+            known = component.sku in batch or store.product_exists(conn, component.sku)
+            if not known:
+                problems.append(f"{product.sku}: kit component {component.sku} is not a product")
+        for supplier in product.suppliers:
+            if not store.supplier_exists(conn, supplier.supplier):
+                problems.append(f"{product.sku}: supplier {supplier.supplier} is not known")
+    return problems
+
+
+def save_products(conn: sqlite3.Connection, topics: Topics, products: list[ProductRecord]) -> None:
+    """Inside the caller's transaction; each product whose station view changed is published."""
+    problems = check_products(conn, products)
+    if problems:
+        raise CatalogError("; ".join(problems))
     now = utc_now().isoformat()
+    for product in products:
+        _save_product(conn, topics, product, now)
+
+
+def _save_product(conn: sqlite3.Connection, topics: Topics, product: ProductRecord, now: str):
+    data = encode(product.station_view())
+    changed = store.product_get(conn, product.sku) != data
+    store.product_upsert(conn, product.sku, product.name, data, now)
+    store.product_master_set(
+        conn, product.sku, encode(product), to_micros(product.unit_cost), product.par_level,
+        product.reorder_point, product.safety_stock, product.high_risk, product.owner or "",
+    )  # fmt: skip
+    store.gtins_replace(conn, product.sku, [(g.gtin, g.units) for g in product.gtins])
+    store.product_suppliers_replace(
+        conn, product.sku,
+        [(s.supplier, s.lead_time_days, to_micros(s.unit_cost)) for s in product.suppliers],
+    )  # fmt: skip
+    store.kit_replace(conn, product.sku, [(c.sku, c.qty) for c in product.kit])
+    if changed:  # unchanged: stations already have it
+        store.outbox_put(conn, topics.product(product.sku), data, retain=True)
+
+
+def upsert_products(conn: sqlite3.Connection, topics: Topics, products: list) -> None:
+    """Create or replace products (protocol `Product`s or `ProductRecord`s), all or none."""
+    records = [p if isinstance(p, ProductRecord) else from_product(p) for p in products]
     with store.transaction(conn):
-        for product in products:
-            data = encode(product)
-            if store.product_get(conn, product.sku) == data:
-                continue  # unchanged: stations already have it
-            store.product_upsert(conn, product.sku, product.name, data, now)
-            store.gtins_replace(conn, product.sku, [(g.gtin, g.units) for g in product.gtins])
-            store.outbox_put(conn, topics.product(product.sku), data, retain=True)
+        save_products(conn, topics, records)
+
+
+def from_product(product: Product) -> ProductRecord:
+    return msgspec.convert(msgspec.to_builtins(product), ProductRecord)
 
 
 def get_product(conn: sqlite3.Connection, sku: str) -> Product | None:
     data = store.product_get(conn, sku)
     return msgspec.json.decode(data, type=Product) if data else None
+
+
+def get_record(conn: sqlite3.Connection, sku: str) -> ProductRecord | None:
+    raw = store.product_master_get(conn, sku)
+    if raw is None:
+        return None
+    if raw == b"{}":  # saved before master data existed: the station view is all there is
+        return from_product(get_product(conn, sku))
+    return msgspec.json.decode(raw, type=ProductRecord)
+
+
+def list_records(conn: sqlite3.Connection, limit: int, offset: int) -> list[ProductRecord]:
+    return [r for r in (get_record(conn, sku) for sku in store.product_skus(conn, limit, offset))
+            if r is not None]  # fmt: skip
+
+
+# --- locations and suppliers -------------------------------------------------------------
+def save_locations(conn: sqlite3.Connection, locations: list[Location]) -> None:
+    now = utc_now().isoformat()
+    for location in locations:
+        store.location_upsert(
+            conn, location.code, location.zone, location.aisle, location.bay, location.bin,
+            location.barcode, now,
+        )  # fmt: skip
+
+
+def list_locations(conn: sqlite3.Connection, limit: int, offset: int) -> list[Location]:
+    return [Location(code=c, zone=z, aisle=a, bay=b, bin=n)
+            for c, z, a, b, n in store.location_list(conn, limit, offset)]  # fmt: skip
+
+
+def location_of_barcode(conn: sqlite3.Connection, barcode: str) -> str | None:
+    return store.location_by_barcode(conn, barcode)
+
+
+def save_suppliers(conn: sqlite3.Connection, suppliers: list[Supplier]) -> None:
+    now = utc_now().isoformat()
+    for supplier in suppliers:
+        store.supplier_upsert(
+            conn, supplier.supplier, supplier.name, supplier.email, supplier.lead_time_days, now
+        )
+
+
+def list_suppliers(conn: sqlite3.Connection, limit: int, offset: int) -> list[Supplier]:
+    return [Supplier(supplier=s, name=n, email=e, lead_time_days=d)
+            for s, n, e, d in store.supplier_list(conn, limit, offset)]  # fmt: skip
+
+
+def fallback_cost(conn: sqlite3.Connection, sku: str) -> int:
+    """Micros for units no receipt priced: the product's cost, else its last layer's, else 0."""
+    cost = store.product_unit_cost(conn, sku)
+    if cost is None:
+        cost = store.last_layer_cost(conn, sku)
+    return cost or 0
+
+
+def unit_cost_decimal(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(value) / 1_000_000

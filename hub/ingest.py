@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from hub import ledger, store
+from hub import alerts, ledger, orders, store
+from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, encode, utc_now
-from protocol.messages import Applied, StationStatus
+from protocol.messages import Applied, Order, StationStatus
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class BatchResult:
     duplicates: int = 0
     held: int = 0
     dead: int = 0
+    orders: int = 0  # sales orders taken from the intake topic
     stations: set[str] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
 
@@ -77,6 +79,8 @@ class Ingest:
             self._event(message, levels[1], now, result, effects, touched)
         elif len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
             self._status(message, levels[1], now, result)
+        elif levels == ["intake", "orders"]:
+            self._intake(message, now, result)
         else:
             self._dead(message, "no handler for this topic", now, result)
 
@@ -86,6 +90,9 @@ class Ingest:
             event = decode_event(message.payload)
         except InvalidMessage as exc:
             self._dead(message, str(exc), now, result)
+            return
+        if station == HUB_STATION:
+            self._dead(message, "station id 'hub' is the hub's own journal", now, result)
             return
         if event.station != station:
             self._dead(
@@ -148,6 +155,10 @@ class Ingest:
         if status.state == "offline" and status.conn < previous:
             return  # the will of an older connection, arriving after the new birth
         store.station_status_set(self.conn, station, status.state, message.payload, now)
+        if status.state == "offline":
+            alerts.station_offline(self.conn, self.topics, station, now)
+        else:
+            alerts.station_online(self.conn, station, now)
         if status.epoch and status.state == "online":
             store.station_set_epoch(self.conn, station, status.epoch)
             self._publish_applied(station, status.epoch)
@@ -159,6 +170,25 @@ class Ingest:
             return msgspec.json.decode(raw, type=StationStatus).conn if raw else 0
         except (msgspec.ValidationError, msgspec.DecodeError):
             return 0
+
+    # --- sales orders from other systems --------------------------------------------
+    def _intake(self, message: Incoming, now: str, result: BatchResult) -> None:
+        """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
+        try:
+            order = msgspec.json.decode(message.payload, type=Order)
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            self._dead(message, f"order: {exc}", now, result)
+            return
+        self.conn.execute("SAVEPOINT intake")
+        try:
+            orders.save_order(self.conn, self.topics, order, now)
+        except (orders.OrderError, orders.OrderConflict, ValueError) as exc:
+            self.conn.execute("ROLLBACK TO intake")
+            self.conn.execute("RELEASE intake")
+            self._dead(message, str(exc), now, result)
+            return
+        self.conn.execute("RELEASE intake")
+        result.orders += 1
 
     # --- dead letters ---------------------------------------------------------------
     def _dead(self, message: Incoming, reason: str, now: str, result: BatchResult) -> None:

@@ -1,18 +1,28 @@
-"""Applies one station event to the perpetual ledger, inside the caller's transaction.
+"""Applies one event to the perpetual ledger, inside the caller's transaction.
 
-Each movement type becomes postings `(sku, location, lot, owner, delta)`; each posting is
-an immutable movement row plus `qty = qty + delta` on its balance. Facts are never
-refused: an unknown SKU or a balance going below zero is recorded as it happened and
-raises an alert.
+Each event becomes postings `(sku, location, lot, owner, delta)`; each posting is an
+immutable movement row plus `qty = qty + delta` on its balance, FIFO cost layers for our
+own stock (hub.fifo), what consignment sales owe their owners, and the per-day aggregates
+reports read. Facts are never refused: an unknown SKU or a balance going below zero is
+recorded as it happened and raises an alert.
+
+Station events come from `apply_event`; the hub's own (reversals, approved count
+variances) from `hub.corrections`, through the same `post`.
 """
 
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from hub import orders, store
+from hub import alerts, counts, fifo, orders, purchasing, store
+from hub.allocation import Take, allocate
+from hub.catalog import fallback_cost
+from hub.money import to_micros
+from hub.settings import Settings
+from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
-from protocol.events import Adjustment, Count, Move, Receipt, Shipment
-from protocol.messages import Alert, AppliedMovement, Stock, StockLine
+from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
+from protocol.messages import AppliedMovement, Stock, StockLine
 from protocol.topics import Topics
 
 
@@ -32,117 +42,289 @@ class Effects:
     skus: set[str] = field(default_factory=set)
     events: int = 0
     movements: int = 0
+    settings: Settings | None = None
 
 
-def postings(conn: sqlite3.Connection, event: Event) -> list[Posting]:
-    data = event.data
-    if isinstance(data, Receipt):
-        return [Posting(data.sku, data.location, data.qty, data.lot or "", data.owner or "")]
-    if isinstance(data, Shipment):
-        return [
-            Posting(line.sku, line.location, -line.qty, line.lot or "")
-            for line in data.lines
-            if line.qty
-        ]
-    if isinstance(data, Move):
-        lot = data.lot or ""
-        return [
-            Posting(data.sku, data.from_, -data.qty, lot),
-            Posting(data.sku, data.to, data.qty, lot),
-        ]
-    if isinstance(data, Adjustment):
-        return [Posting(data.sku, data.location, data.qty, data.lot or "")] if data.qty else []
-    if isinstance(data, Count):
-        # The station applies its events in order, so the book now is the book as of this
-        # count in the station's sequence.
-        book = store.balance_get(conn, data.sku, data.location, data.lot or "")
-        delta = data.counted - book
-        return [Posting(data.sku, data.location, delta, data.lot or "")] if delta else []
-    return []  # scans and other non-movement events are recorded, not posted
+@dataclass(frozen=True)
+class Source:
+    """The event a movement belongs to (station events and the hub's own alike)."""
+
+    event_id: int
+    station: str
+    epoch: str
+    seq: int
+    type: str
+    ts: datetime
+    hub_ts: str
+
+    @property
+    def day(self) -> str:
+        return self.hub_ts[:10]
 
 
-def _follow_up(conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str) -> None:
-    """What an event means beyond the balances (an order's status, ...)."""
-    if isinstance(event.data, Shipment):
-        orders.mark_shipped(conn, topics, event.data.order, hub_ts)
+@dataclass
+class Ctx:
+    conn: sqlite3.Connection
+    topics: Topics
+    source: Source
+    effects: Effects
+
+    @property
+    def settings(self) -> Settings:
+        if self.effects.settings is None:
+            self.effects.settings = load_settings(self.conn)
+        return self.effects.settings
 
 
 def apply_event(
-    conn: sqlite3.Connection,
-    topics: Topics,
-    event: Event,
-    hub_ts: str,
-    effects: Effects,
+    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects
 ) -> None:
     ts = event.ts.isoformat()
     event_id = store.event_insert(
         conn, event.station, event.epoch, event.seq, event.type, ts, hub_ts, event.raw
     )
     effects.events += 1
-    _follow_up(conn, topics, event, hub_ts)
-    for posting in postings(conn, event):
-        movement, balance = store.movement_add(
-            conn, event_id, event.type, posting.sku, posting.location, posting.lot,
-            posting.owner, posting.delta, ts, hub_ts,
+    source = Source(event_id, event.station, event.epoch, event.seq, event.type, event.ts, hub_ts)
+    ctx = Ctx(conn, topics, source, effects)
+    handler = _HANDLERS.get(type(event.data))
+    if handler is not None:
+        handler(ctx, event.data)
+    elif event.type == "po_close":  # added to the protocol in parallel; handled by name
+        purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}")
+
+
+# --- postings ----------------------------------------------------------------------------
+def post(ctx: Ctx, posting: Posting) -> store.Movement:
+    """One movement and its balance delta, with its alerts and its published message."""
+    conn, source = ctx.conn, ctx.source
+    movement, balance = store.movement_add(
+        conn, source.event_id, source.type, posting.sku, posting.location, posting.lot,
+        posting.owner, posting.delta, source.ts.isoformat(), source.hub_ts,
+    )  # fmt: skip
+    ctx.effects.movements += 1
+    ctx.effects.skus.add(posting.sku)
+    _publish_movement(ctx, movement)
+    if balance < 0 and balance - posting.delta >= 0:
+        alerts.raise_(
+            conn, ctx.topics, source.hub_ts, "negative_stock", "critical",
+            f"{posting.sku} at {posting.location} is below zero ({balance})",
+            sku=posting.sku, station=source.station,
         )  # fmt: skip
-        effects.movements += 1
-        effects.skus.add(posting.sku)
-        _publish_movement(conn, topics, event, movement)
-        if balance < 0 and balance - posting.delta >= 0:
-            _alert(
-                conn, topics, hub_ts, "negative_stock", "critical",
-                f"{posting.sku} at {posting.location} is below zero ({balance})",
-                sku=posting.sku, station=event.station,
-            )  # fmt: skip
-        if not store.product_exists(conn, posting.sku):
-            _alert(
-                conn, topics, hub_ts, "unknown_sku", "warning",
-                f"{event.type} of unknown SKU {posting.sku} from {event.station}",
-                sku=posting.sku, station=event.station,
-            )  # fmt: skip
+    if not store.product_exists(conn, posting.sku):
+        alerts.raise_(
+            conn, ctx.topics, source.hub_ts, "unknown_sku", "warning",
+            f"{source.type} of unknown SKU {posting.sku} from {source.station}",
+            sku=posting.sku, station=source.station,
+        )  # fmt: skip
+    return movement
 
 
-def _publish_movement(
-    conn: sqlite3.Connection, topics: Topics, event: Event, movement: store.Movement
-) -> None:
+def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Movement:
+    movement = post(ctx, posting)
+    if posting.owner:
+        return movement
+    cost = fallback_cost(ctx.conn, posting.sku) if unit_cost is None else unit_cost
+    line = fifo.Line(posting.sku, posting.location, posting.lot)
+    book(ctx, posting.sku, fifo.add(ctx.conn, line, posting.delta, cost, movement.id,
+                                    ctx.source.hub_ts, ctx.source.day))  # fmt: skip
+    return movement
+
+
+def book(ctx: Ctx, sku: str, change: fifo.Change) -> None:
+    """Value and COGS changes into the per-day aggregates."""
+    day = ctx.source.day
+    if change.value or change.cogs:
+        store.daily_totals_add(ctx.conn, day, value_delta=change.value, cogs=change.cogs)
+    if change.cogs:
+        store.daily_sku_add(ctx.conn, day, sku, cogs=change.cogs)
+
+
+def post_outbound(ctx: Ctx, posting: Posting, prefer_movement: int = 0) -> list[fifo.Piece]:
+    """A negative posting; returns the cost pieces that left (none for consignment stock)."""
+    conn, source = ctx.conn, ctx.source
+    movement = post(ctx, posting)
+    qty = -posting.delta
+    if posting.owner:
+        _consignment_sale(ctx, movement, posting.owner, qty)
+        return []
+    line = fifo.Line(posting.sku, posting.location, posting.lot)
+    pieces, change = fifo.consume(
+        conn, line, qty, movement.id, source.type, fallback_cost(conn, posting.sku), source.day,
+        source.hub_ts, prefer_movement,
+    )  # fmt: skip
+    book(ctx, posting.sku, change)
+    return pieces
+
+
+def _consignment_sale(ctx: Ctx, movement: store.Movement, owner: str, qty: int) -> None:
+    """Only sales owe the owner; a loss of consigned stock is between us and them."""
+    if ctx.source.type != "shipment":
+        return
+    conn = ctx.conn
+    price = store.consignment_price(conn, movement.sku, owner)
+    if price is None:
+        price = store.product_unit_cost(conn, movement.sku) or 0
+    store.consignment_owed_add(conn, movement.id, owner, movement.sku, qty, price,
+                               ctx.source.day)  # fmt: skip
+
+
+def takes_out(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> list[Take]:
+    stock = store.stock_at(ctx.conn, sku, location, lot)
+    return allocate(stock, qty, lot or "", store.product_owner(ctx.conn, sku))
+
+
+def issue(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> list[Take]:
+    """Outbound units, spread over the lots and owners there (hub.allocation)."""
+    takes = takes_out(ctx, sku, location, qty, lot)
+    for take in takes:
+        post_outbound(ctx, Posting(sku, location, -take.qty, take.lot, take.owner))
+    return takes
+
+
+# --- station events ------------------------------------------------------------------------
+def _receipt(ctx: Ctx, data: Receipt) -> None:
+    conn, source = ctx.conn, ctx.source
+    owner = data.owner or store.product_owner(conn, data.sku)
+    lot = data.lot or ""
+    if lot:
+        store.lot_seen(conn, data.sku, lot, data.expiry.isoformat() if data.expiry else None,
+                       source.hub_ts)  # fmt: skip
+    po_cost = None
+    if data.po:
+        po_cost = purchasing.receive(conn, ctx.topics, data.po, data.sku, data.qty,
+                                     source.hub_ts, source.station)  # fmt: skip
+    cost = to_micros(data.unit_cost) if data.unit_cost is not None else po_cost
+    if owner and cost is not None:
+        store.consignment_price_set(conn, data.sku, owner, cost)
+    post_inbound(ctx, Posting(data.sku, data.location, data.qty, lot, owner), cost)
+    store.daily_sku_add(conn, source.day, data.sku, in_qty=data.qty)
+
+
+def _shipment(ctx: Ctx, data: Shipment) -> None:
+    for line in data.lines:
+        if line.qty:
+            issue(ctx, line.sku, line.location, line.qty, line.lot)
+            store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
+            store.activity_out(ctx.conn, line.sku, ctx.source.day)
+    orders.apply_shipment(ctx.conn, ctx.topics, data, ctx.source.hub_ts)
+
+
+def _move(ctx: Ctx, data: Move) -> None:
+    for take in takes_out(ctx, data.sku, data.from_, data.qty, data.lot):
+        source_posting = Posting(data.sku, data.from_, -take.qty, take.lot, take.owner)
+        pieces = post_outbound(ctx, source_posting)
+        target = Posting(data.sku, data.to, take.qty, take.lot, take.owner)
+        movement = post(ctx, target)
+        if not take.owner:
+            _arrive(ctx, target, pieces, movement.id)
+
+
+def _arrive(ctx: Ctx, target: Posting, pieces: list[fifo.Piece], movement_id: int) -> None:
+    """Moved units keep their cost and their FIFO date at the new location."""
+    line = fifo.Line(target.sku, target.location, target.lot)
+    for p in pieces:
+        book(ctx, target.sku, fifo.add(ctx.conn, line, p.qty, p.unit_cost, movement_id,
+                                       p.received, ctx.source.day))  # fmt: skip
+
+
+def _adjustment(ctx: Ctx, data: Adjustment) -> None:
+    adjust(ctx, data.sku, data.location, data.qty, data.lot)
+
+
+def adjust(ctx: Ctx, sku: str, location: str, delta: int, lot: str | None) -> None:
+    """Found units join the default line at the fallback cost; lost ones leave FEFO."""
+    if delta > 0:
+        owner = store.product_owner(ctx.conn, sku)
+        post_inbound(ctx, Posting(sku, location, delta, lot or "", owner), None)
+    elif delta < 0:
+        issue(ctx, sku, location, -delta, lot)
+
+
+def _count(ctx: Ctx, data: Count) -> None:
+    """Reconciled against the book now, which is the book as of this count in the station's
+    sequence (hub.counts); a big variance waits for a supervisor instead of posting."""
+    conn, source = ctx.conn, ctx.source
+    stock = store.stock_at(conn, data.sku, data.location, data.lot)
+    book = sum(qty for _lot, _owner, qty, _expiry in stock)
+    variance = data.counted - book
+    pending = counts.needs_approval(ctx.settings, book, variance)
+    count_id = store.count_add(
+        conn, source.event_id, source.station, data.sku, data.location, data.lot, book,
+        data.counted, "pending" if pending else "posted", data.task, source.hub_ts,
+    )  # fmt: skip
+    store.activity_count(conn, data.sku, source.day)
+    store.daily_totals_add(conn, source.day, counts=1, counts_exact=int(variance == 0))
+    if data.task:
+        counts.task_done(conn, ctx.topics, data.task, source.hub_ts)
+    if pending:
+        alerts.raise_(
+            conn, ctx.topics, source.hub_ts, "count_variance", "warning",
+            f"count {count_id}: {data.sku} at {data.location} counted {data.counted}, "
+            f"book {book}: waits for approval", sku=data.sku, station=source.station,
+            dedupe=f"count_variance:{count_id}",
+        )  # fmt: skip
+    else:
+        adjust(ctx, data.sku, data.location, variance, data.lot)
+
+
+def _scan(ctx: Ctx, data: Scan) -> None:
+    conn, source = ctx.conn, ctx.source
+    error = data.verdict != "ok"
+    scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
+                                   data.mode, error)  # fmt: skip
+    settings = ctx.settings
+    if error and scans >= settings.pick_error_min_scans and (
+        errors > settings.pick_error_rate * scans
+    ):
+        alerts.raise_(
+            conn, ctx.topics, source.hub_ts, "pick_errors", "warning",
+            f"{source.station}: {errors} scan errors in {scans} scans today",
+            station=source.station, dedupe=f"pick_errors:{source.station}:{source.day}",
+        )  # fmt: skip
+    if data.mode == "pack" and data.order and not error:
+        orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
+
+
+_HANDLERS = {
+    Receipt: _receipt,
+    Shipment: _shipment,
+    Move: _move,
+    Adjustment: _adjustment,
+    Count: _count,
+    Scan: _scan,
+}
+
+
+# --- publishing ----------------------------------------------------------------------------
+def _publish_movement(ctx: Ctx, movement: store.Movement) -> None:
+    source = ctx.source
     message = AppliedMovement(
         ledger_seq=movement.id,
-        station=event.station,
-        epoch=event.epoch,
-        seq=event.seq,
+        station=source.station,
+        epoch=source.epoch,
+        seq=source.seq,
         type=movement.type,
         sku=movement.sku,
         location=movement.location,
         delta=movement.delta,
         lot=movement.lot or None,
         owner=movement.owner or None,
-        ts=event.ts,
+        ts=source.ts,
         hub_ts=movement.hub_ts,
     )
-    store.outbox_put(conn, topics.movements, encode(message), retain=False)
-
-
-def _alert(
-    conn: sqlite3.Connection,
-    topics: Topics,
-    now: str,
-    kind: str,
-    severity: str,
-    message: str,
-    sku: str | None = None,
-    station: str | None = None,
-) -> None:
-    store.alert_add(conn, kind, severity, message, now, sku=sku, station=station)
-    alert = Alert(kind=kind, severity=severity, message=message, sku=sku, station=station)
-    store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
+    store.outbox_put(ctx.conn, ctx.topics.movements, encode(message), retain=False)
 
 
 def publish_stock(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
-    """Queue the retained stock/{sku} message with the sku's balances as they now are."""
+    """Queue the retained stock/{sku} message with the sku's balances as they now are,
+    and raise or clear its low-stock alert."""
     lines = [
         StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
         for loc, lot, owner, qty in store.stock_lines(conn, sku)
     ]
     on_hand = sum(line.qty for line in lines)
-    stock = Stock(sku=sku, on_hand=on_hand, available=on_hand, locations=lines)
+    committed = store.committed(conn, sku)
+    stock = Stock(sku=sku, on_hand=on_hand, committed=committed,
+                  available=on_hand - committed, locations=lines)  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
+    alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)

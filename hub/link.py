@@ -117,7 +117,11 @@ class HubLink:
             return
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
-        client.subscribe([(self.topics.all_station_events, 1), (self.topics.all_station_status, 1)])
+        client.subscribe([
+            (self.topics.all_station_events, 1),
+            (self.topics.all_station_status, 1),
+            (self.topics.order_intake, 1),
+        ])  # fmt: skip
         client.publish(
             self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())), 1, True
         )

@@ -1,35 +1,226 @@
-"""Sales orders: stored on the hub, published retained on orders/{order} while packable."""
+"""Sales orders: open -> packing -> packed -> shipped (or short, or cancelled).
+
+Stored with their lines (kits exploded into the components they commit), published
+retained on orders/{order} for pack stations while packable (dropship lines left out),
+and driven by station events: the first good pack scan makes an order `packing`, its
+shipment ships it (`short` when units were short-shipped). Dropship lines become a
+purchase order per supplier on dropship/{po}; they close when the supplier confirms. An
+order whose bench part has shipped but whose dropship lines are still out is `packed`.
+"""
 
 import sqlite3
+from datetime import datetime
 
-from hub import store
+import msgspec
+
+from hub import purchasing, store
 from protocol.envelope import encode, utc_now
-from protocol.messages import Order
+from protocol.events import Shipment
+from protocol.messages import Order, OrderLine
 from protocol.topics import Topics
 
 OPEN_STATUSES = frozenset({"open", "packing"})
+CLOSED_STATUSES = frozenset({"shipped", "short", "cancelled"})
 
 
 class OrderConflict(ValueError):
     """The order exists and can no longer be replaced (it is packed or shipped)."""
 
 
+class OrderError(ValueError):
+    """An order that cannot be accepted (unknown sku, dropship line without supplier)."""
+
+
 def upsert_order(conn: sqlite3.Connection, topics: Topics, order: Order) -> None:
-    now = utc_now().isoformat()
     with store.transaction(conn):
-        existing = store.order_get(conn, order.order)
-        if existing and existing[0] not in OPEN_STATUSES:
-            raise OrderConflict(f"order {order.order} is {existing[0]} and cannot be changed")
-        data = encode(order)
-        store.order_upsert(conn, order.order, order.status, data, now)
-        store.outbox_put(conn, topics.order(order.order), data, retain=True)
+        save_order(conn, topics, order, utc_now().isoformat())
+
+
+def save_order(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
+    """Create or replace an order, inside the caller's transaction."""
+    existing = store.order_get(conn, order.order)
+    if existing and existing[0] not in OPEN_STATUSES:
+        raise OrderConflict(f"order {order.order} is {existing[0]} and cannot be changed")
+    _validate(conn, order)
+    if existing:
+        _cancel_dropship(conn, topics, order.order, now)
+    rows = _stock_rows(conn, order) + _dropship_rows(conn, topics, order, now)
+    store.order_lines_replace(conn, order.order, rows)
+    status = existing[0] if existing else "open"
+    _store(conn, topics, msgspec.structs.replace(order, status=status), now)
+
+
+def _validate(conn: sqlite3.Connection, order: Order) -> None:
+    problems = [f"unknown sku {line.sku}" for line in order.lines
+                if not store.product_exists(conn, line.sku)]  # fmt: skip
+    for line in order.lines:
+        if line.dropship and _supplier_of(conn, line) is None:
+            problems.append(f"dropship line {line.sku} has no supplier")
+        if line.dropship and line.supplier and not store.supplier_exists(conn, line.supplier):
+            problems.append(f"unknown supplier {line.supplier}")
+    if problems:
+        raise OrderError(f"order {order.order}: " + "; ".join(problems))
+
+
+def _supplier_of(conn: sqlite3.Connection, line: OrderLine) -> str | None:
+    if line.supplier:
+        return line.supplier
+    suppliers = store.product_suppliers(conn, line.sku)
+    return suppliers[0][0] if suppliers else None
+
+
+def _stock_rows(conn: sqlite3.Connection, order: Order) -> list[tuple]:
+    """(sku, qty, kit, role, supplier, po): a kit line commits its components, not itself."""
+    rows = []
+    for line in order.lines:
+        if line.dropship:
+            continue
+        components = store.kit_components(conn, line.sku)
+        if not components:
+            rows.append((line.sku, line.qty, "", "stock", None, None))
+            continue
+        rows.append((line.sku, line.qty, "", "kit", None, None))
+        rows += [(sku, qty * line.qty, line.sku, "stock", None, None) for sku, qty in components]
+    return rows
+
+
+def _dropship_rows(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> list:
+    by_supplier: dict[str, list[OrderLine]] = {}
+    for line in order.lines:
+        if line.dropship:
+            by_supplier.setdefault(_supplier_of(conn, line), []).append(line)
+    rows = []
+    for supplier, lines in by_supplier.items():
+        po_in = purchasing.PurchaseOrderIn(
+            supplier=supplier, lines=[purchasing.PoLineIn(sku=ln.sku, qty=ln.qty) for ln in lines]
+        )
+        po = purchasing.create(conn, topics, po_in, now,
+                               purchasing.Dropship(order.order, order.customer))  # fmt: skip
+        rows += [(ln.sku, ln.qty, "", "dropship", supplier, po) for ln in lines]
+    return rows
+
+
+def _cancel_dropship(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+    for row in store.order_lines(conn, order_id):
+        if row.po and store.po_get(conn, row.po).status == "open":
+            purchasing.cancel(conn, topics, row.po, now)
+
+
+def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
+    """Save the order and publish what pack stations should see of it."""
+    store.order_upsert(conn, order.order, order.status, encode(order), now)
+    bench = [line for line in order.lines if not line.dropship]
+    if bench and order.status in OPEN_STATUSES:
+        view = msgspec.structs.replace(order, lines=bench)
+        store.outbox_put(conn, topics.order(order.order), encode(view), retain=True)
+    else:
+        # An empty retained message removes the order from every station's cache.
+        store.outbox_put(conn, topics.order(order.order), b"", retain=True)
+
+
+def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
+    found = store.order_get(conn, order_id)
+    return msgspec.json.decode(found[1], type=Order) if found else None
+
+
+def _set_status(conn: sqlite3.Connection, topics: Topics, order_id: str, status: str, now: str):
+    order = msgspec.structs.replace(get_order(conn, order_id), status=status)
+    _store(conn, topics, order, now)
+
+
+# --- driven by station events ----------------------------------------------------------------
+def mark_packing(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+    found = store.order_get(conn, order_id)
+    if found and found[0] == "open":
+        _set_status(conn, topics, order_id, "packing", now)
 
 
 def mark_shipped(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
-    """Inside the caller's transaction: the order left the bench; stations drop it."""
-    existing = store.order_get(conn, order_id)
-    if existing is None:
+    """A shipment with every unit shipped (kept for callers of the first version)."""
+    apply_shipment(conn, topics, Shipment(order=order_id, lines=[]), now, all_shipped=True)
+
+
+def apply_shipment(
+    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str,
+    all_shipped: bool = False,
+) -> None:  # fmt: skip
+    """The bench part of the order left: lines are shipped, short, or (unreported) short."""
+    found = store.order_get(conn, shipment.order)
+    if found is None or found[0] in CLOSED_STATUSES or found[0] == "packed":
+        return  # the stock moved all the same: the ledger has it
+    shipped: dict[str, int] = {}
+    for line in shipment.lines:
+        shipped[line.sku] = shipped.get(line.sku, 0) + line.qty
+    for row in store.order_lines(conn, shipment.order):
+        if row.role == "dropship" or not row.open:
+            continue
+        take = row.qty if all_shipped else min(row.qty, shipped.get(row.sku, 0))
+        shipped[row.sku] = shipped.get(row.sku, 0) - take
+        store.order_line_update(conn, shipment.order, row.line, take, row.qty - take, False)
+    settle(conn, topics, shipment.order, now)
+
+
+def confirm_dropship(conn: sqlite3.Connection, topics: Topics, po: str, now: str) -> None:
+    """The supplier shipped a dropship purchase order: its order lines are done."""
+    row = store.po_get(conn, po)
+    if row is None or not row.dropship:
+        raise purchasing.PurchaseError(f"no dropship purchase order {po}")
+    if row.status not in purchasing.OPEN:
+        raise purchasing.PurchaseConflict(f"dropship purchase order {po} is {row.status}")
+    for line, _sku, qty, _received, _cost in store.po_lines(conn, po):
+        store.po_line_receive(conn, po, line, qty)
+    purchasing.complete(conn, po, "received", now)
+    purchasing.publish(conn, topics, po)
+    for line in store.order_lines(conn, row.order_id):
+        if line.po == po:
+            store.order_line_update(conn, row.order_id, line.line, line.qty, 0, False)
+    settle(conn, topics, row.order_id, now)
+
+
+def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+    """The order's status from its lines; closing it books its fill rate and cycle time."""
+    rows = store.order_lines(conn, order_id)
+    bench = [r for r in rows if r.role != "dropship"]
+    if any(r.open for r in bench):
         return
-    store.order_upsert(conn, order_id, "shipped", existing[1], now)
-    # An empty retained message removes the order from every station's cache.
-    store.outbox_put(conn, topics.order(order_id), b"", retain=True)
+    if any(r.open for r in rows if r.role == "dropship"):
+        if bench:
+            _set_status(conn, topics, order_id, "packed", now)
+        return
+    counted = [r for r in rows if r.role != "kit"]
+    short = any(r.short for r in counted)
+    _set_status(conn, topics, order_id, "short" if short else "shipped", now)
+    created = datetime.fromisoformat(store.order_created(conn, order_id))
+    hours = (datetime.fromisoformat(now) - created).total_seconds() / 3600
+    store.daily_totals_add(
+        conn, now[:10], units_ordered=sum(r.qty for r in counted),
+        units_shipped=sum(r.shipped for r in counted), orders_closed=1, order_hours=hours,
+    )  # fmt: skip
+
+
+def cancel(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+    found = store.order_get(conn, order_id)
+    if found is None:
+        raise OrderError(f"no order {order_id}")
+    if found[0] in CLOSED_STATUSES:
+        raise OrderConflict(f"order {order_id} is {found[0]} and cannot be cancelled")
+    _cancel_dropship(conn, topics, order_id, now)
+    for row in store.order_lines(conn, order_id):
+        if row.open:
+            store.order_line_update(conn, order_id, row.line, row.shipped, row.short, False)
+    _set_status(conn, topics, order_id, "cancelled", now)
+
+
+def order_dict(conn: sqlite3.Connection, order_id: str) -> dict | None:
+    found = store.order_get(conn, order_id)
+    if found is None:
+        return None
+    order = msgspec.json.decode(found[1])
+    order["status"] = found[0]
+    order["rows"] = [
+        {"line": r.line, "sku": r.sku, "qty": r.qty, "shipped": r.shipped, "short": r.short,
+         "kit": r.kit or None, "role": r.role, "supplier": r.supplier, "po": r.po,
+         "open": r.open}
+        for r in store.order_lines(conn, order_id)
+    ]  # fmt: skip
+    return order

@@ -86,7 +86,14 @@ CREATE TABLE IF NOT EXISTS products (
     sku TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     data TEXT NOT NULL,        -- the protocol Product as JSON (what stations cache)
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    master TEXT NOT NULL DEFAULT '{}',  -- the hub's whole record (hub.catalog.ProductRecord)
+    unit_cost INTEGER,         -- money is stored in millionths (micros): exact integer sums
+    par_level INTEGER,
+    reorder_point INTEGER,     -- NULL: computed from demand (hub.planning)
+    safety_stock INTEGER,      -- NULL: computed from demand variability
+    high_risk INTEGER NOT NULL DEFAULT 0,
+    owner TEXT NOT NULL DEFAULT ''  -- consignment: the stock belongs to this owner
 );
 
 CREATE TABLE IF NOT EXISTS gtins (
@@ -101,7 +108,8 @@ CREATE TABLE IF NOT EXISTS orders (
     status TEXT NOT NULL,
     data TEXT NOT NULL,        -- the protocol Order as JSON
     created TEXT NOT NULL,
-    updated TEXT NOT NULL
+    updated TEXT NOT NULL,
+    closed TEXT                -- when it became shipped, short or cancelled
 );
 CREATE INDEX IF NOT EXISTS orders_status ON orders (status);
 
@@ -113,9 +121,12 @@ CREATE TABLE IF NOT EXISTS alerts (
     sku TEXT,
     station TEXT,
     ts TEXT NOT NULL,
-    cleared TEXT
+    cleared TEXT,
+    dedupe TEXT                -- one open alert per key (e.g. 'low_stock:MUG-1')
 );
 CREATE INDEX IF NOT EXISTS alerts_open ON alerts (cleared, id);
+CREATE INDEX IF NOT EXISTS alerts_kind ON alerts (kind, id);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_dedupe ON alerts (dedupe) WHERE cleared IS NULL;
 
 -- What the hub still has to publish, written in the same transaction as its cause.
 -- A retained topic keeps only its newest unsent row.
@@ -126,3 +137,259 @@ CREATE TABLE IF NOT EXISTS outbox (
     retain INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_topic ON outbox (topic);
+
+-- ===== inventory domain =====================================================================
+CREATE TABLE IF NOT EXISTS product_suppliers (
+    sku TEXT NOT NULL,
+    supplier TEXT NOT NULL,
+    rank INTEGER NOT NULL,     -- 0 is the preferred supplier
+    lead_time_days INTEGER NOT NULL,
+    unit_cost INTEGER,
+    PRIMARY KEY (sku, supplier)
+);
+CREATE INDEX IF NOT EXISTS product_suppliers_supplier ON product_suppliers (supplier);
+
+CREATE TABLE IF NOT EXISTS kit_components (
+    kit TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    PRIMARY KEY (kit, sku)
+);
+
+CREATE TABLE IF NOT EXISTS locations (
+    code TEXT PRIMARY KEY,
+    zone TEXT NOT NULL DEFAULT '',
+    aisle TEXT NOT NULL DEFAULT '',
+    bay TEXT NOT NULL DEFAULT '',
+    bin TEXT NOT NULL DEFAULT '',
+    barcode TEXT NOT NULL UNIQUE,  -- LOC:<code>
+    updated TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS suppliers (
+    supplier TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '',
+    lead_time_days INTEGER NOT NULL,  -- promised, used when a product names none
+    updated TEXT NOT NULL
+);
+
+-- Lots with their expiry, for first-expired-first-out advice and expiry alerts.
+CREATE TABLE IF NOT EXISTS lots (
+    sku TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    expiry TEXT,
+    first_received TEXT NOT NULL,
+    expiry_alerted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sku, lot)
+);
+CREATE INDEX IF NOT EXISTS lots_expiry ON lots (expiry);
+
+-- Sales order lines; kits are exploded into their components (kit = the kit's sku).
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    shipped INTEGER NOT NULL DEFAULT 0,
+    short INTEGER NOT NULL DEFAULT 0,
+    kit TEXT NOT NULL DEFAULT '',      -- component of this kit line
+    role TEXT NOT NULL,                -- stock (commits), kit (the kit itself), dropship
+    supplier TEXT,
+    po TEXT,                           -- the dropship purchase order
+    open INTEGER NOT NULL DEFAULT 1,   -- 1 while the order may still ship it
+    PRIMARY KEY (order_id, line)
+);
+CREATE INDEX IF NOT EXISTS order_lines_commit ON order_lines (sku) WHERE open = 1 AND role = 'stock';
+
+CREATE TABLE IF NOT EXISTS purchase_orders (
+    po TEXT PRIMARY KEY,
+    supplier TEXT,
+    status TEXT NOT NULL,      -- open, receiving, received, closed, cancelled
+    ordered TEXT NOT NULL,     -- date ordered
+    expected TEXT,             -- date promised
+    first_receipt TEXT,
+    completed TEXT,            -- when received in full, closed or confirmed
+    order_id TEXT,             -- dropship: the sales order it fulfils
+    dropship INTEGER NOT NULL DEFAULT 0,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS purchase_orders_supplier ON purchase_orders (supplier, completed);
+CREATE INDEX IF NOT EXISTS purchase_orders_status ON purchase_orders (status);
+
+CREATE TABLE IF NOT EXISTS po_lines (
+    po TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    received INTEGER NOT NULL DEFAULT 0,
+    unit_cost INTEGER,
+    PRIMARY KEY (po, line)
+);
+CREATE INDEX IF NOT EXISTS po_lines_sku ON po_lines (sku);
+
+-- FIFO cost layers of our own stock (owner ''), per (sku, location, lot). A layer with a
+-- negative qty_left is a deficit: units issued before any cost layer covered them.
+CREATE TABLE IF NOT EXISTS cost_layers (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL,
+    location TEXT NOT NULL,
+    lot TEXT NOT NULL,
+    movement_id INTEGER NOT NULL,     -- the movement that created it
+    received TEXT NOT NULL,           -- FIFO order (kept when stock moves)
+    qty_in INTEGER NOT NULL,
+    qty_left INTEGER NOT NULL,
+    unit_cost INTEGER NOT NULL,       -- micros
+    kind TEXT NOT NULL                -- for a deficit: the movement type that caused it
+);
+CREATE INDEX IF NOT EXISTS cost_layers_open ON cost_layers (sku, location, lot, received, id)
+    WHERE qty_left != 0;
+CREATE INDEX IF NOT EXISTS cost_layers_movement ON cost_layers (movement_id);
+
+-- Every unit that left a layer (qty > 0) or came back (qty < 0), at its cost; true-ups of
+-- deficits carry the cost difference. COGS = the flows of shipments.
+CREATE TABLE IF NOT EXISTS cost_flows (
+    id INTEGER PRIMARY KEY,
+    movement_id INTEGER NOT NULL,
+    sku TEXT NOT NULL,
+    kind TEXT NOT NULL,               -- the consuming movement's type
+    layer_id INTEGER,
+    qty INTEGER NOT NULL,             -- units (0 for a true-up)
+    unit_cost INTEGER NOT NULL,       -- micros
+    value INTEGER NOT NULL,           -- micros: qty x unit_cost, or a true-up's difference
+    day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cost_flows_movement ON cost_flows (movement_id);
+
+-- Consignment: what each sale of someone else's stock owes them.
+CREATE TABLE IF NOT EXISTS consignment_owed (
+    id INTEGER PRIMARY KEY,
+    movement_id INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    unit_cost INTEGER NOT NULL,
+    day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS consignment_owed_owner ON consignment_owed (owner, day);
+
+CREATE TABLE IF NOT EXISTS consignment_prices (
+    sku TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    unit_cost INTEGER NOT NULL,
+    PRIMARY KEY (sku, owner)
+);
+
+-- Per-day aggregates, kept in the applying transaction, so that reports never sum the ledger.
+CREATE TABLE IF NOT EXISTS daily_sku (
+    day TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    out_qty INTEGER NOT NULL DEFAULT 0,     -- shipped units (demand)
+    in_qty INTEGER NOT NULL DEFAULT 0,      -- received units
+    cogs INTEGER NOT NULL DEFAULT 0,        -- micros
+    PRIMARY KEY (sku, day)
+);
+CREATE INDEX IF NOT EXISTS daily_sku_day ON daily_sku (day);
+
+CREATE TABLE IF NOT EXISTS daily_totals (
+    day TEXT PRIMARY KEY,
+    value_delta INTEGER NOT NULL DEFAULT 0, -- change of our stock's FIFO value, micros
+    cogs INTEGER NOT NULL DEFAULT 0,
+    units_ordered INTEGER NOT NULL DEFAULT 0,  -- of order lines closed that day
+    units_shipped INTEGER NOT NULL DEFAULT 0,
+    orders_closed INTEGER NOT NULL DEFAULT 0,
+    order_hours REAL NOT NULL DEFAULT 0,       -- sum of created -> closed, hours
+    counts INTEGER NOT NULL DEFAULT 0,
+    counts_exact INTEGER NOT NULL DEFAULT 0,
+    po_lines INTEGER NOT NULL DEFAULT 0,       -- of purchase orders completed that day
+    po_lines_exact INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS sku_activity (
+    sku TEXT PRIMARY KEY,
+    last_out TEXT,              -- day of the last shipment
+    last_count TEXT,            -- day of the last count
+    low INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sku_activity_last_out ON sku_activity (last_out);
+
+CREATE TABLE IF NOT EXISTS scan_stats (
+    day TEXT NOT NULL,
+    station TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    scans INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, station, operator, mode)
+);
+
+-- Counts, with the book they were reconciled against; big variances wait for approval.
+CREATE TABLE IF NOT EXISTS counts (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    station TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    location TEXT NOT NULL,
+    lot TEXT,                   -- NULL: all lots at the location
+    book INTEGER NOT NULL,
+    counted INTEGER NOT NULL,
+    variance INTEGER NOT NULL,
+    status TEXT NOT NULL,       -- posted, pending, approved, rejected
+    task TEXT,
+    ts TEXT NOT NULL,
+    decided_by TEXT,
+    decided TEXT,
+    posted_event INTEGER        -- the hub event that posted an approved variance
+);
+CREATE INDEX IF NOT EXISTS counts_status ON counts (status, id);
+CREATE INDEX IF NOT EXISTS counts_task ON counts (task);
+
+CREATE TABLE IF NOT EXISTS count_runs (
+    run TEXT PRIMARY KEY,
+    cutoff TEXT NOT NULL,
+    status TEXT NOT NULL,       -- open, done
+    created TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS count_tasks (
+    task TEXT PRIMARY KEY,
+    station TEXT NOT NULL,
+    location TEXT NOT NULL,
+    sku TEXT,
+    status TEXT NOT NULL,       -- open, done, cancelled
+    run TEXT,
+    created TEXT NOT NULL,
+    done TEXT
+);
+CREATE INDEX IF NOT EXISTS count_tasks_open ON count_tasks (status, sku);
+CREATE INDEX IF NOT EXISTS count_tasks_run ON count_tasks (run);
+
+-- ABC classes, recomputed from daily_sku (not per page): report pages and count schedules read it.
+CREATE TABLE IF NOT EXISTS abc_classes (
+    sku TEXT PRIMARY KEY,
+    class TEXT NOT NULL,
+    value INTEGER NOT NULL,     -- consumption value over the last 365 days, micros
+    share REAL NOT NULL,        -- cumulative share of the total, this product included
+    rank INTEGER NOT NULL,
+    computed TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS abc_classes_rank ON abc_classes (rank);
+
+-- Corrections: a movement's event is reversed at most once.
+CREATE TABLE IF NOT EXISTS reversals (
+    event_id INTEGER PRIMARY KEY,
+    reversal_event INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+
+-- Contingency plans: expected demand multiplied by `factor` on the days in range.
+CREATE TABLE IF NOT EXISTS demand_uplifts (
+    id INTEGER PRIMARY KEY,
+    sku TEXT,                   -- NULL: every product
+    start_day TEXT NOT NULL,
+    end_day TEXT NOT NULL,
+    factor REAL NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+
+-- web: users and sessions below

@@ -353,12 +353,41 @@ def alert_add(
     now: str,
     sku: str | None = None,
     station: str | None = None,
-) -> int:
+    dedupe: str | None = None,
+) -> int | None:
+    """The new alert's id, or None when an open alert with the same `dedupe` key exists."""
     cur = conn.execute(
-        "INSERT INTO alerts (kind, severity, message, sku, station, ts) VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, severity, message, sku, station, now),
+        "INSERT OR IGNORE INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kind, severity, message, sku, station, now, dedupe),
     )
-    return cur.lastrowid
+    return cur.lastrowid if cur.rowcount else None
+
+
+def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> None:
+    conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL", (now, dedupe)
+    )
+
+
+def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
+    cur = conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
+    )
+    return cur.rowcount == 1
+
+
+def alerts_page(
+    conn: sqlite3.Connection, open_only: bool, kind: str | None, limit: int, offset: int
+) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
+        "WHERE (? = 0 OR cleared IS NULL) AND (? IS NULL OR kind = ?) "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        (int(open_only), kind, kind, limit, offset),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "cleared")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
@@ -406,7 +435,8 @@ def meta_set(conn: sqlite3.Connection, key: str, value: str) -> None:
 # --- catalog and orders ------------------------------------------------------------------
 def product_upsert(conn: sqlite3.Connection, sku: str, name: str, data: bytes, now: str) -> None:
     conn.execute(
-        "INSERT INTO products VALUES (?, ?, ?, ?) ON CONFLICT (sku) DO UPDATE SET "
+        "INSERT INTO products (sku, name, data, updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (sku) DO UPDATE SET "
         "name = excluded.name, data = excluded.data, updated = excluded.updated",
         (sku, name, data.decode(), now),
     )
@@ -432,13 +462,975 @@ def product_exists(conn: sqlite3.Connection, sku: str) -> bool:
 def order_upsert(
     conn: sqlite3.Connection, order_id: str, status: str, data: bytes, now: str
 ) -> None:
+    closed = now if status in ("shipped", "short", "cancelled") else None
     conn.execute(
-        "INSERT INTO orders VALUES (?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
-        "status = excluded.status, data = excluded.data, updated = excluded.updated",
-        (order_id, status, data.decode(), now, now),
+        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+        "status = excluded.status, data = excluded.data, updated = excluded.updated, "
+        "closed = excluded.closed",
+        (order_id, status, data.decode(), now, now, closed),
     )
 
 
 def order_get(conn: sqlite3.Connection, order_id: str) -> tuple[str, bytes] | None:
     row = conn.execute("SELECT status, data FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return (row[0], row[1].encode()) if row else None
+
+
+def order_created(conn: sqlite3.Connection, order_id: str) -> str | None:
+    row = conn.execute("SELECT created FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+    return row[0] if row else None
+
+
+def order_list(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[tuple[str, str, str, str, str | None]]:
+    """(order, status, created, updated, closed), newest first."""
+    return conn.execute(
+        "SELECT order_id, status, created, updated, closed FROM orders "
+        "WHERE ? IS NULL OR status = ? ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
+        (status, status, limit, offset),
+    ).fetchall()
+
+
+# --- master data -------------------------------------------------------------------------
+def product_master_set(
+    conn: sqlite3.Connection,
+    sku: str,
+    master: bytes,
+    unit_cost: int | None,
+    par_level: int | None,
+    reorder_point: int | None,
+    safety_stock: int | None,
+    high_risk: bool,
+    owner: str,
+) -> None:
+    conn.execute(
+        "UPDATE products SET master = ?, unit_cost = ?, par_level = ?, reorder_point = ?, "
+        "safety_stock = ?, high_risk = ?, owner = ? WHERE sku = ?",
+        (master.decode(), unit_cost, par_level, reorder_point, safety_stock, int(high_risk),
+         owner, sku),
+    )  # fmt: skip
+
+
+def product_master_get(conn: sqlite3.Connection, sku: str) -> bytes | None:
+    row = conn.execute("SELECT master FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0].encode() if row else None
+
+
+def product_skus(conn: sqlite3.Connection, limit: int, offset: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT sku FROM products ORDER BY sku LIMIT ? OFFSET ?", (limit, offset)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def product_skus_after(conn: sqlite3.Connection, after: str, limit: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT sku FROM products WHERE sku > ? ORDER BY sku LIMIT ?", (after, limit)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class ProductPolicy:
+    sku: str
+    name: str
+    unit_cost: int | None
+    par_level: int | None
+    reorder_point: int | None
+    safety_stock: int | None
+    high_risk: bool
+    owner: str
+
+
+def product_policy(conn: sqlite3.Connection, sku: str) -> ProductPolicy | None:
+    row = conn.execute(
+        "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
+        "FROM products WHERE sku = ?",
+        (sku,),
+    ).fetchone()
+    return ProductPolicy(*row[:6], bool(row[6]), row[7]) if row else None
+
+
+def product_unit_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+    row = conn.execute("SELECT unit_cost FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0] if row else None
+
+
+def product_owner(conn: sqlite3.Connection, sku: str) -> str:
+    row = conn.execute("SELECT owner FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0] if row else ""
+
+
+def product_suppliers_replace(
+    conn: sqlite3.Connection, sku: str, suppliers: list[tuple[str, int | None, int | None]]
+) -> None:
+    """(supplier, lead time days or None for the supplier's own, unit cost micros)."""
+    conn.execute("DELETE FROM product_suppliers WHERE sku = ?", (sku,))
+    conn.executemany(
+        "INSERT INTO product_suppliers (sku, supplier, rank, lead_time_days, unit_cost) "
+        "SELECT ?, ?, ?, coalesce(?, (SELECT lead_time_days FROM suppliers WHERE supplier = ?), "
+        "14), ?",
+        [(sku, sup, rank, days, sup, cost) for rank, (sup, days, cost) in enumerate(suppliers)],
+    )
+
+
+def product_suppliers(conn: sqlite3.Connection, sku: str) -> list[tuple[str, int, int | None]]:
+    """(supplier, promised lead time days, unit cost micros), preferred first."""
+    return conn.execute(
+        "SELECT supplier, lead_time_days, unit_cost FROM product_suppliers WHERE sku = ? "
+        "ORDER BY rank",
+        (sku,),
+    ).fetchall()
+
+
+def kit_replace(conn: sqlite3.Connection, kit: str, components: list[tuple[str, int]]) -> None:
+    conn.execute("DELETE FROM kit_components WHERE kit = ?", (kit,))
+    conn.executemany(
+        "INSERT INTO kit_components VALUES (?, ?, ?)", [(kit, sku, qty) for sku, qty in components]
+    )
+
+
+def kit_components(conn: sqlite3.Connection, kit: str) -> list[tuple[str, int]]:
+    return conn.execute(
+        "SELECT sku, qty FROM kit_components WHERE kit = ? ORDER BY sku", (kit,)
+    ).fetchall()
+
+
+def location_upsert(
+    conn: sqlite3.Connection, code: str, zone: str, aisle: str, bay: str, bin_: str,
+    barcode: str, now: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO locations VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET "
+        "zone = excluded.zone, aisle = excluded.aisle, bay = excluded.bay, bin = excluded.bin, "
+        "barcode = excluded.barcode, updated = excluded.updated",
+        (code, zone, aisle, bay, bin_, barcode, now),
+    )
+
+
+def location_list(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT code, zone, aisle, bay, bin FROM locations ORDER BY code LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def location_by_barcode(conn: sqlite3.Connection, barcode: str) -> str | None:
+    row = conn.execute("SELECT code FROM locations WHERE barcode = ?", (barcode,)).fetchone()
+    return row[0] if row else None
+
+
+def location_codes(conn: sqlite3.Connection) -> list[str]:
+    """Every location: the master list and any that holds or held stock."""
+    rows = conn.execute(
+        "SELECT code FROM locations UNION SELECT DISTINCT location FROM balances ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def supplier_upsert(
+    conn: sqlite3.Connection, supplier: str, name: str, email: str, lead_days: int, now: str
+) -> None:
+    conn.execute(
+        "INSERT INTO suppliers VALUES (?, ?, ?, ?, ?) ON CONFLICT (supplier) DO UPDATE SET "
+        "name = excluded.name, email = excluded.email, lead_time_days = excluded.lead_time_days, "
+        "updated = excluded.updated",
+        (supplier, name, email, lead_days, now),
+    )
+
+
+def supplier_exists(conn: sqlite3.Connection, supplier: str) -> bool:
+    query = "SELECT 1 FROM suppliers WHERE supplier = ?"
+    return conn.execute(query, (supplier,)).fetchone() is not None
+
+
+def supplier_list(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT supplier, name, email, lead_time_days FROM suppliers ORDER BY supplier "
+        "LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def supplier_lead_time(conn: sqlite3.Connection, supplier: str) -> int | None:
+    query = "SELECT lead_time_days FROM suppliers WHERE supplier = ?"
+    row = conn.execute(query, (supplier,)).fetchone()
+    return row[0] if row else None
+
+
+# --- lots and allocation -----------------------------------------------------------------
+def lot_seen(conn: sqlite3.Connection, sku: str, lot: str, expiry: str | None, now: str) -> None:
+    conn.execute(
+        "INSERT INTO lots (sku, lot, expiry, first_received) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (sku, lot) DO UPDATE SET expiry = coalesce(excluded.expiry, lots.expiry)",
+        (sku, lot, expiry, now),
+    )
+
+
+def stock_at(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str | None = None
+) -> list[tuple[str, str, int, str | None]]:
+    """(lot, owner, qty, expiry) at a location, in first-expired-first-out order."""
+    return conn.execute(
+        "SELECT b.lot, b.owner, b.qty, l.expiry FROM balances b "
+        "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
+        "WHERE b.sku = ? AND b.location = ? AND (? IS NULL OR b.lot = ?) "
+        "ORDER BY l.expiry IS NULL, l.expiry, b.lot, b.owner",
+        (sku, location, lot, lot),
+    ).fetchall()
+
+
+def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, int, str | None]]:
+    """(location, lot, owner, qty, expiry) with stock, the soonest expiry first."""
+    return conn.execute(
+        "SELECT b.location, b.lot, b.owner, b.qty, l.expiry FROM balances b "
+        "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot WHERE b.sku = ? AND b.qty > 0 "
+        "ORDER BY l.expiry IS NULL, l.expiry, b.location, b.lot",
+        (sku,),
+    ).fetchall()
+
+
+def lots_expiring(conn: sqlite3.Connection, until: str) -> list[tuple[str, str, str, int]]:
+    """(sku, lot, expiry, qty on hand) of lots in stock expiring by `until`, not yet alerted."""
+    return conn.execute(
+        "SELECT l.sku, l.lot, l.expiry, sum(b.qty) FROM lots l JOIN balances b "
+        "ON b.sku = l.sku AND b.lot = l.lot WHERE l.expiry <= ? AND l.expiry_alerted = 0 "
+        "GROUP BY l.sku, l.lot HAVING sum(b.qty) > 0",
+        (until,),
+    ).fetchall()
+
+
+def lot_mark_alerted(conn: sqlite3.Connection, sku: str, lot: str) -> None:
+    conn.execute("UPDATE lots SET expiry_alerted = 1 WHERE sku = ? AND lot = ?", (sku, lot))
+
+
+def on_hand(conn: sqlite3.Connection, sku: str) -> int:
+    row = conn.execute("SELECT coalesce(sum(qty), 0) FROM balances WHERE sku = ?", (sku,))
+    return row.fetchone()[0]
+
+
+# --- FIFO cost layers ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Layer:
+    id: int
+    received: str
+    qty_left: int
+    unit_cost: int
+    kind: str
+    movement_id: int
+
+
+def layers_open(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str, prefer_movement: int = 0
+) -> list[Layer]:
+    """Open layers (deficits included), the preferred movement's first, then oldest first."""
+    rows = conn.execute(
+        "SELECT id, received, qty_left, unit_cost, kind, movement_id FROM cost_layers "
+        "WHERE sku = ? AND location = ? AND lot = ? AND qty_left != 0 "
+        "ORDER BY movement_id != ?, received, id",
+        (sku, location, lot, prefer_movement),
+    ).fetchall()
+    return [Layer(*row) for row in rows]
+
+
+def layer_add(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str, movement_id: int,
+    received: str, qty: int, unit_cost: int, kind: str,
+) -> int:  # fmt: skip
+    cur = conn.execute(
+        "INSERT INTO cost_layers (sku, location, lot, movement_id, received, qty_in, qty_left, "
+        "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sku, location, lot, movement_id, received, max(qty, 0), qty, unit_cost, kind),
+    )
+    return cur.lastrowid
+
+
+def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
+    """qty_left - qty (a deficit is settled with a negative qty)."""
+    conn.execute("UPDATE cost_layers SET qty_left = qty_left - ? WHERE id = ?", (qty, layer_id))
+
+
+def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+    row = conn.execute(
+        "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
+        (sku,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def flow_add(
+    conn: sqlite3.Connection, movement_id: int, sku: str, kind: str, layer_id: int | None,
+    qty: int, unit_cost: int, value: int, day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO cost_flows (movement_id, sku, kind, layer_id, qty, unit_cost, value, day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (movement_id, sku, kind, layer_id, qty, unit_cost, value, day),
+    )
+
+
+def flows_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[str, int, int, str]]:
+    """(kind, qty, unit cost, layer received) of the units a movement took out of layers."""
+    return conn.execute(
+        "SELECT f.kind, f.qty, f.unit_cost, coalesce(l.received, '') FROM cost_flows f "
+        "LEFT JOIN cost_layers l ON l.id = f.layer_id WHERE f.movement_id = ? AND f.qty != 0 "
+        "ORDER BY f.id",
+        (movement_id,),
+    ).fetchall()
+
+
+def layer_value(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> tuple[int, int]:
+    """(qty, value micros) of the open layers of one balance line."""
+    return conn.execute(
+        "SELECT coalesce(sum(qty_left), 0), coalesce(sum(qty_left * unit_cost), 0) "
+        "FROM cost_layers WHERE sku = ? AND location = ? AND lot = ? AND qty_left != 0",
+        (sku, location, lot),
+    ).fetchone()
+
+
+def check_layers(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int]]:
+    """(sku, location, lot, own balance, layer qty) where the two disagree: [] expected."""
+    return conn.execute(
+        "SELECT sku, location, lot, sum(b), sum(l) FROM ("
+        "  SELECT sku, location, lot, qty AS b, 0 AS l FROM balances WHERE owner = ''"
+        "  UNION ALL"
+        "  SELECT sku, location, lot, 0, qty_left FROM cost_layers WHERE qty_left != 0"
+        ") GROUP BY sku, location, lot HAVING sum(b) != sum(l)"
+    ).fetchall()
+
+
+def consignment_owed_add(
+    conn: sqlite3.Connection, movement_id: int, owner: str, sku: str, qty: int,
+    unit_cost: int, day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO consignment_owed (movement_id, owner, sku, qty, unit_cost, day) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (movement_id, owner, sku, qty, unit_cost, day),
+    )
+
+
+def consignment_owed_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[int, int]]:
+    return conn.execute(
+        "SELECT qty, unit_cost FROM consignment_owed WHERE movement_id = ?", (movement_id,)
+    ).fetchall()
+
+
+def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: int) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO consignment_prices VALUES (?, ?, ?)", (sku, owner, cost)
+    )
+
+
+def consignment_price(conn: sqlite3.Connection, sku: str, owner: str) -> int | None:
+    row = conn.execute(
+        "SELECT unit_cost FROM consignment_prices WHERE sku = ? AND owner = ?", (sku, owner)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def consignment_totals(
+    conn: sqlite3.Connection, since: str, until: str
+) -> list[tuple[str, int, int]]:
+    """(owner, units sold, owed micros) over days [since, until]."""
+    return conn.execute(
+        "SELECT owner, sum(qty), sum(qty * unit_cost) FROM consignment_owed "
+        "WHERE day BETWEEN ? AND ? GROUP BY owner ORDER BY owner",
+        (since, until),
+    ).fetchall()
+
+
+# --- daily aggregates ----------------------------------------------------------------------
+def daily_sku_add(
+    conn: sqlite3.Connection, day: str, sku: str, out_qty: int = 0, in_qty: int = 0,
+    cogs: int = 0,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO daily_sku (day, sku, out_qty, in_qty, cogs) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (sku, day) DO UPDATE SET out_qty = out_qty + excluded.out_qty, "
+        "in_qty = in_qty + excluded.in_qty, cogs = cogs + excluded.cogs",
+        (day, sku, out_qty, in_qty, cogs),
+    )
+
+
+_TOTALS = ("value_delta", "cogs", "units_ordered", "units_shipped", "orders_closed",
+           "order_hours", "counts", "counts_exact", "po_lines", "po_lines_exact")  # fmt: skip
+
+
+def daily_totals_add(conn: sqlite3.Connection, day: str, **amounts: float) -> None:
+    names = [n for n in amounts if n in _TOTALS]
+    if len(names) != len(amounts):
+        raise ValueError(f"unknown daily totals: {set(amounts) - set(names)}")
+    columns = ", ".join(names)
+    marks = ", ".join("?" for _ in names)
+    updates = ", ".join(f"{n} = {n} + excluded.{n}" for n in names)
+    conn.execute(
+        f"INSERT INTO daily_totals (day, {columns}) VALUES (?, {marks}) "
+        f"ON CONFLICT (day) DO UPDATE SET {updates}",
+        (day, *(amounts[n] for n in names)),
+    )
+
+
+def daily_totals(conn: sqlite3.Connection, since: str, until: str) -> list[dict]:
+    rows = conn.execute(
+        f"SELECT day, {', '.join(_TOTALS)} FROM daily_totals WHERE day BETWEEN ? AND ? "
+        "ORDER BY day",
+        (since, until),
+    ).fetchall()
+    return [dict(zip(("day", *_TOTALS), row, strict=True)) for row in rows]
+
+
+def value_total(conn: sqlite3.Connection) -> int:
+    """Our stock's FIFO value now: the sum of the daily changes (a few hundred rows)."""
+    return conn.execute("SELECT coalesce(sum(value_delta), 0) FROM daily_totals").fetchone()[0]
+
+
+def value_after(conn: sqlite3.Connection, day: str) -> int:
+    query = "SELECT coalesce(sum(value_delta), 0) FROM daily_totals WHERE day > ?"
+    return conn.execute(query, (day,)).fetchone()[0]
+
+
+def demand_days(conn: sqlite3.Connection, sku: str, since: str, until: str) -> dict[str, int]:
+    """day -> units shipped, for days with any demand in [since, until]."""
+    rows = conn.execute(
+        "SELECT day, out_qty FROM daily_sku WHERE sku = ? AND day BETWEEN ? AND ?",
+        (sku, since, until),
+    ).fetchall()
+    return dict(rows)
+
+
+def consumption_values(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+    """(sku, COGS micros since `since`) for every product, the largest first."""
+    return conn.execute(
+        "SELECT p.sku, coalesce(d.v, 0) FROM products p LEFT JOIN ("
+        "  SELECT sku, sum(cogs) AS v FROM daily_sku WHERE day >= ? GROUP BY sku"
+        ") d ON d.sku = p.sku ORDER BY coalesce(d.v, 0) DESC, p.sku",
+        (since,),
+    ).fetchall()
+
+
+def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
+    conn.execute(
+        "INSERT INTO sku_activity (sku, last_out) VALUES (?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET last_out = max(coalesce(last_out, ''), excluded.last_out)",
+        (sku, day),
+    )
+
+
+def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
+    conn.execute(
+        "INSERT INTO sku_activity (sku, last_count) VALUES (?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET last_count = max(coalesce(last_count, ''), excluded.last_count)",
+        (sku, day),
+    )
+
+
+def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
+    """Set the low-stock flag; True when it changed."""
+    row = conn.execute(
+        "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
+        "low = excluded.low WHERE low != excluded.low RETURNING sku",
+        (sku, int(low)),
+    ).fetchone()
+    return row is not None
+
+
+def scan_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, mode: str, error: bool
+) -> tuple[int, int]:
+    """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
+    conn.execute(
+        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
+        "(day, station, operator, mode) DO UPDATE SET scans = scans + 1, "
+        "errors = errors + excluded.errors",
+        (day, station, operator, mode, int(error)),
+    )
+    return conn.execute(
+        "SELECT sum(scans), sum(errors) FROM scan_stats WHERE day = ? AND station = ?",
+        (day, station),
+    ).fetchone()
+
+
+def scan_totals(
+    conn: sqlite3.Connection, since: str, until: str, by: str
+) -> list[tuple[str, int, int]]:
+    """(station or operator, scans, errors) over [since, until]."""
+    column = {"station": "station", "operator": "operator"}[by]
+    return conn.execute(
+        f"SELECT {column}, sum(scans), sum(errors) FROM scan_stats WHERE day BETWEEN ? AND ? "
+        f"GROUP BY {column} ORDER BY {column}",
+        (since, until),
+    ).fetchall()
+
+
+# --- orders --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrderLineRow:
+    line: int
+    sku: str
+    qty: int
+    shipped: int
+    short: int
+    kit: str
+    role: str
+    supplier: str | None
+    po: str | None
+    open: bool
+
+
+def order_lines_replace(conn: sqlite3.Connection, order_id: str, lines: list[tuple]) -> None:
+    """lines: (sku, qty, kit, role, supplier, po)."""
+    conn.execute("DELETE FROM order_lines WHERE order_id = ?", (order_id,))
+    conn.executemany(
+        "INSERT INTO order_lines (order_id, line, sku, qty, kit, role, supplier, po) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(order_id, n, *line) for n, line in enumerate(lines, 1)],
+    )
+
+
+def order_lines(conn: sqlite3.Connection, order_id: str) -> list[OrderLineRow]:
+    rows = conn.execute(
+        "SELECT line, sku, qty, shipped, short, kit, role, supplier, po, open FROM order_lines "
+        "WHERE order_id = ? ORDER BY line",
+        (order_id,),
+    ).fetchall()
+    return [OrderLineRow(*row[:9], bool(row[9])) for row in rows]
+
+
+def order_line_update(
+    conn: sqlite3.Connection, order_id: str, line: int, shipped: int, short: int, open_: bool
+) -> None:
+    conn.execute(
+        "UPDATE order_lines SET shipped = ?, short = ?, open = ? WHERE order_id = ? AND line = ?",
+        (shipped, short, int(open_), order_id, line),
+    )
+
+
+def committed(conn: sqlite3.Connection, sku: str) -> int:
+    """Units open orders still have to ship from our stock."""
+    return conn.execute(
+        "SELECT coalesce(sum(max(qty - shipped - short, 0)), 0) FROM order_lines "
+        "WHERE sku = ? AND open = 1 AND role = 'stock'",
+        (sku,),
+    ).fetchone()[0]
+
+
+# --- purchase orders -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class PoRow:
+    po: str
+    supplier: str | None
+    status: str
+    ordered: str
+    expected: str | None
+    first_receipt: str | None
+    completed: str | None
+    order_id: str | None
+    dropship: bool
+
+
+_PO_COLUMNS = "po, supplier, status, ordered, expected, first_receipt, completed, order_id, dropship"
+
+
+def po_insert(
+    conn: sqlite3.Connection, po: str, supplier: str | None, ordered: str, expected: str | None,
+    order_id: str | None, dropship: bool, lines: list[tuple[str, int, int | None]], now: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO purchase_orders (po, supplier, status, ordered, expected, order_id, "
+        "dropship, updated) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
+        (po, supplier, ordered, expected, order_id, int(dropship), now),
+    )
+    conn.executemany(
+        "INSERT INTO po_lines (po, line, sku, qty, unit_cost) VALUES (?, ?, ?, ?, ?)",
+        [(po, n, sku, qty, cost) for n, (sku, qty, cost) in enumerate(lines, 1)],
+    )
+
+
+def po_delete(conn: sqlite3.Connection, po: str) -> None:
+    conn.execute("DELETE FROM po_lines WHERE po = ?", (po,))
+    conn.execute("DELETE FROM purchase_orders WHERE po = ?", (po,))
+
+
+def po_get(conn: sqlite3.Connection, po: str) -> PoRow | None:
+    row = conn.execute(f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE po = ?", (po,))
+    row = row.fetchone()
+    return PoRow(*row[:8], bool(row[8])) if row else None
+
+
+def po_list(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[PoRow]:
+    rows = conn.execute(
+        f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE ? IS NULL OR status = ? "
+        "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
+        (status, status, limit, offset),
+    ).fetchall()
+    return [PoRow(*row[:8], bool(row[8])) for row in rows]
+
+
+def po_set(conn: sqlite3.Connection, po: str, now: str, **fields: str | None) -> None:
+    allowed = {"status", "first_receipt", "completed"}
+    if not set(fields) <= allowed:
+        raise ValueError(f"cannot set {set(fields) - allowed} on a purchase order")
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(
+        f"UPDATE purchase_orders SET {sets}, updated = ? WHERE po = ?",
+        (*fields.values(), now, po),
+    )
+
+
+def po_lines(conn: sqlite3.Connection, po: str) -> list[tuple[int, str, int, int, int | None]]:
+    """(line, sku, qty, received, unit cost micros)."""
+    return conn.execute(
+        "SELECT line, sku, qty, received, unit_cost FROM po_lines WHERE po = ? ORDER BY line",
+        (po,),
+    ).fetchall()
+
+
+def po_line_receive(conn: sqlite3.Connection, po: str, line: int, qty: int) -> None:
+    conn.execute(
+        "UPDATE po_lines SET received = received + ? WHERE po = ? AND line = ?", (qty, po, line)
+    )
+
+
+def on_order(conn: sqlite3.Connection, sku: str) -> int:
+    """Units on open purchase orders (not dropship) still to arrive."""
+    return conn.execute(
+        "SELECT coalesce(sum(max(l.qty - l.received, 0)), 0) FROM po_lines l "
+        "JOIN purchase_orders p ON p.po = l.po WHERE l.sku = ? AND p.dropship = 0 "
+        "AND p.status IN ('open', 'receiving')",
+        (sku,),
+    ).fetchone()[0]
+
+
+def supplier_lead_times(conn: sqlite3.Connection, supplier: str, last: int = 10) -> list[tuple]:
+    """(ordered, expected, completed) of the supplier's last completed purchase orders."""
+    return conn.execute(
+        "SELECT ordered, expected, completed FROM purchase_orders WHERE supplier = ? "
+        "AND completed IS NOT NULL AND status IN ('received', 'closed') "
+        "ORDER BY completed DESC LIMIT ?",
+        (supplier, last),
+    ).fetchall()
+
+
+def counter_next(conn: sqlite3.Connection, name: str) -> int:
+    """The next number of a named sequence (purchase orders, count tasks, ...)."""
+    row = conn.execute(
+        "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
+        "value = CAST(value AS INTEGER) + 1 RETURNING value",
+        (f"counter:{name}",),
+    ).fetchone()
+    return int(row[0])
+
+
+# --- counts --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CountRow:
+    id: int
+    event_id: int
+    station: str
+    sku: str
+    location: str
+    lot: str | None
+    book: int
+    counted: int
+    variance: int
+    status: str
+    task: str | None
+    ts: str
+    decided_by: str | None
+    decided: str | None
+
+
+_COUNT_COLUMNS = ("id, event_id, station, sku, location, lot, book, counted, variance, status, "
+                  "task, ts, decided_by, decided")  # fmt: skip
+
+
+def count_add(
+    conn: sqlite3.Connection, event_id: int, station: str, sku: str, location: str,
+    lot: str | None, book: int, counted: int, status: str, task: str | None, ts: str,
+) -> int:  # fmt: skip
+    cur = conn.execute(
+        "INSERT INTO counts (event_id, station, sku, location, lot, book, counted, variance, "
+        "status, task, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, station, sku, location, lot, book, counted, counted - book, status, task, ts),
+    )
+    return cur.lastrowid
+
+
+def count_get(conn: sqlite3.Connection, count_id: int) -> CountRow | None:
+    row = conn.execute(f"SELECT {_COUNT_COLUMNS} FROM counts WHERE id = ?", (count_id,))
+    row = row.fetchone()
+    return CountRow(*row) if row else None
+
+
+def count_list(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[CountRow]:
+    rows = conn.execute(
+        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE ? IS NULL OR status = ? "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        (status, status, limit, offset),
+    ).fetchall()
+    return [CountRow(*row) for row in rows]
+
+
+def count_decide(
+    conn: sqlite3.Connection, count_id: int, status: str, by: str, now: str,
+    posted_event: int | None,
+) -> None:  # fmt: skip
+    conn.execute(
+        "UPDATE counts SET status = ?, decided_by = ?, decided = ?, posted_event = ? "
+        "WHERE id = ?",
+        (status, by, now, posted_event, count_id),
+    )
+
+
+def count_run_add(conn: sqlite3.Connection, run: str, cutoff: str, now: str) -> None:
+    conn.execute("INSERT INTO count_runs VALUES (?, ?, 'open', ?)", (run, cutoff, now))
+
+
+def count_run_get(conn: sqlite3.Connection, run: str) -> tuple[str, str, str] | None:
+    query = "SELECT cutoff, status, created FROM count_runs WHERE run = ?"
+    return conn.execute(query, (run,)).fetchone()
+
+
+def count_run_set(conn: sqlite3.Connection, run: str, status: str) -> None:
+    conn.execute("UPDATE count_runs SET status = ? WHERE run = ?", (status, run))
+
+
+def count_task_add(
+    conn: sqlite3.Connection, task: str, station: str, location: str, sku: str | None,
+    run: str | None, now: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO count_tasks (task, station, location, sku, status, run, created) "
+        "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+        (task, station, location, sku, run, now),
+    )
+
+
+def count_task_get(conn: sqlite3.Connection, task: str) -> tuple | None:
+    """(station, location, sku, status, run)."""
+    return conn.execute(
+        "SELECT station, location, sku, status, run FROM count_tasks WHERE task = ?", (task,)
+    ).fetchone()
+
+
+def count_task_done(conn: sqlite3.Connection, task: str, now: str) -> None:
+    conn.execute(
+        "UPDATE count_tasks SET status = 'done', done = ? WHERE task = ? AND status = 'open'",
+        (now, task),
+    )
+
+
+def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT sku FROM count_tasks WHERE status = 'open' AND sku IS NOT NULL"
+    )
+    return {r[0] for r in rows}
+
+
+def count_tasks(conn: sqlite3.Connection, run: str | None, status: str | None) -> list[dict]:
+    rows = conn.execute(
+        "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
+        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task",
+        (run, run, status, status),
+    ).fetchall()
+    keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
+    rows = conn.execute(
+        f"SELECT {', '.join('c.' + c for c in _COUNT_COLUMNS.split(', '))} FROM counts c "
+        "JOIN count_tasks t ON t.task = c.task WHERE t.run = ? ORDER BY c.id",
+        (run,),
+    ).fetchall()
+    return [CountRow(*row) for row in rows]
+
+
+def count_due_lines(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None, str]]:
+    """(sku, location, qty, last count day, ABC class) of every non-zero stock line."""
+    return conn.execute(
+        "SELECT b.sku, b.location, sum(b.qty), a.last_count, coalesce(c.class, 'C') "
+        "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
+        "LEFT JOIN abc_classes c ON c.sku = b.sku "
+        "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"
+    ).fetchall()
+
+
+def high_risk_skus(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT sku FROM products WHERE high_risk = 1")}
+
+
+# --- hub-originated events, reversals, uplifts, ABC ------------------------------------------
+def movements_of_event(conn: sqlite3.Connection, event_id: int) -> list[Movement]:
+    rows = conn.execute(
+        "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
+        "FROM movements WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    ).fetchall()
+    return [Movement(*row) for row in rows]
+
+
+def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
+    row = conn.execute(
+        "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
+        "FROM movements WHERE id = ?",
+        (movement_id,),
+    ).fetchone()
+    return Movement(*row) if row else None
+
+
+def movements_of_sku(
+    conn: sqlite3.Connection, sku: str, limit: int, before: int | None
+) -> list[dict]:
+    rows = conn.execute(
+        "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
+        "e.epoch, e.seq FROM movements m JOIN events e ON e.id = m.event_id "
+        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+        (sku, before if before is not None else 2**63 - 1, limit),
+    ).fetchall()
+    keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
+            "epoch", "seq")  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def reversal_add(conn: sqlite3.Connection, event_id: int, reversal_event: int, reason: str):
+    conn.execute("INSERT INTO reversals VALUES (?, ?, ?)", (event_id, reversal_event, reason))
+
+
+def reversal_of(conn: sqlite3.Connection, event_id: int) -> int | None:
+    query = "SELECT reversal_event FROM reversals WHERE event_id = ?"
+    row = conn.execute(query, (event_id,)).fetchone()
+    return row[0] if row else None
+
+
+def event_type(conn: sqlite3.Connection, event_id: int) -> str | None:
+    row = conn.execute("SELECT type FROM events WHERE id = ?", (event_id,)).fetchone()
+    return row[0] if row else None
+
+
+def uplift_add(
+    conn: sqlite3.Connection, sku: str | None, start: str, end: str, factor: float, note: str
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO demand_uplifts (sku, start_day, end_day, factor, note) VALUES (?, ?, ?, ?, ?)",
+        (sku, start, end, factor, note),
+    )
+    return cur.lastrowid
+
+
+def uplifts(conn: sqlite3.Connection, sku: str | None = None) -> list[tuple]:
+    """(id, sku, start, end, factor, note): every plan, or those that apply to `sku`."""
+    return conn.execute(
+        "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts "
+        "WHERE ? IS NULL OR sku IS NULL OR sku = ? ORDER BY start_day, id",
+        (sku, sku),
+    ).fetchall()
+
+
+def uplift_delete(conn: sqlite3.Connection, uplift_id: int) -> bool:
+    cur = conn.execute("DELETE FROM demand_uplifts WHERE id = ?", (uplift_id,))
+    return cur.rowcount == 1
+
+
+def abc_replace(conn: sqlite3.Connection, rows: list[tuple[str, str, int, float]], now: str):
+    """rows: (sku, class, value, cumulative share) in rank order."""
+    conn.execute("DELETE FROM abc_classes")
+    conn.executemany(
+        "INSERT INTO abc_classes VALUES (?, ?, ?, ?, ?, ?)",
+        [(sku, cls, value, share, rank, now) for rank, (sku, cls, value, share)
+         in enumerate(rows, 1)],
+    )  # fmt: skip
+
+
+def abc_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT rank, sku, class, value, share FROM abc_classes ORDER BY rank LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def abc_computed(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT max(computed) FROM abc_classes").fetchone()
+    return row[0]
+
+
+# --- report pages --------------------------------------------------------------------------
+def stock_page(
+    conn: sqlite3.Connection, sku: str | None, location: str | None, owner: str | None,
+    limit: int, offset: int,
+) -> list[tuple]:  # fmt: skip
+    """(sku, location, lot, owner, qty, expiry, layer value) of non-zero balance lines."""
+    # Only the filters given, so that SQLite can use the key (sku) or balances_location.
+    filters = {"b.sku": sku, "b.location": location, "b.owner": owner}
+    given = {column: value for column, value in filters.items() if value is not None}
+    where = "".join(f" AND {column} = ?" for column in given)
+    return conn.execute(
+        "SELECT b.sku, b.location, b.lot, b.owner, b.qty, l.expiry, "
+        "CASE WHEN b.owner = '' THEN (SELECT coalesce(sum(c.qty_left * c.unit_cost), 0) "
+        "  FROM cost_layers c WHERE c.sku = b.sku AND c.location = b.location AND c.lot = b.lot "
+        "  AND c.qty_left != 0) ELSE 0 END "
+        f"FROM balances b LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot WHERE b.qty != 0{where} "
+        "ORDER BY b.sku, b.location, b.lot, b.owner LIMIT ? OFFSET ?",
+        (*given.values(), limit, offset),
+    ).fetchall()
+
+
+def valuation_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    """(sku, own qty, consigned qty, value micros) per product with stock, by sku."""
+    return conn.execute(
+        "SELECT b.sku, sum(CASE WHEN b.owner = '' THEN b.qty ELSE 0 END), "
+        "sum(CASE WHEN b.owner != '' THEN b.qty ELSE 0 END), "
+        "(SELECT coalesce(sum(c.qty_left * c.unit_cost), 0) FROM cost_layers c "
+        " WHERE c.sku = b.sku AND c.qty_left != 0) "
+        "FROM balances b GROUP BY b.sku HAVING sum(b.qty != 0) > 0 ORDER BY b.sku "
+        "LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def dead_stock_page(conn: sqlite3.Connection, before: str, limit: int, offset: int) -> list:
+    """(sku, on hand, last outbound day) of products in stock with no outbound since `before`."""
+    return conn.execute(
+        "SELECT b.sku, sum(b.qty), a.last_out FROM balances b "
+        "LEFT JOIN sku_activity a ON a.sku = b.sku "
+        "WHERE a.last_out IS NULL OR a.last_out < ? "
+        "GROUP BY b.sku HAVING sum(b.qty) > 0 ORDER BY b.sku LIMIT ? OFFSET ?",
+        (before, limit, offset),
+    ).fetchall()
+
+
+def surplus_page(
+    conn: sqlite3.Connection, since: str, window_days: int, days: int, limit: int, offset: int
+) -> list[tuple]:
+    """(sku, on hand, units shipped since `since`) where on hand covers more than `days`."""
+    return conn.execute(
+        "WITH s AS (SELECT sku, sum(qty) AS q FROM balances GROUP BY sku HAVING sum(qty) > 0), "
+        "d AS (SELECT sku, sum(out_qty) AS o FROM daily_sku WHERE day >= ? GROUP BY sku) "
+        "SELECT s.sku, s.q, coalesce(d.o, 0) FROM s LEFT JOIN d ON d.sku = s.sku "
+        "WHERE coalesce(d.o, 0) <= 0 OR s.q * ? > ? * d.o ORDER BY s.sku LIMIT ? OFFSET ?",
+        (since, window_days, days, limit, offset),
+    ).fetchall()
+
+
+def orders_closed_between(conn: sqlite3.Connection, since: str, until: str) -> int:
+    query = "SELECT count(*) FROM orders WHERE closed >= ? AND closed < ?"
+    return conn.execute(query, (since, until)).fetchone()[0]
+
+
+def hub_epoch(conn: sqlite3.Connection, new_epoch: str) -> str:
+    """The hub's own journal epoch (created once)."""
+    conn.execute("INSERT OR IGNORE INTO meta VALUES ('hub_epoch', ?)", (new_epoch,))
+    return meta_get(conn, "hub_epoch")
+
+
+def station_states(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    return conn.execute("SELECT station, state, last_seen FROM stations").fetchall()
+
+
+# --- web: users and sessions below

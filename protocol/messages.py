@@ -94,6 +94,9 @@ class OrderLine(_Msg):
     sku: Code
     qty: PositiveQty
     lot: Lot | None = None
+    # Shipped by the supplier straight to the customer: never sent to a pack station.
+    dropship: bool = False
+    supplier: Code | None = None  # for a dropship line; default: the product's preferred
 
 
 class Order(_Msg):
@@ -121,6 +124,8 @@ class PurchaseOrder(_Msg):
     supplier: Code | None = None
     status: Literal["open", "receiving", "received", "closed", "cancelled"] = "open"
     expected: date | None = None
+    order: Code | None = None  # dropship: the sales order the supplier ships
+    customer: Text | None = None  # dropship: whom to ship to
 
 
 class CountTask(_Msg):

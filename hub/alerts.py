@@ -1,0 +1,69 @@
+"""Alerts: kept in the database and published on `alerts`; one open alert per dedupe key."""
+
+import sqlite3
+from datetime import date, timedelta
+
+from hub import planning, store
+from hub.settings import load as load_settings
+from protocol.envelope import encode
+from protocol.messages import Alert
+from protocol.topics import Topics
+
+
+def raise_(
+    conn: sqlite3.Connection,
+    topics: Topics,
+    now: str,
+    kind: str,
+    severity: str,
+    message: str,
+    sku: str | None = None,
+    station: str | None = None,
+    dedupe: str | None = None,
+) -> bool:
+    """Record and publish an alert; False when the same `dedupe` alert is still open."""
+    if store.alert_add(conn, kind, severity, message, now, sku, station, dedupe) is None:
+        return False
+    alert = Alert(kind=kind, severity=severity, message=message, sku=sku, station=station)
+    store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
+    return True
+
+
+def check_low_stock(
+    conn: sqlite3.Connection, topics: Topics, sku: str, available: int, now: str
+) -> None:
+    """Alert when available stock falls to the reorder point; clear when it recovers."""
+    point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
+    if point is None:
+        return
+    low = available <= point
+    if not store.activity_set_low(conn, sku, low):
+        return
+    key = f"low_stock:{sku}"
+    if low:
+        raise_(conn, topics, now, "low_stock", "warning",
+               f"{sku}: {available} available, reorder point {point}", sku=sku, dedupe=key)
+    else:
+        store.alert_clear(conn, key, now)
+
+
+def check_expiring(conn: sqlite3.Connection, topics: Topics, today: date, now: str) -> int:
+    """Alert once for each lot in stock that expires within the warning window."""
+    until = (today + timedelta(days=load_settings(conn).expiry_warning_days)).isoformat()
+    lots = store.lots_expiring(conn, until)
+    for sku, lot, expiry, qty in lots:
+        raise_(conn, topics, now, "expiring_lot", "warning",
+               f"{sku} lot {lot}: {qty} units expire on {expiry}", sku=sku,
+               dedupe=f"expiring_lot:{sku}:{lot}")  # fmt: skip
+        store.lot_mark_alerted(conn, sku, lot)
+    return len(lots)
+
+
+def station_offline(conn: sqlite3.Connection, topics: Topics, station: str, now: str) -> None:
+    if load_settings(conn).station_offline_alert:
+        raise_(conn, topics, now, "station_offline", "warning", f"station {station} is offline",
+               station=station, dedupe=f"station_offline:{station}")  # fmt: skip
+
+
+def station_online(conn: sqlite3.Connection, station: str, now: str) -> None:
+    store.alert_clear(conn, f"station_offline:{station}", now)

@@ -1,0 +1,203 @@
+"""Reports, as rows of plain values (the API renders them as JSON or CSV).
+
+Each report reads balances, cost layers and the per-day aggregates, a page at a time;
+none sums the movement ledger. Every field is described in docs/inventory.md.
+"""
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from hub import planning, store
+from hub.money import text
+from hub.settings import load as load_settings
+
+
+@dataclass(frozen=True)
+class Query:
+    today: date
+    limit: int = 100
+    offset: int = 0
+    since: date | None = None  # kpis: first day of the period (default: 30 days)
+    until: date | None = None  # kpis: last day (default: today)
+    sku: str | None = None
+    location: str | None = None
+    owner: str | None = None  # '' for our own stock
+    after: str = ""  # reorder: continue after this sku
+    all: bool = False  # reorder: every product, not only those due; alerts: cleared too
+    kind: str | None = None  # alerts: one kind
+
+
+@dataclass
+class Report:
+    name: str
+    columns: list[str]
+    rows: list[dict] = field(default_factory=list)
+    next: dict | None = None  # the query arguments of the next page, if there is one
+    summary: dict = field(default_factory=dict)
+
+
+def _paged(query: Query, rows: list) -> dict | None:
+    return {"offset": query.offset + query.limit} if len(rows) == query.limit else None
+
+
+def stock(conn: sqlite3.Connection, q: Query) -> Report:
+    columns = ["sku", "location", "lot", "owner", "qty", "expiry", "value"]
+    rows = store.stock_page(conn, q.sku, q.location, q.owner, q.limit, q.offset)
+    report = Report("stock", columns, next=_paged(q, rows))
+    for sku, location, lot, owner, qty, expiry, value in rows:
+        report.rows.append({"sku": sku, "location": location, "lot": lot, "owner": owner,
+                            "qty": qty, "expiry": expiry,
+                            "value": text(value) if not owner else None})  # fmt: skip
+    return report
+
+
+def valuation(conn: sqlite3.Connection, q: Query) -> Report:
+    columns = ["sku", "own_qty", "consigned_qty", "value", "unit_cost"]
+    rows = store.valuation_page(conn, q.limit, q.offset)
+    report = Report("valuation", columns, next=_paged(q, rows),
+                    summary={"total_value": text(store.value_total(conn))})  # fmt: skip
+    for sku, own, consigned, value in rows:
+        unit = text(round(value / own)) if own > 0 else None
+        report.rows.append({"sku": sku, "own_qty": own, "consigned_qty": consigned,
+                            "value": text(value), "unit_cost": unit})  # fmt: skip
+    return report
+
+
+def reorder(conn: sqlite3.Connection, q: Query) -> Report:
+    settings = load_settings(conn)
+    plans, cursor = planning.reorder_page(conn, q.today, settings, q.after, q.limit, not q.all)
+    columns = [f for f in planning.Plan.__dataclass_fields__]
+    report = Report("reorder", columns, next={"after": cursor} if cursor else None)
+    for row in plans:
+        values = row.as_dict()
+        values["unit_cost"] = text(values["unit_cost"])
+        report.rows.append(values)
+    return report
+
+
+def abc(conn: sqlite3.Connection, q: Query) -> Report:
+    if store.abc_computed(conn) is None:
+        with store.transaction(conn):
+            planning.refresh_abc(conn, q.today, q.today.isoformat())
+    rows = store.abc_page(conn, q.limit, q.offset)
+    report = Report("abc", ["rank", "sku", "class", "annual_value", "cumulative_share"],
+                    next=_paged(q, rows), summary={"computed": store.abc_computed(conn)})
+    for rank, sku, cls, value, share in rows:
+        report.rows.append({"rank": rank, "sku": sku, "class": cls, "annual_value": text(value),
+                            "cumulative_share": round(share, 4)})  # fmt: skip
+    return report
+
+
+def dead_stock(conn: sqlite3.Connection, q: Query) -> Report:
+    days = load_settings(conn).dead_stock_days
+    before = (q.today - timedelta(days=days)).isoformat()
+    rows = store.dead_stock_page(conn, before, q.limit, q.offset)
+    report = Report("dead-stock", ["sku", "on_hand", "last_outbound"], next=_paged(q, rows),
+                    summary={"days": days})  # fmt: skip
+    report.rows = [{"sku": s, "on_hand": n, "last_outbound": d} for s, n, d in rows]
+    return report
+
+
+def surplus(conn: sqlite3.Connection, q: Query) -> Report:
+    settings = load_settings(conn)
+    window, days = settings.demand_window_days, settings.surplus_days
+    since = (q.today - timedelta(days=window - 1)).isoformat()
+    rows = store.surplus_page(conn, since, window, days, q.limit, q.offset)
+    columns = ["sku", "on_hand", "daily_demand", "days_of_supply", "surplus_qty"]
+    report = Report("surplus", columns, next=_paged(q, rows),
+                    summary={"days": days, "window_days": window})  # fmt: skip
+    for sku, on_hand, shipped in rows:
+        daily = shipped / window
+        supply = round(on_hand / daily, 1) if daily > 0 else None
+        keep = int(daily * days)
+        report.rows.append({"sku": sku, "on_hand": on_hand, "daily_demand": round(daily, 4),
+                            "days_of_supply": supply, "surplus_qty": on_hand - keep})
+    return report
+
+
+def kpis(conn: sqlite3.Connection, q: Query) -> Report:
+    until = q.until or q.today
+    since = q.since or until - timedelta(days=29)
+    days = store.daily_totals(conn, since.isoformat(), until.isoformat())
+    sums = {key: sum(d[key] for d in days) for key in days[0] if key != "day"} if days else {}
+    get = sums.get
+    average_value = _average_value(conn, since, until)
+    period = (until - since).days + 1
+    cogs = get("cogs", 0)
+    rows = [
+        ("cogs", "", text(cogs)),
+        ("average_inventory_value", "", text(round(average_value))),
+        ("inventory_turnover", "", _ratio(cogs, average_value)),
+        ("days_on_hand", "", _ratio(average_value * period, cogs)),
+        ("fill_rate", "", _ratio(get("units_shipped", 0), get("units_ordered", 0))),
+        ("orders_closed", "", get("orders_closed", 0)),
+        ("order_cycle_hours", "", _ratio(get("order_hours", 0), get("orders_closed", 0))),
+        ("count_accuracy", "", _ratio(get("counts_exact", 0), get("counts", 0))),
+        ("receiving_accuracy", "", _ratio(get("po_lines_exact", 0), get("po_lines", 0))),
+    ]
+    rows += _pick_errors(conn, since.isoformat(), until.isoformat())
+    for owner, units, owed in store.consignment_totals(conn, since.isoformat(),
+                                                      until.isoformat()):  # fmt: skip
+        rows.append(("consignment_owed", f"owner:{owner}", text(owed)))
+        rows.append(("consignment_units_sold", f"owner:{owner}", units))
+    report = Report("kpis", ["kpi", "scope", "value"],
+                    summary={"since": since.isoformat(), "until": until.isoformat()})
+    report.rows = [{"kpi": k, "scope": s, "value": v} for k, s, v in rows]
+    return report
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _average_value(conn: sqlite3.Connection, since: date, until: date) -> float:
+    """Mean of each day's closing FIFO value: today's value less the changes after that day."""
+    later = store.daily_totals(conn, since.isoformat(), "9999-12-31")
+    value_now = store.value_total(conn)
+    after = {d["day"]: d["value_delta"] for d in later}
+    closing = []
+    running = value_now - sum(v for day, v in after.items() if day > until.isoformat())
+    day = until
+    while day >= since:
+        closing.append(running)
+        running -= after.get(day.isoformat(), 0)
+        day -= timedelta(days=1)
+    return sum(closing) / len(closing)
+
+
+def _pick_errors(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    rows = []
+    total_scans = total_errors = 0
+    for station, scans, errors in store.scan_totals(conn, since, until, "station"):
+        total_scans, total_errors = total_scans + scans, total_errors + errors
+        rows.append(("scan_errors_per_1000", f"station:{station}", _per_1000(errors, scans)))
+    for operator, scans, errors in store.scan_totals(conn, since, until, "operator"):
+        rows.append(("scan_errors_per_1000", f"operator:{operator or '-'}",
+                     _per_1000(errors, scans)))  # fmt: skip
+    rows.insert(0, ("scan_errors_per_1000", "", _per_1000(total_errors, total_scans)))
+    rows.insert(0, ("scans", "", total_scans))
+    return rows
+
+
+def _per_1000(errors: int, scans: int) -> float | None:
+    return round(1000 * errors / scans, 2) if scans else None
+
+
+def alerts(conn: sqlite3.Connection, q: Query) -> Report:
+    rows = store.alerts_page(conn, not q.all, q.kind, q.limit, q.offset)
+    columns = ["id", "kind", "severity", "message", "sku", "station", "ts", "cleared"]
+    return Report("alerts", columns, rows=rows, next=_paged(q, rows))
+
+
+REPORTS: dict[str, Callable[[sqlite3.Connection, Query], Report]] = {
+    "stock": stock,
+    "valuation": valuation,
+    "reorder": reorder,
+    "abc": abc,
+    "dead-stock": dead_stock,
+    "surplus": surplus,
+    "kpis": kpis,
+    "alerts": alerts,
+}

@@ -1,0 +1,78 @@
+"""Alerts: low stock, expiring lots, station offline, pick-error spikes; and the daily
+housekeeping that classifies products and issues the cycle counts they are due."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+import pytest
+
+from hub import housekeeping, settings, store
+from hub.ingest import Incoming
+from protocol.events import Adjustment, Receipt, Scan
+from protocol.messages import StationStatus
+from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = open_ledger(tmp_path / "ledger.db")
+    products(conn, {"sku": "MUG", "name": "Mug", "reorder_point": 5, "high_risk": True},
+             {"sku": "TEA", "name": "Tea"})  # fmt: skip
+    yield conn
+    conn.close()
+
+
+def open_kinds(conn) -> list[str]:
+    return [a["kind"] for a in store.alerts_open(conn)]
+
+
+def test_low_stock_alerts_once_and_clears_when_stock_recovers(conn):
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=8, location="A-1"))
+    feed(Adjustment(sku="MUG", qty=-3, location="A-1", reason="damaged"))
+    feed(Adjustment(sku="MUG", qty=-1, location="A-1", reason="damaged"))
+    assert open_kinds(conn).count("low_stock") == 1
+    feed(Receipt(sku="MUG", qty=10, location="A-1"))
+    assert "low_stock" not in open_kinds(conn)
+
+
+def test_a_lot_about_to_expire_is_alerted_once(conn):
+    soon = date.today() + timedelta(days=10)
+    Feed(conn)(Receipt(sku="TEA", qty=3, location="A-1", lot="B1", expiry=soon),
+               Receipt(sku="TEA", qty=3, location="A-1", lot="B2",
+                       expiry=date.today() + timedelta(days=300)))  # fmt: skip
+    assert housekeeping.tick(conn, TOPICS, datetime.now(UTC)).expiring == 1
+    assert housekeeping.tick(conn, TOPICS, datetime.now(UTC)).expiring == 0
+    assert open_kinds(conn) == ["expiring_lot"]
+
+
+def test_a_station_going_offline_is_alerted_and_cleared_when_back(conn):
+    feed = Feed(conn)
+    def status(state, n):
+        return Incoming(TOPICS.station_status("st-1"),
+                        msgspec.json.encode(StationStatus(state=state, conn=n)))
+    feed.ingest.process([status("online", 1), status("offline", 1)])
+    assert open_kinds(conn) == ["station_offline"]
+    feed.ingest.process([status("online", 2)])
+    assert open_kinds(conn) == []
+
+
+def test_a_spike_of_pick_errors_is_alerted(conn):
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(pick_error_min_scans=4, pick_error_rate=0.25))
+    feed = Feed(conn)
+    feed(*[Scan(code="C", verdict="ok", mode="pack") for _ in range(3)])
+    feed(Scan(code="X", verdict="wrong_item", mode="pack"))  # 1 in 4: not above 25 %
+    assert "pick_errors" not in open_kinds(conn)
+    feed(Scan(code="X", verdict="wrong_item", mode="pack"))  # 2 in 5
+    assert open_kinds(conn) == ["pick_errors"]
+
+
+def test_housekeeping_issues_cycle_counts_to_the_count_stations_once_a_day(conn):
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(count_stations=["st-9"]))
+    Feed(conn)(Receipt(sku="MUG", qty=2, location="A-1"), Receipt(sku="TEA", qty=2, location="B-1"))
+    first = housekeeping.tick(conn, TOPICS, datetime.now(UTC))
+    assert first.abc_refreshed and len(first.tasks) == 2  # never counted: both due
+    assert [t["station"] for t in store.count_tasks(conn, None, "open")] == ["st-9", "st-9"]
+    assert housekeeping.tick(conn, TOPICS, datetime.now(UTC)).tasks == []

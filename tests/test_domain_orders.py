@@ -1,0 +1,111 @@
+"""Sales orders: commitments, kits, the status flow driven by station events, dropship."""
+
+import msgspec
+import pytest
+
+from hub import orders, store
+from hub.catalog import Supplier, save_suppliers
+from hub.ingest import Incoming
+from protocol.events import Receipt, Scan, Shipment, ShipmentLine
+from protocol.messages import Order, OrderLine, Stock
+from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = open_ledger(tmp_path / "ledger.db")
+    with store.transaction(conn):
+        save_suppliers(conn, [Supplier(supplier="acme", name="Acme", lead_time_days=5)])
+    products(
+        conn,
+        {"sku": "MUG", "name": "Mug", "suppliers": [{"supplier": "acme"}]},
+        {"sku": "TEA", "name": "Tea"},
+        {"sku": "GIFT", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2},
+                                                    {"sku": "TEA", "qty": 1}]},
+    )  # fmt: skip
+    yield conn
+    conn.close()
+
+
+def order(order_id: str, *lines: tuple, customer: str | None = None) -> Order:
+    return Order(order=order_id, customer=customer,
+                 lines=[OrderLine(sku=s, qty=q, dropship=d) for s, q, d in lines])  # fmt: skip
+
+
+def retained(conn, topic: str) -> bytes | None:
+    row = conn.execute("SELECT payload FROM outbox WHERE topic = ? ORDER BY id DESC LIMIT 1",
+                       (topic,)).fetchone()  # fmt: skip
+    return bytes(row[0]) if row else None
+
+
+def test_a_kit_commits_its_components_and_available_falls(conn):
+    Feed(conn)(Receipt(sku="MUG", qty=10, location="A-1"))
+    orders.upsert_order(conn, TOPICS, order("SO-1", ("GIFT", 3, False), ("MUG", 1, False)))
+    assert store.committed(conn, "MUG") == 7 and store.committed(conn, "TEA") == 3
+    assert store.committed(conn, "GIFT") == 0
+    Feed(conn, station="st-2")(Receipt(sku="MUG", qty=1, location="A-1"))
+    stock = msgspec.json.decode(retained(conn, TOPICS.stock("MUG")), type=Stock)
+    assert (stock.on_hand, stock.committed, stock.available) == (11, 7, 4)
+
+
+def test_scans_then_a_short_shipment_move_the_order_to_packing_then_short(conn):
+    orders.upsert_order(conn, TOPICS, order("SO-1", ("MUG", 3, False), ("TEA", 2, False)))
+    feed = Feed(conn)
+    feed(Scan(code="SO-1", verdict="ok", mode="pack", order="SO-1"))
+    assert store.order_get(conn, "SO-1")[0] == "packing"
+    feed(Shipment(order="SO-1", lines=[
+        ShipmentLine(sku="MUG", qty=3, location="A-1"),
+        ShipmentLine(sku="TEA", qty=1, location="A-1", short=1, short_reason="broken"),
+    ]))  # fmt: skip
+    assert store.order_get(conn, "SO-1")[0] == "short"
+    assert retained(conn, TOPICS.order("SO-1")) == b""  # stations drop it
+    assert store.committed(conn, "MUG") == 0 and store.committed(conn, "TEA") == 0
+    totals = store.daily_totals(conn, "2000-01-01", "9999-12-31")[0]
+    assert (totals["units_ordered"], totals["units_shipped"], totals["orders_closed"]) == (5, 4, 1)
+
+
+def test_dropship_lines_go_to_the_supplier_and_close_when_confirmed(conn):
+    orders.upsert_order(conn, TOPICS, order("SO-2", ("MUG", 2, True), ("TEA", 1, False),
+                                            customer="Ada"))  # fmt: skip
+    station_view = msgspec.json.decode(retained(conn, TOPICS.order("SO-2")), type=Order)
+    assert [line.sku for line in station_view.lines] == ["TEA"]
+    [row] = [r for r in store.order_lines(conn, "SO-2") if r.role == "dropship"]
+    published = msgspec.json.decode(retained(conn, TOPICS.dropship(row.po)))
+    assert published["order"] == "SO-2" and published["customer"] == "Ada"
+    assert published["supplier"] == "acme" and store.committed(conn, "MUG") == 0
+    Feed(conn)(Shipment(order="SO-2", lines=[ShipmentLine(sku="TEA", qty=1, location="A-1")]))
+    assert store.order_get(conn, "SO-2")[0] == "packed"  # the bench part is out
+    with store.transaction(conn):
+        orders.confirm_dropship(conn, TOPICS, row.po, "2026-03-02T12:00:00+00:00")
+    assert store.order_get(conn, "SO-2")[0] == "shipped"
+    assert retained(conn, TOPICS.dropship(row.po)) == b""
+
+
+def test_a_cancelled_order_releases_its_commitment_and_leaves_the_stations(conn):
+    orders.upsert_order(conn, TOPICS, order("SO-3", ("MUG", 4, False)))
+    with store.transaction(conn):
+        orders.cancel(conn, TOPICS, "SO-3", "2026-03-02T12:00:00+00:00")
+    assert store.committed(conn, "MUG") == 0
+    assert retained(conn, TOPICS.order("SO-3")) == b""
+    with pytest.raises(orders.OrderConflict):
+        orders.upsert_order(conn, TOPICS, order("SO-3", ("MUG", 1, False)))
+
+
+def test_an_order_of_an_unknown_sku_is_refused_with_the_reason(conn):
+    with pytest.raises(orders.OrderError, match="unknown sku NOPE"):
+        orders.upsert_order(conn, TOPICS, order("SO-4", ("NOPE", 1, False)))
+    assert store.order_get(conn, "SO-4") is None
+
+
+def test_orders_arrive_on_the_intake_topic_and_bad_ones_are_dead_lettered(conn):
+    feed = Feed(conn)
+    good = msgspec.json.encode(order("SO-5", ("TEA", 2, False)))
+    bad_shape = b'{"order": "SO-6", "lines": [{"sku": "TEA", "qty": 0}]}'
+    unknown = msgspec.json.encode(order("SO-7", ("NOPE", 1, False)))
+    result = feed.ingest.process([Incoming(TOPICS.order_intake, p)
+                                  for p in (good, bad_shape, unknown)])  # fmt: skip
+    assert (result.orders, result.dead) == (1, 2)
+    assert store.order_get(conn, "SO-5")[0] == "open" and store.committed(conn, "TEA") == 2
+    reasons = [d["reason"] for d in store.dead_letters(conn)]
+    assert any("unknown sku NOPE" in r for r in reasons) and any("qty" in r for r in reasons)
+    assert store.order_get(conn, "SO-7") is None

@@ -1,0 +1,89 @@
+"""Stock, valuation, dead-stock and surplus reports on small ledgers worked out by hand."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from hub import reports, settings, store
+from protocol.events import Receipt, Shipment, ShipmentLine
+from tests.domain_helpers import Feed, open_ledger, products
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = open_ledger(tmp_path / "ledger.db")
+    products(conn, {"sku": "MUG", "name": "Mug", "unit_cost": "1"},
+             {"sku": "TEA", "name": "Tea"}, {"sku": "VASE", "name": "Vase", "owner": "art"})
+    yield conn
+    conn.close()
+
+
+def run(conn, name: str, **query) -> reports.Report:
+    return reports.REPORTS[name](conn, reports.Query(today=TODAY, **query))
+
+
+def test_stock_shows_each_line_with_its_fifo_value(conn):
+    # MUG: 4 @ 2.00 then 6 @ 3.50 at A-1; 5 shipped take the 4 @ 2.00 and 1 @ 3.50.
+    Feed(conn)(
+        Receipt(sku="MUG", qty=4, location="A-1", unit_cost=Decimal("2")),
+        Receipt(sku="MUG", qty=6, location="A-1", unit_cost=Decimal("3.5")),
+        Receipt(sku="MUG", qty=2, location="B-1", lot="L7", expiry=date(2027, 1, 31),
+                unit_cost=Decimal("1.25")),
+        Receipt(sku="VASE", qty=3, location="A-1", unit_cost=Decimal("40")),
+        Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=5, location="A-1")]),
+    )  # fmt: skip
+    rows = run(conn, "stock").rows
+    assert rows == [
+        {"sku": "MUG", "location": "A-1", "lot": "", "owner": "", "qty": 5, "expiry": None,
+         "value": "17.50"},
+        {"sku": "MUG", "location": "B-1", "lot": "L7", "owner": "", "qty": 2,
+         "expiry": "2027-01-31", "value": "2.50"},
+        {"sku": "VASE", "location": "A-1", "lot": "", "owner": "art", "qty": 3, "expiry": None,
+         "value": None},
+    ]  # fmt: skip
+    assert [r["sku"] for r in run(conn, "stock", owner="art").rows] == ["VASE"]
+    assert run(conn, "stock", limit=2).next == {"offset": 2}
+
+
+def test_valuation_totals_our_stock_and_leaves_consignment_out(conn):
+    Feed(conn)(
+        Receipt(sku="MUG", qty=4, location="A-1", unit_cost=Decimal("2")),
+        Receipt(sku="MUG", qty=6, location="B-1", unit_cost=Decimal("3.5")),
+        Receipt(sku="VASE", qty=3, location="A-1", unit_cost=Decimal("40")),
+    )  # fmt: skip
+    report = run(conn, "valuation")
+    assert report.rows == [
+        {"sku": "MUG", "own_qty": 10, "consigned_qty": 0, "value": "29.00", "unit_cost": "2.90"},
+        {"sku": "VASE", "own_qty": 0, "consigned_qty": 3, "value": "0.00", "unit_cost": None},
+    ]
+    assert report.summary == {"total_value": "29.00"}
+
+
+def test_dead_stock_lists_products_in_stock_without_recent_outbound(conn):
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(dead_stock_days=30))
+    Feed(conn)(
+        Receipt(sku="MUG", qty=5, location="A-1"), Receipt(sku="TEA", qty=5, location="A-1"),
+        Shipment(order="SO-1", lines=[ShipmentLine(sku="TEA", qty=1, location="A-1")]),
+    )  # fmt: skip
+    assert run(conn, "dead-stock").rows == [{"sku": "MUG", "on_hand": 5, "last_outbound": None}]
+    later = reports.Query(today=TODAY + timedelta(days=31))
+    assert [r["sku"] for r in reports.dead_stock(conn, later).rows] == ["MUG", "TEA"]
+
+
+def test_surplus_lists_stock_beyond_the_days_of_supply(conn):
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(demand_window_days=10, surplus_days=20))
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=110, location="A-1"), Receipt(sku="TEA", qty=15, location="A-1"))
+    feed(Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=10, location="A-1"),
+                                       ShipmentLine(sku="TEA", qty=10, location="A-1")]))
+    # MUG: 100 on hand at 10 units / 10 days = 1 a day: 100 days of supply, 80 beyond 20.
+    # TEA: 5 on hand at 1 a day: 5 days, no surplus.
+    assert run(conn, "surplus").rows == [
+        {"sku": "MUG", "on_hand": 100, "daily_demand": 1.0, "days_of_supply": 100.0,
+         "surplus_qty": 80}
+    ]  # fmt: skip
