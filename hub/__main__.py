@@ -1,8 +1,10 @@
-"""`python -m hub run --config FILE`, `check`, and the other hub commands."""
+"""`python -m hub run --config FILE`, `check`, `user ...`, and the other hub commands."""
 
 import argparse
 import logging
 import sys
+
+from hub import user_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--config", required=True)
     check = sub.add_parser("check", help="check the ledger's invariants")
     check.add_argument("--config", required=True)
+    user_cli.add_parser(sub)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -21,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         from hub.app import run_from_config
 
         return run_from_config(args.config)
+    if args.command == "user":
+        return user_cli.main(args)
     from hub.check import main as check_main
 
     return check_main(args.config)
