@@ -162,3 +162,5 @@ CREATE INDEX IF NOT EXISTS products_name ON products (name COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS events_order_log
     ON events (json_extract(data, '$.order'), id) WHERE type IN ('scan', 'shipment');
 CREATE INDEX IF NOT EXISTS events_hub_ts ON events (hub_ts);
+CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
+CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);

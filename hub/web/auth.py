@@ -84,6 +84,8 @@ def _bearer() -> str | None:
 def _identify() -> None:
     """Sets g.account (None when anonymous) and g.via_token."""
     g.account, g.via_token = None, False
+    if request.endpoint == "static":
+        return  # public files: no database round trip for each
     token = _bearer()
     if token is not None:
         valid = current_app.config["API_TOKENS"]

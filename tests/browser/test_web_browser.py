@@ -4,11 +4,12 @@ chart, CSV download and (with the domain) approving a count variance."""
 import importlib.util
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from hub import catalog
 from protocol.events import Count, Receipt
-from protocol.messages import Product
+from protocol.messages import Product, StationStatus
 from tests.browser.conftest import log_in, shot
 from tests.webapp import PASSWORD, TOPICS
 
@@ -23,6 +24,10 @@ def stocked(ledger):
                  Receipt(sku="TEA-1", qty=4, location="B-01"),
                  Receipt(sku="MUG-1", qty=5, location="A-03-2", lot="L7"),
                  Receipt(sku="XSS-1", qty=1, location="B-01"))  # fmt: skip
+    status = StationStatus(state="online", mode="pack", operator="kim", last_scan="SO-1",
+                           last_verdict="ok", devices={"scanner": "ok", "scale": "ok",
+                                                       "printer": "paper low"})  # fmt: skip
+    ledger.status("pack-1", msgspec.json.encode(status))
     return ledger
 
 
