@@ -1,8 +1,10 @@
-"""`python -m hub run --config FILE`, `check`, and the other hub commands."""
+"""`python -m hub run --config FILE`, `check`, `user ...`, `backup`, `restore`."""
 
 import argparse
 import logging
 import sys
+
+from hub import user_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--config", required=True)
     check = sub.add_parser("check", help="check the ledger's invariants")
     check.add_argument("--config", required=True)
+    user_cli.add_parser(sub)
     sub.add_parser("backup", help="copy the ledger while the hub runs (see backup --help)")
     sub.add_parser("restore", help="replace the ledger with a backup (see restore --help)")
     args = parser.parse_args(argv)
@@ -27,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         from hub.app import run_from_config
 
         return run_from_config(args.config)
+    if args.command == "user":
+        return user_cli.main(args)
     from hub.check import main as check_main
 
     return check_main(args.config)

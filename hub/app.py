@@ -42,6 +42,7 @@ class Hub:
             tokens=config.api.tokens,
             changes=self.changes,
             outbox_wake=self.link.wake,
+            secret_key=config.web.secret_key,
         )
         self.web = create_server(
             self.web_app,

@@ -39,6 +39,8 @@ class WebSection(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
     threads: Annotated[int, Meta(ge=2, le=256)] = 16
+    # Signs the login cookie; without it a key is generated once and kept in the data dir.
+    secret_key: Annotated[str, Meta(min_length=16)] | None = None
 
 
 class ApiSection(_Section):

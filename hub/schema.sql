@@ -393,3 +393,39 @@ CREATE TABLE IF NOT EXISTS demand_uplifts (
 );
 
 -- web: users and sessions below
+-- Supervisors' logins. `password` is a werkzeug hash string (scrypt), never the password.
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'supervisor', 'admin')),
+    password TEXT NOT NULL,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+
+-- A logged-in browser. Only the SHA-256 of the session id is kept, so a stolen database
+-- file does not log anyone in; removing a user ends their sessions.
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    created TEXT NOT NULL,
+    expires TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user);
+
+-- Failed logins, per username and per address, so the rate limit survives restarts.
+CREATE TABLE IF NOT EXISTS login_failures (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,        -- 'user' or 'addr'
+    key TEXT NOT NULL,
+    ts REAL NOT NULL           -- unix seconds
+);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (kind, key, ts);
+
+-- Page reads that must stay fast on big ledgers.
+CREATE INDEX IF NOT EXISTS balances_negative ON balances (sku) WHERE qty < 0;
+CREATE INDEX IF NOT EXISTS products_name ON products (name COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS events_order_log
+    ON events (json_extract(data, '$.order'), id) WHERE type IN ('scan', 'shipment');
+CREATE INDEX IF NOT EXISTS events_hub_ts ON events (hub_ts);
+CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
+CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);

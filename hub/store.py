@@ -1433,4 +1433,225 @@ def station_states(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
     return conn.execute("SELECT station, state, last_seen FROM stations").fetchall()
 
 
-# --- web: users and sessions below
+# --- web: users and sessions below -------------------------------------------------------
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str
+    created: str
+    updated: str
+
+
+def user_add(
+    conn: sqlite3.Connection, name: str, role: str, password_hash: str, now: str
+) -> bool:
+    """False when the name is taken."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
+        (name, role, password_hash, now, now),
+    )
+    return cur.rowcount == 1
+
+
+def user_get(conn: sqlite3.Connection, name: str) -> User | None:
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+    return User(*row) if row else None
+
+
+def user_list(conn: sqlite3.Connection) -> list[User]:
+    return [User(*row) for row in conn.execute("SELECT * FROM users ORDER BY name")]
+
+
+def user_remove(conn: sqlite3.Connection, name: str) -> bool:
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 1
+
+
+def user_set_password(conn: sqlite3.Connection, name: str, password_hash: str, now: str) -> bool:
+    """Also ends the user's sessions: a changed password logs every browser out."""
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    return (
+        conn.execute(
+            "UPDATE users SET password = ?, updated = ? WHERE name = ?",
+            (password_hash, now, name),
+        ).rowcount
+        == 1
+    )
+
+
+def session_add(
+    conn: sqlite3.Connection, id_hash: str, user: str, created: str, expires: str
+) -> None:
+    conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (id_hash, user, created, expires))
+
+
+def session_user(conn: sqlite3.Connection, id_hash: str, now: str) -> tuple[str, str] | None:
+    """(name, role) of a live session's user."""
+    return conn.execute(
+        "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user "
+        "WHERE s.id_hash = ? AND s.expires > ?",
+        (id_hash, now),
+    ).fetchone()
+
+
+def session_delete(conn: sqlite3.Connection, id_hash: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def sessions_expire(conn: sqlite3.Connection, now: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+
+
+def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> None:
+    conn.execute("INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts))
+
+
+def login_failures_since(conn: sqlite3.Connection, kind: str, key: str, since: float) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM login_failures WHERE kind = ? AND key = ? AND ts > ?",
+        (kind, key, since),
+    ).fetchone()[0]
+
+
+def login_failures_clear(conn: sqlite3.Connection, kind: str, key: str) -> None:
+    conn.execute("DELETE FROM login_failures WHERE kind = ? AND key = ?", (kind, key))
+
+
+def login_failures_prune(conn: sqlite3.Connection, before: float) -> None:
+    conn.execute("DELETE FROM login_failures WHERE ts <= ?", (before,))
+
+
+# Read queries behind the pages (no business rules: what is stored, paged and indexed).
+def stock_search(
+    conn: sqlite3.Connection, text: str, limit: int, offset: int
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of products whose sku starts with, or name contains, `text`,
+    or whose GTIN is `text`."""
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return conn.execute(
+        "WITH hits AS ("
+        "  SELECT sku FROM products WHERE sku >= ? AND sku < ? || char(1114111)"
+        "  UNION SELECT sku FROM products WHERE name LIKE '%' || ? || '%' ESCAPE '\\'"
+        "  UNION SELECT sku FROM gtins WHERE gtin = ?"
+        "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ? || char(1114111)"
+        ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0)"
+        " FROM hits h LEFT JOIN products p ON p.sku = h.sku ORDER BY h.sku LIMIT ? OFFSET ?",
+        (text, text, like, text.zfill(14) if text.isdigit() else "", text, text, limit, offset),
+    ).fetchall()
+
+
+def catalog_stock_page(
+    conn: sqlite3.Connection, limit: int, offset: int, negative_only: bool = False
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of the catalog in sku order; `negative_only`: the skus (known or
+    not) with a line below zero."""
+    if negative_only:
+        return conn.execute(
+            "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku) "
+            "FROM (SELECT sku FROM balances WHERE qty < 0 GROUP BY sku ORDER BY sku "
+            "LIMIT ? OFFSET ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
+            (limit, offset),
+        ).fetchall()
+    return conn.execute(
+        "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0)"
+        " FROM products p ORDER BY p.sku LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def location_stock(
+    conn: sqlite3.Connection, location: str, limit: int, offset: int
+) -> list[tuple[str, str | None, str, str, int]]:
+    """(sku, name, lot, owner, qty) of the non-zero lines at one location."""
+    return conn.execute(
+        "SELECT b.sku, p.name, b.lot, b.owner, b.qty FROM balances b "
+        "LEFT JOIN products p ON p.sku = b.sku WHERE b.location = ? AND b.qty != 0 "
+        "ORDER BY b.sku, b.lot, b.owner LIMIT ? OFFSET ?",
+        (location, limit, offset),
+    ).fetchall()
+
+
+def product_row(conn: sqlite3.Connection, sku: str) -> tuple[str, str, str] | None:
+    """(name, data JSON, updated)."""
+    return conn.execute(
+        "SELECT name, data, updated FROM products WHERE sku = ?", (sku,)
+    ).fetchone()
+
+
+def sku_movements(
+    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
+) -> list[dict]:
+    """The sku's latest movements, newest first (uses the (sku, id) index)."""
+    rows = conn.execute(
+        "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
+        "json_extract(e.data, '$.operator') FROM movements m JOIN events e ON e.id = m.event_id "
+        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+        (sku, before if before is not None else 2**63 - 1, limit),
+    ).fetchall()
+    keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
+            "operator")  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def orders_page(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[tuple[str, str, str, str, str]]:
+    """(order, status, data JSON, created, updated), newest first."""
+    if status:
+        return conn.execute(
+            "SELECT order_id, status, data, created, updated FROM orders WHERE status = ? "
+            "ORDER BY updated DESC LIMIT ? OFFSET ?",
+            (status, limit, offset),
+        ).fetchall()
+    return conn.execute(
+        "SELECT order_id, status, data, created, updated FROM orders "
+        "ORDER BY updated DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def order_row(conn: sqlite3.Connection, order_id: str) -> tuple[str, str, str, str, str] | None:
+    return conn.execute(
+        "SELECT order_id, status, data, created, updated FROM orders WHERE order_id = ?",
+        (order_id,),
+    ).fetchone()
+
+
+def order_log(conn: sqlite3.Connection, order_id: str, limit: int) -> list[dict]:
+    """Scans and shipments of one order, oldest first: who scanned what, with which verdict."""
+    rows = conn.execute(
+        "SELECT id, station, type, ts, hub_ts, json_extract(data, '$.operator'), "
+        "json_extract(data, '$.sku'), json_extract(data, '$.code'), "
+        "json_extract(data, '$.verdict') FROM events "
+        "WHERE json_extract(data, '$.order') = ? AND type IN ('scan', 'shipment') "
+        "ORDER BY id LIMIT ?",
+        (order_id, limit),
+    ).fetchall()
+    keys = ("id", "station", "type", "ts", "hub_ts", "operator", "sku", "code", "verdict")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def events_today(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+    """(type, count) of events applied since `since` (an ISO time)."""
+    # `+type`: grouping by the bare column tempts SQLite to walk the whole events_type index
+    # instead of today's slice of events_hub_ts.
+    return conn.execute(
+        "SELECT type, count(*) FROM events WHERE hub_ts >= ? GROUP BY +type", (since,)
+    ).fetchall()
+
+
+def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM events WHERE hub_ts >= ? AND +type = 'scan' "
+        "AND json_extract(data, '$.verdict') != 'ok'",
+        (since,),
+    ).fetchone()[0]
+
+
+def alert_count_open(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM alerts WHERE cleared IS NULL").fetchone()[0]
+
+
+def station_exists(conn: sqlite3.Connection, station: str) -> bool:
+    return conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None

@@ -26,6 +26,7 @@ from hub import brokerconf  # noqa: E402
 
 SITE = "demo"
 TOKEN = "demo"
+WEB_USER, WEB_PASSWORD = "supervisor", "demo"
 
 PRODUCTS = [
     ("MUG-WHT", "Mug, white, 350 ml", "4006381333931", 340),
@@ -86,7 +87,8 @@ class Demo:
         self._hub()
         self.pack = self._station("pack-1", "pack")
         self.dock = self._station("dock-1", "receive")
-        print(f"web:    http://127.0.0.1:{self.web_port}/", flush=True)
+        print(f"web:    http://127.0.0.1:{self.web_port}/   (log in as {WEB_USER} / "
+              f"{WEB_PASSWORD})", flush=True)  # fmt: skip
         print(f"broker: mqtt://127.0.0.1:{self.broker_port}", flush=True)
         print(f"api token: {TOKEN}   (curl -H 'Authorization: Bearer {TOKEN}' "
               f"http://127.0.0.1:{self.web_port}/api/stations)", flush=True)  # fmt: skip
@@ -130,8 +132,19 @@ class Demo:
             f"[web]\nport = {self.web_port}\n"
             f'[api]\ntokens = ["{TOKEN}"]\n'
         )
+        self._web_user(config)
         self._spawn("hub", [sys.executable, "-m", "hub", "run", "--config", str(config)])
         wait_for_port(self.web_port)
+
+    def _web_user(self, config: Path) -> None:
+        """The demo's supervisor login, made with the same CLI an operator would use."""
+        base = [sys.executable, "-m", "hub", "user"]
+        listed = subprocess.run([*base, "list", "--config", str(config)], cwd=ROOT,
+                                capture_output=True, text=True, check=True)  # fmt: skip
+        if not any(line.split("\t")[0] == WEB_USER for line in listed.stdout.splitlines()):
+            subprocess.run([*base, "add", WEB_USER, "--role", "supervisor", "--password-stdin",
+                            "--config", str(config)], cwd=ROOT, input=WEB_PASSWORD + "\n",
+                           text=True, check=True, capture_output=True)  # fmt: skip
 
     def _station(self, name: str, mode: str) -> Scanner:
         scanner = Scanner()

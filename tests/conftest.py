@@ -5,6 +5,8 @@ import pytest
 from tests.broker import start_broker
 from tests.harness import Hub, PtyScanner, Station
 
+pytest_plugins = ["tests.webapp", "tests.chromium"]  # fixtures of the web and browser tests
+
 PASSWORDS = {"hub": "hub-secret", "pack-1": "pack-secret", "dock-1": "dock-secret",
              "observer_test": "observer-secret"}  # fmt: skip
 

@@ -2,7 +2,6 @@
 live without a reload, and its buttons reach the core's queue as `Touch` inputs."""
 
 import queue
-from pathlib import Path
 
 import pytest
 
@@ -10,19 +9,8 @@ from station.inputs import Touch
 from station.snapshot import SnapshotBoard
 from station.ui.server import KioskServer
 from station.workflows import bench
+from tests.chromium import ARTIFACTS, CHROMIUM
 from tests.workflow_catalog import BOLT, WIDGET, run, scan, touch
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,16 +41,6 @@ def kiosk():
     server.start()
     yield server, board, touches
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

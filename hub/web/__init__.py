@@ -2,6 +2,7 @@
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 from flask import Flask, g
 
@@ -16,7 +17,23 @@ def create_app(
     tokens: list[str],
     changes: ChangeFeed | None = None,
     outbox_wake: Callable[[], None] | None = None,
+    secret_key: str | None = None,
 ) -> Flask:
+    """`secret_key` signs the session cookie; without one, a key generated once is kept
+    next to the database."""
+    from hub.web import (
+        api,
+        api_web,
+        auth,
+        count_pages,
+        login,
+        openapi,
+        order_pages,
+        pages,
+        report_pages,
+        stock_pages,
+    )
+
     app = Flask(__name__)
     app.config.update(
         DB_PATH=db_path,
@@ -26,12 +43,15 @@ def create_app(
         OUTBOX_WAKE=outbox_wake or (lambda: None),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
+        LOGIN_LIMIT=login.LoginLimit(),
     )
-
-    from hub.web import api, pages
-
+    auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     app.register_blueprint(api.blueprint)
-    app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api_web.blueprint)
+    app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(login.blueprint)
+    for page_module in (pages, stock_pages, order_pages, count_pages, report_pages):
+        app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app
 

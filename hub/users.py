@@ -1,0 +1,89 @@
+"""Supervisors' accounts: names, roles and password hashes (werkzeug's scrypt).
+
+Knows neither Flask nor the CLI: both `python -m hub user ...` and the web call it.
+"""
+
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hub import store
+from protocol.envelope import utc_now
+
+ROLES = ("viewer", "supervisor", "admin")  # each may do what the ones before it may
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MIN_PASSWORD = 4
+# Checked when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+
+
+class UserError(ValueError):
+    """A bad name, role or password, or a user that does not exist; says which."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+
+def role_at_least(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise UserError(
+            f"user name {name!r} must be 1-64 of a-z 0-9 . _ - and start with a letter or digit"
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"role {role!r} must be one of {', '.join(ROLES)}")
+    return role
+
+
+def _hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
+    return generate_password_hash(password, method="scrypt")
+
+
+def add(conn: sqlite3.Connection, name: str, role: str, password: str) -> Account:
+    check_name(name)
+    check_role(role)
+    with store.transaction(conn):
+        if not store.user_add(conn, name, role, _hash(password), utc_now().isoformat()):
+            raise UserError(f"user {name!r} exists already (use `passwd` to change it)")
+    return Account(name, role)
+
+
+def remove(conn: sqlite3.Connection, name: str) -> None:
+    with store.transaction(conn):
+        if not store.user_remove(conn, name):
+            raise UserError(f"no user {name!r}")
+
+
+def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
+    with store.transaction(conn):
+        if not store.user_set_password(conn, name, _hash(password), utc_now().isoformat()):
+            raise UserError(f"no user {name!r}")
+
+
+def accounts(conn: sqlite3.Connection) -> list[Account]:
+    return [Account(u.name, u.role) for u in store.user_list(conn)]
+
+
+def verify(conn: sqlite3.Connection, name: str, password: str) -> Account | None:
+    """The account if the password is right; None for a wrong name or password alike."""
+    user = store.user_get(conn, name)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return Account(user.name, user.role)

@@ -1,0 +1,55 @@
+"""Orders and purchase orders: status, progress, and each order's scan log."""
+
+from flask import Blueprint, render_template, request
+
+from hub import store
+from hub.web import csvout, db, domain, views
+from hub.web.pages import login_gate
+from hub.web.params import page
+
+blueprint = Blueprint("order_pages", __name__)
+blueprint.before_request(login_gate)
+
+ORDER_STATUSES = ("", "open", "packing", "packed", "shipped", "short", "cancelled")
+PO_STATUSES = ("", "open", "receiving", "received", "closed", "cancelled")
+LOG_COLUMNS = ["id", "hub_ts", "ts", "station", "operator", "type", "code", "sku", "verdict"]
+
+
+def _status(allowed: tuple[str, ...]) -> str:
+    status = request.args.get("status", "")
+    return status if status in allowed else ""
+
+
+@blueprint.get("/orders")
+def orders():
+    limit, offset = page()
+    status = _status(ORDER_STATUSES)
+    rows = [views.order_summary(r) for r in store.orders_page(db(), status or None, limit, offset)]
+    return render_template("orders.html", rows=rows, status=status, statuses=ORDER_STATUSES,
+                           limit=limit, offset=offset)  # fmt: skip
+
+
+@blueprint.get("/orders/<order_id>")
+def order(order_id: str):
+    found = views.order(db(), order_id)
+    if found is None:
+        return render_template("error.html", code=404, name="Not found",
+                               description=f"No order {order_id!r}."), 404  # fmt: skip
+    return render_template("order.html", o=found, columns=LOG_COLUMNS)
+
+
+@blueprint.get("/orders/<order_id>/scan-log.csv")
+def order_log_csv(order_id: str):
+    return csvout.download("scan-log", LOG_COLUMNS, store.order_log(db(), order_id, 100_000))
+
+
+@blueprint.get("/purchase-orders")
+def purchase_orders():
+    limit, offset = page()
+    status = _status(PO_STATUSES)
+    try:
+        rows, missing = domain.purchase_orders(db(), status or None, limit, offset), None
+    except domain.DomainMissing as exc:
+        rows, missing = [], str(exc)
+    return render_template("purchase_orders.html", rows=rows, missing=missing, status=status,
+                           statuses=PO_STATUSES, limit=limit, offset=offset)  # fmt: skip

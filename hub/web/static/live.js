@@ -1,0 +1,42 @@
+// Live pages without reload: long-poll /changes; when the ledger changed, refresh.
+// A page either passes its own redraw to follow(), or marks a region with data-live: that
+// region is then re-read from the server's own (escaped) rendering of the same address.
+"use strict";
+
+window.hubLive = (() => {
+  const root = document.querySelector('link[rel="stylesheet"]').href.replace(/static\/.*$/, "");
+
+  async function swapLiveRegions() {
+    const response = await fetch(window.location.href, { headers: { "X-Live": "1" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const region of document.querySelectorAll("[data-live]")) {
+      const replacement = fresh.getElementById(region.id);
+      if (replacement) region.replaceWith(document.importNode(replacement, true));
+    }
+    document.dispatchEvent(new Event("hub:redrawn"));
+  }
+
+  async function follow(redraw) {
+    const state = document.getElementById("live-state");
+    const shown = document.getElementById("version");
+    let version = shown ? Number(shown.textContent) : 0;
+    for (;;) {
+      try {
+        const changed = await (await fetch(`${root}changes?since=${version}`)).json();
+        if (changed.version !== version) {
+          await redraw();
+          version = changed.version;
+          if (shown) shown.textContent = String(version);
+        }
+        if (state) state.textContent = "connected";
+      } catch (err) {
+        if (state) state.textContent = "reconnecting…";
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  }
+
+  if (document.querySelector("[data-live]")) follow(swapLiveRegions);
+  return { follow, root };
+})();

@@ -1,0 +1,118 @@
+"""What each page shows, assembled from the store (shared by the pages and the JSON API)."""
+
+import sqlite3
+from datetime import UTC, datetime
+
+import msgspec
+
+from hub import store
+
+HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
+
+
+def station_rows(conn: sqlite3.Connection) -> list[dict]:
+    rows = []
+    for row in store.station_list(conn):
+        status = msgspec.json.decode(row.pop("status")) if row["status"] else {}
+        head = status.get("head", 0) if status.get("epoch") == row["epoch"] else 0
+        rows.append({**row, **_status_fields(status), "unacked": max(0, head - row["applied"])})
+    return rows
+
+
+def _status_fields(status: dict) -> dict:
+    keys = ("conn", "head", "mode", "operator", "devices", "last_scan", "last_verdict", "ts")
+    return {key: status.get(key) for key in keys}
+
+
+def today_start(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
+
+
+def kpis_today(conn: sqlite3.Connection) -> dict:
+    since = today_start()
+    by_type = dict(store.events_today(conn, since))
+    scans = by_type.get("scan", 0)
+    errors = store.scan_errors_since(conn, since)
+    return {
+        "receipts": by_type.get("receipt", 0),
+        "shipments": by_type.get("shipment", 0),
+        "counts": by_type.get("count", 0),
+        "scans": scans,
+        "scan_errors": errors,
+        "errors_per_1000": round(1000 * errors / scans, 1) if scans else 0.0,
+        "open_alerts": store.alert_count_open(conn),
+    }
+
+
+def overview(conn: sqlite3.Connection, version: int) -> dict:
+    return {
+        "version": version,
+        "stations": station_rows(conn),
+        "movements": store.movements_latest(conn, 25),
+        "alerts": store.alerts_open(conn, 20),
+        "kpis": kpis_today(conn),
+    }
+
+
+def stock_rows(rows: list[tuple[str, str | None, int]]) -> list[dict]:
+    return [{"sku": sku, "name": name or "", "on_hand": qty} for sku, name, qty in rows]
+
+
+def location_rows(rows: list[tuple]) -> list[dict]:
+    keys = ("sku", "name", "lot", "owner", "qty")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def onhand_series(current: int, newest_first: list[dict]) -> list[dict]:
+    """On hand after each movement, oldest first, worked back from today's balance."""
+    points, level = [], current
+    for movement in newest_first:
+        points.append({"ts": movement["hub_ts"], "on_hand": level, "id": movement["id"]})
+        level -= movement["delta"]
+    points.reverse()
+    return points
+
+
+def product(conn: sqlite3.Connection, sku: str) -> dict | None:
+    row = store.product_row(conn, sku)
+    lines = store.stock_lines(conn, sku)
+    if row is None and not lines:
+        return None
+    history = store.sku_movements(conn, sku, HISTORY_POINTS)
+    current = store.on_hand(conn, sku)
+    return {
+        "sku": sku,
+        "name": row[0] if row else None,
+        "details": msgspec.json.decode(row[1]) if row else {},
+        "on_hand": current,
+        "lines": [
+            {"location": loc, "lot": lot, "owner": owner, "qty": qty}
+            for loc, lot, owner, qty in lines
+        ],
+        "history": history[:50],
+        "series": onhand_series(current, history),
+    }
+
+
+def order(conn: sqlite3.Connection, order_id: str) -> dict | None:
+    row = store.order_row(conn, order_id)
+    if row is None:
+        return None
+    data = msgspec.json.decode(row[2])
+    log = store.order_log(conn, order_id, 1000)
+    return {**order_summary(row, data), "lines": data.get("lines", []), "log": log}
+
+
+def order_summary(row: tuple, data: dict | None = None) -> dict:
+    data = data if data is not None else msgspec.json.decode(row[2])
+    lines = data.get("lines", [])
+    return {
+        "order": row[0],
+        "status": row[1],
+        "customer": data.get("customer"),
+        "lines_count": len(lines),
+        "units": sum(line.get("qty", 0) for line in lines),
+        "created": row[3],
+        "updated": row[4],
+    }

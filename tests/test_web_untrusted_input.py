@@ -1,0 +1,73 @@
+"""Values from stations, CSV and MQTT are shown escaped; search text never becomes SQL;
+download names never become paths."""
+
+import msgspec
+import pytest
+
+from hub import catalog
+from protocol.events import Receipt
+from protocol.messages import Product, StationStatus
+from tests.webapp import TOPICS
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def viewer(as_role):
+    return as_role("viewer")
+
+
+def test_a_product_name_with_a_script_tag_renders_escaped(ledger, viewer):
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="EVIL-1", name=XSS)])
+    ledger.apply(Receipt(sku="EVIL-1", qty=1, location="A-01"))
+    for path in ("/stock?q=EVIL", "/products/EVIL-1", "/locations/A-01"):
+        page = viewer.get(path).text
+        assert XSS not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_a_station_status_with_markup_renders_escaped(ledger, viewer):
+    status = StationStatus(state="online", operator=XSS, devices={"<img src=x>": XSS})
+    ledger.status("pack-1", msgspec.json.encode(status))
+    for path in ("/", "/stations", "/stations/pack-1"):
+        page = viewer.get(path).text
+        assert XSS not in page and "<img src=x>" not in page, path
+
+
+def test_chart_data_cannot_close_its_script_element(ledger, viewer):
+    ledger.apply(Receipt(sku="MUG-1", qty=1, location="A-01"))
+    page = viewer.get("/products/MUG-1").text
+    series = page.split('id="series">')[1].split("</script>")[0]
+    assert "<" not in series
+
+
+@pytest.mark.parametrize("text", ["' OR 1=1 --", "%", "_", "MUG'; DROP TABLE balances; --",
+                                  "\\", '" UNION SELECT name, password, 1 FROM users --'])
+def test_search_text_is_data_not_sql(ledger, viewer, text):
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="MUG-1", name="Mug")])
+    ledger.apply(Receipt(sku="MUG-1", qty=3, location="A-01"))
+    ledger.user("admin", "admin")
+    response = viewer.get("/api/stock/search", query_string={"q": text})
+    assert response.status_code == 200
+    assert response.json["stock"] == []
+    assert ledger.conn.execute("SELECT sum(qty) FROM balances").fetchone() == (3,)
+
+
+@pytest.mark.parametrize("path", [
+    "/reports/..%2F..%2Fetc%2Fpasswd.csv", "/reports/../../etc/passwd.csv",
+    "/reports/%2Fetc%2Fpasswd.csv", "/reports/abc%00.csv", "/static/..%2F..%2Fstore.py",
+])  # fmt: skip
+def test_download_names_cannot_leave_their_folder(viewer, path):
+    response = viewer.get(path)
+    assert response.status_code in (400, 404)
+    assert "root:" not in response.text and "def connect" not in response.text
+
+
+def test_a_report_name_outside_the_list_is_not_found(viewer):
+    assert viewer.get("/reports/passwd.csv").status_code == 404
+
+
+def test_csv_cells_that_look_like_formulas_are_defused(ledger, viewer):
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="F-1", name="=HYPERLINK(1)")])
+    text = viewer.get("/stock.csv?q=F-1").text
+    assert "'=HYPERLINK(1)" in text

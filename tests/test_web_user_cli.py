@@ -1,0 +1,53 @@
+"""`python -m hub user ...` run as the real command on a real hub config."""
+
+import subprocess
+import sys
+
+from hub import store, users
+from tests.harness import ROOT
+
+
+def hub_user(config, *args, stdin: str = ""):
+    return subprocess.run([sys.executable, "-m", "hub", "user", *args, "--config", str(config)],
+                          input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def config_in(tmp_path):
+    path = tmp_path / "hub.toml"
+    path.write_text(f'[hub]\ndata_dir = "{tmp_path / "data"}"\n')
+    return path
+
+
+def test_add_list_passwd_and_remove_a_user(tmp_path):
+    config = config_in(tmp_path)
+    added = hub_user(config, "add", "sam", "--role", "supervisor", "--password-stdin",
+                     stdin="first-pass\n")
+    assert added.returncode == 0, added.stderr
+    assert hub_user(config, "list").stdout == "sam\tsupervisor\n"
+    assert hub_user(config, "passwd", "sam", "--password-stdin", stdin="second\n").returncode == 0
+    conn = store.connect(tmp_path / "data" / "ledger.db")
+    assert users.verify(conn, "sam", "second") == users.Account("sam", "supervisor")
+    assert users.verify(conn, "sam", "first-pass") is None
+    assert hub_user(config, "remove", "sam").returncode == 0
+    assert hub_user(config, "list").stdout == ""
+
+
+def test_the_password_is_stored_hashed(tmp_path):
+    config = config_in(tmp_path)
+    hub_user(config, "add", "sam", "--role", "viewer", "--password-stdin", stdin="plain-secret\n")
+    stored = store.connect(tmp_path / "data" / "ledger.db").execute(
+        "SELECT password FROM users").fetchone()[0]  # fmt: skip
+    assert stored.startswith("scrypt:") and "plain-secret" not in stored
+
+
+def test_bad_names_and_duplicates_are_refused_with_a_reason(tmp_path):
+    config = config_in(tmp_path)
+    bad = hub_user(config, "add", "Bad Name", "--role", "viewer", "--password-stdin", stdin="x1234\n")
+    assert bad.returncode == 2 and "user name" in bad.stderr
+    hub_user(config, "add", "sam", "--role", "viewer", "--password-stdin", stdin="pass1\n")
+    again = hub_user(config, "add", "sam", "--role", "admin", "--password-stdin", stdin="pass2\n")
+    assert again.returncode == 2 and "exists already" in again.stderr
+    short = hub_user(config, "add", "kim", "--role", "viewer", "--password-stdin", stdin="x\n")
+    assert short.returncode == 2 and "at least" in short.stderr
+    missing = hub_user(config, "remove", "nobody")
+    assert missing.returncode == 2 and "no user" in missing.stderr
