@@ -11,6 +11,7 @@ through its own `JournalReader` connection.
   committed transaction may roll back after power loss).
 """
 
+import logging
 import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,8 @@ import msgspec
 import sqlite_utils
 
 from protocol.envelope import encode_event, utc_now
+
+log = logging.getLogger(__name__)
 
 
 class JournalError(Exception):
@@ -129,6 +132,7 @@ class JournalReader:
         self.db = _connect(Path(path))
         self.epoch = _meta(self.db, "epoch") or ""
         self.station = _meta(self.db, "station") or ""
+        self._conn = 0
 
     def head(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
@@ -146,10 +150,19 @@ class JournalReader:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('applied', ?)", [str(seq)])
 
     def next_connection(self) -> int:
-        """A counter bumped on every connect: a late last will of an older one is stale."""
-        with _transaction(self.db):
-            value = int(_meta(self.db, "conn") or 0) + 1
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('conn', ?)", [str(value)])
+        """A counter bumped on every connect: a late last will of an older one is stale.
+
+        Never raises: on a full or read-only card the count goes on in memory (it runs in
+        paho's connect path, where an exception would stop the network thread).
+        """
+        try:
+            with _transaction(self.db):
+                value = max(int(_meta(self.db, "conn") or 0), self._conn) + 1
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('conn', ?)", [str(value)])
+        except sqlite3.Error as exc:
+            log.warning("cannot store the connection count: %s", exc)
+            value = self._conn + 1
+        self._conn = value
         return value
 
     def close(self) -> None:
