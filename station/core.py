@@ -128,7 +128,9 @@ class Core:
             log.error("not recorded: %s", exc)
             verdict = Verdict("not_recorded", f"Not recorded: {exc}", "error")
             # The state stays as it was: the scan did not happen as far as the books go.
-            kept = replace(self.state, last_verdict=verdict)
+            # Only the display moves on, so the kiosk and status say which scan failed.
+            last_code = getattr(outcome.state, "last_code", None)
+            kept = replace(self.state, last_verdict=verdict, last_code=last_code)
             return Outcome(kept, (), verdict)
         if self.uplink is not None:
             self.uplink.notify()
