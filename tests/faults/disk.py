@@ -32,5 +32,10 @@ class SmallDisk:
     def free(self) -> None:
         self.filler.unlink(missing_ok=True)
 
+    def remount(self, mode: str) -> None:
+        """"ro" or "rw" (with no file open for writing, or the kernel says busy)."""
+        subprocess.run(["mount", "-o", f"remount,{mode}", str(self.path)], check=True,
+                       capture_output=True)  # fmt: skip
+
     def unmount(self) -> None:
         subprocess.run(["umount", "-l", str(self.path)], check=False, capture_output=True)
