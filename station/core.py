@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from protocol.messages import Applied
 from protocol.topics import Topics
 from station.cache import Cache
 from station.inputs import DeviceState, HubMessage, Input, Tick, Touch
@@ -68,6 +69,8 @@ class Core:
         self.feedback = feedback
         self.labels = labels
         self.uplink: UplinkPort | None = None
+        # Set when the station must not journal (its journal is behind the hub's ack).
+        self.fault: str | None = None
         self.state = bench.initial_state(settings)
         self.devices: dict[str, str] = {}
         self.inputs: queue.SimpleQueue[Input] = queue.SimpleQueue()
@@ -123,6 +126,8 @@ class Core:
         if not outcome.events:
             return outcome
         try:
+            if self.fault:
+                raise JournalError(self.fault)
             self.journal.append(outcome.events)
         except JournalError as exc:
             log.error("not recorded: %s", exc)
@@ -145,8 +150,34 @@ class Core:
         levels = self.topics.leaf(message.topic)
         if levels[:3] == ["station", self.settings.station, "cmd"] and len(levels) == 4:
             self._command(levels[3], message.payload)
-        elif levels[-1:] == ["applied"]:
+        elif levels == ["station", self.settings.station, "applied"]:
+            self._applied(message.payload)
             self._refresh()
+
+    def _applied(self, payload: bytes) -> None:
+        """An ack beyond our own journal's head: the journal went back (restored from an
+        older copy, or a card that lost writes). New events would reuse seqs the hub has
+        already applied, and it would drop them as duplicates, so nothing more is recorded
+        until a supervisor gives the station a new journal (a new epoch)."""
+        try:
+            applied = msgspec.json.decode(payload, type=Applied)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return  # the uplink logs it
+        if applied.epoch != self.journal.epoch or applied.seq <= self.journal.head:
+            return
+        if self.fault is None:
+            log.error(
+                "journal behind the hub: the hub applied seq %d of epoch %s, the journal ends "
+                "at %d; events journaled since this copy was made may repeat the hub's seqs. "
+                "Recording stops: move %s aside and restart for a new epoch",
+                applied.seq, applied.epoch, self.journal.head, self.journal.path,
+            )  # fmt: skip
+        self.fault = (
+            f"journal behind the hub (hub has seq {applied.seq}, journal {self.journal.head})"
+        )
+        verdict = Verdict("journal_behind_hub", f"Not recorded: {self.fault}", "error")
+        self.state = replace(self.state, last_verdict=verdict)
+        self._refresh(status=True)
 
     def _command(self, name: str, payload: bytes) -> None:
         log.info("command from hub: %s", name)
@@ -170,6 +201,7 @@ class Core:
             "devices": dict(self.devices),
             "last_scan": view.get("last_code"),
             "last_verdict": verdict.get("name"),
+            "fault": self.fault,
         }
         snapshot = {
             **view,
@@ -179,6 +211,7 @@ class Core:
             "unacked": uplink.unacked if uplink else self.journal.head,
             "head": self.journal.head,
             "cached": self.cache.counts(),
+            "fault": self.fault,
         }
         if snapshot != self._last_snapshot:
             self._last_snapshot = snapshot
