@@ -6,6 +6,7 @@ Random timing comes from one seeded `random.Random`; the seed is printed (pytest
 with a failure) and `FAULT_SEED=n` replays it.
 """
 
+import contextlib
 import json
 import os
 import random
@@ -154,7 +155,7 @@ class Rig:
         for path in self.journals():
             epoch, rows = journal_rows(path)
             station = decode_event(rows[0][1]).station if rows else None
-            if rows and self.cursor(station, epoch) != rows[-1][0]:
+            if rows and self.cursor(station, epoch) < rows[-1][0]:
                 return False
         return True
 
@@ -201,6 +202,16 @@ class Rig:
         old = self.dir / f"{name}-old-{len(self.old_journals)}"
         shutil.move(station.dir / "data", old)
         self.old_journals.append(old / "journal.db")
+
+
+def copy_journal(source: Path, target_dir: Path) -> Path:
+    """journal.db, -wal, -shm copied one after the other while the writer may be running:
+    what a power cut could leave (each file as it was at a slightly different moment)."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copyfile(f"{source}{suffix}", target_dir / f"{source.name}{suffix}")
+    return target_dir / source.name
 
 
 def cached_orders(station: Station) -> int:
