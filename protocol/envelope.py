@@ -94,14 +94,15 @@ def decode_event(payload: bytes) -> Event:
         envelope = _envelope_decoder.decode(payload)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(f"envelope: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
         raise InvalidMessage(f"not JSON: {exc}") from None
     decoder = _data_decoders.get(envelope.type)
     if decoder is None:
         raise InvalidMessage(f"unknown event type {envelope.type!r}")
     try:
         data = decoder.decode(envelope.data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidMessage(f"{envelope.type}: {exc}") from None
     return Event(
         station=envelope.station,
