@@ -62,7 +62,7 @@ class Cache:
             return True
         try:
             item = msgspec.json.decode(payload, type=KINDS[kind])
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid %s on %s: %s", kind, topic, exc)
             return False
         self.conn.execute(

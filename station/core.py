@@ -161,7 +161,7 @@ class Core:
         until a supervisor gives the station a new journal (a new epoch)."""
         try:
             applied = msgspec.json.decode(payload, type=Applied)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError):
             return  # the uplink logs it
         if applied.epoch != self.journal.epoch or applied.seq <= self.journal.head:
             return
@@ -223,7 +223,7 @@ class Core:
 def _arg(payload: bytes, key: str) -> str | None:
     try:
         data = msgspec.json.decode(payload) if payload else {}
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     args = data.get("args", data) if isinstance(data, dict) else {}
     value = args.get(key) if isinstance(args, dict) else None

@@ -181,7 +181,8 @@ class Uplink:
     def _on_applied(self, payload: bytes) -> None:
         try:
             applied = msgspec.json.decode(payload, type=Applied)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        # msgspec reports invalid UTF-8 in a key as UnicodeDecodeError, not DecodeError.
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid applied ack: %s", exc)
             return
         # An ack of an older epoch (this station's previous journal) says nothing about ours.
@@ -192,7 +193,7 @@ class Uplink:
     def _on_resync(self, payload: bytes) -> None:
         try:
             resync = msgspec.json.decode(payload, type=Resync)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid resync command: %s", exc)
             return
         self._control.put(("resync", resync.from_))
