@@ -166,11 +166,14 @@ class Core:
         if applied.epoch != self.journal.epoch or applied.seq <= self.journal.head:
             return
         if self.fault is None:
+            acked, head = min(self.journal.acked(), applied.seq), self.journal.head
+            at_risk = f"{acked + 1}..{head}" if acked < head else "none"
             log.error(
                 "journal behind the hub: the hub applied seq %d of epoch %s, the journal ends "
-                "at %d; events journaled since this copy was made may repeat the hub's seqs. "
-                "Recording stops: move %s aside and restart for a new epoch",
-                applied.seq, applied.epoch, self.journal.head, self.journal.path,
+                "at %d; seqs not acked when this journal was last written (%s) may repeat "
+                "the hub's with other events. Recording stops: move %s* aside and restart "
+                "for a new epoch",
+                applied.seq, applied.epoch, head, at_risk, self.journal.path,
             )  # fmt: skip
         self.fault = (
             f"journal behind the hub (hub has seq {applied.seq}, journal {self.journal.head})"

@@ -135,6 +135,11 @@ class Journal:
         self.head = seqs[-1]
         return seqs
 
+    def acked(self) -> int:
+        """The hub's ack as the uplink last stored it."""
+        value = _meta(self.db, "applied")
+        return int(value) if value else 0
+
     def reader(self) -> "JournalReader":
         return JournalReader(self.path)
 
