@@ -178,36 +178,33 @@ class Soak:
         stop = threading.Event()
         driver = threading.Thread(target=self._drive, args=(stop,), daemon=True)
         driver.start()
+        faults = threading.Thread(target=self._network_faults, args=(stop,), daemon=True)
+        faults.start()
         started = time.monotonic()
         deadline = started + self.minutes * 60
         print(self._header(), flush=True)
         try:
             while time.monotonic() < deadline and driver.is_alive():
                 time.sleep(min(self.sample_s, max(0.0, deadline - time.monotonic())))
-                self._cut_or_restore(time.monotonic() - started)
                 self._sample(started)
         finally:
             stop.set()
             driver.join()
-            self.proxy.restore()
+            faults.join()
         print("-- stopped writing; waiting for the hub to catch up", flush=True)
         catch_up = time.monotonic() + 300
         while self._applied_total() < self._journaled_total() and time.monotonic() < catch_up:
             time.sleep(1)
         self._sample(started)
 
-    def _cut_or_restore(self, elapsed: float) -> None:
-        """The network is down from every `cut_every_s` mark for `cut_for_s` seconds."""
-        if not self.cut_every_s:
-            return
-        phase = elapsed % self.cut_every_s
-        down = elapsed >= self.cut_every_s and phase < self.cut_for_s
-        if down and self.proxy.mode != "cut":
+    def _network_faults(self, stop: threading.Event) -> None:
+        """The stations' network goes down every `cut_every_s` for `cut_for_s` seconds."""
+        while self.cut_every_s and not stop.wait(self.cut_every_s):
             print(f"-- network cut for {self.cut_for_s:.0f} s", flush=True)
             self.proxy.cut()
-        elif not down and self.proxy.mode == "cut":
-            print("-- network restored", flush=True)
+            stop.wait(self.cut_for_s)
             self.proxy.restore()
+            print("-- network restored", flush=True)
 
     def _drive(self, stop: threading.Event) -> None:
         """Append at `rate` events/s in total, round-robin over the stations."""
