@@ -40,16 +40,23 @@ def check(conn) -> CheckReport:
         {"station": s, "epoch": e, "events": n, "max_seq": m}
         for s, e, n, m in store.event_gaps(conn)
     ]
-    applied = {(s, e): m for s, e, _n, m in store.event_max_seqs(conn)}
-    for station, epoch, cursor in store.cursors(conn):
-        if applied.get((station, epoch), 0) != cursor:
-            report.cursor_errors.append(
-                {"station": station, "epoch": epoch, "cursor": cursor,
-                 "max_seq": applied.get((station, epoch), 0)}
-            )  # fmt: skip
+    report.cursor_errors = _cursor_errors(conn)
     report.held = [asdict(g) for g in store.gaps(conn)]
     report.station_faults = _station_faults(store.station_list(conn))
     return report
+
+
+def _cursor_errors(conn) -> list[dict]:
+    """Each (station, epoch) cursor equals its highest applied seq, and every epoch with
+    applied events has a cursor (without one, its events would be applied again)."""
+    applied = {(s, e): m for s, e, _n, m in store.event_max_seqs(conn)}
+    cursors = {(s, e): c for s, e, c in store.cursors(conn)}
+    return [
+        {"station": station, "epoch": epoch, "cursor": cursors.get((station, epoch)),
+         "max_seq": applied.get((station, epoch), 0)}
+        for station, epoch in sorted(applied.keys() | cursors.keys())
+        if applied.get((station, epoch), 0) != cursors.get((station, epoch), 0)
+    ]  # fmt: skip
 
 
 def _station_faults(stations: list[dict]) -> list[dict]:
