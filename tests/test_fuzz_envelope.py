@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from protocol.envelope import MAX_PAYLOAD_BYTES, InvalidMessage, decode_event, encode_event
-from tests.fuzz_strategies import TS, envelopes, events, json_values, mutated_envelopes
+from tests.faults.strategies import TS, envelopes, events, json_values, mutated_envelopes
 
 
 def decodes_or_refuses(payload: bytes) -> None:

@@ -15,7 +15,7 @@ from waitress.server import create_server
 from hub import store
 from hub.web import create_app
 from protocol.topics import Topics
-from tests.fuzz_strategies import json_values
+from tests.faults.strategies import json_values
 
 TOKEN = "fuzz-token"
 GETS = ["/healthz", "/api/stations", "/api/stock", "/api/movements", "/api/alerts",

@@ -9,7 +9,7 @@ from hub import store
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import MAX_PAYLOAD_BYTES, InvalidMessage, decode_event
 from protocol.topics import Topics
-from tests.fuzz_strategies import envelopes, json_values, mutated_envelopes
+from tests.faults.strategies import envelopes, json_values, mutated_envelopes
 
 TOPICS = Topics("s1")
 LEDGER_TABLES = ("events", "movements", "balances", "pending", "cursors", "stations", "outbox")

@@ -19,7 +19,7 @@ from station.ledger.journal import Journal
 from station.ledger.uplink import Uplink
 from station.snapshot import SnapshotBoard
 from station.workflows.bench import BenchSettings
-from tests.fuzz_strategies import json_values
+from tests.faults.strategies import json_values
 
 TOPICS = Topics("s1")
 STATION = "pack-1"
