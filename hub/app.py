@@ -116,7 +116,6 @@ class Hub:
         self.link.wake()
         self.changes.bump()
 
-
     def _apply_alone(self, message: Incoming) -> None:
         """One message in its own transaction; one that still fails is dead-lettered, so a
         poison message is neither lost nor redelivered for ever (it is acked after this)."""

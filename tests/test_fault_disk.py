@@ -79,7 +79,9 @@ def test_disk_full_gives_not_recorded_and_loses_nothing_once_freed(tmp_path):
             for code in full:  # order scans: green when journaled
                 station.scanner.scan(code)
                 wait_until(lambda c=code: verdicts.of(c), 20, f"verdict for {code}")
-            journaled = {e["data"].get("code") for e in map(msgspec.json.decode, _payloads(station))}
+            journaled = {
+                e["data"].get("code") for e in map(msgspec.json.decode, _payloads(station))
+            }
             judged = {code: verdicts.of(code) for code in full}
             assert "not_recorded" in judged.values(), judged
             for code, verdict in judged.items():

@@ -111,4 +111,6 @@ def _fault(observer: TestClient) -> StationStatus | None:
 
 
 def _last_scan(observer: TestClient, code: str) -> bool:
-    return any(s.last_scan == code and s.last_verdict == "not_recorded" for s in _statuses(observer))
+    return any(
+        s.last_scan == code and s.last_verdict == "not_recorded" for s in _statuses(observer)
+    )

@@ -58,8 +58,11 @@ def test_a_scan_not_recorded_names_its_code_in_the_status(tmp_path):
     core = Core(BenchSettings(station="pack-1"), journal, cache, TOPICS, SnapshotBoard())
     product = Product(sku="MUG-1", name="Mug", gtins=[GtinUnits(gtin="4006381333931")])
     core.handle(HubMessage(TOPICS.product("MUG-1"), encode(product), True))
-    core.handle(HubMessage(TOPICS.order("SO-1"),
-                           encode(Order(order="SO-1", lines=[OrderLine(sku="MUG-1", qty=1)]))))
+    core.handle(
+        HubMessage(
+            TOPICS.order("SO-1"), encode(Order(order="SO-1", lines=[OrderLine(sku="MUG-1", qty=1)]))
+        )
+    )
     core.handle(Scanned("SO-1"))
     journal.db.execute("PRAGMA query_only = ON")
     core.handle(Scanned("4006381333931"))

@@ -33,7 +33,7 @@ class SmallDisk:
         self.filler.unlink(missing_ok=True)
 
     def remount(self, mode: str) -> None:
-        """"ro" or "rw" (with no file open for writing, or the kernel says busy)."""
+        """ "ro" or "rw" (with no file open for writing, or the kernel says busy)."""
         subprocess.run(["mount", "-o", f"remount,{mode}", str(self.path)], check=True,
                        capture_output=True)  # fmt: skip
 
