@@ -99,6 +99,32 @@ def test_station_on_a_copy_behind_the_hub_reports_it_and_records_nothing(tmp_pat
             observer.close()
 
 
+@pytest.mark.slow
+def test_station_on_a_copy_the_hub_has_not_passed_resumes_exactly_once(tmp_path):
+    with Rig(tmp_path) as rig:
+        rig.publish_orders(20)
+        station = rig.stations["pack-1"]
+        orders = rig.orders_for("pack-1", 20)
+        Packer(station, orders[:4], rig.random).start().join()
+        rig.wait_all_applied()
+        rig.proxies["pack-1"].cut()  # what follows stays on the station: the hub is behind
+        packer = Packer(station, orders[4:12], rig.random).start()
+        wait_until(lambda: len(station.journal()) >= 20, 30, "events journaled offline")
+        rig.sleep(0.0, 0.3)
+        copy = copy_journal(station.journal_path, tmp_path / "power-cut")
+        packer.join()
+        station.kill()
+        for suffix in ("", "-wal", "-shm"):
+            (station.dir / "data" / f"journal.db{suffix}").unlink(missing_ok=True)
+        copy_journal(copy, station.dir / "data")
+        rig.proxies["pack-1"].restore()
+        station.start()
+        Packer(station, orders[12:], rig.random).start().join()
+        rig.wait_all_applied()
+        rig.assert_exactly_once()  # the copy's events, then the new ones after its head
+        assert rig.check()["station_faults"] == []
+
+
 def _statuses(observer: TestClient):
     while not observer.messages.empty():
         message = observer.messages.get()
