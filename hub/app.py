@@ -3,6 +3,7 @@
 import logging
 import queue
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -116,11 +117,31 @@ class Hub:
         return batch
 
     def _apply(self, batch: list[Incoming]) -> None:
-        self.ingest.process(batch)
+        try:
+            self.ingest.process(batch)
+        except sqlite3.Error:
+            raise  # the database itself failed: stop; unacked messages come back on restart
+        except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
+            log.exception("a batch of %d failed: applying its messages one by one", len(batch))
+            for message in batch:
+                self._apply_alone(message)
         for message in batch:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
+
+    def _apply_alone(self, message: Incoming) -> None:
+        """One message in its own transaction; one that still fails is dead-lettered, so a
+        poison message is neither lost nor redelivered for ever (it is acked after this)."""
+        try:
+            self.ingest.process([message])
+        except sqlite3.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.exception("dead-lettering a message the ingest could not handle")
+            with store.transaction(self.conn):
+                store.dead_letter(self.conn, message.topic, message.payload,
+                                  f"ingest failed: {exc!r}", utc_now().isoformat())  # fmt: skip
 
 
 def run_from_config(path: str) -> int:

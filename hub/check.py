@@ -5,8 +5,11 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import msgspec
+
 from hub import store
 from hub.config import ConfigError, load
+from protocol.messages import StationStatus
 
 log = logging.getLogger(__name__)
 
@@ -18,10 +21,15 @@ class CheckReport:
     gaps: list[dict] = field(default_factory=list)  # applied seqs not exactly 1..n
     cursor_errors: list[dict] = field(default_factory=list)  # cursor != highest applied seq
     held: list[dict] = field(default_factory=list)  # events waiting behind a gap (not an error)
+    # Stations that report they cannot record (e.g. a journal behind the hub's ack).
+    station_faults: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatches or self.duplicates or self.gaps or self.cursor_errors)
+        return not (
+            self.mismatches or self.duplicates or self.gaps or self.cursor_errors
+            or self.station_faults
+        )  # fmt: skip
 
 
 def check(conn) -> CheckReport:
@@ -32,15 +40,36 @@ def check(conn) -> CheckReport:
         {"station": s, "epoch": e, "events": n, "max_seq": m}
         for s, e, n, m in store.event_gaps(conn)
     ]
-    applied = {(s, e): m for s, e, _n, m in store.event_max_seqs(conn)}
-    for station, epoch, cursor in store.cursors(conn):
-        if applied.get((station, epoch), 0) != cursor:
-            report.cursor_errors.append(
-                {"station": station, "epoch": epoch, "cursor": cursor,
-                 "max_seq": applied.get((station, epoch), 0)}
-            )  # fmt: skip
+    report.cursor_errors = _cursor_errors(conn)
     report.held = [asdict(g) for g in store.gaps(conn)]
+    report.station_faults = _station_faults(store.station_list(conn))
     return report
+
+
+def _cursor_errors(conn) -> list[dict]:
+    """Each (station, epoch) cursor equals its highest applied seq, and every epoch with
+    applied events has a cursor (without one, its events would be applied again)."""
+    applied = {(s, e): m for s, e, _n, m in store.event_max_seqs(conn)}
+    cursors = {(s, e): c for s, e, c in store.cursors(conn)}
+    return [
+        {"station": station, "epoch": epoch, "cursor": cursors.get((station, epoch)),
+         "max_seq": applied.get((station, epoch), 0)}
+        for station, epoch in sorted(applied.keys() | cursors.keys())
+        if applied.get((station, epoch), 0) != cursors.get((station, epoch), 0)
+    ]  # fmt: skip
+
+
+def _station_faults(stations: list[dict]) -> list[dict]:
+    faults = []
+    for row in stations:
+        try:
+            status = msgspec.json.decode(row["status"] or b"null", type=StationStatus | None)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            continue  # ingest dead-letters bad statuses; they are not stored
+        if status is not None and status.fault:
+            faults.append({"station": row["station"], "epoch": row["epoch"],
+                           "fault": status.fault})  # fmt: skip
+    return faults
 
 
 def main(config_path: str) -> int:

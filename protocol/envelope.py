@@ -5,7 +5,8 @@
 starts at 1 in each epoch and rises by exactly 1 per event.
 """
 
-from datetime import UTC, datetime
+import os
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import msgspec
@@ -58,8 +59,15 @@ def encode(obj: object) -> bytes:
     return _encoder.encode(obj)
 
 
+# A test hook: a station's clock set wrong by this many seconds (a Pi has no RTC, and the
+# fault tests jump it days forward and back). Unset in production.
+CLOCK_OFFSET_ENV = "WAREHOUSE_CLOCK_OFFSET_S"
+
+
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    offset = os.environ.get(CLOCK_OFFSET_ENV)
+    now = datetime.now(UTC)
+    return now + timedelta(seconds=float(offset)) if offset else now
 
 
 def encode_event(
@@ -86,14 +94,15 @@ def decode_event(payload: bytes) -> Event:
         envelope = _envelope_decoder.decode(payload)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(f"envelope: {exc}") from None
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
         raise InvalidMessage(f"not JSON: {exc}") from None
     decoder = _data_decoders.get(envelope.type)
     if decoder is None:
         raise InvalidMessage(f"unknown event type {envelope.type!r}")
     try:
         data = decoder.decode(envelope.data)
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise InvalidMessage(f"{envelope.type}: {exc}") from None
     return Event(
         station=envelope.station,

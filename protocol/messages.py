@@ -61,6 +61,9 @@ class StationStatus(_Msg):
     devices: dict[str, Text] = {}
     last_scan: Text | None = None
     last_verdict: Text | None = None
+    # Why the station records nothing, e.g. its journal is behind the hub's ack (restored
+    # from an old copy): a supervisor must act. None when all is well.
+    fault: Text | None = None
 
 
 class HubStatus(_Msg):

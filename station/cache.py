@@ -29,11 +29,13 @@ class Cache:
     def __init__(self, path: str | Path, topics: Topics, station: str) -> None:
         self.topics = topics
         self.station = station
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(
-            "CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, kind TEXT, payload BLOB)"
-        )
+        try:
+            self.conn = _connect(path)
+        except sqlite3.Error as exc:
+            # A read-only or broken card: the broker re-sends every retained message on
+            # connect, so a cache in memory still serves this run.
+            log.error("cannot open the cache %s (%s): caching in memory", path, exc)
+            self.conn = _connect(":memory:")
         self._items: dict[str, dict[str, msgspec.Struct]] = {kind: {} for kind in KINDS}
         self._gtins: dict[str, tuple[str, int]] = {}
         for topic, kind, payload in self.conn.execute("SELECT topic, kind, payload FROM retained"):
@@ -60,7 +62,7 @@ class Cache:
             return True
         try:
             item = msgspec.json.decode(payload, type=KINDS[kind])
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid %s on %s: %s", kind, topic, exc)
             return False
         self.conn.execute(
@@ -113,6 +115,15 @@ class Cache:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _connect(path: str | Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, kind TEXT, payload BLOB)"
+    )
+    return conn
 
 
 def _gtin14(gtin: str) -> str:

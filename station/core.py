@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from protocol.messages import Applied
 from protocol.topics import Topics
 from station.cache import Cache
 from station.inputs import DeviceState, HubMessage, Input, Tick, Touch
@@ -68,6 +69,8 @@ class Core:
         self.feedback = feedback
         self.labels = labels
         self.uplink: UplinkPort | None = None
+        # Set when the station must not journal (its journal is behind the hub's ack).
+        self.fault: str | None = None
         self.state = bench.initial_state(settings)
         self.devices: dict[str, str] = {}
         self.inputs: queue.SimpleQueue[Input] = queue.SimpleQueue()
@@ -123,12 +126,16 @@ class Core:
         if not outcome.events:
             return outcome
         try:
+            if self.fault:
+                raise JournalError(self.fault)
             self.journal.append(outcome.events)
         except JournalError as exc:
             log.error("not recorded: %s", exc)
             verdict = Verdict("not_recorded", f"Not recorded: {exc}", "error")
             # The state stays as it was: the scan did not happen as far as the books go.
-            kept = replace(self.state, last_verdict=verdict)
+            # Only the display moves on, so the kiosk and status say which scan failed.
+            last_code = getattr(outcome.state, "last_code", None)
+            kept = replace(self.state, last_verdict=verdict, last_code=last_code)
             return Outcome(kept, (), verdict)
         if self.uplink is not None:
             self.uplink.notify()
@@ -143,8 +150,37 @@ class Core:
         levels = self.topics.leaf(message.topic)
         if levels[:3] == ["station", self.settings.station, "cmd"] and len(levels) == 4:
             self._command(levels[3], message.payload)
-        elif levels[-1:] == ["applied"]:
+        elif levels == ["station", self.settings.station, "applied"]:
+            self._applied(message.payload)
             self._refresh()
+
+    def _applied(self, payload: bytes) -> None:
+        """An ack beyond our own journal's head: the journal went back (restored from an
+        older copy, or a card that lost writes). New events would reuse seqs the hub has
+        already applied, and it would drop them as duplicates, so nothing more is recorded
+        until a supervisor gives the station a new journal (a new epoch)."""
+        try:
+            applied = msgspec.json.decode(payload, type=Applied)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return  # the uplink logs it
+        if applied.epoch != self.journal.epoch or applied.seq <= self.journal.head:
+            return
+        if self.fault is None:
+            acked, head = min(self.journal.acked(), applied.seq), self.journal.head
+            at_risk = f"{acked + 1}..{head}" if acked < head else "none"
+            log.error(
+                "journal behind the hub: the hub applied seq %d of epoch %s, the journal ends "
+                "at %d; seqs not acked when this journal was last written (%s) may repeat "
+                "the hub's with other events. Recording stops: move %s* aside and restart "
+                "for a new epoch",
+                applied.seq, applied.epoch, head, at_risk, self.journal.path,
+            )  # fmt: skip
+        self.fault = (
+            f"journal behind the hub (hub has seq {applied.seq}, journal {self.journal.head})"
+        )
+        verdict = Verdict("journal_behind_hub", f"Not recorded: {self.fault}", "error")
+        self.state = replace(self.state, last_verdict=verdict)
+        self._refresh(status=True)
 
     def _command(self, name: str, payload: bytes) -> None:
         log.info("command from hub: %s", name)
@@ -168,6 +204,7 @@ class Core:
             "devices": dict(self.devices),
             "last_scan": view.get("last_code"),
             "last_verdict": verdict.get("name"),
+            "fault": self.fault,
         }
         snapshot = {
             **view,
@@ -177,6 +214,7 @@ class Core:
             "unacked": uplink.unacked if uplink else self.journal.head,
             "head": self.journal.head,
             "cached": self.cache.counts(),
+            "fault": self.fault,
         }
         if snapshot != self._last_snapshot:
             self._last_snapshot = snapshot
@@ -188,7 +226,7 @@ class Core:
 def _arg(payload: bytes, key: str) -> str | None:
     try:
         data = msgspec.json.decode(payload) if payload else {}
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         return None
     args = data.get("args", data) if isinstance(data, dict) else {}
     value = args.get(key) if isinstance(args, dict) else None

@@ -11,6 +11,7 @@ through its own `JournalReader` connection.
   committed transaction may roll back after power loss).
 """
 
+import logging
 import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -22,6 +23,8 @@ import msgspec
 import sqlite_utils
 
 from protocol.envelope import encode_event, utc_now
+
+log = logging.getLogger(__name__)
 
 
 class JournalError(Exception):
@@ -45,6 +48,22 @@ def _connect(path: Path) -> sqlite_utils.Database:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     return db
+
+
+def _open(path: Path) -> tuple[sqlite_utils.Database, str | None]:
+    """The journal read-write; or, on a card the kernel made read-only, the file as it
+    stands, read-only, and why. The station then still starts, every scan is "not
+    recorded", and what the journal holds can still be sent."""
+    try:
+        db = _connect(path)
+        db.conn.executescript(SCHEMA)
+        return db, None
+    except sqlite3.Error as exc:
+        if not path.exists():
+            raise
+        uri = path.resolve().as_uri() + "?immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        return sqlite_utils.Database(conn), str(exc)
 
 
 @contextmanager
@@ -75,8 +94,7 @@ class Journal:
         self.station = station
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = _connect(self.path)
-            self.db.conn.executescript(SCHEMA)
+            self.db, self.read_only = _open(self.path)
             self.epoch = self._epoch()
             self.head = self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
         except (sqlite3.Error, OSError) as exc:
@@ -100,6 +118,8 @@ class Journal:
         """Store `events` in one durable transaction; returns their seqs. All or nothing."""
         if not events:
             return []
+        if self.read_only:
+            raise JournalError(f"the journal is read-only ({self.read_only})")
         ts = ts or utc_now()
         stamp = ts.isoformat()
         seqs = list(range(self.head + 1, self.head + 1 + len(events)))
@@ -115,6 +135,11 @@ class Journal:
         self.head = seqs[-1]
         return seqs
 
+    def acked(self) -> int:
+        """The hub's ack as the uplink last stored it."""
+        value = _meta(self.db, "applied")
+        return int(value) if value else 0
+
     def reader(self) -> "JournalReader":
         return JournalReader(self.path)
 
@@ -126,9 +151,10 @@ class JournalReader:
     """The uplink's side: reads the outbox and keeps the hub's acknowledgement."""
 
     def __init__(self, path: str | Path) -> None:
-        self.db = _connect(Path(path))
+        self.db = _open(Path(path))[0]
         self.epoch = _meta(self.db, "epoch") or ""
         self.station = _meta(self.db, "station") or ""
+        self._conn = 0
 
     def head(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
@@ -146,10 +172,18 @@ class JournalReader:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('applied', ?)", [str(seq)])
 
     def next_connection(self) -> int:
-        """A counter bumped on every connect: a late last will of an older one is stale."""
-        with _transaction(self.db):
-            value = int(_meta(self.db, "conn") or 0) + 1
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('conn', ?)", [str(value)])
+        """A counter bumped on every connect: a late last will of an older one is stale.
+
+        Never raises: on a full or read-only card the count goes on in memory (it runs in
+        paho's connect path, where an exception would stop the network thread).
+        """
+        value = max(int(_meta(self.db, "conn") or 0), self._conn) + 1
+        try:
+            with _transaction(self.db):
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('conn', ?)", [str(value)])
+        except sqlite3.Error as exc:
+            log.warning("cannot store the connection count: %s", exc)
+        self._conn = value
         return value
 
     def close(self) -> None:

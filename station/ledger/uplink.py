@@ -14,6 +14,7 @@ internal lock, so it only puts the mid on a queue: holding a lock of ours across
 import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -180,7 +181,8 @@ class Uplink:
     def _on_applied(self, payload: bytes) -> None:
         try:
             applied = msgspec.json.decode(payload, type=Applied)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        # msgspec reports invalid UTF-8 in a key as UnicodeDecodeError, not DecodeError.
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid applied ack: %s", exc)
             return
         # An ack of an older epoch (this station's previous journal) says nothing about ours.
@@ -191,7 +193,7 @@ class Uplink:
     def _on_resync(self, payload: bytes) -> None:
         try:
             resync = msgspec.json.decode(payload, type=Resync)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid resync command: %s", exc)
             return
         self._control.put(("resync", resync.from_))
@@ -202,13 +204,20 @@ class Uplink:
         while not self._stop.is_set():
             self._wake.wait(0.5)
             self._wake.clear()
-            self._drain_control()
-            self._drain_acks()
-            if not self.connected:
-                self._inflight.clear()
-                continue
-            self._resend_if_stalled()
-            self._fill_window()
+            try:
+                self._publish_step()
+            except Exception:  # noqa: BLE001 - the journal is still there: retry next turn
+                log.exception("uplink step failed; retrying")
+                self._stop.wait(1.0)
+
+    def _publish_step(self) -> None:
+        self._drain_control()
+        self._drain_acks()
+        if not self.connected:
+            self._inflight.clear()
+            return
+        self._resend_if_stalled()
+        self._fill_window()
 
     def _drain_control(self) -> None:
         while True:
@@ -233,8 +242,15 @@ class Uplink:
             log.warning("hub's applied went back from %d to %d", self.applied, seq)
             self._rewind(seq + 1)
         self._next = max(self._next, seq + 1)
+        if seq == self.applied:
+            return
         self.applied = seq
-        self.reader.set_applied(seq)
+        try:
+            self.reader.set_applied(seq)
+        except sqlite3.Error as exc:
+            # Only a hint for the next start (which would re-send a little more, and the hub
+            # drops duplicates): a full or read-only card must not stop the sending.
+            log.warning("cannot store the hub's ack %d: %s", seq, exc)
 
     def _rewind(self, seq: int) -> None:
         self._next = max(1, min(self._next, seq))

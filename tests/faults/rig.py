@@ -1,0 +1,231 @@
+"""A rig of real processes for fault scenarios: Mosquitto, the hub and stations, each
+client behind its own `FaultProxy`, packers typing into pseudo-terminal scanners, and the
+one verdict every scenario ends with: every journaled event is in the ledger exactly once.
+
+Random timing comes from one seeded `random.Random`; the seed is printed (pytest shows it
+with a failure) and `FAULT_SEED=n` replays it.
+"""
+
+import contextlib
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from protocol.envelope import decode_event
+from tests.broker import Broker, start_broker
+from tests.faults.proxy import FaultProxy
+from tests.harness import ROOT, TOKEN, Hub, PtyScanner, Station, wait_until
+
+GTIN = "4006381333931"
+SKU = "MUG-1"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """What `Hub` and `Station` need of a broker: the port they connect to (a proxy's)."""
+
+    port: int
+
+
+def password(user: str) -> str:
+    return f"{user}-secret"
+
+
+class Packer:
+    """A packer at one station: order, a wrong item, the right item, again and again."""
+
+    def __init__(self, station: Station, orders: list[str], rng: random.Random) -> None:
+        self.station = station
+        self.orders = orders
+        self.rng = rng
+        self.stop_flag = threading.Event()
+        self.thread = threading.Thread(target=self._work, name="packer", daemon=True)
+
+    def _work(self) -> None:
+        for order in self.orders:
+            for code in (order, "0000000000000", GTIN):
+                if self.stop_flag.is_set():
+                    return
+                self.station.scanner.scan(code)
+                time.sleep(self.rng.uniform(0.01, 0.05))
+
+    def start(self) -> "Packer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stop_flag.set()
+        self.thread.join(30)
+
+    def join(self, timeout: float = 60) -> None:
+        self.thread.join(timeout)
+
+
+def journal_rows(path: Path) -> tuple[str, list[tuple[int, bytes]]]:
+    """(epoch, [(seq, payload)]) of one journal file, read as the station wrote it."""
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+        rows = conn.execute("SELECT seq, payload FROM journal ORDER BY seq").fetchall()
+        return epoch, [(seq, bytes(payload)) for seq, payload in rows]
+    finally:
+        conn.close()
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, stations: tuple[str, ...] = ("pack-1",)) -> None:
+        self.dir = tmp_path
+        self.seed = int(os.environ.get("FAULT_SEED") or random.randrange(2**32))
+        print(f"fault seed {self.seed} (FAULT_SEED={self.seed} replays this run)")
+        self.random = random.Random(self.seed)
+        users = {"hub": (password("hub"), "hub"), "observer_test": (password("obs"), "reader")}
+        users |= {name: (password(name), "station") for name in stations}
+        self.broker: Broker = start_broker(tmp_path / "broker", users)
+        self.hub_proxy = FaultProxy(self.broker.port).start()
+        self.hub = Hub(tmp_path / "hub", Endpoint(self.hub_proxy.port), password("hub"))
+        self.proxies: dict[str, FaultProxy] = {}
+        self.stations: dict[str, Station] = {}
+        self.old_journals: list[Path] = []  # journals of re-imaged stations, still to account for
+        for name in stations:
+            proxy = FaultProxy(self.broker.port).start()
+            self.proxies[name] = proxy
+            self.stations[name] = Station(
+                tmp_path / name, Endpoint(proxy.port), name, password(name), PtyScanner()
+            )
+
+    # --- lifecycle ------------------------------------------------------------------
+    def __enter__(self) -> "Rig":
+        self.hub.start()
+        for station in self.stations.values():
+            station.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for station in self.stations.values():
+            if station.proc:
+                station.stop()
+            station.scanner.close()
+        if self.hub.proc:
+            self.hub.stop()
+        for proxy in [self.hub_proxy, *self.proxies.values()]:
+            proxy.close()
+        self.broker.stop()
+
+    def sleep(self, low: float, high: float) -> float:
+        seconds = self.random.uniform(low, high)
+        time.sleep(seconds)
+        return seconds
+
+    # --- work -----------------------------------------------------------------------
+    def orders_for(self, station: str, count: int) -> list[str]:
+        return [f"SO-{station}-{i}" for i in range(count)]
+
+    def publish_orders(self, count: int) -> None:
+        """One product, and `count` one-line orders per station, cached at every station."""
+        product = {"sku": SKU, "name": "Mug", "gtins": [{"gtin": GTIN}]}
+        self.hub.api("POST", "/api/products", [product])
+        for name in self.stations:
+            orders = [{"order": o, "lines": [{"sku": SKU, "qty": 1}]}
+                      for o in self.orders_for(name, count)]  # fmt: skip
+            self.hub.api("POST", "/api/orders", orders)
+        for station in self.stations.values():
+            wait_until(lambda s=station: cached_orders(s) >= count * len(self.stations),
+                       30, f"orders cached at {station.station_id}")  # fmt: skip
+
+    def packers(self, count: int) -> list[Packer]:
+        return [
+            Packer(station, self.orders_for(name, count), random.Random(self.random.random()))
+            for name, station in self.stations.items()
+        ]
+
+    # --- the verdict ----------------------------------------------------------------
+    def journals(self) -> list[Path]:
+        current = [s.journal_path for s in self.stations.values() if s.journal_path.exists()]
+        return [*self.old_journals, *current]
+
+    def all_applied(self) -> bool:
+        for path in self.journals():
+            epoch, rows = journal_rows(path)
+            station = decode_event(rows[0][1]).station if rows else None
+            if rows and self.cursor(station, epoch) < rows[-1][0]:
+                return False
+        return True
+
+    def wait_all_applied(self, timeout: float = 60) -> None:
+        wait_until(self.all_applied, timeout, "every journaled event applied")
+
+    def cursor(self, station: str, epoch: str) -> int:
+        rows = self.hub.query(
+            "SELECT applied FROM cursors WHERE station = ? AND epoch = ?", (station, epoch)
+        )
+        return rows[0][0] if rows else 0
+
+    def assert_exactly_once(self, expect_dead_letters: bool = False) -> None:
+        """Every event of every journal is in the ledger once, with the data the station
+        wrote, nothing else is, and `python -m hub check` finds the ledger sound."""
+        journaled = set()
+        for path in self.journals():
+            for _seq, payload in journal_rows(path)[1]:
+                event = decode_event(payload)
+                journaled.add((event.station, event.epoch, event.seq, event.type, event.raw))
+        in_ledger = self.hub.query("SELECT station, epoch, seq, type, data FROM events")
+        ledger = [(s, e, q, t, d.encode()) for s, e, q, t, d in in_ledger]
+        assert len(ledger) == len(set(ledger)), f"duplicates in the ledger (seed {self.seed})"
+        missing = journaled - set(ledger)
+        extra = set(ledger) - journaled
+        assert not missing, f"{len(missing)} journaled events not in the ledger (seed {self.seed})"
+        assert not extra, f"{len(extra)} ledger events no journal has (seed {self.seed})"
+        if not expect_dead_letters:
+            assert self.hub.query("SELECT reason FROM dead_letters") == []
+        report = self.check()
+        assert report["ok"] and not report["held"], f"seed {self.seed}: {report}"
+
+    def check(self) -> dict:
+        result = subprocess.run(
+            [sys.executable, "-m", "hub", "check", "--config", str(self.hub.config_path)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        return json.loads(result.stdout)
+
+    def reimage(self, name: str) -> None:
+        """A new SD card: the station gets a fresh data directory, so a new journal and epoch.
+        The old journal is kept aside only to account for what it had sent."""
+        station = self.stations[name]
+        old = self.dir / f"{name}-old-{len(self.old_journals)}"
+        shutil.move(station.dir / "data", old)
+        self.old_journals.append(old / "journal.db")
+
+
+def copy_journal(source: Path, target_dir: Path) -> Path:
+    """journal.db, -wal, -shm copied one after the other while the writer may be running:
+    what a power cut could leave (each file as it was at a slightly different moment)."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            shutil.copyfile(f"{source}{suffix}", target_dir / f"{source.name}{suffix}")
+    return target_dir / source.name
+
+
+def cached_orders(station: Station) -> int:
+    path = station.dir / "data" / "cache.db"
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(path, timeout=5)
+        try:
+            return conn.execute("SELECT count(*) FROM retained WHERE kind = 'orders'").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return 0
+
+
+__all__ = ["TOKEN", "Endpoint", "Packer", "Rig", "journal_rows", "password"]

@@ -1,0 +1,46 @@
+"""`hub check` finds what the fault scenarios rely on it to find: applied events without a
+cursor, and a station that reports it cannot record."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from hub import store
+from hub.check import check
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import encode, encode_event
+from protocol.events import Adjustment
+from protocol.messages import StationStatus
+from protocol.topics import Topics
+
+TOPICS = Topics("s1")
+TS = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    conn = store.connect(tmp_path / "ledger.db")
+    store.create_schema(conn)
+    event = Adjustment(sku="MUG-1", qty=5, location="A-01", reason="found")
+    Ingest(conn, TOPICS).process(
+        [Incoming(TOPICS.events("st-1"), encode_event("st-1", "e1", 1, event, TS))]
+    )
+    assert check(conn).ok
+    yield conn
+    conn.close()
+
+
+def test_applied_events_without_a_cursor_fail_the_check(ledger):
+    ledger.execute("DELETE FROM cursors")
+    report = check(ledger)
+    assert not report.ok
+    assert report.cursor_errors == [{"station": "st-1", "epoch": "e1", "cursor": None,
+                                     "max_seq": 1}]  # fmt: skip
+
+
+def test_a_station_reporting_a_fault_fails_the_check(ledger):
+    status = StationStatus(state="online", conn=1, epoch="e1", head=1, fault="journal behind")
+    Ingest(ledger, TOPICS).process([Incoming(TOPICS.station_status("st-1"), encode(status))])
+    report = check(ledger)
+    assert not report.ok
+    assert report.station_faults == [{"station": "st-1", "epoch": "e1", "fault": "journal behind"}]

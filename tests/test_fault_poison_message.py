@@ -1,0 +1,41 @@
+"""A message the ingest cannot handle (here a station status with invalid UTF-8 in a key,
+on which `hub/ingest.py` raises) is dead-lettered; the hub stays up and goes on applying."""
+
+import pytest
+
+from hub import store
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import encode_event
+from protocol.events import Adjustment
+from protocol.topics import Topics
+from tests.conftest import PASSWORDS
+from tests.harness import wait_until
+from tests.mqtt_client import TestClient
+
+POISON = b'{"\x80state":"online"}'
+TOPICS = Topics("test")
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_poison_message_is_dead_lettered_and_the_hub_goes_on(hub):
+    station = TestClient(hub.broker.port, "dock-1", PASSWORDS["dock-1"])
+    try:
+        station.publish(TOPICS.station_status("dock-1"), POISON)
+        event = Adjustment(sku="MUG-1", qty=1, location="A-01", reason="found")
+        station.publish(TOPICS.events("dock-1"), encode_event("dock-1", "e1", 1, event))
+        wait_until(lambda: hub.query("SELECT count(*) FROM events") == [(1,)], 20, "applied")
+        [(reason,)] = hub.query("SELECT reason FROM dead_letters")
+        assert "UnicodeDecodeError" in reason
+        assert hub.proc.running
+    finally:
+        station.close()
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
+                   reason="hub/ingest.py Ingest._status catches DecodeError only")  # fmt: skip
+def test_ingest_dead_letters_a_status_with_invalid_utf8_itself(tmp_path):
+    conn = store.connect(tmp_path / "ledger.db")
+    store.create_schema(conn)
+    result = Ingest(conn, TOPICS).process([Incoming(TOPICS.station_status("dock-1"), POISON)])
+    assert result.dead == 1

@@ -1,0 +1,84 @@
+"""The hub's ingest fed random and mutated messages through `Ingest.process`: each bad
+one is dead-lettered with a reason, nothing else of it is stored, and nothing raises."""
+
+import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub import store
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import MAX_PAYLOAD_BYTES, InvalidMessage, decode_event
+from protocol.topics import Topics
+from tests.faults.strategies import envelopes, json_values, mutated_envelopes
+
+TOPICS = Topics("s1")
+LEDGER_TABLES = ("events", "movements", "balances", "pending", "cursors", "stations", "outbox")
+
+topics = st.one_of(
+    st.just(TOPICS.events("st-1")),
+    st.just(TOPICS.events("other")),
+    st.just(TOPICS.station_status("st-1")),
+    st.text(max_size=60),
+    st.builds(lambda rest: f"{TOPICS.base}/{rest}", st.text(max_size=40)),
+)
+payloads = st.one_of(
+    st.binary(max_size=500),
+    json_values.map(msgspec.json.encode),
+    mutated_envelopes,
+    envelopes(),
+    st.just(b"{" + b" " * MAX_PAYLOAD_BYTES + b"}"),
+)
+
+
+def fresh() -> tuple:
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    return conn, Ingest(conn, TOPICS)
+
+
+def counts(conn) -> dict[str, int]:
+    return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in LEDGER_TABLES}
+
+
+def is_valid_event(topic: str, payload: bytes) -> bool:
+    levels = TOPICS.leaf(topic)
+    if len(levels) != 3 or levels[0] != "station" or levels[2] != "events":
+        return False
+    try:
+        return decode_event(payload).station == levels[1]
+    except InvalidMessage:
+        return False
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(topics, payloads)
+def test_a_bad_message_is_dead_lettered_with_a_reason_and_nothing_else_stored(topic, payload):
+    conn, ingest = fresh()
+    is_status = TOPICS.leaf(topic)[:1] == ["station"] and TOPICS.leaf(topic)[-1:] == ["status"]
+    if is_valid_event(topic, payload) or is_status:
+        return  # valid events are the rules tests' business; statuses have their own rules
+    result = ingest.process([Incoming(topic, payload)])
+    assert result.dead == 1
+    [(reason,)] = conn.execute("SELECT reason FROM dead_letters").fetchall()
+    assert reason
+    assert counts(conn) == dict.fromkeys(LEDGER_TABLES, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(topics, payloads), min_size=1, max_size=20))
+def test_a_batch_of_anything_never_raises_and_keeps_the_ledger_sound(batch):
+    conn, ingest = fresh()
+    ingest.process([Incoming(topic, payload) for topic, payload in batch])
+    assert store.check_ledger(conn) == []
+    assert store.duplicate_events(conn) == 0
+    assert store.event_gaps(conn) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=300), json_values.map(msgspec.json.encode)))
+def test_a_bad_station_status_is_dead_lettered_or_ignored(payload):
+    conn, ingest = fresh()
+    ingest.process([Incoming(TOPICS.station_status("st-1"), payload)])
+    dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+    stored = conn.execute("SELECT count(*) FROM stations").fetchone()[0]
+    assert dead + stored <= 1
