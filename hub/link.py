@@ -11,6 +11,7 @@
 import contextlib
 import logging
 import queue
+import socket
 import sqlite3
 import threading
 from typing import Any
@@ -115,6 +116,7 @@ class HubLink:
         if reason_code.is_failure:
             log.warning("broker refused the hub: %s", reason_code)
             return
+        _no_delay(client)
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
         client.subscribe([(self.topics.all_station_events, 1), (self.topics.all_station_status, 1)])
@@ -187,3 +189,11 @@ class HubLink:
 
     def stats(self) -> dict[str, Any]:
         return {"connected": self.connected, "inflight": len(self._inflight)}
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
+    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

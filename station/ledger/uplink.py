@@ -14,6 +14,7 @@ internal lock, so it only puts the mid on a queue: holding a lock of ours across
 import contextlib
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -152,6 +153,7 @@ class Uplink:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
+        _no_delay(client)
         log.info("connected to %s:%s", self.config.host, self.config.port)
         client.subscribe([(topic, 1) for topic in self.topics.station_subscriptions(self.station)])
         self.connected = True
@@ -267,3 +269,11 @@ class Uplink:
             self._inflight[info.mid] = seq
             self._next = seq + 1
         self._drain_acks()
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
+    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
