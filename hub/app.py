@@ -77,6 +77,7 @@ class Hub:
             batch = self._take_batch()
             if batch:
                 self._apply(batch)
+            self._delete_published()
             now = time.monotonic()
             if now - last_gap_check >= 0.5:
                 for station, from_seq in self.ingest.due_resyncs(now):
@@ -106,6 +107,14 @@ class Hub:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
+
+
+    def _delete_published(self) -> None:
+        """Outbox rows the broker has: deleted here, so the hub has one writer (see link)."""
+        done = self.link.take_published()
+        if done:
+            with store.transaction(self.conn):
+                store.outbox_delete(self.conn, done)
 
 
 def run_from_config(path: str) -> int:

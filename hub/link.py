@@ -5,7 +5,10 @@
   broker only after the transaction that applied it has committed.
 - Out: the outbox table, in order; a row is deleted only once the broker has PUBACKed it,
   so a crash re-sends rather than loses (subscribers dedupe on ledger_seq; retained
-  topics simply carry the latest state).
+  topics simply carry the latest state). The publisher only reads: it hands PUBACKed
+  row ids to the ingest thread (`take_published`), the hub's one writer, which deletes
+  them. Two writers would meet on SQLite's write lock, whose busy handler sleeps in steps
+  of up to 100 ms: that was the whole tail of the scan-to-ledger latency.
 """
 
 import contextlib
@@ -43,6 +46,7 @@ class HubLink:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._published: queue.SimpleQueue[int] = queue.SimpleQueue()  # outbox ids, PUBACKed
         self._inflight: dict[int, int] = {}  # mid -> outbox id; the publisher thread's alone
         self._sent_up_to = 0
         self.client = self._make_client()
@@ -111,6 +115,15 @@ class HubLink:
         """New outbox rows were committed."""
         self._wake.set()
 
+    def take_published(self) -> list[int]:
+        """Outbox row ids the broker has PUBACKed since the last call: the writer deletes them."""
+        done: list[int] = []
+        while True:
+            try:
+                done.append(self._published.get_nowait())
+            except queue.Empty:
+                return done
+
     # --- paho callbacks -----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -148,7 +161,7 @@ class HubLink:
             while not self._stop.is_set():
                 self._wake.wait(0.5)
                 self._wake.clear()
-                self._drain_acks(conn)
+                self._drain_acks()
                 if not self.connected:
                     self._inflight.clear()
                     self._sent_up_to = 0  # resend everything not yet acknowledged
@@ -157,19 +170,15 @@ class HubLink:
         finally:
             conn.close()
 
-    def _drain_acks(self, conn: sqlite3.Connection) -> None:
-        done: list[int] = []
+    def _drain_acks(self) -> None:
         while True:
             try:
                 mid = self._acks.get_nowait()
             except queue.Empty:
-                break
+                return
             row = self._inflight.pop(mid, None)
             if row is not None:
-                done.append(row)
-        if done:
-            with store.transaction(conn):
-                store.outbox_delete(conn, done)
+                self._published.put(row)
 
     def _fill(self, conn: sqlite3.Connection) -> None:
         room = OUTBOX_WINDOW - len(self._inflight)
@@ -181,7 +190,7 @@ class HubLink:
                 return
             self._inflight[info.mid] = row_id
             self._sent_up_to = row_id
-        self._drain_acks(conn)
+        self._drain_acks()
         if len(self._inflight) >= OUTBOX_WINDOW:
             return
         if store.outbox_read(conn, self._sent_up_to, 1):
