@@ -33,6 +33,12 @@ from station.ledger.journal import JournalReader
 
 log = logging.getLogger(__name__)
 
+# The saved ack only spares a restarted station re-sending what the hub already has (the
+# retained `applied` says the same a moment after connecting). Each save is a durable
+# commit on the journal's file, and a journal append that meets it waits in SQLite's busy
+# handler (sleeps of 1, 2, 5 ... 100 ms): so it is saved at most this often.
+SAVE_APPLIED_EVERY_S = 1.0
+
 
 class Uplink:
     def __init__(
@@ -60,6 +66,7 @@ class Uplink:
         self._inflight: dict[int, int] = {}  # mid -> seq; the publisher thread's alone
         self._next = self.applied + 1
         self._applied_moved = time.monotonic()
+        self._applied_saved = 0.0
         self._conn = 0
         self.client = self._make_client()
         self._thread = threading.Thread(target=self._publisher, name="uplink", daemon=True)
@@ -109,6 +116,8 @@ class Uplink:
         self.client.disconnect()
         self.client.loop_stop()
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._save_applied()
 
     def notify(self) -> None:
         """New events are in the journal."""
@@ -236,7 +245,12 @@ class Uplink:
             self._rewind(seq + 1)
         self._next = max(self._next, seq + 1)
         self.applied = seq
-        self.reader.set_applied(seq)
+        if time.monotonic() - self._applied_saved >= SAVE_APPLIED_EVERY_S:
+            self._save_applied()
+
+    def _save_applied(self) -> None:
+        self.reader.set_applied(self.applied)
+        self._applied_saved = time.monotonic()
 
     def _rewind(self, seq: int) -> None:
         self._next = max(1, min(self._next, seq))
