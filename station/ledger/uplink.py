@@ -66,6 +66,7 @@ class Uplink:
         self._inflight: dict[int, int] = {}  # mid -> seq; the publisher thread's alone
         self._next = self.applied + 1
         self._applied_moved = time.monotonic()
+        self._resend_wait = config.resend_after_s  # doubles after each stall resend
         self._applied_saved = 0.0
         self._conn = 0
         self.client = self._make_client()
@@ -264,12 +265,22 @@ class Uplink:
             self._inflight.pop(mid, None)
 
     def _resend_if_stalled(self) -> None:
+        """Send again from applied + 1 when the ack has not moved for a while.
+
+        A hub busy with a big backlog acknowledges late, not never: each resend there only
+        doubles its work (and delays its acks further). So the wait doubles after each
+        resend, up to 16 times the configured one, until the hub has caught up.
+        """
         outstanding = self._next - 1 > self.applied
-        quiet = time.monotonic() - self._applied_moved > self.config.resend_after_s
-        if outstanding and quiet and not self._inflight:
-            log.info("applied stuck at %d: resending", self.applied)
+        if not outstanding:
+            self._resend_wait = self.config.resend_after_s
+            return
+        quiet = time.monotonic() - self._applied_moved > self._resend_wait
+        if quiet and not self._inflight:
+            log.info("applied stuck at %d for %.0fs: resending", self.applied, self._resend_wait)
             self._rewind(self.applied + 1)
             self._applied_moved = time.monotonic()
+            self._resend_wait = min(self._resend_wait * 2, self.config.resend_after_s * 16)
 
     def _fill_window(self) -> None:
         room = self.config.max_inflight - len(self._inflight)
