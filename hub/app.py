@@ -20,6 +20,12 @@ from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
 
+# Ingest waits while more outbox rows than this are unpublished. Both share one
+# interpreter, and the ingest, left alone, writes rows faster than they can be published:
+# the queue then grows without end, and the stations' `applied` acks (retained, so always
+# re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
+OUTBOX_MAX_BEHIND = 1000
+
 
 class Hub:
     def __init__(self, config: HubConfig) -> None:
@@ -74,9 +80,12 @@ class Hub:
         watchdog = sdnotify.watchdog_interval()
         last_fed = last_gap_check = 0.0
         while not self._stop.is_set():
-            batch = self._take_batch()
-            if batch:
-                self._apply(batch)
+            if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
+                self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
+            else:
+                batch = self._take_batch()
+                if batch:
+                    self._apply(batch)
             self._delete_published()
             now = time.monotonic()
             if now - last_gap_check >= 0.5:

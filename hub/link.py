@@ -115,6 +115,10 @@ class HubLink:
         """New outbox rows were committed."""
         self._wake.set()
 
+    def behind(self, conn: sqlite3.Connection, rows: int) -> bool:
+        """More than `rows` outbox rows wait to be published (`conn`: the caller's own)."""
+        return bool(store.outbox_read(conn, self._sent_up_to + rows, 1))
+
     def take_published(self) -> list[int]:
         """Outbox row ids the broker has PUBACKed since the last call: the writer deletes them."""
         done: list[int] = []
