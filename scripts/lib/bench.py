@@ -7,6 +7,7 @@ Run through `scripts/bench` (which installs what is needed first):
 
 import argparse
 import importlib
+import logging
 import os
 import platform
 import shutil
@@ -60,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     chosen = parse_only(args.only)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    # The in-process parts (station cores, uplinks) log here, as the real processes do.
+    logging.basicConfig(filename=work / "bench.log", level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
     print(f"machine: {machine()}", flush=True)
     print(f"mode: {'quick' if args.quick else 'full'}; work dir: {work}", flush=True)
     figures: list[Figure] = []

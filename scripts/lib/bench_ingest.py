@@ -115,7 +115,7 @@ class BareHub:
         self.process.wait(10)
 
 
-def pump(dir: Path, port: int, stations: list[str], per_station: int,
+def pump(port: int, stations: list[str], per_station: int,
          applied_total: Callable[[], int]) -> float:
     """Publish `per_station` events from each station; events/s until all are applied.
 
@@ -123,30 +123,46 @@ def pump(dir: Path, port: int, stations: list[str], per_station: int,
     window 50): at 20k+ messages/s it is never what limits the hub, as Python clients
     on the same two cores would be.
     """
-    files = []
-    for i, station in enumerate(stations):
-        path = dir / f"{station}.jsonl"
-        path.write_bytes(b"\n".join(encoded_events(station, i, EPOCH, per_station)) + b"\n")
-        files.append((station, path))
+    data = {s: b"\n".join(encoded_events(s, i, EPOCH, per_station)) + b"\n"
+            for i, s in enumerate(stations)}  # fmt: skip
     total = len(stations) * per_station
     start = time.perf_counter()
-    publishers = [_mosquitto_pub(port, station, path) for station, path in files]
+    publishers = [_mosquitto_pub(port, station, lines) for station, lines in data.items()]
     try:
-        wait_until(lambda: applied_total() >= total, 900, f"{total} events applied", step=0.1)
+        wait_until(lambda: _all_applied(applied_total, total, publishers), 900,
+                   f"{total} events applied", step=0.1)  # fmt: skip
         return total / (time.perf_counter() - start)
     finally:
         for publisher in publishers:
+            publisher.stdin.close()
             publisher.wait(30)
 
 
-def _mosquitto_pub(port: int, station: str, path: Path) -> subprocess.Popen:
-    with open(path, "rb") as lines:
-        return subprocess.Popen(
-            ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1",
-             "-M", "50", "-u", station, "-P", station_password(station), "-i", station,
-             "-t", TOPICS.events(station), "-l"],
-            stdin=lines,
-        )  # fmt: skip
+def _all_applied(applied_total: Callable[[], int], total: int, publishers: list) -> bool:
+    failed = [p.args[p.args.index("-u") + 1] for p in publishers if p.poll() is not None]
+    if failed:
+        raise RuntimeError(f"mosquitto_pub of {', '.join(failed)} exited early")
+    return applied_total() >= total
+
+
+def _mosquitto_pub(port: int, station: str, lines: bytes) -> subprocess.Popen:
+    """`mosquitto_pub -l` sending `lines`; its stdin stays open until the caller closes it,
+    because at end of input it disconnects without waiting for what it still queues."""
+    publisher = subprocess.Popen(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1",
+         "-M", "50", "-u", station, "-P", station_password(station), "-i", station,
+         "-t", TOPICS.events(station), "-l"],
+        stdin=subprocess.PIPE,
+        bufsize=0,  # unbuffered: a few lines must not wait in our buffer
+    )  # fmt: skip
+    threading.Thread(target=_feed, args=(publisher.stdin, lines), daemon=True).start()
+    return publisher
+
+
+def _feed(pipe, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # an unbuffered pipe may take part of a write
+        view = view[pipe.write(view):]
 
 
 def bare_rate(dir: Path, stations: list[str], per_station: int) -> float:
@@ -155,7 +171,7 @@ def bare_rate(dir: Path, stations: list[str], per_station: int) -> float:
     try:
         bare = BareHub(dir, broker)
         try:
-            return pump(dir, broker.port, stations, per_station, bare.applied_total)
+            return pump(broker.port, stations, per_station, bare.applied_total)
         finally:
             bare.stop()
     finally:
@@ -170,7 +186,7 @@ def hub_rate(dir: Path, stations: list[str], per_station: int) -> tuple[float, f
         hub = HubProcess(dir / "hub", broker)
         try:
             time.sleep(0.5)  # its subscription follows the connect log line
-            rate = pump(dir, broker.port, stations, per_station, hub.applied_total)
+            rate = pump(broker.port, stations, per_station, hub.applied_total)
             return rate, hub.peak_rss_mb()
         finally:
             hub.stop()
