@@ -88,6 +88,7 @@ class Child:
 
     def __init__(self, args: list[str], log: Path) -> None:
         self.log_path = log
+        self._log_from = log.stat().st_size if log.exists() else 0  # a restart appends
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         with open(log, "ab") as out:
             self.started = time.monotonic()
@@ -95,7 +96,10 @@ class Child:
                                             stderr=out, env=env)  # fmt: skip
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """What this run of the process has logged."""
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_from)
+            return f.read().decode(errors="replace")
 
     def wait_log(self, pattern: str, timeout: float = 30.0) -> re.Match:
         def found():

@@ -3,6 +3,7 @@ station` process, a serial scanner on a pseudo-terminal, connected to a real hub
 
 import os
 import re
+import sqlite3
 import time
 import tty
 from pathlib import Path
@@ -30,6 +31,14 @@ class PtyScanner:
         os.close(self.slave)
 
 
+def journal_head(path: Path) -> int:
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        return conn.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def start_station(dir: Path, broker: Broker, station: str, scanner: PtyScanner):
     """(process, seconds from process start until its "ready" log line)."""
     proc = StationProcess(dir, broker, station, scanner.path)
@@ -52,11 +61,12 @@ def run(dir: Path, quick: bool) -> list[Figure]:
         proc, seconds = start_station(dir / station, broker, station, scanner)
         startup.append(seconds)
         try:
-            before = hub.applied_total()
             for i in range(scans):  # a fast packer: one scan every 5 ms
                 scanner.scan(f"BENCH-{i:06d}")
                 time.sleep(0.005)
-            wait_until(lambda: hub.applied_total() >= before + scans, 120, "scans applied")
+            time.sleep(1)  # the last codes reach the journal
+            head = journal_head(dir / station / "data" / "journal.db")
+            wait_until(lambda: hub.applied_total() >= head, 120, "scans applied")
             rss = proc.peak_rss_mb()
             logged = float(re.findall(READY, proc.log())[-1])
         finally:
