@@ -23,6 +23,11 @@ from protocol.topics import Topics
 log = logging.getLogger(__name__)
 
 HOUSEKEEPING_S = 60.0
+# Ingest waits while more outbox rows than this are unpublished. Both share one
+# interpreter, and the ingest, left alone, writes rows faster than they can be published:
+# the queue then grows without end, and the stations' `applied` acks (retained, so always
+# re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
+OUTBOX_MAX_BEHIND = 1000
 
 
 class Hub:
@@ -79,9 +84,13 @@ class Hub:
         watchdog = sdnotify.watchdog_interval()
         last_fed = last_gap_check = last_housekeeping = 0.0
         while not self._stop.is_set():
-            batch = self._take_batch()
-            if batch:
-                self._apply(batch)
+            if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
+                self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
+            else:
+                batch = self._take_batch()
+                if batch:
+                    self._apply(batch)
+            self._delete_published()
             now = time.monotonic()
             if now - last_gap_check >= 0.5:
                 for station, from_seq in self.ingest.due_resyncs(now):
@@ -142,6 +151,13 @@ class Hub:
             with store.transaction(self.conn):
                 store.dead_letter(self.conn, message.topic, message.payload,
                                   f"ingest failed: {exc!r}", utc_now().isoformat())  # fmt: skip
+
+    def _delete_published(self) -> None:
+        """Outbox rows the broker has: deleted here, so the hub has one writer (see link)."""
+        done = self.link.take_published()
+        if done:
+            with store.transaction(self.conn):
+                store.outbox_delete(self.conn, done)
 
 
 def run_from_config(path: str) -> int:

@@ -5,12 +5,16 @@
   broker only after the transaction that applied it has committed.
 - Out: the outbox table, in order; a row is deleted only once the broker has PUBACKed it,
   so a crash re-sends rather than loses (subscribers dedupe on ledger_seq; retained
-  topics simply carry the latest state).
+  topics simply carry the latest state). The publisher only reads: it hands PUBACKed
+  row ids to the ingest thread (`take_published`), the hub's one writer, which deletes
+  them. Two writers would meet on SQLite's write lock, whose busy handler sleeps in steps
+  of up to 100 ms: that was the whole tail of the scan-to-ledger latency.
 """
 
 import contextlib
 import logging
 import queue
+import socket
 import sqlite3
 import threading
 from typing import Any
@@ -42,6 +46,7 @@ class HubLink:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._published: queue.SimpleQueue[int] = queue.SimpleQueue()  # outbox ids, PUBACKed
         self._inflight: dict[int, int] = {}  # mid -> outbox id; the publisher thread's alone
         self._sent_up_to = 0
         self.client = self._make_client()
@@ -110,11 +115,25 @@ class HubLink:
         """New outbox rows were committed."""
         self._wake.set()
 
+    def behind(self, conn: sqlite3.Connection, rows: int) -> bool:
+        """More than `rows` outbox rows wait to be published (`conn`: the caller's own)."""
+        return bool(store.outbox_read(conn, self._sent_up_to + rows, 1))
+
+    def take_published(self) -> list[int]:
+        """Outbox row ids the broker has PUBACKed since the last call: the writer deletes them."""
+        done: list[int] = []
+        while True:
+            try:
+                done.append(self._published.get_nowait())
+            except queue.Empty:
+                return done
+
     # --- paho callbacks -----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             log.warning("broker refused the hub: %s", reason_code)
             return
+        _no_delay(client)
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
         client.subscribe([
@@ -150,7 +169,7 @@ class HubLink:
             while not self._stop.is_set():
                 self._wake.wait(0.5)
                 self._wake.clear()
-                self._drain_acks(conn)
+                self._drain_acks()
                 if not self.connected:
                     self._inflight.clear()
                     self._sent_up_to = 0  # resend everything not yet acknowledged
@@ -159,19 +178,15 @@ class HubLink:
         finally:
             conn.close()
 
-    def _drain_acks(self, conn: sqlite3.Connection) -> None:
-        done: list[int] = []
+    def _drain_acks(self) -> None:
         while True:
             try:
                 mid = self._acks.get_nowait()
             except queue.Empty:
-                break
+                return
             row = self._inflight.pop(mid, None)
             if row is not None:
-                done.append(row)
-        if done:
-            with store.transaction(conn):
-                store.outbox_delete(conn, done)
+                self._published.put(row)
 
     def _fill(self, conn: sqlite3.Connection) -> None:
         room = OUTBOX_WINDOW - len(self._inflight)
@@ -183,7 +198,7 @@ class HubLink:
                 return
             self._inflight[info.mid] = row_id
             self._sent_up_to = row_id
-        self._drain_acks(conn)
+        self._drain_acks()
         if len(self._inflight) >= OUTBOX_WINDOW:
             return
         if store.outbox_read(conn, self._sent_up_to, 1):
@@ -191,3 +206,11 @@ class HubLink:
 
     def stats(self) -> dict[str, Any]:
         return {"connected": self.connected, "inflight": len(self._inflight)}
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
+    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -14,6 +14,7 @@ internal lock, so it only puts the mid on a queue: holding a lock of ours across
 import contextlib
 import logging
 import queue
+import socket
 import sqlite3
 import threading
 import time
@@ -32,6 +33,12 @@ from station.inputs import Emit, HubMessage
 from station.ledger.journal import JournalReader
 
 log = logging.getLogger(__name__)
+
+# The saved ack only spares a restarted station re-sending what the hub already has (the
+# retained `applied` says the same a moment after connecting). Each save is a durable
+# commit on the journal's file, and a journal append that meets it waits in SQLite's busy
+# handler (sleeps of 1, 2, 5 ... 100 ms): so it is saved at most this often.
+SAVE_APPLIED_EVERY_S = 1.0
 
 
 class Uplink:
@@ -60,6 +67,8 @@ class Uplink:
         self._inflight: dict[int, int] = {}  # mid -> seq; the publisher thread's alone
         self._next = self.applied + 1
         self._applied_moved = time.monotonic()
+        self._resend_wait = config.resend_after_s  # doubles after each stall resend
+        self._applied_saved = 0.0
         self._conn = 0
         self.client = self._make_client()
         self._thread = threading.Thread(target=self._publisher, name="uplink", daemon=True)
@@ -109,6 +118,8 @@ class Uplink:
         self.client.disconnect()
         self.client.loop_stop()
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._save_applied()
 
     def notify(self) -> None:
         """New events are in the journal."""
@@ -153,6 +164,7 @@ class Uplink:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
+        _no_delay(client)
         log.info("connected to %s:%s", self.config.host, self.config.port)
         client.subscribe([(topic, 1) for topic in self.topics.station_subscriptions(self.station)])
         self.connected = True
@@ -245,12 +257,17 @@ class Uplink:
         if seq == self.applied:
             return
         self.applied = seq
+        if time.monotonic() - self._applied_saved >= SAVE_APPLIED_EVERY_S:
+            self._save_applied()
+
+    def _save_applied(self) -> None:
+        self._applied_saved = time.monotonic()
         try:
-            self.reader.set_applied(seq)
+            self.reader.set_applied(self.applied)
         except sqlite3.Error as exc:
             # Only a hint for the next start (which would re-send a little more, and the hub
             # drops duplicates): a full or read-only card must not stop the sending.
-            log.warning("cannot store the hub's ack %d: %s", seq, exc)
+            log.warning("cannot store the hub's ack %d: %s", self.applied, exc)
 
     def _rewind(self, seq: int) -> None:
         self._next = max(1, min(self._next, seq))
@@ -264,12 +281,22 @@ class Uplink:
             self._inflight.pop(mid, None)
 
     def _resend_if_stalled(self) -> None:
+        """Send again from applied + 1 when the ack has not moved for a while.
+
+        A hub busy with a big backlog acknowledges late, not never: each resend there only
+        doubles its work (and delays its acks further). So the wait doubles after each
+        resend, up to 16 times the configured one, until the hub has caught up.
+        """
         outstanding = self._next - 1 > self.applied
-        quiet = time.monotonic() - self._applied_moved > self.config.resend_after_s
-        if outstanding and quiet and not self._inflight:
-            log.info("applied stuck at %d: resending", self.applied)
+        if not outstanding:
+            self._resend_wait = self.config.resend_after_s
+            return
+        quiet = time.monotonic() - self._applied_moved > self._resend_wait
+        if quiet and not self._inflight:
+            log.info("applied stuck at %d for %.0fs: resending", self.applied, self._resend_wait)
             self._rewind(self.applied + 1)
             self._applied_moved = time.monotonic()
+            self._resend_wait = min(self._resend_wait * 2, self.config.resend_after_s * 16)
 
     def _fill_window(self) -> None:
         room = self.config.max_inflight - len(self._inflight)
@@ -283,3 +310,11 @@ class Uplink:
             self._inflight[info.mid] = seq
             self._next = seq + 1
         self._drain_acks()
+
+
+def _no_delay(client: mqtt.Client) -> None:
+    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
+    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
+    sock = client.socket()
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

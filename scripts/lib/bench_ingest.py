@@ -1,0 +1,206 @@
+"""2. Hub sustained ingest from 50 simulated stations, against the bare pipeline.
+
+Both sides get the same load from the same generator: one publisher per station, with
+its own credentials (the broker's ACLs confine it to its own topics), publishing valid
+event envelopes at QoS 1 as fast as its in-flight window allows.
+"""
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+import paho.mqtt.client as mqtt
+from bench_env import (
+    HUB_PASSWORD,
+    SITE,
+    Broker,
+    HubProcess,
+    encoded_events,
+    station_ids,
+    station_password,
+    wait_until,
+)
+from bench_report import Figure
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol.messages import Applied
+from protocol.topics import Topics
+
+TOPICS = Topics(SITE)
+EPOCH = "0123456789abcdef"
+OnApplied = Callable[[str, int, float], None]
+
+
+class SimulatedStations:
+    """One paho client per station, as the station's uplink sets it up (QoS 1, window 50)."""
+
+    def __init__(self, port: int, stations: list[str], on_applied: OnApplied | None = None):
+        self.clients: dict[str, mqtt.Client] = {}
+        self._subscribed = threading.Semaphore(0)
+        for station in stations:
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=station,
+                                 protocol=mqtt.MQTTv5)  # fmt: skip
+            client.username_pw_set(station, station_password(station))
+            client.max_inflight_messages_set(50)
+            if on_applied:
+                client.on_message = _applied_handler(station, on_applied)
+            client.on_connect = self._on_connect(station, on_applied is not None)
+            client.connect("127.0.0.1", port)
+            client.loop_start()
+            self.clients[station] = client
+        for _ in stations:
+            if not self._subscribed.acquire(timeout=30):
+                raise TimeoutError("simulated stations did not all connect")
+
+    def _on_connect(self, station: str, subscribe: bool):
+        def on_connect(client, userdata, flags, reason_code, properties):
+            client.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if subscribe:
+                client.on_subscribe = lambda *args: self._subscribed.release()
+                client.subscribe(TOPICS.applied(station), 1)
+            else:
+                self._subscribed.release()
+
+        return on_connect
+
+    def publish(self, station: str, payload: bytes) -> None:
+        self.clients[station].publish(TOPICS.events(station), payload, qos=1)
+
+    def stop(self) -> None:
+        for client in self.clients.values():
+            client.disconnect()
+            client.loop_stop()
+
+
+def _applied_handler(station: str, on_applied: OnApplied):
+    def on_message(client, userdata, message):
+        if message.payload:
+            applied = msgspec.json.decode(message.payload, type=Applied)
+            on_applied(station, applied.seq, time.perf_counter())
+
+    return on_message
+
+
+class BareHub:
+    def __init__(self, dir: Path, broker: Broker) -> None:
+        self.db_path = dir / "bare.db"
+        script = Path(__file__).with_name("bench_bare_hub.py")
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), str(broker.port), str(self.db_path), "barehub",
+             HUB_PASSWORD, SITE],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        if self.process.stdout.readline().strip() != b"ready":
+            raise RuntimeError("the bare hub did not start")
+
+    def applied_total(self) -> int:
+        if not self.db_path.exists():
+            return 0
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            return conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(10)
+
+
+def pump(port: int, stations: list[str], per_station: int,
+         applied_total: Callable[[], int]) -> float:
+    """Publish `per_station` events from each station; events/s until all are applied.
+
+    The load comes from `mosquitto_pub` (C, one per station, its own credentials, QoS 1,
+    window 50): at 20k+ messages/s it is never what limits the hub, as Python clients
+    on the same two cores would be.
+    """
+    data = {s: b"\n".join(encoded_events(s, i, EPOCH, per_station)) + b"\n"
+            for i, s in enumerate(stations)}  # fmt: skip
+    total = len(stations) * per_station
+    start = time.perf_counter()
+    publishers = [_mosquitto_pub(port, station, lines) for station, lines in data.items()]
+    try:
+        wait_until(lambda: _all_applied(applied_total, total, publishers), 900,
+                   f"{total} events applied", step=0.1)  # fmt: skip
+        return total / (time.perf_counter() - start)
+    finally:
+        for publisher in publishers:
+            publisher.stdin.close()
+            publisher.wait(30)
+
+
+def _all_applied(applied_total: Callable[[], int], total: int, publishers: list) -> bool:
+    failed = [p.args[p.args.index("-u") + 1] for p in publishers if p.poll() is not None]
+    if failed:
+        raise RuntimeError(f"mosquitto_pub of {', '.join(failed)} exited early")
+    return applied_total() >= total
+
+
+def _mosquitto_pub(port: int, station: str, lines: bytes) -> subprocess.Popen:
+    """`mosquitto_pub -l` sending `lines`; its stdin stays open until the caller closes it,
+    because at end of input it disconnects without waiting for what it still queues."""
+    publisher = subprocess.Popen(
+        ["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1",
+         "-M", "50", "-u", station, "-P", station_password(station), "-i", station,
+         "-t", TOPICS.events(station), "-l"],
+        stdin=subprocess.PIPE,
+        bufsize=0,  # unbuffered: a few lines must not wait in our buffer
+    )  # fmt: skip
+    threading.Thread(target=_feed, args=(publisher.stdin, lines), daemon=True).start()
+    return publisher
+
+
+def _feed(pipe, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # an unbuffered pipe may take part of a write
+        view = view[pipe.write(view):]
+
+
+def bare_rate(dir: Path, stations: list[str], per_station: int) -> float:
+    dir.mkdir(parents=True)
+    broker = Broker(dir / "broker", stations, extra_hubs=("barehub",))
+    try:
+        bare = BareHub(dir, broker)
+        try:
+            return pump(broker.port, stations, per_station, bare.applied_total)
+        finally:
+            bare.stop()
+    finally:
+        broker.stop()
+
+
+def hub_rate(dir: Path, stations: list[str], per_station: int) -> tuple[float, float]:
+    """(events/s, the hub's peak resident memory in MB)."""
+    dir.mkdir(parents=True)
+    broker = Broker(dir / "broker", stations)
+    try:
+        hub = HubProcess(dir / "hub", broker)
+        try:
+            time.sleep(0.5)  # its subscription follows the connect log line
+            rate = pump(broker.port, stations, per_station, hub.applied_total)
+            return rate, hub.peak_rss_mb()
+        finally:
+            hub.stop()
+    finally:
+        broker.stop()
+
+
+def run(dir: Path, quick: bool) -> list[Figure]:
+    stations = station_ids(50)
+    per_station = 10 if quick else 1000
+    bare = bare_rate(dir / "bare", stations, per_station)
+    rate, rss = hub_rate(dir / "hub", stations, per_station)
+    return [
+        Figure("2. hub ingest, 50 stations", rate, "ev/s", bare, ">= 60 % of bare",
+               rate >= 0.6 * bare),  # fmt: skip
+        Figure("6. hub peak RSS after ingest", rss, "MB", None, "< 200 MB", rss < 200),
+    ]

@@ -1,0 +1,157 @@
+"""3. Station journal commit -> hub ledger commit at 500 events/s, against the bare pipeline.
+
+The hub's commit is observed where a station sees it: the retained `applied` ack the hub
+publishes right after each commit (so the figure is an upper bound by one broker hop).
+Ten real stations (real `Journal` + `Uplink` in this process) share the 500 events/s.
+"""
+
+import threading
+import time
+from pathlib import Path
+
+import msgspec
+from bench_env import (
+    SITE,
+    Broker,
+    HubProcess,
+    encoded_events,
+    event_data,
+    station_ids,
+    station_password,
+)
+from bench_ingest import EPOCH, BareHub, SimulatedStations
+from bench_report import Figure, percentile
+
+from protocol.messages import Applied
+from protocol.topics import Topics
+from station.config import MqttSection
+from station.inputs import HubMessage
+from station.ledger.journal import Journal
+from station.ledger.uplink import Uplink
+
+RATE = 500
+STATIONS = 10
+TOPICS = Topics(SITE)
+
+
+class Stopwatch:
+    """Start times per (station, seq); a cumulative ack stops every clock it covers."""
+
+    def __init__(self, stations: list[str]) -> None:
+        self.started: dict[str, dict[int, float]] = {s: {} for s in stations}
+        self.acked = dict.fromkeys(stations, 0)
+        self.samples: list[float] = []
+        self.lock = threading.Lock()
+
+    def start(self, station: str, seq: int) -> None:
+        with self.lock:
+            self.started[station][seq] = time.perf_counter()
+
+    def applied(self, station: str, seq: int, now: float) -> None:
+        with self.lock:
+            started = self.started[station]
+            for done in range(self.acked[station] + 1, seq + 1):
+                begun = started.pop(done, None)
+                if begun is not None:
+                    self.samples.append((now - begun) * 1000)
+            self.acked[station] = max(self.acked[station], seq)
+
+
+def paced(count: int, step) -> None:
+    """Call step(i) for i in 0..count-1 at RATE per second (catching up, never bursting)."""
+    start = time.perf_counter()
+    for i in range(count):
+        delay = start + i / RATE - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        step(i)
+
+
+def project_ms(dir: Path, count: int) -> list[float]:
+    stations = station_ids(STATIONS)
+    broker = Broker(dir / "broker", stations)
+    hub = HubProcess(dir / "hub", broker)
+    watch = Stopwatch(stations)
+    journals, uplinks = {}, {}
+    try:
+        for station in stations:
+            journals[station] = Journal(dir / station / "journal.db", station)
+            uplinks[station] = _uplink(station, broker.port, journals[station], watch)
+            uplinks[station].start()
+
+        def step(i: int) -> None:
+            station = stations[i % STATIONS]
+            seq = journals[station].head + 1
+            journals[station].append([event_data(i % STATIONS, seq)])
+            watch.start(station, seq)  # the commit has returned
+            uplinks[station].notify()
+
+        paced(count, step)
+        _wait_all(watch, count)
+    finally:
+        for uplink in uplinks.values():
+            uplink.stop()
+        for journal in journals.values():
+            journal.close()
+        hub.stop()
+        broker.stop()
+    return watch.samples
+
+
+def _uplink(station: str, port: int, journal: Journal, watch: Stopwatch) -> Uplink:
+    config = MqttSection(port=port, username=station, password=station_password(station))
+    applied_topic = TOPICS.applied(station)
+
+    def emit(item) -> None:  # what the station's core would be handed, on paho's thread
+        if isinstance(item, HubMessage) and item.topic == applied_topic and item.payload:
+            applied = msgspec.json.decode(item.payload, type=Applied)
+            if applied.epoch == journal.epoch:
+                watch.applied(station, applied.seq, time.perf_counter())
+
+    return Uplink(config, TOPICS, station, journal.reader(), emit, dict)
+
+
+def bare_ms(dir: Path, count: int) -> list[float]:
+    stations = station_ids(STATIONS)
+    broker = Broker(dir / "broker", stations, extra_hubs=("barehub",))
+    bare = BareHub(dir, broker)
+    watch = Stopwatch(stations)
+    sim = SimulatedStations(broker.port, stations, on_applied=watch.applied)
+    payloads = {s: encoded_events(s, i, EPOCH, count // STATIONS + 1)
+                for i, s in enumerate(stations)}  # fmt: skip
+    try:
+
+        def step(i: int) -> None:
+            station, seq = stations[i % STATIONS], i // STATIONS + 1
+            watch.start(station, seq)
+            sim.publish(station, payloads[station][seq - 1])
+
+        paced(count, step)
+        _wait_all(watch, count)
+    finally:
+        sim.stop()
+        bare.stop()
+        broker.stop()
+    return watch.samples
+
+
+def _wait_all(watch: Stopwatch, count: int) -> None:
+    deadline = time.monotonic() + 60
+    while len(watch.samples) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if len(watch.samples) < count:
+        raise TimeoutError(f"only {len(watch.samples)} of {count} events acknowledged")
+
+
+def run(dir: Path, quick: bool) -> list[Figure]:
+    count = 250 if quick else 10 * RATE
+    skip = count // 20  # the first events meet connections still settling
+    bare = bare_ms(dir / "bare", count)[skip:]
+    project = project_ms(dir / "hub", count)[skip:]
+    p99 = percentile(project, 99)
+    return [
+        Figure("3. journal -> hub commit p50", percentile(project, 50), "ms",
+               percentile(bare, 50)),  # fmt: skip
+        Figure("3. journal -> hub commit p99", p99, "ms", percentile(bare, 99), "p99 < 50 ms",
+               p99 < 50),  # fmt: skip
+    ]
