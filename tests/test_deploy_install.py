@@ -117,7 +117,8 @@ def test_deploy_install_station_with_kiosk_and_time_from_the_hub(tmp_path):
 
 @needs_mosquitto
 def test_deploy_install_hub_into_a_root(tmp_path):
-    run("install-hub", "--root", str(tmp_path), "--version", "2.0", "--site", "north")
+    out = run("install-hub", "--root", str(tmp_path), "--version", "2.0", "--site", "north")
+    assert "-m hub user add admin --role admin --password-stdin" in out.stdout
     assert os.readlink(tmp_path / "opt/warehouse/current") == "2.0"
     toml = tmp_path / "etc/warehouse/hub.toml"
     assert mode(toml) == 0o640
