@@ -23,12 +23,14 @@ class CheckReport:
     held: list[dict] = field(default_factory=list)  # events waiting behind a gap (not an error)
     # Stations that report they cannot record (e.g. a journal behind the hub's ack).
     station_faults: list[dict] = field(default_factory=list)
+    # Our own stock whose FIFO cost layers do not add up to its balance (valuation is off).
+    layer_mismatches: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (
             self.mismatches or self.duplicates or self.gaps or self.cursor_errors
-            or self.station_faults
+            or self.station_faults or self.layer_mismatches
         )  # fmt: skip
 
 
@@ -43,6 +45,10 @@ def check(conn) -> CheckReport:
     report.cursor_errors = _cursor_errors(conn)
     report.held = [asdict(g) for g in store.gaps(conn)]
     report.station_faults = _station_faults(store.station_list(conn))
+    report.layer_mismatches = [
+        {"sku": sku, "location": location, "lot": lot, "balance": balance, "layers": layers}
+        for sku, location, lot, balance, layers in store.check_layers(conn)
+    ]
     return report
 
 

@@ -1,5 +1,5 @@
 """`hub check` finds what the fault scenarios rely on it to find: applied events without a
-cursor, and a station that reports it cannot record."""
+cursor, a station that reports it cannot record, and cost layers that left their balance."""
 
 from datetime import UTC, datetime
 
@@ -44,3 +44,11 @@ def test_a_station_reporting_a_fault_fails_the_check(ledger):
     report = check(ledger)
     assert not report.ok
     assert report.station_faults == [{"station": "st-1", "epoch": "e1", "fault": "journal behind"}]
+
+
+def test_cost_layers_that_disagree_with_the_balance_fail_the_check(ledger):
+    ledger.execute("UPDATE cost_layers SET qty_left = qty_left - 1")
+    report = check(ledger)
+    assert not report.ok
+    assert report.layer_mismatches == [{"sku": "MUG-1", "location": "A-01", "lot": "",
+                                        "balance": 5, "layers": 4}]  # fmt: skip
