@@ -312,6 +312,7 @@ CREATE TABLE IF NOT EXISTS sku_activity (
     low INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sku_activity_last_out ON sku_activity (last_out);
+CREATE INDEX IF NOT EXISTS sku_activity_low ON sku_activity (sku) WHERE low = 1;
 
 CREATE TABLE IF NOT EXISTS scan_stats (
     day TEXT NOT NULL,

@@ -42,6 +42,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+@contextmanager
+def rehearsal(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A transaction that always rolls back: run a change for its checks, keep nothing."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 # --- exactly once -----------------------------------------------------------------------
 def cursor_get(conn: sqlite3.Connection, station: str, epoch: str) -> int:
     row = conn.execute(
@@ -751,6 +762,18 @@ def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
     conn.execute("UPDATE cost_layers SET qty_left = qty_left - ? WHERE id = ?", (qty, layer_id))
 
 
+def layers_of_sku(conn: sqlite3.Connection, sku: str, limit: int) -> list[tuple]:
+    """(location, lot, received, lot expiry, qty left, unit cost) of a sku's open layers,
+    by location, lot and FIFO order (the cost_layers_open index)."""
+    return conn.execute(
+        "SELECT c.location, c.lot, c.received, l.expiry, c.qty_left, c.unit_cost "
+        "FROM cost_layers c LEFT JOIN lots l ON l.sku = c.sku AND l.lot = c.lot "
+        "WHERE c.sku = ? AND c.qty_left != 0 ORDER BY c.location, c.lot, c.received, c.id "
+        "LIMIT ?",
+        (sku, limit),
+    ).fetchall()
+
+
 def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
     row = conn.execute(
         "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
@@ -934,6 +957,18 @@ def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
         (sku, int(low)),
     ).fetchone()
     return row is not None
+
+
+def low_stock_page(
+    conn: sqlite3.Connection, after: str, limit: int
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of the skus flagged low, by sku after `after`."""
+    return conn.execute(
+        "SELECT a.sku, p.name, (SELECT coalesce(sum(qty), 0) FROM balances b WHERE b.sku = a.sku) "
+        "FROM sku_activity a LEFT JOIN products p ON p.sku = a.sku "
+        "WHERE a.low = 1 AND a.sku > ? ORDER BY a.sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
 
 
 def scan_add(
@@ -1188,6 +1223,20 @@ def count_decide(
     )
 
 
+def counts_pending(
+    conn: sqlite3.Connection, limit: int, offset: int
+) -> list[tuple[CountRow, str | None]]:
+    """(count, operator who counted) of the counts waiting for approval, oldest first."""
+    columns = ", ".join("c." + c for c in _COUNT_COLUMNS.split(", "))
+    rows = conn.execute(
+        f"SELECT {columns}, json_extract(e.data, '$.operator') FROM counts c "
+        "JOIN events e ON e.id = c.event_id WHERE c.status = 'pending' ORDER BY c.id "
+        "LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+    return [(CountRow(*row[:-1]), row[-1]) for row in rows]
+
+
 def count_run_add(conn: sqlite3.Connection, run: str, cutoff: str, now: str) -> None:
     conn.execute("INSERT INTO count_runs VALUES (?, ?, 'open', ?)", (run, cutoff, now))
 
@@ -1233,11 +1282,14 @@ def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def count_tasks(conn: sqlite3.Connection, run: str | None, status: str | None) -> list[dict]:
+def count_tasks(
+    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int = -1
+) -> list[dict]:
+    """Tasks of a run and/or in a status, by task id; `limit` -1: all of them."""
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
-        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task",
-        (run, run, status, status),
+        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task LIMIT ?",
+        (run, run, status, status, limit),
     ).fetchall()
     keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
     return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -1252,14 +1304,16 @@ def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
     return [CountRow(*row) for row in rows]
 
 
-def count_due_lines(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None, str]]:
-    """(sku, location, qty, last count day, ABC class) of every non-zero stock line."""
+def count_due_lines(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """(sku, location, qty, last count day, ABC class) of every non-zero stock line, by sku
+    and location, as an open cursor: the caller reads only as many as it needs (and closes
+    it)."""
     return conn.execute(
         "SELECT b.sku, b.location, sum(b.qty), a.last_count, coalesce(c.class, 'C') "
         "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
         "LEFT JOIN abc_classes c ON c.sku = b.sku "
         "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"
-    ).fetchall()
+    )
 
 
 def high_risk_skus(conn: sqlite3.Connection) -> set[str]:
