@@ -206,16 +206,17 @@ def stock_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str,
 
 
 def stock_list(
-    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, offset: int = 0
+    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, after: str = ""
 ) -> list[tuple[str, int]]:
-    """(sku, on hand) per sku, optionally one sku."""
+    """(sku, on hand) per sku after `after` in sku order (keyset: a deep page costs what the
+    first does, where OFFSET would group and skip every sku before it); or one sku."""
     if sku:
         return conn.execute(
             "SELECT sku, sum(qty) FROM balances WHERE sku = ? GROUP BY sku", (sku,)
         ).fetchall()
     return conn.execute(
-        "SELECT sku, sum(qty) FROM balances GROUP BY sku ORDER BY sku LIMIT ? OFFSET ?",
-        (limit, offset),
+        "SELECT sku, sum(qty) FROM balances WHERE sku > ? GROUP BY sku ORDER BY sku LIMIT ?",
+        (after, limit),
     ).fetchall()
 
 
@@ -1340,16 +1341,19 @@ def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
 
 
 def movements_of_sku(
-    conn: sqlite3.Connection, sku: str, limit: int, before: int | None
+    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
 ) -> list[dict]:
+    """The sku's movements before movement `before` (or the latest), newest first, with the
+    station event's key and operator (the (sku, id) index)."""
     rows = conn.execute(
         "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
-        "e.epoch, e.seq FROM movements m JOIN events e ON e.id = m.event_id "
-        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+        "e.epoch, e.seq, json_extract(e.data, '$.operator') FROM movements m "
+        "JOIN events e ON e.id = m.event_id WHERE m.sku = ? AND m.id < ? "
+        "ORDER BY m.id DESC LIMIT ?",
         (sku, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
     keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
-            "epoch", "seq")  # fmt: skip
+            "epoch", "seq", "operator")  # fmt: skip
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
@@ -1596,21 +1600,21 @@ def stock_search(
 
 
 def catalog_stock_page(
-    conn: sqlite3.Connection, limit: int, offset: int, negative_only: bool = False
+    conn: sqlite3.Connection, after: str, limit: int, negative_only: bool = False
 ) -> list[tuple[str, str | None, int]]:
-    """(sku, name, on hand) of the catalog in sku order; `negative_only`: the skus (known or
-    not) with a line below zero."""
+    """(sku, name, on hand) of the catalog in sku order after `after` (keyset); with
+    `negative_only`, the skus (known or not) with a line below zero."""
     if negative_only:
         return conn.execute(
             "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku) "
-            "FROM (SELECT sku FROM balances WHERE qty < 0 GROUP BY sku ORDER BY sku "
-            "LIMIT ? OFFSET ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
-            (limit, offset),
+            "FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
+            "LIMIT ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
+            (after, limit),
         ).fetchall()
     return conn.execute(
         "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0)"
-        " FROM products p ORDER BY p.sku LIMIT ? OFFSET ?",
-        (limit, offset),
+        " FROM products p WHERE p.sku > ? ORDER BY p.sku LIMIT ?",
+        (after, limit),
     ).fetchall()
 
 
@@ -1631,21 +1635,6 @@ def product_row(conn: sqlite3.Connection, sku: str) -> tuple[str, str, str] | No
     return conn.execute(
         "SELECT name, data, updated FROM products WHERE sku = ?", (sku,)
     ).fetchone()
-
-
-def sku_movements(
-    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
-) -> list[dict]:
-    """The sku's latest movements, newest first (uses the (sku, id) index)."""
-    rows = conn.execute(
-        "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
-        "json_extract(e.data, '$.operator') FROM movements m JOIN events e ON e.id = m.event_id "
-        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-        (sku, before if before is not None else 2**63 - 1, limit),
-    ).fetchall()
-    keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
-            "operator")  # fmt: skip
-    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def orders_page(

@@ -180,6 +180,19 @@ def require_token(view):
     return wrapper
 
 
+def importer(view):
+    """API views that import files: an admin login, or an API token (the systems that feed
+    the hub its master data act as supervisors otherwise)."""
+    admin = api_role("admin")(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs) if g.get("via_token") else admin(*args, **kwargs)
+
+    wrapper.required_role = "admin (or an API token)"
+    return wrapper
+
+
 def page_role(needed: str):
     """Page views: anonymous users go to the login page, then come back."""
 
