@@ -4,6 +4,7 @@ reorder-to-PO call refusing bad input with the reason."""
 
 from collections import Counter
 
+import msgspec
 import pytest
 
 from hub import catalog, store
@@ -108,3 +109,18 @@ def test_csv_imports_need_an_admin_login_or_a_token(as_role):
         response = client.post("/api/suppliers.csv", data="supplier,name\nacme,Acme\n",
                                headers={**csv, "X-CSRF-Token": csrf})  # fmt: skip
         assert response.status_code == status, role
+
+
+def test_what_the_pages_show_is_in_the_api_too(api, ledger):
+    catalog.upsert_products(ledger.conn, TOPICS, [
+        msgspec.convert({"sku": "MUG-1", "name": "Mug", "reorder_point": 5, "unit_cost": "2"},
+                        catalog.ProductRecord)])  # fmt: skip
+    ledger.apply(Receipt(sku="MUG-1", qty=3, location="A-01"))
+    layers = api.get("/api/products/MUG-1/layers", headers=BEARER).json["layers"]
+    assert [(x["location"], x["qty"], x["value"]) for x in layers] == [("A-01", 3, "6.00")]
+    low = api.get("/api/stock/search?low=1", headers=BEARER).json
+    assert low["stock"] == [{"sku": "MUG-1", "name": "Mug", "on_hand": 3, "available": 3,
+                             "reorder_point": 5}]  # fmt: skip
+    due = api.get("/api/counts/due", headers=BEARER).json["due"]
+    assert [(d["sku"], d["location"], d["due"]) for d in due] == [("MUG-1", "A-01", None)]
+    assert api.get("/api/counts/due?limit=0", headers=BEARER).status_code == 400

@@ -3,6 +3,8 @@ config) and for logged-in pages alike. Every view's docstring is its description
 OpenAPI document (hub/web/openapi.py): a route without one fails tests/test_web_openapi.py.
 """
 
+import dataclasses
+
 import msgspec
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -11,6 +13,7 @@ from hub import (
     corrections,
     counts,
     csvio,
+    fifo,
     housekeeping,
     ledger,
     orders,
@@ -293,6 +296,15 @@ def product_fefo(sku: str):
     lines = [{"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty,
               "expiry": expiry} for loc, lot, owner, qty, expiry in store.fefo_lines(db(), sku)]
     return jsonify({"sku": sku, "pick": lines})
+
+
+@blueprint.get("/api/products/<sku>/layers")
+@require_token
+def product_layers(sku: str):
+    """The product's open FIFO cost layers by location and lot, oldest first within each,
+    with unit cost and value (what its own stock is valued at); a negative `qty` is a
+    deficit (units issued before a receipt covered them)."""
+    return jsonify({"sku": sku, "layers": fifo.layers(db(), sku)})
 
 
 @blueprint.get("/api/products.csv")
@@ -580,6 +592,18 @@ def count_approve(count_id: int):
 def count_reject(count_id: int):
     """Reject a pending count: nothing is posted."""
     return _decide(count_id, False)
+
+
+@blueprint.get("/api/counts/due")
+@require_token
+def counts_due():
+    """The stock lines due for a cycle count by their product's ABC class or risk, in the
+    order the hub issues their tasks (`limit` up to 1000): sku, location, class, high
+    risk, last count and the day it fell due (null: never counted)."""
+    conn = db()
+    due = counts.due_now(conn, settings.load(conn), utc_now().date(),
+                         _int_arg("limit", 100, 1, 1000))  # fmt: skip
+    return jsonify({"due": [dataclasses.asdict(d) for d in due]})
 
 
 @blueprint.get("/api/count-tasks")

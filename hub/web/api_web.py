@@ -9,10 +9,11 @@ description in the OpenAPI document.
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hub import store, users
+from hub import planning, store, users
 from hub.web import commands, db, views
 from hub.web.auth import api_role, csrf_token
 from hub.web.params import keyset, page, text_arg
+from protocol.envelope import utc_now
 
 blueprint = Blueprint("api_web", __name__, url_prefix="/api")
 
@@ -59,8 +60,9 @@ def overview():
 def stock_search():
     """Products by SKU prefix, name (contains) or GTIN `q`, with on hand, paged by `limit`
     and `offset`. Without `q` the whole catalog, or with `negative=1` only SKUs with a line
-    below zero, in SKU order, paged by `after` (the last SKU of the previous page, as
-    given in `next`)."""
+    below zero, or with `low=1` the low-stock ones (available at or below the reorder
+    point, both given), in SKU order, paged by `after` (the last SKU of the previous page,
+    as given in `next`)."""
     text = text_arg("q")
     if text:
         limit, offset = page()
@@ -68,8 +70,11 @@ def stock_search():
         more = {"offset": offset + limit} if len(rows) == limit else None
         return jsonify({"stock": rows, "next": more})
     limit, after = keyset()
-    negative = request.args.get("negative") == "1"
-    rows = views.stock_rows(store.catalog_stock_page(db(), after, limit, negative))
+    if request.args.get("low") == "1":
+        rows = planning.low_stock(db(), utc_now().date(), after, limit)
+    else:
+        negative = request.args.get("negative") == "1"
+        rows = views.stock_rows(store.catalog_stock_page(db(), after, limit, negative))
     more = {"after": rows[-1]["sku"]} if len(rows) == limit else None
     return jsonify({"stock": rows, "next": more})
 
