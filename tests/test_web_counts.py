@@ -59,3 +59,13 @@ def test_the_page_lists_open_tasks_and_the_lines_due_for_a_count(as_role, ledger
     due = page.split('id="count-schedule"')[1].split("</table>")[0]
     assert "CT-000001" in tasks and "TEA-1" in tasks
     assert "MUG-1" in due and "never counted" in due and "TEA-1" not in due
+
+
+def test_a_live_refresh_leaves_the_confirmation_to_the_page_redirected_to(as_role, waiting):
+    # The open page's long poll answers as soon as the approval bumps the change feed, and
+    # its refresh can reach the hub before the browser follows the redirect.
+    client = as_role("supervisor")
+    client.post(f"/counts/variances/{waiting['id']}/approve",
+                data={"csrf_token": page_csrf(client)})  # fmt: skip
+    assert "approved" not in client.get("/counts", headers={"X-Live": "1"}).text
+    assert f"Variance {waiting['id']} approved." in client.get("/counts").text

@@ -59,6 +59,11 @@ def init_app(app: Flask, key: str) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # The cookie is only re-sent when the session changed. Re-sending it on every
+        # response let a request made with the previous cookie (a live page's poll, sent
+        # while a form's POST was under way) overwrite the cookie that POST set, and with
+        # it the message it flashed. The session's real expiry is in the database.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.before_request(_identify)
     app.before_request(_check_csrf)
