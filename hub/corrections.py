@@ -99,3 +99,21 @@ def decide_count(
                        now.isoformat(), posted)  # fmt: skip
     store.alert_clear(conn, f"count_variance:{count_id}", now.isoformat())
     return store.count_get(conn, count_id)
+
+
+def settle_count(
+    conn: sqlite3.Connection, topics: Topics, count_id: int, approve: bool, by: str,
+    now: datetime,
+) -> store.CountRow:  # fmt: skip
+    """`decide_count` as a change of its own (inside the caller's transaction): the stock of
+    what the approval moved is published, as after any batch of station events."""
+    effects = ledger.Effects()
+    count = decide_count(conn, topics, count_id, approve, by, now, effects)
+    publish(conn, topics, effects, now)
+    return count
+
+
+def publish(conn: sqlite3.Connection, topics: Topics, effects: ledger.Effects, now: datetime):
+    """After a correction: the stock message (and low-stock check) of every sku it touched."""
+    for sku in sorted(effects.skus):
+        ledger.publish_stock(conn, topics, sku, now.isoformat())

@@ -8,7 +8,11 @@ after it is not (see docs/inventory.md for what that means on the floor).
 """
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import islice
 
 from hub import store
 from hub.settings import Settings
@@ -45,22 +49,49 @@ def task_done(conn: sqlite3.Connection, topics: Topics, task: str, now: str) -> 
         store.count_run_set(conn, run, "done")
 
 
-def due_lines(
-    conn: sqlite3.Connection, settings: Settings, today: date
-) -> list[tuple[str, str]]:
-    """(sku, location) whose product is due for a cycle count by its ABC class or risk."""
+@dataclass(frozen=True)
+class DueCount:
+    """A stock line whose product is due for a cycle count."""
+
+    sku: str
+    location: str
+    abc: str  # the product's ABC class (C until classes are computed)
+    high_risk: bool
+    last_count: str | None  # day of the product's last count; None: never counted
+    due: str | None  # the day it fell due; None: never counted, so due since it arrived
+
+
+def due_counts(conn: sqlite3.Connection, settings: Settings, today: date) -> Iterator[DueCount]:
+    """Lines (by sku, location) whose product is due for a cycle count by its ABC class or
+    risk, lazily: take as many as needed. Products with an open count task are left out."""
     frequency = {"A": settings.count_days_a, "B": settings.count_days_b,
                  "C": settings.count_days_c}  # fmt: skip
     risky = store.high_risk_skus(conn)
     busy = store.count_tasks_open_skus(conn)
-    due = []
-    for sku, location, _qty, last_count, cls in store.count_due_lines(conn):
-        days = settings.count_days_high_risk if sku in risky else frequency.get(cls, 365)
-        if sku in busy:
-            continue
-        if last_count is None or date.fromisoformat(last_count) <= today - timedelta(days=days):
-            due.append((sku, location))
-    return due
+    with closing(store.count_due_lines(conn)) as lines:
+        for sku, location, _qty, last_count, cls in lines:
+            if sku in busy:
+                continue
+            days = settings.count_days_high_risk if sku in risky else frequency.get(cls, 365)
+            due = None if last_count is None else date.fromisoformat(last_count) + timedelta(days)
+            if due is None or due <= today:
+                yield DueCount(sku, location, cls, sku in risky, last_count,
+                               None if due is None else due.isoformat())  # fmt: skip
+
+
+def due_lines(
+    conn: sqlite3.Connection, settings: Settings, today: date
+) -> list[tuple[str, str]]:
+    """(sku, location) of every line due for a cycle count."""
+    return [(d.sku, d.location) for d in due_counts(conn, settings, today)]
+
+
+def due_now(
+    conn: sqlite3.Connection, settings: Settings, today: date, limit: int
+) -> list[DueCount]:
+    """The first `limit` lines due for a count, in the order the hub issues their tasks."""
+    with closing(due_counts(conn, settings, today)) as found:  # ends the read at once
+        return list(islice(found, limit))
 
 
 def schedule(
@@ -69,10 +100,15 @@ def schedule(
 ) -> list[str]:  # fmt: skip
     """Issue count tasks for due lines, spread round-robin over `stations`."""
     tasks = []
-    for n, (sku, location) in enumerate(due_lines(conn, settings, today)[:limit]):
-        tasks.append(issue_task(conn, topics, stations[n % len(stations)], location, sku,
-                                None, now))  # fmt: skip
+    for n, line in enumerate(due_now(conn, settings, today, limit)):
+        tasks.append(issue_task(conn, topics, stations[n % len(stations)], line.location,
+                                line.sku, None, now))  # fmt: skip
     return tasks
+
+
+def open_tasks(conn: sqlite3.Connection, limit: int) -> list[dict]:
+    """Count tasks issued and not yet done, by task id."""
+    return store.count_tasks(conn, None, "open", limit)
 
 
 def start_full_count(
@@ -101,6 +137,13 @@ def full_count_report(conn: sqlite3.Connection, run: str) -> dict | None:
         "counts": [count_dict(c) for c in counted],
         "variance_units": sum(c.variance for c in counted),
     }  # fmt: skip
+
+
+def variances_pending(conn: sqlite3.Connection, limit: int, offset: int) -> list[dict]:
+    """Counts whose variance waits for a supervisor (see `needs_approval`), oldest first,
+    each with the operator who counted."""
+    return [{**count_dict(count), "operator": operator}
+            for count, operator in store.counts_pending(conn, limit, offset)]  # fmt: skip
 
 
 def count_dict(count: store.CountRow) -> dict:

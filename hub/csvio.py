@@ -2,7 +2,8 @@
 
 Imports are all or nothing: every row is validated first, each bad one reported with its
 line number (the header is line 1) and the reason; only a file with no bad row is saved,
-in one transaction. List cells use `;` between items:
+in one transaction. A dry run makes every check the real import makes (saving included,
+in a transaction that is rolled back) and keeps nothing. List cells use `;` between items:
 - gtins: `4006381333931;14006381333938*12` (a case GTIN with its unit count after `*`)
 - suppliers: `acme:7:1.20;beta::0.95` (supplier:lead time days:unit cost, both optional)
 - kit: `MUG-1*2;TEA-1` (component sku, `*` quantity, default 1)
@@ -141,7 +142,13 @@ def _records(rows: list[tuple[int, dict]], kind: type, converters, key: str, ski
 
 
 # --- imports ---------------------------------------------------------------------------------
-def import_products(conn: sqlite3.Connection, topics: Topics, text: str) -> int:
+def _saving(conn: sqlite3.Connection, dry_run: bool):
+    return store.rehearsal(conn) if dry_run else store.transaction(conn)
+
+
+def import_products(
+    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+) -> int:
     rows = read(text, PRODUCT_COLUMNS, ["sku", "name"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
     batch = [r for _line, r in records]
@@ -149,25 +156,25 @@ def import_products(conn: sqlite3.Connection, topics: Topics, text: str) -> int:
     for line, record in records:
         errors += [RowError(line, p) for p in catalog.check_products(conn, [record], skus)]
     _raise_if(errors)
-    with store.transaction(conn):
+    with _saving(conn, dry_run):
         catalog.save_products(conn, topics, batch)
     return len(batch)
 
 
-def import_locations(conn: sqlite3.Connection, text: str) -> int:
+def import_locations(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
     rows = read(text, LOCATION_COLUMNS, ["code"])
     records, errors = _records(rows, Location, {}, "code", skip=("barcode",))
     _raise_if(errors)
-    with store.transaction(conn):
+    with _saving(conn, dry_run):
         catalog.save_locations(conn, [r for _line, r in records])
     return len(records)
 
 
-def import_suppliers(conn: sqlite3.Connection, text: str) -> int:
+def import_suppliers(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
     rows = read(text, SUPPLIER_COLUMNS, ["supplier", "name"])
     records, errors = _records(rows, Supplier, {}, "supplier")
     _raise_if(errors)
-    with store.transaction(conn):
+    with _saving(conn, dry_run):
         catalog.save_suppliers(conn, [r for _line, r in records])
     return len(records)
 
@@ -203,7 +210,9 @@ class _OrderLineRow(msgspec.Struct, forbid_unknown_fields=True):
     supplier: str | None = None
 
 
-def import_orders(conn: sqlite3.Connection, topics: Topics, text: str) -> list[str]:
+def import_orders(
+    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+) -> list[str]:
     rows = read(text, ORDER_COLUMNS, ["order", "sku", "qty"])
     groups, errors = _grouped(rows, "order", ["customer"], _OrderLineRow, {"dropship": _bool})
     documents = []
@@ -218,10 +227,13 @@ def import_orders(conn: sqlite3.Connection, topics: Topics, text: str) -> list[s
         documents.append((line, document))
     return _save_all(conn, errors, documents,
                      lambda order, now: orders.save_order(conn, topics, order, now),
-                     (orders.OrderError, orders.OrderConflict), lambda o: o.order)  # fmt: skip
+                     (orders.OrderError, orders.OrderConflict), lambda o: o.order,
+                     dry_run)  # fmt: skip
 
 
-def import_purchase_orders(conn: sqlite3.Connection, topics: Topics, text: str) -> list[str]:
+def import_purchase_orders(
+    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+) -> list[str]:
     rows = read(text, PO_COLUMNS, ["po", "sku", "qty"])
     groups, errors = _grouped(rows, "po", ["supplier", "expected"], purchasing.PoLineIn, {})
     documents = []
@@ -238,14 +250,14 @@ def import_purchase_orders(conn: sqlite3.Connection, topics: Topics, text: str) 
     return _save_all(conn, errors, documents,
                      lambda po, now: purchasing.create(conn, topics, po, now),
                      (purchasing.PurchaseError, purchasing.PurchaseConflict),
-                     lambda po: po.po)  # fmt: skip
+                     lambda po: po.po, dry_run)  # fmt: skip
 
 
-def _save_all(conn, errors, documents, save, refusals, name) -> list[str]:
+def _save_all(conn, errors, documents, save, refusals, name, dry_run) -> list[str]:
     """Save every document in one transaction; any refusal rolls all of it back."""
     _raise_if(errors)
     now = utc_now().isoformat()
-    with store.transaction(conn):
+    with _saving(conn, dry_run):
         for line, document in documents:
             try:
                 save(document, now)
@@ -253,6 +265,27 @@ def _save_all(conn, errors, documents, save, refusals, name) -> list[str]:
                 errors.append(RowError(line, str(exc)))
         _raise_if(errors)  # inside the transaction: raising rolls it back
     return [name(d) for _line, d in documents]
+
+
+IMPORT_KINDS = ("products", "locations", "suppliers", "orders", "purchase-orders")
+
+
+def import_file(
+    conn: sqlite3.Connection, topics: Topics, kind: str, text: str, dry_run: bool = False
+) -> int | list[str]:
+    """Import a CSV of one of IMPORT_KINDS: the count of master records, or the ids of the
+    orders or purchase orders (all saved, or none: CsvImportError names the bad lines)."""
+    if kind == "products":
+        return import_products(conn, topics, text, dry_run)
+    if kind == "locations":
+        return import_locations(conn, text, dry_run)
+    if kind == "suppliers":
+        return import_suppliers(conn, text, dry_run)
+    if kind == "orders":
+        return import_orders(conn, topics, text, dry_run)
+    if kind == "purchase-orders":
+        return import_purchase_orders(conn, topics, text, dry_run)
+    raise ValueError(f"unknown import {kind!r}: one of {', '.join(IMPORT_KINDS)}")
 
 
 def _raise_if(errors: list[RowError]) -> None:

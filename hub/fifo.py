@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from hub import store
+from hub.money import text
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,15 @@ def restore(
                        -qty * unit_cost, day)  # fmt: skip
         change += Change(0, _cogs(kind, -qty * unit_cost))
     return change
+
+
+def layers(conn: sqlite3.Connection, sku: str, limit: int = 500) -> list[dict]:
+    """A product's open layers by location and lot, oldest first within each: what its own
+    stock is valued at. A negative qty is a deficit (issued before a layer covered it, at
+    the fallback cost, settled by the next receipt)."""
+    return [
+        {"location": location, "lot": lot, "received": received, "expiry": expiry,
+         "qty": qty, "unit_cost": text(cost), "value": text(qty * cost),
+         "deficit": qty < 0}
+        for location, lot, received, expiry, qty, cost in store.layers_of_sku(conn, sku, limit)
+    ]  # fmt: skip

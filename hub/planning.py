@@ -168,6 +168,20 @@ def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> in
     return plan(conn, sku, today, settings).reorder_point
 
 
+def low_stock(
+    conn: sqlite3.Connection, today: date, after: str, limit: int
+) -> list[dict]:
+    """Products whose available stock was at or below their reorder point at their last
+    stock change (the state of their low-stock alert, `alerts.check_low_stock`), by sku
+    after `after`: sku, name, on_hand, available, reorder_point."""
+    rows = []
+    for sku, name, on_hand in store.low_stock_page(conn, after, limit):
+        available = on_hand - store.committed(conn, sku)
+        rows.append({"sku": sku, "name": name, "on_hand": on_hand, "available": available,
+                     "reorder_point": current_reorder_point(conn, sku, today)})  # fmt: skip
+    return rows
+
+
 def reorder_page(
     conn: sqlite3.Connection, today: date, settings: Settings, after: str, limit: int,
     due_only: bool,

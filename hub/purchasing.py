@@ -15,8 +15,9 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from hub import alerts, store
+from hub import alerts, planning, store
 from hub.money import from_micros, text, to_micros
+from hub.settings import load as load_settings
 from protocol.envelope import encode
 from protocol.messages import PurchaseOrder, PurchaseOrderLine
 from protocol.topics import Topics
@@ -233,6 +234,11 @@ def po_dict(conn: sqlite3.Connection, po: str) -> dict | None:
     }  # fmt: skip
 
 
+def po_page(conn: sqlite3.Connection, status: str | None, limit: int, offset: int) -> list[dict]:
+    """Purchase orders (all, or in one status), newest first, each as `po_dict`."""
+    return [po_dict(conn, row.po) for row in store.po_list(conn, status, limit, offset)]
+
+
 def from_plans(conn: sqlite3.Connection, topics: Topics, plans: list, now: str) -> list[str]:
     """One purchase order per supplier for the due reorder suggestions (`planning.Plan`s)."""
     by_supplier: dict[str | None, list[PoLineIn]] = {}
@@ -243,3 +249,26 @@ def from_plans(conn: sqlite3.Connection, topics: Topics, plans: list, now: str) 
             )
     return [create(conn, topics, PurchaseOrderIn(supplier=supplier, lines=lines), now)
             for supplier, lines in by_supplier.items()]  # fmt: skip
+
+
+def from_reorder(
+    conn: sqlite3.Connection, topics: Topics, skus: list[str] | None, today: date, now: str
+) -> list[str]:
+    """Purchase orders (one per supplier) for the reorder suggestions due today: of `skus`,
+    or of every product when None. SKUs that are not due are left out; unknown ones refused."""
+    settings = load_settings(conn)
+    if skus is None:
+        return from_plans(conn, topics, _all_due(conn, today, settings), now)
+    unknown = [sku for sku in skus if not store.product_exists(conn, sku)]
+    if unknown:
+        raise PurchaseError(f"unknown sku {', '.join(unknown)}")
+    plans = [planning.plan(conn, sku, today, settings) for sku in dict.fromkeys(skus)]
+    return from_plans(conn, topics, [p for p in plans if p.due], now)
+
+
+def _all_due(conn: sqlite3.Connection, today: date, settings) -> list:
+    plans, after = [], ""
+    while after is not None:
+        page, after = planning.reorder_page(conn, today, settings, after, 1000, True)
+        plans += page
+    return plans

@@ -312,6 +312,7 @@ CREATE TABLE IF NOT EXISTS sku_activity (
     low INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sku_activity_last_out ON sku_activity (last_out);
+CREATE INDEX IF NOT EXISTS sku_activity_low ON sku_activity (sku) WHERE low = 1;
 
 CREATE TABLE IF NOT EXISTS scan_stats (
     day TEXT NOT NULL,
@@ -423,7 +424,10 @@ CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures (kind, key, ts);
 
 -- Page reads that must stay fast on big ledgers.
 CREATE INDEX IF NOT EXISTS balances_negative ON balances (sku) WHERE qty < 0;
-CREATE INDEX IF NOT EXISTS products_name ON products (name COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS products_name ON products (name COLLATE NOCASE);  -- name search scans it
+CREATE INDEX IF NOT EXISTS products_high_risk ON products (sku) WHERE high_risk = 1;
+CREATE INDEX IF NOT EXISTS orders_created ON orders (created DESC, order_id);
+CREATE INDEX IF NOT EXISTS purchase_orders_ordered ON purchase_orders (ordered DESC, po);
 CREATE INDEX IF NOT EXISTS events_order_log
     ON events (json_extract(data, '$.order'), id) WHERE type IN ('scan', 'shipment');
 CREATE INDEX IF NOT EXISTS events_hub_ts ON events (hub_ts);

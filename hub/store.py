@@ -42,6 +42,17 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
+@contextmanager
+def rehearsal(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A transaction that always rolls back: run a change for its checks, keep nothing."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
 # --- exactly once -----------------------------------------------------------------------
 def cursor_get(conn: sqlite3.Connection, station: str, epoch: str) -> int:
     row = conn.execute(
@@ -195,16 +206,17 @@ def stock_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str,
 
 
 def stock_list(
-    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, offset: int = 0
+    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, after: str = ""
 ) -> list[tuple[str, int]]:
-    """(sku, on hand) per sku, optionally one sku."""
+    """(sku, on hand) per sku after `after` in sku order (keyset: a deep page costs what the
+    first does, where OFFSET would group and skip every sku before it); or one sku."""
     if sku:
         return conn.execute(
             "SELECT sku, sum(qty) FROM balances WHERE sku = ? GROUP BY sku", (sku,)
         ).fetchall()
     return conn.execute(
-        "SELECT sku, sum(qty) FROM balances GROUP BY sku ORDER BY sku LIMIT ? OFFSET ?",
-        (limit, offset),
+        "SELECT sku, sum(qty) FROM balances WHERE sku > ? GROUP BY sku ORDER BY sku LIMIT ?",
+        (after, limit),
     ).fetchall()
 
 
@@ -751,6 +763,18 @@ def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
     conn.execute("UPDATE cost_layers SET qty_left = qty_left - ? WHERE id = ?", (qty, layer_id))
 
 
+def layers_of_sku(conn: sqlite3.Connection, sku: str, limit: int) -> list[tuple]:
+    """(location, lot, received, lot expiry, qty left, unit cost) of a sku's open layers,
+    by location, lot and FIFO order (the cost_layers_open index)."""
+    return conn.execute(
+        "SELECT c.location, c.lot, c.received, l.expiry, c.qty_left, c.unit_cost "
+        "FROM cost_layers c LEFT JOIN lots l ON l.sku = c.sku AND l.lot = c.lot "
+        "WHERE c.sku = ? AND c.qty_left != 0 ORDER BY c.location, c.lot, c.received, c.id "
+        "LIMIT ?",
+        (sku, limit),
+    ).fetchall()
+
+
 def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
     row = conn.execute(
         "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
@@ -934,6 +958,18 @@ def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
         (sku, int(low)),
     ).fetchone()
     return row is not None
+
+
+def low_stock_page(
+    conn: sqlite3.Connection, after: str, limit: int
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of the skus flagged low, by sku after `after`."""
+    return conn.execute(
+        "SELECT a.sku, p.name, (SELECT coalesce(sum(qty), 0) FROM balances b WHERE b.sku = a.sku) "
+        "FROM sku_activity a LEFT JOIN products p ON p.sku = a.sku "
+        "WHERE a.low = 1 AND a.sku > ? ORDER BY a.sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
 
 
 def scan_add(
@@ -1188,6 +1224,20 @@ def count_decide(
     )
 
 
+def counts_pending(
+    conn: sqlite3.Connection, limit: int, offset: int
+) -> list[tuple[CountRow, str | None]]:
+    """(count, operator who counted) of the counts waiting for approval, oldest first."""
+    columns = ", ".join("c." + c for c in _COUNT_COLUMNS.split(", "))
+    rows = conn.execute(
+        f"SELECT {columns}, json_extract(e.data, '$.operator') FROM counts c "
+        "JOIN events e ON e.id = c.event_id WHERE c.status = 'pending' ORDER BY c.id "
+        "LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+    return [(CountRow(*row[:-1]), row[-1]) for row in rows]
+
+
 def count_run_add(conn: sqlite3.Connection, run: str, cutoff: str, now: str) -> None:
     conn.execute("INSERT INTO count_runs VALUES (?, ?, 'open', ?)", (run, cutoff, now))
 
@@ -1233,11 +1283,14 @@ def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def count_tasks(conn: sqlite3.Connection, run: str | None, status: str | None) -> list[dict]:
+def count_tasks(
+    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int = -1
+) -> list[dict]:
+    """Tasks of a run and/or in a status, by task id; `limit` -1: all of them."""
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
-        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task",
-        (run, run, status, status),
+        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task LIMIT ?",
+        (run, run, status, status, limit),
     ).fetchall()
     keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
     return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -1252,14 +1305,16 @@ def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
     return [CountRow(*row) for row in rows]
 
 
-def count_due_lines(conn: sqlite3.Connection) -> list[tuple[str, str, int, str | None, str]]:
-    """(sku, location, qty, last count day, ABC class) of every non-zero stock line."""
+def count_due_lines(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """(sku, location, qty, last count day, ABC class) of every non-zero stock line, by sku
+    and location, as an open cursor: the caller reads only as many as it needs (and closes
+    it)."""
     return conn.execute(
         "SELECT b.sku, b.location, sum(b.qty), a.last_count, coalesce(c.class, 'C') "
         "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
         "LEFT JOIN abc_classes c ON c.sku = b.sku "
         "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"
-    ).fetchall()
+    )
 
 
 def high_risk_skus(conn: sqlite3.Connection) -> set[str]:
@@ -1286,16 +1341,19 @@ def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
 
 
 def movements_of_sku(
-    conn: sqlite3.Connection, sku: str, limit: int, before: int | None
+    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
 ) -> list[dict]:
+    """The sku's movements before movement `before` (or the latest), newest first, with the
+    station event's key and operator (the (sku, id) index)."""
     rows = conn.execute(
         "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
-        "e.epoch, e.seq FROM movements m JOIN events e ON e.id = m.event_id "
-        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
+        "e.epoch, e.seq, json_extract(e.data, '$.operator') FROM movements m "
+        "JOIN events e ON e.id = m.event_id WHERE m.sku = ? AND m.id < ? "
+        "ORDER BY m.id DESC LIMIT ?",
         (sku, before if before is not None else 2**63 - 1, limit),
     ).fetchall()
     keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
-            "epoch", "seq")  # fmt: skip
+            "epoch", "seq", "operator")  # fmt: skip
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
@@ -1532,7 +1590,11 @@ def stock_search(
     return conn.execute(
         "WITH hits AS ("
         "  SELECT sku FROM products WHERE sku >= ? AND sku < ? || char(1114111)"
-        "  UNION SELECT sku FROM products WHERE name LIKE '%' || ? || '%' ESCAPE '\\'"
+        # A name may contain the text anywhere: no index can seek that, but scanning the
+        # narrow products_name index (name, rowid) instead of whole product rows (their
+        # JSON records) makes it a third of the work on a big catalog.
+        "  UNION SELECT sku FROM products WHERE rowid IN (SELECT rowid FROM products"
+        "   INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')"
         "  UNION SELECT sku FROM gtins WHERE gtin = ?"
         "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ? || char(1114111)"
         ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0)"
@@ -1542,21 +1604,21 @@ def stock_search(
 
 
 def catalog_stock_page(
-    conn: sqlite3.Connection, limit: int, offset: int, negative_only: bool = False
+    conn: sqlite3.Connection, after: str, limit: int, negative_only: bool = False
 ) -> list[tuple[str, str | None, int]]:
-    """(sku, name, on hand) of the catalog in sku order; `negative_only`: the skus (known or
-    not) with a line below zero."""
+    """(sku, name, on hand) of the catalog in sku order after `after` (keyset); with
+    `negative_only`, the skus (known or not) with a line below zero."""
     if negative_only:
         return conn.execute(
             "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku) "
-            "FROM (SELECT sku FROM balances WHERE qty < 0 GROUP BY sku ORDER BY sku "
-            "LIMIT ? OFFSET ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
-            (limit, offset),
+            "FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
+            "LIMIT ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
+            (after, limit),
         ).fetchall()
     return conn.execute(
         "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0)"
-        " FROM products p ORDER BY p.sku LIMIT ? OFFSET ?",
-        (limit, offset),
+        " FROM products p WHERE p.sku > ? ORDER BY p.sku LIMIT ?",
+        (after, limit),
     ).fetchall()
 
 
@@ -1577,21 +1639,6 @@ def product_row(conn: sqlite3.Connection, sku: str) -> tuple[str, str, str] | No
     return conn.execute(
         "SELECT name, data, updated FROM products WHERE sku = ?", (sku,)
     ).fetchone()
-
-
-def sku_movements(
-    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
-) -> list[dict]:
-    """The sku's latest movements, newest first (uses the (sku, id) index)."""
-    rows = conn.execute(
-        "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
-        "json_extract(e.data, '$.operator') FROM movements m JOIN events e ON e.id = m.event_id "
-        "WHERE m.sku = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?",
-        (sku, before if before is not None else 2**63 - 1, limit),
-    ).fetchall()
-    keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
-            "operator")  # fmt: skip
-    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def orders_page(

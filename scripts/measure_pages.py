@@ -6,10 +6,8 @@ Usage: scripts/measure-pages var/big/ledger.db [--requests 40]
 """
 
 import argparse
-import http.client
 import json
 import random
-import re
 import statistics
 import sys
 import threading
@@ -18,11 +16,12 @@ import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
 from waitress.server import create_server  # noqa: E402
+from web_client import Client, ensure_user  # noqa: E402
 
-from hub import store, users  # noqa: E402
+from hub import store  # noqa: E402
 from hub.web import create_app  # noqa: E402
 from protocol.topics import Topics  # noqa: E402
 
@@ -63,7 +62,8 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
         ("overview", "page", lambda: "/"),
         ("overview.json", "page", lambda: "/overview.json"),
         ("stock (first page)", "page", lambda: "/stock"),
-        ("stock (page 1000)", "page", lambda: "/stock?offset=50000"),
+        ("stock (page 1000)", "page", lambda: "/stock?after=SKU-050000"),
+        ("stock low", "page", lambda: "/stock?filter=low"),
         ("stock search sku", "page", lambda: f"/stock?q={q(s.sku[:8])}"),
         ("stock search name", "page", lambda: f"/stock?q={q('Product ' + s.sku[-5:])}"),
         ("stock search gtin", "page", lambda: f"/stock?q={s.gtin()}"),
@@ -79,7 +79,9 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
         ("purchase orders", "page", lambda: "/purchase-orders"),
         ("counts", "page", lambda: "/counts"),
         ("reports", "page", lambda: "/reports"),
-        ("report abc", "page", lambda: "/reports/abc"),
+        *[(f"report {name}", "page", lambda name=name: f"/reports/{name}") for name in
+          ("stock", "valuation", "reorder", "abc", "dead-stock", "surplus", "kpis", "alerts")],
+        ("report reorder csv", "page", lambda: "/reports/reorder.csv?limit=100"),
         ("stations", "page", lambda: "/stations"),
         ("station", "page", lambda: f"/stations/{q(s.station)}"),
         ("alerts + dead letters", "page", lambda: "/alerts"),
@@ -90,8 +92,19 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
         ("api order scan log", "api", lambda: f"/api/orders/{q(s.order)}/scan-log"),
         ("api stations", "api", lambda: "/api/stations"),
         ("api stock", "api", lambda: "/api/stock?limit=100"),
+        ("api stock page 500", "api", lambda: "/api/stock?limit=100&after=SKU-050000"),
         ("api stock one sku", "api", lambda: f"/api/stock?sku={q(s.sku)}"),
         ("api movements", "api", lambda: "/api/movements?limit=100"),
+        ("api products", "api", lambda: "/api/products"),
+        ("api product", "api", lambda: f"/api/products/{q(s.sku)}"),
+        ("api product layers", "api", lambda: f"/api/products/{q(s.sku)}/layers"),
+        ("api stock low", "api", lambda: "/api/stock/search?low=1"),
+        ("api counts due", "api", lambda: "/api/counts/due"),
+        ("api purchase orders", "api", lambda: "/api/purchase-orders"),
+        ("api counts pending", "api", lambda: "/api/counts?status=pending"),
+        ("api count tasks", "api", lambda: "/api/count-tasks?status=open"),
+        ("api orders", "api", lambda: "/api/orders"),
+        ("api report valuation", "api", lambda: "/api/reports/valuation"),
         ("api alerts", "api", lambda: "/api/alerts"),
         ("api dead letters", "api", lambda: "/api/dead-letters"),
         ("api me", "api", lambda: "/api/me"),
@@ -99,50 +112,17 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
     ]
 
 
-class Client:
-    def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookie = ""
-
-    def request(self, method: str, path: str, body: str | None = None,
-                headers: dict | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:  # fmt: skip
-        headers = dict(headers or {})
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.cookie = cookie.split(";", 1)[0]
-        return response.status, data, response
-
-    def login(self) -> None:
-        _, page, _ = self.request("GET", "/login")
-        csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-        form = urllib.parse.urlencode({"username": USER, "password": PASSWORD, "csrf_token": csrf})
-        status, _, _ = self.request("POST", "/login", form,
-                                    {"Content-Type": "application/x-www-form-urlencoded"})
-        if status != 302:
-            raise SystemExit(f"login failed: HTTP {status}")
-
-
-def ensure_user(db: Path) -> None:
-    conn = store.connect(db)
-    store.create_schema(conn)
-    if store.user_get(conn, USER) is None:
-        users.add(conn, USER, "admin", PASSWORD)
-    conn.close()
-
-
 def measure(db: Path, n: int) -> list[dict]:
-    ensure_user(db)
+    conn = store.connect(db)
+    store.create_schema(conn)  # indexes a newer hub adds to an older database
+    ensure_user(conn, USER, PASSWORD)
+    conn.close()
     app = create_app(str(db), Topics("measure"), [TOKEN])
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     try:
         page, api = Client(server.effective_port), Client(server.effective_port)
-        page.login()
+        page.login(USER, PASSWORD)
         conn = store.connect(db)
         samples = Samples(conn)
         conn.close()
@@ -154,7 +134,7 @@ def measure(db: Path, n: int) -> list[dict]:
             for i in range(n + 2):
                 path = make()
                 started = time.perf_counter()
-                status, _, _ = client.request("GET", path, headers=headers)
+                status, _ = client.request("GET", path, headers=headers)
                 elapsed = (time.perf_counter() - started) * 1000
                 statuses.add(status)
                 if i >= 2:  # the first two warm the caches
@@ -164,8 +144,8 @@ def measure(db: Path, n: int) -> list[dict]:
                             "p50_ms": statistics.median(times),
                             "p95_ms": times[min(len(times) - 1, int(len(times) * 0.95))],
                             "max_ms": times[-1]})  # fmt: skip
-        page.conn.close()
-        api.conn.close()
+        page.close()
+        api.close()
         return results
     finally:
         server.close()

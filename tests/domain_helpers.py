@@ -46,11 +46,9 @@ def products(conn, *records: dict) -> None:
 
 def reverse(conn, movement_id: int, reason: str = "wrong") -> int:
     with store.transaction(conn):
-        effects = ledger.Effects()
-        event = corrections.reverse(conn, TOPICS, movement_id, reason, "test",
-                                    datetime.now(UTC), effects)  # fmt: skip
-        for sku in effects.skus:
-            ledger.publish_stock(conn, TOPICS, sku, datetime.now(UTC).isoformat())
+        effects, now = ledger.Effects(), datetime.now(UTC)
+        event = corrections.reverse(conn, TOPICS, movement_id, reason, "test", now, effects)
+        corrections.publish(conn, TOPICS, effects, now)
     return event
 
 

@@ -97,3 +97,32 @@ def test_purchase_orders_from_csv(conn):
     with pytest.raises(CsvImportError) as exc:
         csvio.import_purchase_orders(conn, TOPICS, "po,supplier,sku,qty\nPO-8,acme,MUG,0\n")
     assert errors(exc)[0][0] == 2 and "qty" in errors(exc)[0][1]
+
+
+@pytest.mark.parametrize(("kind", "good", "bad", "reason"), [
+    ("products", "sku,name\nMUG,Mug\n", "sku,name\nMUG,Mug\nBAD SKU,x\n", "sku"),
+    ("locations", "code\nA-1\n", "code\nA-1\nnot ok\n", "code"),
+    ("suppliers", "supplier,name\nbeta,Beta\n", "supplier,name\nbeta,Beta\ngamma,\n", "name"),
+    # Refused only when saving (the sku is unknown): the dry run saves, then rolls back.
+    ("orders", "order,sku,qty\nSO-1,MUG,2\n", "order,sku,qty\nSO-1,MUG,2\nSO-2,GHOST,1\n",
+     "unknown sku GHOST"),
+    ("purchase-orders", "po,sku,qty\nPO-1,MUG,2\n", "po,sku,qty\nPO-1,MUG,2\nPO-2,NONE,1\n",
+     "unknown sku NONE"),
+])  # fmt: skip
+def test_a_dry_run_checks_every_row_like_the_import_and_saves_nothing(conn, kind, good, bad,
+                                                                      reason):  # fmt: skip
+    if kind in ("orders", "purchase-orders"):
+        csvio.import_products(conn, TOPICS, "sku,name\nMUG,Mug\n")
+    tables = ("products", "locations", "suppliers", "orders", "purchase_orders", "outbox")
+    counted = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert csvio.import_file(conn, TOPICS, kind, good, dry_run=True) in (1, ["SO-1"], ["PO-1"])
+    with pytest.raises(CsvImportError) as exc:
+        csvio.import_file(conn, TOPICS, kind, bad, dry_run=True)
+    assert errors(exc)[0][0] == 3 and reason in errors(exc)[0][1]
+    assert {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables} == counted
+    assert csvio.import_file(conn, TOPICS, kind, good) in (1, ["SO-1"], ["PO-1"])
+
+
+def test_an_unknown_import_kind_is_refused(conn):
+    with pytest.raises(ValueError, match="one of products"):
+        csvio.import_file(conn, TOPICS, "customers", "x\n")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 import pytest
 
-from hub import housekeeping, settings, store
+from hub import housekeeping, planning, settings, store
 from hub.ingest import Incoming
 from protocol.events import Adjustment, Receipt, Scan
 from protocol.messages import StationStatus
@@ -34,6 +34,22 @@ def test_low_stock_alerts_once_and_clears_when_stock_recovers(conn):
     assert open_kinds(conn).count("low_stock") == 1
     feed(Receipt(sku="MUG", qty=10, location="A-1"))
     assert "low_stock" not in open_kinds(conn)
+
+
+def test_low_stock_lists_what_the_low_stock_alert_holds_by_sku(conn):
+    products(conn, {"sku": "CUP", "name": "Cup", "reorder_point": 2})
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=4, location="A-1"), Receipt(sku="CUP", qty=1, location="A-1"),
+         Receipt(sku="TEA", qty=1, location="A-1"))  # TEA has no reorder point: never low
+    today = datetime.now(UTC).date()
+    low = planning.low_stock(conn, today, "", 10)
+    assert low == [
+        {"sku": "CUP", "name": "Cup", "on_hand": 1, "available": 1, "reorder_point": 2},
+        {"sku": "MUG", "name": "Mug", "on_hand": 4, "available": 4, "reorder_point": 5},
+    ]
+    assert [r["sku"] for r in planning.low_stock(conn, today, "CUP", 10)] == ["MUG"]
+    feed(Receipt(sku="MUG", qty=10, location="A-1"))
+    assert [r["sku"] for r in planning.low_stock(conn, today, "", 10)] == ["CUP"]
 
 
 def test_a_lot_about_to_expire_is_alerted_once(conn):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub import corrections, counts, ledger, store
+from hub import corrections, counts, ledger, settings, store
 from hub.check import check
 from protocol.events import Count, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
@@ -90,3 +90,47 @@ def test_a_full_count_issues_a_task_per_location_and_is_done_when_all_are_counte
     feed(Count(sku="MUG", location="B-1", counted=4, task=tasks[1]))
     report = counts.full_count_report(conn, run)
     assert (report["status"], report["variance_units"], report["open"]) == ("done", -1, [])
+
+
+def test_variances_pending_lists_the_waiting_ones_oldest_first_with_the_operator(conn):
+    Feed(conn)(Receipt(sku="MUG", qty=100, location="A-1"),
+               Count(sku="MUG", location="A-1", counted=97, operator="kim"),  # posted
+               Count(sku="MUG", location="A-1", counted=40, operator="kim"),
+               Count(sku="MUG", location="B-2", counted=9, operator="lee"))  # fmt: skip
+    waiting = counts.variances_pending(conn, 10, 0)
+    assert [(v["location"], v["variance"], v["operator"]) for v in waiting] == [
+        ("A-1", -57, "kim"), ("B-2", 9, "lee")]  # fmt: skip
+    assert counts.variances_pending(conn, 1, 1)[0]["location"] == "B-2"
+    decide(conn, waiting[0]["id"], False)
+    assert [v["location"] for v in counts.variances_pending(conn, 10, 0)] == ["B-2"]
+
+
+def test_settling_a_count_publishes_the_stock_it_moved(conn):
+    Feed(conn)(Receipt(sku="MUG", qty=50, location="A-1"), Count(sku="MUG", location="A-1",
+                                                                 counted=20))  # fmt: skip
+    [waiting] = counts.variances_pending(conn, 10, 0)
+    conn.execute("DELETE FROM outbox")
+    with store.transaction(conn):
+        settled = corrections.settle_count(conn, TOPICS, waiting["id"], True, "sam",
+                                           datetime.now(UTC))  # fmt: skip
+    assert settled.status == "approved" and store.on_hand(conn, "MUG") == 20
+    topics = [r[1] for r in store.outbox_read(conn, 0, 100)]
+    assert TOPICS.stock("MUG") in topics
+
+
+def test_due_now_takes_the_first_due_lines_and_skips_products_with_an_open_task(conn):
+    products(conn, {"sku": "TEA", "name": "Tea"}, {"sku": "PEN", "name": "Pen"})
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=5, location="A-1"), Receipt(sku="PEN", qty=5, location="C-1"),
+         Receipt(sku="TEA", qty=5, location="B-1"))  # fmt: skip
+    today = datetime.now(UTC).date()
+    with store.transaction(conn):
+        counts.issue_task(conn, TOPICS, "st-1", "B-1", "TEA", None, "2026-03-01T00:00:00")
+    due = counts.due_now(conn, settings.load(conn), today, 10)
+    assert [(d.sku, d.location, d.last_count, d.due) for d in due] == [
+        ("MUG", "A-1", None, None), ("PEN", "C-1", None, None)]  # fmt: skip
+    assert [d.sku for d in counts.due_now(conn, settings.load(conn), today, 1)] == ["MUG"]
+    # Counted today: a C product is next due in 365 days, so it leaves the list.
+    feed(Count(sku="MUG", location="A-1", counted=5))
+    assert [d.sku for d in counts.due_now(conn, settings.load(conn), today, 10)] == ["PEN"]
+    assert [t["sku"] for t in counts.open_tasks(conn, 10)] == ["TEA"]

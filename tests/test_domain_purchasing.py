@@ -77,3 +77,34 @@ def test_a_po_with_receipts_cannot_be_replaced(conn):
     Feed(conn)(Receipt(sku="MUG", qty=1, location="DOCK", po="PO-1"))
     with pytest.raises(purchasing.PurchaseConflict):
         create(conn, [("MUG", 5, None)])
+
+
+def test_po_page_lists_purchase_orders_with_their_lines(conn):
+    create(conn, [("MUG", 10, None)], days_ago=2, po="PO-1")
+    create(conn, [("TEA", 3, None), ("MUG", 1, None)], po="PO-2")
+    Feed(conn)(Receipt(sku="TEA", qty=3, location="DOCK", po="PO-2"))
+    page = purchasing.po_page(conn, None, 10, 0)
+    assert [(p["po"], p["status"], len(p["lines"])) for p in page] == [
+        ("PO-2", "receiving", 2), ("PO-1", "open", 1)]  # fmt: skip
+    assert [p["po"] for p in purchasing.po_page(conn, "open", 10, 0)] == ["PO-1"]
+    assert [p["po"] for p in purchasing.po_page(conn, None, 1, 1)] == ["PO-1"]
+
+
+def test_from_reorder_orders_what_is_due_and_refuses_unknown_skus(conn):
+    products(conn, {"sku": "MUG", "name": "Mug", "reorder_point": 5, "par_level": 12,
+                    "suppliers": [{"supplier": "acme"}]},
+             {"sku": "TEA", "name": "Tea", "reorder_point": 2, "par_level": 6},
+             {"sku": "PEN", "name": "Pen", "reorder_point": 1})  # fmt: skip
+    Feed(conn)(Receipt(sku="MUG", qty=3, location="A-1"), Receipt(sku="PEN", qty=9,
+                                                                  location="A-1"))  # fmt: skip
+    today, now = date.today(), datetime.now(UTC).isoformat()
+    with store.transaction(conn), pytest.raises(purchasing.PurchaseError, match="GHOST"):
+        purchasing.from_reorder(conn, TOPICS, ["MUG", "GHOST"], today, now)
+    with store.transaction(conn):  # PEN is not due: left out
+        [po] = purchasing.from_reorder(conn, TOPICS, ["MUG", "PEN", "MUG"], today, now)
+    assert purchasing.po_dict(conn, po)["supplier"] == "acme"
+    assert [(x["sku"], x["qty"]) for x in purchasing.po_dict(conn, po)["lines"]] == [
+        ("MUG", 9)]  # fmt: skip
+    with store.transaction(conn):  # every product: only TEA is still due (MUG is on order)
+        made = purchasing.from_reorder(conn, TOPICS, None, today, now)
+    assert [[x["sku"] for x in purchasing.po_dict(conn, p)["lines"]] for p in made] == [["TEA"]]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from hub import reports, settings, store
+from hub import fifo, reports, settings, store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import Feed, open_ledger, products
 
@@ -46,6 +46,30 @@ def test_stock_shows_each_line_with_its_fifo_value(conn):
     ]  # fmt: skip
     assert [r["sku"] for r in run(conn, "stock", owner="art").rows] == ["VASE"]
     assert run(conn, "stock", limit=2).next == {"offset": 2}
+
+
+def test_fifo_layers_of_a_product_show_what_its_stock_is_valued_at(conn):
+    # 4 @ 2.00 and 6 @ 3.50, 5 shipped -> 5 left @ 3.50; C-1: 2 shipped before any
+    # receipt -> a deficit of 2 at the product's cost (1.00).
+    Feed(conn)(
+        Receipt(sku="MUG", qty=4, location="A-1", unit_cost=Decimal("2")),
+        Receipt(sku="MUG", qty=6, location="A-1", unit_cost=Decimal("3.5")),
+        Receipt(sku="MUG", qty=2, location="B-1", lot="L7", expiry=date(2027, 1, 31),
+                unit_cost=Decimal("1.25")),
+        Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=5, location="A-1"),
+                                      ShipmentLine(sku="MUG", qty=2, location="C-1")]),
+    )  # fmt: skip
+    layers = [{k: v for k, v in layer.items() if k != "received"}
+              for layer in fifo.layers(conn, "MUG")]  # fmt: skip
+    assert layers == [
+        {"location": "A-1", "lot": "", "expiry": None, "qty": 5, "unit_cost": "3.50",
+         "value": "17.50", "deficit": False},
+        {"location": "B-1", "lot": "L7", "expiry": "2027-01-31", "qty": 2, "unit_cost": "1.25",
+         "value": "2.50", "deficit": False},
+        {"location": "C-1", "lot": "", "expiry": None, "qty": -2, "unit_cost": "1.00",
+         "value": "-2.00", "deficit": True},
+    ]  # fmt: skip
+    assert fifo.layers(conn, "TEA") == []
 
 
 def test_valuation_totals_our_stock_and_leaves_consignment_out(conn):

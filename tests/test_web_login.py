@@ -118,3 +118,12 @@ def test_failed_logins_from_one_address_are_limited_across_names(app, ledger):
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     assert login(other, "ann").status_code == 302
+
+
+def test_a_page_that_changes_nothing_in_the_session_sends_no_cookie(as_role):
+    # A live page polls while its forms post: a cookie re-sent with every answer can
+    # overwrite the one a POST just set (and the message it flashed).
+    client = as_role("viewer")
+    client.get("/")
+    for path in ("/", "/counts", "/changes?since=-1"):
+        assert "Set-Cookie" not in client.get(path).headers, path

@@ -1,6 +1,9 @@
-"""The JSON API for other systems: Bearer tokens from the hub config."""
+"""The JSON API of the inventory domain, for other systems (Bearer tokens from the hub
+config) and for logged-in pages alike. Every view's docstring is its description in the
+OpenAPI document (hub/web/openapi.py): a route without one fails tests/test_web_openapi.py.
+"""
 
-from datetime import date
+import dataclasses
 
 import msgspec
 from flask import Blueprint, Response, abort, current_app, jsonify, request
@@ -10,6 +13,7 @@ from hub import (
     corrections,
     counts,
     csvio,
+    fifo,
     housekeeping,
     ledger,
     orders,
@@ -19,8 +23,9 @@ from hub import (
     settings,
     store,
 )
-from hub.web import db
-from hub.web.auth import require_token
+from hub.web import db, views
+from hub.web.auth import importer, require_token
+from hub.web.params import keyset, report_query
 from protocol.envelope import utc_now
 from protocol.messages import Order
 
@@ -71,6 +76,7 @@ def _decode_body(kind: type[msgspec.Struct]) -> list:
 
 @blueprint.get("/healthz")
 def healthz():
+    """Liveness for load balancers and systemd: 200 when the database answers (no login)."""
     store.meta_get(db(), "schema")  # the database answers
     return jsonify({"status": "ok"})
 
@@ -78,31 +84,21 @@ def healthz():
 @blueprint.get("/api/stations")
 @require_token
 def stations():
-    return jsonify({"stations": station_rows()})
-
-
-def station_rows() -> list[dict]:
-    rows = []
-    for row in store.station_list(db()):
-        status = msgspec.json.decode(row.pop("status")) if row["status"] else {}
-        head = status.get("head", 0) if status.get("epoch") == row["epoch"] else 0
-        rows.append({**row, **_status_fields(status), "unacked": max(0, head - row["applied"])})
-    return rows
-
-
-def _status_fields(status: dict) -> dict:
-    keys = ("conn", "head", "mode", "operator", "devices", "last_scan", "last_verdict", "ts")
-    return {key: status.get(key) for key in keys}
+    """Every station with its state, mode, operator, devices, last scan, and how many of
+    its journaled events the hub has not applied yet (`unacked`)."""
+    return jsonify({"stations": views.station_rows(db())})
 
 
 @blueprint.get("/api/stock")
 @require_token
 def stock():
+    """On hand, committed and available per SKU with its lines by location, lot and owner:
+    `sku` for one SKU, else every SKU with a balance in SKU order, `limit` (up to 1000) at
+    a time after `after` (the last SKU of the previous page; `next` gives it)."""
     sku = request.args.get("sku")
-    limit = _int_arg("limit", 100, 1, 1000)
-    offset = _int_arg("offset", 0, 0, 10**9)
+    limit, after = keyset(high=1000, default=100)
     items = []
-    for row_sku, on_hand in store.stock_list(db(), sku, limit, offset):
+    for row_sku, on_hand in store.stock_list(db(), sku, limit, after):
         lines = [
             {"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty}
             for loc, lot, owner, qty in store.stock_lines(db(), row_sku)
@@ -114,12 +110,15 @@ def stock():
         committed = store.committed(db(), sku)
         items = [{"sku": sku, "on_hand": 0, "committed": committed, "available": -committed,
                   "locations": []}]  # fmt: skip
-    return jsonify({"stock": items})
+    paged = not sku and len(items) == limit
+    return jsonify({"stock": items, "next": {"after": items[-1]["sku"]} if paged else None})
 
 
 @blueprint.get("/api/movements")
 @require_token
 def movements():
+    """The latest ledger movements, newest first, with their station event's key; `before`
+    (a movement id) pages back, `limit` up to 1000."""
     limit = _int_arg("limit", 50, 1, 1000)
     before = request.args.get("before")
     before_id = _int_arg("before", 0, 1, 2**62) if before is not None else None
@@ -142,6 +141,8 @@ def post_products():
 @blueprint.post("/api/orders")
 @require_token
 def post_orders():
+    """Create or replace sales orders (one object or a list, the protocol Order shape), all
+    or none; 409 when one is already packed or shipped."""
     new_orders = _decode_body(Order)
     now = utc_now().isoformat()
 
@@ -156,12 +157,14 @@ def post_orders():
 @blueprint.get("/api/alerts")
 @require_token
 def alerts():
+    """Open alerts, newest first (`limit` up to 1000)."""
     return jsonify({"alerts": store.alerts_open(db(), _int_arg("limit", 100, 1, 1000))})
 
 
 @blueprint.get("/api/dead-letters")
 @require_token
 def dead_letters():
+    """Messages the ingest rejected, newest first, with their topic and the reason."""
     return jsonify({"dead_letters": store.dead_letters(db(), _int_arg("limit", 100, 1, 1000))})
 
 
@@ -208,14 +211,21 @@ def _csv_response(text: str, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
-def _csv_import(run):
+def _csv_import(kind: str):
+    """An import of the body as CSV: `dry_run=1` checks every row as the import would and
+    keeps nothing (200, `checked`); otherwise all rows are saved or none (201,
+    `imported`). Bad rows: 400 with each line and reason."""
+    dry_run = request.args.get("dry_run", "0") in ("1", "true")
     try:
-        result = run()
+        result = csvio.import_file(db(), _topics(), kind, _csv_text(), dry_run)
     except csvio.CsvImportError as exc:
-        response = jsonify({"error": "nothing was imported: the file has bad rows",
+        error = "the file has bad rows" + ("" if dry_run else ": nothing was imported")
+        response = jsonify({"error": error,
                             "rows": [{"line": e.line, "reason": e.reason} for e in exc.errors]})
         response.status_code = 400
         return response
+    if dry_run:
+        return jsonify({"checked": result, "dry_run": True})
     _changed()
     return jsonify({"imported": result}), 201
 
@@ -239,20 +249,6 @@ def _domain_call(run, status: int = 200):
     return jsonify(result), status
 
 
-def _ledger_call(run):
-    """A hub-originated ledger change: publishes the stock of what it touched."""
-
-    def wrapped(conn):
-        effects = ledger.Effects()
-        result = run(conn, effects)
-        now = utc_now().isoformat()
-        for sku in effects.skus:
-            ledger.publish_stock(conn, _topics(), sku, now)
-        return result
-
-    return _domain_call(wrapped, 201)
-
-
 def _page() -> tuple[int, int]:
     return _int_arg("limit", 100, 1, 1000), _int_arg("offset", 0, 0, 10**9)
 
@@ -261,6 +257,7 @@ def _page() -> tuple[int, int]:
 @blueprint.get("/api/products")
 @require_token
 def products():
+    """Products (the hub's whole record), by SKU, paged by `limit` and `offset`."""
     records = catalog.list_records(db(), *_page())
     return jsonify({"products": [msgspec.to_builtins(r) for r in records]})
 
@@ -268,6 +265,7 @@ def products():
 @blueprint.get("/api/products/<sku>")
 @require_token
 def product(sku: str):
+    """One product's record with on hand, committed, available and on order."""
     record = catalog.get_record(db(), sku)
     if record is None:
         abort(404, f"no product {sku}")
@@ -279,9 +277,16 @@ def product(sku: str):
 @blueprint.get("/api/products/<sku>/history")
 @require_token
 def product_history(sku: str):
+    """What the product page shows: the record (`details`), on hand, committed, available,
+    on order, stock `lines` by location, lot and owner, `movements` (newest first, `limit`
+    up to 1000 before movement `before`; `next` pages back) with station and operator, and
+    the on-hand `series` of the last 500 movements. 404 for a SKU the hub never saw."""
     limit = _int_arg("limit", 50, 1, 1000)
     before = _int_arg("before", 0, 1, 2**62) if request.args.get("before") else None
-    return jsonify({"sku": sku, "movements": store.movements_of_sku(db(), sku, limit, before)})
+    found = views.product(db(), sku, limit, before)
+    if found is None:
+        abort(404, f"no product, stock or movement for SKU {sku}")
+    return jsonify(found)
 
 
 @blueprint.get("/api/products/<sku>/fefo")
@@ -293,21 +298,34 @@ def product_fefo(sku: str):
     return jsonify({"sku": sku, "pick": lines})
 
 
+@blueprint.get("/api/products/<sku>/layers")
+@require_token
+def product_layers(sku: str):
+    """The product's open FIFO cost layers by location and lot, oldest first within each,
+    with unit cost and value (what its own stock is valued at); a negative `qty` is a
+    deficit (units issued before a receipt covered them)."""
+    return jsonify({"sku": sku, "layers": fifo.layers(db(), sku)})
+
+
 @blueprint.get("/api/products.csv")
 @require_token
 def products_csv():
+    """Every product as CSV (the import's columns)."""
     return _csv_response(csvio.export_products(db()), "products")
 
 
 @blueprint.post("/api/products.csv")
-@require_token
+@importer
 def products_csv_import():
-    return _csv_import(lambda: csvio.import_products(db(), _topics(), _csv_text()))
+    """Import products from a CSV body (columns as the export); `dry_run=1` only checks.
+    Each bad row is named with its line and reason; all rows are saved or none."""
+    return _csv_import("products")
 
 
 @blueprint.get("/api/locations")
 @require_token
 def locations():
+    """Locations (bins) with their zone, aisle, bay, bin and barcode, paged."""
     found = catalog.list_locations(db(), *_page())
     return jsonify({"locations": [{**msgspec.to_builtins(x), "barcode": x.barcode}
                                   for x in found]})  # fmt: skip
@@ -316,6 +334,7 @@ def locations():
 @blueprint.post("/api/locations")
 @require_token
 def post_locations():
+    """Create or replace locations (one object or a list), all or none."""
     new = _decode_body(catalog.Location)
 
     def run(conn):
@@ -328,18 +347,21 @@ def post_locations():
 @blueprint.get("/api/locations.csv")
 @require_token
 def locations_csv():
+    """Every location as CSV."""
     return _csv_response(csvio.export_locations(db()), "locations")
 
 
 @blueprint.post("/api/locations.csv")
-@require_token
+@importer
 def locations_csv_import():
-    return _csv_import(lambda: csvio.import_locations(db(), _csv_text()))
+    """Import locations from a CSV body; `dry_run=1` only checks; all rows or none."""
+    return _csv_import("locations")
 
 
 @blueprint.get("/api/suppliers")
 @require_token
 def suppliers():
+    """Suppliers with their contact and promised lead time, paged."""
     found = catalog.list_suppliers(db(), *_page())
     return jsonify({"suppliers": [msgspec.to_builtins(s) for s in found]})
 
@@ -347,6 +369,7 @@ def suppliers():
 @blueprint.post("/api/suppliers")
 @require_token
 def post_suppliers():
+    """Create or replace suppliers (one object or a list), all or none."""
     new = _decode_body(catalog.Supplier)
 
     def run(conn):
@@ -359,18 +382,22 @@ def post_suppliers():
 @blueprint.get("/api/suppliers.csv")
 @require_token
 def suppliers_csv():
+    """Every supplier as CSV."""
     return _csv_response(csvio.export_suppliers(db()), "suppliers")
 
 
 @blueprint.post("/api/suppliers.csv")
-@require_token
+@importer
 def suppliers_csv_import():
-    return _csv_import(lambda: csvio.import_suppliers(db(), _csv_text()))
+    """Import suppliers from a CSV body; `dry_run=1` only checks; all rows or none."""
+    return _csv_import("suppliers")
 
 
 @blueprint.get("/api/suppliers/<supplier>/lead-time")
 @require_token
 def supplier_lead_time(supplier: str):
+    """Promised against actual days from order to complete over the supplier's last
+    completed purchase orders, and how many were late."""
     if not store.supplier_exists(db(), supplier):
         abort(404, f"no supplier {supplier}")
     return jsonify(purchasing.lead_time(db(), supplier))
@@ -380,6 +407,7 @@ def supplier_lead_time(supplier: str):
 @blueprint.get("/api/orders")
 @require_token
 def order_list():
+    """Sales orders, newest first, optionally of one `status`; paged."""
     status = request.args.get("status")
     rows = store.order_list(db(), status, *_page())
     keys = ("order", "status", "created", "updated", "closed")
@@ -389,6 +417,7 @@ def order_list():
 @blueprint.get("/api/orders/<order_id>")
 @require_token
 def order_get(order_id: str):
+    """One sales order with its stored lines (`rows`: shipped, short, kit, dropship PO)."""
     found = orders.order_dict(db(), order_id)
     if found is None:
         abort(404, f"no order {order_id}")
@@ -398,6 +427,8 @@ def order_get(order_id: str):
 @blueprint.post("/api/orders/<order_id>/cancel")
 @require_token
 def order_cancel(order_id: str):
+    """Cancel an order that has not shipped; its commitments and dropship POs go."""
+
     def run(conn):
         if store.order_get(conn, order_id) is None:
             raise NotFound(f"no order {order_id}")
@@ -408,22 +439,27 @@ def order_cancel(order_id: str):
 
 
 @blueprint.post("/api/orders.csv")
-@require_token
+@importer
 def orders_csv_import():
-    return _csv_import(lambda: csvio.import_orders(db(), _topics(), _csv_text()))
+    """Import sales orders from a CSV body (one row per line); `dry_run=1` only checks;
+    all orders or none."""
+    return _csv_import("orders")
 
 
 # --- purchase orders ---------------------------------------------------------------------------
 @blueprint.get("/api/purchase-orders")
 @require_token
 def purchase_orders():
-    rows = store.po_list(db(), request.args.get("status"), *_page())
-    return jsonify({"purchase_orders": [purchasing.po_dict(db(), r.po) for r in rows]})
+    """Purchase orders with their lines, newest first, optionally of one `status`; paged."""
+    page = purchasing.po_page(db(), request.args.get("status"), *_page())
+    return jsonify({"purchase_orders": page})
 
 
 @blueprint.post("/api/purchase-orders")
 @require_token
 def post_purchase_orders():
+    """Create or replace purchase orders (one object or a list); a PO with receipts cannot
+    be replaced (409)."""
     new = _decode_body(purchasing.PurchaseOrderIn)
     now = utc_now().isoformat()
     return _domain_call(
@@ -434,6 +470,7 @@ def post_purchase_orders():
 @blueprint.get("/api/purchase-orders/<po>")
 @require_token
 def purchase_order(po: str):
+    """One purchase order with its lines, received units and dates."""
     found = purchasing.po_dict(db(), po)
     if found is None:
         abort(404, f"no purchase order {po}")
@@ -465,6 +502,7 @@ def purchase_order_close(po: str):
 @blueprint.post("/api/purchase-orders/<po>/cancel")
 @require_token
 def purchase_order_cancel(po: str):
+    """Cancel an open purchase order that has no receipts."""
     return _po_action(po, lambda conn, now: purchasing.cancel(conn, _topics(), po, now))
 
 
@@ -476,24 +514,27 @@ def purchase_order_confirm(po: str):
 
 
 @blueprint.post("/api/purchase-orders.csv")
-@require_token
+@importer
 def purchase_orders_csv_import():
-    return _csv_import(lambda: csvio.import_purchase_orders(db(), _topics(), _csv_text()))
+    """Import purchase orders from a CSV body (one row per line); `dry_run=1` only checks;
+    all or none."""
+    return _csv_import("purchase-orders")
 
 
 @blueprint.post("/api/purchase-orders/from-reorder")
 @require_token
 def purchase_orders_from_reorder():
-    """One PO per supplier from the due reorder suggestions (optionally only `skus`)."""
+    """One purchase order per supplier from the reorder suggestions due today: of `skus`
+    (`{"skus": [...]}`, those not due are left out) or, without it, of every product.
+    Answers the new POs' ids in `saved` (empty when nothing was due)."""
     skus = _field(_body_object(), "skus", list)
-    today = utc_now().date()
+    if skus is not None and not (skus and all(isinstance(s, str) and s for s in skus)):
+        abort(400, "`skus` must be a non-empty list of SKUs (leave it out for every product)")
+    now = utc_now()
 
     def run(conn):
-        settings_ = settings.load(conn)
-        plans = [p for p in (planning.plan(conn, s, today, settings_) for s in skus)
-                 if p and p.due] if skus else planning.reorder_page(
-                     conn, today, settings_, "", 1000, True)[0]  # fmt: skip
-        return {"saved": purchasing.from_plans(conn, _topics(), plans, utc_now().isoformat())}
+        made = purchasing.from_reorder(conn, _topics(), skus, now.date(), now.isoformat())
+        return {"saved": made}
 
     return _domain_call(run, 201)
 
@@ -502,22 +543,28 @@ def purchase_orders_from_reorder():
 @blueprint.post("/api/movements/<int:movement_id>/reverse")
 @require_token
 def reverse_movement(movement_id: int):
+    """Reverse the event a movement belongs to (all its movements), once, with a `reason`
+    (required) and `by`; the reversal is a hub event in the ledger like any other."""
     body = _body_object()
     reason = _field(body, "reason", str)
     if not reason:
         abort(400, "`reason` is required: say why the movement is reversed")
     by = _field(body, "by", str, "api")
 
-    def run(conn, effects):
-        event = corrections.reverse(conn, _topics(), movement_id, reason, by, utc_now(), effects)
+    def run(conn):
+        effects, now = ledger.Effects(), utc_now()
+        event = corrections.reverse(conn, _topics(), movement_id, reason, by, now, effects)
+        corrections.publish(conn, _topics(), effects, now)
         return {"reversal_event": event, "movements": effects.movements}
 
-    return _ledger_call(run)
+    return _domain_call(run, 201)
 
 
 @blueprint.get("/api/counts")
 @require_token
 def count_list():
+    """Counts with the book they were reconciled against and their variance, newest first,
+    optionally of one `status` (posted, pending, approved, rejected); paged."""
     rows = store.count_list(db(), request.args.get("status"), *_page())
     return jsonify({"counts": [counts.count_dict(c) for c in rows]})
 
@@ -525,35 +572,51 @@ def count_list():
 def _decide(count_id: int, approve: bool):
     by = _field(_body_object(), "by", str, "api")
 
-    def run(conn, effects):
-        found = corrections.decide_count(conn, _topics(), count_id, approve, by, utc_now(),
-                                         effects)  # fmt: skip
+    def run(conn):
+        found = corrections.settle_count(conn, _topics(), count_id, approve, by, utc_now())
         return counts.count_dict(found)
 
-    return _ledger_call(run)
+    return _domain_call(run, 201)
 
 
 @blueprint.post("/api/counts/<int:count_id>/approve")
 @require_token
 def count_approve(count_id: int):
+    """Approve a pending count: its variance (found at count time) is posted. `by` names
+    who decided (default "api")."""
     return _decide(count_id, True)
 
 
 @blueprint.post("/api/counts/<int:count_id>/reject")
 @require_token
 def count_reject(count_id: int):
+    """Reject a pending count: nothing is posted."""
     return _decide(count_id, False)
+
+
+@blueprint.get("/api/counts/due")
+@require_token
+def counts_due():
+    """The stock lines due for a cycle count by their product's ABC class or risk, in the
+    order the hub issues their tasks (`limit` up to 1000): sku, location, class, high
+    risk, last count and the day it fell due (null: never counted)."""
+    conn = db()
+    due = counts.due_now(conn, settings.load(conn), utc_now().date(),
+                         _int_arg("limit", 100, 1, 1000))  # fmt: skip
+    return jsonify({"due": [dataclasses.asdict(d) for d in due]})
 
 
 @blueprint.get("/api/count-tasks")
 @require_token
 def count_tasks():
+    """Count tasks issued to stations, optionally of one `status` (open, done)."""
     return jsonify({"tasks": store.count_tasks(db(), None, request.args.get("status"))})
 
 
 @blueprint.post("/api/count-tasks")
 @require_token
 def post_count_task():
+    """Issue a count task to a `station` for a `location` (and optionally one `sku`)."""
     body = _body_object()
     station, location = _field(body, "station", str), _field(body, "location", str)
     if not station or not location:
@@ -567,6 +630,7 @@ def post_count_task():
 @blueprint.post("/api/full-counts")
 @require_token
 def post_full_count():
+    """Start a full count: one task per location, spread over the given `stations`."""
     stations_ = _field(_body_object(), "stations", list)
     if not stations_ or not all(isinstance(s, str) and s for s in stations_):
         abort(400, "`stations` must list the stations that will count")
@@ -582,6 +646,7 @@ def post_full_count():
 @blueprint.get("/api/full-counts/<run>")
 @require_token
 def full_count(run: str):
+    """A full count's progress: tasks, locations still open, counts and their variance."""
     found = counts.full_count_report(db(), run)
     if found is None:
         abort(404, f"no full count {run}")
@@ -592,12 +657,14 @@ def full_count(run: str):
 @blueprint.get("/api/settings")
 @require_token
 def get_settings():
+    """The inventory policy (thresholds, frequencies, planning windows): docs/inventory.md."""
     return jsonify(msgspec.to_builtins(settings.load(db())))
 
 
 @blueprint.put("/api/settings")
 @require_token
 def put_settings():
+    """Change some settings (a JSON object of the keys to change); checked as a whole."""
     changes = _body_object()
 
     def run(conn):
@@ -615,6 +682,7 @@ def put_settings():
 @blueprint.get("/api/uplifts")
 @require_token
 def uplifts():
+    """Contingency plans: expected demand multiplied by `factor` from `start` to `end`."""
     keys = ("id", "sku", "start", "end", "factor", "note")
     return jsonify({"uplifts": [dict(zip(keys, r, strict=True)) for r in store.uplifts(db())]})
 
@@ -622,6 +690,7 @@ def uplifts():
 @blueprint.post("/api/uplifts")
 @require_token
 def post_uplift():
+    """Add contingency plans (one object or a list)."""
     plan = _decode_body(planning.Uplift)
 
     def run(conn):
@@ -633,6 +702,8 @@ def post_uplift():
 @blueprint.delete("/api/uplifts/<int:uplift_id>")
 @require_token
 def delete_uplift(uplift_id: int):
+    """Remove a contingency plan."""
+
     def run(conn):
         if not store.uplift_delete(conn, uplift_id):
             raise NotFound(f"no uplift {uplift_id}")
@@ -655,34 +726,17 @@ def run_housekeeping():
 @blueprint.get("/api/reports/<name>")
 @require_token
 def report(name: str):
+    """A report (stock, valuation, reorder, abc, dead-stock, surplus, kpis, alerts) as JSON
+    (`columns`, `rows`, `next`: the arguments of the next page, `summary`), or as CSV with
+    the `.csv` suffix. Arguments: `limit`, `offset` (or `after` for reorder), `sku`,
+    `location`, `owner`, `since`/`until` (kpis), `all=1`, `kind` (alerts), `today`."""
     as_csv = name.endswith(".csv")
     name = name.removesuffix(".csv")
     build = reports.REPORTS.get(name)
     if build is None:
         abort(404, f"no report {name!r}; reports: {', '.join(reports.REPORTS)}")
-    result = build(db(), _report_query())
+    result = build(db(), report_query())
     if as_csv:
         return _csv_response(csvio.write(result.columns, result.rows), name)
     return jsonify({"report": result.name, "columns": result.columns, "rows": result.rows,
                     "next": result.next, "summary": result.summary})  # fmt: skip
-
-
-def _report_query() -> reports.Query:
-    args = request.args
-    today = _date_arg("today") or utc_now().date()
-    return reports.Query(
-        today=today, limit=_int_arg("limit", 100, 1, 10_000), offset=_int_arg("offset", 0, 0,
-        10**9), since=_date_arg("since"), until=_date_arg("until"), sku=args.get("sku"),
-        location=args.get("location"), owner=args.get("owner"), after=args.get("after", ""),
-        all=args.get("all", "0") in ("1", "true"), kind=args.get("kind"),
-    )  # fmt: skip
-
-
-def _date_arg(name: str) -> date | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(400, f"`{name}` must be a date (YYYY-MM-DD)")

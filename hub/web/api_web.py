@@ -1,17 +1,19 @@
-"""The JSON API behind the pages' own reads and actions: who am I, overview, stock search,
-product history, order scan log, station commands, reorder-to-PO, CSV import and users.
+"""The JSON API of what only the pages had: who am I, overview, stock search, a bin's
+contents, an order's scan log, station commands and users.
 
-The domain's resources (products, orders, reports, count approvals...) are in api.py.
-Every view's docstring is its description in the OpenAPI document.
+The domain's resources (products and their history, orders, purchase orders, reports,
+counts, CSV imports...) are in api.py; no route is in both. Every view's docstring is its
+description in the OpenAPI document.
 """
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hub import store, users
-from hub.web import commands, db, domain, views
+from hub import planning, store, users
+from hub.web import commands, db, views
 from hub.web.auth import api_role, csrf_token
-from hub.web.params import page, text_arg
+from hub.web.params import keyset, page, text_arg
+from protocol.envelope import utc_now
 
 blueprint = Blueprint("api_web", __name__, url_prefix="/api")
 
@@ -25,16 +27,6 @@ def _error(status: int, message: str):
 @blueprint.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     return _error(exc.code or 500, exc.description)
-
-
-@blueprint.errorhandler(domain.DomainMissing)
-def _missing(exc: domain.DomainMissing):
-    return _error(501, f"not available in this build: {exc} is not implemented yet")
-
-
-@blueprint.errorhandler(domain.DomainRefused)
-def _refused(exc: domain.DomainRefused):
-    return _error(409, str(exc))
 
 
 def _json_body() -> dict:
@@ -66,17 +58,25 @@ def overview():
 @blueprint.get("/stock/search")
 @api_role("viewer")
 def stock_search():
-    """Products by SKU prefix, name (contains) or GTIN, with on hand; `q` empty lists all.
-    `negative=1` keeps only SKUs with a line below zero. Paged by `limit` and `offset`."""
-    limit, offset = page()
+    """Products by SKU prefix, name (contains) or GTIN `q`, with on hand, paged by `limit`
+    and `offset`. Without `q` the whole catalog, or with `negative=1` only SKUs with a line
+    below zero, or with `low=1` the low-stock ones (available at or below the reorder
+    point, both given), in SKU order, paged by `after` (the last SKU of the previous page,
+    as given in `next`)."""
     text = text_arg("q")
-    if request.args.get("negative") == "1":
-        rows = store.catalog_stock_page(db(), limit, offset, negative_only=True)
-    elif text:
-        rows = store.stock_search(db(), text, limit, offset)
+    if text:
+        limit, offset = page()
+        rows = views.stock_rows(store.stock_search(db(), text, limit, offset))
+        more = {"offset": offset + limit} if len(rows) == limit else None
+        return jsonify({"stock": rows, "next": more})
+    limit, after = keyset()
+    if request.args.get("low") == "1":
+        rows = planning.low_stock(db(), utc_now().date(), after, limit)
     else:
-        rows = store.catalog_stock_page(db(), limit, offset)
-    return jsonify({"stock": views.stock_rows(rows), "limit": limit, "offset": offset})
+        negative = request.args.get("negative") == "1"
+        rows = views.stock_rows(store.catalog_stock_page(db(), after, limit, negative))
+    more = {"after": rows[-1]["sku"]} if len(rows) == limit else None
+    return jsonify({"stock": rows, "next": more})
 
 
 @blueprint.get("/locations/<location>/stock")
@@ -86,17 +86,6 @@ def location_stock(location: str):
     limit, offset = page()
     rows = store.location_stock(db(), location, limit, offset)
     return jsonify({"location": location, "stock": views.location_rows(rows)})
-
-
-@blueprint.get("/products/<sku>/history")
-@api_role("viewer")
-def product_history(sku: str):
-    """A product's details, stock by location/lot/owner, latest movements and on-hand series
-    (the last 500 movements, worked back from the balance)."""
-    found = views.product(db(), sku)
-    if found is None:
-        return _error(404, f"no product or stock for SKU {sku!r}")
-    return jsonify(found)
 
 
 @blueprint.get("/orders/<order_id>/scan-log")
@@ -123,38 +112,6 @@ def station_command(station: str, name: str):
         return _error(400, str(exc))
     current_app.config["OUTBOX_WAKE"]()
     return jsonify({"sent": name, "station": station}), 202
-
-
-@blueprint.post("/reorder/purchase-order")
-@api_role("supervisor")
-def reorder_to_po():
-    """Turn the reorder suggestions of the given SKUs (`{"skus": [...]}`) into a purchase
-    order."""
-    skus = _json_body().get("skus")
-    if not isinstance(skus, list) or not skus or not all(isinstance(s, str) for s in skus):
-        return _error(400, "`skus` must be a non-empty list of SKUs")
-    po = domain.po_from_reorder(db(), current_app.config["TOPICS"], skus, g.account.name)
-    current_app.config["OUTBOX_WAKE"]()
-    return jsonify({"po": po}), 201
-
-
-@blueprint.post("/import/<kind>")
-@api_role("admin")
-def csv_import(kind: str):
-    """Import a CSV (the request body) of products, locations, orders or purchase-orders.
-    `dry_run=1` checks every row and saves nothing; otherwise all rows or none are saved.
-    Errors name the line and the reason."""
-    if kind not in domain.IMPORT_KINDS:
-        return _error(404, f"unknown import {kind!r}: one of {', '.join(domain.IMPORT_KINDS)}")
-    try:
-        text = request.get_data().decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return _error(400, "the CSV must be UTF-8")
-    if request.args.get("dry_run") == "1":
-        return jsonify(domain.csv_preview(db(), kind, text))
-    result = domain.csv_import(db(), current_app.config["TOPICS"], kind, text)
-    current_app.config["OUTBOX_WAKE"]()
-    return jsonify(result), (422 if result.get("errors") else 201)
 
 
 @blueprint.get("/users")

@@ -59,6 +59,11 @@ def init_app(app: Flask, key: str) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        # The cookie is only re-sent when the session changed. Re-sending it on every
+        # response let a request made with the previous cookie (a live page's poll, sent
+        # while a form's POST was under way) overwrite the cookie that POST set, and with
+        # it the message it flashed. The session's real expiry is in the database.
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     app.before_request(_identify)
     app.before_request(_check_csrf)
@@ -177,6 +182,19 @@ def require_token(view):
         return (writer if request.method in UNSAFE else reader)(*args, **kwargs)
 
     wrapper.required_role = "viewer (supervisor to change)"
+    return wrapper
+
+
+def importer(view):
+    """API views that import files: an admin login, or an API token (the systems that feed
+    the hub its master data act as supervisors otherwise)."""
+    admin = api_role("admin")(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs) if g.get("via_token") else admin(*args, **kwargs)
+
+    wrapper.required_role = "admin (or an API token)"
     return wrapper
 
 

@@ -1,45 +1,42 @@
-"""Counts: the schedule, open count tasks, and variances waiting for approval."""
+"""Counts: variances waiting for approval, open count tasks, and the lines due for a
+cycle count (what the hub issues next)."""
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
-from hub.web import db, domain
+from hub import corrections, counts, settings, store
+from hub.web import db
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import page
+from protocol.envelope import utc_now
 
 blueprint = Blueprint("count_pages", __name__)
 blueprint.before_request(login_gate)
 
-
-def _section(call, *args) -> tuple[list, str | None]:
-    try:
-        return call(db(), *args), None
-    except domain.DomainMissing as exc:
-        return [], str(exc)
+SECTION_ROWS = 200
 
 
-@blueprint.get("/counts")
-def counts():
+@blueprint.get("/counts", endpoint="counts")
+def counts_page():
     limit, offset = page()
-    variances, variances_missing = _section(domain.count_variances, limit, offset)
-    tasks, tasks_missing = _section(domain.count_tasks_open, 200)
-    schedule, schedule_missing = _section(domain.count_schedule, 200)
+    conn = db()
+    due = counts.due_now(conn, settings.load(conn), utc_now().date(), SECTION_ROWS)
     return render_template(
         "counts.html",
-        variances=variances, variances_missing=variances_missing,
-        tasks=tasks, tasks_missing=tasks_missing,
-        schedule=schedule, schedule_missing=schedule_missing,
-        limit=limit, offset=offset,
+        variances=counts.variances_pending(conn, limit, offset),
+        tasks=counts.open_tasks(conn, SECTION_ROWS), due=due, limit=limit, offset=offset,
     )  # fmt: skip
 
 
 @blueprint.post("/counts/variances/<int:variance>/<any(approve, reject):decision>")
 @page_role("supervisor")
 def decide(variance: int, decision: str):
-    decide_fn = domain.approve_variance if decision == "approve" else domain.reject_variance
+    conn = db()
     try:
-        decide_fn(db(), current_app.config["TOPICS"], variance, g.account.name)
-    except domain.DomainRefused as exc:
+        with store.transaction(conn):
+            corrections.settle_count(conn, current_app.config["TOPICS"], variance,
+                                     decision == "approve", g.account.name, utc_now())
+    except corrections.CorrectionError as exc:
         flash(f"Variance {variance}: {exc}", "error")
     else:
         current_app.config["OUTBOX_WAKE"]()

@@ -1,8 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API, built from the app's registered routes.
 
-Each operation's description is its view's docstring (or an entry in DESCRIPTIONS for
-views written without one), so a route cannot be added without being documented: the test
-`test_web_openapi` fails on any /api/ route that has neither.
+Each operation's description is its view's docstring, so a route cannot be added without
+being documented: `tests/test_web_openapi.py` fails on any /api/ route without one.
 """
 
 import inspect
@@ -12,22 +11,6 @@ from flask import Blueprint, Flask, current_app, jsonify
 
 blueprint = Blueprint("openapi", __name__)
 
-# Routes of api.py whose views have no docstring (yet): (METHOD, path) -> description.
-DESCRIPTIONS = {
-    ("GET", "/api/stations"): "Every station with its state, mode, operator, devices, "
-    "last scan and how many of its events are journaled but not yet applied.",
-    ("GET", "/api/stock"): "On hand per SKU with its lines by location, lot and owner; "
-    "`sku` for one SKU, else paged by `limit` and `offset`.",
-    ("GET", "/api/movements"): "The latest ledger movements, newest first; `before` (a "
-    "movement id) pages back, `limit` up to 1000.",
-    ("POST", "/api/products"): "Create or replace products (one object or a list, the "
-    "protocol Product shape); changed ones are published to the stations.",
-    ("POST", "/api/orders"): "Create or replace sales orders (protocol Order shape); 409 "
-    "when an order is already packed or shipped.",
-    ("GET", "/api/alerts"): "Open alerts, newest first.",
-    ("GET", "/api/dead-letters"): "Messages the ingest rejected, with the topic and the reason.",
-    ("GET", "/api/openapi.json"): "This document.",
-}
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 _SKIP_METHODS = {"HEAD", "OPTIONS"}
 
@@ -52,14 +35,20 @@ def operations(app: Flask) -> list[tuple[str, str, str, object]]:
             continue
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - _SKIP_METHODS):
-            doc = inspect.getdoc(view) or DESCRIPTIONS.get((method, _path(rule.rule)), "")
-            found.append((method, rule.rule, doc, view))
+            found.append((method, _path(rule.rule), inspect.getdoc(view) or "", view))
     return found
+
+
+def _rules(app: Flask) -> dict[str, str]:
+    """OpenAPI path -> the Flask rule it came from (for the path parameters' types)."""
+    return {_path(rule.rule): rule.rule for rule in app.url_map.iter_rules()}
 
 
 def document(app: Flask) -> dict:
     paths: dict[str, dict] = {}
-    for method, rule, description, view in operations(app):
+    rules = _rules(app)
+    for method, path, description, view in operations(app):
+        rule = rules[path]
         summary = description.split("\n")[0].split(". ")[0].rstrip(".")
         operation = {
             "operationId": f"{method.lower()}_{view.__name__}",
@@ -75,9 +64,9 @@ def document(app: Flask) -> dict:
             },
             "x-required-role": getattr(view, "required_role", "none"),
         }
-        if rule == "/api/openapi.json":
+        if path == "/api/openapi.json":
             operation["security"] = []
-        paths.setdefault(_path(rule), {})[method.lower()] = operation
+        paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {
@@ -101,4 +90,5 @@ def document(app: Flask) -> dict:
 
 @blueprint.get("/api/openapi.json")
 def openapi_json():
+    """This document (no login needed)."""
     return jsonify(document(current_app))

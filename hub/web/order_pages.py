@@ -2,8 +2,8 @@
 
 from flask import Blueprint, render_template, request
 
-from hub import store
-from hub.web import csvout, db, domain, views
+from hub import purchasing, store
+from hub.web import csvout, db, views
 from hub.web.pages import login_gate
 from hub.web.params import page
 
@@ -47,9 +47,6 @@ def order_log_csv(order_id: str):
 def purchase_orders():
     limit, offset = page()
     status = _status(PO_STATUSES)
-    try:
-        rows, missing = domain.purchase_orders(db(), status or None, limit, offset), None
-    except domain.DomainMissing as exc:
-        rows, missing = [], str(exc)
-    return render_template("purchase_orders.html", rows=rows, missing=missing, status=status,
+    rows = purchasing.po_page(db(), status or None, limit, offset)
+    return render_template("purchase_orders.html", rows=rows, status=status,
                            statuses=PO_STATUSES, limit=limit, offset=offset)  # fmt: skip

@@ -17,7 +17,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from hub import store, users
-from hub.web import commands, db, domain, views
+from hub.web import commands, db, views
 from hub.web.auth import page_role
 
 blueprint = Blueprint("pages", __name__)
@@ -50,13 +50,6 @@ def _http_error(exc: HTTPException):
     page = render_template("error.html", code=exc.code, name=exc.name,
                            description=exc.description)  # fmt: skip
     return page, exc.code
-
-
-@blueprint.app_errorhandler(domain.DomainMissing)
-def _domain_missing(exc: domain.DomainMissing):
-    description = f"{exc} is not implemented in this build yet."
-    return render_template("error.html", code=501, name="Not available yet",
-                           description=description), 501  # fmt: skip
 
 
 @blueprint.get("/")

@@ -1,6 +1,12 @@
-"""Query-string parameters checked the same way on every page and API call."""
+"""Query-string parameters checked the same way on every page and API call: a bad one is
+answered 400 with the reason, never guessed at."""
+
+from datetime import date
 
 from flask import abort, request
+
+from hub.reports import Query
+from protocol.envelope import utc_now
 
 PAGE_SIZE = 50
 
@@ -23,8 +29,40 @@ def page() -> tuple[int, int]:
     return int_arg("limit", PAGE_SIZE, 1, 500), int_arg("offset", 0, 0, 10**9)
 
 
+def keyset(high: int = 500, default: int = PAGE_SIZE) -> tuple[int, str]:
+    """(limit, after) for lists paged by key: `after` is the last key of the page before
+    (the `next` a page answers with). `offset` is refused rather than ignored."""
+    if request.args.get("offset") not in (None, "", "0"):
+        abort(400, "this list pages with `after` (the last key of the previous page, as "
+                   "given in `next`), not `offset`")  # fmt: skip
+    return int_arg("limit", default, 1, high), text_arg("after")
+
+
 def text_arg(name: str, max_len: int = 200) -> str:
     value = request.args.get(name, "").strip()
     if len(value) > max_len:
         abort(400, f"`{name}` is longer than {max_len} characters")
     return value
+
+
+def date_arg(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        abort(400, f"`{name}` must be a date (YYYY-MM-DD)")
+
+
+def report_query() -> Query:
+    """A report's query from the arguments both the report pages and the API take."""
+    args = request.args
+    return Query(
+        today=date_arg("today") or utc_now().date(),
+        limit=int_arg("limit", 100, 1, 10_000), offset=int_arg("offset", 0, 0, 10**9),
+        since=date_arg("since"), until=date_arg("until"), sku=args.get("sku") or None,
+        location=args.get("location") or None, owner=args.get("owner"),
+        after=text_arg("after"), all=args.get("all", "0") in ("1", "true"),
+        kind=args.get("kind") or None,
+    )  # fmt: skip

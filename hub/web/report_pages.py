@@ -1,21 +1,26 @@
 """Reports (reorder, ABC with its Pareto chart, dead stock, surplus, KPIs...), each as a
-table and a CSV download; reorder lines to a purchase order; and the CSV import."""
+table and a CSV download; reorder lines to purchase orders; and the CSV import."""
+
+from decimal import Decimal
 
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 
-from hub.web import csvout, db, domain
+from hub import csvio, purchasing, reports, store
+from hub.reports import Report
+from hub.web import csvout, db
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
+from hub.web.params import report_query
+from protocol.envelope import utc_now
 
 blueprint = Blueprint("report_pages", __name__)
 blueprint.before_request(login_gate)
@@ -23,25 +28,25 @@ blueprint.before_request(login_gate)
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 
 
-def _report(name: str) -> dict:
-    if name not in domain.REPORTS:
+def _report(name: str) -> Report:
+    build = reports.REPORTS.get(name)
+    if build is None:
         abort(404, f"No report {name!r}.")
-    params = {k: v for k, v in request.args.items() if len(k) <= 40 and len(v) <= 100}
-    return domain.report(db(), name, params)
+    return build(db(), report_query())
 
 
-def pareto_items(report: dict) -> list[dict]:
+def pareto_items(report: Report) -> list[dict]:
     """ABC rows as chart items (label, value), largest first."""
     items = [
-        {"label": str(row.get("sku", "")), "value": float(row.get("value") or 0)}
-        for row in report.get("rows", [])
+        {"label": str(row["sku"]), "value": float(Decimal(row["annual_value"] or 0))}
+        for row in report.rows
     ]
     return sorted(items, key=lambda i: i["value"], reverse=True)[:200]
 
 
-@blueprint.get("/reports")
-def reports():
-    return render_template("reports.html", reports=domain.REPORTS)
+@blueprint.get("/reports", endpoint="reports")
+def reports_page():
+    return render_template("reports.html", reports=list(reports.REPORTS))
 
 
 @blueprint.get("/reports/<name>")
@@ -54,53 +59,61 @@ def report(name: str):
 @blueprint.get("/reports/<name>.csv")
 def report_csv(name: str):
     data = _report(name)
-    return csvout.download(name, data["columns"], data["rows"])
+    return csvout.download(name, data.columns, data.rows)
 
 
 @blueprint.post("/reports/reorder/purchase-order")
 @page_role("supervisor")
 def reorder_to_po():
-    skus = request.form.getlist("sku")
+    skus = [s for s in request.form.getlist("sku") if s]
     if not skus:
         flash("Select at least one line.", "error")
         return redirect(url_for("report_pages.report", name="reorder"))
+    conn, now = db(), utc_now()
     try:
-        po = domain.po_from_reorder(db(), current_app.config["TOPICS"], skus, g.account.name)
-    except domain.DomainRefused as exc:
+        with store.transaction(conn):
+            made = purchasing.from_reorder(conn, current_app.config["TOPICS"], skus,
+                                           now.date(), now.isoformat())  # fmt: skip
+    except purchasing.PurchaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for("report_pages.report", name="reorder"))
+    if not made:
+        flash("None of the selected lines is due for reordering today.", "error")
+        return redirect(url_for("report_pages.report", name="reorder"))
     current_app.config["OUTBOX_WAKE"]()
-    flash(f"Purchase order {po} created.", "ok")
+    current_app.config["CHANGES"].bump()
+    flash(f"Created {', '.join(made)}.", "ok")
     return redirect(url_for("order_pages.purchase_orders"))
 
 
 @blueprint.get("/import")
 @page_role("admin")
 def import_page():
-    return render_template("import.html", kinds=domain.IMPORT_KINDS, result=None, text="",
+    return render_template("import.html", kinds=csvio.IMPORT_KINDS, result=None, text="",
                            kind="")  # fmt: skip
 
 
 @blueprint.post("/import")
 @page_role("admin")
 def import_post():
+    """Step one checks the uploaded file (a dry run); step two saves the checked text."""
     kind = request.form.get("kind", "")
-    if kind not in domain.IMPORT_KINDS:
-        abort(400, f"Choose what to import: {', '.join(domain.IMPORT_KINDS)}.")
+    if kind not in csvio.IMPORT_KINDS:
+        abort(400, f"Choose what to import: {', '.join(csvio.IMPORT_KINDS)}.")
     text = _uploaded_text()
-    if request.form.get("confirm") != "1":
-        result = domain.csv_preview(db(), kind, text)
-        return render_template("import.html", kinds=domain.IMPORT_KINDS, result=result,
-                               text=text, kind=kind)  # fmt: skip
+    saving = request.form.get("confirm") == "1"
     try:
-        result = domain.csv_import(db(), current_app.config["TOPICS"], kind, text)
-    except domain.DomainRefused as exc:
-        abort(400, str(exc))
-    if result.get("errors"):
-        return render_template("import.html", kinds=domain.IMPORT_KINDS, result=result,
-                               text=text, kind=kind), 422  # fmt: skip
+        done = csvio.import_file(db(), current_app.config["TOPICS"], kind, text, not saving)
+    except csvio.CsvImportError as exc:
+        return render_template("import.html", kinds=csvio.IMPORT_KINDS, text=text, kind=kind,
+                               result={"records": 0, "errors": exc.errors}), 422  # fmt: skip
+    records = len(done) if isinstance(done, list) else done
+    if not saving:
+        return render_template("import.html", kinds=csvio.IMPORT_KINDS, text=text, kind=kind,
+                               result={"records": records, "errors": []})  # fmt: skip
     current_app.config["OUTBOX_WAKE"]()
-    flash(f"Imported {result.get('saved', 0)} {kind}.", "ok")
+    current_app.config["CHANGES"].bump()
+    flash(f"Imported {records} {kind}.", "ok")
     return redirect(url_for("report_pages.import_page"))
 
 

@@ -3,10 +3,11 @@ contents, and a product with its stock lines, FIFO layers, history and on-hand c
 
 from flask import Blueprint, render_template, request
 
-from hub import store
-from hub.web import csvout, db, domain, views
+from hub import fifo, planning, store
+from hub.web import csvout, db, views
 from hub.web.pages import login_gate
-from hub.web.params import page, text_arg
+from hub.web.params import keyset, page, text_arg
+from protocol.envelope import utc_now
 
 blueprint = Blueprint("stock_pages", __name__)
 blueprint.before_request(login_gate)
@@ -14,40 +15,43 @@ blueprint.before_request(login_gate)
 FILTERS = ("", "low", "negative")
 
 
-def _search(text: str, only: str, limit: int, offset: int) -> tuple[list[dict], str | None]:
-    """(rows, missing domain function or None)."""
+def _filter() -> str:
+    only = request.args.get("filter", "")
+    return only if only in FILTERS else ""
+
+
+def _listed(only: str, after: str, limit: int) -> list[dict]:
+    """The catalog, its low-stock products or those below zero, by sku after `after`."""
     conn = db()
     if only == "low":
-        try:
-            return domain.low_stock(conn, limit, offset), None
-        except domain.DomainMissing as exc:
-            return [], str(exc)
-    if only == "negative":
-        return views.stock_rows(store.catalog_stock_page(conn, limit, offset, negative_only=True)), None
-    if text:
-        return views.stock_rows(store.stock_search(conn, text, limit, offset)), None
-    return views.stock_rows(store.catalog_stock_page(conn, limit, offset)), None
+        return planning.low_stock(conn, utc_now().date(), after, limit)
+    rows = store.catalog_stock_page(conn, after, limit, negative_only=only == "negative")
+    return views.stock_rows(rows)
+
+
+def _found(text: str, limit: int, offset: int) -> list[dict]:
+    return views.stock_rows(store.stock_search(db(), text, limit, offset))
 
 
 @blueprint.get("/stock")
 def stock():
-    limit, offset = page()
-    text = text_arg("q")
-    only = request.args.get("filter", "")
-    if only not in FILTERS:
-        only = ""
-    rows, missing = _search(text, only, limit, offset)
+    text, only = text_arg("q"), _filter()
     here = views.location_rows(store.location_stock(db(), text, 100, 0)) if text else []
-    return render_template("stock.html", rows=rows, q=text, only=only, missing=missing,
+    if text and not only:
+        limit, offset = page()
+        rows, after = _found(text, limit, offset), None
+    else:
+        (limit, after), offset = keyset(), 0
+        rows = _listed(only, after, limit)
+    return render_template("stock.html", rows=rows, q=text, only=only,
                            location=text if here else None, location_rows=here,
-                           limit=limit, offset=offset)  # fmt: skip
+                           limit=limit, offset=offset, after=after)  # fmt: skip
 
 
 @blueprint.get("/stock.csv")
 def stock_csv():
-    text = text_arg("q")
-    only = request.args.get("filter", "")
-    rows, _ = _search(text, only if only in FILTERS else "", 10_000, 0)
+    text, only = text_arg("q"), _filter()
+    rows = _found(text, 10_000, 0) if text and not only else _listed(only, "", 10_000)
     return csvout.download("stock", ["sku", "name", "on_hand"], rows)
 
 
@@ -65,8 +69,4 @@ def product(sku: str):
     if found is None:
         return render_template("error.html", code=404, name="Not found",
                                description=f"No product or stock for SKU {sku!r}."), 404  # fmt: skip
-    try:
-        layers, missing = domain.fifo_layers(db(), sku), None
-    except domain.DomainMissing as exc:
-        layers, missing = [], str(exc)
-    return render_template("product.html", p=found, layers=layers, layers_missing=missing)
+    return render_template("product.html", p=found, layers=fifo.layers(db(), sku))

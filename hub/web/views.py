@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from hub import store
+from hub import catalog, store
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
 
@@ -74,24 +74,36 @@ def onhand_series(current: int, newest_first: list[dict]) -> list[dict]:
     return points
 
 
-def product(conn: sqlite3.Connection, sku: str) -> dict | None:
-    row = store.product_row(conn, sku)
+def product(
+    conn: sqlite3.Connection, sku: str, limit: int = 50, before: int | None = None
+) -> dict | None:
+    """A product as its page and `GET /api/products/{sku}/history` show it: the catalog
+    record, stock by line, `limit` movements before movement `before` (newest first) with
+    the cursor of the next page, and the on-hand series of the last HISTORY_POINTS
+    movements. None when the sku has no record, no stock and no movement."""
+    record = catalog.get_record(conn, sku)
     lines = store.stock_lines(conn, sku)
-    if row is None and not lines:
+    movements = store.movements_of_sku(conn, sku, limit, before)
+    if record is None and not lines and not movements:
         return None
-    history = store.sku_movements(conn, sku, HISTORY_POINTS)
-    current = store.on_hand(conn, sku)
+    on_hand, committed = store.on_hand(conn, sku), store.committed(conn, sku)
+    recent = movements if before is None and limit >= HISTORY_POINTS else (
+        store.movements_of_sku(conn, sku, HISTORY_POINTS))  # fmt: skip
     return {
         "sku": sku,
-        "name": row[0] if row else None,
-        "details": msgspec.json.decode(row[1]) if row else {},
-        "on_hand": current,
+        "name": record.name if record else None,
+        "details": msgspec.to_builtins(record) if record else {},
+        "on_hand": on_hand,
+        "committed": committed,
+        "available": on_hand - committed,
+        "on_order": store.on_order(conn, sku),
         "lines": [
             {"location": loc, "lot": lot, "owner": owner, "qty": qty}
             for loc, lot, owner, qty in lines
         ],
-        "history": history[:50],
-        "series": onhand_series(current, history),
+        "movements": movements,
+        "next": {"before": movements[-1]["id"]} if len(movements) == limit else None,
+        "series": onhand_series(on_hand, recent[:HISTORY_POINTS]),
     }
 
 

@@ -1,7 +1,6 @@
 """The pages in a real headless Chromium: login, live overview, stock search, product
-chart, CSV download and (with the domain) approving a count variance."""
+chart, CSV download and approving a count variance."""
 
-import importlib.util
 from pathlib import Path
 
 import msgspec
@@ -103,8 +102,6 @@ def test_downloading_the_stock_csv(page, server, stocked):
     assert Path(download.path()).read_text().splitlines()[1] == 'MUG-1,"Mug, white",15'
 
 
-@pytest.mark.skipif(importlib.util.find_spec("hub.counts") is None,
-                    reason="the domain's hub.counts is not merged yet")
 def test_approving_a_count_variance(page, server, ledger):
     ledger.apply(Receipt(sku="MUG-1", qty=100, location="A-01"),
                  Count(sku="MUG-1", location="A-01", counted=3))  # fmt: skip

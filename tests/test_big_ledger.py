@@ -1,0 +1,61 @@
+"""The big-site filler (scripts/lib/big_ledger.py, behind scripts/fill-big-db and bench 5):
+a small fill keeps the invariants a real hub keeps, and every page and API call that
+scripts/measure-pages measures answers 200 on it."""
+
+import pytest
+
+from hub import store
+from hub.changes import ChangeFeed
+from hub.check import check
+from hub.web import create_app
+from scripts import measure_pages
+from scripts.lib import big_ledger
+from tests.webapp import TOKEN, TOPICS, login
+
+SIZE = big_ledger.Size(products=200, movements=4_000, scans=500)
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "ledger.db"
+    big_ledger.fill(path, SIZE, say=lambda _line: None)
+    return path
+
+
+def test_a_fill_keeps_the_ledger_invariants(filled):
+    conn = store.connect(filled)
+    try:
+        report = check(conn)
+        assert report.ok, report
+        assert store.check_layers(conn) == []
+        layers = conn.execute("SELECT sum(qty_left * unit_cost) FROM cost_layers").fetchone()[0]
+        assert store.value_total(conn) == layers
+        sizes = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                 for t in ("products", "movements", "orders", "counts", "purchase_orders")}
+        assert sizes == {"products": 200, "movements": 4_000, "orders": 100, "counts": 200,
+                         "purchase_orders": 2}  # fmt: skip
+    finally:
+        conn.close()
+
+
+def test_a_second_fill_of_the_same_file_is_refused(filled):
+    with pytest.raises(FileExistsError):
+        big_ledger.fill(filled, SIZE)
+
+
+def test_every_measured_route_answers_on_a_filled_ledger(filled):
+    conn = store.connect(filled)
+    measure_pages.ensure_user(conn, "admin", "pass-word")
+    samples = measure_pages.Samples(conn)
+    conn.close()
+    app = create_app(str(filled), TOPICS, [TOKEN], changes=ChangeFeed())
+    page, api = app.test_client(), app.test_client()
+    assert login(page, "admin").status_code == 302
+    failed = []
+    for label, kind, make in measure_pages.routes(samples):
+        client = page if kind == "page" else api
+        headers = {} if kind == "page" else {"Authorization": f"Bearer {TOKEN}"}
+        status = client.get(make(), headers=headers).status_code
+        if status != 200:
+            failed.append((label, status))
+    assert failed == []
