@@ -380,6 +380,7 @@ def _ship(
         {
             "order": state.order,
             "customer": state.customer or "",
+            "lines": str(len(state.lines)),
             "items": str(units),
             "weight_g": "" if weight is None else _g(weight),
             "operator": ctx.operator or "",
