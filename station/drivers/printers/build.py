@@ -5,6 +5,7 @@ naming the key, at start-up, before any job is queued.
 """
 
 from pathlib import Path
+from typing import Any
 
 from station.config import ConfigError, PrinterConfig, StationConfig
 from station.drivers.feedback import Feedback
@@ -53,9 +54,10 @@ def _check_profile(where: str, profile: str) -> None:
         raise ConfigError(f"{where}: profile: {profile!r} cannot print Code 128 barcodes")
 
 
-def build_feedback(config: StationConfig, emit: Emit) -> Feedback:
+def build_feedback(config: StationConfig, emit: Emit, pin_factory: Any = None) -> Feedback:
+    """`pin_factory`: a gpiozero factory to use instead of `[feedback] pin_factory`."""
     try:
-        return Feedback(config.feedback, emit)
+        return Feedback(config.feedback, emit, pin_factory)
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - gpiozero's pin errors: in use, invalid...
