@@ -119,12 +119,30 @@ class Core:
         outcome = bench.handle(self.state, item, self.cache)
         outcome = self._journal(outcome)
         self.state = outcome.state
-        if outcome.verdict is not None and self.feedback is not None:
-            self.feedback.show(outcome.verdict.pattern)
+        if outcome.verdict is not None:
+            self._show(outcome.verdict.pattern)
         if self.labels is not None and outcome.labels:
-            problems = [self.labels.submit(label) for label in outcome.labels]
+            problems = [self._print(label) for label in outcome.labels]
             self.print_problem = next((p for p in problems if p), None)
         self._refresh(status=outcome.verdict is not None)
+
+    # The movement is journaled by now: a failing output must cost neither the label nor
+    # the screen, so each says what went wrong instead of raising.
+    def _show(self, pattern: str) -> None:
+        if self.feedback is None:
+            return
+        try:
+            self.feedback.show(pattern)
+        except Exception as exc:  # noqa: BLE001 - GPIO errors come in many types
+            log.error("feedback failed: %s", exc)
+            self.devices = {**self.devices, "feedback": f"fault: {exc}"}
+
+    def _print(self, label: Label) -> str | None:
+        try:
+            return self.labels.submit(label)
+        except Exception as exc:  # noqa: BLE001 - e.g. the spool's disk is full
+            log.exception("%s label not queued", label.kind)
+            return f"{label.kind.capitalize()} label not printed: {exc}"
 
     def _journal(self, outcome: Outcome) -> Outcome:
         if not outcome.events:
@@ -200,8 +218,7 @@ class Core:
 
     def _identify(self) -> None:
         """Beep and blink, and say so on the screen: someone at the hub looks for this bench."""
-        if self.feedback is not None:
-            self.feedback.show("attention")
+        self._show("attention")
         verdict = Verdict("identify", "The hub is looking for this station", "attention")
         self.state = replace(self.state, last_verdict=verdict)
         self._refresh()
