@@ -118,7 +118,7 @@ class Running:
             devices = self.latest_status().get("devices", {})
             return all(devices.get(k) == v for k, v in expected.items()) and devices
 
-        return wait_until(matches, 20, f"devices {expected} (last {self.status})")
+        return wait_until(matches, 60, f"devices {expected} (last {self.status})")
 
     def command(self, name: str, **args: str) -> None:
         self.hub.publish(TOPICS.command("pack-1", name), encode(Command(args=args)))

@@ -34,6 +34,8 @@ def build_printer(entry: PrinterConfig) -> SpoolPrinter:
         link = make_link(endpoint, entry.language, LINK_TIMEOUT_S)
     except ValueError as exc:
         raise ConfigError(f"{where}: url: {exc}") from None
+    if entry.language == "escpos":
+        import station.drivers.printers.escpos  # noqa: F401 - load python-escpos now, see render
     if entry.profile is not None:
         if entry.language != "escpos":
             raise ConfigError(f"{where}: profile: only ESC/POS printers take a profile")
