@@ -1,7 +1,8 @@
 """Sales orders: open -> packing -> packed -> shipped (or short, or cancelled).
 
 Stored with their lines (kits exploded into the components they commit), published
-retained on orders/{order} for pack stations while packable (dropship lines left out),
+retained on orders/{order} for pack stations while packable (dropship lines left out,
+each line with its pick location: where its first-expiring stock lies),
 and driven by station events: the first good pack scan makes an order `packing`, its
 shipment ships it (`short` when units were short-shipped). Dropship lines become a
 purchase order per supplier on dropship/{po}; they close when the supplier confirms. An
@@ -111,11 +112,23 @@ def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> 
     store.order_upsert(conn, order.order, order.status, encode(order), now)
     bench = [line for line in order.lines if not line.dropship]
     if bench and order.status in OPEN_STATUSES:
-        view = msgspec.structs.replace(order, lines=bench)
+        view = msgspec.structs.replace(order, lines=with_pick_locations(conn, bench))
         store.outbox_put(conn, topics.order(order.order), encode(view), retain=True)
     else:
         # An empty retained message removes the order from every station's cache.
         store.outbox_put(conn, topics.order(order.order), b"", retain=True)
+
+
+def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> list[OrderLine]:
+    """Each line with where to pick it (unless the order says): the location of its
+    first-expiring, then oldest, stock. Decided each time the order is published, so it
+    follows the stock; a line with no stock anywhere gets none (the bench's own location)."""
+    return [
+        line
+        if line.location
+        else msgspec.structs.replace(line, location=store.pick_location(conn, line.sku, line.lot))
+        for line in lines
+    ]
 
 
 def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:

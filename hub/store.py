@@ -703,6 +703,20 @@ def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, 
     ).fetchall()
 
 
+def pick_location(conn: sqlite3.Connection, sku: str, lot: str | None = None) -> str | None:
+    """Where the first-expiring, then the oldest, stock of `sku` (of `lot`) lies; None if
+    no location holds any."""
+    row = conn.execute(
+        "SELECT b.location FROM balances b "
+        "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
+        "WHERE b.sku = ? AND b.qty > 0 AND (? IS NULL OR b.lot = ?) "
+        "ORDER BY l.expiry IS NULL, l.expiry, l.first_received IS NULL, l.first_received, "
+        "b.location LIMIT 1",
+        (sku, lot, lot),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def lots_expiring(conn: sqlite3.Connection, until: str) -> list[tuple[str, str, str, int]]:
     """(sku, lot, expiry, qty on hand) of lots in stock expiring by `until`, not yet alerted."""
     return conn.execute(

@@ -97,6 +97,10 @@ class OrderLine(_Msg):
     sku: Code
     qty: PositiveQty
     lot: Lot | None = None
+    # Where to pick it. The hub fills it in when it publishes the order: the location of
+    # the first-expiring (then oldest) stock of the sku (and lot). None: the packing
+    # station books the line out of its own [pack] location.
+    location: Code | None = None
     # Shipped by the supplier straight to the customer: never sent to a pack station.
     dropship: bool = False
     supplier: Code | None = None  # for a dropship line; default: the product's preferred

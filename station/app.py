@@ -1,10 +1,20 @@
-"""Builds a station from its config and runs it until SIGTERM or Ctrl-C."""
+"""Builds a station from its config and runs it until SIGTERM or Ctrl-C.
+
+Every configured part is built here and meets the core: scanners and scales put their
+readings on the core's queue, feedback (buzzer, LEDs, button) and the print spool (through
+the label router) take its verdicts and labels, the kiosk reads its snapshots, the uplink
+carries the journal and the hub's messages. Each part's state is in the station's retained
+status under `devices` (`ready`, `missing`, `offline`, `fault: why`). A mistake in the
+config stops the start with one line; a configured part that cannot start (GPIO busy, the
+kiosk's port taken) is shown as `fault: why` and the rest of the bench works on.
+"""
 
 import logging
 import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from protocol import sdnotify
 from protocol.topics import Topics
@@ -12,37 +22,40 @@ from station import config as station_config
 from station.cache import Cache
 from station.config import ConfigError, StationConfig
 from station.core import Core
+from station.drivers.build import build_input_devices
+from station.drivers.feedback import Feedback
+from station.drivers.printers.build import build_feedback, build_print_spool
+from station.drivers.printers.spool import PrintSpool
+from station.drivers.supervisor import Supervised
+from station.inputs import DeviceState
+from station.label_router import LabelRouter
 from station.ledger.journal import Journal, JournalError
 from station.ledger.uplink import Uplink
 from station.snapshot import SnapshotBoard
+from station.ui.server import KioskServer
 from station.workflows import bench
 
 log = logging.getLogger(__name__)
 
-
-def bench_settings(config: StationConfig) -> bench.BenchSettings:
-    from_config = getattr(bench, "settings_from_config", None)
-    if from_config is not None:
-        return from_config(config)
-    return bench.BenchSettings(
-        station=config.station.id,
-        mode=config.station.mode,
-        dock_location=config.station.dock_location,
-    )
+# Names of the station's own parts in the status; no device may take them.
+FEEDBACK, KIOSK = "feedback", "kiosk"
 
 
 class Station:
     """All the parts of one running station."""
 
-    def __init__(self, config: StationConfig) -> None:
+    def __init__(self, config: StationConfig, pin_factory: Any = None) -> None:
+        """`pin_factory`: a gpiozero pin factory instead of `[feedback] pin_factory`."""
         self.config = config
+        _check_names(config)
         data = Path(config.station.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.topics = Topics(config.station.site)
         self.journal = Journal(data / "journal.db", config.station.id)
         self.cache = Cache(data / "cache.db", self.topics, config.station.id)
         self.board = SnapshotBoard()
-        self.core = Core(bench_settings(config), self.journal, self.cache, self.topics, self.board)
+        settings = bench.settings_from_config(config)
+        self.core = Core(settings, self.journal, self.cache, self.topics, self.board)
         self.uplink = Uplink(
             config.mqtt,
             self.topics,
@@ -52,50 +65,58 @@ class Station:
             lambda: self.core.status_fields,
         )
         self.core.uplink = self.uplink
-        self.devices = self._build_devices()
+        self.devices: list[Supervised] = build_input_devices(config, self.core.emit)
+        self.spool: PrintSpool | None = None
+        if config.printers:
+            # Its own file: a print job's writes never wait on the journal's commits.
+            self.spool = build_print_spool(config, data / "spool.db", self.core.emit)
+            self.core.labels = LabelRouter(config.printers, self.spool)
+        self.feedback = self._build_feedback(pin_factory)
+        self.core.feedback = self.feedback
         self.kiosk = self._build_kiosk()
         self._stop = threading.Event()
 
-    def _build_devices(self) -> list:
-        try:
-            from station.drivers.build import build_input_devices
-        except ImportError:  # drivers not built yet: serial scanners only
-            return self._serial_scanners()
-        return build_input_devices(self.config, self.core.emit)
-
-    def _serial_scanners(self) -> list:
-        from station.drivers.serial_scanner import SerialScanner
-
-        devices = []
-        for scanner in self.config.scanners:
-            if scanner.kind != "serial" or not scanner.port:
-                raise ConfigError(f"[scanners] {scanner.name}: only serial scanners with a port")
-            devices.append(
-                SerialScanner(
-                    scanner.name,
-                    self.core.emit,
-                    scanner.port,
-                    scanner.baudrate,
-                    scanner.idle_gap_ms / 1000,
-                )
-            )
-        return devices
-
-    def _build_kiosk(self):
-        try:
-            from station.ui.server import KioskServer
-        except ImportError:
+    def _build_feedback(self, pin_factory: Any) -> Feedback | None:
+        if self.config.feedback.pin_factory == "none" and pin_factory is None:
             return None
+        try:
+            feedback = build_feedback(self.config, self.core.emit, pin_factory)
+        except ConfigError as exc:
+            log.error("feedback cannot start: %s", exc)
+            self._seed(FEEDBACK, f"fault: {exc}")
+            return None
+        self._seed(FEEDBACK, "ready")
+        return feedback
+
+    def _build_kiosk(self) -> KioskServer | None:
         kiosk = self.config.kiosk
-        return KioskServer(kiosk.host, kiosk.port, self.board, self.core.emit)
+        try:
+            server = KioskServer(kiosk.host, kiosk.port, self.board, self.core.emit)
+        except OSError as exc:
+            why = f"cannot listen on {kiosk.host}:{kiosk.port}: {exc.strerror or exc}"
+            log.error("kiosk: %s", why)
+            self._seed(KIOSK, f"fault: {why}")
+            return None
+        self._seed(KIOSK, "ready")
+        return server
+
+    def _seed(self, name: str, state: str) -> None:
+        """A part's first state, queued before any reader can report a newer one."""
+        self.core.emit(DeviceState(name, state))
 
     def run(self) -> None:
         started = time.monotonic()
+        # Until a device answers it is missing: a scale unplugged at start shows as such.
+        for device in self.devices:
+            self._seed(device.name, device.state)
+        for printer in self.config.printers:
+            self._seed(printer.name, "missing")
         for device in self.devices:
             device.start()
+        if self.spool is not None:
+            self.spool.start()
         if self.kiosk is not None:
             self.kiosk.start()
-            log.info("kiosk at http://%s:%s/", self.config.kiosk.host, self.kiosk.port)
         self.uplink.start()
         sdnotify.notify("READY=1")
         log.info(
@@ -118,9 +139,28 @@ class Station:
             device.stop()
         if self.kiosk is not None:
             self.kiosk.stop()
+        if self.spool is not None:
+            self.spool.stop()
+        if self.feedback is not None:
+            self.feedback.close()
         self.uplink.stop()
         self.journal.close()
         self.cache.close()
+
+
+def _check_names(config: StationConfig) -> None:
+    """Every part has its own name in the status: a clash would hide one of them."""
+    seen = {FEEDBACK: "[feedback]", KIOSK: "[kiosk]"}
+    named = [("scanners", s.name) for s in config.scanners]
+    named += [("scales", s.name) for s in config.scales]
+    named += [("printers", p.name) for p in config.printers]
+    for section, name in named:
+        if name in seen:
+            raise ConfigError(
+                f"[[{section}]] name = {name!r}: already the name of {seen[name]}; "
+                "every scanner, scale and printer needs its own name"
+            )
+        seen[name] = f"[[{section}]]"
 
 
 class _Watchdog:

@@ -80,7 +80,7 @@ class FeedbackConfig(_Section):
     buzzer_kind: Literal["active", "tonal"] = "active"
     led_green: int | None = None
     led_red: int | None = None
-    rgb_led: list[int] | None = None  # [red, green, blue] pins
+    rgb_led: Annotated[list[int], Meta(min_length=3, max_length=3)] | None = None  # [r, g, b]
     button: int | None = None  # confirm / supervisor override
 
 

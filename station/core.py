@@ -34,9 +34,11 @@ class FeedbackSink(Protocol):
 
 
 class LabelSink(Protocol):
-    def submit(self, label: Label) -> object: ...
+    """Returns None, or why the label will not be printed (shown on the kiosk)."""
 
-    def reprint_last(self) -> object: ...
+    def submit(self, label: Label) -> str | None: ...
+
+    def reprint_last(self, printer: str | None = None) -> str | None: ...
 
 
 class UplinkPort(Protocol):
@@ -73,6 +75,8 @@ class Core:
         self.fault: str | None = None
         self.state = bench.initial_state(settings)
         self.devices: dict[str, str] = {}
+        # Why the last label will not print (no printer for its kind, bad data), or None.
+        self.print_problem: str | None = None
         self.inputs: queue.SimpleQueue[Input] = queue.SimpleQueue()
         # Read by the uplink's thread for the retained status: replaced, never mutated.
         self.status_fields: dict[str, Any] = {}
@@ -115,12 +119,30 @@ class Core:
         outcome = bench.handle(self.state, item, self.cache)
         outcome = self._journal(outcome)
         self.state = outcome.state
-        if outcome.verdict is not None and self.feedback is not None:
-            self.feedback.show(outcome.verdict.pattern)
-        if self.labels is not None:
-            for label in outcome.labels:
-                self.labels.submit(label)
+        if outcome.verdict is not None:
+            self._show(outcome.verdict.pattern)
+        if self.labels is not None and outcome.labels:
+            problems = [self._print(label) for label in outcome.labels]
+            self.print_problem = next((p for p in problems if p), None)
         self._refresh(status=outcome.verdict is not None)
+
+    # The movement is journaled by now: a failing output must cost neither the label nor
+    # the screen, so each says what went wrong instead of raising.
+    def _show(self, pattern: str) -> None:
+        if self.feedback is None:
+            return
+        try:
+            self.feedback.show(pattern)
+        except Exception as exc:  # noqa: BLE001 - GPIO errors come in many types
+            log.error("feedback failed: %s", exc)
+            self.devices = {**self.devices, "feedback": f"fault: {exc}"}
+
+    def _print(self, label: Label) -> str | None:
+        try:
+            return self.labels.submit(label)
+        except Exception as exc:  # noqa: BLE001 - e.g. the spool's disk is full
+            log.exception("%s label not queued", label.kind)
+            return f"{label.kind.capitalize()} label not printed: {exc}"
 
     def _journal(self, outcome: Outcome) -> Outcome:
         if not outcome.events:
@@ -183,15 +205,32 @@ class Core:
         self._refresh(status=True)
 
     def _command(self, name: str, payload: bytes) -> None:
+        """identify, reprint and mode; resync is the uplink's (it re-sends the journal)."""
         log.info("command from hub: %s", name)
-        if name == "identify" and self.feedback is not None:
-            self.feedback.show("attention")
-        elif name == "reprint" and self.labels is not None:
-            self.labels.reprint_last()
+        if name == "identify":
+            self._identify()
+        elif name == "reprint":
+            self._reprint(_arg(payload, "printer"))
         elif name == "mode":
             mode = _arg(payload, "mode")
             if mode:
                 self._bench_input(Touch("mode", mode))
+
+    def _identify(self) -> None:
+        """Beep and blink, and say so on the screen: someone at the hub looks for this bench."""
+        self._show("attention")
+        verdict = Verdict("identify", "The hub is looking for this station", "attention")
+        self.state = replace(self.state, last_verdict=verdict)
+        self._refresh()
+
+    def _reprint(self, printer: str | None) -> None:
+        if self.labels is None:
+            self.print_problem = "Reprint: this station has no printer"
+        else:
+            self.print_problem = self.labels.reprint_last(printer)
+        if self.print_problem:
+            log.warning("%s", self.print_problem)
+        self._refresh()
 
     # --- what others see ----------------------------------------------------------
     def _refresh(self, status: bool = False) -> None:
@@ -215,6 +254,7 @@ class Core:
             "head": self.journal.head,
             "cached": self.cache.counts(),
             "fault": self.fault,
+            "print_problem": self.print_problem,
         }
         if snapshot != self._last_snapshot:
             self._last_snapshot = snapshot

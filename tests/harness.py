@@ -158,6 +158,7 @@ class Station:
     scanner: PtyScanner
     mode: str = "pack"
     extra_config: str = ""
+    kiosk_port: int = 0  # give a free port to read the station's screen with `snapshot()`
     proc: Process | None = None
 
     @property
@@ -175,7 +176,7 @@ class Station:
             f'data_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
             f'password = "{self.password}"\nresend_after_s = 1.0\n'
-            f"[kiosk]\nport = 0\n"
+            f"[kiosk]\nport = {self.kiosk_port}\n"
             f'[[scanners]]\nname = "hand"\nkind = "serial"\nport = "{self.scanner.path}"\n'
             f"{self.extra_config}"
         )
@@ -202,6 +203,16 @@ class Station:
             return []
         finally:
             conn.close()
+
+    def snapshot(self) -> dict:
+        """What the station's kiosk screen shows now ({} until the kiosk answers)."""
+        try:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{self.kiosk_port}/snapshot", timeout=5
+            ) as reply:
+                return json.loads(reply.read())["snapshot"]
+        except (urllib.error.URLError, ConnectionError):
+            return {}
 
     def epoch(self) -> str:
         conn = sqlite3.connect(self.journal_path, timeout=10)

@@ -109,3 +109,32 @@ def test_orders_arrive_on_the_intake_topic_and_bad_ones_are_dead_lettered(conn):
     reasons = [d["reason"] for d in store.dead_letters(conn)]
     assert any("unknown sku NOPE" in r for r in reasons) and any("qty" in r for r in reasons)
     assert store.order_get(conn, "SO-7") is None
+
+
+def published(conn, order_id: str) -> Order:
+    return msgspec.json.decode(retained(conn, TOPICS.order(order_id)), type=Order)
+
+
+def test_each_published_line_names_where_its_first_expiring_stock_lies(conn):
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=5, location="B-9", lot="L-LATE", expiry="2031-01-01"))
+    feed(Receipt(sku="MUG", qty=5, location="C-2", lot="L-SOON", expiry="2030-01-01"))
+    feed(Receipt(sku="TEA", qty=4, location="A-7"))
+    feed(Receipt(sku="TEA", qty=4, location="A-1"))
+    feed(Shipment(order="X", lines=[ShipmentLine(sku="TEA", qty=4, location="A-1")]))
+    orders.upsert_order(conn, TOPICS, order("SO-1", ("MUG", 2, False), ("TEA", 1, False),
+                                            ("GIFT", 1, False)))  # fmt: skip
+    lines = {line.sku: line.location for line in published(conn, "SO-1").lines}
+    # MUG: the soonest expiry wins over the name; TEA: A-1 is empty now; GIFT: no stock.
+    assert lines == {"MUG": "C-2", "TEA": "A-7", "GIFT": None}
+    stored = orders.get_order(conn, "SO-1")
+    assert all(line.location is None for line in stored.lines)  # decided at publish time
+
+
+def test_a_line_for_a_lot_is_picked_where_that_lot_is_and_a_given_location_is_kept(conn):
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=5, location="C-2", lot="L1", expiry="2030-01-01"))
+    feed(Receipt(sku="MUG", qty=5, location="D-4", lot="L2", expiry="2031-01-01"))
+    lines = [OrderLine(sku="MUG", qty=1, lot="L2"), OrderLine(sku="TEA", qty=1, location="Z-1")]
+    orders.upsert_order(conn, TOPICS, Order(order="SO-2", lines=lines))
+    assert [line.location for line in published(conn, "SO-2").lines] == ["D-4", "Z-1"]

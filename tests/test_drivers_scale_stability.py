@@ -49,6 +49,26 @@ def test_a_parcel_left_on_the_scale_is_captured_once_and_rearmed_near_zero():
     assert [w for w in out if w[1]] == [("500", True), ("500", True)]
 
 
+def test_a_load_added_on_top_is_a_new_capture_without_lifting_anything():
+    tote, full = [("400", True)] * 3, [("1300", False)] + [("1400", True)] * 3
+    out = run(StabilityFilter(stable_readings=2, min_grams=Decimal(5), live_interval=0),
+              tote + full)  # fmt: skip
+    assert [w for w in out if w[1]] == [("400", True), ("1400", True)]
+
+
+def test_a_still_wobble_within_the_tolerance_is_the_captured_weight():
+    readings = [("500", True)] * 3 + [("500.5", True), ("500", True), ("499.5", True)] * 2
+    out = run(StabilityFilter(stable_readings=2, tolerance_grams=Decimal(1), live_interval=0),
+              readings)  # fmt: skip
+    assert out == [("500", False), ("500", True)]
+
+
+def test_a_load_that_moved_and_settled_back_is_captured_again():
+    readings = [("500", True)] * 3 + [("520", False)] + [("500", True)] * 3
+    out = run(StabilityFilter(stable_readings=2, live_interval=0), readings)
+    assert out == [("500", False), ("500", True), ("520", False), ("500", False), ("500", True)]
+
+
 def test_weights_below_the_minimum_are_never_captured():
     out = run(StabilityFilter(stable_readings=2, min_grams=Decimal(5)), [("3", True)] * 5)
     assert [w for w in out if w[1]] == []

@@ -142,3 +142,17 @@ def test_kiosk_page_shows_scanned_text_as_text(kiosk, page):
     page.goto(server.url)
     expect(page.get_by_test_id("last-code")).to_have_text(hostile)
     assert page.evaluate("window.__owned") is None
+
+
+def test_kiosk_page_shows_where_to_pick_and_why_a_label_did_not_print(kiosk, page):
+    from playwright.sync_api import expect
+
+    server, board, _ = kiosk
+    shown = snapshot(PACKING[:3], print_problem="No printer takes shipping labels: not printed")
+    shown["lines"] = [{**shown["lines"][0], "location": "A-03-2"}]
+    board.publish(shown)
+    page.goto(server.url)
+    row = page.locator("#lines tr[data-sku=WIDGET] td")
+    expect(row.nth(0)).to_have_text("WIDGETpick A-03-2")
+    expect(row.nth(1)).to_have_text("1 / 2")
+    expect(page.get_by_test_id("pending")).to_contain_text("No printer takes shipping labels")

@@ -76,3 +76,28 @@ def test_a_closed_order_leaves_the_cache(core):
 def test_an_invalid_hub_message_is_ignored_and_the_cache_kept(core):
     core.handle(HubMessage(TOPICS.order("SO-1"), b'{"order": 5}', True))
     assert core.cache.order("SO-1") is not None
+
+
+def test_a_label_the_spool_cannot_take_is_reported_and_the_shipment_stands(tmp_path):
+    from station.config import PrinterConfig
+    from station.drivers.printers.spool import PrintSpool
+    from station.label_router import LabelRouter
+
+    journal = Journal(tmp_path / "journal.db", "pack-1")
+    cache = Cache(tmp_path / "cache.db", TOPICS, "pack-1")
+    spool = PrintSpool(tmp_path / "spool.db")
+    spool.stop()  # its database is closed: every submit fails
+    printers = [PrinterConfig(name="label", url="tcp://127.0.0.1:9")]
+    core = Core(BenchSettings(station="pack-1", verify_weight=False), journal, cache, TOPICS,
+                SnapshotBoard(), labels=LabelRouter(printers, spool))  # fmt: skip
+    core.handle(HubMessage(TOPICS.product("MUG-1"), encode(Product(
+        sku="MUG-1", name="Mug", gtins=[GtinUnits(gtin="4006381333931")])), True))  # fmt: skip
+    order = Order(order="SO-1", lines=[OrderLine(sku="MUG-1", qty=1)])
+    core.handle(HubMessage(TOPICS.order("SO-1"), encode(order), True))
+    for code in ["OP:alice", "SO-1", "4006381333931"]:
+        core.handle(Scanned(code))
+    snapshot = core.board.latest()[1]
+    assert snapshot["verdict"]["message"] == "Order SO-1 complete"
+    assert snapshot["print_problem"].startswith("Shipping label not printed: ")
+    assert journal.head == 4  # three scans and the shipment
+    journal.close()

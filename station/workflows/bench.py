@@ -184,6 +184,8 @@ def _touched(state: BenchState, event: Touch, lookups: Lookups) -> Outcome:
 
 
 def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) -> Outcome:
+    if name == "confirm":
+        name = _confirm(state)
     if name == "mode":
         return _switch(state, arg)
     if name == "tare":
@@ -196,6 +198,17 @@ def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) ->
     if name == "cancel":
         state = replace(state, next_qty=None, weigh_next=False)
     return _run(state, lookups, lambda flow, work, ctx: flow.command(work, name, arg, ctx))
+
+
+def _confirm(state: BenchState) -> str:
+    """The bench's push button: the supervisor's override while something is held for
+    one (a weight mismatch, an over-receipt...), otherwise Done."""
+    held = (state.mode == "pack" and state.pack.phase == "held") or (
+        state.mode == "receive"
+        and state.receive.held is not None
+        and state.receive.held.reason != "lot_required"
+    )
+    return "override" if held else "done"
 
 
 def _switch(state: BenchState, mode: str | None) -> Outcome:

@@ -24,6 +24,7 @@ class PackLine:
     ordered: int
     lot: str | None = None  # the order line asks for this lot
     kit: tuple[tuple[str, int], ...] = ()  # components (sku, per kit) when the sku is a kit
+    location: str | None = None  # where to pick it (from the hub); None: the bench's own
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     if state.order is not None and state.actions:
         return _say(state, "order_in_progress", f"Finish or cancel order {state.order} first")
     lines = tuple(
-        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups)) for line in order.lines
+        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups), line.location)
+        for line in order.lines
     )
     new = PackState(
         order=order.order,
@@ -380,6 +382,7 @@ def _ship(
         {
             "order": state.order,
             "customer": state.customer or "",
+            "lines": str(len(state.lines)),
             "items": str(units),
             "weight_g": "" if weight is None else _g(weight),
             "operator": ctx.operator or "",
@@ -392,27 +395,30 @@ def _ship(
     return Outcome(PackState(), (shipment,), verdict("ok", message, "complete"), labels)
 
 
-def shipment_lines(state: PackState, location: str) -> list[ShipmentLine]:
-    """What left the bench: per order line and lot; kits built from parts ship as the parts."""
+def shipment_lines(state: PackState, bench_location: str) -> list[ShipmentLine]:
+    """What left the bench: per order line and lot, booked out of the line's pick location
+    (else `bench_location`); kits built from parts ship as the parts, from the bench."""
     result: list[ShipmentLine] = []
     for index, line in enumerate(state.lines):
-        lines = _grouped(_picks(state, index), location)
+        lines = _grouped(_picks(state, index), line, bench_location)
         shorted = _shorted(state, index)
         if shorted:
             reasons = _list(
                 a.reason for a in state.actions if isinstance(a, Short) and a.line == index
             )
-            short = ShipmentLine(sku=line.sku, qty=0, location=location)
+            short = ShipmentLine(sku=line.sku, qty=0, location=line.location or bench_location)
             lines = lines or [short]
             lines[0] = msgspec.structs.replace(lines[0], short=shorted, short_reason=reasons)
         result.extend(lines)
     return result
 
 
-def _grouped(picks: list[Pick], location: str) -> list[ShipmentLine]:
+def _grouped(picks: list[Pick], order_line: PackLine, bench_location: str) -> list[ShipmentLine]:
     groups: dict[tuple[str, str | None], ShipmentLine] = {}
     for pick in picks:
         key = (pick.sku, pick.lot)
+        # The pick location is the order line's sku's; a kit's parts have none of their own.
+        location = (order_line.sku == pick.sku and order_line.location) or bench_location
         line = groups.get(key) or ShipmentLine(sku=pick.sku, qty=0, location=location, lot=pick.lot)
         serials = [*line.serials, pick.serial] if pick.serial else line.serials
         groups[key] = msgspec.structs.replace(line, qty=line.qty + pick.units, serials=serials)
@@ -435,6 +441,7 @@ def view(state: PackState) -> dict:
                 "scanned": packed(state, i),
                 "short": _shorted(state, i),
                 "lot": line.lot,
+                "location": line.location,
                 "done": packed(state, i) >= target(state, i),
             }
             for i, line in enumerate(state.lines)

@@ -5,6 +5,7 @@ naming the key, at start-up, before any job is queued.
 """
 
 from pathlib import Path
+from typing import Any
 
 from station.config import ConfigError, PrinterConfig, StationConfig
 from station.drivers.feedback import Feedback
@@ -33,6 +34,8 @@ def build_printer(entry: PrinterConfig) -> SpoolPrinter:
         link = make_link(endpoint, entry.language, LINK_TIMEOUT_S)
     except ValueError as exc:
         raise ConfigError(f"{where}: url: {exc}") from None
+    if entry.language == "escpos":
+        import station.drivers.printers.escpos  # noqa: F401 - load python-escpos now, see render
     if entry.profile is not None:
         if entry.language != "escpos":
             raise ConfigError(f"{where}: profile: only ESC/POS printers take a profile")
@@ -53,9 +56,10 @@ def _check_profile(where: str, profile: str) -> None:
         raise ConfigError(f"{where}: profile: {profile!r} cannot print Code 128 barcodes")
 
 
-def build_feedback(config: StationConfig, emit: Emit) -> Feedback:
+def build_feedback(config: StationConfig, emit: Emit, pin_factory: Any = None) -> Feedback:
+    """`pin_factory`: a gpiozero factory to use instead of `[feedback] pin_factory`."""
     try:
-        return Feedback(config.feedback, emit)
+        return Feedback(config.feedback, emit, pin_factory)
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - gpiozero's pin errors: in use, invalid...

@@ -54,14 +54,19 @@ def check_code128(data: str) -> str:
     return data
 
 
-def shipping_label(order: str, customer: str, lines: int, weight_g: Decimal | float | int) -> Label:
-    weight_kg = (Decimal(str(weight_g)) / 1000).quantize(Decimal("0.001"))
+def shipping_label(
+    order: str, customer: str, lines: int, weight_g: Decimal | float | int | None
+) -> Label:
+    """`weight_g` None: the parcel was not weighed (a bench without a scale)."""
+    weight = "not weighed"
+    if weight_g is not None:
+        weight = f"{(Decimal(str(weight_g)) / 1000).quantize(Decimal('0.001'))} kg"
     return Label(
         kind="shipping",
         elements=[
             Text(f"ORDER {order}", large=True, bold=True),
             Text(customer),
-            Text(f"Lines: {lines}   Weight: {weight_kg} kg"),
+            Text(f"Lines: {lines}   Weight: {weight}"),
             Barcode(check_code128(order)),
         ],
     )

@@ -40,15 +40,27 @@ function progress(line) {
   return text;
 }
 
+function itemCell(line) {
+  const cell = document.createElement("td");
+  cell.textContent = line.sku;
+  if (line.location) {
+    // Where to pick it: the hub names the bin of the first-expiring stock.
+    const pick = document.createElement("span");
+    pick.className = "pick";
+    pick.textContent = "pick " + line.location;
+    cell.appendChild(pick);
+  }
+  return cell;
+}
+
 function lineRow(line, mode) {
   const row = document.createElement("tr");
   row.dataset.sku = line.sku;
   if (line.done) row.className = "done";
-  for (const text of [line.sku, progress(line)]) {
-    const cell = document.createElement("td");
-    cell.textContent = text;
-    row.appendChild(cell);
-  }
+  row.appendChild(itemCell(line));
+  const count = document.createElement("td");
+  count.textContent = progress(line);
+  row.appendChild(count);
   const action = document.createElement("td");
   if (mode === "pack" && !line.done) {
     action.appendChild(button("Short", "short", line.sku + ":out_of_stock"));
@@ -72,6 +84,7 @@ function renderSide(s) {
   if (s.short_armed) pending.push("Short armed: scan the missing item");
   if (s.phase === "weigh") pending.push("Put the parcel on the scale");
   if (s.phase === "held") pending.push("Weight held: re-weigh or override");
+  if (s.print_problem) pending.push(s.print_problem);
   setText("pending", pending.join(" · "));
   const devices = Object.entries(s.devices || {}).map(([name, state]) => {
     const item = document.createElement("li");
