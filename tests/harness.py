@@ -60,8 +60,10 @@ class Process:
     args: list[str]
     log_path: Path
     process: subprocess.Popen | None = None
+    log_from: int = 0
 
     def start(self) -> None:
+        self.log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
@@ -88,6 +90,12 @@ class Process:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def log_since_start(self) -> str:
+        """What the current run has logged (the file collects every restart)."""
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_from)
+            return f.read().decode(errors="replace")
 
 
 @dataclass
@@ -168,7 +176,12 @@ class Station:
     def journal_path(self) -> Path:
         return self.dir / "data" / "journal.db"
 
-    def start(self) -> "Station":
+    def start(self, wait: bool = True) -> "Station":
+        """Start the station; with `wait`, return once its scanner port is open.
+
+        Codes typed before that are gone, as they are at a real bench: pyserial's open()
+        flushes what the port had queued (and a USB scanner's tty keeps nothing while closed).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             f'[station]\nid = "{self.station_id}"\nsite = "test"\nmode = "{self.mode}"\n'
@@ -183,7 +196,19 @@ class Station:
                             ["-m", "station", "run", "--config", str(self.config_path)],
                             self.dir / "station.log")  # fmt: skip
         self.proc.start()
+        if wait:
+            self.wait_ready()
         return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until the scanner is open (the supervisor logs "device hand: ready")."""
+
+        def ready() -> bool:
+            if not self.proc.running:
+                raise RuntimeError(f"{self.station_id} exited:\n{self.proc.log_since_start()}")
+            return "device hand: ready" in self.proc.log_since_start()
+
+        wait_until(ready, timeout, f"{self.station_id}'s scanner open")
 
     def kill(self) -> None:
         self.proc.kill()
