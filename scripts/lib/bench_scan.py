@@ -48,6 +48,7 @@ def _core(dir: Path) -> Core:
     order = Order(order="SO-1", lines=[OrderLine(sku="MUG-1", qty=10_000_000)])
     core.handle(HubMessage(topics.product("MUG-1"), encode(product), True))
     core.handle(HubMessage(topics.order("SO-1"), encode(order), True))
+    core.handle(Scanned("OP:bench"))  # a packer badges in before an order
     core.handle(Scanned("SO-1"))
     return core
 
