@@ -148,7 +148,8 @@ class Ingest:
             return  # a cleared retained status
         try:
             status = msgspec.json.decode(message.payload, type=StationStatus)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
             self._dead(message, f"status: {exc}", now, result)
             return
         previous = self._previous_conn(station)
@@ -176,7 +177,7 @@ class Ingest:
         """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
         try:
             order = msgspec.json.decode(message.payload, type=Order)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
             self._dead(message, f"order: {exc}", now, result)
             return
         self.conn.execute("SAVEPOINT intake")
