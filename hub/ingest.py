@@ -2,7 +2,9 @@
 
 For each message, inside one SQLite transaction per batch:
 - invalid (not the contract, too big, station in payload not the topic's): dead-lettered;
-- `seq <= applied` of its (station, epoch): a duplicate, ignored;
+- `seq <= applied` of its (station, epoch): a duplicate, ignored if it is the event the
+  ledger has; with other content (a journal that went back and re-used the seq) it is
+  dead-lettered and alerted, never dropped silently;
 - `seq == applied + 1`: applied to the ledger, then any held events that now follow;
 - `seq > applied + 1`: a gap: held in `pending`, never applied early and never skipped.
 The caller acks the messages to the broker only after `process` returns (the commit),
@@ -103,10 +105,12 @@ class Ingest:
         current_epoch = store.station_epoch(self.conn, station)
         applied = store.cursor_get(self.conn, station, event.epoch)
         if event.seq <= applied:
-            result.duplicates += 1
+            if self._same_as_applied(event):
+                result.duplicates += 1
+            else:
+                self._conflict(message, event, "applied", now, result)
         elif event.seq > applied + 1:
-            store.pending_put(self.conn, station, event.epoch, event.seq, message.payload, now)
-            result.held += 1
+            self._hold(message, event, now, result)
         else:
             applied = self._apply_run(event, applied, now, result, effects)
             store.cursor_set(self.conn, station, event.epoch, applied, now)
@@ -120,6 +124,39 @@ class Ingest:
             # Re-acknowledge duplicates too: a station re-sending after a lost ack needs it.
             touched[station] = event.epoch
         result.stations.add(station)
+
+    def _hold(self, message, event, now, result) -> None:
+        """Keep an event that follows a gap; a held one may come again, but only the same."""
+        held = store.pending_get(self.conn, event.station, event.epoch, event.seq)
+        if held is None:
+            store.pending_put(
+                self.conn, event.station, event.epoch, event.seq, message.payload, now
+            )
+        elif held != message.payload:
+            self._conflict(message, event, "held", now, result)
+            return
+        result.held += 1
+
+    def _same_as_applied(self, event) -> bool:
+        """A re-sent event is the journal's bytes again: same type, station time and data."""
+        stored = store.event_content(self.conn, event.station, event.epoch, event.seq)
+        if stored is None:
+            return True  # nothing to compare with (a ledger restored without it): a duplicate
+        return stored == (event.type, event.ts.isoformat(), event.raw.decode())
+
+    def _conflict(self, message, event, what: str, now, result) -> None:
+        """The same (station, epoch, seq) with other content: the station's journal went
+        back (restored, or a card that lost acknowledged writes) and numbered new events
+        over ones the hub has. Kept as a dead letter, and one alert per journal."""
+        key = f"{event.station} epoch {event.epoch} seq {event.seq}"
+        reason = f"conflicting duplicate: {key} is {what} with other content"
+        self._dead(message, reason, now, result)
+        alerts.raise_(
+            self.conn, self.topics, now, "conflicting_event", "critical",
+            f"station {event.station} sent {key} again with other content: its journal went "
+            "back; the events are in the dead letters",
+            station=event.station, dedupe=f"conflicting_event:{event.station}:{event.epoch}",
+        )  # fmt: skip
 
     def _apply_run(self, event, applied: int, now, result, effects) -> int:
         """Apply `event`, then every held event that follows it without a gap."""

@@ -70,6 +70,14 @@ def pending_put(
     )
 
 
+def pending_get(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -> bytes | None:
+    row = conn.execute(
+        "SELECT payload FROM pending WHERE station = ? AND epoch = ? AND seq = ?",
+        (station, epoch, seq),
+    ).fetchone()
+    return bytes(row[0]) if row else None
+
+
 def pending_take(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -> bytes | None:
     row = conn.execute(
         "DELETE FROM pending WHERE station = ? AND epoch = ? AND seq = ? RETURNING payload",
@@ -121,6 +129,16 @@ def event_insert(
         (station, epoch, seq, type_, ts, hub_ts, data.decode()),
     )
     return cur.lastrowid
+
+
+def event_content(
+    conn: sqlite3.Connection, station: str, epoch: str, seq: int
+) -> tuple[str, str, str] | None:
+    """(type, ts, data) of an applied station event, as `event_insert` stored them."""
+    return conn.execute(
+        "SELECT type, ts, data FROM events WHERE station = ? AND epoch = ? AND seq = ?",
+        (station, epoch, seq),
+    ).fetchone()
 
 
 @dataclass(frozen=True)
