@@ -5,11 +5,16 @@ Functions take an open connection and do one thing. Writes are made inside
 and what must be published about them commit together or not at all.
 """
 
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from protocol.envelope import MAX_PAYLOAD_BYTES, utc_now
+
+log = logging.getLogger(__name__)
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 
@@ -419,6 +424,14 @@ def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
 
 
 def outbox_put(conn: sqlite3.Connection, topic: str, payload: bytes, retain: bool) -> None:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        # The broker closes the connection of a client publishing more, and paho sends it
+        # again after every reconnect: the hub's link would never stay up. Kept where a
+        # supervisor sees it instead (the topic keeps its previous retained message).
+        reason = f"not published: {len(payload)} bytes exceed the limit of {MAX_PAYLOAD_BYTES}"
+        log.error("outbox message on %s %s", topic, reason)
+        dead_letter(conn, topic, payload, reason, utc_now().isoformat())
+        return
     if retain:
         conn.execute("DELETE FROM outbox WHERE topic = ? AND retain = 1", (topic,))
     conn.execute(
