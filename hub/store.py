@@ -75,6 +75,13 @@ def pending_put(
     )
 
 
+def pending_any(conn: sqlite3.Connection, station: str, epoch: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM pending WHERE station = ? AND epoch = ? LIMIT 1", (station, epoch)
+    ).fetchone()
+    return row is not None
+
+
 def pending_get(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -> bytes | None:
     row = conn.execute(
         "SELECT payload FROM pending WHERE station = ? AND epoch = ? AND seq = ?",
