@@ -21,6 +21,9 @@ from tests.broker import Broker, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
+# Tests cut and restore links all the time: a client that backed off to the default 10 s
+# would leave most of a scenario's time to waiting, not to what is tested.
+RECONNECT_MAX_S = 1.0
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -123,6 +126,7 @@ class Hub:
         self.config_path.write_text(
             f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
+            f"reconnect_max_s = {RECONNECT_MAX_S}\n"
             f"[web]\nport = {self.web_port}\n"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
@@ -188,6 +192,7 @@ class Station:
             f'data_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
             f'password = "{self.password}"\nresend_after_s = 1.0\n'
+            f"reconnect_max_s = {RECONNECT_MAX_S}\n"
             f"[kiosk]\nport = 0\n"
             f'[[scanners]]\nname = "hand"\nkind = "serial"\nport = "{self.scanner.path}"\n'
             f"{self.extra_config}"

@@ -84,7 +84,7 @@ class Uplink:
             client.username_pw_set(self.config.username, self.config.password)
         if self.config.tls_ca:
             client.tls_set(ca_certs=self.config.tls_ca)
-        client.reconnect_delay_set(0.5, 10)
+        client.reconnect_delay_set(0.5, self.config.reconnect_max_s)
         client.max_inflight_messages_set(self.config.max_inflight)
         # paho's own queue is in memory and unbounded while offline; the journal is the
         # queue, so paho never holds more than one window.
