@@ -27,6 +27,14 @@ STATION_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
 # + # / or whitespace in any name, so a username cannot widen a pattern or the ACL file.
 OTHER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
+# protocol.envelope.MAX_PAYLOAD_BYTES, written out: scripts/broker-config runs this module
+# with the system python3 before any venv (no msgspec). A test keeps the two equal.
+MAX_PAYLOAD_BYTES = 256 * 1024
+# A whole MQTT packet may be this much bigger than its payload: fixed header, topic (ours
+# are under 200 bytes), packet id, MQTT 5 properties.
+PACKET_HEADROOM_BYTES = 1024
+MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + PACKET_HEADROOM_BYTES
+
 # Confine each station to its own subtree (the substitution must be a whole level).
 STATION_PATTERNS = (
     "pattern write wh/v1/+/station/%u/events",
@@ -138,6 +146,12 @@ def render_config(
         # The default (1000 per client) silently drops a backlog; the hub may fall behind.
         "max_queued_messages 1000000",
         "max_inflight_messages 100",
+        # A packet bigger than the protocol allows closes its sender's connection before
+        # the broker reads it, so no client can make the broker, or the hub's paho, hold
+        # it (the hub dead-letters a payload over the limit that fits the headroom).
+        # Not message_size_limit: 2.0.11 answers with a PUBACK reason code that paho
+        # rejects as malformed, which also ends the connection, and deprecates it.
+        f"max_packet_size {MAX_PACKET_BYTES}",
         "persistent_client_expiration 14d",
         "set_tcp_nodelay true",
         "log_type error",

@@ -33,6 +33,8 @@ class MqttSection(_Section):
     keepalive: Annotated[int, Meta(ge=5, le=3600)] = 30
     # How long the broker keeps the hub's session (and queues its messages) while it is down.
     session_expiry_s: Annotated[int, Meta(ge=0)] = 7 * 24 * 3600
+    # Reconnect attempts back off from 0.5 s, doubling up to this.
+    reconnect_max_s: Annotated[float, Meta(ge=0.5, le=300)] = 10.0
 
 
 class WebSection(_Section):

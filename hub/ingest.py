@@ -2,7 +2,9 @@
 
 For each message, inside one SQLite transaction per batch:
 - invalid (not the contract, too big, station in payload not the topic's): dead-lettered;
-- `seq <= applied` of its (station, epoch): a duplicate, ignored;
+- `seq <= applied` of its (station, epoch): a duplicate, ignored if it is the event the
+  ledger has; with other content (a journal that went back and re-used the seq) it is
+  dead-lettered and alerted, never dropped silently;
 - `seq == applied + 1`: applied to the ledger, then any held events that now follow;
 - `seq > applied + 1`: a gap: held in `pending`, never applied early and never skipped.
 The caller acks the messages to the broker only after `process` returns (the commit),
@@ -47,6 +49,44 @@ class BatchResult:
     skus: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _Batch:
+    """What one batch's transaction knows, so each station's rows are read once per batch
+    and its cursor written once, not per event (a dozen statements per event before)."""
+
+    now: str
+    result: BatchResult = field(default_factory=BatchResult)
+    effects: ledger.Effects = field(default_factory=ledger.Effects)
+    touched: dict[str, str] = field(default_factory=dict)  # station -> epoch to acknowledge
+    epochs: dict[str, str | None] = field(default_factory=dict)  # station -> current epoch
+    cursors: dict[tuple[str, str], int] = field(default_factory=dict)  # read at first use
+    moved: dict[tuple[str, str], int] = field(default_factory=dict)  # applied, to write
+    held: set[tuple[str, str]] = field(default_factory=set)  # (station, epoch) with held rows
+    looked: set[tuple[str, str]] = field(default_factory=set)  # held rows looked for
+
+    def station_epoch(self, conn: sqlite3.Connection, station: str) -> str | None:
+        if station not in self.epochs:
+            store.station_seen(conn, station, self.now)
+            self.epochs[station] = store.station_epoch(conn, station)
+        return self.epochs[station]
+
+    def applied(self, conn: sqlite3.Connection, station: str, epoch: str) -> int:
+        key = (station, epoch)
+        if key in self.moved:
+            return self.moved[key]
+        if key not in self.cursors:
+            self.cursors[key] = store.cursor_get(conn, station, epoch)
+        return self.cursors[key]
+
+    def has_held(self, conn: sqlite3.Connection, station: str, epoch: str) -> bool:
+        key = (station, epoch)
+        if key not in self.looked:
+            self.looked.add(key)
+            if store.pending_any(conn, station, epoch):
+                self.held.add(key)
+        return key in self.held
+
+
 class Ingest:
     def __init__(
         self, conn: sqlite3.Connection, topics: Topics, resync_after_s: float = 2.0
@@ -59,82 +99,120 @@ class Ingest:
 
     def process(self, batch: list[Incoming]) -> BatchResult:
         """Apply a batch in one transaction; on any database error nothing of it is kept."""
-        result = BatchResult()
-        effects = ledger.Effects()
-        now = utc_now().isoformat()
-        touched: dict[str, str] = {}  # station -> epoch whose ack must be published
+        work = _Batch(now=utc_now().isoformat())
         with store.transaction(self.conn):
             for message in batch:
-                self._one(message, now, result, effects, touched)
-            for station, epoch in touched.items():
-                self._publish_applied(station, epoch)
-            for sku in effects.skus:
-                ledger.publish_stock(self.conn, self.topics, sku, now)
-        result.skus = effects.skus
-        return result
+                self._one(message, work)
+            self._close_batch(work)
+        work.result.skus = work.effects.skus
+        return work.result
 
-    def _one(self, message: Incoming, now: str, result: BatchResult, effects, touched) -> None:
+    def _one(self, message: Incoming, work: "_Batch") -> None:
         levels = self.topics.leaf(message.topic)
         if len(levels) == 3 and levels[0] == "station" and levels[2] == "events":
-            self._event(message, levels[1], now, result, effects, touched)
+            self._event(message, levels[1], work)
         elif len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
-            self._status(message, levels[1], now, result)
+            self._status(message, levels[1], work)
         elif levels == ["intake", "orders"]:
-            self._intake(message, now, result)
+            self._intake(message, work)
         else:
-            self._dead(message, "no handler for this topic", now, result)
+            self._dead(message, "no handler for this topic", work)
+
+    def _close_batch(self, work: "_Batch") -> None:
+        """Once per batch what was per event: cursors, held rows, acks, stock messages."""
+        for (station, epoch), applied in work.moved.items():
+            store.cursor_set(self.conn, station, epoch, applied, work.now)
+            if work.has_held(self.conn, station, epoch):
+                store.pending_drop_applied(self.conn, station, epoch, applied)
+        for station, epoch in work.touched.items():
+            self._publish_applied(station, epoch, work)
+        for sku in work.effects.skus:
+            ledger.publish_stock(self.conn, self.topics, sku, work.now)
 
     # --- events ---------------------------------------------------------------------
-    def _event(self, message, station, now, result, effects, touched) -> None:
+    def _event(self, message: Incoming, station: str, work: "_Batch") -> None:
         try:
             event = decode_event(message.payload)
         except InvalidMessage as exc:
-            self._dead(message, str(exc), now, result)
+            self._dead(message, str(exc), work)
             return
         if station == HUB_STATION:
-            self._dead(message, "station id 'hub' is the hub's own journal", now, result)
+            self._dead(message, "station id 'hub' is the hub's own journal", work)
             return
         if event.station != station:
-            self._dead(
-                message, f"station {event.station!r} published on {station!r}'s topic", now, result
-            )
+            self._dead(message, f"station {event.station!r} published on {station!r}'s topic",
+                       work)  # fmt: skip
             return
-        store.station_seen(self.conn, station, now)
-        current_epoch = store.station_epoch(self.conn, station)
-        applied = store.cursor_get(self.conn, station, event.epoch)
+        current_epoch = work.station_epoch(self.conn, station)
+        applied = work.applied(self.conn, station, event.epoch)
         if event.seq <= applied:
-            result.duplicates += 1
+            if self._same_as_applied(event):
+                work.result.duplicates += 1
+            else:
+                self._conflict(message, event, "applied", work)
         elif event.seq > applied + 1:
-            store.pending_put(self.conn, station, event.epoch, event.seq, message.payload, now)
-            result.held += 1
+            self._hold(message, event, work)
         else:
-            applied = self._apply_run(event, applied, now, result, effects)
-            store.cursor_set(self.conn, station, event.epoch, applied, now)
-            store.pending_drop_applied(self.conn, station, event.epoch, applied)
+            work.moved[(station, event.epoch)] = self._apply_run(event, applied, work)
             # The station's current journal is the one whose events were applied last (or
             # that its online status names): a re-imaged station moves on to its new epoch.
             if event.epoch != current_epoch:
                 store.station_set_epoch(self.conn, station, event.epoch)
-                current_epoch = event.epoch
+                work.epochs[station] = current_epoch = event.epoch
         if event.epoch == current_epoch:
             # Re-acknowledge duplicates too: a station re-sending after a lost ack needs it.
-            touched[station] = event.epoch
-        result.stations.add(station)
+            work.touched[station] = event.epoch
+        work.result.stations.add(station)
 
-    def _apply_run(self, event, applied: int, now, result, effects) -> int:
+    def _hold(self, message: Incoming, event, work: "_Batch") -> None:
+        """Keep an event that follows a gap; a held one may come again, but only the same."""
+        held = store.pending_get(self.conn, event.station, event.epoch, event.seq)
+        if held is None:
+            store.pending_put(
+                self.conn, event.station, event.epoch, event.seq, message.payload, work.now
+            )
+            work.held.add((event.station, event.epoch))
+        elif held != message.payload:
+            self._conflict(message, event, "held", work)
+            return
+        work.result.held += 1
+
+    def _same_as_applied(self, event) -> bool:
+        """A re-sent event is the journal's bytes again: same type, station time and data."""
+        stored = store.event_content(self.conn, event.station, event.epoch, event.seq)
+        if stored is None:
+            return True  # nothing to compare with (a ledger restored without it): a duplicate
+        return stored == (event.type, event.ts.isoformat(), event.raw.decode())
+
+    def _conflict(self, message: Incoming, event, what: str, work: "_Batch") -> None:
+        """The same (station, epoch, seq) with other content: the station's journal went
+        back (restored, or a card that lost acknowledged writes) and numbered new events
+        over ones the hub has. Kept as a dead letter, and one alert per journal."""
+        key = f"{event.station} epoch {event.epoch} seq {event.seq}"
+        self._dead(message, f"conflicting duplicate: {key} is {what} with other content", work)
+        alerts.raise_(
+            self.conn, self.topics, work.now, "conflicting_event", "critical",
+            f"station {event.station} sent {key} again with other content: its journal went "
+            "back; the events are in the dead letters",
+            station=event.station, dedupe=f"conflicting_event:{event.station}:{event.epoch}",
+        )  # fmt: skip
+
+    def _apply_run(self, event, applied: int, work: "_Batch") -> int:
         """Apply `event`, then every held event that follows it without a gap."""
         while True:
-            ledger.apply_event(self.conn, self.topics, event, now, effects)
+            ledger.apply_event(self.conn, self.topics, event, work.now, work.effects)
             applied = event.seq
-            result.applied += 1
+            work.result.applied += 1
+            if not work.has_held(self.conn, event.station, event.epoch):
+                return applied  # nothing held for this journal: no row to look for
             held = store.pending_take(self.conn, event.station, event.epoch, applied + 1)
             if held is None:
                 return applied
             # Held events were validated when they arrived.
             event = decode_event(held)
 
-    def _publish_applied(self, station: str, epoch: str) -> None:
-        seq = store.cursor_get(self.conn, station, epoch)
+    def _publish_applied(self, station: str, epoch: str, work: "_Batch") -> None:
+        seq = work.applied(self.conn, station, epoch)
         store.outbox_put(
             self.conn,
             self.topics.applied(station),
@@ -143,13 +221,15 @@ class Ingest:
         )
 
     # --- station status -------------------------------------------------------------
-    def _status(self, message, station, now, result) -> None:
+    def _status(self, message: Incoming, station: str, work: "_Batch") -> None:
+        now, result = work.now, work.result
         if not message.payload:
             return  # a cleared retained status
         try:
             status = msgspec.json.decode(message.payload, type=StationStatus)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            self._dead(message, f"status: {exc}", now, result)
+        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+            self._dead(message, f"status: {exc}", work)
             return
         previous = self._previous_conn(station)
         if status.state == "offline" and status.conn < previous:
@@ -161,7 +241,8 @@ class Ingest:
             alerts.station_online(self.conn, station, now)
         if status.epoch and status.state == "online":
             store.station_set_epoch(self.conn, station, status.epoch)
-            self._publish_applied(station, status.epoch)
+            work.epochs[station] = status.epoch
+            self._publish_applied(station, status.epoch, work)
         result.stations.add(station)
 
     def _previous_conn(self, station: str) -> int:
@@ -172,29 +253,29 @@ class Ingest:
             return 0
 
     # --- sales orders from other systems --------------------------------------------
-    def _intake(self, message: Incoming, now: str, result: BatchResult) -> None:
+    def _intake(self, message: Incoming, work: "_Batch") -> None:
         """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
         try:
             order = msgspec.json.decode(message.payload, type=Order)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            self._dead(message, f"order: {exc}", now, result)
+        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+            self._dead(message, f"order: {exc}", work)
             return
         self.conn.execute("SAVEPOINT intake")
         try:
-            orders.save_order(self.conn, self.topics, order, now)
+            orders.save_order(self.conn, self.topics, order, work.now)
         except (orders.OrderError, orders.OrderConflict, ValueError) as exc:
             self.conn.execute("ROLLBACK TO intake")
             self.conn.execute("RELEASE intake")
-            self._dead(message, str(exc), now, result)
+            self._dead(message, str(exc), work)
             return
         self.conn.execute("RELEASE intake")
-        result.orders += 1
+        work.result.orders += 1
 
     # --- dead letters ---------------------------------------------------------------
-    def _dead(self, message: Incoming, reason: str, now: str, result: BatchResult) -> None:
+    def _dead(self, message: Incoming, reason: str, work: "_Batch") -> None:
         log.warning("dead letter on %s: %s", message.topic, reason)
-        store.dead_letter(self.conn, message.topic, message.payload, reason, now)
-        result.dead += 1
+        store.dead_letter(self.conn, message.topic, message.payload, reason, work.now)
+        work.result.dead += 1
 
     # --- gaps -----------------------------------------------------------------------
     def due_resyncs(self, now: float | None = None) -> list[tuple[str, int]]:

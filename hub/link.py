@@ -63,7 +63,7 @@ class HubLink:
             client.username_pw_set(self.config.username, self.config.password)
         if self.config.tls_ca:
             client.tls_set(ca_certs=self.config.tls_ca)
-        client.reconnect_delay_set(0.5, 10)
+        client.reconnect_delay_set(0.5, self.config.reconnect_max_s)
         client.max_inflight_messages_set(OUTBOX_WINDOW)
         client.will_set(self.topics.hub_status, encode(HubStatus(state="offline")), 1, True)
         client.on_connect = self._on_connect

@@ -245,6 +245,9 @@ CREATE TABLE IF NOT EXISTS cost_layers (
 CREATE INDEX IF NOT EXISTS cost_layers_open ON cost_layers (sku, location, lot, received, id)
     WHERE qty_left != 0;
 CREATE INDEX IF NOT EXISTS cost_layers_movement ON cost_layers (movement_id);
+-- A SKU's last priced receipt (the cost of units no receipt priced): without it, every
+-- such receipt scanned the layers back to the SKU's previous one.
+CREATE INDEX IF NOT EXISTS cost_layers_last_in ON cost_layers (sku, id) WHERE qty_in > 0;
 
 -- Every unit that left a layer (qty > 0) or came back (qty < 0), at its cost; true-ups of
 -- deficits carry the cost difference. COGS = the flows of shipments.

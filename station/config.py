@@ -40,8 +40,14 @@ class MqttSection(_Section):
     keepalive: Annotated[int, Meta(ge=5, le=3600)] = 30
     # Events in flight without a PUBACK; SQLite, not paho, is the queue.
     max_inflight: Annotated[int, Meta(ge=1, le=1000)] = 50
+    # At most this many events beyond the hub's ack are sent: after an outage the backlog
+    # waits in the journal, not in the broker's memory, and reaches the hub as it keeps up.
+    max_ahead: Annotated[int, Meta(ge=1, le=1_000_000)] = 2000
     # Re-send from applied + 1 when the hub's ack has not moved for this long.
     resend_after_s: Annotated[float, Meta(gt=0, le=3600)] = 10.0
+    # Reconnect attempts back off from 0.5 s, doubling up to this: after a long outage the
+    # link is used again within about this long of coming back.
+    reconnect_max_s: Annotated[float, Meta(ge=0.5, le=300)] = 10.0
 
 
 class ScannerConfig(_Section):

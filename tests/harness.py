@@ -21,6 +21,9 @@ from tests.broker import Broker, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token"
+# Tests cut and restore links all the time: a client that backed off to the default 10 s
+# would leave most of a scenario's time to waiting, not to what is tested.
+RECONNECT_MAX_S = 1.0
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
@@ -60,8 +63,10 @@ class Process:
     args: list[str]
     log_path: Path
     process: subprocess.Popen | None = None
+    log_from: int = 0
 
     def start(self) -> None:
+        self.log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
@@ -89,6 +94,12 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_since_start(self) -> str:
+        """What the current run has logged (the file collects every restart)."""
+        with open(self.log_path, "rb") as f:
+            f.seek(self.log_from)
+            return f.read().decode(errors="replace")
+
 
 @dataclass
 class Hub:
@@ -115,6 +126,7 @@ class Hub:
         self.config_path.write_text(
             f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
+            f"reconnect_max_s = {RECONNECT_MAX_S}\n"
             f"[web]\nport = {self.web_port}\n"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
@@ -169,13 +181,19 @@ class Station:
     def journal_path(self) -> Path:
         return self.dir / "data" / "journal.db"
 
-    def start(self) -> "Station":
+    def start(self, wait: bool = True) -> "Station":
+        """Start the station; with `wait`, return once its scanner port is open.
+
+        Codes typed before that are gone, as they are at a real bench: pyserial's open()
+        flushes what the port had queued (and a USB scanner's tty keeps nothing while closed).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             f'[station]\nid = "{self.station_id}"\nsite = "test"\nmode = "{self.mode}"\n'
             f'data_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
             f'password = "{self.password}"\nresend_after_s = 1.0\n'
+            f"reconnect_max_s = {RECONNECT_MAX_S}\n"
             f"[kiosk]\nport = {self.kiosk_port}\n"
             f'[[scanners]]\nname = "hand"\nkind = "serial"\nport = "{self.scanner.path}"\n'
             f"{self.extra_config}"
@@ -184,7 +202,19 @@ class Station:
                             ["-m", "station", "run", "--config", str(self.config_path)],
                             self.dir / "station.log")  # fmt: skip
         self.proc.start()
+        if wait:
+            self.wait_ready()
         return self
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        """Until the scanner is open (the supervisor logs "device hand: ready")."""
+
+        def ready() -> bool:
+            if not self.proc.running:
+                raise RuntimeError(f"{self.station_id} exited:\n{self.proc.log_since_start()}")
+            return "device hand: ready" in self.proc.log_since_start()
+
+        wait_until(ready, timeout, f"{self.station_id}'s scanner open")
 
     def kill(self) -> None:
         self.proc.kill()

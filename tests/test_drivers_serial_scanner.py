@@ -1,11 +1,20 @@
 """Serial scanners on a pseudo-terminal: AIM ids kept, framing, unplug and re-plug."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
+import tty
+from pathlib import Path
+
 import pytest
 
 from station.drivers.serial_scanner import SerialScanner, decode_frame
 from station.drivers.sim.serial_scanner import SimSerialScanner
 from station.inputs import Scanned
 from tests.drivers_support import Inbox
+from tests.harness import ROOT, wait_until
 
 
 @pytest.mark.parametrize(
@@ -68,3 +77,65 @@ def test_scanner_without_suffix_is_framed_by_the_idle_gap(tmp_path):
         finally:
             scanner.stop()
     assert inbox.of(Scanned) == [Scanned("96385074", "]E4", "front")]
+
+
+# A station's scanner reader in its own process, so the test can stop it the way a busy
+# machine does (SIGSTOP: the thread is not scheduled), which no in-process trick can.
+READER = """
+import sys
+from station.drivers.serial_scanner import SerialScanner
+from station.inputs import DeviceState, Scanned
+
+def emit(item):
+    if isinstance(item, Scanned):
+        print("code", item.code, flush=True)
+    elif isinstance(item, DeviceState):
+        print("state", item.state, flush=True)
+
+scanner = SerialScanner("front", emit, sys.argv[1], idle_gap=float(sys.argv[2]))
+scanner.start()
+sys.stdin.read()
+scanner.stop()
+"""
+
+
+def _bytes_read(pid: int) -> int:
+    """All bytes the process has read so far (the kernel's count)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar")
+
+
+def test_a_reader_that_was_not_scheduled_does_not_split_a_code(tmp_path):
+    """The idle gap is silence the reader saw, not time it was away: bytes that came while
+    it was not running belong to the code it was reading. Splitting turned one scan into two
+    wrong ones (the first lost) on a loaded machine."""
+    idle_gap = 0.5
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, os.ttyname(slave), str(idle_gap)], cwd=ROOT,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert reader.stdout.readline().split() == ["state", "ready"]
+        before = _bytes_read(reader.pid)
+        os.write(master, b"4006381")  # the first part of a code, read at once
+        wait_until(lambda: _bytes_read(reader.pid) >= before + 7, 10, "the first part read")
+        reader.send_signal(signal.SIGSTOP)  # the reader is not scheduled ...
+        os.write(master, b"333931\r")  # ... while the rest arrives
+        time.sleep(2 * idle_gap)  # longer than the idle gap, as the wall clock sees it
+        reader.send_signal(signal.SIGCONT)
+        os.write(master, b"AFTER\r")
+        codes = []
+        while (line := reader.stdout.readline().split()) != ["code", "AFTER"]:
+            assert line, "the reader ended"
+            codes.append(line)
+        assert codes == [["code", "4006381333931"]]
+    finally:
+        reader.stdin.close()
+        reader.wait(10)
+        os.close(master)
+        os.close(slave)

@@ -122,6 +122,22 @@ def test_stock_below_zero_is_recorded_and_alerted_never_clamped(conn, ingest):
     assert "negative_stock" in kinds and "unknown_sku" in kinds
 
 
+def test_an_unknown_sku_is_alerted_once_while_its_alert_is_open(conn, ingest):
+    ingest.process([msg(1, receipt(sku="NEW-1")), msg(2, receipt(sku="NEW-1"))])
+    ingest.process([msg(3, receipt(sku="NEW-1")), msg(4, receipt(sku="NEW-2"))])
+    unknown = [a for a in store.alerts_open(conn) if a["kind"] == "unknown_sku"]
+    assert sorted(a["sku"] for a in unknown) == ["NEW-1", "NEW-2"]
+    published = conn.execute(
+        "SELECT count(*) FROM outbox WHERE topic = ?", (TOPICS.alerts,)
+    ).fetchone()[0]
+    assert published == 2  # not one per receipt: four receipts, two skus
+    with store.transaction(conn):  # a supervisor clears it by hand ...
+        store.alert_clear_id(conn, next(a["id"] for a in unknown if a["sku"] == "NEW-1"), "t")
+    ingest.process([msg(5, receipt(sku="NEW-1"))])  # ... and the next movement alerts again
+    again = [a for a in store.alerts_open(conn) if a["kind"] == "unknown_sku"]
+    assert sorted(a["sku"] for a in again) == ["NEW-1", "NEW-2"]
+
+
 def test_a_count_posts_the_difference_to_the_book(conn, ingest):
     ingest.process([msg(1, receipt(10)), msg(2, Count(location="A-01", sku="MUG-1", counted=7))])
     assert balances(conn) == [("MUG-1", "A-01", "", 7)]

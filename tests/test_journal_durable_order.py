@@ -3,7 +3,7 @@
 import pytest
 
 from protocol.envelope import decode_event
-from protocol.events import Scan
+from protocol.events import Scan, Shipment, ShipmentLine
 from station.ledger.journal import Journal, JournalError
 
 
@@ -62,3 +62,17 @@ def test_a_failed_append_stores_nothing_and_keeps_the_head(tmp_path):
         journal.append([Scan(code="X" * 400, verdict="ok", mode="pack")] * 200)
     assert journal.head == 1
     assert [seq for seq, _ in journal.reader().read_from(1, 500)] == [1]
+
+
+def test_an_event_too_big_for_the_hub_is_refused_and_stores_nothing(tmp_path):
+    # The broker would close the uplink's connection on it after every reconnect, so
+    # nothing journaled after it could reach the hub: the packer hears "not recorded".
+    journal = Journal(tmp_path / "j.db", "pack-1")
+    journal.append([scan()])
+    lines = [ShipmentLine(sku=f"SKU-{i}", qty=1, location="PACK",
+                          serials=[f"SN-{i}-{n:04d}" for n in range(20)])
+             for i in range(1000)]  # fmt: skip
+    with pytest.raises(JournalError, match="over the 262144 the hub takes"):
+        journal.append([scan(), Shipment(order="SO-1", lines=lines)])
+    assert journal.head == 1
+    assert [seq for seq, _ in journal.reader().read_from(1, 10)] == [1]

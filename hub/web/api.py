@@ -64,13 +64,15 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 def _decode_body(kind: type[msgspec.Struct]) -> list:
     """One object or a list of them, validated against the protocol type."""
     body = request.get_data()
+    # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError, not DecodeError.
+    bad = (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError)
     try:
         return msgspec.json.decode(body, type=list[kind])
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except bad:
         pass
     try:
         return [msgspec.json.decode(body, type=kind)]
-    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+    except bad as exc:
         abort(400, f"invalid {kind.__name__.lower()}: {exc}")
 
 

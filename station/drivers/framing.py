@@ -1,7 +1,10 @@
 """Frames a byte stream into codes: on a terminator, or on an idle gap.
 
 Some scanners send no suffix unless programmed to, so a pause after the last byte ends
-a frame too. Pure: feed bytes and the time they arrived; get frames back.
+a frame too. Pure: feed bytes as they are read; call `flush_idle` when the line has been
+seen quiet. Only the reader can tell silence from its own absence: bytes read late may
+have arrived long ago (a reader thread not scheduled on a busy machine), so `feed` never
+ends a frame on time, and the reader calls `flush_idle` only after a read found nothing.
 """
 
 from dataclasses import dataclass, field
@@ -18,7 +21,7 @@ class LineFramer:
     _last: float = 0.0
 
     def feed(self, data: bytes, now: float) -> list[bytes]:
-        frames = self.flush_idle(now)
+        frames: list[bytes] = []
         self._buffer += data
         self._last = now
         while True:
@@ -36,7 +39,8 @@ class LineFramer:
         return frames
 
     def flush_idle(self, now: float) -> list[bytes]:
-        """The pending bytes as a frame, if the line has been quiet for `idle_gap`."""
+        """The pending bytes as a frame, if the line has been quiet for `idle_gap` (the
+        caller has just seen it quiet: a read that found nothing, nothing waiting)."""
         if self._buffer and now - self._last >= self.idle_gap:
             frame = bytes(self._buffer)
             self._buffer.clear()

@@ -59,7 +59,12 @@ class SerialScanner(Supervised):
         while not self.stopping:
             data = port.read(port.in_waiting or 1)
             now = time.monotonic()
-            frames = framer.feed(data, now) if data else framer.flush_idle(now)
+            if data:
+                frames = framer.feed(data, now)
+            elif port.in_waiting:
+                continue  # bytes came while this thread was not running: not silence
+            else:
+                frames = framer.flush_idle(now)
             for frame in frames:
                 scanned = decode_frame(frame)
                 if scanned is not None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import msgspec
 import sqlite_utils
 
-from protocol.envelope import encode_event, utc_now
+from protocol.envelope import MAX_PAYLOAD_BYTES, encode_event, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,12 @@ class Journal:
             (seq, stamp, type(event).TYPE, encode_event(self.station, self.epoch, seq, event, ts))
             for seq, event in zip(seqs, events, strict=True)
         ]
+        too_big = max(len(row[3]) for row in rows)
+        if too_big > MAX_PAYLOAD_BYTES:
+            # The broker would close the uplink's connection on it after every reconnect
+            # (and the hub refuses it): nothing after it could ever reach the hub.
+            raise JournalError(f"an event of {too_big} bytes, over the {MAX_PAYLOAD_BYTES} "
+                               "the hub takes")  # fmt: skip
         try:
             with _transaction(self.db):
                 self.db.conn.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)

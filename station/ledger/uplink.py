@@ -84,7 +84,7 @@ class Uplink:
             client.username_pw_set(self.config.username, self.config.password)
         if self.config.tls_ca:
             client.tls_set(ca_certs=self.config.tls_ca)
-        client.reconnect_delay_set(0.5, 10)
+        client.reconnect_delay_set(0.5, self.config.reconnect_max_s)
         client.max_inflight_messages_set(self.config.max_inflight)
         # paho's own queue is in memory and unbounded while offline; the journal is the
         # queue, so paho never holds more than one window.
@@ -299,7 +299,11 @@ class Uplink:
             self._resend_wait = min(self._resend_wait * 2, self.config.resend_after_s * 16)
 
     def _fill_window(self) -> None:
-        room = self.config.max_inflight - len(self._inflight)
+        # Flow control by the hub's ack, not only the broker's PUBACKs: the broker acks at
+        # once and would queue a whole backlog for the hub (memory it keeps), while the
+        # station spent its CPU sending it all at once. The ack moving wakes us again.
+        ahead = self.applied + self.config.max_ahead - (self._next - 1)
+        room = min(self.config.max_inflight - len(self._inflight), ahead)
         if room <= 0:
             return
         topic = self.topics.events(self.station)

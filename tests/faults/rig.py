@@ -26,6 +26,7 @@ from tests.harness import ROOT, TOKEN, Hub, PtyScanner, Station, wait_until
 
 GTIN = "4006381333931"
 SKU = "MUG-1"
+BADGE = "OP:alice"
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ def password(user: str) -> str:
 
 
 class Packer:
-    """A packer at one station: order, a wrong item, the right item, again and again."""
+    """A packer at one station: badge, order, a wrong item, the right item (which ships the
+    one-line order: no scale is configured), again and again. The badge comes again with
+    every order because a station that was killed or restarted forgets who was at it."""
 
     def __init__(self, station: Station, orders: list[str], rng: random.Random) -> None:
         self.station = station
@@ -51,7 +54,7 @@ class Packer:
 
     def _work(self) -> None:
         for order in self.orders:
-            for code in (order, "0000000000000", GTIN):
+            for code in (BADGE, order, "0000000000000", GTIN):
                 if self.stop_flag.is_set():
                     return
                 self.station.scanner.scan(code)
@@ -105,7 +108,9 @@ class Rig:
     def __enter__(self) -> "Rig":
         self.hub.start()
         for station in self.stations.values():
-            station.start()
+            station.start(wait=False)
+        for station in self.stations.values():
+            station.wait_ready()
         return self
 
     def __exit__(self, *exc: object) -> None:
