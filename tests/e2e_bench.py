@@ -65,20 +65,7 @@ class Bench:
 
     def wait_cached(self, kind: str, key: str) -> None:
         """`kind`: orders, purchase-orders, catalog, count-tasks."""
-        wait_until(lambda: self._cached(kind, key), 20, f"{kind}/{key} cached")
-
-    def _cached(self, kind: str, key: str) -> bool:
-        path = self.station.dir / "data" / "cache.db"
-        if not path.exists():
-            return False
-        conn = sqlite3.connect(path, timeout=5)
-        try:
-            row = conn.execute("SELECT 1 FROM retained WHERE topic LIKE ?", (f"%/{kind}/{key}",))
-            return row.fetchone() is not None
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            conn.close()
+        wait_until(lambda: self.station.cached(kind, key), 20, f"{kind}/{key} cached")
 
     def wait_weight(self, grams: Decimal) -> None:
         """The station holds `grams` as the scale's settled weight."""

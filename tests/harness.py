@@ -234,6 +234,23 @@ class Station:
         finally:
             conn.close()
 
+    def cached(self, kind: str, key: str | None = None) -> int:
+        """How many retained messages of `kind` (orders, purchase-orders, catalog,
+        count-tasks), or of the one `key`, the station has in its cache file."""
+        path = self.dir / "data" / "cache.db"
+        if not path.exists():
+            return 0
+        pattern = f"%/{kind}/{key}" if key is not None else "%"
+        conn = sqlite3.connect(path, timeout=5)
+        try:
+            return conn.execute(
+                "SELECT count(*) FROM retained WHERE kind = ? AND topic LIKE ?", (kind, pattern)
+            ).fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+        finally:
+            conn.close()
+
     def snapshot(self) -> dict:
         """What the station's kiosk screen shows now ({} until the kiosk answers)."""
         try:

@@ -17,7 +17,7 @@ def test_an_order_packed_offline_reaches_the_hub_once(broker, hub, pack_station,
     hub.api("POST", "/api/orders", {"order": "SO-9", "lines": [{"sku": "MUG-1", "qty": 3}]})
     wait_until(lambda: hub.query("SELECT count(*) FROM outbox") == [(0,)], what="order published")
     wait_until(lambda: (pack_station.dir / "data" / "cache.db").exists(), what="station cache")
-    wait_until(lambda: _cached(pack_station), what="order cached")
+    wait_until(lambda: pack_station.cached("orders", "SO-9"), what="order cached")
     broker.stop()
     for code in ["OP:alice", "SO-9", "4006381333931", "4006381333931", "4006381333931"]:
         scanner.scan(code)
@@ -32,14 +32,3 @@ def test_an_order_packed_offline_reaches_the_hub_once(broker, hub, pack_station,
     assert hub.query("SELECT sku, delta FROM movements") == [("MUG-1", -3)]
     assert hub.query("SELECT status FROM orders WHERE order_id = 'SO-9'") == [("shipped",)]
 
-
-def _cached(station) -> bool:
-    import sqlite3
-
-    conn = sqlite3.connect(station.dir / "data" / "cache.db", timeout=5)
-    try:
-        return conn.execute("SELECT 1 FROM retained WHERE topic LIKE '%/orders/SO-9'").fetchone()
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()

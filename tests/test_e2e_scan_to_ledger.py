@@ -21,7 +21,7 @@ def test_packed_order_reaches_the_ledger_and_api(hub, pack_station, scanner):
     wait_until(lambda: hub.api("GET", "/api/stations")["stations"], what="station online")
     # The order reaches the station through its retained topic; wait until it is cached.
     wait_until(
-        lambda: pack_station.journal() or _station_knows_order(pack_station), 20, "order cached"
+        lambda: pack_station.journal() or pack_station.cached("orders", "SO-1"), 20, "order cached"
     )
     for code in ["OP:alice", "SO-1", "4006381333931", "4006381333931", "5012345678900"]:
         scanner.scan(code)
@@ -41,7 +41,7 @@ def test_packed_order_reaches_the_ledger_and_api(hub, pack_station, scanner):
 def test_wrong_scans_are_judged_and_journaled(hub, pack_station, scanner):
     hub.api("POST", "/api/products", PRODUCTS)
     hub.api("POST", "/api/orders", {"order": "SO-2", "lines": [{"sku": "MUG-1", "qty": 1}]})
-    wait_until(lambda: _station_knows_order(pack_station, "SO-2"), 20, "order cached")
+    wait_until(lambda: pack_station.cached("orders", "SO-2"), 20, "order cached")
     for code in ["OP:alice", "SO-2", "5012345678900", "NOPE", "4006381333931"]:
         scanner.scan(code)
     wait_until(lambda: _shipped(hub), what="shipment")
@@ -50,18 +50,3 @@ def test_wrong_scans_are_judged_and_journaled(hub, pack_station, scanner):
     )
     assert [v for (v,) in verdicts] == ["ok", "ok", "not_in_order", "unknown_barcode", "ok"]
 
-
-def _station_knows_order(station, order="SO-1") -> bool:
-    import sqlite3
-
-    path = station.dir / "data" / "cache.db"
-    if not path.exists():
-        return False
-    conn = sqlite3.connect(path, timeout=5)
-    try:
-        rows = conn.execute("SELECT 1 FROM retained WHERE topic LIKE ?", (f"%/orders/{order}",))
-        return rows.fetchone() is not None
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        conn.close()

@@ -25,17 +25,8 @@ def _setup(hub, station):
     hub.api("POST", "/api/orders", [
         {"order": f"SO-{i}", "lines": [{"sku": "MUG-1", "qty": 1}]} for i in range(ORDERS)
     ])  # fmt: skip
-    wait_until(lambda: _cached_orders(station) == ORDERS, 30, "orders cached at the station")
+    wait_until(lambda: station.cached("orders") == ORDERS, 30, "orders cached at the station")
 
-
-def _cached_orders(station) -> int:
-    import sqlite3
-
-    try:
-        conn = sqlite3.connect(station.dir / "data" / "cache.db", timeout=5)
-        return conn.execute("SELECT count(*) FROM retained WHERE kind = 'orders'").fetchone()[0]
-    except sqlite3.OperationalError:
-        return 0
 
 
 def _type_scans(scanner, stop: threading.Event, rounds: int = 1) -> None:

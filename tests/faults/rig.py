@@ -142,7 +142,7 @@ class Rig:
                       for o in self.orders_for(name, count)]  # fmt: skip
             self.hub.api("POST", "/api/orders", orders)
         for station in self.stations.values():
-            wait_until(lambda s=station: cached_orders(s) >= count * len(self.stations),
+            wait_until(lambda s=station: s.cached("orders") >= count * len(self.stations),
                        30, f"orders cached at {station.station_id}")  # fmt: skip
 
     def packers(self, count: int) -> list[Packer]:
@@ -217,20 +217,6 @@ def copy_journal(source: Path, target_dir: Path) -> Path:
         with contextlib.suppress(FileNotFoundError):
             shutil.copyfile(f"{source}{suffix}", target_dir / f"{source.name}{suffix}")
     return target_dir / source.name
-
-
-def cached_orders(station: Station) -> int:
-    path = station.dir / "data" / "cache.db"
-    if not path.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(path, timeout=5)
-        try:
-            return conn.execute("SELECT count(*) FROM retained WHERE kind = 'orders'").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
-        return 0
 
 
 __all__ = ["TOKEN", "Endpoint", "Packer", "Rig", "journal_rows", "password"]
