@@ -116,8 +116,15 @@ def test_idle_gap_ends_a_code_without_suffix():
     assert decode(tap(e.KEY_1) + tap(e.KEY_2), decoder, now=10.0) == []
     assert decoder.flush_idle(10.05) == []
     assert decoder.flush_idle(10.2) == ["12"]
+
+
+def test_keys_read_late_are_not_split_by_the_reader_s_own_pause():
+    # The reader thread was not scheduled for 0.5 s between two reads: the keys were typed
+    # together, so only a quiet device seen by the reader (flush_idle) ends the code.
+    decoder = WedgeDecoder(idle_gap=0.1)
     assert decode(tap(e.KEY_3), decoder, now=20.0) == []
-    assert decode(tap(e.KEY_4), decoder, now=20.5) == ["3"]
+    assert decode(tap(e.KEY_4), decoder, now=20.5) == []
+    assert decoder.flush_idle(20.7) == ["34"]
 
 
 def test_key_the_layout_cannot_type_fails_visibly():

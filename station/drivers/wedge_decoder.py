@@ -1,7 +1,8 @@
 """Keyboard-wedge decoding: a stream of input events -> the codes the scanner typed.
 
 Pure: feed events (anything with `type`, `code`, `value`, like evdev's `InputEvent`) and
-the monotonic time they were read; get finished codes back. Tracks Shift, Ctrl, AltGr
+the monotonic time they were read, and call `flush_idle` when the device was seen quiet;
+get finished codes back. Tracks Shift, Ctrl, AltGr
 and Caps Lock itself (evdev gives key positions, not characters), understands the
 scanner's Alt+numpad mode, turns Ctrl+] (or a configured printable stand-in) into the
 GS1 group separator, ignores autorepeat, and drops a half-read code on SYN_DROPPED.
@@ -47,8 +48,12 @@ class WedgeDecoder:
     _last: float = 0.0
 
     def feed(self, event: KeyEvent, now: float) -> list[str]:
-        """One event read at `now` -> the codes it finishes (usually none)."""
-        codes = self.flush_idle(now)
+        """One event read at `now` -> the codes it finishes (usually none).
+
+        Never ends a code on time: events read late may have been typed long ago (a reader
+        not scheduled on a busy machine), so only the reader, having just seen the device
+        quiet, calls `flush_idle` (as the serial scanner's framing does)."""
+        codes: list[str] = []
         if event.type == EV_SYN and event.code == SYN_DROPPED:
             self._drop("the kernel dropped events (SYN_DROPPED)")
         elif event.type == EV_KEY:
