@@ -25,7 +25,7 @@ from hub import (
 )
 from hub.web import db, views
 from hub.web.auth import importer, require_token
-from hub.web.params import keyset, report_query
+from hub.web.params import int_arg, keyset, report_query
 from protocol.envelope import utc_now
 from protocol.messages import Order
 
@@ -46,19 +46,6 @@ def _error(status: int, message: str):
 @blueprint.errorhandler(413)
 def _http_error(exc):
     return _error(exc.code, exc.description)
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        abort(400, f"`{name}` must be a whole number")
-    if not low <= value <= high:
-        abort(400, f"`{name}` must be between {low} and {high}")
-    return value
 
 
 def _decode_body(kind: type[msgspec.Struct]) -> list:
@@ -121,9 +108,9 @@ def stock():
 def movements():
     """The latest ledger movements, newest first, with their station event's key; `before`
     (a movement id) pages back, `limit` up to 1000."""
-    limit = _int_arg("limit", 50, 1, 1000)
+    limit = int_arg("limit", 50, 1, 1000)
     before = request.args.get("before")
-    before_id = _int_arg("before", 0, 1, 2**62) if before is not None else None
+    before_id = int_arg("before", 0, 1, 2**62) if before is not None else None
     return jsonify({"movements": store.movements_latest(db(), limit, before_id)})
 
 
@@ -160,14 +147,14 @@ def post_orders():
 @require_token
 def alerts():
     """Open alerts, newest first (`limit` up to 1000)."""
-    return jsonify({"alerts": store.alerts_open(db(), _int_arg("limit", 100, 1, 1000))})
+    return jsonify({"alerts": store.alerts_open(db(), int_arg("limit", 100, 1, 1000))})
 
 
 @blueprint.get("/api/dead-letters")
 @require_token
 def dead_letters():
     """Messages the ingest rejected, newest first, with their topic and the reason."""
-    return jsonify({"dead_letters": store.dead_letters(db(), _int_arg("limit", 100, 1, 1000))})
+    return jsonify({"dead_letters": store.dead_letters(db(), int_arg("limit", 100, 1, 1000))})
 
 
 # --- helpers for the domain endpoints ----------------------------------------------------------
@@ -252,7 +239,7 @@ def _domain_call(run, status: int = 200):
 
 
 def _page() -> tuple[int, int]:
-    return _int_arg("limit", 100, 1, 1000), _int_arg("offset", 0, 0, 10**9)
+    return int_arg("limit", 100, 1, 1000), int_arg("offset", 0, 0, 10**9)
 
 
 # --- products, locations, suppliers ---------------------------------------------------------
@@ -283,8 +270,8 @@ def product_history(sku: str):
     on order, stock `lines` by location, lot and owner, `movements` (newest first, `limit`
     up to 1000 before movement `before`; `next` pages back) with station and operator, and
     the on-hand `series` of the last 500 movements. 404 for a SKU the hub never saw."""
-    limit = _int_arg("limit", 50, 1, 1000)
-    before = _int_arg("before", 0, 1, 2**62) if request.args.get("before") else None
+    limit = int_arg("limit", 50, 1, 1000)
+    before = int_arg("before", 0, 1, 2**62) if request.args.get("before") else None
     found = views.product(db(), sku, limit, before)
     if found is None:
         abort(404, f"no product, stock or movement for SKU {sku}")
@@ -604,7 +591,7 @@ def counts_due():
     risk, last count and the day it fell due (null: never counted)."""
     conn = db()
     due = counts.due_now(conn, settings.load(conn), utc_now().date(),
-                         _int_arg("limit", 100, 1, 1000))  # fmt: skip
+                         int_arg("limit", 100, 1, 1000))  # fmt: skip
     return jsonify({"due": [dataclasses.asdict(d) for d in due]})
 
 
