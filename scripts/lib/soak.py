@@ -28,7 +28,6 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -41,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
+from bench_env import free_port, wait_for_port  # noqa: E402 (beside this file)
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
@@ -56,22 +56,6 @@ MONITOR = "soak_monitor"  # reads the broker's heap count ($SYS), nothing else
 HEAP_TOPIC = "$SYS/broker/heap/current"
 SKUS = [f"SKU-{i:03d}" for i in range(200)]
 LOCATIONS = [f"A-{i:02d}" for i in range(20)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"nothing came up on port {port}")
 
 
 class BrokerHeap:
