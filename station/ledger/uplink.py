@@ -61,6 +61,9 @@ class Uplink:
         self.applied = reader.applied()
         self.connected = False
         self._wake = threading.Event()
+        # The core and paho's network thread both publish the status: building and sending
+        # it under one lock keeps a stale status from overtaking a newer one to the broker.
+        self._status_lock = threading.Lock()
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._control: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
@@ -131,13 +134,14 @@ class Uplink:
 
     def publish_status(self) -> None:
         """Publish the retained status now (the core calls this when something changed)."""
-        if self.connected:
-            self.client.publish(
-                self.topics.station_status(self.station),
-                encode(self._status("online")),
-                qos=1,
-                retain=True,
-            )
+        with self._status_lock:
+            if self.connected:
+                self.client.publish(
+                    self.topics.station_status(self.station),
+                    encode(self._status("online")),
+                    qos=1,
+                    retain=True,
+                )
 
     def _status(self, state: str) -> StationStatus:
         fields = {k: v for k, v in self.status().items() if k in StationStatus.__struct_fields__}
