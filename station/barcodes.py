@@ -189,6 +189,8 @@ def _quantity(value: str) -> Meaning:
 def _command(value: str) -> Meaning:
     name, _, arg = value.partition(":")
     name = name.lower()
+    if name == "task":  # a task id is the hub's code, as it was issued: keep its case
+        return _task(arg)
     arg = arg.lower() or None
     if name in ARG_COMMANDS:
         allowed = ARG_COMMANDS[name]
@@ -199,9 +201,15 @@ def _command(value: str) -> Meaning:
         return Unknown(f"unknown command {name!r}")
     if arg is not None and not _REASON.match(arg):
         return Unknown(f"CMD:{name.upper()} argument {arg!r} is not a plain word")
-    if arg is not None and name not in ("short", "task"):
+    if arg is not None and name != "short":
         return Unknown(f"CMD:{name.upper()} takes no argument")
     return Command(name, arg)
+
+
+def _task(arg: str) -> Meaning:
+    if arg and not _CODE.match(arg):
+        return Unknown(f"CMD:TASK argument {_shown(arg)} is not a task number")
+    return Command("task", arg or None)
 
 
 def _bare(code: str, lookups: CatalogLookups) -> Meaning:
