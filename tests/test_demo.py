@@ -1,0 +1,81 @@
+"""The demo, as a new user starts it: real broker, hub and stations; both stations pack,
+receive and count, and every verdict the issue names reaches the hub's ledger."""
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.broker import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# What the stations judged at the scanner (scan events); the weight hold is in the shipment.
+SCAN_VERDICTS = {
+    "ok", "not_in_order", "too_many", "unknown_barcode", "expired_lot", "wrong_lot",
+    "lot_required", "serial_required", "duplicate_serial", "over_receipt", "not_on_po",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def toured(tmp_path_factory) -> Path:
+    """The demo's tour, run once: it exits 0 only if every scan got the verdict it expected."""
+    var = tmp_path_factory.mktemp("demo")
+    run = subprocess.run(
+        [sys.executable, "scripts/demo.py", "--tour", "--pace", "0", "--var", str(var),
+         "--web-port", str(free_port())],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "tour complete: every verdict seen" in run.stdout
+    assert "web:    http://127.0.0.1:" in run.stdout
+    return var
+
+
+def ledger(var: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(var / "hub" / "ledger.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.mark.slow
+def test_every_verdict_of_packing_and_receiving_reaches_the_ledger(toured):
+    seen = {v for (v,) in ledger(toured, "SELECT DISTINCT json_extract(data, '$.verdict') "
+                                         "FROM events WHERE type = 'scan'")}  # fmt: skip
+    assert seen >= SCAN_VERDICTS
+
+
+@pytest.mark.slow
+def test_both_stations_count_and_a_big_variance_waits_for_a_supervisor(toured):
+    counted = ledger(toured, "SELECT DISTINCT station FROM events WHERE type = 'count'")
+    assert sorted(counted) == [("dock-1",), ("pack-1",)]
+    statuses = {s for (s,) in ledger(toured, "SELECT status FROM counts")}
+    assert {"posted", "pending"} <= statuses
+
+
+@pytest.mark.slow
+def test_orders_ship_weighed_one_short_and_one_overridden(toured):
+    shipments = ledger(toured, "SELECT json_extract(data, '$.weight_override'), "
+                               "json_extract(data, '$.lines') FROM events "
+                               "WHERE type = 'shipment'")  # fmt: skip
+    assert len(shipments) >= 12
+    assert any(override for override, _ in shipments)
+    assert any('"short_reason":"damaged"' in lines for _, lines in shipments)
+    assert ledger(toured, "SELECT count(*) FROM orders WHERE status = 'shipped'")[0][0] >= 10
+
+
+@pytest.mark.slow
+def test_receiving_closes_a_purchase_order_short(toured):
+    closes = ledger(toured, "SELECT json_extract(data, '$.short') FROM events "
+                            "WHERE type = 'po_close'")  # fmt: skip
+    assert (1,) in closes
+
+
+@pytest.mark.slow
+def test_the_ledger_passes_the_hubs_own_check(toured):
+    check = subprocess.run(
+        [sys.executable, "-m", "hub", "check", "--config", str(toured / "hub.toml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
