@@ -34,9 +34,7 @@ def check_low_stock(
 ) -> None:
     """Alert when available stock falls to the reorder point; clear when it recovers."""
     point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
-    if point is None:
-        return
-    low = available <= point
+    low = point is not None and available <= point  # no reorder point: never low
     if not store.activity_set_low(conn, sku, low):
         return
     key = f"low_stock:{sku}"

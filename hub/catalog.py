@@ -11,7 +11,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from hub import store
+from hub import stock, store
 from hub.money import to_micros
 from protocol.envelope import encode, utc_now
 from protocol.messages import GtinUnits, KitComponent, Product
@@ -127,6 +127,7 @@ def save_products(conn: sqlite3.Connection, topics: Topics, products: list[Produ
 def _save_product(conn: sqlite3.Connection, topics: Topics, product: ProductRecord, now: str):
     data = encode(product.station_view())
     changed = store.product_get(conn, product.sku) != data
+    policy = store.product_policy(conn, product.sku)
     store.product_upsert(conn, product.sku, product.name, data, now)
     store.product_master_set(
         conn, product.sku, encode(product), to_micros(product.unit_cost), product.par_level,
@@ -140,6 +141,8 @@ def _save_product(conn: sqlite3.Connection, topics: Topics, product: ProductReco
     store.kit_replace(conn, product.sku, [(c.sku, c.qty) for c in product.kit])
     if changed:  # unchanged: stations already have it
         store.outbox_put(conn, topics.product(product.sku), data, retain=True)
+    if policy is not None and policy != store.product_policy(conn, product.sku):
+        stock.check_low(conn, topics, product.sku, now)  # a new reorder point, say
 
 
 def upsert_products(conn: sqlite3.Connection, topics: Topics, products: list) -> None:

@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from datetime import datetime
 
-from hub import fifo, ledger, store
+from hub import fifo, ledger, stock, store
 from protocol.envelope import encode
 from protocol.topics import Topics
 
@@ -116,4 +116,4 @@ def settle_count(
 def publish(conn: sqlite3.Connection, topics: Topics, effects: ledger.Effects, now: datetime):
     """After a correction: the stock message (and low-stock check) of every sku it touched."""
     for sku in sorted(effects.skus):
-        ledger.publish_stock(conn, topics, sku, now.isoformat())
+        stock.publish(conn, topics, sku, now.isoformat())

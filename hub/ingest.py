@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from hub import alerts, ledger, orders, store
+from hub import alerts, ledger, orders, stock, store
 from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, encode, utc_now
 from protocol.messages import Applied, Order, StationStatus
@@ -127,7 +127,7 @@ class Ingest:
         for station, epoch in work.touched.items():
             self._publish_applied(station, epoch, work)
         for sku in work.effects.skus:
-            ledger.publish_stock(self.conn, self.topics, sku, work.now)
+            stock.publish(self.conn, self.topics, sku, work.now)
 
     # --- events ---------------------------------------------------------------------
     def _event(self, message: Incoming, station: str, work: "_Batch") -> None:

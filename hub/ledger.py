@@ -22,7 +22,7 @@ from hub.settings import Settings
 from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
-from protocol.messages import AppliedMovement, Stock, StockLine
+from protocol.messages import AppliedMovement
 from protocol.topics import Topics
 
 
@@ -313,18 +313,3 @@ def _publish_movement(ctx: Ctx, movement: store.Movement) -> None:
         hub_ts=movement.hub_ts,
     )
     store.outbox_put(ctx.conn, ctx.topics.movements, encode(message), retain=False)
-
-
-def publish_stock(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
-    """Queue the retained stock/{sku} message with the sku's balances as they now are,
-    and raise or clear its low-stock alert."""
-    lines = [
-        StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
-        for loc, lot, owner, qty in store.stock_lines(conn, sku)
-    ]
-    on_hand = sum(line.qty for line in lines)
-    committed = store.committed(conn, sku)
-    stock = Stock(sku=sku, on_hand=on_hand, committed=committed,
-                  available=on_hand - committed, locations=lines)  # fmt: skip
-    store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
-    alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)

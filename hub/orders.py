@@ -14,7 +14,7 @@ from datetime import datetime
 
 import msgspec
 
-from hub import purchasing, store
+from hub import purchasing, stock, store
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
 from protocol.messages import Order, OrderLine
@@ -45,10 +45,23 @@ def save_order(conn: sqlite3.Connection, topics: Topics, order: Order, now: str)
     _validate(conn, order)
     if existing:
         _cancel_dropship(conn, topics, order.order, now)
+    before = _committing(conn, order.order)
     rows = _stock_rows(conn, order) + _dropship_rows(conn, topics, order, now)
     store.order_lines_replace(conn, order.order, rows)
     status = existing[0] if existing else "open"
     _store(conn, topics, msgspec.structs.replace(order, status=status), now)
+    _publish_committed(conn, topics, before | _committing(conn, order.order), now)
+
+
+def _committing(conn: sqlite3.Connection, order_id: str) -> set[str]:
+    return {row.sku for row in store.order_lines(conn, order_id) if row.open}
+
+
+def _publish_committed(conn: sqlite3.Connection, topics: Topics, skus: set[str], now: str):
+    """Committed stock changed: other systems and the low-stock alert see it now, not at
+    the SKU's next movement."""
+    for sku in sorted(skus):
+        stock.publish(conn, topics, sku, now)
 
 
 def _validate(conn: sqlite3.Connection, order: Order) -> None:
@@ -218,10 +231,12 @@ def cancel(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) ->
     if found[0] in CLOSED_STATUSES:
         raise OrderConflict(f"order {order_id} is {found[0]} and cannot be cancelled")
     _cancel_dropship(conn, topics, order_id, now)
+    released = _committing(conn, order_id)
     for row in store.order_lines(conn, order_id):
         if row.open:
             store.order_line_update(conn, order_id, row.line, row.shipped, row.short, False)
     _set_status(conn, topics, order_id, "cancelled", now)
+    _publish_committed(conn, topics, released, now)
 
 
 def order_dict(conn: sqlite3.Connection, order_id: str) -> dict | None:

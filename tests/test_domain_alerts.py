@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 import pytest
 
-from hub import housekeeping, planning, settings, store
+from hub import housekeeping, orders, planning, settings, store
 from hub.ingest import Incoming
 from protocol.events import Adjustment, Receipt, Scan
-from protocol.messages import StationStatus
+from protocol.messages import Order, OrderLine, StationStatus
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
 
@@ -34,6 +34,32 @@ def test_low_stock_alerts_once_and_clears_when_stock_recovers(conn):
     assert open_kinds(conn).count("low_stock") == 1
     feed(Receipt(sku="MUG", qty=10, location="A-1"))
     assert "low_stock" not in open_kinds(conn)
+
+
+def retained_stock(conn, sku: str) -> dict:
+    row = conn.execute("SELECT payload FROM outbox WHERE topic = ? ORDER BY id DESC LIMIT 1",
+                       (TOPICS.stock(sku),)).fetchone()  # fmt: skip
+    return msgspec.json.decode(bytes(row[0]))
+
+
+def test_an_order_that_commits_stock_down_to_the_reorder_point_alerts_at_once(conn):
+    Feed(conn)(Receipt(sku="MUG", qty=8, location="A-1"))
+    assert "low_stock" not in open_kinds(conn)
+    orders.upsert_order(conn, TOPICS, Order(order="SO-1", lines=[OrderLine(sku="MUG", qty=3)]))
+    assert open_kinds(conn) == ["low_stock"]  # 5 available, reorder point 5: no movement yet
+    assert retained_stock(conn, "MUG")["committed"] == 3
+    with store.transaction(conn):
+        orders.cancel(conn, TOPICS, "SO-1", datetime.now(UTC).isoformat())
+    assert "low_stock" not in open_kinds(conn)
+    assert retained_stock(conn, "MUG")["available"] == 8
+
+
+def test_a_new_reorder_point_is_judged_at_once_and_none_is_never_low(conn):
+    Feed(conn)(Receipt(sku="TEA", qty=8, location="A-1"))
+    products(conn, {"sku": "TEA", "name": "Tea", "reorder_point": 10})
+    assert open_kinds(conn) == ["low_stock"]
+    products(conn, {"sku": "TEA", "name": "Tea"})
+    assert open_kinds(conn) == []
 
 
 def test_low_stock_lists_what_the_low_stock_alert_holds_by_sku(conn):

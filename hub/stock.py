@@ -1,0 +1,34 @@
+"""What other systems and the alerts see of a SKU's stock: the retained stock/{sku}
+message (on hand, committed, available, by location) and the low-stock flag.
+
+Anything that changes one of those numbers calls `publish`: movements change on hand,
+orders change committed, and a product's reorder point changes what counts as low.
+"""
+
+import sqlite3
+
+from hub import alerts, store
+from protocol.envelope import encode
+from protocol.messages import Stock, StockLine
+from protocol.topics import Topics
+
+
+def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
+    """Queue the retained stock/{sku} message with the sku's balances as they now are,
+    and raise or clear its low-stock alert."""
+    lines = [
+        StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
+        for loc, lot, owner, qty in store.stock_lines(conn, sku)
+    ]
+    on_hand = sum(line.qty for line in lines)
+    committed = store.committed(conn, sku)
+    stock = Stock(sku=sku, on_hand=on_hand, committed=committed,
+                  available=on_hand - committed, locations=lines)  # fmt: skip
+    store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
+    alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)
+
+
+def check_low(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
+    """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
+    available = store.on_hand(conn, sku) - store.committed(conn, sku)
+    alerts.check_low_stock(conn, topics, sku, available, now)
