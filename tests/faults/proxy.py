@@ -137,10 +137,10 @@ class FaultProxy:
             client.setblocking(True)
             upstream.settimeout(None)
             pair = _Pair(self, client, upstream)
-            with self._lock:
+            with self._lock:  # started under the lock: reset() only ever joins started pairs
                 self._pairs.add(pair)
                 self.connections += 1
-            pair.thread.start()
+                pair.thread.start()
 
     def _forget(self, pair: _Pair) -> None:
         with self._lock:
