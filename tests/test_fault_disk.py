@@ -2,6 +2,7 @@
 green verdict for a scan that is not in the journal, and once space is back the station
 records again and nothing is lost."""
 
+import contextlib
 import threading
 from datetime import UTC, datetime
 
@@ -62,7 +63,10 @@ class Verdicts:
         self.client.close()
 
 
-def test_disk_full_gives_not_recorded_and_loses_nothing_once_freed(tmp_path):
+@contextlib.contextmanager
+def packing_on_a_small_disk(tmp_path, count: int):
+    """A rig whose pack-1 journals on a small tmpfs, with `count` orders published and the
+    first five packed and applied: (rig, station, disk, verdicts, orders)."""
     with Rig(tmp_path) as rig:
         station = rig.stations["pack-1"]
         station.stop()
@@ -70,67 +74,56 @@ def test_disk_full_gives_not_recorded_and_loses_nothing_once_freed(tmp_path):
         verdicts = Verdicts(rig.broker.port)
         try:
             station.start()
-            rig.publish_orders(30)
-            orders = rig.orders_for("pack-1", 30)
+            rig.publish_orders(count)
+            orders = rig.orders_for("pack-1", count)
             Packer(station, orders[:5], rig.random).start().join()
             rig.wait_all_applied()
-            disk.fill()
-            full = orders[5:25]
-            for code in full:  # order scans: green when journaled
-                station.scanner.scan(code)
-                wait_until(lambda c=code: verdicts.of(c), 20, f"verdict for {code}")
-            journaled = {
-                e["data"].get("code") for e in map(msgspec.json.decode, _payloads(station))
-            }
-            judged = {code: verdicts.of(code) for code in full}
-            assert "not_recorded" in judged.values(), judged
-            for code, verdict in judged.items():
-                assert verdict in ("ok", "not_recorded"), judged
-                assert (verdict == "ok") == (code in journaled), (code, verdict)
-            disk.free()
-            Packer(station, orders[25:], rig.random).start().join()
-            wait_until(lambda: verdicts.of(orders[-1]) == "ok", 20, "recording again")
-            rig.wait_all_applied()
-            rig.assert_exactly_once()
+            yield rig, station, disk, verdicts, orders
         finally:
             verdicts.close()
             station.stop()
             disk.unmount()
+
+
+def test_disk_full_gives_not_recorded_and_loses_nothing_once_freed(tmp_path):
+    with packing_on_a_small_disk(tmp_path, 30) as (rig, station, disk, verdicts, orders):
+        disk.fill()
+        full = orders[5:25]
+        for code in full:  # order scans: green when journaled
+            station.scanner.scan(code)
+            wait_until(lambda c=code: verdicts.of(c), 20, f"verdict for {code}")
+        journaled = {e["data"].get("code") for e in map(msgspec.json.decode, _payloads(station))}
+        judged = {code: verdicts.of(code) for code in full}
+        assert "not_recorded" in judged.values(), judged
+        for code, verdict in judged.items():
+            assert verdict in ("ok", "not_recorded"), judged
+            assert (verdict == "ok") == (code in journaled), (code, verdict)
+        disk.free()
+        Packer(station, orders[25:], rig.random).start().join()
+        wait_until(lambda: verdicts.of(orders[-1]) == "ok", 20, "recording again")
+        rig.wait_all_applied()
+        rig.assert_exactly_once()
 
 
 def test_read_only_card_gives_not_recorded_and_loses_nothing_once_writable(tmp_path):
-    with Rig(tmp_path) as rig:
-        station = rig.stations["pack-1"]
+    with packing_on_a_small_disk(tmp_path, 20) as (rig, station, disk, verdicts, orders):
+        head = len(station.journal())
+        # The kernel remounted the card read-only after an error; the station restarts.
         station.stop()
-        disk = SmallDisk(station.dir / "data").mount()
-        verdicts = Verdicts(rig.broker.port)
-        try:
-            station.start()
-            rig.publish_orders(20)
-            orders = rig.orders_for("pack-1", 20)
-            Packer(station, orders[:5], rig.random).start().join()
-            rig.wait_all_applied()
-            head = len(station.journal())
-            # The kernel remounted the card read-only after an error; the station restarts.
-            station.stop()
-            disk.remount("ro")
-            verdicts.restart(station)
-            for code in orders[5:10]:
-                station.scanner.scan(code)
-                wait_until(lambda c=code: verdicts.of(c), 20, f"verdict for {code}")
-                assert verdicts.of(code) == "not_recorded"
-            station.stop()
-            disk.remount("rw")
-            assert len(station.journal()) == head
-            verdicts.restart(station)
-            Packer(station, orders[10:], rig.random).start().join()
-            wait_until(lambda: verdicts.of(orders[-1]) == "ok", 20, "recording again")
-            rig.wait_all_applied()
-            rig.assert_exactly_once()
-        finally:
-            verdicts.close()
-            station.stop()
-            disk.unmount()
+        disk.remount("ro")
+        verdicts.restart(station)
+        for code in orders[5:10]:
+            station.scanner.scan(code)
+            wait_until(lambda c=code: verdicts.of(c), 20, f"verdict for {code}")
+            assert verdicts.of(code) == "not_recorded"
+        station.stop()
+        disk.remount("rw")
+        assert len(station.journal()) == head
+        verdicts.restart(station)
+        Packer(station, orders[10:], rig.random).start().join()
+        wait_until(lambda: verdicts.of(orders[-1]) == "ok", 20, "recording again")
+        rig.wait_all_applied()
+        rig.assert_exactly_once()
 
 
 def _payloads(station) -> list[bytes]:
