@@ -292,21 +292,34 @@ class Counter:
         bench.scale.remove()
 
 
-# --- the dock: purchase orders in, put away into bins --------------------------------------
+class Worker:
+    """A person at one station: the round of mistakes still to show, and the counts done
+    between jobs (in the station's home mode)."""
 
-
-class Receiver:
-    """Orders what runs low from the supplier (through the hub's API, as a buyer would) and
-    receives it at the dock door; counts a bin when there is nothing to receive."""
+    ROUND: tuple[str, ...] = ()
+    HOME = ""
+    COUNTS_BY_WEIGHT = False
 
     def __init__(self, shift: Shift, bench: Bench) -> None:
         self.shift, self.bench = shift, bench
-        self.todo = list(RECEIVE_ROUND)
-        self.counter = Counter(shift, bench, "RECEIVE", by_weight=True)
+        self.todo = list(self.ROUND)
+        self.counter = Counter(shift, bench, self.HOME, self.COUNTS_BY_WEIGHT)
 
     @property
     def toured(self) -> bool:
         return not self.todo and self.counter.toured
+
+
+# --- the dock: purchase orders in, put away into bins --------------------------------------
+
+
+class Receiver(Worker):
+    """Orders what runs low from the supplier (through the hub's API, as a buyer would) and
+    receives it at the dock door; counts a bin when there is nothing to receive."""
+
+    ROUND = RECEIVE_ROUND
+    HOME = "RECEIVE"
+    COUNTS_BY_WEIGHT = True  # the dock's scale and a tote
 
     def run(self) -> None:
         shift = self.shift
@@ -407,20 +420,17 @@ class Order:
         self.caught.append(f"{verdict['name']}: {verdict['message']}")
 
 
-class Packer:
+class Packer(Worker):
     """Packs orders the demo creates through the API (as a shop would), from the bins the
     kiosk names; counts a bin for the hub every few orders."""
 
+    ROUND = PACK_ROUND
+    HOME = "PACK"
+
     def __init__(self, shift: Shift, bench: Bench, first_number: int) -> None:
-        self.shift, self.bench = shift, bench
-        self.todo = list(PACK_ROUND)
-        self.counter = Counter(shift, bench, "PACK", by_weight=False)
+        super().__init__(shift, bench)
         self.number = first_number
         self.serial = 0
-
-    @property
-    def toured(self) -> bool:
-        return not self.todo and self.counter.toured
 
     def run(self) -> None:
         shift = self.shift
