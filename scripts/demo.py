@@ -35,7 +35,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
 from bench_env import free_port, wait_for_port  # noqa: E402
 from demo_floor import (  # noqa: E402
+    PAR_LEVEL,
     PRODUCTS,
+    REORDER_POINT,
     SAMPLER,
     SUPPLIER,
     Bench,
@@ -179,7 +181,9 @@ class Demo:
         self.api("POST", "/api/products", [
             {"sku": p.sku, "name": p.name, "gtins": [{"gtin": p.gtin}],
              "unit_weight_g": str(p.grams), "lot_tracked": p.lots, "serial_tracked": p.serials,
-             "suppliers": [{"supplier": SUPPLIER, "unit_cost": p.cost}]}
+             "suppliers": [{"supplier": SUPPLIER, "unit_cost": p.cost}],
+             **({"reorder_point": REORDER_POINT, "par_level": PAR_LEVEL} if p in PRODUCTS
+                else {})}
             for p in [*PRODUCTS, SAMPLER]
         ])  # fmt: skip
 

@@ -30,7 +30,11 @@ from station.drivers.sim.serial_scanner import SimSerialScanner
 SUPPLIER = "teaco"
 PACKAGING_G = 150  # box and filling of every parcel
 TOTE_G = 400  # the crate a counter weighs items in
-LOW, FULL = 6, 24  # reorder a product when fewer are available; up to this many
+# Each product's reorder point and par level: its reorder suggestion shows on the Reports
+# page from REORDER_POINT down; the demo's buyer orders it only when fewer than OUT are
+# left, so a supervisor has the time to turn the suggestion into a PO first.
+REORDER_POINT, PAR_LEVEL, OUT = 6, 24, 2
+COUNT_TASKS_PER_DAY = 8  # the hub's cycle-count schedule, spread over both stations
 FOUND_CASE = 12  # the case "found behind the shelf" by a count
 
 
@@ -218,19 +222,26 @@ class Counter:
         return not self.todo
 
     def count_a_bin(self) -> None:
-        where = self._pick_bin()
-        if where is None:
-            return
+        """The next count task the hub's schedule sent this station; without one, the
+        supervisor asks for a bin to be counted (an ad-hoc task)."""
         shift, bench = self.shift, self.bench
-        task = shift.api("POST", "/api/count-tasks", {"station": bench.name,
-                                                       "location": where})["task"]  # fmt: skip
+        waiting = [t for t in shift.api("GET", "/api/count-tasks?status=open")["tasks"]
+                   if t["station"] == bench.name]  # fmt: skip
+        if waiting:
+            task, where, only = waiting[0]["task"], waiting[0]["location"], waiting[0]["sku"]
+        else:
+            where, only = self._pick_bin(), None
+            if where is None:
+                return
+            task = shift.api("POST", "/api/count-tasks", {"station": bench.name,
+                                                           "location": where})["task"]  # fmt: skip
         shift.expect(bench, "CMD:MODE:COUNT", "ok")
         if not shift.until_known(bench, f"CMD:TASK:{task}", "no_task"):
             shift.say(f"{bench.name}: count task {task} never arrived")
             shift.expect(bench, f"CMD:MODE:{self.home_mode}", "ok")
             return
         kind = self.todo.pop(0) if self.todo else COUNT_ROUND[self.done % len(COUNT_ROUND)]
-        found = self._tally(where, kind)
+        found = self._tally(where, only, kind)
         for product, lot, expiry, qty in found:
             shift.pause()
             self._count(product, lot, expiry, qty)
@@ -249,11 +260,13 @@ class Counter:
                        for line in item["locations"] if line["qty"] > 0})  # fmt: skip
         return self.shift.rng.choice(bins) if bins else None
 
-    def _tally(self, where: str, kind: str) -> list[tuple[Product, str | None, date | None, int]]:
-        """What is really in the bin (the books, in the demo) with the round's surprise."""
+    def _tally(self, where: str, only: str | None,
+               kind: str) -> list[tuple[Product, str | None, date | None, int]]:  # fmt: skip
+        """What is really in the bin (the books, in the demo; of one product if the task
+        says so) with the round's surprise."""
         found = []
         for item in self.shift.stock():
-            product = BY_SKU.get(item["sku"])
+            product = BY_SKU.get(item["sku"]) if only in (None, item["sku"]) else None
             for line in item["locations"] if product else ():
                 if line["location"] == where and line["qty"] > 0:
                     found.append((product, line["lot"], self._expiry(product, line["lot"]),
@@ -320,6 +333,7 @@ class Receiver(Worker):
     ROUND = RECEIVE_ROUND
     HOME = "RECEIVE"
     COUNTS_BY_WEIGHT = True  # the dock's scale and a tote
+    scheduled = False  # the hub's cycle counts: named once stock has arrived
 
     def run(self) -> None:
         shift = self.shift
@@ -327,18 +341,35 @@ class Receiver(Worker):
         shift.expect(self.bench, "OP:rita", "ok")
         idle = 0
         while not shift.stopping.is_set():
-            available = shift.available()
-            low = [p for p in PRODUCTS if available.get(p.sku, 0) < LOW]
-            if low:
-                lines = [{"sku": p.sku, "qty": FULL - max(0, available.get(p.sku, 0)),
-                          "unit_cost": p.cost} for p in low]  # fmt: skip
-                po = shift.api("POST", "/api/purchase-orders",
-                               {"supplier": SUPPLIER, "lines": lines})["saved"][0]  # fmt: skip
-                self.receive(po, lines)
-            elif idle % 6 == 0 or not self.counter.toured:
+            received = self.buy_and_receive()
+            if received and not self.scheduled:
+                self.schedule_cycle_counts()
+            elif not received and (idle % 6 == 0 or not self.counter.toured):
                 self.counter.count_a_bin()
             idle += 1
             shift.pause(5)
+
+    def buy_and_receive(self) -> bool:
+        """The buyer turns the hub's reorder suggestions of what is nearly out into POs
+        (one per supplier, up to par); the receiver receives them."""
+        available = self.shift.available()
+        out = [p.sku for p in PRODUCTS if available.get(p.sku, 0) < OUT]
+        if not out:
+            return False
+        made = self.shift.api("POST", "/api/purchase-orders/from-reorder", {"skus": out})
+        for po in made["saved"]:
+            lines = self.shift.api("GET", f"/api/purchase-orders/{po}")["lines"]
+            self.receive(po, [{"sku": x["sku"], "qty": x["qty"]} for x in lines])
+        return bool(made["saved"])
+
+    def schedule_cycle_counts(self) -> None:
+        """Once there is stock: the supervisor names the stations that count, and the
+        hub's daily schedule issues count tasks for the lines due by their ABC class."""
+        self.shift.api("PUT", "/api/settings", {"count_stations": ["dock-1", "pack-1"],
+                                                "count_tasks_per_day": COUNT_TASKS_PER_DAY})
+        tasks = self.shift.api("POST", "/api/housekeeping")["tasks"]
+        self.scheduled = True
+        self.shift.say(f"hub: {len(tasks)} cycle-count tasks issued to dock-1 and pack-1")
 
     def receive(self, po: str, lines: list[dict]) -> None:
         shift, bench = self.shift, self.bench
