@@ -378,6 +378,8 @@ CREATE TABLE IF NOT EXISTS abc_classes (
     computed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS abc_classes_rank ON abc_classes (rank);
+-- max(computed): the report's summary and the housekeeping's check each minute.
+CREATE INDEX IF NOT EXISTS abc_classes_computed ON abc_classes (computed);
 
 -- The slow reports' rows, recomputed by the housekeeping once a day (and on demand) so a
 -- page reads rows instead of grouping every balance or planning every product. A run
