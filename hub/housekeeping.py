@@ -26,9 +26,7 @@ def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool 
     with store.transaction(conn):
         settings = load_settings(conn)
         result.expiring = alerts.check_expiring(conn, topics, today, stamp)
-        result.abc_refreshed, result.reports_refreshed = refresh_daily(
-            conn, today, stamp, refresh
-        )
+        result.abc_refreshed, result.reports_refreshed = refresh_daily(conn, today, stamp, refresh)
         last = store.meta_get(conn, "count_schedule_day")
         if settings.count_stations and last != today.isoformat():
             result.tasks = counts.schedule(conn, topics, settings, settings.count_stations,

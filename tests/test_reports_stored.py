@@ -33,8 +33,15 @@ def conn(tmp_path):
     feed = Feed(conn)
     feed(Receipt(sku="MUG", qty=110, location="A-1"), Receipt(sku="TEA", qty=15, location="A-1"),
          Receipt(sku="PEN", qty=5, location="A-1"))  # fmt: skip
-    feed(Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=10, location="A-1"),
-                                       ShipmentLine(sku="TEA", qty=10, location="A-1")]))
+    feed(
+        Shipment(
+            order="SO-1",
+            lines=[
+                ShipmentLine(sku="MUG", qty=10, location="A-1"),
+                ShipmentLine(sku="TEA", qty=10, location="A-1"),
+            ],
+        )
+    )
     yield conn
     conn.close()
 
@@ -51,8 +58,10 @@ def test_the_refresh_stores_each_report_and_the_report_says_when(conn):
     assert tick(conn).reports_refreshed == STORED
     stored = conn.execute("SELECT sku, on_hand, last_out FROM dead_stock_rows").fetchall()
     assert stored == [("PEN", 5, None)]
-    assert conn.execute("SELECT * FROM surplus_rows").fetchall() == [("MUG", 100, 10),
-                                                                     ("PEN", 5, 0)]
+    assert conn.execute("SELECT * FROM surplus_rows").fetchall() == [
+        ("MUG", 100, 10),
+        ("PEN", 5, 0),
+    ]
     dead = run(conn, "dead-stock")
     assert dead.rows == [{"sku": "PEN", "on_hand": 5, "last_outbound": None}]
     assert dead.summary == {"days": 30, "computed": NOW.isoformat()}
@@ -105,8 +114,14 @@ def test_stored_reorder_plans_are_each_products_plan(conn):
         done = purchasing.create(conn, TOPICS, purchasing.PurchaseOrderIn(
             supplier="acme", lines=[purchasing.PoLineIn(sku="MUG", qty=5)]),
             (NOW - timedelta(days=6)).isoformat())  # fmt: skip
-        purchasing.create(conn, TOPICS, purchasing.PurchaseOrderIn(
-            supplier="beta", lines=[purchasing.PoLineIn(sku="TEA", qty=8)]), NOW.isoformat())
+        purchasing.create(
+            conn,
+            TOPICS,
+            purchasing.PurchaseOrderIn(
+                supplier="beta", lines=[purchasing.PoLineIn(sku="TEA", qty=8)]
+            ),
+            NOW.isoformat(),
+        )
     products(conn, {"sku": "TEA", "name": "Tea", "safety_stock": 3,
                     "suppliers": [{"supplier": "beta"}]},
              {"sku": "CUP", "name": "Cup", "suppliers": [{"supplier": "beta"}, {"supplier": "acme"}]})  # fmt: skip
@@ -119,7 +134,11 @@ def test_stored_reorder_plans_are_each_products_plan(conn):
     expected = [planning.plan(conn, sku, TODAY, each) for sku in ["CUP", "MUG", "PEN", "TEA"]]
     assert stored == expected
     assert {(p.sku, p.lead_time_source) for p in stored} == {
-        ("CUP", "promised"), ("MUG", "measured"), ("PEN", "default"), ("TEA", "promised")}
+        ("CUP", "promised"),
+        ("MUG", "measured"),
+        ("PEN", "default"),
+        ("TEA", "promised"),
+    }
     report = run(conn, "reorder", all=True)
     assert report.summary == {"computed": NOW.isoformat()}
     assert [r["sku"] for r in report.rows] == ["CUP", "MUG", "PEN", "TEA"]
