@@ -104,7 +104,8 @@ class Hub:
                 last_fed = now
 
     def _housekeeping(self) -> None:
-        """Expiry alerts, ABC classes, cycle-count tasks: a failure here must not stop ingest."""
+        """Expiry alerts, ABC classes and stored reports, cycle-count tasks: a failure here
+        must not stop ingest."""
         try:
             housekeeping.tick(self.conn, self.topics, utc_now())
         except Exception:

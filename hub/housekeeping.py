@@ -1,11 +1,12 @@
 """What the hub does on a clock rather than on an event: expiry alerts, the daily ABC
-classes and the cycle-count tasks they schedule. Safe to run as often as you like."""
+classes and stored reports, and the cycle-count tasks they schedule. Safe to run as often
+as you like."""
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
-from hub import alerts, counts, planning, store
+from hub import alerts, counts, planning, reports, store
 from hub.settings import load as load_settings
 from protocol.topics import Topics
 
@@ -14,22 +15,33 @@ from protocol.topics import Topics
 class Tick:
     expiring: int = 0
     abc_refreshed: bool = False
+    reports_refreshed: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
 
 
-def tick(conn: sqlite3.Connection, topics: Topics, now: datetime) -> Tick:
+def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False) -> Tick:
+    """`refresh`: recompute the ABC classes and the stored reports even if they are today's."""
     result = Tick()
     today, stamp = now.date(), now.isoformat()
     with store.transaction(conn):
         settings = load_settings(conn)
         result.expiring = alerts.check_expiring(conn, topics, today, stamp)
-        computed = store.abc_computed(conn)
-        if computed is None or computed[:10] < today.isoformat():
-            planning.refresh_abc(conn, today, stamp)
-            result.abc_refreshed = True
+        result.abc_refreshed, result.reports_refreshed = refresh_daily(conn, today, stamp, refresh)
         last = store.meta_get(conn, "count_schedule_day")
         if settings.count_stations and last != today.isoformat():
             result.tasks = counts.schedule(conn, topics, settings, settings.count_stations,
                                            today, stamp, settings.count_tasks_per_day)  # fmt: skip
             store.meta_set(conn, "count_schedule_day", today.isoformat())
     return result
+
+
+def refresh_daily(
+    conn: sqlite3.Connection, today: date, stamp: str, force: bool = False
+) -> tuple[bool, list[str]]:
+    """The ABC classes and the stored reports, when not yet computed today (or `force`),
+    inside a transaction: (ABC recomputed, the reports recomputed)."""
+    computed = store.abc_computed(conn)
+    abc = force or computed is None or computed[:10] < today.isoformat()
+    if abc:
+        planning.refresh_abc(conn, today, stamp)
+    return abc, reports.refresh(conn, today, stamp, force)

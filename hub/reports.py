@@ -4,6 +4,7 @@ Each report reads balances, cost layers and the per-day aggregates, a page at a 
 none sums the movement ledger. Every field is described in docs/inventory.md.
 """
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 from hub import planning, store
 from hub.money import text
 from hub.settings import load as load_settings
+from protocol.envelope import utc_now
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,15 @@ def valuation(conn: sqlite3.Connection, q: Query) -> Report:
 
 def reorder(conn: sqlite3.Connection, q: Query) -> Report:
     settings = load_settings(conn)
-    plans, cursor = planning.reorder_page(conn, q.today, settings, q.after, q.limit, not q.all)
+    computed = _stored(conn, "reorder", q, planning.reorder_params(settings))
+    if computed:
+        plans, cursor = planning.stored_reorder_page(conn, q.today, q.after, q.limit, not q.all)
+    else:
+        plans, cursor = planning.reorder_page(conn, q.today, settings, q.after, q.limit,
+                                              not q.all)  # fmt: skip
     columns = [f for f in planning.Plan.__dataclass_fields__]
-    report = Report("reorder", columns, next={"after": cursor} if cursor else None)
+    report = Report("reorder", columns, next={"after": cursor} if cursor else None,
+                    summary={"computed": computed or _now()})  # fmt: skip
     for row in plans:
         values = row.as_dict()
         values["unit_cost"] = text(values["unit_cost"])
@@ -92,10 +100,14 @@ def abc(conn: sqlite3.Connection, q: Query) -> Report:
 
 def dead_stock(conn: sqlite3.Connection, q: Query) -> Report:
     days = load_settings(conn).dead_stock_days
-    before = (q.today - timedelta(days=days)).isoformat()
-    rows = store.dead_stock_page(conn, before, q.limit, q.offset)
+    computed = _stored(conn, "dead-stock", q, _dead_stock_params(days))
+    if computed:
+        rows = store.dead_stock_stored(conn, q.limit, q.offset)
+    else:
+        before = (q.today - timedelta(days=days)).isoformat()
+        rows = store.dead_stock_page(conn, before, q.limit, q.offset)
     report = Report("dead-stock", ["sku", "on_hand", "last_outbound"], next=_paged(q, rows),
-                    summary={"days": days})  # fmt: skip
+                    summary={"days": days, "computed": computed or _now()})  # fmt: skip
     report.rows = [{"sku": s, "on_hand": n, "last_outbound": d} for s, n, d in rows]
     return report
 
@@ -103,11 +115,16 @@ def dead_stock(conn: sqlite3.Connection, q: Query) -> Report:
 def surplus(conn: sqlite3.Connection, q: Query) -> Report:
     settings = load_settings(conn)
     window, days = settings.demand_window_days, settings.surplus_days
-    since = (q.today - timedelta(days=window - 1)).isoformat()
-    rows = store.surplus_page(conn, since, window, days, q.limit, q.offset)
+    computed = _stored(conn, "surplus", q, _surplus_params(window, days))
+    if computed:
+        rows = store.surplus_stored(conn, q.limit, q.offset)
+    else:
+        since = (q.today - timedelta(days=window - 1)).isoformat()
+        rows = store.surplus_page(conn, since, window, days, q.limit, q.offset)
     columns = ["sku", "on_hand", "daily_demand", "days_of_supply", "surplus_qty"]
     report = Report("surplus", columns, next=_paged(q, rows),
-                    summary={"days": days, "window_days": window})  # fmt: skip
+                    summary={"days": days, "window_days": window,
+                             "computed": computed or _now()})  # fmt: skip
     for sku, on_hand, shipped in rows:
         daily = shipped / window
         supply = round(on_hand / daily, 1) if daily > 0 else None
@@ -115,6 +132,79 @@ def surplus(conn: sqlite3.Connection, q: Query) -> Report:
         report.rows.append({"sku": sku, "on_hand": on_hand, "daily_demand": round(daily, 4),
                             "days_of_supply": supply, "surplus_qty": on_hand - keep})
     return report
+
+
+# --- the stored reports ---------------------------------------------------------------------
+# Dead stock, surplus and reorder group every balance (or plan every product): at 100,000
+# products that is seconds, so the housekeeping stores their rows once a day (`refresh`)
+# and a page reads them. Stored rows answer only for the day and settings they were
+# computed with; any other query (a fresh hub, `today=` another day, changed settings) is
+# computed from the ledger, as before, and says it was computed now.
+def _stored(conn: sqlite3.Connection, name: str, q: Query, params: str) -> str | None:
+    """When the stored rows of report `name` were computed, if they answer `q`; else None."""
+    run = store.report_run(conn, name)
+    if run is None:
+        return None
+    day, computed, stored_params = run
+    return computed if day == q.today.isoformat() and stored_params == params else None
+
+
+def _now() -> str:
+    return utc_now().isoformat()
+
+
+def _dead_stock_params(days: int) -> str:
+    return json.dumps({"dead_stock_days": days})
+
+
+def _surplus_params(window: int, days: int) -> str:
+    return json.dumps({"demand_window_days": window, "surplus_days": days}, sort_keys=True)
+
+
+def _params(conn: sqlite3.Connection) -> dict[str, str]:
+    """Report name -> the settings its stored rows must have been computed with."""
+    settings = load_settings(conn)
+    return {
+        "dead-stock": _dead_stock_params(settings.dead_stock_days),
+        "surplus": _surplus_params(settings.demand_window_days, settings.surplus_days),
+        "reorder": planning.reorder_params(settings),
+    }
+
+
+def refresh_dead_stock(conn: sqlite3.Connection, today: date, now: str) -> int:
+    days = load_settings(conn).dead_stock_days
+    count = store.dead_stock_replace(conn, (today - timedelta(days=days)).isoformat())
+    store.report_run_set(conn, "dead-stock", today.isoformat(), now, _dead_stock_params(days))
+    return count
+
+
+def refresh_surplus(conn: sqlite3.Connection, today: date, now: str) -> int:
+    settings = load_settings(conn)
+    window, days = settings.demand_window_days, settings.surplus_days
+    since = (today - timedelta(days=window - 1)).isoformat()
+    count = store.surplus_replace(conn, since, window, days)
+    store.report_run_set(conn, "surplus", today.isoformat(), now, _surplus_params(window, days))
+    return count
+
+
+STORED: dict[str, Callable[[sqlite3.Connection, date, str], int]] = {
+    "dead-stock": refresh_dead_stock,
+    "surplus": refresh_surplus,
+    "reorder": planning.refresh_reorder,
+}
+
+
+def refresh(conn: sqlite3.Connection, today: date, now: str, force: bool = False) -> list[str]:
+    """Recompute the stored reports that do not answer for `today` under the current
+    settings (every one when `force`), inside a transaction; returns their names."""
+    params = _params(conn)
+    done = []
+    for name, compute in STORED.items():
+        run = store.report_run(conn, name)
+        if force or run is None or run[0] != today.isoformat() or run[2] != params[name]:
+            compute(conn, today, now)
+            done.append(name)
+    return done
 
 
 def kpis(conn: sqlite3.Connection, q: Query) -> Report:

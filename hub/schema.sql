@@ -378,6 +378,37 @@ CREATE TABLE IF NOT EXISTS abc_classes (
     computed TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS abc_classes_rank ON abc_classes (rank);
+-- max(computed): the report's summary and the housekeeping's check each minute.
+CREATE INDEX IF NOT EXISTS abc_classes_computed ON abc_classes (computed);
+
+-- The slow reports' rows, recomputed by the housekeeping once a day (and on demand) so a
+-- page reads rows instead of grouping every balance or planning every product. A run
+-- answers only for its day and its settings (`params`, JSON); other queries compute live.
+CREATE TABLE IF NOT EXISTS report_runs (
+    report TEXT PRIMARY KEY,    -- dead-stock, surplus, reorder
+    day TEXT NOT NULL,          -- the reference day the rows are for
+    computed TEXT NOT NULL,     -- when they were computed
+    params TEXT NOT NULL        -- the settings they were computed with
+);
+CREATE TABLE IF NOT EXISTS dead_stock_rows (
+    sku TEXT PRIMARY KEY,
+    on_hand INTEGER NOT NULL,
+    last_out TEXT
+);
+CREATE TABLE IF NOT EXISTS surplus_rows (
+    sku TEXT PRIMARY KEY,
+    on_hand INTEGER NOT NULL,
+    shipped INTEGER NOT NULL    -- units shipped in the demand window
+);
+-- Every product's plan; a page re-reads the stock position of its rows (planning.py).
+CREATE TABLE IF NOT EXISTS reorder_plans (
+    sku TEXT PRIMARY KEY,
+    due INTEGER NOT NULL,
+    target INTEGER NOT NULL,    -- what an order fills up to
+    mean REAL NOT NULL,         -- mean daily demand, unrounded (for order_by)
+    plan TEXT NOT NULL          -- planning.Plan as JSON
+);
+CREATE INDEX IF NOT EXISTS reorder_plans_due ON reorder_plans (sku) WHERE due = 1;
 
 -- Corrections: a movement's event is reversed at most once.
 CREATE TABLE IF NOT EXISTS reversals (

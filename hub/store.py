@@ -1506,27 +1506,157 @@ def valuation_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tu
     ).fetchall()
 
 
+# Dead stock and surplus: the same SELECT serves a live page and the stored rows.
+_DEAD_STOCK = (
+    "SELECT b.sku, sum(b.qty), a.last_out FROM balances b "
+    "LEFT JOIN sku_activity a ON a.sku = b.sku "
+    "WHERE a.last_out IS NULL OR a.last_out < :before "
+    "GROUP BY b.sku HAVING sum(b.qty) > 0"
+)
+_SURPLUS = (
+    "WITH s AS (SELECT sku, sum(qty) AS q FROM balances GROUP BY sku HAVING sum(qty) > 0), "
+    "d AS (SELECT sku, sum(out_qty) AS o FROM daily_sku WHERE day >= :since GROUP BY sku) "
+    "SELECT s.sku, s.q, coalesce(d.o, 0) FROM s LEFT JOIN d ON d.sku = s.sku "
+    "WHERE coalesce(d.o, 0) <= 0 OR s.q * :window > :days * d.o"
+)
+
+
 def dead_stock_page(conn: sqlite3.Connection, before: str, limit: int, offset: int) -> list:
-    """(sku, on hand, last outbound day) of products in stock with no outbound since `before`."""
+    """(sku, on hand, last outbound day) of products in stock with no outbound since `before`
+    (groups every balance: `dead_stock_stored` reads the stored rows)."""
     return conn.execute(
-        "SELECT b.sku, sum(b.qty), a.last_out FROM balances b "
-        "LEFT JOIN sku_activity a ON a.sku = b.sku "
-        "WHERE a.last_out IS NULL OR a.last_out < ? "
-        "GROUP BY b.sku HAVING sum(b.qty) > 0 ORDER BY b.sku LIMIT ? OFFSET ?",
-        (before, limit, offset),
+        _DEAD_STOCK + " ORDER BY b.sku LIMIT :limit OFFSET :offset",
+        {"before": before, "limit": limit, "offset": offset},
+    ).fetchall()
+
+
+def dead_stock_replace(conn: sqlite3.Connection, before: str) -> int:
+    conn.execute("DELETE FROM dead_stock_rows")
+    cur = conn.execute(
+        "INSERT INTO dead_stock_rows (sku, on_hand, last_out) " + _DEAD_STOCK, {"before": before}
+    )
+    return cur.rowcount
+
+
+def dead_stock_stored(conn: sqlite3.Connection, limit: int, offset: int) -> list:
+    return conn.execute(
+        "SELECT sku, on_hand, last_out FROM dead_stock_rows ORDER BY sku LIMIT ? OFFSET ?",
+        (limit, offset),
     ).fetchall()
 
 
 def surplus_page(
     conn: sqlite3.Connection, since: str, window_days: int, days: int, limit: int, offset: int
 ) -> list[tuple]:
-    """(sku, on hand, units shipped since `since`) where on hand covers more than `days`."""
+    """(sku, on hand, units shipped since `since`) where on hand covers more than `days`
+    (groups every balance: `surplus_stored` reads the stored rows)."""
     return conn.execute(
-        "WITH s AS (SELECT sku, sum(qty) AS q FROM balances GROUP BY sku HAVING sum(qty) > 0), "
-        "d AS (SELECT sku, sum(out_qty) AS o FROM daily_sku WHERE day >= ? GROUP BY sku) "
-        "SELECT s.sku, s.q, coalesce(d.o, 0) FROM s LEFT JOIN d ON d.sku = s.sku "
-        "WHERE coalesce(d.o, 0) <= 0 OR s.q * ? > ? * d.o ORDER BY s.sku LIMIT ? OFFSET ?",
-        (since, window_days, days, limit, offset),
+        _SURPLUS + " ORDER BY s.sku LIMIT :limit OFFSET :offset",
+        {"since": since, "window": window_days, "days": days, "limit": limit, "offset": offset},
+    ).fetchall()
+
+
+def surplus_replace(conn: sqlite3.Connection, since: str, window_days: int, days: int) -> int:
+    conn.execute("DELETE FROM surplus_rows")
+    cur = conn.execute(
+        "INSERT INTO surplus_rows (sku, on_hand, shipped) " + _SURPLUS,
+        {"since": since, "window": window_days, "days": days},
+    )
+    return cur.rowcount
+
+
+def surplus_stored(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT sku, on_hand, shipped FROM surplus_rows ORDER BY sku LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def report_run(conn: sqlite3.Connection, report: str) -> tuple[str, str, str] | None:
+    """(day, computed, params) of the stored rows of `report`, if they were ever computed."""
+    return conn.execute(
+        "SELECT day, computed, params FROM report_runs WHERE report = ?", (report,)
+    ).fetchone()
+
+
+def report_run_set(
+    conn: sqlite3.Connection, report: str, day: str, computed: str, params: str
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO report_runs (report, day, computed, params) VALUES (?, ?, ?, ?)",
+        (report, day, computed, params),
+    )
+
+
+# --- reorder plans, every product at once (planning.refresh_reorder) ------------------------
+def product_policies(conn: sqlite3.Connection) -> Iterator[ProductPolicy]:
+    rows = conn.execute(
+        "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
+        "FROM products ORDER BY sku"
+    )
+    for row in rows:
+        yield ProductPolicy(*row[:6], bool(row[6]), row[7])
+
+
+def demand_sums(conn: sqlite3.Connection, since: str, until: str) -> dict[str, tuple[int, int]]:
+    """sku -> (units shipped, sum of the squares of each day's units) in [since, until]."""
+    rows = conn.execute(
+        "SELECT sku, sum(out_qty), sum(out_qty * out_qty) FROM daily_sku "
+        "WHERE day BETWEEN ? AND ? GROUP BY sku",
+        (since, until),
+    )
+    return {sku: (total, squares) for sku, total, squares in rows}
+
+
+def on_hand_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT sku, sum(qty) FROM balances GROUP BY sku"))
+
+
+def committed_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    """`committed` of every sku with open order lines."""
+    return dict(conn.execute(
+        "SELECT sku, sum(max(qty - shipped - short, 0)) FROM order_lines "
+        "WHERE open = 1 AND role = 'stock' GROUP BY sku"
+    ))  # fmt: skip
+
+
+def on_order_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    """`on_order` of every sku on open purchase orders."""
+    return dict(conn.execute(
+        "SELECT l.sku, sum(max(l.qty - l.received, 0)) FROM po_lines l "
+        "JOIN purchase_orders p ON p.po = l.po WHERE p.dropship = 0 "
+        "AND p.status IN ('open', 'receiving') GROUP BY l.sku"
+    ))  # fmt: skip
+
+
+def preferred_suppliers(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+    """sku -> (preferred supplier, its promised lead time days): `product_suppliers`' first."""
+    found: dict[str, tuple[str, int]] = {}
+    rows = conn.execute(
+        "SELECT sku, supplier, lead_time_days FROM product_suppliers ORDER BY sku, rank"
+    )
+    for sku, supplier, days in rows:
+        found.setdefault(sku, (supplier, days))
+    return found
+
+
+def reorder_plans_replace(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """rows: (sku, due, target, mean, plan JSON)."""
+    conn.execute("DELETE FROM reorder_plans")
+    conn.executemany(
+        "INSERT INTO reorder_plans (sku, due, target, mean, plan) VALUES (?, ?, ?, ?, ?)", rows
+    )
+
+
+def reorder_plans_page(
+    conn: sqlite3.Connection, after: str, limit: int, due_only: bool
+) -> list[tuple[str, int, float, str]]:
+    """(sku, target, mean, plan JSON) by sku after `after`: the due ones or every product."""
+    # Two statements: the partial index on due plans serves only a literal `due = 1`.
+    where = "sku > ? AND due = 1" if due_only else "sku > ?"
+    return conn.execute(
+        f"SELECT sku, target, mean, plan FROM reorder_plans WHERE {where} ORDER BY sku LIMIT ?",
+        (after, limit),
     ).fetchall()
 
 

@@ -8,6 +8,7 @@ from hub import store
 from hub.changes import ChangeFeed
 from hub.check import check
 from hub.web import create_app
+from protocol.envelope import utc_now
 from scripts import measure_pages
 from scripts.lib import big_ledger
 from tests.webapp import TOKEN, TOPICS, login
@@ -34,6 +35,18 @@ def test_a_fill_keeps_the_ledger_invariants(filled):
                  for t in ("products", "movements", "orders", "counts", "purchase_orders")}
         assert sizes == {"products": 200, "movements": 4_000, "orders": 100, "counts": 200,
                          "purchase_orders": 2}  # fmt: skip
+    finally:
+        conn.close()
+
+
+def test_a_fill_computes_the_stored_reports_for_today(filled):
+    conn = store.connect(filled)
+    try:
+        today = utc_now().date().isoformat()
+        for name in ("dead-stock", "surplus", "reorder"):
+            assert store.report_run(conn, name)[0] == today
+        assert conn.execute("SELECT count(*) FROM reorder_plans").fetchone()[0] == 200
+        assert store.abc_computed(conn)[:10] == today
     finally:
         conn.close()
 

@@ -218,6 +218,18 @@ def test_settings_uplifts_and_housekeeping(client, stocked):
     assert tick["abc_refreshed"] is True
 
 
+def test_housekeeping_on_demand_recomputes_the_stored_reports_now(client, stocked):
+    assert client.post("/api/housekeeping", headers=AUTH).get_json()["reports_refreshed"] == [
+        "dead-stock", "surplus", "reorder"]  # fmt: skip
+    computed = client.get("/api/reports/reorder", headers=AUTH).get_json()["summary"]["computed"]
+    assert client.post("/api/housekeeping", headers=AUTH).get_json()["reports_refreshed"] == []
+    again = client.post("/api/housekeeping?refresh=1", headers=AUTH).get_json()
+    assert again["reports_refreshed"] == ["dead-stock", "surplus", "reorder"]
+    assert again["abc_refreshed"] is True
+    later = client.get("/api/reports/reorder", headers=AUTH).get_json()["summary"]["computed"]
+    assert later > computed
+
+
 @pytest.mark.parametrize("name", ["stock", "valuation", "reorder", "abc", "dead-stock",
                                   "surplus", "kpis", "alerts"])  # fmt: skip
 def test_every_report_answers_as_json_and_csv(client, stocked, name):

@@ -25,6 +25,17 @@ READS = {
     "counts waiting": lambda c: counts.variances_pending(c, 50, 0),
     "due for a count": lambda c: counts.due_now(c, settings.load(c), date(2026, 1, 2), 50),
     "open count tasks": lambda c: counts.open_tasks(c, 50),
+    "stored dead stock": lambda c: (
+        store.report_run(c, "dead-stock"),
+        store.dead_stock_stored(c, 100, 0),
+    ),
+    "stored surplus": lambda c: store.surplus_stored(c, 100, 0),
+    "stored reorder, due": lambda c: planning.stored_reorder_page(
+        c, date(2026, 1, 2), "SKU-5", 100, True
+    ),
+    "stored reorder, all": lambda c: planning.stored_reorder_page(
+        c, date(2026, 1, 2), "SKU-5", 100, False
+    ),
 }
 # "SCAN x" with no index is a whole table, unless x is the query's own small result set.
 WHOLE_TABLE = re.compile(r"^SCAN (?!(h|n)$)\w+$")

@@ -704,10 +704,15 @@ def delete_uplift(uplift_id: int):
 @blueprint.post("/api/housekeeping")
 @require_token
 def run_housekeeping():
-    """Expiry alerts, ABC classes and due cycle counts now (the hub also runs this itself)."""
-    result = housekeeping.tick(db(), _topics(), utc_now())
+    """Expiry alerts, ABC classes, stored reports and due cycle counts now (the hub also
+    runs this itself, every minute). The ABC classes and the stored reports (dead-stock,
+    surplus, reorder) are recomputed once a day; `refresh=1` recomputes them now. Answers
+    `expiring`, `abc_refreshed`, `reports_refreshed` (names) and `tasks`."""
+    refresh = request.args.get("refresh", "0") in ("1", "true")
+    result = housekeeping.tick(db(), _topics(), utc_now(), refresh)
     _changed()
     return jsonify({"expiring": result.expiring, "abc_refreshed": result.abc_refreshed,
+                    "reports_refreshed": result.reports_refreshed,
                     "tasks": result.tasks})  # fmt: skip
 
 
@@ -718,7 +723,9 @@ def report(name: str):
     """A report (stock, valuation, reorder, abc, dead-stock, surplus, kpis, alerts) as JSON
     (`columns`, `rows`, `next`: the arguments of the next page, `summary`), or as CSV with
     the `.csv` suffix. Arguments: `limit`, `offset` (or `after` for reorder), `sku`,
-    `location`, `owner`, `since`/`until` (kpis), `all=1`, `kind` (alerts), `today`."""
+    `location`, `owner`, `since`/`until` (kpis), `all=1`, `kind` (alerts), `today`.
+    abc, dead-stock, surplus and reorder are read from rows the housekeeping computes once
+    a day: their `summary.computed` says when (reorder lines show today's stock position)."""
     as_csv = name.endswith(".csv")
     name = name.removesuffix(".csv")
     build = reports.REPORTS.get(name)

@@ -37,6 +37,13 @@ ENDPOINTS = [
     ("/api/movements?before=2500000", "api"),
     ("/api/stations", "api"),
     ("/api/alerts", "api"),
+    ("/reports/reorder", "page"),
+    ("/reports/dead-stock", "page"),
+    ("/reports/surplus", "page"),
+    ("/api/reports/reorder", "api"),
+    ("/api/reports/dead-stock", "api"),
+    ("/api/reports/surplus", "api"),
+    ("/api/reports/abc", "api"),
 ]
 
 

@@ -11,6 +11,8 @@ first and built once at the end, so a full fill takes minutes, not hours. The re
 the invariants a real hub keeps: each balance is the sum of its movements, each own stock
 line has FIFO layers of the same quantity and the value and COGS aggregates agree with
 them, each station's events run 1..n with its cursor at n (`python -m hub check` passes).
+The ABC classes and the stored reports are computed at the end, as the hub's daily
+housekeeping does.
 
 Used by scripts/fill-big-db (for scripts/measure-pages) and by bench 5 (bench_pages.py).
 """
@@ -26,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hub import store  # noqa: E402
+from hub import housekeeping, store  # noqa: E402
+from protocol.envelope import utc_now  # noqa: E402
 
 START = "2025-11-28T00:00:00"  # a year of history ends on END
 END = "2026-11-28T00:00:00+00:00"
@@ -254,9 +257,19 @@ def fill(path: Path, size: Size, say=print) -> None:
         say(f"{time.strftime('%H:%M:%S')} indexes")
         store.create_schema(conn)  # CREATE INDEX IF NOT EXISTS: the dropped ones, built once
         conn.execute("ANALYZE")
+        say(f"{time.strftime('%H:%M:%S')} ABC classes and stored reports")
+        _refresh_reports(conn)
         conn.execute("PRAGMA journal_mode=WAL")
     finally:
         conn.close()
+
+
+def _refresh_reports(conn: sqlite3.Connection) -> None:
+    """What the hub's housekeeping computes once a day, for today: a hub started on the
+    filled database the same day serves the stored reports from its first request."""
+    now = utc_now()
+    with store.transaction(conn):
+        housekeeping.refresh_daily(conn, now.date(), now.isoformat(), force=True)
 
 
 def main() -> int:
