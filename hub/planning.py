@@ -230,6 +230,10 @@ def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> in
     if policy.reorder_point is not None:
         return policy.reorder_point
     settings = load_settings(conn)
+    stored = _stored_plan(conn, sku, today, settings)
+    if stored is not None:  # today's plan: planning it again costs ms on every stock change
+        plan_, _target, mean = stored
+        return plan_.reorder_point if mean > 0 else None
     d = demand(conn, sku, today, settings.demand_window_days)
     if d.mean <= 0:
         return None
@@ -316,6 +320,35 @@ def _every_plan(
         plan_, target = _plan(inputs, today, settings)
         found.append((plan_, target, d.mean))
     return found
+
+
+def _stored_plan(
+    conn: sqlite3.Connection, sku: str, today: date, settings: Settings
+) -> tuple[Plan, int, float] | None:
+    """(plan, target, mean) stored for `sku` by today's refresh under these settings."""
+    run = store.report_run(conn, "reorder")
+    if run is None or run[0] != today.isoformat() or run[2] != reorder_params(settings):
+        return None
+    row = store.reorder_plan_get(conn, sku)
+    if row is None:
+        return None
+    _due, target, mean, stored = row
+    return msgspec.json.decode(stored, type=Plan), target, mean
+
+
+def reposition_stored(
+    conn: sqlite3.Connection, sku: str, on_hand: int, committed: int, today: date
+) -> None:
+    """Keep a stored plan's due flag at the stock position as it changes: a product that
+    falls to its reorder point during the day is on the due page at once, not tomorrow."""
+    row = store.reorder_plan_get(conn, sku)
+    if row is None:
+        return
+    due, target, mean, stored = row
+    stock = (on_hand, committed, store.on_order(conn, sku))
+    now_due = positioned(msgspec.json.decode(stored, type=Plan), target, mean, stock, today).due
+    if now_due != bool(due):
+        store.reorder_plan_set_due(conn, sku, now_due)
 
 
 def stored_reorder_page(

@@ -2,12 +2,14 @@
 message (on hand, committed, available, by location) and the low-stock flag.
 
 Anything that changes one of those numbers calls `publish`: movements change on hand,
-orders change committed, and a product's reorder point changes what counts as low.
+orders change committed, and a product's reorder point changes what counts as low. The
+stored reorder plan's due flag follows too, so the reorder report's due page is current.
 """
 
 import sqlite3
+from datetime import date
 
-from hub import alerts, store
+from hub import alerts, planning, store
 from protocol.envelope import encode
 from protocol.messages import Stock, StockLine
 from protocol.topics import Topics
@@ -26,6 +28,7 @@ def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> Non
                   available=on_hand - committed, locations=lines)  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
     alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)
+    planning.reposition_stored(conn, sku, on_hand, committed, date.fromisoformat(now[:10]))
 
 
 def check_low(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:

@@ -1648,6 +1648,17 @@ def reorder_plans_replace(conn: sqlite3.Connection, rows: Iterable[tuple]) -> No
     )
 
 
+def reorder_plan_get(conn: sqlite3.Connection, sku: str) -> tuple[int, int, float, str] | None:
+    """(due, target, mean, plan JSON) of the sku's stored plan."""
+    return conn.execute(
+        "SELECT due, target, mean, plan FROM reorder_plans WHERE sku = ?", (sku,)
+    ).fetchone()
+
+
+def reorder_plan_set_due(conn: sqlite3.Connection, sku: str, due: bool) -> None:
+    conn.execute("UPDATE reorder_plans SET due = ? WHERE sku = ?", (int(due), sku))
+
+
 def reorder_plans_page(
     conn: sqlite3.Connection, after: str, limit: int, due_only: bool
 ) -> list[tuple[str, int, float, str]]:

@@ -159,3 +159,28 @@ def test_a_stored_reorder_line_follows_the_stock_position(conn):
     [mug] = [r for r in run(conn, "reorder", all=True).rows if r["sku"] == "MUG"]
     assert (mug["on_order"], mug["due"], mug["order_qty"]) == (due["order_qty"], False, 0)
     assert po
+
+
+def test_a_product_falling_to_its_reorder_point_is_due_without_a_refresh(conn):
+    tick(conn)
+    assert [r["sku"] for r in run(conn, "reorder").rows] == ["TEA"]
+    # MUG (100 on hand) is ordered for 200 after the refresh: due now, not tomorrow.
+    orders.upsert_order(conn, TOPICS, Order(order="SO-2", lines=[OrderLine(sku="MUG", qty=200)]))
+    [mug, _tea] = run(conn, "reorder").rows
+    assert (mug["sku"], mug["position"], mug["due"]) == ("MUG", -100, True)
+    with store.transaction(conn):
+        orders.cancel(conn, TOPICS, "SO-2", NOW.isoformat())
+    assert [r["sku"] for r in run(conn, "reorder").rows] == ["TEA"]
+    Feed(conn, epoch="e2")(Shipment(order="SO-3",
+                                   lines=[ShipmentLine(sku="MUG", qty=99, location="A-1")]))
+    assert [r["sku"] for r in run(conn, "reorder").rows] == ["MUG", "TEA"]
+
+
+def test_low_stock_uses_todays_stored_reorder_point(conn):
+    tick(conn)
+    [tea] = run(conn, "reorder").rows
+    assert planning.current_reorder_point(conn, "TEA", TODAY) == tea["reorder_point"]
+    conn.execute("UPDATE reorder_plans SET mean = 0 WHERE sku = 'TEA'")  # read, not replanned
+    assert planning.current_reorder_point(conn, "TEA", TODAY) is None
+    assert planning.current_reorder_point(conn, "TEA", TODAY + timedelta(days=1)) == \
+        tea["reorder_point"]  # another day: planned from the ledger
