@@ -342,6 +342,10 @@ class Receiver(Worker):
         idle = 0
         while not shift.stopping.is_set():
             received = self.buy_and_receive()
+            if received:
+                # The hub's nightly job (ABC classes, stored reports) after each delivery:
+                # the demo's day is minutes long, and its reports should fill in.
+                shift.api("POST", "/api/housekeeping?refresh=1")
             if received and not self.scheduled:
                 self.schedule_cycle_counts()
             elif not received and (idle % 6 == 0 or not self.counter.toured):
