@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from datetime import datetime
 
-from hub import fifo, ledger, stock, store
+from hub import fifo, ledger, orders, stock, store
 from protocol.envelope import encode
 from protocol.topics import Topics
 
@@ -117,3 +117,4 @@ def publish(conn: sqlite3.Connection, topics: Topics, effects: ledger.Effects, n
     """After a correction: the stock message (and low-stock check) of every sku it touched."""
     for sku in sorted(effects.skus):
         stock.publish(conn, topics, sku, now.isoformat())
+        orders.follow_stock(conn, topics, sku)

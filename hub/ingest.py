@@ -128,6 +128,7 @@ class Ingest:
             self._publish_applied(station, epoch, work)
         for sku in work.effects.skus:
             stock.publish(self.conn, self.topics, sku, work.now)
+            orders.follow_stock(self.conn, self.topics, sku)
 
     # --- events ---------------------------------------------------------------------
     def _event(self, message: Incoming, station: str, work: "_Batch") -> None:

@@ -123,6 +123,20 @@ def _cancel_dropship(conn: sqlite3.Connection, topics: Topics, order_id: str, no
 def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
     """Save the order and publish what pack stations should see of it."""
     store.order_upsert(conn, order.order, order.status, encode(order), now)
+    _publish(conn, topics, order)
+
+
+def follow_stock(conn: sqlite3.Connection, topics: Topics, sku: str) -> None:
+    """After the sku's stock changed: when where to pick it changed too (stock arrived in
+    an empty warehouse, its bin ran empty, an earlier-expiring lot came in), publish its
+    open orders again so the packer is sent where the stock is now."""
+    if not store.activity_set_pick(conn, sku, store.pick_location(conn, sku)):
+        return
+    for order_id in store.orders_waiting_for(conn, sku):
+        _publish(conn, topics, get_order(conn, order_id))
+
+
+def _publish(conn: sqlite3.Connection, topics: Topics, order: Order) -> None:
     bench = [line for line in order.lines if not line.dropship]
     if bench and order.status in OPEN_STATUSES:
         view = msgspec.structs.replace(order, lines=with_pick_locations(conn, bench))
@@ -134,8 +148,9 @@ def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> 
 
 def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> list[OrderLine]:
     """Each line with where to pick it (unless the order says): the location of its
-    first-expiring, then oldest, stock. Decided each time the order is published, so it
-    follows the stock; a line with no stock anywhere gets none (the bench's own location)."""
+    first-expiring, then oldest, stock. Decided each time the order is published (and an
+    open order is published again when that changes: `follow_stock`); a line with no stock
+    anywhere gets none (the bench's own location)."""
     return [
         line
         if line.location

@@ -312,7 +312,8 @@ CREATE TABLE IF NOT EXISTS sku_activity (
     sku TEXT PRIMARY KEY,
     last_out TEXT,              -- day of the last shipment
     last_count TEXT,            -- day of the last count
-    low INTEGER NOT NULL DEFAULT 0
+    low INTEGER NOT NULL DEFAULT 0,
+    pick_location TEXT          -- where open orders were last told to pick it (migration 1)
 );
 CREATE INDEX IF NOT EXISTS sku_activity_last_out ON sku_activity (last_out);
 CREATE INDEX IF NOT EXISTS sku_activity_low ON sku_activity (sku) WHERE low = 1;

@@ -29,10 +29,31 @@ def connect(path: str | Path) -> sqlite3.Connection:
     return conn
 
 
+# A ledger made by an older hub is brought up to date when the new one starts (after
+# `scripts/update`): each step runs once, in order, on a ledger whose `user_version` is
+# below its number, before schema.sql (which then adds what is new, and whose indexes may
+# need the step's columns). A new ledger is made at the latest version by schema.sql and
+# skips them. A released step is never edited: add the next one.
+MIGRATIONS: list[tuple[int, str]] = [
+    (1, "ALTER TABLE sku_activity ADD COLUMN pick_location TEXT"),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
 def create_schema(conn: sqlite3.Connection) -> None:
+    """Make the ledger's tables, or bring an older ledger's up to date."""
+    fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'movements'").fetchone()
+    version = SCHEMA_VERSION if fresh is None else schema_version(conn)
+    steps = "".join(f"{sql};\n" for number, sql in MIGRATIONS if number > version)
     # One transaction: in autocommit each of the ~80 statements was its own durable
     # commit (an fsync each), most of the hub's start-up and of every test's set-up.
-    conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+    conn.executescript(
+        f"BEGIN IMMEDIATE;\n{steps}{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
+    )
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 @contextmanager
@@ -1002,6 +1023,27 @@ def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
         "DO UPDATE SET last_count = max(coalesce(last_count, ''), excluded.last_count)",
         (sku, day),
     )
+
+
+def activity_set_pick(conn: sqlite3.Connection, sku: str, location: str | None) -> bool:
+    """Remember where the sku is picked from now; True when that changed."""
+    row = conn.execute(
+        "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
+        "SET pick_location = excluded.pick_location "
+        "WHERE pick_location IS NOT excluded.pick_location RETURNING sku",
+        (sku, location),
+    ).fetchone()
+    return row is not None
+
+
+def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
+    """Open orders (no station packing them yet) with a line of `sku` still to ship."""
+    rows = conn.execute(
+        "SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
+        "WHERE l.sku = ? AND l.open = 1 AND l.role = 'stock' AND o.status = 'open'",
+        (sku,),
+    )
+    return [r[0] for r in rows]
 
 
 def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:

@@ -6,7 +6,7 @@ import pytest
 from hub import orders, store
 from hub.catalog import Supplier, save_suppliers
 from hub.ingest import Incoming
-from protocol.events import Receipt, Scan, Shipment, ShipmentLine
+from protocol.events import Adjustment, Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Stock
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
@@ -138,3 +138,18 @@ def test_a_line_for_a_lot_is_picked_where_that_lot_is_and_a_given_location_is_ke
     lines = [OrderLine(sku="MUG", qty=1, lot="L2"), OrderLine(sku="TEA", qty=1, location="Z-1")]
     orders.upsert_order(conn, TOPICS, Order(order="SO-2", lines=lines))
     assert [line.location for line in published(conn, "SO-2").lines] == ["D-4", "Z-1"]
+
+
+def test_an_open_order_is_sent_where_the_stock_is_once_it_arrives(conn):
+    orders.upsert_order(conn, TOPICS, order("SO-9", ("MUG", 2, False)))
+    assert msgspec.json.decode(retained(conn, TOPICS.order("SO-9")))["lines"][0].get(
+        "location") is None  # no stock anywhere yet: the bench's own location
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=5, location="A-1"))
+    assert msgspec.json.decode(retained(conn, TOPICS.order("SO-9")))["lines"][0]["location"] == "A-1"
+    last = "SELECT max(id) FROM outbox WHERE topic = ?"
+    published = conn.execute(last, (TOPICS.order("SO-9"),)).fetchone()[0]
+    feed(Receipt(sku="MUG", qty=5, location="B-1"))  # A-1 still holds the oldest: no news
+    assert conn.execute(last, (TOPICS.order("SO-9"),)).fetchone()[0] == published
+    feed(Adjustment(sku="MUG", qty=-5, location="A-1", reason="damaged"))  # A-1 is empty
+    assert msgspec.json.decode(retained(conn, TOPICS.order("SO-9")))["lines"][0]["location"] == "B-1"

@@ -1,0 +1,36 @@
+"""A ledger made by an older hub is brought up to date when a newer hub opens it, keeping
+every row; a new ledger starts at the latest version."""
+
+import sqlite3
+
+from hub import store
+
+
+def open_new(path) -> sqlite3.Connection:
+    conn = store.connect(path)
+    store.create_schema(conn)
+    return conn
+
+
+def test_a_new_ledger_is_made_at_the_latest_version(tmp_path):
+    conn = open_new(tmp_path / "ledger.db")
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    store.create_schema(conn)  # every start: nothing to do, nothing fails
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+
+
+def test_a_ledger_from_before_the_pick_locations_gets_them_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "ledger.db"
+    old = open_new(path)
+    # The ledger as the first release left it: no pick_location, user_version 0.
+    old.executescript(
+        "ALTER TABLE sku_activity DROP COLUMN pick_location; PRAGMA user_version = 0;"
+        "INSERT INTO sku_activity (sku, last_out, low) VALUES ('MUG', '2026-11-01', 1);"
+    )
+    old.close()
+
+    conn = open_new(path)
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    assert conn.execute("SELECT sku, last_out, low, pick_location FROM sku_activity").fetchall() \
+        == [("MUG", "2026-11-01", 1, None)]
+    assert store.activity_set_pick(conn, "MUG", "A-1")
