@@ -310,6 +310,7 @@ class Worker:
     between jobs (in the station's home mode)."""
 
     ROUND: tuple[str, ...] = ()
+    RATE = 0.0  # after the first round: how often a chance for a mistake is taken
     HOME = ""
     COUNTS_BY_WEIGHT = False
 
@@ -322,6 +323,19 @@ class Worker:
     def toured(self) -> bool:
         return not self.todo and self.counter.toured
 
+    def next_mistake(self, fits: Callable[[str], bool]) -> str | None:
+        """The first of the round's mistakes still to show that `fits`; once all were
+        shown, now and then one of them at random."""
+        if self.todo:
+            mistake = next((m for m in self.todo if fits(m)), None)
+            if mistake is not None:
+                self.todo.remove(mistake)
+            return mistake
+        if self.shift.rng.random() >= self.RATE:
+            return None
+        possible = [m for m in self.ROUND if fits(m)]
+        return self.shift.rng.choice(possible) if possible else None
+
 
 # --- the dock: purchase orders in, put away into bins --------------------------------------
 
@@ -331,6 +345,7 @@ class Receiver(Worker):
     receives it at the dock door; counts a bin when there is nothing to receive."""
 
     ROUND = RECEIVE_ROUND
+    RATE = 0.08  # per line received
     HOME = "RECEIVE"
     COUNTS_BY_WEIGHT = True  # the dock's scale and a tote
     scheduled = False  # the hub's cycle counts: named once stock has arrived
@@ -400,10 +415,7 @@ class Receiver(Worker):
 
     def _mistake(self, product: Product, last: bool) -> str | None:
         fits = {"expired_lot": product.lots, "short": last}
-        mistake = next((m for m in self.todo if fits.get(m, True)), None)
-        if mistake is not None:
-            self.todo.remove(mistake)
-        return mistake
+        return self.next_mistake(lambda m: fits.get(m, True))
 
     def _receive_line(self, product: Product, qty: int, mistake: str | None) -> str:
         shift, bench = self.shift, self.bench
@@ -460,6 +472,7 @@ class Packer(Worker):
     kiosk names; counts a bin for the hub every few orders."""
 
     ROUND = PACK_ROUND
+    RATE = 0.3  # per order
     HOME = "PACK"
 
     def __init__(self, shift: Shift, bench: Bench, first_number: int) -> None:
@@ -509,9 +522,7 @@ class Packer(Worker):
         stocked = sorted(sku for sku in available if sku in BY_SKU)
         if not stocked:
             return "clean", None
-        mistake = next((m for m in self.todo if self._possible(m, available)), "clean")
-        if mistake in self.todo:
-            self.todo.remove(mistake)
+        mistake = self.next_mistake(lambda m: self._possible(m, available)) or "clean"
         first = self._first_product(mistake, available)
         lines = 2 if mistake in ("too_many", "short") else rng.randint(1, 3)
         pool = [sku for sku in stocked if sku != first]
