@@ -17,19 +17,12 @@ import biip
 from biip.gs1_element_strings import GS1ElementStrings
 from biip.gtin import Gtin
 
+from protocol.labels import ARG_COMMANDS, CODE, COMMANDS, MAX_QTY, REASON
 from protocol.messages import Order, Product, PurchaseOrder
 
 GS = "\x1d"
-MAX_QTY = 1_000_000
-MODES = ("pack", "receive", "count", "move", "adjust")
-ADJUST_REASONS = ("damaged", "lost", "found", "expired")
-# Commands without an argument, and those that need one (mode) or may take one (short...).
-COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task")
-ARG_COMMANDS = {"mode": MODES, "reason": ADJUST_REASONS}
 
 _AIM = re.compile(r"^\][A-Za-z][0-9A-Za-z]")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_REASON = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _GS1_AIMS = frozenset({"]C1", "]d2", "]Q3", "]e0", "]J1"})
 _EAN_AIMS = frozenset({"]E0", "]E3", "]E4", "]I1"})
 
@@ -163,7 +156,7 @@ def _own_label(code: str) -> Meaning | None:
         return None
     prefix = prefix.upper()
     if prefix in _CODE_PREFIXES:
-        if not _CODE.match(value):
+        if not CODE.match(value):
             return Unknown(f"{prefix}: label with a bad code {value!r} (letters, digits, . _ -)")
         return _CODE_PREFIXES[prefix](value)
     if prefix == "QTY":
@@ -200,7 +193,7 @@ def _command(value: str) -> Meaning:
         return Command(name, arg)
     if name not in COMMANDS:
         return Unknown(f"unknown command {name!r}")
-    if arg is not None and not _REASON.match(arg):
+    if arg is not None and not REASON.match(arg):
         return Unknown(f"CMD:{name.upper()} argument {arg!r} is not a plain word")
     if arg is not None and name != "short":
         return Unknown(f"CMD:{name.upper()} takes no argument")
@@ -208,14 +201,14 @@ def _command(value: str) -> Meaning:
 
 
 def _task(arg: str) -> Meaning:
-    if arg and not _CODE.match(arg):
+    if arg and not CODE.match(arg):
         return Unknown(f"CMD:TASK argument {_shown(arg)} is not a task number")
     return Command("task", arg or None)
 
 
 def _bare(code: str, lookups: CatalogLookups) -> Meaning:
     """A code with no prefix and no GS1 data: a SKU, order or PO number as printed."""
-    if not _CODE.match(code):
+    if not CODE.match(code):
         return Unknown(f"not a barcode this warehouse uses: {_shown(code)}")
     if lookups.product(code) is not None:
         return Item(code)

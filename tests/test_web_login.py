@@ -9,7 +9,8 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/locations/A-01", "/products/MUG-1", "/orders", "/orders/SO-1",
          "/orders/SO-1/scan-log.csv", "/purchase-orders", "/counts", "/reports",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
-         "/import", "/users"]  # fmt: skip
+         "/import", "/users", "/labels", "/labels/print?code=CMD:DONE", "/labels/locations",
+         "/barcode.svg?code=CMD:DONE"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)

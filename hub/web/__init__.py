@@ -26,6 +26,7 @@ def create_app(
         api_web,
         auth,
         count_pages,
+        label_pages,
         login,
         openapi,
         order_pages,
@@ -50,7 +51,8 @@ def create_app(
     app.register_blueprint(api_web.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
-    for page_module in (pages, stock_pages, order_pages, count_pages, report_pages):
+    for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
+                        label_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

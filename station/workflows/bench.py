@@ -10,9 +10,9 @@ from decimal import Decimal
 from types import ModuleType
 
 from protocol.events import Scan
+from protocol.labels import MODES
 from station.barcodes import (
     GS,
-    MODES,
     Command,
     Item,
     Meaning,

@@ -8,7 +8,8 @@ adds stock, the other reasons take it away.
 from dataclasses import dataclass, replace
 
 from protocol.events import Adjustment, Move
-from station.barcodes import ADJUST_REASONS, Command, Item, Meaning
+from protocol.labels import ADJUST_REASONS
+from station.barcodes import Command, Item, Meaning
 from station.barcodes import Location as LocationCode
 from station.workflows.base import Context, Outcome, verdict
 

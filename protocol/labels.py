@@ -1,0 +1,57 @@
+"""The warehouse's own barcodes: `PREFIX:value` in plain Code 128, which the hub prints
+and the stations read (station/barcodes.py). One vocabulary for both, so a printed sheet
+never carries a command the stations do not know.
+
+    OP:alice   ORD:SO-1   PO:PO-7   LOC:A-03-2   QTY:12   CMD:DONE   CMD:MODE:COUNT
+"""
+
+import re
+
+MAX_QTY = 1_000_000
+MODES = ("pack", "receive", "count", "move", "adjust")
+ADJUST_REASONS = ("damaged", "lost", "found", "expired")
+# Commands without an argument (short and task may take one), and those that need one.
+COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task")
+ARG_COMMANDS = {"mode": MODES, "reason": ADJUST_REASONS}
+
+# The value of an OP:, ORD:, PO: or LOC: label (and a task id).
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# A free word after CMD:SHORT: (lower case once read).
+REASON = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+PREFIXES = {"OP": "operator badge", "ORD": "sales order", "PO": "purchase order",
+            "LOC": "location"}  # fmt: skip
+
+# What the printed command sheet carries, with what each tells the station.
+COMMAND_SHEET: tuple[tuple[str, str], ...] = (
+    ("CMD:DONE", "Done: submit the count, close the received PO"),
+    ("CMD:UNDO", "Undo the last item"),
+    ("CMD:CANCEL", "Cancel: put the order, count or move aside"),
+    ("CMD:SHORT", "Short: the next item scanned is short-shipped (out of stock)"),
+    ("CMD:SHORT:damaged", "Short, damaged"),
+    ("CMD:OVERRIDE", "Supervisor override"),
+    ("CMD:TARE", "Tare the scale"),
+    ("CMD:WEIGH", "Count the next item by weight"),
+    ("CMD:TASK", "Take the next count task"),
+    *((f"CMD:MODE:{mode.upper()}", f"Mode: {mode}") for mode in MODES),
+    *((f"CMD:REASON:{reason.upper()}", f"Adjust: {reason}") for reason in ADJUST_REASONS),
+)
+
+
+def own_label(prefix: str, value: str) -> str:
+    """The barcode text of a label naming `value`; ValueError if it cannot be one."""
+    if prefix not in PREFIXES:
+        raise ValueError(f"no label kind {prefix!r}: one of {', '.join(PREFIXES)}")
+    if not CODE.match(value):
+        raise ValueError(f"{value!r} cannot be on a label: letters, digits, . _ - (up to 64)")
+    return f"{prefix}:{value}"
+
+
+def is_own_label(code: str) -> bool:
+    """Whether `code` is one of our labels as the hub prints them."""
+    prefix, _, value = code.partition(":")
+    if prefix in PREFIXES:
+        return bool(CODE.match(value))
+    if prefix == "QTY":
+        return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_QTY
+    return prefix == "CMD" and code in {c for c, _ in COMMAND_SHEET}
