@@ -151,12 +151,15 @@ def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> lis
     first-expiring, then oldest, stock. Decided each time the order is published (and an
     open order is published again when that changes: `follow_stock`); a line with no stock
     anywhere gets none (the bench's own location)."""
-    return [
-        line
-        if line.location
-        else msgspec.structs.replace(line, location=store.pick_location(conn, line.sku, line.lot))
-        for line in lines
-    ]
+    return [_with_picks(conn, line) for line in lines]
+
+
+def _with_picks(conn: sqlite3.Connection, line: OrderLine) -> OrderLine:
+    location = line.location or store.pick_location(conn, line.sku, line.lot)
+    parts = {sku: store.pick_location(conn, sku) for sku, _ in store.kit_components(conn, line.sku)}
+    return msgspec.structs.replace(
+        line, location=location, part_locations={sku: at for sku, at in parts.items() if at}
+    )
 
 
 def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:

@@ -101,6 +101,10 @@ class OrderLine(_Msg):
     # the first-expiring (then oldest) stock of the sku (and lot). None: the packing
     # station books the line out of its own [pack] location.
     location: Code | None = None
+    # A kit line: where to pick each part (sku -> location) when the kit is built from its
+    # parts at the bench; filled in by the hub like `location`. A part not named comes out
+    # of the station's `[pack] location`.
+    part_locations: dict[Code, Code] = {}
     # Shipped by the supplier straight to the customer: never sent to a pack station.
     dropship: bool = False
     supplier: Code | None = None  # for a dropship line; default: the product's preferred

@@ -153,3 +153,10 @@ def test_an_open_order_is_sent_where_the_stock_is_once_it_arrives(conn):
     assert conn.execute(last, (TOPICS.order("SO-9"),)).fetchone()[0] == published
     feed(Adjustment(sku="MUG", qty=-5, location="A-1", reason="damaged"))  # A-1 is empty
     assert msgspec.json.decode(retained(conn, TOPICS.order("SO-9")))["lines"][0]["location"] == "B-1"
+
+
+def test_a_kit_line_names_where_each_of_its_parts_is(conn):
+    Feed(conn)(Receipt(sku="MUG", qty=5, location="A-1"), Receipt(sku="TEA", qty=5, location="T-4"))
+    orders.upsert_order(conn, TOPICS, order("SO-10", ("GIFT", 1, False)))
+    [line] = msgspec.json.decode(retained(conn, TOPICS.order("SO-10")))["lines"]
+    assert line["part_locations"] == {"MUG": "A-1", "TEA": "T-4"}

@@ -275,7 +275,7 @@ def test_workflow_pack_gs_in_gs1_code_is_shown_readably():
     assert bench.view(state)["last_code"] == f"01{GADGET}10L1<GS>21X"
 
 
-def test_each_line_is_booked_out_of_its_pick_location_and_kit_parts_out_of_the_bench():
+def test_each_line_is_booked_out_of_its_pick_location_and_kit_parts_out_of_theirs():
     from protocol.messages import Order, OrderLine
     from tests.workflow_catalog import Catalog
 
@@ -283,14 +283,16 @@ def test_each_line_is_booked_out_of_its_pick_location_and_kit_parts_out_of_the_b
     catalog.orders["SO-PICK"] = Order(order="SO-PICK", lines=[
         OrderLine(sku="WIDGET", qty=1, location="A-01-1"),
         OrderLine(sku="BOLT", qty=1),
-        OrderLine(sku="KIT-1", qty=1, location="K-9"),
+        OrderLine(sku="KIT-1", qty=1, location="K-9", part_locations={"WIDGET": "W-2"}),
     ])  # fmt: skip
     inputs = [OP, scan("ORD:SO-PICK"), scan(WIDGET), scan(BOLT), scan(WIDGET), scan(WIDGET),
               scan(BOLT)]  # fmt: skip
     state, outcomes = run(inputs, catalog, verify_weight=False, bench_location="BENCH-3")
     (shipment,) = events_of(outcomes, Shipment)
+    # The kit's WIDGETs from where the hub said; its BOLT (no location given) from the bench.
     assert [(x.sku, x.qty, x.location) for x in shipment.lines] == [
-        ("WIDGET", 1, "A-01-1"), ("BOLT", 1, "BENCH-3"), ("WIDGET", 2, "BENCH-3"),
+        ("WIDGET", 1, "A-01-1"), ("BOLT", 1, "BENCH-3"), ("WIDGET", 2, "W-2"),
         ("BOLT", 1, "BENCH-3")]  # fmt: skip
     started = bench.view(run(inputs[:2], catalog)[0])
     assert [line["location"] for line in started["lines"]] == ["A-01-1", None, "K-9"]
+    assert started["lines"][2]["parts"] == [{"sku": "WIDGET", "location": "W-2"}]

@@ -25,6 +25,7 @@ class PackLine:
     lot: str | None = None  # the order line asks for this lot
     kit: tuple[tuple[str, int], ...] = ()  # components (sku, per kit) when the sku is a kit
     location: str | None = None  # where to pick it (from the hub); None: the bench's own
+    parts: tuple[tuple[str, str], ...] = ()  # a kit's parts: (sku, where to pick it)
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,8 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     if state.order is not None and state.actions:
         return _say(state, "order_in_progress", f"Finish or cancel order {state.order} first")
     lines = tuple(
-        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups), line.location)
+        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups), line.location,
+                 tuple(sorted(line.part_locations.items())))  # fmt: skip
         for line in order.lines
     )
     new = PackState(
@@ -397,7 +399,8 @@ def _ship(
 
 def shipment_lines(state: PackState, bench_location: str) -> list[ShipmentLine]:
     """What left the bench: per order line and lot, booked out of the line's pick location
-    (else `bench_location`); kits built from parts ship as the parts, from the bench."""
+    (else `bench_location`); kits built from parts ship as the parts, each from its own pick
+    location (else the bench's)."""
     result: list[ShipmentLine] = []
     for index, line in enumerate(state.lines):
         lines = _grouped(_picks(state, index), line, bench_location)
@@ -417,8 +420,9 @@ def _grouped(picks: list[Pick], order_line: PackLine, bench_location: str) -> li
     groups: dict[tuple[str, str | None], ShipmentLine] = {}
     for pick in picks:
         key = (pick.sku, pick.lot)
-        # The pick location is the order line's sku's; a kit's parts have none of their own.
-        location = (order_line.sku == pick.sku and order_line.location) or bench_location
+        where = order_line.location if pick.sku == order_line.sku else dict(order_line.parts).get(
+            pick.sku)
+        location = where or bench_location
         line = groups.get(key) or ShipmentLine(sku=pick.sku, qty=0, location=location, lot=pick.lot)
         serials = [*line.serials, pick.serial] if pick.serial else line.serials
         groups[key] = msgspec.structs.replace(line, qty=line.qty + pick.units, serials=serials)
@@ -442,6 +446,7 @@ def view(state: PackState) -> dict:
                 "short": _shorted(state, i),
                 "lot": line.lot,
                 "location": line.location,
+                "parts": [{"sku": sku, "location": at} for sku, at in line.parts],
                 "done": packed(state, i) >= target(state, i),
             }
             for i, line in enumerate(state.lines)

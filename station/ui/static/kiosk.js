@@ -50,6 +50,13 @@ function itemCell(line) {
     pick.textContent = "pick " + line.location;
     cell.appendChild(pick);
   }
+  if (line.parts && line.parts.length) {
+    // A kit built from its parts at the bench: where each part is.
+    const parts = document.createElement("span");
+    parts.className = "pick";
+    parts.textContent = "parts " + line.parts.map((p) => p.sku + " " + p.location).join(", ");
+    cell.appendChild(parts);
+  }
   return cell;
 }
 
