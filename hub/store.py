@@ -1343,6 +1343,12 @@ def count_run_get(conn: sqlite3.Connection, run: str) -> tuple[str, str, str] | 
     return conn.execute(query, (run,)).fetchone()
 
 
+def count_runs(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str]]:
+    """(run, cutoff, status, created) of the latest full counts, newest first."""
+    query = "SELECT run, cutoff, status, created FROM count_runs ORDER BY created DESC LIMIT ?"
+    return conn.execute(query, (limit,)).fetchall()
+
+
 def count_run_set(conn: sqlite3.Connection, run: str, status: str) -> None:
     conn.execute("UPDATE count_runs SET status = ? WHERE run = ?", (status, run))
 

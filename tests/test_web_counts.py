@@ -69,3 +69,59 @@ def test_a_live_refresh_leaves_the_confirmation_to_the_page_redirected_to(as_rol
                 data={"csrf_token": page_csrf(client)})  # fmt: skip
     assert "approved" not in client.get("/counts", headers={"X-Live": "1"}).text
     assert f"Variance {waiting['id']} approved." in client.get("/counts").text
+
+
+def test_a_supervisor_sends_a_count_task_to_a_station(as_role, ledger):
+    ledger.apply(Receipt(sku="MUG-1", qty=5, location="A-01"))  # pack-1 has reported
+    client = as_role("supervisor")
+    page = client.post("/counts/tasks", data={"csrf_token": page_csrf(client), "station": "pack-1",
+                                              "location": "A-01", "sku": ""},
+                       follow_redirects=True).text  # fmt: skip
+    assert "Count task CT-000001 sent to pack-1" in page
+    [task] = store.count_tasks(ledger.conn, None, "open")
+    assert (task["station"], task["location"], task["sku"]) == ("pack-1", "A-01", None)
+    retained = ledger.conn.execute("SELECT count(*) FROM outbox WHERE topic = ?",
+                                   (TOPICS.count_task("pack-1", "CT-000001"),)).fetchone()
+    assert retained == (1,)
+
+
+@pytest.mark.parametrize(("station", "location", "reason"), [
+    ("pack-9", "A-01", "No station &#39;pack-9&#39; has reported"),
+    ("pack-1", "A 01", "Location &#39;A 01&#39;: letters, digits"),
+])  # fmt: skip
+def test_a_count_task_for_nothing_known_is_refused_with_the_reason(as_role, ledger, station,
+                                                                   location, reason):
+    ledger.apply(Receipt(sku="MUG-1", qty=5, location="A-01"))
+    client = as_role("supervisor")
+    page = client.post("/counts/tasks", data={"csrf_token": page_csrf(client), "station": station,
+                                              "location": location},
+                       follow_redirects=True).text  # fmt: skip
+    assert reason in page
+    assert store.count_tasks(ledger.conn, None, None) == []
+
+
+def test_a_full_count_is_started_from_the_page_and_shows_its_progress(as_role, ledger):
+    from hub import catalog
+
+    catalog.save_locations(ledger.conn, [catalog.Location(code=c) for c in ("A-01", "B-02")])
+    ledger.apply(Receipt(sku="MUG-1", qty=5, location="A-01"))
+    ledger.apply(Receipt(sku="TEA-1", qty=2, location="B-02"), station="dock-1")
+    client = as_role("supervisor")
+    response = client.post("/counts/full", data={"csrf_token": page_csrf(client),
+                                                 "station": ["pack-1", "dock-1"]})  # fmt: skip
+    assert response.status_code == 302 and response.headers["Location"] == "/counts/full/FC-0001"
+    tasks = store.count_tasks(ledger.conn, "FC-0001", None)
+    assert sorted((t["station"], t["location"]) for t in tasks) == [("dock-1", "B-02"),
+                                                                    ("pack-1", "A-01")]
+    ledger.apply(Count(sku="MUG-1", location="A-01", counted=4, task=tasks[0]["task"]))
+    page = client.get("/counts/full/FC-0001").text
+    assert "1 still to count" in page and "B-02" in page and "-1" in page
+
+
+def test_a_viewer_cannot_send_count_tasks(as_role, ledger):
+    ledger.apply(Receipt(sku="MUG-1", qty=5, location="A-01"))
+    client = as_role("viewer")
+    assert 'id="issue-task"' not in client.get("/counts").text
+    response = client.post("/counts/full", data={"csrf_token": page_csrf(client),
+                                                 "station": "pack-1"})  # fmt: skip
+    assert response.status_code == 403

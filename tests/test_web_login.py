@@ -10,7 +10,7 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/orders/SO-1/scan-log.csv", "/purchase-orders", "/counts", "/reports",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
          "/import", "/users", "/labels", "/labels/print?code=CMD:DONE", "/labels/locations",
-         "/barcode.svg?code=CMD:DONE"]  # fmt: skip
+         "/barcode.svg?code=CMD:DONE", "/counts/full/FC-0001"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -27,7 +27,8 @@ def test_every_page_route_is_in_the_anonymous_list(app):
     patterns = {"/locations/<location>": "/locations/A-01", "/products/<sku>": "/products/MUG-1",
                 "/orders/<order_id>": "/orders/SO-1", "/reports/<name>": "/reports/abc",
                 "/orders/<order_id>/scan-log.csv": "/orders/SO-1/scan-log.csv",
-                "/reports/<name>.csv": "/reports/abc.csv", "/stations/<station>": "/stations/pack-1"}
+                "/reports/<name>.csv": "/reports/abc.csv", "/stations/<station>": "/stations/pack-1",
+                "/counts/full/<run>": "/counts/full/FC-0001"}
     tested = {p.split("?")[0] for p in PAGES}
     assert {patterns.get(rule, rule) for rule in page_gets} <= tested
 

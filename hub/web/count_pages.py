@@ -1,7 +1,18 @@
-"""Counts: variances waiting for approval, open count tasks, and the lines due for a
-cycle count (what the hub issues next)."""
+"""Counts: variances waiting for approval, open count tasks, the lines due for a cycle
+count (what the hub issues next); a count task or a full count started by hand, and each
+full count's progress."""
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from hub import corrections, counts, settings, store
 from hub.web import db
@@ -9,6 +20,7 @@ from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import page
 from protocol.envelope import utc_now
+from protocol.labels import CODE
 
 blueprint = Blueprint("count_pages", __name__)
 blueprint.before_request(login_gate)
@@ -25,7 +37,69 @@ def counts_page():
         "counts.html",
         variances=counts.variances_pending(conn, limit, offset),
         tasks=counts.open_tasks(conn, SECTION_ROWS), due=due, limit=limit, offset=offset,
+        stations=[s["station"] for s in store.station_list(conn)],
+        runs=store.count_runs(conn, 10),
     )  # fmt: skip
+
+
+@blueprint.post("/counts/tasks")
+@page_role("supervisor")
+def issue_task():
+    """A count task for one location (and one sku, if given), sent to one station."""
+    form = request.form
+    station, location, sku = (form.get(k, "").strip() for k in ("station", "location", "sku"))
+    problem = _unknown_station(station) or _not_a_code("Location", location) or (
+        sku and _not_a_code("SKU", sku))
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for("count_pages.counts"))
+    conn = db()
+    with store.transaction(conn):
+        task = counts.issue_task(conn, current_app.config["TOPICS"], station, location,
+                                 sku or None, None, utc_now().isoformat())  # fmt: skip
+    _changed()
+    flash(f"Count task {task} sent to {station}: count {location}.", "ok")
+    return redirect(url_for("count_pages.counts"))
+
+
+@blueprint.post("/counts/full")
+@page_role("supervisor")
+def start_full_count():
+    """A full count: every location, one cut-off, the tasks spread over the chosen stations."""
+    chosen = request.form.getlist("station")
+    problem = next((p for p in map(_unknown_station, chosen) if p), None)
+    if problem or not chosen:
+        flash(problem or "Choose the stations that will count.", "error")
+        return redirect(url_for("count_pages.counts"))
+    conn = db()
+    with store.transaction(conn):
+        run, tasks = counts.start_full_count(conn, current_app.config["TOPICS"], chosen,
+                                             utc_now().isoformat())  # fmt: skip
+    _changed()
+    flash(f"Full count {run}: {len(tasks)} locations sent to {', '.join(chosen)}.", "ok")
+    return redirect(url_for("count_pages.full_count", run=run))
+
+
+@blueprint.get("/counts/full/<run>")
+def full_count(run: str):
+    found = counts.full_count_report(db(), run)
+    if found is None:
+        abort(404, f"No full count {run}.")
+    return render_template("full_count.html", r=found)
+
+
+def _unknown_station(station: str) -> str | None:
+    known = {s["station"] for s in store.station_list(db())}
+    return None if station in known else f"No station {station!r} has reported to the hub."
+
+
+def _not_a_code(what: str, value: str) -> str | None:
+    return None if CODE.match(value) else f"{what} {value!r}: letters, digits, . _ - only."
+
+
+def _changed() -> None:
+    current_app.config["OUTBOX_WAKE"]()
+    current_app.config["CHANGES"].bump()
 
 
 @blueprint.post("/counts/variances/<int:variance>/<any(approve, reject):decision>")
@@ -39,7 +113,6 @@ def decide(variance: int, decision: str):
     except corrections.CorrectionError as exc:
         flash(f"Variance {variance}: {exc}", "error")
     else:
-        current_app.config["OUTBOX_WAKE"]()
-        current_app.config["CHANGES"].bump()
+        _changed()
         flash(f"Variance {variance} {decision}d.", "ok")
     return redirect(url_for("count_pages.counts"))
