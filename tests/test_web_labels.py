@@ -87,3 +87,12 @@ def test_the_order_page_links_its_barcode(viewer, ledger):
     catalog.upsert_products(ledger.conn, TOPICS, [catalog.ProductRecord(sku="MUG", name="Mug")])
     orders.upsert_order(ledger.conn, TOPICS, Order(order="SO-1", lines=[OrderLine(sku="MUG", qty=1)]))
     assert "/labels/print?code=ORD:SO-1" in viewer.get("/orders/SO-1").text
+
+
+def test_other_systems_get_the_same_svg_with_a_token(app, viewer):
+    bearer = {"Authorization": "Bearer test-token"}
+    by_token = app.test_client().get("/api/barcode.svg?code=PO:PO-7", headers=bearer)
+    assert by_token.status_code == 200 and by_token.data == viewer.get(
+        "/barcode.svg?code=PO:PO-7").data
+    assert app.test_client().get("/api/barcode.svg?code=PO:a%20b", headers=bearer).status_code \
+        == 400

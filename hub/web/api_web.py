@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from hub import planning, store, users
-from hub.web import commands, db, views
+from hub.web import commands, db, label_pages, views
 from hub.web.auth import api_role, csrf_token
 from hub.web.params import keyset, page, text_arg
 from protocol.envelope import utc_now
@@ -154,3 +154,11 @@ def user_password(name: str):
     except users.UserError as exc:
         return _error(400 if "password" in str(exc) else 404, str(exc))
     return jsonify({"changed": name})
+
+
+@blueprint.get("/barcode.svg")
+@api_role("viewer")
+def barcode_svg():
+    """A label's barcode as a Code 128 SVG: `code` is one of the warehouse's own labels
+    (`OP:`, `ORD:`, `PO:`, `LOC:`, `QTY:` or a command of the sheet); anything else is 400."""
+    return label_pages.svg_response(request.args.get("code", ""))

@@ -52,8 +52,13 @@ def locations():
 
 @blueprint.get("/barcode.svg")
 def barcode():
+    return svg_response(request.args.get("code", ""))
+
+
+def svg_response(code: str) -> Response:
+    """The Code 128 SVG of one of our labels, or 400 with the reason."""
     try:
-        svg = labels.code128_svg(request.args.get("code", ""))
+        svg = labels.code128_svg(code)
     except labels.NotALabel as exc:
         abort(400, str(exc))
     response = Response(svg, mimetype="image/svg+xml")
