@@ -70,6 +70,7 @@ class HubLink:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         return client
 
     def start(self) -> None:
@@ -146,6 +147,13 @@ class HubLink:
         )
         self.connected = True
         self._wake.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [str(code) for code in reason_codes if code.is_failure]
+        if refused:  # the broker's ACL: nothing from the stations will ever arrive
+            log.error("broker refused the hub's subscriptions: %s", ", ".join(refused))
+        else:
+            log.info("hub subscribed to station events, status and order intake")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected:

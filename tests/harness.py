@@ -135,6 +135,10 @@ class Hub:
                             self.dir / "hub.log")  # fmt: skip
         self.proc.start()
         wait_for_port(self.web_port, timeout=20)
+        # A test's first message must not beat the hub's subscription to the broker (a
+        # station's uplink would resend it; a test client publishes once).
+        wait_until(lambda: "hub subscribed" in self.proc.log_since_start(), 20,
+                   "the hub's subscriptions")
         return self
 
     def kill(self) -> None:
