@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -206,6 +206,16 @@ class Shift:
 # --- counting ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a counter finds of one product (and lot) in a bin."""
+
+    product: Product
+    lot: str | None
+    expiry: date | None
+    qty: int
+
+
 class Counter:
     """Counts a bin when the hub sends a task: blind, so the counter's tally is what it
     finds; now and then one less (a broken unit) or a case more (found behind the shelf)."""
@@ -242,14 +252,14 @@ class Counter:
             return
         kind = self.todo.pop(0) if self.todo else COUNT_ROUND[self.done % len(COUNT_ROUND)]
         found = self._tally(where, only, kind)
-        for product, lot, expiry, qty in found:
+        for item in found:
             shift.pause()
-            self._count(product, lot, expiry, qty)
+            self._count(item)
         shift.expect(bench, "CMD:DONE", "ok")
         shift.expect(bench, f"CMD:MODE:{self.home_mode}", "ok")
         self.done += 1
-        what = ", ".join(f"{qty} {p.sku}" + (f" lot {lot}" if lot else "")
-                         for p, lot, _, qty in found)  # fmt: skip
+        what = ", ".join(f"{f.qty} {f.product.sku}" + (f" lot {f.lot}" if f.lot else "")
+                         for f in found)  # fmt: skip
         note = {"exact": "", "one_missing": " (one broken: a small variance, posted)",
                 "found_case": f" (a case of {FOUND_CASE} nobody booked: waits for a "
                               "supervisor on the Counts page)"}[kind]  # fmt: skip
@@ -260,8 +270,7 @@ class Counter:
                        for line in item["locations"] if line["qty"] > 0})  # fmt: skip
         return self.shift.rng.choice(bins) if bins else None
 
-    def _tally(self, where: str, only: str | None,
-               kind: str) -> list[tuple[Product, str | None, date | None, int]]:  # fmt: skip
+    def _tally(self, where: str, only: str | None, kind: str) -> list[Found]:
         """What is really in the bin (the books, in the demo; of one product if the task
         says so) with the round's surprise."""
         found = []
@@ -269,13 +278,12 @@ class Counter:
             product = BY_SKU.get(item["sku"]) if only in (None, item["sku"]) else None
             for line in item["locations"] if product else ():
                 if line["location"] == where and line["qty"] > 0:
-                    found.append((product, line["lot"], self._expiry(product, line["lot"]),
-                                  line["qty"]))  # fmt: skip
-        if found and kind == "one_missing":
-            found[0] = (*found[0][:3], found[0][3] - 1)
-        if found and kind == "found_case":
-            found[0] = (*found[0][:3], found[0][3] + FOUND_CASE)
-        return [f for f in found if f[3] > 0]
+                    expiry = self._expiry(product, line["lot"])
+                    found.append(Found(product, line["lot"], expiry, line["qty"]))
+        surprise = {"one_missing": -1, "found_case": FOUND_CASE}.get(kind, 0)
+        if found and surprise:
+            found[0] = replace(found[0], qty=found[0].qty + surprise)
+        return [f for f in found if f.qty > 0]
 
     def _expiry(self, product: Product, lot: str | None) -> date | None:
         if lot is None:
@@ -283,17 +291,16 @@ class Counter:
         expiry = next((x["expiry"] for x in self.shift.lots(product) if x["lot"] == lot), None)
         return date.fromisoformat(expiry) if expiry else None
 
-    def _count(self, product: Product, lot: str | None, expiry: date | None, qty: int) -> None:
+    def _count(self, found: Found) -> None:
         shift, bench = self.shift, self.bench
-        if product.lots:
-            shift.expect(bench, f"QTY:{qty}", "ok")
-            shift.expect(bench, gs1(product, lot, expiry), "ok", "]C1")
-        elif product.serials or not self.by_weight:
-            shift.expect(bench, f"QTY:{qty}", "ok")
-            code = gs1(product, serial="COUNT") if product.serials else product.gtin
-            shift.expect(bench, code, "ok", "]C1" if product.serials else None)
-        else:
-            self._count_by_weight(product, qty)
+        if found.product.lots:
+            shift.expect(bench, f"QTY:{found.qty}", "ok")
+            shift.expect(bench, gs1(found.product, found.lot, found.expiry), "ok", "]C1")
+        elif self.by_weight and not found.product.serials:
+            self._count_by_weight(found.product, found.qty)
+        else:  # kettles are counted by their boxes' EAN: the serials matter when they ship
+            shift.expect(bench, f"QTY:{found.qty}", "ok")
+            shift.expect(bench, found.product.gtin, "ok")
 
     def _count_by_weight(self, product: Product, qty: int) -> None:
         shift, bench = self.shift, self.bench
