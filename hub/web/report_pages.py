@@ -25,6 +25,14 @@ from protocol.envelope import utc_now
 blueprint = Blueprint("report_pages", __name__)
 blueprint.before_request(login_gate)
 
+TITLES = {"abc": "ABC analysis", "kpis": "KPIs", "stock": "Stock on hand",
+          "reorder": "Reorder suggestions"}  # fmt: skip
+
+
+@blueprint.app_template_filter("report_title")
+def report_title(name: str) -> str:
+    return TITLES.get(name, name.replace("-", " ").capitalize())
+
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 
 
