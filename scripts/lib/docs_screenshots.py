@@ -1,9 +1,10 @@
 """Retake the screenshots in docs/img/ from a running demo (`scripts/docs-screenshots`).
 
-Starts `scripts/demo.py` on free ports with its data in a temporary folder, waits until
-the stations have shipped, received and counted for a while, then logs in as the demo's
-supervisor in headless Chromium (Debian's, as the browser tests use) and saves each page
-the docs show. The demo is stopped at the end, whatever happens.
+Starts `scripts/demo.py` on free ports with its data in a temporary folder and, in
+headless Chromium (Debian's, as the browser tests use), catches both kiosks halfway
+through an order or a PO; once the stations have shipped and counted for a while, logs in
+as the demo's supervisor and saves each page the docs show. The demo is stopped at the
+end, whatever happens.
 """
 
 import json
@@ -12,8 +13,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,18 +33,22 @@ class Demo:
 
     def __init__(self, var: Path) -> None:
         self.web = f"http://127.0.0.1:{free_port()}"
-        self.process = subprocess.Popen(
-            [sys.executable, "scripts/demo.py", "--var", str(var), "--pace", "0.2",
-             "--web-port", self.web.rsplit(":", 1)[1]],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        self.kiosks = self._kiosks()
+        # Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls it.
+        self.log = var / "demo.out"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "scripts/demo.py", "--var", str(var), "--pace", "0.2",
+                 "--web-port", self.web.rsplit(":", 1)[1]],
+                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, text=True,
+            )  # fmt: skip
+        self.kiosks: dict[str, str] = {}
 
-    def _kiosks(self) -> dict[str, str]:
-        for line in self.process.stdout:
-            if line.startswith("kiosks:"):
-                return dict(re.findall(r"(\S+) (http://\S+)", line))
-        raise SystemExit("the demo stopped before printing its kiosks: see its log")
+    def read_kiosks(self) -> bool:
+        if self.process.poll() is not None:
+            raise SystemExit(f"the demo stopped early:\n{self.log.read_text()}")
+        found = re.search(r"^kiosks:(.*)$", self.log.read_text(), flags=re.M)
+        self.kiosks = dict(re.findall(r"(\S+) (http://\S+)", found[1])) if found else {}
+        return bool(self.kiosks)
 
     def api(self, path: str, method: str = "GET") -> dict:
         request = urllib.request.Request(self.web + path, method=method,
@@ -74,52 +79,84 @@ def order_with_errors(demo: Demo) -> str | None:
     return None
 
 
-def at_work(kiosk: str) -> bool:
-    with urllib.request.urlopen(f"{kiosk}snapshot", timeout=5) as reply:
-        shown = json.loads(reply.read())["snapshot"]
-    return bool(shown.get("lines")) and bool(shown.get("order") or shown.get("po"))
+# Whether the kiosk is halfway through an order or a PO (one line done, one still open,
+# the last scan fine), and what it shows (to tell whether it changed during a shot).
+KIOSK = """() => {
+  const rows = [...document.querySelectorAll("#lines tbody tr")];
+  const pattern = document.getElementById("verdict").dataset.pattern;
+  const halfway = /^(Order|PO) /.test(document.getElementById("subject").textContent)
+    && pattern === "ok"
+    && rows.some((r) => r.classList.contains("done"))
+    && rows.some((r) => !r.classList.contains("done"));
+  return [halfway, document.body.innerText + pattern];
+}"""
 
 
-def shoot(page, url: str, name: str, ready: str, before: Callable | None = None) -> None:
+def shoot(page, url: str, name: str, ready: str) -> None:
     page.goto(url)
     page.wait_for_selector(ready)
-    if before:
-        before(page)
     page.wait_for_timeout(400)  # charts and live regions draw after the first paint
     page.screenshot(path=str(IMG / f"{name}.png"))
     print(f"docs/img/{name}.png", flush=True)
 
 
-def take(demo: Demo, order: str | None) -> None:
+def shoot_kiosks(browser, kiosks: dict[str, str], timeout: float = 300) -> None:
+    """Each kiosk caught halfway, all watched side by side from the start (the dock only
+    receives when something runs low); a shot counts if the page did not change meanwhile."""
+    pages = {}
+    for station, url in kiosks.items():
+        pages[station] = browser.new_page(viewport=VIEWPORT)
+        pages[station].goto(url)
+    deadline = time.monotonic() + timeout
+    while pages:
+        for station, page in list(pages.items()):
+            halfway, shown = page.evaluate(KIOSK)
+            if not halfway:
+                continue
+            page.screenshot(path=str(IMG / f"kiosk-{station}.png"))
+            if page.evaluate(KIOSK) == [True, shown]:
+                print(f"docs/img/kiosk-{station}.png", flush=True)
+                pages.pop(station).close()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no shot in {timeout:.0f}s of {', '.join(pages)} halfway "
+                               "through an order or a PO")  # fmt: skip
+        time.sleep(0.05)
+
+
+def shoot_hub(browser, demo: Demo, order: str) -> None:
+    web = demo.web
+    page = browser.new_page(viewport=VIEWPORT)
+    shoot(page, f"{web}/login", "login", "input[name=username]")
+    page.fill("input[name=username]", "supervisor")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#who")
+    # A suggestion shows from a product's reorder point until the demo's buyer orders
+    # it (nearly out): catch one while it is there.
+    wait_until(lambda: demo.api("/api/reports/reorder")["rows"], 300, "a reorder line", 1)
+    shoot(page, f"{web}/reports/reorder", "reports-reorder", "table")
+    shoot(page, f"{web}/", "overview", "table")
+    shoot(page, f"{web}/stock?q=B-01-1", "stock", "table")  # a bin: its lots
+    shoot(page, f"{web}/products/MUG-WHT", "product", "svg.chart, .chart")
+    shoot(page, f"{web}/counts", "counts", "#variances")
+    demo.api("/api/housekeeping?refresh=1", "POST")  # the nightly classes, now
+    shoot(page, f"{web}/reports/abc", "reports-abc", "table")
+    shoot(page, f"{web}/orders/{order}", "order", "#order-lines")
+    shoot(page, f"{web}/stations/pack-1", "stations", ".actions")  # with its commands
+    shoot(page, f"{web}/labels", "labels", "#command-sheet img")
+
+
+def take(demo: Demo) -> None:
     from playwright.sync_api import sync_playwright
 
-    web = demo.web
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--headless=new", "--no-sandbox"])  # fmt: skip
-        page = browser.new_page(viewport=VIEWPORT)
-        shoot(page, f"{web}/login", "login", "input[name=username]")
-        page.fill("input[name=username]", "supervisor")
-        page.fill("input[name=password]", "demo")
-        page.click("button[type=submit]")
-        page.wait_for_selector("#who")
-        # A suggestion shows from a product's reorder point until the demo's buyer orders
-        # it (nearly out): catch one while it is there.
-        wait_until(lambda: demo.api("/api/reports/reorder")["rows"], 300, "a reorder line")
-        shoot(page, f"{web}/reports/reorder", "reports-reorder", "table")
-        shoot(page, f"{web}/", "overview", "table")
-        shoot(page, f"{web}/stock?q=A-01-1", "stock", "table")
-        shoot(page, f"{web}/products/MUG-WHT", "product", "svg.chart, .chart")
-        shoot(page, f"{web}/counts", "counts", "#variances")
-        demo.api("/api/housekeeping?refresh=1", "POST")  # the nightly classes, now
-        shoot(page, f"{web}/reports/abc", "reports-abc", "table")
-        if order:
-            shoot(page, f"{web}/orders/{order}", "order", "#order-lines")
-        shoot(page, f"{web}/stations", "stations", "table")
-        shoot(page, f"{web}/labels", "labels", "#command-sheet img")
-        for station, url in demo.kiosks.items():  # each in the middle of an order or a PO
-            wait_until(lambda url=url: at_work(url), 120, f"{station} at work")
-            shoot(page, url, f"kiosk-{station}", "body")
+        shoot_kiosks(browser, demo.kiosks)
+        wait_until(lambda: busy_enough(demo), 300, "the demo to ship and count", step=1)
+        order = wait_until(lambda: order_with_errors(demo), 300, "an order with a mistake caught",
+                           step=2)  # fmt: skip
+        shoot_hub(browser, demo, order)
         browser.close()
 
 
@@ -128,8 +165,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as var:
         demo = Demo(Path(var))
         try:
-            wait_until(lambda: busy_enough(demo), 300, "the demo to ship and count")
-            take(demo, order_with_errors(demo))
+            wait_until(demo.read_kiosks, 60, "the demo to print its kiosks", step=0.2)
+            take(demo)
         finally:
             demo.stop()
     return 0
