@@ -4,7 +4,7 @@ Starts `scripts/demo.py` on free ports with its data in a temporary folder and, 
 headless Chromium (Debian's, as the browser tests use), catches both kiosks halfway
 through an order or a PO; once the stations have shipped and counted for a while, logs in
 as the demo's supervisor and saves each page the docs show. The demo is stopped at the
-end, whatever happens.
+end, whatever happens (the end of its output is printed if something failed).
 """
 
 import json
@@ -14,13 +14,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench_env import free_port, wait_until  # noqa: E402
+from bench_env import free_port, wait_for_port, wait_until  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"
@@ -105,6 +106,7 @@ def shoot_kiosks(browser, kiosks: dict[str, str], timeout: float = 300) -> None:
     receives when something runs low); a shot counts if the page did not change meanwhile."""
     pages = {}
     for station, url in kiosks.items():
+        wait_for_port(urllib.parse.urlsplit(url).port, 60)  # printed before it listens
         pages[station] = browser.new_page(viewport=VIEWPORT)
         pages[station].goto(url)
     deadline = time.monotonic() + timeout
@@ -146,29 +148,29 @@ def shoot_hub(browser, demo: Demo, order: str) -> None:
     shoot(page, f"{web}/labels", "labels", "#command-sheet img")
 
 
-def take(demo: Demo) -> None:
+def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    IMG.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as var, sync_playwright() as playwright:
+        # The browser first: the dock's first PO (the whole catalogue, to fill the empty
+        # bins) starts as soon as the demo is up and is its longest.
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--headless=new", "--no-sandbox"])  # fmt: skip
-        shoot_kiosks(browser, demo.kiosks)
-        wait_until(lambda: busy_enough(demo), 300, "the demo to ship and count", step=1)
-        order = wait_until(lambda: order_with_errors(demo), 300, "an order with a mistake caught",
-                           step=2)  # fmt: skip
-        shoot_hub(browser, demo, order)
-        browser.close()
-
-
-def main() -> int:
-    IMG.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as var:
         demo = Demo(Path(var))
         try:
             wait_until(demo.read_kiosks, 60, "the demo to print its kiosks", step=0.2)
-            take(demo)
+            shoot_kiosks(browser, demo.kiosks)
+            wait_until(lambda: busy_enough(demo), 300, "the demo to ship and count", step=1)
+            order = wait_until(lambda: order_with_errors(demo), 300,
+                               "an order with a mistake caught", step=2)  # fmt: skip
+            shoot_hub(browser, demo, order)
+        except Exception:
+            print("".join(demo.log.read_text().splitlines(True)[-20:]), file=sys.stderr)
+            raise
         finally:
             demo.stop()
+            browser.close()
     return 0
 
 
