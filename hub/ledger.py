@@ -248,6 +248,7 @@ def _count(ctx: Ctx, data: Count) -> None:
     book = sum(qty for _lot, _owner, qty, _expiry in stock)
     variance = data.counted - book
     pending = counts.needs_approval(ctx.settings, book, variance)
+    _supersede(ctx, data)
     count_id = store.count_add(
         conn, source.event_id, source.station, data.sku, data.location, data.lot, book,
         data.counted, "pending" if pending else "posted", data.task, source.hub_ts,
@@ -265,6 +266,15 @@ def _count(ctx: Ctx, data: Count) -> None:
         )  # fmt: skip
     else:
         adjust(ctx, data.sku, data.location, variance, data.lot)
+
+
+def _supersede(ctx: Ctx, data: Count) -> None:
+    """A newer count of a line replaces one still waiting for approval: approving both
+    would post the same missing or found stock twice."""
+    for old in store.counts_pending_of(ctx.conn, data.sku, data.location, data.lot):
+        store.count_decide(ctx.conn, old, "superseded", ctx.source.station,
+                           ctx.source.hub_ts, None)  # fmt: skip
+        store.alert_clear(ctx.conn, f"count_variance:{old}", ctx.source.hub_ts)
 
 
 def _scan(ctx: Ctx, data: Scan) -> None:

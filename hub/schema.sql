@@ -339,7 +339,7 @@ CREATE TABLE IF NOT EXISTS counts (
     book INTEGER NOT NULL,
     counted INTEGER NOT NULL,
     variance INTEGER NOT NULL,
-    status TEXT NOT NULL,       -- posted, pending, approved, rejected
+    status TEXT NOT NULL,       -- posted, pending, approved, rejected, superseded
     task TEXT,
     ts TEXT NOT NULL,
     decided_by TEXT,

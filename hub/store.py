@@ -1309,6 +1309,18 @@ def count_list(
     return [CountRow(*row) for row in rows]
 
 
+def counts_pending_of(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str | None
+) -> list[int]:
+    """Ids of the counts of this line still waiting for approval."""
+    rows = conn.execute(
+        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? "
+        "AND lot IS ?",
+        (sku, location, lot),
+    )
+    return [r[0] for r in rows]
+
+
 def count_decide(
     conn: sqlite3.Connection, count_id: int, status: str, by: str, now: str,
     posted_event: int | None,

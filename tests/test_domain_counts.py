@@ -57,6 +57,30 @@ def test_a_rejected_count_posts_nothing_and_cannot_be_decided_twice(conn):
         decide(conn, count.id, True)
 
 
+def test_a_newer_count_of_the_line_replaces_the_one_waiting_for_approval(conn):
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=20, location="A-1"), Count(sku="MUG", location="A-1", counted=32))
+    [first] = store.count_list(conn, "pending", 10, 0)
+    feed(Count(sku="MUG", location="A-1", counted=32))  # the same unbooked case, counted again
+    [second] = store.count_list(conn, "pending", 10, 0)
+    assert second.id != first.id
+    assert store.count_get(conn, first.id).status == "superseded"
+    with pytest.raises(corrections.CorrectionError, match="superseded, not pending"):
+        decide(conn, first.id, True)
+    assert decide(conn, second.id, True).status == "approved"
+    assert store.on_hand(conn, "MUG") == 32  # +12 once, not twice
+    assert [a["kind"] for a in store.alerts_open(conn)] == []
+    assert check(conn).ok
+
+
+def test_a_small_variance_count_also_ends_a_waiting_one(conn):
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=20, location="A-1"), Count(sku="MUG", location="A-1", counted=32))
+    feed(Count(sku="MUG", location="A-1", counted=19))  # posts at once
+    assert store.count_list(conn, "pending", 10, 0) == []
+    assert store.on_hand(conn, "MUG") == 19
+
+
 def test_a_count_without_a_lot_covers_every_lot_at_the_location(conn):
     Feed(conn)(Receipt(sku="MUG", qty=4, location="A-1", lot="L1"),
                Receipt(sku="MUG", qty=4, location="A-1", lot="L2"),
