@@ -22,7 +22,7 @@ import msgspec
 
 from hub import alerts, ledger, orders, stock, store
 from hub.corrections import HUB_STATION
-from protocol.envelope import InvalidMessage, decode_event, encode, utc_now
+from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
 from protocol.messages import Applied, Order, StationStatus
 from protocol.topics import Topics
 
@@ -227,10 +227,9 @@ class Ingest:
         if not message.payload:
             return  # a cleared retained status
         try:
-            status = msgspec.json.decode(message.payload, type=StationStatus)
-        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-            self._dead(message, f"status: {exc}", work)
+            status = decode_message(message.payload, StationStatus, "status")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
             return
         previous = self._previous_conn(station)
         if status.state == "offline" and status.conn < previous:
@@ -257,9 +256,9 @@ class Ingest:
     def _intake(self, message: Incoming, work: "_Batch") -> None:
         """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
         try:
-            order = msgspec.json.decode(message.payload, type=Order)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-            self._dead(message, f"order: {exc}", work)
+            order = decode_message(message.payload, Order, "order")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
             return
         self.conn.execute("SAVEPOINT intake")
         try:

@@ -4,12 +4,13 @@
 fails when it is out of date, so the document can never drift from the code.
 """
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-from protocol import messages
+from protocol import events, messages
 from protocol.envelope import MAX_PAYLOAD_BYTES
 from protocol.events import EVENT_TYPES
 
@@ -104,8 +105,22 @@ def _schema_types() -> list[type]:
     return [*EVENT_TYPES.values(), *(getattr(messages, n) for n in sorted(names))]
 
 
+def _struct_descriptions() -> dict[str, str]:
+    """Each payload type's docstring, cleaned here: how msgspec turns a docstring into a
+    schema's description (indented or dedented) has changed between its releases."""
+    found = {}
+    for module in (events, messages):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__doc__:
+                found[value.__name__] = inspect.cleandoc(value.__doc__)
+    return found
+
+
 def document() -> dict[str, Any]:
     _, schemas = msgspec.json.schema_components(_schema_types(), ref_template=REF)
+    for name, description in _struct_descriptions().items():
+        if name in schemas:
+            schemas[name]["description"] = description
     component_messages: dict[str, Any] = {name: _event_message(name) for name in EVENT_TYPES}
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}

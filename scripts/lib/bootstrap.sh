@@ -23,24 +23,24 @@ apt_install() {
 
 venv_install() {
     # One venv for the demo and the tests alike (the test tools are small), so switching
-    # between the two commands never reinstalls anything.
-    local extras=(test)
-    local python="${PYTHON:-python3}"
+    # between the two commands never reinstalls anything. It holds exactly the locked set
+    # (requirements/dev.txt, made by scripts/lock): the versions the tests ran are the
+    # versions every machine gets.
+    local python="${PYTHON:-python3}" lock="$ROOT/requirements/dev.txt"
     if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
         echo "Python 3.11 or newer is needed (found: $("$python" --version 2>&1))" >&2
         exit 1
     fi
+    # evdev ships no wheels: pip builds it, with a compiler and the kernel's input headers.
+    apt_install gcc libc6-dev python3-dev
     if [ ! -x "$VENV/bin/python" ]; then
         "$python" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$VENV"; }
     fi
-    local reqs stamp
-    reqs="$("$VENV/bin/python" "$ROOT/scripts/lib/deps.py" "${extras[@]}")"
-    stamp="$(printf '%s' "$reqs" | sha256sum | cut -d' ' -f1)"
+    local stamp
+    stamp="$(sha256sum "$lock" | cut -d' ' -f1)"
     if [ "$(cat "$VENV/.deps-stamp" 2>/dev/null)" != "$stamp" ]; then
-        echo "installing Python packages into $VENV" >&2
-        "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >&2
-        # shellcheck disable=SC2086
-        printf '%s\n' "$reqs" | "$VENV/bin/pip" install -q --disable-pip-version-check -r /dev/stdin >&2
+        echo "installing the locked Python packages into $VENV" >&2
+        "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock" >&2
         echo "$stamp" > "$VENV/.deps-stamp"
     fi
 }
