@@ -22,6 +22,9 @@ Port = Annotated[int, Meta(ge=0, le=65535)]
 class HubSection(_Section):
     site: SiteId = "main"
     data_dir: str = "/var/lib/warehouse-hub"
+    # A demonstration (scripts/demo): the README's well-known password and API token are
+    # allowed, and the web page may listen on the loopback address only.
+    demo: bool = False
 
 
 class MqttSection(_Section):
@@ -45,8 +48,13 @@ class WebSection(_Section):
     secret_key: Annotated[str, Meta(min_length=16)] | None = None
 
 
+# install-hub makes 32-character tokens; a short one can be guessed over the LAN.
+MIN_TOKEN = 16
+DEMO_TOKENS = frozenset({"demo"})
+
+
 class ApiSection(_Section):
-    tokens: list[Annotated[str, Meta(min_length=4)]] = []
+    tokens: list[Annotated[str, Meta(min_length=1, max_length=512)]] = []
 
 
 class IngestSection(_Section):
@@ -69,4 +77,22 @@ def load(path: str | Path) -> HubConfig:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_config(text, HubConfig, str(path))
+    config = parse_config(text, HubConfig, str(path))
+    _check_demo(config, str(path))
+    return config
+
+
+def _check_demo(config: HubConfig, where: str) -> None:
+    """What only a demonstration may do: rules across keys that a schema cannot say."""
+    demo = config.hub.demo
+    for token in config.api.tokens:
+        if len(token) < MIN_TOKEN and not (demo and token in DEMO_TOKENS):
+            raise ConfigError(
+                f"{where}: [api] tokens: a token must have at least {MIN_TOKEN} characters "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(24))' makes one)"
+            )
+    if demo and config.web.host not in ("127.0.0.1", "::1", "localhost"):
+        raise ConfigError(
+            f"{where}: [hub] demo = true allows well-known passwords: [web] host must then be "
+            f"the loopback address, not {config.web.host!r}"
+        )

@@ -1816,8 +1816,14 @@ def sessions_expire(conn: sqlite3.Connection, now: str) -> None:
     conn.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
 
 
-def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> None:
-    conn.execute("INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts))
+def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> int:
+    return conn.execute(
+        "INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts)
+    ).lastrowid
+
+
+def login_failure_remove(conn: sqlite3.Connection, row_id: int) -> None:
+    conn.execute("DELETE FROM login_failures WHERE rowid = ?", (row_id,))
 
 
 def login_failures_since(conn: sqlite3.Connection, kind: str, key: str, since: float) -> int:

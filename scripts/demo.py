@@ -115,7 +115,7 @@ class Demo:
     def _hub(self) -> None:
         config = self.var / "hub.toml"
         config.write_text(
-            f'[hub]\nsite = "{SITE}"\ndata_dir = "{self.var / "hub"}"\n'
+            f'[hub]\nsite = "{SITE}"\ndata_dir = "{self.var / "hub"}"\ndemo = true\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "hub"\n'
             f'password = "{self._password("hub")}"\n'
             f"[web]\nport = {self.web_port}\n"

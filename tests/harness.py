@@ -20,7 +20,7 @@ from typing import Any
 from tests.broker import Broker, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "test-token"
+TOKEN = "test-token-of-the-harness"
 # Tests cut and restore links all the time: a client that backed off to the default 10 s
 # would leave most of a scenario's time to waiting, not to what is tested.
 RECONNECT_MAX_S = 1.0

@@ -26,6 +26,7 @@ def create_app(
         api_web,
         auth,
         count_pages,
+        headers,
         label_pages,
         login,
         openapi,
@@ -47,6 +48,7 @@ def create_app(
         LOGIN_LIMIT=login.LoginLimit(),
     )
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
+    headers.init_app(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(api_web.blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -18,7 +18,7 @@ from protocol.events import Receipt, Scan
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "bench"
-TOKEN = "bench-token"
+TOKEN = "bench-token-of-the-runs"
 HUB_PASSWORD = "hub-secret"
 
 
