@@ -25,6 +25,7 @@ from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
 from protocol.messages import Applied, Order, StationStatus
 from protocol.topics import Topics
+from protocol.types import StationId
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +227,10 @@ class Ingest:
         now, result = work.now, work.result
         if not message.payload:
             return  # a cleared retained status
+        if not _is_station_id(station):
+            # No station has that id (a "_" user's own name, say): never a phantom station.
+            self._dead(message, f"status: {station!r} is not a station id", work)
+            return
         try:
             status = decode_message(message.payload, StationStatus, "status")
         except InvalidMessage as exc:
@@ -238,7 +243,7 @@ class Ingest:
         if status.state == "offline":
             alerts.station_offline(self.conn, self.topics, station, now)
         else:
-            alerts.station_online(self.conn, station, now)
+            alerts.station_online(self.conn, self.topics, station, now)
         if status.epoch and status.state == "online":
             store.station_set_epoch(self.conn, station, status.epoch)
             work.epochs[station] = status.epoch
@@ -303,3 +308,11 @@ class Ingest:
                 due.append((gap.station, gap.applied + 1))
                 self._resync_sent[key] = now
         return due
+
+
+def _is_station_id(name: str) -> bool:
+    try:
+        msgspec.convert(name, StationId)
+    except msgspec.ValidationError:
+        return False
+    return True

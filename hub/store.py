@@ -285,6 +285,11 @@ def movements_latest(conn: sqlite3.Connection, limit: int, before: int | None = 
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def ledger_position(conn: sqlite3.Connection) -> int:
+    """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+
+
 def movements_after(conn: sqlite3.Connection, after_id: int, limit: int) -> list[Movement]:
     rows = conn.execute(
         "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
@@ -429,10 +434,15 @@ def alert_add(
     return cur.lastrowid if cur.rowcount else None
 
 
-def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> None:
-    conn.execute(
-        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL", (now, dedupe)
-    )
+def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
+    """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
+    rows = conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
+        "RETURNING id, kind, severity, message, sku, station",
+        (now, dedupe),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:

@@ -152,24 +152,53 @@ class StockLine(_Msg):
     owner: Code | None = None
 
 
-class Stock(_Msg):
-    """Retained on stock/{sku}: on hand (may be negative: facts are never clamped)."""
+class Stock(_Msg, kw_only=True):
+    """Retained on stock/{sku}: on hand (may be negative: facts are never clamped).
+
+    `ledger_seq` is the ledger position of the snapshot: every movement up to it is in
+    these numbers, none after it. A subscriber that joins late takes the retained
+    snapshot, then applies only the movements of the sku with a higher `ledger_seq`.
+    """
 
     sku: Code
     on_hand: SignedQty
     committed: NonNegativeQty = 0
     available: SignedQty = 0
     locations: list[StockLine] = []
-    ts: Timestamp | None = None
+    ledger_seq: NonNegativeQty  # 0: the ledger is empty
+    ts: Timestamp  # the hub's clock when the snapshot was taken
 
 
-class Alert(_Msg):
-    kind: Code
+# Every kind of alert the hub raises (docs/inventory.md says what each means).
+AlertKind = Literal[
+    "negative_stock",
+    "unknown_sku",
+    "low_stock",
+    "expiring_lot",
+    "count_variance",
+    "pick_errors",
+    "conflicting_event",
+    "station_offline",
+    "unknown_po",
+    "not_on_po",
+    "closed_po",
+]
+
+
+class Alert(_Msg, kw_only=True):
+    """On alerts: an alert raised (state raised), or cleared again (state cleared, the
+    same id). low_stock clears when stock recovers, station_offline when the station is
+    back, count_variance when the count is approved, rejected or superseded; the hub
+    clears no other kind."""
+
+    id: Seq  # the alert's id on the hub (GET /api/alerts)
+    kind: AlertKind
     message: Text
     severity: Literal["info", "warning", "critical"] = "warning"
+    state: Literal["raised", "cleared"] = "raised"
     sku: Code | None = None
     station: StationId | None = None
-    ts: Timestamp | None = None
+    ts: Timestamp  # the hub's clock when it was raised or cleared
 
 
 class AppliedMovement(_Msg):
