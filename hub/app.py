@@ -30,6 +30,9 @@ HOUSEKEEPING_S = 60.0
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
+# Errors of one message, not of the database: a constraint or a value SQLite cannot store.
+# (Others, disk full or I/O, stop the hub: its unacked messages come back after a restart.)
+ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
 
@@ -189,6 +192,9 @@ class Hub:
     def _apply(self, batch: list[Incoming]) -> None:
         try:
             dead = self.ingest.process(batch).dead
+        except ITEM_ERRORS:
+            log.exception("a batch of %d failed: applying its messages one by one", len(batch))
+            dead = sum(self._apply_alone(message) for message in batch)
         except sqlite3.Error:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
@@ -208,6 +214,10 @@ class Hub:
         How many dead letters it made."""
         try:
             return self.ingest.process([message]).dead
+        except ITEM_ERRORS as exc:
+            log.exception("setting aside a message the ledger refused")
+            self.ingest.set_aside(message, exc)
+            return 1
         except sqlite3.Error:
             raise
         except Exception as exc:  # noqa: BLE001

@@ -376,7 +376,7 @@ class Ingest:
         Asked again every `resync_after_s` while the gap stays open: a station that was
         offline when first asked is asked again. A gap in an epoch the station no longer
         journals (re-imaged, or a stray publish) can never fill: it is reported once with an
-        alert, and not asked for.
+        alert, and not asked for; so is one whose next event came and failed (set_aside).
         """
         now = time.monotonic() if now is None else now
         due: list[tuple[str, str, int]] = []
@@ -391,6 +391,8 @@ class Ingest:
             if current is not None and current != gap.epoch:
                 stale.append((gap, current))
                 continue
+            if store.event_failure_get(self.conn, gap.station, gap.epoch, gap.applied + 1):
+                continue  # it came and failed: resending it would fail again (it is alerted)
             applied, since = self._gap_seen.get(key, (gap.applied, now))
             if applied != gap.applied:  # progress: the gap moved, start the clock again
                 since = now
