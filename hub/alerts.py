@@ -2,12 +2,15 @@
 
 import sqlite3
 from datetime import date, datetime, timedelta
+from typing import get_args
 
 from hub import planning, store
 from hub.settings import load as load_settings
 from protocol.envelope import encode
-from protocol.messages import Alert
+from protocol.messages import Alert, AlertKind
 from protocol.topics import Topics
+
+ALERT_KINDS = frozenset(get_args(AlertKind))
 
 
 def raise_(
@@ -22,6 +25,8 @@ def raise_(
     dedupe: str | None = None,
 ) -> bool:
     """Record and publish an alert; False when the same `dedupe` alert is still open."""
+    if kind not in ALERT_KINDS:  # the contract lists every kind: a new one goes there first
+        raise ValueError(f"alert kind {kind!r} is not in protocol.messages.AlertKind")
     alert_id = store.alert_add(conn, kind, severity, message, now, sku, station, dedupe)
     if alert_id is None:
         return False

@@ -63,12 +63,29 @@ class IngestSection(_Section):
     resync_after_s: Annotated[float, Meta(gt=0, le=3600)] = 2.0
 
 
+class DeadLetterSection(_Section):
+    """Dead letters are kept for a supervisor to look at, within these bounds; what the
+    caps drop is still counted (Alerts page)."""
+
+    per_source: Annotated[int, Meta(ge=1, le=1_000_000)] = 1000  # per station (or intake...)
+    total: Annotated[int, Meta(ge=1, le=10_000_000)] = 10_000
+    keep_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
+class HealthSection(_Section):
+    # A loop (ingest, outbox, housekeeping, web) that has not finished a turn for this long
+    # is stalled: /healthz answers 503 and the systemd watchdog is no longer fed.
+    stall_after_s: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+
+
 class HubConfig(_Section):
     hub: HubSection = msgspec.field(default_factory=HubSection)
     mqtt: MqttSection = msgspec.field(default_factory=MqttSection)
     web: WebSection = msgspec.field(default_factory=WebSection)
     api: ApiSection = msgspec.field(default_factory=ApiSection)
     ingest: IngestSection = msgspec.field(default_factory=IngestSection)
+    dead_letters: DeadLetterSection = msgspec.field(default_factory=DeadLetterSection)
+    health: HealthSection = msgspec.field(default_factory=HealthSection)
 
 
 def load(path: str | Path) -> HubConfig:

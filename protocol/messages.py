@@ -37,9 +37,13 @@ class Applied(_Msg):
 
 
 class Resync(_Msg):
-    """cmd/resync: send again from `from` (the hub saw a gap or lost its session)."""
+    """cmd/resync: send again from `from` of journal `epoch` (the hub saw a gap or lost
+    its session). A station ignores a resync for an epoch other than its own (its
+    previous journal's, say); without `epoch` (hubs before it was added) it means the
+    station's current one."""
 
     from_: Seq = msgspec.field(name="from")
+    epoch: Epoch | None = None
 
 
 class Command(_Msg):
@@ -182,6 +186,11 @@ AlertKind = Literal[
     "unknown_po",
     "not_on_po",
     "closed_po",
+    "held_old_epoch",
+    "event_failed",
+    "message_failed",
+    "outbox_failed",
+    "loop_failed",
 ]
 
 

@@ -21,7 +21,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(app, path):
 
 
 def test_every_page_route_is_in_the_anonymous_list(app):
-    public = {"/login", "/logout", "/healthz", "/static/<path:filename>"}
+    public = {"/login", "/logout", "/healthz", "/livez", "/static/<path:filename>"}
     page_gets = {r.rule for r in app.url_map.iter_rules()
                  if "GET" in r.methods and not r.rule.startswith("/api/")} - public
     patterns = {"/locations/<location>": "/locations/A-01", "/products/<sku>": "/products/MUG-1",

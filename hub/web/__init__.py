@@ -8,6 +8,7 @@ from flask import Flask, g
 
 from hub import store
 from hub.changes import ChangeFeed
+from hub.health import Heartbeats
 from protocol.topics import Topics
 
 
@@ -18,15 +19,19 @@ def create_app(
     changes: ChangeFeed | None = None,
     outbox_wake: Callable[[], None] | None = None,
     secret_key: str | None = None,
+    heartbeats: Heartbeats | None = None,
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
-    next to the database."""
+    next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
+    reports the database only)."""
     from hub.web import (
         api,
         api_web,
         auth,
         count_pages,
+        failures,
         headers,
+        health,
         label_pages,
         login,
         openapi,
@@ -46,15 +51,18 @@ def create_app(
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
+        HEARTBEATS=heartbeats,
     )
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     headers.init_app(app)
+    app.register_blueprint(health.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(api_web.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages):  # fmt: skip
+                        label_pages, failures):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

@@ -63,13 +63,6 @@ def _decode_body(kind: type[msgspec.Struct]) -> list:
         abort(400, f"invalid {kind.__name__.lower()}: {exc}")
 
 
-@blueprint.get("/healthz")
-def healthz():
-    """Liveness for load balancers and systemd: 200 when the database answers (no login)."""
-    store.meta_get(db(), "schema")  # the database answers
-    return jsonify({"status": "ok"})
-
-
 @blueprint.get("/api/stations")
 @require_token
 def stations():
