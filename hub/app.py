@@ -49,6 +49,8 @@ class Hub:
             changes=self.changes,
             outbox_wake=self.link.wake,
             secret_key=config.web.secret_key,
+            timezone=config.web.timezone,
+            currency=config.web.currency,
         )
         self.web = create_server(
             self.web_app,

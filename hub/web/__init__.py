@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
@@ -18,15 +19,19 @@ def create_app(
     changes: ChangeFeed | None = None,
     outbox_wake: Callable[[], None] | None = None,
     secret_key: str | None = None,
+    timezone: str = "UTC",
+    currency: str = "EUR",
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
-    next to the database."""
+    next to the database. `timezone` and `currency` are how the pages write times and
+    money."""
     from hub.web import (
         api,
         api_web,
         auth,
         count_pages,
         label_pages,
+        links,
         login,
         openapi,
         order_pages,
@@ -34,6 +39,8 @@ def create_app(
         report_pages,
         stock_pages,
     )
+    from hub.web.format import SiteFormat
+    from hub.web.format import install as install_formats
 
     app = Flask(__name__)
     app.config.update(
@@ -46,6 +53,8 @@ def create_app(
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
     )
+    install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
+    links.install(app)
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     app.register_blueprint(api.blueprint)
     app.register_blueprint(api_web.blueprint)
