@@ -192,3 +192,22 @@ def test_a_purchase_order_page_shows_lines_and_the_receipts_put_away(page, serve
     assert "L7" in receipt and "A-03-2" in receipt
     page.click("#po-receipts a:has-text('A-03-2')")
     page.wait_for_selector("#location-stock >> text=L7")
+
+
+def test_the_live_formatter_writes_times_and_numbers_as_the_server_does(page, server, ledger):
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from hub.web import format as fmt
+
+    log_in(page, server, "ann", "viewer", ledger)
+    zone = ZoneInfo(page.get_attribute("meta[name=site-timezone]", "content"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    for back in (timedelta(seconds=12), timedelta(minutes=5), timedelta(days=1, hours=2),
+                 timedelta(days=3), timedelta(days=40), timedelta(days=400)):  # fmt: skip
+        iso = (now - back).isoformat()
+        js = page.evaluate("([iso, now]) => [hubFormat.relative(new Date(iso), new Date(now)),"
+                           " hubFormat.exact(new Date(iso))]", [iso, now.isoformat()])  # fmt: skip
+        assert js == [fmt.relative(iso, zone, now), fmt.exact(iso, zone)]
+    for value in (1234567, -1200, 0.12345, 2):
+        assert page.evaluate("(v) => hubFormat.number(v)", value) == fmt.number(value)
