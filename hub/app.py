@@ -61,6 +61,8 @@ class Hub:
             outbox_wake=self.link.wake,
             secret_key=config.web.secret_key,
             heartbeats=self.heartbeats,
+            timezone=config.web.timezone,
+            currency=config.web.currency,
         )
         self.web = create_server(
             self.web_app,

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
@@ -46,6 +47,18 @@ class WebSection(_Section):
     threads: Annotated[int, Meta(ge=2, le=256)] = 16
     # Signs the login cookie; without it a key is generated once and kept in the data dir.
     secret_key: Annotated[str, Meta(min_length=16)] | None = None
+    # How the pages write times and money: the site's IANA time zone and currency code.
+    timezone: str = "UTC"
+    currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] = "EUR"
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            # msgspec reports a ValueError here with the key's path, as for any other key.
+            raise ValueError(
+                f"unknown time zone {self.timezone!r} (an IANA name, e.g. 'Europe/Berlin')"
+            ) from None
 
 
 # install-hub makes 32-character tokens; a short one can be guessed over the LAN.

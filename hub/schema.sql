@@ -497,5 +497,7 @@ CREATE INDEX IF NOT EXISTS purchase_orders_ordered ON purchase_orders (ordered D
 CREATE INDEX IF NOT EXISTS events_order_log
     ON events (json_extract(data, '$.order'), id) WHERE type IN ('scan', 'shipment');
 CREATE INDEX IF NOT EXISTS events_hub_ts ON events (hub_ts);
+CREATE INDEX IF NOT EXISTS events_po_receipts
+    ON events (json_extract(data, '$.po'), id) WHERE type = 'receipt';
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
 CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);

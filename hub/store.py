@@ -627,11 +627,11 @@ def alerts_page(
 
 def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     rows = conn.execute(
-        "SELECT id, kind, severity, message, sku, station, ts FROM alerts "
+        "SELECT id, kind, severity, message, sku, station, ts, dedupe FROM alerts "
         "WHERE cleared IS NULL ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    keys = ("id", "kind", "severity", "message", "sku", "station", "ts")
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "dedupe")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
@@ -2145,3 +2145,18 @@ def alert_count_open(conn: sqlite3.Connection) -> int:
 
 def station_exists(conn: sqlite3.Connection, station: str) -> bool:
     return conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
+
+
+# --- page reads of the supervisors' pages ----------------------------------------------------
+def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
+    """The receipts booked against purchase order `po`, oldest first: where each was put
+    away, with its lot, expiry and station."""
+    rows = conn.execute(
+        "SELECT id, station, hub_ts, json_extract(data, '$.sku'), json_extract(data, '$.qty'), "
+        "json_extract(data, '$.location'), json_extract(data, '$.lot'), "
+        "json_extract(data, '$.expiry') FROM events "
+        "WHERE json_extract(data, '$.po') = ? AND type = 'receipt' ORDER BY id LIMIT ?",
+        (po, limit),
+    ).fetchall()
+    keys = ("id", "station", "hub_ts", "sku", "qty", "location", "lot", "expiry")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
@@ -20,10 +21,13 @@ def create_app(
     outbox_wake: Callable[[], None] | None = None,
     secret_key: str | None = None,
     heartbeats: Heartbeats | None = None,
+    timezone: str = "UTC",
+    currency: str = "EUR",
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
-    reports the database only)."""
+    reports the database only). `timezone` and `currency` are how the pages write times
+    and money."""
     from hub.web import (
         api,
         api_web,
@@ -33,6 +37,7 @@ def create_app(
         headers,
         health,
         label_pages,
+        links,
         login,
         openapi,
         order_pages,
@@ -40,6 +45,8 @@ def create_app(
         report_pages,
         stock_pages,
     )
+    from hub.web.format import SiteFormat
+    from hub.web.format import install as install_formats
 
     app = Flask(__name__)
     app.config.update(
@@ -53,6 +60,8 @@ def create_app(
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
     )
+    install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
+    links.install(app)
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     headers.init_app(app)
     app.register_blueprint(health.blueprint)

@@ -1,6 +1,6 @@
 # Sourced by scripts/demo and scripts/test: installs what the project needs, once.
 # Idempotent and quick when everything is already there (a stamp holds the hash of
-# what was installed). Usage: apt_install PACKAGE...; venv_install
+# what was installed). Usage: apt_install PACKAGE...; venv_install; axe_install
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -43,4 +43,16 @@ venv_install() {
         "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock" >&2
         echo "$stamp" > "$VENV/.deps-stamp"
     fi
+}
+
+# axe-core, the accessibility checker the browser tests inject into each page (from the npm
+# registry, pinned by version and integrity; the tests run it offline from this folder).
+AXE_VERSION="4.10.3"
+AXE_DIR="$VENV/node/node_modules/axe-core"
+
+axe_install() {
+    [ -f "$AXE_DIR/axe.min.js" ] && grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/package.json" && return 0
+    command -v npm >/dev/null || apt_install npm
+    echo "installing axe-core $AXE_VERSION into $VENV/node" >&2
+    npm install --silent --no-audit --no-fund --prefix "$VENV/node" "axe-core@$AXE_VERSION" >&2
 }

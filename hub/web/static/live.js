@@ -3,11 +3,6 @@
 // region is then re-read from the server's own (escaped) rendering of the same address.
 "use strict";
 
-// Filters that apply as soon as they change (no inline handlers: the CSP forbids them).
-for (const select of document.querySelectorAll("select[data-submit-on-change]")) {
-  select.addEventListener("change", () => select.form.submit());
-}
-
 window.hubLive = (() => {
   const root = document.querySelector('link[rel="stylesheet"]').href.replace(/static\/.*$/, "");
 
