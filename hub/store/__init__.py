@@ -133,7 +133,6 @@ from hub.store.daily_aggregates import (
     low_stock_page,
     scan_add,
     scan_totals,
-    value_after,
     value_total,
 )
 from hub.store.exactly_once import (
@@ -158,18 +157,15 @@ from hub.store.ledger import (
     LedgerMismatch,
     Movement,
     balance_get,
-    balances_at,
     check_ledger,
     duplicate_events,
     event_content,
     event_gaps,
     event_insert,
-    event_key,
     event_max_seqs,
     event_type,
     movement_add,
     movement_get,
-    movements_after,
     movements_latest,
     movements_of_event,
     movements_of_sku,
@@ -215,7 +211,6 @@ from hub.store.orders import (
     order_lines_replace,
     order_list,
     order_upsert,
-    orders_closed_between,
     orders_waiting_for,
 )
 from hub.store.outbox import (
@@ -232,10 +227,7 @@ from hub.store.pages import (
     order_log,
     order_row,
     orders_page,
-    product_row,
     scan_errors_since,
-    station_exists,
-    station_states,
     stock_search,
 )
 from hub.store.purchase_orders import (

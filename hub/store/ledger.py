@@ -226,25 +226,3 @@ def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
         "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch "
         "HAVING count(*) != max(seq) OR min(seq) != 1"
     ).fetchall()
-
-
-def balances_at(conn: sqlite3.Connection, sku: str, location: str) -> list[tuple[str, str, int]]:
-    """(lot, owner, qty) of one sku at one location."""
-    return conn.execute(
-        "SELECT lot, owner, qty FROM balances WHERE sku = ? AND location = ?", (sku, location)
-    ).fetchall()
-
-
-def movements_after(conn: sqlite3.Connection, after_id: int, limit: int) -> list[Movement]:
-    rows = conn.execute(
-        "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
-        "FROM movements WHERE id > ? ORDER BY id LIMIT ?",
-        (after_id, limit),
-    ).fetchall()
-    return [Movement(*row) for row in rows]
-
-
-def event_key(conn: sqlite3.Connection, event_id: int) -> tuple[str, str, int]:
-    return conn.execute(
-        "SELECT station, epoch, seq FROM events WHERE id = ?", (event_id,)
-    ).fetchone()

@@ -104,8 +104,3 @@ def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
         (sku,),
     )
     return [r[0] for r in rows]
-
-
-def orders_closed_between(conn: sqlite3.Connection, since: str, until: str) -> int:
-    query = "SELECT count(*) FROM orders WHERE closed >= ? AND closed < ?"
-    return conn.execute(query, (since, until)).fetchone()[0]

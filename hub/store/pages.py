@@ -110,18 +110,3 @@ def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
         "AND json_extract(data, '$.verdict') != 'ok'",
         (since,),
     ).fetchone()[0]
-
-
-def station_exists(conn: sqlite3.Connection, station: str) -> bool:
-    return (
-        conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
-    )
-
-
-def product_row(conn: sqlite3.Connection, sku: str) -> tuple[str, str, str] | None:
-    """(name, data JSON, updated)."""
-    return conn.execute("SELECT name, data, updated FROM products WHERE sku = ?", (sku,)).fetchone()
-
-
-def station_states(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    return conn.execute("SELECT station, state, last_seen FROM stations").fetchall()
