@@ -8,14 +8,13 @@ import threading
 import time
 from pathlib import Path
 
-from waitress.server import create_server
-
 from hub import housekeeping, store
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
 from hub.web import create_app
+from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
 from protocol.envelope import utc_now
 from protocol.topics import Topics
@@ -47,16 +46,11 @@ class Hub:
             topics=self.topics,
             tokens=config.api.tokens,
             changes=self.changes,
+            parked_polls=parked_poll_limit(config.web.threads),
             outbox_wake=self.link.wake,
             secret_key=config.web.secret_key,
         )
-        self.web = create_server(
-            self.web_app,
-            host=config.web.host,
-            port=config.web.port,
-            threads=config.web.threads,
-            ident="warehouse-hub",
-        )
+        self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
 
     @property
