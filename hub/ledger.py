@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub import alerts, counts, fifo, orders, purchasing, store
+from hub import alerts, counts, fifo, kits, orders, purchasing, store
 from hub.allocation import Take, allocate
 from hub.catalog import fallback_cost
 from hub.money import to_micros
@@ -202,10 +202,14 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
 
 def _shipment(ctx: Ctx, data: Shipment) -> None:
     for line in data.lines:
-        if line.qty:
+        if not line.qty:
+            continue
+        if store.kit_components(ctx.conn, line.sku):
+            kits.ship(ctx, line.sku, line.location, line.qty)  # a kit packed whole
+        else:
             issue(ctx, line.sku, line.location, line.qty, line.lot)
-            store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
-            store.activity_out(ctx.conn, line.sku, ctx.source.day)
+        store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
+        store.activity_out(ctx.conn, line.sku, ctx.source.day)
     orders.apply_shipment(ctx.conn, ctx.topics, data, ctx.source.hub_ts)
 
 
@@ -283,8 +287,10 @@ def _scan(ctx: Ctx, data: Scan) -> None:
     scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
                                    data.mode, error)  # fmt: skip
     settings = ctx.settings
-    if error and scans >= settings.pick_error_min_scans and (
-        errors > settings.pick_error_rate * scans
+    if (
+        error
+        and scans >= settings.pick_error_min_scans
+        and (errors > settings.pick_error_rate * scans)
     ):
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "pick_errors", "warning",

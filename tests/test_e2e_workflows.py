@@ -151,3 +151,40 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     shipping = jobs[2].decode("utf-8")
     assert shipping.startswith("^XA") and "ORDER SO-1" in shipping and "1.040 kg" in shipping
     assert "Acme" in shipping and "^BC" in shipping  # the order's Code 128
+
+
+GIFT = "4006381333948"
+
+
+def test_a_kit_packed_by_its_own_barcode_ships_the_order_in_full(hub, pack):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "GIFT", "name": "Gift box", "gtins": [{"gtin": GIFT}],
+        "kit": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]}])  # fmt: skip
+    po(hub, "PO-5", ("MUG", 4), ("TEA", 2))
+    start(pack, hub, ("purchase-orders", "PO-5"), ("catalog", "GIFT"))
+    pack.scan_all("OP:kim", "CMD:MODE:RECEIVE", "PO:PO-5", "LOC:A-01-1", "QTY:4", MUG,
+                  "LOC:B-02-1", "QTY:2")  # fmt: skip
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scan("CMD:MODE:PACK")
+    wait_until(lambda: stock(hub, "TEA"), what="stock put away")
+    hub.api("POST", "/api/orders", {"order": "SO-K", "lines": [{"sku": "GIFT", "qty": 1}]})
+    pack.wait_cached("orders", "SO-K")
+
+    pack.scan_all("SO-K", GIFT)  # a gift box built earlier, off the books
+    pack.scale.place(Decimal(2 * 340 + 210))
+    wait_until(lambda: pack.events("shipment"), what="shipment journaled")
+    wait_until(lambda: hub.api("GET", "/api/orders/SO-K")["status"] not in ("open", "packing"),
+               what="order closed")  # fmt: skip
+
+    order = hub.api("GET", "/api/orders/SO-K")
+    assert order["status"] == "shipped"
+    assert [(r["sku"], r["shipped"], r["short"]) for r in order["rows"]] == [
+        ("GIFT", 1, 0), ("MUG", 2, 0), ("TEA", 1, 0)]  # fmt: skip
+    assert stock(hub, "MUG") == {("A-01-1", None): 2}
+    assert stock(hub, "TEA") == {("B-02-1", "L-1"): 1}
+    assert all(line["qty"] == 0 for line in
+               hub.api("GET", "/api/stock?sku=GIFT")["stock"][0]["locations"])  # fmt: skip
+    kinds = {a["kind"] for a in hub.api("GET", "/api/alerts")["alerts"]}
+    assert "kit_backflushed" in kinds and "negative_stock" not in kinds
+    kpis = hub.api("GET", "/api/reports/kpis")["rows"]
+    assert {r["kpi"]: r["value"] for r in kpis if r["scope"] == ""}["fill_rate"] == 1.0
