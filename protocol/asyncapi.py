@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from protocol import messages
+from protocol import messages, returns
 from protocol.envelope import MAX_PAYLOAD_BYTES
 from protocol.events import EVENT_TYPES
 
@@ -56,6 +56,12 @@ CHANNELS = (
             "Low or negative stock, count variances, unknown SKUs, stations offline."),
     Channel("movements", "wh/v1/{site}/movements", "AppliedMovement", "send", False,
             "Every balance change in ledger order; dedupe on ledger_seq (at least once)."),
+    Channel("returnable", "wh/v1/{site}/returnable/{id}", "Returnable", "send", True,
+            "What may come back against a shipped order (id = order) or an RMA (id = RMA "
+            "number); emptied when nothing more may come back."),
+    Channel("returns", "wh/v1/{site}/returns", "AppliedReturn", "send", False,
+            "Every customer return as booked, with its value, for the systems that refund; "
+            "dedupe on event_id (at least once)."),
 )  # fmt: skip
 
 
@@ -101,7 +107,11 @@ def _first_line(text: str | None) -> str:
 
 def _schema_types() -> list[type]:
     names = {c.payload for c in CHANNELS if c.payload != "event"}
-    return [*EVENT_TYPES.values(), *(getattr(messages, n) for n in sorted(names))]
+    return [*EVENT_TYPES.values(), *(_message_type(n) for n in sorted(names))]
+
+
+def _message_type(name: str) -> type:
+    return getattr(messages, name, None) or getattr(returns, name)
 
 
 def document() -> dict[str, Any]:

@@ -6,7 +6,9 @@ hub -> station:   station/{id}/applied (retained), station/{id}/cmd/{name},
                   station/{id}/count-tasks/{task} (retained; emptied when done or closed)
 hub -> everyone:  hub/status (retained, last will), stock/{sku} (retained), alerts,
                   movements (every applied ledger movement, for ERPs and dashboards),
-                  dropship/{po} (retained: dropship purchase orders for suppliers)
+                  dropship/{po} (retained: dropship purchase orders for suppliers),
+                  returns (every customer return as booked, for the systems that refund)
+hub -> station:   returnable/{id} (retained: what may come back against an order or RMA)
 others -> hub:    intake/orders (sales orders from a shop or ERP)
 """
 
@@ -51,6 +53,9 @@ class Topics:
     def product(self, sku: str) -> str:
         return f"{self.base}/catalog/{sku}"
 
+    def returnable(self, id_: str) -> str:
+        return f"{self.base}/returnable/{id_}"
+
     # hub -> everyone
     @property
     def hub_status(self) -> str:
@@ -69,6 +74,10 @@ class Topics:
 
     def dropship(self, po: str) -> str:
         return f"{self.base}/dropship/{po}"
+
+    @property
+    def returns(self) -> str:
+        return f"{self.base}/returns"
 
     # others -> hub
     @property
@@ -93,6 +102,7 @@ class Topics:
             f"{self.base}/orders/+",
             f"{self.base}/purchase-orders/+",
             f"{self.base}/catalog/+",
+            f"{self.base}/returnable/+",
             self.hub_status,
         ]
 
