@@ -39,8 +39,16 @@ def check_low_stock(
         return
     key = f"low_stock:{sku}"
     if low:
-        raise_(conn, topics, now, "low_stock", "warning",
-               f"{sku}: {available} available, reorder point {point}", sku=sku, dedupe=key)
+        raise_(
+            conn,
+            topics,
+            now,
+            "low_stock",
+            "warning",
+            f"{sku}: {available} available, reorder point {point}",
+            sku=sku,
+            dedupe=key,
+        )
     else:
         store.alert_clear(conn, key, now)
 

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub import alerts, counts, fifo, kits, orders, purchasing, store
+from hub import alerts, counts, fifo, kits, orders, purchasing, returns, store
 from hub.allocation import Take, allocate
 from hub.catalog import fallback_cost
 from hub.money import to_micros
@@ -23,6 +23,7 @@ from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement
+from protocol.returns import Return
 from protocol.topics import Topics
 
 
@@ -211,6 +212,7 @@ def _shipment(ctx: Ctx, data: Shipment) -> None:
         store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
         store.activity_out(ctx.conn, line.sku, ctx.source.day)
     orders.apply_shipment(ctx.conn, ctx.topics, data, ctx.source.hub_ts)
+    returns.publish(ctx.conn, ctx.topics, data.order)  # what may now come back
 
 
 def _move(ctx: Ctx, data: Move) -> None:
@@ -301,7 +303,12 @@ def _scan(ctx: Ctx, data: Scan) -> None:
         orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
 
 
+def _return(ctx: Ctx, data: Return) -> None:
+    returns.apply(ctx, data)
+
+
 _HANDLERS = {
+    Return: _return,
     Receipt: _receipt,
     Shipment: _shipment,
     Move: _move,

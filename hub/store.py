@@ -766,11 +766,12 @@ def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, 
 
 def pick_location(conn: sqlite3.Connection, sku: str, lot: str | None = None) -> str | None:
     """Where the first-expiring, then the oldest, stock of `sku` (of `lot`) lies; None if
-    no location holds any."""
+    no location holds any. Held (quarantine) locations are never picked from."""
     row = conn.execute(
         "SELECT b.location FROM balances b "
         "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
         "WHERE b.sku = ? AND b.qty > 0 AND (? IS NULL OR b.lot = ?) "
+        "AND b.location NOT IN (SELECT location FROM location_holds) "
         "ORDER BY l.expiry IS NULL, l.expiry, l.first_received IS NULL, l.first_received, "
         "b.location LIMIT 1",
         (sku, lot, lot),
@@ -917,9 +918,7 @@ def consignment_owed_of(conn: sqlite3.Connection, movement_id: int) -> list[tupl
 
 
 def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: int) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO consignment_prices VALUES (?, ?, ?)", (sku, owner, cost)
-    )
+    conn.execute("INSERT OR REPLACE INTO consignment_prices VALUES (?, ?, ?)", (sku, owner, cost))
 
 
 def consignment_price(conn: sqlite3.Connection, sku: str, owner: str) -> int | None:
@@ -1162,7 +1161,9 @@ class PoRow:
     dropship: bool
 
 
-_PO_COLUMNS = "po, supplier, status, ordered, expected, first_receipt, completed, order_id, dropship"
+_PO_COLUMNS = (
+    "po, supplier, status, ordered, expected, first_receipt, completed, order_id, dropship"
+)
 
 
 def po_insert(
@@ -1191,9 +1192,7 @@ def po_get(conn: sqlite3.Connection, po: str) -> PoRow | None:
     return PoRow(*row[:8], bool(row[8])) if row else None
 
 
-def po_list(
-    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
-) -> list[PoRow]:
+def po_list(conn: sqlite3.Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
     rows = conn.execute(
         f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE ? IS NULL OR status = ? "
         "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
@@ -1314,8 +1313,7 @@ def counts_pending_of(
 ) -> list[int]:
     """Ids of the counts of this line still waiting for approval."""
     rows = conn.execute(
-        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? "
-        "AND lot IS ?",
+        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? AND lot IS ?",
         (sku, location, lot),
     )
     return [r[0] for r in rows]
@@ -1326,8 +1324,7 @@ def count_decide(
     posted_event: int | None,
 ) -> None:  # fmt: skip
     conn.execute(
-        "UPDATE counts SET status = ?, decided_by = ?, decided = ?, posted_event = ? "
-        "WHERE id = ?",
+        "UPDATE counts SET status = ?, decided_by = ?, decided = ?, posted_event = ? WHERE id = ?",
         (status, by, now, posted_event, count_id),
     )
 
@@ -1756,9 +1753,7 @@ class User:
     updated: str
 
 
-def user_add(
-    conn: sqlite3.Connection, name: str, role: str, password_hash: str, now: str
-) -> bool:
+def user_add(conn: sqlite3.Connection, name: str, role: str, password_hash: str, now: str) -> bool:
     """False when the name is taken."""
     cur = conn.execute(
         "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
@@ -1891,9 +1886,7 @@ def location_stock(
 
 def product_row(conn: sqlite3.Connection, sku: str) -> tuple[str, str, str] | None:
     """(name, data JSON, updated)."""
-    return conn.execute(
-        "SELECT name, data, updated FROM products WHERE sku = ?", (sku,)
-    ).fetchone()
+    return conn.execute("SELECT name, data, updated FROM products WHERE sku = ?", (sku,)).fetchone()
 
 
 def orders_page(
@@ -1956,4 +1949,129 @@ def alert_count_open(conn: sqlite3.Connection) -> int:
 
 
 def station_exists(conn: sqlite3.Connection, station: str) -> bool:
-    return conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
+    return (
+        conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
+    )
+
+
+# --- returns, RMAs and quarantine (hub/returns.py) -------------------------------------------
+# Kept together so they can move into their own module of the store package.
+@dataclass(frozen=True)
+class ShippedUnits:
+    movement_id: int
+    sku: str
+    lot: str
+    location: str
+    qty: int
+
+
+def shipped_on_order(conn: sqlite3.Connection, order_id: str) -> list[ShippedUnits]:
+    """The shipment movements of an order (not the kit assemblies booked with them)."""
+    rows = conn.execute(
+        "SELECT m.id, m.sku, m.lot, m.location, -m.delta FROM events e "
+        "JOIN movements m ON m.event_id = e.id AND m.type = 'shipment' "
+        "WHERE e.type = 'shipment' AND json_extract(e.data, '$.order') = ? ORDER BY m.id",
+        (order_id,),
+    ).fetchall()
+    return [ShippedUnits(*row) for row in rows]
+
+
+def shipments_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
+    """The data (JSON) of the order's shipment events, oldest first."""
+    # The IN (...) matches the partial index events_order_log, so this is a search.
+    rows = conn.execute(
+        "SELECT data FROM events WHERE type IN ('scan', 'shipment') "
+        "AND json_extract(data, '$.order') = ? AND type = 'shipment' ORDER BY id",
+        (order_id,),
+    )
+    return [r[0] for r in rows]
+
+
+def return_line_add(
+    conn: sqlite3.Connection, event_id: int, day: str, order_id: str, rma: str, sku: str,
+    lot: str, qty: int, condition: str, reason: str, location: str, serials: str, value: int,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO return_lines (event_id, day, order_id, rma, sku, lot, qty, condition, "
+        "reason, location, serials, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, day, order_id, rma, sku, lot, qty, condition, reason, location, serials,
+         value),
+    )  # fmt: skip
+
+
+def returned_on_order(
+    conn: sqlite3.Connection, order_id: str
+) -> list[tuple[str, str, str, int, str]]:
+    """(rma, sku, lot, qty, serials JSON) of what came back against an order so far."""
+    return conn.execute(
+        "SELECT rma, sku, lot, qty, serials FROM return_lines WHERE order_id = ? ORDER BY id",
+        (order_id,),
+    ).fetchall()
+
+
+def return_lines_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple]:
+    return conn.execute(
+        "SELECT sku, lot, qty, condition, reason, location, serials, value FROM return_lines "
+        "WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    ).fetchall()
+
+
+def return_rate_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(sku, reason, condition, units returned, value) in the period."""
+    return conn.execute(
+        "SELECT sku, reason, condition, sum(qty), sum(value) FROM return_lines "
+        "WHERE day BETWEEN ? AND ? GROUP BY sku, reason, condition ORDER BY sku, reason, "
+        "condition",
+        (since, until),
+    ).fetchall()
+
+
+def units_out_by_sku(conn: sqlite3.Connection, since: str, until: str) -> dict[str, int]:
+    return dict(conn.execute(
+        "SELECT sku, sum(out_qty) FROM daily_sku WHERE day BETWEEN ? AND ? GROUP BY sku",
+        (since, until),
+    ))  # fmt: skip
+
+
+def rma_add(conn: sqlite3.Connection, rma: str, order_id: str, lines: str, note: str,
+            now: str) -> None:  # fmt: skip
+    conn.execute("INSERT INTO rmas VALUES (?, ?, ?, ?, ?)", (rma, order_id, lines, note, now))
+
+
+def rma_get(conn: sqlite3.Connection, rma: str) -> tuple[str, str, str, str] | None:
+    """(order, lines JSON, note, created)."""
+    return conn.execute(
+        "SELECT order_id, lines, note, created FROM rmas WHERE rma = ?", (rma,)
+    ).fetchone()
+
+
+def rmas_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
+    rows = conn.execute("SELECT rma FROM rmas WHERE order_id = ? ORDER BY rma", (order_id,))
+    return [r[0] for r in rows]
+
+
+def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO location_holds VALUES (?, ?, ?) ON CONFLICT (location) DO NOTHING",
+        (location, reason, now),
+    )
+
+
+def quarantined(conn: sqlite3.Connection, sku: str) -> int:
+    """Units of `sku` on hand in held (quarantine) locations: not available to orders."""
+    return conn.execute(
+        "SELECT coalesce(sum(b.qty), 0) FROM balances b JOIN location_holds h "
+        "ON h.location = b.location WHERE b.sku = ?",
+        (sku,),
+    ).fetchone()[0]
+
+
+def quarantine_lines(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+    """(location, sku, lot, owner, qty) held in quarantine."""
+    return conn.execute(
+        "SELECT b.location, b.sku, b.lot, b.owner, b.qty FROM balances b "
+        "JOIN location_holds h ON h.location = b.location WHERE b.qty != 0 "
+        "ORDER BY b.location, b.sku, b.lot LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()

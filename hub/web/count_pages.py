@@ -48,8 +48,11 @@ def issue_task():
     """A count task for one location (and one sku, if given), sent to one station."""
     form = request.form
     station, location, sku = (form.get(k, "").strip() for k in ("station", "location", "sku"))
-    problem = _unknown_station(station) or _not_a_code("Location", location) or (
-        sku and _not_a_code("SKU", sku))
+    problem = (
+        _unknown_station(station)
+        or _not_a_code("Location", location)
+        or (sku and _not_a_code("SKU", sku))
+    )
     if problem:
         flash(problem, "error")
         return redirect(url_for("count_pages.counts"))
@@ -108,8 +111,14 @@ def decide(variance: int, decision: str):
     conn = db()
     try:
         with store.transaction(conn):
-            corrections.settle_count(conn, current_app.config["TOPICS"], variance,
-                                     decision == "approve", g.account.name, utc_now())
+            corrections.settle_count(
+                conn,
+                current_app.config["TOPICS"],
+                variance,
+                decision == "approve",
+                g.account.name,
+                utc_now(),
+            )
     except corrections.CorrectionError as exc:
         flash(f"Variance {variance}: {exc}", "error")
     else:

@@ -33,6 +33,7 @@ TITLES = {"abc": "ABC analysis", "kpis": "KPIs", "stock": "Stock on hand",
 def report_title(name: str) -> str:
     return TITLES.get(name, name.replace("-", " ").capitalize())
 
+
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 
 
