@@ -46,6 +46,7 @@ STATION_PATTERNS = (
     "pattern read wh/v1/+/orders/#",
     "pattern read wh/v1/+/purchase-orders/#",
     "pattern read wh/v1/+/catalog/#",
+    "pattern read wh/v1/+/returnable/#",
     "pattern read wh/v1/+/hub/status",
 )
 
@@ -58,6 +59,7 @@ ROLE_RULES: dict[Role, tuple[str, ...]] = {
         "topic read wh/v1/+/movements",
         "topic read wh/v1/+/hub/status",
         "topic read wh/v1/+/dropship/#",
+        "topic read wh/v1/+/returns",
         "topic write wh/v1/+/intake/orders",
         # A user's deny wins over the station patterns: no station/<name>/ topics at all.
         # (A reader cannot get this: it reads the station topics. Its "_" is its guard.)

@@ -23,7 +23,7 @@ from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement
-from protocol.returns import Return
+from protocol.returns import Assembly, Return
 from protocol.topics import Topics
 
 
@@ -307,8 +307,17 @@ def _return(ctx: Ctx, data: Return) -> None:
     returns.apply(ctx, data)
 
 
+def _assembly(ctx: Ctx, data: Assembly) -> None:
+    parts = [kits.Part(p.sku, p.qty, p.location, p.lot) for p in data.parts]
+    if data.disassembly:
+        kits.disassemble(ctx, data.kit, data.qty, data.location, parts)
+    else:
+        kits.assemble(ctx, data.kit, data.qty, data.location, parts)
+
+
 _HANDLERS = {
     Return: _return,
+    Assembly: _assembly,
     Receipt: _receipt,
     Shipment: _shipment,
     Move: _move,

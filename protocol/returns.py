@@ -116,4 +116,4 @@ class AppliedReturn(_Struct):
 
 
 EVENT_TYPES: dict[str, type[msgspec.Struct]] = {cls.TYPE: cls for cls in (Return, Assembly)}
-MOVEMENT_TYPES = frozenset({"return", "assembly"})
+MOVEMENT_TYPES = frozenset({"return", "assembly", "disassembly"})

@@ -9,6 +9,7 @@ import pytest
 from hub import orders, reports, store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
+from protocol.returns import Assembly, AssemblyPart
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
 
@@ -102,3 +103,24 @@ def test_a_short_kit_line_is_short_in_its_parts(conn):
     assert rows == {"GIFT": (2, 1), "MUG": (4, 2), "TEA": (2, 1)}
     assert store.order_get(conn, "SO-2")[0] == "short"
     assert kpi(conn, "fill_rate") == round(6 / 9, 4)
+
+
+def test_kits_built_at_the_bench_carry_their_parts_cost_and_come_apart_at_it(conn):
+    feed = Feed(conn, station="bench")
+    feed(Assembly(kit="GIFT", qty=2, location="K-1", parts=[
+        AssemblyPart(sku="MUG", qty=4, location="A-1"),
+        AssemblyPart(sku="TEA", qty=2, location="B-1")]))  # fmt: skip
+    assert balances(conn) == {("MUG", "A-1"): 6, ("TEA", "B-1"): 3, ("GIFT", "K-1"): 2}
+    assert store.layer_value(conn, "GIFT", "K-1", "") == (2, 2 * 6_200_000)
+    assert kpi(conn, "cogs") == "0.00"  # building kits sells nothing
+
+    feed(Assembly(kit="GIFT", qty=1, location="K-1", disassembly=True, parts=[
+        AssemblyPart(sku="MUG", qty=2, location="A-1"),
+        AssemblyPart(sku="TEA", qty=1, location="B-1")]))  # fmt: skip
+    assert balances(conn) == {("MUG", "A-1"): 8, ("TEA", "B-1"): 4, ("GIFT", "K-1"): 1}
+    # The kit's 6.20 shared by the parts' unit costs (2 x 2 + 1 x 1): 4.96 and 1.24.
+    assert store.layer_value(conn, "MUG", "A-1", "")[1] == 6 * 2_500_000 + 4_960_000
+    assert store.layer_value(conn, "TEA", "B-1", "")[1] == 3 * 1_200_000 + 1_240_000
+    types = {t for (t,) in conn.execute("SELECT type FROM movements WHERE event_id = "
+                                        "(SELECT max(id) FROM events)")}  # fmt: skip
+    assert types == {"disassembly"}
