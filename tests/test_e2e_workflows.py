@@ -72,8 +72,10 @@ def test_receiving_puts_lots_away_flags_an_over_receipt_and_closes_the_po(hub, d
     lots = hub.api("GET", "/api/products/TEA/fefo")["pick"]
     assert [(x["lot"], x["expiry"]) for x in lots] == [("L-SOON", "2029-11-30"),
                                                        ("L-LATE", "2030-12-31")]  # fmt: skip
-    flagged = hub.query("SELECT json_extract(data, '$.code') FROM events "
-                        "WHERE type = 'scan' AND json_extract(data, '$.verdict') = 'over_receipt'")
+    flagged = hub.query(
+        "SELECT json_extract(data, '$.code') FROM events "
+        "WHERE type = 'scan' AND json_extract(data, '$.verdict') = 'over_receipt'"
+    )
     assert flagged == [(gs1(TEA, "291130", "L-SOON"),)]
     labels = dock.printer.wait_for_jobs(3)
     assert [b"A-01-1" in x for x in labels] == [True, False, False]
@@ -124,9 +126,16 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
     pack.scan("CMD:MODE:PACK")
     wait_until(lambda: stock(hub, "TEA"), what="stock put away")
-    hub.api("POST", "/api/orders", {"order": "SO-1", "customer": "Acme",
-                                    "packaging_weight_g": "150",
-                                    "lines": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]})
+    hub.api(
+        "POST",
+        "/api/orders",
+        {
+            "order": "SO-1",
+            "customer": "Acme",
+            "packaging_weight_g": "150",
+            "lines": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}],
+        },
+    )
     pack.wait_cached("orders", "SO-1")
 
     pack.scan("SO-1")
@@ -188,3 +197,48 @@ def test_a_kit_packed_by_its_own_barcode_ships_the_order_in_full(hub, pack):
     assert "kit_backflushed" in kinds and "negative_stock" not in kinds
     kpis = hub.api("GET", "/api/reports/kpis")["rows"]
     assert {r["kpi"]: r["value"] for r in kpis if r["scope"] == ""}["fill_rate"] == 1.0
+
+
+PHONE = "5012345678917"
+
+
+def test_a_customer_return_at_the_dock_restocks_quarantines_and_catches_a_wrong_serial(
+    hub, pack, dock
+):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "PHONE", "name": "Phone", "gtins": [{"gtin": PHONE}], "unit_weight_g": "200",
+        "serial_tracked": True, "unit_cost": "100"}])  # fmt: skip
+    po(hub, "PO-6", ("MUG", 3), ("PHONE", 2))
+    start(pack, hub, ("purchase-orders", "PO-6"), ("catalog", "PHONE"))
+    pack.scan_all("OP:kim", "CMD:MODE:RECEIVE", "PO:PO-6", "LOC:A-01-1", "QTY:3", MUG,
+                  "LOC:P-01-1", "QTY:2", PHONE, "CMD:MODE:PACK")  # fmt: skip
+    wait_until(lambda: stock(hub, "PHONE"), what="stock put away")
+    hub.api("POST", "/api/orders", {"order": "SO-R", "customer": "Acme", "lines": [
+        {"sku": "MUG", "qty": 2}, {"sku": "PHONE", "qty": 1}]})  # fmt: skip
+    pack.wait_cached("orders", "SO-R")
+    pack.scan_all("SO-R", MUG, MUG)
+    pack.scan(gs1(PHONE) + "21SN-1", symbology="]C1")
+    pack.scale.place(Decimal(2 * 340 + 200))
+    wait_until(lambda: pack.events("shipment"), what="shipment journaled")
+
+    start(dock, hub, ("returnable", "SO-R"))
+    dock.scan_all("OP:rita", "CMD:MODE:RETURNS", "ORD:SO-R", MUG, "CMD:CONDITION:RESELLABLE",
+                  "CMD:RETURN:NOT_WANTED", MUG, "CMD:CONDITION:DAMAGED",
+                  "CMD:RETURN:DEFECTIVE")  # fmt: skip
+    dock.scan(gs1(PHONE) + "21SN-9", "serial_not_shipped", symbology="]C1")
+    dock.scan(TEA, "not_in_order")
+    dock.scan(MUG, "too_many")
+    dock.scan("CMD:DONE")
+
+    wait_until(lambda: hub.api("GET", "/api/reports/quarantine")["rows"], what="return booked")
+    assert stock(hub, "MUG") == {("A-01-1", None): 2, ("QUARANTINE", None): 1}
+    product = hub.api("GET", "/api/products/MUG/history")
+    assert (product["on_hand"], product["quarantined"], product["available"]) == (3, 1, 2)
+    rows = hub.api("GET", "/api/reports/returns")["rows"]
+    assert [(r["sku"], r["reason"], r["condition"], r["returned"], r["shipped"]) for r in rows] == [
+        ("MUG", "defective", "damaged", 1, 2), ("MUG", "not_wanted", "resellable", 1, 2)]  # fmt: skip
+    kpis = {r["kpi"]: r["value"] for r in hub.api("GET", "/api/reports/kpis")["rows"]
+            if r["scope"] == ""}  # fmt: skip
+    assert (kpis["units_returned"], kpis["return_rate"]) == (2, round(2 / 3, 4))
+    (event,) = dock.events("return")
+    assert event["data"]["order"] == "SO-R" and event["data"]["operator"] == "rita"
