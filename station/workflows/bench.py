@@ -294,4 +294,5 @@ def view(state: BenchState) -> dict:
         "tare_g": f"{state.tare_g}",
         "next_qty": state.next_qty,
         "weigh_next": state.weigh_next,
+        "return_reasons": list(state.settings.return_reasons),
     }

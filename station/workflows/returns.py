@@ -240,6 +240,7 @@ def view(state: ReturnsState) -> dict:
     back = _returned(state)
     return {
         "order": found.order if found else None,
+        "customer": found.customer if found else None,
         "rma": found.rma if found else None,
         "prompt": _ask(state) if found else "Scan the returned order or its return label",
         "pending": state.pending.sku if state.pending else None,
