@@ -10,7 +10,7 @@ from protocol.messages import Command, Resync
 from protocol.topics import Topics
 
 NAMES = ("identify", "reprint", "resync", "mode")
-MODES = ("pack", "receive", "count", "move", "adjust")
+MODES = ("pack", "receive", "count", "move", "adjust", "returns")
 
 
 class CommandError(ValueError):
