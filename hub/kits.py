@@ -97,10 +97,13 @@ def ship(ctx: ledger.Ctx, kit: str, location: str, qty: int) -> None:
 
 def bill(ctx: ledger.Ctx, kit: str, qty: int, fallback: str) -> list[Part]:
     """The parts of `qty` kits, each from its pick location (else `fallback`)."""
-    return [
-        Part(sku, per * qty, store.pick_location(ctx.conn, sku) or fallback)
-        for sku, per in store.kit_components(ctx.conn, kit)
-    ]
+    return [Part(sku, per * qty, pick_or(ctx, sku, fallback))
+            for sku, per in store.kit_components(ctx.conn, kit)]  # fmt: skip
+
+
+def pick_or(ctx: ledger.Ctx, sku: str, fallback: str) -> str:
+    """Where a part is picked from (its first-expiring stock), else `fallback`."""
+    return store.pick_location(ctx.conn, sku) or fallback
 
 
 def line_value_in(value: int, qty: int) -> list[tuple[int, int]]:
@@ -120,3 +123,25 @@ def _shares(total: int, weights: list[int]) -> list[int]:
     if shares:
         shares[-1] += total - sum(shares)
     return shares
+
+
+# --- what the product page shows of a kit ----------------------------------------------------
+def availability(conn, kit: str) -> dict | None:
+    """A kit's stock counted with its parts: built kits in stock (quarantine aside), kits
+    the free parts would build (after what open orders commit), and the kits open orders
+    still have to ship, `packing` being the work in progress at the benches."""
+    bill = store.kit_components(conn, kit)
+    if not bill:
+        return None
+    free = {sku: store.on_hand(conn, sku) - store.committed(conn, sku)
+            - store.quarantined(conn, sku) for sku, _ in bill}  # fmt: skip
+    buildable = max(min(free[sku] // per for sku, per in bill), 0)
+    built = store.on_hand(conn, kit) - store.quarantined(conn, kit)
+    ordered = store.kits_on_open_orders(conn, kit)
+    return {
+        "built": built,
+        "buildable": buildable,
+        "available": built + buildable,
+        "on_open_orders": sum(ordered.values()),
+        "being_packed": ordered.get("packing", 0),
+    }

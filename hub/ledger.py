@@ -308,7 +308,10 @@ def _return(ctx: Ctx, data: Return) -> None:
 
 
 def _assembly(ctx: Ctx, data: Assembly) -> None:
-    parts = [kits.Part(p.sku, p.qty, p.location, p.lot) for p in data.parts]
+    parts = [
+        kits.Part(p.sku, p.qty, p.location or kits.pick_or(ctx, p.sku, data.location), p.lot)
+        for p in data.parts
+    ]
     if data.disassembly:
         kits.disassemble(ctx, data.kit, data.qty, data.location, parts)
     else:

@@ -1954,7 +1954,7 @@ def station_exists(conn: sqlite3.Connection, station: str) -> bool:
     )
 
 
-# --- returns, RMAs and quarantine (hub/returns.py) -------------------------------------------
+# --- returns, RMAs, quarantine and kit availability (hub/returns.py, hub/kits.py) -----------
 # Kept together so they can move into their own module of the store package.
 @dataclass(frozen=True)
 class ShippedUnits:
@@ -2075,3 +2075,13 @@ def quarantine_lines(conn: sqlite3.Connection, limit: int, offset: int) -> list[
         "ORDER BY b.location, b.sku, b.lot LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
+
+
+def kits_on_open_orders(conn: sqlite3.Connection, kit: str) -> dict[str, int]:
+    """Kits still to ship on open orders, by order status (open, packing)."""
+    return dict(conn.execute(
+        "SELECT o.status, sum(max(l.qty - l.shipped - l.short, 0)) FROM order_lines l "
+        "JOIN orders o ON o.order_id = l.order_id WHERE l.sku = ? AND l.role = 'kit' "
+        "AND l.open = 1 GROUP BY o.status",
+        (kit,),
+    ))  # fmt: skip

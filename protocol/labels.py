@@ -9,13 +9,14 @@ never carries a command the stations do not know.
 import re
 
 MAX_QTY = 1_000_000
-MODES = ("pack", "receive", "count", "move", "adjust", "returns")
+MODES = ("pack", "receive", "count", "move", "adjust", "returns", "assemble")
 ADJUST_REASONS = ("damaged", "lost", "found", "expired")
 # A returned item's condition, and the reason codes a station offers unless configured.
 CONDITIONS = ("resellable", "damaged", "scrap")
 RETURN_REASONS = ("not_wanted", "wrong_item", "defective", "damaged_in_transit", "other")
 # Commands without an argument (short, task and return may take one), and those that need one.
-COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task", "return")
+COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task", "return",
+            "apart")  # fmt: skip
 ARG_COMMANDS = {"mode": MODES, "reason": ADJUST_REASONS, "condition": CONDITIONS}
 # Commands whose argument is a free word (`REASON`): a short's reason, a return's reason code.
 WORD_COMMANDS = ("short", "return")
@@ -39,6 +40,7 @@ COMMAND_SHEET: tuple[tuple[str, str], ...] = (
     ("CMD:TARE", "Tare the scale"),
     ("CMD:WEIGH", "Count the next item by weight"),
     ("CMD:TASK", "Take the next count task"),
+    ("CMD:APART", "Assemble: take the next kit scanned apart"),
     *((f"CMD:MODE:{mode.upper()}", f"Mode: {mode}") for mode in MODES),
     *((f"CMD:REASON:{reason.upper()}", f"Adjust: {reason}") for reason in ADJUST_REASONS),
     *((f"CMD:CONDITION:{c.upper()}", f"Return: {c}") for c in CONDITIONS),

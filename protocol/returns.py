@@ -55,7 +55,9 @@ class Return(_Struct):
 class AssemblyPart(_Struct):
     sku: Code
     qty: PositiveQty
-    location: Code  # where it was taken from (assembly) or put (disassembly)
+    # Where it was taken from (assembly) or put back (disassembly); none: the hub books it
+    # at the part's pick location (else the kit's location).
+    location: Code | None = None
     lot: Lot | None = None
 
 

@@ -22,7 +22,7 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
-Mode = Literal["pack", "receive", "count", "move", "adjust", "returns"]
+Mode = Literal["pack", "receive", "count", "move", "adjust", "returns", "assemble"]
 
 
 class StationSection(_Section):

@@ -242,3 +242,45 @@ def test_a_customer_return_at_the_dock_restocks_quarantines_and_catches_a_wrong_
     assert (kpis["units_returned"], kpis["return_rate"]) == (2, round(2 / 3, 4))
     (event,) = dock.events("return")
     assert event["data"]["order"] == "SO-R" and event["data"]["operator"] == "rita"
+
+
+def test_a_kit_assembled_at_the_bench_is_stock_that_an_order_then_ships(hub, pack):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "GIFT", "name": "Gift box", "gtins": [{"gtin": GIFT}],
+        "kit": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]}])  # fmt: skip
+    hub.api("POST", "/api/purchase-orders", {"po": "PO-7", "lines": [
+        {"sku": "MUG", "qty": 6, "unit_cost": "2.50"},
+        {"sku": "TEA", "qty": 3, "unit_cost": "1.20"}]})  # fmt: skip
+    start(pack, hub, ("purchase-orders", "PO-7"), ("catalog", "GIFT"))
+    pack.scan_all("OP:ben", "CMD:MODE:RECEIVE", "PO:PO-7", "LOC:A-01-1", "QTY:6", MUG,
+                  "LOC:B-02-1", "QTY:3")  # fmt: skip
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    wait_until(lambda: stock(hub, "TEA"), what="stock put away")
+
+    pack.scan_all("CMD:MODE:ASSEMBLE", GIFT, MUG)
+    pack.scan("CMD:DONE", "not_complete")
+    pack.scan(TEA, "lot_required")
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scan(GIFT, "not_in_kit")  # the kit is no part of itself
+    pack.scan_all(MUG, "LOC:K-1", "CMD:DONE")
+    wait_until(lambda: stock(hub, "GIFT"), what="kit booked")
+
+    assert stock(hub, "GIFT") == {("K-1", None): 1}
+    assert stock(hub, "MUG") == {("A-01-1", None): 4}
+    assert stock(hub, "TEA") == {("B-02-1", "L-1"): 2}
+    layers = hub.api("GET", "/api/products/GIFT/layers")["layers"]
+    assert [(x["location"], x["qty"], x["unit_cost"]) for x in layers] == [("K-1", 1, "6.20")]
+    kit = hub.api("GET", "/api/products/GIFT/history")["kit"]
+    assert (kit["built"], kit["buildable"], kit["available"]) == (1, 2, 3)
+
+    hub.api("POST", "/api/orders", {"order": "SO-G", "lines": [{"sku": "GIFT", "qty": 1}]})
+    pack.wait_cached("orders", "SO-G")
+    pack.scan_all("CMD:MODE:PACK", "SO-G")
+    assert pack.station.snapshot()["lines"][0]["location"] == "K-1"
+    pack.scan(GIFT)
+    pack.scale.place(Decimal(2 * 340 + 210))
+    wait_until(lambda: hub.api("GET", "/api/orders/SO-G")["status"] == "shipped", what="shipped")
+    assert not any(stock(hub, "GIFT").values())
+    assert stock(hub, "MUG") == {("A-01-1", None): 4}  # the built kit shipped, not new parts
+    kinds = {a["kind"] for a in hub.api("GET", "/api/alerts")["alerts"]}
+    assert "kit_backflushed" not in kinds

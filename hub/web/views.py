@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from hub import catalog, store
+from hub import catalog, kits, store
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
 
@@ -99,6 +99,7 @@ def product(
         "quarantined": quarantined,
         "available": on_hand - committed - quarantined,
         "on_order": store.on_order(conn, sku),
+        "kit": kits.availability(conn, sku),
         "lines": [
             {"location": loc, "lot": lot, "owner": owner, "qty": qty}
             for loc, lot, owner, qty in lines

@@ -23,7 +23,8 @@ from station.barcodes import (
 )
 from station.config import StationConfig
 from station.inputs import Input, Scanned, Touch, Weighed
-from station.workflows import count, move, pack, receive, returns
+from station.workflows import assemble, count, move, pack, receive, returns
+from station.workflows.assemble import AssembleState
 from station.workflows.base import Context, Lookups, Outcome, Verdict, WorkflowSettings, verdict
 from station.workflows.count import CountState
 from station.workflows.move import MoveState
@@ -38,10 +39,11 @@ WORKFLOWS: dict[str, ModuleType] = {
     "move": move,
     "adjust": move,
     "returns": returns,
+    "assemble": assemble,
 }
 # Commands a workflow handles; the bench handles mode, tare and weigh itself.
 WORKFLOW_COMMANDS = ("done", "undo", "cancel", "override", "short", "reason", "task",
-                     "condition", "return")  # fmt: skip
+                     "condition", "return", "apart")  # fmt: skip
 # Weigh-counting refuses a reading this far from a whole number of units.
 COUNT_SLACK = Decimal("0.25")
 MAX_CODE = 500
@@ -87,6 +89,7 @@ class BenchState:
     move: MoveState = field(default_factory=lambda: MoveState("move"))
     adjust: MoveState = field(default_factory=lambda: MoveState("adjust"))
     returns: ReturnsState = field(default_factory=ReturnsState)
+    assemble: AssembleState = field(default_factory=AssembleState)
     last_verdict: Verdict | None = None
     last_code: str | None = None
     scale_g: Decimal | None = None
