@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from datetime import date, datetime, timedelta
 
 import msgspec
 
@@ -130,6 +131,22 @@ def publish(conn: sqlite3.Connection, topics: Topics, order_id: str) -> None:
         store.outbox_put(conn, topics.returnable(found.id), payload, retain=True)
 
 
+def close_window(conn: sqlite3.Connection, topics: Topics, today: date, days: int) -> int:
+    """Empty returnable/{order} of orders closed more than `days` ago (since the last run),
+    so the stations' caches and the broker's retained store do not grow for ever; their
+    RMAs stay. Returns how many orders were closed to returns."""
+    cutoff = (today - timedelta(days=days)).isoformat()
+    since = store.meta_get(conn, WINDOW_KEY) or ""
+    closed = store.order_ids_closed_between(conn, since, cutoff)
+    for order_id in closed:
+        store.outbox_put(conn, topics.returnable(order_id), b"", retain=True)
+    store.meta_set(conn, WINDOW_KEY, cutoff)
+    return len(closed)
+
+
+WINDOW_KEY = "returns_window_closed_until"
+
+
 def create_rma(conn: sqlite3.Connection, topics: Topics, rma: RmaIn, now: str) -> dict:
     """A return authorisation for a shipped order; inside the caller's transaction."""
     if store.rma_get(conn, rma.rma) is not None:
@@ -168,7 +185,8 @@ def apply(ctx: ledger.Ctx, data: Return) -> None:
     conn = ctx.conn
     booked = [_line(ctx, data, line) for line in data.lines]
     message = AppliedReturn(event_id=ctx.source.event_id, order=data.order, rma=data.rma,
-                            station=ctx.source.station, hub_ts=ctx.source.hub_ts,
+                            station=ctx.source.station,
+                            hub_ts=datetime.fromisoformat(ctx.source.hub_ts),
                             lines=booked)  # fmt: skip
     store.outbox_put(conn, ctx.topics.returns, encode(message), retain=False)
     publish(conn, ctx.topics, data.order)

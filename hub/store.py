@@ -2051,6 +2051,15 @@ def rmas_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+def order_ids_closed_between(conn: sqlite3.Connection, since: str, until: str) -> list[str]:
+    """Orders closed (shipped, short or cancelled) at or after `since` and before `until`."""
+    rows = conn.execute(
+        "SELECT order_id FROM orders WHERE closed >= ? AND closed < ? ORDER BY closed",
+        (since, until),
+    )
+    return [r[0] for r in rows]
+
+
 def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str) -> None:
     conn.execute(
         "INSERT INTO location_holds VALUES (?, ?, ?) ON CONFLICT (location) DO NOTHING",

@@ -2,7 +2,7 @@
 from orders, scrap written off, RMAs, what stations are told may come back, and the
 reports."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -154,3 +154,17 @@ def test_an_rma_limits_what_may_come_back_and_is_checked(conn):
     assert retained(conn, TOPICS.returnable("R-1")) == b""
     left = msgspec.json.decode(retained(conn, TOPICS.returnable("SO-1")), type=Returnable)
     assert [(x.sku, x.qty) for x in left.lines] == [("MUG", 1), ("PHONE", 2)]
+
+
+def test_the_return_window_closes_an_old_order_to_returns_but_an_rma_reopens_it(conn):
+    assert retained(conn, TOPICS.returnable("SO-1")) != b""
+    (closed,) = conn.execute("SELECT closed FROM orders WHERE order_id = 'SO-1'").fetchone()
+    shipped = datetime.fromisoformat(closed).date()
+    with store.transaction(conn):
+        assert returns.close_window(conn, TOPICS, shipped + timedelta(days=60), 60) == 0
+        assert returns.close_window(conn, TOPICS, shipped + timedelta(days=61), 60) == 1
+        assert returns.close_window(conn, TOPICS, shipped + timedelta(days=62), 60) == 0
+    assert retained(conn, TOPICS.returnable("SO-1")) == b""
+    with store.transaction(conn):
+        returns.create_rma(conn, TOPICS, returns.RmaIn(rma="R-9", order="SO-1"), "now")
+    assert msgspec.json.decode(retained(conn, TOPICS.returnable("R-9")), type=Returnable).lines
