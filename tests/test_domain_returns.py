@@ -8,11 +8,11 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from hub import orders, reports, returns, store
+from hub import corrections, orders, reports, returns, store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Stock
 from protocol.returns import AppliedReturn, Return, Returnable, ReturnLine
-from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+from tests.domain_helpers import TOPICS, Feed, open_ledger, products, reverse
 
 
 @pytest.fixture
@@ -168,3 +168,10 @@ def test_the_return_window_closes_an_old_order_to_returns_but_an_rma_reopens_it(
     with store.transaction(conn):
         returns.create_rma(conn, TOPICS, returns.RmaIn(rma="R-9", order="SO-1"), "now")
     assert msgspec.json.decode(retained(conn, TOPICS.returnable("R-9")), type=Returnable).lines
+
+
+def test_a_customer_return_is_corrected_by_an_adjustment_not_reversed(conn):
+    Feed(conn, station="dock-2")(RETURN)
+    (movement,) = conn.execute("SELECT id FROM movements WHERE type = 'return' LIMIT 1").fetchone()
+    with pytest.raises(corrections.CorrectionError, match="customer return"):
+        reverse(conn, movement)
