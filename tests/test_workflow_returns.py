@@ -104,3 +104,22 @@ def test_reason_codes_come_from_the_config():
     _, outcomes = run([*SO9, scan(WIDGET), touch("condition", "resellable"),
                        touch("return", "too_big")], return_reasons=("too_big",))  # fmt: skip
     assert outcomes[-1].verdict.name == "ok"
+
+
+def test_an_item_not_shipped_or_one_too_many_waits_for_a_supervisor_as_in_receiving():
+    state, outcomes = run([*SO9, scan(BOLT), touch("confirm"), scan("CMD:CONDITION:RESELLABLE"),
+                           scan("CMD:RETURN:WRONG_ITEM"), scan("QTY:4"), scan(WIDGET),
+                           scan("CMD:UNDO"), scan("CMD:DONE")],
+                          returns_location="RET-1")  # fmt: skip
+    names = [o.verdict.name for o in outcomes[3:]]
+    assert names == ["not_in_order", "ok", "ok", "ok", "ok", "too_many", "ok", "ok"]
+    assert "Taken back (supervisor)" in outcomes[4].verdict.message
+    (event,) = events_of(outcomes, Return)
+    # The bolt was never shipped on SO-9: it has no bin of its own, so the returns bin.
+    assert [(x.sku, x.qty, x.condition, x.location) for x in event.lines] == [
+        ("BOLT", 1, "resellable", "RET-1")]  # fmt: skip
+
+
+def test_nothing_held_means_nothing_to_override():
+    _, outcomes = run([*SO9, scan("CMD:OVERRIDE")])
+    assert outcomes[-1].verdict.name == "nothing_to_override"

@@ -212,11 +212,15 @@ def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) ->
 
 def _confirm(state: BenchState) -> str:
     """The bench's push button: the supervisor's override while something is held for
-    one (a weight mismatch, an over-receipt...), otherwise Done."""
-    held = (state.mode == "pack" and state.pack.phase == "held") or (
-        state.mode == "receive"
-        and state.receive.held is not None
-        and state.receive.held.reason != "lot_required"
+    one (a weight mismatch, an over-receipt, a return not shipped...), otherwise Done."""
+    held = (
+        (state.mode == "pack" and state.pack.phase == "held")
+        or (
+            state.mode == "receive"
+            and state.receive.held is not None
+            and state.receive.held.reason != "lot_required"
+        )
+        or (state.mode == "returns" and state.returns.held is not None)
     )
     return "override" if held else "done"
 

@@ -3,8 +3,11 @@ condition (resellable, damaged, scrap) and a reason code; Done books the `return
 
 What may come back is what the hub says was shipped (`Returnable`, cached from
 returnable/{id}): an item not on it, more than was shipped, a lot or serial never shipped
-on it, is caught as in receiving. Each item is told where it goes: resellable back to
-where it was picked (or the returns bin), damaged to quarantine, scrap written off.
+on it, is caught as in receiving: an item not on the order or beyond what was shipped is
+held until a supervisor overrides (the customer did send it) or the receiver drops it; a
+lot or serial never shipped on the order is refused. Each item is told where it goes:
+resellable back to where it was picked (or the returns bin), damaged to quarantine, scrap
+written off.
 """
 
 from collections import Counter
@@ -37,6 +40,7 @@ class ReturnsState:
     items: tuple[Received, ...] = ()
     pending: Item | None = None  # scanned, waiting for its condition and reason
     condition: str | None = None  # the pending item's condition, waiting for a reason
+    held: Item | None = None  # not on the order or too many: waits for a supervisor
 
 
 def scan(state: ReturnsState, meaning: Meaning, ctx: Context) -> Outcome:
@@ -56,7 +60,7 @@ def command(state: ReturnsState, name: str, arg: str | None, ctx: Context) -> Ou
         return _condition(state, arg)
     if name == "return":
         return _reason(state, arg, ctx)
-    handlers = {"done": _done, "undo": _undo, "cancel": _cancel}
+    handlers = {"done": _done, "undo": _undo, "cancel": _cancel, "override": _override}
     if name in handlers:
         return handlers[name](state, ctx)
     return _say(state, "wrong_command", f"{name} means nothing when taking returns")
@@ -85,12 +89,24 @@ def _item(state: ReturnsState, item: Item, ctx: Context) -> Outcome:
         return _say(state, "condition_needed", _ask(state), "attention")
     line = next((x for x in state.returnable.lines if x.sku == item.sku), None)
     if line is None:
-        return _say(state, "not_in_order", f"{item.sku} was not shipped on {_name(state)}")
+        return _hold(state, item, "not_in_order", f"{item.sku} was not shipped on {_name(state)}")
     problem = _check(state, line, item, ctx)
     if problem is not None:
         return problem
-    new = replace(state, pending=item, condition=None)
+    new = replace(state, pending=item, condition=None, held=None)
     return _say(new, "ok", _ask(new), "attention")
+
+
+def _hold(state: ReturnsState, item: Item, name: str, message: str) -> Outcome:
+    held = replace(state, held=item)
+    return _say(held, name, f"{message}: supervisor override takes it, Undo drops it")
+
+
+def _override(state: ReturnsState, ctx: Context) -> Outcome:
+    if state.held is None:
+        return _say(state, "nothing_to_override", "Nothing is waiting for a supervisor")
+    new = replace(state, pending=state.held, condition=None, held=None)
+    return _say(new, "ok", f"Taken back (supervisor). {_ask(new)}", "attention")
 
 
 def _check(state: ReturnsState, line: ReturnableLine, item: Item, ctx: Context) -> Outcome | None:
@@ -111,9 +127,9 @@ def _check(state: ReturnsState, line: ReturnableLine, item: Item, ctx: Context) 
             return _say(state, "duplicate_serial", f"Serial {item.serial} is already back")
     back = _returned(state)
     if back[item.sku, None] + item.units > line.qty:
-        return _say(state, "too_many", f"More {item.sku} than were shipped: {line.qty}")
+        return _hold(state, item, "too_many", f"More {item.sku} than may come back: {line.qty}")
     if item.lot is not None and back[item.sku, item.lot] + item.units > line.lots.get(item.lot, 0):
-        return _say(state, "too_many", f"More of lot {item.lot} than were shipped")
+        return _hold(state, item, "too_many", f"More of lot {item.lot} than were shipped")
     return None
 
 
@@ -156,8 +172,9 @@ def _destination(state: ReturnsState, sku: str, condition: str, ctx: Context) ->
         return settings.quarantine_location
     if condition == "scrap":
         return settings.dock_location
-    line = next(x for x in state.returnable.lines if x.sku == sku)
-    return settings.returns_location or line.location or settings.dock_location
+    line = next((x for x in state.returnable.lines if x.sku == sku), None)
+    picked = line.location if line is not None else None  # not shipped on it: no bin known
+    return settings.returns_location or picked or settings.dock_location
 
 
 def _told(received: Received, ctx: Context) -> str:
@@ -217,6 +234,8 @@ def return_lines(items: tuple[Received, ...]) -> list[ReturnLine]:
 
 
 def _undo(state: ReturnsState, ctx: Context) -> Outcome:
+    if state.held is not None:
+        return _say(replace(state, held=None), "ok", f"Dropped: set the {state.held.sku} aside")
     if state.pending is not None:
         return _say(replace(state, pending=None, condition=None), "ok",
                     f"Undone: {state.pending.sku}")  # fmt: skip
@@ -244,6 +263,9 @@ def view(state: ReturnsState) -> dict:
         "rma": found.rma if found else None,
         "prompt": _ask(state) if found else "Scan the returned order or its return label",
         "pending": state.pending.sku if state.pending else None,
+        "held": {"sku": state.held.sku, "reason": "not on the order or too many"}
+        if state.held
+        else None,
         "condition": state.condition,
         "lines": [
             {"sku": line.sku, "ordered": line.qty, "scanned": back[line.sku, None],
