@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 import msgspec
 
 # hub.ledger dispatches `return` events here: import the module, not its names.
-from hub import alerts, fifo, ledger, orders, store
+from hub import alerts, fifo, ledger, orders, stock, store
 from hub.catalog import fallback_cost
 from hub.money import from_micros
 from protocol.envelope import encode
@@ -145,6 +145,18 @@ def close_window(conn: sqlite3.Connection, topics: Topics, today: date, days: in
 
 
 WINDOW_KEY = "returns_window_closed_until"
+
+
+def release(conn: sqlite3.Connection, topics: Topics, location: str, now: str) -> list[str]:
+    """A quarantine location is no longer held (its stock was inspected and is sellable):
+    its stock is available again; returns the skus whose availability changed."""
+    if not store.location_held(conn, location):
+        raise ReturnNotFound(f"{location} is not held")
+    skus = store.location_release(conn, location)
+    for sku in skus:
+        stock.publish(conn, topics, sku, now)
+        orders.follow_stock(conn, topics, sku)
+    return skus
 
 
 def create_rma(conn: sqlite3.Connection, topics: Topics, rma: RmaIn, now: str) -> dict:

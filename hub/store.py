@@ -2067,6 +2067,23 @@ def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str
     )
 
 
+def location_release(conn: sqlite3.Connection, location: str) -> list[str]:
+    """Lift a hold; returns the skus on hand there (their availability changed)."""
+    found = conn.execute("DELETE FROM location_holds WHERE location = ?", (location,))
+    if not found.rowcount:
+        return []
+    rows = conn.execute(
+        "SELECT DISTINCT sku FROM balances WHERE location = ? AND qty != 0 ORDER BY sku",
+        (location,),
+    )
+    return [r[0] for r in rows]
+
+
+def location_held(conn: sqlite3.Connection, location: str) -> bool:
+    query = "SELECT 1 FROM location_holds WHERE location = ?"
+    return conn.execute(query, (location,)).fetchone() is not None
+
+
 def quarantined(conn: sqlite3.Connection, sku: str) -> int:
     """Units of `sku` on hand in held (quarantine) locations: not available to orders."""
     return conn.execute(

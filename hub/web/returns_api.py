@@ -1,5 +1,6 @@
 """The JSON API of customer returns: return authorisations (RMAs) that the shop or ERP
-creates, whose `RMA:` label the dock scans (hub/returns.py)."""
+creates, whose `RMA:` label the dock scans, and lifting a quarantine hold
+(hub/returns.py)."""
 
 import msgspec
 from flask import Blueprint, current_app, jsonify, request
@@ -54,3 +55,20 @@ def get_return(rma: str):
         return jsonify(returns.rma_dict(db(), rma))
     except returns.ReturnNotFound as exc:
         return _error(404, str(exc))
+
+
+@blueprint.delete("/api/quarantine/<location>")
+@require_token
+def release_quarantine(location: str):
+    """Lift the hold on a quarantine location (its stock was inspected and may be sold):
+    its stock counts as available again and may be picked. 404 if it is not held. To
+    release some units only, move them out of it instead."""
+    try:
+        with store.transaction(db()):
+            skus = returns.release(db(), current_app.config["TOPICS"], location,
+                                   utc_now().isoformat())  # fmt: skip
+    except returns.ReturnNotFound as exc:
+        return _error(404, str(exc))
+    current_app.config["OUTBOX_WAKE"]()
+    current_app.config["CHANGES"].bump()
+    return jsonify({"location": location, "released": skus})
