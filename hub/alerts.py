@@ -55,8 +55,16 @@ def check_low_stock(
         return
     key = f"low_stock:{sku}"
     if low:
-        raise_(conn, topics, now, "low_stock", "warning",
-               f"{sku}: {available} available, reorder point {point}", sku=sku, dedupe=key)
+        raise_(
+            conn,
+            topics,
+            now,
+            "low_stock",
+            "warning",
+            f"{sku}: {available} available, reorder point {point}",
+            sku=sku,
+            dedupe=key,
+        )
     else:
         clear(conn, topics, key, now)
 

@@ -54,6 +54,7 @@ ROLE_RULES: dict[Role, tuple[str, ...]] = {
         "topic read wh/v1/{site}/orders/#",
         "topic read wh/v1/{site}/purchase-orders/#",
         "topic read wh/v1/{site}/catalog/#",
+        "topic read wh/v1/{site}/returnable/#",
         "topic read wh/v1/{site}/hub/status",
     ),
     # Dashboards and monitors run by the site's own staff: everything, read only.
@@ -67,6 +68,7 @@ ROLE_RULES: dict[Role, tuple[str, ...]] = {
         "topic read wh/v1/{site}/movements",
         "topic read wh/v1/{site}/hub/status",
         "topic read wh/v1/{site}/dropship/#",
+        "topic read wh/v1/{site}/returns",
         "topic write wh/v1/{site}/intake/orders",
     ),
 }

@@ -45,6 +45,10 @@ def reverse(
         raise CorrectionError(f"no movement {movement_id}")
     if store.event_type(conn, movement.event_id) == "reversal":
         raise CorrectionError(f"movement {movement_id} is itself a reversal: post a new event")
+    if store.event_type(conn, movement.event_id) == "return":
+        # Refund systems acted on it (returns topic): correct it with an adjustment.
+        raise CorrectionError(f"movement {movement_id} is a customer return, which cannot be "
+                              "reversed: correct the stock with an adjustment")  # fmt: skip
     if store.reversal_of(conn, movement.event_id) is not None:
         raise CorrectionError(f"the event of movement {movement_id} is already reversed")
     data = {"event": movement.event_id, "movement": movement_id, "reason": reason, "by": by}

@@ -79,9 +79,7 @@ def due_counts(conn: sqlite3.Connection, settings: Settings, today: date) -> Ite
                                None if due is None else due.isoformat())  # fmt: skip
 
 
-def due_lines(
-    conn: sqlite3.Connection, settings: Settings, today: date
-) -> list[tuple[str, str]]:
+def due_lines(conn: sqlite3.Connection, settings: Settings, today: date) -> list[tuple[str, str]]:
     """(sku, location) of every line due for a cycle count."""
     return [(d.sku, d.location) for d in due_counts(conn, settings, today)]
 

@@ -1,12 +1,13 @@
 """What the hub does on a clock rather than on an event: expiry alerts, the daily ABC
-classes and stored reports, and the cycle-count tasks they schedule. Safe to run as often
+classes and stored reports, the cycle-count tasks they schedule, and the end of the return
+window of old orders. Safe to run as often
 as you like."""
 
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from hub import alerts, counts, planning, reports, store
+from hub import alerts, counts, planning, reports, returns, store
 from hub.settings import load as load_settings
 from protocol.topics import Topics
 
@@ -17,6 +18,7 @@ class Tick:
     abc_refreshed: bool = False
     reports_refreshed: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
+    returns_closed: int = 0
 
 
 def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False) -> Tick:
@@ -32,6 +34,8 @@ def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool 
             result.tasks = counts.schedule(conn, topics, settings, settings.count_stations,
                                            today, stamp, settings.count_tasks_per_day)  # fmt: skip
             store.meta_set(conn, "count_schedule_day", today.isoformat())
+        result.returns_closed = returns.close_window(conn, topics, today,
+                                                     settings.return_window_days)  # fmt: skip
     return result
 
 

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub import alerts, counts, fifo, orders, purchasing, store
+from hub import alerts, counts, fifo, kits, orders, purchasing, returns, store
 from hub.allocation import Take, allocate
 from hub.catalog import fallback_cost
 from hub.money import to_micros
@@ -23,6 +23,7 @@ from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement
+from protocol.returns import Assembly, Return
 from protocol.topics import Topics
 
 
@@ -202,11 +203,16 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
 
 def _shipment(ctx: Ctx, data: Shipment) -> None:
     for line in data.lines:
-        if line.qty:
+        if not line.qty:
+            continue
+        if store.kit_components(ctx.conn, line.sku):
+            kits.ship(ctx, line.sku, line.location, line.qty)  # a kit packed whole
+        else:
             issue(ctx, line.sku, line.location, line.qty, line.lot)
-            store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
-            store.activity_out(ctx.conn, line.sku, ctx.source.day)
+        store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
+        store.activity_out(ctx.conn, line.sku, ctx.source.day)
     orders.apply_shipment(ctx.conn, ctx.topics, data, ctx.source.hub_ts)
+    returns.publish(ctx.conn, ctx.topics, data.order)  # what may now come back
 
 
 def _move(ctx: Ctx, data: Move) -> None:
@@ -283,8 +289,10 @@ def _scan(ctx: Ctx, data: Scan) -> None:
     scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
                                    data.mode, error)  # fmt: skip
     settings = ctx.settings
-    if error and scans >= settings.pick_error_min_scans and (
-        errors > settings.pick_error_rate * scans
+    if (
+        error
+        and scans >= settings.pick_error_min_scans
+        and (errors > settings.pick_error_rate * scans)
     ):
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "pick_errors", "warning",
@@ -295,7 +303,24 @@ def _scan(ctx: Ctx, data: Scan) -> None:
         orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
 
 
+def _return(ctx: Ctx, data: Return) -> None:
+    returns.apply(ctx, data)
+
+
+def _assembly(ctx: Ctx, data: Assembly) -> None:
+    parts = [
+        kits.Part(p.sku, p.qty, p.location or kits.pick_or(ctx, p.sku, data.location), p.lot)
+        for p in data.parts
+    ]
+    if data.disassembly:
+        kits.disassemble(ctx, data.kit, data.qty, data.location, parts)
+    else:
+        kits.assemble(ctx, data.kit, data.qty, data.location, parts)
+
+
 _HANDLERS = {
+    Return: _return,
+    Assembly: _assembly,
     Receipt: _receipt,
     Shipment: _shipment,
     Move: _move,

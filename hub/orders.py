@@ -10,6 +10,7 @@ order whose bench part has shipped but whose dropship lines are still out is `pa
 """
 
 import sqlite3
+from collections import Counter
 from datetime import datetime
 
 import msgspec
@@ -192,16 +193,52 @@ def apply_shipment(
     found = store.order_get(conn, shipment.order)
     if found is None or found[0] in CLOSED_STATUSES or found[0] == "packed":
         return  # the stock moved all the same: the ledger has it
-    shipped: dict[str, int] = {}
+    shipped: Counter[str] = Counter()
     for line in shipment.lines:
-        shipped[line.sku] = shipped.get(line.sku, 0) + line.qty
-    for row in store.order_lines(conn, shipment.order):
-        if row.role == "dropship" or not row.open:
-            continue
-        take = row.qty if all_shipped else min(row.qty, shipped.get(row.sku, 0))
-        shipped[row.sku] = shipped.get(row.sku, 0) - take
-        store.order_line_update(conn, shipment.order, row.line, take, row.qty - take, False)
+        shipped[line.sku] += line.qty
+    rows = [r for r in store.order_lines(conn, shipment.order) if r.role != "dropship" and r.open]
+    for kit, parts in _kit_groups(rows):
+        if all_shipped:
+            takes = [row.qty for row in parts]
+            kits_done = kit.qty if kit else 0
+        else:
+            takes, kits_done = _fill(kit, parts, shipped)
+        for row, take in zip(parts, takes, strict=True):
+            store.order_line_update(conn, shipment.order, row.line, take, row.qty - take, False)
+        if kit:
+            store.order_line_update(conn, shipment.order, kit.line, kits_done,
+                                    kit.qty - kits_done, False)  # fmt: skip
     settle(conn, topics, shipment.order, now)
+
+
+def _kit_groups(rows: list[store.OrderLineRow]) -> list[tuple]:
+    """(kit row or None, the rows it covers): a kit row is followed by its components."""
+    groups: list[tuple] = []
+    for row in rows:
+        if row.role == "kit":
+            groups.append((row, []))
+        elif row.kit and groups and groups[-1][0] and groups[-1][0].sku == row.kit:
+            groups[-1][1].append(row)
+        else:
+            groups.append((None, [row]))
+    return groups
+
+
+def _fill(kit, parts: list[store.OrderLineRow], shipped: Counter[str]) -> tuple[list, int]:
+    """Units shipped of each row, and complete kits: a kit shipped whole (its own SKU, a
+    pre-assembled kit) fills its components' rows; components packed one by one fill
+    theirs and make up kits."""
+    whole = min(kit.qty, shipped[kit.sku]) if kit else 0
+    if kit:
+        shipped[kit.sku] -= whole
+    takes, kits_done = [], kit.qty if kit else 0
+    for row in parts:
+        per = row.qty // kit.qty if kit else 1
+        loose = min(row.qty - whole * per, shipped[row.sku])
+        shipped[row.sku] -= loose
+        takes.append(whole * per + loose)
+        kits_done = min(kits_done, whole + loose // per)
+    return takes, kits_done
 
 
 def confirm_dropship(conn: sqlite3.Connection, topics: Topics, po: str, now: str) -> None:

@@ -178,8 +178,10 @@ def _plan(i: Inputs, today: date, settings: Settings) -> tuple[Plan, int]:
     point = policy.reorder_point
     if point is None:
         point = math.ceil(over_lt + safety)
-    target = policy.par_level if policy.par_level and policy.par_level > point else (
-        point + max(1, math.ceil(over_lt))
+    target = (
+        policy.par_level
+        if policy.par_level and policy.par_level > point
+        else (point + max(1, math.ceil(over_lt)))
     )
     stock = _at_position(point, policy.par_level, target, d.mean,
                          (i.on_hand, i.committed, i.on_order), today)  # fmt: skip
@@ -240,9 +242,7 @@ def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> in
     return plan(conn, sku, today, settings).reorder_point
 
 
-def low_stock(
-    conn: sqlite3.Connection, today: date, after: str, limit: int
-) -> list[dict]:
+def low_stock(conn: sqlite3.Connection, today: date, after: str, limit: int) -> list[dict]:
     """Products whose available stock was at or below their reorder point at their last
     stock change (the state of their low-stock alert, `alerts.check_low_stock`), by sku
     after `after`: sku, name, on_hand, available, reorder_point."""

@@ -90,8 +90,12 @@ def abc(conn: sqlite3.Connection, q: Query) -> Report:
         with store.transaction(conn):
             planning.refresh_abc(conn, q.today, q.today.isoformat())
     rows = store.abc_page(conn, q.limit, q.offset)
-    report = Report("abc", ["rank", "sku", "class", "annual_value", "cumulative_share"],
-                    next=_paged(q, rows), summary={"computed": store.abc_computed(conn)})
+    report = Report(
+        "abc",
+        ["rank", "sku", "class", "annual_value", "cumulative_share"],
+        next=_paged(q, rows),
+        summary={"computed": store.abc_computed(conn)},
+    )
     for rank, sku, cls, value, share in rows:
         report.rows.append({"rank": rank, "sku": sku, "class": cls, "annual_value": text(value),
                             "cumulative_share": round(share, 4)})  # fmt: skip
@@ -129,8 +133,15 @@ def surplus(conn: sqlite3.Connection, q: Query) -> Report:
         daily = shipped / window
         supply = round(on_hand / daily, 1) if daily > 0 else None
         keep = int(daily * days)
-        report.rows.append({"sku": sku, "on_hand": on_hand, "daily_demand": round(daily, 4),
-                            "days_of_supply": supply, "surplus_qty": on_hand - keep})
+        report.rows.append(
+            {
+                "sku": sku,
+                "on_hand": on_hand,
+                "daily_demand": round(daily, 4),
+                "days_of_supply": supply,
+                "surplus_qty": on_hand - keep,
+            }
+        )
     return report
 
 
@@ -228,12 +239,16 @@ def kpis(conn: sqlite3.Connection, q: Query) -> Report:
         ("receiving_accuracy", "", _ratio(get("po_lines_exact", 0), get("po_lines", 0))),
     ]
     rows += _pick_errors(conn, since.isoformat(), until.isoformat())
+    rows += _returns_kpis(conn, since.isoformat(), until.isoformat(), get("units_shipped", 0))
     for owner, units, owed in store.consignment_totals(conn, since.isoformat(),
                                                       until.isoformat()):  # fmt: skip
         rows.append(("consignment_owed", f"owner:{owner}", text(owed)))
         rows.append(("consignment_units_sold", f"owner:{owner}", units))
-    report = Report("kpis", ["kpi", "scope", "value"],
-                    summary={"since": since.isoformat(), "until": until.isoformat()})
+    report = Report(
+        "kpis",
+        ["kpi", "scope", "value"],
+        summary={"since": since.isoformat(), "until": until.isoformat()},
+    )
     report.rows = [{"kpi": k, "scope": s, "value": v} for k, s, v in rows]
     return report
 
@@ -281,6 +296,43 @@ def alerts(conn: sqlite3.Connection, q: Query) -> Report:
     return Report("alerts", columns, rows=rows, next=_paged(q, rows))
 
 
+# --- returns (hub/returns.py) ----------------------------------------------------------------
+def _period(q: Query) -> tuple[str, str]:
+    until = q.until or q.today
+    return (q.since or until - timedelta(days=29)).isoformat(), until.isoformat()
+
+
+def returns(conn: sqlite3.Connection, q: Query) -> Report:
+    """Return rate per SKU and reason: units back ÷ units shipped in the period."""
+    since, until = _period(q)
+    shipped = store.units_out_by_sku(conn, since, until)
+    columns = ["sku", "reason", "condition", "returned", "shipped", "return_rate", "value"]
+    report = Report("returns", columns, summary={"since": since, "until": until})
+    for sku, reason, condition, qty, value in store.return_rate_rows(conn, since, until):
+        report.rows.append({"sku": sku, "reason": reason, "condition": condition,
+                            "returned": qty, "shipped": shipped.get(sku, 0),
+                            "return_rate": _ratio(qty, shipped.get(sku, 0)),
+                            "value": text(value)})  # fmt: skip
+    return report
+
+
+def quarantine(conn: sqlite3.Connection, q: Query) -> Report:
+    """Stock held in quarantine locations (on hand, not available to orders)."""
+    rows = store.quarantine_lines(conn, q.limit, q.offset)
+    columns = ["location", "sku", "lot", "owner", "qty"]
+    report = Report("quarantine", columns, next=_paged(q, rows))
+    report.rows = [dict(zip(columns, row, strict=True)) for row in rows]
+    return report
+
+
+def _returns_kpis(conn: sqlite3.Connection, since: str, until: str, shipped: int) -> list:
+    rows = store.return_rate_rows(conn, since, until)
+    units = sum(r[3] for r in rows)
+    written_off = sum(r[4] for r in rows if r[2] == "scrap")
+    return [("units_returned", "", units), ("return_rate", "", _ratio(units, shipped)),
+            ("returns_written_off", "", text(written_off))]  # fmt: skip
+
+
 REPORTS: dict[str, Callable[[sqlite3.Connection, Query], Report]] = {
     "stock": stock,
     "valuation": valuation,
@@ -290,4 +342,6 @@ REPORTS: dict[str, Callable[[sqlite3.Connection, Query], Report]] = {
     "surplus": surplus,
     "kpis": kpis,
     "alerts": alerts,
+    "returns": returns,
+    "quarantine": quarantine,
 }

@@ -503,3 +503,43 @@ CREATE INDEX IF NOT EXISTS events_po_receipts
     ON events (json_extract(data, '$.po'), id) WHERE type = 'receipt';
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
 CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);
+
+-- Customer returns (hub/returns.py). One row per line of a `return` event: what came back
+-- against which order, in what condition, why, where it went, and its value at the FIFO
+-- cost it left with (for scrap: the value written off).
+CREATE TABLE IF NOT EXISTS return_lines (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES events (id),
+    day TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    rma TEXT NOT NULL DEFAULT '',
+    sku TEXT NOT NULL,
+    lot TEXT NOT NULL DEFAULT '',
+    qty INTEGER NOT NULL,
+    condition TEXT NOT NULL,           -- resellable, damaged, scrap
+    reason TEXT NOT NULL,
+    location TEXT NOT NULL,
+    serials TEXT NOT NULL DEFAULT '[]',
+    value INTEGER NOT NULL             -- micros
+);
+CREATE INDEX IF NOT EXISTS return_lines_order ON return_lines (order_id, sku);
+CREATE INDEX IF NOT EXISTS return_lines_day ON return_lines (day);
+
+-- Return authorisations other systems create (POST /api/returns): an RMA number for an
+-- order, optionally limited to some of its lines (JSON [{sku, qty}], [] = all shipped).
+CREATE TABLE IF NOT EXISTS rmas (
+    rma TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    lines TEXT NOT NULL DEFAULT '[]',
+    note TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rmas_order ON rmas (order_id);
+
+-- Locations whose stock is held (quarantine): on hand, but not available to orders and
+-- never a pick location. A location joins when damaged returns are put there.
+CREATE TABLE IF NOT EXISTS location_holds (
+    location TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    since TEXT NOT NULL
+);

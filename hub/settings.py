@@ -39,6 +39,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Cycle counts: the hub issues due count tasks to these stations, round-robin, daily.
     count_stations: list[Annotated[str, Meta(pattern=r"^[a-z0-9-]{1,64}$")]] = []
     count_tasks_per_day: Annotated[int, Meta(ge=0, le=100_000)] = 50
+    # Customer returns: how long after it closed an order may come back without an RMA
+    # (its returnable/{order} message is emptied then; an RMA publishes it again).
+    return_window_days: Days = 60
 
 
 _KEY = "settings"

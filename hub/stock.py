@@ -24,17 +24,19 @@ def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> Non
     ]
     on_hand = sum(line.qty for line in lines)
     committed = store.committed(conn, sku)
+    # Quarantined units are on hand but cannot be sold.
+    available = on_hand - committed - store.quarantined(conn, sku)
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
-    stock = Stock(sku=sku, on_hand=on_hand, committed=committed,
-                  available=on_hand - committed, locations=lines,
-                  ledger_seq=store.ledger_position(conn), ts=datetime.fromisoformat(now))  # fmt: skip
+    stock = Stock(sku=sku, on_hand=on_hand, committed=committed, available=available,
+                  locations=lines, ledger_seq=store.ledger_position(conn),
+                  ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
-    alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)
+    alerts.check_low_stock(conn, topics, sku, available, now)
     planning.reposition_stored(conn, sku, on_hand, committed, date.fromisoformat(now[:10]))
 
 
 def check_low(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
     """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
-    available = store.on_hand(conn, sku) - store.committed(conn, sku)
+    available = store.on_hand(conn, sku) - store.committed(conn, sku) - store.quarantined(conn, sku)
     alerts.check_low_stock(conn, topics, sku, available, now)

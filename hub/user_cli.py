@@ -19,11 +19,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--role", required=True, choices=users.ROLES)
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     actions.add_parser("list", help="list logins and their roles", parents=[config])
-    remove = actions.add_parser("remove", help="delete a login and end its sessions",
-                                parents=[config])
+    remove = actions.add_parser(
+        "remove", help="delete a login and end its sessions", parents=[config]
+    )
     remove.add_argument("name")
-    passwd = actions.add_parser("passwd", help="set a new password (ends the user's sessions)",
-                                parents=[config])
+    passwd = actions.add_parser(
+        "passwd", help="set a new password (ends the user's sessions)", parents=[config]
+    )
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true")
 

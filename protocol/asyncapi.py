@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from protocol import events, messages
+from protocol import events, messages, returns
 from protocol.envelope import MAX_PAYLOAD_BYTES
 from protocol.events import EVENT_TYPES
 from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
@@ -39,6 +39,7 @@ _PARAMS = {
     "order": "Order number",
     "po": "Purchase order number",
     "sku": "SKU",
+    "id": "Order number or RMA number",
 }
 
 
@@ -112,14 +113,18 @@ def _first_line(text: str | None) -> str:
 
 def _schema_types() -> list[type]:
     names = {c.payload for c in CHANNELS if c.payload != "event"}
-    return [*EVENT_TYPES.values(), *(getattr(messages, n) for n in sorted(names))]
+    return [*EVENT_TYPES.values(), *(_message_type(n) for n in sorted(names))]
+
+
+def _message_type(name: str) -> type:
+    return getattr(messages, name, None) or getattr(returns, name)
 
 
 def _struct_descriptions() -> dict[str, str]:
     """Each payload type's docstring, cleaned here: how msgspec turns a docstring into a
     schema's description (indented or dedented) has changed between its releases."""
     found = {}
-    for module in (events, messages):
+    for module in (events, messages, returns):
         for value in vars(module).values():
             if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__doc__:
                 found[value.__name__] = inspect.cleandoc(value.__doc__)
@@ -139,7 +144,7 @@ def _component_messages() -> dict[str, Any]:
         if channel.payload != "event":
             found[channel.payload] = {
                 "name": channel.payload,
-                "summary": _first_line(getattr(messages, channel.payload).__doc__),
+                "summary": _first_line(_message_type(channel.payload).__doc__),
                 "payload": {"$ref": REF.format(name=channel.payload)},
             }
     found[CLEARED] = _cleared_message()

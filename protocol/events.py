@@ -10,6 +10,7 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol import returns
 from protocol.types import (
     Code,
     Day,
@@ -130,13 +131,15 @@ class Scan(_Event):
 
     code: Text
     verdict: Verdict
-    mode: Literal["pack", "receive", "count", "move", "adjust"]
+    mode: Literal["pack", "receive", "count", "move", "adjust", "returns", "assemble"]
     order: Code | None = None
     po: Code | None = None
     sku: Code | None = None
 
 
 EVENT_TYPES: dict[str, type[msgspec.Struct]] = {
-    cls.TYPE: cls for cls in (Receipt, Shipment, Move, Count, Adjustment, Scan, PoClose)
+    **{cls.TYPE: cls for cls in (Receipt, Shipment, Move, Count, Adjustment, Scan, PoClose)},
+    **returns.EVENT_TYPES,
 }
-MOVEMENT_TYPES = frozenset({"receipt", "shipment", "move", "count", "adjustment"})
+MOVEMENT_TYPES = frozenset({"receipt", "shipment", "move", "count", "adjustment",
+                            *returns.MOVEMENT_TYPES})  # fmt: skip

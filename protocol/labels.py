@@ -3,16 +3,23 @@ and the stations read (station/barcodes.py). One vocabulary for both, so a print
 never carries a command the stations do not know.
 
     OP:alice   ORD:SO-1   PO:PO-7   LOC:A-03-2   QTY:12   CMD:DONE   CMD:MODE:COUNT
+    RMA:R-100 (a return label)   CMD:CONDITION:DAMAGED   CMD:RETURN:DEFECTIVE
 """
 
 import re
 
 MAX_QTY = 1_000_000
-MODES = ("pack", "receive", "count", "move", "adjust")
+MODES = ("pack", "receive", "count", "move", "adjust", "returns", "assemble")
 ADJUST_REASONS = ("damaged", "lost", "found", "expired")
-# Commands without an argument (short and task may take one), and those that need one.
-COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task")
-ARG_COMMANDS = {"mode": MODES, "reason": ADJUST_REASONS}
+# A returned item's condition, and the reason codes a station offers unless configured.
+CONDITIONS = ("resellable", "damaged", "scrap")
+RETURN_REASONS = ("not_wanted", "wrong_item", "defective", "damaged_in_transit", "other")
+# Commands without an argument (short, task and return may take one), and those that need one.
+COMMANDS = ("done", "undo", "cancel", "override", "tare", "weigh", "short", "task", "return",
+            "apart")  # fmt: skip
+ARG_COMMANDS = {"mode": MODES, "reason": ADJUST_REASONS, "condition": CONDITIONS}
+# Commands whose argument is a free word (`REASON`): a short's reason, a return's reason code.
+WORD_COMMANDS = ("short", "return")
 
 # The value of an OP:, ORD:, PO: or LOC: label (and a task id).
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -20,7 +27,7 @@ CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 REASON = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 PREFIXES = {"OP": "operator badge", "ORD": "sales order", "PO": "purchase order",
-            "LOC": "location"}  # fmt: skip
+            "LOC": "location", "RMA": "return authorisation"}  # fmt: skip
 
 # What the printed command sheet carries, with what each tells the station.
 COMMAND_SHEET: tuple[tuple[str, str], ...] = (
@@ -33,8 +40,11 @@ COMMAND_SHEET: tuple[tuple[str, str], ...] = (
     ("CMD:TARE", "Tare the scale"),
     ("CMD:WEIGH", "Count the next item by weight"),
     ("CMD:TASK", "Take the next count task"),
+    ("CMD:APART", "Assemble: take the next kit scanned apart"),
     *((f"CMD:MODE:{mode.upper()}", f"Mode: {mode}") for mode in MODES),
     *((f"CMD:REASON:{reason.upper()}", f"Adjust: {reason}") for reason in ADJUST_REASONS),
+    *((f"CMD:CONDITION:{c.upper()}", f"Return: {c}") for c in CONDITIONS),
+    *((f"CMD:RETURN:{r.upper()}", f"Return reason: {r.replace('_', ' ')}") for r in RETURN_REASONS),
 )
 
 

@@ -191,6 +191,8 @@ AlertKind = Literal[
     "message_failed",
     "outbox_failed",
     "loop_failed",
+    "return_not_shipped",
+    "kit_backflushed",
 ]
 
 

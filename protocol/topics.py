@@ -7,7 +7,9 @@ hub -> station:   station/{id}/applied (retained), station/{id}/cmd/{name},
                   station/{id}/count-tasks/{task} (retained; emptied when done or closed)
 hub -> everyone:  hub/status (retained, last will), stock/{sku} (retained), alerts,
                   movements (every applied ledger movement, for ERPs and dashboards),
-                  dropship/{po} (retained: dropship purchase orders for suppliers)
+                  dropship/{po} (retained: dropship purchase orders for suppliers),
+                  returns (every customer return as booked, for the systems that refund)
+hub -> station:   returnable/{id} (retained: what may come back against an order or RMA)
 others -> hub:    intake/orders (sales orders from a shop or ERP)
 
 Who may do what is `may_publish` / `may_read`, by the broker role of the client (the same
@@ -201,10 +203,36 @@ ORDER_INTAKE = Channel(
         "reason, visible to supervisors."
     ),
 )
+RETURNABLE = Channel(
+    name="returnable",
+    path="returnable/{id}",
+    payload="Returnable",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    clearable=True,
+    description=(
+        "What may come back against a shipped order (id = order) or an RMA (id = RMA "
+        "number); emptied when nothing more may come back."
+    ),
+)
+RETURNS = Channel(
+    name="returns",
+    path="returns",
+    payload="AppliedReturn",
+    sender="hub",
+    readers=("integration",),
+    retain=False,
+    description=(
+        "Every customer return as booked, with its value, for the systems that refund; "
+        "dedupe on event_id (at least once)."
+    ),
+)
 
 CHANNELS: tuple[Channel, ...] = (
     STATION_EVENTS, STATION_STATUS, APPLIED, RESYNC, COMMAND, COUNT_TASKS, ORDERS,
     PURCHASE_ORDERS, CATALOG, HUB_STATUS, STOCK, ALERTS, MOVEMENTS, DROPSHIP, ORDER_INTAKE,
+    RETURNABLE, RETURNS,
 )  # fmt: skip
 
 
@@ -259,6 +287,9 @@ class Topics:
     def product(self, sku: str) -> str:
         return self.address(CATALOG, sku=sku)
 
+    def returnable(self, id_: str) -> str:
+        return self.address(RETURNABLE, id=id_)
+
     # hub -> everyone
     @property
     def hub_status(self) -> str:
@@ -277,6 +308,10 @@ class Topics:
 
     def dropship(self, po: str) -> str:
         return self.address(DROPSHIP, po=po)
+
+    @property
+    def returns(self) -> str:
+        return self.address(RETURNS)
 
     # others -> hub
     @property
@@ -301,6 +336,7 @@ class Topics:
             f"{self.base}/orders/+",
             f"{self.base}/purchase-orders/+",
             f"{self.base}/catalog/+",
+            f"{self.base}/returnable/+",
             self.hub_status,
         ]
 

@@ -10,8 +10,10 @@ supplier through the hub's API; the receiver at the dock scans the purchase orde
 product's bin and its case (GS1 codes with lot and expiry for the teas), and the put-away
 slip prints. The packer badges in, packs orders created through the API from the bins the
 hub names on the kiosk (first expiry first) and puts the parcel on the scale; the
-shipping label prints. Between jobs both stations count bins the hub sends them. Both
-make every mistake the stations catch (scripts/lib/demo_floor.py). Run it with
+shipping label prints. Between jobs both stations count bins the hub sends them; the dock
+takes a customer return now and then, and the bench builds a mug gift set
+(scripts/lib/demo_returns.py). Both make every mistake the stations catch
+(scripts/lib/demo_floor.py). Run it with
 `scripts/demo`; `--tour` stops once every verdict has been seen (and fails if one was
 not what the demo expected).
 """
@@ -41,11 +43,10 @@ from demo_floor import (  # noqa: E402
     SAMPLER,
     SUPPLIER,
     Bench,
-    Packer,
-    Receiver,
     Shift,
     TourError,
 )
+from demo_returns import KIT_BIN, KitPacker, ReturnsReceiver, kit_record  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
 
@@ -177,7 +178,7 @@ class Demo:
         self.api("POST", "/api/suppliers", {"supplier": SUPPLIER, "name": "Tea & Co",
                                             "lead_time_days": 3})  # fmt: skip
         self.api("POST", "/api/locations", [{"code": bin_} for bin_ in
-                                            sorted({p.bin for p in PRODUCTS})])  # fmt: skip
+                                            sorted({p.bin for p in PRODUCTS} | {KIT_BIN})])  # fmt: skip
         self.api("POST", "/api/products", [
             {"sku": p.sku, "name": p.name, "gtins": [{"gtin": p.gtin}],
              "unit_weight_g": str(p.grams), "lot_tracked": p.lots, "serial_tracked": p.serials,
@@ -186,6 +187,7 @@ class Demo:
                 else {})}
             for p in [*PRODUCTS, SAMPLER]
         ])  # fmt: skip
+        self.api("POST", "/api/products", kit_record())
 
     # --- the workers ----------------------------------------------------------------
     def run(self, tour: bool) -> None:
@@ -193,7 +195,8 @@ class Demo:
         tour, until both have made each of their mistakes once)."""
         shift = Shift(self.api, self.pace, self.stopping, strict=tour)
         # Order numbers from the clock: a restarted demo does not reuse a shipped one.
-        people = [Receiver(shift, self.dock), Packer(shift, self.pack, int(time.time()) % 10**6)]
+        people = [ReturnsReceiver(shift, self.dock),
+                  KitPacker(shift, self.pack, int(time.time()) % 10**6)]  # fmt: skip
         workers = [threading.Thread(target=self._worker, args=(person.run,), daemon=True)
                    for person in people]  # fmt: skip
         for worker in workers:

@@ -17,7 +17,7 @@ import biip
 from biip.gs1_element_strings import GS1ElementStrings
 from biip.gtin import Gtin
 
-from protocol.labels import ARG_COMMANDS, CODE, COMMANDS, MAX_QTY, REASON
+from protocol.labels import ARG_COMMANDS, CODE, COMMANDS, MAX_QTY, REASON, WORD_COMMANDS
 from protocol.messages import Order, Product, PurchaseOrder
 
 GS = "\x1d"
@@ -86,6 +86,13 @@ class PurchaseOrderRef:
 
 
 @dataclass(frozen=True)
+class ReturnRef:
+    """A return label: the RMA number other systems created through POST /api/returns."""
+
+    rma: str
+
+
+@dataclass(frozen=True)
 class Operator:
     operator: str
 
@@ -113,6 +120,7 @@ Meaning = (
     | Location
     | OrderRef
     | PurchaseOrderRef
+    | ReturnRef
     | Operator
     | Command
     | Quantity
@@ -171,6 +179,7 @@ _CODE_PREFIXES = {
     "ORD": OrderRef,
     "PO": PurchaseOrderRef,
     "OP": Operator,
+    "RMA": ReturnRef,
 }
 
 
@@ -195,7 +204,7 @@ def _command(value: str) -> Meaning:
         return Unknown(f"unknown command {name!r}")
     if arg is not None and not REASON.match(arg):
         return Unknown(f"CMD:{name.upper()} argument {arg!r} is not a plain word")
-    if arg is not None and name != "short":
+    if arg is not None and name not in WORD_COMMANDS:
         return Unknown(f"CMD:{name.upper()} takes no argument")
     return Command(name, arg)
 

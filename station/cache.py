@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 
 from protocol.messages import CountTask, Order, Product, PurchaseOrder
+from protocol.returns import Returnable
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ KINDS: dict[str, type[msgspec.Struct]] = {
     "orders": Order,
     "purchase-orders": PurchaseOrder,
     "count-tasks": CountTask,
+    "returnable": Returnable,
 }
 
 
@@ -44,7 +46,8 @@ class Cache:
     def kind_of(self, topic: str) -> str | None:
         """Which cached kind a topic carries, or None if it is not one we cache."""
         levels = self.topics.leaf(topic)
-        if len(levels) == 2 and levels[0] in ("catalog", "orders", "purchase-orders"):
+        if len(levels) == 2 and levels[0] in ("catalog", "orders", "purchase-orders",
+                                              "returnable"):  # fmt: skip
             return levels[0]
         if levels[:3] == ["station", self.station, "count-tasks"] and len(levels) == 4:
             return "count-tasks"
@@ -103,6 +106,9 @@ class Cache:
 
     def purchase_order(self, po: str) -> PurchaseOrder | None:
         return self._items["purchase-orders"].get(po)  # type: ignore[return-value]
+
+    def returnable(self, id_: str) -> Returnable | None:
+        return self._items["returnable"].get(id_)  # type: ignore[return-value]
 
     def count_tasks(self) -> list[CountTask]:
         return list(self._items["count-tasks"].values())  # type: ignore[arg-type]

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol.labels import RETURN_REASONS
+from protocol.returns import ReasonCode
 from protocol.tomlconfig import ConfigError, parse_config
 from protocol.types import Code, SiteId, StationId
 
@@ -20,7 +22,7 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
 
-Mode = Literal["pack", "receive", "count", "move", "adjust"]
+Mode = Literal["pack", "receive", "count", "move", "adjust", "returns", "assemble"]
 
 
 class StationSection(_Section):
@@ -125,6 +127,14 @@ class ReceiveConfig(_Section):
     over_receipt_tolerance_pct: Annotated[float, Meta(ge=0, le=1000)] = 0.0
 
 
+class ReturnsConfig(_Section):
+    quarantine_location: Code = "QUARANTINE"  # damaged returns (not available to orders)
+    returns_location: Code | None = None  # a returns bin; unset: back where it was picked
+    reasons: Annotated[list[ReasonCode], Meta(min_length=1)] = msgspec.field(
+        default_factory=lambda: list(RETURN_REASONS)
+    )
+
+
 class StationConfig(_Section):
     station: StationSection
     mqtt: MqttSection = msgspec.field(default_factory=MqttSection)
@@ -136,6 +146,7 @@ class StationConfig(_Section):
     pack: PackConfig = msgspec.field(default_factory=PackConfig)
     receive: ReceiveConfig = msgspec.field(default_factory=ReceiveConfig)
     journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
+    returns: ReturnsConfig = msgspec.field(default_factory=ReturnsConfig)
 
 
 def load(path: str | Path) -> StationConfig:

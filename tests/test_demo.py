@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCAN_VERDICTS = {
     "ok", "not_in_order", "too_many", "unknown_barcode", "expired_lot", "wrong_lot",
     "lot_required", "serial_required", "duplicate_serial", "over_receipt", "not_on_po",
+    "serial_not_shipped", "not_in_kit",
 }  # fmt: skip
 
 
@@ -79,3 +80,15 @@ def test_the_ledger_passes_the_hubs_own_check(toured):
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.slow
+def test_the_dock_takes_returns_and_the_bench_builds_kits(toured):
+    conditions = {c for (c,) in ledger(toured, "SELECT condition FROM return_lines")}
+    assert {"resellable", "damaged"} <= conditions
+    held = ledger(toured, "SELECT sum(b.qty) FROM balances b JOIN location_holds h "
+                          "ON h.location = b.location")  # fmt: skip
+    assert held[0][0] >= 1
+    built = ledger(toured, "SELECT sku, sum(delta) FROM movements WHERE type = 'assembly' "
+                           "AND delta > 0 GROUP BY sku")  # fmt: skip
+    assert built and built[0][0] == "GIFT-MUG" and built[0][1] >= 1

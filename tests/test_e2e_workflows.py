@@ -72,8 +72,10 @@ def test_receiving_puts_lots_away_flags_an_over_receipt_and_closes_the_po(hub, d
     lots = hub.api("GET", "/api/products/TEA/fefo")["pick"]
     assert [(x["lot"], x["expiry"]) for x in lots] == [("L-SOON", "2029-11-30"),
                                                        ("L-LATE", "2030-12-31")]  # fmt: skip
-    flagged = hub.query("SELECT json_extract(data, '$.code') FROM events "
-                        "WHERE type = 'scan' AND json_extract(data, '$.verdict') = 'over_receipt'")
+    flagged = hub.query(
+        "SELECT json_extract(data, '$.code') FROM events "
+        "WHERE type = 'scan' AND json_extract(data, '$.verdict') = 'over_receipt'"
+    )
     assert flagged == [(gs1(TEA, "291130", "L-SOON"),)]
     labels = dock.printer.wait_for_jobs(3)
     assert [b"A-01-1" in x for x in labels] == [True, False, False]
@@ -124,9 +126,16 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
     pack.scan("CMD:MODE:PACK")
     wait_until(lambda: stock(hub, "TEA"), what="stock put away")
-    hub.api("POST", "/api/orders", {"order": "SO-1", "customer": "Acme",
-                                    "packaging_weight_g": "150",
-                                    "lines": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]})
+    hub.api(
+        "POST",
+        "/api/orders",
+        {
+            "order": "SO-1",
+            "customer": "Acme",
+            "packaging_weight_g": "150",
+            "lines": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}],
+        },
+    )
     pack.wait_cached("orders", "SO-1")
 
     pack.scan("SO-1")
@@ -151,3 +160,128 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     shipping = jobs[2].decode("utf-8")
     assert shipping.startswith("^XA") and "ORDER SO-1" in shipping and "1.040 kg" in shipping
     assert "Acme" in shipping and "^BC" in shipping  # the order's Code 128
+
+
+GIFT = "4006381333948"
+
+
+def test_a_kit_packed_by_its_own_barcode_ships_the_order_in_full(hub, pack):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "GIFT", "name": "Gift box", "gtins": [{"gtin": GIFT}],
+        "kit": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]}])  # fmt: skip
+    po(hub, "PO-5", ("MUG", 4), ("TEA", 2))
+    start(pack, hub, ("purchase-orders", "PO-5"), ("catalog", "GIFT"))
+    pack.scan_all("OP:kim", "CMD:MODE:RECEIVE", "PO:PO-5", "LOC:A-01-1", "QTY:4", MUG,
+                  "LOC:B-02-1", "QTY:2")  # fmt: skip
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scan("CMD:MODE:PACK")
+    wait_until(lambda: stock(hub, "TEA"), what="stock put away")
+    hub.api("POST", "/api/orders", {"order": "SO-K", "lines": [{"sku": "GIFT", "qty": 1}]})
+    pack.wait_cached("orders", "SO-K")
+
+    pack.scan_all("SO-K", GIFT)  # a gift box built earlier, off the books
+    pack.scale.place(Decimal(2 * 340 + 210))
+    wait_until(lambda: pack.events("shipment"), what="shipment journaled")
+    wait_until(lambda: hub.api("GET", "/api/orders/SO-K")["status"] not in ("open", "packing"),
+               what="order closed")  # fmt: skip
+
+    order = hub.api("GET", "/api/orders/SO-K")
+    assert order["status"] == "shipped"
+    assert [(r["sku"], r["shipped"], r["short"]) for r in order["rows"]] == [
+        ("GIFT", 1, 0), ("MUG", 2, 0), ("TEA", 1, 0)]  # fmt: skip
+    assert stock(hub, "MUG") == {("A-01-1", None): 2}
+    assert stock(hub, "TEA") == {("B-02-1", "L-1"): 1}
+    assert all(line["qty"] == 0 for line in
+               hub.api("GET", "/api/stock?sku=GIFT")["stock"][0]["locations"])  # fmt: skip
+    kinds = {a["kind"] for a in hub.api("GET", "/api/alerts")["alerts"]}
+    assert "kit_backflushed" in kinds and "negative_stock" not in kinds
+    kpis = hub.api("GET", "/api/reports/kpis")["rows"]
+    assert {r["kpi"]: r["value"] for r in kpis if r["scope"] == ""}["fill_rate"] == 1.0
+
+
+PHONE = "5012345678917"
+
+
+def test_a_customer_return_at_the_dock_restocks_quarantines_and_catches_a_wrong_serial(
+    hub, pack, dock
+):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "PHONE", "name": "Phone", "gtins": [{"gtin": PHONE}], "unit_weight_g": "200",
+        "serial_tracked": True, "unit_cost": "100"}])  # fmt: skip
+    po(hub, "PO-6", ("MUG", 3), ("PHONE", 2))
+    start(pack, hub, ("purchase-orders", "PO-6"), ("catalog", "PHONE"))
+    pack.scan_all("OP:kim", "CMD:MODE:RECEIVE", "PO:PO-6", "LOC:A-01-1", "QTY:3", MUG,
+                  "LOC:P-01-1", "QTY:2", PHONE, "CMD:MODE:PACK")  # fmt: skip
+    wait_until(lambda: stock(hub, "PHONE"), what="stock put away")
+    hub.api("POST", "/api/orders", {"order": "SO-R", "customer": "Acme", "lines": [
+        {"sku": "MUG", "qty": 2}, {"sku": "PHONE", "qty": 1}]})  # fmt: skip
+    pack.wait_cached("orders", "SO-R")
+    pack.scan_all("SO-R", MUG, MUG)
+    pack.scan(gs1(PHONE) + "21SN-1", symbology="]C1")
+    pack.scale.place(Decimal(2 * 340 + 200))
+    wait_until(lambda: pack.events("shipment"), what="shipment journaled")
+
+    start(dock, hub, ("returnable", "SO-R"))
+    dock.scan_all("OP:rita", "CMD:MODE:RETURNS", "ORD:SO-R", MUG, "CMD:CONDITION:RESELLABLE",
+                  "CMD:RETURN:NOT_WANTED", MUG, "CMD:CONDITION:DAMAGED",
+                  "CMD:RETURN:DEFECTIVE")  # fmt: skip
+    dock.scan(gs1(PHONE) + "21SN-9", "serial_not_shipped", symbology="]C1")
+    dock.scan(TEA, "not_in_order")  # held for a supervisor, as in receiving: dropped
+    dock.scan_all("CMD:UNDO")
+    dock.scan(MUG, "too_many")
+    dock.scan_all("CMD:UNDO", "CMD:DONE")
+
+    wait_until(lambda: hub.api("GET", "/api/reports/quarantine")["rows"], what="return booked")
+    assert stock(hub, "MUG") == {("A-01-1", None): 2, ("QUARANTINE", None): 1}
+    product = hub.api("GET", "/api/products/MUG/history")
+    assert (product["on_hand"], product["quarantined"], product["available"]) == (3, 1, 2)
+    rows = hub.api("GET", "/api/reports/returns")["rows"]
+    assert [(r["sku"], r["reason"], r["condition"], r["returned"], r["shipped"]) for r in rows] == [
+        ("MUG", "defective", "damaged", 1, 2), ("MUG", "not_wanted", "resellable", 1, 2)]  # fmt: skip
+    kpis = {r["kpi"]: r["value"] for r in hub.api("GET", "/api/reports/kpis")["rows"]
+            if r["scope"] == ""}  # fmt: skip
+    assert (kpis["units_returned"], kpis["return_rate"]) == (2, round(2 / 3, 4))
+    (event,) = dock.events("return")
+    assert event["data"]["order"] == "SO-R" and event["data"]["operator"] == "rita"
+
+
+def test_a_kit_assembled_at_the_bench_is_stock_that_an_order_then_ships(hub, pack):
+    hub.api("POST", "/api/products", [*PRODUCTS, {
+        "sku": "GIFT", "name": "Gift box", "gtins": [{"gtin": GIFT}],
+        "kit": [{"sku": "MUG", "qty": 2}, {"sku": "TEA", "qty": 1}]}])  # fmt: skip
+    hub.api("POST", "/api/purchase-orders", {"po": "PO-7", "lines": [
+        {"sku": "MUG", "qty": 6, "unit_cost": "2.50"},
+        {"sku": "TEA", "qty": 3, "unit_cost": "1.20"}]})  # fmt: skip
+    start(pack, hub, ("purchase-orders", "PO-7"), ("catalog", "GIFT"))
+    pack.scan_all("OP:ben", "CMD:MODE:RECEIVE", "PO:PO-7", "LOC:A-01-1", "QTY:6", MUG,
+                  "LOC:B-02-1", "QTY:3")  # fmt: skip
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    wait_until(lambda: stock(hub, "TEA"), what="stock put away")
+
+    pack.scan_all("CMD:MODE:ASSEMBLE", GIFT, MUG)
+    pack.scan("CMD:DONE", "not_complete")
+    pack.scan(TEA, "lot_required")
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scan(GIFT, "not_in_kit")  # the kit is no part of itself
+    pack.scan_all(MUG, "LOC:K-1", "CMD:DONE")
+    wait_until(lambda: stock(hub, "GIFT"), what="kit booked")
+
+    assert stock(hub, "GIFT") == {("K-1", None): 1}
+    assert stock(hub, "MUG") == {("A-01-1", None): 4}
+    assert stock(hub, "TEA") == {("B-02-1", "L-1"): 2}
+    layers = hub.api("GET", "/api/products/GIFT/layers")["layers"]
+    assert [(x["location"], x["qty"], x["unit_cost"]) for x in layers] == [("K-1", 1, "6.20")]
+    kit = hub.api("GET", "/api/products/GIFT/history")["kit"]
+    assert (kit["built"], kit["buildable"], kit["available"]) == (1, 2, 3)
+
+    hub.api("POST", "/api/orders", {"order": "SO-G", "lines": [{"sku": "GIFT", "qty": 1}]})
+    pack.wait_cached("orders", "SO-G")
+    pack.scan_all("CMD:MODE:PACK", "SO-G")
+    assert pack.station.snapshot()["lines"][0]["location"] == "K-1"
+    pack.scan(GIFT)
+    pack.scale.place(Decimal(2 * 340 + 210))
+    wait_until(lambda: hub.api("GET", "/api/orders/SO-G")["status"] == "shipped", what="shipped")
+    assert not any(stock(hub, "GIFT").values())
+    assert stock(hub, "MUG") == {("A-01-1", None): 4}  # the built kit shipped, not new parts
+    kinds = {a["kind"] for a in hub.api("GET", "/api/alerts")["alerts"]}
+    assert "kit_backflushed" not in kinds

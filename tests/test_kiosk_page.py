@@ -117,7 +117,7 @@ def test_kiosk_page_adjust_reasons_shown_only_in_adjust_mode(kiosk, page):
     server, board, touches = kiosk
     board.publish(snapshot([scan("OP:mo"), touch("mode", "adjust")]))
     page.goto(server.url)
-    expect(page.locator("button[data-arg=damaged]")).to_be_visible()
+    expect(page.locator("button[data-command=reason][data-arg=damaged]")).to_be_visible()
     expect(page.locator("button[data-command=task]")).to_be_hidden()
     page.locator("button[data-arg=found]").click()
     assert touches.get(timeout=10) == Touch("reason", "found")
@@ -156,3 +156,22 @@ def test_kiosk_page_shows_where_to_pick_and_why_a_label_did_not_print(kiosk, pag
     expect(row.nth(0)).to_have_text("WIDGETpick A-03-2")
     expect(row.nth(1)).to_have_text("1 / 2")
     expect(page.get_by_test_id("pending")).to_contain_text("No printer takes shipping labels")
+
+
+def test_kiosk_returns_mode_asks_condition_then_reason_with_one_touch_each(kiosk, page):
+    from playwright.sync_api import expect
+
+    server, board, touches = kiosk
+    taking = [scan("OP:rita"), scan("CMD:MODE:RETURNS"), scan("ORD:SO-9"), scan(WIDGET)]
+    board.publish(snapshot(taking))
+    page.goto(server.url)
+    expect(page.get_by_test_id("subject")).to_have_text("Order SO-9 · Acme")
+    expect(page.get_by_test_id("pending")).to_contain_text("WIDGET: resellable, damaged or scrap?")
+    page.get_by_role("button", name="Damaged", exact=True).click()
+    assert touches.get(timeout=10) == Touch("condition", "damaged")
+    expect(page.get_by_test_id("choices").locator("button")).to_have_count(0)
+
+    board.publish(snapshot([*taking, touch("condition", "damaged")]))
+    page.get_by_role("button", name="damaged in transit").click()
+    assert touches.get(timeout=10) == Touch("return", "damaged_in_transit")
+    _shot(page, "kiosk-returns-reason")

@@ -16,6 +16,7 @@ from protocol.messages import (
     PurchaseOrder,
     PurchaseOrderLine,
 )
+from protocol.returns import Returnable, ReturnableLine
 from station.inputs import Scanned, Touch, Weighed
 from station.workflows import bench
 from station.workflows.base import Outcome
@@ -104,6 +105,19 @@ def _purchase_orders() -> dict[str, PurchaseOrder]:
     return {p.po: p for p in items}
 
 
+def _returnables() -> dict[str, Returnable]:
+    shipped = [
+        ReturnableLine(sku="WIDGET", qty=3, shipped=3, location="W-1"),
+        ReturnableLine(sku="GADGET", qty=2, shipped=2, lots={"L1": 2}, location="G-1"),
+        ReturnableLine(sku="PHONE", qty=2, shipped=2, serials=["SN-1", "SN-2"]),
+    ]
+    items = [
+        Returnable(id="SO-9", order="SO-9", customer="Acme", lines=shipped),
+        Returnable(id="R-100", order="SO-9", rma="R-100", lines=shipped[:1]),
+    ]
+    return {r.id: r for r in items}
+
+
 @dataclass
 class Catalog:
     """What a station would have cached from the hub, held in dicts."""
@@ -112,6 +126,7 @@ class Catalog:
     orders: dict[str, Order] = field(default_factory=_orders)
     pos: dict[str, PurchaseOrder] = field(default_factory=_purchase_orders)
     tasks: list[CountTask] = field(default_factory=list)
+    returnables: dict[str, Returnable] = field(default_factory=_returnables)
     day: date = TODAY
 
     def product(self, sku: str) -> Product | None:
@@ -129,6 +144,9 @@ class Catalog:
 
     def purchase_order(self, po: str) -> PurchaseOrder | None:
         return self.pos.get(po)
+
+    def returnable(self, id_: str) -> Returnable | None:
+        return self.returnables.get(id_)
 
     def count_tasks(self) -> list[CountTask]:
         return list(self.tasks)

@@ -23,6 +23,7 @@ here from the module that holds its aggregate:
 - purchase_orders: purchase orders, receipts, units on order
 - counts: stock counts, full-count runs, count tasks
 - reports: report pages, stored report rows, ABC classes
+- returns: what was shipped and came back, RMAs, quarantine holds
 - reorder_plans: reorder planning inputs, demand uplifts, stored plans
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
@@ -226,6 +227,7 @@ from hub.store.orders import (
     OrderLineRow,
     committed,
     committed_by_sku,
+    kits_on_open_orders,
     order_created,
     order_get,
     order_line_update,
@@ -290,4 +292,23 @@ from hub.store.reports import (
     surplus_replace,
     surplus_stored,
     valuation_page,
+)
+from hub.store.returns import (
+    ShippedUnits,
+    location_held,
+    location_hold,
+    location_release,
+    order_ids_closed_between,
+    quarantine_lines,
+    quarantined,
+    return_line_add,
+    return_lines_of_event,
+    return_rate_rows,
+    returned_on_order,
+    rma_add,
+    rma_get,
+    rmas_of_order,
+    shipments_of_order,
+    shipped_on_order,
+    units_out_by_sku,
 )

@@ -37,11 +37,12 @@ def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, 
 
 def pick_location(conn: sqlite3.Connection, sku: str, lot: str | None = None) -> str | None:
     """Where the first-expiring, then the oldest, stock of `sku` (of `lot`) lies; None if
-    no location holds any."""
+    no location holds any. Held (quarantine) locations are never picked from."""
     row = conn.execute(
         "SELECT b.location FROM balances b "
         "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
         "WHERE b.sku = ? AND b.qty > 0 AND (? IS NULL OR b.lot = ?) "
+        "AND b.location NOT IN (SELECT location FROM location_holds) "
         "ORDER BY l.expiry IS NULL, l.expiry, l.first_received IS NULL, l.first_received, "
         "b.location LIMIT 1",
         (sku, lot, lot),

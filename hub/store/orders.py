@@ -104,3 +104,13 @@ def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
         (sku,),
     )
     return [r[0] for r in rows]
+
+
+def kits_on_open_orders(conn: sqlite3.Connection, kit: str) -> dict[str, int]:
+    """Kits still to ship on open orders, by order status (open, packing)."""
+    return dict(conn.execute(
+        "SELECT o.status, sum(max(l.qty - l.shipped - l.short, 0)) FROM order_lines l "
+        "JOIN orders o ON o.order_id = l.order_id WHERE l.sku = ? AND l.role = 'kit' "
+        "AND l.open = 1 GROUP BY o.status",
+        (kit,),
+    ))  # fmt: skip

@@ -46,6 +46,7 @@ def create_app(
         order_pages,
         pages,
         report_pages,
+        returns_api,
         stock_pages,
     )
     from hub.web.format import SiteFormat
@@ -76,6 +77,7 @@ def create_app(
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)
+    app.register_blueprint(returns_api.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
                         label_pages, failures):  # fmt: skip
         app.register_blueprint(page_module.blueprint)

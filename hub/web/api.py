@@ -189,8 +189,11 @@ def _csv_text() -> str:
 
 
 def _csv_response(text: str, name: str) -> Response:
-    return Response(text, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 def _csv_import(kind: str):
@@ -202,8 +205,9 @@ def _csv_import(kind: str):
         result = csvio.import_file(db(), _topics(), kind, _csv_text(), dry_run)
     except csvio.CsvImportError as exc:
         error = "the file has bad rows" + ("" if dry_run else ": nothing was imported")
-        response = jsonify({"error": error,
-                            "rows": [{"line": e.line, "reason": e.reason} for e in exc.errors]})
+        response = jsonify(
+            {"error": error, "rows": [{"line": e.line, "reason": e.reason} for e in exc.errors]}
+        )
         response.status_code = 400
         return response
     if dry_run:
@@ -252,8 +256,15 @@ def product(sku: str):
     if record is None:
         abort(404, f"no product {sku}")
     on_hand, committed = store.on_hand(db(), sku), store.committed(db(), sku)
-    return jsonify({**msgspec.to_builtins(record), "on_hand": on_hand, "committed": committed,
-                    "available": on_hand - committed, "on_order": store.on_order(db(), sku)})
+    return jsonify(
+        {
+            **msgspec.to_builtins(record),
+            "on_hand": on_hand,
+            "committed": committed,
+            "available": on_hand - committed,
+            "on_order": store.on_order(db(), sku),
+        }
+    )
 
 
 @blueprint.get("/api/products/<sku>/history")
@@ -275,8 +286,10 @@ def product_history(sku: str):
 @require_token
 def product_fefo(sku: str):
     """Where to pick from: stock lines with the soonest expiry first."""
-    lines = [{"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty,
-              "expiry": expiry} for loc, lot, owner, qty, expiry in store.fefo_lines(db(), sku)]
+    lines = [
+        {"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty, "expiry": expiry}
+        for loc, lot, owner, qty, expiry in store.fefo_lines(db(), sku)
+    ]
     return jsonify({"sku": sku, "pick": lines})
 
 

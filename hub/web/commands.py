@@ -6,11 +6,11 @@ import msgspec
 
 from hub import store
 from protocol.envelope import encode
+from protocol.labels import MODES
 from protocol.messages import Command, Resync
 from protocol.topics import Topics
 
 NAMES = ("identify", "reprint", "resync", "mode")
-MODES = ("pack", "receive", "count", "move", "adjust")
 
 
 class CommandError(ValueError):

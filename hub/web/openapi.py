@@ -59,8 +59,9 @@ def document(app: Flask) -> dict:
                 "200": {"description": "OK (JSON)"},
                 "400": {"description": "bad input; `error` says why"},
                 "401": {"description": "no valid token or login"},
-                "403": {"description": "the role is too low, or a session POST lacks "
-                        "X-CSRF-Token"},  # fmt: skip
+                "403": {
+                    "description": "the role is too low, or a session POST lacks X-CSRF-Token"
+                },  # fmt: skip
             },
             "x-required-role": getattr(view, "required_role", "none"),
         }

@@ -113,7 +113,9 @@ def users_page():
 def user_add():
     form = request.form
     try:
-        users.add(db(), form.get("name", "").strip(), form.get("role", ""), form.get("password", ""))
+        users.add(
+            db(), form.get("name", "").strip(), form.get("role", ""), form.get("password", "")
+        )
     except users.UserError as exc:
         flash(str(exc), "error")
     else:

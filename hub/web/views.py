@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from hub import catalog, store
+from hub import catalog, kits, store
 from hub.web.links import alert_fix
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
@@ -88,6 +88,7 @@ def product(
     if record is None and not lines and not movements:
         return None
     on_hand, committed = store.on_hand(conn, sku), store.committed(conn, sku)
+    quarantined = store.quarantined(conn, sku)
     recent = movements if before is None and limit >= HISTORY_POINTS else (
         store.movements_of_sku(conn, sku, HISTORY_POINTS))  # fmt: skip
     return {
@@ -96,8 +97,10 @@ def product(
         "details": msgspec.to_builtins(record) if record else {},
         "on_hand": on_hand,
         "committed": committed,
-        "available": on_hand - committed,
+        "quarantined": quarantined,
+        "available": on_hand - committed - quarantined,
         "on_order": store.on_order(conn, sku),
+        "kit": kits.availability(conn, sku),
         "lines": [
             {"location": loc, "lot": lot, "owner": owner, "qty": qty}
             for loc, lot, owner, qty in lines

@@ -45,9 +45,7 @@ def build_scanner(config: ScannerConfig, emit: Emit, where: str = "scanners") ->
     if substitute is not None and (len(substitute) != 1 or not substitute.isprintable()):
         raise ConfigError(f"[{where}.gs_substitute] must be one printable character")
     opener = partial(open_input, config.input, config.match)
-    return WedgeScanner(
-        config.name, emit, opener, LAYOUTS[config.layout], substitute, idle_gap
-    )
+    return WedgeScanner(config.name, emit, opener, LAYOUTS[config.layout], substitute, idle_gap)
 
 
 def build_scale(config: ScaleConfig, emit: Emit) -> ScaleDevice:

@@ -18,8 +18,9 @@ from station.snapshot import SnapshotBoard
 
 # What the kiosk's buttons may ask for; anything else is refused with 400.
 TOUCH_COMMANDS = frozenset(
-    {"done", "undo", "cancel", "short", "override", "mode", "tare", "weigh", "reason", "task"}
-)
+    {"done", "undo", "cancel", "short", "override", "mode", "tare", "weigh", "reason", "task",
+     "condition", "return", "apart"}
+)  # fmt: skip
 MAX_ARG = 80
 POLL_SECONDS = 0.5  # how soon a stream notices the server stopping
 KEEPALIVE_SECONDS = 15.0

@@ -6,7 +6,9 @@ from typing import Protocol
 
 import msgspec
 
+from protocol.labels import RETURN_REASONS
 from protocol.messages import CountTask, Order, Product, PurchaseOrder
+from protocol.returns import Returnable
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class Lookups(Protocol):
 
     def purchase_order(self, po: str) -> PurchaseOrder | None: ...
 
+    def returnable(self, id_: str) -> Returnable | None:
+        """What may come back against a shipped order or an RMA number."""
+        ...
+
     def count_tasks(self) -> list[CountTask]:
         """Open count tasks the hub sent this station."""
         ...
@@ -69,6 +75,9 @@ class WorkflowSettings:
     default_packaging_g: float = 0.0
     verify_weight: bool = True
     over_receipt_tolerance_pct: float = 0.0
+    quarantine_location: str = "QUARANTINE"  # where damaged returns go
+    returns_location: str | None = None  # a returns bin; None: back where it was picked
+    return_reasons: tuple[str, ...] = RETURN_REASONS
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,14 @@ from station.barcodes import (
 )
 from station.config import StationConfig
 from station.inputs import Input, Scanned, Touch, Weighed
-from station.workflows import count, move, pack, receive
+from station.workflows import assemble, count, move, pack, receive, returns
+from station.workflows.assemble import AssembleState
 from station.workflows.base import Context, Lookups, Outcome, Verdict, WorkflowSettings, verdict
 from station.workflows.count import CountState
 from station.workflows.move import MoveState
 from station.workflows.pack import PackState
 from station.workflows.receive import ReceiveState
+from station.workflows.returns import ReturnsState
 
 WORKFLOWS: dict[str, ModuleType] = {
     "pack": pack,
@@ -36,9 +38,12 @@ WORKFLOWS: dict[str, ModuleType] = {
     "count": count,
     "move": move,
     "adjust": move,
+    "returns": returns,
+    "assemble": assemble,
 }
 # Commands a workflow handles; the bench handles mode, tare and weigh itself.
-WORKFLOW_COMMANDS = ("done", "undo", "cancel", "override", "short", "reason", "task")
+WORKFLOW_COMMANDS = ("done", "undo", "cancel", "override", "short", "reason", "task",
+                     "condition", "return", "apart")  # fmt: skip
 # Weigh-counting refuses a reading this far from a whole number of units.
 COUNT_SLACK = Decimal("0.25")
 MAX_CODE = 500
@@ -66,6 +71,9 @@ def settings_from_config(config: StationConfig) -> BenchSettings:
         # A bench without a scale cannot weigh: its orders ship when the last item is packed.
         verify_weight=config.pack.verify_weight and bool(config.scales),
         over_receipt_tolerance_pct=config.receive.over_receipt_tolerance_pct,
+        quarantine_location=config.returns.quarantine_location,
+        returns_location=config.returns.returns_location,
+        return_reasons=tuple(config.returns.reasons),
         gs_separators=(GS, *substitutes),
     )
 
@@ -80,6 +88,8 @@ class BenchState:
     count: CountState = field(default_factory=CountState)
     move: MoveState = field(default_factory=lambda: MoveState("move"))
     adjust: MoveState = field(default_factory=lambda: MoveState("adjust"))
+    returns: ReturnsState = field(default_factory=ReturnsState)
+    assemble: AssembleState = field(default_factory=AssembleState)
     last_verdict: Verdict | None = None
     last_code: str | None = None
     scale_g: Decimal | None = None
@@ -202,11 +212,15 @@ def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) ->
 
 def _confirm(state: BenchState) -> str:
     """The bench's push button: the supervisor's override while something is held for
-    one (a weight mismatch, an over-receipt...), otherwise Done."""
-    held = (state.mode == "pack" and state.pack.phase == "held") or (
-        state.mode == "receive"
-        and state.receive.held is not None
-        and state.receive.held.reason != "lot_required"
+    one (a weight mismatch, an over-receipt, a return not shipped...), otherwise Done."""
+    held = (
+        (state.mode == "pack" and state.pack.phase == "held")
+        or (
+            state.mode == "receive"
+            and state.receive.held is not None
+            and state.receive.held.reason != "lot_required"
+        )
+        or (state.mode == "returns" and state.returns.held is not None)
     )
     return "override" if held else "done"
 
@@ -249,6 +263,9 @@ def _run(state: BenchState, lookups: Lookups, step) -> Outcome:
 
 
 def _order(old: BenchState, new: BenchState) -> str | None:
+    if old.mode == "returns":
+        found = old.returns.returnable or new.returns.returnable
+        return found.order if found else None
     return (old.pack.order or new.pack.order) if old.mode == "pack" else None
 
 
@@ -284,4 +301,5 @@ def view(state: BenchState) -> dict:
         "tare_g": f"{state.tare_g}",
         "next_qty": state.next_qty,
         "weigh_next": state.weigh_next,
+        "return_reasons": list(state.settings.return_reasons),
     }

@@ -185,8 +185,14 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     if state.order is not None and state.actions:
         return _say(state, "order_in_progress", f"Finish or cancel order {state.order} first")
     lines = tuple(
-        PackLine(line.sku, line.qty, line.lot, _kit(line.sku, ctx.lookups), line.location,
-                 tuple(sorted(line.part_locations.items())))  # fmt: skip
+        PackLine(
+            line.sku,
+            line.qty,
+            line.lot,
+            _kit(line.sku, ctx.lookups),
+            line.location,
+            tuple(sorted(line.part_locations.items())),
+        )  # fmt: skip
         for line in order.lines
     )
     new = PackState(
@@ -420,8 +426,11 @@ def _grouped(picks: list[Pick], order_line: PackLine, bench_location: str) -> li
     groups: dict[tuple[str, str | None], ShipmentLine] = {}
     for pick in picks:
         key = (pick.sku, pick.lot)
-        where = order_line.location if pick.sku == order_line.sku else dict(order_line.parts).get(
-            pick.sku)
+        where = (
+            order_line.location
+            if pick.sku == order_line.sku
+            else dict(order_line.parts).get(pick.sku)
+        )
         location = where or bench_location
         line = groups.get(key) or ShipmentLine(sku=pick.sku, qty=0, location=location, lot=pick.lot)
         serials = [*line.serials, pick.serial] if pick.serial else line.serials

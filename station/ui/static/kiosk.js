@@ -2,7 +2,7 @@
 // Text goes in with textContent only: barcodes are untrusted input.
 "use strict";
 
-const MODES = ["pack", "receive", "count", "move", "adjust"];
+const MODES = ["pack", "receive", "count", "move", "adjust", "returns", "assemble"];
 const WORDS = { complete: "DONE", attention: "NEXT", ok: "OK" };
 
 const $ = (id) => document.getElementById(id);
@@ -26,6 +26,8 @@ function renderVerdict(verdict) {
 }
 
 function subject(s) {
+  if (s.rma) return "RMA " + s.rma + " · order " + s.order;
+  if (s.kit) return (s.apart ? "Taking apart " : "Building ") + s.kit;
   if (s.order) return "Order " + s.order + (s.customer ? " · " + s.customer : "");
   if (s.po) return "PO " + s.po + (s.location ? " → " + s.location : "");
   if (s.task) return "Task " + s.task + " at " + s.location;
@@ -91,6 +93,7 @@ function renderSide(s) {
   if (s.short_armed) pending.push("Short armed: scan the missing item");
   if (s.phase === "weigh") pending.push("Put the parcel on the scale");
   if (s.phase === "held") pending.push("Weight held: re-weigh or override");
+  if ((s.mode === "returns" || s.mode === "assemble") && s.prompt) pending.push(s.prompt);
   if (s.print_problem) pending.push(s.print_problem);
   setText("pending", pending.join(" · "));
   const devices = Object.entries(s.devices || {}).map(([name, state]) => {
@@ -124,6 +127,9 @@ function renderButtons(s) {
     return b;
   });
   $("modes").replaceChildren(...modes);
+  // A returned item's reason codes (the station's configured list), once its condition is said.
+  const reasons = s.mode === "returns" && s.condition ? s.return_reasons || [] : [];
+  $("choices").replaceChildren(...reasons.map((r) => button(r.replace(/_/g, " "), "return", r)));
 }
 
 function render(s) {
