@@ -68,6 +68,7 @@ class Hub:
             port=config.web.port,
             threads=config.web.threads,
             ident="warehouse-hub",
+            **proxy_settings(config.web.trusted_proxy),
         )
         self._stop = threading.Event()
         self._last_gap_check = self._last_housekeeping = 0.0
@@ -244,6 +245,20 @@ class Hub:
                                   f"a message on {topic!r} cannot be published ({why}): kept "
                                   "as a dead letter; the rest goes on",
                                   dedupe=f"outbox_failed:{topic}")  # fmt: skip
+
+
+def proxy_settings(trusted_proxy: str | None) -> dict:
+    """Waitress's settings for a reverse proxy at `trusted_proxy`: the scheme (so the
+    session cookie is Secure and HSTS is sent) and the client's address (for the login
+    limit) come from its headers, and only from it (waitress drops them from anyone else)."""
+    if trusted_proxy is None:
+        return {}
+    return {
+        "trusted_proxy": trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+        "clear_untrusted_proxy_headers": True,
+    }
 
 
 def run_from_config(path: str) -> int:

@@ -110,6 +110,7 @@ class Hub:
     web_port: int = field(default_factory=free_port)
     proc: Process | None = None
     extra_config: str = ""  # more TOML sections
+    web_config: str = ""  # more keys of [web]
     env: dict[str, str] = field(default_factory=dict)  # e.g. systemd's NOTIFY_SOCKET
 
     @property
@@ -130,7 +131,7 @@ class Hub:
             f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
             f"reconnect_max_s = {RECONNECT_MAX_S}\n"
-            f"[web]\nport = {self.web_port}\n"
+            f"[web]\nport = {self.web_port}\n{self.web_config}"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
             f"{self.extra_config}"
