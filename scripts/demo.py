@@ -38,6 +38,7 @@ from demo_floor import (  # noqa: E402
     PRODUCTS,
     REORDER_POINT,
     SAMPLER,
+    SUPERVISOR,
     SUPPLIER,
     Bench,
     Packer,
@@ -103,10 +104,7 @@ class Demo:
         on, by the demo and its children, through the umask; an older var/demo by hand."""
         os.umask(0o077)
         self.var.mkdir(parents=True, exist_ok=True)
-        for path in [self.var, *self.var.rglob("*")]:
-            if path.is_symlink() or not (path.is_dir() or path.is_file()):
-                continue
-            path.chmod(path.stat().st_mode & 0o700)
+        _owner_only(self.var)
 
     def _web_proxy(self) -> None:
         """HTTPS as install-hub --tls sets it up: the site CA (scripts/make-ca) and nginx."""
@@ -133,6 +131,7 @@ class Demo:
                            ("observer_demo", "reader"), ("erp_demo", "integration")):  # fmt: skip
             password = self._password(name)
             brokerconf.add_user(layout, name, password, role)
+        _owner_only(layout.dir)  # brokerconf opens acl and passwd to Mosquitto's group
         self._spawn("mosquitto", ["mosquitto", "-c", str(layout.conf)])
         wait_for_port(self.broker_port)
 
@@ -175,7 +174,7 @@ class Demo:
         config = self.var / f"{name}.toml"
         config.write_text(
             f'[station]\nid = "{name}"\nsite = "{SITE}"\nmode = "{mode}"\n'
-            f'data_dir = "{self.var / name / "data"}"\n'
+            f'data_dir = "{self.var / name / "data"}"\nsupervisors = ["{SUPERVISOR}"]\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "{name}"\n'
             f'password = "{self.passwords[name]}"\n'
             f"{bench.devices}"
@@ -247,6 +246,12 @@ class Demo:
                 print(f"demo stopped: {exc}", file=sys.stderr, flush=True)
                 self.failed = True
                 self.stopping.set()
+
+
+def _owner_only(top: Path) -> None:
+    for path in [top, *top.rglob("*")]:
+        if not path.is_symlink() and (path.is_dir() or path.is_file()):
+            path.chmod(path.stat().st_mode & 0o700)
 
 
 def main() -> int:

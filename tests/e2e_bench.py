@@ -25,6 +25,10 @@ def bench_config(scale: SimMtSicsScale, printer: PrinterTwin, roles: str) -> str
     )
 
 
+# The badge that may override what a bench holds for a supervisor.
+SUPERVISOR = "sue"
+
+
 @dataclass
 class Bench:
     station: Station
@@ -41,6 +45,7 @@ class Bench:
         roles = '["shipping", "putaway"]'
         station = Station(dir / "station", broker, station_id, password, scanner, mode=mode,
                           extra_config=bench_config(scale, printer, roles),
+                          station_config=f'supervisors = ["{SUPERVISOR}"]\n',
                           kiosk_port=free_port())  # fmt: skip
         station.start()
         return cls(station, scanner, scale, printer)
