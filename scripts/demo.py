@@ -49,8 +49,8 @@ from demo_floor import (  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
 from hub.webproxy import WebProxy  # noqa: E402
-from rig.nginx import Nginx  # noqa: E402
-from rig.ports import free_port, wait_for_port  # noqa: E402
+from kit.nginx import Nginx  # noqa: E402
+from kit.ports import free_port, wait_for_port  # noqa: E402
 
 SITE = "demo"
 TOKEN = "demo"

@@ -7,10 +7,10 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kit.ports import free_port
 from station.drivers.sim.printer import PrinterTwin
 from station.drivers.sim.scales import SimMtSicsScale
 from station.drivers.sim.serial_scanner import SimSerialScanner
-from tests.broker import free_port
 from tests.harness import Hub, Station, wait_until
 
 GS = "\x1d"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from rig.nginx import nginx_binary
-from rig.ports import free_port, wait_for_port
+from kit.nginx import nginx_binary
+from kit.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

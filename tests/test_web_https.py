@@ -17,8 +17,8 @@ import pytest
 
 from hub.config import ConfigError, load
 from hub.webproxy import WebProxy
-from rig.nginx import Nginx, nginx_binary
-from rig.ports import free_port
+from kit.nginx import Nginx, nginx_binary
+from kit.ports import free_port
 from tests.conftest import PASSWORDS
 from tests.harness import ROOT, Hub
 from tests.webapp import csrf_of

@@ -1,7 +1,8 @@
 """Free loopback ports, and waiting until something listens on one."""
 
 import socket
-import time
+
+from kit.waiting import wait_until
 
 
 def free_port() -> int:
@@ -10,12 +11,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_for_port(port: int, timeout: float = 20.0, host: str = "127.0.0.1") -> None:
+    def listening() -> bool:
         try:
             with socket.create_connection((host, port), timeout=0.2):
-                return
+                return True
         except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on {host}:{port}")
+            return False
+
+    wait_until(listening, timeout, f"a listener on {host}:{port}")

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from hub.webproxy import WebProxy, standalone
-from rig.ports import wait_for_port
+from kit.ports import wait_for_port
 
 NGINX = "/usr/sbin/nginx"
 
