@@ -1,5 +1,6 @@
 """The hub's TOML configuration, validated at start-up (same rules as the station's)."""
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,9 @@ class WebSection(_Section):
     connection_limit: Annotated[int, Meta(ge=10, le=10000)] = 500
     # Signs the login cookie; without it a key is generated once and kept in the data dir.
     secret_key: Annotated[str, Meta(min_length=16)] | None = None
+    # The address of the reverse proxy that serves HTTPS (nginx: 127.0.0.1). Its
+    # X-Forwarded-Proto and X-Forwarded-For are believed; anyone else's are dropped.
+    trusted_proxy: str | None = None
     # How the pages write times and money: the site's IANA time zone and currency code.
     timezone: str = "UTC"
     currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] = "EUR"
@@ -112,7 +116,20 @@ def load(path: str | Path) -> HubConfig:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     config = parse_config(text, HubConfig, str(path))
     _check_demo(config, str(path))
+    _check_proxy(config.web, str(path))
     return config
+
+
+def _check_proxy(web: WebSection, where: str) -> None:
+    if web.trusted_proxy is None:
+        return
+    try:
+        ipaddress.ip_address(web.trusted_proxy)
+    except ValueError:
+        raise ConfigError(
+            f"{where}: [web] trusted_proxy: {web.trusted_proxy!r} is not an IP address "
+            '(the proxy\'s own, e.g. "127.0.0.1" for nginx on this machine)'
+        ) from None
 
 
 def _check_demo(config: HubConfig, where: str) -> None:

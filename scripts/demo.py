@@ -35,12 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
-from bench_env import free_port, wait_for_port  # noqa: E402
 from demo_floor import (  # noqa: E402
     PAR_LEVEL,
     PRODUCTS,
     REORDER_POINT,
     SAMPLER,
+    SUPERVISOR,
     SUPPLIER,
     Bench,
     Shift,
@@ -49,6 +49,9 @@ from demo_floor import (  # noqa: E402
 from demo_returns import KIT_BIN, KitPacker, ReturnsReceiver, kit_record  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
+from hub.webproxy import WebProxy  # noqa: E402
+from kit.nginx import Nginx  # noqa: E402
+from kit.ports import free_port, wait_for_port  # noqa: E402
 
 SITE = "demo"
 TOKEN = "demo"
@@ -56,9 +59,15 @@ WEB_USER, WEB_PASSWORD = "supervisor", "demo"
 
 
 class Demo:
-    def __init__(self, var: Path, web_port: int, broker_port: int, pace: float) -> None:
+    def __init__(self, var: Path, web_port: int, broker_port: int, pace: float,
+                 https_port: int | None = None) -> None:  # fmt: skip
         self.var = var
-        self.web_port = web_port
+        # With HTTPS, nginx answers on https_port and redirects web_port to it; the hub
+        # itself listens on a free loopback port behind it.
+        self.https_port = https_port
+        self.public_port = web_port
+        self.web_port = free_port() if https_port else web_port
+        self.nginx: Nginx | None = None
         self.broker_port = broker_port
         self.pace = pace
         self.children: list[subprocess.Popen] = []
@@ -69,14 +78,18 @@ class Demo:
 
     # --- processes ----------------------------------------------------------------
     def start(self) -> None:
-        self.var.mkdir(parents=True, exist_ok=True)
+        self._private_var()
         self._broker()
         self._hub()
         self.seed()
         self.dock = self._station("dock-1", "receive", "slips", "escpos", "putaway")
         self.pack = self._station("pack-1", "pack", "parcel", "zpl", "shipping")
-        print(f"web:    http://127.0.0.1:{self.web_port}/   (log in as {WEB_USER} / "
-              f"{WEB_PASSWORD})", flush=True)  # fmt: skip
+        web = f"http://127.0.0.1:{self.web_port}/"
+        if self.https_port:
+            self._web_proxy()
+            web = (f"https://localhost:{self.https_port}/   (trust {self.var}/tls/ca.crt; "
+                   f"http://127.0.0.1:{self.public_port}/ redirects there)")  # fmt: skip
+        print(f"web:    {web}   (log in as {WEB_USER} / {WEB_PASSWORD})", flush=True)
         print(f"broker: mqtt://127.0.0.1:{self.broker_port}", flush=True)
         print(f"kiosks: dock-1 http://127.0.0.1:{self.dock.kiosk_port}/   "
               f"pack-1 http://127.0.0.1:{self.pack.kiosk_port}/", flush=True)  # fmt: skip
@@ -85,6 +98,24 @@ class Demo:
         print(f"watch:  mosquitto_sub -p {self.broker_port} -u observer_demo "
               f"-P {self.passwords['observer_demo']} -t 'wh/v1/#' -v", flush=True)  # fmt: skip
         print(f"logs:   {self.var}/*.log    (Ctrl-C stops everything)", flush=True)
+
+    def _private_var(self) -> None:
+        """The demo's passwords, configs, journals and ledger are for this user only, as
+        the installed units keep theirs (0600 files, 0700 folders): files made from here
+        on, by the demo and its children, through the umask; an older var/demo by hand."""
+        os.umask(0o077)
+        self.var.mkdir(parents=True, exist_ok=True)
+        _owner_only(self.var)
+
+    def _web_proxy(self) -> None:
+        """HTTPS as install-hub --tls sets it up: the site CA (scripts/make-ca) and nginx."""
+        tls = self.var / "tls"
+        subprocess.run([str(ROOT / "scripts" / "make-ca"), str(tls), "localhost", "127.0.0.1"],
+                       check=True, capture_output=True)  # fmt: skip
+        proxy = WebProxy(tls / "server.crt", tls / "server.key", hub_port=self.web_port,
+                         https_port=self.https_port, http_port=self.public_port,
+                         listen=("127.0.0.1",))  # fmt: skip
+        self.nginx = Nginx(self.var / "nginx", proxy).start()
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
@@ -101,6 +132,7 @@ class Demo:
                            ("observer_demo", "reader"), ("erp_demo", "integration")):  # fmt: skip
             password = self._password(name)
             brokerconf.add_user(layout, name, password, role)
+        _owner_only(layout.dir)  # brokerconf opens acl and passwd to Mosquitto's group
         self._spawn("mosquitto", ["mosquitto", "-c", str(layout.conf)])
         wait_for_port(self.broker_port)
 
@@ -120,7 +152,8 @@ class Demo:
             f'[mqtt]\nport = {self.broker_port}\nusername = "hub"\n'
             f'password = "{self._password("hub")}"\n'
             f"[web]\nport = {self.web_port}\n"
-            f'[api]\ntokens = ["{TOKEN}"]\n'
+            + ('trusted_proxy = "127.0.0.1"\n' if self.https_port else "")
+            + f'[api]\ntokens = ["{TOKEN}"]\n'
         )
         self._web_user(config)
         self._spawn("hub", [sys.executable, "-m", "hub", "run", "--config", str(config)])
@@ -142,7 +175,7 @@ class Demo:
         config = self.var / f"{name}.toml"
         config.write_text(
             f'[station]\nid = "{name}"\nsite = "{SITE}"\nmode = "{mode}"\n'
-            f'data_dir = "{self.var / name / "data"}"\n'
+            f'data_dir = "{self.var / name / "data"}"\nsupervisors = ["{SUPERVISOR}"]\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "{name}"\n'
             f'password = "{self.passwords[name]}"\n'
             f"{bench.devices}"
@@ -154,6 +187,8 @@ class Demo:
         """Workers first, then stations, hub and broker (each says goodbye to the next),
         then the simulated devices."""
         self.stopping.set()
+        if self.nginx:
+            self.nginx.stop()
         for child in reversed(self.children):
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -216,6 +251,12 @@ class Demo:
                 self.stopping.set()
 
 
+def _owner_only(top: Path) -> None:
+    for path in [top, *top.rglob("*")]:
+        if not path.is_symlink() and (path.is_dir() or path.is_file()):
+            path.chmod(path.stat().st_mode & 0o700)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--web-port", type=int, default=8080)
@@ -225,8 +266,13 @@ def main() -> int:
     parser.add_argument("--tour", action="store_true",
                         help="stop once every mistake was made and caught; exit 1 if a "
                              "verdict was not the one expected")  # fmt: skip
+    parser.add_argument("--tls", action="store_true",
+                        help="serve the web page over HTTPS through nginx, as install-hub "
+                             "--tls does (--web-port then redirects to --https-port)")  # fmt: skip
+    parser.add_argument("--https-port", type=int, default=8443)
     args = parser.parse_args()
-    demo = Demo(args.var, args.web_port, args.broker_port or free_port(), args.pace)
+    demo = Demo(args.var, args.web_port, args.broker_port or free_port(), args.pace,
+                args.https_port if args.tls else None)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.start()

@@ -93,7 +93,8 @@ class Station:
     def _build_kiosk(self) -> KioskServer | None:
         kiosk = self.config.kiosk
         try:
-            server = KioskServer(kiosk.host, kiosk.port, self.board, self.core.emit)
+            server = KioskServer(kiosk.host, kiosk.port, self.board, self.core.emit,
+                                 tuple(kiosk.hosts))  # fmt: skip
         except OSError as exc:
             why = f"cannot listen on {kiosk.host}:{kiosk.port}: {exc.strerror or exc}"
             log.error("kiosk: %s", why)

@@ -32,6 +32,10 @@ class StationSection(_Section):
     # Where the journal, caches and print spool live (created if missing).
     data_dir: str = "/var/lib/warehouse-station"
     dock_location: Code = "DOCK"
+    # The badges (the values of their OP: labels) that may override what a workflow holds
+    # for a supervisor: a weight mismatch, an item not on the PO, an over-receipt, an
+    # expired lot. Nobody else can, not even with the button. Default: none.
+    supervisors: list[Code] = []
 
 
 class MqttSection(_Section):
@@ -106,6 +110,8 @@ class PrinterConfig(_Section):
 class KioskConfig(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=0, le=65535)] = 8081
+    # Names the page is opened by besides localhost and `host` (refused otherwise).
+    hosts: list[Annotated[str, Meta(pattern=r"^[A-Za-z0-9.:-]{1,253}$")]] = []
 
 
 class PackConfig(_Section):

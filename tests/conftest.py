@@ -2,8 +2,9 @@ import shutil
 
 import pytest
 
+from station.drivers.sim.serial_scanner import SimSerialScanner
 from tests.broker import start_broker
-from tests.harness import Hub, PtyScanner, Station
+from tests.harness import Hub, Station
 
 pytest_plugins = ["tests.webapp", "tests.chromium"]  # fixtures of the web and browser tests
 
@@ -41,7 +42,7 @@ def hub(tmp_path, broker):
 
 @pytest.fixture
 def scanner():
-    scanner = PtyScanner()
+    scanner = SimSerialScanner()
     yield scanner
     scanner.close()
 

@@ -7,10 +7,10 @@ import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kit.ports import free_port
 from station.drivers.sim.printer import PrinterTwin
 from station.drivers.sim.scales import SimMtSicsScale
 from station.drivers.sim.serial_scanner import SimSerialScanner
-from tests.broker import free_port
 from tests.harness import Hub, Station, wait_until
 
 GS = "\x1d"
@@ -23,6 +23,10 @@ def bench_config(scale: SimMtSicsScale, printer: PrinterTwin, roles: str) -> str
         f'[[printers]]\nname = "label"\nurl = "{printer.url}"\nlanguage = "zpl"\n'
         f"roles = {roles}\n"
     )
+
+
+# The badge that may override what a bench holds for a supervisor.
+SUPERVISOR = "sue"
 
 
 @dataclass
@@ -41,6 +45,7 @@ class Bench:
         roles = '["shipping", "putaway"]'
         station = Station(dir / "station", broker, station_id, password, scanner, mode=mode,
                           extra_config=bench_config(scale, printer, roles),
+                          station_config=f'supervisors = ["{SUPERVISOR}"]\n',
                           kiosk_port=free_port())  # fmt: skip
         station.start()
         return cls(station, scanner, scale, printer)

@@ -1,58 +1,29 @@
-"""Real processes for end-to-end tests: the hub and stations as `python -m ...` children,
-a pseudo-terminal serial scanner, and a waiting helper. No project module is mocked."""
+"""Real processes for end-to-end tests: the hub and stations as `python -m ...` children
+(their scanner: the serial scanner's twin on a pseudo-terminal). No project module is
+mocked."""
 
-import contextlib
 import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
-import tty
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.broker import Broker, free_port, wait_for_port
+from kit.ports import free_port, wait_for_port
+from kit.waiting import wait_until
+from station.drivers.sim.serial_scanner import SimSerialScanner
+from tests.broker import Broker
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-of-the-harness"
 # Tests cut and restore links all the time: a client that backed off to the default 10 s
 # would leave most of a scenario's time to waiting, not to what is tested.
 RECONNECT_MAX_S = 1.0
-
-
-def wait_until(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-class PtyScanner:
-    """A serial scanner on a pseudo-terminal: the station opens `path`, we type codes."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-
-    def scan(self, code: str, suffix: bytes = b"\r") -> None:
-        os.write(self.master, code.encode("latin-1") + suffix)
-
-    def close(self) -> None:
-        for fd in (self.master, self.slave):
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 @dataclass
@@ -110,6 +81,7 @@ class Hub:
     web_port: int = field(default_factory=free_port)
     proc: Process | None = None
     extra_config: str = ""  # more TOML sections
+    web_config: str = ""  # more keys of [web]
     env: dict[str, str] = field(default_factory=dict)  # e.g. systemd's NOTIFY_SOCKET
 
     @property
@@ -130,7 +102,7 @@ class Hub:
             f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
             f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
             f"reconnect_max_s = {RECONNECT_MAX_S}\n"
-            f"[web]\nport = {self.web_port}\n"
+            f"[web]\nport = {self.web_port}\n{self.web_config}"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
             f"{self.extra_config}"
@@ -175,9 +147,10 @@ class Station:
     broker: Broker
     station_id: str
     password: str
-    scanner: PtyScanner
+    scanner: SimSerialScanner
     mode: str = "pack"
     extra_config: str = ""
+    station_config: str = ""  # more keys of [station]
     kiosk_port: int = 0  # give a free port to read the station's screen with `snapshot()`
     proc: Process | None = None
 
@@ -198,7 +171,7 @@ class Station:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
             f'[station]\nid = "{self.station_id}"\nsite = "test"\nmode = "{self.mode}"\n'
-            f'data_dir = "{self.dir / "data"}"\n'
+            f'data_dir = "{self.dir / "data"}"\n{self.station_config}'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
             f'password = "{self.password}"\nresend_after_s = 1.0\n'
             f"reconnect_max_s = {RECONNECT_MAX_S}\n"

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.broker import free_port
+from kit.ports import free_port
 from tests.harness import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,14 +1,20 @@
 """The demo, as a new user starts it: real broker, hub and stations; both stations pack,
 receive and count, and every verdict the issue names reaches the hub's ledger."""
 
+import signal
 import sqlite3
+import ssl
+import stat
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.broker import free_port
+from kit.nginx import nginx_binary
+from kit.ports import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,3 +98,46 @@ def test_the_dock_takes_returns_and_the_bench_builds_kits(toured):
     built = ledger(toured, "SELECT sku, sum(delta) FROM movements WHERE type = 'assembly' "
                            "AND delta > 0 GROUP BY sku")  # fmt: skip
     assert built and built[0][0] == "GIFT-MUG" and built[0][1] >= 1
+
+
+def test_the_demo_keeps_its_secrets_configs_and_ledger_to_its_user(toured):
+    # As the installed units do: passwords (secrets.json, *.toml), journals and the
+    # ledger are 0600, their folders 0700.
+    assert {"secrets.json", "hub.toml", "pack-1.toml"} <= {p.name for p in toured.iterdir()}
+    assert (toured / "hub" / "ledger.db").exists()
+    shared = [f"{path.relative_to(toured)} {stat.filemode(path.stat().st_mode)}"
+              for path in [toured, *toured.rglob("*")]
+              if not path.is_symlink() and (path.is_file() or path.is_dir())
+              and path.stat().st_mode & 0o077]  # fmt: skip
+    assert shared == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed")
+def test_the_demo_serves_https_when_asked(tmp_path):
+    var, http_port, https_port = tmp_path / "demo", free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "scripts/demo.py", "--tls", "--pace", "5", "--var", str(var),
+         "--web-port", str(http_port), "--https-port", str(https_port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(https_port, timeout=120)
+        context = ssl.create_default_context(cafile=str(var / "tls" / "ca.crt"))
+        with urllib.request.urlopen(f"https://localhost:{https_port}/login", context=context,
+                                    timeout=20) as page:  # fmt: skip
+            assert page.status == 200 and "Strict-Transport-Security" in page.headers
+        plain = urllib.request.Request(f"http://127.0.0.1:{http_port}/login", method="HEAD")
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as redirect:
+            opener.open(plain, timeout=20)
+        assert redirect.value.code == 301
+        assert redirect.value.headers["Location"] == f"https://127.0.0.1:{https_port}/login"
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None

@@ -311,7 +311,8 @@ def test_deploy_broker_tls_listener_with_the_site_ca(tmp_path):
     tls_dir = tmp_path / "tls"
     subprocess.run([str(ROOT / "scripts/make-ca"), str(tls_dir), "localhost", "127.0.0.1"],
                    check=True, capture_output=True)  # fmt: skip
-    from tests.broker import Broker, free_port
+    from kit.ports import free_port
+    from tests.broker import Broker
 
     layout = brokerconf.BrokerLayout(
         tmp_path / "broker", port=free_port(),

@@ -23,6 +23,7 @@ HOST_PATHS = [
     "/opt/warehouse", "/etc/warehouse", "/etc/systemd/system", "/etc/udev/rules.d",
     "/var/lib/warehouse-station", "/var/lib/warehouse-hub", "/var/backups/warehouse-hub",
     "/etc/chrony/conf.d", "/etc/systemd/timesyncd.conf.d", "/etc/passwd", "/etc/group",
+    "/etc/nginx",
 ]  # fmt: skip
 
 needs_mosquitto = pytest.mark.skipif(
@@ -171,6 +172,13 @@ def test_deploy_install_hub_with_tls_makes_a_ca_and_a_tls_listener(tmp_path):
     conf = (tmp_path / "etc/warehouse/mosquitto/mosquitto.conf").read_text().splitlines()
     assert "listener 1883 127.0.0.1" in conf and "listener 8883" in conf
     assert "cafile /etc/warehouse/tls/ca.crt" in conf
+    site = tmp_path / "etc/nginx/sites-available/warehouse-hub"
+    assert "ssl_certificate /etc/warehouse/tls/server.crt;" in site.read_text()
+    assert os.readlink(tmp_path / "etc/nginx/sites-enabled/warehouse-hub") == (
+        "../sites-available/warehouse-hub"
+    )
+    web = tomllib.loads((tmp_path / "etc/warehouse/hub.toml").read_text())["web"]
+    assert (web["host"], web["trusted_proxy"]) == ("127.0.0.1", "127.0.0.1")
 
 
 @pytest.mark.parametrize("script", ["install-station", "install-hub"])

@@ -60,7 +60,8 @@ def test_receiving_puts_lots_away_flags_an_over_receipt_and_closes_the_po(hub, d
     dock.scan(gs1(TEA, "301231", "L-LATE"), symbology="]C1")
     dock.scan("QTY:4")
     dock.scan(gs1(TEA, "291130", "L-SOON"), "over_receipt", symbology="]C1")  # 7 of 5
-    dock.scan_all("CMD:OVERRIDE", "CMD:DONE")
+    dock.scan("CMD:OVERRIDE", "supervisor_needed")
+    dock.scan_all("OP:sue", "CMD:DONE")
 
     wait_until(lambda: hub.api("GET", "/api/purchase-orders/PO-1")["status"] == "received",
                what="PO received")  # fmt: skip

@@ -1,6 +1,7 @@
 """POST /touch over real HTTP: same-origin JSON only, known commands only, nothing else
 reaches the core."""
 
+import http.client
 import json
 import queue
 import urllib.error
@@ -65,3 +66,41 @@ def test_kiosk_touch_refuses_and_emits_nothing(kiosk, body, headers, status):
     assert got == status
     assert answer["error"]
     assert touches.empty()
+
+
+def request_as(server: KioskServer, method: str, path: str, host: str, body: bytes = b""):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    origin = f"http://{host}"
+    connection.request(method, path, body=body or None,
+                       headers={"Host": host, "Origin": origin, **JSON})  # fmt: skip
+    answer = connection.getresponse()
+    status, text = answer.status, answer.read().decode()
+    connection.close()
+    return status, text
+
+
+@pytest.mark.parametrize("path", ["/touch", "/snapshot", "/"])
+def test_kiosk_refuses_a_foreign_host_name_dns_rebinding(kiosk, path):
+    # evil.example resolved to this machine: the browser sends its own name as Host and
+    # Origin, which agree with each other, so only the Host allowlist stops it.
+    server, touches = kiosk
+    method = "POST" if path == "/touch" else "GET"
+    host = f"evil.example:{server.port}"
+    status, text = request_as(server, method, path, host, b'{"command": "override"}')
+    assert status == 421
+    assert "unknown Host 'evil.example:" in json.loads(text)["error"]
+    assert touches.empty()
+
+
+@pytest.mark.parametrize("name", ["localhost", "127.0.0.1", "[::1]", "bench-3.local"])
+def test_kiosk_answers_to_its_own_names(name):
+    touches: queue.SimpleQueue = queue.SimpleQueue()
+    server = KioskServer("127.0.0.1", 0, SnapshotBoard(), touches.put, ("bench-3.local",))
+    server.start()
+    try:
+        body = b'{"command": "mode", "arg": "count"}'
+        status, _ = request_as(server, "POST", "/touch", f"{name}:{server.port}", body)
+        assert status == 202
+        assert touches.get(timeout=5) == Touch("mode", "count")
+    finally:
+        server.stop()

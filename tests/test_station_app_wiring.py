@@ -250,3 +250,41 @@ def test_parts_that_cannot_start_say_why_and_the_bench_works_on(tmp_path, broker
             assert devices["hand"] == "ready"
         finally:
             run.close()
+
+
+def test_the_kiosks_override_waits_for_a_supervisors_badge(tmp_path, broker, parts):
+    # Through the kiosk's real HTTP server: the packer's Override press (a same-origin POST
+    # /touch, as the page sends it) only asks; the supervisor's badge at the scanner decides.
+    scanner, _, _ = parts
+    text = config_text(tmp_path, broker, *parts, FEEDBACK)
+    run = Running(tmp_path, broker, text.replace('site = "test"\n',
+                                                 'site = "test"\nsupervisors = ["sue"]\n', 1))  # fmt: skip
+    try:
+        run.publish(TOPICS.product("MUG-1"), MUG)
+        run.publish(TOPICS.purchase_order("PO-1"), PO)
+        run.wait_devices(hand="ready", kiosk="ready")
+        wait_until(lambda: run.station.cache.purchase_order("PO-1"), what="PO cached")
+        for code in ["OP:rita", "CMD:MODE:RECEIVE", "PO:PO-1", "QTY:11", "4006381333931"]:
+            scanner.scan(code)
+        wait_until(lambda: verdict(run) == "over_receipt", what="held")
+        touch = urllib.request.Request(
+            run.station.kiosk.url + "touch", data=b'{"command": "override"}',
+            headers={"Content-Type": "application/json",
+                     "Origin": run.station.kiosk.url.rstrip("/")},
+        )  # fmt: skip
+        with urllib.request.urlopen(touch, timeout=10) as answer:
+            assert answer.status == 202
+        wait_until(lambda: verdict(run) == "supervisor_needed", what="asked")
+        scanner.scan("OP:rita")
+        wait_until(lambda: verdict(run) == "not_a_supervisor", what="refused")
+        assert run.station.journal.head == 6  # six scans journaled, no receipt
+        scanner.scan("OP:sue")
+        wait_until(lambda: verdict(run) == "ok", what="overridden")
+        assert run.station.journal.head == 8  # the badge's scan and the receipt
+        assert run.kiosk()["operator"] == "rita"
+    finally:
+        run.close()
+
+
+def verdict(run: Running) -> str | None:
+    return (run.kiosk()["verdict"] or {}).get("name")

@@ -7,16 +7,17 @@ from tests.workflow_catalog import WIDGET, events_of, run, scan, touch, weigh
 
 def test_confirm_overrides_a_held_parcel_weight():
     inputs = [scan("OP:alice"), scan("ORD:SO-1"), scan(WIDGET), scan(WIDGET), weigh(400)]
-    _, outcomes = run([*inputs, touch("confirm")])
-    assert outcomes[-2].verdict.name == "weight_mismatch"
+    _, outcomes = run([*inputs, touch("confirm"), scan("OP:sue")], supervisors=frozenset({"sue"}))
+    assert outcomes[-3].verdict.name == "weight_mismatch"
     (shipment,) = events_of(outcomes, Shipment)
     assert shipment.weight_override is True
 
 
 def test_confirm_accepts_a_held_over_receipt():
     start = [scan("OP:rita"), scan("CMD:MODE:RECEIVE"), scan("PO:PO-7")]
-    _, outcomes = run([*start, scan("QTY:13"), scan(WIDGET), touch("confirm")])
-    assert outcomes[-2].verdict.name == "over_receipt"
+    held = [*start, scan("QTY:13"), scan(WIDGET)]
+    _, outcomes = run([*held, touch("confirm"), scan("OP:sue")], supervisors=frozenset({"sue"}))
+    assert outcomes[-3].verdict.name == "over_receipt"
     assert [r.qty for r in events_of(outcomes, Receipt)] == [13]
 
 

@@ -140,7 +140,7 @@ def test_workflow_pack_held_order_ships_on_reweigh():
 @pytest.mark.parametrize("override", [touch("override"), scan("CMD:OVERRIDE")])
 def test_workflow_pack_supervisor_override_is_journaled(override):
     inputs = [OP, scan("ORD:SO-1"), scan(WIDGET), scan(WIDGET), weigh(400), override]
-    _, outcomes = run(inputs)
+    _, outcomes = run([*inputs, scan("OP:sue")], supervisors=frozenset({"sue"}))
     (shipment,) = events_of(outcomes, Shipment)
     assert shipment.weight_override
     assert (shipment.weight_g, shipment.expected_weight_g) == (Decimal(400), Decimal(250))

@@ -110,7 +110,7 @@ def test_workflow_receive_lot_and_expiry(inputs):
 def test_workflow_receive_supervisor_accepts_held_item(held, override):
     _, before = run([*START, *held])
     assert not events_of(before, Receipt)
-    _, outcomes = run([*START, *held, override])
+    _, outcomes = run([*START, *held, override, scan("OP:sue")], supervisors=frozenset({"sue"}))
     assert len(events_of(outcomes, Receipt)) == 1
     assert "supervisor" in outcomes[-1].verdict.message
 

@@ -107,13 +107,15 @@ def test_reason_codes_come_from_the_config():
 
 
 def test_an_item_not_shipped_or_one_too_many_waits_for_a_supervisor_as_in_receiving():
-    state, outcomes = run([*SO9, scan(BOLT), touch("confirm"), scan("CMD:CONDITION:RESELLABLE"),
-                           scan("CMD:RETURN:WRONG_ITEM"), scan("QTY:4"), scan(WIDGET),
-                           scan("CMD:UNDO"), scan("CMD:DONE")],
-                          returns_location="RET-1")  # fmt: skip
+    # The packer asks (confirm), a supervisor's badge carries it out.
+    state, outcomes = run([*SO9, scan(BOLT), touch("confirm"), scan("OP:sue"),
+                           scan("CMD:CONDITION:RESELLABLE"), scan("CMD:RETURN:WRONG_ITEM"),
+                           scan("QTY:4"), scan(WIDGET), scan("CMD:UNDO"), scan("CMD:DONE")],
+                          returns_location="RET-1", supervisors=frozenset({"sue"}))  # fmt: skip
     names = [o.verdict.name for o in outcomes[3:]]
-    assert names == ["not_in_order", "ok", "ok", "ok", "ok", "too_many", "ok", "ok"]
-    assert "Taken back (supervisor)" in outcomes[4].verdict.message
+    assert names == ["not_in_order", "supervisor_needed", "ok", "ok", "ok", "ok", "too_many",
+                     "ok", "ok"]  # fmt: skip
+    assert "Taken back (supervisor)" in outcomes[5].verdict.message
     (event,) = events_of(outcomes, Return)
     # The bolt was never shipped on SO-9: it has no bin of its own, so the returns bin.
     assert [(x.sku, x.qty, x.condition, x.location) for x in event.lines] == [

@@ -26,4 +26,19 @@ def make_server(app: Flask, web: WebSection):
         connection_limit=web.connection_limit,
         asyncore_use_poll=True,
         ident="warehouse-hub",
+        **proxy_settings(web.trusted_proxy),
     )
+
+
+def proxy_settings(trusted_proxy: str | None) -> dict:
+    """Waitress's settings for a reverse proxy at `trusted_proxy`: the scheme (so the
+    session cookie is Secure and HSTS is sent) and the client's address (for the login
+    limit) come from its headers, and only from it (waitress drops them from anyone else)."""
+    if trusted_proxy is None:
+        return {}
+    return {
+        "trusted_proxy": trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"},
+        "clear_untrusted_proxy_headers": True,
+    }

@@ -3,16 +3,16 @@ hub and stations as `python -m ...` processes, and the events simulated stations
 
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hub import brokerconf
+from kit.ports import free_port, wait_for_port
+from kit.waiting import wait_until
 from protocol.envelope import encode_event
 from protocol.events import Receipt, Scan
 
@@ -20,34 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = "bench"
 TOKEN = "bench-token-of-the-runs"
 HUB_PASSWORD = "hub-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check: Callable[[], object], timeout: float, what: str, step: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(step)
-
-
-def wait_for_port(port: int, timeout: float = 20.0) -> None:
-    def listening() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
-    wait_until(listening, timeout, f"a listener on 127.0.0.1:{port}")
 
 
 def station_ids(count: int) -> list[str]:

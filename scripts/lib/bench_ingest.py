@@ -24,11 +24,11 @@ from bench_env import (
     encoded_events,
     station_ids,
     station_password,
-    wait_until,
 )
 from bench_report import Figure
 from paho.mqtt.enums import CallbackAPIVersion
 
+from kit.waiting import wait_until
 from protocol.messages import Applied
 from protocol.topics import Topics
 

@@ -2,38 +2,22 @@
 station` process, a serial scanner on a pseudo-terminal, connected to a real hub)."""
 
 import json
-import os
 import re
 import sqlite3
 import time
-import tty
 from pathlib import Path
 
-from bench_env import Broker, HubProcess, StationProcess, station_ids, wait_until
+from bench_env import Broker, HubProcess, StationProcess, station_ids
 from bench_report import Figure, percentile
+
+from kit.waiting import wait_until
+from station.drivers.sim.serial_scanner import SimSerialScanner
 
 READY = r"station \S+ ready in ([0-9.]+)s"
 # The scanner's port is open: pyserial's open() flushes whatever the port had queued, so
 # codes typed before this line are gone (as at a real bench, where a closed tty keeps
 # nothing). The station's own "ready" line can come first: devices open in their threads.
 SCANNER_OPEN = r"device hand: ready"
-
-
-class PtyScanner:
-    """The station opens `path`; codes typed at the other end arrive as a serial scanner's."""
-
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
-
-    def scan(self, code: str) -> None:
-        os.write(self.master, code.encode() + b"\r")
-
-    def close(self) -> None:
-        os.close(self.master)
-        os.close(self.slave)
 
 
 def journal_head(path: Path) -> int:
@@ -74,7 +58,7 @@ def wait_journaled(path: Path, codes: set[str], timeout: float) -> set[str]:
     return journaled_codes(path) & codes
 
 
-def start_station(dir: Path, broker: Broker, station: str, scanner: PtyScanner):
+def start_station(dir: Path, broker: Broker, station: str, scanner: SimSerialScanner):
     """(process, seconds from process start until its "ready" log line)."""
     proc = StationProcess(dir, broker, station, scanner.path)
     proc.wait_log(READY, timeout=30)
@@ -88,7 +72,7 @@ def run(dir: Path, quick: bool) -> list[Figure]:
     (station,) = station_ids(1)
     broker = Broker(dir / "broker", [station])
     hub = HubProcess(dir / "hub", broker)
-    scanner = PtyScanner()
+    scanner = SimSerialScanner()
     startup: list[float] = []
     try:
         for _ in range(starts - 1):  # restarts: the journal and cache already exist

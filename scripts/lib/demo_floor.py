@@ -36,6 +36,7 @@ TOTE_G = 400  # the crate a counter weighs items in
 REORDER_POINT, PAR_LEVEL, OUT = 6, 24, 2
 COUNT_TASKS_PER_DAY = 8  # the hub's cycle-count schedule, spread over both stations
 FOUND_CASE = 12  # the case "found behind the shelf" by a count
+SUPERVISOR = "sue"  # the badge that overrides what a bench holds (both stations' config)
 
 
 @dataclass(frozen=True)
@@ -449,8 +450,9 @@ class Receiver(Worker):
         code = gs1(product, lot, expiry) if lot else product.gtin
         if extra:
             shift.expect(bench, code, "over_receipt", "]C1" if lot else None)
-            shift.expect(bench, "CMD:OVERRIDE", "ok")
-            said = f" ({extra} more than ordered: a supervisor accepted them)"
+            shift.expect(bench, "CMD:OVERRIDE", "supervisor_needed")
+            shift.expect(bench, f"OP:{SUPERVISOR}", "ok")
+            said = f" ({extra} more than ordered: supervisor {SUPERVISOR} accepted them)"
         else:
             shift.expect(bench, code, "ok", "]C1" if lot else None)
         if mistake == "short":
@@ -675,8 +677,9 @@ class Packer(Worker):
             heavy = weight + max(400, grams // 10)  # a stapler left in the box
             order.saw(self._place(heavy, "weight_mismatch"))
             if mistake == "override":
-                verdict = shift.expect(bench, "CMD:OVERRIDE", "ok")
-                said = " (gift wrap made it heavy: a supervisor overrode the weight)"
+                shift.expect(bench, "CMD:OVERRIDE", "supervisor_needed")
+                verdict = shift.expect(bench, f"OP:{SUPERVISOR}", "ok")
+                said = f" (gift wrap made it heavy: supervisor {SUPERVISOR} overrode the weight)"
             else:
                 bench.scale.remove()
                 shift.pause()

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench_env import free_port, wait_for_port, wait_until  # noqa: E402
+from kit.ports import free_port, wait_for_port  # noqa: E402
+from kit.waiting import wait_until  # noqa: E402
 
 IMG = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"

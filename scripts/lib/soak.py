@@ -40,16 +40,16 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import paho.mqtt.client as mqtt  # noqa: E402
-from bench_env import free_port, wait_for_port  # noqa: E402 (beside this file)
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
+from kit.faultproxy import FaultProxy  # noqa: E402
+from kit.ports import free_port, wait_for_port  # noqa: E402
 from protocol.events import Adjustment, Scan  # noqa: E402
 from protocol.topics import Topics  # noqa: E402
 from station.config import MqttSection  # noqa: E402
 from station.ledger.journal import Journal  # noqa: E402
 from station.ledger.uplink import Uplink  # noqa: E402
-from tests.faults.proxy import FaultProxy  # noqa: E402
 
 SITE = "soak"
 MONITOR = "soak_monitor"  # reads the broker's heap count ($SYS), nothing else

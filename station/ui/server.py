@@ -8,7 +8,7 @@ from waitress.server import create_server
 
 from station.inputs import Emit
 from station.snapshot import SnapshotBoard
-from station.ui.web import create_app
+from station.ui.web import LOOPBACK_NAMES, create_app
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +17,16 @@ THREADS = 8
 
 
 class KioskServer:
-    def __init__(self, host: str, port: int, board: SnapshotBoard, emit: Emit) -> None:
+    def __init__(
+        self, host: str, port: int, board: SnapshotBoard, emit: Emit, names: tuple[str, ...] = ()
+    ) -> None:
+        """`names`: more host names the page is opened by (besides the loopback's and
+        `host` itself), e.g. the bench's name on the LAN when another screen shows it."""
         self._stopping = threading.Event()
-        app = create_app(board, emit, self._stopping)
+        hosts = LOOPBACK_NAMES | {n.lower() for n in names}
+        if host not in ("", "0.0.0.0", "::"):
+            hosts |= {host.lower()}
+        app = create_app(board, emit, self._stopping, frozenset(hosts))
         # waitress 3 sends every write at once (send_bytes=1), which an event stream needs.
         self._server = create_server(app, host=host, port=port, threads=THREADS, ident="kiosk")
         self._thread = threading.Thread(target=self._server.run, name="kiosk", daemon=True)

@@ -26,9 +26,29 @@ POLL_SECONDS = 0.5  # how soon a stream notices the server stopping
 KEEPALIVE_SECONDS = 15.0
 
 
-def create_app(board: SnapshotBoard, emit: Emit, stopping: threading.Event) -> Flask:
+# The names a kiosk always answers to: the bench's own screen opens it on the loopback.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def create_app(
+    board: SnapshotBoard,
+    emit: Emit,
+    stopping: threading.Event,
+    hosts: frozenset[str] = LOOPBACK_NAMES,
+) -> Flask:
+    """`hosts`: the names (and addresses) the page may be asked for by; any other Host is
+    refused, so a site whose name an attacker points at this machine (DNS rebinding)
+    reaches nothing: the browser would count it as that site's own origin."""
     app = Flask(__name__)
     app.json.sort_keys = False
+
+    @app.before_request
+    def known_host() -> tuple[Response, int] | None:
+        name = _host_name(request.host)
+        if name not in hosts:
+            return jsonify(error=f"unknown Host {request.host!r}: this kiosk answers to "
+                                 f"{', '.join(sorted(hosts))} ([kiosk] hosts)"), 421  # fmt: skip
+        return None
 
     @app.get("/")
     def page() -> str:
@@ -80,6 +100,14 @@ def _stream(board: SnapshotBoard, stopping: threading.Event) -> Iterator[str]:
 def _json(snapshot: dict[str, Any]) -> str:
     # One line: a newline inside would end the SSE data field.
     return json.dumps(snapshot, default=str, separators=(",", ":"))
+
+
+def _host_name(host: str) -> str:
+    """The name in a Host header, without its port or an IPv6 address's brackets."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def _cross_site(req) -> str | None:

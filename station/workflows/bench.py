@@ -56,6 +56,8 @@ class BenchSettings(WorkflowSettings):
     station: str
     mode: str = "pack"
     gs_separators: tuple[str, ...] = (GS,)
+    # The badges (OP: values) that may override what is held for a supervisor.
+    supervisors: frozenset[str] = frozenset()
 
 
 def settings_from_config(config: StationConfig) -> BenchSettings:
@@ -75,6 +77,7 @@ def settings_from_config(config: StationConfig) -> BenchSettings:
         returns_location=config.returns.returns_location,
         return_reasons=tuple(config.returns.reasons),
         gs_separators=(GS, *substitutes),
+        supervisors=frozenset(config.station.supervisors),
     )
 
 
@@ -97,6 +100,9 @@ class BenchState:
     tare_g: Decimal = Decimal(0)
     next_qty: int | None = None  # a QTY: label multiplies the next item
     weigh_next: bool = False  # the next item's quantity comes from the scale
+    # Override was asked by someone who is not a supervisor: a supervisor's badge scanned
+    # next carries it out (the packer's own badge or button cannot).
+    awaiting_supervisor: bool = False
 
 
 def initial_state(settings: BenchSettings) -> BenchState:
@@ -106,13 +112,18 @@ def initial_state(settings: BenchSettings) -> BenchState:
 def handle(state: BenchState, event: Input, lookups: Lookups) -> Outcome:
     """One input from a scanner, scale or button; hub messages never come here."""
     if isinstance(event, Scanned):
-        return _scanned(state, event, lookups)
-    if isinstance(event, Touch):
+        outcome = _scanned(state, event, lookups)
+    elif isinstance(event, Touch):
         outcome = _touched(state, event, lookups)
-        return replace(outcome, state=replace(outcome.state, last_verdict=outcome.verdict))
-    if isinstance(event, Weighed):
-        return _weighed(state, event, lookups)
-    return Outcome(state)
+        outcome = replace(outcome, state=replace(outcome.state, last_verdict=outcome.verdict))
+    elif isinstance(event, Weighed):
+        outcome = _weighed(state, event, lookups)
+    else:
+        return Outcome(state)
+    if outcome.state.awaiting_supervisor and not _held(outcome.state):
+        # Nothing is held any more (cancelled, weighed again): a later hold asks anew.
+        outcome = replace(outcome, state=replace(outcome.state, awaiting_supervisor=False))
+    return outcome
 
 
 # --- scans -------------------------------------------------------------------------------
@@ -139,6 +150,8 @@ def _meaning(state: BenchState, meaning: Meaning, lookups: Lookups) -> Outcome:
     if isinstance(meaning, Unknown):
         return _say(state, "unknown_barcode", f"Unknown barcode: {meaning.reason}")
     if isinstance(meaning, Operator):
+        if state.awaiting_supervisor:
+            return _supervisor_badge(state, meaning.operator, lookups)
         return _say(replace(state, operator=meaning.operator), "ok", f"Hello {meaning.operator}")
     if isinstance(meaning, Quantity):
         return _say(
@@ -207,13 +220,26 @@ def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) ->
         return _say(state, "unknown_command", f"Unknown command {name}")
     if name == "cancel":
         state = replace(state, next_qty=None, weigh_next=False)
+    if name == "override" and _held(state) and state.operator not in state.settings.supervisors:
+        message = "Held for a supervisor: a supervisor scans their badge to override"
+        return _say(replace(state, awaiting_supervisor=True), "supervisor_needed", message,
+                    "attention")  # fmt: skip
     return _run(state, lookups, lambda flow, work, ctx: flow.command(work, name, arg, ctx))
 
 
-def _confirm(state: BenchState) -> str:
-    """The bench's push button: the supervisor's override while something is held for
-    one (a weight mismatch, an over-receipt, a return not shipped...), otherwise Done."""
-    held = (
+def _supervisor_badge(state: BenchState, badge: str, lookups: Lookups) -> Outcome:
+    """A badge scanned after an override was asked: a supervisor's carries it out (the
+    packer stays the operator); anyone else's changes nothing."""
+    if badge not in state.settings.supervisors:
+        message = f"{badge} is not a supervisor: a supervisor's badge overrides, or Cancel"
+        return _say(state, "not_a_supervisor", message)
+    state = replace(state, awaiting_supervisor=False)
+    return _run(state, lookups, lambda flow, work, ctx: flow.command(work, "override", None, ctx))
+
+
+def _held(state: BenchState) -> bool:
+    """Whether something waits for a supervisor: a weight mismatch, an over-receipt..."""
+    return (
         (state.mode == "pack" and state.pack.phase == "held")
         or (
             state.mode == "receive"
@@ -222,7 +248,12 @@ def _confirm(state: BenchState) -> str:
         )
         or (state.mode == "returns" and state.returns.held is not None)
     )
-    return "override" if held else "done"
+
+
+def _confirm(state: BenchState) -> str:
+    """The bench's push button: the supervisor's override while something is held for
+    one, otherwise Done."""
+    return "override" if _held(state) else "done"
 
 
 def _switch(state: BenchState, mode: str | None) -> Outcome:
@@ -302,4 +333,5 @@ def view(state: BenchState) -> dict:
         "next_qty": state.next_qty,
         "weigh_next": state.weigh_next,
         "return_reasons": list(state.settings.return_reasons),
+        "awaiting_supervisor": state.awaiting_supervisor,
     }

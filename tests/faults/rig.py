@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit.faultproxy import FaultProxy
 from protocol.envelope import decode_event
+from station.drivers.sim.serial_scanner import SimSerialScanner
 from tests.broker import Broker, start_broker
-from tests.faults.proxy import FaultProxy
-from tests.harness import ROOT, TOKEN, Hub, PtyScanner, Station, wait_until
+from tests.harness import ROOT, TOKEN, Hub, Station, wait_until
 
 GTIN = "4006381333931"
 SKU = "MUG-1"
@@ -101,7 +102,7 @@ class Rig:
             proxy = FaultProxy(self.broker.port).start()
             self.proxies[name] = proxy
             self.stations[name] = Station(
-                tmp_path / name, Endpoint(proxy.port), name, password(name), PtyScanner()
+                tmp_path / name, Endpoint(proxy.port), name, password(name), SimSerialScanner()
             )
 
     # --- lifecycle ------------------------------------------------------------------
