@@ -111,8 +111,10 @@ def test_deploy_install_station_with_kiosk_and_time_from_the_hub(tmp_path):
     ca = tmp_path / "ca.crt"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     target = tmp_path / "root"
-    run("install-station", "--root", str(target), "--version", "1.0", "--kiosk",
-        "--ntp", "hub.local", "--tls-ca", str(ca))  # fmt: skip
+    out = run("install-station", "--root", str(target), "--version", "1.0", "--kiosk",
+              "--ntp", "hub.local", "--tls-ca", str(ca))  # fmt: skip
+    # Plain Debian has no time client: the one configured is installed.
+    assert re.search(r"apt-get install .*systemd-timesyncd", out.stdout)
     assert (target / "etc/systemd/system/warehouse-kiosk.service").exists()
     assert "KIOSK_URL=http://127.0.0.1:8081/" in (target / "etc/warehouse/kiosk.env").read_text()
     assert "NTP=hub.local" in (target / "etc/systemd/timesyncd.conf.d/warehouse.conf").read_text()
@@ -171,6 +173,38 @@ def test_deploy_install_hub_with_tls_makes_a_ca_and_a_tls_listener(tmp_path):
     conf = (tmp_path / "etc/warehouse/mosquitto/mosquitto.conf").read_text().splitlines()
     assert "listener 1883 127.0.0.1" in conf and "listener 8883" in conf
     assert "cafile /etc/warehouse/tls/ca.crt" in conf
+    # The keys' folder is closed; the public CA certificate is published for scp.
+    assert mode(tls) == 0o750
+    published = tmp_path / "etc/warehouse/ca.crt"
+    assert published.read_bytes() == (tls / "ca.crt").read_bytes()
+    assert mode(published) == 0o644 and mode(tmp_path / "etc/warehouse") == 0o755
+
+
+def test_deploy_operations_doc_fetches_the_ca_from_where_it_is_published():
+    doc = (ROOT / "docs/operations.md").read_text()
+    assert "scp <user>@hub.local:/etc/warehouse/ca.crt ." in doc
+    assert "hub.local:/etc/warehouse/tls/" not in doc
+
+
+def test_deploy_hardware_doc_quotes_the_installed_udev_rules():
+    installed = (ROOT / "config/udev/99-warehouse.rules").read_text().splitlines()
+    rules = [line for line in installed if line.strip() and not line.startswith("#")]
+    doc = (ROOT / "docs/hardware.md").read_text()
+    section = doc.split("## udev rules\n", 1)[1].split("\n## ", 1)[0]
+    quoted = section.split("```\n", 2)[1].splitlines()
+    assert "/etc/udev/rules.d/99-warehouse.rules" in section
+    assert [line for line in quoted if not line.startswith("#")] == rules
+
+
+@pytest.mark.skipif(Path("/run/systemd/system").is_dir(), reason="systemd runs here: it would act")
+def test_deploy_without_systemd_running_units_are_not_started_and_it_says_so():
+    # A real install in a chroot (scripts/check-pi-install): restarting a unit would fail.
+    script = 'source scripts/lib/deploy.sh && unit_ctl restart warehouse-station.service && echo on'
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "- (no systemd running here, not done) systemctl restart warehouse-station.service", "on"]
 
 
 @pytest.mark.parametrize("script", ["install-station", "install-hub"])
