@@ -196,15 +196,30 @@ def test_deploy_hardware_doc_quotes_the_installed_udev_rules():
     assert [line for line in quoted if not line.startswith("#")] == rules
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_deploy_config_rewritten_keeps_its_owner_group_and_mode(tmp_path):
+    # hub.toml is 0640 root:warehouse; rewritten as root:root the hub could not read it.
+    toml = tmp_path / "hub.toml"
+    toml.write_text("[web]\nport = 8080\n")
+    os.chown(toml, 0, 65534)
+    toml.chmod(0o640)
+    tool = ROOT / "scripts/lib/toml_settings.py"
+    subprocess.run(["python3", str(tool), str(toml), "--set", "web.port=9090"], check=True)
+    assert tomllib.loads(toml.read_text())["web"]["port"] == 9090
+    assert (toml.stat().st_uid, toml.stat().st_gid, mode(toml)) == (0, 65534, 0o640)
+
+
 @pytest.mark.skipif(Path("/run/systemd/system").is_dir(), reason="systemd runs here: it would act")
 def test_deploy_without_systemd_running_units_are_not_started_and_it_says_so():
     # A real install in a chroot (scripts/check-pi-install): restarting a unit would fail.
-    script = 'source scripts/lib/deploy.sh && unit_ctl restart warehouse-station.service && echo on'
+    script = "source scripts/lib/deploy.sh && unit_ctl restart warehouse-station.service && echo on"
     done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True,
                           check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
-        "- (no systemd running here, not done) systemctl restart warehouse-station.service", "on"]
+        "- (no systemd running here, not done) systemctl restart warehouse-station.service",
+        "on",
+    ]
 
 
 @pytest.mark.parametrize("script", ["install-station", "install-hub"])
