@@ -349,3 +349,32 @@ def test_deploy_broker_config_is_readable_after_privileges_drop(tmp_path):
     assert layout.conf.stat().st_mode & 0o777 == 0o644
     assert layout.passwd.stat().st_mode & 0o007 == 0
     assert layout.roles.stat().st_mode & 0o077 == 0
+
+
+def test_deploy_provisioning_with_the_broker_down_still_prints_the_settings(tmp_path):
+    layout = brokerconf.BrokerLayout(tmp_path / "broker")
+    brokerconf.write_config(layout)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    command = [sys.executable, str(ROOT / "scripts/provision-station"), "pack-4",
+               "--broker-dir", str(layout.dir), "--mosquitto-pid", str(gone.pid),
+               "--host", "127.0.0.1", "--site", "main"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    settings = tomllib.loads(done.stdout)
+    assert settings["mqtt"]["username"] == "pack-4"
+    assert "pack-4 is stored but Mosquitto did not re-read its users" in done.stderr
+    assert brokerconf.users(layout)["pack-4"] == "station"
+
+
+@pytest.mark.skipif(Path("/run/systemd/system").is_dir(), reason="systemd runs here")
+def test_deploy_provisioning_without_systemd_prints_the_settings(tmp_path):
+    # A chroot or container: no unit to reload; Mosquitto reads the user when it starts.
+    layout = brokerconf.BrokerLayout(tmp_path / "broker")
+    brokerconf.write_config(layout)
+    command = [sys.executable, str(ROOT / "scripts/provision-station"), "pack-5",
+               "--broker-dir", str(layout.dir), "--host", "127.0.0.1", "--site", "main"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert tomllib.loads(done.stdout)["station"] == {"id": "pack-5", "site": "main"}
+    assert "no systemd running here" in done.stderr

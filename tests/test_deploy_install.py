@@ -112,8 +112,10 @@ def test_deploy_install_station_with_kiosk_and_time_from_the_hub(tmp_path):
     ca = tmp_path / "ca.crt"
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     target = tmp_path / "root"
-    run("install-station", "--root", str(target), "--version", "1.0", "--kiosk",
-        "--ntp", "hub.local", "--tls-ca", str(ca))  # fmt: skip
+    out = run("install-station", "--root", str(target), "--version", "1.0", "--kiosk",
+              "--ntp", "hub.local", "--tls-ca", str(ca))  # fmt: skip
+    # Plain Debian has no time client: the one configured is installed.
+    assert re.search(r"apt-get install .*systemd-timesyncd", out.stdout)
     assert (target / "etc/systemd/system/warehouse-kiosk.service").exists()
     assert "KIOSK_URL=http://127.0.0.1:8081/" in (target / "etc/warehouse/kiosk.env").read_text()
     assert "NTP=hub.local" in (target / "etc/systemd/timesyncd.conf.d/warehouse.conf").read_text()
@@ -179,6 +181,53 @@ def test_deploy_install_hub_with_tls_makes_a_ca_and_a_tls_listener(tmp_path):
     )
     web = tomllib.loads((tmp_path / "etc/warehouse/hub.toml").read_text())["web"]
     assert (web["host"], web["trusted_proxy"]) == ("127.0.0.1", "127.0.0.1")
+    # The keys' folder is closed; the public CA certificate is published for scp.
+    assert mode(tls) == 0o750
+    published = tmp_path / "etc/warehouse/ca.crt"
+    assert published.read_bytes() == (tls / "ca.crt").read_bytes()
+    assert mode(published) == 0o644 and mode(tmp_path / "etc/warehouse") == 0o755
+
+
+def test_deploy_operations_doc_fetches_the_ca_from_where_it_is_published():
+    doc = (ROOT / "docs/operations.md").read_text()
+    assert "scp <user>@hub.local:/etc/warehouse/ca.crt ." in doc
+    assert "hub.local:/etc/warehouse/tls/" not in doc
+
+
+def test_deploy_hardware_doc_quotes_the_installed_udev_rules():
+    installed = (ROOT / "config/udev/99-warehouse.rules").read_text().splitlines()
+    rules = [line for line in installed if line.strip() and not line.startswith("#")]
+    doc = (ROOT / "docs/hardware.md").read_text()
+    section = doc.split("## udev rules\n", 1)[1].split("\n## ", 1)[0]
+    quoted = section.split("```\n", 2)[1].splitlines()
+    assert "/etc/udev/rules.d/99-warehouse.rules" in section
+    assert [line for line in quoted if not line.startswith("#")] == rules
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_deploy_config_rewritten_keeps_its_owner_group_and_mode(tmp_path):
+    # hub.toml is 0640 root:warehouse; rewritten as root:root the hub could not read it.
+    toml = tmp_path / "hub.toml"
+    toml.write_text("[web]\nport = 8080\n")
+    os.chown(toml, 0, 65534)
+    toml.chmod(0o640)
+    tool = ROOT / "scripts/lib/toml_settings.py"
+    subprocess.run(["python3", str(tool), str(toml), "--set", "web.port=9090"], check=True)
+    assert tomllib.loads(toml.read_text())["web"]["port"] == 9090
+    assert (toml.stat().st_uid, toml.stat().st_gid, mode(toml)) == (0, 65534, 0o640)
+
+
+@pytest.mark.skipif(Path("/run/systemd/system").is_dir(), reason="systemd runs here: it would act")
+def test_deploy_without_systemd_running_units_are_not_started_and_it_says_so():
+    # A real install in a chroot (scripts/check-pi-install): restarting a unit would fail.
+    script = "source scripts/lib/deploy.sh && unit_ctl restart warehouse-station.service && echo on"
+    done = subprocess.run(["bash", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "- (no systemd running here, not done) systemctl restart warehouse-station.service",
+        "on",
+    ]
 
 
 @pytest.mark.parametrize("script", ["install-station", "install-hub"])

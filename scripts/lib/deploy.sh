@@ -13,6 +13,11 @@ SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ROOT_DIR=""
 DRY_RUN=0
 VERSION=""
+BUNDLE=""
+BUNDLE_DIR=""
+# Temporary files and folders, removed when the script ends (add to it; do not trap EXIT).
+CLEANUP=()
+trap 'rm -rf "${CLEANUP[@]+"${CLEANUP[@]}"}"' EXIT
 OPT=/opt/warehouse
 APP_USER=warehouse
 # What a release holds: the code, its scripts, configs, units and docs (never .venv, var/).
@@ -82,15 +87,37 @@ parse_common() {
             --dry-run) DRY_RUN=1; shift ;;
             --version) VERSION="${2:?--version needs a value}"; shift 2 ;;
             --source) SRC="$(realpath "${2:?--source needs a folder}")"; shift 2 ;;
+            --bundle) BUNDLE="$(realpath "${2:?--bundle needs a file}")"; shift 2 ;;
             *) REST+=("$1"); shift ;;
         esac
     done
+    if [ -n "$BUNDLE" ]; then unpack_bundle; fi
     if [ "$ROOT_DIR" = "/" ]; then ROOT_DIR=""; fi
     if real_install && [ "$(id -u)" -ne 0 ]; then
         die "run as root (or with --dry-run, or --root DIR to install into a folder)"
     fi
     if [ -z "$VERSION" ]; then VERSION="$(source_version)"; fi
     [[ "$VERSION" =~ ^[A-Za-z0-9][A-Za-z0-9._+-]*$ ]] || die "bad version '$VERSION'"
+}
+
+# --bundle FILE (made by scripts/bundle): the release files and the wheels come from it, not
+# from this checkout and PyPI. Unpacked to a temporary folder (also for --dry-run: it
+# changes nothing on the target).
+unpack_bundle() {
+    [ -f "$BUNDLE" ] || die "no bundle $BUNDLE"
+    BUNDLE_DIR="$(mktemp -d)"
+    CLEANUP+=("$BUNDLE_DIR")
+    tar -xf "$BUNDLE" -C "$BUNDLE_DIR" --no-same-owner ||
+        die "$BUNDLE is not a bundle made by scripts/bundle"
+    if [ ! -f "$BUNDLE_DIR/bundle.json" ] || [ ! -d "$BUNDLE_DIR/warehouse" ]; then
+        die "$BUNDLE is not a bundle made by scripts/bundle (no bundle.json)"
+    fi
+    SRC="$BUNDLE_DIR/warehouse"
+}
+
+# The machine type pip installs for. Below --root the machine is assumed to be a 64-bit Pi.
+target_arch() {
+    if on_host; then uname -m; else echo aarch64; fi
 }
 
 # A release's own VERSION (code copied from an installed release), else pyproject's
@@ -154,10 +181,10 @@ apt_candidate() {
 # build_packages ROLE: the apt packages pip needs to build what PyPI has no wheel of for
 # this machine (what the lock holds, checked in docs/operations.md "Python packages"):
 # evdev (station) has no wheel anywhere; on 32-bit Pis (armv7l) msgspec, PyYAML and Pillow
-# have none either. Below --root the machine is assumed to be a 64-bit Pi.
+# have none either.
 build_packages() {
     local role="$1" arch
-    arch="$(if on_host; then uname -m; else echo aarch64; fi)"
+    arch="$(target_arch)"
     local compiler=(gcc libc6-dev python3-dev)
     case "$role:$arch" in
         station:armv7l|station:armv6l) echo "${compiler[*]} libjpeg-dev zlib1g-dev" ;;
@@ -205,7 +232,13 @@ copy_release_files() {
 # role's locked set (requirements/ROLE.txt: every package pinned with its hashes). A release
 # is complete only when its .installed marker exists; a half-made one is made again.
 install_release() {
-    local role="$1" dest="$OPT/$VERSION"
+    local role="$1" dest="$OPT/$VERSION" index=()
+    if [ -n "$BUNDLE" ]; then
+        # Offline: only the bundle's files, each still checked against the lock's hashes.
+        python3 "$SRC/scripts/lib/bundle.py" check "$BUNDLE_DIR" --arch "$(target_arch)" \
+            --role "$role" || die "$BUNDLE cannot install a $role here"
+        index=(--no-index --find-links "$BUNDLE_DIR/wheels/$(target_arch)")
+    fi
     if [ -e "$(R "$dest/.installed")" ]; then
         echo "release $VERSION is already installed in $dest"
         return 0
@@ -218,7 +251,7 @@ install_release() {
     # Made only on the target: a venv holds absolute paths and cannot be moved into place.
     host python3 -m venv --system-site-packages "$dest/venv"
     host "$dest/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --require-hashes -r "$dest/requirements/$role.txt"
+        "${index[@]+"${index[@]}"}" --require-hashes -r "$dest/requirements/$role.txt"
     act touch "$(R "$dest/.installed")"
 }
 
@@ -245,12 +278,28 @@ switch_to() {
     act mv -T "$(R "$OPT/current.new")" "$(R "$OPT/current")"
 }
 
+# systemd is PID 1 here (sd_booted's test). Not in a chroot or a container: an install
+# there (scripts/check-pi-install) writes and enables the units but cannot start them.
+systemd_running() {
+    [ -d /run/systemd/system ]
+}
+
+# unit_ctl VERB UNIT...: systemctl restart/reload/start/daemon-reload where systemd runs; on a
+# real install without it, says what was not done instead of failing (enable works offline).
+unit_ctl() {
+    if real_install && ! systemd_running; then
+        printf -- '- (no systemd running here, not done) systemctl%s\n' "$(shell_words "$@")"
+        return 0
+    fi
+    host systemctl "$@"
+}
+
 install_units() {
     local unit
     for unit in "$@"; do
         put_from "systemd/$unit" "/etc/systemd/system/$unit" 0644
     done
-    host systemctl daemon-reload
+    unit_ctl daemon-reload
 }
 
 random_secret() {

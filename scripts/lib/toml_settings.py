@@ -88,11 +88,25 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError) as exc:  # TOMLDecodeError is a ValueError
         print(f"toml_settings: {args.file}: {exc}", file=sys.stderr)
         return 2
-    tmp = args.file.with_name(args.file.name + ".tmp")
-    tmp.write_text(text)
-    os.chmod(tmp, args.file.stat().st_mode & 0o7777 if args.file.exists() else 0o640)
-    os.replace(tmp, args.file)
+    write_like(args.file, text)
     return 0
+
+
+def write_like(path: Path, text: str) -> None:
+    """Replace `path` in one rename, keeping its mode, owner and group (a config holding a
+    password is 0640 root:warehouse: a rewrite must not make it unreadable to the service,
+    nor readable to others even for a moment)."""
+    old = path.stat() if path.exists() else None
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if old is not None and (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
+            os.fchown(fd, old.st_uid, old.st_gid)
+        os.fchmod(fd, old.st_mode & 0o7777 if old is not None else 0o640)
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
