@@ -13,6 +13,7 @@ from msgspec import Meta
 
 from hub import stock, store
 from hub.money import to_micros
+from protocol import limits
 from protocol.envelope import encode, utc_now
 from protocol.messages import GtinUnits, KitComponent, Product
 from protocol.topics import Topics
@@ -31,6 +32,9 @@ class ProductSupplier(_Record):
     supplier: Code
     lead_time_days: LeadDays | None = None  # None: the supplier's own
     unit_cost: Money | None = None
+
+    def __post_init__(self) -> None:
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
 
 class ProductRecord(_Record):
@@ -52,14 +56,8 @@ class ProductRecord(_Record):
     serial_tracked: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("unit_weight_g", "unit_cost"):
-            value = getattr(self, name)
-            if value is not None and (not value.is_finite() or value < 0):
-                raise ValueError(f"`{name}` must be a non-negative number, got {value}")
-        for supplier in self.suppliers:
-            cost = supplier.unit_cost
-            if cost is not None and (not cost.is_finite() or cost < 0):
-                raise ValueError(f"supplier unit_cost must be non-negative, got {cost}")
+        limits.check(limits.WEIGHT, unit_weight_g=self.unit_weight_g)
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
         if any(c.sku == self.sku for c in self.kit):
             raise ValueError(f"kit {self.sku} cannot contain itself")
         if len({s.supplier for s in self.suppliers}) != len(self.suppliers):
