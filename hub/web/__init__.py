@@ -22,8 +22,13 @@ def create_app(
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database."""
     from hub.web import (
-        api,
-        api_web,
+        api_catalog,
+        api_counts,
+        api_floor,
+        api_ledger,
+        api_orders,
+        api_planning,
+        api_users,
         auth,
         count_pages,
         label_pages,
@@ -47,8 +52,9 @@ def create_app(
         LOGIN_LIMIT=login.LoginLimit(),
     )
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(api_web.blueprint)
+    for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
+                       api_floor, api_users):  # fmt: skip
+        app.register_blueprint(api_module.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
