@@ -85,7 +85,7 @@ def test_every_endpoint_needs_a_token(client, method, path):
     ("PUT", "/api/settings", {"abc_a_share": 2}, 400, "abc_a_share"),
     ("PUT", "/api/settings", {"colour": "red"}, 400, "colour"),
     ("POST", "/api/uplifts", {"start": "2026-05-02", "end": "2026-05-01", "factor": 2},
-     400, "before"),
+     422, "before"),
     ("GET", "/api/reports/kpis?since=yesterday", None, 400, "date"),
     ("GET", "/api/reports/stock?limit=0", None, 400, "limit"),
 ])  # fmt: skip
