@@ -2,7 +2,7 @@
 contracts (hub/web/contract.py) validate requests with them and document them."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from msgspec import Meta
@@ -67,6 +67,8 @@ class TaskQuery(_Query):
 
 
 class ReportQuery(_Query):
+    KEEP_EMPTY: ClassVar[tuple[str, ...]] = ("owner",)  # owner= is our own stock
+
     limit: Annotated[int, Meta(ge=1, le=10_000)] = 100
     offset: Offset = 0
     after: Key = ""

@@ -62,7 +62,7 @@ def contract(**fields: Any):
         def checked(**view_args):
             kwargs = _path(declared, view_args)
             if declared.query is not None:
-                kwargs["query"] = _convert(request.args.to_dict(), declared.query, "query")
+                kwargs["query"] = _convert(_query_args(declared.query), declared.query, "query")
             if declared.body is not None and declared.body != CSV_BODY:
                 kwargs["body"] = _body(declared)
             return view(**kwargs)
@@ -77,6 +77,13 @@ def _path(declared: Contract, view_args: dict) -> dict:
     if declared.path is None:
         return view_args
     return msgspec.structs.asdict(_convert(view_args, declared.path, "path"))
+
+
+def _query_args(kind: type) -> dict[str, str]:
+    """The query string; an empty value is an absent one (`?limit=` is the default), but
+    where the Struct names it in `KEEP_EMPTY` (a report's `owner=`: our own stock)."""
+    keep = getattr(kind, "KEEP_EMPTY", ())
+    return {k: v for k, v in request.args.items() if v != "" or k in keep}
 
 
 def _convert(values: dict, kind: type, where: str):
