@@ -1,13 +1,16 @@
 """Alerts: kept in the database and published on `alerts`; one open alert per dedupe key."""
 
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import get_args
 
 from hub import planning, store
 from hub.settings import load as load_settings
 from protocol.envelope import encode
-from protocol.messages import Alert
+from protocol.messages import Alert, AlertKind
 from protocol.topics import Topics
+
+ALERT_KINDS = frozenset(get_args(AlertKind))
 
 
 def raise_(
@@ -22,11 +25,24 @@ def raise_(
     dedupe: str | None = None,
 ) -> bool:
     """Record and publish an alert; False when the same `dedupe` alert is still open."""
-    if store.alert_add(conn, kind, severity, message, now, sku, station, dedupe) is None:
+    if kind not in ALERT_KINDS:  # the contract lists every kind: a new one goes there first
+        raise ValueError(f"alert kind {kind!r} is not in protocol.messages.AlertKind")
+    alert_id = store.alert_add(conn, kind, severity, message, now, sku, station, dedupe)
+    if alert_id is None:
         return False
-    alert = Alert(kind=kind, severity=severity, message=message, sku=sku, station=station)
+    alert = Alert(id=alert_id, kind=kind, severity=severity, message=message, sku=sku,
+                  station=station, ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
     return True
+
+
+def clear(conn: sqlite3.Connection, topics: Topics, dedupe: str, now: str) -> None:
+    """Close the open alert with key `dedupe`, if any, and publish that it is cleared."""
+    for row in store.alert_clear(conn, dedupe, now):
+        alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"],
+                      message=f"cleared: {row['message']}", state="cleared", sku=row["sku"],
+                      station=row["station"], ts=datetime.fromisoformat(now))  # fmt: skip
+        store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
 def check_low_stock(
@@ -42,7 +58,7 @@ def check_low_stock(
         raise_(conn, topics, now, "low_stock", "warning",
                f"{sku}: {available} available, reorder point {point}", sku=sku, dedupe=key)
     else:
-        store.alert_clear(conn, key, now)
+        clear(conn, topics, key, now)
 
 
 def check_expiring(conn: sqlite3.Connection, topics: Topics, today: date, now: str) -> int:
@@ -63,5 +79,5 @@ def station_offline(conn: sqlite3.Connection, topics: Topics, station: str, now:
                station=station, dedupe=f"station_offline:{station}")  # fmt: skip
 
 
-def station_online(conn: sqlite3.Connection, station: str, now: str) -> None:
-    store.alert_clear(conn, f"station_offline:{station}", now)
+def station_online(conn: sqlite3.Connection, topics: Topics, station: str, now: str) -> None:
+    clear(conn, topics, f"station_offline:{station}", now)

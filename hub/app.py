@@ -6,13 +6,15 @@ import signal
 import sqlite3
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 from waitress.server import create_server
 
-from hub import housekeeping, store
+from hub import alerts, deadletters, housekeeping, store
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
+from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
 from hub.web import create_app
@@ -28,6 +30,11 @@ HOUSEKEEPING_S = 60.0
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
+# Errors of one message, not of the database: a constraint or a value SQLite cannot store.
+# (Others, disk full or I/O, stop the hub: its unacked messages come back after a restart.)
+ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
+# How often the watchdog thread asks the web server whether it answers.
+WEB_PROBE_S = 1.0
 
 
 class Hub:
@@ -40,8 +47,12 @@ class Hub:
         self.conn = store.connect(self.db_path)
         store.create_schema(self.conn)
         self.changes = ChangeFeed()
+        stall = config.health.stall_after_s
+        self.heartbeats = Heartbeats({"ingest": stall, "outbox": stall, "web": stall,
+                                      "housekeeping": stall + HOUSEKEEPING_S})  # fmt: skip
         self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s)
-        self.link = HubLink(config.mqtt, self.topics, self.db_path)
+        self.link = HubLink(config.mqtt, self.topics, self.db_path,
+                            beat=lambda: self.heartbeats.beat("outbox"))  # fmt: skip
         self.web_app = create_app(
             db_path=self.db_path,
             topics=self.topics,
@@ -49,6 +60,9 @@ class Hub:
             changes=self.changes,
             outbox_wake=self.link.wake,
             secret_key=config.web.secret_key,
+            heartbeats=self.heartbeats,
+            timezone=config.web.timezone,
+            currency=config.web.currency,
         )
         self.web = create_server(
             self.web_app,
@@ -58,6 +72,7 @@ class Hub:
             ident="warehouse-hub",
         )
         self._stop = threading.Event()
+        self._last_gap_check = self._last_housekeeping = 0.0
 
     @property
     def web_port(self) -> int:
@@ -68,11 +83,13 @@ class Hub:
         web = threading.Thread(target=self.web.run, name="web", daemon=True)
         web.start()
         log.info("web at http://%s:%s/", self.config.web.host, self.web_port)
+        threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
         sdnotify.notify("READY=1")
         try:
             self._ingest_loop()
         finally:
             sdnotify.notify("STOPPING=1")
+            self._stop.set()
             self.link.stop()
             self.web.close()
             self.conn.close()
@@ -80,37 +97,85 @@ class Hub:
     def stop(self) -> None:
         self._stop.set()
 
-    def _ingest_loop(self) -> None:
+    # --- the watchdog ---------------------------------------------------------------
+    def _watch(self) -> None:
+        """Probe the web server as a client would, and feed systemd's watchdog only while
+        every loop is alive: a stalled loop then gets the hub restarted."""
         watchdog = sdnotify.watchdog_interval()
-        last_fed = last_gap_check = last_housekeeping = 0.0
-        while not self._stop.is_set():
-            if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
-                self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
-            else:
-                batch = self._take_batch()
-                if batch:
-                    self._apply(batch)
-            self._delete_published()
-            now = time.monotonic()
-            if now - last_gap_check >= 0.5:
-                for station, from_seq in self.ingest.due_resyncs(now):
-                    self.link.resync(station, from_seq)
-                last_gap_check = now
-            if now - last_housekeeping >= HOUSEKEEPING_S:
-                self._housekeeping()
-                last_housekeeping = now
-            if watchdog and now - last_fed >= watchdog:
+        period = min(WEB_PROBE_S, watchdog or WEB_PROBE_S)
+        while not self._stop.wait(period):
+            if self._web_answers():
+                self.heartbeats.beat("web")
+            if watchdog and self.heartbeats.all_alive():
                 sdnotify.notify("WATCHDOG=1")
-                last_fed = now
+
+    def _web_answers(self) -> bool:
+        host = self.config.web.host
+        host = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else host
+        try:
+            with urllib.request.urlopen(f"http://{host}:{self.web_port}/livez",
+                                        timeout=WEB_PROBE_S * 5) as reply:  # fmt: skip
+                return reply.status == 200
+        except (OSError, ValueError):
+            return False
+
+    # --- the ingest thread: the hub's one writer ------------------------------------
+    def _ingest_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._ingest_turn()
+            except sqlite3.Error:
+                raise  # the database itself failed: stop; unacked messages come back on restart
+            except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
+                log.exception("ingest turn failed; going on")
+                self._loop_failed("ingest", exc)
+                self._stop.wait(1.0)
+            self.heartbeats.beat("ingest")
+
+    def _ingest_turn(self) -> None:
+        if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
+            self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
+        else:
+            batch = self._take_batch()
+            if batch:
+                self._apply(batch)
+        self._outbox_done()
+        now = time.monotonic()
+        if now - self._last_gap_check >= 0.5:
+            self._last_gap_check = now
+            for station, epoch, from_seq in self.ingest.due_resyncs(now):
+                self.link.resync(station, epoch, from_seq)
+            if self.ingest.skip_decided():
+                self.link.wake()
+                self.changes.bump()
+        if now - self._last_housekeeping >= HOUSEKEEPING_S:
+            self._last_housekeeping = now
+            self._housekeeping()
 
     def _housekeeping(self) -> None:
-        """Expiry alerts, ABC classes and stored reports, cycle-count tasks: a failure here
-        must not stop ingest."""
+        """Expiry alerts, ABC classes and stored reports, cycle-count tasks, the dead
+        letters' bounds: a failure here is alerted and must not stop ingest."""
         try:
-            housekeeping.tick(self.conn, self.topics, utc_now())
-        except Exception:
+            now = utc_now()
+            housekeeping.tick(self.conn, self.topics, now)
+            with store.transaction(self.conn):
+                deadletters.trim(self.conn, self.config.dead_letters, now)
+                alerts.clear(self.conn, self.topics, "loop_failed:housekeeping", now.isoformat())
+        except Exception as exc:  # noqa: BLE001
             log.exception("housekeeping failed; trying again later")
+            self._loop_failed("housekeeping", exc)
+        self.heartbeats.beat("housekeeping")
         self.link.wake()
+
+    def _loop_failed(self, loop: str, exc: Exception) -> None:
+        """One alert per loop while it keeps failing (cleared by a good housekeeping turn)."""
+        try:
+            with store.transaction(self.conn):
+                alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
+                              "critical", f"the hub's {loop} loop failed a turn and goes on: "
+                              f"{exc!r} (see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
+        except sqlite3.Error:
+            log.exception("cannot record the alert")
 
     def _take_batch(self) -> list[Incoming]:
         """Everything waiting, up to max_batch: one transaction for many messages."""
@@ -128,37 +193,59 @@ class Hub:
 
     def _apply(self, batch: list[Incoming]) -> None:
         try:
-            self.ingest.process(batch)
+            dead = self.ingest.process(batch).dead
+        except ITEM_ERRORS:
+            log.exception("a batch of %d failed: applying its messages one by one", len(batch))
+            dead = sum(self._apply_alone(message) for message in batch)
         except sqlite3.Error:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            for message in batch:
-                self._apply_alone(message)
+            dead = sum(self._apply_alone(message) for message in batch)
+        if dead:
+            with store.transaction(self.conn):
+                deadletters.trim(self.conn, self.config.dead_letters, utc_now())
         for message in batch:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
 
-    def _apply_alone(self, message: Incoming) -> None:
-        """One message in its own transaction; one that still fails is dead-lettered, so a
-        poison message is neither lost nor redelivered for ever (it is acked after this)."""
+    def _apply_alone(self, message: Incoming) -> int:
+        """One message in its own transaction; one that still fails is set aside, so a
+        poison message is neither lost nor redelivered for ever (it is acked after this).
+        How many dead letters it made."""
         try:
-            self.ingest.process([message])
+            return self.ingest.process([message]).dead
+        except ITEM_ERRORS as exc:
+            log.exception("setting aside a message the ledger refused")
+            self.ingest.set_aside(message, exc)
+            return 1
         except sqlite3.Error:
             raise
         except Exception as exc:  # noqa: BLE001
-            log.exception("dead-lettering a message the ingest could not handle")
-            with store.transaction(self.conn):
-                store.dead_letter(self.conn, message.topic, message.payload,
-                                  f"ingest failed: {exc!r}", utc_now().isoformat())  # fmt: skip
+            log.exception("setting aside a message the ingest could not handle")
+            self.ingest.set_aside(message, exc)
+            return 1
 
-    def _delete_published(self) -> None:
-        """Outbox rows the broker has: deleted here, so the hub has one writer (see link)."""
+    def _outbox_done(self) -> None:
+        """Outbox rows the broker has: deleted here, so the hub has one writer (see link);
+        rows it could not publish: set aside, with an alert."""
         done = self.link.take_published()
         if done:
             with store.transaction(self.conn):
                 store.outbox_delete(self.conn, done)
+        for row_id, why in self.link.take_failed():
+            if not row_id:
+                self._loop_failed("outbox", RuntimeError(why))
+                continue
+            now = utc_now().isoformat()
+            with store.transaction(self.conn):
+                topic = store.outbox_set_aside(self.conn, row_id, why, now)
+                if topic is not None:
+                    alerts.raise_(self.conn, self.topics, now, "outbox_failed", "critical",
+                                  f"a message on {topic!r} cannot be published ({why}): kept "
+                                  "as a dead letter; the rest goes on",
+                                  dedupe=f"outbox_failed:{topic}")  # fmt: skip
 
 
 def run_from_config(path: str) -> int:

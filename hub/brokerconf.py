@@ -5,7 +5,8 @@ what runs everywhere is the same secured broker: no anonymous clients, one crede
 station, the client id tied to the username, and a station confined to its own topics.
 
 Files in `BrokerLayout.dir`: `mosquitto.conf`, `passwd` (mosquitto_passwd hashes), `acl`
-(generated from `roles`), `roles` (one "name role" line per user: the source of the ACL).
+(generated from `roles` and `site`), `roles` (one "name role" line per user: the source of
+the ACL), `site` (the one site whose topics this broker carries: every right is pinned to it).
 """
 
 import os
@@ -21,11 +22,13 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 # A station's username is its station id, the same rule as protocol.types.StationId.
 STATION_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
-# Pattern ACL lines apply to every user, with %u the username. A reader or integration
-# named like a station could write station/<name>/events; requiring a "_" (which no station
-# id has) makes such a topic one the hub's station-id check rejects. CVE-2017-7650: no
-# + # / or whitespace in any name, so a username cannot widen a pattern or the ACL file.
+# Other users need a "_", which no station id has: with use_username_as_clientid a reader
+# named like a station would take over that station's connection, and the hub refuses
+# station topics whose id is not a station id. CVE-2017-7650: no + # / or whitespace in
+# any name, so a username cannot widen a rule or the ACL file.
 OTHER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SITE_NAME = re.compile(r"^[a-z0-9-]{1,64}$")
+DEFAULT_SITE = "main"
 
 # protocol.envelope.MAX_PAYLOAD_BYTES, written out: scripts/broker-config runs this module
 # with the system python3 before any venv (no msgspec). A test keeps the two equal.
@@ -35,35 +38,37 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 PACKET_HEADROOM_BYTES = 1024
 MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + PACKET_HEADROOM_BYTES
 
-# Confine each station to its own subtree (the substitution must be a whole level).
-STATION_PATTERNS = (
-    "pattern write wh/v1/+/station/%u/events",
-    "pattern write wh/v1/+/station/%u/status",
-    "pattern write wh/v1/+/station/%u/cmd_res/#",
-    "pattern read wh/v1/+/station/%u/applied",
-    "pattern read wh/v1/+/station/%u/cmd/#",
-    "pattern read wh/v1/+/station/%u/count-tasks/#",
-    "pattern read wh/v1/+/orders/#",
-    "pattern read wh/v1/+/purchase-orders/#",
-    "pattern read wh/v1/+/catalog/#",
-    "pattern read wh/v1/+/hub/status",
-)
-
+# Each user's rights, written out per user with {site} (the broker's one site) and {name}
+# (the username) filled in. No `pattern` lines: those apply to every user, which gave the
+# reader and integration roles a station's rights. docs/protocol.md lists the same rights,
+# and protocol/topics.py's channel table says who sends and reads each topic; the tests
+# hold all three together against the real broker.
 ROLE_RULES: dict[Role, tuple[str, ...]] = {
-    "hub": ("topic readwrite wh/v1/#",),
-    "reader": ("topic read wh/v1/#",),
-    "integration": (
-        "topic read wh/v1/+/stock/#",
-        "topic read wh/v1/+/alerts",
-        "topic read wh/v1/+/movements",
-        "topic read wh/v1/+/hub/status",
-        "topic read wh/v1/+/dropship/#",
-        "topic write wh/v1/+/intake/orders",
-        # A user's deny wins over the station patterns: no station/<name>/ topics at all.
-        # (A reader cannot get this: it reads the station topics. Its "_" is its guard.)
-        "topic deny wh/v1/+/station/#",
+    "hub": ("topic readwrite wh/v1/{site}/#",),
+    "station": (
+        "topic write wh/v1/{site}/station/{name}/events",
+        "topic write wh/v1/{site}/station/{name}/status",
+        "topic read wh/v1/{site}/station/{name}/applied",
+        "topic read wh/v1/{site}/station/{name}/cmd/#",
+        "topic read wh/v1/{site}/station/{name}/count-tasks/#",
+        "topic read wh/v1/{site}/orders/#",
+        "topic read wh/v1/{site}/purchase-orders/#",
+        "topic read wh/v1/{site}/catalog/#",
+        "topic read wh/v1/{site}/hub/status",
     ),
-    "station": (),  # the patterns above are all a station gets
+    # Dashboards and monitors run by the site's own staff: everything, read only.
+    "reader": ("topic read wh/v1/{site}/#",),
+    # Other companies' systems (an ERP, a shop, a supplier): stock, movements and alerts,
+    # dropship orders; they write sales orders. No customer data of other orders, no
+    # catalog, no station topics.
+    "integration": (
+        "topic read wh/v1/{site}/stock/#",
+        "topic read wh/v1/{site}/alerts",
+        "topic read wh/v1/{site}/movements",
+        "topic read wh/v1/{site}/hub/status",
+        "topic read wh/v1/{site}/dropship/#",
+        "topic write wh/v1/{site}/intake/orders",
+    ),
 }
 
 
@@ -93,6 +98,7 @@ class BrokerLayout:
     data_dir: Path | None = None  # persistence; default `dir/data`
     tls: TlsListener | None = None
     root: Path | None = None
+    site: str | None = None  # None: the site recorded in `dir/site` (else DEFAULT_SITE)
 
     @property
     def conf(self) -> Path:
@@ -109,6 +115,10 @@ class BrokerLayout:
     @property
     def roles(self) -> Path:
         return self.local(self.dir / "roles")
+
+    @property
+    def site_file(self) -> Path:
+        return self.local(self.dir / "site")
 
     @property
     def data(self) -> Path:
@@ -177,7 +187,8 @@ def render_config(
 def write_config(
     layout: BrokerLayout, *, run_as_root: bool = False, log_file: Path | None = None
 ) -> None:
-    """Write mosquitto.conf (and empty passwd/roles if missing, and the ACL) into `layout.dir`."""
+    """Write mosquitto.conf (and empty passwd/roles if missing, the site, the ACL)."""
+    site = _checked_site(layout.site or site_of(layout))
     layout.conf.parent.mkdir(parents=True, exist_ok=True)
     layout.data.mkdir(parents=True, exist_ok=True)
     # No secret in it, and mosquitto re-reads it as user mosquitto on SIGHUP: world-readable.
@@ -186,7 +197,29 @@ def write_config(
     for path in (layout.passwd, layout.roles):
         if not path.exists():
             path.touch(mode=0o640 if path == layout.passwd else 0o600)
+    _replace(layout.site_file, site + "\n", new_mode=0o644)
     _write_acl(layout)
+
+
+def site_of(layout: BrokerLayout) -> str:
+    """The site the ACL pins every right to: the one recorded by `write_config`.
+
+    A layout naming another site is refused (only `write_config` changes the site), so a
+    user added with the wrong site cannot re-pin every station's rights.
+    """
+    recorded = layout.site_file.read_text().strip() if layout.site_file.exists() else None
+    if recorded is not None and layout.site is not None and layout.site != recorded:
+        raise ValueError(
+            f"this broker carries site {recorded!r}, not {layout.site!r} "
+            "(broker-config write --site changes it)"
+        )
+    return _checked_site(recorded or layout.site or DEFAULT_SITE)
+
+
+def _checked_site(site: str) -> str:
+    if not SITE_NAME.match(site):
+        raise ValueError(f"invalid site {site!r}: use a-z, 0-9 and -, 1-64 chars")
+    return site
 
 
 def check_name(name: str, role: Role) -> None:
@@ -268,19 +301,17 @@ def _write_roles(layout: BrokerLayout, roles: dict[str, Role]) -> None:
     _replace(layout.roles, text, new_mode=0o600)
 
 
-def render_acl(roles: dict[str, Role]) -> str:
-    lines = ["# Generated by hub/brokerconf.py from the roles file."]
+def render_acl(roles: dict[str, Role], site: str = DEFAULT_SITE) -> str:
+    """The ACL file: one block per user, every topic under `wh/v1/{site}/`."""
+    lines = [f"# Generated by hub/brokerconf.py from the roles file, for site {site}."]
     for name, role in sorted(roles.items()):
-        if ROLE_RULES[role]:
-            lines.append(f"user {name}")
-            lines.extend(ROLE_RULES[role])
-    lines.append("")
-    lines.extend(STATION_PATTERNS)
+        lines.append(f"user {name}")
+        lines.extend(rule.format(site=site, name=name) for rule in ROLE_RULES[role])
     return "\n".join(lines) + "\n"
 
 
 def _write_acl(layout: BrokerLayout) -> None:
-    _replace(layout.acl, render_acl(_read_roles(layout)))
+    _replace(layout.acl, render_acl(_read_roles(layout), site_of(layout)))
 
 
 def _replace(path: Path, text: str, new_mode: int = 0o640) -> None:

@@ -20,7 +20,12 @@ class CheckReport:
     duplicates: int = 0  # events stored twice under one (station, epoch, seq)
     gaps: list[dict] = field(default_factory=list)  # applied seqs not exactly 1..n
     cursor_errors: list[dict] = field(default_factory=list)  # cursor != highest applied seq
-    held: list[dict] = field(default_factory=list)  # events waiting behind a gap (not an error)
+    # Events waiting behind a gap, and station events that could not be applied and that
+    # no supervisor has skipped: each holds its station's later events, so each is not ok.
+    held: list[dict] = field(default_factory=list)
+    failed_events: list[dict] = field(default_factory=list)
+    # Dead letters per source (received, kept, dropped): reported, not an error by itself.
+    dead_letters: list[dict] = field(default_factory=list)
     # Stations that report they cannot record (e.g. a journal behind the hub's ack).
     station_faults: list[dict] = field(default_factory=list)
     # Our own stock whose FIFO cost layers do not add up to its balance (valuation is off).
@@ -30,7 +35,7 @@ class CheckReport:
     def ok(self) -> bool:
         return not (
             self.mismatches or self.duplicates or self.gaps or self.cursor_errors
-            or self.station_faults or self.layer_mismatches
+            or self.station_faults or self.layer_mismatches or self.held or self.failed_events
         )  # fmt: skip
 
 
@@ -44,6 +49,8 @@ def check(conn) -> CheckReport:
     ]
     report.cursor_errors = _cursor_errors(conn)
     report.held = [asdict(g) for g in store.gaps(conn)]
+    report.failed_events = [asdict(f) for f in store.event_failures(conn, undecided_only=True)]
+    report.dead_letters = store.dead_letter_counts(conn)
     report.station_faults = _station_faults(store.station_list(conn))
     report.layer_mismatches = [
         {"sku": sku, "location": location, "lot": lot, "balance": balance, "layers": layers}

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
@@ -22,6 +23,9 @@ Port = Annotated[int, Meta(ge=0, le=65535)]
 class HubSection(_Section):
     site: SiteId = "main"
     data_dir: str = "/var/lib/warehouse-hub"
+    # A demonstration (scripts/demo): the README's well-known password and API token are
+    # allowed, and the web page may listen on the loopback address only.
+    demo: bool = False
 
 
 class MqttSection(_Section):
@@ -43,10 +47,27 @@ class WebSection(_Section):
     threads: Annotated[int, Meta(ge=2, le=256)] = 16
     # Signs the login cookie; without it a key is generated once and kept in the data dir.
     secret_key: Annotated[str, Meta(min_length=16)] | None = None
+    # How the pages write times and money: the site's IANA time zone and currency code.
+    timezone: str = "UTC"
+    currency: Annotated[str, Meta(pattern="^[A-Z]{3}$")] = "EUR"
+
+    def __post_init__(self) -> None:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            # msgspec reports a ValueError here with the key's path, as for any other key.
+            raise ValueError(
+                f"unknown time zone {self.timezone!r} (an IANA name, e.g. 'Europe/Berlin')"
+            ) from None
+
+
+# install-hub makes 32-character tokens; a short one can be guessed over the LAN.
+MIN_TOKEN = 16
+DEMO_TOKENS = frozenset({"demo"})
 
 
 class ApiSection(_Section):
-    tokens: list[Annotated[str, Meta(min_length=4)]] = []
+    tokens: list[Annotated[str, Meta(min_length=1, max_length=512)]] = []
 
 
 class IngestSection(_Section):
@@ -55,12 +76,29 @@ class IngestSection(_Section):
     resync_after_s: Annotated[float, Meta(gt=0, le=3600)] = 2.0
 
 
+class DeadLetterSection(_Section):
+    """Dead letters are kept for a supervisor to look at, within these bounds; what the
+    caps drop is still counted (Alerts page)."""
+
+    per_source: Annotated[int, Meta(ge=1, le=1_000_000)] = 1000  # per station (or intake...)
+    total: Annotated[int, Meta(ge=1, le=10_000_000)] = 10_000
+    keep_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
+class HealthSection(_Section):
+    # A loop (ingest, outbox, housekeeping, web) that has not finished a turn for this long
+    # is stalled: /healthz answers 503 and the systemd watchdog is no longer fed.
+    stall_after_s: Annotated[float, Meta(gt=0, le=3600)] = 60.0
+
+
 class HubConfig(_Section):
     hub: HubSection = msgspec.field(default_factory=HubSection)
     mqtt: MqttSection = msgspec.field(default_factory=MqttSection)
     web: WebSection = msgspec.field(default_factory=WebSection)
     api: ApiSection = msgspec.field(default_factory=ApiSection)
     ingest: IngestSection = msgspec.field(default_factory=IngestSection)
+    dead_letters: DeadLetterSection = msgspec.field(default_factory=DeadLetterSection)
+    health: HealthSection = msgspec.field(default_factory=HealthSection)
 
 
 def load(path: str | Path) -> HubConfig:
@@ -69,4 +107,22 @@ def load(path: str | Path) -> HubConfig:
         text = path.read_text()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    return parse_config(text, HubConfig, str(path))
+    config = parse_config(text, HubConfig, str(path))
+    _check_demo(config, str(path))
+    return config
+
+
+def _check_demo(config: HubConfig, where: str) -> None:
+    """What only a demonstration may do: rules across keys that a schema cannot say."""
+    demo = config.hub.demo
+    for token in config.api.tokens:
+        if len(token) < MIN_TOKEN and not (demo and token in DEMO_TOKENS):
+            raise ConfigError(
+                f"{where}: [api] tokens: a token must have at least {MIN_TOKEN} characters "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(24))' makes one)"
+            )
+    if demo and config.web.host not in ("127.0.0.1", "::1", "localhost"):
+        raise ConfigError(
+            f"{where}: [hub] demo = true allows well-known passwords: [web] host must then be "
+            f"the loopback address, not {config.web.host!r}"
+        )

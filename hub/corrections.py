@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from datetime import datetime
 
-from hub import fifo, ledger, orders, stock, store
+from hub import alerts, fifo, ledger, orders, stock, store
 from protocol.envelope import encode
 from protocol.topics import Topics
 
@@ -105,7 +105,7 @@ def decide_count(
         posted = source.event_id
     store.count_decide(conn, count_id, "approved" if approve else "rejected", by,
                        now.isoformat(), posted)  # fmt: skip
-    store.alert_clear(conn, f"count_variance:{count_id}", now.isoformat())
+    alerts.clear(conn, topics, f"count_variance:{count_id}", now.isoformat())
     return store.count_get(conn, count_id)
 
 

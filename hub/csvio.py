@@ -87,6 +87,21 @@ ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer
 PO_COLUMNS = ["po", "supplier", "expected", "sku", "qty", "unit_cost"]
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can
+# send what the reader sees elsewhere). Every CSV the hub writes puts an apostrophe before
+# such a cell, which spreadsheets show as text; an import takes one leading apostrophe off
+# again, so an exported file imports as it was.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_safe(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def from_spreadsheet(value: str) -> str:
+    return value[1:] if value.startswith("'") else value
+
+
 def read(text: str, columns: list[str], required: list[str]) -> list[tuple[int, dict]]:
     """(line, row) of every data row; raises CsvImportError for a wrong header or text
     that is not CSV (a bare carriage return in a cell, a cell too long)."""
@@ -110,7 +125,8 @@ def _rows(reader: csv.DictReader, columns: list[str], required: list[str]) -> li
         if None in row:
             rows.append((reader.line_num, {"__error__": "more cells than columns"}))
             continue
-        rows.append((reader.line_num, {k: (v or "").strip() for k, v in row.items()}))
+        cells = {k: from_spreadsheet((v or "").strip()) for k, v in row.items()}
+        rows.append((reader.line_num, cells))
     return rows
 
 
@@ -316,6 +332,8 @@ def _cell(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return value
 
 

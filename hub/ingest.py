@@ -10,9 +10,18 @@ For each message, inside one SQLite transaction per batch:
 The caller acks the messages to the broker only after `process` returns (the commit),
 and the outbox rows written here (acks to stations, stock, movements, alerts) are
 published after it too. Gaps that do not fill by themselves are answered with
-`cmd/resync` asking the station to send again from `applied + 1`.
+`cmd/resync` asking the station to send again from `applied + 1` of that epoch, as long as
+it is the epoch the station journals now; held events of an epoch it no longer has cannot
+come again, and are reported instead (an alert, and `hub check`).
+
+An event that cannot be applied at all (a bug, a value the ledger cannot store) is set
+aside (`set_aside`): a dead letter and an `event_failures` row, with an alert. The
+station's later events wait behind it, as behind a gap, until a resend applies it (after a
+fix) or a supervisor skips it (`skip_decided` then records a `skipped` event in its place,
+so the stream stays 1..n, and applies what waited).
 """
 
+import json
 import logging
 import sqlite3
 import time
@@ -22,11 +31,16 @@ import msgspec
 
 from hub import alerts, ledger, orders, stock, store
 from hub.corrections import HUB_STATION
-from protocol.envelope import InvalidMessage, decode_event, encode, utc_now
+from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
 from protocol.messages import Applied, Order, StationStatus
 from protocol.topics import Topics
+from protocol.types import StationId
 
 log = logging.getLogger(__name__)
+
+# The type of the event row the hub records in place of a station event a supervisor
+# skipped (never a station's own type: the protocol has no such event).
+SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,7 @@ class _Batch:
     moved: dict[tuple[str, str], int] = field(default_factory=dict)  # applied, to write
     held: set[tuple[str, str]] = field(default_factory=set)  # (station, epoch) with held rows
     looked: set[tuple[str, str]] = field(default_factory=set)  # held rows looked for
+    failures: bool = False  # some events wait behind a failed one (read once per batch)
 
     def station_epoch(self, conn: sqlite3.Connection, station: str) -> str | None:
         if station not in self.epochs:
@@ -96,11 +111,13 @@ class Ingest:
         self.resync_after_s = resync_after_s
         self._gap_seen: dict[tuple[str, str], tuple[int, float]] = {}  # -> (applied, since)
         self._resync_sent: dict[tuple[str, str], float] = {}
+        self._stale_reported: set[tuple[str, str]] = set()
 
     def process(self, batch: list[Incoming]) -> BatchResult:
         """Apply a batch in one transaction; on any database error nothing of it is kept."""
         work = _Batch(now=utc_now().isoformat())
         with store.transaction(self.conn):
+            work.failures = store.event_failures_open_any(self.conn)
             for message in batch:
                 self._one(message, work)
             self._close_batch(work)
@@ -124,6 +141,8 @@ class Ingest:
             store.cursor_set(self.conn, station, epoch, applied, work.now)
             if work.has_held(self.conn, station, epoch):
                 store.pending_drop_applied(self.conn, station, epoch, applied)
+            if work.failures:
+                self._failures_applied(station, epoch, applied, work.now)
         for station, epoch in work.touched.items():
             self._publish_applied(station, epoch, work)
         for sku in work.effects.skus:
@@ -183,6 +202,8 @@ class Ingest:
         stored = store.event_content(self.conn, event.station, event.epoch, event.seq)
         if stored is None:
             return True  # nothing to compare with (a ledger restored without it): a duplicate
+        if stored[0] == SKIPPED:
+            return True  # the event a supervisor skipped, sent again: nothing to do
         return stored == (event.type, event.ts.isoformat(), event.raw.decode())
 
     def _conflict(self, message: Incoming, event, what: str, work: "_Batch") -> None:
@@ -226,11 +247,14 @@ class Ingest:
         now, result = work.now, work.result
         if not message.payload:
             return  # a cleared retained status
+        if not _is_station_id(station):
+            # No station has that id (a "_" user's own name, say): never a phantom station.
+            self._dead(message, f"status: {station!r} is not a station id", work)
+            return
         try:
-            status = msgspec.json.decode(message.payload, type=StationStatus)
-        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-            self._dead(message, f"status: {exc}", work)
+            status = decode_message(message.payload, StationStatus, "status")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
             return
         previous = self._previous_conn(station)
         if status.state == "offline" and status.conn < previous:
@@ -239,7 +263,7 @@ class Ingest:
         if status.state == "offline":
             alerts.station_offline(self.conn, self.topics, station, now)
         else:
-            alerts.station_online(self.conn, station, now)
+            alerts.station_online(self.conn, self.topics, station, now)
         if status.epoch and status.state == "online":
             store.station_set_epoch(self.conn, station, status.epoch)
             work.epochs[station] = status.epoch
@@ -257,9 +281,9 @@ class Ingest:
     def _intake(self, message: Incoming, work: "_Batch") -> None:
         """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
         try:
-            order = msgspec.json.decode(message.payload, type=Order)
-        except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
-            self._dead(message, f"order: {exc}", work)
+            order = decode_message(message.payload, Order, "order")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
             return
         self.conn.execute("SAVEPOINT intake")
         try:
@@ -275,24 +299,104 @@ class Ingest:
     # --- dead letters ---------------------------------------------------------------
     def _dead(self, message: Incoming, reason: str, work: "_Batch") -> None:
         log.warning("dead letter on %s: %s", message.topic, reason)
-        store.dead_letter(self.conn, message.topic, message.payload, reason, work.now)
+        store.dead_letter(self.conn, message.topic, message.payload, reason, work.now,
+                          self._source(message.topic))  # fmt: skip
         work.result.dead += 1
 
+    def _source(self, topic: str) -> str:
+        """Whose dead letter it is, for the caps: the station, else the topic's first level."""
+        levels = self.topics.leaf(topic)
+        if len(levels) >= 2 and levels[0] == "station":
+            return levels[1][:64]
+        return levels[0][:64] if levels else "other"
+
+    # --- events that cannot be applied ----------------------------------------------
+    def set_aside(self, message: Incoming, exc: Exception) -> None:
+        """A message that failed alone: a dead letter (counted, not stored again when the
+        station resends it), and for a station event an `event_failures` row that holds its
+        stream, with one alert saying what a supervisor may do."""
+        now, reason = utc_now().isoformat(), f"ingest failed: {exc!r}"
+        event = _decode_or_none(message.payload)
+        with store.transaction(self.conn):
+            dead = store.dead_letter(self.conn, message.topic, message.payload, reason, now,
+                                     self._source(message.topic))  # fmt: skip
+            if event is None:
+                alerts.raise_(self.conn, self.topics, now, "message_failed", "critical",
+                              f"a message on {message.topic} failed: {reason} (dead letter "
+                              f"{dead})", dedupe=f"message_failed:{message.topic}")  # fmt: skip
+                return
+            key = f"epoch {event.epoch} seq {event.seq}"
+            if store.event_failure_add(self.conn, event.station, event.epoch, event.seq, dead,
+                                       reason, now):  # fmt: skip
+                alerts.raise_(
+                    self.conn, self.topics, now, "event_failed", "critical",
+                    f"station {event.station}: event {key} cannot be applied ({reason}; dead "
+                    f"letter {dead}). Its later events wait behind it: a fixed hub applies it "
+                    "when the station resends, or a supervisor may skip it (Alerts page).",
+                    station=event.station, dedupe=_failure_key(event.station, event.epoch,
+                                                               event.seq),
+                )  # fmt: skip
+
+    def _failures_applied(self, station: str, epoch: str, applied: int, now: str) -> None:
+        """Failed events that applied after all (resent to a fixed hub) hold nothing now."""
+        for seq in store.event_failures_applied(self.conn, station, epoch, applied):
+            alerts.clear(self.conn, self.topics, _failure_key(station, epoch, seq), now)
+
+    def skip_decided(self) -> int:
+        """Make the skips supervisors decided: a `skipped` event in the failed one's place
+        (its seq is taken, so the stream stays whole), then what waited behind it."""
+        todo = store.event_failures_to_skip(self.conn)
+        if not todo:
+            return 0
+        work = _Batch(now=utc_now().isoformat())
+        with store.transaction(self.conn):
+            for failure in todo:
+                self._skip(failure, work)
+            self._close_batch(work)
+        return len(todo)
+
+    def _skip(self, failure: store.EventFailure, work: "_Batch") -> None:
+        station, epoch, seq = failure.station, failure.epoch, failure.seq
+        log.warning("skipping %s epoch %s seq %d as %s decided", station, epoch, seq,
+                    failure.decided_by)  # fmt: skip
+        record = {"skipped_by": failure.decided_by, "note": failure.note,
+                  "reason": failure.reason, "dead_letter": failure.dead_letter}  # fmt: skip
+        store.event_insert(self.conn, station, epoch, seq, SKIPPED, failure.decided or work.now,
+                           work.now, json.dumps(record).encode())  # fmt: skip
+        alerts.clear(self.conn, self.topics, _failure_key(station, epoch, seq), work.now)
+        applied = seq
+        held = store.pending_take(self.conn, station, epoch, seq + 1)
+        if held is not None:
+            applied = self._apply_run(decode_event(held), seq, work)
+        work.moved[(station, epoch)] = applied
+        if work.station_epoch(self.conn, station) in (None, epoch):
+            work.touched[station] = epoch
+
     # --- gaps -----------------------------------------------------------------------
-    def due_resyncs(self, now: float | None = None) -> list[tuple[str, int]]:
-        """(station, from seq) for every gap that has not filled for `resync_after_s`.
+    def due_resyncs(self, now: float | None = None) -> list[tuple[str, str, int]]:
+        """(station, epoch, from seq) for every gap of a station's current journal that
+        has not filled for `resync_after_s`.
 
         Asked again every `resync_after_s` while the gap stays open: a station that was
-        offline when first asked is asked again.
+        offline when first asked is asked again. A gap in an epoch the station no longer
+        journals (re-imaged, or a stray publish) can never fill: it is reported once with an
+        alert, and not asked for; so is one whose next event came and failed (set_aside).
         """
         now = time.monotonic() if now is None else now
-        due: list[tuple[str, int]] = []
+        due: list[tuple[str, str, int]] = []
         open_gaps = {(g.station, g.epoch): g for g in store.gaps(self.conn)}
         for key in list(self._gap_seen):
             if key not in open_gaps:
                 del self._gap_seen[key]
                 self._resync_sent.pop(key, None)
+        stale = []
         for key, gap in open_gaps.items():
+            current = store.station_epoch(self.conn, gap.station)
+            if current is not None and current != gap.epoch:
+                stale.append((gap, current))
+                continue
+            if store.event_failure_get(self.conn, gap.station, gap.epoch, gap.applied + 1):
+                continue  # it came and failed: resending it would fail again (it is alerted)
             applied, since = self._gap_seen.get(key, (gap.applied, now))
             if applied != gap.applied:  # progress: the gap moved, start the clock again
                 since = now
@@ -301,6 +405,45 @@ class Ingest:
             waited = now - since >= self.resync_after_s
             not_recent = last_sent is None or now - last_sent >= self.resync_after_s
             if waited and not_recent:
-                due.append((gap.station, gap.applied + 1))
+                due.append((gap.station, gap.epoch, gap.applied + 1))
                 self._resync_sent[key] = now
+        self._report_stale(stale)
         return due
+
+    def _report_stale(self, stale: list[tuple[store.Gap, str]]) -> None:
+        new = [(gap, current) for gap, current in stale
+               if (gap.station, gap.epoch) not in self._stale_reported]  # fmt: skip
+        if not new:
+            return
+        now = utc_now().isoformat()
+        with store.transaction(self.conn):
+            for gap, current in new:
+                log.warning("%s: %d events of epoch %s held after seq %d; it journals %s now",
+                            gap.station, gap.held, gap.epoch, gap.applied, current)  # fmt: skip
+                alerts.raise_(
+                    self.conn, self.topics, now, "held_old_epoch", "critical",
+                    f"station {gap.station}: {gap.held} events of epoch {gap.epoch} (from seq "
+                    f"{gap.first_held}) wait behind seq {gap.applied + 1}, which never "
+                    f"arrived; the station journals epoch {current} now and cannot resend "
+                    "them (see python -m hub check)",
+                    station=gap.station, dedupe=f"held_old_epoch:{gap.station}:{gap.epoch}",
+                )  # fmt: skip
+                self._stale_reported.add((gap.station, gap.epoch))
+
+
+def _failure_key(station: str, epoch: str, seq: int) -> str:
+    return f"event_failed:{station}:{epoch}:{seq}"
+
+
+def _decode_or_none(payload: bytes):
+    try:
+        return decode_event(payload)
+    except InvalidMessage:
+        return None
+
+def _is_station_id(name: str) -> bool:
+    try:
+        msgspec.convert(name, StationId)
+    except msgspec.ValidationError:
+        return False
+    return True

@@ -274,7 +274,7 @@ def _supersede(ctx: Ctx, data: Count) -> None:
     for old in store.counts_pending_of(ctx.conn, data.sku, data.location, data.lot):
         store.count_decide(ctx.conn, old, "superseded", ctx.source.station,
                            ctx.source.hub_ts, None)  # fmt: skip
-        store.alert_clear(ctx.conn, f"count_variance:{old}", ctx.source.hub_ts)
+        alerts.clear(ctx.conn, ctx.topics, f"count_variance:{old}", ctx.source.hub_ts)
 
 
 def _scan(ctx: Ctx, data: Scan) -> None:

@@ -9,6 +9,9 @@
   row ids to the ingest thread (`take_published`), the hub's one writer, which deletes
   them. Two writers would meet on SQLite's write lock, whose busy handler sleeps in steps
   of up to 100 ms: that was the whole tail of the scan-to-ledger latency.
+- A row paho refuses (a topic it finds invalid, say) is skipped and handed to the writer
+  too (`take_failed`), which keeps it as a dead letter with the cause and raises an alert:
+  one bad row must not stop every later ack, order and command, nor again after a restart.
 """
 
 import contextlib
@@ -17,6 +20,7 @@ import queue
 import socket
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -37,8 +41,16 @@ OUTBOX_WINDOW = 100
 
 
 class HubLink:
-    def __init__(self, config: MqttSection, topics: Topics, db_path: str) -> None:
+    def __init__(
+        self,
+        config: MqttSection,
+        topics: Topics,
+        db_path: str,
+        beat: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`beat` is called after each turn of the publisher (its heartbeat)."""
         self.config = config
+        self._beat = beat
         self.topics = topics
         self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self.connected = False
@@ -47,6 +59,7 @@ class HubLink:
         self._stop = threading.Event()
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._published: queue.SimpleQueue[int] = queue.SimpleQueue()  # outbox ids, PUBACKed
+        self._failed: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()  # id, why
         self._inflight: dict[int, int] = {}  # mid -> outbox id; the publisher thread's alone
         self._sent_up_to = 0
         self.client = self._make_client()
@@ -104,9 +117,9 @@ class HubLink:
         if message.qos > 0:
             self.client.ack(message.mid, message.qos)
 
-    def resync(self, station: str, from_seq: int) -> None:
-        log.info("asking %s to resend from %d", station, from_seq)
-        payload = encode(Resync(from_=from_seq))
+    def resync(self, station: str, epoch: str, from_seq: int) -> None:
+        log.info("asking %s to resend epoch %s from %d", station, epoch, from_seq)
+        payload = encode(Resync(from_=from_seq, epoch=epoch))
         self.client.publish(self.topics.command(station, "resync"), payload, qos=1)
 
     def publish_now(self, topic: str, payload: bytes, retain: bool = False) -> None:
@@ -128,6 +141,16 @@ class HubLink:
                 done.append(self._published.get_nowait())
             except queue.Empty:
                 return done
+
+    def take_failed(self) -> list[tuple[int, str]]:
+        """(outbox row id, why) of rows that could not be published: the writer sets them
+        aside."""
+        failed: list[tuple[int, str]] = []
+        while True:
+            try:
+                failed.append(self._failed.get_nowait())
+            except queue.Empty:
+                return failed
 
     # --- paho callbacks -----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -177,14 +200,26 @@ class HubLink:
             while not self._stop.is_set():
                 self._wake.wait(0.5)
                 self._wake.clear()
-                self._drain_acks()
-                if not self.connected:
-                    self._inflight.clear()
-                    self._sent_up_to = 0  # resend everything not yet acknowledged
-                    continue
-                self._fill(conn)
+                try:
+                    self._turn(conn)
+                except sqlite3.Error:
+                    log.exception("outbox: the ledger failed; trying again")
+                    self._stop.wait(1.0)
+                except Exception as exc:  # noqa: BLE001 - a bug must not stop the publisher
+                    log.exception("outbox publisher turn failed; going on")
+                    self._failed.put((0, f"publisher turn failed: {exc!r}"))
+                    self._stop.wait(1.0)
+                self._beat()
         finally:
             conn.close()
+
+    def _turn(self, conn: sqlite3.Connection) -> None:
+        self._drain_acks()
+        if not self.connected:
+            self._inflight.clear()
+            self._sent_up_to = 0  # resend everything not yet acknowledged
+            return
+        self._fill(conn)
 
     def _drain_acks(self) -> None:
         while True:
@@ -201,7 +236,13 @@ class HubLink:
         if room <= 0:
             return
         for row_id, topic, payload, retain in store.outbox_read(conn, self._sent_up_to, room):
-            info = self.client.publish(topic, payload, qos=1, retain=retain)
+            try:
+                info = self.client.publish(topic, payload, qos=1, retain=retain)
+            except (ValueError, TypeError) as exc:  # paho's verdict on this row alone
+                log.error("outbox row %d on %r cannot be published: %s", row_id, topic, exc)
+                self._failed.put((row_id, str(exc)))
+                self._sent_up_to = row_id
+                continue
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return
             self._inflight[info.mid] = row_id

@@ -74,12 +74,43 @@ CREATE TABLE IF NOT EXISTS balances (
 CREATE INDEX IF NOT EXISTS balances_location ON balances (location);
 
 -- Messages the ingest could not accept, with why: nothing is dropped silently.
+-- Capped per source and in all, and kept for a while (hub.deadletters); a message that
+-- comes again is counted on its row (`repeats`), not stored again.
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY,
     topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
+    payload BLOB NOT NULL,                 -- the first bytes only (see `size`)
     reason TEXT NOT NULL,
-    received TEXT NOT NULL
+    received TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',       -- the station, or what else sent it (intake, outbox)
+    size INTEGER NOT NULL DEFAULT 0,       -- the whole payload's length in bytes
+    digest TEXT NOT NULL DEFAULT '',       -- sha256 of topic and whole payload: repeats
+    repeats INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS dead_letters_source ON dead_letters (source, id);
+CREATE INDEX IF NOT EXISTS dead_letters_digest ON dead_letters (digest);
+
+-- How many dead letters each source ever sent, and how many the caps dropped since.
+CREATE TABLE IF NOT EXISTS dead_letter_counts (
+    source TEXT PRIMARY KEY,
+    received INTEGER NOT NULL,
+    dropped INTEGER NOT NULL DEFAULT 0
+);
+
+-- A station event the ingest could not apply (set aside as a dead letter): its station's
+-- later events wait behind it until it applies after all (a resend after a fix) or a
+-- supervisor skips it; `decided`/`decided_by`/`note` record that decision.
+CREATE TABLE IF NOT EXISTS event_failures (
+    station TEXT NOT NULL,
+    epoch TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    dead_letter INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    since TEXT NOT NULL,
+    decided TEXT,
+    decided_by TEXT,
+    note TEXT,
+    PRIMARY KEY (station, epoch, seq)
 );
 
 CREATE TABLE IF NOT EXISTS products (
@@ -466,5 +497,7 @@ CREATE INDEX IF NOT EXISTS purchase_orders_ordered ON purchase_orders (ordered D
 CREATE INDEX IF NOT EXISTS events_order_log
     ON events (json_extract(data, '$.order'), id) WHERE type IN ('scan', 'shipment');
 CREATE INDEX IF NOT EXISTS events_hub_ts ON events (hub_ts);
+CREATE INDEX IF NOT EXISTS events_po_receipts
+    ON events (json_extract(data, '$.po'), id) WHERE type = 'receipt';
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
 CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);

@@ -7,7 +7,7 @@ stored reorder plan's due flag follows too, so the reorder report's due page is 
 """
 
 import sqlite3
-from datetime import date
+from datetime import date, datetime
 
 from hub import alerts, planning, store
 from protocol.envelope import encode
@@ -24,8 +24,11 @@ def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> Non
     ]
     on_hand = sum(line.qty for line in lines)
     committed = store.committed(conn, sku)
+    # Read in the transaction that changed the balances: the snapshot includes every
+    # movement up to this position and none after it.
     stock = Stock(sku=sku, on_hand=on_hand, committed=committed,
-                  available=on_hand - committed, locations=lines)  # fmt: skip
+                  available=on_hand - committed, locations=lines,
+                  ledger_seq=store.ledger_position(conn), ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
     alerts.check_low_stock(conn, topics, sku, on_hand - committed, now)
     planning.reposition_stored(conn, sku, on_hand, committed, date.fromisoformat(now[:10]))

@@ -5,6 +5,7 @@ Functions take an open connection and do one thing. Writes are made inside
 and what must be published about them commit together or not at all.
 """
 
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -36,6 +37,10 @@ def connect(path: str | Path) -> sqlite3.Connection:
 # skips them. A released step is never edited: add the next one.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, "ALTER TABLE sku_activity ADD COLUMN pick_location TEXT"),
+    (2, "ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
+    (3, "ALTER TABLE dead_letters ADD COLUMN size INTEGER NOT NULL DEFAULT 0"),
+    (4, "ALTER TABLE dead_letters ADD COLUMN digest TEXT NOT NULL DEFAULT ''"),
+    (5, "ALTER TABLE dead_letters ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -156,6 +161,98 @@ def gaps(conn: sqlite3.Connection) -> list[Gap]:
         "GROUP BY p.station, p.epoch"
     ).fetchall()
     return [Gap(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class EventFailure:
+    """A station event set aside because it could not be applied (see event_failures)."""
+
+    station: str
+    epoch: str
+    seq: int
+    dead_letter: int
+    reason: str
+    since: str
+    decided: str | None = None
+    decided_by: str | None = None
+    note: str | None = None
+
+
+_FAILURE_COLUMNS = "station, epoch, seq, dead_letter, reason, since, decided, decided_by, note"
+
+
+def event_failure_add(
+    conn: sqlite3.Connection, station: str, epoch: str, seq: int, dead_letter_id: int,
+    reason: str, now: str,
+) -> bool:
+    """False when this event had already failed (a resend of it)."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO event_failures (station, epoch, seq, dead_letter, reason, since) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (station, epoch, seq, dead_letter_id, reason[:2000], now),
+    )  # fmt: skip
+    return cur.rowcount == 1
+
+
+def event_failure_get(
+    conn: sqlite3.Connection, station: str, epoch: str, seq: int
+) -> EventFailure | None:
+    row = conn.execute(
+        f"SELECT {_FAILURE_COLUMNS} FROM event_failures "
+        "WHERE station = ? AND epoch = ? AND seq = ?",
+        (station, epoch, seq),
+    ).fetchone()
+    return EventFailure(*row) if row else None
+
+
+def event_failures(conn: sqlite3.Connection, undecided_only: bool = False) -> list[EventFailure]:
+    """Failed events not applied since (a later apply removes the row), newest first."""
+    rows = conn.execute(
+        f"SELECT {_FAILURE_COLUMNS} FROM event_failures "
+        "WHERE ? = 0 OR decided IS NULL ORDER BY since DESC",
+        (int(undecided_only),),
+    ).fetchall()
+    return [EventFailure(*row) for row in rows]
+
+
+def event_failure_decide(
+    conn: sqlite3.Connection, station: str, epoch: str, seq: int, by: str, note: str, now: str
+) -> bool:
+    cur = conn.execute(
+        "UPDATE event_failures SET decided = ?, decided_by = ?, note = ? "
+        "WHERE station = ? AND epoch = ? AND seq = ? AND decided IS NULL",
+        (now, by, note[:2000], station, epoch, seq),
+    )
+    return cur.rowcount == 1
+
+
+def event_failures_to_skip(conn: sqlite3.Connection) -> list[EventFailure]:
+    """Skips a supervisor decided that the ingest has not made yet (the stream is still
+    just before them)."""
+    rows = conn.execute(
+        f"SELECT {', '.join('f.' + c for c in _FAILURE_COLUMNS.split(', '))} "
+        "FROM event_failures f LEFT JOIN cursors c ON c.station = f.station "
+        "AND c.epoch = f.epoch WHERE f.decided IS NOT NULL AND coalesce(c.applied, 0) = f.seq - 1"
+    ).fetchall()
+    return [EventFailure(*row) for row in rows]
+
+
+def event_failures_open_any(conn: sqlite3.Connection) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM event_failures WHERE decided IS NULL LIMIT 1"
+    ).fetchone() is not None
+
+
+def event_failures_applied(
+    conn: sqlite3.Connection, station: str, epoch: str, applied: int
+) -> list[int]:
+    """Forget failed events that applied after all (resent after a fix): their seqs."""
+    rows = conn.execute(
+        "DELETE FROM event_failures WHERE station = ? AND epoch = ? AND seq <= ? "
+        "AND decided IS NULL RETURNING seq",
+        (station, epoch, applied),
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 # --- events, movements, balances ---------------------------------------------------------
@@ -285,6 +382,11 @@ def movements_latest(conn: sqlite3.Connection, limit: int, before: int | None = 
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def ledger_position(conn: sqlite3.Connection) -> int:
+    """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+
+
 def movements_after(conn: sqlite3.Connection, after_id: int, limit: int) -> list[Movement]:
     rows = conn.execute(
         "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
@@ -389,25 +491,88 @@ def station_list(conn: sqlite3.Connection) -> list[dict]:
 
 
 # --- dead letters, alerts, outbox --------------------------------------------------------
+# A dead letter keeps the first bytes of its payload: enough to see what it was, while a
+# flood of big invalid messages cannot fill the disk (255 KB each grew the ledger 30-fold).
+DEAD_LETTER_PAYLOAD_BYTES = 4096
+
+
 def dead_letter(
-    conn: sqlite3.Connection, topic: str, payload: bytes, reason: str, now: str
-) -> None:
+    conn: sqlite3.Connection, topic: str, payload: bytes, reason: str, now: str,
+    source: str = "",
+) -> int:
+    """Keep a message set aside, and its id. One that is already kept (same topic and
+    payload: a station resending it) is counted on its row, not stored again."""
+    digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()
     conn.execute(
-        "INSERT INTO dead_letters (topic, payload, reason, received) VALUES (?, ?, ?, ?)",
-        (topic, payload, reason[:2000], now),
+        "INSERT INTO dead_letter_counts (source, received) VALUES (?, 1) "
+        "ON CONFLICT (source) DO UPDATE SET received = received + 1",
+        (source,),
     )
+    row = conn.execute(
+        "UPDATE dead_letters SET repeats = repeats + 1 WHERE digest = ? AND topic = ? "
+        "RETURNING id",
+        (digest, topic),
+    ).fetchone()
+    if row is not None:
+        return row[0]
+    cur = conn.execute(
+        "INSERT INTO dead_letters (topic, payload, reason, received, source, size, digest) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (topic, payload[:DEAD_LETTER_PAYLOAD_BYTES], reason[:2000], now, source, len(payload),
+         digest),
+    )  # fmt: skip
+    return cur.lastrowid
 
 
 def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     rows = conn.execute(
-        "SELECT id, topic, payload, reason, received FROM dead_letters ORDER BY id DESC LIMIT ?",
+        "SELECT id, topic, payload, reason, received, source, size, repeats FROM dead_letters "
+        "ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
     return [
         {"id": r[0], "topic": r[1], "payload": bytes(r[2])[:2000].decode("utf-8", "replace"),
-         "reason": r[3], "received": r[4]}
+         "reason": r[3], "received": r[4], "source": r[5], "size": r[6], "repeats": r[7]}
         for r in rows
     ]  # fmt: skip
+
+
+def dead_letter_sources_over(conn: sqlite3.Connection, keep: int) -> list[str]:
+    return [row[0] for row in conn.execute(
+        "SELECT source FROM dead_letters GROUP BY source HAVING count(*) > ?", (keep,)
+    )]  # fmt: skip
+
+
+def dead_letters_drop(
+    conn: sqlite3.Connection, source: str | None, keep: int, before: str | None = None
+) -> int:
+    """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
+    `keep`, and those received before `before`; each source's `dropped` counts them."""
+    rows = conn.execute(
+        "DELETE FROM dead_letters WHERE (?1 IS NULL OR source = ?1) AND (id NOT IN ("
+        " SELECT id FROM dead_letters WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2)"
+        " OR received < coalesce(?3, '')) RETURNING source",
+        (source, keep, before),
+    ).fetchall()
+    dropped: dict[str, int] = {}
+    for (row_source,) in rows:
+        dropped[row_source] = dropped.get(row_source, 0) + 1
+    conn.executemany(
+        "INSERT INTO dead_letter_counts (source, received, dropped) VALUES (?, ?, ?) "
+        "ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped",
+        [(name, n, n) for name, n in dropped.items()],
+    )
+    return len(rows)
+
+
+def dead_letter_counts(conn: sqlite3.Connection) -> list[dict]:
+    """Per source: dead letters received in all (repeats too), kept now, dropped by the caps."""
+    rows = conn.execute(
+        "SELECT c.source, c.received, c.dropped, "
+        "(SELECT count(*) FROM dead_letters d WHERE d.source = c.source) "
+        "FROM dead_letter_counts c ORDER BY c.received DESC"
+    ).fetchall()
+    return [{"source": r[0], "received": r[1], "dropped": r[2], "kept": r[3]} for r in rows]
 
 
 def alert_add(
@@ -429,10 +594,15 @@ def alert_add(
     return cur.lastrowid if cur.rowcount else None
 
 
-def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> None:
-    conn.execute(
-        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL", (now, dedupe)
-    )
+def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
+    """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
+    rows = conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
+        "RETURNING id, kind, severity, message, sku, station",
+        (now, dedupe),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
@@ -457,11 +627,11 @@ def alerts_page(
 
 def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     rows = conn.execute(
-        "SELECT id, kind, severity, message, sku, station, ts FROM alerts "
+        "SELECT id, kind, severity, message, sku, station, ts, dedupe FROM alerts "
         "WHERE cleared IS NULL ORDER BY id DESC LIMIT ?",
         (limit,),
     ).fetchall()
-    keys = ("id", "kind", "severity", "message", "sku", "station", "ts")
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "dedupe")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
@@ -472,7 +642,7 @@ def outbox_put(conn: sqlite3.Connection, topic: str, payload: bytes, retain: boo
         # supervisor sees it instead (the topic keeps its previous retained message).
         reason = f"not published: {len(payload)} bytes exceed the limit of {MAX_PAYLOAD_BYTES}"
         log.error("outbox message on %s %s", topic, reason)
-        dead_letter(conn, topic, payload, reason, utc_now().isoformat())
+        dead_letter(conn, topic, payload, reason, utc_now().isoformat(), "outbox")
         return
     if retain:
         conn.execute("DELETE FROM outbox WHERE topic = ? AND retain = 1", (topic,))
@@ -494,6 +664,18 @@ def outbox_read(
 
 def outbox_delete(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
     conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+
+def outbox_set_aside(conn: sqlite3.Connection, row_id: int, reason: str, now: str) -> str | None:
+    """An outbox row that cannot be published: kept as a dead letter with why, out of the
+    publisher's way. Its topic, or None if it is gone already."""
+    row = conn.execute(
+        "DELETE FROM outbox WHERE id = ? RETURNING topic, payload", (row_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    dead_letter(conn, row[0], bytes(row[1]), f"not published: {reason}", now, "outbox")
+    return row[0]
 
 
 def meta_get(conn: sqlite3.Connection, key: str) -> str | None:
@@ -1816,8 +1998,14 @@ def sessions_expire(conn: sqlite3.Connection, now: str) -> None:
     conn.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
 
 
-def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> None:
-    conn.execute("INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts))
+def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> int:
+    return conn.execute(
+        "INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts)
+    ).lastrowid
+
+
+def login_failure_remove(conn: sqlite3.Connection, row_id: int) -> None:
+    conn.execute("DELETE FROM login_failures WHERE rowid = ?", (row_id,))
 
 
 def login_failures_since(conn: sqlite3.Connection, kind: str, key: str, since: float) -> int:
@@ -1957,3 +2145,18 @@ def alert_count_open(conn: sqlite3.Connection) -> int:
 
 def station_exists(conn: sqlite3.Connection, station: str) -> bool:
     return conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
+
+
+# --- page reads of the supervisors' pages ----------------------------------------------------
+def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
+    """The receipts booked against purchase order `po`, oldest first: where each was put
+    away, with its lot, expiry and station."""
+    rows = conn.execute(
+        "SELECT id, station, hub_ts, json_extract(data, '$.sku'), json_extract(data, '$.qty'), "
+        "json_extract(data, '$.location'), json_extract(data, '$.lot'), "
+        "json_extract(data, '$.expiry') FROM events "
+        "WHERE json_extract(data, '$.po') = ? AND type = 'receipt' ORDER BY id LIMIT ?",
+        (po, limit),
+    ).fetchall()
+    keys = ("id", "station", "hub_ts", "sku", "qty", "location", "lot", "expiry")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -44,16 +44,16 @@ def main(args: argparse.Namespace) -> int:
         data.mkdir(parents=True, exist_ok=True)
         conn = store.connect(data / "ledger.db")
         store.create_schema(conn)
-        return _run(conn, args)
+        return _run(conn, args, config.hub.demo)
     except (ConfigError, users.UserError) as exc:
         print(f"hub user: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(conn, args: argparse.Namespace) -> int:
+def _run(conn, args: argparse.Namespace, demo: bool) -> int:
     if args.action == "add":
         users.check_name(args.name)
-        account = users.add(conn, args.name, args.role, _password(args.password_stdin))
+        account = users.add(conn, args.name, args.role, _password(args.password_stdin), demo)
         print(f"added {account.name} ({account.role})")
     elif args.action == "list":
         for account in users.accounts(conn):
@@ -62,6 +62,6 @@ def _run(conn, args: argparse.Namespace) -> int:
         users.remove(conn, args.name)
         print(f"removed {args.name}")
     else:
-        users.set_password(conn, args.name, _password(args.password_stdin))
+        users.set_password(conn, args.name, _password(args.password_stdin), demo)
         print(f"password of {args.name} changed")
     return 0

@@ -14,7 +14,9 @@ from protocol.envelope import utc_now
 
 ROLES = ("viewer", "supervisor", "admin")  # each may do what the ones before it may
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-MIN_PASSWORD = 4
+MIN_PASSWORD = 8
+# Known to everyone who has read the README; a demonstration hub alone may use them.
+DEMO_PASSWORDS = frozenset({"demo"})
 # Checked when the user does not exist, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
@@ -47,17 +49,21 @@ def check_role(role: str) -> str:
     return role
 
 
-def _hash(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
+def _hash(password: str, demo: bool) -> str:
+    """`demo`: the hub is a demonstration (`[hub] demo = true`), where the README's
+    well-known password is allowed and nothing else changes."""
+    if not (demo and password in DEMO_PASSWORDS) and len(password) < MIN_PASSWORD:
         raise UserError(f"the password must have at least {MIN_PASSWORD} characters")
     return generate_password_hash(password, method="scrypt")
 
 
-def add(conn: sqlite3.Connection, name: str, role: str, password: str) -> Account:
+def add(
+    conn: sqlite3.Connection, name: str, role: str, password: str, demo: bool = False
+) -> Account:
     check_name(name)
     check_role(role)
     with store.transaction(conn):
-        if not store.user_add(conn, name, role, _hash(password), utc_now().isoformat()):
+        if not store.user_add(conn, name, role, _hash(password, demo), utc_now().isoformat()):
             raise UserError(f"user {name!r} exists already (use `passwd` to change it)")
     return Account(name, role)
 
@@ -68,9 +74,9 @@ def remove(conn: sqlite3.Connection, name: str) -> None:
             raise UserError(f"no user {name!r}")
 
 
-def set_password(conn: sqlite3.Connection, name: str, password: str) -> None:
+def set_password(conn: sqlite3.Connection, name: str, password: str, demo: bool = False) -> None:
     with store.transaction(conn):
-        if not store.user_set_password(conn, name, _hash(password), utc_now().isoformat()):
+        if not store.user_set_password(conn, name, _hash(password, demo), utc_now().isoformat()):
             raise UserError(f"no user {name!r}")
 
 

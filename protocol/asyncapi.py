@@ -1,71 +1,66 @@
-"""The AsyncAPI 3 document and JSON Schemas, generated from the protocol's Structs.
+"""The AsyncAPI 3 documents and JSON Schemas, generated from the protocol's Structs and the
+channel table in protocol/topics.py.
 
-`python -m protocol asyncapi > docs/asyncapi.yaml` rewrites the committed document; a test
-fails when it is out of date, so the document can never drift from the code.
+One document per broker role, each written from that client's side (its `send` is what it
+publishes), so a client generated from it needs no flipping: docs/asyncapi.yaml is the
+hub's (every channel), docs/asyncapi-station.yaml, -integration.yaml and -reader.yaml the
+others'. `python -m protocol asyncapi [ROLE] > FILE` rewrites one; a test fails when a
+committed document is out of date, so the documents can never drift from the code.
 """
 
-from dataclasses import dataclass
+import inspect
 from typing import Any
 
 import msgspec
 
-from protocol import messages
+from protocol import events, messages
 from protocol.envelope import MAX_PAYLOAD_BYTES
 from protocol.events import EVENT_TYPES
+from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
 
 REF = "#/components/schemas/{name}"
+VERSION = "1.1.0"  # 1.1: stock ledger_seq and ts, alert id, ts, state and kinds
+KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
+HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default
+CLEARED = "Cleared"  # the message of an empty retained payload
+
+DOCUMENTS: dict[Role, str] = {
+    "hub": "docs/asyncapi.yaml",
+    "station": "docs/asyncapi-station.yaml",
+    "integration": "docs/asyncapi-integration.yaml",
+    "reader": "docs/asyncapi-reader.yaml",
+}
+
+_PARAMS = {
+    "site": "Site id, [a-z0-9-]",
+    "station": "Station id, [a-z0-9-]; equals the station's broker username",
+    "name": "Command name",
+    "task": "Count task id",
+    "order": "Order number",
+    "po": "Purchase order number",
+    "sku": "SKU",
+}
 
 
-@dataclass(frozen=True)
-class Channel:
-    name: str
-    address: str
-    payload: str  # a schema name, or "event" for the station event envelopes
-    action: str  # from the hub's side: "receive" or "send"
-    retain: bool
-    description: str
+def actions(role: Role, channel: Channel) -> list[str]:
+    """What `role` does on `channel`, from its own side: send, receive, both or neither."""
+    found = []
+    if channel.sender == role:
+        found.append("send")
+    if role == "reader" or role in channel.readers:
+        found.append("receive")
+    return found
 
 
-CHANNELS = (
-    Channel("stationEvents", "wh/v1/{site}/station/{station}/events", "event", "receive", False,
-            "Every journaled station event, QoS 1, in seq order per (station, epoch); re-sent "
-            "from applied + 1 until the hub's applied covers it. Consumers dedupe on "
-            "(station, epoch, seq)."),
-    Channel("stationStatus", "wh/v1/{site}/station/{station}/status", "StationStatus", "receive", True,
-            "The station's state; its last will sets state offline. An offline message whose "
-            "conn is below the last online one is stale."),
-    Channel("applied", "wh/v1/{site}/station/{station}/applied", "Applied", "send", True,
-            "Cumulative ack: every event of `epoch` up to `seq` is in the ledger."),
-    Channel("resync", "wh/v1/{site}/station/{station}/cmd/resync", "Resync", "send", False,
-            "The hub saw a gap: send again from `from`."),
-    Channel("command", "wh/v1/{site}/station/{station}/cmd/{name}", "Command", "send", False,
-            "identify (blink and beep), reprint (the last label), mode (args.mode)."),
-    Channel("countTasks", "wh/v1/{site}/station/{station}/count-tasks/{task}", "CountTask", "send",
-            True, "A count task for one station; emptied when done or cancelled."),
-    Channel("orders", "wh/v1/{site}/orders/{order}", "Order", "send", True,
-            "Sales orders that can be packed; an empty retained payload closes one."),
-    Channel("purchaseOrders", "wh/v1/{site}/purchase-orders/{po}", "PurchaseOrder", "send", True,
-            "Purchase orders that can be received; emptied when closed."),
-    Channel("catalog", "wh/v1/{site}/catalog/{sku}", "Product", "send", True,
-            "One product per topic, so a change resends only that product."),
-    Channel("hubStatus", "wh/v1/{site}/hub/status", "HubStatus", "send", True,
-            "The hub's state; its last will sets state offline."),
-    Channel("stock", "wh/v1/{site}/stock/{sku}", "Stock", "send", True,
-            "On hand per SKU and location after every change. Never clamped: may be negative."),
-    Channel("alerts", "wh/v1/{site}/alerts", "Alert", "send", False,
-            "Low or negative stock, count variances, unknown SKUs, stations offline."),
-    Channel("movements", "wh/v1/{site}/movements", "AppliedMovement", "send", False,
-            "Every balance change in ledger order; dedupe on ledger_seq (at least once)."),
-)  # fmt: skip
+def address(channel: Channel) -> str:
+    return f"{ROOT}/{{site}}/{channel.path}"
 
 
 def _event_message(name: str) -> dict[str, Any]:
     return {
         "name": name,
         "title": f"{name} event",
-        "summary": (EVENT_TYPES[name].__doc__ or "").strip().splitlines()[0]
-        if EVENT_TYPES[name].__doc__
-        else name,
+        "summary": _first_line(EVENT_TYPES[name].__doc__) or name,
         "payload": {
             "type": "object",
             "additionalProperties": False,
@@ -95,6 +90,22 @@ def _event_message(name: str) -> dict[str, Any]:
     }
 
 
+def _cleared_message() -> dict[str, Any]:
+    return {
+        "name": CLEARED,
+        "title": "Cleared (empty retained payload)",
+        "summary": "Zero bytes, retained: the topic's retained message is deleted.",
+        "description": (
+            "MQTT deletes a retained message when one with an empty payload is published "
+            "on its topic. The hub does that when an order, purchase order, count task or "
+            "product is closed or removed: drop it from your cache. An empty payload is "
+            "not JSON; its schema here is the empty string."
+        ),
+        "contentType": "application/octet-stream",
+        "payload": {"type": "string", "maxLength": 0},
+    }
+
+
 def _first_line(text: str | None) -> str:
     return text.strip().splitlines()[0] if text and text.strip() else ""
 
@@ -104,70 +115,164 @@ def _schema_types() -> list[type]:
     return [*EVENT_TYPES.values(), *(getattr(messages, n) for n in sorted(names))]
 
 
-def document() -> dict[str, Any]:
-    _, schemas = msgspec.json.schema_components(_schema_types(), ref_template=REF)
-    component_messages: dict[str, Any] = {name: _event_message(name) for name in EVENT_TYPES}
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
+def _struct_descriptions() -> dict[str, str]:
+    """Each payload type's docstring, cleaned here: how msgspec turns a docstring into a
+    schema's description (indented or dedented) has changed between its releases."""
+    found = {}
+    for module in (events, messages):
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, msgspec.Struct) and value.__doc__:
+                found[value.__name__] = inspect.cleandoc(value.__doc__)
+    return found
+
+
+def _channel_messages(channel: Channel) -> dict[str, Any]:
+    names = list(EVENT_TYPES) if channel.payload == "event" else [channel.payload]
+    if channel.clearable:
+        names.append(CLEARED)
+    return {name: {"$ref": f"#/components/messages/{name}"} for name in names}
+
+
+def _component_messages() -> dict[str, Any]:
+    found: dict[str, Any] = {name: _event_message(name) for name in EVENT_TYPES}
     for channel in CHANNELS:
-        params = [part[1:-1] for part in channel.address.split("/") if part.startswith("{")]
-        if channel.payload == "event":
-            refs = {name: {"$ref": f"#/components/messages/{name}"} for name in EVENT_TYPES}
-        else:
-            component_messages[channel.payload] = {
+        if channel.payload != "event":
+            found[channel.payload] = {
                 "name": channel.payload,
+                "summary": _first_line(getattr(messages, channel.payload).__doc__),
                 "payload": {"$ref": REF.format(name=channel.payload)},
             }
-            refs = {channel.payload: {"$ref": f"#/components/messages/{channel.payload}"}}
-        channels[channel.name] = {
-            "address": channel.address,
-            "description": channel.description,
-            "parameters": {p: {"description": _PARAMS.get(p, p)} for p in params},
-            "messages": refs,
-        }
-        operations[f"{channel.action}{channel.name[0].upper()}{channel.name[1:]}"] = {
-            "action": channel.action,
-            "channel": {"$ref": f"#/channels/{channel.name}"},
-            "bindings": {"mqtt": {"qos": 1, "retain": channel.retain, "bindingVersion": "0.2.0"}},
-        }
+    found[CLEARED] = _cleared_message()
+    return found
+
+
+def _servers(role: Role) -> dict[str, Any]:
+    binding = {"mqtt": {**_session(role), "bindingVersion": "0.2.0"}}
+    security = [{"$ref": "#/components/securitySchemes/userPassword"}]
     return {
-        "asyncapi": "3.0.0",
-        "info": {
-            "title": "Warehouse stations and hub",
-            "version": "1.0.0",
+        "site": {
+            "host": "hub.local:1883",
+            "protocol": "mqtt",
+            "protocolVersion": "5.0",
+            "description": "Mosquitto on the hub (scripts/install-hub without --tls).",
+            "security": security,
+            "bindings": binding,
+        },
+        "siteTls": {
+            "host": "hub.local:8883",
+            "protocol": "secure-mqtt",
+            "protocolVersion": "5.0",
             "description": (
-                "MQTT contract between scan stations, the hub and other systems. Operations "
-                "are seen from the hub. Every payload is UTF-8 JSON; station events are at "
-                f"most {MAX_PAYLOAD_BYTES} bytes. See docs/protocol.md."
+                "The same broker over TLS (scripts/install-hub --tls): the server's "
+                "certificate is signed by the site CA that scripts/make-ca made; trust that "
+                "CA. Clients still log in with user and password."
             ),
+            "security": security,
+            "bindings": binding,
         },
-        "defaultContentType": "application/json",
-        "servers": {
-            "site": {
-                "host": "hub.local:1883",
-                "protocol": "mqtt",
-                "protocolVersion": "5.0",
-                "description": "Mosquitto on the hub: username/password per client, ACLs.",
-            }
-        },
-        "channels": channels,
-        "operations": operations,
-        "components": {"messages": component_messages, "schemas": schemas},
     }
 
 
-_PARAMS = {
-    "site": "Site id, [a-z0-9-]",
-    "station": "Station id, [a-z0-9-]; equals the station's broker username",
-    "name": "Command name",
-    "task": "Count task id",
-    "order": "Order number",
-    "po": "Purchase order number",
-    "sku": "SKU",
-}
+def _session(role: Role) -> dict[str, Any]:
+    """The MQTT session a client of `role` keeps (server binding fields)."""
+    if role == "station":
+        return {
+            "clientId": "the station id (the broker uses the username as client id)",
+            "cleanSession": True,
+            "keepAlive": KEEPALIVE_S,
+            "lastWill": {
+                "topic": f"{ROOT}/{{site}}/station/{{station}}/status",
+                "qos": 1,
+                "retain": True,
+                "message": '{"state": "offline", "conn": n}',
+            },
+        }
+    if role == "hub":
+        return {
+            "clientId": "hub (the username)",
+            "cleanSession": False,
+            "sessionExpiryInterval": HUB_SESSION_EXPIRY_S,
+            "keepAlive": KEEPALIVE_S,
+            "lastWill": {
+                "topic": f"{ROOT}/{{site}}/hub/status",
+                "qos": 1,
+                "retain": True,
+                "message": '{"state": "offline"}',
+            },
+        }
+    return {
+        "clientId": "your username (the broker sets it; a second connection takes over)",
+        "cleanSession": False,
+        "sessionExpiryInterval": HUB_SESSION_EXPIRY_S,
+        "keepAlive": KEEPALIVE_S,
+    }
 
 
-def render() -> str:
+def document(role: Role = "hub") -> dict[str, Any]:
+    """The AsyncAPI document of one broker role, its operations from that client's side."""
+    _, schemas = msgspec.json.schema_components(_schema_types(), ref_template=REF)
+    for name, description in _struct_descriptions().items():
+        if name in schemas:
+            schemas[name]["description"] = description
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for channel in CHANNELS:
+        doing = actions(role, channel)
+        if not doing:
+            continue
+        params = [part[1:-1] for part in address(channel).split("/") if part.startswith("{")]
+        channels[channel.name] = {
+            "address": address(channel),
+            "description": channel.description,
+            "parameters": {p: {"description": _PARAMS[p]} for p in params},
+            "messages": _channel_messages(channel),
+        }
+        for action in doing:
+            operations[f"{action}{channel.name[0].upper()}{channel.name[1:]}"] = {
+                "action": action,
+                "channel": {"$ref": f"#/channels/{channel.name}"},
+                "bindings": {
+                    "mqtt": {"qos": 1, "retain": channel.retain, "bindingVersion": "0.2.0"}
+                },
+            }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": f"Warehouse stations and hub: the {role} role",
+            "version": VERSION,
+            "description": (
+                f"MQTT contract between scan stations, the hub and other systems, as a "
+                f"client with the broker role `{role}` uses it: `send` is what it "
+                f"publishes, `receive` what it subscribes to. Every payload is UTF-8 JSON "
+                f"(an empty retained payload clears a topic); station events are at most "
+                f"{MAX_PAYLOAD_BYTES} bytes. See docs/protocol.md."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": _servers(role),
+        "channels": channels,
+        "operations": operations,
+        "components": {
+            "messages": _component_messages(),
+            "schemas": schemas,
+            "securitySchemes": {
+                "userPassword": {
+                    "type": "userPassword",
+                    "description": (
+                        "One broker account per client (scripts/provision-station, "
+                        "scripts/broker-config add-user); its role sets the rights (see "
+                        "docs/protocol.md). Anonymous clients are refused."
+                    ),
+                }
+            },
+        },
+    }
+
+
+def render(role: Role = "hub") -> str:
     import yaml
 
-    return yaml.safe_dump(document(), sort_keys=False, allow_unicode=True, width=100)
+    return yaml.safe_dump(document(role), sort_keys=False, allow_unicode=True, width=100)
+
+
+__all__ = ["DOCUMENTS", "ROLES", "actions", "address", "document", "render"]

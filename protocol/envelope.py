@@ -7,7 +7,7 @@ starts at 1 in each epoch and rises by exactly 1 per event.
 
 import os
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -18,6 +18,8 @@ from protocol.types import Epoch, Seq, StationId, Timestamp
 # Above this the hub dead-letters a message unread: a station event is a few hundred
 # bytes, a shipment of 500 lines about 50 KiB.
 MAX_PAYLOAD_BYTES = 256 * 1024
+
+T = TypeVar("T")
 
 EventType = Annotated[str, Meta(pattern=r"^[a-z_]{1,32}$")]
 
@@ -86,23 +88,42 @@ def encode_event(
     return _encoder.encode(envelope)
 
 
+def check_utf8(payload: bytes, what: str) -> None:
+    """Every payload is UTF-8 JSON. Said in our own words: msgspec words invalid UTF-8
+    differently from one release to the next, and raises UnicodeDecodeError for it in an
+    object key but DecodeError elsewhere."""
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidMessage(f"{what}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def decode_message(payload: bytes, type_: type[T], what: str) -> T:
+    """Decode a JSON payload as `type_`; raises `InvalidMessage` starting with `what`."""
+    check_utf8(payload, what)
+    try:
+        return msgspec.json.decode(payload, type=type_)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        raise InvalidMessage(f"{what}: {exc}") from None
+
+
 def decode_event(payload: bytes) -> Event:
     """Validate and decode one event; raises `InvalidMessage` naming what is wrong."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise InvalidMessage(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    check_utf8(payload, "envelope")
     try:
         envelope = _envelope_decoder.decode(payload)
     except msgspec.ValidationError as exc:
         raise InvalidMessage(f"envelope: {exc}") from None
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError.
+    except msgspec.DecodeError as exc:
         raise InvalidMessage(f"not JSON: {exc}") from None
     decoder = _data_decoders.get(envelope.type)
     if decoder is None:
         raise InvalidMessage(f"unknown event type {envelope.type!r}")
     try:
         data = decoder.decode(envelope.data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise InvalidMessage(f"{envelope.type}: {exc}") from None
     return Event(
         station=envelope.station,

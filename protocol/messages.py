@@ -39,9 +39,13 @@ class Applied(_Msg):
 
 
 class Resync(_Msg):
-    """cmd/resync: send again from `from` (the hub saw a gap or lost its session)."""
+    """cmd/resync: send again from `from` of journal `epoch` (the hub saw a gap or lost
+    its session). A station ignores a resync for an epoch other than its own (its
+    previous journal's, say); without `epoch` (hubs before it was added) it means the
+    station's current one."""
 
     from_: Seq = msgspec.field(name="from")
+    epoch: Epoch | None = None
 
 
 class Command(_Msg):
@@ -163,24 +167,58 @@ class StockLine(_Msg):
     owner: Code | None = None
 
 
-class Stock(_Msg):
-    """Retained on stock/{sku}: on hand (may be negative: facts are never clamped)."""
+class Stock(_Msg, kw_only=True):
+    """Retained on stock/{sku}: on hand (may be negative: facts are never clamped).
+
+    `ledger_seq` is the ledger position of the snapshot: every movement up to it is in
+    these numbers, none after it. A subscriber that joins late takes the retained
+    snapshot, then applies only the movements of the sku with a higher `ledger_seq`.
+    """
 
     sku: Code
     on_hand: Balance
     committed: NonNegativeBalance = 0
     available: Balance = 0
     locations: list[StockLine] = []
-    ts: Timestamp | None = None
+    ledger_seq: SeqOrZero  # 0: the ledger is empty
+    ts: Timestamp  # the hub's clock when the snapshot was taken
 
 
-class Alert(_Msg):
-    kind: Code
+# Every kind of alert the hub raises (docs/inventory.md says what each means).
+AlertKind = Literal[
+    "negative_stock",
+    "unknown_sku",
+    "low_stock",
+    "expiring_lot",
+    "count_variance",
+    "pick_errors",
+    "conflicting_event",
+    "station_offline",
+    "unknown_po",
+    "not_on_po",
+    "closed_po",
+    "held_old_epoch",
+    "event_failed",
+    "message_failed",
+    "outbox_failed",
+    "loop_failed",
+]
+
+
+class Alert(_Msg, kw_only=True):
+    """On alerts: an alert raised (state raised), or cleared again (state cleared, the
+    same id). low_stock clears when stock recovers, station_offline when the station is
+    back, count_variance when the count is approved, rejected or superseded; the hub
+    clears no other kind."""
+
+    id: Seq  # the alert's id on the hub (GET /api/alerts)
+    kind: AlertKind
     message: Text
     severity: Literal["info", "warning", "critical"] = "warning"
+    state: Literal["raised", "cleared"] = "raised"
     sku: Code | None = None
     station: StationId | None = None
-    ts: Timestamp | None = None
+    ts: Timestamp  # the hub's clock when it was raised or cleared
 
 
 class AppliedMovement(_Msg):

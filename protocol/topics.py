@@ -1,4 +1,5 @@
-"""The topic tree under `wh/v1/{site}/`, in one place.
+"""The topic tree under `wh/v1/{site}/`, in one place: every topic is a `Channel` here,
+and the AsyncAPI documents and docs/protocol.md's table are made from this list.
 
 station -> hub:   station/{id}/events (QoS 1), station/{id}/status (retained, last will)
 hub -> station:   station/{id}/applied (retained), station/{id}/cmd/{name},
@@ -8,11 +9,215 @@ hub -> everyone:  hub/status (retained, last will), stock/{sku} (retained), aler
                   movements (every applied ledger movement, for ERPs and dashboards),
                   dropship/{po} (retained: dropship purchase orders for suppliers)
 others -> hub:    intake/orders (sales orders from a shop or ERP)
+
+Who may do what is `may_publish` / `may_read`, by the broker role of the client (the same
+roles hub/brokerconf.py writes into Mosquitto's ACL, pinned to the broker's one site).
 """
 
 from dataclasses import dataclass
+from typing import Literal
 
 ROOT = "wh/v1"
+
+Role = Literal["hub", "station", "reader", "integration"]
+ROLES: tuple[Role, ...] = ("hub", "station", "reader", "integration")
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One topic (with {parameters}) below `wh/v1/{site}/`, and who uses it."""
+
+    name: str  # the AsyncAPI channel id
+    path: str  # below wh/v1/{site}/; {station} is the publishing or receiving station
+    payload: str  # a protocol.messages Struct's name, or "event" for station events
+    sender: Role
+    readers: tuple[Role, ...]  # who subscribes, besides the reader role (reads everything)
+    retain: bool
+    description: str
+    clearable: bool = False  # an empty retained payload removes the topic's message
+
+
+STATION_EVENTS = Channel(
+    name="stationEvents",
+    path="station/{station}/events",
+    payload="event",
+    sender="station",
+    readers=("hub",),
+    retain=False,
+    description=(
+        "Every journaled station event, QoS 1, in seq order per (station, epoch); re-sent "
+        "from applied + 1 until the hub's applied covers it. Consumers dedupe on "
+        "(station, epoch, seq)."
+    ),
+)
+STATION_STATUS = Channel(
+    name="stationStatus",
+    path="station/{station}/status",
+    payload="StationStatus",
+    sender="station",
+    readers=("hub",),
+    retain=True,
+    description=(
+        "The station's state, republished on every change (about 1.5 a second while "
+        "scanning); its last will sets state offline. An offline message whose conn is "
+        "below the last online one is stale."
+    ),
+)
+APPLIED = Channel(
+    name="applied",
+    path="station/{station}/applied",
+    payload="Applied",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    description=("Cumulative ack: every event of `epoch` up to `seq` is in the ledger."),
+)
+RESYNC = Channel(
+    name="resync",
+    path="station/{station}/cmd/resync",
+    payload="Resync",
+    sender="hub",
+    readers=("station",),
+    retain=False,
+    description=("The hub saw a gap: send again from `from`."),
+)
+COMMAND = Channel(
+    name="command",
+    path="station/{station}/cmd/{name}",
+    payload="Command",
+    sender="hub",
+    readers=("station",),
+    retain=False,
+    description=("identify (blink and beep), reprint (the last label), mode (args.mode)."),
+)
+COUNT_TASKS = Channel(
+    name="countTasks",
+    path="station/{station}/count-tasks/{task}",
+    payload="CountTask",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    clearable=True,
+    description=("A count task for one station; emptied when done or cancelled."),
+)
+ORDERS = Channel(
+    name="orders",
+    path="orders/{order}",
+    payload="Order",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    clearable=True,
+    description=("Sales orders that can be packed; emptied when closed."),
+)
+PURCHASE_ORDERS = Channel(
+    name="purchaseOrders",
+    path="purchase-orders/{po}",
+    payload="PurchaseOrder",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    clearable=True,
+    description=("Purchase orders that can be received; emptied when closed."),
+)
+CATALOG = Channel(
+    name="catalog",
+    path="catalog/{sku}",
+    payload="Product",
+    sender="hub",
+    readers=("station",),
+    retain=True,
+    clearable=True,
+    description=(
+        "One product per topic, so a change resends only that product; emptied when removed."
+    ),
+)
+HUB_STATUS = Channel(
+    name="hubStatus",
+    path="hub/status",
+    payload="HubStatus",
+    sender="hub",
+    readers=("station", "integration"),
+    retain=True,
+    description=("The hub's state; its last will sets state offline."),
+)
+STOCK = Channel(
+    name="stock",
+    path="stock/{sku}",
+    payload="Stock",
+    sender="hub",
+    readers=("integration",),
+    retain=True,
+    description=(
+        "On hand per SKU and location after every change, with the ledger position "
+        "(`ledger_seq`) it includes. Never clamped: may be negative."
+    ),
+)
+ALERTS = Channel(
+    name="alerts",
+    path="alerts",
+    payload="Alert",
+    sender="hub",
+    readers=("integration",),
+    retain=False,
+    description=(
+        "An alert raised (state raised) and, with the same id, when it is cleared (state cleared)."
+    ),
+)
+MOVEMENTS = Channel(
+    name="movements",
+    path="movements",
+    payload="AppliedMovement",
+    sender="hub",
+    readers=("integration",),
+    retain=False,
+    description=(
+        "Every balance change in ledger order; dedupe on ledger_seq (at least once). "
+        "Published before the stock message that includes it."
+    ),
+)
+DROPSHIP = Channel(
+    name="dropship",
+    path="dropship/{po}",
+    payload="PurchaseOrder",
+    sender="hub",
+    readers=("integration",),
+    retain=True,
+    clearable=True,
+    description=(
+        "Dropship purchase orders for suppliers (the supplier ships the sales order to "
+        "the customer); emptied when closed."
+    ),
+)
+ORDER_INTAKE = Channel(
+    name="orderIntake",
+    path="intake/orders",
+    payload="Order",
+    sender="integration",
+    readers=("hub",),
+    retain=False,
+    description=(
+        "Sales orders from a shop or ERP; one that is not valid is dead-lettered with the "
+        "reason, visible to supervisors."
+    ),
+)
+
+CHANNELS: tuple[Channel, ...] = (
+    STATION_EVENTS, STATION_STATUS, APPLIED, RESYNC, COMMAND, COUNT_TASKS, ORDERS,
+    PURCHASE_ORDERS, CATALOG, HUB_STATUS, STOCK, ALERTS, MOVEMENTS, DROPSHIP, ORDER_INTAKE,
+)  # fmt: skip
+
+
+def may_publish(role: Role, channel: Channel) -> bool:
+    """The documented right: the hub writes all of its site, others only what they send
+    (a station only under its own id)."""
+    return role == "hub" or channel.sender == role
+
+
+def may_read(role: Role, channel: Channel) -> bool:
+    """The documented right: hub and reader read all of their site, others what they use
+    (a station only under its own id)."""
+    return role in ("hub", "reader") or role in channel.readers
 
 
 @dataclass(frozen=True)
@@ -25,55 +230,58 @@ class Topics:
     def base(self) -> str:
         return f"{ROOT}/{self.site}"
 
+    def address(self, channel: Channel, **params: str) -> str:
+        return f"{self.base}/{channel.path.format(**params)}"
+
     # station -> hub
     def events(self, station: str) -> str:
-        return f"{self.base}/station/{station}/events"
+        return self.address(STATION_EVENTS, station=station)
 
     def station_status(self, station: str) -> str:
-        return f"{self.base}/station/{station}/status"
+        return self.address(STATION_STATUS, station=station)
 
     # hub -> station
     def applied(self, station: str) -> str:
-        return f"{self.base}/station/{station}/applied"
+        return self.address(APPLIED, station=station)
 
     def command(self, station: str, name: str) -> str:
-        return f"{self.base}/station/{station}/cmd/{name}"
+        return self.address(COMMAND, station=station, name=name)
 
     def count_task(self, station: str, task: str) -> str:
-        return f"{self.base}/station/{station}/count-tasks/{task}"
+        return self.address(COUNT_TASKS, station=station, task=task)
 
     def order(self, order: str) -> str:
-        return f"{self.base}/orders/{order}"
+        return self.address(ORDERS, order=order)
 
     def purchase_order(self, po: str) -> str:
-        return f"{self.base}/purchase-orders/{po}"
+        return self.address(PURCHASE_ORDERS, po=po)
 
     def product(self, sku: str) -> str:
-        return f"{self.base}/catalog/{sku}"
+        return self.address(CATALOG, sku=sku)
 
     # hub -> everyone
     @property
     def hub_status(self) -> str:
-        return f"{self.base}/hub/status"
+        return self.address(HUB_STATUS)
 
     def stock(self, sku: str) -> str:
-        return f"{self.base}/stock/{sku}"
+        return self.address(STOCK, sku=sku)
 
     @property
     def alerts(self) -> str:
-        return f"{self.base}/alerts"
+        return self.address(ALERTS)
 
     @property
     def movements(self) -> str:
-        return f"{self.base}/movements"
+        return self.address(MOVEMENTS)
 
     def dropship(self, po: str) -> str:
-        return f"{self.base}/dropship/{po}"
+        return self.address(DROPSHIP, po=po)
 
     # others -> hub
     @property
     def order_intake(self) -> str:
-        return f"{self.base}/intake/orders"
+        return self.address(ORDER_INTAKE)
 
     # subscriptions
     @property

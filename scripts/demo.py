@@ -94,10 +94,10 @@ class Demo:
         return child
 
     def _broker(self) -> None:
-        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.broker_port)
+        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.broker_port, site=SITE)
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         for name, role in (("hub", "hub"), ("pack-1", "station"), ("dock-1", "station"),
-                           ("observer_demo", "reader")):  # fmt: skip
+                           ("observer_demo", "reader"), ("erp_demo", "integration")):  # fmt: skip
             password = self._password(name)
             brokerconf.add_user(layout, name, password, role)
         self._spawn("mosquitto", ["mosquitto", "-c", str(layout.conf)])
@@ -115,7 +115,7 @@ class Demo:
     def _hub(self) -> None:
         config = self.var / "hub.toml"
         config.write_text(
-            f'[hub]\nsite = "{SITE}"\ndata_dir = "{self.var / "hub"}"\n'
+            f'[hub]\nsite = "{SITE}"\ndata_dir = "{self.var / "hub"}"\ndemo = true\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "hub"\n'
             f'password = "{self._password("hub")}"\n'
             f"[web]\nport = {self.web_port}\n"

@@ -78,9 +78,11 @@ class Broker:
         self.stop()
 
 
-def start_broker(dir: Path, users: dict[str, tuple[str, brokerconf.Role]]) -> Broker:
-    """Start mosquitto with `users` ({name: (password, role)}) on a free loopback port."""
-    layout = brokerconf.BrokerLayout(dir=dir, port=free_port())
+def start_broker(
+    dir: Path, users: dict[str, tuple[str, brokerconf.Role]], site: str = "test"
+) -> Broker:
+    """Start mosquitto for `site` with `users` ({name: (password, role)}) on a free port."""
+    layout = brokerconf.BrokerLayout(dir=dir, port=free_port(), site=site)
     brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
     broker = Broker(layout)
     for name, (password, role) in users.items():
@@ -103,6 +105,16 @@ class Probe:
     def publish(self, topic: str, payload: bytes | str, qos: int = 1) -> None:
         """Publish and wait for the broker's PUBACK (a denied publish is acked too)."""
         self.client.publish(topic, payload, qos=qos).wait_for_publish(10)
+
+    def publish_reason(self, topic: str, payload: bytes = b"probe") -> int:
+        """Publish at QoS 1 and return the PUBACK's reason code (135: not authorized)."""
+        acked: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.client.on_publish = lambda _c, _u, _mid, reason, _props: acked.put(reason.value)
+        self.client.publish(topic, payload, qos=1)
+        try:
+            return acked.get(timeout=10)
+        finally:
+            self.client.on_publish = None
 
     def subscribe(self, topic: str) -> None:
         done = threading.Event()

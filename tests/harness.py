@@ -20,7 +20,7 @@ from typing import Any
 from tests.broker import Broker, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[1]
-TOKEN = "test-token"
+TOKEN = "test-token-of-the-harness"
 # Tests cut and restore links all the time: a client that backed off to the default 10 s
 # would leave most of a scenario's time to waiting, not to what is tested.
 RECONNECT_MAX_S = 1.0
@@ -64,11 +64,12 @@ class Process:
     log_path: Path
     process: subprocess.Popen | None = None
     log_from: int = 0
+    env: dict[str, str] = field(default_factory=dict)  # on top of this process's own
 
     def start(self) -> None:
         self.log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
             [sys.executable, *self.args], cwd=ROOT, stdout=log, stderr=log, env=env
         )
@@ -108,6 +109,8 @@ class Hub:
     password: str
     web_port: int = field(default_factory=free_port)
     proc: Process | None = None
+    extra_config: str = ""  # more TOML sections
+    env: dict[str, str] = field(default_factory=dict)  # e.g. systemd's NOTIFY_SOCKET
 
     @property
     def config_path(self) -> Path:
@@ -130,9 +133,10 @@ class Hub:
             f"[web]\nport = {self.web_port}\n"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
+            f"{self.extra_config}"
         )
         self.proc = Process("hub", ["-m", "hub", "run", "--config", str(self.config_path)],
-                            self.dir / "hub.log")  # fmt: skip
+                            self.dir / "hub.log", env=self.env)  # fmt: skip
         self.proc.start()
         wait_for_port(self.web_port, timeout=20)
         # A test's first message must not beat the hub's subscription to the broker (a

@@ -2,7 +2,11 @@
 
 "Nothing arrives" is shown without timing: the offender publishes the forbidden message and
 then an allowed marker on the same connection; QoS 1 keeps their order, so once the hub has
-the marker, anything forbidden that got through would already be in its queue.
+the marker, anything forbidden that got through would already be in its queue. A refused
+publish is also answered with PUBACK reason 135 (not authorized), checked per topic.
+
+Each role's rights are tested against the rights docs/protocol.md and the AsyncAPI documents
+state (protocol/topics.py's may_publish / may_read), topic by topic, on the real broker.
 """
 
 import os
@@ -16,6 +20,7 @@ import msgspec
 import pytest
 
 from hub import brokerconf
+from protocol import topics as topic_tree
 from protocol.types import StationId
 from tests.broker import connect, start_broker
 
@@ -25,7 +30,9 @@ USERS = {
     "pack-1": ("pack-pw", "station"),
     "pack-2": ("pack2-pw", "station"),
     "erp_main": ("erp-pw", "integration"),
+    "dash_1": ("dash-pw", "reader"),
 }
+ROLE_USER = {"hub": "hub", "station": "pack-1", "integration": "erp_main", "reader": "dash_1"}
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mosquitto") is None, reason="mosquitto is not installed (scripts/test does it)"
@@ -34,7 +41,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def broker(tmp_path):
-    broker = start_broker(tmp_path / "broker", USERS)
+    broker = start_broker(tmp_path / "broker", USERS, site="main")
     yield broker
     broker.stop()
 
@@ -61,6 +68,68 @@ def as_user(broker, name):
     probe = connect(broker.port, name, USERS[name][0])
     assert probe.connected
     return probe
+
+
+def concrete(channel: topic_tree.Channel, station: str = "pack-1", site: str = "main") -> str:
+    """One real topic of `channel`, with `station` in its {station} level."""
+    ids = {"station": station, "name": "identify", "task": "CT-1", "order": "SO-1",
+           "po": "PO-1", "sku": "SKU-1"}  # fmt: skip
+    return topic_tree.Topics(site).address(
+        channel, **{k: v for k, v in ids.items() if "{" + k + "}" in channel.path}
+    )
+
+
+def documented_publish(role: str, topic_station: str, channel) -> bool:
+    own = "{station}" not in channel.path or topic_station == "pack-1" or role == "hub"
+    return topic_tree.may_publish(role, channel) and own
+
+
+def documented_read(role: str, topic_station: str, channel) -> bool:
+    own = "{station}" not in channel.path or topic_station == "pack-1" or role != "station"
+    return topic_tree.may_read(role, channel) and own
+
+
+CASES = [(channel, station) for channel in topic_tree.CHANNELS
+         for station in (("pack-1", "pack-2") if "{station}" in channel.path else ("pack-1",))]  # fmt: skip
+
+
+@pytest.mark.parametrize("role", topic_tree.ROLES)
+def test_deploy_each_role_publishes_exactly_what_the_documents_say(broker, role):
+    client = as_user(broker, ROLE_USER[role])
+    refused = {concrete(c, s): client.publish_reason(concrete(c, s)) == 135 for c, s in CASES}
+    expected = {concrete(c, s): not documented_publish(role, s, c) for c, s in CASES}
+    # The site is pinned: no role writes any topic of another site.
+    other_site = {concrete(c, s, "other"): client.publish_reason(concrete(c, s, "other")) == 135
+                  for c, s in CASES}  # fmt: skip
+    client.close()
+    assert refused == expected
+    assert all(other_site.values())
+
+
+@pytest.mark.parametrize("role", topic_tree.ROLES)
+def test_deploy_each_role_receives_exactly_what_the_documents_say(broker, role):
+    client = as_user(broker, ROLE_USER[role])
+    client.subscribe("wh/v1/#")  # granted by Mosquitto 2.0; the ACL filters each message
+    hub = as_user(broker, "hub") if role != "hub" else client
+    topics = [concrete(c, s) for c, s in CASES]
+    for topic in topics:
+        hub.publish(topic, b"probe")
+    hub.publish("wh/v1/main/hub/status", b"marker")  # every role reads hub/status
+    seen = []
+    while (message := client.next_message()) != ("wh/v1/main/hub/status", b"marker"):
+        seen.append(message[0])
+    if hub is not client:
+        hub.close()
+    client.close()
+    assert seen == [concrete(c, s) for c, s in CASES if documented_read(role, s, c)]
+
+
+def test_deploy_reader_and_integration_cannot_make_a_phantom_station(broker, hub_sees):
+    for name in ("dash_1", "erp_main"):
+        client = as_user(broker, name)
+        for topic in (f"station/{name}/status", f"station/{name}/events", "station/pack-9/status"):
+            assert client.publish_reason(f"wh/v1/main/{topic}") == 135, (name, topic)
+        client.close()
 
 
 def test_deploy_broker_refuses_anonymous_clients(broker):

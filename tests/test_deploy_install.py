@@ -6,6 +6,7 @@ host itself is snapshotted around each run to show nothing is written outside th
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -66,7 +67,11 @@ def test_deploy_install_station_into_a_root(tmp_path):
     assert (release / "station/__main__.py").exists()
     assert (release / "protocol").is_dir() and not (release / ".venv").exists()
     assert (release / "VERSION").read_text() == "1.0\n"
-    assert "pyserial" in (release / "requirements.txt").read_text()
+    locked = (release / "requirements/station.txt").read_text()
+    assert "pyserial==" in locked and "evdev==" in locked and "--hash=sha256:" in locked
+    # A real install builds evdev: the compiler and headers come first (shown, not done).
+    assert re.search(r"apt-get install .*gcc libc6-dev python3-dev", out.stdout)
+    assert "--require-hashes -r /opt/warehouse/1.0/requirements/station.txt" in out.stdout
     toml = tmp_path / "etc/warehouse/station.toml"
     assert mode(toml) == 0o640
     station_config.load(toml)
@@ -120,6 +125,10 @@ def test_deploy_install_hub_into_a_root(tmp_path):
     out = run("install-hub", "--root", str(tmp_path), "--version", "2.0", "--site", "north")
     assert "-m hub user add admin --role admin --password-stdin" in out.stdout
     assert os.readlink(tmp_path / "opt/warehouse/current") == "2.0"
+    # The hub reads no scanner: no evdev to build, no compiler on a 64-bit Pi.
+    locked = (tmp_path / "opt/warehouse/2.0/requirements/hub.txt").read_text()
+    assert "flask==" in locked and "evdev" not in locked and "gcc" not in out.stdout
+    assert "--require-hashes -r /opt/warehouse/2.0/requirements/hub.txt" in out.stdout
     toml = tmp_path / "etc/warehouse/hub.toml"
     assert mode(toml) == 0o640
     hub = tomllib.loads(toml.read_text())

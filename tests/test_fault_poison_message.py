@@ -1,6 +1,6 @@
-"""A station status with invalid UTF-8 in a key (msgspec raises UnicodeDecodeError for it,
-not DecodeError) is dead-lettered by the ingest with the reason; the hub stays up and goes
-on applying what follows."""
+"""A station status with invalid UTF-8 in a key is dead-lettered by the ingest with the
+reason in the hub's own words (not the JSON library's, which changes between releases);
+the hub stays up and goes on applying what follows."""
 
 import pytest
 
@@ -31,7 +31,7 @@ def test_a_poison_message_is_dead_lettered_and_the_hub_goes_on(hub):
                           "dead letter")  # fmt: skip
         [(topic, reason)] = dead
         assert topic == TOPICS.station_status("dock-1")
-        assert reason.startswith("status:") and "utf-8" in reason
+        assert reason == "status: not valid UTF-8 (byte 2)"
         assert hub.proc.running
     finally:
         station.close()
@@ -44,4 +44,4 @@ def test_ingest_dead_letters_invalid_utf8_itself(tmp_path, topic):
     result = Ingest(conn, TOPICS).process([Incoming(topic, POISON)])
     assert result.dead == 1
     [(reason,)] = conn.execute("SELECT reason FROM dead_letters").fetchall()
-    assert "utf-8" in reason
+    assert reason.endswith(": not valid UTF-8 (byte 2)")

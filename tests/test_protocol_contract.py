@@ -9,7 +9,9 @@ import msgspec
 import pytest
 import yaml
 
+from hub import brokerconf
 from protocol import asyncapi
+from protocol import topics as topic_tree
 from protocol.envelope import InvalidMessage, decode_event, encode_event
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment, ShipmentLine
 from protocol.topics import Topics
@@ -29,9 +31,10 @@ SAMPLES = [
 ]  # fmt: skip
 
 
-def test_the_committed_asyncapi_document_is_up_to_date():
-    committed = (ROOT / "docs" / "asyncapi.yaml").read_text()
-    assert committed == asyncapi.render(), "run: python -m protocol asyncapi > docs/asyncapi.yaml"
+@pytest.mark.parametrize("role", list(asyncapi.DOCUMENTS))
+def test_the_committed_asyncapi_documents_are_up_to_date(role):
+    committed = (ROOT / asyncapi.DOCUMENTS[role]).read_text()
+    assert committed == asyncapi.render(role), "run: python -m protocol asyncapi --write"
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).TYPE)
@@ -88,3 +91,90 @@ def test_topics_name_the_station_they_belong_to():
     assert topics.station_of("wh/v1/s1/station/pack-1/status") == "pack-1"
     assert topics.station_of("wh/v1/s1/orders/SO-1") is None
     assert topics.station_of("wh/v1/s2/station/pack-1/status") is None
+
+
+def _matches(filter_: str, template: str) -> bool:
+    """Whether an ACL topic filter and a channel address (with {params}) can share a topic."""
+    levels, parts = filter_.split("/"), template.split("/")
+    for i, level in enumerate(levels):
+        if level == "#":
+            return True
+        if i >= len(parts):
+            return False
+        if level != "+" and not parts[i].startswith("{") and level != parts[i]:
+            return False
+    return len(levels) == len(parts)
+
+
+def _topic_methods(topics: Topics) -> dict[str, str]:
+    """Every topic a Topics names, from each of its methods and properties, with ids filled."""
+    made = {}
+    for name, member in vars(Topics).items():
+        if name.startswith("_") or name in ("base", "address", "station_of", "leaf"):
+            continue
+        if isinstance(member, property):
+            value = getattr(topics, name)
+        else:
+            args = [f"x-{n}" for n in member.__code__.co_varnames[1 : member.__code__.co_argcount]]
+            value = getattr(topics, name)(*args)
+        for topic in [value] if isinstance(value, str) else value:
+            made[f"{name}: {topic}"] = topic
+    return made
+
+
+def test_every_topic_the_code_names_is_a_documented_channel():
+    topics = Topics("s1")
+    document = yaml.safe_load(asyncapi.render("hub"))
+    addresses = [c["address"].replace("{site}", "s1") for c in document["channels"].values()]
+    missing = [
+        label
+        for label, topic in _topic_methods(topics).items()
+        if not any(_matches(topic, address) for address in addresses)
+    ]
+    assert len(_topic_methods(topics)) >= len(topic_tree.CHANNELS)
+    assert missing == []
+
+
+def test_every_broker_acl_line_has_a_channel():
+    roles = {"hub": "hub", "pack-1": "station", "erp_main": "integration", "dash_1": "reader"}
+    acl = brokerconf.render_acl(roles, "s1").splitlines()
+    addresses = [asyncapi.address(c).replace("{site}", "s1") for c in topic_tree.CHANNELS]
+    filters = [line.split()[-1] for line in acl if line.startswith("topic ")]
+    assert len(filters) > 10
+    assert [f for f in filters if not any(_matches(f, a) for a in addresses)] == []
+    assert not [line for line in acl if line.startswith("pattern")]
+
+
+@pytest.mark.parametrize("role", topic_tree.ROLES)
+def test_each_role_document_has_exactly_the_channels_the_role_may_use(role):
+    document = yaml.safe_load(asyncapi.render(role))
+    used = {c.name for c in topic_tree.CHANNELS
+            if topic_tree.may_publish(role, c) or topic_tree.may_read(role, c)}  # fmt: skip
+    if role == "hub":  # the hub may write anything of its site; it documents what it does
+        used = {c.name for c in topic_tree.CHANNELS}
+    assert set(document["channels"]) == used
+    for operation in document["operations"].values():
+        channel = next(c for c in topic_tree.CHANNELS
+                       if f"#/channels/{c.name}" == operation["channel"]["$ref"])  # fmt: skip
+        right = topic_tree.may_publish if operation["action"] == "send" else topic_tree.may_read
+        assert right(role, channel), (role, operation)
+
+
+def test_empty_retained_payloads_are_described_on_the_channels_that_send_them():
+    document = yaml.safe_load(asyncapi.render())
+    cleared = {name for name, c in document["channels"].items() if "Cleared" in c["messages"]}
+    assert cleared == {"countTasks", "orders", "purchaseOrders", "catalog", "dropship"}
+    schema = document["components"]["messages"]["Cleared"]["payload"]
+    jsonschema.validate("", schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate("{}", schema)
+
+
+def test_alert_kinds_are_an_enum_listed_in_the_docs():
+    document = yaml.safe_load(asyncapi.render("integration"))
+    kinds = document["components"]["schemas"]["Alert"]["properties"]["kind"]["enum"]
+    protocol_md = (ROOT / "docs" / "protocol.md").read_text()
+    inventory_md = (ROOT / "docs" / "inventory.md").read_text()
+    assert len(kinds) >= 10
+    assert [k for k in kinds if f"`{k}`" not in protocol_md or f"`{k}`" not in inventory_md] == []
+    assert set(document["components"]["schemas"]["Alert"]["required"]) >= {"id", "kind", "ts"}

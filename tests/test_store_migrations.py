@@ -25,6 +25,10 @@ def test_a_ledger_from_before_the_pick_locations_gets_them_and_keeps_its_rows(tm
     # The ledger as the first release left it: no pick_location, user_version 0.
     old.executescript(
         "ALTER TABLE sku_activity DROP COLUMN pick_location; PRAGMA user_version = 0;"
+        "DROP INDEX dead_letters_source; DROP INDEX dead_letters_digest;"
+        "ALTER TABLE dead_letters DROP COLUMN source; ALTER TABLE dead_letters DROP COLUMN size;"
+        "ALTER TABLE dead_letters DROP COLUMN digest;"
+        "ALTER TABLE dead_letters DROP COLUMN repeats;"
         "INSERT INTO sku_activity (sku, last_out, low) VALUES ('MUG', '2026-11-01', 1);"
     )
     old.close()
@@ -34,3 +38,26 @@ def test_a_ledger_from_before_the_pick_locations_gets_them_and_keeps_its_rows(tm
     assert conn.execute("SELECT sku, last_out, low, pick_location FROM sku_activity").fetchall() \
         == [("MUG", "2026-11-01", 1, None)]
     assert store.activity_set_pick(conn, "MUG", "A-1")
+
+
+def test_dead_letters_from_before_their_caps_are_kept_and_counted_from_then_on(tmp_path):
+    path = tmp_path / "ledger.db"
+    old = open_new(path)
+    # The dead letters as version 1 left them: no source, size, digest or repeats.
+    old.executescript(
+        "DROP INDEX dead_letters_source; DROP INDEX dead_letters_digest;"
+        "ALTER TABLE dead_letters DROP COLUMN source; ALTER TABLE dead_letters DROP COLUMN size;"
+        "ALTER TABLE dead_letters DROP COLUMN digest;"
+        "ALTER TABLE dead_letters DROP COLUMN repeats; PRAGMA user_version = 1;"
+        "INSERT INTO dead_letters (topic, payload, reason, received) "
+        "VALUES ('wh/v1/main/station/a/events', x'7b7d', 'old', '2026-11-01');"
+    )
+    old.close()
+
+    conn = open_new(path)
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    [row] = store.dead_letters(conn)
+    assert (row["reason"], row["payload"], row["repeats"]) == ("old", "{}", 1)
+    with store.transaction(conn):
+        store.dead_letter(conn, "wh/v1/main/station/a/events", b"{}", "new", "2026-11-02", "a")
+    assert len(store.dead_letters(conn)) == 2

@@ -7,7 +7,7 @@ from tests.webapp import TOKEN, TOPICS, csrf_of, login, page_csrf
 
 PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/locations/A-01", "/products/MUG-1", "/orders", "/orders/SO-1",
-         "/orders/SO-1/scan-log.csv", "/purchase-orders", "/counts", "/reports",
+         "/orders/SO-1/scan-log.csv", "/purchase-orders", "/purchase-orders/PO-1", "/counts", "/reports",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
          "/import", "/users", "/labels", "/labels/print?code=CMD:DONE", "/labels/locations",
          "/barcode.svg?code=CMD:DONE", "/counts/full/FC-0001"]  # fmt: skip
@@ -21,11 +21,12 @@ def test_anonymous_visitors_are_sent_to_the_login_page(app, path):
 
 
 def test_every_page_route_is_in_the_anonymous_list(app):
-    public = {"/login", "/logout", "/healthz", "/static/<path:filename>"}
+    public = {"/login", "/logout", "/healthz", "/livez", "/static/<path:filename>"}
     page_gets = {r.rule for r in app.url_map.iter_rules()
                  if "GET" in r.methods and not r.rule.startswith("/api/")} - public
     patterns = {"/locations/<location>": "/locations/A-01", "/products/<sku>": "/products/MUG-1",
                 "/orders/<order_id>": "/orders/SO-1", "/reports/<name>": "/reports/abc",
+                "/purchase-orders/<po>": "/purchase-orders/PO-1",
                 "/orders/<order_id>/scan-log.csv": "/orders/SO-1/scan-log.csv",
                 "/reports/<name>.csv": "/reports/abc.csv", "/stations/<station>": "/stations/pack-1",
                 "/counts/full/<run>": "/counts/full/FC-0001"}

@@ -49,7 +49,7 @@ def test_a_supervisor_cannot_import_or_manage_users(as_role):
     csrf = page_csrf(client)
     assert client.get("/import").status_code == 403
     assert client.post("/users", data={"csrf_token": csrf, "name": "x", "role": "admin",
-                                       "password": "secret"}).status_code == 403  # fmt: skip
+                                       "password": "secret-words"}).status_code == 403  # fmt: skip
     assert client.get("/api/users").status_code == 403
 
 
@@ -57,7 +57,7 @@ def test_an_admin_adds_and_removes_users(as_role, ledger):
     client = as_role("admin")
     csrf = page_csrf(client)
     client.post("/users", data={"csrf_token": csrf, "name": "bob", "role": "viewer",
-                                "password": "secret"})  # fmt: skip
+                                "password": "secret-words"})  # fmt: skip
     assert [u["name"] for u in client.get("/api/users").json["users"]] == ["admin", "bob"]
     client.post("/users/bob/remove", data={"csrf_token": csrf})
     assert [u["name"] for u in client.get("/api/users").json["users"]] == ["admin"]

@@ -25,7 +25,7 @@ def sent(ledger, name):
 
 def test_resync_asks_from_the_first_event_not_yet_applied(station):
     commands.send(station.conn, TOPICS, "pack-1", "resync", {})
-    assert sent(station, "resync") == [{"from": 3}]
+    assert sent(station, "resync") == [{"from": 3, "epoch": "e1"}]  # its current journal
 
 
 def test_mode_carries_the_new_mode(station):

@@ -24,9 +24,9 @@ def test_add_list_passwd_and_remove_a_user(tmp_path):
                      stdin="first-pass\n")
     assert added.returncode == 0, added.stderr
     assert hub_user(config, "list").stdout == "sam\tsupervisor\n"
-    assert hub_user(config, "passwd", "sam", "--password-stdin", stdin="second\n").returncode == 0
+    assert hub_user(config, "passwd", "sam", "--password-stdin", stdin="second-pass\n").returncode == 0
     conn = store.connect(tmp_path / "data" / "ledger.db")
-    assert users.verify(conn, "sam", "second") == users.Account("sam", "supervisor")
+    assert users.verify(conn, "sam", "second-pass") == users.Account("sam", "supervisor")
     assert users.verify(conn, "sam", "first-pass") is None
     assert hub_user(config, "remove", "sam").returncode == 0
     assert hub_user(config, "list").stdout == ""
@@ -44,10 +44,22 @@ def test_bad_names_and_duplicates_are_refused_with_a_reason(tmp_path):
     config = config_in(tmp_path)
     bad = hub_user(config, "add", "Bad Name", "--role", "viewer", "--password-stdin", stdin="x1234\n")
     assert bad.returncode == 2 and "user name" in bad.stderr
-    hub_user(config, "add", "sam", "--role", "viewer", "--password-stdin", stdin="pass1\n")
-    again = hub_user(config, "add", "sam", "--role", "admin", "--password-stdin", stdin="pass2\n")
+    hub_user(config, "add", "sam", "--role", "viewer", "--password-stdin", stdin="pass-one-1\n")
+    again = hub_user(config, "add", "sam", "--role", "admin", "--password-stdin", stdin="pass-two-2\n")
     assert again.returncode == 2 and "exists already" in again.stderr
     short = hub_user(config, "add", "kim", "--role", "viewer", "--password-stdin", stdin="x\n")
     assert short.returncode == 2 and "at least" in short.stderr
     missing = hub_user(config, "remove", "nobody")
     assert missing.returncode == 2 and "no user" in missing.stderr
+
+
+def test_the_demo_password_is_refused_outside_a_demonstration_hub(tmp_path):
+    config = config_in(tmp_path)
+    refused = hub_user(config, "add", "kim", "--role", "viewer", "--password-stdin", stdin="demo\n")
+    assert refused.returncode == 2 and "at least 8 characters" in refused.stderr
+    config.write_text(config.read_text() + "demo = true\n")
+    demo = hub_user(config, "add", "kim", "--role", "viewer", "--password-stdin", stdin="demo\n")
+    assert demo.returncode == 0, demo.stderr
+    # Even in the demo only the README's password is let through short.
+    other = hub_user(config, "add", "lee", "--role", "viewer", "--password-stdin", stdin="abcd\n")
+    assert other.returncode == 2 and "at least" in other.stderr

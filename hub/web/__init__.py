@@ -3,11 +3,13 @@
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
 from hub import store
 from hub.changes import ChangeFeed
+from hub.health import Heartbeats
 from protocol.topics import Topics
 
 
@@ -18,9 +20,14 @@ def create_app(
     changes: ChangeFeed | None = None,
     outbox_wake: Callable[[], None] | None = None,
     secret_key: str | None = None,
+    heartbeats: Heartbeats | None = None,
+    timezone: str = "UTC",
+    currency: str = "EUR",
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
-    next to the database."""
+    next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
+    reports the database only). `timezone` and `currency` are how the pages write times
+    and money."""
     from hub.web import (
         api_catalog,
         api_counts,
@@ -31,7 +38,11 @@ def create_app(
         api_users,
         auth,
         count_pages,
+        failures,
+        headers,
+        health,
         label_pages,
+        links,
         login,
         openapi,
         order_pages,
@@ -39,6 +50,8 @@ def create_app(
         report_pages,
         stock_pages,
     )
+    from hub.web.format import SiteFormat
+    from hub.web.format import install as install_formats
 
     app = Flask(__name__)
     app.config.update(
@@ -50,15 +63,21 @@ def create_app(
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
+        HEARTBEATS=heartbeats,
     )
+    install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
+    links.install(app)
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
+    headers.init_app(app)
+    app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
                        api_floor, api_users):  # fmt: skip
         app.register_blueprint(api_module.blueprint)
+    app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages):  # fmt: skip
+                        label_pages, failures):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

@@ -1,4 +1,4 @@
-"""The JSON API of the ledger as it stands: health, stations, stock, movements, alerts,
+"""The JSON API of the ledger as it stands: stations, stock, movements, alerts,
 dead letters and reports. Every view's docstring is its description in the OpenAPI
 document (hub/web/openapi.py); its contract is its parameters, body and answers."""
 
@@ -20,13 +20,6 @@ from protocol.types import Code
 
 blueprint = Blueprint("api_ledger", __name__)
 answer_http_errors_as_json(blueprint)
-
-
-@blueprint.get("/healthz")
-def healthz():
-    """Liveness for load balancers and systemd: 200 when the database answers (no login)."""
-    store.meta_get(db(), "schema")  # the database answers
-    return jsonify({"status": "ok"})
 
 
 @blueprint.get("/api/stations")

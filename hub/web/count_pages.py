@@ -2,6 +2,8 @@
 count (what the hub issues next); a count task or a full count started by hand, and each
 full count's progress."""
 
+from decimal import Decimal
+
 from flask import (
     Blueprint,
     abort,
@@ -14,7 +16,7 @@ from flask import (
     url_for,
 )
 
-from hub import corrections, counts, settings, store
+from hub import catalog, corrections, counts, settings, store
 from hub.web import db
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
@@ -35,7 +37,7 @@ def counts_page():
     due = counts.due_now(conn, settings.load(conn), utc_now().date(), SECTION_ROWS)
     return render_template(
         "counts.html",
-        variances=counts.variances_pending(conn, limit, offset),
+        variances=[_valued(conn, v) for v in counts.variances_pending(conn, limit, offset)],
         tasks=counts.open_tasks(conn, SECTION_ROWS), due=due, limit=limit, offset=offset,
         stations=[s["station"] for s in store.station_list(conn)],
         runs=store.count_runs(conn, 10),
@@ -90,6 +92,14 @@ def full_count(run: str):
     return render_template("full_count.html", r=found)
 
 
+def _valued(conn, variance: dict) -> dict:
+    """A variance with its value at the product's unit cost (None when it has none)."""
+    record = catalog.get_record(conn, variance["sku"])
+    cost = record.unit_cost if record else None
+    value = None if cost is None else Decimal(str(cost)) * variance["variance"]
+    return {**variance, "value": value}
+
+
 def _changed() -> None:
     current_app.config["OUTBOX_WAKE"]()
     current_app.config["CHANGES"].bump()
@@ -101,8 +111,14 @@ def decide(variance: int, decision: str):
     conn = db()
     try:
         with store.transaction(conn):
-            corrections.settle_count(conn, current_app.config["TOPICS"], variance,
-                                     decision == "approve", g.account.name, utc_now())
+            corrections.settle_count(
+                conn,
+                current_app.config["TOPICS"],
+                variance,
+                decision == "approve",
+                g.account.name,
+                utc_now(),
+            )
     except corrections.CorrectionError as exc:
         flash(f"Variance {variance}: {exc}", "error")
     else:

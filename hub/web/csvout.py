@@ -8,13 +8,14 @@ from collections.abc import Iterable, Sequence
 
 from flask import Response, abort
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+from hub.csvio import spreadsheet_safe
+
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 
 def cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
     return "" if value is None else value
 
 

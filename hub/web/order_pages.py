@@ -12,6 +12,7 @@ blueprint.before_request(login_gate)
 
 ORDER_STATUSES = ("", "open", "packing", "packed", "shipped", "short", "cancelled")
 PO_STATUSES = ("", "open", "receiving", "received", "closed", "cancelled")
+RECEIPTS_SHOWN = 1000
 LOG_COLUMNS = ["id", "hub_ts", "ts", "station", "operator", "type", "code", "sku", "verdict"]
 
 
@@ -41,6 +42,18 @@ def order(order_id: str):
 @blueprint.get("/orders/<order_id>/scan-log.csv")
 def order_log_csv(order_id: str):
     return csvout.download("scan-log", LOG_COLUMNS, store.order_log(db(), order_id, 100_000))
+
+
+@blueprint.get("/purchase-orders/<po>")
+def purchase_order(po: str):
+    found = purchasing.po_dict(db(), po)
+    if found is None:
+        return render_template("error.html", code=404, name="Not found",
+                               description=f"No purchase order {po!r}."), 404  # fmt: skip
+    lines = [{**line, "short": max(0, line["qty"] - line["received"]),
+              "over": max(0, line["received"] - line["qty"])} for line in found["lines"]]  # fmt: skip
+    receipts = store.po_receipts(db(), po, RECEIPTS_SHOWN)
+    return render_template("purchase_order.html", p=found, lines=lines, receipts=receipts)
 
 
 @blueprint.get("/purchase-orders")

@@ -106,7 +106,9 @@ def station_command(station: str, name: str):
 def alerts():
     conn = db()
     return render_template("alerts.html", alerts=store.alerts_open(conn, 200),
-                           dead_letters=store.dead_letters(conn, 100))  # fmt: skip
+                           dead_letters=store.dead_letters(conn, 100),
+                           dead_letter_counts=store.dead_letter_counts(conn),
+                           failures=store.event_failures(conn), held=store.gaps(conn))  # fmt: skip
 
 
 @blueprint.get("/users", endpoint="users")

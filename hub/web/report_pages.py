@@ -33,7 +33,30 @@ TITLES = {"abc": "ABC analysis", "kpis": "KPIs", "stock": "Stock on hand",
 def report_title(name: str) -> str:
     return TITLES.get(name, name.replace("-", " ").capitalize())
 
+
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
+
+# How each report column reads: a link to its page, money, a share, a date, a time, a mark.
+KINDS = {
+    "sku": "sku", "location": "location", "station": "station",
+    "value": "money", "unit_cost": "money", "annual_value": "money",
+    "cumulative_share": "percent", "expiry": "day", "order_by": "day",
+    "last_outbound": "day", "ts": "time", "cleared": "time", "due": "mark",
+    "kind": "words", "severity": "words", "kpi": "words", "lead_time_source": "words",
+}  # fmt: skip
+# The KPI rows whose value is money or a share (the rest are plain numbers).
+KPI_KINDS = {
+    "cogs": "money", "average_inventory_value": "money", "consignment_owed": "money",
+    "fill_rate": "percent", "count_accuracy": "percent", "receiving_accuracy": "percent",
+}  # fmt: skip
+# The columns shown until "All columns" is asked for; a report not listed shows them all.
+DEFAULT_COLUMNS = {
+    "reorder": ["sku", "supplier", "on_hand", "on_order", "reorder_point", "par_level", "due",
+                "order_qty", "order_by"],
+    "alerts": ["ts", "kind", "severity", "message", "sku", "station"],
+}  # fmt: skip
+SUMMARY_KINDS = {"total_value": "money", "computed": "time", "since": "day", "until": "day",
+                 "days": "days", "window_days": "days"}  # fmt: skip
 
 
 def _report(name: str) -> Report:
@@ -57,11 +80,29 @@ def reports_page():
     return render_template("reports.html", reports=list(reports.REPORTS))
 
 
+def shown_columns(name: str, columns: list[str], everything: bool) -> list[str]:
+    default = DEFAULT_COLUMNS.get(name)
+    if everything or default is None:
+        return columns
+    return [c for c in columns if c in default]
+
+
+def cell_kind(name: str, column: str, row: dict) -> str:
+    if name == "kpis" and column == "value":
+        return KPI_KINDS.get(row["kpi"], "number")
+    return KINDS.get(column, "number")
+
+
 @blueprint.get("/reports/<name>")
 def report(name: str):
     data = _report(name)
     chart = pareto_items(data) if name == "abc" else None
-    return render_template("report.html", name=name, report=data, chart=chart)
+    everything = request.args.get("columns") == "all"
+    columns = shown_columns(name, data.columns, everything)
+    return render_template("report.html", name=name, report=data, chart=chart,
+                           columns=columns, hidden=len(data.columns) - len(columns),
+                           cell_kind=cell_kind, summary_kinds=SUMMARY_KINDS,
+                           everything=everything)  # fmt: skip
 
 
 @blueprint.get("/reports/<name>.csv")

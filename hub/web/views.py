@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from hub import catalog, store
+from hub.web.links import alert_fix
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
 
@@ -50,7 +51,7 @@ def overview(conn: sqlite3.Connection, version: int) -> dict:
         "version": version,
         "stations": station_rows(conn),
         "movements": store.movements_latest(conn, 25),
-        "alerts": store.alerts_open(conn, 20),
+        "alerts": [{**a, "fix": alert_fix(a)} for a in store.alerts_open(conn, 20)],
         "kpis": kpis_today(conn),
     }
 

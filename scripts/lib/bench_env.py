@@ -18,7 +18,7 @@ from protocol.events import Receipt, Scan
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = "bench"
-TOKEN = "bench-token"
+TOKEN = "bench-token-of-the-runs"
 HUB_PASSWORD = "hub-secret"
 
 
@@ -62,7 +62,7 @@ class Broker:
     """Mosquitto on a free loopback port, configured by hub/brokerconf.py as in production."""
 
     def __init__(self, dir: Path, stations: list[str], extra_hubs: tuple[str, ...] = ()) -> None:
-        self.layout = brokerconf.BrokerLayout(dir=dir, port=free_port())
+        self.layout = brokerconf.BrokerLayout(dir=dir, port=free_port(), site=SITE)
         brokerconf.write_config(self.layout, run_as_root=os.geteuid() == 0,
                                 log_file=dir / "mosquitto.log")  # fmt: skip
         for name in ("hub", *extra_hubs):

@@ -1,6 +1,6 @@
 # Sourced by scripts/demo and scripts/test: installs what the project needs, once.
 # Idempotent and quick when everything is already there (a stamp holds the hash of
-# what was installed). Usage: apt_install PACKAGE...; venv_install
+# what was installed). Usage: apt_install PACKAGE...; venv_install; axe_install
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,24 +23,36 @@ apt_install() {
 
 venv_install() {
     # One venv for the demo and the tests alike (the test tools are small), so switching
-    # between the two commands never reinstalls anything.
-    local extras=(test)
-    local python="${PYTHON:-python3}"
+    # between the two commands never reinstalls anything. It holds exactly the locked set
+    # (requirements/dev.txt, made by scripts/lock): the versions the tests ran are the
+    # versions every machine gets.
+    local python="${PYTHON:-python3}" lock="$ROOT/requirements/dev.txt"
     if ! "$python" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
         echo "Python 3.11 or newer is needed (found: $("$python" --version 2>&1))" >&2
         exit 1
     fi
+    # evdev ships no wheels: pip builds it, with a compiler and the kernel's input headers.
+    apt_install gcc libc6-dev python3-dev
     if [ ! -x "$VENV/bin/python" ]; then
         "$python" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv; "$python" -m venv "$VENV"; }
     fi
-    local reqs stamp
-    reqs="$("$VENV/bin/python" "$ROOT/scripts/lib/deps.py" "${extras[@]}")"
-    stamp="$(printf '%s' "$reqs" | sha256sum | cut -d' ' -f1)"
+    local stamp
+    stamp="$(sha256sum "$lock" | cut -d' ' -f1)"
     if [ "$(cat "$VENV/.deps-stamp" 2>/dev/null)" != "$stamp" ]; then
-        echo "installing Python packages into $VENV" >&2
-        "$VENV/bin/pip" install -q --disable-pip-version-check --upgrade pip >&2
-        # shellcheck disable=SC2086
-        printf '%s\n' "$reqs" | "$VENV/bin/pip" install -q --disable-pip-version-check -r /dev/stdin >&2
+        echo "installing the locked Python packages into $VENV" >&2
+        "$VENV/bin/pip" install -q --disable-pip-version-check --require-hashes -r "$lock" >&2
         echo "$stamp" > "$VENV/.deps-stamp"
     fi
+}
+
+# axe-core, the accessibility checker the browser tests inject into each page (from the npm
+# registry, pinned by version and integrity; the tests run it offline from this folder).
+AXE_VERSION="4.10.3"
+AXE_DIR="$VENV/node/node_modules/axe-core"
+
+axe_install() {
+    [ -f "$AXE_DIR/axe.min.js" ] && grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/package.json" && return 0
+    command -v npm >/dev/null || apt_install npm
+    echo "installing axe-core $AXE_VERSION into $VENV/node" >&2
+    npm install --silent --no-audit --no-fund --prefix "$VENV/node" "axe-core@$AXE_VERSION" >&2
 }

@@ -16,7 +16,7 @@ VERSION=""
 OPT=/opt/warehouse
 APP_USER=warehouse
 # What a release holds: the code, its scripts, configs, units and docs (never .venv, var/).
-RELEASE_FILES=(station hub protocol scripts config systemd docs pyproject.toml README.md)
+RELEASE_FILES=(station hub protocol scripts config systemd docs requirements pyproject.toml README.md)
 
 # A command as one could paste it into a shell (quoted only where it needs to be).
 shell_words() {
@@ -151,6 +151,22 @@ apt_candidate() {
     done
 }
 
+# build_packages ROLE: the apt packages pip needs to build what PyPI has no wheel of for
+# this machine (what the lock holds, checked in docs/operations.md "Python packages"):
+# evdev (station) has no wheel anywhere; on 32-bit Pis (armv7l) msgspec, PyYAML and Pillow
+# have none either. Below --root the machine is assumed to be a 64-bit Pi.
+build_packages() {
+    local role="$1" arch
+    arch="$(if on_host; then uname -m; else echo aarch64; fi)"
+    local compiler=(gcc libc6-dev python3-dev)
+    case "$role:$arch" in
+        station:armv7l|station:armv6l) echo "${compiler[*]} libjpeg-dev zlib1g-dev" ;;
+        station:*) echo "${compiler[*]}" ;;
+        hub:armv7l|hub:armv6l) echo "${compiler[*]}" ;;
+        hub:*) ;;
+    esac
+}
+
 ensure_group() {
     if on_host && getent group "$1" >/dev/null; then return 0; fi
     host groupadd --system "$1"
@@ -185,14 +201,11 @@ copy_release_files() {
     printf '%s\n' "$VERSION" >"$dest/VERSION"
 }
 
-write_requirements() {
-    python3 "$1/scripts/lib/deps.py" "$2" >"$1/requirements.txt"
-}
-
-# install_release EXTRA: the code and its venv in /opt/warehouse/$VERSION, once. A release
+# install_release ROLE: the code and its venv in /opt/warehouse/$VERSION, once, from the
+# role's locked set (requirements/ROLE.txt: every package pinned with its hashes). A release
 # is complete only when its .installed marker exists; a half-made one is made again.
 install_release() {
-    local extra="$1" dest="$OPT/$VERSION"
+    local role="$1" dest="$OPT/$VERSION"
     if [ -e "$(R "$dest/.installed")" ]; then
         echo "release $VERSION is already installed in $dest"
         return 0
@@ -201,12 +214,11 @@ install_release() {
     make_dir "$OPT" 0755
     make_dir "$dest" 0755
     act copy_release_files "$(R "$dest")"
-    act write_requirements "$(R "$dest")" "$extra"
     # --system-site-packages: python3-lgpio comes from apt (Raspberry Pi OS), not PyPI.
     # Made only on the target: a venv holds absolute paths and cannot be moved into place.
     host python3 -m venv --system-site-packages "$dest/venv"
     host "$dest/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -r "$dest/requirements.txt"
+        --require-hashes -r "$dest/requirements/$role.txt"
     act touch "$(R "$dest/.installed")"
 }
 

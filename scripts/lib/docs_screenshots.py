@@ -27,6 +27,7 @@ IMG = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "demo"
 VIEWPORT = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}  # a supervisor's phone on the floor
 
 
 class Demo:
@@ -146,6 +147,10 @@ def shoot_hub(browser, demo: Demo, order: str) -> None:
     shoot(page, f"{web}/orders/{order}", "order", "#order-lines")
     shoot(page, f"{web}/stations/pack-1", "stations", ".actions")  # with its commands
     shoot(page, f"{web}/labels", "labels", "#command-sheet img")
+    page.set_viewport_size(PHONE)
+    shoot(page, f"{web}/", "overview-phone", "table")
+    page.click("#menu-button")
+    page.screenshot(path=str(IMG / "menu-phone.png"))
 
 
 def main() -> int:

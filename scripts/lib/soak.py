@@ -142,7 +142,7 @@ class Soak:
         self.port = free_port()
         self.passwords = {name: secrets.token_urlsafe(12) for name in self.names()}
         self.passwords["hub"] = secrets.token_urlsafe(12)
-        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.port)
+        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.port, site=SITE)
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         brokerconf.add_user(layout, "hub", self.passwords["hub"], "hub")
         for name in self.names():

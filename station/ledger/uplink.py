@@ -212,6 +212,11 @@ class Uplink:
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             log.error("ignoring invalid resync command: %s", exc)
             return
+        if resync.epoch is not None and resync.epoch != self.epoch:
+            # Events of another journal (this station's previous one): not ours to resend.
+            log.warning("ignoring a resync for epoch %s: this journal is %s", resync.epoch,
+                        self.epoch)  # fmt: skip
+            return
         self._control.put(("resync", resync.from_))
         self._wake.set()
 

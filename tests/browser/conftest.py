@@ -3,6 +3,7 @@ headless Chromium through Playwright (never `playwright install`)."""
 
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 from waitress.server import create_server
@@ -12,9 +13,14 @@ from hub.web import create_app
 from tests.chromium import ARTIFACTS, CHROMIUM
 from tests.webapp import PASSWORD, TOKEN, TOPICS
 
+HERE = Path(__file__).parent
+
 
 def pytest_collection_modifyitems(items):
+    # pytest hands this hook every item of the session, not only this folder's.
     for item in items:
+        if HERE not in item.path.parents:
+            continue
         item.add_marker(pytest.mark.browser)
         if not CHROMIUM.exists() or shutil.which("chromium") is None:
             item.add_marker(pytest.mark.skip(reason="Debian's chromium is not installed"))
