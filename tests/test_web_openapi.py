@@ -47,9 +47,25 @@ def test_parameters_bodies_and_answers_come_from_the_contracts(app):
     product = doc["components"]["schemas"]["ProductRecord"]["properties"]
     assert "ProductRecord" in str(body["schema"])
     assert product["unit_cost"]["anyOf"][0]["pattern"] == r"^[0-9]{1,5}(\.[0-9]{1,6})?$"
+    saved = doc["paths"]["/api/products"]["post"]["responses"]["201"]["content"]
+    assert "Saved" in str(saved["application/json"]["schema"])
     csv_import = doc["paths"]["/api/products.csv"]["post"]
     assert "text/csv" in csv_import["requestBody"]["content"]
     assert "rows" in str(csv_import["responses"]["422"])
+    assert {"200", "201"} <= set(csv_import["responses"])  # a dry run, an import
+
+
+def test_the_answers_the_api_gives_are_the_ones_it_documents(app, ledger):
+    """A dry run (200), an import (201), bad rows (422), an unknown path (404)."""
+    client = app.test_client()
+    doc = client.get("/api/openapi.json").json
+    bearer = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"}
+    calls = [("/api/locations.csv?dry_run=1", "code\nA-1\n"),
+             ("/api/locations.csv", "code\nA-1\n"), ("/api/locations.csv", "code\nnot ok\n")]
+    declared = doc["paths"]["/api/locations.csv"]["post"]["responses"]
+    for path, text in calls:
+        status = client.post(path, data=text, headers=bearer).status_code
+        assert str(status) in declared, (path, status)
 
 
 def test_a_request_the_document_refuses_is_refused_by_the_same_declaration(app):

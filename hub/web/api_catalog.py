@@ -17,7 +17,7 @@ from hub.web.api_calls import (
     domain_call,
     topics,
 )
-from hub.web.api_params import BackQuery, DryRunQuery, PageQuery, SkuPath, SupplierPath
+from hub.web.api_params import BackQuery, DryRunQuery, PageQuery, Saved, SkuPath, SupplierPath
 from hub.web.auth import importer, require_token
 from hub.web.contract import CSV, CSV_BODY, as_list, contract, one_or_many
 
@@ -68,10 +68,10 @@ def _add(kind: MasterData) -> None:
     routes = [
         (path, "GET", list_json, require_token, contract(query=PageQuery)),
         (path, "POST", save_json, require_token,
-         contract(body=one_or_many(kind.record), status=201, errors=(422,))),
+         contract(body=one_or_many(kind.record), status=201, answer=Saved, errors=(422,))),
         (f"{path}.csv", "GET", export_csv, require_token, contract(media=(CSV,))),
         (f"{path}.csv", "POST", import_csv, importer,
-         contract(query=DryRunQuery, body=CSV_BODY, status=201, errors=(422,))),
+         contract(query=DryRunQuery, body=CSV_BODY, status=201, also=(200,), errors=(422,))),
     ]  # fmt: skip
     for rule, method, view, role, declared in routes:
         view.__name__ = f"{method.lower()}_{kind.name}{'_csv' if rule.endswith('.csv') else ''}"

@@ -15,7 +15,14 @@ from hub.web.api_calls import (
     domain_call,
     topics,
 )
-from hub.web.api_params import DryRunQuery, OrderPageQuery, OrderPath, PoPageQuery, PoPath
+from hub.web.api_params import (
+    DryRunQuery,
+    OrderPageQuery,
+    OrderPath,
+    PoPageQuery,
+    PoPath,
+    Saved,
+)
 from hub.web.auth import importer, require_token
 from hub.web.contract import CSV_BODY, as_list, contract, one_or_many
 from protocol.envelope import utc_now
@@ -39,7 +46,7 @@ def order_list(query: OrderPageQuery):
 
 @blueprint.post("/api/orders")
 @require_token
-@contract(body=one_or_many(Order), status=201, errors=(409, 422))
+@contract(body=one_or_many(Order), status=201, answer=Saved, errors=(409, 422))
 def post_orders(body):
     """Create or replace sales orders (one object or a list, the protocol Order shape), all
     or none; 409 when one is already packed or shipped."""
@@ -81,7 +88,7 @@ def order_cancel(order_id: str):
 
 @blueprint.post("/api/orders.csv")
 @importer
-@contract(query=DryRunQuery, body=CSV_BODY, status=201, errors=(422,))
+@contract(query=DryRunQuery, body=CSV_BODY, status=201, also=(200,), errors=(422,))
 def orders_csv_import(query: DryRunQuery):
     """Import sales orders from a CSV body (one row per line); `dry_run=1` only checks;
     all orders or none (bad rows: 422 with each line and reason)."""
@@ -100,7 +107,8 @@ def purchase_orders(query: PoPageQuery):
 
 @blueprint.post("/api/purchase-orders")
 @require_token
-@contract(body=one_or_many(purchasing.PurchaseOrderIn), status=201, errors=(409, 422))
+@contract(body=one_or_many(purchasing.PurchaseOrderIn), status=201, answer=Saved,
+          errors=(409, 422))  # fmt: skip
 def post_purchase_orders(body):
     """Create or replace purchase orders (one object or a list); a PO with receipts cannot
     be replaced (409)."""
@@ -162,7 +170,7 @@ def purchase_order_confirm(po: str):
 
 @blueprint.post("/api/purchase-orders.csv")
 @importer
-@contract(query=DryRunQuery, body=CSV_BODY, status=201, errors=(422,))
+@contract(query=DryRunQuery, body=CSV_BODY, status=201, also=(200,), errors=(422,))
 def purchase_orders_csv_import(query: DryRunQuery):
     """Import purchase orders from a CSV body (one row per line); `dry_run=1` only checks;
     all or none (bad rows: 422 with each line and reason)."""
@@ -175,7 +183,7 @@ class ReorderBody(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 @blueprint.post("/api/purchase-orders/from-reorder")
 @require_token
-@contract(body=ReorderBody, body_required=False, status=201, errors=(422,))
+@contract(body=ReorderBody, body_required=False, status=201, answer=Saved, errors=(422,))
 def purchase_orders_from_reorder(body: ReorderBody):
     """One purchase order per supplier from the reorder suggestions due today: of `skus`
     (`{"skus": [...]}`, those not due are left out) or, without it, of every product.

@@ -126,3 +126,15 @@ class By(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Who decided (default "api")."""
 
     by: Text = "api"
+
+
+class Saved(msgspec.Struct):
+    """What a create-or-replace saved: the records' keys."""
+
+    saved: list[str]
+
+
+class SavedIds(msgspec.Struct):
+    """The new rows' ids."""
+
+    saved: list[int]

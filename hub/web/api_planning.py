@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify, request
 from hub import housekeeping, planning, settings, store
 from hub.web import db
 from hub.web.api_calls import NotFound, answer_http_errors_as_json, changed, domain_call, topics
-from hub.web.api_params import Flag, UpliftPath
+from hub.web.api_params import Flag, SavedIds, UpliftPath
 from hub.web.auth import require_token
 from hub.web.contract import as_list, contract, one_or_many
 from protocol.envelope import utc_now
@@ -54,7 +54,7 @@ def uplifts():
 
 @blueprint.post("/api/uplifts")
 @require_token
-@contract(body=one_or_many(planning.Uplift), status=201, errors=(422,))
+@contract(body=one_or_many(planning.Uplift), status=201, answer=SavedIds, errors=(422,))
 def post_uplift(body):
     """Add contingency plans (one object or a list); 422 for an unknown SKU."""
     plans = as_list(body)

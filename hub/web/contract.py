@@ -44,6 +44,7 @@ class Contract:
     body: Any = None  # the msgspec type of a JSON body, or CSV_BODY
     body_required: bool = True
     status: int = 200  # on success
+    also: tuple[int, ...] = ()  # other success statuses (a CSV dry run answers 200, not 201)
     media: tuple[str, ...] = (JSON,)  # of the success answer
     answer: Any = None  # the msgspec type of the success answer; None: a JSON object
     errors: tuple[int, ...] = ()  # beyond 400, 401, 403 and 413

@@ -86,7 +86,8 @@ def _answers(declared: Contract, role: str) -> dict:
     for media in declared.media:
         ok["content"][media] = {"schema": {"type": "string"} if media != JSON else
                                 {"type": "object"}}  # fmt: skip
-    answers = {str(declared.status): ok}
+    answers = {str(status): {**ok, "description": DESCRIPTIONS.get(status, "OK")}
+               for status in (declared.status, *declared.also)}  # fmt: skip
     statuses = {400, 413, *declared.errors} | (set() if role == "none" else {401, 403})
     for status in sorted(statuses):
         body = _ROWS_ERROR if status == 422 and declared.body == CSV_BODY else _ERROR
