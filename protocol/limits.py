@@ -21,6 +21,9 @@ BALANCE_MAX = 2**53 - 1
 # Sequence numbers and the hub's row ids (movements, counts, uplifts): SQLite's INTEGER.
 SEQ_MAX = 2**63 - 1
 ID_MAX = SEQ_MAX
+# Days a report or a plan may name (the hub's date arithmetic runs past them either way).
+FIRST_YEAR, LAST_YEAR = 1970, 2099
+DAY_PATTERN = r"^(19[7-9][0-9]|20[0-9][0-9])-"  # the year part of an ISO date
 # Identifiers that can be MQTT topic levels.
 CODE_MAX_LEN = 64
 STATION_MAX_LEN = 64

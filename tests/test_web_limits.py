@@ -135,3 +135,21 @@ def test_a_method_not_allowed_says_which_are(api, floor, method, path, allowed):
     response = api.open(path, method=method, headers=BEARER)
     assert response.status_code == 405
     assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+
+
+@pytest.mark.parametrize(("query", "status", "reason"), [
+    ("today=1474-09-17", 400, "`today` must be a day from 1970 to 2099"),
+    ("since=0001-01-01", 400, "`since` must be a day from 1970 to 2099"),
+    ("since=2099-12-31", 422, "`since` 2099-12-31 is after `until`"),
+    ("since=2026-02-01&until=2026-01-01", 422, "is after `until` 2026-01-01"),
+])  # fmt: skip
+def test_report_days_out_of_range_are_refused_not_a_500(api, floor, query, status, reason):
+    for name in ("kpis", "abc", "dead-stock", "surplus"):
+        response = api.get(f"/api/reports/{name}?{query}", headers=BEARER)
+        assert response.status_code == status and reason in response.json["error"], name
+
+
+@pytest.mark.parametrize("query", ["since=0001-01-01", "since=2099-12-31", "today=1474-09-17"])
+def test_the_report_page_refuses_the_same_days(as_role, floor, query):
+    response = as_role("viewer").get(f"/reports/kpis?{query}")
+    assert response.status_code == 400

@@ -11,7 +11,7 @@ from msgspec import Meta
 from hub import csvio, reports, store
 from hub.reports import Query
 from hub.web import db, views
-from hub.web.api_calls import answer_http_errors_as_json, csv_response
+from hub.web.api_calls import answer_http_errors_as_json, csv_response, error
 from hub.web.api_params import BackQuery, KeysetQuery, LimitQuery, ReportQuery
 from hub.web.auth import require_token
 from hub.web.contract import CSV, JSON, contract
@@ -98,7 +98,7 @@ class ReportPath(msgspec.Struct):
 
 @blueprint.get("/api/reports/<name>")
 @require_token
-@contract(path=ReportPath, query=ReportQuery, media=(JSON, CSV), errors=(404,))
+@contract(path=ReportPath, query=ReportQuery, media=(JSON, CSV), errors=(404, 422))
 def report(name: str, query: ReportQuery):
     """A report (stock, valuation, reorder, abc, dead-stock, surplus, kpis, alerts) as JSON
     (`columns`, `rows`, `next`: the arguments of the next page, `summary`), or as CSV with
@@ -111,9 +111,11 @@ def report(name: str, query: ReportQuery):
     build = reports.REPORTS.get(name)
     if build is None:
         abort(404, f"no report {name!r}; reports: {', '.join(reports.REPORTS)}")
-    arguments = msgspec.structs.asdict(query)
-    result = build(db(), Query(**{**arguments,
-                                                 "today": query.today or utc_now().date()}))  # fmt: skip
+    today = query.today or utc_now().date()
+    until = query.until or today
+    if query.since and query.since > until:
+        return error(422, f"`since` {query.since} is after `until` {until} (default: today)")
+    result = build(db(), Query(**{**msgspec.structs.asdict(query), "today": today}))
     if as_csv:
         return csv_response(csvio.write(result.columns, result.rows), name)
     return jsonify({"report": result.name, "columns": result.columns, "rows": result.rows,

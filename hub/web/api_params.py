@@ -7,12 +7,23 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol import limits
 from protocol.types import Code, RowId, StationId, Text
 
 Limit = Annotated[int, Meta(ge=1, le=1000, description="rows per page")]
 Offset = Annotated[int, Meta(ge=0, le=10**9, description="rows to skip")]
 Key = Annotated[str, Meta(max_length=200, description="the last key of the previous page")]
 Flag = Annotated[bool, Meta(description="true or 1 to enable")]
+Day = Annotated[date, Meta(description=f"a day, {limits.FIRST_YEAR} to {limits.LAST_YEAR}",
+                           extra_json_schema={"pattern": limits.DAY_PATTERN})]  # fmt: skip
+
+
+def check_days(**days: date | None) -> None:
+    """The range Day's pattern says, checked (msgspec cannot bound a date)."""
+    for name, day in days.items():
+        if day is not None and not limits.FIRST_YEAR <= day.year <= limits.LAST_YEAR:
+            raise ValueError(f"`{name}` must be a day from {limits.FIRST_YEAR} to "
+                             f"{limits.LAST_YEAR}, got {day}")  # fmt: skip
 
 
 class _Query(msgspec.Struct, kw_only=True):
@@ -75,11 +86,14 @@ class ReportQuery(_Query):
     sku: Code | None = None
     location: Code | None = None
     owner: Annotated[str, Meta(pattern=r"^$|^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")] | None = None
-    since: date | None = None
-    until: date | None = None
-    today: date | None = None
+    since: Day | None = None
+    until: Day | None = None
+    today: Day | None = None
     all: Flag = False
     kind: Code | None = None
+
+    def __post_init__(self) -> None:
+        check_days(since=self.since, until=self.until, today=self.today)
 
 
 class SkuPath(msgspec.Struct):
