@@ -9,8 +9,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-from waitress.server import create_server
-
 from hub import alerts, deadletters, housekeeping, store
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
@@ -18,6 +16,7 @@ from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
 from hub.web import create_app
+from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
 from protocol.envelope import utc_now
 from protocol.topics import Topics
@@ -58,19 +57,14 @@ class Hub:
             topics=self.topics,
             tokens=config.api.tokens,
             changes=self.changes,
+            parked_polls=parked_poll_limit(config.web.threads),
             outbox_wake=self.link.wake,
             secret_key=config.web.secret_key,
             heartbeats=self.heartbeats,
             timezone=config.web.timezone,
             currency=config.web.currency,
         )
-        self.web = create_server(
-            self.web_app,
-            host=config.web.host,
-            port=config.web.port,
-            threads=config.web.threads,
-            ident="warehouse-hub",
-        )
+        self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
         self._last_gap_check = self._last_housekeeping = 0.0
 

@@ -45,6 +45,9 @@ class WebSection(_Section):
     host: str = "127.0.0.1"
     port: Port = 8080
     threads: Annotated[int, Meta(ge=2, le=256)] = 16
+    # Open connections at once (each open page keeps one); beyond it new ones wait. With
+    # the database and broker files it stays under systemd's default LimitNOFILE (1024).
+    connection_limit: Annotated[int, Meta(ge=10, le=10000)] = 500
     # Signs the login cookie; without it a key is generated once and kept in the data dir.
     secret_key: Annotated[str, Meta(min_length=16)] | None = None
     # How the pages write times and money: the site's IANA time zone and currency code.

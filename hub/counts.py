@@ -41,7 +41,7 @@ def check_station(conn: sqlite3.Connection, station: str) -> None:
     if not _STATION.match(station):
         raise CountTaskError(f"`station` {station[:80]!r} is not a station id "
                              f"([a-z0-9-], 1-{limits.STATION_MAX_LEN} chars)")  # fmt: skip
-    if not store.station_exists(conn, station):
+    if station not in {row["station"] for row in store.station_list(conn)}:
         raise CountTaskError(f"`station`: no station {station!r} has reported to the hub")
 
 

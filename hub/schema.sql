@@ -112,6 +112,8 @@ CREATE TABLE IF NOT EXISTS event_failures (
     note TEXT,
     PRIMARY KEY (station, epoch, seq)
 );
+-- Every ingest batch asks whether any failure waits for a decision (decided IS NULL).
+CREATE INDEX IF NOT EXISTS event_failures_decided ON event_failures (decided);
 
 CREATE TABLE IF NOT EXISTS products (
     sku TEXT PRIMARY KEY,

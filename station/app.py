@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ class Station:
         data = Path(config.station.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.topics = Topics(config.station.site)
-        self.journal = Journal(data / "journal.db", config.station.id)
+        retention = timedelta(days=config.journal.retention_days)
+        self.journal = Journal(data / "journal.db", config.station.id, retention)
         self.cache = Cache(data / "cache.db", self.topics, config.station.id)
         self.board = SnapshotBoard()
         settings = bench.settings_from_config(config)

@@ -15,6 +15,7 @@ from protocol.types import Code, SiteId, StationId
 
 __all__ = ["ConfigError", "StationConfig", "load", "parse_config"]
 
+
 class _Section(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
 
@@ -113,6 +114,13 @@ class PackConfig(_Section):
     verify_weight: bool = True
 
 
+class JournalConfig(_Section):
+    # Events the hub has acknowledged are kept this many days, then deleted (the journal
+    # never deletes one the hub has not applied). Restoring the hub from a backup older
+    # than this cannot get the trimmed events back from the station.
+    retention_days: Annotated[int, Meta(ge=1, le=3650)] = 30
+
+
 class ReceiveConfig(_Section):
     over_receipt_tolerance_pct: Annotated[float, Meta(ge=0, le=1000)] = 0.0
 
@@ -127,6 +135,7 @@ class StationConfig(_Section):
     kiosk: KioskConfig = msgspec.field(default_factory=KioskConfig)
     pack: PackConfig = msgspec.field(default_factory=PackConfig)
     receive: ReceiveConfig = msgspec.field(default_factory=ReceiveConfig)
+    journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
 
 
 def load(path: str | Path) -> StationConfig:

@@ -19,7 +19,7 @@ from protocol.messages import Applied
 from protocol.topics import Topics
 from station.cache import Cache
 from station.inputs import DeviceState, HubMessage, Input, Tick, Touch
-from station.ledger.journal import Journal, JournalError
+from station.ledger.journal import TRIM_STEP, Journal, JournalError
 from station.snapshot import SnapshotBoard
 from station.workflows import bench
 from station.workflows.base import Label, Outcome, Verdict
@@ -27,6 +27,9 @@ from station.workflows.base import Label, Outcome, Verdict
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5
+# The journal is trimmed on idle ticks: step after step while a backlog of old acknowledged
+# events is there, otherwise it looks again this often.
+TRIM_EVERY_S = 60.0
 
 
 class FeedbackSink(Protocol):
@@ -81,6 +84,7 @@ class Core:
         # Read by the uplink's thread for the retained status: replaced, never mutated.
         self.status_fields: dict[str, Any] = {}
         self._last_snapshot: dict[str, Any] = {}
+        self._next_trim = 0.0
         self._refresh()
 
     def emit(self, item: Input) -> None:
@@ -111,8 +115,17 @@ class Core:
             self._refresh(status=True)
         elif isinstance(item, Tick):
             self._refresh()
+            self._trim_journal(item.monotonic)
         else:
             self._bench_input(item)
+
+    def _trim_journal(self, now: float) -> None:
+        """Only on ticks, which come when no input is waiting: a scan never queues behind
+        more than one short trim step."""
+        if now < self._next_trim:
+            return
+        deleted = self.journal.trim()
+        self._next_trim = now if deleted >= TRIM_STEP else now + TRIM_EVERY_S
 
     # --- bench inputs: decide, journal, then feedback ------------------------------
     def _bench_input(self, item: Input) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 
 from hub import store
-from hub.changes import ChangeFeed
+from hub.changes import ChangeFeed, LivePolls
 from hub.health import Heartbeats
 from protocol.topics import Topics
 
@@ -18,6 +18,7 @@ def create_app(
     topics: Topics,
     tokens: list[str],
     changes: ChangeFeed | None = None,
+    parked_polls: int = 8,
     outbox_wake: Callable[[], None] | None = None,
     secret_key: str | None = None,
     heartbeats: Heartbeats | None = None,
@@ -27,7 +28,8 @@ def create_app(
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only). `timezone` and `currency` are how the pages write times
-    and money."""
+    and money. At most `parked_polls` live polls wait at once (each holds one of the web
+    server's threads)."""
     from hub.web import (
         api_catalog,
         api_counts,
@@ -43,6 +45,7 @@ def create_app(
         health,
         label_pages,
         links,
+        live,
         login,
         openapi,
         order_pages,
@@ -54,11 +57,13 @@ def create_app(
     from hub.web.format import install as install_formats
 
     app = Flask(__name__)
+    changes = changes or ChangeFeed()
     app.config.update(
         DB_PATH=db_path,
         TOPICS=topics,
         API_TOKENS=frozenset(tokens),
-        CHANGES=changes or ChangeFeed(),
+        CHANGES=changes,
+        LIVE_POLLS=LivePolls(changes, parked_polls),
         OUTBOX_WAKE=outbox_wake or (lambda: None),
         MAX_CONTENT_LENGTH=8 * 1024 * 1024,
         JSON_SORT_KEYS=False,
@@ -76,6 +81,7 @@ def create_app(
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
+    app.register_blueprint(live.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
                         label_pages, failures):  # fmt: skip
         app.register_blueprint(page_module.blueprint)

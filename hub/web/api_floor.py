@@ -106,7 +106,7 @@ def station_command(station: str, name: str, body: CommandArgs):
     """Send a command to a station: identify, reprint (the last label), resync, or mode
     (body `{"mode": "pack"}`). Published on station/{id}/cmd/{name} through the outbox.
     404 for a station that has never connected; 422 for mode without a `mode`."""
-    if not store.station_exists(db(), station):
+    if station not in {row["station"] for row in store.station_list(db())}:
         return error(404, f"no station {station!r} has ever connected")
     args = {"mode": body.mode} if body.mode else {}
     try:

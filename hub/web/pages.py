@@ -1,5 +1,5 @@
 """The supervisors' pages: overview, stations and their commands, alerts and dead letters,
-users; plus what every page shares (login gate, error pages, the live long poll)."""
+users; plus what every page shares (login gate, error pages)."""
 
 from urllib.parse import urlencode
 
@@ -59,17 +59,6 @@ def overview():
 @blueprint.get("/overview.json")
 def overview_json():
     return jsonify(views.overview(db(), current_app.config["CHANGES"].version))
-
-
-@blueprint.get("/changes")
-def changes():
-    """Long poll: answers when the ledger has changed since `since`, or after 25 s."""
-    try:
-        since = int(request.args.get("since", "0"))
-    except ValueError:
-        return jsonify({"error": "`since` must be a whole number"}), 400
-    version = current_app.config["CHANGES"].wait_newer(since, timeout=25)
-    return jsonify({"version": version})
 
 
 @blueprint.get("/stations")

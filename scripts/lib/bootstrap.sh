@@ -45,14 +45,19 @@ venv_install() {
     fi
 }
 
-# axe-core, the accessibility checker the browser tests inject into each page (from the npm
-# registry, pinned by version and integrity; the tests run it offline from this folder).
-AXE_VERSION="4.10.3"
+# axe-core, the accessibility checker the browser tests inject into each page: from the npm
+# registry, pinned with its integrity hash in requirements/npm/package-lock.json (npm ci
+# refuses anything else); the tests run it offline from this folder.
 AXE_DIR="$VENV/node/node_modules/axe-core"
 
 axe_install() {
-    [ -f "$AXE_DIR/axe.min.js" ] && grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/package.json" && return 0
+    local lock="$ROOT/requirements/npm/package-lock.json" stamp
+    stamp="$(sha256sum "$lock" | cut -d' ' -f1)"
+    [ -f "$AXE_DIR/axe.min.js" ] && [ "$(cat "$VENV/node/.stamp" 2>/dev/null)" = "$stamp" ] && return 0
     command -v npm >/dev/null || apt_install npm
-    echo "installing axe-core $AXE_VERSION into $VENV/node" >&2
-    npm install --silent --no-audit --no-fund --prefix "$VENV/node" "axe-core@$AXE_VERSION" >&2
+    echo "installing the locked npm packages (axe-core) into $VENV/node" >&2
+    mkdir -p "$VENV/node"
+    cp "$ROOT/requirements/npm/package.json" "$lock" "$VENV/node/"
+    npm ci --silent --no-audit --no-fund --prefix "$VENV/node" >&2
+    echo "$stamp" > "$VENV/node/.stamp"
 }

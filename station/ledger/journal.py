@@ -9,6 +9,10 @@ through its own `JournalReader` connection.
 - `seq`: 1, 2, 3... with no gaps, assigned in the same transaction that stores the event.
 - WAL with `synchronous=FULL`: a commit that returned survives a power cut (with NORMAL a
   committed transaction may roll back after power loss).
+- Trimmed: an event the hub has acknowledged (`applied`) and older than the retention
+  (`[journal] retention_days`) is deleted, a few hundred rows per short transaction while
+  the bench is idle; the newest row always stays (it carries `head`). The file is in
+  incremental auto-vacuum mode, so the pages freed go back to the card, step by step.
 """
 
 import logging
@@ -16,7 +20,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -25,6 +29,11 @@ import sqlite_utils
 from protocol.envelope import MAX_PAYLOAD_BYTES, encode_event, utc_now
 
 log = logging.getLogger(__name__)
+
+RETENTION = timedelta(days=30)
+# Rows deleted per trim transaction: a few milliseconds on an SD card, so a scan that comes
+# in meanwhile waits no longer than that for its own commit.
+TRIM_STEP = 200
 
 
 class JournalError(Exception):
@@ -56,6 +65,7 @@ def _open(path: Path) -> tuple[sqlite_utils.Database, str | None]:
     recorded", and what the journal holds can still be sent."""
     try:
         db = _connect(path)
+        _incremental_vacuum_mode(db)
         db.conn.executescript(SCHEMA)
         return db, None
     except sqlite3.Error as exc:
@@ -64,6 +74,22 @@ def _open(path: Path) -> tuple[sqlite_utils.Database, str | None]:
         uri = path.resolve().as_uri() + "?immutable=1"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         return sqlite_utils.Database(conn), str(exc)
+
+
+def _incremental_vacuum_mode(db: sqlite_utils.Database) -> None:
+    """Trimmed pages go back to the card only in incremental auto-vacuum mode. A new file
+    takes it at once; a journal made before trimming existed is rewritten once (VACUUM,
+    at start-up). Without room for that copy it stays as it is: the freed pages are then
+    reused for new events, so the file still grows no further."""
+    if db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+        return
+    db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+        return  # a new file: the mode holds from its first table on
+    try:
+        db.execute("VACUUM")
+    except sqlite3.Error as exc:
+        log.warning("journal kept without auto-vacuum (freed pages are reused): %s", exc)
 
 
 @contextmanager
@@ -89,9 +115,10 @@ def _meta(db: sqlite_utils.Database, key: str) -> str | None:
 class Journal:
     """The writer side. Not thread-safe: the core is its only user."""
 
-    def __init__(self, path: str | Path, station: str) -> None:
+    def __init__(self, path: str | Path, station: str, retention: timedelta = RETENTION) -> None:
         self.path = Path(path)
         self.station = station
+        self.retention = retention
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db, self.read_only = _open(self.path)
@@ -146,6 +173,29 @@ class Journal:
         value = _meta(self.db, "applied")
         return int(value) if value else 0
 
+    def trim(self, now: datetime | None = None, limit: int = TRIM_STEP) -> int:
+        """One short step of trimming: deletes up to `limit` of the oldest events that the
+        hub has acknowledged and that are older than the retention, then gives their pages
+        back to the file system. Returns how many were deleted (`limit`: call again)."""
+        if self.read_only:
+            return 0
+        cutoff = ((now or utc_now()) - self.retention).isoformat()
+        # The newest row stays: `head` (and the next seq) is read from it at start-up.
+        last = min(self.acked(), self.head - 1)
+        try:
+            with _transaction(self.db):
+                deleted = self.db.execute(
+                    "DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE seq <= ? "
+                    "ORDER BY seq LIMIT ?) AND ts < ?",
+                    [last, limit, cutoff],
+                ).rowcount
+            if deleted:
+                self.db.conn.executescript(f"PRAGMA incremental_vacuum({limit});")
+        except sqlite3.Error as exc:
+            log.warning("cannot trim the journal: %s", exc)
+            return 0
+        return deleted
+
     def reader(self) -> "JournalReader":
         return JournalReader(self.path)
 
@@ -164,6 +214,10 @@ class JournalReader:
 
     def head(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM journal").fetchone()[0]
+
+    def first(self) -> int:
+        """The oldest seq still kept (older ones were trimmed); 0 when empty."""
+        return self.db.execute("SELECT coalesce(min(seq), 0) FROM journal").fetchone()[0]
 
     def read_from(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
         return self.db.execute(

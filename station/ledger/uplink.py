@@ -279,6 +279,12 @@ class Uplink:
             log.warning("cannot store the hub's ack %d: %s", self.applied, exc)
 
     def _rewind(self, seq: int) -> None:
+        first = self.reader.first()
+        if seq < first:
+            # Only when the hub went back past what it had acknowledged (restored from a
+            # backup older than the journal's retention): those events are gone here.
+            log.error("the hub needs events from seq %d, the journal keeps them from %d on: "
+                      "older ones were trimmed after the hub had applied them", seq, first)  # fmt: skip
         self._next = max(1, min(self._next, seq))
 
     def _drain_acks(self) -> None:

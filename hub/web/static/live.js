@@ -1,4 +1,7 @@
-// Live pages without reload: long-poll /changes; when the ledger changed, refresh.
+// Live pages without reload: long-poll /changes; when the ledger changed, refresh. When the
+// hub's waiting room for polls is full it answers at once with `retry_after` (seconds):
+// the page then asks again that much later, spread out so turned-away pages do not return
+// together.
 // A page either passes its own redraw to follow(), or marks a region with data-live: that
 // region is then re-read from the server's own (escaped) rendering of the same address.
 "use strict";
@@ -17,6 +20,8 @@ window.hubLive = (() => {
     document.dispatchEvent(new Event("hub:redrawn"));
   }
 
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
   async function follow(redraw) {
     const state = document.getElementById("live-state");
     const shown = document.getElementById("version");
@@ -30,9 +35,10 @@ window.hubLive = (() => {
           if (shown) shown.textContent = String(version);
         }
         if (state) state.textContent = "connected";
+        if (changed.retry_after) await pause(changed.retry_after * (500 + Math.random() * 1000));
       } catch (err) {
         if (state) state.textContent = "reconnecting…";
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        await pause(2000);
       }
     }
   }

@@ -1,0 +1,293 @@
+"""All of the hub's SQL, so the domain never speaks to the database directly.
+
+Functions take an open connection and do one thing. Writes are made inside
+`transaction(conn)` by the caller, so that an event, its movements, its balance deltas
+and what must be published about them commit together or not at all. Callers use
+`from hub import store` and `store.some_function(conn, ...)`: every public name is imported
+here from the module that holds its aggregate:
+
+- connection: connect, schema and migrations, transactions: what a backend changes first
+- exactly_once: stations, their epochs, applied cursors, held (pending) events
+- ledger: events, movements, balances, reversals, ledger checks
+- event_failures: station events that could not be applied, and the decisions on them
+- outbox: what the hub publishes, until the broker has it
+- dead_letters: messages set aside with the reason, bounded
+- alerts: supervisor alerts
+- meta: key-value facts, named counters, the hub's journal epoch
+- catalog: products, master data, GTINs, product suppliers, kits
+- locations_suppliers: locations and suppliers
+- lots: lots, expiry, first-expired-first-out allocation
+- cost_layers: FIFO cost layers, cost flows, consignment owed
+- daily_aggregates: per-day totals, sku activity and low-stock flags, scan counts
+- orders: customer orders and their lines
+- purchase_orders: purchase orders, receipts, units on order
+- counts: stock counts, full-count runs, count tasks
+- reports: report pages, stored report rows, ABC classes
+- reorder_plans: reorder planning inputs, demand uplifts, stored plans
+- accounts: web users, sessions, failed logins
+- pages: read queries behind the web pages
+"""
+
+# Every import here is a re-export for `store.name` callers, none is used in this file.
+# ruff: noqa: F401
+
+from hub.store.accounts import (
+    User,
+    login_failure_add,
+    login_failure_remove,
+    login_failures_clear,
+    login_failures_prune,
+    login_failures_since,
+    session_add,
+    session_delete,
+    session_user,
+    sessions_expire,
+    user_add,
+    user_get,
+    user_list,
+    user_remove,
+    user_set_password,
+)
+from hub.store.alerts import (
+    alert_add,
+    alert_clear,
+    alert_clear_id,
+    alert_count_open,
+    alerts_open,
+    alerts_page,
+)
+from hub.store.catalog import (
+    ProductPolicy,
+    gtins_replace,
+    high_risk_skus,
+    kit_components,
+    kit_replace,
+    product_exists,
+    product_get,
+    product_master_get,
+    product_master_set,
+    product_owner,
+    product_policies,
+    product_policy,
+    product_skus,
+    product_skus_after,
+    product_suppliers,
+    product_suppliers_replace,
+    product_unit_cost,
+    product_upsert,
+)
+from hub.store.connection import (
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    connect,
+    create_schema,
+    rehearsal,
+    schema_version,
+    transaction,
+)
+from hub.store.cost_layers import (
+    Layer,
+    check_layers,
+    consignment_owed_add,
+    consignment_owed_of,
+    consignment_price,
+    consignment_price_set,
+    consignment_totals,
+    flow_add,
+    flows_of,
+    last_layer_cost,
+    layer_add,
+    layer_take,
+    layer_value,
+    layers_of_sku,
+    layers_open,
+)
+from hub.store.counts import (
+    CountRow,
+    count_add,
+    count_decide,
+    count_due_lines,
+    count_get,
+    count_list,
+    count_run_add,
+    count_run_get,
+    count_run_set,
+    count_runs,
+    count_task_add,
+    count_task_done,
+    count_task_get,
+    count_tasks,
+    count_tasks_open_skus,
+    counts_of_run,
+    counts_pending,
+    counts_pending_of,
+)
+from hub.store.daily_aggregates import (
+    activity_count,
+    activity_out,
+    activity_set_low,
+    activity_set_pick,
+    consumption_values,
+    daily_sku_add,
+    daily_totals,
+    daily_totals_add,
+    demand_days,
+    low_stock_page,
+    scan_add,
+    scan_totals,
+    value_total,
+)
+from hub.store.dead_letters import (
+    DEAD_LETTER_PAYLOAD_BYTES,
+    dead_letter,
+    dead_letter_counts,
+    dead_letter_sources_over,
+    dead_letters,
+    dead_letters_drop,
+)
+from hub.store.event_failures import (
+    EventFailure,
+    event_failure_add,
+    event_failure_decide,
+    event_failure_get,
+    event_failures,
+    event_failures_applied,
+    event_failures_open_any,
+    event_failures_to_skip,
+)
+from hub.store.exactly_once import (
+    Gap,
+    cursor_get,
+    cursor_set,
+    cursors,
+    gaps,
+    pending_any,
+    pending_drop_applied,
+    pending_get,
+    pending_put,
+    pending_take,
+    station_epoch,
+    station_list,
+    station_seen,
+    station_set_epoch,
+    station_status_get,
+    station_status_set,
+)
+from hub.store.ledger import (
+    LedgerMismatch,
+    Movement,
+    balance_get,
+    check_ledger,
+    duplicate_events,
+    event_content,
+    event_gaps,
+    event_insert,
+    event_max_seqs,
+    event_type,
+    ledger_position,
+    movement_add,
+    movement_get,
+    movements_latest,
+    movements_of_event,
+    movements_of_sku,
+    on_hand,
+    on_hand_by_sku,
+    reversal_add,
+    reversal_of,
+    stock_lines,
+    stock_list,
+)
+from hub.store.locations_suppliers import (
+    location_by_barcode,
+    location_codes,
+    location_list,
+    location_upsert,
+    supplier_exists,
+    supplier_lead_time,
+    supplier_list,
+    supplier_upsert,
+)
+from hub.store.lots import (
+    fefo_lines,
+    lot_mark_alerted,
+    lot_seen,
+    lots_expiring,
+    pick_location,
+    stock_at,
+)
+from hub.store.meta import (
+    counter_next,
+    hub_epoch,
+    meta_get,
+    meta_set,
+)
+from hub.store.orders import (
+    OrderLineRow,
+    committed,
+    committed_by_sku,
+    order_created,
+    order_get,
+    order_line_update,
+    order_lines,
+    order_lines_replace,
+    order_list,
+    order_upsert,
+    orders_waiting_for,
+)
+from hub.store.outbox import (
+    outbox_delete,
+    outbox_put,
+    outbox_read,
+    outbox_set_aside,
+)
+from hub.store.pages import (
+    catalog_stock_page,
+    events_today,
+    location_stock,
+    order_log,
+    order_row,
+    orders_page,
+    po_receipts,
+    scan_errors_since,
+    stock_search,
+)
+from hub.store.purchase_orders import (
+    PoRow,
+    on_order,
+    on_order_by_sku,
+    po_delete,
+    po_get,
+    po_insert,
+    po_line_receive,
+    po_lines,
+    po_list,
+    po_set,
+    supplier_lead_times,
+)
+from hub.store.reorder_plans import (
+    demand_sums,
+    preferred_suppliers,
+    reorder_plan_get,
+    reorder_plan_set_due,
+    reorder_plans_page,
+    reorder_plans_replace,
+    uplift_add,
+    uplift_delete,
+    uplifts,
+)
+from hub.store.reports import (
+    abc_computed,
+    abc_page,
+    abc_replace,
+    dead_stock_page,
+    dead_stock_replace,
+    dead_stock_stored,
+    report_run,
+    report_run_set,
+    stock_page,
+    surplus_page,
+    surplus_replace,
+    surplus_stored,
+    valuation_page,
+)

@@ -1,0 +1,96 @@
+"""Web users, their sessions and failed logins (for the login limits)."""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    password_hash: str
+    created: str
+    updated: str
+
+
+def user_add(conn: sqlite3.Connection, name: str, role: str, password_hash: str, now: str) -> bool:
+    """False when the name is taken."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
+        (name, role, password_hash, now, now),
+    )
+    return cur.rowcount == 1
+
+
+def user_get(conn: sqlite3.Connection, name: str) -> User | None:
+    row = conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+    return User(*row) if row else None
+
+
+def user_list(conn: sqlite3.Connection) -> list[User]:
+    return [User(*row) for row in conn.execute("SELECT * FROM users ORDER BY name")]
+
+
+def user_remove(conn: sqlite3.Connection, name: str) -> bool:
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 1
+
+
+def user_set_password(conn: sqlite3.Connection, name: str, password_hash: str, now: str) -> bool:
+    """Also ends the user's sessions: a changed password logs every browser out."""
+    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    return (
+        conn.execute(
+            "UPDATE users SET password = ?, updated = ? WHERE name = ?",
+            (password_hash, now, name),
+        ).rowcount
+        == 1
+    )
+
+
+def session_add(
+    conn: sqlite3.Connection, id_hash: str, user: str, created: str, expires: str
+) -> None:
+    conn.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (id_hash, user, created, expires))
+
+
+def session_user(conn: sqlite3.Connection, id_hash: str, now: str) -> tuple[str, str] | None:
+    """(name, role) of a live session's user."""
+    return conn.execute(
+        "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user "
+        "WHERE s.id_hash = ? AND s.expires > ?",
+        (id_hash, now),
+    ).fetchone()
+
+
+def session_delete(conn: sqlite3.Connection, id_hash: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def sessions_expire(conn: sqlite3.Connection, now: str) -> None:
+    conn.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+
+
+def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> int:
+    return conn.execute(
+        "INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts)
+    ).lastrowid
+
+
+def login_failure_remove(conn: sqlite3.Connection, row_id: int) -> None:
+    conn.execute("DELETE FROM login_failures WHERE rowid = ?", (row_id,))
+
+
+def login_failures_since(conn: sqlite3.Connection, kind: str, key: str, since: float) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM login_failures WHERE kind = ? AND key = ? AND ts > ?",
+        (kind, key, since),
+    ).fetchone()[0]
+
+
+def login_failures_clear(conn: sqlite3.Connection, kind: str, key: str) -> None:
+    conn.execute("DELETE FROM login_failures WHERE kind = ? AND key = ?", (kind, key))
+
+
+def login_failures_prune(conn: sqlite3.Connection, before: float) -> None:
+    conn.execute("DELETE FROM login_failures WHERE ts <= ?", (before,))

@@ -1,0 +1,67 @@
+"""Alerts for a supervisor: raised once per open problem, cleared when it is solved."""
+
+import sqlite3
+
+
+def alert_add(
+    conn: sqlite3.Connection,
+    kind: str,
+    severity: str,
+    message: str,
+    now: str,
+    sku: str | None = None,
+    station: str | None = None,
+    dedupe: str | None = None,
+) -> int | None:
+    """The new alert's id, or None when an open alert with the same `dedupe` key exists."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kind, severity, message, sku, station, now, dedupe),
+    )
+    return cur.lastrowid if cur.rowcount else None
+
+
+def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
+    """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
+    rows = conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
+        "RETURNING id, kind, severity, message, sku, station",
+        (now, dedupe),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
+    cur = conn.execute(
+        "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
+    )
+    return cur.rowcount == 1
+
+
+def alerts_page(
+    conn: sqlite3.Connection, open_only: bool, kind: str | None, limit: int, offset: int
+) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
+        "WHERE (? = 0 OR cleared IS NULL) AND (? IS NULL OR kind = ?) "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        (int(open_only), kind, kind, limit, offset),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "cleared")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, kind, severity, message, sku, station, ts, dedupe FROM alerts "
+        "WHERE cleared IS NULL ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "dedupe")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def alert_count_open(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM alerts WHERE cleared IS NULL").fetchone()[0]

@@ -1,0 +1,149 @@
+"""Products: their catalog records and master data (costs, stock policy, owner), GTINs,
+suppliers per product and kit components."""
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+
+def product_upsert(conn: sqlite3.Connection, sku: str, name: str, data: bytes, now: str) -> None:
+    conn.execute(
+        "INSERT INTO products (sku, name, data, updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (sku) DO UPDATE SET "
+        "name = excluded.name, data = excluded.data, updated = excluded.updated",
+        (sku, name, data.decode(), now),
+    )
+
+
+def gtins_replace(conn: sqlite3.Connection, sku: str, gtins: Iterable[tuple[str, int]]) -> None:
+    conn.execute("DELETE FROM gtins WHERE sku = ?", (sku,))
+    conn.executemany(
+        "INSERT OR REPLACE INTO gtins VALUES (?, ?, ?)",
+        [(gtin.zfill(14), sku, units) for gtin, units in gtins],
+    )
+
+
+def product_get(conn: sqlite3.Connection, sku: str) -> bytes | None:
+    row = conn.execute("SELECT data FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0].encode() if row else None
+
+
+def product_exists(conn: sqlite3.Connection, sku: str) -> bool:
+    return conn.execute("SELECT 1 FROM products WHERE sku = ?", (sku,)).fetchone() is not None
+
+
+def product_master_set(
+    conn: sqlite3.Connection,
+    sku: str,
+    master: bytes,
+    unit_cost: int | None,
+    par_level: int | None,
+    reorder_point: int | None,
+    safety_stock: int | None,
+    high_risk: bool,
+    owner: str,
+) -> None:
+    conn.execute(
+        "UPDATE products SET master = ?, unit_cost = ?, par_level = ?, reorder_point = ?, "
+        "safety_stock = ?, high_risk = ?, owner = ? WHERE sku = ?",
+        (master.decode(), unit_cost, par_level, reorder_point, safety_stock, int(high_risk),
+         owner, sku),
+    )  # fmt: skip
+
+
+def product_master_get(conn: sqlite3.Connection, sku: str) -> bytes | None:
+    row = conn.execute("SELECT master FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0].encode() if row else None
+
+
+def product_skus(conn: sqlite3.Connection, limit: int, offset: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT sku FROM products ORDER BY sku LIMIT ? OFFSET ?", (limit, offset)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def product_skus_after(conn: sqlite3.Connection, after: str, limit: int) -> list[str]:
+    rows = conn.execute(
+        "SELECT sku FROM products WHERE sku > ? ORDER BY sku LIMIT ?", (after, limit)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+@dataclass(frozen=True)
+class ProductPolicy:
+    sku: str
+    name: str
+    unit_cost: int | None
+    par_level: int | None
+    reorder_point: int | None
+    safety_stock: int | None
+    high_risk: bool
+    owner: str
+
+
+def product_policy(conn: sqlite3.Connection, sku: str) -> ProductPolicy | None:
+    row = conn.execute(
+        "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
+        "FROM products WHERE sku = ?",
+        (sku,),
+    ).fetchone()
+    return ProductPolicy(*row[:6], bool(row[6]), row[7]) if row else None
+
+
+def product_policies(conn: sqlite3.Connection) -> Iterator[ProductPolicy]:
+    rows = conn.execute(
+        "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
+        "FROM products ORDER BY sku"
+    )
+    for row in rows:
+        yield ProductPolicy(*row[:6], bool(row[6]), row[7])
+
+
+def product_unit_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+    row = conn.execute("SELECT unit_cost FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0] if row else None
+
+
+def product_owner(conn: sqlite3.Connection, sku: str) -> str:
+    row = conn.execute("SELECT owner FROM products WHERE sku = ?", (sku,)).fetchone()
+    return row[0] if row else ""
+
+
+def high_risk_skus(conn: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT sku FROM products WHERE high_risk = 1")}
+
+
+def product_suppliers_replace(
+    conn: sqlite3.Connection, sku: str, suppliers: list[tuple[str, int | None, int | None]]
+) -> None:
+    """(supplier, lead time days or None for the supplier's own, unit cost micros)."""
+    conn.execute("DELETE FROM product_suppliers WHERE sku = ?", (sku,))
+    conn.executemany(
+        "INSERT INTO product_suppliers (sku, supplier, rank, lead_time_days, unit_cost) "
+        "SELECT ?, ?, ?, coalesce(?, (SELECT lead_time_days FROM suppliers WHERE supplier = ?), "
+        "14), ?",
+        [(sku, sup, rank, days, sup, cost) for rank, (sup, days, cost) in enumerate(suppliers)],
+    )
+
+
+def product_suppliers(conn: sqlite3.Connection, sku: str) -> list[tuple[str, int, int | None]]:
+    """(supplier, promised lead time days, unit cost micros), preferred first."""
+    return conn.execute(
+        "SELECT supplier, lead_time_days, unit_cost FROM product_suppliers WHERE sku = ? "
+        "ORDER BY rank",
+        (sku,),
+    ).fetchall()
+
+
+def kit_replace(conn: sqlite3.Connection, kit: str, components: list[tuple[str, int]]) -> None:
+    conn.execute("DELETE FROM kit_components WHERE kit = ?", (kit,))
+    conn.executemany(
+        "INSERT INTO kit_components VALUES (?, ?, ?)", [(kit, sku, qty) for sku, qty in components]
+    )
+
+
+def kit_components(conn: sqlite3.Connection, kit: str) -> list[tuple[str, int]]:
+    return conn.execute(
+        "SELECT sku, qty FROM kit_components WHERE kit = ? ORDER BY sku", (kit,)
+    ).fetchall()

@@ -1,0 +1,145 @@
+"""FIFO cost layers: what each unit in stock cost, the flows that took units out of layers,
+and consigned stock owed to its owners."""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Layer:
+    id: int
+    received: str
+    qty_left: int
+    unit_cost: int
+    kind: str
+    movement_id: int
+
+
+def layers_open(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str, prefer_movement: int = 0
+) -> list[Layer]:
+    """Open layers (deficits included), the preferred movement's first, then oldest first."""
+    rows = conn.execute(
+        "SELECT id, received, qty_left, unit_cost, kind, movement_id FROM cost_layers "
+        "WHERE sku = ? AND location = ? AND lot = ? AND qty_left != 0 "
+        "ORDER BY movement_id != ?, received, id",
+        (sku, location, lot, prefer_movement),
+    ).fetchall()
+    return [Layer(*row) for row in rows]
+
+
+def layer_add(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str, movement_id: int,
+    received: str, qty: int, unit_cost: int, kind: str,
+) -> int:  # fmt: skip
+    cur = conn.execute(
+        "INSERT INTO cost_layers (sku, location, lot, movement_id, received, qty_in, qty_left, "
+        "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (sku, location, lot, movement_id, received, max(qty, 0), qty, unit_cost, kind),
+    )
+    return cur.lastrowid
+
+
+def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
+    """qty_left - qty (a deficit is settled with a negative qty)."""
+    conn.execute("UPDATE cost_layers SET qty_left = qty_left - ? WHERE id = ?", (qty, layer_id))
+
+
+def layers_of_sku(conn: sqlite3.Connection, sku: str, limit: int) -> list[tuple]:
+    """(location, lot, received, lot expiry, qty left, unit cost) of a sku's open layers,
+    by location, lot and FIFO order (the cost_layers_open index)."""
+    return conn.execute(
+        "SELECT c.location, c.lot, c.received, l.expiry, c.qty_left, c.unit_cost "
+        "FROM cost_layers c LEFT JOIN lots l ON l.sku = c.sku AND l.lot = c.lot "
+        "WHERE c.sku = ? AND c.qty_left != 0 ORDER BY c.location, c.lot, c.received, c.id "
+        "LIMIT ?",
+        (sku, limit),
+    ).fetchall()
+
+
+def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+    row = conn.execute(
+        "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
+        (sku,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def flow_add(
+    conn: sqlite3.Connection, movement_id: int, sku: str, kind: str, layer_id: int | None,
+    qty: int, unit_cost: int, value: int, day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO cost_flows (movement_id, sku, kind, layer_id, qty, unit_cost, value, day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (movement_id, sku, kind, layer_id, qty, unit_cost, value, day),
+    )
+
+
+def flows_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[str, int, int, str]]:
+    """(kind, qty, unit cost, layer received) of the units a movement took out of layers."""
+    return conn.execute(
+        "SELECT f.kind, f.qty, f.unit_cost, coalesce(l.received, '') FROM cost_flows f "
+        "LEFT JOIN cost_layers l ON l.id = f.layer_id WHERE f.movement_id = ? AND f.qty != 0 "
+        "ORDER BY f.id",
+        (movement_id,),
+    ).fetchall()
+
+
+def layer_value(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> tuple[int, int]:
+    """(qty, value micros) of the open layers of one balance line."""
+    return conn.execute(
+        "SELECT coalesce(sum(qty_left), 0), coalesce(sum(qty_left * unit_cost), 0) "
+        "FROM cost_layers WHERE sku = ? AND location = ? AND lot = ? AND qty_left != 0",
+        (sku, location, lot),
+    ).fetchone()
+
+
+def check_layers(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int]]:
+    """(sku, location, lot, own balance, layer qty) where the two disagree: [] expected."""
+    return conn.execute(
+        "SELECT sku, location, lot, sum(b), sum(l) FROM ("
+        "  SELECT sku, location, lot, qty AS b, 0 AS l FROM balances WHERE owner = ''"
+        "  UNION ALL"
+        "  SELECT sku, location, lot, 0, qty_left FROM cost_layers WHERE qty_left != 0"
+        ") GROUP BY sku, location, lot HAVING sum(b) != sum(l)"
+    ).fetchall()
+
+
+def consignment_owed_add(
+    conn: sqlite3.Connection, movement_id: int, owner: str, sku: str, qty: int,
+    unit_cost: int, day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO consignment_owed (movement_id, owner, sku, qty, unit_cost, day) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (movement_id, owner, sku, qty, unit_cost, day),
+    )
+
+
+def consignment_owed_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[int, int]]:
+    return conn.execute(
+        "SELECT qty, unit_cost FROM consignment_owed WHERE movement_id = ?", (movement_id,)
+    ).fetchall()
+
+
+def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: int) -> None:
+    conn.execute("INSERT OR REPLACE INTO consignment_prices VALUES (?, ?, ?)", (sku, owner, cost))
+
+
+def consignment_price(conn: sqlite3.Connection, sku: str, owner: str) -> int | None:
+    row = conn.execute(
+        "SELECT unit_cost FROM consignment_prices WHERE sku = ? AND owner = ?", (sku, owner)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def consignment_totals(
+    conn: sqlite3.Connection, since: str, until: str
+) -> list[tuple[str, int, int]]:
+    """(owner, units sold, owed micros) over days [since, until]."""
+    return conn.execute(
+        "SELECT owner, sum(qty), sum(qty * unit_cost) FROM consignment_owed "
+        "WHERE day BETWEEN ? AND ? GROUP BY owner ORDER BY owner",
+        (since, until),
+    ).fetchall()

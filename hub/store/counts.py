@@ -1,0 +1,175 @@
+"""Stock counts and their approval, full-count runs and count tasks."""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CountRow:
+    id: int
+    event_id: int
+    station: str
+    sku: str
+    location: str
+    lot: str | None
+    book: int
+    counted: int
+    variance: int
+    status: str
+    task: str | None
+    ts: str
+    decided_by: str | None
+    decided: str | None
+
+
+_COUNT_COLUMNS = ("id, event_id, station, sku, location, lot, book, counted, variance, status, "
+                  "task, ts, decided_by, decided")  # fmt: skip
+
+
+def count_add(
+    conn: sqlite3.Connection, event_id: int, station: str, sku: str, location: str,
+    lot: str | None, book: int, counted: int, status: str, task: str | None, ts: str,
+) -> int:  # fmt: skip
+    cur = conn.execute(
+        "INSERT INTO counts (event_id, station, sku, location, lot, book, counted, variance, "
+        "status, task, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, station, sku, location, lot, book, counted, counted - book, status, task, ts),
+    )
+    return cur.lastrowid
+
+
+def count_get(conn: sqlite3.Connection, count_id: int) -> CountRow | None:
+    row = conn.execute(f"SELECT {_COUNT_COLUMNS} FROM counts WHERE id = ?", (count_id,))
+    row = row.fetchone()
+    return CountRow(*row) if row else None
+
+
+def count_list(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[CountRow]:
+    rows = conn.execute(
+        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE ? IS NULL OR status = ? "
+        "ORDER BY id DESC LIMIT ? OFFSET ?",
+        (status, status, limit, offset),
+    ).fetchall()
+    return [CountRow(*row) for row in rows]
+
+
+def counts_pending_of(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str | None
+) -> list[int]:
+    """Ids of the counts of this line still waiting for approval."""
+    rows = conn.execute(
+        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? AND lot IS ?",
+        (sku, location, lot),
+    )
+    return [r[0] for r in rows]
+
+
+def count_decide(
+    conn: sqlite3.Connection, count_id: int, status: str, by: str, now: str,
+    posted_event: int | None,
+) -> None:  # fmt: skip
+    conn.execute(
+        "UPDATE counts SET status = ?, decided_by = ?, decided = ?, posted_event = ? WHERE id = ?",
+        (status, by, now, posted_event, count_id),
+    )
+
+
+def counts_pending(
+    conn: sqlite3.Connection, limit: int, offset: int
+) -> list[tuple[CountRow, str | None]]:
+    """(count, operator who counted) of the counts waiting for approval, oldest first."""
+    columns = ", ".join("c." + c for c in _COUNT_COLUMNS.split(", "))
+    rows = conn.execute(
+        f"SELECT {columns}, json_extract(e.data, '$.operator') FROM counts c "
+        "JOIN events e ON e.id = c.event_id WHERE c.status = 'pending' ORDER BY c.id "
+        "LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+    return [(CountRow(*row[:-1]), row[-1]) for row in rows]
+
+
+def count_run_add(conn: sqlite3.Connection, run: str, cutoff: str, now: str) -> None:
+    conn.execute("INSERT INTO count_runs VALUES (?, ?, 'open', ?)", (run, cutoff, now))
+
+
+def count_run_get(conn: sqlite3.Connection, run: str) -> tuple[str, str, str] | None:
+    query = "SELECT cutoff, status, created FROM count_runs WHERE run = ?"
+    return conn.execute(query, (run,)).fetchone()
+
+
+def count_runs(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str]]:
+    """(run, cutoff, status, created) of the latest full counts, newest first."""
+    query = "SELECT run, cutoff, status, created FROM count_runs ORDER BY created DESC LIMIT ?"
+    return conn.execute(query, (limit,)).fetchall()
+
+
+def count_run_set(conn: sqlite3.Connection, run: str, status: str) -> None:
+    conn.execute("UPDATE count_runs SET status = ? WHERE run = ?", (status, run))
+
+
+def count_task_add(
+    conn: sqlite3.Connection, task: str, station: str, location: str, sku: str | None,
+    run: str | None, now: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO count_tasks (task, station, location, sku, status, run, created) "
+        "VALUES (?, ?, ?, ?, 'open', ?, ?)",
+        (task, station, location, sku, run, now),
+    )
+
+
+def count_task_get(conn: sqlite3.Connection, task: str) -> tuple | None:
+    """(station, location, sku, status, run)."""
+    return conn.execute(
+        "SELECT station, location, sku, status, run FROM count_tasks WHERE task = ?", (task,)
+    ).fetchone()
+
+
+def count_task_done(conn: sqlite3.Connection, task: str, now: str) -> None:
+    conn.execute(
+        "UPDATE count_tasks SET status = 'done', done = ? WHERE task = ? AND status = 'open'",
+        (now, task),
+    )
+
+
+def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
+    rows = conn.execute(
+        "SELECT DISTINCT sku FROM count_tasks WHERE status = 'open' AND sku IS NOT NULL"
+    )
+    return {r[0] for r in rows}
+
+
+def count_tasks(
+    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int = -1
+) -> list[dict]:
+    """Tasks of a run and/or in a status, by task id; `limit` -1: all of them."""
+    rows = conn.execute(
+        "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
+        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task LIMIT ?",
+        (run, run, status, status, limit),
+    ).fetchall()
+    keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
+    rows = conn.execute(
+        f"SELECT {', '.join('c.' + c for c in _COUNT_COLUMNS.split(', '))} FROM counts c "
+        "JOIN count_tasks t ON t.task = c.task WHERE t.run = ? ORDER BY c.id",
+        (run,),
+    ).fetchall()
+    return [CountRow(*row) for row in rows]
+
+
+def count_due_lines(conn: sqlite3.Connection) -> sqlite3.Cursor:
+    """(sku, location, qty, last count day, ABC class) of every non-zero stock line, by sku
+    and location, as an open cursor: the caller reads only as many as it needs (and closes
+    it)."""
+    return conn.execute(
+        "SELECT b.sku, b.location, sum(b.qty), a.last_count, coalesce(c.class, 'C') "
+        "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
+        "LEFT JOIN abc_classes c ON c.sku = b.sku "
+        "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"
+    )

@@ -1,0 +1,144 @@
+"""Per-day totals kept as movements apply (units, COGS, value, scans), and each sku's
+latest activity and low-stock flag, so reports never sum the whole ledger."""
+
+import sqlite3
+
+
+def daily_sku_add(
+    conn: sqlite3.Connection, day: str, sku: str, out_qty: int = 0, in_qty: int = 0,
+    cogs: int = 0,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO daily_sku (day, sku, out_qty, in_qty, cogs) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (sku, day) DO UPDATE SET out_qty = out_qty + excluded.out_qty, "
+        "in_qty = in_qty + excluded.in_qty, cogs = cogs + excluded.cogs",
+        (day, sku, out_qty, in_qty, cogs),
+    )
+
+
+_TOTALS = ("value_delta", "cogs", "units_ordered", "units_shipped", "orders_closed",
+           "order_hours", "counts", "counts_exact", "po_lines", "po_lines_exact")  # fmt: skip
+
+
+def daily_totals_add(conn: sqlite3.Connection, day: str, **amounts: float) -> None:
+    names = [n for n in amounts if n in _TOTALS]
+    if len(names) != len(amounts):
+        raise ValueError(f"unknown daily totals: {set(amounts) - set(names)}")
+    columns = ", ".join(names)
+    marks = ", ".join("?" for _ in names)
+    updates = ", ".join(f"{n} = {n} + excluded.{n}" for n in names)
+    conn.execute(
+        f"INSERT INTO daily_totals (day, {columns}) VALUES (?, {marks}) "
+        f"ON CONFLICT (day) DO UPDATE SET {updates}",
+        (day, *(amounts[n] for n in names)),
+    )
+
+
+def daily_totals(conn: sqlite3.Connection, since: str, until: str) -> list[dict]:
+    rows = conn.execute(
+        f"SELECT day, {', '.join(_TOTALS)} FROM daily_totals WHERE day BETWEEN ? AND ? "
+        "ORDER BY day",
+        (since, until),
+    ).fetchall()
+    return [dict(zip(("day", *_TOTALS), row, strict=True)) for row in rows]
+
+
+def value_total(conn: sqlite3.Connection) -> int:
+    """Our stock's FIFO value now: the sum of the daily changes (a few hundred rows)."""
+    return conn.execute("SELECT coalesce(sum(value_delta), 0) FROM daily_totals").fetchone()[0]
+
+
+def demand_days(conn: sqlite3.Connection, sku: str, since: str, until: str) -> dict[str, int]:
+    """day -> units shipped, for days with any demand in [since, until]."""
+    rows = conn.execute(
+        "SELECT day, out_qty FROM daily_sku WHERE sku = ? AND day BETWEEN ? AND ?",
+        (sku, since, until),
+    ).fetchall()
+    return dict(rows)
+
+
+def consumption_values(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+    """(sku, COGS micros since `since`) for every product, the largest first."""
+    return conn.execute(
+        "SELECT p.sku, coalesce(d.v, 0) FROM products p LEFT JOIN ("
+        "  SELECT sku, sum(cogs) AS v FROM daily_sku WHERE day >= ? GROUP BY sku"
+        ") d ON d.sku = p.sku ORDER BY coalesce(d.v, 0) DESC, p.sku",
+        (since,),
+    ).fetchall()
+
+
+def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
+    conn.execute(
+        "INSERT INTO sku_activity (sku, last_out) VALUES (?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET last_out = max(coalesce(last_out, ''), excluded.last_out)",
+        (sku, day),
+    )
+
+
+def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
+    conn.execute(
+        "INSERT INTO sku_activity (sku, last_count) VALUES (?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET last_count = max(coalesce(last_count, ''), excluded.last_count)",
+        (sku, day),
+    )
+
+
+def activity_set_pick(conn: sqlite3.Connection, sku: str, location: str | None) -> bool:
+    """Remember where the sku is picked from now; True when that changed."""
+    row = conn.execute(
+        "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
+        "SET pick_location = excluded.pick_location "
+        "WHERE pick_location IS NOT excluded.pick_location RETURNING sku",
+        (sku, location),
+    ).fetchone()
+    return row is not None
+
+
+def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
+    """Set the low-stock flag; True when it changed."""
+    row = conn.execute(
+        "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
+        "low = excluded.low WHERE low != excluded.low RETURNING sku",
+        (sku, int(low)),
+    ).fetchone()
+    return row is not None
+
+
+def low_stock_page(
+    conn: sqlite3.Connection, after: str, limit: int
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of the skus flagged low, by sku after `after`."""
+    return conn.execute(
+        "SELECT a.sku, p.name, (SELECT coalesce(sum(qty), 0) FROM balances b WHERE b.sku = a.sku) "
+        "FROM sku_activity a LEFT JOIN products p ON p.sku = a.sku "
+        "WHERE a.low = 1 AND a.sku > ? ORDER BY a.sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
+
+
+def scan_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, mode: str, error: bool
+) -> tuple[int, int]:
+    """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
+    conn.execute(
+        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
+        "(day, station, operator, mode) DO UPDATE SET scans = scans + 1, "
+        "errors = errors + excluded.errors",
+        (day, station, operator, mode, int(error)),
+    )
+    return conn.execute(
+        "SELECT sum(scans), sum(errors) FROM scan_stats WHERE day = ? AND station = ?",
+        (day, station),
+    ).fetchone()
+
+
+def scan_totals(
+    conn: sqlite3.Connection, since: str, until: str, by: str
+) -> list[tuple[str, int, int]]:
+    """(station or operator, scans, errors) over [since, until]."""
+    column = {"station": "station", "operator": "operator"}[by]
+    return conn.execute(
+        f"SELECT {column}, sum(scans), sum(errors) FROM scan_stats WHERE day BETWEEN ? AND ? "
+        f"GROUP BY {column} ORDER BY {column}",
+        (since, until),
+    ).fetchall()

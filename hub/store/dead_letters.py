@@ -1,0 +1,91 @@
+"""Messages the hub set aside with the reason: what it could neither apply nor publish.
+Bounded: the first bytes of each payload, a repeat counted on its row, caps per source."""
+
+import hashlib
+import sqlite3
+
+# A dead letter keeps the first bytes of its payload: enough to see what it was, while a
+# flood of big invalid messages cannot fill the disk (255 KB each grew the ledger 30-fold).
+DEAD_LETTER_PAYLOAD_BYTES = 4096
+
+
+def dead_letter(
+    conn: sqlite3.Connection,
+    topic: str,
+    payload: bytes,
+    reason: str,
+    now: str,
+    source: str = "",
+) -> int:
+    """Keep a message set aside, and its id. One that is already kept (same topic and
+    payload: a station resending it) is counted on its row, not stored again."""
+    digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()
+    conn.execute(
+        "INSERT INTO dead_letter_counts (source, received) VALUES (?, 1) "
+        "ON CONFLICT (source) DO UPDATE SET received = received + 1",
+        (source,),
+    )
+    row = conn.execute(
+        "UPDATE dead_letters SET repeats = repeats + 1 WHERE digest = ? AND topic = ? RETURNING id",
+        (digest, topic),
+    ).fetchone()
+    if row is not None:
+        return row[0]
+    cur = conn.execute(
+        "INSERT INTO dead_letters (topic, payload, reason, received, source, size, digest) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (topic, payload[:DEAD_LETTER_PAYLOAD_BYTES], reason[:2000], now, source, len(payload),
+         digest),
+    )  # fmt: skip
+    return cur.lastrowid
+
+
+def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, topic, payload, reason, received, source, size, repeats FROM dead_letters "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        {"id": r[0], "topic": r[1], "payload": bytes(r[2])[:2000].decode("utf-8", "replace"),
+         "reason": r[3], "received": r[4], "source": r[5], "size": r[6], "repeats": r[7]}
+        for r in rows
+    ]  # fmt: skip
+
+
+def dead_letter_sources_over(conn: sqlite3.Connection, keep: int) -> list[str]:
+    return [row[0] for row in conn.execute(
+        "SELECT source FROM dead_letters GROUP BY source HAVING count(*) > ?", (keep,)
+    )]  # fmt: skip
+
+
+def dead_letters_drop(
+    conn: sqlite3.Connection, source: str | None, keep: int, before: str | None = None
+) -> int:
+    """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
+    `keep`, and those received before `before`; each source's `dropped` counts them."""
+    rows = conn.execute(
+        "DELETE FROM dead_letters WHERE (?1 IS NULL OR source = ?1) AND (id NOT IN ("
+        " SELECT id FROM dead_letters WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2)"
+        " OR received < coalesce(?3, '')) RETURNING source",
+        (source, keep, before),
+    ).fetchall()
+    dropped: dict[str, int] = {}
+    for (row_source,) in rows:
+        dropped[row_source] = dropped.get(row_source, 0) + 1
+    conn.executemany(
+        "INSERT INTO dead_letter_counts (source, received, dropped) VALUES (?, ?, ?) "
+        "ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped",
+        [(name, n, n) for name, n in dropped.items()],
+    )
+    return len(rows)
+
+
+def dead_letter_counts(conn: sqlite3.Connection) -> list[dict]:
+    """Per source: dead letters received in all (repeats too), kept now, dropped by the caps."""
+    rows = conn.execute(
+        "SELECT c.source, c.received, c.dropped, "
+        "(SELECT count(*) FROM dead_letters d WHERE d.source = c.source) "
+        "FROM dead_letter_counts c ORDER BY c.received DESC"
+    ).fetchall()
+    return [{"source": r[0], "received": r[1], "dropped": r[2], "kept": r[3]} for r in rows]

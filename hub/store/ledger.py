@@ -1,0 +1,233 @@
+"""The ledger: applied events, their movements, the balances the movements add up to, the
+reversals between events, and the checks that balances and events are whole."""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+def event_insert(
+    conn: sqlite3.Connection,
+    station: str,
+    epoch: str,
+    seq: int,
+    type_: str,
+    ts: str,
+    hub_ts: str,
+    data: bytes,
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO events (station, epoch, seq, type, ts, hub_ts, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (station, epoch, seq, type_, ts, hub_ts, data.decode()),
+    )
+    return cur.lastrowid
+
+
+def event_content(
+    conn: sqlite3.Connection, station: str, epoch: str, seq: int
+) -> tuple[str, str, str] | None:
+    """(type, ts, data) of an applied station event, as `event_insert` stored them."""
+    return conn.execute(
+        "SELECT type, ts, data FROM events WHERE station = ? AND epoch = ? AND seq = ?",
+        (station, epoch, seq),
+    ).fetchone()
+
+
+def event_type(conn: sqlite3.Connection, event_id: int) -> str | None:
+    row = conn.execute("SELECT type FROM events WHERE id = ?", (event_id,)).fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class Movement:
+    id: int
+    event_id: int
+    type: str
+    sku: str
+    location: str
+    lot: str
+    owner: str
+    delta: int
+    ts: str
+    hub_ts: str
+
+
+def movement_add(
+    conn: sqlite3.Connection,
+    event_id: int,
+    type_: str,
+    sku: str,
+    location: str,
+    lot: str,
+    owner: str,
+    delta: int,
+    ts: str,
+    hub_ts: str,
+) -> tuple[Movement, int]:
+    """Record one movement and change its balance by `delta`; returns it and the new balance."""
+    cur = conn.execute(
+        "INSERT INTO movements (event_id, type, sku, location, lot, owner, delta, ts, hub_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
+    )
+    # qty = qty + delta inside the transaction: never read-modify-write.
+    balance = conn.execute(
+        "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = qty + excluded.qty "
+        "RETURNING qty",
+        (sku, location, lot, owner, delta),
+    ).fetchone()[0]
+    movement = Movement(
+        cur.lastrowid, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts
+    )
+    return movement, balance
+
+
+def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
+    row = conn.execute(
+        "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
+        "FROM movements WHERE id = ?",
+        (movement_id,),
+    ).fetchone()
+    return Movement(*row) if row else None
+
+
+def movements_of_event(conn: sqlite3.Connection, event_id: int) -> list[Movement]:
+    rows = conn.execute(
+        "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
+        "FROM movements WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    ).fetchall()
+    return [Movement(*row) for row in rows]
+
+
+def movements_of_sku(
+    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
+) -> list[dict]:
+    """The sku's movements before movement `before` (or the latest), newest first, with the
+    station event's key and operator (the (sku, id) index)."""
+    rows = conn.execute(
+        "SELECT m.id, m.type, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, e.station, "
+        "e.epoch, e.seq, json_extract(e.data, '$.operator') FROM movements m "
+        "JOIN events e ON e.id = m.event_id WHERE m.sku = ? AND m.id < ? "
+        "ORDER BY m.id DESC LIMIT ?",
+        (sku, before if before is not None else 2**63 - 1, limit),
+    ).fetchall()
+    keys = ("id", "type", "location", "lot", "owner", "delta", "ts", "hub_ts", "station",
+            "epoch", "seq", "operator")  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def movements_latest(conn: sqlite3.Connection, limit: int, before: int | None = None) -> list[dict]:
+    rows = conn.execute(
+        "SELECT m.id, m.type, m.sku, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, "
+        "e.station, e.epoch, e.seq FROM movements m JOIN events e ON e.id = m.event_id "
+        "WHERE m.id < ? ORDER BY m.id DESC LIMIT ?",
+        (before if before is not None else 2**63 - 1, limit),
+    ).fetchall()
+    keys = ("id", "type", "sku", "location", "lot", "owner", "delta", "ts", "hub_ts",
+            "station", "epoch", "seq")  # fmt: skip
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def balance_get(
+    conn: sqlite3.Connection, sku: str, location: str, lot: str = "", owner: str = ""
+) -> int:
+    row = conn.execute(
+        "SELECT qty FROM balances WHERE sku = ? AND location = ? AND lot = ? AND owner = ?",
+        (sku, location, lot, owner),
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def on_hand(conn: sqlite3.Connection, sku: str) -> int:
+    row = conn.execute("SELECT coalesce(sum(qty), 0) FROM balances WHERE sku = ?", (sku,))
+    return row.fetchone()[0]
+
+
+def on_hand_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT sku, sum(qty) FROM balances GROUP BY sku"))
+
+
+def stock_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, int]]:
+    """(location, lot, owner, qty) of one sku, non-zero lines only."""
+    return conn.execute(
+        "SELECT location, lot, owner, qty FROM balances WHERE sku = ? AND qty != 0 "
+        "ORDER BY location, lot, owner",
+        (sku,),
+    ).fetchall()
+
+
+def stock_list(
+    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, after: str = ""
+) -> list[tuple[str, int]]:
+    """(sku, on hand) per sku after `after` in sku order (keyset: a deep page costs what the
+    first does, where OFFSET would group and skip every sku before it); or one sku."""
+    if sku:
+        return conn.execute(
+            "SELECT sku, sum(qty) FROM balances WHERE sku = ? GROUP BY sku", (sku,)
+        ).fetchall()
+    return conn.execute(
+        "SELECT sku, sum(qty) FROM balances WHERE sku > ? GROUP BY sku ORDER BY sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
+
+
+def reversal_add(conn: sqlite3.Connection, event_id: int, reversal_event: int, reason: str):
+    conn.execute("INSERT INTO reversals VALUES (?, ?, ?)", (event_id, reversal_event, reason))
+
+
+def reversal_of(conn: sqlite3.Connection, event_id: int) -> int | None:
+    query = "SELECT reversal_event FROM reversals WHERE event_id = ?"
+    row = conn.execute(query, (event_id,)).fetchone()
+    return row[0] if row else None
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    sku: str
+    location: str
+    lot: str
+    owner: str
+    balance: int
+    movements: int
+
+
+def check_ledger(conn: sqlite3.Connection) -> list[LedgerMismatch]:
+    """Every balance equals the sum of its movements (and no movement lacks a balance)."""
+    rows = conn.execute(
+        "SELECT sku, location, lot, owner, sum(b), sum(m) FROM ("
+        "  SELECT sku, location, lot, owner, qty AS b, 0 AS m FROM balances"
+        "  UNION ALL"
+        "  SELECT sku, location, lot, owner, 0, sum(delta) FROM movements"
+        "  GROUP BY sku, location, lot, owner"
+        ") GROUP BY sku, location, lot, owner HAVING sum(b) != sum(m)"
+    ).fetchall()
+    return [LedgerMismatch(*row) for row in rows]
+
+
+def duplicate_events(conn: sqlite3.Connection) -> int:
+    """Events stored twice under one (station, epoch, seq): the schema forbids it; 0 expected."""
+    return conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM events GROUP BY station, epoch, seq HAVING count(*) > 1)"
+    ).fetchone()[0]
+
+
+def event_max_seqs(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """(station, epoch, count, max seq) of the applied events."""
+    return conn.execute(
+        "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch"
+    ).fetchall()
+
+
+def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """(station, epoch, count, max seq) where the applied seqs are not exactly 1..max."""
+    return conn.execute(
+        "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch "
+        "HAVING count(*) != max(seq) OR min(seq) != 1"
+    ).fetchall()
+
+
+def ledger_position(conn: sqlite3.Connection) -> int:
+    """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]

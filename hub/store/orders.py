@@ -1,0 +1,106 @@
+"""Customer orders and their lines, and the units they commit."""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+def order_upsert(
+    conn: sqlite3.Connection, order_id: str, status: str, data: bytes, now: str
+) -> None:
+    closed = now if status in ("shipped", "short", "cancelled") else None
+    conn.execute(
+        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
+        "status = excluded.status, data = excluded.data, updated = excluded.updated, "
+        "closed = excluded.closed",
+        (order_id, status, data.decode(), now, now, closed),
+    )
+
+
+def order_get(conn: sqlite3.Connection, order_id: str) -> tuple[str, bytes] | None:
+    row = conn.execute("SELECT status, data FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+    return (row[0], row[1].encode()) if row else None
+
+
+def order_created(conn: sqlite3.Connection, order_id: str) -> str | None:
+    row = conn.execute("SELECT created FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+    return row[0] if row else None
+
+
+def order_list(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[tuple[str, str, str, str, str | None]]:
+    """(order, status, created, updated, closed), newest first."""
+    return conn.execute(
+        "SELECT order_id, status, created, updated, closed FROM orders "
+        "WHERE ? IS NULL OR status = ? ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
+        (status, status, limit, offset),
+    ).fetchall()
+
+
+@dataclass(frozen=True)
+class OrderLineRow:
+    line: int
+    sku: str
+    qty: int
+    shipped: int
+    short: int
+    kit: str
+    role: str
+    supplier: str | None
+    po: str | None
+    open: bool
+
+
+def order_lines_replace(conn: sqlite3.Connection, order_id: str, lines: list[tuple]) -> None:
+    """lines: (sku, qty, kit, role, supplier, po)."""
+    conn.execute("DELETE FROM order_lines WHERE order_id = ?", (order_id,))
+    conn.executemany(
+        "INSERT INTO order_lines (order_id, line, sku, qty, kit, role, supplier, po) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(order_id, n, *line) for n, line in enumerate(lines, 1)],
+    )
+
+
+def order_lines(conn: sqlite3.Connection, order_id: str) -> list[OrderLineRow]:
+    rows = conn.execute(
+        "SELECT line, sku, qty, shipped, short, kit, role, supplier, po, open FROM order_lines "
+        "WHERE order_id = ? ORDER BY line",
+        (order_id,),
+    ).fetchall()
+    return [OrderLineRow(*row[:9], bool(row[9])) for row in rows]
+
+
+def order_line_update(
+    conn: sqlite3.Connection, order_id: str, line: int, shipped: int, short: int, open_: bool
+) -> None:
+    conn.execute(
+        "UPDATE order_lines SET shipped = ?, short = ?, open = ? WHERE order_id = ? AND line = ?",
+        (shipped, short, int(open_), order_id, line),
+    )
+
+
+def committed(conn: sqlite3.Connection, sku: str) -> int:
+    """Units open orders still have to ship from our stock."""
+    return conn.execute(
+        "SELECT coalesce(sum(max(qty - shipped - short, 0)), 0) FROM order_lines "
+        "WHERE sku = ? AND open = 1 AND role = 'stock'",
+        (sku,),
+    ).fetchone()[0]
+
+
+def committed_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    """`committed` of every sku with open order lines."""
+    return dict(conn.execute(
+        "SELECT sku, sum(max(qty - shipped - short, 0)) FROM order_lines "
+        "WHERE open = 1 AND role = 'stock' GROUP BY sku"
+    ))  # fmt: skip
+
+
+def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
+    """Open orders (no station packing them yet) with a line of `sku` still to ship."""
+    rows = conn.execute(
+        "SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
+        "WHERE l.sku = ? AND l.open = 1 AND l.role = 'stock' AND o.status = 'open'",
+        (sku,),
+    )
+    return [r[0] for r in rows]

@@ -1,0 +1,126 @@
+"""Read queries behind the web pages (no business rules: what is stored, paged and
+indexed)."""
+
+import sqlite3
+
+
+def stock_search(
+    conn: sqlite3.Connection, text: str, limit: int, offset: int
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of products whose sku starts with, or name contains, `text`,
+    or whose GTIN is `text`."""
+    like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return conn.execute(
+        "WITH hits AS ("
+        "  SELECT sku FROM products WHERE sku >= ? AND sku < ? || char(1114111)"
+        # A name may contain the text anywhere: no index can seek that, but scanning the
+        # narrow products_name index (name, rowid) instead of whole product rows (their
+        # JSON records) makes it a third of the work on a big catalog.
+        "  UNION SELECT sku FROM products WHERE rowid IN (SELECT rowid FROM products"
+        "   INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')"
+        "  UNION SELECT sku FROM gtins WHERE gtin = ?"
+        "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ? || char(1114111)"
+        ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0)"
+        " FROM hits h LEFT JOIN products p ON p.sku = h.sku ORDER BY h.sku LIMIT ? OFFSET ?",
+        (text, text, like, text.zfill(14) if text.isdigit() else "", text, text, limit, offset),
+    ).fetchall()
+
+
+def catalog_stock_page(
+    conn: sqlite3.Connection, after: str, limit: int, negative_only: bool = False
+) -> list[tuple[str, str | None, int]]:
+    """(sku, name, on hand) of the catalog in sku order after `after` (keyset); with
+    `negative_only`, the skus (known or not) with a line below zero."""
+    if negative_only:
+        return conn.execute(
+            "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku) "
+            "FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
+            "LIMIT ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
+            (after, limit),
+        ).fetchall()
+    return conn.execute(
+        "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0)"
+        " FROM products p WHERE p.sku > ? ORDER BY p.sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
+
+
+def location_stock(
+    conn: sqlite3.Connection, location: str, limit: int, offset: int
+) -> list[tuple[str, str | None, str, str, int]]:
+    """(sku, name, lot, owner, qty) of the non-zero lines at one location."""
+    return conn.execute(
+        "SELECT b.sku, p.name, b.lot, b.owner, b.qty FROM balances b "
+        "LEFT JOIN products p ON p.sku = b.sku WHERE b.location = ? AND b.qty != 0 "
+        "ORDER BY b.sku, b.lot, b.owner LIMIT ? OFFSET ?",
+        (location, limit, offset),
+    ).fetchall()
+
+
+def orders_page(
+    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+) -> list[tuple[str, str, str, str, str]]:
+    """(order, status, data JSON, created, updated), newest first."""
+    if status:
+        return conn.execute(
+            "SELECT order_id, status, data, created, updated FROM orders WHERE status = ? "
+            "ORDER BY updated DESC LIMIT ? OFFSET ?",
+            (status, limit, offset),
+        ).fetchall()
+    return conn.execute(
+        "SELECT order_id, status, data, created, updated FROM orders "
+        "ORDER BY updated DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    ).fetchall()
+
+
+def order_row(conn: sqlite3.Connection, order_id: str) -> tuple[str, str, str, str, str] | None:
+    return conn.execute(
+        "SELECT order_id, status, data, created, updated FROM orders WHERE order_id = ?",
+        (order_id,),
+    ).fetchone()
+
+
+def order_log(conn: sqlite3.Connection, order_id: str, limit: int) -> list[dict]:
+    """Scans and shipments of one order, oldest first: who scanned what, with which verdict."""
+    rows = conn.execute(
+        "SELECT id, station, type, ts, hub_ts, json_extract(data, '$.operator'), "
+        "json_extract(data, '$.sku'), json_extract(data, '$.code'), "
+        "json_extract(data, '$.verdict') FROM events "
+        "WHERE json_extract(data, '$.order') = ? AND type IN ('scan', 'shipment') "
+        "ORDER BY id LIMIT ?",
+        (order_id, limit),
+    ).fetchall()
+    keys = ("id", "station", "type", "ts", "hub_ts", "operator", "sku", "code", "verdict")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def events_today(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+    """(type, count) of events applied since `since` (an ISO time)."""
+    # `+type`: grouping by the bare column tempts SQLite to walk the whole events_type index
+    # instead of today's slice of events_hub_ts.
+    return conn.execute(
+        "SELECT type, count(*) FROM events WHERE hub_ts >= ? GROUP BY +type", (since,)
+    ).fetchall()
+
+
+def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
+    return conn.execute(
+        "SELECT count(*) FROM events WHERE hub_ts >= ? AND +type = 'scan' "
+        "AND json_extract(data, '$.verdict') != 'ok'",
+        (since,),
+    ).fetchone()[0]
+
+
+def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
+    """The receipts booked against purchase order `po`, oldest first: where each was put
+    away, with its lot, expiry and station."""
+    rows = conn.execute(
+        "SELECT id, station, hub_ts, json_extract(data, '$.sku'), json_extract(data, '$.qty'), "
+        "json_extract(data, '$.location'), json_extract(data, '$.lot'), "
+        "json_extract(data, '$.expiry') FROM events "
+        "WHERE json_extract(data, '$.po') = ? AND type = 'receipt' ORDER BY id LIMIT ?",
+        (po, limit),
+    ).fetchall()
+    keys = ("id", "station", "hub_ts", "sku", "qty", "location", "lot", "expiry")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -1,0 +1,81 @@
+"""Reorder planning for every product at once (planning.refresh_reorder): demand sums,
+preferred suppliers, demand uplifts and the stored plans."""
+
+import sqlite3
+from collections.abc import Iterable
+
+
+def demand_sums(conn: sqlite3.Connection, since: str, until: str) -> dict[str, tuple[int, int]]:
+    """sku -> (units shipped, sum of the squares of each day's units) in [since, until]."""
+    rows = conn.execute(
+        "SELECT sku, sum(out_qty), sum(out_qty * out_qty) FROM daily_sku "
+        "WHERE day BETWEEN ? AND ? GROUP BY sku",
+        (since, until),
+    )
+    return {sku: (total, squares) for sku, total, squares in rows}
+
+
+def preferred_suppliers(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+    """sku -> (preferred supplier, its promised lead time days): `product_suppliers`' first."""
+    found: dict[str, tuple[str, int]] = {}
+    rows = conn.execute(
+        "SELECT sku, supplier, lead_time_days FROM product_suppliers ORDER BY sku, rank"
+    )
+    for sku, supplier, days in rows:
+        found.setdefault(sku, (supplier, days))
+    return found
+
+
+def uplift_add(
+    conn: sqlite3.Connection, sku: str | None, start: str, end: str, factor: float, note: str
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO demand_uplifts (sku, start_day, end_day, factor, note) VALUES (?, ?, ?, ?, ?)",
+        (sku, start, end, factor, note),
+    )
+    return cur.lastrowid
+
+
+def uplifts(conn: sqlite3.Connection, sku: str | None = None) -> list[tuple]:
+    """(id, sku, start, end, factor, note): every plan, or those that apply to `sku`."""
+    return conn.execute(
+        "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts "
+        "WHERE ? IS NULL OR sku IS NULL OR sku = ? ORDER BY start_day, id",
+        (sku, sku),
+    ).fetchall()
+
+
+def uplift_delete(conn: sqlite3.Connection, uplift_id: int) -> bool:
+    cur = conn.execute("DELETE FROM demand_uplifts WHERE id = ?", (uplift_id,))
+    return cur.rowcount == 1
+
+
+def reorder_plans_replace(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    """rows: (sku, due, target, mean, plan JSON)."""
+    conn.execute("DELETE FROM reorder_plans")
+    conn.executemany(
+        "INSERT INTO reorder_plans (sku, due, target, mean, plan) VALUES (?, ?, ?, ?, ?)", rows
+    )
+
+
+def reorder_plan_get(conn: sqlite3.Connection, sku: str) -> tuple[int, int, float, str] | None:
+    """(due, target, mean, plan JSON) of the sku's stored plan."""
+    return conn.execute(
+        "SELECT due, target, mean, plan FROM reorder_plans WHERE sku = ?", (sku,)
+    ).fetchone()
+
+
+def reorder_plan_set_due(conn: sqlite3.Connection, sku: str, due: bool) -> None:
+    conn.execute("UPDATE reorder_plans SET due = ? WHERE sku = ?", (int(due), sku))
+
+
+def reorder_plans_page(
+    conn: sqlite3.Connection, after: str, limit: int, due_only: bool
+) -> list[tuple[str, int, float, str]]:
+    """(sku, target, mean, plan JSON) by sku after `after`: the due ones or every product."""
+    # Two statements: the partial index on due plans serves only a literal `due = 1`.
+    where = "sku > ? AND due = 1" if due_only else "sku > ?"
+    return conn.execute(
+        f"SELECT sku, target, mean, plan FROM reorder_plans WHERE {where} ORDER BY sku LIMIT ?",
+        (after, limit),
+    ).fetchall()
