@@ -13,13 +13,15 @@ from msgspec import Meta
 
 from hub import stock, store
 from hub.money import to_micros
+from protocol import limits
 from protocol.envelope import encode, utc_now
 from protocol.messages import GtinUnits, KitComponent, Product
 from protocol.topics import Topics
 from protocol.types import Code, Grams, Money, NonNegativeQty, Text
 
 Part = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{0,32}$")]
-Email = Annotated[str, Meta(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+$")]
+# Printable ASCII but @ on each side of one @ (\s differs between Python and JSON Schema).
+Email = Annotated[str, Meta(max_length=200, pattern=r"^$|^[!-?A-~]+@[!-?A-~]+$")]
 LeadDays = Annotated[int, Meta(ge=0, le=3650)]
 
 
@@ -31,6 +33,9 @@ class ProductSupplier(_Record):
     supplier: Code
     lead_time_days: LeadDays | None = None  # None: the supplier's own
     unit_cost: Money | None = None
+
+    def __post_init__(self) -> None:
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
 
 class ProductRecord(_Record):
@@ -52,18 +57,8 @@ class ProductRecord(_Record):
     serial_tracked: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("unit_weight_g", "unit_cost"):
-            value = getattr(self, name)
-            if value is not None and (not value.is_finite() or value < 0):
-                raise ValueError(f"`{name}` must be a non-negative number, got {value}")
-        for supplier in self.suppliers:
-            cost = supplier.unit_cost
-            if cost is not None and (not cost.is_finite() or cost < 0):
-                raise ValueError(f"supplier unit_cost must be non-negative, got {cost}")
-        if any(c.sku == self.sku for c in self.kit):
-            raise ValueError(f"kit {self.sku} cannot contain itself")
-        if len({s.supplier for s in self.suppliers}) != len(self.suppliers):
-            raise ValueError("a supplier is listed twice")
+        limits.check(limits.WEIGHT, unit_weight_g=self.unit_weight_g)
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
     def station_view(self) -> Product:
         return Product(
@@ -99,11 +94,16 @@ class CatalogError(ValueError):
 def check_products(
     conn: sqlite3.Connection, products: list[ProductRecord], batch: set[str] | None = None
 ) -> list[str]:
-    """Problems that need the database (kits of unknown SKUs, unknown suppliers); kit
-    components may also be among `batch` (SKUs saved together with these)."""
+    """Problems across fields or records, which the API's document cannot express (a kit
+    of itself or of unknown SKUs, a supplier twice or unknown); kit components may also
+    be among `batch` (SKUs saved together with these)."""
     problems: list[str] = []
     batch = {p.sku for p in products} | (batch or set())
     for product in products:
+        if any(c.sku == product.sku for c in product.kit):
+            problems.append(f"kit {product.sku} cannot contain itself")
+        if len({s.supplier for s in product.suppliers}) != len(product.suppliers):
+            problems.append(f"{product.sku}: a supplier is listed twice")
         for component in product.kit:
             known = component.sku in batch or store.product_exists(conn, component.sku)
             if not known:

@@ -21,6 +21,14 @@ class CorrectionError(ValueError):
     """A correction that cannot be made (says why)."""
 
 
+class NothingToCorrect(CorrectionError):
+    """The movement or count named does not exist."""
+
+
+class AlreadySettled(CorrectionError):
+    """The movement is already reversed (or is a reversal), the count already decided."""
+
+
 def hub_event(
     conn: sqlite3.Connection, type_: str, data: dict, now: datetime, effects: ledger.Effects
 ) -> ledger.Source:
@@ -42,15 +50,15 @@ def reverse(
     every line of a shipment); returns the reversing event's id."""
     movement = store.movement_get(conn, movement_id)
     if movement is None:
-        raise CorrectionError(f"no movement {movement_id}")
+        raise NothingToCorrect(f"no movement {movement_id}")
     if store.event_type(conn, movement.event_id) == "reversal":
-        raise CorrectionError(f"movement {movement_id} is itself a reversal: post a new event")
+        raise AlreadySettled(f"movement {movement_id} is itself a reversal: post a new event")
     if store.event_type(conn, movement.event_id) == "return":
         # Refund systems acted on it (returns topic): correct it with an adjustment.
         raise CorrectionError(f"movement {movement_id} is a customer return, which cannot be "
                               "reversed: correct the stock with an adjustment")  # fmt: skip
     if store.reversal_of(conn, movement.event_id) is not None:
-        raise CorrectionError(f"the event of movement {movement_id} is already reversed")
+        raise AlreadySettled(f"the event of movement {movement_id} is already reversed")
     data = {"event": movement.event_id, "movement": movement_id, "reason": reason, "by": by}
     source = hub_event(conn, "reversal", data, now, effects)
     ctx = ledger.Ctx(conn, topics, source, effects)
@@ -88,9 +96,9 @@ def decide_count(
     """Approve (post the variance found at count time) or reject a pending count."""
     count = store.count_get(conn, count_id)
     if count is None:
-        raise CorrectionError(f"no count {count_id}")
+        raise NothingToCorrect(f"no count {count_id}")
     if count.status != "pending":
-        raise CorrectionError(f"count {count_id} is {count.status}, not pending")
+        raise AlreadySettled(f"count {count_id} is {count.status}, not pending")
     posted = None
     if approve:
         data = {"count": count_id, "by": by}

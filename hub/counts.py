@@ -7,6 +7,7 @@ applied in arrival order: one the hub applied before the count is in the book, o
 after it is not (see docs/inventory.md for what that means on the floor).
 """
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,6 +17,7 @@ from itertools import islice
 
 from hub import store
 from hub.settings import Settings
+from protocol import limits
 from protocol.envelope import encode
 from protocol.messages import CountTask
 from protocol.topics import Topics
@@ -25,6 +27,30 @@ def needs_approval(settings: Settings, book: int, variance: int) -> bool:
     """|variance| above max(units, pct x |book|) waits for a supervisor."""
     limit = max(settings.count_approval_units, settings.count_approval_pct * abs(book))
     return abs(variance) > limit
+
+
+class CountTaskError(ValueError):
+    """A count task no station could close: an unknown station or location (says which)."""
+
+
+_STATION = re.compile(rf"^[a-z0-9-]{{1,{limits.STATION_MAX_LEN}}}$")
+
+
+def check_station(conn: sqlite3.Connection, station: str) -> None:
+    """A station id is an MQTT topic level: only one that has reported gets tasks."""
+    if not _STATION.match(station):
+        raise CountTaskError(f"`station` {station[:80]!r} is not a station id "
+                             f"([a-z0-9-], 1-{limits.STATION_MAX_LEN} chars)")  # fmt: skip
+    if station not in {row["station"] for row in store.station_list(conn)}:
+        raise CountTaskError(f"`station`: no station {station!r} has reported to the hub")
+
+
+def check_target(conn: sqlite3.Connection, station: str, location: str) -> None:
+    """Refuse a task that would never be closed, before anything is stored."""
+    check_station(conn, station)
+    if location not in store.location_codes(conn):
+        raise CountTaskError(f"`location`: no location {location[:80]!r} is known to the hub "
+                             "(neither listed nor holding stock)")  # fmt: skip
 
 
 def issue_task(
@@ -113,6 +139,10 @@ def start_full_count(
     conn: sqlite3.Connection, topics: Topics, stations: list[str], now: str
 ) -> tuple[str, list[str]]:
     """A periodic full count: one task per location (every sku there), one cut-off."""
+    if not stations:
+        raise CountTaskError("`stations`: name at least one station that will count")
+    for station in stations:
+        check_station(conn, station)
     run = f"FC-{store.counter_next(conn, 'full-count'):04d}"
     store.count_run_add(conn, run, now, now)
     tasks = [

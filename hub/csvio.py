@@ -103,8 +103,16 @@ def from_spreadsheet(value: str) -> str:
 
 
 def read(text: str, columns: list[str], required: list[str]) -> list[tuple[int, dict]]:
-    """(line, row) of every data row; raises CsvImportError for a wrong header."""
+    """(line, row) of every data row; raises CsvImportError for a wrong header or text
+    that is not CSV (a bare carriage return in a cell, a cell too long)."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _rows(reader, columns, required)
+    except csv.Error as exc:
+        raise CsvImportError([RowError(reader.line_num, f"not CSV: {exc}")]) from None
+
+
+def _rows(reader: csv.DictReader, columns: list[str], required: list[str]) -> list:
     header = [h.strip() for h in reader.fieldnames or []]
     reader.fieldnames = header
     problems = [f"unknown column {h!r} (allowed: {', '.join(columns)})"

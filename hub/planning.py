@@ -29,12 +29,10 @@ class Uplift(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sku: Code | None = None  # None: every product
     note: Text = ""
 
-    def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError("`end` is before `start`")
-
 
 def add_uplift(conn: sqlite3.Connection, plan: Uplift) -> int:
+    if plan.end < plan.start:
+        raise ValueError("`end` is before `start`")
     if plan.sku and not store.product_exists(conn, plan.sku):
         raise ValueError(f"unknown sku {plan.sku}")
     return store.uplift_add(conn, plan.sku, plan.start.isoformat(), plan.end.isoformat(),

@@ -18,6 +18,7 @@ from msgspec import Meta
 from hub import alerts, planning, store
 from hub.money import from_micros, text, to_micros
 from hub.settings import load as load_settings
+from protocol import limits
 from protocol.envelope import encode
 from protocol.messages import PurchaseOrder, PurchaseOrderLine
 from protocol.topics import Topics
@@ -38,6 +39,9 @@ class PoLineIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     sku: Code
     qty: PositiveQty
     unit_cost: Money | None = None
+
+    def __post_init__(self) -> None:
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
 
 class PurchaseOrderIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

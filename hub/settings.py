@@ -8,6 +8,8 @@ import msgspec
 from msgspec import Meta
 
 from hub import store
+from protocol import limits
+from protocol.types import StationId
 
 Days = Annotated[int, Meta(ge=1, le=3650)]
 Fraction = Annotated[float, Meta(ge=0, le=1)]
@@ -15,7 +17,7 @@ Fraction = Annotated[float, Meta(ge=0, le=1)]
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A count whose |variance| exceeds max(units, pct x |book|) waits for a supervisor.
-    count_approval_units: Annotated[int, Meta(ge=0)] = 5
+    count_approval_units: Annotated[int, Meta(ge=0, le=limits.QTY_MAX)] = 5
     count_approval_pct: Fraction = 0.05
     # ABC: classes by cumulative share of annual consumption value.
     abc_a_share: Fraction = 0.80
@@ -34,10 +36,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     expiry_warning_days: Days = 30
     # Pick errors: an alert when a station's error rate today passes this, after min scans.
     pick_error_rate: Fraction = 0.05
-    pick_error_min_scans: Annotated[int, Meta(ge=1)] = 20
+    pick_error_min_scans: Annotated[int, Meta(ge=1, le=limits.QTY_MAX)] = 20
     station_offline_alert: bool = True
     # Cycle counts: the hub issues due count tasks to these stations, round-robin, daily.
-    count_stations: list[Annotated[str, Meta(pattern=r"^[a-z0-9-]{1,64}$")]] = []
+    count_stations: Annotated[list[StationId], Meta(max_length=1000)] = []
     count_tasks_per_day: Annotated[int, Meta(ge=0, le=100_000)] = 50
     # Customer returns: how long after it closed an order may come back without an RMA
     # (its returnable/{order} message is emptied then; an RMA publishes it again).

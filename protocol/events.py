@@ -10,18 +10,17 @@ from typing import Annotated, ClassVar, Literal
 import msgspec
 from msgspec import Meta
 
-from protocol import returns
+from protocol import limits, returns
 from protocol.types import (
     Code,
     Day,
-    Grams,
     Lot,
     Money,
     NonNegativeQty,
+    ParcelGrams,
     PositiveQty,
     SignedQty,
     Text,
-    check_not_negative,
 )
 
 
@@ -44,7 +43,7 @@ class Receipt(_Event):
     owner: Code | None = None  # consignment: stock that belongs to someone else
 
     def __post_init__(self) -> None:
-        check_not_negative(unit_cost=self.unit_cost)
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
 
 class ShipmentLine(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, kw_only=True):
@@ -64,12 +63,13 @@ class Shipment(_Event):
 
     order: Code
     lines: list[ShipmentLine]
-    weight_g: Grams | None = None
-    expected_weight_g: Grams | None = None
+    weight_g: ParcelGrams | None = None
+    expected_weight_g: ParcelGrams | None = None
     weight_override: bool = False
 
     def __post_init__(self) -> None:
-        check_not_negative(weight_g=self.weight_g, expected_weight_g=self.expected_weight_g)
+        limits.check(limits.PARCEL_WEIGHT, weight_g=self.weight_g,
+                     expected_weight_g=self.expected_weight_g)  # fmt: skip
 
 
 class Move(_Event):

@@ -8,7 +8,9 @@ never carries a command the stations do not know.
 
 import re
 
-MAX_QTY = 1_000_000
+from protocol import limits
+
+MAX_QTY = limits.QTY_MAX  # a power of ten: label_pattern() relies on it
 MODES = ("pack", "receive", "count", "move", "adjust", "returns", "assemble")
 ADJUST_REASONS = ("damaged", "lost", "found", "expired")
 # A returned item's condition, and the reason codes a station offers unless configured.
@@ -65,3 +67,10 @@ def is_own_label(code: str) -> bool:
     if prefix == "QTY":
         return value.isascii() and value.isdigit() and 0 < int(value) <= MAX_QTY
     return prefix == "CMD" and code in {c for c, _ in COMMAND_SHEET}
+
+
+def label_pattern() -> str:
+    """`is_own_label` as one regular expression, for the JSON Schema of the API's document."""
+    commands = "|".join(re.escape(code) for code, _ in COMMAND_SHEET)
+    qty = rf"[1-9][0-9]{{0,{len(str(MAX_QTY)) - 2}}}|{MAX_QTY}"
+    return rf"^(({'|'.join(PREFIXES)}):{CODE.pattern[1:-1]}|QTY:({qty})|{commands})$"

@@ -7,16 +7,18 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from protocol import limits
 from protocol.types import (
+    Balance,
     Code,
     Epoch,
     Grams,
     Lot,
     Money,
-    NonNegativeQty,
+    NonNegativeBalance,
     PositiveQty,
     Seq,
-    SignedQty,
+    SeqOrZero,
     StationId,
     Text,
     Timestamp,
@@ -33,7 +35,7 @@ class Applied(_Msg):
     """Retained on station/{id}/applied: everything up to `seq` of `epoch` is in the ledger."""
 
     epoch: Epoch
-    seq: NonNegativeQty
+    seq: SeqOrZero
 
 
 class Resync(_Msg):
@@ -56,10 +58,10 @@ class StationStatus(_Msg):
     """Retained on station/{id}/status; the last will sets state offline."""
 
     state: Literal["online", "offline"]
-    conn: NonNegativeQty = 0  # connection counter: an offline will older than the birth is stale
+    conn: SeqOrZero = 0  # connection counter: an offline will older than the birth is stale
     ts: Timestamp | None = None
     epoch: Epoch | None = None
-    head: NonNegativeQty = 0  # last seq journaled
+    head: SeqOrZero = 0  # last seq journaled
     mode: Text | None = None
     operator: Text | None = None
     devices: dict[str, Text] = {}
@@ -96,6 +98,9 @@ class Product(_Msg):
     lot_tracked: bool = False
     serial_tracked: bool = False
 
+    def __post_init__(self) -> None:
+        limits.check(limits.WEIGHT, unit_weight_g=self.unit_weight_g)
+
 
 class OrderLine(_Msg):
     sku: Code
@@ -123,12 +128,18 @@ class Order(_Msg):
     packaging_weight_g: Grams | None = None
     customer: Text | None = None
 
+    def __post_init__(self) -> None:
+        limits.check(limits.WEIGHT, packaging_weight_g=self.packaging_weight_g)
+
 
 class PurchaseOrderLine(_Msg):
     sku: Code
     qty: PositiveQty
-    received: NonNegativeQty = 0
+    received: NonNegativeBalance = 0
     unit_cost: Money | None = None
+
+    def __post_init__(self) -> None:
+        limits.check(limits.MONEY, unit_cost=self.unit_cost)
 
 
 class PurchaseOrder(_Msg):
@@ -151,7 +162,7 @@ class CountTask(_Msg):
 
 class StockLine(_Msg):
     location: Code
-    qty: SignedQty
+    qty: Balance
     lot: Lot | None = None
     owner: Code | None = None
 
@@ -165,11 +176,11 @@ class Stock(_Msg, kw_only=True):
     """
 
     sku: Code
-    on_hand: SignedQty
-    committed: NonNegativeQty = 0
-    available: SignedQty = 0
+    on_hand: Balance
+    committed: NonNegativeBalance = 0
+    available: Balance = 0
     locations: list[StockLine] = []
-    ledger_seq: NonNegativeQty  # 0: the ledger is empty
+    ledger_seq: SeqOrZero  # 0: the ledger is empty
     ts: Timestamp  # the hub's clock when the snapshot was taken
 
 
@@ -222,7 +233,7 @@ class AppliedMovement(_Msg):
     type: Code
     sku: Code
     location: Code
-    delta: SignedQty
+    delta: Balance
     ts: Timestamp
     hub_ts: Timestamp
     lot: Lot | None = None

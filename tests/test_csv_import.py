@@ -38,7 +38,7 @@ def test_bad_product_rows_are_each_named_and_nothing_is_imported(conn):
     reasons = dict(errors(exc))
     assert "gtin" in reasons[3] and "GHOST is not a product" in reasons[6]
     assert "supplier nobody is not known" in reasons[7] and "already on line 2" in reasons[8]
-    assert "high_risk" in reasons[9] and "non-negative" in reasons[5]
+    assert "high_risk" in reasons[9] and "from 0 to 99999.999999" in reasons[5]
     assert conn.execute("SELECT count(*) FROM products").fetchone() == (0,)
 
 

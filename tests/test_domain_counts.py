@@ -104,7 +104,8 @@ def test_a_counted_task_is_done_and_leaves_the_station(conn):
 
 def test_a_full_count_issues_a_task_per_location_and_is_done_when_all_are_counted(conn):
     feed = Feed(conn)
-    feed(Receipt(sku="MUG", qty=5, location="A-1"), Receipt(sku="MUG", qty=5, location="B-1"))
+    feed(Receipt(sku="MUG", qty=5, location="A-1"))
+    Feed(conn, station="st-2")(Receipt(sku="MUG", qty=5, location="B-1"))  # both reported
     with store.transaction(conn):
         run, tasks = counts.start_full_count(conn, TOPICS, ["st-1", "st-2"], "2026-03-02")
     assert [store.count_task_get(conn, t)[:2] for t in tasks] == [("st-1", "A-1"),

@@ -81,13 +81,13 @@ def test_a_product_history_pages_back_through_its_movements(api, skus):
     assert api.get("/api/products/NEVER/history", headers=BEARER).status_code == 404
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"skus": "MUG"}, "`skus` must be a list"), ({"skus": []}, "non-empty list"),
-    ({"skus": [1]}, "non-empty list"), ({"skus": ["GHOST"]}, "unknown sku GHOST"),
+@pytest.mark.parametrize(("body", "status", "message"), [
+    ({"skus": "MUG"}, 400, "`$.skus`"), ({"skus": []}, 400, "length >= 1 - at `$.skus`"),
+    ({"skus": [1]}, 400, "`$.skus[0]`"), ({"skus": ["GHOST"]}, 422, "unknown sku GHOST"),
 ])  # fmt: skip
-def test_reorder_to_purchase_orders_refuses_bad_input(api, skus, body, message):
+def test_reorder_to_purchase_orders_refuses_bad_input(api, skus, body, status, message):
     response = api.post("/api/purchase-orders/from-reorder", json=body, headers=BEARER)
-    assert response.status_code == 400 and message in response.json["error"]
+    assert response.status_code == status and message in response.json["error"]
     assert store.po_list(skus.conn, None, 10, 0) == []
 
 
@@ -96,7 +96,7 @@ def test_a_csv_dry_run_checks_and_keeps_nothing(api, ledger):
     assert checked.status_code == 200 and checked.json == {"checked": 2, "dry_run": True}
     assert catalog.list_locations(ledger.conn, 10, 0) == []
     bad = api.post("/api/locations.csv?dry_run=1", data="code\nA-01\nnot ok\n", headers=CSV)
-    assert bad.status_code == 400 and bad.json["rows"][0]["line"] == 3
+    assert bad.status_code == 422 and bad.json["rows"][0]["line"] == 3
     assert api.post("/api/locations.csv", data="code\nA-01\n", headers=CSV).status_code == 201
     assert [x.code for x in catalog.list_locations(ledger.conn, 10, 0)] == ["A-01"]
 

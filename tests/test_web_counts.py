@@ -86,8 +86,10 @@ def test_a_supervisor_sends_a_count_task_to_a_station(as_role, ledger):
 
 
 @pytest.mark.parametrize(("station", "location", "reason"), [
-    ("pack-9", "A-01", "No station &#39;pack-9&#39; has reported"),
-    ("pack-1", "A 01", "Location &#39;A 01&#39;: letters, digits"),
+    ("pack-9", "A-01", "no station &#39;pack-9&#39; has reported"),
+    ("zz+probe", "A-01", "`station` &#39;zz+probe&#39; is not a station id"),
+    ("pack-1", "A 01", "no location &#39;A 01&#39; is known"),
+    ("pack-1", "B-07", "no location &#39;B-07&#39; is known"),
 ])  # fmt: skip
 def test_a_count_task_for_nothing_known_is_refused_with_the_reason(as_role, ledger, station,
                                                                    location, reason):

@@ -31,8 +31,13 @@ def create_app(
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
     server's threads)."""
     from hub.web import (
-        api,
-        api_web,
+        api_catalog,
+        api_counts,
+        api_floor,
+        api_ledger,
+        api_orders,
+        api_planning,
+        api_users,
         auth,
         count_pages,
         failures,
@@ -71,9 +76,10 @@ def create_app(
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     headers.init_app(app)
     app.register_blueprint(health.blueprint)
-    app.register_blueprint(api.blueprint)
+    for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
+                       api_floor, api_users):  # fmt: skip
+        app.register_blueprint(api_module.blueprint)
     app.register_blueprint(failures.api_blueprint)
-    app.register_blueprint(api_web.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)

@@ -50,15 +50,14 @@ def issue_task():
     """A count task for one location (and one sku, if given), sent to one station."""
     form = request.form
     station, location, sku = (form.get(k, "").strip() for k in ("station", "location", "sku"))
-    problem = (
-        _unknown_station(station)
-        or _not_a_code("Location", location)
-        or (sku and _not_a_code("SKU", sku))
-    )
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("count_pages.counts"))
     conn = db()
+    try:
+        if sku and not CODE.match(sku):
+            raise counts.CountTaskError(f"SKU {sku!r}: letters, digits, . _ - only.")
+        counts.check_target(conn, station, location)
+    except counts.CountTaskError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("count_pages.counts"))
     with store.transaction(conn):
         task = counts.issue_task(conn, current_app.config["TOPICS"], station, location,
                                  sku or None, None, utc_now().isoformat())  # fmt: skip
@@ -72,14 +71,14 @@ def issue_task():
 def start_full_count():
     """A full count: every location, one cut-off, the tasks spread over the chosen stations."""
     chosen = request.form.getlist("station")
-    problem = next((p for p in map(_unknown_station, chosen) if p), None)
-    if problem or not chosen:
-        flash(problem or "Choose the stations that will count.", "error")
-        return redirect(url_for("count_pages.counts"))
     conn = db()
-    with store.transaction(conn):
-        run, tasks = counts.start_full_count(conn, current_app.config["TOPICS"], chosen,
-                                             utc_now().isoformat())  # fmt: skip
+    try:
+        with store.transaction(conn):
+            run, tasks = counts.start_full_count(conn, current_app.config["TOPICS"], chosen,
+                                                 utc_now().isoformat())  # fmt: skip
+    except counts.CountTaskError as exc:
+        flash(str(exc) if chosen else "Choose the stations that will count.", "error")
+        return redirect(url_for("count_pages.counts"))
     _changed()
     flash(f"Full count {run}: {len(tasks)} locations sent to {', '.join(chosen)}.", "ok")
     return redirect(url_for("count_pages.full_count", run=run))
@@ -99,15 +98,6 @@ def _valued(conn, variance: dict) -> dict:
     cost = record.unit_cost if record else None
     value = None if cost is None else Decimal(str(cost)) * variance["variance"]
     return {**variance, "value": value}
-
-
-def _unknown_station(station: str) -> str | None:
-    known = {s["station"] for s in store.station_list(db())}
-    return None if station in known else f"No station {station!r} has reported to the hub."
-
-
-def _not_a_code(what: str, value: str) -> str | None:
-    return None if CODE.match(value) else f"{what} {value!r}: letters, digits, . _ - only."
 
 
 def _changed() -> None:

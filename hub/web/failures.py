@@ -1,39 +1,56 @@
 """Events the ingest set aside: listed (API), and a supervisor's decision to skip one, on
 the Alerts page or through the API."""
 
+from typing import Annotated
+
+import msgspec
 from flask import Blueprint, flash, g, jsonify, redirect, request, url_for
+from msgspec import Meta
 
 from hub import failures
 from hub.web import db
+from hub.web.api_calls import answer_http_errors_as_json
 from hub.web.auth import page_role, require_token
+from hub.web.contract import contract
 from hub.web.pages import login_gate
 from protocol.envelope import utc_now
+from protocol.types import Epoch, Seq, StationId
 
 blueprint = Blueprint("failure_pages", __name__)
 blueprint.before_request(login_gate)
 api_blueprint = Blueprint("failures_api", __name__)
+answer_http_errors_as_json(api_blueprint)
 
 
 @api_blueprint.get("/api/event-failures")
 @require_token
+@contract()
 def event_failures():
     """Station events the hub could not apply (each holds its station's later events until
     applied or skipped), with their dead letter, and any supervisor's decision."""
     return jsonify({"event_failures": failures.listing(db())})
 
 
+class FailurePath(msgspec.Struct):
+    station: StationId
+    epoch: Epoch
+    seq: Seq
+
+
+class SkipNote(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    note: Annotated[str, Meta(min_length=1, max_length=500, pattern=r"\S",
+                              description="why it is skipped")]  # fmt: skip
+
+
 @api_blueprint.post("/api/event-failures/<station>/<epoch>/<int:seq>/skip")
 @require_token
-def skip_event(station: str, epoch: str, seq: int):
+@contract(path=FailurePath, body=SkipNote, status=202, errors=(409,))
+def skip_event(station: str, epoch: str, seq: int, body: SkipNote):
     """Skip a failed station event (JSON body `{"note": why}`, required): recorded with who
     and when; the hub then records a `skipped` event in its place and applies the station's
     events that waited behind it. 409 when there is no such undecided failure."""
-    body = request.get_json(silent=True)
-    note = body.get("note") if isinstance(body, dict) else None
-    if not isinstance(note, str) or not note.strip():
-        return jsonify({"error": 'say why it is skipped: {"note": "..."}'}), 400
     try:
-        failures.decide_skip(db(), station, epoch, seq, g.account.name, note,
+        failures.decide_skip(db(), station, epoch, seq, g.account.name, body.note,
                              utc_now().isoformat())  # fmt: skip
     except failures.SkipError as exc:
         return jsonify({"error": str(exc)}), 409

@@ -1,30 +1,35 @@
-"""The OpenAPI 3.1 document of the JSON API, built from the app's registered routes.
+"""The OpenAPI 3.1 document of the JSON API, built from the app's registered routes and
+the contract each view declares (hub/web/contract.py): the same msgspec types that
+validate a request give its parameters, its body and its answers here.
 
 Each operation's description is its view's docstring, so a route cannot be added without
-being documented: `tests/test_web_openapi.py` fails on any /api/ route without one.
+being documented: `tests/test_web_openapi.py` fails on any /api/ route without one, or
+without a contract.
 """
 
 import inspect
 import re
+from typing import Any
 
+import msgspec
 from flask import Blueprint, Flask, current_app, jsonify
+
+from hub.web import contract as contracts
+from hub.web.contract import CSV, CSV_BODY, DESCRIPTIONS, JSON, Contract
 
 blueprint = Blueprint("openapi", __name__)
 
 _PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
 _SKIP_METHODS = {"HEAD", "OPTIONS"}
+_REF = "#/components/schemas/{name}"
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"],
+          "additionalProperties": True}  # fmt: skip
+_ROWS_ERROR = {**_ERROR, "properties": {**_ERROR["properties"], "rows": {"type": "array", "items": {
+    "type": "object", "properties": {"line": {"type": "integer"}, "reason": {"type": "string"}}}}}}  # fmt: skip
 
 
 def _path(rule: str) -> str:
     return _PARAM.sub(lambda m: "{" + m.group(2) + "}", rule)
-
-
-def _parameters(rule: str) -> list[dict]:
-    return [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "integer" if conv == "int" else "string"}}
-        for conv, name in _PARAM.findall(rule)
-    ]  # fmt: skip
 
 
 def operations(app: Flask) -> list[tuple[str, str, str, object]]:
@@ -39,33 +44,98 @@ def operations(app: Flask) -> list[tuple[str, str, str, object]]:
     return found
 
 
-def _rules(app: Flask) -> dict[str, str]:
-    """OpenAPI path -> the Flask rule it came from (for the path parameters' types)."""
-    return {_path(rule.rule): rule.rule for rule in app.url_map.iter_rules()}
+class _Schemas:
+    """The JSON Schemas of the contracts' types; shared definitions go to components."""
+
+    def __init__(self) -> None:
+        self.types: list[Any] = []
+
+    def of(self, kind: Any) -> int:
+        self.types.append(kind)
+        return len(self.types) - 1
+
+    def build(self) -> tuple[list[dict], dict]:
+        schemas, components = msgspec.json.schema_components(self.types, ref_template=_REF)
+        return [_plain(s) for s in schemas], {k: _plain(v) for k, v in components.items()}
+
+
+def _plain(schema: Any) -> Any:
+    """Without msgspec's `format: decimal` (no reader knows it; the pattern says it all)."""
+    if isinstance(schema, dict):
+        return {k: _plain(v) for k, v in schema.items()
+                if not (k == "format" and v == "decimal")}  # fmt: skip
+    if isinstance(schema, list):
+        return [_plain(v) for v in schema]
+    return schema
+
+
+def _parameters(where: str, kind: type | None, schemas: _Schemas) -> list[tuple[str, int]]:
+    if kind is None:
+        return []
+    return [(where, schemas.of(kind))]
+
+
+def _fields(schema: dict, components: dict) -> dict:
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _answers(declared: Contract, role: str) -> dict:
+    ok: dict = {"description": DESCRIPTIONS.get(declared.status, "OK"), "content": {}}
+    for media in declared.media:
+        ok["content"][media] = {"schema": {"type": "string"} if media != JSON else
+                                {"type": "object"}}  # fmt: skip
+    answers = {str(status): {**ok, "description": DESCRIPTIONS.get(status, "OK")}
+               for status in (declared.status, *declared.also)}  # fmt: skip
+    statuses = {400, 413, *declared.errors} | (set() if role == "none" else {401, 403})
+    for status in sorted(statuses):
+        body = _ROWS_ERROR if status == 422 and declared.body == CSV_BODY else _ERROR
+        answers[str(status)] = {"description": DESCRIPTIONS[status],
+                                "content": {JSON: {"schema": body}}}  # fmt: skip
+    return answers
 
 
 def document(app: Flask) -> dict:
-    paths: dict[str, dict] = {}
-    rules = _rules(app)
+    schemas = _Schemas()
+    pending = []
     for method, path, description, view in operations(app):
-        rule = rules[path]
-        summary = description.split("\n")[0].split(". ")[0].rstrip(".")
+        declared = contracts.of(view) or Contract()
+        answer = schemas.of(declared.answer) if declared.answer is not None else None
+        body = None
+        if declared.body is not None and declared.body != CSV_BODY:
+            body = schemas.of(declared.body)
+        params = (_parameters("path", declared.path, schemas)
+                  + _parameters("query", declared.query, schemas))  # fmt: skip
+        pending.append((method, path, description, view, declared, answer, body, params))
+    built, components = schemas.build()
+
+    paths: dict[str, dict] = {}
+    for method, path, description, view, declared, answer, body, params in pending:
+        role = getattr(view, "required_role", "none")
         operation = {
             "operationId": f"{method.lower()}_{view.__name__}",
-            "summary": summary,
+            "summary": description.split("\n")[0].split(". ")[0].rstrip("."),
             "description": description,
-            "parameters": _parameters(rule),
-            "responses": {
-                "200": {"description": "OK (JSON)"},
-                "400": {"description": "bad input; `error` says why"},
-                "401": {"description": "no valid token or login"},
-                "403": {
-                    "description": "the role is too low, or a session POST lacks X-CSRF-Token"
-                },  # fmt: skip
-            },
-            "x-required-role": getattr(view, "required_role", "none"),
+            "parameters": [
+                {"name": name, "in": where, "required": where == "path" or name in
+                 fields.get("required", []), "schema": field}
+                for where, index in params
+                for fields in [_fields(built[index], components)]
+                for name, field in fields.get("properties", {}).items()
+            ],  # fmt: skip
+            "responses": _answers(declared, role),
+            "x-required-role": role,
         }
-        if path == "/api/openapi.json":
+        if answer is not None:
+            operation["responses"][str(declared.status)]["content"][JSON] = {"schema": built[answer]}
+        if body is not None:
+            operation["requestBody"] = {"required": declared.body_required,
+                                        "content": {JSON: {"schema": built[body]}}}  # fmt: skip
+        elif declared.body == CSV_BODY:
+            operation["requestBody"] = {"required": True,
+                                        "content": {CSV: {"schema": {"type": "string"}}}}  # fmt: skip
+        if role == "none":
             operation["security"] = []
         paths.setdefault(path, {})[method.lower()] = operation
     return {
@@ -76,13 +146,17 @@ def document(app: Flask) -> dict:
             "description": "Bearer tokens from the hub config act as a supervisor. A "
             "logged-in browser session works too; its POSTs need the X-CSRF-Token header "
             "(GET /api/me returns it). Roles: viewer reads, supervisor acts, admin manages "
-            "users and imports.",
+            "users and imports. 400: the request does not match this document (the error "
+            "names the field and the limit); 404: what the path names does not exist; 409: "
+            "the hub's state does not allow it now; 422: well formed but against a rule of "
+            "the warehouse. docs/reliability.md lists the limits.",
         },
         "components": {
+            "schemas": components,
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "hub_session"},
-            }
+            },
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": dict(sorted(paths.items())),
@@ -90,6 +164,7 @@ def document(app: Flask) -> dict:
 
 
 @blueprint.get("/api/openapi.json")
+@contracts.contract()
 def openapi_json():
     """This document (no login needed)."""
     return jsonify(document(current_app))

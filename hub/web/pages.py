@@ -17,7 +17,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from hub import store, users
-from hub.web import commands, db, views
+from hub.web import api_calls, commands, db, views
 from hub.web.auth import page_role
 
 blueprint = Blueprint("pages", __name__)
@@ -44,12 +44,10 @@ def query_with(**changes) -> str:
 @blueprint.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     if request.path.startswith("/api/"):
-        response = jsonify({"error": exc.description})
-        response.status_code = exc.code or 500
-        return response
+        return api_calls.http_error(exc)
     page = render_template("error.html", code=exc.code, name=exc.name,
                            description=exc.description)  # fmt: skip
-    return page, exc.code
+    return page, exc.code, api_calls.kept_headers(exc)
 
 
 @blueprint.get("/")

@@ -6,6 +6,7 @@ from datetime import date
 from flask import abort, request
 
 from hub.reports import Query
+from protocol import limits
 from protocol.envelope import utc_now
 
 PAGE_SIZE = 50
@@ -50,15 +51,19 @@ def date_arg(name: str) -> date | None:
     if raw is None or raw == "":
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400, f"`{name}` must be a date (YYYY-MM-DD)")
+    if not limits.FIRST_YEAR <= day.year <= limits.LAST_YEAR:
+        abort(400, f"`{name}` must be a day from {limits.FIRST_YEAR} to {limits.LAST_YEAR}")
+    return day
 
 
 def report_query() -> Query:
-    """A report's query from the arguments both the report pages and the API take."""
+    """A report's query from the arguments the report pages take (the API's are declared
+    in hub/web/api_params.py)."""
     args = request.args
-    return Query(
+    query = Query(
         today=date_arg("today") or utc_now().date(),
         limit=int_arg("limit", 100, 1, 10_000), offset=int_arg("offset", 0, 0, 10**9),
         since=date_arg("since"), until=date_arg("until"), sku=args.get("sku") or None,
@@ -66,3 +71,6 @@ def report_query() -> Query:
         after=text_arg("after"), all=args.get("all", "0") in ("1", "true"),
         kind=args.get("kind") or None,
     )  # fmt: skip
+    if query.since and query.since > (query.until or query.today):
+        abort(400, "`since` is after `until` (default: today)")
+    return query

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from protocol.envelope import encode_event
 from protocol.events import Adjustment, Count, Move, Receipt, Scan
+from protocol.limits import QTY_MAX
 
 json_scalars = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
@@ -20,7 +21,7 @@ json_values = st.recursive(
 
 codes = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,10}", fullmatch=True)
 events = st.one_of(
-    st.builds(Receipt, sku=codes, qty=st.integers(1, 10**9), location=codes),
+    st.builds(Receipt, sku=codes, qty=st.integers(1, QTY_MAX), location=codes),
     st.builds(Move, sku=codes, qty=st.integers(1, 1000), from_=codes, to=codes),
     st.builds(Count, sku=codes, counted=st.integers(0, 1000), location=codes),
     st.builds(Adjustment, sku=codes, qty=st.integers(-1000, 1000), location=codes,
