@@ -50,12 +50,18 @@ class ProductRecord(_Record):
     owner: Code | None = None  # consignment: all its stock belongs to this owner
     lot_tracked: bool = False
     serial_tracked: bool = False
+    # Consignment terms: what a sold unit owes the owner (hub.consignment.owed_per_unit).
+    consignment_unit_cost: Money | None = None
+    consignment_pct: Decimal | None = None  # percent of the sale price, 0 to 100
 
     def __post_init__(self) -> None:
-        for name in ("unit_weight_g", "unit_cost"):
+        for name in ("unit_weight_g", "unit_cost", "consignment_unit_cost"):
             value = getattr(self, name)
             if value is not None and (not value.is_finite() or value < 0):
                 raise ValueError(f"`{name}` must be a non-negative number, got {value}")
+        pct = self.consignment_pct
+        if pct is not None and (not pct.is_finite() or not 0 <= pct <= 100):
+            raise ValueError(f"`consignment_pct` must be a percentage from 0 to 100, got {pct}")
         for supplier in self.suppliers:
             cost = supplier.unit_cost
             if cost is not None and (not cost.is_finite() or cost < 0):

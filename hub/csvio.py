@@ -80,7 +80,8 @@ PRODUCT_CONVERTERS: dict[str, Converter] = {
 }
 PRODUCT_COLUMNS = ["sku", "name", "gtins", "unit_weight_g", "unit_cost", "suppliers",
                    "par_level", "reorder_point", "safety_stock", "high_risk", "kit", "owner",
-                   "lot_tracked", "serial_tracked"]  # fmt: skip
+                   "lot_tracked", "serial_tracked", "consignment_unit_cost",
+                   "consignment_pct"]  # fmt: skip
 LOCATION_COLUMNS = ["code", "zone", "aisle", "bay", "bin", "barcode"]
 SUPPLIER_COLUMNS = ["supplier", "name", "email", "lead_time_days"]
 ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer"]

@@ -2145,3 +2145,214 @@ def alert_count_open(conn: sqlite3.Connection) -> int:
 
 def station_exists(conn: sqlite3.Connection, station: str) -> bool:
     return conn.execute("SELECT 1 FROM stations WHERE station = ?", (station,)).fetchone() is not None
+
+
+# ===== accounting, sales, consignment settlement, pick accuracy (issue 18) ==================
+# Kept together so the split of this module into a package can move it as one piece.
+def movement_value_add(conn: sqlite3.Connection, movement_id: int, value: int) -> None:
+    conn.execute(
+        "INSERT INTO movement_values VALUES (?, ?) "
+        "ON CONFLICT (movement_id) DO UPDATE SET value = value + excluded.value",
+        (movement_id, value),
+    )
+
+
+def postings_between(
+    conn: sqlite3.Connection, since: str, until: str, after: int, limit: int
+) -> list[tuple]:
+    """(id, day, type, sku, location, lot, owner, delta, value) of the movements applied on
+    days [since, until], after movement `after`, in id order. `value`: the change of our
+    stock's value it made (micros; 0 for consigned stock, None if applied before values
+    were kept)."""
+    return conn.execute(
+        "SELECT m.id, substr(m.hub_ts, 1, 10), m.type, m.sku, m.location, m.lot, m.owner, "
+        "m.delta, CASE WHEN v.value IS NOT NULL THEN v.value WHEN m.owner != '' THEN 0 END "
+        "FROM movements m LEFT JOIN movement_values v ON v.movement_id = m.id "
+        "WHERE m.id > ? AND m.hub_ts >= ? AND m.hub_ts < ? ORDER BY m.id LIMIT ?",
+        (after, since, _next_day(until), limit),
+    ).fetchall()
+
+
+def true_ups_of(conn: sqlite3.Connection, first: int, last: int) -> list[tuple[int, str, int]]:
+    """(movement id, kind of the deficit, value) of the cost true-ups booked by movements
+    first..last: inbound units settling units issued before any layer covered them."""
+    return conn.execute(
+        "SELECT movement_id, kind, value FROM cost_flows "
+        "WHERE movement_id BETWEEN ? AND ? AND qty = 0 ORDER BY movement_id, id",
+        (first, last),
+    ).fetchall()
+
+
+def first_movement_on(conn: sqlite3.Connection, day: str) -> int | None:
+    """The first movement of the first event the hub applied on or after `day` (events
+    are applied in hub-time order): where a period's postings start."""
+    row = conn.execute(
+        "SELECT id FROM movements WHERE event_id >= "
+        "(SELECT min(id) FROM events WHERE hub_ts >= ?) ORDER BY event_id, id LIMIT 1",
+        (day,),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _next_day(day: str) -> str:
+    """The ISO time just after `day` ends (hub_ts sorts as text)."""
+    return day + "T99"
+
+
+def consignment_owed_between(
+    conn: sqlite3.Connection, since: str, until: str
+) -> list[tuple[str, str, int, int]]:
+    """(owner, sku, units, owed micros) of consignment sales on days [since, until]."""
+    return conn.execute(
+        "SELECT owner, sku, sum(qty), sum(qty * unit_cost) FROM consignment_owed "
+        "WHERE day BETWEEN ? AND ? GROUP BY owner, sku ORDER BY owner, sku",
+        (since, until),
+    ).fetchall()
+
+
+def sale_add(
+    conn: sqlite3.Connection, event_id: int, order_id: str, sku: str, qty: int, revenue: int,
+    day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO sale_lines (event_id, order_id, sku, qty, revenue, day) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (event_id, order_id, sku, qty, revenue, day),
+    )
+    conn.execute(
+        "INSERT INTO daily_sales (day, sku, qty, revenue) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (sku, day) DO UPDATE SET qty = qty + excluded.qty, "
+        "revenue = revenue + excluded.revenue",
+        (day, sku, qty, revenue),
+    )
+
+
+def sales_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple[str, str, int, int]]:
+    """(order, sku, qty, revenue) a shipment event booked."""
+    return conn.execute(
+        "SELECT order_id, sku, qty, revenue FROM sale_lines WHERE event_id = ? ORDER BY id",
+        (event_id,),
+    ).fetchall()
+
+
+def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(day, revenue, cogs) per day with either, over [since, until]."""
+    return conn.execute(
+        "SELECT day, sum(revenue), sum(cogs) FROM ("
+        "  SELECT day, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT day, 0, cogs FROM daily_totals WHERE day BETWEEN ? AND ?"
+        ") GROUP BY day HAVING sum(revenue) != 0 OR sum(cogs) != 0 ORDER BY day",
+        (since, until, since, until),
+    ).fetchall()
+
+
+def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(sku, ABC class or None, revenue, cogs) per sku with either, over [since, until]."""
+    return conn.execute(
+        "SELECT x.sku, a.class, sum(x.revenue), sum(x.cogs) FROM ("
+        "  SELECT sku, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT sku, 0, cogs FROM daily_sku WHERE day BETWEEN ? AND ?"
+        ") x LEFT JOIN abc_classes a ON a.sku = x.sku GROUP BY x.sku "
+        "HAVING sum(x.revenue) != 0 OR sum(x.cogs) != 0 ORDER BY x.sku",
+        (since, until, since, until),
+    ).fetchall()
+
+
+def settlement_last(conn: sqlite3.Connection, owner: str) -> tuple[int, str] | None:
+    """(through_id, until_day) of the owner's last settlement."""
+    return conn.execute(
+        "SELECT through_id, until_day FROM consignment_settlements WHERE owner = ? "
+        "ORDER BY id DESC LIMIT 1",
+        (owner,),
+    ).fetchone()
+
+
+def owed_unsettled(
+    conn: sqlite3.Connection, owner: str, after_id: int, until: str
+) -> list[tuple[str, int, int, int]]:
+    """(sku, units, owed micros, last owed id) of the owner's sales after owed row
+    `after_id` on days up to `until`."""
+    return conn.execute(
+        "SELECT sku, sum(qty), sum(qty * unit_cost), max(id) FROM consignment_owed "
+        "WHERE owner = ? AND id > ? AND day <= ? GROUP BY sku ORDER BY sku",
+        (owner, after_id, until),
+    ).fetchall()
+
+
+def settlement_add(
+    conn: sqlite3.Connection, owner: str, through_id: int, until: str, units: int,
+    amount: int, now: str, by: str, note: str,
+) -> int:  # fmt: skip
+    cur = conn.execute(
+        "INSERT INTO consignment_settlements (owner, through_id, until_day, units, amount, "
+        "recorded, by, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (owner, through_id, until, units, amount, now, by, note),
+    )
+    return cur.lastrowid
+
+
+def settlements(conn: sqlite3.Connection, owner: str | None, limit: int) -> list[dict]:
+    rows = conn.execute(
+        "SELECT id, owner, through_id, until_day, units, amount, recorded, by, note "
+        "FROM consignment_settlements WHERE ? IS NULL OR owner = ? ORDER BY id DESC LIMIT ?",
+        (owner, owner, limit),
+    ).fetchall()
+    keys = ("id", "owner", "through_id", "until", "units", "amount", "recorded", "by", "note")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def consignment_owners(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute(
+        "SELECT DISTINCT owner FROM consignment_owed ORDER BY owner")]  # fmt: skip
+
+
+def pick_scan_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, ts: str, judged: bool,
+    wrong: bool,
+) -> None:  # fmt: skip
+    """A pack scan: `judged` when it was an item judged ok or wrong (else a prompt, counted
+    only for the span worked)."""
+    conn.execute(
+        "INSERT INTO pick_stats (day, station, operator, picks, wrong, first_ts, last_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
+        "picks = picks + excluded.picks, wrong = wrong + excluded.wrong, "
+        "first_ts = min(coalesce(first_ts, excluded.first_ts), excluded.first_ts), "
+        "last_ts = max(coalesce(last_ts, excluded.last_ts), excluded.last_ts)",
+        (day, station, operator, int(judged), int(wrong), ts, ts),
+    )
+
+
+def pack_shipped_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, lines: int,
+    weight_override: bool,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO pick_stats (day, station, operator, orders, lines, weight_overrides) "
+        "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
+        "orders = orders + 1, lines = lines + excluded.lines, "
+        "weight_overrides = weight_overrides + excluded.weight_overrides",
+        (day, station, operator, lines, int(weight_override)),
+    )
+
+
+def pick_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, weight
+    overrides) over days [since, until]."""
+    return conn.execute(
+        "SELECT day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, "
+        "weight_overrides FROM pick_stats WHERE day BETWEEN ? AND ? "
+        "ORDER BY day, station, operator",
+        (since, until),
+    ).fetchall()
+
+
+def uplift_get(conn: sqlite3.Connection, uplift_id: int) -> tuple | None:
+    """(id, sku, start, end, factor, note) of one contingency plan."""
+    return conn.execute(
+        "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts WHERE id = ?",
+        (uplift_id,),
+    ).fetchone()
+
+
+def uplift_set_end(conn: sqlite3.Connection, uplift_id: int, end: str) -> None:
+    conn.execute("UPDATE demand_uplifts SET end_day = ? WHERE id = ?", (end, uplift_id))

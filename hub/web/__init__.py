@@ -25,9 +25,11 @@ def create_app(
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only)."""
     from hub.web import (
+        accounting_api,
         api,
         api_web,
         auth,
+        consignment_api,
         count_pages,
         failures,
         headers,
@@ -39,6 +41,7 @@ def create_app(
         pages,
         report_pages,
         stock_pages,
+        uplift_pages,
     )
 
     app = Flask(__name__)
@@ -57,12 +60,14 @@ def create_app(
     headers.init_app(app)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(accounting_api.blueprint)
+    app.register_blueprint(consignment_api.blueprint)
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(api_web.blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages, failures):  # fmt: skip
+                        label_pages, failures, uplift_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

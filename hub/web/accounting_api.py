@@ -1,0 +1,102 @@
+"""The accountant's export and the movements as CSV (docs/inventory.md, "Accounting").
+
+Every view's docstring is its description in the OpenAPI document.
+"""
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
+
+from hub import accounting, store
+from hub.web import db
+from hub.web.auth import require_token
+from hub.web.csvout import to_text
+from hub.web.params import date_arg, int_arg
+from protocol.envelope import utc_now
+
+blueprint = Blueprint("accounting_api", __name__)
+
+MOVEMENT_COLUMNS = ["id", "type", "sku", "location", "lot", "owner", "delta", "ts", "hub_ts",
+                    "station", "epoch", "seq"]  # fmt: skip
+
+
+def _period() -> accounting.Period:
+    """`from` and `to` (days, inclusive); default: the month so far."""
+    today = utc_now().date()
+    until = date_arg("to") or today
+    since = date_arg("from") or until.replace(day=1)
+    try:
+        return accounting.Period(since, until)
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+@blueprint.get("/api/reports/accounting.csv")
+@require_token
+def accounting_csv():
+    """The accountant's export of the days `from` to `to` (YYYY-MM-DD, inclusive; default
+    this month): one row per ledger posting (date, movement, type, category, sku, location,
+    lot, owner, qty, unit_cost, value at FIFO cost; `true_up` rows for settled deficits),
+    then the opening value, a total per category, the closing value and what is owed to
+    each consignment owner. Opening value + the totals = closing value."""
+    period, conn = _period(), db()
+    totals = accounting.Totals()
+
+    def lines() -> Iterator[str]:
+        yield from _csv_lines(accounting.COLUMNS, accounting.postings(conn, period, totals))
+        result = accounting.summary(conn, period, totals)
+        yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result), header=False)
+
+    name = f"accounting-{period.since}-{period.until}"
+    # The request's connection stays open while the rows stream out.
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@blueprint.get("/api/reports/accounting")
+@require_token
+def accounting_summary():
+    """The accountant's export's totals for the days `from` to `to`: opening value, the
+    total of each category, closing value, `balanced` (opening + totals = closing), how
+    many postings, and what is owed to consignment owners."""
+    period, conn = _period(), db()
+    totals = accounting.Totals()
+    for _row in accounting.postings(conn, period, totals):
+        pass
+    return jsonify(accounting.summary(conn, period, totals))
+
+
+@blueprint.get("/api/movements.csv")
+@require_token
+def movements_csv():
+    """The latest ledger movements as CSV, newest first, paged as `/api/movements`:
+    `before` (a movement id) pages back, `limit` up to 1000."""
+    limit = int_arg("limit", 50, 1, 1000)
+    before = int_arg("before", 0, 1, 2**62) if request.args.get("before") is not None else None
+    rows = store.movements_latest(db(), limit, before)
+    return Response(
+        to_text(MOVEMENT_COLUMNS, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="movements.csv"'},
+    )
+
+
+def _csv_lines(columns: list[str], rows, header: bool = True) -> Iterator[str]:
+    """CSV text a batch of rows at a time, so a long period streams."""
+    batch: list[dict] = []
+    first = header
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 1000:
+            yield _text(columns, batch, first)
+            batch, first = [], False
+    if batch or first:
+        yield _text(columns, batch, first)
+
+
+def _text(columns: list[str], rows: list[dict], header: bool) -> str:
+    text = to_text(columns, rows)
+    return text if header else text.split("\r\n", 1)[1]
