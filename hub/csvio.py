@@ -84,7 +84,7 @@ PRODUCT_COLUMNS = ["sku", "name", "gtins", "unit_weight_g", "unit_cost", "suppli
                    "consignment_pct"]  # fmt: skip
 LOCATION_COLUMNS = ["code", "zone", "aisle", "bay", "bin", "barcode"]
 SUPPLIER_COLUMNS = ["supplier", "name", "email", "lead_time_days"]
-ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer"]
+ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer", "unit_price"]
 PO_COLUMNS = ["po", "supplier", "expected", "sku", "qty", "unit_cost"]
 
 
@@ -225,6 +225,7 @@ class _OrderLineRow(msgspec.Struct, forbid_unknown_fields=True):
     lot: str | None = None
     dropship: bool = False
     supplier: str | None = None
+    unit_price: str | None = None  # checked as the protocol OrderLine's Money
 
 
 def import_orders(

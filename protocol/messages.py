@@ -18,9 +18,9 @@ from protocol.types import (
     Seq,
     SignedQty,
     StationId,
-    check_not_negative,
     Text,
     Timestamp,
+    check_not_negative,
 )
 
 Gtin = Annotated[str, Meta(pattern=r"^[0-9]{8,14}$", description="GTIN-8/12/13/14 digits")]

@@ -5,7 +5,7 @@ Every view's docstring is its description in the OpenAPI document.
 
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, jsonify, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from hub import accounting, store
 from hub.web import db
@@ -39,21 +39,26 @@ def accounting_csv():
     lot, owner, qty, unit_cost, value at FIFO cost; `true_up` rows for settled deficits),
     then the opening value, a total per category, the closing value and what is owed to
     each consignment owner. Opening value + the totals = closing value."""
-    period, conn = _period(), db()
-    totals = accounting.Totals()
+    period, path = _period(), current_app.config["DB_PATH"]
 
     def lines() -> Iterator[str]:
-        yield from _csv_lines(accounting.COLUMNS, accounting.postings(conn, period, totals))
-        result = accounting.summary(conn, period, totals)
-        yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result), header=False)
+        # Its own connection, as the rows stream after the request's has closed; one read
+        # transaction, so the postings and the values they tie together are one snapshot
+        # while the ingest goes on writing.
+        conn = store.connect(path)
+        try:
+            conn.execute("BEGIN")
+            totals = accounting.Totals()
+            yield from _csv_lines(accounting.COLUMNS, accounting.postings(conn, period, totals))
+            result = accounting.summary(conn, period, totals)
+            yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result),
+                                  header=False)  # fmt: skip
+        finally:
+            conn.close()
 
     name = f"accounting-{period.since}-{period.until}"
-    # The request's connection stays open while the rows stream out.
-    return Response(
-        stream_with_context(lines()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return Response(lines(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
 
 @blueprint.get("/api/reports/accounting")
@@ -64,9 +69,13 @@ def accounting_summary():
     many postings, and what is owed to consignment owners."""
     period, conn = _period(), db()
     totals = accounting.Totals()
-    for _row in accounting.postings(conn, period, totals):
-        pass
-    return jsonify(accounting.summary(conn, period, totals))
+    conn.execute("BEGIN")  # one snapshot, as the CSV
+    try:
+        for _row in accounting.postings(conn, period, totals):
+            pass
+        return jsonify(accounting.summary(conn, period, totals))
+    finally:
+        conn.execute("ROLLBACK")
 
 
 @blueprint.get("/api/movements.csv")
