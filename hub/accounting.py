@@ -92,7 +92,10 @@ def closing_value(conn: sqlite3.Connection, day: date) -> int:
 def postings(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
     """Every posting of the period (and true-up), in ledger order, adding to `totals`."""
     since, until = period.since.isoformat(), period.until.isoformat()
-    after = (store.first_movement_on(conn, since) or 1) - 1
+    first = store.first_movement_on(conn, since)
+    if first is None:
+        return
+    after = first - 1
     while True:
         batch = store.postings_between(conn, since, until, after, BATCH)
         if not batch:
@@ -115,8 +118,8 @@ def _rows(row: tuple, true_ups: list[tuple[str, int]], totals: Totals) -> Iterat
     yield {
         "date": day, "movement": movement_id, "type": type_, "category": name, "sku": sku,
         "location": location, "lot": lot, "owner": owner, "qty": delta,
-        "unit_cost": from_micros(round(at_cost / delta)) if at_cost is not None and not owner
-        else None,
+        "unit_cost": from_micros(round(at_cost / delta))
+        if at_cost is not None and delta and not owner else None,
         "value": from_micros(at_cost),
     }  # fmt: skip
     for kind, true_up in true_ups:

@@ -128,3 +128,11 @@ def test_product_terms_and_order_prices_round_trip_through_csv(api, ledger):
     answer = api.post("/api/orders.csv", data=bad_price,
                       headers={**BEARER, "Content-Type": "text/csv"})  # fmt: skip
     assert answer.status_code == 400 and "unit_price" in answer.json["rows"][0]["reason"]
+
+
+def test_a_period_after_the_last_movement_has_only_its_values(api, sold):
+    rows = _csv(api.get("/api/reports/accounting.csv?from=2999-01-01&to=2999-01-31",
+                        headers=BEARER))  # fmt: skip
+    assert not [r for r in rows if r["movement"]]
+    values = {r["type"]: r["value"] for r in rows if r["type"] != "total"}
+    assert values == {"opening_value": "9.00", "closing_value": "9.00"}
