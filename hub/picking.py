@@ -41,7 +41,10 @@ class Packer:
     lines: int = 0
     weight_overrides: int = 0
 
-    def add(self, picks, wrong, first_ts, last_ts, orders, lines, overrides) -> None:
+    def add(
+        self, picks: int, wrong: int, first_ts: str | None, last_ts: str | None, orders: int,
+        lines: int, overrides: int,
+    ) -> None:  # fmt: skip
         self.picks += picks
         self.wrong += wrong
         if first_ts and last_ts:

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hub import accounting, ledger, orders, reports, store
+from hub.ingest import Incoming, Ingest
 from protocol.envelope import decode_event, encode_event
 from protocol.events import Adjustment, Move, Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
@@ -126,3 +127,16 @@ def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(co
     reverse(conn, shipment)
     kpi = kpis()
     assert kpi[("revenue", "")] == "0.00" and kpi[("gross_margin", "")] == "0.00"
+
+
+def test_intake_orders_carry_a_sale_price_and_old_publishers_keep_working(conn):
+    ingest = Ingest(conn, TOPICS)
+    priced = b'{"order":"SO-7","lines":[{"sku":"MUG","qty":2,"unit_price":"9.95"}]}'
+    plain = b'{"order":"SO-8","lines":[{"sku":"MUG","qty":1}]}'
+    negative = b'{"order":"SO-9","lines":[{"sku":"MUG","qty":1,"unit_price":"-1"}]}'
+    ingest.process([Incoming(TOPICS.order_intake, body) for body in (priced, plain, negative)])
+    assert orders.get_order(conn, "SO-7").lines[0].unit_price == Decimal("9.95")
+    assert orders.get_order(conn, "SO-8").lines[0].unit_price is None
+    assert orders.get_order(conn, "SO-9") is None
+    (dead,) = store.dead_letters(conn)
+    assert "unit_price" in dead["reason"]
