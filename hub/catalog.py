@@ -17,7 +17,7 @@ from protocol import limits
 from protocol.envelope import encode, utc_now
 from protocol.messages import GtinUnits, KitComponent, Product
 from protocol.topics import Topics
-from protocol.types import Code, Grams, Money, NonNegativeQty, Text
+from protocol.types import Code, Grams, Money, NonNegativeQty, Percent, Text
 
 Part = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{0,32}$")]
 # Printable ASCII but @ on each side of one @ (\s differs between Python and JSON Schema).
@@ -55,10 +55,15 @@ class ProductRecord(_Record):
     owner: Code | None = None  # consignment: all its stock belongs to this owner
     lot_tracked: bool = False
     serial_tracked: bool = False
+    # Consignment terms: what a sold unit owes the owner (hub.consignment.owed_per_unit).
+    consignment_unit_cost: Money | None = None
+    consignment_pct: Percent | None = None  # percent of the sale price, 0 to 100
 
     def __post_init__(self) -> None:
         limits.check(limits.WEIGHT, unit_weight_g=self.unit_weight_g)
-        limits.check(limits.MONEY, unit_cost=self.unit_cost)
+        limits.check(limits.MONEY, unit_cost=self.unit_cost,
+                     consignment_unit_cost=self.consignment_unit_cost)  # fmt: skip
+        limits.check(limits.PERCENT, consignment_pct=self.consignment_pct)
 
     def station_view(self) -> Product:
         return Product(

@@ -10,7 +10,7 @@ import secrets
 import sqlite3
 from datetime import datetime
 
-from hub import alerts, fifo, ledger, orders, stock, store
+from hub import alerts, fifo, ledger, orders, sales, stock, store
 from protocol.envelope import encode
 from protocol.topics import Topics
 
@@ -64,6 +64,7 @@ def reverse(
     ctx = ledger.Ctx(conn, topics, source, effects)
     for original in reversed(store.movements_of_event(conn, movement.event_id)):
         _undo(ctx, original)
+    sales.reverse(conn, movement.event_id, source.event_id, source.day)
     store.reversal_add(conn, movement.event_id, source.event_id, reason)
     return source.event_id
 
@@ -83,7 +84,8 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
                                        -qty, cost, day)  # fmt: skip
         return
     line = fifo.Line(original.sku, original.location, original.lot)
-    ledger.book(ctx, original.sku, fifo.restore(ctx.conn, line, original.id, movement.id, day))
+    ledger.book(ctx, original.sku, movement.id,
+                fifo.restore(ctx.conn, line, original.id, movement.id, day))  # fmt: skip
     if original.type == "shipment":
         store.daily_sku_add(ctx.conn, day, original.sku, out_qty=original.delta)
 

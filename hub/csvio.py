@@ -80,10 +80,11 @@ PRODUCT_CONVERTERS: dict[str, Converter] = {
 }
 PRODUCT_COLUMNS = ["sku", "name", "gtins", "unit_weight_g", "unit_cost", "suppliers",
                    "par_level", "reorder_point", "safety_stock", "high_risk", "kit", "owner",
-                   "lot_tracked", "serial_tracked"]  # fmt: skip
+                   "lot_tracked", "serial_tracked", "consignment_unit_cost",
+                   "consignment_pct"]  # fmt: skip
 LOCATION_COLUMNS = ["code", "zone", "aisle", "bay", "bin", "barcode"]
 SUPPLIER_COLUMNS = ["supplier", "name", "email", "lead_time_days"]
-ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer"]
+ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer", "unit_price"]
 PO_COLUMNS = ["po", "supplier", "expected", "sku", "qty", "unit_cost"]
 
 
@@ -232,6 +233,7 @@ class _OrderLineRow(msgspec.Struct, forbid_unknown_fields=True):
     lot: str | None = None
     dropship: bool = False
     supplier: str | None = None
+    unit_price: str | None = None  # checked as the protocol OrderLine's Money
 
 
 def import_orders(

@@ -55,8 +55,9 @@ def assemble(ctx: ledger.Ctx, kit: str, qty: int, location: str, parts: list[Par
     movement = ledger.post(work, ledger.Posting(kit, location, qty, "", ""))
     line = fifo.Line(kit, location, "")
     for units, unit_cost in line_value_in(value, qty):
-        ledger.book(work, kit, fifo.add(ctx.conn, line, units, unit_cost, movement.id,
-                                 ctx.source.hub_ts, ctx.source.day))  # fmt: skip
+        ledger.book(work, kit, movement.id, fifo.add(ctx.conn, line, units, unit_cost,
+                                                     movement.id, ctx.source.hub_ts,
+                                                     ctx.source.day))  # fmt: skip
     return value
 
 
@@ -76,8 +77,9 @@ def disassemble(ctx: ledger.Ctx, kit: str, qty: int, location: str, parts: list[
         movement = ledger.post(work, ledger.Posting(part.sku, part.location, part.qty, lot, ""))
         line = fifo.Line(part.sku, part.location, lot)
         for units, unit_cost in line_value_in(share, part.qty):
-            ledger.book(work, part.sku, fifo.add(ctx.conn, line, units, unit_cost, movement.id,
-                                                 ctx.source.hub_ts, ctx.source.day))  # fmt: skip
+            ledger.book(work, part.sku, movement.id,
+                        fifo.add(ctx.conn, line, units, unit_cost, movement.id,
+                                 ctx.source.hub_ts, ctx.source.day))  # fmt: skip
     return value
 
 

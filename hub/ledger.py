@@ -14,7 +14,19 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub import alerts, counts, fifo, kits, orders, purchasing, returns, store
+from hub import (
+    alerts,
+    consignment,
+    counts,
+    fifo,
+    kits,
+    orders,
+    picking,
+    purchasing,
+    returns,
+    sales,
+    store,
+)
 from hub.allocation import Take, allocate
 from hub.catalog import fallback_cost
 from hub.money import to_micros
@@ -22,7 +34,7 @@ from hub.settings import Settings
 from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
-from protocol.messages import AppliedMovement
+from protocol.messages import AppliedMovement, Order
 from protocol.returns import Assembly, Return
 from protocol.topics import Topics
 
@@ -126,46 +138,51 @@ def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Mov
         return movement
     cost = fallback_cost(ctx.conn, posting.sku) if unit_cost is None else unit_cost
     line = fifo.Line(posting.sku, posting.location, posting.lot)
-    book(ctx, posting.sku, fifo.add(ctx.conn, line, posting.delta, cost, movement.id,
-                                    ctx.source.hub_ts, ctx.source.day))  # fmt: skip
+    book(ctx, posting.sku, movement.id, fifo.add(ctx.conn, line, posting.delta, cost,
+                                                 movement.id, ctx.source.hub_ts,
+                                                 ctx.source.day))  # fmt: skip
     return movement
 
 
-def book(ctx: Ctx, sku: str, change: fifo.Change) -> None:
-    """Value and COGS changes into the per-day aggregates."""
+def book(ctx: Ctx, sku: str, movement_id: int, change: fifo.Change) -> None:
+    """Value and COGS changes into the per-day aggregates, and the value change onto the
+    movement that made it (the accountant's export lists it)."""
     day = ctx.source.day
     if change.value or change.cogs:
         store.daily_totals_add(ctx.conn, day, value_delta=change.value, cogs=change.cogs)
+    store.movement_value_add(ctx.conn, movement_id, change.value)
     if change.cogs:
         store.daily_sku_add(ctx.conn, day, sku, cogs=change.cogs)
 
 
-def post_outbound(ctx: Ctx, posting: Posting, prefer_movement: int = 0) -> list[fifo.Piece]:
-    """A negative posting; returns the cost pieces that left (none for consignment stock)."""
+def post_outbound(
+    ctx: Ctx, posting: Posting, prefer_movement: int = 0, sale_price: int | None = None
+) -> list[fifo.Piece]:
+    """A negative posting; returns the cost pieces that left (none for consignment stock).
+    `sale_price`: what the customer pays per unit, when the posting is a priced sale."""
     conn, source = ctx.conn, ctx.source
     movement = post(ctx, posting)
     qty = -posting.delta
     if posting.owner:
-        _consignment_sale(ctx, movement, posting.owner, qty)
+        _consignment_sale(ctx, movement, posting.owner, qty, sale_price)
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(
         conn, line, qty, movement.id, source.type, fallback_cost(conn, posting.sku), source.day,
         source.hub_ts, prefer_movement,
     )  # fmt: skip
-    book(ctx, posting.sku, change)
+    book(ctx, posting.sku, movement.id, change)
     return pieces
 
 
-def _consignment_sale(ctx: Ctx, movement: store.Movement, owner: str, qty: int) -> None:
+def _consignment_sale(
+    ctx: Ctx, movement: store.Movement, owner: str, qty: int, sale_price: int | None
+) -> None:
     """Only sales owe the owner; a loss of consigned stock is between us and them."""
     if ctx.source.type != "shipment":
         return
-    conn = ctx.conn
-    price = store.consignment_price(conn, movement.sku, owner)
-    if price is None:
-        price = store.product_unit_cost(conn, movement.sku) or 0
-    store.consignment_owed_add(conn, movement.id, owner, movement.sku, qty, price,
+    owed = consignment.owed_per_unit(ctx.conn, movement.sku, owner, sale_price)
+    store.consignment_owed_add(ctx.conn, movement.id, owner, movement.sku, qty, owed,
                                ctx.source.day)  # fmt: skip
 
 
@@ -174,11 +191,14 @@ def takes_out(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> l
     return allocate(stock, qty, lot or "", store.product_owner(ctx.conn, sku))
 
 
-def issue(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> list[Take]:
+def issue(
+    ctx: Ctx, sku: str, location: str, qty: int, lot: str | None, sale_price: int | None = None
+) -> list[Take]:
     """Outbound units, spread over the lots and owners there (hub.allocation)."""
     takes = takes_out(ctx, sku, location, qty, lot)
     for take in takes:
-        post_outbound(ctx, Posting(sku, location, -take.qty, take.lot, take.owner))
+        post_outbound(ctx, Posting(sku, location, -take.qty, take.lot, take.owner),
+                      sale_price=sale_price)  # fmt: skip
     return takes
 
 
@@ -202,17 +222,31 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
 
 
 def _shipment(ctx: Ctx, data: Shipment) -> None:
+    conn, source = ctx.conn, ctx.source
+    order = _open_order(conn, data.order)
+    prices = sales.unit_prices(order)
     for line in data.lines:
         if not line.qty:
             continue
-        if store.kit_components(ctx.conn, line.sku):
+        if store.kit_components(conn, line.sku):
             kits.ship(ctx, line.sku, line.location, line.qty)  # a kit packed whole
         else:
-            issue(ctx, line.sku, line.location, line.qty, line.lot)
-        store.daily_sku_add(ctx.conn, ctx.source.day, line.sku, out_qty=line.qty)
-        store.activity_out(ctx.conn, line.sku, ctx.source.day)
-    orders.apply_shipment(ctx.conn, ctx.topics, data, ctx.source.hub_ts)
-    returns.publish(ctx.conn, ctx.topics, data.order)  # what may now come back
+            issue(ctx, line.sku, line.location, line.qty, line.lot, prices.get(line.sku))
+        store.daily_sku_add(conn, source.day, line.sku, out_qty=line.qty)
+        store.activity_out(conn, line.sku, source.day)
+    if order is not None:
+        sales.book_shipment(conn, source.event_id, data, order, source.day)
+    picking.shipped(conn, source.day, source.station, data)
+    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts)
+    returns.publish(conn, ctx.topics, data.order)  # what may now come back
+
+
+def _open_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
+    """The order a shipment ships, while it still can (a closed one earns nothing again)."""
+    found = store.order_get(conn, order_id)
+    if found is None or found[0] not in orders.OPEN_STATUSES:
+        return None
+    return orders.get_order(conn, order_id)
 
 
 def _move(ctx: Ctx, data: Move) -> None:
@@ -229,8 +263,9 @@ def _arrive(ctx: Ctx, target: Posting, pieces: list[fifo.Piece], movement_id: in
     """Moved units keep their cost and their FIFO date at the new location."""
     line = fifo.Line(target.sku, target.location, target.lot)
     for p in pieces:
-        book(ctx, target.sku, fifo.add(ctx.conn, line, p.qty, p.unit_cost, movement_id,
-                                       p.received, ctx.source.day))  # fmt: skip
+        book(ctx, target.sku, movement_id, fifo.add(ctx.conn, line, p.qty, p.unit_cost,
+                                                    movement_id, p.received,
+                                                    ctx.source.day))  # fmt: skip
 
 
 def _adjustment(ctx: Ctx, data: Adjustment) -> None:
@@ -299,6 +334,8 @@ def _scan(ctx: Ctx, data: Scan) -> None:
             f"{source.station}: {errors} scan errors in {scans} scans today",
             station=source.station, dedupe=f"pick_errors:{source.station}:{source.day}",
         )  # fmt: skip
+    if data.mode == "pack":
+        picking.scanned(conn, source.day, source.station, data, source.ts.isoformat())
     if data.mode == "pack" and data.order and not error:
         orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
 

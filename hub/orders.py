@@ -158,9 +158,12 @@ def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> lis
 def _with_picks(conn: sqlite3.Connection, line: OrderLine) -> OrderLine:
     location = line.location or store.pick_location(conn, line.sku, line.lot)
     parts = {sku: store.pick_location(conn, sku) for sku, _ in store.kit_components(conn, line.sku)}
+    # The sale price stays on the hub: stations do not need it, and a station of an older
+    # release would refuse an order with a field it does not know.
     return msgspec.structs.replace(
-        line, location=location, part_locations={sku: at for sku, at in parts.items() if at}
-    )
+        line, location=location, part_locations={sku: at for sku, at in parts.items() if at},
+        unit_price=None,
+    )  # fmt: skip
 
 
 def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:

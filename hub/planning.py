@@ -167,6 +167,20 @@ def plan(conn: sqlite3.Connection, sku: str, today: date, settings: Settings) ->
     return _plan(inputs, today, settings)[0]
 
 
+def reorder_point_under(
+    conn: sqlite3.Connection, sku: str, today: date, settings: Settings, plans: list[tuple]
+) -> int | None:
+    """`sku`'s reorder point today if `plans` (store.uplifts rows) were its contingency
+    plans: what a plan adds shows against the same list without it."""
+    policy = store.product_policy(conn, sku)
+    if policy is None:
+        return None
+    d = demand(conn, sku, today, settings.demand_window_days)
+    lt = lead_time(conn, sku, settings)
+    inputs = Inputs(policy, d, lt, _demand_over(plans, d.mean, today, lt.days), 0, 0, 0)
+    return _plan(inputs, today, settings)[0].reorder_point
+
+
 def _plan(i: Inputs, today: date, settings: Settings) -> tuple[Plan, int]:
     """The plan and its target (what an order fills up to)."""
     policy, d, lt, over_lt = i.policy, i.demand, i.lead_time, i.over_lead_time

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from hub import planning, store
+from hub import picking, planning, sales, store
 from hub.money import text
 from hub.settings import load as load_settings
 from protocol.envelope import utc_now
@@ -238,7 +238,9 @@ def kpis(conn: sqlite3.Connection, q: Query) -> Report:
         ("count_accuracy", "", _ratio(get("counts_exact", 0), get("counts", 0))),
         ("receiving_accuracy", "", _ratio(get("po_lines_exact", 0), get("po_lines", 0))),
     ]
-    rows += _pick_errors(conn, since.isoformat(), until.isoformat())
+    rows += _scans(conn, since.isoformat(), until.isoformat())
+    rows += picking.kpi_rows(conn, since.isoformat(), until.isoformat())
+    rows += sales.kpi_rows(conn, since.isoformat(), until.isoformat())
     rows += _returns_kpis(conn, since.isoformat(), until.isoformat(), get("units_shipped", 0))
     for owner, units, owed in store.consignment_totals(conn, since.isoformat(),
                                                       until.isoformat()):  # fmt: skip
@@ -272,22 +274,11 @@ def _average_value(conn: sqlite3.Connection, since: date, until: date) -> float:
     return sum(closing) / len(closing)
 
 
-def _pick_errors(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
-    rows = []
-    total_scans = total_errors = 0
-    for station, scans, errors in store.scan_totals(conn, since, until, "station"):
-        total_scans, total_errors = total_scans + scans, total_errors + errors
-        rows.append(("scan_errors_per_1000", f"station:{station}", _per_1000(errors, scans)))
-    for operator, scans, errors in store.scan_totals(conn, since, until, "operator"):
-        rows.append(("scan_errors_per_1000", f"operator:{operator or '-'}",
-                     _per_1000(errors, scans)))  # fmt: skip
-    rows.insert(0, ("scan_errors_per_1000", "", _per_1000(total_errors, total_scans)))
-    rows.insert(0, ("scans", "", total_scans))
-    return rows
-
-
-def _per_1000(errors: int, scans: int) -> float | None:
-    return round(1000 * errors / scans, 2) if scans else None
+def _scans(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """Every scan of every mode, verdicts and prompts alike (pick accuracy: hub.picking)."""
+    total = sum(scans for _station, scans, _errors in store.scan_totals(conn, since, until,
+                                                                        "station"))  # fmt: skip
+    return [("scans", "", total)]
 
 
 def alerts(conn: sqlite3.Connection, q: Query) -> Report:

@@ -235,7 +235,7 @@ def _restock(ctx: ledger.Ctx, movement_id: int, line: fifo.Line, pieces: list[fi
         store.flow_add(ctx.conn, movement_id, line.sku, fifo.SALE, None, -p.qty, p.unit_cost,
                        -p.qty * p.unit_cost, day)  # fmt: skip
         change += fifo.Change(0, -p.qty * p.unit_cost)
-    ledger.book(ctx, line.sku, change)
+    ledger.book(ctx, line.sku, movement_id, change)
 
 
 def _cost_left_with(ctx: ledger.Ctx, order_id: str, line: ReturnLine) -> list[fifo.Piece]:

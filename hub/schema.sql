@@ -543,3 +543,67 @@ CREATE TABLE IF NOT EXISTS location_holds (
     reason TEXT NOT NULL,
     since TEXT NOT NULL
 );
+
+-- ===== accounting, sales, consignment settlement, pick accuracy (issue 18) ==================
+-- The change of our stock's FIFO value each movement made (micros), written where the
+-- ledger books it into daily_totals.value_delta: the accountant's export lists these, so
+-- its postings add up to the change of the closing value. Movements applied before this
+-- table existed have no row (the export counts them as unvalued).
+CREATE TABLE IF NOT EXISTS movement_values (
+    movement_id INTEGER PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+
+-- What each shipment earned: shipped units of priced order lines (a kit line under the kit's
+-- sku) at the line's sale price; a reversal adds the negative rows.
+CREATE TABLE IF NOT EXISTS sale_lines (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    order_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    revenue INTEGER NOT NULL,   -- micros
+    day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sale_lines_event ON sale_lines (event_id);
+
+-- Revenue per sku and day, so the margin KPIs never sum sale_lines.
+CREATE TABLE IF NOT EXISTS daily_sales (
+    day TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL DEFAULT 0,
+    revenue INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (sku, day)
+);
+CREATE INDEX IF NOT EXISTS daily_sales_day ON daily_sales (day);
+
+-- Consignment settlements: everything owed up to `through_id` (a consignment_owed id) is
+-- settled; the next settlement report of the owner starts after it.
+CREATE TABLE IF NOT EXISTS consignment_settlements (
+    id INTEGER PRIMARY KEY,
+    owner TEXT NOT NULL,
+    through_id INTEGER NOT NULL,
+    until_day TEXT NOT NULL,
+    units INTEGER NOT NULL,
+    amount INTEGER NOT NULL,    -- micros
+    recorded TEXT NOT NULL,
+    by TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS consignment_settlements_owner ON consignment_settlements (owner, id);
+
+-- Pack scans per packer and day: item scans judged ok or wrong (prompts are left out), the
+-- first and last pack scan's station time (the span worked), and what the packer shipped.
+CREATE TABLE IF NOT EXISTS pick_stats (
+    day TEXT NOT NULL,
+    station TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    picks INTEGER NOT NULL DEFAULT 0,
+    wrong INTEGER NOT NULL DEFAULT 0,
+    first_ts TEXT,
+    last_ts TEXT,
+    orders INTEGER NOT NULL DEFAULT 0,
+    lines INTEGER NOT NULL DEFAULT 0,
+    weight_overrides INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, station, operator)
+);

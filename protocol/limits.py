@@ -38,14 +38,19 @@ class DecimalLimit:
     what: str
     digits: int
     places: int
+    hundred: bool = False  # a percentage: at most 100 (the digits allow 999)
 
     @property
     def most(self) -> Decimal:
+        if self.hundred:
+            return Decimal(100)
         return Decimal(10) ** self.digits - Decimal(10) ** -self.places
 
     @property
     def pattern(self) -> str:
         """The same limit as a regular expression, for the JSON Schema of a decimal string."""
+        if self.hundred:
+            return rf"^(100(\.0{{1,{self.places}}})?|[0-9]{{1,2}}(\.[0-9]{{1,{self.places}}})?)$"
         return rf"^[0-9]{{1,{self.digits}}}(\.[0-9]{{1,{self.places}}})?$"
 
     def rule(self) -> str:
@@ -64,6 +69,8 @@ class DecimalLimit:
 
 # Unit costs and prices, in the site's currency: exact to the micro the ledger stores.
 MONEY = DecimalLimit("money amount", digits=5, places=6)
+# A share in percent (a consignment owner's share of the sale price), to the hundredth.
+PERCENT = DecimalLimit("percentage", digits=3, places=2, hundred=True)
 # A product's unit weight and an order's packaging, in grams: up to a tonne, to the mg.
 WEIGHT = DecimalLimit("weight in grams", digits=6, places=3)
 # What a station weighed or expected for a whole parcel: scales in oz or lb give up to 9

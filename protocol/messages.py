@@ -117,6 +117,12 @@ class OrderLine(_Msg):
     # Shipped by the supplier straight to the customer: never sent to a pack station.
     dropship: bool = False
     supplier: Code | None = None  # for a dropship line; default: the product's preferred
+    # What the customer pays per unit (a kit line: per kit), for revenue and margin and for
+    # consignment owed as a share of the sale price. Optional: older publishers omit it.
+    unit_price: Money | None = None
+
+    def __post_init__(self) -> None:
+        limits.check(limits.MONEY, unit_price=self.unit_price)
 
 
 class Order(_Msg):

@@ -46,6 +46,7 @@ def _decimal(limit: limits.DecimalLimit) -> Meta:
 
 Money = Annotated[Decimal, _decimal(limits.MONEY)]
 Grams = Annotated[Decimal, _decimal(limits.WEIGHT)]
+Percent = Annotated[Decimal, _decimal(limits.PERCENT)]
 ParcelGrams = Annotated[Decimal, _decimal(limits.PARCEL_WEIGHT)]
 
 

@@ -73,6 +73,15 @@ def test_orders_ship_weighed_one_short_and_one_overridden(toured):
 
 
 @pytest.mark.slow
+def test_the_demo_orders_carry_sale_prices_so_the_margin_kpis_fill_in(toured):
+    revenue, cogs = ledger(toured, "SELECT (SELECT sum(revenue) FROM daily_sales), "
+                                   "(SELECT sum(cogs) FROM daily_totals)")[0]  # fmt: skip
+    assert revenue > cogs > 0
+    picks, wrong = ledger(toured, "SELECT sum(picks), sum(wrong) FROM pick_stats")[0]
+    assert picks > wrong > 0
+
+
+@pytest.mark.slow
 def test_receiving_closes_a_purchase_order_short(toured):
     closes = ledger(toured, "SELECT json_extract(data, '$.short') FROM events "
                             "WHERE type = 'po_close'")  # fmt: skip

@@ -17,9 +17,12 @@ def test_kpis_of_a_day_worked_out_by_hand(tmp_path):
     feed(
         Receipt(sku="MUG", qty=10, location="A-1", unit_cost=Decimal("2")),
         Scan(code="SO-1", verdict="ok", mode="pack", order="SO-1", operator="ann"),
-        Scan(code="X", verdict="wrong_item", mode="pack", order="SO-1", operator="ann"),
-        Scan(code="M", verdict="ok", mode="pack", order="SO-1", operator="bob"),
-        Scan(code="M", verdict="ok", mode="pack", order="SO-1", operator="bob"),
+        Scan(code="T", verdict="not_in_order", mode="pack", order="SO-1", operator="ann",
+             sku="TEA"),
+        Scan(code="CMD:UNDO", verdict="nothing_to_undo", mode="pack", order="SO-1",
+             operator="ann"),
+        Scan(code="M", verdict="ok", mode="pack", order="SO-1", operator="bob", sku="MUG"),
+        Scan(code="M", verdict="ok", mode="pack", order="SO-1", operator="bob", sku="MUG"),
         Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=4, location="A-1", short=1)]),
         Count(sku="MUG", location="A-1", counted=6),
     )  # fmt: skip
@@ -32,9 +35,10 @@ def test_kpis_of_a_day_worked_out_by_hand(tmp_path):
     assert kpi[("inventory_turnover", "")] == 0.6667 and kpi[("days_on_hand", "")] == 1.5
     assert kpi[("fill_rate", "")] == 0.8 and kpi[("orders_closed", "")] == 1
     assert kpi[("count_accuracy", "")] == 1.0 and kpi[("receiving_accuracy", "")] is None
-    assert kpi[("scans", "")] == 4 and kpi[("scan_errors_per_1000", "")] == 250.0
-    assert kpi[("scan_errors_per_1000", "station:st-1")] == 250.0
-    assert kpi[("scan_errors_per_1000", "operator:ann")] == 500.0
-    assert kpi[("scan_errors_per_1000", "operator:bob")] == 0.0
+    # Five scans; the order barcode and the undo prompt are no picks: 3 picks, 1 wrong.
+    assert kpi[("scans", "")] == 5 and kpi[("pick_scans", "")] == 3
+    assert kpi[("pick_errors", "")] == 1 and kpi[("pick_errors_per_1000", "")] == 333.33
+    assert kpi[("pick_errors_per_1000", "operator:ann")] == 1000.0
+    assert kpi[("pick_errors_per_1000", "operator:bob")] == 0.0
     assert kpi[("order_cycle_hours", "")] >= 0
     conn.close()

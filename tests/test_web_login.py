@@ -10,7 +10,7 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/orders/SO-1/scan-log.csv", "/purchase-orders", "/purchase-orders/PO-1", "/counts", "/reports",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
          "/import", "/users", "/labels", "/labels/print?code=CMD:DONE", "/labels/locations",
-         "/barcode.svg?code=CMD:DONE", "/counts/full/FC-0001"]  # fmt: skip
+         "/barcode.svg?code=CMD:DONE", "/counts/full/FC-0001", "/uplifts"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)

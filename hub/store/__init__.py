@@ -24,6 +24,10 @@ here from the module that holds its aggregate:
 - counts: stock counts, full-count runs, count tasks
 - reports: report pages, stored report rows, ABC classes
 - returns: what was shipped and came back, RMAs, quarantine holds
+- accounting: movement values, a period's postings, cost true-ups
+- sales: sale prices per shipment, revenue and margin
+- settlements: consignment owed and settled
+- picking: pick accuracy and pace per packer
 - reorder_plans: reorder planning inputs, demand uplifts, stored plans
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
@@ -32,6 +36,12 @@ here from the module that holds its aggregate:
 # Every import here is a re-export for `store.name` callers, none is used in this file.
 # ruff: noqa: F401
 
+from hub.store.accounting import (
+    first_movement_on,
+    movement_value_add,
+    postings_between,
+    true_ups_of,
+)
 from hub.store.accounts import (
     User,
     login_failure_add,
@@ -137,6 +147,7 @@ from hub.store.daily_aggregates import (
     low_stock_page,
     scan_add,
     scan_totals,
+    value_after,
     value_total,
 )
 from hub.store.dead_letters import (
@@ -254,6 +265,11 @@ from hub.store.pages import (
     scan_errors_since,
     stock_search,
 )
+from hub.store.picking import (
+    pack_shipped_add,
+    pick_scan_add,
+    pick_stats_between,
+)
 from hub.store.purchase_orders import (
     PoRow,
     on_order,
@@ -276,6 +292,8 @@ from hub.store.reorder_plans import (
     reorder_plans_replace,
     uplift_add,
     uplift_delete,
+    uplift_get,
+    uplift_set_end,
     uplifts,
 )
 from hub.store.reports import (
@@ -311,4 +329,18 @@ from hub.store.returns import (
     shipments_of_order,
     shipped_on_order,
     units_out_by_sku,
+)
+from hub.store.sales import (
+    margin_by_day,
+    margin_by_sku,
+    sale_add,
+    sales_of_event,
+)
+from hub.store.settlements import (
+    consignment_owed_between,
+    consignment_owners,
+    owed_unsettled,
+    settlement_add,
+    settlement_last,
+    settlements,
 )

@@ -48,6 +48,12 @@ def value_total(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(sum(value_delta), 0) FROM daily_totals").fetchone()[0]
 
 
+def value_after(conn: sqlite3.Connection, day: str) -> int:
+    """The change of the stock's value on the days after `day` (micros)."""
+    query = "SELECT coalesce(sum(value_delta), 0) FROM daily_totals WHERE day > ?"
+    return conn.execute(query, (day,)).fetchone()[0]
+
+
 def demand_days(conn: sqlite3.Connection, sku: str, since: str, until: str) -> dict[str, int]:
     """day -> units shipped, for days with any demand in [since, until]."""
     rows = conn.execute(

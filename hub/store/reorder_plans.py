@@ -79,3 +79,15 @@ def reorder_plans_page(
         f"SELECT sku, target, mean, plan FROM reorder_plans WHERE {where} ORDER BY sku LIMIT ?",
         (after, limit),
     ).fetchall()
+
+
+def uplift_get(conn: sqlite3.Connection, uplift_id: int) -> tuple | None:
+    """(id, sku, start, end, factor, note) of one contingency plan."""
+    return conn.execute(
+        "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts WHERE id = ?",
+        (uplift_id,),
+    ).fetchone()
+
+
+def uplift_set_end(conn: sqlite3.Connection, uplift_id: int, end: str) -> None:
+    conn.execute("UPDATE demand_uplifts SET end_day = ? WHERE id = ?", (end, uplift_id))

@@ -31,6 +31,7 @@ def create_app(
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
     server's threads)."""
     from hub.web import (
+        accounting_api,
         api_catalog,
         api_counts,
         api_floor,
@@ -39,6 +40,7 @@ def create_app(
         api_planning,
         api_users,
         auth,
+        consignment_api,
         count_pages,
         failures,
         headers,
@@ -53,6 +55,7 @@ def create_app(
         report_pages,
         returns_api,
         stock_pages,
+        uplift_pages,
     )
     from hub.web.format import SiteFormat
     from hub.web.format import install as install_formats
@@ -77,15 +80,15 @@ def create_app(
     headers.init_app(app)
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
-                       api_floor, api_users):  # fmt: skip
+                       api_floor, api_users, accounting_api, consignment_api,
+                       returns_api):  # fmt: skip
         app.register_blueprint(api_module.blueprint)
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)
-    app.register_blueprint(returns_api.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages, failures):  # fmt: skip
+                        label_pages, failures, uplift_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

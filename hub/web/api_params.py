@@ -156,3 +156,36 @@ class SavedIds(msgspec.Struct):
     """The new rows' ids."""
 
     saved: list[int]
+
+
+class PeriodQuery(_Query):
+    """`from` and `to`: days, inclusive (default: this month so far)."""
+
+    since: Day | None = msgspec.field(default=None, name="from")
+    until: Day | None = msgspec.field(default=None, name="to")
+
+    def __post_init__(self) -> None:
+        check_days(**{"from": self.since, "to": self.until})
+
+
+class SettlementQuery(_Query):
+    owner: Code | None = None
+    until: Day | None = None
+
+    def __post_init__(self) -> None:
+        check_days(until=self.until)
+
+
+class SettlementsQuery(LimitQuery):
+    owner: Code | None = None
+
+
+class SettlementIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An owner paid everything owed on days up to `until` (not in the future)."""
+
+    owner: Code
+    until: Day
+    note: Annotated[str, Meta(max_length=500)] = ""
+
+    def __post_init__(self) -> None:
+        check_days(until=self.until)

@@ -62,6 +62,13 @@ PRODUCTS = [
             serials=True),  # fmt: skip
     Product("FILTER-P", "Paper filters, 100", "4311501234563", 90, "0.90", "B-02-1"),
 ]
+MARKUP = Decimal("2.5")  # the shop's price over cost: the KPIs' revenue and margin fill in
+
+
+def sale_price(product: Product) -> str:
+    return str((Decimal(product.cost) * MARKUP).quantize(Decimal("0.01")))
+
+
 # In the catalog, never ordered: the supplier puts one in a delivery now and then.
 SAMPLER = Product("TEA-SMPL", "Tea sampler (free)", "5901234123457", 60, "0.00", "B-02-2")
 NOT_OURS = "8712345678913"  # a valid EAN that no catalog here knows: another firm's label
@@ -577,7 +584,8 @@ class Packer(Worker):
             order.qty[product.sku] = min(order.qty[product.sku], lines[0]["qty"])
 
     def _post(self, order: Order) -> bool:
-        lines = [{"sku": sku, "qty": n, **({"lot": order.lot[sku]} if sku in order.lot else {})}
+        lines = [{"sku": sku, "qty": n, "unit_price": sale_price(BY_SKU[sku]),
+                  **({"lot": order.lot[sku]} if sku in order.lot else {})}
                  for sku, n in order.qty.items()]  # fmt: skip
         try:
             self.shift.api("POST", "/api/orders", {

@@ -1,0 +1,99 @@
+"""Pick accuracy and pace per packer, from the pack stations' scans and shipments.
+
+A **pick scan** is a pack-mode scan of an item that the bench judged: `ok`, or one of
+`WRONG` (the packer picked the wrong thing). Everything else a bench says is a prompt
+(`no_order`, `nothing_to_undo`, `lot_required`, ...) or concerns badges, orders and
+commands: it is no pick, right or wrong. Receiving, counting and moving are never picks.
+Weight mismatches are counted apart: a shipment that left under a supervisor's weight
+override (a mismatch the packer fixed and weighed again is not journaled by the station).
+The span a packer worked is the first to the last of their pack scans of a day at a
+station, by the station's clock (a wrong clock shifts both ends alike).
+"""
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub import store
+from protocol.events import Scan, Shipment
+
+WRONG = frozenset({"not_in_order", "too_many", "wrong_lot", "expired_lot", "duplicate_serial"})
+
+
+def scanned(conn: sqlite3.Connection, day: str, station: str, scan: Scan, ts: str) -> None:
+    judged = scan.sku is not None and (scan.verdict == "ok" or scan.verdict in WRONG)
+    store.pick_scan_add(conn, day, station, scan.operator or "", ts, judged,
+                        judged and scan.verdict in WRONG)  # fmt: skip
+
+
+def shipped(conn: sqlite3.Connection, day: str, station: str, shipment: Shipment) -> None:
+    lines = sum(1 for line in shipment.lines if line.qty > 0)
+    store.pack_shipped_add(conn, day, station, shipment.operator or "", lines,
+                           shipment.weight_override)  # fmt: skip
+
+
+@dataclass
+class Packer:
+    picks: int = 0
+    wrong: int = 0
+    hours: float = 0.0
+    orders: int = 0
+    lines: int = 0
+    weight_overrides: int = 0
+
+    def add(
+        self, picks: int, wrong: int, first_ts: str | None, last_ts: str | None, orders: int,
+        lines: int, overrides: int,
+    ) -> None:  # fmt: skip
+        self.picks += picks
+        self.wrong += wrong
+        if first_ts and last_ts:
+            span = datetime.fromisoformat(last_ts) - datetime.fromisoformat(first_ts)
+            self.hours += span.total_seconds() / 3600
+        self.orders += orders
+        self.lines += lines
+        self.weight_overrides += overrides
+
+
+def packers(conn: sqlite3.Connection, since: str, until: str) -> dict[str, Packer]:
+    """Operator ('' when the station sent none) -> their figures over days [since, until]."""
+    found: dict[str, Packer] = {}
+    for _day, _station, operator, *figures in store.pick_stats_between(conn, since, until):
+        found.setdefault(operator, Packer()).add(*figures)
+    return found
+
+
+def kpi_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(kpi, scope, value) rows: overall and per `operator:<name>` (`-` for none)."""
+    by_operator = packers(conn, since, until)
+    total = Packer()
+    for p in by_operator.values():
+        total.picks += p.picks
+        total.wrong += p.wrong
+        total.weight_overrides += p.weight_overrides
+    rows = _accuracy_rows("", total)
+    for operator, p in sorted(by_operator.items()):
+        scope = f"operator:{operator or '-'}"
+        rows += _accuracy_rows(scope, p)
+        rows += [
+            ("orders_packed", scope, p.orders),
+            ("lines_packed", scope, p.lines),
+            ("hours_packing", scope, round(p.hours, 4)),
+            ("orders_per_hour", scope, _per_hour(p.orders, p.hours)),
+            ("lines_per_hour", scope, _per_hour(p.lines, p.hours)),
+        ]
+    return rows
+
+
+def _accuracy_rows(scope: str, p: Packer) -> list[tuple]:
+    return [
+        ("pick_scans", scope, p.picks),
+        ("pick_errors", scope, p.wrong),
+        ("pick_errors_per_1000", scope, round(1000 * p.wrong / p.picks, 2) if p.picks else None),
+        ("pick_accuracy", scope, round(1 - p.wrong / p.picks, 4) if p.picks else None),
+        ("weight_overrides", scope, p.weight_overrides),
+    ]
+
+
+def _per_hour(count: int, hours: float) -> float | None:
+    return round(count / hours, 2) if hours > 0 else None

@@ -1,0 +1,43 @@
+"""Pick accuracy and pace per packer: pick scans judged, orders and lines packed."""
+
+import sqlite3
+
+
+def pick_scan_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, ts: str, judged: bool,
+    wrong: bool,
+) -> None:  # fmt: skip
+    """A pack scan: `judged` when it was an item judged ok or wrong (else a prompt, counted
+    only for the span worked)."""
+    conn.execute(
+        "INSERT INTO pick_stats (day, station, operator, picks, wrong, first_ts, last_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
+        "picks = picks + excluded.picks, wrong = wrong + excluded.wrong, "
+        "first_ts = min(coalesce(first_ts, excluded.first_ts), excluded.first_ts), "
+        "last_ts = max(coalesce(last_ts, excluded.last_ts), excluded.last_ts)",
+        (day, station, operator, int(judged), int(wrong), ts, ts),
+    )
+
+
+def pack_shipped_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, lines: int,
+    weight_override: bool,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO pick_stats (day, station, operator, orders, lines, weight_overrides) "
+        "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
+        "orders = orders + 1, lines = lines + excluded.lines, "
+        "weight_overrides = weight_overrides + excluded.weight_overrides",
+        (day, station, operator, lines, int(weight_override)),
+    )
+
+
+def pick_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, weight
+    overrides) over days [since, until]."""
+    return conn.execute(
+        "SELECT day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, "
+        "weight_overrides FROM pick_stats WHERE day BETWEEN ? AND ? "
+        "ORDER BY day, station, operator",
+        (since, until),
+    ).fetchall()
