@@ -605,6 +605,18 @@ def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def alert_restate(conn: sqlite3.Connection, dedupe: str, message: str) -> dict | None:
+    """Rewrite the message of the open alert `dedupe` (its figures changed); the alert, or
+    None when none is open."""
+    row = conn.execute(
+        "UPDATE alerts SET message = ? WHERE dedupe = ? AND cleared IS NULL "
+        "RETURNING id, kind, severity, sku, station",
+        (message, dedupe),
+    ).fetchone()
+    keys = ("id", "kind", "severity", "sku", "station")
+    return None if row is None else dict(zip(keys, row, strict=True))
+
+
 def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)

@@ -198,7 +198,8 @@ class Alert(_Msg, kw_only=True):
     """On alerts: an alert raised (state raised), or cleared again (state cleared, the
     same id). low_stock clears when stock recovers, station_offline when the station is
     back, count_variance when the count is approved, rejected or superseded; the hub
-    clears no other kind."""
+    clears no other kind. pick_errors comes again, raised with the same id, with the day's
+    new figures at each further scan error: keep the latest message per id."""
 
     id: Seq  # the alert's id on the hub (GET /api/alerts)
     kind: AlertKind
