@@ -10,8 +10,9 @@ from flask import Blueprint, abort, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from hub import planning, store, users
-from hub.web import commands, db, label_pages, views
+from hub.web import commands, db, label_pages, loop_states, views
 from hub.web.auth import api_role, csrf_token
+from hub.web.overview import overview as overview_data
 from hub.web.params import keyset, page, text_arg
 from protocol.envelope import utc_now
 
@@ -51,8 +52,11 @@ def me():
 @blueprint.get("/overview")
 @api_role("viewer")
 def overview():
-    """Stations, latest movements, open alerts and today's KPIs (what the overview shows)."""
-    return jsonify(views.overview(db(), current_app.config["CHANGES"].version))
+    """What the overview shows: today's KPIs, orders waiting and being packed, shipments
+    per station and per packer (today, last hour, per hour), purchase orders due by today,
+    the backlog (events at the stations, held, failed) and the hub's lag, stations (with
+    `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts."""
+    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
 
 
 @blueprint.get("/stock/search")
