@@ -7,8 +7,10 @@ import re
 
 from hub import store
 from protocol.events import Receipt
-from tests.browser.test_web_readable import warehouse  # noqa: F401 - the fixture
+from tests.browser import test_web_readable
 from tests.webapp import PASSWORD
+
+warehouse = test_web_readable.warehouse  # the readable tour's fixture
 
 TABS = 120  # more Tab presses than any page has stops before its forms
 
@@ -37,7 +39,7 @@ def keyboard_login(page, server, ledger, name: str, role: str) -> None:
     page.wait_for_selector("#who")
 
 
-def test_log_in_search_and_filter_with_the_keyboard(page, server, warehouse):  # noqa: F811
+def test_log_in_search_and_filter_with_the_keyboard(page, server, warehouse):
     keyboard_login(page, server, warehouse, "kim", "viewer")
     page.goto(server.url + "/stock")
     tab_to(page, "#stock-search input[name=q]")
@@ -55,7 +57,7 @@ def test_log_in_search_and_filter_with_the_keyboard(page, server, warehouse):  #
     page.wait_for_url(re.compile(rf"status={chosen}"))
 
 
-def test_the_first_tab_offers_to_skip_the_menu(page, server, warehouse):  # noqa: F811
+def test_the_first_tab_offers_to_skip_the_menu(page, server, warehouse):
     keyboard_login(page, server, warehouse, "kim", "viewer")
     page.goto(server.url + "/orders")
     page.keyboard.press("Tab")
@@ -65,8 +67,7 @@ def test_the_first_tab_offers_to_skip_the_menu(page, server, warehouse):  # noqa
     assert page.evaluate("!!document.activeElement.closest('main')")
 
 
-def test_approve_a_variance_and_send_a_count_task_with_the_keyboard(page, server,
-                                                                    warehouse):  # noqa: F811
+def test_approve_a_variance_and_send_a_count_task_with_the_keyboard(page, server, warehouse):
     keyboard_login(page, server, warehouse, "sue", "supervisor")
     page.goto(server.url + "/counts")
     tab_to(page, "#variances form[action$='/approve'] button")
@@ -92,8 +93,7 @@ def test_approve_a_variance_and_send_a_count_task_with_the_keyboard(page, server
     assert (task["location"], task["sku"]) == ("A-03-2", "MUG-1")
 
 
-def test_create_purchase_orders_from_reorder_lines_with_the_keyboard(page, server,
-                                                                    warehouse):  # noqa: F811
+def test_create_purchase_orders_from_reorder_lines_with_the_keyboard(page, server, warehouse):
     keyboard_login(page, server, warehouse, "sue", "supervisor")
     page.goto(server.url + "/reports/reorder")
     tab_to(page, "input[type=checkbox][name=sku]")
@@ -104,7 +104,7 @@ def test_create_purchase_orders_from_reorder_lines_with_the_keyboard(page, serve
     assert "Created" in flash(page)
 
 
-def test_send_station_commands_with_the_keyboard(page, server, warehouse):  # noqa: F811
+def test_send_station_commands_with_the_keyboard(page, server, warehouse):
     keyboard_login(page, server, warehouse, "sue", "supervisor")
     page.goto(server.url + "/stations/pack-1")
     tab_to(page, "button[value=identify]")
@@ -121,7 +121,7 @@ def test_send_station_commands_with_the_keyboard(page, server, warehouse):  # no
     assert mode
 
 
-def test_add_a_user_and_import_a_file_with_the_keyboard(page, server, warehouse, tmp_path):  # noqa: F811
+def test_add_a_user_and_import_a_file_with_the_keyboard(page, server, warehouse, tmp_path):
     keyboard_login(page, server, warehouse, "ann", "admin")
     page.goto(server.url + "/users")
     tab_to(page, "input[name=name]")
