@@ -36,6 +36,23 @@ def raise_(
     return True
 
 
+def restate(
+    conn: sqlite3.Connection, topics: Topics, now: str, dedupe: str, message: str, publish: bool
+) -> bool:
+    """Give the open alert `dedupe` its current figures. With `publish`, announce it again
+    (same id, state raised) so a subscriber keeping the latest per id sees them too. False
+    when no such alert is open."""
+    row = store.alert_restate(conn, dedupe, message)
+    if row is None:
+        return False
+    if publish:
+        alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
+                      sku=row["sku"], station=row["station"],
+                      ts=datetime.fromisoformat(now))  # fmt: skip
+        store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
+    return True
+
+
 def clear(conn: sqlite3.Connection, topics: Topics, dedupe: str, now: str) -> None:
     """Close the open alert with key `dedupe`, if any, and publish that it is cleared."""
     for row in store.alert_clear(conn, dedupe, now):

@@ -86,6 +86,14 @@ LOCATION_COLUMNS = ["code", "zone", "aisle", "bay", "bin", "barcode"]
 SUPPLIER_COLUMNS = ["supplier", "name", "email", "lead_time_days"]
 ORDER_COLUMNS = ["order", "sku", "qty", "lot", "dropship", "supplier", "customer", "unit_price"]
 PO_COLUMNS = ["po", "supplier", "expected", "sku", "qty", "unit_cost"]
+# kind -> (its columns, the required ones); csvguide says what each one means.
+IMPORTS: dict[str, tuple[list[str], list[str]]] = {
+    "products": (PRODUCT_COLUMNS, ["sku", "name"]),
+    "locations": (LOCATION_COLUMNS, ["code"]),
+    "suppliers": (SUPPLIER_COLUMNS, ["supplier", "name"]),
+    "orders": (ORDER_COLUMNS, ["order", "sku", "qty"]),
+    "purchase-orders": (PO_COLUMNS, ["po", "sku", "qty"]),
+}
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) can
@@ -174,7 +182,7 @@ def _saving(conn: sqlite3.Connection, dry_run: bool):
 def import_products(
     conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> int:
-    rows = read(text, PRODUCT_COLUMNS, ["sku", "name"])
+    rows = read(text, *IMPORTS["products"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
     batch = [r for _line, r in records]
     skus = {r.sku for r in batch}
@@ -187,7 +195,7 @@ def import_products(
 
 
 def import_locations(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
-    rows = read(text, LOCATION_COLUMNS, ["code"])
+    rows = read(text, *IMPORTS["locations"])
     records, errors = _records(rows, Location, {}, "code", skip=("barcode",))
     _raise_if(errors)
     with _saving(conn, dry_run):
@@ -196,7 +204,7 @@ def import_locations(conn: sqlite3.Connection, text: str, dry_run: bool = False)
 
 
 def import_suppliers(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
-    rows = read(text, SUPPLIER_COLUMNS, ["supplier", "name"])
+    rows = read(text, *IMPORTS["suppliers"])
     records, errors = _records(rows, Supplier, {}, "supplier")
     _raise_if(errors)
     with _saving(conn, dry_run):
@@ -239,7 +247,7 @@ class _OrderLineRow(msgspec.Struct, forbid_unknown_fields=True):
 def import_orders(
     conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> list[str]:
-    rows = read(text, ORDER_COLUMNS, ["order", "sku", "qty"])
+    rows = read(text, *IMPORTS["orders"])
     groups, errors = _grouped(rows, "order", ["customer"], _OrderLineRow, {"dropship": _bool})
     documents = []
     for name, (line, head, lines) in groups.items():
@@ -260,7 +268,7 @@ def import_orders(
 def import_purchase_orders(
     conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> list[str]:
-    rows = read(text, PO_COLUMNS, ["po", "sku", "qty"])
+    rows = read(text, *IMPORTS["purchase-orders"])
     groups, errors = _grouped(rows, "po", ["supplier", "expected"], purchasing.PoLineIn, {})
     documents = []
     for name, (line, head, lines) in groups.items():
@@ -294,6 +302,8 @@ def _save_all(conn, errors, documents, save, refusals, name, dry_run) -> list[st
 
 
 IMPORT_KINDS = ("products", "locations", "suppliers", "orders", "purchase-orders")
+# A new site imports suppliers before the products that name them, products before orders.
+IMPORT_ORDER = ("suppliers", "locations", "products", "orders", "purchase-orders")
 
 
 def import_file(

@@ -323,17 +323,7 @@ def _scan(ctx: Ctx, data: Scan) -> None:
     error = data.verdict != "ok"
     scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
                                    data.mode, error)  # fmt: skip
-    settings = ctx.settings
-    if (
-        error
-        and scans >= settings.pick_error_min_scans
-        and (errors > settings.pick_error_rate * scans)
-    ):
-        alerts.raise_(
-            conn, ctx.topics, source.hub_ts, "pick_errors", "warning",
-            f"{source.station}: {errors} scan errors in {scans} scans today",
-            station=source.station, dedupe=f"pick_errors:{source.station}:{source.day}",
-        )  # fmt: skip
+    _pick_errors(ctx, scans, errors, error)
     if data.mode == "pack":
         picking.scanned(conn, source.day, source.station, data, source.ts.isoformat())
     if data.mode == "pack" and data.order and not error:
@@ -353,6 +343,24 @@ def _assembly(ctx: Ctx, data: Assembly) -> None:
         kits.disassemble(ctx, data.kit, data.qty, data.location, parts)
     else:
         kits.assemble(ctx, data.kit, data.qty, data.location, parts)
+
+
+def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
+    """Raise the station's pick-error alert of the day when its rate passes the limit; once
+    raised, every scan keeps its figures current (a frozen "4 in 33" misleads by noon), and
+    every further error announces them again on `alerts`."""
+    source, settings = ctx.source, ctx.settings
+    dedupe = f"pick_errors:{source.station}:{source.day}"
+    message = f"{source.station}: {errors} scan errors in {scans} scans today"
+    if alerts.restate(ctx.conn, ctx.topics, source.hub_ts, dedupe, message, publish=error):
+        return
+    if (
+        error
+        and scans >= settings.pick_error_min_scans
+        and errors > settings.pick_error_rate * scans
+    ):
+        alerts.raise_(ctx.conn, ctx.topics, source.hub_ts, "pick_errors", "warning", message,
+                      station=source.station, dedupe=dedupe)  # fmt: skip
 
 
 _HANDLERS = {

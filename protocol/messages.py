@@ -16,6 +16,7 @@ from protocol.types import (
     Lot,
     Money,
     NonNegativeBalance,
+    NonNegativeQty,
     PositiveQty,
     Seq,
     SeqOrZero,
@@ -54,6 +55,26 @@ class Command(_Msg):
     args: dict[str, str] = {}
 
 
+class ScanRead(_Msg):
+    """What a station read in a scanned code (its own interpretation: GS1 parsed, labels
+    recognised), so that a page shows "MUG-WHT, lot L1, serial 42", not the raw string.
+    `kind`: item (a product: sku, units, and what the code carried), lot (a lot and/or
+    expiry label without a GTIN), sscc, location, order, purchase_order, operator,
+    command, quantity (`ref` names which), or unknown (`reason`)."""
+
+    kind: Literal["item", "lot", "sscc", "location", "order", "purchase_order", "operator",
+                  "command", "quantity", "unknown"]  # fmt: skip
+    sku: Text | None = None
+    units: NonNegativeQty = 0
+    gtin: Text | None = None
+    lot: Text | None = None
+    expiry: date | None = None
+    serial: Text | None = None
+    sscc: Text | None = None
+    ref: Text | None = None
+    reason: Text | None = None
+
+
 class StationStatus(_Msg):
     """Retained on station/{id}/status; the last will sets state offline."""
 
@@ -65,8 +86,9 @@ class StationStatus(_Msg):
     mode: Text | None = None
     operator: Text | None = None
     devices: dict[str, Text] = {}
-    last_scan: Text | None = None
+    last_scan: Text | None = None  # the code as scanned (GS1's separator shown as <GS>)
     last_verdict: Text | None = None
+    last_read: ScanRead | None = None  # what the station read in last_scan (since 1.2)
     # Why the station records nothing, e.g. its journal is behind the hub's ack (restored
     # from an old copy): a supervisor must act. None when all is well.
     fault: Text | None = None
@@ -217,7 +239,8 @@ class Alert(_Msg, kw_only=True):
     """On alerts: an alert raised (state raised), or cleared again (state cleared, the
     same id). low_stock clears when stock recovers, station_offline when the station is
     back, count_variance when the count is approved, rejected or superseded; the hub
-    clears no other kind."""
+    clears no other kind. pick_errors comes again, raised with the same id, with the day's
+    new figures at each further scan error: keep the latest message per id."""
 
     id: Seq  # the alert's id on the hub (GET /api/alerts)
     kind: AlertKind

@@ -18,7 +18,7 @@ from biip.gs1_element_strings import GS1ElementStrings
 from biip.gtin import Gtin
 
 from protocol.labels import ARG_COMMANDS, CODE, COMMANDS, MAX_QTY, REASON, WORD_COMMANDS
-from protocol.messages import Order, Product, PurchaseOrder
+from protocol.messages import Order, Product, PurchaseOrder, ScanRead
 
 GS = "\x1d"
 
@@ -357,6 +357,34 @@ def _net_weight_g(es: GS1ElementStrings) -> Decimal | None:
         if element.ai.ai.startswith("310") and element.decimal is not None:
             return element.decimal * 1000
     return None
+
+
+def read_of(meaning: Meaning) -> ScanRead:
+    """What the code was read as, for the station's status (the hub shows it, not the raw
+    GS1 string)."""
+    match meaning:
+        case Item():
+            return ScanRead(kind="item", sku=meaning.sku, units=meaning.units, gtin=meaning.gtin,
+                            lot=meaning.lot, expiry=meaning.expiry, serial=meaning.serial,
+                            sscc=meaning.sscc)  # fmt: skip
+        case LotExpiry():
+            return ScanRead(kind="lot", lot=meaning.lot, expiry=meaning.expiry)
+        case Sscc():
+            return ScanRead(kind="sscc", sscc=meaning.sscc)
+        case Location():
+            return ScanRead(kind="location", ref=meaning.location)
+        case OrderRef():
+            return ScanRead(kind="order", ref=meaning.order)
+        case PurchaseOrderRef():
+            return ScanRead(kind="purchase_order", ref=meaning.po)
+        case Operator():
+            return ScanRead(kind="operator", ref=meaning.operator)
+        case Command():
+            name = meaning.name if meaning.arg is None else f"{meaning.name} {meaning.arg}"
+            return ScanRead(kind="command", ref=name)
+        case Quantity():
+            return ScanRead(kind="quantity", ref=str(meaning.qty))
+    return ScanRead(kind="unknown", reason=meaning.reason[:500])
 
 
 def _shown(code: str) -> str:

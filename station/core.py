@@ -170,7 +170,9 @@ class Core:
             # The state stays as it was: the scan did not happen as far as the books go.
             # Only the display moves on, so the kiosk and status say which scan failed.
             last_code = getattr(outcome.state, "last_code", None)
-            kept = replace(self.state, last_verdict=verdict, last_code=last_code)
+            last_read = getattr(outcome.state, "last_read", None)
+            kept = replace(self.state, last_verdict=verdict, last_code=last_code,
+                           last_read=last_read)  # fmt: skip
             return Outcome(kept, (), verdict)
         if self.uplink is not None:
             self.uplink.notify()
@@ -256,6 +258,7 @@ class Core:
             "devices": dict(self.devices),
             "last_scan": view.get("last_code"),
             "last_verdict": verdict.get("name"),
+            "last_read": self.state.last_read,
             "fault": self.fault,
         }
         snapshot = {

@@ -118,3 +118,30 @@ def test_housekeeping_issues_cycle_counts_to_the_count_stations_once_a_day(conn)
     assert first.abc_refreshed and len(first.tasks) == 2  # never counted: both due
     assert [t["station"] for t in store.count_tasks(conn, None, "open")] == ["st-9", "st-9"]
     assert housekeeping.tick(conn, TOPICS, datetime.now(UTC)).tasks == []
+
+
+def published_alerts(conn) -> list[dict]:
+    rows = conn.execute("SELECT payload FROM outbox WHERE topic = ? ORDER BY id",
+                        (TOPICS.alerts,)).fetchall()  # fmt: skip
+    return [msgspec.json.decode(bytes(row[0])) for row in rows]
+
+
+def test_a_pick_error_alert_follows_the_days_figures_under_the_same_id(conn):
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(pick_error_min_scans=4, pick_error_rate=0.25))
+    feed = Feed(conn)
+    feed(*[Scan(code="C", verdict="ok", mode="pack") for _ in range(3)])
+    feed(*[Scan(code="X", verdict="wrong_item", mode="pack") for _ in range(2)])
+    [raised] = [a for a in published_alerts(conn) if a["kind"] == "pick_errors"]
+    assert raised["message"] == "st-1: 2 scan errors in 5 scans today"
+    feed(*[Scan(code="C", verdict="ok", mode="pack") for _ in range(10)])
+    [alert] = store.alerts_open(conn)
+    assert alert["message"] == "st-1: 2 scan errors in 15 scans today"  # the page reads this
+    assert len([a for a in published_alerts(conn) if a["kind"] == "pick_errors"]) == 1
+    feed(Scan(code="X", verdict="wrong_item", mode="pack"))
+    [alert] = store.alerts_open(conn)
+    assert alert["message"] == "st-1: 3 scan errors in 16 scans today"
+    announced = [a for a in published_alerts(conn) if a["kind"] == "pick_errors"]
+    states = [(a["id"], a.get("state", "raised")) for a in announced]
+    assert states == [(raised["id"], "raised")] * 2
+    assert announced[-1]["message"] == alert["message"]

@@ -1,10 +1,11 @@
 """The station core: journal first, verdict second; a scan that cannot be journaled
 is "not recorded" and changes nothing."""
 
+import msgspec
 import pytest
 
 from protocol.envelope import encode
-from protocol.messages import GtinUnits, Order, OrderLine, Product
+from protocol.messages import GtinUnits, Order, OrderLine, Product, ScanRead, StationStatus
 from protocol.topics import Topics
 from station.cache import Cache
 from station.core import Core
@@ -101,3 +102,16 @@ def test_a_label_the_spool_cannot_take_is_reported_and_the_shipment_stands(tmp_p
     assert snapshot["print_problem"].startswith("Shipping label not printed: ")
     assert journal.head == 4  # three scans and the shipment
     journal.close()
+
+
+def test_the_status_says_what_the_last_scan_was_read_as(core):
+    """The hub shows "MUG-1, lot L7, serial S9" from this, never parsing GS1 itself."""
+    core.handle(Scanned("OP:alice"))
+    assert core.status_fields["last_read"] == ScanRead(kind="operator", ref="alice")
+    core.handle(Scanned("SO-1"))
+    core.handle(Scanned("0104006381333931" + "10L7\x1d21S9", symbology="]C1"))
+    read = core.status_fields["last_read"]
+    assert (read.kind, read.sku, read.lot, read.serial) == ("item", "MUG-1", "L7", "S9")
+    status = StationStatus(state="online", **core.status_fields)  # what the uplink publishes
+    decoded = msgspec.json.decode(msgspec.json.encode(status), type=StationStatus)
+    assert decoded.last_read == read

@@ -9,8 +9,9 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/locations/A-01", "/products/MUG-1", "/orders", "/orders/SO-1",
          "/orders/SO-1/scan-log.csv", "/purchase-orders", "/purchase-orders/PO-1", "/counts", "/reports",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
-         "/import", "/users", "/labels", "/labels/print?code=CMD:DONE", "/labels/locations",
-         "/barcode.svg?code=CMD:DONE", "/counts/full/FC-0001", "/uplifts"]  # fmt: skip
+         "/import", "/import/products-template.csv", "/users", "/labels",
+         "/labels/print?code=CMD:DONE", "/labels/locations", "/barcode.svg?code=CMD:DONE",
+         "/counts/full/FC-0001", "/uplifts"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -29,7 +30,8 @@ def test_every_page_route_is_in_the_anonymous_list(app):
                 "/purchase-orders/<po>": "/purchase-orders/PO-1",
                 "/orders/<order_id>/scan-log.csv": "/orders/SO-1/scan-log.csv",
                 "/reports/<name>.csv": "/reports/abc.csv", "/stations/<station>": "/stations/pack-1",
-                "/counts/full/<run>": "/counts/full/FC-0001"}
+                "/counts/full/<run>": "/counts/full/FC-0001",
+                "/import/<kind>-template.csv": "/import/products-template.csv"}
     tested = {p.split("?")[0] for p in PAGES}
     assert {patterns.get(rule, rule) for rule in page_gets} <= tested
 

@@ -64,6 +64,7 @@ from hub.store.alerts import (
     alert_clear,
     alert_clear_id,
     alert_count_open,
+    alert_restate,
     alerts_open,
     alerts_page,
 )
@@ -257,11 +258,15 @@ from hub.store.outbox import (
 from hub.store.pages import (
     catalog_stock_page,
     events_today,
+    held_summary,
     location_stock,
     order_log,
     order_row,
+    orders_in_status,
     orders_page,
+    packs_since,
     po_receipts,
+    pos_expected_by,
     scan_errors_since,
     stock_search,
 )

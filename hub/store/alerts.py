@@ -65,3 +65,15 @@ def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
 
 def alert_count_open(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM alerts WHERE cleared IS NULL").fetchone()[0]
+
+
+def alert_restate(conn: sqlite3.Connection, dedupe: str, message: str) -> dict | None:
+    """Rewrite the message of the open alert `dedupe` (its figures changed); the alert, or
+    None when none is open."""
+    row = conn.execute(
+        "UPDATE alerts SET message = ? WHERE dedupe = ? AND cleared IS NULL "
+        "RETURNING id, kind, severity, sku, station",
+        (message, dedupe),
+    ).fetchone()
+    keys = ("id", "kind", "severity", "sku", "station")
+    return None if row is None else dict(zip(keys, row, strict=True))

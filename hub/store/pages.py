@@ -124,3 +124,48 @@ def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
     ).fetchall()
     keys = ("id", "station", "hub_ts", "sku", "qty", "location", "lot", "expiry")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def orders_in_status(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> dict[str, int]:
+    """How many orders are in each of `statuses` (0 for none)."""
+    marks = ", ".join("?" * len(statuses))
+    rows = conn.execute(
+        f"SELECT status, count(*) FROM orders WHERE status IN ({marks}) GROUP BY status",
+        statuses,
+    ).fetchall()
+    return {**dict.fromkeys(statuses, 0), **dict(rows)}
+
+
+def packs_since(conn: sqlite3.Connection, since: str, recent: str) -> list[tuple]:
+    """(station, operator, shipments since `since`, of them since `recent`, first hub time)
+    for each station and packer that shipped since `since`."""
+    return conn.execute(
+        "SELECT station, coalesce(json_extract(data, '$.operator'), ''), count(*), "
+        "sum(hub_ts >= ?), min(hub_ts) FROM events WHERE hub_ts >= ? AND +type = 'shipment' "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        (recent, since),
+    ).fetchall()
+
+
+def pos_expected_by(conn: sqlite3.Connection, day: str, limit: int) -> list[dict]:
+    """Purchase orders still to arrive (open or receiving, not dropship) expected on or
+    before `day`, soonest first, with their ordered and received units."""
+    rows = conn.execute(
+        "SELECT p.po, p.supplier, p.status, p.expected, "
+        "(SELECT sum(qty) FROM po_lines l WHERE l.po = p.po), "
+        "(SELECT sum(received) FROM po_lines l WHERE l.po = p.po) "
+        "FROM purchase_orders p WHERE p.status IN ('open', 'receiving') AND p.dropship = 0 "
+        "AND p.expected <= ? ORDER BY p.expected, p.po LIMIT ?",
+        (day, limit),
+    ).fetchall()
+    keys = ("po", "supplier", "status", "expected", "ordered", "received")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def held_summary(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
+    """(events held behind a gap, when the oldest of them came, undecided failures)."""
+    held, oldest = conn.execute("SELECT count(*), min(received) FROM pending").fetchone()
+    failed = conn.execute(
+        "SELECT count(*) FROM event_failures WHERE decided IS NULL"
+    ).fetchone()[0]
+    return held, oldest, failed

@@ -103,6 +103,14 @@ def db() -> sqlite3.Connection:
     return g.db
 
 
+def loop_states() -> list:
+    """The hub's loops as its heartbeats last saw them (none without the hub)."""
+    from flask import current_app
+
+    heartbeats = current_app.config["HEARTBEATS"]
+    return heartbeats.states() if heartbeats is not None else []
+
+
 def _close_db(_exc: BaseException | None) -> None:
     conn = g.pop("db", None)
     if conn is not None:

@@ -12,11 +12,12 @@ from flask import Blueprint, current_app, jsonify
 from msgspec import Meta
 
 from hub import planning, store
-from hub.web import commands, db, label_pages, views
+from hub.web import commands, db, label_pages, loop_states, views
 from hub.web.api_calls import answer_http_errors_as_json, error
 from hub.web.api_params import Flag, Key, Limit, LocationPath, Offset, OrderPath, StationPath
 from hub.web.auth import api_role
 from hub.web.contract import SVG, contract
+from hub.web.overview import overview as overview_data
 from protocol.envelope import utc_now
 from protocol.labels import MODES, label_pattern
 from protocol.types import Text
@@ -29,8 +30,11 @@ answer_http_errors_as_json(blueprint)
 @api_role("viewer")
 @contract()
 def overview():
-    """Stations, latest movements, open alerts and today's KPIs (what the overview shows)."""
-    return jsonify(views.overview(db(), current_app.config["CHANGES"].version))
+    """What the overview shows: today's KPIs, orders waiting and being packed, shipments
+    per station and per packer (today, last hour, per hour), purchase orders due by today,
+    the backlog (events at the stations, held, failed) and the hub's lag, stations (with
+    `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts."""
+    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
 
 
 class SearchQuery(msgspec.Struct, kw_only=True):

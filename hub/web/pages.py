@@ -17,8 +17,9 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from hub import store, users
-from hub.web import api_calls, commands, db, views
+from hub.web import api_calls, commands, db, loop_states, views
 from hub.web.auth import page_role
+from hub.web.overview import overview as overview_data
 
 blueprint = Blueprint("pages", __name__)
 
@@ -52,13 +53,13 @@ def _http_error(exc: HTTPException):
 
 @blueprint.get("/")
 def overview():
-    data = views.overview(db(), current_app.config["CHANGES"].version)
+    data = overview_data(db(), current_app.config["CHANGES"].version, loop_states())
     return render_template("overview.html", data=data)
 
 
 @blueprint.get("/overview.json")
 def overview_json():
-    return jsonify(views.overview(db(), current_app.config["CHANGES"].version))
+    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
 
 
 @blueprint.get("/stations")

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 
-from hub import csvio, purchasing, reports, store
+from hub import csvguide, csvio, purchasing, reports, store
 from hub.reports import Report
 from hub.web import csvout, db
 from hub.web.auth import page_role
@@ -140,6 +140,21 @@ def reorder_to_po():
 def import_page():
     return render_template("import.html", kinds=csvio.IMPORT_KINDS, result=None, text="",
                            kind="")  # fmt: skip
+
+
+@blueprint.app_template_global()
+def import_guide() -> list[tuple[str, list[csvguide.Column]]]:
+    """Each kind's columns with their meaning, in the order a new site imports them."""
+    return [(kind, csvguide.columns(kind)) for kind in csvio.IMPORT_ORDER]
+
+
+@blueprint.get("/import/<kind>-template.csv")
+@page_role("admin")
+def import_template(kind: str):
+    """A CSV of `kind` to fill in: its header and one example row (hub.csvguide)."""
+    if kind not in csvio.IMPORTS:
+        abort(404, f"No import of {kind!r}: one of {', '.join(csvio.IMPORT_KINDS)}.")
+    return csvout.download(f"{kind}-template", csvio.IMPORTS[kind][0], [csvguide.example(kind)])
 
 
 @blueprint.post("/import")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import msgspec
 
 from hub import catalog, kits, store
-from hub.web.links import alert_fix
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
 
@@ -21,7 +20,8 @@ def station_rows(conn: sqlite3.Connection) -> list[dict]:
 
 
 def _status_fields(status: dict) -> dict:
-    keys = ("conn", "head", "mode", "operator", "devices", "last_scan", "last_verdict", "ts")
+    keys = ("conn", "head", "mode", "operator", "devices", "last_scan", "last_verdict", "ts",
+            "fault", "last_read")  # fmt: skip
     return {key: status.get(key) for key in keys}
 
 
@@ -43,16 +43,6 @@ def kpis_today(conn: sqlite3.Connection) -> dict:
         "scan_errors": errors,
         "errors_per_1000": round(1000 * errors / scans, 1) if scans else 0.0,
         "open_alerts": store.alert_count_open(conn),
-    }
-
-
-def overview(conn: sqlite3.Connection, version: int) -> dict:
-    return {
-        "version": version,
-        "stations": station_rows(conn),
-        "movements": store.movements_latest(conn, 25),
-        "alerts": [{**a, "fix": alert_fix(a)} for a in store.alerts_open(conn, 20)],
-        "kpis": kpis_today(conn),
     }
 
 

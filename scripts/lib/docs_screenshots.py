@@ -95,11 +95,11 @@ KIOSK = """() => {
 }"""
 
 
-def shoot(page, url: str, name: str, ready: str) -> None:
+def shoot(page, url: str, name: str, ready: str, full_page: bool = False) -> None:
     page.goto(url)
     page.wait_for_selector(ready)
     page.wait_for_timeout(400)  # charts and live regions draw after the first paint
-    page.screenshot(path=str(IMG / f"{name}.png"))
+    page.screenshot(path=str(IMG / f"{name}.png"), full_page=full_page)
     print(f"docs/img/{name}.png", flush=True)
 
 
@@ -139,7 +139,7 @@ def shoot_hub(browser, demo: Demo, order: str) -> None:
     # it (nearly out): catch one while it is there.
     wait_until(lambda: demo.api("/api/reports/reorder")["rows"], 300, "a reorder line", 1)
     shoot(page, f"{web}/reports/reorder", "reports-reorder", "table")
-    shoot(page, f"{web}/", "overview", "table")
+    shoot(page, f"{web}/", "overview", "table", full_page=True)  # every section
     shoot(page, f"{web}/stock?q=B-01-1", "stock", "table")  # a bin: its lots
     shoot(page, f"{web}/products/MUG-WHT", "product", "svg.chart, .chart")
     shoot(page, f"{web}/counts", "counts", "#variances")

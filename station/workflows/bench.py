@@ -11,6 +11,7 @@ from types import ModuleType
 
 from protocol.events import Scan
 from protocol.labels import MODES
+from protocol.messages import ScanRead
 from station.barcodes import (
     GS,
     Command,
@@ -20,6 +21,7 @@ from station.barcodes import (
     Quantity,
     Unknown,
     interpret,
+    read_of,
 )
 from station.config import StationConfig
 from station.inputs import Input, Scanned, Touch, Weighed
@@ -95,6 +97,7 @@ class BenchState:
     assemble: AssembleState = field(default_factory=AssembleState)
     last_verdict: Verdict | None = None
     last_code: str | None = None
+    last_read: ScanRead | None = None  # what last_code was read as, for the status
     scale_g: Decimal | None = None
     scale_stable: bool = False
     tare_g: Decimal = Decimal(0)
@@ -133,7 +136,8 @@ def _scanned(state: BenchState, event: Scanned, lookups: Lookups) -> Outcome:
     meaning = interpret(event.code, event.symbology, lookups, state.settings.gs_separators)
     outcome = _meaning(state, meaning, lookups)
     decided = outcome.verdict or verdict("ok", "")
-    new = replace(outcome.state, last_verdict=decided, last_code=event.code)
+    new = replace(outcome.state, last_verdict=decided, last_code=event.code,
+                  last_read=read_of(meaning))  # fmt: skip
     scan = Scan(
         code=event.code[:MAX_CODE],
         verdict=decided.name,

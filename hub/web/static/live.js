@@ -9,13 +9,42 @@
 window.hubLive = (() => {
   const root = document.querySelector('link[rel="stylesheet"]').href.replace(/static\/.*$/, "");
 
+  // A region with a form someone is using (the focus is on one of its fields or buttons)
+  // is not redrawn under them: that would take their typing and their place in the Tab
+  // order. Its newest rendering waits until the focus leaves it.
+  const waiting = new Map();
+
+  function inUse(region) {
+    const active = document.activeElement;
+    return Boolean(active && region.contains(active) && active.closest("form"));
+  }
+
+  function swap(region, replacement) {
+    waiting.delete(region.id);
+    region.replaceWith(document.importNode(replacement, true));
+  }
+
+  function swapWhenLeft(region, replacement) {
+    if (!waiting.has(region.id)) {
+      region.addEventListener("focusout", function left(event) {
+        if (event.relatedTarget && region.contains(event.relatedTarget)) return;
+        region.removeEventListener("focusout", left);
+        const newest = waiting.get(region.id);
+        if (newest && region.isConnected) swap(region, newest);
+      });
+    }
+    waiting.set(region.id, replacement);
+  }
+
   async function swapLiveRegions() {
     const response = await fetch(window.location.href, { headers: { "X-Live": "1" } });
     if (!response.ok) return;
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     for (const region of document.querySelectorAll("[data-live]")) {
       const replacement = fresh.getElementById(region.id);
-      if (replacement) region.replaceWith(document.importNode(replacement, true));
+      if (!replacement) continue;
+      if (inUse(region)) swapWhenLeft(region, replacement);
+      else swap(region, replacement);
     }
     document.dispatchEvent(new Event("hub:redrawn"));
   }

@@ -12,7 +12,15 @@
       menu.classList.toggle("open", open);
     });
   }
+  // A filter chosen with the mouse applies at once; with the keyboard, the arrows change
+  // the choice on every press, so it waits for the form's Filter button (or Enter).
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
-    select.addEventListener("change", () => select.form.submit());
+    let byKeyboard = false;
+    select.addEventListener("keydown", (event) => {
+      byKeyboard = true;
+      if (event.key === "Enter") select.form.requestSubmit();
+    });
+    select.addEventListener("pointerdown", () => { byKeyboard = false; });
+    select.addEventListener("change", () => { if (!byKeyboard) select.form.submit(); });
   }
 })();

@@ -1,0 +1,94 @@
+"""What the overview shows a supervisor to act on: today's orders and packs (per station
+and per packer), the receipts due, what the hub has not applied yet and how far behind it
+is, the stations with their devices (what to do about one that is not ready) and the
+open alerts. Shared by the page and `GET /api/overview`."""
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from hub import store
+from hub.health import LoopState
+from hub.web import views
+from hub.web.devices import advice, station_advice
+from hub.web.links import alert_fix
+
+RECEIPTS_SHOWN = 10
+
+
+def overview(
+    conn: sqlite3.Connection, version: int, loops: Iterable[LoopState], now: datetime | None = None
+) -> dict:
+    """The overview at `now` (the hub's clock). `loops`: the hub's heartbeats (none when
+    the web app runs without the hub, as in some tests)."""
+    now = now or datetime.now(UTC)
+    stations = [_with_advice(row) for row in views.station_rows(conn)]
+    return {
+        "version": version,
+        "today": now.date().isoformat(),
+        "stations": stations,
+        "movements": store.movements_latest(conn, 25),
+        "alerts": [{**a, "fix": alert_fix(a)} for a in store.alerts_open(conn, 20)],
+        "kpis": views.kpis_today(conn),
+        "orders": _orders(conn),
+        "packs": packs(conn, now),
+        "receipts_due": store.pos_expected_by(conn, now.date().isoformat(), RECEIPTS_SHOWN),
+        "backlog": backlog(conn, stations, list(loops)),
+    }
+
+
+def _orders(conn: sqlite3.Connection) -> dict:
+    by_status = store.orders_in_status(conn, ("open", "packing"))
+    return {"waiting": by_status["open"], "packing": by_status["packing"]}
+
+
+def packs(conn: sqlite3.Connection, now: datetime) -> dict:
+    """Shipments today per station and per packer: today's total, the last hour's,
+    and the rate per hour since the first of the day (over one hour at least, so the first
+    pack of the morning does not read as 60 an hour)."""
+    since = views.today_start(now)
+    rows = store.packs_since(conn, since, (now - timedelta(hours=1)).isoformat())
+    by_station: dict[str, list] = {}
+    by_packer: dict[str, list] = {}
+    for station, operator, total, last_hour, first in rows:
+        for key, groups in ((station, by_station), (operator, by_packer)):
+            group = groups.setdefault(key, [0, 0, first])
+            group[0] += total
+            group[1] += last_hour
+            group[2] = min(group[2], first)
+    return {
+        "stations": [_rate(name, *g, now) for name, g in sorted(by_station.items())],
+        "packers": [_rate(name, *g, now) for name, g in sorted(by_packer.items())],
+    }
+
+
+def _rate(name: str, today: int, last_hour: int, first: str, now: datetime) -> dict:
+    hours = max(1.0, (now - datetime.fromisoformat(first)).total_seconds() / 3600)
+    return {"name": name, "today": today, "last_hour": last_hour,
+            "per_hour": round(today / hours, 1)}  # fmt: skip
+
+
+def backlog(conn: sqlite3.Connection, stations: list[dict], loops: list[LoopState]) -> dict:
+    """Events not yet applied (journaled at the stations and not yet acknowledged, held
+    behind a gap, waiting for a supervisor's decision) and the hub's lag: how long ago its
+    ingest loop last finished a turn, and which loops are stalled."""
+    held, oldest_held, failed = store.held_summary(conn)
+    ingest = next((loop for loop in loops if loop.name == "ingest"), None)
+    return {
+        "at_stations": sum(s["unacked"] for s in stations),
+        "held": held,
+        "oldest_held": oldest_held,
+        "failed": failed,
+        "ingest_lag_s": ingest.last_progress_s if ingest else None,
+        "stalled": [loop.name for loop in loops if not loop.alive],
+    }
+
+
+def _with_advice(row: dict) -> dict:
+    """The station with what to do about it and about each device that is not ready."""
+    not_ready = [
+        {"name": name, "state": state, "advice": advice(name, state)}
+        for name, state in sorted((row.get("devices") or {}).items())
+        if advice(name, state) is not None
+    ]
+    return {**row, "not_ready": not_ready, "advice": station_advice(row)}
