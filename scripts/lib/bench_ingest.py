@@ -150,5 +150,6 @@ def run(dir: Path, quick: bool) -> list[Figure]:
         Figure(
             "2. hub ingest, 50 stations", rate, "ev/s", bare, ">= 85 % of bare", rate >= 0.85 * bare
         ),  # fmt: skip
-        Figure("6. hub peak RSS after ingest", rss, "MB", None, "< 200 MB", rss < 200),
+        # 70 MB on 2026-11-28: no higher than that, give or take the allocator's spread.
+        Figure("6. hub peak RSS after ingest", rss, "MB", None, "<= 75 MB", rss <= 75),
     ]
