@@ -21,7 +21,7 @@ class NoCatalog:
     def order(self, order): return None
     def purchase_order(self, po): return None
 
-seen = {"start": "biip" in sys.modules}
+seen = {"start": "biip" in sys.modules, "sqlite_utils": "sqlite_utils" in sys.modules}
 interpret("LOC:A-01-1", None, NoCatalog())
 seen["own label"] = "biip" in sys.modules
 gtin = interpret("4006381333931", None, NoCatalog())
@@ -29,6 +29,14 @@ seen["gtin"] = "biip" in sys.modules
 seen["gtin meaning"] = repr(gtin)
 print(json.dumps(seen))
 """
+
+
+def test_a_station_starts_without_sqlite_utils():
+    """The journal and the print spool are plain sqlite3: sqlite-utils (with dateutil,
+    pluggy and its FTS helpers) was 2.6 MB of a station for a few `execute` calls."""
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True,
+                         text=True, check=True, timeout=60)  # fmt: skip
+    assert json.loads(out.stdout)["sqlite_utils"] is False
 
 
 def test_biip_and_its_gs1_tables_load_at_the_first_gtin_not_at_start():
