@@ -3,7 +3,7 @@
 The hub's commit is observed where a station sees it: the retained `applied` ack the hub
 publishes right after each commit (so the figure is an upper bound by one broker hop).
 Ten real stations (real `Journal` + `Uplink` in this process) share the 500 events/s, for
-both hubs: until 2026-11-29 the bare hub was fed by bare paho clients publishing from the
+both hubs: until 2026-12-04 the bare hub was fed by bare paho clients publishing from the
 pacing thread, without the uplink's hop through its publisher thread that the project's
 figure includes.
 """
