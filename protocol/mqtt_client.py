@@ -2,7 +2,7 @@
 the hub's link and the other way round.
 
 What each end sends, and when, stays with it (`station.ledger.uplink`, `hub.link`); this
-module knows neither. The traps it keeps in one place (docs/architecture.md):
+module knows neither. The traps it keeps in one place:
 - MQTT 5 with paho's VERSION2 callbacks;
 - Nagle's algorithm off on paho's socket, as the broker has it (`set_tcp_nodelay`);
 - `on_publish` runs on paho's thread while paho holds an internal lock: it only hands the
