@@ -55,11 +55,9 @@ def add(
 ) -> Change:  # fmt: skip
     value = cogs = 0
     remaining = qty
-    for layer in store.layers_open(conn, line.sku, line.location, line.lot):
+    for layer in store.layers_deficit(conn, line.sku, line.location, line.lot):
         if remaining <= 0:
             break
-        if layer.qty_left >= 0:
-            continue
         settle = min(remaining, -layer.qty_left)
         store.layer_take(conn, layer.id, -settle)
         value += settle * layer.unit_cost

@@ -14,23 +14,19 @@
   one bad row must not stop every later ack, order and command, nor again after a restart.
 """
 
-import contextlib
 import logging
 import queue
-import socket
 import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
 from hub import store
 from hub.config import MqttSection
 from hub.ingest import Incoming
+from protocol import mqtt_client
 from protocol.envelope import encode, utc_now
 from protocol.messages import HubStatus, Resync
 from protocol.topics import Topics
@@ -57,27 +53,24 @@ class HubLink:
         self._db_path = db_path
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._window: mqtt_client.SendWindow[int] = mqtt_client.SendWindow()  # mid -> outbox row id
         self._published: queue.SimpleQueue[int] = queue.SimpleQueue()  # outbox ids, PUBACKed
         self._failed: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()  # id, why
-        self._inflight: dict[int, int] = {}  # mid -> outbox id; the publisher thread's alone
         self._sent_up_to = 0
         self.client = self._make_client()
         self._publisher = threading.Thread(target=self._publish_loop, name="outbox", daemon=True)
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.config.username,
-            protocol=mqtt.MQTTv5,
+        config = self.config
+        credentials = None if config.password is None else (config.username, config.password)
+        client = mqtt_client.make_client(
+            config.username,
+            credentials=credentials,
+            tls_ca=config.tls_ca,
+            reconnect_max_s=config.reconnect_max_s,
+            max_inflight=OUTBOX_WINDOW,
             manual_ack=True,
         )
-        if self.config.password is not None:
-            client.username_pw_set(self.config.username, self.config.password)
-        if self.config.tls_ca:
-            client.tls_set(ca_certs=self.config.tls_ca)
-        client.reconnect_delay_set(0.5, self.config.reconnect_max_s)
-        client.max_inflight_messages_set(OUTBOX_WINDOW)
         client.will_set(self.topics.hub_status, encode(HubStatus(state="offline")), 1, True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -87,30 +80,17 @@ class HubLink:
         return client
 
     def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.config.session_expiry_s
-        self.client.connect_async(
-            self.config.host,
-            self.config.port,
-            keepalive=self.config.keepalive,
-            clean_start=False,
-            properties=properties,
-        )
-        self.client.loop_start()
+        config = self.config
+        mqtt_client.connect_in_background(self.client, config.host, config.port, config.keepalive,
+                                   session_expiry_s=config.session_expiry_s)  # fmt: skip
         self._publisher.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         self._publisher.join(5)
-        if self.connected:
-            info = self.client.publish(
-                self.topics.hub_status, encode(HubStatus(state="offline", ts=utc_now())), 1, True
-            )
-            with contextlib.suppress(RuntimeError, ValueError):  # the queue was full
-                info.wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
+        offline = encode(HubStatus(state="offline", ts=utc_now()))
+        mqtt_client.stop_client(self.client, self.connected, self.topics.hub_status, offline)
 
     def ack(self, message: Incoming) -> None:
         """Tell the broker this message is safe (call only after the commit)."""
@@ -157,7 +137,7 @@ class HubLink:
         if reason_code.is_failure:
             log.warning("broker refused the hub: %s", reason_code)
             return
-        _no_delay(client)
+        mqtt_client.no_delay(client)
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
         client.subscribe([
@@ -190,7 +170,7 @@ class HubLink:
         )
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        self._acks.put(mid)
+        self._window.acked(mid)
         self._wake.set()
 
     # --- the outbox publisher -------------------------------------------------------
@@ -216,23 +196,17 @@ class HubLink:
     def _turn(self, conn: sqlite3.Connection) -> None:
         self._drain_acks()
         if not self.connected:
-            self._inflight.clear()
+            self._window.clear()
             self._sent_up_to = 0  # resend everything not yet acknowledged
             return
         self._fill(conn)
 
     def _drain_acks(self) -> None:
-        while True:
-            try:
-                mid = self._acks.get_nowait()
-            except queue.Empty:
-                return
-            row = self._inflight.pop(mid, None)
-            if row is not None:
-                self._published.put(row)
+        for row in self._window.drain():
+            self._published.put(row)
 
     def _fill(self, conn: sqlite3.Connection) -> None:
-        room = OUTBOX_WINDOW - len(self._inflight)
+        room = OUTBOX_WINDOW - len(self._window)
         if room <= 0:
             return
         for row_id, topic, payload, retain in store.outbox_read(conn, self._sent_up_to, room):
@@ -245,21 +219,13 @@ class HubLink:
                 continue
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return
-            self._inflight[info.mid] = row_id
+            self._window.sent(info.mid, row_id)
             self._sent_up_to = row_id
         self._drain_acks()
-        if len(self._inflight) >= OUTBOX_WINDOW:
+        if len(self._window) >= OUTBOX_WINDOW:
             return
         if store.outbox_read(conn, self._sent_up_to, 1):
             self._wake.set()  # more rows than one window: go on at once
 
     def stats(self) -> dict[str, Any]:
-        return {"connected": self.connected, "inflight": len(self._inflight)}
-
-
-def _no_delay(client: mqtt.Client) -> None:
-    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
-    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
-    sock = client.socket()
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return {"connected": self.connected, "inflight": len(self._window)}

@@ -278,6 +278,10 @@ CREATE TABLE IF NOT EXISTS cost_layers (
 CREATE INDEX IF NOT EXISTS cost_layers_open ON cost_layers (sku, location, lot, received, id)
     WHERE qty_left != 0;
 CREATE INDEX IF NOT EXISTS cost_layers_movement ON cost_layers (movement_id);
+-- The deficits a receipt settles (few): without it each receipt read every open layer of
+-- its line.
+CREATE INDEX IF NOT EXISTS cost_layers_deficit ON cost_layers (sku, location, lot, received, id)
+    WHERE qty_left < 0;
 -- A SKU's last priced receipt (the cost of units no receipt priced): without it, every
 -- such receipt scanned the layers back to the SKU's previous one.
 CREATE INDEX IF NOT EXISTS cost_layers_last_in ON cost_layers (sku, id) WHERE qty_in > 0;

@@ -5,20 +5,24 @@ AIM symbology identifier decides whether a code may be GS1 at all, because plain
 and GS1-128 carry the same characters. The warehouse's own labels (locations, orders,
 purchase orders, operator badges, quantities, commands) use a `PREFIX:value` format made of
 Code 128-safe ASCII; docs/workflows.md lists them.
+
+biip is imported by the first code that needs it, not at start: importing it loads GS1's
+company-prefix table, 16 MB of a station's 53 (docs/performance.md), which a station that
+scans only the warehouse's own labels never uses.
 """
 
 import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
-
-import biip
-from biip.gs1_element_strings import GS1ElementStrings
-from biip.gtin import Gtin
+from typing import TYPE_CHECKING, Protocol
 
 from protocol.labels import ARG_COMMANDS, CODE, COMMANDS, MAX_QTY, REASON, WORD_COMMANDS
 from protocol.messages import Order, Product, PurchaseOrder, ScanRead
+
+if TYPE_CHECKING:
+    import biip
+    from biip.gs1_element_strings import GS1ElementStrings
 
 GS = "\x1d"
 
@@ -241,6 +245,9 @@ def _digits_without_aim(code: str, lookups: CatalogLookups, separators) -> Meani
 
 
 def _ean_upc(code: str, symbology: str | None, lookups: CatalogLookups) -> Meaning:
+    import biip
+    from biip.gtin import Gtin
+
     if len(code) in (12, 13, 14) and symbology in (None, "]E0"):
         # The scan of nearly every pick. biip.parse would also try it as UPC-E, SSCC and
         # GS1 data, four times the work of Gtin.parse, the part that answers here (a third
@@ -262,6 +269,8 @@ def _ean_upc(code: str, symbology: str | None, lookups: CatalogLookups) -> Meani
 
 
 def _gs1(value: str, lookups: CatalogLookups, separators) -> Meaning:
+    import biip
+
     result = _parse(value, biip.ParseConfig(separator_chars=separators))
     if isinstance(result, Unknown):
         return result
@@ -272,6 +281,8 @@ def _gs1(value: str, lookups: CatalogLookups, separators) -> Meaning:
 
 def _digital_link(uri: str, lookups: CatalogLookups) -> Meaning:
     """A GS1 Digital Link (a QR code's https://.../01/<gtin>/10/<lot>?17=...)."""
+    import biip
+
     result = _parse(uri, biip.ParseConfig())
     if isinstance(result, Unknown):
         return result
@@ -280,14 +291,16 @@ def _digital_link(uri: str, lookups: CatalogLookups) -> Meaning:
     return _element_strings(result.gs1_digital_link_uri.element_strings, lookups)
 
 
-def _parse(value: str, config: biip.ParseConfig) -> biip.ParseResult | Unknown:
+def _parse(value: str, config: "biip.ParseConfig") -> "biip.ParseResult | Unknown":
+    import biip
+
     try:
         return biip.parse(value, config=config)
     except Exception as exc:  # noqa: BLE001 - biip "never raises" but does on e.g. "]": a bad scan must not kill the bench
         return Unknown(f"unreadable barcode: {exc}")
 
 
-def _element_strings(es: GS1ElementStrings, lookups: CatalogLookups) -> Meaning:
+def _element_strings(es: "GS1ElementStrings", lookups: CatalogLookups) -> Meaning:
     for element in es:
         if element.gtin_error or element.sscc_error:
             return Unknown(
@@ -332,17 +345,17 @@ def _item(gtin: str, lookups: CatalogLookups) -> Meaning:
     return Item(product.sku, units=units, gtin=gtin14, per_gtin=units)
 
 
-def _value(es: GS1ElementStrings, ai: str) -> str | None:
+def _value(es: "GS1ElementStrings", ai: str) -> str | None:
     element = es.get(ai=ai)
     return element.value if element else None
 
 
-def _date(es: GS1ElementStrings, ai: str) -> date | None:
+def _date(es: "GS1ElementStrings", ai: str) -> date | None:
     element = es.get(ai=ai)
     return element.date if element else None
 
 
-def _count(es: GS1ElementStrings) -> int | None | Unknown:
+def _count(es: "GS1ElementStrings") -> int | None | Unknown:
     raw = _value(es, "30") or _value(es, "37")
     if raw is None:
         return None
@@ -351,7 +364,7 @@ def _count(es: GS1ElementStrings) -> int | None | Unknown:
     return int(raw)
 
 
-def _net_weight_g(es: GS1ElementStrings) -> Decimal | None:
+def _net_weight_g(es: "GS1ElementStrings") -> Decimal | None:
     # 310n: net weight in kg with n decimals; biip applies the decimals.
     for element in es:
         if element.ai.ai.startswith("310") and element.decimal is not None:

@@ -49,3 +49,30 @@ def test_no_statement_of_a_batch_scans_a_table():
             scans[sql] = full
     assert len(statements) > 20  # the trace saw the batch
     assert scans == {}
+
+
+def test_a_receipt_reads_its_lines_deficits_not_every_open_layer():
+    """A line that is only received into (stocking up) keeps every layer open: reading them
+    all made each receipt slower than the one before."""
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    ingest = Ingest(conn, TOPICS)
+    now = datetime.now(UTC)
+    stocking = [Incoming(TOPICS.events("st-1"),
+                         encode_event("st-1", "e1", seq, Receipt(sku="A", qty=1, location="L1"), now))
+                for seq in range(1, 31)]  # fmt: skip
+    ingest.process(stocking)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    receipt = Receipt(sku="A", qty=1, location="L1")
+    ingest.process([Incoming(TOPICS.events("st-1"), encode_event("st-1", "e1", 31, receipt, now))])
+    conn.set_trace_callback(None)
+    layer_reads = [sql for sql in statements
+                   if sql.lstrip().upper().startswith("SELECT") and "FROM cost_layers" in sql
+                   and "qty_left" in sql.split("WHERE", 1)[-1]]  # fmt: skip
+    assert layer_reads  # the receipt looked for deficits to settle
+    for sql in layer_reads:
+        plan = " ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        assert "cost_layers_deficit" in plan, (sql, plan)
+    open_layers = conn.execute("SELECT count(*) FROM cost_layers WHERE qty_left > 0").fetchone()
+    assert open_layers == (31,)

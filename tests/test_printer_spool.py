@@ -1,10 +1,10 @@
 """The durable print spool against the loopback printer twin and a real SQLite file."""
 
 import queue
+import sqlite3
 import time
 
 import pytest
-import sqlite_utils
 
 from station.drivers.printers.endpoint import parse_endpoint
 from station.drivers.printers.labels import bin_label, shipping_label
@@ -146,16 +146,12 @@ def test_printer_spool_reprint_sends_the_same_bytes_as_a_new_job(twin, tmp_path)
 def test_printer_spool_job_caught_sending_by_a_crash_is_partial_after_restart(tmp_path):
     db = tmp_path / "station.db"
     PrintSpool(db).stop()  # creates the table
-    sqlite_utils.Database(db)["print_jobs"].insert(
-        {
-            "printer": "label",
-            "kind": "bin",
-            "title": "bin: X",
-            "language": "zpl",
-            "data": b"^XA^XZ",
-            "state": "sending",
-        }
-    )
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO print_jobs (printer, kind, title, language, data, state) "
+            "VALUES ('label', 'bin', 'bin: X', 'zpl', ?, 'sending')",
+            (b"^XA^XZ",),
+        )
     spool = PrintSpool(db)
     try:
         [job] = spool.jobs()

@@ -112,6 +112,7 @@ from hub.store.cost_layers import (
     layer_add,
     layer_take,
     layer_value,
+    layers_deficit,
     layers_of_sku,
     layers_open,
 )

@@ -28,6 +28,18 @@ def layers_open(
     return [Layer(*row) for row in rows]
 
 
+def layers_deficit(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> list[Layer]:
+    """The line's deficits (units issued before a layer covered them), oldest first: what a
+    receipt settles. Read through their own small index: reading every open layer, as
+    `layers_open` does, grew with each receipt into a line that has not sold out yet."""
+    rows = conn.execute(
+        "SELECT id, received, qty_left, unit_cost, kind, movement_id FROM cost_layers "
+        "WHERE sku = ? AND location = ? AND lot = ? AND qty_left < 0 ORDER BY received, id",
+        (sku, location, lot),
+    ).fetchall()
+    return [Layer(*row) for row in rows]
+
+
 def layer_add(
     conn: sqlite3.Connection, sku: str, location: str, lot: str, movement_id: int,
     received: str, qty: int, unit_cost: int, kind: str,

@@ -2,7 +2,10 @@
 
 The hub's commit is observed where a station sees it: the retained `applied` ack the hub
 publishes right after each commit (so the figure is an upper bound by one broker hop).
-Ten real stations (real `Journal` + `Uplink` in this process) share the 500 events/s.
+Ten real stations (real `Journal` + `Uplink` in this process) share the 500 events/s, for
+both hubs: until 2026-12-04 the bare hub was fed by bare paho clients publishing from the
+pacing thread, without the uplink's hop through its publisher thread that the project's
+figure includes.
 """
 
 import threading
@@ -10,16 +13,8 @@ import time
 from pathlib import Path
 
 import msgspec
-from bench_env import (
-    SITE,
-    Broker,
-    HubProcess,
-    encoded_events,
-    event_data,
-    station_ids,
-    station_password,
-)
-from bench_ingest import EPOCH, BareHub, SimulatedStations
+from bench_env import SITE, Broker, HubProcess, event_data, station_ids, station_password
+from bench_ingest import BareHub
 from bench_report import Figure, percentile
 
 from protocol.messages import Applied
@@ -67,10 +62,11 @@ def paced(count: int, step) -> None:
         step(i)
 
 
-def project_ms(dir: Path, count: int) -> list[float]:
+def stations_ms(dir: Path, count: int, bare: bool) -> list[float]:
+    """Milliseconds from each journal commit until the (bare or real) hub's ack covers it."""
     stations = station_ids(STATIONS)
-    broker = Broker(dir / "broker", stations)
-    hub = HubProcess(dir / "hub", broker)
+    broker = Broker(dir / "broker", stations, extra_hubs=("barehub",) if bare else ())
+    hub = BareHub(dir, broker) if bare else HubProcess(dir / "hub", broker)
     watch = Stopwatch(stations)
     journals, uplinks = {}, {}
     try:
@@ -111,30 +107,6 @@ def _uplink(station: str, port: int, journal: Journal, watch: Stopwatch) -> Upli
     return Uplink(config, TOPICS, station, journal.reader(), emit, dict)
 
 
-def bare_ms(dir: Path, count: int) -> list[float]:
-    stations = station_ids(STATIONS)
-    broker = Broker(dir / "broker", stations, extra_hubs=("barehub",))
-    bare = BareHub(dir, broker)
-    watch = Stopwatch(stations)
-    sim = SimulatedStations(broker.port, stations, on_applied=watch.applied)
-    payloads = {s: encoded_events(s, i, EPOCH, count // STATIONS + 1)
-                for i, s in enumerate(stations)}  # fmt: skip
-    try:
-
-        def step(i: int) -> None:
-            station, seq = stations[i % STATIONS], i // STATIONS + 1
-            watch.start(station, seq)
-            sim.publish(station, payloads[station][seq - 1])
-
-        paced(count, step)
-        _wait_all(watch, count)
-    finally:
-        sim.stop()
-        bare.stop()
-        broker.stop()
-    return watch.samples
-
-
 def _wait_all(watch: Stopwatch, count: int) -> None:
     deadline = time.monotonic() + 60
     while len(watch.samples) < count and time.monotonic() < deadline:
@@ -146,12 +118,20 @@ def _wait_all(watch: Stopwatch, count: int) -> None:
 def run(dir: Path, quick: bool) -> list[Figure]:
     count = 250 if quick else 10 * RATE
     skip = count // 20  # the first events meet connections still settling
-    bare = bare_ms(dir / "bare", count)[skip:]
-    project = project_ms(dir / "hub", count)[skip:]
-    p99 = percentile(project, 99)
+    bare = stations_ms(dir / "bare", count, bare=True)[skip:]
+    project = stations_ms(dir / "hub", count, bare=False)[skip:]
+    p50, bare50 = percentile(project, 50), percentile(bare, 50)
+    p99, bare99 = percentile(project, 99), percentile(bare, 99)
     return [
-        Figure("3. journal -> hub commit p50", percentile(project, 50), "ms",
-               percentile(bare, 50)),  # fmt: skip
-        Figure("3. journal -> hub commit p99", p99, "ms", percentile(bare, 99), "p99 < 50 ms",
-               p99 < 50),  # fmt: skip
+        Figure(
+            "3. journal -> hub commit p50",
+            p50,
+            "ms",
+            bare50,
+            "<= 1.5x bare p50",
+            p50 <= 1.5 * bare50,
+        ),  # fmt: skip
+        Figure(
+            "3. journal -> hub commit p99", p99, "ms", bare99, "<= 2x bare p99", p99 <= 2 * bare99
+        ),  # fmt: skip
     ]

@@ -18,6 +18,9 @@ READY = r"station \S+ ready in ([0-9.]+)s"
 # codes typed before this line are gone (as at a real bench, where a closed tty keeps
 # nothing). The station's own "ready" line can come first: devices open in their threads.
 SCANNER_OPEN = r"device hand: ready"
+# A valid EAN-13 typed after the 5,000 codes of the warehouse's own format: the station
+# imports biip (and its 16 MB of GS1 tables) for the first GTIN or GS1 code it sees.
+GTIN = "4006381333931"
 
 
 def journal_head(path: Path) -> int:
@@ -91,6 +94,9 @@ def run(dir: Path, quick: bool) -> list[Figure]:
             head = journal_head(journal)
             wait_until(lambda: hub.applied_total() >= head, 120, "scans applied")
             rss = proc.peak_rss_mb()
+            scanner.scan(GTIN)
+            wait_journaled(journal, {GTIN}, 60)
+            rss_gs1 = proc.peak_rss_mb()
             logged = float(re.findall(READY, proc.log())[-1])
         finally:
             proc.stop()
@@ -100,11 +106,12 @@ def run(dir: Path, quick: bool) -> list[Figure]:
         broker.stop()
     worst = max(startup)
     return [
-        Figure(f"6. station start-up (worst of {starts})", worst, "s", None, "< 2 s",
-               worst < 2),  # fmt: skip
+        Figure(f"6. station start-up (worst of {starts})", worst, "s", None, "<= 1 s",
+               worst <= 1),  # fmt: skip
         Figure("6. station start-up, median", percentile(startup, 50), "s"),
         Figure("6. station's own 'ready in'", logged, "s"),
-        Figure(f"6. station peak RSS, {scans:,} scans", rss, "MB", None, "< 60 MB", rss < 60),
+        Figure(f"6. station peak RSS, {scans:,} scans", rss, "MB", None, "<= 40 MB", rss <= 40),
+        Figure("6. station peak RSS, then a GTIN scan", rss_gs1, "MB"),
         Figure(f"6. scans lost of {scans:,} typed 5 ms apart", lost, "scans", None,
                "0", lost == 0),  # fmt: skip
     ]

@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
-import sqlite_utils
 
 from protocol.envelope import MAX_PAYLOAD_BYTES, encode_event, utc_now
 
@@ -51,32 +50,31 @@ CREATE TABLE IF NOT EXISTS journal (
 """
 
 
-def _connect(path: Path) -> sqlite_utils.Database:
+def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    db = sqlite_utils.Database(conn)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
 
 
-def _open(path: Path) -> tuple[sqlite_utils.Database, str | None]:
+def _open(path: Path) -> tuple[sqlite3.Connection, str | None]:
     """The journal read-write; or, on a card the kernel made read-only, the file as it
     stands, read-only, and why. The station then still starts, every scan is "not
     recorded", and what the journal holds can still be sent."""
     try:
         db = _connect(path)
         _incremental_vacuum_mode(db)
-        db.conn.executescript(SCHEMA)
+        db.executescript(SCHEMA)
         return db, None
     except sqlite3.Error as exc:
         if not path.exists():
             raise
         uri = path.resolve().as_uri() + "?immutable=1"
         conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        return sqlite_utils.Database(conn), str(exc)
+        return conn, str(exc)
 
 
-def _incremental_vacuum_mode(db: sqlite_utils.Database) -> None:
+def _incremental_vacuum_mode(db: sqlite3.Connection) -> None:
     """Trimmed pages go back to the card only in incremental auto-vacuum mode. A new file
     takes it at once; a journal made before trimming existed is rewritten once (VACUUM,
     at start-up). Without room for that copy it stays as it is: the freed pages are then
@@ -93,7 +91,7 @@ def _incremental_vacuum_mode(db: sqlite_utils.Database) -> None:
 
 
 @contextmanager
-def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT (the connection is in autocommit mode)."""
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -101,13 +99,13 @@ def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
     except BaseException:
         # SQLite has already rolled back after some errors (SQLITE_FULL): a second ROLLBACK
         # would fail and hide the real error.
-        if db.conn.in_transaction:
+        if db.in_transaction:
             db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
 
-def _meta(db: sqlite_utils.Database, key: str) -> str | None:
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
     row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return row[0] if row else None
 
@@ -162,7 +160,7 @@ class Journal:
                                "the hub takes")  # fmt: skip
         try:
             with _transaction(self.db):
-                self.db.conn.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
+                self.db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
         except sqlite3.Error as exc:
             raise JournalError(str(exc)) from exc
         self.head = seqs[-1]
@@ -190,7 +188,7 @@ class Journal:
                     [last, limit, cutoff],
                 ).rowcount
             if deleted:
-                self.db.conn.executescript(f"PRAGMA incremental_vacuum({limit});")
+                self.db.executescript(f"PRAGMA incremental_vacuum({limit});")
         except sqlite3.Error as exc:
             log.warning("cannot trim the journal: %s", exc)
             return 0
@@ -200,7 +198,7 @@ class Journal:
         return JournalReader(self.path)
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.db.close()
 
 
 class JournalReader:
@@ -247,4 +245,4 @@ class JournalReader:
         return value
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.db.close()

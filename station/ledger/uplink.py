@@ -11,10 +11,8 @@ internal lock, so it only puts the mid on a queue: holding a lock of ours across
 `publish()` while `on_publish` takes it would deadlock.
 """
 
-import contextlib
 import logging
 import queue
-import socket
 import sqlite3
 import threading
 import time
@@ -23,8 +21,8 @@ from typing import Any
 
 import msgspec
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
+from protocol import mqtt_client
 from protocol.envelope import encode, utc_now
 from protocol.messages import Applied, Resync, StationStatus
 from protocol.topics import Topics
@@ -65,9 +63,8 @@ class Uplink:
         # it under one lock keeps a stale status from overtaking a newer one to the broker.
         self._status_lock = threading.Lock()
         self._stop = threading.Event()
-        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._control: queue.SimpleQueue[tuple[str, int]] = queue.SimpleQueue()
-        self._inflight: dict[int, int] = {}  # mid -> seq; the publisher thread's alone
+        self._window: mqtt_client.SendWindow[int] = mqtt_client.SendWindow()  # mid -> seq
         self._next = self.applied + 1
         self._applied_moved = time.monotonic()
         self._resend_wait = config.resend_after_s  # doubles after each stall resend
@@ -78,17 +75,14 @@ class Uplink:
 
     # --- lifecycle ----------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.station,
-            protocol=mqtt.MQTTv5,
+        config = self.config
+        client = mqtt_client.make_client(
+            self.station,
+            credentials=(config.username, config.password) if config.username else None,
+            tls_ca=config.tls_ca,
+            reconnect_max_s=config.reconnect_max_s,
+            max_inflight=config.max_inflight,
         )
-        if self.config.username:
-            client.username_pw_set(self.config.username, self.config.password)
-        if self.config.tls_ca:
-            client.tls_set(ca_certs=self.config.tls_ca)
-        client.reconnect_delay_set(0.5, self.config.reconnect_max_s)
-        client.max_inflight_messages_set(self.config.max_inflight)
         # paho's own queue is in memory and unbounded while offline; the journal is the
         # queue, so paho never holds more than one window.
         client.max_queued_messages_set(self.config.max_inflight * 2)
@@ -100,26 +94,16 @@ class Uplink:
         return client
 
     def start(self) -> None:
-        self.client.connect_async(
-            self.config.host, self.config.port, keepalive=self.config.keepalive, clean_start=True
-        )
-        self.client.loop_start()
+        config = self.config
+        mqtt_client.connect_in_background(self.client, config.host, config.port, config.keepalive)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self.connected:
-            info = self.client.publish(
-                self.topics.station_status(self.station),
-                encode(StationStatus(state="offline", conn=self._conn, ts=utc_now())),
-                qos=1,
-                retain=True,
-            )
-            with contextlib.suppress(RuntimeError, ValueError):  # the queue was full
-                info.wait_for_publish(2)
-        self.client.disconnect()
-        self.client.loop_stop()
+        offline = encode(StationStatus(state="offline", conn=self._conn, ts=utc_now()))
+        mqtt_client.stop_client(self.client, self.connected,
+                                self.topics.station_status(self.station), offline)  # fmt: skip
         self._thread.join(5)
         if not self._thread.is_alive():
             self._save_applied()
@@ -168,7 +152,7 @@ class Uplink:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
-        _no_delay(client)
+        mqtt_client.no_delay(client)
         log.info("connected to %s:%s", self.config.host, self.config.port)
         client.subscribe([(topic, 1) for topic in self.topics.station_subscriptions(self.station)])
         self.connected = True
@@ -183,7 +167,7 @@ class Uplink:
         self._wake.set()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        self._acks.put(mid)
+        self._window.acked(mid)
         self._wake.set()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
@@ -233,9 +217,9 @@ class Uplink:
 
     def _publish_step(self) -> None:
         self._drain_control()
-        self._drain_acks()
+        self._window.drain()
         if not self.connected:
-            self._inflight.clear()
+            self._window.clear()
             return
         self._resend_if_stalled()
         self._fill_window()
@@ -252,7 +236,7 @@ class Uplink:
                 log.info("hub asked to resend from %d", seq)
                 self._rewind(seq)
             elif what == "reconnected":
-                self._inflight.clear()
+                self._window.clear()
                 self._rewind(self.applied + 1)
 
     def _set_applied(self, seq: int) -> None:
@@ -287,14 +271,6 @@ class Uplink:
                       "older ones were trimmed after the hub had applied them", seq, first)  # fmt: skip
         self._next = max(1, min(self._next, seq))
 
-    def _drain_acks(self) -> None:
-        while True:
-            try:
-                mid = self._acks.get_nowait()
-            except queue.Empty:
-                return
-            self._inflight.pop(mid, None)
-
     def _resend_if_stalled(self) -> None:
         """Send again from applied + 1 when the ack has not moved for a while.
 
@@ -307,7 +283,7 @@ class Uplink:
             self._resend_wait = self.config.resend_after_s
             return
         quiet = time.monotonic() - self._applied_moved > self._resend_wait
-        if quiet and not self._inflight:
+        if quiet and not self._window:
             log.info("applied stuck at %d for %.0fs: resending", self.applied, self._resend_wait)
             self._rewind(self.applied + 1)
             self._applied_moved = time.monotonic()
@@ -318,7 +294,7 @@ class Uplink:
         # once and would queue a whole backlog for the hub (memory it keeps), while the
         # station spent its CPU sending it all at once. The ack moving wakes us again.
         ahead = self.applied + self.config.max_ahead - (self._next - 1)
-        room = min(self.config.max_inflight - len(self._inflight), ahead)
+        room = min(self.config.max_inflight - len(self._window), ahead)
         if room <= 0:
             return
         topic = self.topics.events(self.station)
@@ -326,14 +302,6 @@ class Uplink:
             info = self.client.publish(topic, payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # disconnected meanwhile: the reconnect rewinds
-            self._inflight[info.mid] = seq
+            self._window.sent(info.mid, seq)
             self._next = seq + 1
-        self._drain_acks()
-
-
-def _no_delay(client: mqtt.Client) -> None:
-    """Turn Nagle's algorithm off, as the broker does (`set_tcp_nodelay`): paho leaves it on,
-    and a small PUBLISH or PUBACK then waits for the peer's delayed ACK (25-45 ms)."""
-    sock = client.socket()
-    if sock is not None:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._window.drain()

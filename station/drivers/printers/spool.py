@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from station.drivers.printers.labels import Label
 from station.drivers.printers.links import PrinterLink, PrinterMissing, SendFailed
 from station.drivers.printers.render import render
@@ -80,37 +78,30 @@ class PrintSpool:
         self._wake = {name: threading.Event() for name in self.printers}
         self._threads: list[threading.Thread] = []
         # One connection shared under a lock: the workers write rarely and briefly.
-        self._db = Database(sqlite3.connect(str(db_path), check_same_thread=False))
-        self._db.enable_wal()
+        self._db = sqlite3.connect(str(db_path), check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
         self._create_table()
         self._recover()
 
     # --- the table ------------------------------------------------------------------
     def _create_table(self) -> None:
-        with self._lock:
-            self._db[TABLE].create(
-                {
-                    "id": int,
-                    "printer": str,
-                    "kind": str,
-                    "title": str,
-                    "language": str,
-                    "data": bytes,
-                    "state": str,
-                    "error": str,
-                    "reprint_of": int,
-                    "created_at": str,
-                    "updated_at": str,
-                },
-                pk="id",
-                not_null={"printer", "kind", "language", "data", "state"},
-                if_not_exists=True,
+        # The table and index sqlite-utils made when the spool used it: the same names, so
+        # a station's existing spool is used as it is.
+        with self._lock, self._db:
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} (id INTEGER PRIMARY KEY, "
+                "printer TEXT NOT NULL, kind TEXT NOT NULL, title TEXT, language TEXT NOT NULL, "
+                "data BLOB NOT NULL, state TEXT NOT NULL, error TEXT, reprint_of INTEGER, "
+                "created_at TEXT, updated_at TEXT)"
             )
-            self._db[TABLE].create_index(["printer", "state"], if_not_exists=True)
+            self._db.execute(
+                f"CREATE INDEX IF NOT EXISTS idx_{TABLE}_printer_state ON {TABLE} (printer, state)"
+            )
 
     def _recover(self) -> None:
         # A job caught in `sending` by a crash or power cut may have printed in part.
-        with self._lock, self._db.conn:
+        with self._lock, self._db:
             self._db.execute(
                 f"UPDATE {TABLE} SET state = 'partial', error = ?, updated_at = ? "
                 "WHERE state = 'sending'",
@@ -118,19 +109,21 @@ class PrintSpool:
             )
 
     def _set_state(self, job_id: int, state: str, error: str | None = None) -> None:
-        with self._lock, self._db.conn:
-            self._db[TABLE].update(job_id, {"state": state, "error": error, "updated_at": _now()})
+        with self._lock, self._db:
+            self._db.execute(
+                f"UPDATE {TABLE} SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+                (state, error, _now(), job_id),
+            )
 
     def _insert(self, row: dict) -> int:
         now = _now()
-        with self._lock, self._db.conn:
-            job_id = (
-                self._db[TABLE]
-                .insert(
-                    {**row, "state": "queued", "error": None, "created_at": now, "updated_at": now}
-                )
-                .last_pk
-            )
+        row = {**row, "state": "queued", "error": None, "created_at": now, "updated_at": now}
+        columns = ", ".join(row)
+        marks = ", ".join(f":{name}" for name in row)
+        with self._lock, self._db:
+            job_id = self._db.execute(
+                f"INSERT INTO {TABLE} ({columns}) VALUES ({marks})", row
+            ).lastrowid
         self._wake_worker(row["printer"])
         return int(job_id)
 
@@ -156,7 +149,7 @@ class PrintSpool:
     def reprint(self, job_id: int) -> int:
         """Queue the same bytes again as a new job; returns its id."""
         with self._lock:
-            rows = list(self._db.query(f"SELECT * FROM {TABLE} WHERE id = ?", [job_id]))
+            rows = list(self._db.execute(f"SELECT * FROM {TABLE} WHERE id = ?", [job_id]))
         if not rows:
             raise KeyError(f"no print job {job_id}")
         old = rows[0]
@@ -168,7 +161,7 @@ class PrintSpool:
         where, args = ("WHERE printer = ?", [printer]) if printer else ("", [])
         with self._lock:
             rows = list(
-                self._db.query(f"SELECT id FROM {TABLE} {where} ORDER BY id DESC LIMIT 1", args)
+                self._db.execute(f"SELECT id FROM {TABLE} {where} ORDER BY id DESC LIMIT 1", args)
             )
         if not rows:
             raise KeyError("nothing has been printed yet")
@@ -176,7 +169,7 @@ class PrintSpool:
 
     def job(self, job_id: int) -> Job:
         with self._lock:
-            rows = list(self._db.query(f"SELECT * FROM {TABLE} WHERE id = ?", [job_id]))
+            rows = list(self._db.execute(f"SELECT * FROM {TABLE} WHERE id = ?", [job_id]))
         if not rows:
             raise KeyError(f"no print job {job_id}")
         return _job(rows[0])
@@ -185,7 +178,8 @@ class PrintSpool:
         where, args = ("WHERE printer = ?", [printer]) if printer else ("", [])
         with self._lock:
             return [
-                _job(r) for r in self._db.query(f"SELECT * FROM {TABLE} {where} ORDER BY id", args)
+                _job(r)
+                for r in self._db.execute(f"SELECT * FROM {TABLE} {where} ORDER BY id", args)
             ]
 
     def wait(self, job_id: int, timeout: float, states: frozenset[str] = FINAL_STATES) -> Job:
@@ -214,7 +208,7 @@ class PrintSpool:
             thread.join(timeout)
         self._threads.clear()
         with self._lock:
-            self._db.conn.close()
+            self._db.close()
 
     def _wake_worker(self, printer: str) -> None:
         if printer in self._wake:
@@ -223,7 +217,7 @@ class PrintSpool:
     def _next_job(self, printer: str) -> Job | None:
         with self._lock:
             rows = list(
-                self._db.query(
+                self._db.execute(
                     f"SELECT * FROM {TABLE} WHERE printer = ? AND state = 'queued' "
                     "ORDER BY id LIMIT 1",
                     [printer],
@@ -313,7 +307,7 @@ class PrintSpool:
         return True
 
 
-def _job(row: dict) -> Job:
+def _job(row: sqlite3.Row) -> Job:
     return Job(
         id=row["id"],
         printer=row["printer"],
