@@ -63,7 +63,7 @@ class ScanRead(_Msg):
     command, quantity (`ref` names which), or unknown (`reason`)."""
 
     kind: Literal["item", "lot", "sscc", "location", "order", "purchase_order", "operator",
-                  "command", "quantity", "unknown"]  # fmt: skip
+                  "command", "quantity", "return", "unknown"]  # fmt: skip
     sku: Text | None = None
     units: NonNegativeQty = 0
     gtin: Text | None = None

@@ -397,6 +397,8 @@ def read_of(meaning: Meaning) -> ScanRead:
             return ScanRead(kind="command", ref=name)
         case Quantity():
             return ScanRead(kind="quantity", ref=str(meaning.qty))
+        case ReturnRef():
+            return ScanRead(kind="return", ref=meaning.rma)
     return ScanRead(kind="unknown", reason=meaning.reason[:500])
 
 
