@@ -243,8 +243,12 @@ class Counter:
         """The next count task the hub's schedule sent this station; without one, the
         supervisor asks for a bin to be counted (an ad-hoc task)."""
         shift, bench = self.shift, self.bench
+        # A task for a bin the demo's people have nothing of to count (a kit built at the
+        # bench, a held quarantine bin) waits for a person who knows it: the station refuses
+        # an empty count, as it should.
         waiting = [t for t in shift.api("GET", "/api/count-tasks?status=open")["tasks"]
-                   if t["station"] == bench.name]  # fmt: skip
+                   if t["station"] == bench.name
+                   and self._tally(t["location"], t["sku"], "exact")]  # fmt: skip
         if waiting:
             task, where, only = waiting[0]["task"], waiting[0]["location"], waiting[0]["sku"]
         else:
@@ -289,7 +293,7 @@ class Counter:
                     expiry = self._expiry(product, line["lot"])
                     found.append(Found(product, line["lot"], expiry, line["qty"]))
         surprise = {"one_missing": -1, "found_case": FOUND_CASE}.get(kind, 0)
-        if found and surprise:
+        if found and found[0].qty + surprise > 0:  # one broken of one would empty the count
             found[0] = replace(found[0], qty=found[0].qty + surprise)
         return [f for f in found if f.qty > 0]
 
