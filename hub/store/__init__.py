@@ -325,6 +325,7 @@ from hub.store.returns import (
     order_ids_closed_between,
     quarantine_lines,
     quarantined,
+    quarantined_by_sku,
     return_line_add,
     return_lines_of_event,
     return_rate_rows,
