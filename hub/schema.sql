@@ -611,3 +611,17 @@ CREATE TABLE IF NOT EXISTS pick_stats (
     weight_overrides INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, station, operator)
 );
+
+-- Parcel weighings per packer and day, counted apart from pick accuracy: shipments whose
+-- weight was checked, of them those weighed outside the tolerance at least once, and the
+-- readings outside it (a shipment's `weight_mismatches`). A table of its own: pick_stats
+-- came with no migration, so a ledger at this version may be without it.
+CREATE TABLE IF NOT EXISTS weigh_stats (
+    day TEXT NOT NULL,
+    station TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0,
+    reweighed INTEGER NOT NULL DEFAULT 0,
+    mismatches INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, station, operator)
+);

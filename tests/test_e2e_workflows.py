@@ -146,7 +146,10 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     pack.scan(TEA, "lot_required")  # the plain EAN has no lot: scan the GS1 code
     pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
     pack.scan(MUG)
-    pack.scale.place(Decimal(150 + 2 * 340 + 210))
+    pack.scale.place(Decimal(150 + 340 + 210))  # one mug left on the bench: weighed wrong
+    wait_until(lambda: (pack.station.snapshot()["verdict"] or {}).get("name")
+               == "weight_mismatch", what="the parcel held")  # fmt: skip
+    pack.scale.place(Decimal(150 + 2 * 340 + 210))  # the mug put in: weighed again
     wait_until(lambda: pack.events("shipment"), what="shipment journaled")
 
     wait_until(lambda: hub.query("SELECT status FROM orders WHERE order_id = 'SO-1'")
@@ -157,6 +160,10 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
                             "json_extract(data, '$.weight_override') FROM events "
                             "WHERE type = 'shipment'")  # fmt: skip
     assert shipment == ("1040.00", None)
+    kpis = {(r["kpi"], r["scope"]): r["value"]
+            for r in hub.api("GET", "/api/reports/kpis?limit=10000")["rows"]}  # fmt: skip
+    assert [kpis[(k, "operator:alice")] for k in ("parcels_weighed", "parcels_reweighed",
+            "weight_mismatches", "weight_overrides")] == [1, 1, 1, 0]  # fmt: skip
     jobs = pack.printer.wait_for_jobs(3)  # two put-away labels, then the shipping label
     shipping = jobs[2].decode("utf-8")
     assert shipping.startswith("^XA") and "ORDER SO-1" in shipping and "1.040 kg" in shipping

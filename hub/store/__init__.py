@@ -273,8 +273,10 @@ from hub.store.pages import (
 )
 from hub.store.picking import (
     pack_shipped_add,
+    pack_weighed_add,
     pick_scan_add,
     pick_stats_between,
+    weigh_stats_between,
 )
 from hub.store.purchase_orders import (
     PoRow,
