@@ -581,6 +581,22 @@ CREATE TABLE IF NOT EXISTS daily_sales (
 );
 CREATE INDEX IF NOT EXISTS daily_sales_day ON daily_sales (day);
 
+-- The FIFO cost of the parts of kits built at the bench and sold as kits: the ledger books
+-- it as COGS of the parts (daily_sku); the margin per sku moves it to the kit (+ kit,
+-- - part), so a kit's margin is its revenue against its parts' cost and no part counts it
+-- again. A reversal adds the negative rows.
+CREATE TABLE IF NOT EXISTS kit_sale_costs (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    kit TEXT NOT NULL,
+    part TEXT NOT NULL,
+    units INTEGER NOT NULL,     -- units of the part
+    cogs INTEGER NOT NULL       -- micros
+);
+CREATE INDEX IF NOT EXISTS kit_sale_costs_event ON kit_sale_costs (event_id);
+CREATE INDEX IF NOT EXISTS kit_sale_costs_day ON kit_sale_costs (day);
+
 -- Consignment settlements: everything owed up to `through_id` (a consignment_owed id) is
 -- settled; the next settlement report of the owner starts after it.
 CREATE TABLE IF NOT EXISTS consignment_settlements (

@@ -105,7 +105,8 @@ def test_the_export_ties_the_opening_value_to_the_closing_value(conn):
 def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(conn):
     """SO-1: 3 MUG @ 10.00 (cost 3.00) and a kit line BOX @ 25.00 built from 2 MUG: 1 kit
     shipped, 2 MUG at 3.00 = 6.00. Revenue 30 + 25 = 55; COGS 9 + 6 = 15; margin 40,
-    72.73 %. Per sku: MUG 30 - 15 = 15 (its COGS carries the kit's parts), BOX 25 - 0."""
+    72.73 %. Per sku: MUG 30 - 9 = 21, BOX 25 - 6 = 19 (the kit carries its parts' cost,
+    which MUG does not count again)."""
     products(conn, {"sku": "BOX", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2}]})
     _order(conn, "SO-1", OrderLine(sku="MUG", qty=3, unit_price=Decimal("10")),
            OrderLine(sku="BOX", qty=1, unit_price=Decimal("25")))  # fmt: skip
@@ -122,12 +123,17 @@ def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(co
     assert kpi[("revenue", "")] == "55.00" and kpi[("cogs", "")] == "15.00"
     assert kpi[("gross_margin", "")] == "40.00" and kpi[("margin_pct", "")] == 72.73
     assert kpi[("revenue", f"day:{today}")] == "55.00"
-    assert kpi[("gross_margin", "sku:MUG")] == "15.00" and kpi[("revenue", "sku:BOX")] == "25.00"
+    margins = [(kpi[("revenue", f"sku:{sku}")], kpi[("cogs", f"sku:{sku}")],
+                kpi[("gross_margin", f"sku:{sku}")]) for sku in ("MUG", "BOX")]  # fmt: skip
+    assert margins == [("30.00", "9.00", "21.00"), ("25.00", "6.00", "19.00")]
+    assert kpi[("margin_pct", "sku:BOX")] == 76.0
     assert kpi[("revenue", "class:-")] == "55.00"  # no ABC classes computed yet
     shipment = store.movements_latest(conn, 1)[0]["id"]
     reverse(conn, shipment)
     kpi = kpis()
     assert kpi[("revenue", "")] == "0.00" and kpi[("gross_margin", "")] == "0.00"
+    assert all(kpi.get((k, f"sku:{sku}")) in (None, "0.00") for sku in ("MUG", "BOX")
+               for k in ("revenue", "cogs"))  # fmt: skip
 
 
 def test_intake_orders_carry_a_sale_price_and_old_publishers_keep_working(conn):

@@ -340,10 +340,13 @@ from hub.store.returns import (
     units_out_by_sku,
 )
 from hub.store.sales import (
+    kit_sale_cost_add,
+    kit_sale_costs_of_event,
     margin_by_day,
     margin_by_sku,
     sale_add,
     sales_of_event,
+    shipment_costs,
 )
 from hub.store.settlements import (
     consignment_owed_between,

@@ -40,12 +40,46 @@ def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tupl
 
 
 def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
-    """(sku, ABC class or None, revenue, cogs) per sku with either, over [since, until]."""
+    """(sku, ABC class or None, revenue, cogs) per sku with either, over [since, until]; the
+    cost of parts of kits built at the bench is the kit's, not the part's."""
     return conn.execute(
         "SELECT x.sku, a.class, sum(x.revenue), sum(x.cogs) FROM ("
         "  SELECT sku, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
         "  UNION ALL SELECT sku, 0, cogs FROM daily_sku WHERE day BETWEEN ? AND ?"
-        ") x LEFT JOIN abc_classes a ON a.sku = x.sku GROUP BY x.sku "
+        "  UNION ALL SELECT kit, 0, cogs FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT part, 0, -cogs FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
+        ") x LEFT JOIN abc_classes a ON a.sku = x.sku GROUP BY x.sku, a.class "
         "HAVING sum(x.revenue) != 0 OR sum(x.cogs) != 0 ORDER BY x.sku",
-        (since, until, since, until),
+        (since, until, since, until, since, until, since, until),
+    ).fetchall()
+
+
+def shipment_costs(conn: sqlite3.Connection, event_id: int) -> dict[str, tuple[int, int]]:
+    """sku -> (units out, their FIFO cost in micros) of a shipment event's own shipment
+    movements (not the assemblies a backflush books in it; consigned units cost us 0)."""
+    out = dict(conn.execute(
+        "SELECT sku, -sum(delta) FROM movements WHERE event_id = ? AND type = 'shipment' "
+        "GROUP BY sku", (event_id,)))  # fmt: skip
+    cost = dict(conn.execute(
+        "SELECT m.sku, sum(f.value) FROM movements m JOIN cost_flows f ON f.movement_id = m.id "
+        "WHERE m.event_id = ? AND m.type = 'shipment' GROUP BY m.sku", (event_id,)))  # fmt: skip
+    return {sku: (units, cost.get(sku, 0)) for sku, units in out.items()}
+
+
+def kit_sale_cost_add(
+    conn: sqlite3.Connection, event_id: int, day: str, kit: str, part: str, units: int,
+    cogs: int,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO kit_sale_costs (event_id, day, kit, part, units, cogs) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (event_id, day, kit, part, units, cogs),
+    )
+
+
+def kit_sale_costs_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple]:
+    """(kit, part, units, cogs) a shipment event moved from parts to kits."""
+    return conn.execute(
+        "SELECT kit, part, units, cogs FROM kit_sale_costs WHERE event_id = ? ORDER BY id",
+        (event_id,),
     ).fetchall()
