@@ -11,6 +11,11 @@ cost as COGS of the parts' skus. For the margin per sku that cost belongs to the
 was sold, so the shipment also records it as moved from each part to the kit
 (`kit_sale_costs`, their share of the shipment's cost of that part): the margin per sku
 adds it to the kit and takes it off the part, and the totals do not change.
+
+A dropship line is sold when the supplier confirms its purchase order shipped: it earns
+the order line's price and costs the purchase order line's (`dropship_sales`). No stock
+moves, so that cost is no COGS of the ledger: the margin figures give it apart
+(`dropship_cost`) and take it off the gross margin.
 """
 
 import sqlite3
@@ -107,33 +112,51 @@ def reverse(conn: sqlite3.Connection, original_event: int, reversal_event: int, 
         store.kit_sale_cost_add(conn, reversal_event, day, kit, part, -units, -cost)
 
 
+def book_dropship(
+    conn: sqlite3.Connection, po: str, order: Order | None, lines: list[tuple[str, int, int | None]],
+    day: str,
+) -> None:  # fmt: skip
+    """The supplier shipped dropship purchase order `po` of `order`: `lines` (sku, qty,
+    unit cost in micros or None) sold at the order's dropship line prices."""
+    prices: dict[str, int] = {}
+    for line in order.lines if order else []:
+        if line.dropship and line.unit_price is not None:
+            prices.setdefault(line.sku, to_micros(line.unit_price))
+    for sku, qty, unit_cost in lines:
+        cost = None if unit_cost is None else qty * unit_cost
+        store.dropship_sale_add(conn, po, order.order if order else "", sku, qty,
+                                qty * prices.get(sku, 0), cost, day)  # fmt: skip
+
+
 # --- KPIs ------------------------------------------------------------------------------------
 def kpi_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
-    """(kpi, scope, value): revenue, COGS, gross margin and margin % over the period, per
-    `day:`, per `sku:` and per `class:` (ABC; `class:-` for products without one)."""
+    """(kpi, scope, value): revenue, COGS, dropship cost, gross margin and margin % over
+    the period, per `day:`, per `sku:` and per `class:` (ABC; `class:-` for products
+    without one)."""
     rows = []
     per_day = store.margin_by_day(conn, since, until)
-    overall = _margin("", sum(r for _d, r, _c in per_day), sum(c for _d, _r, c in per_day))
+    overall = _margin("", *(sum(r[i] for r in per_day) for i in (1, 2, 3)))
     rows += [row for row in overall if row[0] != "cogs"]  # the period's cogs row is there
-    for day, revenue, cogs in per_day:
-        rows += _margin(f"day:{day}", revenue, cogs)
+    for day, *figures in per_day:
+        rows += _margin(f"day:{day}", *figures)
     per_class: dict[str, list[int]] = {}
-    for sku, cls, revenue, cogs in store.margin_by_sku(conn, since, until):
-        rows += _margin(f"sku:{sku}", revenue, cogs)
-        sums = per_class.setdefault(cls or "-", [0, 0])
-        sums[0] += revenue
-        sums[1] += cogs
-    for cls, (revenue, cogs) in sorted(per_class.items()):
-        rows += _margin(f"class:{cls}", revenue, cogs)
+    for sku, cls, *figures in store.margin_by_sku(conn, since, until):
+        rows += _margin(f"sku:{sku}", *figures)
+        sums = per_class.setdefault(cls or "-", [0, 0, 0])
+        for i, figure in enumerate(figures):
+            sums[i] += figure
+    for cls, figures in sorted(per_class.items()):
+        rows += _margin(f"class:{cls}", *figures)
     return rows
 
 
-def _margin(scope: str, revenue: int, cogs: int) -> list[tuple]:
-    margin = revenue - cogs
+def _margin(scope: str, revenue: int, cogs: int, dropship: int) -> list[tuple]:
+    margin = revenue - cogs - dropship
     pct = round(100 * margin / revenue, 2) if revenue else None
     return [
         ("revenue", scope, text(revenue)),
         ("cogs", scope, text(cogs)),
+        ("dropship_cost", scope, text(dropship)),
         ("gross_margin", scope, text(margin)),
         ("margin_pct", scope, pct),
     ]

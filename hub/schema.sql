@@ -597,6 +597,22 @@ CREATE TABLE IF NOT EXISTS kit_sale_costs (
 CREATE INDEX IF NOT EXISTS kit_sale_costs_event ON kit_sale_costs (event_id);
 CREATE INDEX IF NOT EXISTS kit_sale_costs_day ON kit_sale_costs (day);
 
+-- Dropship sales: the supplier shipped straight to the customer (the dropship purchase
+-- order confirmed). No stock moves, so no movement and no FIFO cost: the revenue is the
+-- order line's sale price, the cost the purchase order line's, both booked on the day
+-- of the confirmation.
+CREATE TABLE IF NOT EXISTS dropship_sales (
+    id INTEGER PRIMARY KEY,
+    po TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    revenue INTEGER NOT NULL,   -- micros; 0 for a line without a sale price
+    cost INTEGER,               -- micros; NULL when the purchase order line has no cost
+    day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dropship_sales_day ON dropship_sales (day);
+
 -- Consignment settlements: everything owed up to `through_id` (a consignment_owed id) is
 -- settled; the next settlement report of the owner starts after it.
 CREATE TABLE IF NOT EXISTS consignment_settlements (

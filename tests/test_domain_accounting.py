@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hub import accounting, ledger, orders, reports, store
+from hub.catalog import Supplier, save_suppliers
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import decode_event, encode_event
 from protocol.events import Adjustment, Move, Receipt, Shipment, ShipmentLine
@@ -147,3 +148,39 @@ def test_intake_orders_carry_a_sale_price_and_old_publishers_keep_working(conn):
     assert orders.get_order(conn, "SO-9") is None
     (dead,) = store.dead_letters(conn)
     assert "unit_price" in dead["reason"]
+
+
+def test_a_dropship_sale_earns_its_price_and_costs_its_purchase_order_line(conn):
+    """SO-D: 3 MUG dropship at 10.00, bought from acme at 6.00 (its supplier cost), and
+    1 MUG from the bench at 10.00 (cost 3.00). Confirmed on 03-05: revenue 30 + 10 = 40,
+    COGS 3 (the ledger's), dropship cost 18, margin 19 (47.5 %); the export lists the
+    dropship sale after the postings, apart from the stock's values."""
+    with store.transaction(conn):
+        save_suppliers(conn, [Supplier(supplier="acme", name="Acme")])
+    products(conn, {"sku": "MUG", "name": "Mug", "unit_cost": "2",
+                    "suppliers": [{"supplier": "acme", "unit_cost": "6"}]})  # fmt: skip
+    _order(conn, "SO-D", OrderLine(sku="MUG", qty=3, dropship=True, unit_price=Decimal("10")),
+           OrderLine(sku="MUG", qty=1, unit_price=Decimal("10")))  # fmt: skip
+    (po,) = [r.po for r in store.order_lines(conn, "SO-D") if r.role == "dropship"]
+    days = Days(conn)
+    days.on("2026-03-05", Receipt(sku="MUG", qty=5, location="A-1", unit_cost=Decimal("3")),
+            Shipment(order="SO-D", lines=[ShipmentLine(sku="MUG", qty=1, location="A-1")]))
+    with store.transaction(conn):
+        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00")
+
+    q = reports.Query(today=date(2026, 3, 5), since=date(2026, 3, 5), until=date(2026, 3, 5))
+    kpi = {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}
+    figures = ("revenue", "cogs", "dropship_cost", "gross_margin", "margin_pct")
+    assert [kpi[(f, "")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
+    assert [kpi[(f, "sku:MUG")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
+    assert [kpi[(f, "day:2026-03-05")] for f in figures[:3]] == ["40.00", "3.00", "18.00"]
+
+    period, totals = accounting.Period(date(2026, 3, 5), date(2026, 3, 5)), accounting.Totals()
+    rows = list(accounting.rows(conn, period, totals))
+    summary = accounting.summary(conn, period, totals)
+    assert [(r["type"], r["sku"], r["qty"], r["unit_cost"], r.get("value"), r.get("order"),
+             r.get("po"), r.get("revenue"), r.get("cost")) for r in rows[-1:]] == [
+        ("dropship_sale", "MUG", -3, Decimal(6), None, "SO-D", po, Decimal(30), Decimal(18))]
+    assert summary["dropship"] == {"sales": 1, "revenue": "30.00", "cost": "18.00",
+                                   "uncosted_sales": 0}  # fmt: skip
+    assert summary["balanced"] is True and summary["postings_value"] == "12.00"

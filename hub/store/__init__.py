@@ -340,6 +340,8 @@ from hub.store.returns import (
     units_out_by_sku,
 )
 from hub.store.sales import (
+    dropship_sale_add,
+    dropship_sales_between,
     kit_sale_cost_add,
     kit_sale_costs_of_event,
     margin_by_day,

@@ -29,28 +29,38 @@ def sales_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple[str, s
 
 
 def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
-    """(day, revenue, cogs) per day with either, over [since, until]."""
+    """(day, revenue, cogs, dropship cost) per day with any, over [since, until]; revenue
+    includes dropship sales'."""
     return conn.execute(
-        "SELECT day, sum(revenue), sum(cogs) FROM ("
-        "  SELECT day, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
-        "  UNION ALL SELECT day, 0, cogs FROM daily_totals WHERE day BETWEEN ? AND ?"
-        ") GROUP BY day HAVING sum(revenue) != 0 OR sum(cogs) != 0 ORDER BY day",
-        (since, until, since, until),
+        "SELECT day, sum(revenue), sum(cogs), sum(dropship) FROM ("
+        "  SELECT day, revenue, 0 AS cogs, 0 AS dropship FROM daily_sales"
+        "  WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT day, 0, cogs, 0 FROM daily_totals WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT day, revenue, 0, coalesce(cost, 0) FROM dropship_sales"
+        "  WHERE day BETWEEN ? AND ?"
+        ") x GROUP BY day HAVING sum(revenue) != 0 OR sum(cogs) != 0 OR sum(dropship) != 0 "
+        "ORDER BY day",
+        (since, until, since, until, since, until),
     ).fetchall()
 
 
 def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
-    """(sku, ABC class or None, revenue, cogs) per sku with either, over [since, until]; the
-    cost of parts of kits built at the bench is the kit's, not the part's."""
+    """(sku, ABC class or None, revenue, cogs, dropship cost) per sku with any, over
+    [since, until]; the cost of parts of kits built at the bench is the kit's, not the
+    part's; revenue includes dropship sales'."""
     return conn.execute(
-        "SELECT x.sku, a.class, sum(x.revenue), sum(x.cogs) FROM ("
-        "  SELECT sku, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
-        "  UNION ALL SELECT sku, 0, cogs FROM daily_sku WHERE day BETWEEN ? AND ?"
-        "  UNION ALL SELECT kit, 0, cogs FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
-        "  UNION ALL SELECT part, 0, -cogs FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
+        "SELECT x.sku, a.class, sum(x.revenue), sum(x.cogs), sum(x.dropship) FROM ("
+        "  SELECT sku, revenue, 0 AS cogs, 0 AS dropship FROM daily_sales"
+        "  WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT sku, 0, cogs, 0 FROM daily_sku WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT kit, 0, cogs, 0 FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT part, 0, -cogs, 0 FROM kit_sale_costs WHERE day BETWEEN ? AND ?"
+        "  UNION ALL SELECT sku, revenue, 0, coalesce(cost, 0) FROM dropship_sales"
+        "  WHERE day BETWEEN ? AND ?"
         ") x LEFT JOIN abc_classes a ON a.sku = x.sku GROUP BY x.sku, a.class "
-        "HAVING sum(x.revenue) != 0 OR sum(x.cogs) != 0 ORDER BY x.sku",
-        (since, until, since, until, since, until, since, until),
+        "HAVING sum(x.revenue) != 0 OR sum(x.cogs) != 0 OR sum(x.dropship) != 0 "
+        "ORDER BY x.sku",
+        (since, until, since, until, since, until, since, until, since, until),
     ).fetchall()
 
 
@@ -82,4 +92,25 @@ def kit_sale_costs_of_event(conn: sqlite3.Connection, event_id: int) -> list[tup
     return conn.execute(
         "SELECT kit, part, units, cogs FROM kit_sale_costs WHERE event_id = ? ORDER BY id",
         (event_id,),
+    ).fetchall()
+
+
+def dropship_sale_add(
+    conn: sqlite3.Connection, po: str, order_id: str, sku: str, qty: int, revenue: int,
+    cost: int | None, day: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO dropship_sales (po, order_id, sku, qty, revenue, cost, day) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (po, order_id, sku, qty, revenue, cost, day),
+    )
+
+
+def dropship_sales_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(day, po, order, sku, qty, revenue, cost) of dropship sales on days [since, until],
+    in the order they were booked."""
+    return conn.execute(
+        "SELECT day, po, order_id, sku, qty, revenue, cost FROM dropship_sales "
+        "WHERE day BETWEEN ? AND ? ORDER BY id",
+        (since, until),
     ).fetchall()
