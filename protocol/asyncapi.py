@@ -20,7 +20,7 @@ from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
 
 REF = "#/components/schemas/{name}"
 # 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read;
-# 1.3: shipment weight_mismatches
+# 1.3: shipment weight_mismatches, stock quarantined
 VERSION = "1.3.0"
 KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
 HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default

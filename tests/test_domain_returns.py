@@ -145,7 +145,7 @@ def test_a_new_quarantine_holds_what_else_lies_there_and_its_orders_pick_elsewhe
     sent = msgspec.json.decode(retained(conn, TOPICS.order("SO-3")), type=Order)
     assert sent.lines[0].location == "C-2"
     cup = msgspec.json.decode(retained(conn, TOPICS.stock("CUP")), type=Stock)
-    assert (cup.on_hand, cup.committed, cup.available) == (5, 2, -1)
+    assert (cup.on_hand, cup.committed, cup.quarantined, cup.available) == (5, 2, 4, -1)
 
 
 def test_everything_back_empties_the_returnable_and_more_raises_an_alert(conn):
