@@ -12,6 +12,11 @@ category of the movement that caused the deficit (a shipment's: COGS). So
 where the opening value is that at the start of `since` and the closing one at the end of
 `until` (days by the hub's clock). Consignment owed is what sales of consigned stock owe
 their owners: a liability, outside that sum.
+
+Dropship sales (the supplier shipped straight to the customer) move no stock: they follow
+the postings as `dropship_sale` rows with their order, purchase order, revenue (the order
+line's price) and cost (the purchase order line's), value empty, and are totalled apart,
+outside that sum too.
 """
 
 import sqlite3
@@ -19,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import chain
 
 from hub import store
 from hub.money import from_micros, text
@@ -45,7 +51,7 @@ CATEGORY_NAMES = {
     "other": "other movements",
 }
 COLUMNS = ["date", "movement", "type", "category", "sku", "location", "lot", "owner", "qty",
-           "unit_cost", "value"]  # fmt: skip
+           "unit_cost", "value", "order", "po", "revenue", "cost"]  # fmt: skip
 BATCH = 5000
 
 
@@ -60,6 +66,10 @@ class Totals:
     by_category: dict[str, int] = field(default_factory=dict)
     postings: int = 0
     unvalued: int = 0  # movements applied before values were kept
+    dropship_sales: int = 0
+    dropship_revenue: int = 0
+    dropship_cost: int = 0
+    dropship_uncosted: int = 0  # their purchase order line had no cost
 
     def add(self, name: str, value: int | None) -> None:
         if value is None:
@@ -90,6 +100,28 @@ def opening_value(conn: sqlite3.Connection, day: date) -> int:
 def closing_value(conn: sqlite3.Connection, day: date) -> int:
     """At the end of `day`."""
     return store.value_total(conn) - store.value_after(conn, day.isoformat())
+
+
+def rows(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
+    """The export's rows: the postings, then the dropship sales."""
+    return chain(postings(conn, period, totals), dropship_sales(conn, period, totals))
+
+
+def dropship_sales(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
+    """The dropship sales booked on the period's days, adding to `totals`."""
+    since, until = period.since.isoformat(), period.until.isoformat()
+    for day, po, order, sku, qty, revenue, cost in store.dropship_sales_between(conn, since,
+                                                                                 until):
+        totals.dropship_sales += 1
+        totals.dropship_revenue += revenue
+        totals.dropship_cost += cost or 0
+        totals.dropship_uncosted += cost is None
+        yield {
+            "date": day, "type": "dropship_sale", "category": "dropship", "sku": sku,
+            "qty": -qty, "unit_cost": from_micros(cost // qty) if cost is not None else None,
+            "order": order, "po": po, "revenue": from_micros(revenue),
+            "cost": from_micros(cost),
+        }  # fmt: skip
 
 
 def postings(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
@@ -148,6 +180,9 @@ def summary(conn: sqlite3.Connection, period: Period, totals: Totals) -> dict:
         "unvalued_postings": totals.unvalued,
         "consignment_owed": text(sum(amount for *_rest, amount in owed)),
         "consignment_owed_by_owner": _owed_by_owner(owed),
+        "dropship": {"sales": totals.dropship_sales, "revenue": text(totals.dropship_revenue),
+                     "cost": text(totals.dropship_cost),
+                     "uncosted_sales": totals.dropship_uncosted},
     }  # fmt: skip
 
 
@@ -170,4 +205,7 @@ def summary_rows(result: dict) -> list[dict]:
     rows += [{"date": until, "type": "consignment_owed", "category": "consignment owed",
               "owner": owner, "value": Decimal(value)}
              for owner, value in result["consignment_owed_by_owner"].items()]  # fmt: skip
+    dropship = result["dropship"]
+    rows.append({"date": until, "type": "dropship_total", "category": "dropship",
+                 "revenue": Decimal(dropship["revenue"]), "cost": Decimal(dropship["cost"])})
     return rows

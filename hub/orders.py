@@ -15,7 +15,7 @@ from datetime import datetime
 
 import msgspec
 
-from hub import purchasing, stock, store
+from hub import purchasing, sales, stock, store
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
 from protocol.messages import Order, OrderLine
@@ -251,8 +251,12 @@ def confirm_dropship(conn: sqlite3.Connection, topics: Topics, po: str, now: str
         raise purchasing.PurchaseError(f"no dropship purchase order {po}")
     if row.status not in purchasing.OPEN:
         raise purchasing.PurchaseConflict(f"dropship purchase order {po} is {row.status}")
-    for line, _sku, qty, _received, _cost in store.po_lines(conn, po):
+    lines = store.po_lines(conn, po)
+    for line, _sku, qty, _received, _cost in lines:
         store.po_line_receive(conn, po, line, qty)
+    sales.book_dropship(conn, po, get_order(conn, row.order_id),
+                        [(sku, qty, cost) for _line, sku, qty, _received, cost in lines],
+                        now[:10])  # fmt: skip
     purchasing.complete(conn, po, "received", now)
     purchasing.publish(conn, topics, po)
     for line in store.order_lines(conn, row.order_id):

@@ -4,8 +4,11 @@ A **pick scan** is a pack-mode scan of an item that the bench judged: `ok`, or o
 `WRONG` (the packer picked the wrong thing). Everything else a bench says is a prompt
 (`no_order`, `nothing_to_undo`, `lot_required`, ...) or concerns badges, orders and
 commands: it is no pick, right or wrong. Receiving, counting and moving are never picks.
-Weight mismatches are counted apart: a shipment that left under a supervisor's weight
-override (a mismatch the packer fixed and weighed again is not journaled by the station).
+Weight mismatches are counted apart from picks: the parcels whose weight was checked,
+those weighed outside the tolerance at least once before they left (the shipment says how
+many times: `weight_mismatches`, each a re-weigh or the supervisor's override), and those
+that left under a supervisor's weight override. A parcel weighed wrong and then put aside
+(the order cancelled at the bench) ships nothing and is not counted.
 The span a packer worked is the first to the last of their pack scans of a day at a
 station, by the station's clock (a wrong clock shifts both ends alike).
 """
@@ -28,8 +31,10 @@ def scanned(conn: sqlite3.Connection, day: str, station: str, scan: Scan, ts: st
 
 def shipped(conn: sqlite3.Connection, day: str, station: str, shipment: Shipment) -> None:
     lines = sum(1 for line in shipment.lines if line.qty > 0)
-    store.pack_shipped_add(conn, day, station, shipment.operator or "", lines,
-                           shipment.weight_override)  # fmt: skip
+    operator = shipment.operator or ""
+    store.pack_shipped_add(conn, day, station, operator, lines, shipment.weight_override)
+    if shipment.expected_weight_g is not None:  # the weight was checked
+        store.pack_weighed_add(conn, day, station, operator, shipment.weight_mismatches)
 
 
 @dataclass
@@ -40,6 +45,9 @@ class Packer:
     orders: int = 0
     lines: int = 0
     weight_overrides: int = 0
+    parcels_weighed: int = 0  # shipments whose weight was checked
+    parcels_reweighed: int = 0  # of them, weighed outside the tolerance at least once
+    weight_mismatches: int = 0  # readings outside the tolerance
 
     def add(
         self, picks: int, wrong: int, first_ts: str | None, last_ts: str | None, orders: int,
@@ -54,12 +62,19 @@ class Packer:
         self.lines += lines
         self.weight_overrides += overrides
 
+    def weighed(self, checked: int, reweighed: int, mismatches: int) -> None:
+        self.parcels_weighed += checked
+        self.parcels_reweighed += reweighed
+        self.weight_mismatches += mismatches
+
 
 def packers(conn: sqlite3.Connection, since: str, until: str) -> dict[str, Packer]:
     """Operator ('' when the station sent none) -> their figures over days [since, until]."""
     found: dict[str, Packer] = {}
     for _day, _station, operator, *figures in store.pick_stats_between(conn, since, until):
         found.setdefault(operator, Packer()).add(*figures)
+    for _day, _station, operator, *figures in store.weigh_stats_between(conn, since, until):
+        found.setdefault(operator, Packer()).weighed(*figures)
     return found
 
 
@@ -71,6 +86,7 @@ def kpi_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
         total.picks += p.picks
         total.wrong += p.wrong
         total.weight_overrides += p.weight_overrides
+        total.weighed(p.parcels_weighed, p.parcels_reweighed, p.weight_mismatches)
     rows = _accuracy_rows("", total)
     for operator, p in sorted(by_operator.items()):
         scope = f"operator:{operator or '-'}"
@@ -92,6 +108,11 @@ def _accuracy_rows(scope: str, p: Packer) -> list[tuple]:
         ("pick_errors_per_1000", scope, round(1000 * p.wrong / p.picks, 2) if p.picks else None),
         ("pick_accuracy", scope, round(1 - p.wrong / p.picks, 4) if p.picks else None),
         ("weight_overrides", scope, p.weight_overrides),
+        ("parcels_weighed", scope, p.parcels_weighed),
+        ("parcels_reweighed", scope, p.parcels_reweighed),
+        ("weight_mismatches", scope, p.weight_mismatches),
+        ("weight_accuracy", scope,
+         round(1 - p.parcels_reweighed / p.parcels_weighed, 4) if p.parcels_weighed else None),
     ]
 
 

@@ -60,7 +60,7 @@ class Plan:
     on_hand: int
     committed: int
     on_order: int
-    position: int  # on hand + on order - committed
+    position: int  # on hand + on order - committed - quarantined
     mean_daily_demand: float
     demand_sd: float
     lead_time_days: int
@@ -73,6 +73,9 @@ class Plan:
     order_qty: int
     order_by: str | None  # the last day to order so stock arrives at the reorder point
     unit_cost: int | None
+    # On hand in held (quarantine) locations: owned, not available, so out of the position.
+    # Last and defaulted: plans stored before it decode with none.
+    quarantined: int = 0
 
     def as_dict(self) -> dict:
         # Every field is a plain value: dataclasses.asdict would deep-copy each one (about
@@ -152,6 +155,7 @@ class Inputs:
     on_hand: int
     committed: int
     on_order: int
+    quarantined: int
 
 
 def plan(conn: sqlite3.Connection, sku: str, today: date, settings: Settings) -> Plan | None:
@@ -161,8 +165,7 @@ def plan(conn: sqlite3.Connection, sku: str, today: date, settings: Settings) ->
     d = demand(conn, sku, today, settings.demand_window_days)
     lt = lead_time(conn, sku, settings)
     inputs = Inputs(
-        policy, d, lt, demand_over(conn, sku, d.mean, today, lt.days), store.on_hand(conn, sku),
-        store.committed(conn, sku), store.on_order(conn, sku),
+        policy, d, lt, demand_over(conn, sku, d.mean, today, lt.days), *stock_of(conn, sku),
     )  # fmt: skip
     return _plan(inputs, today, settings)[0]
 
@@ -177,7 +180,7 @@ def reorder_point_under(
         return None
     d = demand(conn, sku, today, settings.demand_window_days)
     lt = lead_time(conn, sku, settings)
-    inputs = Inputs(policy, d, lt, _demand_over(plans, d.mean, today, lt.days), 0, 0, 0)
+    inputs = Inputs(policy, d, lt, _demand_over(plans, d.mean, today, lt.days), 0, 0, 0, 0)
     return _plan(inputs, today, settings)[0].reorder_point
 
 
@@ -196,7 +199,7 @@ def _plan(i: Inputs, today: date, settings: Settings) -> tuple[Plan, int]:
         else (point + max(1, math.ceil(over_lt)))
     )
     stock = _at_position(point, policy.par_level, target, d.mean,
-                         (i.on_hand, i.committed, i.on_order), today)  # fmt: skip
+                         (i.on_hand, i.committed, i.on_order, i.quarantined), today)  # fmt: skip
     plan_ = Plan(
         sku=policy.sku, supplier=lt.supplier, mean_daily_demand=round(d.mean, 4),
         demand_sd=round(d.sd, 4), lead_time_days=lt.days, lead_time_source=lt.source,
@@ -206,23 +209,32 @@ def _plan(i: Inputs, today: date, settings: Settings) -> tuple[Plan, int]:
     return plan_, target
 
 
+def stock_of(conn: sqlite3.Connection, sku: str) -> tuple[int, int, int, int]:
+    """(on hand, committed, on order, quarantined): what a plan's position is made of."""
+    return (store.on_hand(conn, sku), store.committed(conn, sku), store.on_order(conn, sku),
+            store.quarantined(conn, sku))  # fmt: skip
+
+
 def positioned(
-    base: Plan, target: int, mean: float, stock: tuple[int, int, int], today: date
+    base: Plan, target: int, mean: float, stock: tuple[int, int, int, int], today: date
 ) -> Plan:
-    """`base` at the stock position (on hand, committed, on order): due, how much, by when.
+    """`base` at the stock position (on hand, committed, on order, quarantined): due, how
+    much, by when.
     The stored plans are re-read this way, so their lines follow the stock between refreshes."""
     at = _at_position(base.reorder_point, base.par_level, target, mean, stock, today)
     return replace(base, **at)
 
 
 def _at_position(
-    point: int, par: int | None, target: int, mean: float, stock: tuple[int, int, int],
+    point: int, par: int | None, target: int, mean: float, stock: tuple[int, int, int, int],
     today: date,
 ) -> dict:  # fmt: skip
-    on_hand, committed, on_order = stock
-    position = on_hand + on_order - committed
+    on_hand, committed, on_order, quarantined = stock
+    # Quarantined units cannot be sold: they cover no demand until released.
+    position = on_hand + on_order - committed - quarantined
     due = position <= point and (point > 0 or par is not None)
     return {"on_hand": on_hand, "committed": committed, "on_order": on_order,
+            "quarantined": quarantined,
             "position": position, "due": due, "order_qty": max(0, target - position) if due else 0,
             "order_by": _order_by(position, point, mean, today, due)}  # fmt: skip
 
@@ -257,11 +269,13 @@ def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> in
 def low_stock(conn: sqlite3.Connection, today: date, after: str, limit: int) -> list[dict]:
     """Products whose available stock was at or below their reorder point at their last
     stock change (the state of their low-stock alert, `alerts.check_low_stock`), by sku
-    after `after`: sku, name, on_hand, available, reorder_point."""
+    after `after`: sku, name, on_hand, quarantined, available (quarantine excluded),
+    reorder_point."""
     rows = []
-    for sku, name, on_hand in store.low_stock_page(conn, after, limit):
-        available = on_hand - store.committed(conn, sku)
-        rows.append({"sku": sku, "name": name, "on_hand": on_hand, "available": available,
+    for sku, name, on_hand, held in store.low_stock_page(conn, after, limit):
+        available = on_hand - store.committed(conn, sku) - held
+        rows.append({"sku": sku, "name": name, "on_hand": on_hand, "quarantined": held,
+                     "available": available,
                      "reorder_point": current_reorder_point(conn, sku, today)})  # fmt: skip
     return rows
 
@@ -318,6 +332,7 @@ def _every_plan(
     since = (today - timedelta(days=window - 1)).isoformat()
     sums = store.demand_sums(conn, since, today.isoformat())
     on_hand, committed = store.on_hand_by_sku(conn), store.committed_by_sku(conn)
+    held = store.quarantined_by_sku(conn)
     on_order, preferred = store.on_order_by_sku(conn), store.preferred_suppliers(conn)
     uplifts = store.uplifts(conn)
     measured = {s: measured_lead_time(conn, s) for s in {s for s, _days in preferred.values()}}
@@ -328,7 +343,8 @@ def _every_plan(
         lt = _lead_time(pref, measured[pref[0]] if pref else None, settings)
         plans = [u for u in uplifts if u[1] is None or u[1] == sku]
         inputs = Inputs(policy, d, lt, _demand_over(plans, d.mean, today, lt.days),
-                        on_hand.get(sku, 0), committed.get(sku, 0), on_order.get(sku, 0))  # fmt: skip
+                        on_hand.get(sku, 0), committed.get(sku, 0), on_order.get(sku, 0),
+                        held.get(sku, 0))  # fmt: skip
         plan_, target = _plan(inputs, today, settings)
         found.append((plan_, target, d.mean))
     return found
@@ -349,15 +365,16 @@ def _stored_plan(
 
 
 def reposition_stored(
-    conn: sqlite3.Connection, sku: str, on_hand: int, committed: int, today: date
-) -> None:
+    conn: sqlite3.Connection, sku: str, on_hand: int, committed: int, quarantined: int,
+    today: date,
+) -> None:  # fmt: skip
     """Keep a stored plan's due flag at the stock position as it changes: a product that
     falls to its reorder point during the day is on the due page at once, not tomorrow."""
     row = store.reorder_plan_get(conn, sku)
     if row is None:
         return
     due, target, mean, stored = row
-    stock = (on_hand, committed, store.on_order(conn, sku))
+    stock = (on_hand, committed, store.on_order(conn, sku), quarantined)
     now_due = positioned(msgspec.json.decode(stored, type=Plan), target, mean, stock, today).due
     if now_due != bool(due):
         store.reorder_plan_set_due(conn, sku, now_due)
@@ -372,8 +389,8 @@ def stored_reorder_page(
     rows = store.reorder_plans_page(conn, after, limit, due_only)
     found = []
     for sku, target, mean, stored in rows:
-        stock = (store.on_hand(conn, sku), store.committed(conn, sku), store.on_order(conn, sku))
-        row = positioned(msgspec.json.decode(stored, type=Plan), target, mean, stock, today)
+        row = positioned(msgspec.json.decode(stored, type=Plan), target, mean,
+                         stock_of(conn, sku), today)  # fmt: skip
         if row.due or not due_only:
             found.append(row)
     return found, rows[-1][0] if len(rows) == limit else None

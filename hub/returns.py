@@ -210,7 +210,11 @@ def _line(ctx: ledger.Ctx, data: Return, line: ReturnLine) -> AppliedReturnLine:
     pieces = _cost_left_with(ctx, data.order, line)
     value = sum(p.qty * p.unit_cost for p in pieces)
     if line.condition == "damaged":
-        store.location_hold(conn, line.location, "quarantine", ctx.source.hub_ts)
+        # Whatever else lies there is held now too: its stock message and its open orders'
+        # pick locations follow (as for the skus the return moves).
+        ctx.effects.skus.update(
+            store.location_hold(conn, line.location, "quarantine", ctx.source.hub_ts)
+        )
     if line.condition != "scrap":
         owner = store.product_owner(conn, line.sku)
         movement = ledger.post(ctx, ledger.Posting(line.sku, line.location, line.qty, lot, owner))

@@ -581,6 +581,38 @@ CREATE TABLE IF NOT EXISTS daily_sales (
 );
 CREATE INDEX IF NOT EXISTS daily_sales_day ON daily_sales (day);
 
+-- The FIFO cost of the parts of kits built at the bench and sold as kits: the ledger books
+-- it as COGS of the parts (daily_sku); the margin per sku moves it to the kit (+ kit,
+-- - part), so a kit's margin is its revenue against its parts' cost and no part counts it
+-- again. A reversal adds the negative rows.
+CREATE TABLE IF NOT EXISTS kit_sale_costs (
+    id INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    kit TEXT NOT NULL,
+    part TEXT NOT NULL,
+    units INTEGER NOT NULL,     -- units of the part
+    cogs INTEGER NOT NULL       -- micros
+);
+CREATE INDEX IF NOT EXISTS kit_sale_costs_event ON kit_sale_costs (event_id);
+CREATE INDEX IF NOT EXISTS kit_sale_costs_day ON kit_sale_costs (day);
+
+-- Dropship sales: the supplier shipped straight to the customer (the dropship purchase
+-- order confirmed). No stock moves, so no movement and no FIFO cost: the revenue is the
+-- order line's sale price, the cost the purchase order line's, both booked on the day
+-- of the confirmation.
+CREATE TABLE IF NOT EXISTS dropship_sales (
+    id INTEGER PRIMARY KEY,
+    po TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    revenue INTEGER NOT NULL,   -- micros; 0 for a line without a sale price
+    cost INTEGER,               -- micros; NULL when the purchase order line has no cost
+    day TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dropship_sales_day ON dropship_sales (day);
+
 -- Consignment settlements: everything owed up to `through_id` (a consignment_owed id) is
 -- settled; the next settlement report of the owner starts after it.
 CREATE TABLE IF NOT EXISTS consignment_settlements (
@@ -609,5 +641,19 @@ CREATE TABLE IF NOT EXISTS pick_stats (
     orders INTEGER NOT NULL DEFAULT 0,
     lines INTEGER NOT NULL DEFAULT 0,
     weight_overrides INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, station, operator)
+);
+
+-- Parcel weighings per packer and day, counted apart from pick accuracy: shipments whose
+-- weight was checked, of them those weighed outside the tolerance at least once, and the
+-- readings outside it (a shipment's `weight_mismatches`). A table of its own: pick_stats
+-- came with no migration, so a ledger at this version may be without it.
+CREATE TABLE IF NOT EXISTS weigh_stats (
+    day TEXT NOT NULL,
+    station TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    checked INTEGER NOT NULL DEFAULT 0,
+    reweighed INTEGER NOT NULL DEFAULT 0,
+    mismatches INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, station, operator)
 );

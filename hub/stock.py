@@ -1,5 +1,5 @@
 """What other systems and the alerts see of a SKU's stock: the retained stock/{sku}
-message (on hand, committed, available, by location) and the low-stock flag.
+message (on hand, committed, quarantined, available, by location) and the low-stock flag.
 
 Anything that changes one of those numbers calls `publish`: movements change on hand,
 orders change committed, and a product's reorder point changes what counts as low. The
@@ -23,17 +23,19 @@ def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> Non
         for loc, lot, owner, qty in store.stock_lines(conn, sku)
     ]
     on_hand = sum(line.qty for line in lines)
-    committed = store.committed(conn, sku)
+    committed, quarantined = store.committed(conn, sku), store.quarantined(conn, sku)
     # Quarantined units are on hand but cannot be sold.
-    available = on_hand - committed - store.quarantined(conn, sku)
+    available = on_hand - committed - quarantined
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
-    stock = Stock(sku=sku, on_hand=on_hand, committed=committed, available=available,
+    stock = Stock(sku=sku, on_hand=on_hand, committed=committed, quarantined=quarantined,
+                  available=available,
                   locations=lines, ledger_seq=store.ledger_position(conn),
                   ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
     alerts.check_low_stock(conn, topics, sku, available, now)
-    planning.reposition_stored(conn, sku, on_hand, committed, date.fromisoformat(now[:10]))
+    planning.reposition_stored(conn, sku, on_hand, committed, quarantined,
+                               date.fromisoformat(now[:10]))  # fmt: skip
 
 
 def check_low(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:

@@ -66,6 +66,10 @@ class Shipment(_Event):
     weight_g: ParcelGrams | None = None
     expected_weight_g: ParcelGrams | None = None
     weight_override: bool = False
+    # 1.3: times the parcel was weighed outside the tolerance before it left (each one a
+    # re-weigh, or the override's). Left out when 0, so a hub older than 1.3 refuses only
+    # shipments that had one: update the hub first.
+    weight_mismatches: NonNegativeQty = 0
 
     def __post_init__(self) -> None:
         limits.check(limits.PARCEL_WEIGHT, weight_g=self.weight_g,

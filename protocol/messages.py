@@ -206,7 +206,9 @@ class Stock(_Msg, kw_only=True):
     sku: Code
     on_hand: Balance
     committed: NonNegativeBalance = 0
-    available: Balance = 0
+    # 1.3: on hand in held (quarantine) locations, owned but not for sale; left out when 0.
+    quarantined: Balance = 0
+    available: Balance = 0  # on hand - committed - quarantined
     locations: list[StockLine] = []
     ledger_seq: SeqOrZero  # 0: the ledger is empty
     ts: Timestamp  # the hub's clock when the snapshot was taken

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from hub import accounting, ledger, orders, reports, store
+from hub.catalog import Supplier, save_suppliers
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import decode_event, encode_event
 from protocol.events import Adjustment, Move, Receipt, Shipment, ShipmentLine
@@ -105,7 +106,8 @@ def test_the_export_ties_the_opening_value_to_the_closing_value(conn):
 def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(conn):
     """SO-1: 3 MUG @ 10.00 (cost 3.00) and a kit line BOX @ 25.00 built from 2 MUG: 1 kit
     shipped, 2 MUG at 3.00 = 6.00. Revenue 30 + 25 = 55; COGS 9 + 6 = 15; margin 40,
-    72.73 %. Per sku: MUG 30 - 15 = 15 (its COGS carries the kit's parts), BOX 25 - 0."""
+    72.73 %. Per sku: MUG 30 - 9 = 21, BOX 25 - 6 = 19 (the kit carries its parts' cost,
+    which MUG does not count again)."""
     products(conn, {"sku": "BOX", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2}]})
     _order(conn, "SO-1", OrderLine(sku="MUG", qty=3, unit_price=Decimal("10")),
            OrderLine(sku="BOX", qty=1, unit_price=Decimal("25")))  # fmt: skip
@@ -122,12 +124,17 @@ def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(co
     assert kpi[("revenue", "")] == "55.00" and kpi[("cogs", "")] == "15.00"
     assert kpi[("gross_margin", "")] == "40.00" and kpi[("margin_pct", "")] == 72.73
     assert kpi[("revenue", f"day:{today}")] == "55.00"
-    assert kpi[("gross_margin", "sku:MUG")] == "15.00" and kpi[("revenue", "sku:BOX")] == "25.00"
+    margins = [(kpi[("revenue", f"sku:{sku}")], kpi[("cogs", f"sku:{sku}")],
+                kpi[("gross_margin", f"sku:{sku}")]) for sku in ("MUG", "BOX")]  # fmt: skip
+    assert margins == [("30.00", "9.00", "21.00"), ("25.00", "6.00", "19.00")]
+    assert kpi[("margin_pct", "sku:BOX")] == 76.0
     assert kpi[("revenue", "class:-")] == "55.00"  # no ABC classes computed yet
     shipment = store.movements_latest(conn, 1)[0]["id"]
     reverse(conn, shipment)
     kpi = kpis()
     assert kpi[("revenue", "")] == "0.00" and kpi[("gross_margin", "")] == "0.00"
+    assert all(kpi.get((k, f"sku:{sku}")) in (None, "0.00") for sku in ("MUG", "BOX")
+               for k in ("revenue", "cogs"))  # fmt: skip
 
 
 def test_intake_orders_carry_a_sale_price_and_old_publishers_keep_working(conn):
@@ -141,3 +148,39 @@ def test_intake_orders_carry_a_sale_price_and_old_publishers_keep_working(conn):
     assert orders.get_order(conn, "SO-9") is None
     (dead,) = store.dead_letters(conn)
     assert "unit_price" in dead["reason"]
+
+
+def test_a_dropship_sale_earns_its_price_and_costs_its_purchase_order_line(conn):
+    """SO-D: 3 MUG dropship at 10.00, bought from acme at 6.00 (its supplier cost), and
+    1 MUG from the bench at 10.00 (cost 3.00). Confirmed on 03-05: revenue 30 + 10 = 40,
+    COGS 3 (the ledger's), dropship cost 18, margin 19 (47.5 %); the export lists the
+    dropship sale after the postings, apart from the stock's values."""
+    with store.transaction(conn):
+        save_suppliers(conn, [Supplier(supplier="acme", name="Acme")])
+    products(conn, {"sku": "MUG", "name": "Mug", "unit_cost": "2",
+                    "suppliers": [{"supplier": "acme", "unit_cost": "6"}]})  # fmt: skip
+    _order(conn, "SO-D", OrderLine(sku="MUG", qty=3, dropship=True, unit_price=Decimal("10")),
+           OrderLine(sku="MUG", qty=1, unit_price=Decimal("10")))  # fmt: skip
+    (po,) = [r.po for r in store.order_lines(conn, "SO-D") if r.role == "dropship"]
+    days = Days(conn)
+    days.on("2026-03-05", Receipt(sku="MUG", qty=5, location="A-1", unit_cost=Decimal("3")),
+            Shipment(order="SO-D", lines=[ShipmentLine(sku="MUG", qty=1, location="A-1")]))
+    with store.transaction(conn):
+        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00")
+
+    q = reports.Query(today=date(2026, 3, 5), since=date(2026, 3, 5), until=date(2026, 3, 5))
+    kpi = {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}
+    figures = ("revenue", "cogs", "dropship_cost", "gross_margin", "margin_pct")
+    assert [kpi[(f, "")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
+    assert [kpi[(f, "sku:MUG")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
+    assert [kpi[(f, "day:2026-03-05")] for f in figures[:3]] == ["40.00", "3.00", "18.00"]
+
+    period, totals = accounting.Period(date(2026, 3, 5), date(2026, 3, 5)), accounting.Totals()
+    rows = list(accounting.rows(conn, period, totals))
+    summary = accounting.summary(conn, period, totals)
+    assert [(r["type"], r["sku"], r["qty"], r["unit_cost"], r.get("value"), r.get("order"),
+             r.get("po"), r.get("revenue"), r.get("cost")) for r in rows[-1:]] == [
+        ("dropship_sale", "MUG", -3, Decimal(6), None, "SO-D", po, Decimal(30), Decimal(18))]
+    assert summary["dropship"] == {"sales": 1, "revenue": "30.00", "cost": "18.00",
+                                   "uncosted_sales": 0}  # fmt: skip
+    assert summary["balanced"] is True and summary["postings_value"] == "12.00"

@@ -70,8 +70,10 @@ def test_low_stock_lists_what_the_low_stock_alert_holds_by_sku(conn):
     today = datetime.now(UTC).date()
     low = planning.low_stock(conn, today, "", 10)
     assert low == [
-        {"sku": "CUP", "name": "Cup", "on_hand": 1, "available": 1, "reorder_point": 2},
-        {"sku": "MUG", "name": "Mug", "on_hand": 4, "available": 4, "reorder_point": 5},
+        {"sku": "CUP", "name": "Cup", "on_hand": 1, "quarantined": 0, "available": 1,
+         "reorder_point": 2},
+        {"sku": "MUG", "name": "Mug", "on_hand": 4, "quarantined": 0, "available": 4,
+         "reorder_point": 5},
     ]
     assert [r["sku"] for r in planning.low_stock(conn, today, "CUP", 10)] == ["MUG"]
     feed(Receipt(sku="MUG", qty=10, location="A-1"))

@@ -2,6 +2,7 @@
 prompts and receiving do not; weight overrides apart."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from hub import reports
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
@@ -67,4 +68,30 @@ def test_wrong_picks_weight_overrides_and_pace_per_packer(tmp_path):
     assert kpi[("orders_per_hour", "operator:ann")] == 4.0
     assert kpi[("lines_per_hour", "operator:ann")] == 6.0
     assert kpi[("orders_per_hour", "operator:bob")] is None  # one scan: no span worked
+    conn.close()
+
+
+def test_parcels_weighed_wrong_are_counted_per_packer_apart_from_picks(tmp_path):
+    """ann: three parcels checked, one right at once, one weighed wrong twice before it was
+    right, one wrong and then overridden; one more shipped with no weight check. bob: one
+    parcel right at once. No pick figure moves."""
+    conn = open_ledger(tmp_path / "ledger.db")
+    products(conn, {"sku": "MUG", "name": "Mug"})
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=10, location="A-1"))
+    line = [ShipmentLine(sku="MUG", qty=1, location="A-1")]
+    checked = {"lines": line, "weight_g": Decimal(350), "expected_weight_g": Decimal(350)}
+    feed(Shipment(order="SO-1", operator="ann", **checked),
+         Shipment(order="SO-2", operator="ann", weight_mismatches=2, **checked),
+         Shipment(order="SO-3", operator="ann", weight_mismatches=1, weight_override=True,
+                  **checked),
+         Shipment(order="SO-4", operator="ann", lines=line),
+         Shipment(order="SO-5", operator="bob", **checked))  # fmt: skip
+    kpi = _kpis(conn)
+    figures = ("parcels_weighed", "parcels_reweighed", "weight_mismatches", "weight_accuracy",
+               "weight_overrides")  # fmt: skip
+    assert [kpi[(f, "operator:ann")] for f in figures] == [3, 2, 3, 0.3333, 1]
+    assert [kpi[(f, "operator:bob")] for f in figures] == [1, 0, 0, 1.0, 0]
+    assert [kpi[(f, "")] for f in figures] == [4, 2, 3, 0.5, 1]
+    assert kpi[("pick_scans", "")] == 0 and kpi[("pick_errors", "")] == 0
     conn.close()

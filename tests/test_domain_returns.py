@@ -8,7 +8,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from hub import corrections, orders, reports, returns, store
+from hub import corrections, orders, planning, reports, returns, settings, store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Stock
 from protocol.returns import AppliedReturn, Return, Returnable, ReturnLine
@@ -109,6 +109,43 @@ def test_returns_reports_and_kpis(conn):
     kpi = kpis(conn)
     assert (kpi["units_returned"], kpi["return_rate"], kpi["returns_written_off"]) == (
         3, 0.6, "100.00")  # fmt: skip
+
+
+def test_quarantined_stock_is_out_of_the_reorder_position_and_the_low_stock_figures(conn):
+    products(conn, {"sku": "MUG", "name": "Mug", "unit_cost": "9", "reorder_point": 7,
+                    "par_level": 20})  # fmt: skip
+    today = datetime.now(UTC).date()
+    planning.refresh_reorder(conn, today, f"{today}T00:00:00+00:00")
+    Feed(conn, station="dock-2")(Return(order="SO-1", lines=[ReturnLine(
+        sku="MUG", qty=2, condition="damaged", reason="defective", location="QUARANTINE")]))
+    # 9 on hand, 2 of them held: a position of 7, at the reorder point, so due.
+    plan = planning.plan(conn, "MUG", today, settings.load(conn))
+    assert (plan.on_hand, plan.quarantined, plan.position, plan.due, plan.order_qty) == (
+        9, 2, 7, True, 13)  # fmt: skip
+    stored, _ = planning.stored_reorder_page(conn, today, "", 10, due_only=True)
+    assert [(p.quarantined, p.position) for p in stored if p.sku == "MUG"] == [(2, 7)]
+    assert store.reorder_plan_get(conn, "MUG")[0] == 1  # the due flag followed the return
+    planning.refresh_reorder(conn, today, f"{today}T01:00:00+00:00")
+    assert store.reorder_plan_get(conn, "MUG")[0] == 1
+    low = planning.low_stock(conn, today, "", 10)
+    assert [(r["on_hand"], r["quarantined"], r["available"]) for r in low if r["sku"] == "MUG"] == [
+        (9, 2, 7)]  # fmt: skip
+
+
+def test_a_new_quarantine_holds_what_else_lies_there_and_its_orders_pick_elsewhere(conn):
+    products(conn, {"sku": "CUP", "name": "Cup"})
+    Feed(conn, station="dock-3")(Receipt(sku="CUP", qty=4, location="BIN-9"),
+                                 Receipt(sku="CUP", qty=1, location="C-2"))  # fmt: skip
+    orders.upsert_order(conn, TOPICS, Order(order="SO-3", lines=[OrderLine(sku="CUP", qty=2)]))
+    sent = msgspec.json.decode(retained(conn, TOPICS.order("SO-3")), type=Order)
+    assert sent.lines[0].location == "BIN-9"
+
+    Feed(conn, station="dock-2")(Return(order="SO-1", lines=[ReturnLine(
+        sku="MUG", qty=1, condition="damaged", reason="defective", location="BIN-9")]))
+    sent = msgspec.json.decode(retained(conn, TOPICS.order("SO-3")), type=Order)
+    assert sent.lines[0].location == "C-2"
+    cup = msgspec.json.decode(retained(conn, TOPICS.stock("CUP")), type=Stock)
+    assert (cup.on_hand, cup.committed, cup.quarantined, cup.available) == (5, 2, 4, -1)
 
 
 def test_everything_back_empties_the_returnable_and_more_raises_an_alert(conn):

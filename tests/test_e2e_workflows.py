@@ -146,7 +146,10 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
     pack.scan(TEA, "lot_required")  # the plain EAN has no lot: scan the GS1 code
     pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
     pack.scan(MUG)
-    pack.scale.place(Decimal(150 + 2 * 340 + 210))
+    pack.scale.place(Decimal(150 + 340 + 210))  # one mug left on the bench: weighed wrong
+    wait_until(lambda: (pack.station.snapshot()["verdict"] or {}).get("name")
+               == "weight_mismatch", what="the parcel held")  # fmt: skip
+    pack.scale.place(Decimal(150 + 2 * 340 + 210))  # the mug put in: weighed again
     wait_until(lambda: pack.events("shipment"), what="shipment journaled")
 
     wait_until(lambda: hub.query("SELECT status FROM orders WHERE order_id = 'SO-1'")
@@ -157,6 +160,10 @@ def test_packing_picks_from_the_bins_weighs_the_parcel_and_prints_the_label(hub,
                             "json_extract(data, '$.weight_override') FROM events "
                             "WHERE type = 'shipment'")  # fmt: skip
     assert shipment == ("1040.00", None)
+    kpis = {(r["kpi"], r["scope"]): r["value"]
+            for r in hub.api("GET", "/api/reports/kpis?limit=10000")["rows"]}  # fmt: skip
+    assert [kpis[(k, "operator:alice")] for k in ("parcels_weighed", "parcels_reweighed",
+            "weight_mismatches", "weight_overrides")] == [1, 1, 1, 0]  # fmt: skip
     jobs = pack.printer.wait_for_jobs(3)  # two put-away labels, then the shipping label
     shipping = jobs[2].decode("utf-8")
     assert shipping.startswith("^XA") and "ORDER SO-1" in shipping and "1.040 kg" in shipping
@@ -198,6 +205,39 @@ def test_a_kit_packed_by_its_own_barcode_ships_the_order_in_full(hub, pack):
     assert "kit_backflushed" in kinds and "negative_stock" not in kinds
     kpis = hub.api("GET", "/api/reports/kpis")["rows"]
     assert {r["kpi"]: r["value"] for r in kpis if r["scope"] == ""}["fill_rate"] == 1.0
+
+
+def test_a_kit_packed_from_its_parts_earns_its_margin_as_a_kit(hub, pack):
+    """GIFT (2 MUG at 3.00 + 1 TEA at 2.00) sold at 20.00, packed from its parts: the kit's
+    margin is 20.00 - 8.00; the parts show no cost of their own."""
+    costed = [{**PRODUCTS[0], "unit_cost": "3"}, {**PRODUCTS[1], "unit_cost": "2"}]
+    hub.api("POST", "/api/products", [*costed, {
+        "sku": "GIFT", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2},
+                                                   {"sku": "TEA", "qty": 1}]}])  # fmt: skip
+    po(hub, "PO-6", ("MUG", 2), ("TEA", 1))
+    start(pack, hub, ("purchase-orders", "PO-6"), ("catalog", "GIFT"))
+    pack.scan_all("OP:kim", "CMD:MODE:RECEIVE", "PO:PO-6", "LOC:A-01-1", "QTY:2", MUG,
+                  "LOC:B-02-1", "QTY:1")  # fmt: skip
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scan("CMD:MODE:PACK")
+    wait_until(lambda: stock(hub, "TEA"), what="stock put away")
+    hub.api("POST", "/api/orders", {"order": "SO-P", "lines": [
+        {"sku": "GIFT", "qty": 1, "unit_price": "20"}]})  # fmt: skip
+    pack.wait_cached("orders", "SO-P")
+
+    pack.scan_all("SO-P", MUG, MUG)
+    pack.scan(gs1(TEA, "301231", "L-1"), symbology="]C1")
+    pack.scale.place(Decimal(2 * 340 + 210))
+    wait_until(lambda: hub.api("GET", "/api/orders/SO-P")["status"] == "shipped",
+               what="order shipped")  # fmt: skip
+
+    kpis = {(r["kpi"], r["scope"]): r["value"]
+            for r in hub.api("GET", "/api/reports/kpis?limit=10000")["rows"]}  # fmt: skip
+    figures = ("revenue", "cogs", "gross_margin")
+    assert [kpis[(f, "sku:GIFT")] for f in figures] == ["20.00", "8.00", "12.00"]
+    assert all(("revenue", f"sku:{part}") not in kpis for part in ("MUG", "TEA"))
+    assert [kpis[(f, "")] for f in ("revenue", "cogs", "gross_margin")] == [
+        "20.00", "8.00", "12.00"]  # fmt: skip
 
 
 PHONE = "5012345678917"

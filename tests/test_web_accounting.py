@@ -137,4 +137,33 @@ def test_a_period_after_the_last_movement_has_only_its_values(api, sold):
                         headers=BEARER))  # fmt: skip
     assert not [r for r in rows if r["movement"]]
     values = {r["type"]: r["value"] for r in rows if r["type"] != "total"}
-    assert values == {"opening_value": "9.00", "closing_value": "9.00"}
+    assert values == {"opening_value": "9.00", "closing_value": "9.00", "dropship_total": ""}
+
+
+def test_a_dropship_order_confirmed_over_http_shows_in_the_margin_and_the_export(api, sold):
+    """SO-D: 2 MUG dropship at 12.50 from acme at 7.00 (the supplier's cost for MUG)."""
+    catalog.save_suppliers(sold.conn, [catalog.Supplier(supplier="acme", name="Acme")])
+    catalog.upsert_products(sold.conn, TOPICS, [catalog.ProductRecord(
+        sku="MUG", name="Mug", unit_cost=Decimal("3"),
+        suppliers=[catalog.ProductSupplier(supplier="acme", unit_cost=Decimal("7"))])])
+    made = api.post("/api/orders", json={"order": "SO-D", "lines": [
+        {"sku": "MUG", "qty": 2, "dropship": True, "unit_price": "12.50"}]}, headers=BEARER)
+    assert made.status_code == 201, made.json
+    (row,) = api.get("/api/orders/SO-D", headers=BEARER).json["rows"]
+    assert api.post(f"/api/purchase-orders/{row['po']}/confirm",
+                    headers=BEARER).status_code == 200  # fmt: skip
+
+    kpi = {(r["kpi"], r["scope"]): r["value"] for r in
+           api.get("/api/reports/kpis?limit=10000", headers=BEARER).json["rows"]}  # fmt: skip
+    # The bench sale of the fixture (2 MUG at 10.00, cost 6.00; 1 VASE at 50.00) and this.
+    assert (kpi[("revenue", "sku:MUG")], kpi[("dropship_cost", "sku:MUG")],
+            kpi[("gross_margin", "sku:MUG")]) == ("45.00", "14.00", "25.00")  # fmt: skip
+    rows = _csv(api.get(f"/api/reports/accounting.csv?from={TODAY}&to={TODAY}", headers=BEARER))
+    (sale,) = [r for r in rows if r["type"] == "dropship_sale"]
+    assert (sale["sku"], sale["qty"], sale["order"], sale["po"], sale["revenue"],
+            sale["cost"], sale["value"]) == ("MUG", "-2", "SO-D", row["po"], "25.00",
+                                             "14.00", "")  # fmt: skip
+    (total,) = [r for r in rows if r["type"] == "dropship_total"]
+    assert (total["revenue"], total["cost"]) == ("25.00", "14.00")
+    summary = api.get(f"/api/reports/accounting?from={TODAY}&to={TODAY}", headers=BEARER).json
+    assert summary["dropship"]["revenue"] == "25.00" and summary["balanced"] is True

@@ -119,8 +119,8 @@ def test_what_the_pages_show_is_in_the_api_too(api, ledger):
     layers = api.get("/api/products/MUG-1/layers", headers=BEARER).json["layers"]
     assert [(x["location"], x["qty"], x["value"]) for x in layers] == [("A-01", 3, "6.00")]
     low = api.get("/api/stock/search?low=1", headers=BEARER).json
-    assert low["stock"] == [{"sku": "MUG-1", "name": "Mug", "on_hand": 3, "available": 3,
-                             "reorder_point": 5}]  # fmt: skip
+    assert low["stock"] == [{"sku": "MUG-1", "name": "Mug", "on_hand": 3, "quarantined": 0,
+                             "available": 3, "reorder_point": 5}]  # fmt: skip
     due = api.get("/api/counts/due", headers=BEARER).json["due"]
     assert [(d["sku"], d["location"], d["due"]) for d in due] == [("MUG-1", "A-01", None)]
     assert api.get("/api/counts/due?limit=0", headers=BEARER).status_code == 400

@@ -43,7 +43,8 @@ def test_stock_search_finds_by_sku_name_or_gtin(app, stocked, query, expected):
 
 def test_the_negative_filter_keeps_only_skus_below_zero(app, stocked):
     found = app.test_client().get("/api/stock/search?negative=1", headers=BEARER).json
-    assert found["stock"] == [{"sku": "TEA-1", "name": "Earl Grey tea", "on_hand": -2}]
+    assert found["stock"] == [{"sku": "TEA-1", "name": "Earl Grey tea", "on_hand": -2,
+                              "quarantined": 0}]  # fmt: skip
 
 
 def test_searching_a_location_shows_what_is_in_it(viewer, stocked):
@@ -101,7 +102,8 @@ def test_the_alerts_page_lists_dead_letters_with_their_reason(app, ledger, viewe
 def test_the_stock_csv_downloads_the_search(viewer, stocked):
     response = viewer.get("/stock.csv?q=MUG")
     assert response.headers["Content-Disposition"] == 'attachment; filename="stock.csv"'
-    assert response.text.splitlines() == ["sku,name,on_hand", 'MUG-1,"Mug, white",15']
+    assert response.text.splitlines() == ["sku,name,on_hand,quarantined",
+                                          'MUG-1,"Mug, white",15,0']  # fmt: skip
 
 
 def test_live_changes_answer_at_once_when_the_ledger_has_moved(app, viewer):

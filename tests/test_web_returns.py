@@ -65,5 +65,31 @@ def test_lifting_a_quarantine_hold_makes_its_stock_available(api, shipped):
     payload = shipped.conn.execute("SELECT payload FROM outbox WHERE topic = ? ORDER BY id DESC",
                                    (TOPICS.stock("MUG"),)).fetchone()[0]  # fmt: skip
     stock = msgspec.json.decode(bytes(payload), type=Stock)
-    assert (stock.on_hand, stock.available) == (4, 4)
+    assert (stock.on_hand, stock.quarantined, stock.available) == (4, 0, 4)
+    assert b"quarantined" not in bytes(payload)  # left out when 0, as a 1.2 hub sent it
     assert api.delete("/api/quarantine/Q-1", headers=BEARER).status_code == 404
+
+
+def test_quarantined_stock_is_shown_apart_and_not_counted_available(api, shipped, as_role):
+    orders.upsert_order(
+        shipped.conn, TOPICS, Order(order="SO-2", lines=[OrderLine(sku="MUG", qty=1)])
+    )
+    shipped.apply(Return(order="SO-1", lines=[ReturnLine(
+        sku="MUG", qty=2, condition="damaged", reason="defective", location="Q-1")]),
+        station="dock-1")  # fmt: skip
+    # On hand 5: 3 on the shelf, 2 in quarantine; 1 committed to SO-2.
+    figures = ("on_hand", "committed", "quarantined", "available")
+    (item,) = api.get("/api/stock?sku=MUG", headers=BEARER).json["stock"]
+    assert [item[k] for k in figures] == [5, 1, 2, 2]
+    listed = api.get("/api/stock", headers=BEARER).json["stock"]
+    assert [(r["sku"], r["quarantined"], r["available"]) for r in listed] == [("MUG", 2, 2)]
+    product = api.get("/api/products/MUG", headers=BEARER).json
+    assert [product[k] for k in figures] == [5, 1, 2, 2]
+
+    viewer = as_role("viewer")
+    assert viewer.get("/stock.csv").text.splitlines() == ["sku,name,on_hand,quarantined",
+                                                          "MUG,Mug,5,2"]  # fmt: skip
+    page = viewer.get("/stock").text
+    assert "<th>Quarantined</th>" in page
+    found = api.get("/api/stock/search?q=MUG", headers=BEARER).json["stock"]
+    assert [(r["on_hand"], r["quarantined"]) for r in found] == [(5, 2)]

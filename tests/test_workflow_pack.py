@@ -135,6 +135,16 @@ def test_workflow_pack_held_order_ships_on_reweigh():
     _, outcomes = run(inputs)
     (shipment,) = events_of(outcomes, Shipment)
     assert shipment.weight_g == Decimal(260) and not shipment.weight_override
+    assert shipment.weight_mismatches == 1  # the re-weigh is on the record
+
+
+def test_workflow_pack_counts_every_wrong_weighing_of_the_parcel_and_only_its_own():
+    wrong_twice = [OP, scan("ORD:SO-1"), scan(WIDGET), scan(WIDGET), weigh(400), weigh(330)]
+    _, outcomes = run([*wrong_twice, scan("CMD:UNDO"), scan(WIDGET), weigh(250),
+                       scan("ORD:SO-1"), scan(WIDGET), scan(WIDGET), weigh(250)])  # fmt: skip
+    first, second = events_of(outcomes, Shipment)
+    assert (first.weight_mismatches, second.weight_mismatches) == (2, 0)
+    assert b"weight_mismatches" not in msgspec.json.encode(second)  # as an older station sent
 
 
 @pytest.mark.parametrize("override", [touch("override"), scan("CMD:OVERRIDE")])

@@ -273,8 +273,10 @@ from hub.store.pages import (
 )
 from hub.store.picking import (
     pack_shipped_add,
+    pack_weighed_add,
     pick_scan_add,
     pick_stats_between,
+    weigh_stats_between,
 )
 from hub.store.purchase_orders import (
     PoRow,
@@ -325,6 +327,7 @@ from hub.store.returns import (
     order_ids_closed_between,
     quarantine_lines,
     quarantined,
+    quarantined_by_sku,
     return_line_add,
     return_lines_of_event,
     return_rate_rows,
@@ -337,10 +340,15 @@ from hub.store.returns import (
     units_out_by_sku,
 )
 from hub.store.sales import (
+    dropship_sale_add,
+    dropship_sales_between,
+    kit_sale_cost_add,
+    kit_sale_costs_of_event,
     margin_by_day,
     margin_by_sku,
     sale_add,
     sales_of_event,
+    shipment_costs,
 )
 from hub.store.settlements import (
     consignment_owed_between,

@@ -112,10 +112,12 @@ def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
 
 def low_stock_page(
     conn: sqlite3.Connection, after: str, limit: int
-) -> list[tuple[str, str | None, int]]:
-    """(sku, name, on hand) of the skus flagged low, by sku after `after`."""
+) -> list[tuple[str, str | None, int, int]]:
+    """(sku, name, on hand, quarantined) of the skus flagged low, by sku after `after`."""
     return conn.execute(
-        "SELECT a.sku, p.name, (SELECT coalesce(sum(qty), 0) FROM balances b WHERE b.sku = a.sku) "
+        "SELECT a.sku, p.name, (SELECT coalesce(sum(qty), 0) FROM balances b WHERE b.sku = a.sku), "
+        "(SELECT coalesce(sum(q.qty), 0) FROM balances q JOIN location_holds h "
+        "ON h.location = q.location WHERE q.sku = a.sku) "
         "FROM sku_activity a LEFT JOIN products p ON p.sku = a.sku "
         "WHERE a.low = 1 AND a.sku > ? ORDER BY a.sku LIMIT ?",
         (after, limit),

@@ -3,11 +3,17 @@ indexed)."""
 
 import sqlite3
 
+# Units of a listed sku on hand in held (quarantine) locations: on hand, not available.
+_QUARANTINED = (
+    "(SELECT coalesce(sum(q.qty), 0) FROM balances q JOIN location_holds qh "
+    "ON qh.location = q.location WHERE q.sku = {sku})"
+)
+
 
 def stock_search(
     conn: sqlite3.Connection, text: str, limit: int, offset: int
-) -> list[tuple[str, str | None, int]]:
-    """(sku, name, on hand) of products whose sku starts with, or name contains, `text`,
+) -> list[tuple[str, str | None, int, int]]:
+    """(sku, name, on hand, quarantined) of products whose sku starts with, or name contains, `text`,
     or whose GTIN is `text`."""
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return conn.execute(
@@ -20,7 +26,8 @@ def stock_search(
         "   INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')"
         "  UNION SELECT sku FROM gtins WHERE gtin = ?"
         "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ? || char(1114111)"
-        ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0)"
+        ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0), "
+        + _QUARANTINED.format(sku="h.sku") +
         " FROM hits h LEFT JOIN products p ON p.sku = h.sku ORDER BY h.sku LIMIT ? OFFSET ?",
         (text, text, like, text.zfill(14) if text.isdigit() else "", text, text, limit, offset),
     ).fetchall()
@@ -28,18 +35,20 @@ def stock_search(
 
 def catalog_stock_page(
     conn: sqlite3.Connection, after: str, limit: int, negative_only: bool = False
-) -> list[tuple[str, str | None, int]]:
-    """(sku, name, on hand) of the catalog in sku order after `after` (keyset); with
+) -> list[tuple[str, str | None, int, int]]:
+    """(sku, name, on hand, quarantined) of the catalog in sku order after `after` (keyset); with
     `negative_only`, the skus (known or not) with a line below zero."""
     if negative_only:
         return conn.execute(
-            "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku) "
-            "FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
+            "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku), "
+            + _QUARANTINED.format(sku="n.sku") +
+            " FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
             "LIMIT ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
             (after, limit),
         ).fetchall()
     return conn.execute(
-        "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0)"
+        "SELECT p.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = p.sku), 0), "
+        + _QUARANTINED.format(sku="p.sku") +
         " FROM products p WHERE p.sku > ? ORDER BY p.sku LIMIT ?",
         (after, limit),
     ).fetchall()

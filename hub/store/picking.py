@@ -1,4 +1,5 @@
-"""Pick accuracy and pace per packer: pick scans judged, orders and lines packed."""
+"""Pick accuracy and pace per packer: pick scans judged, orders and lines packed, parcels
+weighed."""
 
 import sqlite3
 
@@ -39,5 +40,30 @@ def pick_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list
         "SELECT day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, "
         "weight_overrides FROM pick_stats WHERE day BETWEEN ? AND ? "
         "ORDER BY day, station, operator",
+        (since, until),
+    ).fetchall()
+
+
+def pack_weighed_add(
+    conn: sqlite3.Connection, day: str, station: str, operator: str, mismatches: int
+) -> None:
+    """A shipment whose weight was checked, after `mismatches` readings outside the
+    tolerance (0: right at the first weighing)."""
+    reweighed = 1 if mismatches else 0
+    conn.execute(
+        "INSERT INTO weigh_stats (day, station, operator, checked, reweighed, mismatches) "
+        "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
+        "checked = weigh_stats.checked + 1, "
+        "reweighed = weigh_stats.reweighed + excluded.reweighed, "
+        "mismatches = weigh_stats.mismatches + excluded.mismatches",
+        (day, station, operator, reweighed, mismatches),
+    )
+
+
+def weigh_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+    """(day, station, operator, checked, reweighed, mismatches) over days [since, until]."""
+    return conn.execute(
+        "SELECT day, station, operator, checked, reweighed, mismatches FROM weigh_stats "
+        "WHERE day BETWEEN ? AND ? ORDER BY day, station, operator",
         (since, until),
     ).fetchall()

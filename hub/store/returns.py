@@ -109,18 +109,24 @@ def order_ids_closed_between(conn: sqlite3.Connection, since: str, until: str) -
     return [r[0] for r in rows]
 
 
-def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str) -> None:
-    conn.execute(
-        "INSERT INTO location_holds VALUES (?, ?, ?) ON CONFLICT (location) DO NOTHING",
+def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str) -> list[str]:
+    """Hold a location; when it was not held yet, returns the skus on hand there (their
+    availability and pick location changed)."""
+    held = conn.execute(
+        "INSERT INTO location_holds VALUES (?, ?, ?) ON CONFLICT (location) DO NOTHING "
+        "RETURNING location",
         (location, reason, now),
-    )
+    ).fetchall()
+    return _skus_at(conn, location) if held else []
 
 
 def location_release(conn: sqlite3.Connection, location: str) -> list[str]:
     """Lift a hold; returns the skus on hand there (their availability changed)."""
     found = conn.execute("DELETE FROM location_holds WHERE location = ?", (location,))
-    if not found.rowcount:
-        return []
+    return _skus_at(conn, location) if found.rowcount else []
+
+
+def _skus_at(conn: sqlite3.Connection, location: str) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT sku FROM balances WHERE location = ? AND qty != 0 ORDER BY sku",
         (location,),
@@ -140,6 +146,14 @@ def quarantined(conn: sqlite3.Connection, sku: str) -> int:
         "ON h.location = b.location WHERE b.sku = ?",
         (sku,),
     ).fetchone()[0]
+
+
+def quarantined_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+    """`quarantined` of every sku with stock in a held location."""
+    return dict(conn.execute(
+        "SELECT b.sku, sum(b.qty) FROM balances b JOIN location_holds h "
+        "ON h.location = b.location GROUP BY b.sku"
+    ))  # fmt: skip
 
 
 def quarantine_lines(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:

@@ -39,8 +39,10 @@ def accounting_csv(query: PeriodQuery):
     """The accountant's export of the days `from` to `to` (YYYY-MM-DD, inclusive; default
     this month): one row per ledger posting (date, movement, type, category, sku, location,
     lot, owner, qty, unit_cost, value at FIFO cost; `true_up` rows for settled deficits),
-    then the opening value, a total per category, the closing value and what is owed to
-    each consignment owner. Opening value + the totals = closing value."""
+    then the dropship sales (`dropship_sale`: order, po, revenue and cost; no stock moved,
+    no value), then the opening value, a total per category, the closing value, what is
+    owed to each consignment owner and the dropship total (revenue, cost). Opening value +
+    the totals = closing value."""
     period, path = _period(query), current_app.config["DB_PATH"]
 
     def lines() -> Iterator[str]:
@@ -51,7 +53,7 @@ def accounting_csv(query: PeriodQuery):
         try:
             conn.execute("BEGIN")
             totals = accounting.Totals()
-            yield from _csv_lines(accounting.COLUMNS, accounting.postings(conn, period, totals))
+            yield from _csv_lines(accounting.COLUMNS, accounting.rows(conn, period, totals))
             result = accounting.summary(conn, period, totals)
             yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result),
                                   header=False)  # fmt: skip
@@ -69,12 +71,13 @@ def accounting_csv(query: PeriodQuery):
 def accounting_summary(query: PeriodQuery):
     """The accountant's export's totals for the days `from` to `to`: opening value, the
     total of each category, closing value, `balanced` (opening + totals = closing), how
-    many postings, and what is owed to consignment owners."""
+    many postings, what is owed to consignment owners, and `dropship` (sales, revenue,
+    cost, and sales whose purchase order line had no cost)."""
     period, conn = _period(query), db()
     totals = accounting.Totals()
     conn.execute("BEGIN")  # one snapshot, as the CSV
     try:
-        for _row in accounting.postings(conn, period, totals):
+        for _row in accounting.rows(conn, period, totals):
             pass
         return jsonify(accounting.summary(conn, period, totals))
     finally:

@@ -101,13 +101,16 @@ for _kind in (
 @require_token
 @contract(path=SkuPath, errors=(404,))
 def product(sku: str):
-    """One product's record with on hand, committed, available and on order."""
+    """One product's record with on hand, committed, quarantined (on hand in held
+    locations), available (on hand less committed less quarantined) and on order."""
     record = catalog.get_record(db(), sku)
     if record is None:
         abort(404, f"no product {sku}")
     on_hand, committed = store.on_hand(db(), sku), store.committed(db(), sku)
+    quarantined = store.quarantined(db(), sku)
     return jsonify({**msgspec.to_builtins(record), "on_hand": on_hand, "committed": committed,
-                    "available": on_hand - committed, "on_order": store.on_order(db(), sku)})  # fmt: skip
+                    "quarantined": quarantined, "available": on_hand - committed - quarantined,
+                    "on_order": store.on_order(db(), sku)})  # fmt: skip
 
 
 @blueprint.get("/api/products/<sku>/history")

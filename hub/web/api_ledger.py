@@ -39,28 +39,32 @@ class StockQuery(KeysetQuery):
 @require_token
 @contract(query=StockQuery)
 def stock(query: StockQuery):
-    """On hand, committed and available per SKU with its lines by location, lot and owner:
-    `sku` for one SKU, else every SKU with a balance in SKU order, `limit` (up to 1000) at
-    a time after `after` (the last SKU of the previous page; `next` gives it)."""
+    """On hand, committed, quarantined and available per SKU with its lines by location,
+    lot and owner: `sku` for one SKU, else every SKU with a balance in SKU order, `limit` (up
+    to 1000) at a time after `after` (the last SKU of the previous page; `next` gives it).
+    `quarantined` is on hand in held (quarantine) locations: owned and valued, not for
+    sale. `available` is on hand less committed less quarantined (until December 2026 it left
+    quarantined units in, wrongly)."""
     if request.args.get("offset") not in (None, "", "0"):
         abort(400, "this list pages with `after` (the last key of the previous page, as "
                    "given in `next`), not `offset`")  # fmt: skip
     sku, limit = query.sku, query.limit
-    items = []
-    for row_sku, on_hand in store.stock_list(db(), sku, limit, query.after):
-        lines = [
-            {"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty}
-            for loc, lot, owner, qty in store.stock_lines(db(), row_sku)
-        ]
-        committed = store.committed(db(), row_sku)
-        items.append({"sku": row_sku, "on_hand": on_hand, "committed": committed,
-                      "available": on_hand - committed, "locations": lines})  # fmt: skip
-    if sku and not items:
-        committed = store.committed(db(), sku)
-        items = [{"sku": sku, "on_hand": 0, "committed": committed, "available": -committed,
-                  "locations": []}]  # fmt: skip
+    rows = store.stock_list(db(), sku, limit, query.after)
+    if sku and not rows:
+        rows = [(sku, 0)]
+    items = [_stock_item(row_sku, on_hand) for row_sku, on_hand in rows]
     paged = not sku and len(items) == limit
     return jsonify({"stock": items, "next": {"after": items[-1]["sku"]} if paged else None})
+
+
+def _stock_item(sku: str, on_hand: int) -> dict:
+    lines = [
+        {"location": loc, "lot": lot or None, "owner": owner or None, "qty": qty}
+        for loc, lot, owner, qty in store.stock_lines(db(), sku)
+    ]
+    committed, quarantined = store.committed(db(), sku), store.quarantined(db(), sku)
+    return {"sku": sku, "on_hand": on_hand, "committed": committed, "quarantined": quarantined,
+            "available": on_hand - committed - quarantined, "locations": lines}  # fmt: skip
 
 
 @blueprint.get("/api/movements")

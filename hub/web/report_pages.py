@@ -51,8 +51,8 @@ KPI_KINDS = {
 }  # fmt: skip
 # The columns shown until "All columns" is asked for; a report not listed shows them all.
 DEFAULT_COLUMNS = {
-    "reorder": ["sku", "supplier", "on_hand", "on_order", "reorder_point", "par_level", "due",
-                "order_qty", "order_by"],
+    "reorder": ["sku", "supplier", "on_hand", "quarantined", "on_order", "reorder_point",
+                "par_level", "due", "order_qty", "order_by"],
     "alerts": ["ts", "kind", "severity", "message", "sku", "station"],
 }  # fmt: skip
 SUMMARY_KINDS = {"total_value": "money", "computed": "time", "since": "day", "until": "day",

@@ -52,7 +52,7 @@ def stock():
 def stock_csv():
     text, only = text_arg("q"), _filter()
     rows = _found(text, 10_000, 0) if text and not only else _listed(only, "", 10_000)
-    return csvout.download("stock", ["sku", "name", "on_hand"], rows)
+    return csvout.download("stock", ["sku", "name", "on_hand", "quarantined"], rows)
 
 
 @blueprint.get("/locations/<location>")

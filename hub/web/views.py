@@ -46,8 +46,10 @@ def kpis_today(conn: sqlite3.Connection) -> dict:
     }
 
 
-def stock_rows(rows: list[tuple[str, str | None, int]]) -> list[dict]:
-    return [{"sku": sku, "name": name or "", "on_hand": qty} for sku, name, qty in rows]
+def stock_rows(rows: list[tuple[str, str | None, int, int]]) -> list[dict]:
+    """(sku, name, on hand, quarantined) rows as the stock pages and API list them."""
+    return [{"sku": sku, "name": name or "", "on_hand": qty, "quarantined": held}
+            for sku, name, qty, held in rows]  # fmt: skip
 
 
 def location_rows(rows: list[tuple]) -> list[dict]:

@@ -53,6 +53,7 @@ class PackState:
     actions: tuple[Pick | Short, ...] = ()
     phase: str = "scan"  # scan, weigh (complete, waiting for the scale), held (weight mismatch)
     weight_g: Decimal | None = None  # the reading that held the order
+    weight_mismatches: int = 0  # readings of this order outside the tolerance so far
     short_reason: str | None = None  # armed: the next item scanned shorts its line
 
 
@@ -144,7 +145,8 @@ def weighed(state: PackState, grams: Decimal, ctx: Context) -> Outcome:
     )
     if abs(grams - expected) <= allowed:
         return _ship(state, ctx, grams, expected, override=False)
-    held = replace(state, phase="held", weight_g=grams)
+    held = replace(state, phase="held", weight_g=grams,
+                   weight_mismatches=state.weight_mismatches + 1)  # fmt: skip
     return _say(
         held,
         "weight_mismatch",
@@ -383,6 +385,7 @@ def _ship(
         weight_g=weight,
         expected_weight_g=expected,
         weight_override=override,
+        weight_mismatches=state.weight_mismatches,
     )
     units = sum(a.units for a in state.actions if isinstance(a, Pick))
     label = Label(

@@ -99,7 +99,7 @@ def test_downloading_the_stock_csv(page, server, stocked):
         page.click("text=CSV")
     download = info.value
     assert download.suggested_filename == "stock.csv"
-    assert Path(download.path()).read_text().splitlines()[1] == 'MUG-1,"Mug, white",15'
+    assert Path(download.path()).read_text().splitlines()[1] == 'MUG-1,"Mug, white",15,0'
 
 
 def test_approving_a_count_variance(page, server, ledger):
