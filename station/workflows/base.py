@@ -100,6 +100,6 @@ def verdict(
     return Verdict(name, message, pattern, _next_step(name, then))
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """"1 item", "2 items" ("1 box", "3 boxes" with `many`)."""
-    return f"{count} {word if count == 1 else many or word + 's'}"
+def plural(count: int, word: str) -> str:
+    """"1 item", "2 items"."""
+    return f"{count} {word if count == 1 else word + 's'}"
