@@ -76,7 +76,7 @@ function renderSummary(s) {
 }
 
 // What to do about a device that is not ready, in a few words.
-function deviceAdvice(name, state) {
+function deviceAdvice(state) {
   if (state === "missing") return "plug it in again";
   if (state === "offline") return "switch it on, check the cable";
   if (state.startsWith("fault:")) return "fix it at the bench";
@@ -170,7 +170,7 @@ function renderSide(s) {
   const devices = Object.entries(s.devices || {})
     .filter(([, state]) => !READY.includes(state))
     .map(([name, state]) => {
-      const item = listItem(name + ": " + state + " — " + deviceAdvice(name, state));
+      const item = listItem(name + ": " + state + " — " + deviceAdvice(state));
       item.dataset.state = state;
       return item;
     });
