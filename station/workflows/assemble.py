@@ -84,8 +84,9 @@ def _part(state: AssembleState, item: Item, ctx: Context) -> Outcome:
     if product is not None and product.lot_tracked and item.lot is None:
         return _say(state, "lot_required", f"{item.sku} needs its lot")
     if _have(state)[item.sku] + item.units > per_kit[item.sku] * state.qty:
-        return _say(state, "too_many", f"Too many {item.sku}: {state.kit} needs "
-                    f"{per_kit[item.sku] * state.qty}", then=f"Put the extra {item.sku} back")  # fmt: skip
+        needed = per_kit[item.sku] * state.qty
+        return _say(state, "too_many", f"Too many {item.sku}: {state.kit} needs {needed}",
+                    then=f"Put the extra {item.sku} back")  # fmt: skip
     taken = Taken(item.sku, item.units, state.source, item.lot)
     new = replace(state, taken=(*state.taken, taken))
     if _complete(new):
@@ -184,6 +185,10 @@ def view(state: AssembleState) -> dict:
 
 
 def _say(
-    state: AssembleState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: AssembleState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))

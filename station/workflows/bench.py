@@ -311,7 +311,11 @@ def _po(old: BenchState, new: BenchState) -> str | None:
 
 
 def _say(
-    state: BenchState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: BenchState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))
 

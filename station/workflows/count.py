@@ -142,6 +142,10 @@ def view(state: CountState) -> dict:
 
 
 def _say(
-    state: CountState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: CountState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))

@@ -134,6 +134,10 @@ def view(state: MoveState) -> dict:
 
 
 def _say(
-    state: MoveState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: MoveState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))

@@ -474,7 +474,11 @@ def view(state: PackState) -> dict:
 
 
 def _say(
-    state: PackState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: PackState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))
 

@@ -331,6 +331,10 @@ def _summary_view(summary: PoSummary) -> dict:
 
 
 def _say(
-    state: ReceiveState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: ReceiveState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))

@@ -300,6 +300,10 @@ def _name(state: ReturnsState) -> str:
 
 
 def _say(
-    state: ReturnsState, name: str, message: str, pattern: str | None = None, then: str | None = None
+    state: ReturnsState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
 ) -> Outcome:
     return Outcome(state, (), verdict(name, message, pattern, then))
