@@ -22,7 +22,7 @@ from station.inputs import DeviceState, HubMessage, Input, Tick, Touch
 from station.ledger.journal import TRIM_STEP, Journal, JournalError
 from station.snapshot import SnapshotBoard
 from station.workflows import bench
-from station.workflows.base import Label, Outcome, Verdict
+from station.workflows.base import Label, Outcome, verdict
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +166,14 @@ class Core:
             self.journal.append(outcome.events)
         except JournalError as exc:
             log.error("not recorded: %s", exc)
-            verdict = Verdict("not_recorded", f"Not recorded: {exc}", "error")
+            said = verdict("not_recorded", f"Not recorded: {exc}")
             # The state stays as it was: the scan did not happen as far as the books go.
             # Only the display moves on, so the kiosk and status say which scan failed.
             last_code = getattr(outcome.state, "last_code", None)
             last_read = getattr(outcome.state, "last_read", None)
-            kept = replace(self.state, last_verdict=verdict, last_code=last_code,
+            kept = replace(self.state, last_verdict=said, last_code=last_code,
                            last_read=last_read)  # fmt: skip
-            return Outcome(kept, (), verdict)
+            return Outcome(kept, (), said)
         if self.uplink is not None:
             self.uplink.notify()
         return outcome
@@ -215,8 +215,8 @@ class Core:
         self.fault = (
             f"journal behind the hub (hub has seq {applied.seq}, journal {self.journal.head})"
         )
-        verdict = Verdict("journal_behind_hub", f"Not recorded: {self.fault}", "error")
-        self.state = replace(self.state, last_verdict=verdict)
+        said = verdict("journal_behind_hub", f"Not recorded: {self.fault}")
+        self.state = replace(self.state, last_verdict=said)
         self._refresh(status=True)
 
     def _command(self, name: str, payload: bytes) -> None:
@@ -234,8 +234,8 @@ class Core:
     def _identify(self) -> None:
         """Beep and blink, and say so on the screen: someone at the hub looks for this bench."""
         self._show("attention")
-        verdict = Verdict("identify", "The hub is looking for this station", "attention")
-        self.state = replace(self.state, last_verdict=verdict)
+        said = verdict("identify", "The hub is looking for this station", "attention")
+        self.state = replace(self.state, last_verdict=said)
         self._refresh()
 
     def _reprint(self, printer: str | None) -> None:

@@ -10,7 +10,7 @@ from station.snapshot import SnapshotBoard
 from station.ui.server import KioskServer
 from station.workflows import bench
 from tests.chromium import ARTIFACTS, CHROMIUM
-from tests.workflow_catalog import BOLT, WIDGET, run, scan, touch
+from tests.workflow_catalog import BOLT, WIDGET, run, scan, touch, weigh
 
 pytestmark = [
     pytest.mark.browser,
@@ -175,3 +175,113 @@ def test_kiosk_returns_mode_asks_condition_then_reason_with_one_touch_each(kiosk
     page.get_by_role("button", name="damaged in transit").click()
     assert touches.get(timeout=10) == Touch("return", "damaged_in_transit")
     _shot(page, "kiosk-returns-reason")
+
+
+# --- at the sizes of the official Pi touch screens, from two metres ---------------------
+
+SCREENS = {"7-inch": {"width": 800, "height": 480}, "1024x600": {"width": 1024, "height": 600}}
+READY = {"scanner": "ready", "scale": "ready", "printer": "ready", "feedback": "ready",
+         "kiosk": "ready"}  # fmt: skip
+PO_CLOSED = [scan("OP:rita"), scan("CMD:MODE:RECEIVE"), scan("PO:PO-7"), scan("QTY:12"),
+             scan(WIDGET), scan(BOLT), touch("cancel"), scan("CMD:SHORT:damaged")]  # fmt: skip
+STATES = {
+    "pack-error": snapshot(PACKING, devices=READY),
+    "pack-weight-held": snapshot([*PACKING[:3], scan(WIDGET), weigh(400)], devices=READY),
+    "pack-device-missing": snapshot(PACKING, devices={**READY, "scale": "missing",
+                                                      "printer": "fault: paper out"}),  # fmt: skip
+    "dock-po-closed": snapshot(PO_CLOSED, devices=READY),
+    "returns-reason": snapshot([scan("OP:rita"), scan("CMD:MODE:RETURNS"), scan("ORD:SO-9"),
+                                scan(WIDGET), touch("condition", "damaged"), scan(BOLT)],
+                               devices=READY),  # fmt: skip
+    "unknown-long-code": snapshot([scan("OP:alice"), scan("ORD:SO-1"), scan("Z" * 300)],
+                                  devices=READY),  # fmt: skip
+}
+# Where the verdict, its message and its next step sit, and how big they are written.
+PLACES = """() => [...document.querySelectorAll(
+    "#verdict, #verdict-word, #verdict-message, #verdict-next")].map((el) => {
+  const box = el.getBoundingClientRect();
+  return {id: el.id, top: box.top, left: box.left, bottom: box.bottom, right: box.right,
+          size: parseFloat(getComputedStyle(el).fontSize), shown: !el.hidden};
+})"""
+
+
+@pytest.fixture(params=SCREENS)
+def screen(request, browser):
+    context = browser.new_context(viewport=SCREENS[request.param])
+    page = context.new_page()
+    yield request.param, page
+    context.close()
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_kiosk_reads_from_two_metres_on_the_pi_touch_screens(kiosk, screen, state):
+    """No sideways scrolling; the verdict, its message and its next step on screen without
+    scrolling, in letters big enough to read from two metres; axe-core finds nothing
+    serious."""
+    from tests.chromium import OVERFLOW, axe_serious
+
+    server, board, _ = kiosk
+    size, page = screen
+    board.publish(STATES[state])
+    page.goto(server.url)
+    page.wait_for_function("document.body.dataset.version")
+    (ARTIFACTS / "kiosk").mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "kiosk" / f"{state}-{size}.png"))
+    assert page.evaluate(OVERFLOW) <= 0
+    height, width = SCREENS[size]["height"], SCREENS[size]["width"]
+    places = {p["id"]: p for p in page.evaluate(PLACES)}
+    assert places["verdict-next"]["shown"] == bool(STATES[state]["verdict"]["next_step"])
+    for place in places.values():
+        assert place["top"] >= 0 and place["bottom"] <= height, place
+        assert place["left"] >= 0 and place["right"] <= width, place
+    buttons = page.evaluate("""() => [...document.querySelectorAll("button")]
+      .filter((b) => b.offsetParent).map((b) => b.getBoundingClientRect().bottom)""")
+    assert max(buttons) <= height  # every button within reach, none below the screen
+    assert places["verdict-word"]["size"] >= 32
+    assert places["verdict-next"]["size"] >= 20
+    assert axe_serious(page) == []
+
+
+def test_kiosk_shows_the_next_step_under_a_red_verdict(kiosk, page):
+    from playwright.sync_api import expect
+
+    server, board, _ = kiosk
+    board.publish(snapshot(PACKING))
+    page.goto(server.url)
+    expect(page.get_by_test_id("verdict-next")).to_have_text(
+        "→ Take the BOLT out and put it back on its shelf")
+    board.publish(snapshot(PACKING[:3]))  # an OK: nothing more to do than go on
+    expect(page.get_by_test_id("verdict-word")).to_have_text("OK")
+    expect(page.get_by_test_id("verdict-next")).to_be_hidden()
+
+
+def test_kiosk_keeps_ready_devices_and_an_empty_scale_out_of_the_way(kiosk, page):
+    from playwright.sync_api import expect
+
+    server, board, _ = kiosk
+    board.publish(snapshot(PACKING[:3], devices=READY, weight_g="0.00", scale_stable=False))
+    page.goto(server.url)
+    expect(page.get_by_test_id("verdict-word")).to_have_text("OK")
+    expect(page.get_by_test_id("devices").locator("li")).to_have_count(0)
+    expect(page.get_by_test_id("scale")).to_be_hidden()
+    board.publish(snapshot([*PACKING[:3], scan(WIDGET)],
+                           devices={**READY, "scale": "missing"}, weight_g="251.5"))  # fmt: skip
+    expect(page.get_by_test_id("scale")).to_be_visible()  # the parcel goes on it now
+    expect(page.get_by_test_id("devices").locator("li")).to_have_text(
+        ["scale: missing — plug it in again"])
+
+
+def test_kiosk_shows_the_summary_of_the_po_just_closed(kiosk, page):
+    from playwright.sync_api import expect
+
+    server, board, _ = kiosk
+    board.publish(STATES["dock-po-closed"])
+    page.goto(server.url)
+    summary = page.get_by_test_id("po-summary")
+    expect(summary.locator(".total")).to_have_text(
+        "PO PO-7 closed short (damaged): 12 of 17 units received")
+    expect(summary.locator("li")).to_have_text(
+        ["Short: GADGET 0 of 5", "Set aside: 1 × BOLT (not on the PO)"])
+    _shot(page, "kiosk-dock-po-closed")
+    board.publish(snapshot([*PO_CLOSED, scan("PO:PO-7")], devices=READY))
+    expect(summary).to_be_hidden()  # the next PO starts afresh

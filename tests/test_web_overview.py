@@ -3,7 +3,7 @@ station and packer, receipts due, the hub's backlog and lag, what each station r
 its last scan and what to do about a device that is not ready. A ledger fed through the
 real ingest, the real app over its test client."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
@@ -13,7 +13,7 @@ from hub.changes import ChangeFeed
 from hub.health import Heartbeats
 from hub.ingest import Incoming
 from hub.web import create_app
-from protocol.envelope import encode_event
+from protocol.envelope import CLOCK_OFFSET_ENV, encode_event
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Product, ScanRead, StationStatus
 from tests.webapp import TOKEN, TOPICS, TS
@@ -140,3 +140,31 @@ def test_the_hub_lag_is_its_ingest_loops_last_turn_and_a_stall_is_named(ledger):
     now[0] += 12
     backlog = client.get("/api/overview", headers=BEARER).json["backlog"]
     assert (backlog["ingest_lag_s"], backlog["stalled"]) == (12.5, ["ingest", "outbox"])
+
+
+def test_today_on_the_overview_is_the_sites_day_not_utcs(ledger, monkeypatch):
+    """Kiritimati is UTC+14: at 12:00 UTC on 1 June it is already 02:00 on 2 June there. A
+    shipment at 09:00 UTC was yesterday evening for the site; one at 11:30 UTC is today's;
+    a purchase order expected on 2 June is due today."""
+    def hub_clock_at(moment: datetime) -> None:
+        offset = (moment - datetime.now(UTC)).total_seconds()
+        monkeypatch.setenv(CLOCK_OFFSET_ENV, str(offset))
+
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="MUG-1", name="Mug")])
+    noon = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+    hub_clock_at(noon - timedelta(hours=3))
+    ledger.apply(ship("SO-1", "kim"))
+    hub_clock_at(noon - timedelta(minutes=30))
+    ledger.apply(ship("SO-2", "kim"))
+    for po, expected in (("PO-2JUN", date(2030, 6, 2)), ("PO-3JUN", date(2030, 6, 3))):
+        purchasing.create(ledger.conn, TOPICS, purchasing.PurchaseOrderIn(
+            po=po, expected=expected, lines=[purchasing.PoLineIn(sku="MUG-1", qty=5)]),
+            noon.isoformat())  # fmt: skip
+    hub_clock_at(noon)
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(),
+                     timezone="Pacific/Kiritimati")  # fmt: skip
+    data = app.test_client().get("/api/overview", headers=BEARER).json
+    assert data["today"] == "2030-06-02"
+    assert data["kpis"]["shipments"] == 1
+    assert [(p["name"], p["today"]) for p in data["packs"]["packers"]] == [("kim", 1)]
+    assert [p["po"] for p in data["receipts_due"]] == ["PO-2JUN"]

@@ -6,11 +6,14 @@ from decimal import Decimal
 import pytest
 
 from protocol.events import PoClose, Receipt, Scan
+from protocol.messages import PurchaseOrder, PurchaseOrderLine
+from station.workflows import bench
 from tests.workflow_catalog import (
     BOLT,
     GADGET,
     WIDGET,
     WIDGET_CASE,
+    Catalog,
     events_of,
     gs1,
     run,
@@ -143,3 +146,39 @@ def test_workflow_receive_done_when_all_arrived_closes_po():
     (close,) = events_of(outcomes, PoClose)
     assert not close.short
     assert outcomes[-1].verdict.pattern == "complete"
+
+
+def test_workflow_receive_closing_a_po_shows_received_against_ordered_short_over_and_set_aside():
+    inputs = [
+        *START,
+        scan("QTY:12"), scan(WIDGET),  # all 12 ordered
+        scan(BOLT), touch("cancel"),  # not on the PO: set aside
+        gs1("01" + GADGET, "17270131", "10L9"), gs1("01" + GADGET, "17270131", "10L9"),
+        scan(BOLT), touch("override"), scan("OP:sue"),  # a supervisor takes one BOLT in
+        scan("CMD:SHORT:damaged"),
+    ]  # fmt: skip
+    state, outcomes = run(inputs, supervisors=frozenset({"sue"}))
+    said = outcomes[-1].verdict
+    assert said.pattern == "complete"
+    assert said.message == "PO PO-7 closed short (damaged): 15 of 17 units received"
+    shown = bench.view(state)
+    assert shown["po"] is None
+    assert shown["po_closed"] == {
+        "po": "PO-7", "short": True, "reason": "damaged", "ordered": 17, "received": 15,
+        "lines_short": [{"sku": "GADGET", "ordered": 5, "received": 2}],
+        "lines_over": [{"sku": "BOLT", "ordered": 0, "received": 1}],
+        "set_aside": [{"sku": "BOLT", "units": 1, "reason": "not_on_po"}],
+    }  # fmt: skip
+    state, _ = run([*inputs, scan("PO:PO-7")], supervisors=frozenset({"sue"}))
+    assert bench.view(state)["po_closed"] is None  # the next PO starts afresh
+
+
+def test_workflow_receive_one_line_reads_as_one():
+    _, outcomes = run([*START[:2], scan("PO:PO-ONE")], catalog=_one_line())
+    assert outcomes[-1].verdict.message == "PO PO-ONE: 1 line"
+
+
+def _one_line() -> Catalog:
+    catalog = Catalog()
+    catalog.pos["PO-ONE"] = PurchaseOrder(po="PO-ONE", lines=[PurchaseOrderLine(sku="BOLT", qty=1)])
+    return catalog

@@ -74,7 +74,8 @@ def create_app(
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
     )
-    install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
+    app.config["SITE_ZONE"] = ZoneInfo(timezone)  # whose midnight starts "today"
+    install_formats(app, SiteFormat(app.config["SITE_ZONE"], currency))
     links.install(app)
     auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
     headers.init_app(app)
@@ -109,6 +110,16 @@ def loop_states() -> list:
 
     heartbeats = current_app.config["HEARTBEATS"]
     return heartbeats.states() if heartbeats is not None else []
+
+
+def site_overview() -> dict:
+    """The overview as of now, its "today" the site's day."""
+    from flask import current_app
+
+    from hub.web.overview import overview
+
+    config = current_app.config
+    return overview(db(), config["CHANGES"].version, loop_states(), config["SITE_ZONE"])
 
 
 def _close_db(_exc: BaseException | None) -> None:

@@ -12,12 +12,11 @@ from flask import Blueprint, current_app, jsonify
 from msgspec import Meta
 
 from hub import planning, store
-from hub.web import commands, db, label_pages, loop_states, views
+from hub.web import commands, db, label_pages, site_overview, views
 from hub.web.api_calls import answer_http_errors_as_json, error
 from hub.web.api_params import Flag, Key, Limit, LocationPath, Offset, OrderPath, StationPath
 from hub.web.auth import api_role
 from hub.web.contract import SVG, contract
-from hub.web.overview import overview as overview_data
 from protocol.envelope import utc_now
 from protocol.labels import MODES, label_pattern
 from protocol.types import Text
@@ -34,7 +33,7 @@ def overview():
     per station and per packer (today, last hour, per hour), purchase orders due by today,
     the backlog (events at the stations, held, failed) and the hub's lag, stations (with
     `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts."""
-    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
+    return jsonify(site_overview())
 
 
 class SearchQuery(msgspec.Struct, kw_only=True):

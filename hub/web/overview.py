@@ -5,36 +5,51 @@ open alerts. Shared by the page and `GET /api/overview`."""
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from hub import store
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
 from hub.web.links import alert_fix
+from protocol.envelope import utc_now
 
 RECEIPTS_SHOWN = 10
 
 
 def overview(
-    conn: sqlite3.Connection, version: int, loops: Iterable[LoopState], now: datetime | None = None
+    conn: sqlite3.Connection,
+    version: int,
+    loops: Iterable[LoopState],
+    zone: tzinfo = UTC,
+    now: datetime | None = None,
 ) -> dict:
-    """The overview at `now` (the hub's clock). `loops`: the hub's heartbeats (none when
-    the web app runs without the hub, as in some tests)."""
-    now = now or datetime.now(UTC)
+    """The overview at `now` (the hub's clock). "Today" is the site's day in `zone` (the
+    `[web] timezone`): a site far from UTC would otherwise see its day cut in two.
+    `loops`: the hub's heartbeats (none when the web app runs without the hub, as in some
+    tests)."""
+    now = now or utc_now()
+    today = now.astimezone(zone).date()
+    since = day_start(today, zone)
     stations = [_with_advice(row) for row in views.station_rows(conn)]
     return {
         "version": version,
-        "today": now.date().isoformat(),
+        "today": today.isoformat(),
         "stations": stations,
         "movements": store.movements_latest(conn, 25),
         "alerts": [{**a, "fix": alert_fix(a)} for a in store.alerts_open(conn, 20)],
-        "kpis": views.kpis_today(conn),
+        "kpis": views.kpis_since(conn, since),
         "orders": _orders(conn),
-        "packs": packs(conn, now),
-        "receipts_due": store.pos_expected_by(conn, now.date().isoformat(), RECEIPTS_SHOWN),
+        "packs": packs(conn, now, since),
+        "receipts_due": store.pos_expected_by(conn, today.isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
     }
+
+
+def day_start(day, zone: tzinfo) -> str:
+    """The site's midnight starting `day`, as the hub's receive times are written (UTC ISO),
+    so it compares with them as text."""
+    return datetime.combine(day, time(0), zone).astimezone(UTC).isoformat()
 
 
 def _orders(conn: sqlite3.Connection) -> dict:
@@ -42,11 +57,10 @@ def _orders(conn: sqlite3.Connection) -> dict:
     return {"waiting": by_status["open"], "packing": by_status["packing"]}
 
 
-def packs(conn: sqlite3.Connection, now: datetime) -> dict:
-    """Shipments today per station and per packer: today's total, the last hour's,
-    and the rate per hour since the first of the day (over one hour at least, so the first
-    pack of the morning does not read as 60 an hour)."""
-    since = views.today_start(now)
+def packs(conn: sqlite3.Connection, now: datetime, since: str) -> dict:
+    """Shipments today (since `since`, the site's midnight) per station and per packer:
+    today's total, the last hour's, and the rate per hour since the first of the day (over
+    one hour at least, so the first pack of the morning does not read as 60 an hour)."""
     rows = store.packs_since(conn, since, (now - timedelta(hours=1)).isoformat())
     by_station: dict[str, list] = {}
     by_packer: dict[str, list] = {}

@@ -17,9 +17,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from hub import store, users
-from hub.web import api_calls, commands, db, loop_states, views
+from hub.web import api_calls, commands, db, site_overview, views
 from hub.web.auth import page_role
-from hub.web.overview import overview as overview_data
 
 blueprint = Blueprint("pages", __name__)
 
@@ -53,13 +52,13 @@ def _http_error(exc: HTTPException):
 
 @blueprint.get("/")
 def overview():
-    data = overview_data(db(), current_app.config["CHANGES"].version, loop_states())
+    data = site_overview()
     return render_template("overview.html", data=data)
 
 
 @blueprint.get("/overview.json")
 def overview_json():
-    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
+    return jsonify(site_overview())
 
 
 @blueprint.get("/stations")

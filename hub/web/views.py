@@ -1,7 +1,6 @@
 """What each page shows, assembled from the store (shared by the pages and the JSON API)."""
 
 import sqlite3
-from datetime import UTC, datetime
 
 import msgspec
 
@@ -25,13 +24,8 @@ def _status_fields(status: dict) -> dict:
     return {key: status.get(key) for key in keys}
 
 
-def today_start(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return now.replace(hour=0, minute=0, second=0, microsecond=0).isoformat()
-
-
-def kpis_today(conn: sqlite3.Connection) -> dict:
-    since = today_start()
+def kpis_since(conn: sqlite3.Connection, since: str) -> dict:
+    """The day's figures: events applied since `since` (the site's midnight, UTC ISO)."""
     by_type = dict(store.events_today(conn, since))
     scans = by_type.get("scan", 0)
     errors = store.scan_errors_since(conn, since)

@@ -484,7 +484,8 @@ class Order:
     caught: list[str] = field(default_factory=list)  # the mistakes the station caught
 
     def saw(self, verdict: dict) -> None:
-        self.caught.append(f"{verdict['name']}: {verdict['message']}")
+        then = f" -> {verdict['next_step']}" if verdict.get("next_step") else ""
+        self.caught.append(f"{verdict['name']}: {verdict['message']}{then}")
 
 
 class Packer(Worker):

@@ -2,8 +2,10 @@
 
 Starts `scripts/demo.py` on free ports with its data in a temporary folder and, in
 headless Chromium (Debian's, as the browser tests use), catches both kiosks halfway
-through an order or a PO; once the stations have shipped and counted for a while, logs in
-as the demo's supervisor and saves each page the docs show. The demo is stopped at the
+through an order or a PO, and on the 800x480 Pi touch screen the bench catching a mistake
+(its next step under the verdict) and the dock closing a PO (its summary); once the
+stations have shipped and counted for a while, logs in as the demo's supervisor and saves
+each page the docs show. The demo is stopped at the
 end, whatever happens (the end of its output is printed if something failed).
 """
 
@@ -28,6 +30,7 @@ IMG = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "demo"
 VIEWPORT = {"width": 1280, "height": 860}
+TOUCH_SCREEN = {"width": 800, "height": 480}  # the official 7-inch Pi display
 PHONE = {"width": 390, "height": 844}  # a supervisor's phone on the floor
 
 
@@ -82,17 +85,32 @@ def order_with_errors(demo: Demo) -> str | None:
     return None
 
 
-# Whether the kiosk is halfway through an order or a PO (one line done, one still open,
-# the last scan fine), and what it shows (to tell whether it changed during a shot).
-KIOSK = """() => {
+# Whether the kiosk shows what a shot wants, and what it shows (to tell whether it
+# changed during the shot). Halfway: through an order or a PO, one line done, one still
+# open, the last scan fine. Caught: a packing mistake whose next step names the bin to
+# put the item back in. Closed: a PO's summary.
+KIOSK = """(want) => {
   const rows = [...document.querySelectorAll("#lines tbody tr")];
   const pattern = document.getElementById("verdict").dataset.pattern;
-  const halfway = /^(Order|PO) /.test(document.getElementById("subject").textContent)
-    && pattern === "ok"
-    && rows.some((r) => r.classList.contains("done"))
-    && rows.some((r) => !r.classList.contains("done"));
-  return [halfway, document.body.innerText + pattern];
+  const seen = {
+    halfway: /^(Order|PO) /.test(document.getElementById("subject").textContent)
+      && pattern === "ok"
+      && rows.some((r) => r.classList.contains("done"))
+      && rows.some((r) => !r.classList.contains("done")),
+    caught: ["too_many", "wrong_lot"].includes(document.getElementById("verdict").dataset.name)
+      && rows.length > 1,
+    closed: !document.getElementById("po-summary").hidden
+      && document.querySelectorAll("#po-summary li").length > 0,
+  };
+  return [seen[want], document.body.innerText + pattern];
 }"""
+# name in docs/img -> (station, what to wait for, screen size)
+KIOSK_SHOTS = {
+    "kiosk-pack-1": ("pack-1", "halfway", VIEWPORT),
+    "kiosk-dock-1": ("dock-1", "halfway", VIEWPORT),
+    "kiosk-pack-1-mistake": ("pack-1", "caught", TOUCH_SCREEN),
+    "kiosk-dock-1-po-closed": ("dock-1", "closed", TOUCH_SCREEN),
+}
 
 
 def shoot(page, url: str, name: str, ready: str, full_page: bool = False) -> None:
@@ -104,26 +122,27 @@ def shoot(page, url: str, name: str, ready: str, full_page: bool = False) -> Non
 
 
 def shoot_kiosks(browser, kiosks: dict[str, str], timeout: float = 300) -> None:
-    """Each kiosk caught halfway, all watched side by side from the start (the dock only
+    """Each of KIOSK_SHOTS, all watched side by side from the start (the dock only
     receives when something runs low); a shot counts if the page did not change meanwhile."""
-    pages = {}
-    for station, url in kiosks.items():
+    for url in kiosks.values():
         wait_for_port(urllib.parse.urlsplit(url).port, 60)  # printed before it listens
-        pages[station] = browser.new_page(viewport=VIEWPORT)
-        pages[station].goto(url)
+    pages = {}
+    for name, (station, _, size) in KIOSK_SHOTS.items():
+        pages[name] = browser.new_page(viewport=size)
+        pages[name].goto(kiosks[station])
     deadline = time.monotonic() + timeout
     while pages:
-        for station, page in list(pages.items()):
-            halfway, shown = page.evaluate(KIOSK)
-            if not halfway:
+        for name, page in list(pages.items()):
+            want = KIOSK_SHOTS[name][1]
+            seen, shown = page.evaluate(KIOSK, want)
+            if not seen:
                 continue
-            page.screenshot(path=str(IMG / f"kiosk-{station}.png"))
-            if page.evaluate(KIOSK) == [True, shown]:
-                print(f"docs/img/kiosk-{station}.png", flush=True)
-                pages.pop(station).close()
+            page.screenshot(path=str(IMG / f"{name}.png"))
+            if page.evaluate(KIOSK, want) == [True, shown]:
+                print(f"docs/img/{name}.png", flush=True)
+                pages.pop(name).close()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no shot in {timeout:.0f}s of {', '.join(pages)} halfway "
-                               "through an order or a PO")  # fmt: skip
+            raise TimeoutError(f"no shot in {timeout:.0f}s of {', '.join(pages)}")
         time.sleep(0.05)
 
 

@@ -44,13 +44,14 @@ def scan(state: AssembleState, meaning: Meaning, ctx: Context) -> Outcome:
         return _part(state, meaning, ctx)
     if isinstance(meaning, Command):
         return command(state, meaning.name, meaning.arg, ctx)
-    return _say(state, "wrong_barcode", "Not an assembly barcode: scan a kit or its parts")
+    return _say(state, "wrong_barcode", "Not an assembly barcode",
+                then="Scan a kit or its parts")  # fmt: skip
 
 
 def command(state: AssembleState, name: str, arg: str | None, ctx: Context) -> Outcome:
     if name == "apart":
         if state.kit is not None:
-            return _say(state, "assembly_in_progress", f"Finish or cancel the {state.kit} first")
+            return _say(state, "assembly_in_progress", f"The {state.kit} is still open")
         return _say(replace(state, apart=True), "ok", "Taking apart: scan the kit", "attention")
     handlers = {"done": _done, "undo": _undo, "cancel": _cancel}
     if name in handlers:
@@ -63,10 +64,10 @@ def command(state: AssembleState, name: str, arg: str | None, ctx: Context) -> O
 
 def _start(state: AssembleState, item: Item, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     product = ctx.lookups.product(item.sku)
     if product is None or not product.kit:
-        return _say(state, "not_a_kit", f"{item.sku} is not a kit: scan the kit first")
+        return _say(state, "not_a_kit", f"{item.sku} is not a kit")
     bill = tuple((c.sku, c.qty) for c in product.kit)
     new = replace(state, kit=item.sku, qty=item.units, bill=bill, taken=())
     if state.apart:
@@ -77,13 +78,15 @@ def _start(state: AssembleState, item: Item, ctx: Context) -> Outcome:
 def _part(state: AssembleState, item: Item, ctx: Context) -> Outcome:
     per_kit = dict(state.bill)
     if item.sku not in per_kit:
-        return _say(state, "not_in_kit", f"{item.sku} is not a part of {state.kit}")
+        return _say(state, "not_in_kit", f"{item.sku} is not a part of {state.kit}",
+                    then=f"Put the {item.sku} back: {_missing(state)}")  # fmt: skip
     product = ctx.lookups.product(item.sku)
     if product is not None and product.lot_tracked and item.lot is None:
-        return _say(state, "lot_required", f"{item.sku} needs its lot: scan the GS1 barcode")
+        return _say(state, "lot_required", f"{item.sku} needs its lot")
     if _have(state)[item.sku] + item.units > per_kit[item.sku] * state.qty:
-        return _say(state, "too_many", f"Too many {item.sku}: {state.kit} needs "
-                    f"{per_kit[item.sku] * state.qty}")  # fmt: skip
+        needed = per_kit[item.sku] * state.qty
+        return _say(state, "too_many", f"Too many {item.sku}: {state.kit} needs {needed}",
+                    then=f"Put the extra {item.sku} back")  # fmt: skip
     taken = Taken(item.sku, item.units, state.source, item.lot)
     new = replace(state, taken=(*state.taken, taken))
     if _complete(new):
@@ -100,9 +103,11 @@ def _location(state: AssembleState, location: str) -> Outcome:
 
 def _done(state: AssembleState, ctx: Context) -> Outcome:
     if state.kit is None:
-        return _say(state, "no_kit", "Scan the kit first")
+        return _say(state, "no_kit", "No kit scanned")
     if not _complete(state):
-        return _say(state, "not_complete", f"Still missing: {_missing(state)}")
+        missing = _missing(state)
+        return _say(state, "not_complete", f"Parts of {state.kit} still missing",
+                    then=missing[0].upper() + missing[1:])  # fmt: skip
     parts = _grouped(state.taken)
     where = state.target or ctx.settings.bench_location
     event = Assembly(kit=state.kit, qty=state.qty, location=where, parts=parts,
@@ -179,5 +184,11 @@ def view(state: AssembleState) -> dict:
     }  # fmt: skip
 
 
-def _say(state: AssembleState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: AssembleState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))

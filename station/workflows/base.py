@@ -9,6 +9,7 @@ import msgspec
 from protocol.labels import RETURN_REASONS
 from protocol.messages import CountTask, Order, Product, PurchaseOrder
 from protocol.returns import Returnable
+from station.workflows.verdicts import next_step as _next_step
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Verdict:
     name: str  # "ok", or the error's name: not_in_order, too_many, unknown_barcode, ...
     message: str  # in the packer's words, shown large on the kiosk
     pattern: str = "ok"  # feedback pattern: ok, error, complete, attention
+    next_step: str | None = None  # what to do now, in a few words (every kind but ok has one)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,15 @@ class Context:
     settings: WorkflowSettings
 
 
-def verdict(name: str, message: str, pattern: str | None = None) -> Verdict:
-    """A verdict whose feedback pattern follows from its name unless given."""
-    return Verdict(name, message, pattern or ("ok" if name == "ok" else "error"))
+def verdict(
+    name: str, message: str, pattern: str | None = None, then: str | None = None
+) -> Verdict:
+    """A verdict whose feedback pattern follows from its name unless given, and whose next
+    step is `then` or, for any kind but ok, the one `verdicts.NEXT_STEPS` gives."""
+    pattern = pattern or ("ok" if name == "ok" else "error")
+    return Verdict(name, message, pattern, _next_step(name, then))
+
+
+def plural(count: int, word: str) -> str:
+    """"1 item", "2 items"."""
+    return f"{count} {word if count == 1 else word + 's'}"

@@ -169,7 +169,7 @@ def _meaning(state: BenchState, meaning: Meaning, lookups: Lookups) -> Outcome:
         counted = _with_quantity(state, meaning, lookups)
         state = replace(state, next_qty=None, weigh_next=False)
         if not isinstance(counted, Item):
-            return _say(state, counted.name, counted.message)
+            return Outcome(state, (), counted)
         meaning = counted
     return _run(state, lookups, lambda flow, work, ctx: flow.scan(work, meaning, ctx))
 
@@ -182,15 +182,17 @@ def _with_quantity(state: BenchState, item: Item, lookups: Lookups) -> Item | Ve
         return item
     unit = pack.unit_weight_g(item.sku, lookups)
     if state.scale_g is None or not state.scale_stable:
-        return verdict("no_weight", "Wait for the scale to settle, then scan again")
+        return verdict("no_weight", "The scale has not settled")
     if unit is None or unit <= 0:
-        return verdict("no_unit_weight", f"{item.sku} has no unit weight: scan a QTY label")
+        return verdict("no_unit_weight", f"{item.sku} has no unit weight",
+                       then=f"Scan a QTY label for the {item.sku} instead")  # fmt: skip
     exact = (state.scale_g - state.tare_g) / unit
     units = int(exact.to_integral_value())
     if units < 1:
-        return verdict("no_weight", "Nothing on the scale (did you tare?)")
+        return verdict("nothing_on_scale", "Nothing on the scale (was the tote tared?)")
     if abs(exact - units) > COUNT_SLACK:
-        return verdict("count_unclear", f"About {exact:.1f} units: count them by hand")
+        return verdict("count_unclear", f"About {exact:.1f} × {item.sku} on the scale",
+                       then=f"Count the {item.sku} by hand, then scan a QTY label")  # fmt: skip
     return replace(item, units=units)
 
 
@@ -225,9 +227,8 @@ def _command(state: BenchState, name: str, arg: str | None, lookups: Lookups) ->
     if name == "cancel":
         state = replace(state, next_qty=None, weigh_next=False)
     if name == "override" and _held(state) and state.operator not in state.settings.supervisors:
-        message = "Held for a supervisor: a supervisor scans their badge to override"
-        return _say(replace(state, awaiting_supervisor=True), "supervisor_needed", message,
-                    "attention")  # fmt: skip
+        return _say(replace(state, awaiting_supervisor=True), "supervisor_needed",
+                    "Held for a supervisor", "attention")  # fmt: skip
     return _run(state, lookups, lambda flow, work, ctx: flow.command(work, name, arg, ctx))
 
 
@@ -235,8 +236,7 @@ def _supervisor_badge(state: BenchState, badge: str, lookups: Lookups) -> Outcom
     """A badge scanned after an override was asked: a supervisor's carries it out (the
     packer stays the operator); anyone else's changes nothing."""
     if badge not in state.settings.supervisors:
-        message = f"{badge} is not a supervisor: a supervisor's badge overrides, or Cancel"
-        return _say(state, "not_a_supervisor", message)
+        return _say(state, "not_a_supervisor", f"{badge} is not a supervisor")
     state = replace(state, awaiting_supervisor=False)
     return _run(state, lookups, lambda flow, work, ctx: flow.command(work, "override", None, ctx))
 
@@ -262,14 +262,16 @@ def _confirm(state: BenchState) -> str:
 
 def _switch(state: BenchState, mode: str | None) -> Outcome:
     if mode not in MODES:
-        return _say(state, "unknown_mode", f"No such mode: {mode} ({', '.join(MODES)})")
+        return _say(state, "unknown_mode", f"No such mode: {mode}",
+                    then=f"Scan one of {', '.join(MODES)}")  # fmt: skip
     new = replace(state, mode=mode, next_qty=None, weigh_next=False)
     return _say(new, "ok", f"{mode.capitalize()} mode")
 
 
 def _tare(state: BenchState) -> Outcome:
     if state.scale_g is None or not state.scale_stable:
-        return _say(state, "no_weight", "Wait for the scale to settle, then tare again")
+        return _say(state, "no_weight", "The scale has not settled",
+                    then="Wait for a steady weight, then tare again")  # fmt: skip
     return _say(replace(state, tare_g=state.scale_g), "ok", f"Tare {state.scale_g} g")
 
 
@@ -308,8 +310,14 @@ def _po(old: BenchState, new: BenchState) -> str | None:
     return (old.receive.po or new.receive.po) if old.mode == "receive" else None
 
 
-def _say(state: BenchState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: BenchState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))
 
 
 # --- what the kiosk shows ----------------------------------------------------------------
@@ -330,7 +338,8 @@ def view(state: BenchState) -> dict:
         "last_code": None if state.last_code is None else state.last_code.replace(GS, "<GS>"),
         "verdict": None
         if verdict_ is None
-        else {"name": verdict_.name, "message": verdict_.message, "pattern": verdict_.pattern},
+        else {"name": verdict_.name, "message": verdict_.message, "pattern": verdict_.pattern,
+              "next_step": verdict_.next_step},
         "weight_g": None if state.scale_g is None else f"{state.scale_g}",
         "scale_stable": state.scale_stable,
         "tare_g": f"{state.tare_g}",

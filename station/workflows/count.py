@@ -35,7 +35,8 @@ def scan(state: CountState, meaning: Meaning, ctx: Context) -> Outcome:
         return _item(state, meaning, ctx)
     if isinstance(meaning, Command):
         return command(state, meaning.name, meaning.arg, ctx)
-    return _say(state, "wrong_barcode", "Not a count barcode: scan a location or an item")
+    return _say(state, "wrong_barcode", "Not a count barcode",
+                then="Scan a location or an item")  # fmt: skip
 
 
 def command(state: CountState, name: str, arg: str | None, ctx: Context) -> Outcome:
@@ -55,18 +56,18 @@ def command(state: CountState, name: str, arg: str | None, ctx: Context) -> Outc
 
 def _location(state: CountState, location: str, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     if state.found and location != state.location:
-        return _say(state, "count_in_progress", f"Submit or cancel the count of {state.location}")
+        return _say(state, "count_in_progress", f"The count of {state.location} is still open")
     task = next((t for t in ctx.lookups.count_tasks() if t.location == location), None)
     return _start(state, location, task)
 
 
 def _take_task(state: CountState, task_id: str | None, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     if state.found:
-        return _say(state, "count_in_progress", f"Submit or cancel the count of {state.location}")
+        return _say(state, "count_in_progress", f"The count of {state.location} is still open")
     tasks = ctx.lookups.count_tasks()
     task = next((t for t in tasks if task_id in (None, t.task)), None)
     if task is None:
@@ -89,9 +90,10 @@ def _start(state: CountState, location: str, task: CountTask | None) -> Outcome:
 
 def _item(state: CountState, item: Item, ctx: Context) -> Outcome:
     if state.location is None:
-        return _say(state, "no_location", "Scan the location first")
+        return _say(state, "no_location", "No location scanned")
     if state.task_sku is not None and item.sku != state.task_sku:
-        return _say(state, "not_in_task", f"This task counts {state.task_sku} only")
+        return _say(state, "not_in_task", f"This task counts {state.task_sku} only",
+                    then=f"Leave the {item.sku}: scan only {state.task_sku}")  # fmt: skip
     new = replace(state, found=(*state.found, Found(item.sku, item.units, item.lot)))
     return _say(new, "ok", f"{item.sku}: {_tally(new).get((item.sku, item.lot), 0)} counted")
 
@@ -106,12 +108,12 @@ def _tally(state: CountState) -> dict[tuple[str, str | None], int]:
 
 def _submit(state: CountState, ctx: Context) -> Outcome:
     if state.location is None:
-        return _say(state, "no_location", "Scan the location first")
+        return _say(state, "no_location", "No location scanned")
     totals = _tally(state)
     if state.task_sku is not None and not any(sku == state.task_sku for sku, _ in totals):
         totals[(state.task_sku, None)] = 0  # the task's product was not there: that is a count
     if not totals:
-        return _say(state, "nothing_counted", "Scan what is there before submitting")
+        return _say(state, "nothing_counted", "Nothing counted yet")
     events = tuple(
         Count(
             location=state.location,
@@ -139,5 +141,11 @@ def view(state: CountState) -> dict:
     }
 
 
-def _say(state: CountState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: CountState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))

@@ -32,7 +32,8 @@ def scan(state: MoveState, meaning: Meaning, ctx: Context) -> Outcome:
         return _item(state, meaning)
     if isinstance(meaning, Command):
         return command(state, meaning.name, meaning.arg, ctx)
-    return _say(state, "wrong_barcode", f"Not a {state.kind} barcode: scan a location or an item")
+    return _say(state, "wrong_barcode", f"Not a {state.kind} barcode",
+                then="Scan a location or an item")  # fmt: skip
 
 
 def command(state: MoveState, name: str, arg: str | None, ctx: Context) -> Outcome:
@@ -45,22 +46,23 @@ def command(state: MoveState, name: str, arg: str | None, ctx: Context) -> Outco
             return _say(state, "nothing_to_undo", "Nothing to undo")
         return _say(replace(state, sku=None, lot=None, qty=0), "ok", f"Undone: {state.sku}")
     if name == "done":
-        return _say(state, "not_complete", _next_step(state))
+        return _not_complete(state)
     return _say(state, "wrong_command", f"{name} means nothing in {state.kind} mode")
 
 
 def _location(state: MoveState, location: str, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     if state.sku is None:
         new = replace(state, location=location)
         return _say(
             new, "ok", f"{'From' if state.kind == 'move' else 'At'} {location}: scan the item"
         )
     if state.kind == "adjust":
-        return _say(state, "not_complete", _next_step(state))
+        return _not_complete(state)
     if location == state.location:
-        return _say(state, "same_location", f"That is {location} again: scan where it goes")
+        return _say(state, "same_location", f"That is {location} again",
+                    then=f"Scan the location the {state.sku} goes to")  # fmt: skip
     move = Move(
         sku=state.sku,
         qty=state.qty,
@@ -75,20 +77,23 @@ def _location(state: MoveState, location: str, ctx: Context) -> Outcome:
 
 def _item(state: MoveState, item: Item) -> Outcome:
     if state.location is None:
-        return _say(state, "no_location", "Scan the location first")
+        return _say(state, "no_location", "No location scanned")
     if state.sku is not None and item.sku != state.sku:
-        return _say(state, "one_product", f"One product at a time: finish {state.sku} first")
+        return _say(state, "one_product", "One product at a time",
+                    then=f"Finish the {state.sku} first: {_next_step(state)}")  # fmt: skip
     if state.sku is not None and item.lot != state.lot:
-        return _say(state, "mixed_lots", f"One lot at a time: finish lot {state.lot} first")
+        return _say(state, "mixed_lots", "One lot at a time",
+                    then=f"Finish lot {state.lot} first: {_next_step(state)}")  # fmt: skip
     new = replace(state, sku=item.sku, lot=item.lot, qty=state.qty + item.units)
     return _say(new, "ok", f"{new.qty} × {item.sku}: {_next_step(new)}")
 
 
 def _adjust(state: MoveState, reason: str | None, ctx: Context) -> Outcome:
     if state.sku is None or state.location is None:
-        return _say(state, "not_complete", _next_step(state))
+        return _not_complete(state)
     if reason not in ADJUST_REASONS:
-        return _say(state, "unknown_reason", f"Reasons: {', '.join(ADJUST_REASONS)}")
+        return _say(state, "unknown_reason", f"No reason {reason}",
+                    then=f"Press one of {', '.join(ADJUST_REASONS)}")  # fmt: skip
     sign = 1 if reason in ADDS_STOCK else -1
     event = Adjustment(
         sku=state.sku,
@@ -100,6 +105,12 @@ def _adjust(state: MoveState, reason: str | None, ctx: Context) -> Outcome:
     )
     message = f"{state.sku} {sign * state.qty:+d} at {state.location} ({reason})"
     return Outcome(MoveState("adjust"), (event,), verdict("ok", message, "complete"))
+
+
+def _not_complete(state: MoveState) -> Outcome:
+    step = _next_step(state)
+    return _say(state, "not_complete", f"The {state.kind} is not finished",
+                then=step[0].upper() + step[1:])  # fmt: skip
 
 
 def _next_step(state: MoveState) -> str:
@@ -122,5 +133,11 @@ def view(state: MoveState) -> dict:
     }
 
 
-def _say(state: MoveState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: MoveState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))

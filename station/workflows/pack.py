@@ -12,7 +12,7 @@ import msgspec
 
 from protocol.events import Shipment, ShipmentLine
 from station.barcodes import Command, Item, Meaning, OrderRef
-from station.workflows.base import Context, Label, Lookups, Outcome, verdict
+from station.workflows.base import Context, Label, Lookups, Outcome, plural, verdict
 
 CLOSED = ("packed", "shipped", "cancelled")
 DEFAULT_SHORT_REASON = "out_of_stock"
@@ -115,7 +115,7 @@ def scan(state: PackState, meaning: Meaning, ctx: Context) -> Outcome:
         return _item(state, meaning, ctx)
     if isinstance(meaning, Command):
         return command(state, meaning.name, meaning.arg, ctx)
-    return _say(state, "wrong_barcode", "Not a pack barcode: scan an order or an item")
+    return _say(state, "wrong_barcode", "Not a pack barcode", then="Scan an order or an item")
 
 
 def command(state: PackState, name: str, arg: str | None, ctx: Context) -> Outcome:
@@ -147,18 +147,19 @@ def weighed(state: PackState, grams: Decimal, ctx: Context) -> Outcome:
         return _ship(state, ctx, grams, expected, override=False)
     held = replace(state, phase="held", weight_g=grams,
                    weight_mismatches=state.weight_mismatches + 1)  # fmt: skip
+    off = "too heavy" if grams > expected else "too light"
     return _say(
         held,
         "weight_mismatch",
-        f"Weight {_g(grams)} g, expected {_g(expected)} ± {_g(allowed)} g: "
-        "check the parcel and weigh again, or a supervisor overrides",
+        f"Parcel weighs {weight_text(grams)}: {weight_text(abs(grams - expected))} {off}",
+        then=f"Weigh again: expected {weight_text(expected)} ± {weight_text(allowed)}",
     )
 
 
 def short_line(state: PackState, sku: str, reason: str, ctx: Context) -> Outcome:
     """Short-ship what is left of the first unfinished line of `sku` (a kiosk button)."""
     if state.order is None:
-        return _say(state, "no_order", "Scan an order first")
+        return _say(state, "no_order", "No order is open")
     for index, line in enumerate(state.lines):
         left = target(state, index) - _reserved(state, index)
         if line.sku == sku and left > 0:
@@ -176,7 +177,7 @@ def short_line(state: PackState, sku: str, reason: str, ctx: Context) -> Outcome
 
 def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     order = ctx.lookups.order(order_id)
     if order is None:
         return _say(state, "unknown_order", f"Order {order_id} is not known here (yet)")
@@ -185,7 +186,8 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     if state.order == order_id:
         return _say(state, "ok", f"Order {order_id} is already open")
     if state.order is not None and state.actions:
-        return _say(state, "order_in_progress", f"Finish or cancel order {state.order} first")
+        return _say(state, "order_in_progress", f"Order {state.order} is still open",
+                    then=f"Finish order {state.order}, or press Cancel")  # fmt: skip
     lines = tuple(
         PackLine(
             line.sku,
@@ -203,7 +205,7 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
         packaging_g=order.packaging_weight_g,
         lines=lines,
     )
-    return _say(new, "ok", f"Order {order.order}: {sum(x.ordered for x in lines)} items")
+    return _say(new, "ok", f"Order {order.order}: {plural(sum(x.ordered for x in lines), 'item')}")
 
 
 def _kit(sku: str, lookups: Lookups) -> tuple[tuple[str, int], ...]:
@@ -216,19 +218,23 @@ def _kit(sku: str, lookups: Lookups) -> tuple[tuple[str, int], ...]:
 
 def _item(state: PackState, item: Item, ctx: Context) -> Outcome:
     if state.order is None:
-        return _say(state, "no_order", "Scan an order first")
+        return _say(state, "no_order", "No order is open")
     if state.short_reason is not None:
         return short_line(state, item.sku, state.short_reason, ctx)
     direct = [i for i, line in enumerate(state.lines) if line.sku == item.sku]
     parts = [i for i, line in enumerate(state.lines) if item.sku in dict(line.kit)]
     if not direct and not parts:
-        return _say(state, "not_in_order", f"{item.sku} is not in order {state.order}")
+        return _say(state, "not_in_order", f"{item.sku} is not in order {state.order}",
+                    then=f"Take the {_what(item)} out and put it back on its shelf")  # fmt: skip
     problem = _check_item(state, item, direct, ctx)
     if problem is not None:
         return problem
     index = _line_with_room(state, item, direct, parts)
     if index is None:
-        return _say(state, "too_many", f"Too many {item.sku}: take it out of the parcel")
+        where = _pick_location(state, direct)
+        then = (f"Put the {_what(item)} back in {where}" if where
+                else f"Take the {_what(item)} out of the parcel")  # fmt: skip
+        return _say(state, "too_many", f"Too many {item.sku}", then=then)
     pick = Pick(index, item.sku, item.units, item.lot, item.serial)
     new = replace(state, actions=(*state.actions, pick))
     left = target(new, index) - packed(new, index)
@@ -238,23 +244,26 @@ def _item(state: PackState, item: Item, ctx: Context) -> Outcome:
 def _check_item(state: PackState, item: Item, direct: list[int], ctx: Context) -> Outcome | None:
     """Why this item may not go in the parcel, or None."""
     if item.expiry is not None and item.expiry < ctx.lookups.today():
-        return _say(state, "expired_lot", f"Expired {item.expiry}: take another one")
+        return _say(state, "expired_lot", f"{item.sku} expired on {item.expiry}",
+                    then=f"Set this {item.sku} aside as expired and take another")  # fmt: skip
     wanted = {state.lines[i].lot for i in direct}
     if direct and None not in wanted:
         if item.lot is None:
-            return _say(state, "lot_required", f"Scan the lot barcode of {item.sku}")
+            return _say(state, "lot_required", f"{item.sku} needs its lot")
         if item.lot not in wanted:
-            return _say(
-                state, "wrong_lot", f"Lot {item.lot} is wrong: the order asks for {_list(wanted)}"
-            )
+            where = _pick_location(state, direct)
+            back = f"Put it back in {where}" if where else "Put it back"
+            return _say(state, "wrong_lot", f"Lot {item.lot} is not the order's",
+                        then=f"{back} and take lot {_list(wanted)}")  # fmt: skip
     product = ctx.lookups.product(item.sku)
     if product is not None and product.lot_tracked and item.lot is None:
-        return _say(state, "lot_required", f"{item.sku} needs its lot: scan the GS1 barcode")
+        return _say(state, "lot_required", f"{item.sku} needs its lot")
     if product is not None and product.serial_tracked:
         if item.serial is None:
-            return _say(state, "serial_required", f"{item.sku} needs its serial number scanned")
+            return _say(state, "serial_required", f"{item.sku} needs its serial number")
         if any(isinstance(a, Pick) and a.serial == item.serial for a in state.actions):
-            return _say(state, "duplicate_serial", f"Serial {item.serial} is already packed")
+            return _say(state, "duplicate_serial", f"Serial {item.serial} is already packed",
+                        then=f"Scan the next {item.sku}'s own serial")  # fmt: skip
     return None
 
 
@@ -313,9 +322,10 @@ def _done(state: PackState, ctx: Context) -> Outcome:
     if state.order is None:
         return _say(state, "no_order", "No order is open")
     if state.phase != "scan":
-        return _say(state, "weight_needed", "Put the parcel on the scale")
+        return _say(state, "weight_needed", "The parcel is not weighed yet")
     left = sum(target(state, i) - packed(state, i) for i in range(len(state.lines)))
-    return _say(state, "not_complete", f"{left} items still to pack (or short them)")
+    return _say(state, "not_complete", f"{plural(left, 'item')} still to pack",
+                then="Scan them, or press Short on a missing line")  # fmt: skip
 
 
 def _override(state: PackState, ctx: Context) -> Outcome:
@@ -327,7 +337,7 @@ def _override(state: PackState, ctx: Context) -> Outcome:
 
 def _arm_short(state: PackState, reason: str) -> Outcome:
     if state.order is None:
-        return _say(state, "no_order", "Scan an order first")
+        return _say(state, "no_order", "No order is open")
     return _say(
         replace(state, short_reason=reason),
         "ok",
@@ -466,8 +476,31 @@ def view(state: PackState) -> dict:
     }
 
 
-def _say(state: PackState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: PackState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))
+
+
+def weight_text(grams: Decimal) -> str:
+    """A weight as it reads from two metres: "850 g", "1.2 kg"."""
+    if abs(grams) < 1000:
+        return f"{_g(grams)} g"
+    return f"{grams / 1000:.3f}".rstrip("0").rstrip(".") + " kg"
+
+
+def _what(item: Item) -> str:
+    return item.sku if item.units == 1 else f"{item.units} × {item.sku}"
+
+
+def _pick_location(state: PackState, lines: list[int]) -> str | None:
+    """Where the item came from, when the order's lines of it name one place."""
+    places = {state.lines[i].location for i in lines}
+    return places.pop() if len(places) == 1 else None
 
 
 def _g(grams: Decimal) -> str:

@@ -18,7 +18,7 @@ import msgspec
 from protocol.labels import CONDITIONS
 from protocol.returns import Return, Returnable, ReturnableLine, ReturnLine
 from station.barcodes import Command, Item, Meaning, OrderRef, ReturnRef
-from station.workflows.base import Context, Outcome, verdict
+from station.workflows.base import Context, Outcome, plural, verdict
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def scan(state: ReturnsState, meaning: Meaning, ctx: Context) -> Outcome:
         return _item(state, meaning, ctx)
     if isinstance(meaning, Command):
         return command(state, meaning.name, meaning.arg, ctx)
-    return _say(state, "wrong_barcode", "Not a returns barcode: scan the order or return label")
+    return _say(state, "wrong_barcode", "Not a returns barcode",
+                then="Scan the returned order or its return label")  # fmt: skip
 
 
 def command(state: ReturnsState, name: str, arg: str | None, ctx: Context) -> Outcome:
@@ -71,22 +72,23 @@ def command(state: ReturnsState, name: str, arg: str | None, ctx: Context) -> Ou
 
 def _start(state: ReturnsState, ref: str, ctx: Context) -> Outcome:
     if ctx.operator is None:
-        return _say(state, "no_operator", "Scan your badge first")
+        return _say(state, "no_operator", "No badge scanned")
     if state.returnable is not None and (state.items or state.pending):
-        return _say(state, "return_in_progress", f"Finish or cancel {_name(state)} first")
+        return _say(state, "return_in_progress", f"The return of {_name(state)} is still open")
     found = ctx.lookups.returnable(ref)
     if found is None:
         return _say(state, "unknown_return", f"Nothing may come back against {ref}")
     units = sum(line.qty for line in found.lines)
     new = ReturnsState(returnable=found)
-    return _say(new, "ok", f"Return of {_name(new)}: up to {units} items. Scan each item")
+    return _say(new, "ok", f"Return of {_name(new)}: up to {plural(units, 'item')}",
+                then="Scan each item")  # fmt: skip
 
 
 def _item(state: ReturnsState, item: Item, ctx: Context) -> Outcome:
     if state.returnable is None:
-        return _say(state, "no_return", "Scan the returned order or its return label first")
+        return _say(state, "no_return", "No return is open")
     if state.pending is not None:
-        return _say(state, "condition_needed", _ask(state), "attention")
+        return _condition_needed(state)
     line = next((x for x in state.returnable.lines if x.sku == item.sku), None)
     if line is None:
         return _hold(state, item, "not_in_order", f"{item.sku} was not shipped on {_name(state)}")
@@ -99,7 +101,8 @@ def _item(state: ReturnsState, item: Item, ctx: Context) -> Outcome:
 
 def _hold(state: ReturnsState, item: Item, name: str, message: str) -> Outcome:
     held = replace(state, held=item)
-    return _say(held, name, f"{message}: supervisor override takes it, Undo drops it")
+    return _say(held, name, message,
+                then="A supervisor overrides to take it back, or Undo sets it aside")  # fmt: skip
 
 
 def _override(state: ReturnsState, ctx: Context) -> Outcome:
@@ -113,18 +116,20 @@ def _check(state: ReturnsState, line: ReturnableLine, item: Item, ctx: Context) 
     """Why this item cannot be taken back against the order, or None."""
     product = ctx.lookups.product(item.sku)
     if line.lots and item.lot is None and product is not None and product.lot_tracked:
-        return _say(state, "lot_required", f"{item.sku} needs its lot: scan the GS1 barcode")
+        return _say(state, "lot_required", f"{item.sku} needs its lot")
     if item.lot is not None and line.lots and item.lot not in line.lots:
-        return _say(state, "wrong_lot", f"Lot {item.lot} was never shipped on {_name(state)}")
+        return _say(state, "wrong_lot", f"Lot {item.lot} was never shipped on {_name(state)}",
+                    then="Set it aside for a supervisor")  # fmt: skip
     if product is not None and product.serial_tracked and item.serial is None:
-        return _say(state, "serial_required", f"{item.sku} needs its serial number scanned")
+        return _say(state, "serial_required", f"{item.sku} needs its serial number")
     serials_shipped = bool(line.serials) or (product is not None and product.serial_tracked)
     if item.serial is not None and serials_shipped:
         if item.serial not in line.serials:
             return _say(state, "serial_not_shipped",
                         f"Serial {item.serial} was never shipped on {_name(state)}")  # fmt: skip
         if any(r.serial == item.serial for r in state.items):
-            return _say(state, "duplicate_serial", f"Serial {item.serial} is already back")
+            return _say(state, "duplicate_serial", f"Serial {item.serial} is already back",
+                        then="Set it aside for a supervisor")  # fmt: skip
     back = _returned(state)
     if back[item.sku, None] + item.units > line.qty:
         return _hold(state, item, "too_many", f"More {item.sku} than may come back: {line.qty}")
@@ -147,17 +152,17 @@ def _condition(state: ReturnsState, condition: str | None) -> Outcome:
     if state.pending is None:
         return _say(state, "nothing_pending", "Scan a returned item first")
     if condition not in CONDITIONS:
-        return _say(state, "unknown_condition", f"Condition is one of {', '.join(CONDITIONS)}")
+        return _say(state, "unknown_condition", f"No condition {condition}")
     new = replace(state, condition=condition)
     return _say(new, "ok", _ask(new), "attention")
 
 
 def _reason(state: ReturnsState, reason: str | None, ctx: Context) -> Outcome:
     if state.pending is None or state.condition is None:
-        return _say(state, "condition_needed", _ask(state), "attention")
+        return _condition_needed(state)
     reasons = ctx.settings.return_reasons
     if reason not in reasons:
-        return _say(state, "unknown_reason", f"Reason is one of {', '.join(reasons)}")
+        return _say(state, "unknown_reason", f"No reason {reason}")
     item = state.pending
     where = _destination(state, item.sku, state.condition, ctx)
     received = Received(item.sku, item.units, item.lot, item.serial, state.condition, reason,
@@ -186,6 +191,13 @@ def _told(received: Received, ctx: Context) -> str:
     return f"{what}: resellable: put it back in {received.location}"
 
 
+def _condition_needed(state: ReturnsState) -> Outcome:
+    if state.pending is None:
+        return _say(state, "condition_needed", _ask(state), "attention", "Scan a returned item")
+    then = None if state.condition is None else "Press the reason it came back"
+    return _say(state, "condition_needed", _ask(state), "attention", then)
+
+
 def _ask(state: ReturnsState) -> str:
     item = state.pending
     if item is None:
@@ -202,13 +214,13 @@ def _done(state: ReturnsState, ctx: Context) -> Outcome:
     if state.returnable is None:
         return _say(state, "no_return", "No return is open")
     if state.pending is not None:
-        return _say(state, "condition_needed", _ask(state), "attention")
+        return _condition_needed(state)
     if not state.items:
-        return _say(state, "nothing_returned", "Nothing scanned: scan the items, or cancel")
+        return _say(state, "nothing_returned", "Nothing scanned yet")
     event = Return(order=state.returnable.order, rma=state.returnable.rma,
                    lines=return_lines(state.items), operator=ctx.operator)  # fmt: skip
     units = sum(r.units for r in state.items)
-    message = f"Return of {_name(state)} booked: {units} items"
+    message = f"Return of {_name(state)} booked: {plural(units, 'item')}"
     return Outcome(ReturnsState(), (event,), verdict("ok", message, "complete"))
 
 
@@ -287,5 +299,11 @@ def _name(state: ReturnsState) -> str:
     return f"RMA {found.rma} (order {found.order})" if found.rma else f"order {found.order}"
 
 
-def _say(state: ReturnsState, name: str, message: str, pattern: str | None = None) -> Outcome:
-    return Outcome(state, (), verdict(name, message, pattern))
+def _say(
+    state: ReturnsState,
+    name: str,
+    message: str,
+    pattern: str | None = None,
+    then: str | None = None,
+) -> Outcome:
+    return Outcome(state, (), verdict(name, message, pattern, then))

@@ -5,7 +5,6 @@ Content-Security-Policy without inline script. Each page is photographed at both
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -15,10 +14,9 @@ from protocol.envelope import utc_now
 from protocol.events import Count, Receipt, Scan
 from protocol.messages import Order, OrderLine, StationStatus
 from tests.browser.conftest import log_in
-from tests.chromium import ARTIFACTS
+from tests.chromium import ARTIFACTS, AXE, OVERFLOW, axe_serious
 from tests.webapp import TOPICS
 
-AXE = Path(__file__).parents[2] / ".venv/node/node_modules/axe-core/axe.min.js"
 SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
 # What the hub will send (issue 17): scripts from the hub itself only, none inline.
 CSP = "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
@@ -101,19 +99,13 @@ def check(page, server, path: str, size: str) -> list[str]:
     (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "pages" / f"{name}-{size}.png"), full_page=True)
     problems = [f"CSP: {v}" for v in violations]
-    wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    wide = page.evaluate(OVERFLOW)
     if wide > 0:
         problems.append(f"{wide} px wider than the screen")
     text = page.evaluate(PAGE_TEXT)
     problems += [f"time or date as ISO: {m.group(0)!r}" for m in ISO_TIME.finditer(text)]
     problems += [f"field name: {m!r}" for m in FIELD_NAME.findall(text)]
-    page.evaluate(AXE.read_text())
-    found = page.evaluate("""async () => {
-      const result = await axe.run(document, { resultTypes: ["violations"] });
-      return result.violations.filter((v) => ["serious", "critical"].includes(v.impact))
-        .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-    }""")
-    problems += [f"axe {v}" for v in found]
+    problems += [f"axe {v}" for v in axe_serious(page)]
     return [f"{path} ({size}): {p}" for p in problems]
 
 

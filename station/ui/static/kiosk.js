@@ -4,6 +4,14 @@
 
 const MODES = ["pack", "receive", "count", "move", "adjust", "returns", "assemble"];
 const WORDS = { complete: "DONE", attention: "NEXT", ok: "OK" };
+const READY = ["ready", "ok"];
+// Why a held receipt was set aside, in words.
+const SET_ASIDE = {
+  not_on_po: "not on the PO",
+  over_receipt: "more than ordered",
+  expired_lot: "expired",
+  lot_required: "no lot scanned",
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +31,64 @@ function renderVerdict(verdict) {
   $("verdict-shape").setAttribute("href", "#shape-" + (verdict ? pattern : "none"));
   setText("verdict-word", verdict ? verdictWord(verdict) : "READY");
   setText("verdict-message", verdict ? verdict.message : "Scan your badge");
+  const next = verdict && verdict.next_step;
+  $("verdict-next").hidden = !next;
+  setText("verdict-next", next ? "→ " + next : "");
+}
+
+function plural(count, word) {
+  return count + " " + (count === 1 ? word : word + "s");
+}
+
+function listItem(text, className) {
+  const item = document.createElement("li");
+  item.textContent = text;
+  if (className) item.className = className;
+  return item;
+}
+
+// The PO the receiver just closed: received against ordered, short and over, set aside.
+function renderSummary(s) {
+  const closed = !s.po && s.mode === "receive" ? s.po_closed : null;
+  const box = $("po-summary");
+  box.hidden = !closed;
+  if (!closed) {
+    box.replaceChildren();
+    return;
+  }
+  const head = document.createElement("div");
+  head.className = "total";
+  head.textContent = "PO " + closed.po + " closed" + (closed.short ? " short" : "") +
+    (closed.reason ? " (" + closed.reason.replace(/_/g, " ") + ")" : "") + ": " +
+    closed.received + " of " + plural(closed.ordered, "unit") + " received";
+  const items = [
+    ...closed.lines_short.map((l) => listItem(
+      "Short: " + l.sku + " " + l.received + " of " + l.ordered, "short")),
+    ...closed.lines_over.map((l) => listItem("Over: " + l.sku + " " + l.received +
+      (l.ordered ? " of " + l.ordered : " (not ordered)"), "over")),
+    ...closed.set_aside.map((x) => listItem("Set aside: " + x.units + " × " + x.sku +
+      " (" + (SET_ASIDE[x.reason] || x.reason.replace(/_/g, " ")) + ")", "aside")),
+  ];
+  if (!items.length) items.push(listItem("Every line as ordered", "even"));
+  const list = document.createElement("ul");
+  list.replaceChildren(...items);
+  box.replaceChildren(head, list);
+}
+
+// What to do about a device that is not ready, in a few words.
+function deviceAdvice(state) {
+  if (state === "missing") return "plug it in again";
+  if (state === "offline") return "switch it on, check the cable";
+  if (state.startsWith("fault:")) return "fix it at the bench";
+  return "look at it";
+}
+
+// The scale matters when something asks for it or something is on it; an empty scale
+// ("0.00 g settling…") stays out of the way.
+function scaleWanted(s) {
+  if (s.weight_g == null) return false;
+  const asked = s.phase === "weigh" || s.phase === "held" || s.weigh_next;
+  return asked || Math.abs(Number(s.weight_g)) >= 1;
 }
 
 function subject(s) {
@@ -79,29 +145,35 @@ function lineRow(line, mode) {
 }
 
 function renderLines(s) {
-  const body = $("lines").querySelector("tbody");
-  body.replaceChildren(...(s.lines || []).map((line) => lineRow(line, s.mode)));
+  const lines = s.lines || [];
+  $("lines").hidden = !lines.length;
+  $("lines").querySelector("tbody").replaceChildren(...lines.map((line) => lineRow(line, s.mode)));
 }
 
 function renderSide(s) {
+  $("scale").hidden = !scaleWanted(s);
   setText("weight", s.weight_g == null ? "—" : s.weight_g + " g");
   setText("weight-state", s.weight_g == null ? "" : s.scale_stable ? "stable" : "settling…");
   const pending = [];
   if (s.next_qty) pending.push("Next scan × " + s.next_qty);
   if (s.weigh_next) pending.push("Next scan counts by weight");
-  if (s.held) pending.push("Held for supervisor: " + s.held.sku + " (" + s.held.reason + ")");
+  if (s.held) {
+    pending.push("Held for supervisor: " + s.held.sku + " (" + s.held.reason.replace(/_/g, " ") + ")");
+  }
   if (s.short_armed) pending.push("Short armed: scan the missing item");
   if (s.phase === "weigh") pending.push("Put the parcel on the scale");
   if (s.phase === "held") pending.push("Weight held: re-weigh or override");
   if ((s.mode === "returns" || s.mode === "assemble") && s.prompt) pending.push(s.prompt);
   if (s.print_problem) pending.push(s.print_problem);
   setText("pending", pending.join(" · "));
-  const devices = Object.entries(s.devices || {}).map(([name, state]) => {
-    const item = document.createElement("li");
-    item.dataset.state = state;
-    item.textContent = name + ": " + state;
-    return item;
-  });
+  // Only what needs attention: a ready device says nothing.
+  const devices = Object.entries(s.devices || {})
+    .filter(([, state]) => !READY.includes(state))
+    .map(([name, state]) => {
+      const item = listItem(name + ": " + state + " — " + deviceAdvice(state));
+      item.dataset.state = state;
+      return item;
+    });
   $("devices").replaceChildren(...devices);
   setText("last-code", s.last_code || "—");
 }
@@ -136,6 +208,7 @@ function render(s) {
   renderHeader(s);
   renderVerdict(s.verdict);
   setText("subject", subject(s));
+  renderSummary(s);
   renderLines(s);
   renderSide(s);
   renderButtons(s);
