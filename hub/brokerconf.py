@@ -284,7 +284,7 @@ def bridge_from_hub_config(path: Path) -> tuple[str, CentreBridge | None]:
         return site, None
     cafile = centre.get("tls_ca")
     try:
-        bridge = CentreBridge(host=centre["host"], port=int(centre.get("port", 1883)),
+        bridge = CentreBridge(host=centre["host"], port=int(centre.get("port", 8883)),
                               username=centre.get("username", BRIDGE_PREFIX + site),
                               password=centre["password"],
                               cafile=Path(cafile) if cafile else None)  # fmt: skip

@@ -19,7 +19,9 @@ from protocol.events import EVENT_TYPES
 from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
 
 REF = "#/components/schemas/{name}"
-VERSION = "1.2.0"  # 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read
+# 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read; 1.3: the
+# central hub (centre/resend, centre/link, the central role, movements' value_micros)
+VERSION = "1.3.0"
 KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
 HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default
 CLEARED = "Cleared"  # the message of an empty retained payload

@@ -8,9 +8,9 @@ import json
 import msgspec
 import pytest
 
+from kit.waiting import wait_until
 from protocol.messages import ResendMovements
 from protocol.topics import Topics
-from kit.waiting import wait_until
 from tests.company import PASSWORD, Company
 from tests.mqtt_client import TestClient
 
@@ -39,8 +39,12 @@ def test_centre_follows_both_sites_through_outages(tmp_path):
         company.wait_caught_up()
         assert_centre_equals_sites(company)
 
-        # The bridge cut: the central broker stops; both sites go on working.
+        assert s1.hub.api("GET", "/api/overview")["centre"]["state"] == "up"
+
+        # The bridge cut: the central broker stops; both sites go on working, and show it.
         company.central_broker.stop()
+        wait_until(lambda: s1.hub.api("GET", "/api/overview")["centre"]["state"] == "down",
+                   30, "site s1 shows its link to the centre down")  # fmt: skip
         s1.events(25)
         s2.events(10)
         s1.wait_applied()
