@@ -56,6 +56,7 @@ def create_app(
         pages,
         report_pages,
         returns_api,
+        site_pages,
         stock_pages,
         uplift_pages,
     )
@@ -91,7 +92,7 @@ def create_app(
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages, failures, uplift_pages):  # fmt: skip
+                        label_pages, failures, uplift_pages, site_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app
