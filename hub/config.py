@@ -119,7 +119,6 @@ class SiteEntry(_Section):
     # The site hub's web address and an API token of it: `python -m hub check --site`.
     api: str | None = None
     token: str | None = None
-    name: str = ""
 
 
 class HubConfig(_Section):

@@ -160,8 +160,8 @@ def site_feed_set(
 def site_feed_counts(conn: sqlite3.Connection, site: str) -> dict[str, int]:
     """How many of the site's stations are online and how many of its alerts are open."""
     rows = conn.execute(
-        "SELECT CASE WHEN key LIKE 'station/%' THEN 'station' ELSE 'alert' END, state, "
-        "count(*) FROM site_feeds WHERE site = ? GROUP BY 1, 2",
+        "SELECT CASE WHEN key LIKE 'station/%' THEN 'station' ELSE 'alert' END AS kind, "
+        "state, count(*) FROM site_feeds WHERE site = ? GROUP BY kind, state",
         (site,),
     ).fetchall()
     found = {(kind, state): n for kind, state, n in rows}
@@ -174,19 +174,25 @@ def site_stock(
 ) -> list[tuple[str, str, int, int]]:
     """(site, sku, qty, value) per site and SKU with a balance line, in (sku, site) order:
     `site` and `sku` narrow it; `limit` SKUs after SKU `after`."""
+    # Conditions are added, not `? IS NULL OR ...`: PostgreSQL cannot type a NULL parameter.
+    where, params = ["sku > ?"], [after]
+    if site is not None:
+        where.append("site = ?")
+        params.append(site)
+    if sku is not None:
+        where.append("sku = ?")
+        params.append(sku)
+    condition = " AND ".join(where)
     skus = conn.execute(
-        "SELECT DISTINCT sku FROM site_balances WHERE (? IS NULL OR site = ?) "
-        "AND (? IS NULL OR sku = ?) AND sku > ? ORDER BY sku LIMIT ?",
-        (site, site, sku, sku, after, limit),
+        f"SELECT DISTINCT sku FROM site_balances WHERE {condition} ORDER BY sku LIMIT ?",
+        (*params, limit),
     ).fetchall()
     if not skus:
         return []
-    last = skus[-1][0]
     return conn.execute(
-        "SELECT site, sku, sum(qty), sum(value) FROM site_balances "
-        "WHERE (? IS NULL OR site = ?) AND (? IS NULL OR sku = ?) AND sku > ? AND sku <= ? "
-        "GROUP BY site, sku ORDER BY sku, site",
-        (site, site, sku, sku, after, last),
+        f"SELECT site, sku, sum(qty), sum(value) FROM site_balances WHERE {condition} "
+        "AND sku <= ? GROUP BY site, sku ORDER BY sku, site",
+        (*params, skus[-1][0]),
     ).fetchall()
 
 
