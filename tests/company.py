@@ -177,10 +177,11 @@ class Company:
         )
         return {tuple(row[:4]): row[4] for row in rows}
 
-    def check(self, site: str) -> subprocess.CompletedProcess:
+    def check(self, *site: str) -> subprocess.CompletedProcess:
+        """`python -m hub check` of the centre (with `--site S`: against site S)."""
         return subprocess.run(
             [sys.executable, "-m", "hub", "check", "--config", str(self.central.config_path),
-             "--site", site],
+             *(("--site", *site) if site else ())],
             cwd=ROOT, capture_output=True, text=True, timeout=120,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip

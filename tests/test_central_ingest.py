@@ -59,6 +59,7 @@ def test_each_movement_counts_once_and_a_gap_waits_for_its_movements(centre):
     assert balances(centre, "s1") == {("MUG-1", "A-01"): (8, 6_000_000)}
     assert store.site_link_get(centre.conn, "s1").applied == 4
     assert store.site_pending_count(centre.conn, "s1") == 0
+    assert store.check_sites(centre.conn) == []
     # The same ledger_seq at another site is another movement.
     centre.process(moved(S2, movement(1, delta=5)))
     assert balances(centre, "s2") == {("MUG-1", "A-01"): (5, 1_500_000)}
@@ -170,3 +171,13 @@ def test_a_site_hub_keeps_its_bridge_state_for_the_overview(ledger, app):
     assert result.dead == 2
     ledger.ingest.process([Incoming(TOPICS.centre_link, b"0", retained=True)])
     assert app.test_client().get("/api/overview", headers=BEARER).json["centre"]["state"] == "down"
+
+
+def test_the_centres_check_finds_a_balance_off_its_movements_and_a_hole(centre):
+    centre.process(moved(S1, movement(1), movement(2)))
+    assert store.check_sites(centre.conn) == []
+    centre.conn.execute("UPDATE site_balances SET value = value + 1 WHERE site = 's1'")
+    centre.conn.execute("DELETE FROM site_movements WHERE site = 's1' AND ledger_seq = 1")
+    found = store.check_sites(centre.conn)
+    assert [(f["site"], f.get("sku")) for f in found] == [("s1", "MUG-1"), ("s1", None)]
+    assert found[1] == {"site": "s1", "applied": 2, "movements": 1, "max_ledger_seq": 2}

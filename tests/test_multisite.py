@@ -18,6 +18,9 @@ pytestmark = pytest.mark.slow
 
 
 def assert_centre_equals_sites(company: Company) -> None:
+    own = company.check()
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert json.loads(own.stdout)["site_mismatches"] == []
     for site in company.sites.values():
         assert company.centre_balances(site.id) == site.balances()
         count = company.central.query(

@@ -356,6 +356,7 @@ from hub.store.settlements import (
 from hub.store.sites import (
     SiteLink,
     SiteMovement,
+    check_sites,
     site_applied_set,
     site_feed_counts,
     site_feed_set,

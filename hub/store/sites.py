@@ -203,3 +203,29 @@ def site_lines(conn: sqlite3.Connection, site: str) -> list[tuple[str, str, str,
         "ORDER BY sku, location, lot, owner",
         (site,),
     ).fetchall()
+
+
+def check_sites(conn: sqlite3.Connection) -> list[dict]:
+    """What breaks a central hub's invariants: a site's balance line that is not the sum
+    of its applied movements (qty or value), or a site whose applied movements are not
+    exactly 1..applied."""
+    lines = conn.execute(
+        "SELECT b.site, b.sku, b.location, b.lot, b.owner, b.qty, b.value, "
+        "COALESCE(m.qty, 0), COALESCE(m.value, 0) FROM site_balances b LEFT JOIN ("
+        "SELECT site, sku, location, lot, owner, sum(delta) AS qty, sum(value) AS value "
+        "FROM site_movements GROUP BY site, sku, location, lot, owner) m ON m.site = b.site "
+        "AND m.sku = b.sku AND m.location = b.location AND m.lot = b.lot AND m.owner = b.owner "
+        "WHERE b.qty != COALESCE(m.qty, 0) OR b.value != COALESCE(m.value, 0)"
+    ).fetchall()
+    found = [{"site": r[0], "sku": r[1], "location": r[2], "lot": r[3], "owner": r[4],
+              "balance": r[5], "value": r[6], "movements": r[7], "movements_value": r[8]}
+             for r in lines]  # fmt: skip
+    streams = conn.execute(
+        "SELECT l.site, l.applied, count(m.id), COALESCE(max(m.ledger_seq), 0) "
+        "FROM site_links l LEFT JOIN site_movements m ON m.site = l.site "
+        "GROUP BY l.site, l.applied"
+    ).fetchall()
+    found += [{"site": site, "applied": applied, "movements": count, "max_ledger_seq": top}
+              for site, applied, count, top in streams
+              if not (count == applied == top)]  # fmt: skip
+    return found
