@@ -106,6 +106,7 @@ ROLE_RULES["bridge"] = (
     *(f"topic read wh/v1/{{bridged}}/{path}" for path in BRIDGE_IN),
 )
 
+
 @dataclass(frozen=True)
 class CentreBridge:
     """The site broker's bridge to the central broker (the site hub's [centre] section)."""
