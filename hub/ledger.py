@@ -384,7 +384,8 @@ def publish_movements(conn: sqlite3.Connection, topics: Topics, effects: Effects
     if not effects.unpublished:
         return
     wanted = set(effects.unpublished)
-    records = store.movement_records(conn, min(wanted), max(wanted), len(wanted) * 2 + 1000)
+    first, last = min(wanted), max(wanted)
+    records = store.movement_records(conn, first, last, last - first + 1)
     for record in records:
         if record.id in wanted:
             store.outbox_put(conn, topics.movements, encode(movement_message(record)), False)
