@@ -139,6 +139,7 @@ def test_the_sites_page_filters_by_site_with_the_company_total(tmp_path, centre,
     page = client.get("/sites").text
     assert "Company total" in page and ">s1</a>" in page and ">s2</a>" in page
     assert 'href="/sites"' in client.get("/").text  # in the menu of a central hub
+    assert 'id="central-stock"' in client.get("/stock").text
     one = client.get("/sites?site=s2").text
     assert "Stock at s2" in one and "Company total" not in one
     assert client.get("/sites?site=s9").status_code == 404
