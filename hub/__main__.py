@@ -1,4 +1,4 @@
-"""`python -m hub run --config FILE`, `check`, `user ...`, `backup`, `restore`."""
+"""`python -m hub run --config FILE`, `check [--site S]`, `user ...`, `backup`, `restore`."""
 
 import argparse
 import logging
@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--config", required=True)
     check = sub.add_parser("check", help="check the ledger's invariants")
     check.add_argument("--config", required=True)
+    check.add_argument("--site", help="on a central hub: compare its replay of this site "
+                                      "with the site's own figures")
     user_cli.add_parser(sub)
     sub.add_parser("backup", help="copy the ledger while the hub runs (see backup --help)")
     sub.add_parser("restore", help="replace the ledger with a backup (see restore --help)")
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_from_config(args.config)
     if args.command == "user":
         return user_cli.main(args)
+    if args.site:
+        from hub.site_check import main as site_check_main
+
+        return site_check_main(args.config, args.site)
     from hub.check import main as check_main
 
     return check_main(args.config)

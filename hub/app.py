@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from hub import alerts, deadletters, housekeeping, store
+from hub.central import CentralIngest
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
@@ -18,7 +19,8 @@ from hub.link import HubLink
 from hub.web import create_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
-from protocol.envelope import utc_now
+from protocol.envelope import encode, utc_now
+from protocol.messages import ResendMovements
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,14 @@ class Hub:
         self.heartbeats = Heartbeats({"ingest": stall, "outbox": stall, "web": stall,
                                       "housekeeping": stall + HOUSEKEEPING_S})  # fmt: skip
         self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s)
+        self.central = None
+        if config.hub.mode == "central":
+            self.central = CentralIngest(self.conn, self.topics, [s.id for s in config.sites],
+                                         config.ingest.resync_after_s)  # fmt: skip
         self.link = HubLink(config.mqtt, self.topics, self.db_path,
-                            beat=lambda: self.heartbeats.beat("outbox"))  # fmt: skip
+                            beat=lambda: self.heartbeats.beat("outbox"),
+                            more_subscriptions=tuple(self.central.subscriptions()
+                                                     if self.central else ()))  # fmt: skip
         self.web_app = create_app(
             db_path=self.db_path,
             topics=self.topics,
@@ -63,6 +71,7 @@ class Hub:
             heartbeats=self.heartbeats,
             timezone=config.web.timezone,
             currency=config.web.currency,
+            sites=[s.id for s in config.sites],
         )
         self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
@@ -142,6 +151,10 @@ class Hub:
             if self.ingest.skip_decided():
                 self.link.wake()
                 self.changes.bump()
+            for site, from_seq in self.central.due_resends(now) if self.central else ():
+                log.info("asking site %s to resend its movements from %d", site, from_seq)
+                self.link.publish_now(Topics(site).resend_movements,
+                                      encode(ResendMovements(from_=from_seq)))  # fmt: skip
         if now - self._last_housekeeping >= HOUSEKEEPING_S:
             self._last_housekeeping = now
             self._housekeeping()
@@ -186,6 +199,14 @@ class Hub:
         return batch
 
     def _apply(self, batch: list[Incoming]) -> None:
+        if self.central is not None:
+            sites = [message for message in batch if self.central.owns(message.topic)]
+            if sites:
+                self._apply_sites(sites)
+                batch = [message for message in batch if not self.central.owns(message.topic)]
+                if not batch:
+                    self.changes.bump()
+                    return
         try:
             dead = self.ingest.process(batch).dead
         except ITEM_ERRORS:
@@ -203,6 +224,35 @@ class Hub:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
+
+    def _apply_sites(self, batch: list[Incoming]) -> None:
+        """A central hub's messages of its sites: one transaction, else one by one (a
+        message that still fails is set aside); acked after the commit."""
+        try:
+            self.central.process(batch)
+        except sqlite3.Error as exc:
+            if not isinstance(exc, ITEM_ERRORS):
+                raise
+            log.exception("a batch of %d site messages failed: one by one", len(batch))
+            self._apply_sites_alone(batch)
+        except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
+            log.exception("a batch of %d site messages failed: one by one", len(batch))
+            self._apply_sites_alone(batch)
+        for message in batch:
+            self.link.ack(message)
+        self.link.wake()
+
+    def _apply_sites_alone(self, batch: list[Incoming]) -> None:
+        for message in batch:
+            try:
+                self.central.process([message])
+            except sqlite3.Error as exc:
+                if not isinstance(exc, ITEM_ERRORS):
+                    raise
+                self.central.set_aside(message, exc)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("setting aside a site message the centre could not handle")
+                self.central.set_aside(message, exc)
 
     def _apply_alone(self, message: Incoming) -> int:
         """One message in its own transaction; one that still fails is set aside, so a

@@ -30,12 +30,16 @@ class CheckReport:
     station_faults: list[dict] = field(default_factory=list)
     # Our own stock whose FIFO cost layers do not add up to its balance (valuation is off).
     layer_mismatches: list[dict] = field(default_factory=list)
+    # A central hub: a site's balance that is not the sum of its movements, or a site whose
+    # applied movements are not exactly 1..applied (docs/multi-site.md).
+    site_mismatches: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (
             self.mismatches or self.duplicates or self.gaps or self.cursor_errors
             or self.station_faults or self.layer_mismatches or self.held or self.failed_events
+            or self.site_mismatches
         )  # fmt: skip
 
 
@@ -56,6 +60,7 @@ def check(conn) -> CheckReport:
         {"sku": sku, "location": location, "lot": lot, "balance": balance, "layers": layers}
         for sku, location, lot, balance, layers in store.check_layers(conn)
     ]
+    report.site_mismatches = store.check_sites(conn)
     return report
 
 

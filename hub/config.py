@@ -2,7 +2,7 @@
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -24,6 +24,9 @@ Port = Annotated[int, Meta(ge=0, le=65535)]
 class HubSection(_Section):
     site: SiteId = "main"
     data_dir: str = "/var/lib/warehouse-hub"
+    # "site": a warehouse's own hub (the default). "central": a company's central hub,
+    # which keeps every [[sites]] site's stock from its movements (docs/multi-site.md).
+    mode: Literal["site", "central"] = "site"
     # A demonstration (scripts/demo): the README's well-known password and API token are
     # allowed, and the web page may listen on the loopback address only.
     demo: bool = False
@@ -98,6 +101,26 @@ class HealthSection(_Section):
     stall_after_s: Annotated[float, Meta(gt=0, le=3600)] = 60.0
 
 
+class CentreSection(_Section):
+    """A site of a company: the central broker its own broker bridges to. Read by
+    scripts/broker-config (the bridge's `connection` block); the hub shows the link."""
+
+    host: str
+    username: str  # bridge_{site}: the site's credential on the central broker
+    password: Annotated[str, Meta(min_length=1)]
+    port: Port = 8883
+    tls_ca: str | None = None
+
+
+class SiteEntry(_Section):
+    """One site a central hub follows."""
+
+    id: SiteId
+    # The site hub's web address and an API token of it: `python -m hub check --site`.
+    api: str | None = None
+    token: str | None = None
+
+
 class HubConfig(_Section):
     hub: HubSection = msgspec.field(default_factory=HubSection)
     mqtt: MqttSection = msgspec.field(default_factory=MqttSection)
@@ -106,6 +129,8 @@ class HubConfig(_Section):
     ingest: IngestSection = msgspec.field(default_factory=IngestSection)
     dead_letters: DeadLetterSection = msgspec.field(default_factory=DeadLetterSection)
     health: HealthSection = msgspec.field(default_factory=HealthSection)
+    centre: CentreSection | None = None
+    sites: list[SiteEntry] = []
 
 
 def load(path: str | Path) -> HubConfig:
@@ -117,7 +142,25 @@ def load(path: str | Path) -> HubConfig:
     config = parse_config(text, HubConfig, str(path))
     _check_demo(config, str(path))
     _check_proxy(config.web, str(path))
+    _check_sites(config, str(path))
     return config
+
+
+def _check_sites(config: HubConfig, where: str) -> None:
+    central = config.hub.mode == "central"
+    if central and not config.sites:
+        raise ConfigError(f"{where}: [hub] mode = \"central\" needs [[sites]] (one per site)")
+    if not central and config.sites:
+        raise ConfigError(f"{where}: [[sites]] is for a central hub ([hub] mode = \"central\")")
+    if central and config.centre is not None:
+        raise ConfigError(f"{where}: [centre] is for a site hub, not the central one")
+    ids = [site.id for site in config.sites]
+    if len(set(ids)) != len(ids) or config.hub.site in ids:
+        raise ConfigError(f"{where}: [[sites]] id: each site once, none the centre's own "
+                          f"[hub] site ({config.hub.site!r})")  # fmt: skip
+    if config.centre is not None and config.centre.username != f"bridge_{config.hub.site}":
+        raise ConfigError(f"{where}: [centre] username: must be "
+                          f"'bridge_{config.hub.site}' (the site's bridge user)")  # fmt: skip
 
 
 def _check_proxy(web: WebSection, where: str) -> None:

@@ -32,7 +32,7 @@ import msgspec
 from hub import alerts, ledger, orders, stock, store
 from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
-from protocol.messages import Applied, Order, StationStatus
+from protocol.messages import Applied, Order, ResendMovements, StationStatus
 from protocol.topics import Topics
 from protocol.types import StationId
 
@@ -41,6 +41,10 @@ log = logging.getLogger(__name__)
 # The type of the event row the hub records in place of a station event a supervisor
 # skipped (never a station's own type: the protocol has no such event).
 SKIPPED = "skipped"
+# Movements republished per request of the central hub: it asks again for the rest.
+RESEND_WINDOW = 1000
+# Mosquitto's bridge notification payloads.
+LINK_STATES = {b"1": "up", b"0": "down"}
 
 
 @dataclass(frozen=True)
@@ -132,11 +136,17 @@ class Ingest:
             self._status(message, levels[1], work)
         elif levels == ["intake", "orders"]:
             self._intake(message, work)
+        elif levels == ["centre", "resend"]:
+            self._resend(message, work)
+        elif levels == ["centre", "link"]:
+            self._centre_link(message, work)
         else:
             self._dead(message, "no handler for this topic", work)
 
     def _close_batch(self, work: "_Batch") -> None:
-        """Once per batch what was per event: cursors, held rows, acks, stock messages."""
+        """Once per batch what was per event: cursors, held rows, acks, movement and stock
+        messages."""
+        ledger.publish_movements(self.conn, self.topics, work.effects)
         for (station, epoch), applied in work.moved.items():
             store.cursor_set(self.conn, station, epoch, applied, work.now)
             if work.has_held(self.conn, station, epoch):
@@ -295,6 +305,31 @@ class Ingest:
             return
         self.conn.execute("RELEASE intake")
         work.result.orders += 1
+
+    # --- the central hub (a site of a company: docs/multi-site.md) ---------------------
+    def _resend(self, message: Incoming, work: "_Batch") -> None:
+        """The centre missed some movements: publish them again from `from`, a window at a
+        time (it asks again for the rest)."""
+        try:
+            request = decode_message(message.payload, ResendMovements, "resend request")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
+            return
+        last = store.ledger_position(self.conn)
+        records = store.movement_records(self.conn, request.from_, last, RESEND_WINDOW)
+        log.info("the centre asks for movements from %d: resending %d (ledger at %d)",
+                 request.from_, len(records), last)  # fmt: skip
+        for record in records:
+            store.outbox_put(self.conn, self.topics.movements,
+                             encode(ledger.movement_message(record)), retain=False)  # fmt: skip
+
+    def _centre_link(self, message: Incoming, work: "_Batch") -> None:
+        """Mosquitto's notification of the bridge to the centre: shown on the overview."""
+        state = LINK_STATES.get(message.payload)
+        if state is None:
+            self._dead(message, "centre link: expected the bridge's 1 or 0", work)
+            return
+        store.meta_set(self.conn, "centre_link", json.dumps({"state": state, "since": work.now}))
 
     # --- dead letters ---------------------------------------------------------------
     def _dead(self, message: Incoming, reason: str, work: "_Batch") -> None:

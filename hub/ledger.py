@@ -56,6 +56,8 @@ class Effects:
     events: int = 0
     movements: int = 0
     settings: Settings | None = None
+    # Movements to publish once their event is whole (their value is known only then).
+    unpublished: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def post(ctx: Ctx, posting: Posting) -> store.Movement:
     )  # fmt: skip
     ctx.effects.movements += 1
     ctx.effects.skus.add(posting.sku)
-    _publish_movement(ctx, movement)
+    ctx.effects.unpublished.append(movement.id)
     if balance < 0 and balance - posting.delta >= 0:
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "negative_stock", "critical",
@@ -376,20 +378,34 @@ _HANDLERS = {
 
 
 # --- publishing ----------------------------------------------------------------------------
-def _publish_movement(ctx: Ctx, movement: store.Movement) -> None:
-    source = ctx.source
-    message = AppliedMovement(
-        ledger_seq=movement.id,
-        station=source.station,
-        epoch=source.epoch,
-        seq=source.seq,
-        type=movement.type,
-        sku=movement.sku,
-        location=movement.location,
-        delta=movement.delta,
-        lot=movement.lot or None,
-        owner=movement.owner or None,
-        ts=source.ts,
-        hub_ts=movement.hub_ts,
+def publish_movements(conn: sqlite3.Connection, topics: Topics, effects: Effects) -> None:
+    """The `movements` messages of what `effects` posted, in ledger order, each with the
+    value its event booked onto it (call at the end of the change, before its stock)."""
+    if not effects.unpublished:
+        return
+    wanted = set(effects.unpublished)
+    first, last = min(wanted), max(wanted)
+    records = store.movement_records(conn, first, last, last - first + 1)
+    for record in records:
+        if record.id in wanted:
+            store.outbox_put(conn, topics.movements, encode(movement_message(record)), False)
+    effects.unpublished.clear()
+
+
+def movement_message(record: store.MovementRecord) -> AppliedMovement:
+    """What `movements` carries of one movement (live, and when a central hub asks again)."""
+    return AppliedMovement(
+        ledger_seq=record.id,
+        station=record.station,
+        epoch=record.epoch,
+        seq=record.seq,
+        type=record.type,
+        sku=record.sku,
+        location=record.location,
+        delta=record.delta,
+        lot=record.lot or None,
+        owner=record.owner or None,
+        ts=datetime.fromisoformat(record.ts),
+        hub_ts=record.hub_ts,
+        value_micros=record.value,
     )
-    store.outbox_put(ctx.conn, ctx.topics.movements, encode(message), retain=False)

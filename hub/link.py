@@ -43,10 +43,13 @@ class HubLink:
         topics: Topics,
         db_path: str,
         beat: Callable[[], None] = lambda: None,
+        more_subscriptions: tuple[str, ...] = (),
     ) -> None:
-        """`beat` is called after each turn of the publisher (its heartbeat)."""
+        """`beat` is called after each turn of the publisher (its heartbeat);
+        `more_subscriptions`: a central hub's topics of its sites."""
         self.config = config
         self._beat = beat
+        self._more_subscriptions = more_subscriptions
         self.topics = topics
         self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self.connected = False
@@ -144,6 +147,10 @@ class HubLink:
             (self.topics.all_station_events, 1),
             (self.topics.all_station_status, 1),
             (self.topics.order_intake, 1),
+            # From the central hub over the site's bridge, and the bridge's own state.
+            (self.topics.resend_movements, 1),
+            (self.topics.centre_link, 1),
+            *((topic, 1) for topic in self._more_subscriptions),
         ])  # fmt: skip
         client.publish(
             self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())), 1, True
@@ -156,7 +163,8 @@ class HubLink:
         if refused:  # the broker's ACL: nothing from the stations will ever arrive
             log.error("broker refused the hub's subscriptions: %s", ", ".join(refused))
         else:
-            log.info("hub subscribed to station events, status and order intake")
+            log.info("hub subscribed to station events, status, order intake and the centre's"
+                     " topics")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected:

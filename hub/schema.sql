@@ -657,3 +657,64 @@ CREATE TABLE IF NOT EXISTS weigh_stats (
     mismatches INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, station, operator)
 );
+
+-- ===== a central hub: every site's movements, applied once by (site, ledger_seq) (issue 15)
+-- Each site's stock as its own movements made it (docs/multi-site.md). The UNIQUE key is
+-- what makes a site's movement count once, whatever the bridge delivers twice.
+CREATE TABLE IF NOT EXISTS site_movements (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    location TEXT NOT NULL,
+    lot TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    delta INTEGER NOT NULL,
+    value INTEGER NOT NULL DEFAULT 0,   -- micros: the change of the site's FIFO value
+    payload TEXT NOT NULL,              -- the message as applied (a duplicate is compared)
+    applied TEXT NOT NULL,              -- the centre's clock
+    UNIQUE (site, ledger_seq)
+);
+
+-- A site's movements that arrived after a gap: held, applied in ledger_seq order.
+CREATE TABLE IF NOT EXISTS site_pending (
+    site TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    received TEXT NOT NULL,
+    PRIMARY KEY (site, ledger_seq)
+);
+
+CREATE TABLE IF NOT EXISTS site_balances (
+    site TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    location TEXT NOT NULL,
+    lot TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT '',
+    qty INTEGER NOT NULL,
+    value INTEGER NOT NULL,             -- micros (our own stock's FIFO value; 0 if owned)
+    PRIMARY KEY (site, sku, location, lot, owner)
+);
+
+-- One row per site: the applied cursor, what the site is known to have, the link.
+CREATE TABLE IF NOT EXISTS site_links (
+    site TEXT PRIMARY KEY,
+    applied INTEGER NOT NULL DEFAULT 0,      -- every movement up to it is applied
+    known INTEGER NOT NULL DEFAULT 0,        -- the highest ledger_seq seen (movements, stock)
+    link TEXT NOT NULL DEFAULT 'unknown',    -- up / down: the bridge's notification
+    link_changed TEXT,
+    hub_state TEXT NOT NULL DEFAULT 'unknown',  -- the site hub's retained status
+    last_applied TEXT,                       -- the centre's clock at the last applied one
+    behind_since TEXT                        -- since when known > applied (centre's clock)
+);
+
+-- The latest of each site's station statuses and alerts, by topic (and alert id).
+CREATE TABLE IF NOT EXISTS site_feeds (
+    site TEXT NOT NULL,
+    key TEXT NOT NULL,                       -- station/{id}/status, alert/{id}
+    state TEXT NOT NULL,                     -- online / offline, raised / cleared
+    payload TEXT NOT NULL,
+    received TEXT NOT NULL,
+    PRIMARY KEY (site, key)
+);

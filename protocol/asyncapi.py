@@ -19,8 +19,9 @@ from protocol.events import EVENT_TYPES
 from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
 
 REF = "#/components/schemas/{name}"
-# 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read;
-# 1.3: shipment weight_mismatches, stock quarantined
+# 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read; 1.3: shipment
+# weight_mismatches, stock quarantined, the central hub (centre/resend, centre/link, the
+# central role, movements' value_micros)
 VERSION = "1.3.0"
 KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
 HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default
@@ -31,7 +32,9 @@ DOCUMENTS: dict[Role, str] = {
     "station": "docs/asyncapi-station.yaml",
     "integration": "docs/asyncapi-integration.yaml",
     "reader": "docs/asyncapi-reader.yaml",
+    "central": "docs/asyncapi-central.yaml",
 }
+LINK_STATE = "LinkState"  # Mosquitto's bridge notification: not JSON of ours, one digit
 
 _PARAMS = {
     "site": "Site id, [a-z0-9-]",
@@ -93,6 +96,21 @@ def _event_message(name: str) -> dict[str, Any]:
     }
 
 
+def _link_state_message() -> dict[str, Any]:
+    return {
+        "name": LINK_STATE,
+        "title": "Bridge state (Mosquitto's notification)",
+        "summary": "1: the site's bridge to the centre is connected; 0: it is not.",
+        "description": (
+            "Written by Mosquitto itself (`notifications true`, `notification_topic`): the "
+            "one byte 1 when the bridge connects, and 0, its last will on the central "
+            "broker, when the connection is lost."
+        ),
+        "contentType": "text/plain",
+        "payload": {"type": "string", "enum": ["0", "1"]},
+    }
+
+
 def _cleared_message() -> dict[str, Any]:
     return {
         "name": CLEARED,
@@ -114,7 +132,7 @@ def _first_line(text: str | None) -> str:
 
 
 def _schema_types() -> list[type]:
-    names = {c.payload for c in CHANNELS if c.payload != "event"}
+    names = {c.payload for c in CHANNELS if c.payload not in ("event", LINK_STATE)}
     return [*EVENT_TYPES.values(), *(_message_type(n) for n in sorted(names))]
 
 
@@ -142,8 +160,9 @@ def _channel_messages(channel: Channel) -> dict[str, Any]:
 
 def _component_messages() -> dict[str, Any]:
     found: dict[str, Any] = {name: _event_message(name) for name in EVENT_TYPES}
+    found[LINK_STATE] = _link_state_message()
     for channel in CHANNELS:
-        if channel.payload != "event":
+        if channel.payload not in ("event", LINK_STATE):
             found[channel.payload] = {
                 "name": channel.payload,
                 "summary": _first_line(_message_type(channel.payload).__doc__),
@@ -194,9 +213,9 @@ def _session(role: Role) -> dict[str, Any]:
                 "message": '{"state": "offline", "conn": n}',
             },
         }
-    if role == "hub":
+    if role in ("hub", "central"):
         return {
-            "clientId": "hub (the username)",
+            "clientId": f"{role} (the username)",
             "cleanSession": False,
             "sessionExpiryInterval": HUB_SESSION_EXPIRY_S,
             "keepAlive": KEEPALIVE_S,

@@ -39,6 +39,13 @@ class Applied(_Msg):
     seq: SeqOrZero
 
 
+class ResendMovements(_Msg):
+    """centre/resend: the central hub asks the site hub to publish its applied movements
+    again from ledger_seq `from` (it saw a gap, or the site's stock is ahead of it)."""
+
+    from_: Seq = msgspec.field(name="from")
+
+
 class Resync(_Msg):
     """cmd/resync: send again from `from` of journal `epoch` (the hub saw a gap or lost
     its session). A station ignores a resync for an epoch other than its own (its
@@ -234,6 +241,7 @@ AlertKind = Literal[
     "loop_failed",
     "return_not_shipped",
     "kit_backflushed",
+    "conflicting_movement",
 ]
 
 
@@ -269,3 +277,7 @@ class AppliedMovement(_Msg):
     hub_ts: Timestamp
     lot: Lot | None = None
     owner: Code | None = None
+    # The change of the site's FIFO stock value this movement made, in micros (millionths
+    # of the currency unit: exact, and signed, which Money is not); none for someone
+    # else's (consignment) stock. A central hub keeps each site's value from it.
+    value_micros: Annotated[int, Meta(ge=-(10**17), le=10**17)] | None = None

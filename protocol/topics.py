@@ -11,6 +11,9 @@ hub -> everyone:  hub/status (retained, last will), stock/{sku} (retained), aler
                   returns (every customer return as booked, for the systems that refund)
 hub -> station:   returnable/{id} (retained: what may come back against an order or RMA)
 others -> hub:    intake/orders (sales orders from a shop or ERP)
+centre <-> site:  centre/resend (the central hub asks the site hub to republish its movements
+                  from a ledger_seq), centre/link (retained: Mosquitto's bridge notification,
+                  1 up, 0 down); both cross the site's bridge (docs/multi-site.md)
 
 Who may do what is `may_publish` / `may_read`, by the broker role of the client (the same
 roles hub/brokerconf.py writes into Mosquitto's ACL, pinned to the broker's one site).
@@ -21,8 +24,12 @@ from typing import Literal
 
 ROOT = "wh/v1"
 
-Role = Literal["hub", "station", "reader", "integration"]
-ROLES: tuple[Role, ...] = ("hub", "station", "reader", "integration")
+Role = Literal["hub", "station", "reader", "integration", "central"]
+# "central": the central hub of a company with several sites, a client of the central
+# broker, which carries every site's tree (each site's broker bridges its part there).
+ROLES: tuple[Role, ...] = ("hub", "station", "reader", "integration", "central")
+# The roles of a site's own broker (the central role has no user there).
+SITE_ROLES: tuple[Role, ...] = ("hub", "station", "reader", "integration")
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ STATION_STATUS = Channel(
     path="station/{station}/status",
     payload="StationStatus",
     sender="station",
-    readers=("hub",),
+    readers=("hub", "central"),
     retain=True,
     description=(
         "The station's state, republished on every change (about 1.5 a second while "
@@ -139,7 +146,7 @@ HUB_STATUS = Channel(
     path="hub/status",
     payload="HubStatus",
     sender="hub",
-    readers=("station", "integration"),
+    readers=("station", "integration", "central"),
     retain=True,
     description=("The hub's state; its last will sets state offline."),
 )
@@ -148,7 +155,7 @@ STOCK = Channel(
     path="stock/{sku}",
     payload="Stock",
     sender="hub",
-    readers=("integration",),
+    readers=("integration", "central"),
     retain=True,
     description=(
         "On hand per SKU and location after every change, with the ledger position "
@@ -160,7 +167,7 @@ ALERTS = Channel(
     path="alerts",
     payload="Alert",
     sender="hub",
-    readers=("integration",),
+    readers=("integration", "central"),
     retain=False,
     description=(
         "An alert raised (state raised) and, with the same id, when it is cleared (state cleared)."
@@ -171,7 +178,7 @@ MOVEMENTS = Channel(
     path="movements",
     payload="AppliedMovement",
     sender="hub",
-    readers=("integration",),
+    readers=("integration", "central"),
     retain=False,
     description=(
         "Every balance change in ledger order; dedupe on ledger_seq (at least once). "
@@ -229,10 +236,37 @@ RETURNS = Channel(
     ),
 )
 
+RESEND_MOVEMENTS = Channel(
+    name="resendMovements",
+    path="centre/resend",
+    payload="ResendMovements",
+    sender="central",
+    readers=("hub",),
+    retain=False,
+    description=(
+        "The central hub saw a gap in the site's movements (or lags behind the site's "
+        "stock): the site hub publishes its movements again from ledger_seq `from`, a "
+        "window at a time. Arrives over the site's bridge."
+    ),
+)
+CENTRE_LINK = Channel(
+    name="centreLink",
+    path="centre/link",
+    payload="LinkState",
+    sender="hub",
+    readers=("central",),
+    retain=True,
+    description=(
+        "Mosquitto's bridge notification, published by the site broker's bridge on both "
+        "brokers: 1 while the bridge to the centre is connected, 0 (its last will on the "
+        "central broker) once it is not."
+    ),
+)
+
 CHANNELS: tuple[Channel, ...] = (
     STATION_EVENTS, STATION_STATUS, APPLIED, RESYNC, COMMAND, COUNT_TASKS, ORDERS,
     PURCHASE_ORDERS, CATALOG, HUB_STATUS, STOCK, ALERTS, MOVEMENTS, DROPSHIP, ORDER_INTAKE,
-    RETURNABLE, RETURNS,
+    RETURNABLE, RETURNS, RESEND_MOVEMENTS, CENTRE_LINK,
 )  # fmt: skip
 
 
@@ -317,6 +351,15 @@ class Topics:
     @property
     def order_intake(self) -> str:
         return self.address(ORDER_INTAKE)
+
+    # centre <-> site (over the site's bridge)
+    @property
+    def resend_movements(self) -> str:
+        return self.address(RESEND_MOVEMENTS)
+
+    @property
+    def centre_link(self) -> str:
+        return self.address(CENTRE_LINK)
 
     # subscriptions
     @property

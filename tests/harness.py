@@ -83,6 +83,9 @@ class Hub:
     extra_config: str = ""  # more TOML sections
     web_config: str = ""  # more keys of [web]
     env: dict[str, str] = field(default_factory=dict)  # e.g. systemd's NOTIFY_SOCKET
+    site: str = "test"
+    username: str = "hub"  # its user on the broker
+    hub_config: str = ""  # more keys of [hub]
 
     @property
     def config_path(self) -> Path:
@@ -96,17 +99,21 @@ class Hub:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def start(self) -> "Hub":
+    def write_config(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            f'[hub]\nsite = "test"\ndata_dir = "{self.dir / "data"}"\n'
-            f'[mqtt]\nport = {self.broker.port}\nusername = "hub"\npassword = "{self.password}"\n'
+            f'[hub]\nsite = "{self.site}"\ndata_dir = "{self.dir / "data"}"\n{self.hub_config}'
+            f'[mqtt]\nport = {self.broker.port}\nusername = "{self.username}"\n'
+            f'password = "{self.password}"\n'
             f"reconnect_max_s = {RECONNECT_MAX_S}\n"
             f"[web]\nport = {self.web_port}\n{self.web_config}"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n"
             f"{self.extra_config}"
         )
+
+    def start(self) -> "Hub":
+        self.write_config()
         self.proc = Process("hub", ["-m", "hub", "run", "--config", str(self.config_path)],
                             self.dir / "hub.log", env=self.env)  # fmt: skip
         self.proc.start()

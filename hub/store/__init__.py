@@ -31,6 +31,7 @@ here from the module that holds its aggregate:
 - reorder_plans: reorder planning inputs, demand uplifts, stored plans
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
+- sites: a central hub's sites: their movements applied once, their stock and links
 """
 
 # Every import here is a re-export for `store.name` callers, none is used in this file.
@@ -191,6 +192,7 @@ from hub.store.exactly_once import (
 from hub.store.ledger import (
     LedgerMismatch,
     Movement,
+    MovementRecord,
     balance_get,
     check_ledger,
     duplicate_events,
@@ -202,6 +204,7 @@ from hub.store.ledger import (
     ledger_position,
     movement_add,
     movement_get,
+    movement_records,
     movements_latest,
     movements_of_event,
     movements_of_sku,
@@ -357,4 +360,27 @@ from hub.store.settlements import (
     settlement_add,
     settlement_last,
     settlements,
+)
+from hub.store.sites import (
+    SiteLink,
+    SiteMovement,
+    check_sites,
+    site_applied_set,
+    site_feed_counts,
+    site_feed_set,
+    site_hub_state_set,
+    site_known_raise,
+    site_lines,
+    site_link_ensure,
+    site_link_get,
+    site_link_set,
+    site_links,
+    site_movement_add,
+    site_movement_payload,
+    site_pending_count,
+    site_pending_drop_applied,
+    site_pending_get,
+    site_pending_put,
+    site_pending_take,
+    site_stock,
 )

@@ -231,3 +231,37 @@ def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
 def ledger_position(conn: sqlite3.Connection) -> int:
     """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
     return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+
+
+@dataclass(frozen=True)
+class MovementRecord:
+    """A movement with its station event's key and its value: what `movements` carries."""
+
+    id: int
+    station: str
+    epoch: str
+    seq: int
+    type: str
+    sku: str
+    location: str
+    lot: str
+    owner: str
+    delta: int
+    ts: str
+    hub_ts: str
+    value: int | None  # None: no FIFO value (someone else's stock)
+
+
+def movement_records(
+    conn: sqlite3.Connection, first: int, last: int, limit: int
+) -> list[MovementRecord]:
+    """Movements `first`..`last` in ledger order, at most `limit`."""
+    rows = conn.execute(
+        "SELECT m.id, e.station, e.epoch, e.seq, m.type, m.sku, m.location, m.lot, m.owner, "
+        "m.delta, m.ts, m.hub_ts, v.value FROM movements m JOIN events e ON e.id = m.event_id "
+        "LEFT JOIN movement_values v ON v.movement_id = m.id "
+        "WHERE m.id >= ? AND m.id <= ? ORDER BY m.id LIMIT ?",
+        (first, last, limit),
+    ).fetchall()
+    return [MovementRecord(*row) for row in rows]
+

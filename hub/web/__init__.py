@@ -24,12 +24,13 @@ def create_app(
     heartbeats: Heartbeats | None = None,
     timezone: str = "UTC",
     currency: str = "EUR",
+    sites: list[str] | None = None,
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only). `timezone` and `currency` are how the pages write times
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
-    server's threads)."""
+    server's threads). `sites`: the sites a central hub follows (none on a site hub)."""
     from hub.web import (
         accounting_api,
         api_catalog,
@@ -38,6 +39,7 @@ def create_app(
         api_ledger,
         api_orders,
         api_planning,
+        api_sites,
         api_users,
         auth,
         consignment_api,
@@ -54,6 +56,7 @@ def create_app(
         pages,
         report_pages,
         returns_api,
+        site_pages,
         stock_pages,
         uplift_pages,
     )
@@ -73,6 +76,7 @@ def create_app(
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
+        SITES=list(sites or []),
     )
     app.config["SITE_ZONE"] = ZoneInfo(timezone)  # whose midnight starts "today"
     install_formats(app, SiteFormat(app.config["SITE_ZONE"], currency))
@@ -82,14 +86,14 @@ def create_app(
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
                        api_floor, api_users, accounting_api, consignment_api,
-                       returns_api):  # fmt: skip
+                       returns_api, api_sites):  # fmt: skip
         app.register_blueprint(api_module.blueprint)
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages, failures, uplift_pages):  # fmt: skip
+                        label_pages, failures, uplift_pages, site_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

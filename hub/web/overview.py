@@ -1,8 +1,10 @@
 """What the overview shows a supervisor to act on: today's orders and packs (per station
 and per packer), the receipts due, what the hub has not applied yet and how far behind it
 is, the stations with their devices (what to do about one that is not ready) and the
-open alerts. Shared by the page and `GET /api/overview`."""
+open alerts, and a site's link to its company's centre. Shared by the page and
+`GET /api/overview`."""
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -43,6 +45,7 @@ def overview(
         "packs": packs(conn, now, since),
         "receipts_due": store.pos_expected_by(conn, today.isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
+        "centre": centre_link(conn),
     }
 
 
@@ -50,6 +53,13 @@ def day_start(day, zone: tzinfo) -> str:
     """The site's midnight starting `day`, as the hub's receive times are written (UTC ISO),
     so it compares with them as text."""
     return datetime.combine(day, time(0), zone).astimezone(UTC).isoformat()
+
+
+def centre_link(conn: sqlite3.Connection) -> dict | None:
+    """A site of a company: its broker's bridge to the centre, up or down and since when
+    (Mosquitto's notification, kept by the ingest); None until one is heard of."""
+    found = store.meta_get(conn, "centre_link")
+    return json.loads(found) if found else None
 
 
 def _orders(conn: sqlite3.Connection) -> dict:

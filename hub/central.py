@@ -1,0 +1,251 @@
+"""The central hub's ingest: each site's movements applied exactly once by (site, ledger_seq).
+
+What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
+- movements: `ledger_seq <= applied` is a duplicate, ignored if it is the movement the
+  centre has, dead-lettered and alerted with other content; `applied + 1` is applied to
+  the site's stock (balance and FIFO value), then what was held behind it; beyond it, a
+  gap: held in `site_pending`, never applied early and never skipped.
+- stock/{sku}: its `ledger_seq` says how far the site's ledger is: the centre knows it
+  lags even when the movements in between never arrived.
+- hub/status, centre/link (the bridge's notification), station status, alerts: the state
+  of the site shown on GET /api/sites.
+A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
+after `resync_after_s`, and again while it stays open: the site hub republishes its
+movements from there (it keeps them all in its ledger).
+"""
+
+import logging
+import sqlite3
+import time
+from dataclasses import dataclass, field
+
+import msgspec
+
+from hub import alerts, store
+from hub.ingest import LINK_STATES, Incoming
+from protocol.envelope import InvalidMessage, decode_message, utc_now
+from protocol.messages import Alert, AppliedMovement, HubStatus, StationStatus, Stock
+from protocol.topics import ROOT, Topics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CentralResult:
+    applied: int = 0
+    duplicates: int = 0
+    held: int = 0
+    dead: int = 0
+    sites: set[str] = field(default_factory=set)
+
+
+class CentralIngest:
+    def __init__(
+        self, conn: sqlite3.Connection, topics: Topics, sites: list[str], resend_after_s: float
+    ) -> None:
+        """`topics`: the centre's own site (its alerts); `sites`: the sites it follows."""
+        self.conn = conn
+        self.topics = topics
+        self.sites = tuple(sites)
+        self.resend_after_s = resend_after_s
+        self._behind: dict[str, tuple[int, float]] = {}  # site -> (applied, since)
+        self._asked: dict[str, float] = {}
+        with store.transaction(conn):
+            for site in self.sites:
+                store.site_link_ensure(conn, site)
+
+    def subscriptions(self) -> list[str]:
+        """What the centre reads of each site (what the sites' bridges bring)."""
+        wanted = []
+        for site in self.sites:
+            base = Topics(site).base
+            wanted += [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
+                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts"]  # fmt: skip
+        return wanted
+
+    def owns(self, topic: str) -> bool:
+        """A message of one of the sites (not of the centre's own tree)."""
+        return self._site(topic) is not None
+
+    def _site(self, topic: str) -> str | None:
+        parts = topic.split("/")
+        if len(parts) < 4 or "/".join(parts[:2]) != ROOT or parts[2] not in self.sites:
+            return None
+        return parts[2]
+
+    def process(self, batch: list[Incoming]) -> CentralResult:
+        result = CentralResult()
+        now = utc_now().isoformat()
+        with store.transaction(self.conn):
+            for message in batch:
+                site = self._site(message.topic)
+                if site is None:
+                    continue
+                self._one(site, message, now, result)
+        return result
+
+    def _one(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        levels = Topics(site).leaf(message.topic)
+        result.sites.add(site)
+        if levels == ["movements"]:
+            self._movement(site, message, now, result)
+        elif len(levels) == 2 and levels[0] == "stock":
+            self._stock(site, message, now, result)
+        elif levels == ["hub", "status"]:
+            self._hub_status(site, message, now, result)
+        elif levels == ["centre", "link"]:
+            self._link(site, message, now, result)
+        elif len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
+            self._station_status(site, levels[1], message, now, result)
+        elif levels == ["alerts"]:
+            self._alert(site, message, now, result)
+        else:
+            self._dead(site, message, "the centre has no handler for this topic", now, result)
+
+    # --- movements ------------------------------------------------------------------
+    def _movement(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        try:
+            movement = decode_message(message.payload, AppliedMovement, "movement")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        payload = message.payload.decode()
+        seq = movement.ledger_seq
+        link = store.site_link_get(self.conn, site)
+        if seq <= link.applied:
+            self._duplicate(site, message, movement,
+                            store.site_movement_payload(self.conn, site, seq), now, result)  # fmt: skip
+        elif seq > link.applied + 1:
+            held = store.site_pending_get(self.conn, site, seq)
+            if held is None:
+                store.site_pending_put(self.conn, site, seq, payload, now)
+                store.site_known_raise(self.conn, site, seq, now)
+                result.held += 1
+            else:
+                self._duplicate(site, message, movement, held, now, result)
+        else:
+            self._apply_run(site, movement, payload, now, result)
+
+    def _duplicate(self, site: str, message: Incoming, movement: AppliedMovement,
+                   stored: str | None, now: str, result: CentralResult) -> None:  # fmt: skip
+        if stored is None or _decode(stored) == movement:
+            result.duplicates += 1
+            return
+        key = f"site {site} ledger_seq {movement.ledger_seq}"
+        self._dead(site, message, f"conflicting duplicate: {key} has other content", now,
+                   result)  # fmt: skip
+        alerts.raise_(
+            self.conn, self.topics, now, "conflicting_movement", "critical",
+            f"{key} came again with other content: the site's ledger went back (restored?); "
+            "the centre keeps the first, the other is in the dead letters",
+            dedupe=f"conflicting_movement:{site}",
+        )  # fmt: skip
+
+    def _apply_run(self, site: str, movement: AppliedMovement, payload: str, now: str,
+                   result: CentralResult) -> None:  # fmt: skip
+        """Apply `movement`, then every held one that follows it without a gap."""
+        while True:
+            store.site_movement_add(self.conn, _site_movement(site, movement), payload, now)
+            result.applied += 1
+            applied = movement.ledger_seq
+            held = store.site_pending_take(self.conn, site, applied + 1)
+            if held is None:
+                break
+            payload, movement = held, _decode(held)
+        store.site_pending_drop_applied(self.conn, site, applied)
+        store.site_applied_set(self.conn, site, applied, now)
+
+    # --- the site's state -----------------------------------------------------------
+    def _stock(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        try:
+            stock = decode_message(message.payload, Stock, "stock")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        store.site_known_raise(self.conn, site, stock.ledger_seq, now)
+
+    def _hub_status(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        try:
+            status = decode_message(message.payload, HubStatus, "hub status")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        store.site_hub_state_set(self.conn, site, status.state)
+
+    def _link(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        state = LINK_STATES.get(message.payload)
+        if state is None:
+            self._dead(site, message, "centre link: expected the bridge's 1 or 0", now, result)
+            return
+        store.site_link_set(self.conn, site, state, now)
+
+    def _station_status(self, site: str, station: str, message: Incoming, now: str,
+                        result: CentralResult) -> None:  # fmt: skip
+        if not message.payload:
+            return  # a cleared retained status
+        try:
+            status = decode_message(message.payload, StationStatus, "status")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        store.site_feed_set(self.conn, site, f"station/{station}/status", status.state,
+                            message.payload.decode(), now)  # fmt: skip
+
+    def _alert(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        try:
+            alert = decode_message(message.payload, Alert, "alert")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        store.site_feed_set(self.conn, site, f"alert/{alert.id}", alert.state,
+                            message.payload.decode(), now)  # fmt: skip
+
+    def _dead(self, site: str, message: Incoming, reason: str, now: str,
+              result: CentralResult) -> None:  # fmt: skip
+        log.warning("dead letter on %s: %s", message.topic, reason)
+        store.dead_letter(self.conn, message.topic, message.payload, reason, now, f"site {site}")
+        result.dead += 1
+
+    def set_aside(self, message: Incoming, exc: Exception) -> None:
+        """A message that failed alone: a dead letter with the cause, and an alert."""
+        now, site = utc_now().isoformat(), self._site(message.topic) or "?"
+        with store.transaction(self.conn):
+            dead = store.dead_letter(self.conn, message.topic, message.payload,
+                                     f"central ingest failed: {exc!r}", now, f"site {site}")  # fmt: skip
+            alerts.raise_(self.conn, self.topics, now, "message_failed", "critical",
+                          f"a message on {message.topic} failed: {exc!r} (dead letter {dead})",
+                          dedupe=f"message_failed:{message.topic}")  # fmt: skip
+
+    # --- asking again ---------------------------------------------------------------
+    def due_resends(self, now: float | None = None) -> list[tuple[str, int]]:
+        """(site, from) for each site the centre has been behind for `resend_after_s`
+        without progress (a gap, or a site whose stock is ahead), asked again as long as
+        it stays so."""
+        now = time.monotonic() if now is None else now
+        due = []
+        for link in store.site_links(self.conn):
+            if link.site not in self.sites:
+                continue
+            if link.known <= link.applied:
+                self._behind.pop(link.site, None)
+                continue
+            applied, since = self._behind.get(link.site, (link.applied, now))
+            if applied != link.applied:
+                since = now  # progress: wait again before asking
+            self._behind[link.site] = (link.applied, since)
+            asked = self._asked.get(link.site)
+            if now - since >= self.resend_after_s and (
+                asked is None or now - asked >= self.resend_after_s
+            ):
+                due.append((link.site, link.applied + 1))
+                self._asked[link.site] = now
+        return due
+
+
+def _decode(payload: str) -> AppliedMovement:
+    return msgspec.json.decode(payload, type=AppliedMovement)
+
+
+def _site_movement(site: str, m: AppliedMovement) -> store.SiteMovement:
+    return store.SiteMovement(site, m.ledger_seq, m.type, m.sku, m.location, m.lot or "",
+                              m.owner or "", m.delta, m.value_micros or 0)  # fmt: skip
