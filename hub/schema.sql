@@ -611,3 +611,31 @@ CREATE TABLE IF NOT EXISTS pick_stats (
     weight_overrides INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, station, operator)
 );
+
+-- ===== several hub processes (docs/scaling.md: several processes) =================
+-- Each running hub process, and when it last said it was alive (unix seconds, its clock).
+CREATE TABLE IF NOT EXISTS workers (
+    id TEXT PRIMARY KEY,       -- host:pid:start, unique per run
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    role TEXT NOT NULL,        -- ingest, web or all
+    started REAL NOT NULL,
+    heartbeat REAL NOT NULL
+);
+
+-- Which ingest worker applies a station's events, until when: taken by a conditional
+-- UPDATE once expired, renewed by the holder's heartbeat. The applying transaction reads
+-- its row, so a worker whose lease ran out applies nothing more.
+CREATE TABLE IF NOT EXISTS station_leases (
+    station TEXT PRIMARY KEY,
+    worker TEXT NOT NULL,      -- '' while nobody has taken it yet
+    expires_at REAL NOT NULL   -- unix seconds
+);
+CREATE INDEX IF NOT EXISTS station_leases_worker ON station_leases (worker);
+
+-- Work done by one ingest worker at a time: publishing the outbox, housekeeping.
+CREATE TABLE IF NOT EXISTS duty_leases (
+    duty TEXT PRIMARY KEY,
+    worker TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);

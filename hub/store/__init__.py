@@ -31,6 +31,7 @@ here from the module that holds its aggregate:
 - reorder_plans: reorder planning inputs, demand uplifts, stored plans
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
+- workers: live hub processes, station leases, one-at-a-time duties
 """
 
 # Every import here is a re-export for `store.name` callers, none is used in this file.
@@ -252,6 +253,8 @@ from hub.store.orders import (
 )
 from hub.store.outbox import (
     outbox_delete,
+    outbox_first_id,
+    outbox_last_id,
     outbox_put,
     outbox_read,
     outbox_set_aside,
@@ -349,4 +352,20 @@ from hub.store.settlements import (
     settlement_add,
     settlement_last,
     settlements,
+)
+from hub.store.workers import (
+    Worker,
+    duty_hold,
+    duty_leases,
+    station_lease_add,
+    station_lease_release,
+    station_lease_take,
+    station_leases,
+    station_leases_add_known,
+    station_leases_renew,
+    station_owned,
+    worker_beat,
+    worker_gone,
+    workers_forget,
+    workers_live,
 )

@@ -24,6 +24,7 @@ def create_app(
     heartbeats: Heartbeats | None = None,
     timezone: str = "UTC",
     currency: str = "EUR",
+    workers_stale_s: float = 5.0,
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
@@ -73,6 +74,7 @@ def create_app(
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
+        WORKERS_STALE_S=workers_stale_s,
     )
     install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
     links.install(app)
@@ -90,6 +92,17 @@ def create_app(
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
                         label_pages, failures, uplift_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
+    app.teardown_appcontext(_close_db)
+    return app
+
+
+def create_health_app(db_path: str, heartbeats: Heartbeats, workers_stale_s: float) -> Flask:
+    """An ingest worker's own web server: /healthz and /livez only."""
+    from hub.web import health
+
+    app = Flask(__name__)
+    app.config.update(DB_PATH=db_path, HEARTBEATS=heartbeats, WORKERS_STALE_S=workers_stale_s)
+    app.register_blueprint(health.blueprint)
     app.teardown_appcontext(_close_db)
     return app
 

@@ -1,0 +1,121 @@
+"""An ingest worker's share of the stations and of the one-at-a-time duties.
+
+Each turn (`tick`, a few times per lease) one transaction: say this worker is alive,
+renew the leases it holds, give back what is above its fair share (ceil(stations / live
+ingest workers)), take expired leases up to that share, and hold or take the duties
+(`outbox`, `housekeeping`). A worker that is SIGKILLed stops renewing: its leases expire
+after `lease_s` and the others take them. What it had not applied comes again from the
+station's journal (the new owner asks with a resync), and the ledger's unique
+(station, epoch, seq) keeps even an overlap from applying anything twice.
+
+A web worker only says it is alive (the overview and /healthz list the workers). The
+single process (`--role all`) has none of this: it owns every station.
+"""
+
+import math
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub import store
+
+OUTBOX = "outbox"
+HOUSEKEEPING = "housekeeping"
+DUTIES = (OUTBOX, HOUSEKEEPING)
+# Turns per lease: a lease survives two missed turns.
+TICKS_PER_LEASE = 3
+# Rows of workers silent this long are removed (each run of a worker adds one).
+FORGET_S = 24 * 3600.0
+
+
+def worker_id(role: str, started: float) -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{role}:{started:.3f}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one tick changed for this worker."""
+
+    gained: frozenset[str] = frozenset()
+    lost: frozenset[str] = frozenset()
+
+
+@dataclass
+class Ownership:
+    conn: sqlite3.Connection
+    role: str
+    lease_s: float
+    clock: Callable[[], float] = time.time
+    started: float = field(default_factory=time.time)
+    stations: frozenset[str] = frozenset()  # the stations this worker applies
+    duties: frozenset[str] = frozenset()
+    _valid_until: float = 0.0  # monotonic: past it, nothing this worker held is sure
+
+    def __post_init__(self) -> None:
+        self.id = worker_id(self.role, self.started)
+
+    @property
+    def period_s(self) -> float:
+        return self.lease_s / TICKS_PER_LEASE
+
+    def tick(self) -> Change:
+        """One turn (raises on a database error: the caller's heartbeat then stops)."""
+        began, now = time.monotonic(), self.clock()
+        until = now + self.lease_s
+        me = store.Worker(self.id, socket.gethostname(), os.getpid(), self.role,
+                          self.started, now)  # fmt: skip
+        with store.transaction(self.conn):
+            store.worker_beat(self.conn, me)
+            held: set[str] = set()
+            duties: frozenset[str] = frozenset()
+            if self.role == "ingest":
+                held = set(store.station_leases_renew(self.conn, self.id, now, until))
+                held = self._balance(held, now, until)
+                duties = frozenset(d for d in DUTIES
+                                   if store.duty_hold(self.conn, d, self.id, now, until))  # fmt: skip
+            store.workers_forget(self.conn, now - FORGET_S)
+        self._valid_until = began + self.lease_s
+        change = Change(frozenset(held - self.stations), frozenset(self.stations - held))
+        self.stations, self.duties = frozenset(held), duties
+        return change
+
+    def _balance(self, held: set[str], now: float, until: float) -> set[str]:
+        live = [w for w in store.workers_live(self.conn, now - self.lease_s)
+                if w.role == "ingest"]  # fmt: skip
+        leases = store.station_leases(self.conn)
+        share = math.ceil(len(leases) / max(1, len(live)))
+        for station in sorted(held)[share:]:  # above the share: another worker has room
+            store.station_lease_release(self.conn, station, self.id)
+            held.discard(station)
+        for station, _worker, expires_at in leases:
+            if len(held) >= share:
+                break
+            if expires_at < now and store.station_lease_take(self.conn, station, self.id,
+                                                             now, until):  # fmt: skip
+                held.add(station)
+        return held
+
+    def holds(self, duty: str) -> bool:
+        """Whether this worker surely has `duty` now (not past its last renewal's lease)."""
+        return duty in self.duties and time.monotonic() < self._valid_until
+
+    def owns(self, station: str) -> bool:
+        """This worker's view between ticks (the applying transaction checks the row)."""
+        return station in self.stations and time.monotonic() < self._valid_until
+
+    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+        """Inside the applying transaction: whether the lease row says this worker."""
+        return store.station_owned(conn, station, self.id, self.clock())
+
+    def start(self) -> None:
+        with store.transaction(self.conn):
+            store.station_leases_add_known(self.conn)
+
+    def stop(self) -> None:
+        """A clean stop: the others take this worker's stations at their next tick."""
+        with store.transaction(self.conn):
+            store.worker_gone(self.conn, self.id)
+        self.stations, self.duties = frozenset(), frozenset()
