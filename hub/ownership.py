@@ -14,6 +14,7 @@ single process (`--role all`) has none of this: it owns every station.
 
 import math
 import os
+import secrets
 import socket
 import sqlite3
 import time
@@ -31,8 +32,9 @@ TICKS_PER_LEASE = 3
 FORGET_S = 24 * 3600.0
 
 
-def worker_id(role: str, started: float) -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{role}:{started:.3f}"
+def worker_id(role: str) -> str:
+    """host:pid:role:random, unique per run (the same pid may come again after a reboot)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Ownership:
     _valid_until: float = 0.0  # monotonic: past it, nothing this worker held is sure
 
     def __post_init__(self) -> None:
-        self.id = worker_id(self.role, self.started)
+        self.id = worker_id(self.role)
 
     @property
     def period_s(self) -> float:
@@ -77,7 +79,9 @@ class Ownership:
                 duties = frozenset(d for d in DUTIES
                                    if store.duty_hold(self.conn, d, self.id, now, until))  # fmt: skip
             store.workers_forget(self.conn, now - FORGET_S)
-        self._valid_until = began + self.lease_s
+        # Sure of it for one turn less than the lease: another worker may take it once the
+        # lease has passed, and this one has stopped by then even if a turn came late.
+        self._valid_until = began + self.lease_s - self.period_s
         change = Change(frozenset(held - self.stations), frozenset(self.stations - held))
         self.stations, self.duties = frozenset(held), duties
         return change

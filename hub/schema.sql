@@ -615,7 +615,7 @@ CREATE TABLE IF NOT EXISTS pick_stats (
 -- ===== several hub processes (docs/scaling.md: several processes) =================
 -- Each running hub process, and when it last said it was alive (unix seconds, its clock).
 CREATE TABLE IF NOT EXISTS workers (
-    id TEXT PRIMARY KEY,       -- host:pid:start, unique per run
+    id TEXT PRIMARY KEY,       -- host:pid:role:random, unique per run
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
     role TEXT NOT NULL,        -- ingest, web or all

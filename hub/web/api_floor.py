@@ -34,7 +34,8 @@ def overview():
     per station and per packer (today, last hour, per hour), purchase orders due by today,
     the backlog (events at the stations, held, failed) and the hub's lag, stations (with
     `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts."""
-    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
+    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states(),
+                          workers_stale_s=current_app.config["WORKERS_STALE_S"]))
 
 
 class SearchQuery(msgspec.Struct, kw_only=True):

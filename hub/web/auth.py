@@ -47,7 +47,7 @@ def secret_key(data_dir: Path, configured: str | None) -> str:
     # Several web processes may start at once: the key is written whole under another
     # name, then linked into place; whoever comes second reads the first one's key.
     key = secrets.token_urlsafe(48)
-    draft = data_dir / f".web-secret-key.{os.getpid()}"
+    draft = data_dir / f".web-secret-key.{secrets.token_hex(8)}"
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key)

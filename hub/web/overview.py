@@ -4,6 +4,8 @@ is, the stations with their devices (what to do about one that is not ready) and
 open alerts. Shared by the page and `GET /api/overview`."""
 
 import sqlite3
+import time
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -17,10 +19,15 @@ RECEIPTS_SHOWN = 10
 
 
 def overview(
-    conn: sqlite3.Connection, version: int, loops: Iterable[LoopState], now: datetime | None = None
+    conn: sqlite3.Connection,
+    version: int,
+    loops: Iterable[LoopState],
+    now: datetime | None = None,
+    workers_stale_s: float = 5.0,
 ) -> dict:
     """The overview at `now` (the hub's clock). `loops`: the hub's heartbeats (none when
-    the web app runs without the hub, as in some tests)."""
+    the web app runs without the hub, as in some tests). A hub process silent for
+    `workers_stale_s` is not among the `workers`."""
     now = now or datetime.now(UTC)
     stations = [_with_advice(row) for row in views.station_rows(conn)]
     return {
@@ -34,7 +41,25 @@ def overview(
         "packs": packs(conn, now),
         "receipts_due": store.pos_expected_by(conn, now.date().isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
+        "workers": workers(conn, workers_stale_s),
     }
+
+
+def workers(conn: sqlite3.Connection, stale_s: float) -> list[dict]:
+    """The hub's processes when it runs as several (none for the single process): each
+    one's role, and for an ingest worker how many stations it applies and its duties."""
+    now = time.time()
+    live = store.workers_live(conn, now - stale_s)
+    if not live:
+        return []
+    stations = Counter(w for _s, w, expires in store.station_leases(conn) if expires >= now)
+    duties: dict[str, list[str]] = {}
+    for duty, worker, expires in store.duty_leases(conn):
+        if expires >= now:
+            duties.setdefault(worker, []).append(duty)
+    return [{"id": w.id, "role": w.role, "host": w.host, "pid": w.pid,
+             "stations": stations[w.id], "duties": duties.get(w.id, [])}
+            for w in live]  # fmt: skip
 
 
 def _orders(conn: sqlite3.Connection) -> dict:

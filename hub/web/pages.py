@@ -53,13 +53,15 @@ def _http_error(exc: HTTPException):
 
 @blueprint.get("/")
 def overview():
-    data = overview_data(db(), current_app.config["CHANGES"].version, loop_states())
+    data = overview_data(db(), current_app.config["CHANGES"].version, loop_states(),
+                          workers_stale_s=current_app.config["WORKERS_STALE_S"])
     return render_template("overview.html", data=data)
 
 
 @blueprint.get("/overview.json")
 def overview_json():
-    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states()))
+    return jsonify(overview_data(db(), current_app.config["CHANGES"].version, loop_states(),
+                          workers_stale_s=current_app.config["WORKERS_STALE_S"]))
 
 
 @blueprint.get("/stations")
