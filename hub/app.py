@@ -212,7 +212,9 @@ class Hub:
         now = time.monotonic()
         if now - self._last_lease >= self.ownership.period_s:
             self._last_lease = now
-            change = self.ownership.tick()
+            # Cut off from the broker, a worker would hold stations whose events it cannot
+            # receive: it lets them go to the others until it is back.
+            change = self.ownership.tick(serving=self.link.connected)
             self.heartbeats.beat("leases")
             if change.lost:
                 log.info("worker gives up %s", ", ".join(sorted(change.lost)))

@@ -18,6 +18,7 @@ import secrets
 import socket
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,17 +64,22 @@ class Ownership:
     def period_s(self) -> float:
         return self.lease_s / TICKS_PER_LEASE
 
-    def tick(self) -> Change:
-        """One turn (raises on a database error: the caller's heartbeat then stops)."""
+    def tick(self, serving: bool = True) -> Change:
+        """One turn (raises on a database error: the caller's heartbeat then stops).
+        `serving`: false for an ingest worker cut off from the broker, which then neither
+        counts as alive nor holds anything, so the others take its stations and duties."""
         began, now = time.monotonic(), self.clock()
         until = now + self.lease_s
         me = store.Worker(self.id, socket.gethostname(), os.getpid(), self.role,
                           self.started, now)  # fmt: skip
+        held: set[str] = set()
+        duties: frozenset[str] = frozenset()
         with store.transaction(self.conn):
-            store.worker_beat(self.conn, me)
-            held: set[str] = set()
-            duties: frozenset[str] = frozenset()
-            if self.role == "ingest":
+            if not serving:  # at once, rather than when the leases run out
+                store.worker_gone(self.conn, self.id)
+            else:
+                store.worker_beat(self.conn, me)
+            if serving and self.role == "ingest":
                 held = set(store.station_leases_renew(self.conn, self.id, now, until))
                 held = self._balance(held, now, until)
                 duties = frozenset(d for d in DUTIES
@@ -87,15 +93,22 @@ class Ownership:
         return change
 
     def _balance(self, held: set[str], now: float, until: float) -> set[str]:
-        live = [w for w in store.workers_live(self.conn, now - self.lease_s)
-                if w.role == "ingest"]  # fmt: skip
+        """Each live worker ends with floor or ceil of stations / workers: one above the
+        ceiling gives the rest back, one above the floor gives one back while another has
+        less than the floor (a worker back from a restart); free leases go to who has room."""
+        live = {w.id for w in store.workers_live(self.conn, now - self.lease_s)
+                if w.role == "ingest"}  # fmt: skip
         leases = store.station_leases(self.conn)
-        share = math.ceil(len(leases) / max(1, len(live)))
-        for station in sorted(held)[share:]:  # above the share: another worker has room
+        low, share = len(leases) // max(1, len(live)), math.ceil(len(leases) / max(1, len(live)))
+        counts = Counter(w for _s, w, expires_at in leases if expires_at >= now and w in live)
+        keep = share
+        if len(held) > low and any(counts[w] < low for w in live):
+            keep = min(share, len(held) - 1)
+        for station in sorted(held)[keep:]:
             store.station_lease_release(self.conn, station, self.id)
             held.discard(station)
         for station, _worker, expires_at in leases:
-            if len(held) >= share:
+            if len(held) >= keep:
                 break
             if expires_at < now and store.station_lease_take(self.conn, station, self.id,
                                                              now, until):  # fmt: skip

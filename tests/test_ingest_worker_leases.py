@@ -84,11 +84,11 @@ def test_stations_spread_over_live_workers_and_a_silent_ones_move_to_the_others(
     assert not a.stations & b.stations
     assert silent <= a.stations | b.stations
 
-    for _ in range(2):  # c comes back: the others give up what is above the share
+    for _ in range(3):  # c comes back: the others give it back a fair share
         clock.now += 1.0
         for w in (a, b, c):
             w.tick()
-    assert c.stations and all(len(w.stations) <= 3 for w in (a, b, c))
+    assert sorted(len(w.stations) for w in (a, b, c)) == [2, 2, 3]
     assert a.stations | b.stations | c.stations == set(STATIONS)
 
 
@@ -163,3 +163,17 @@ def test_the_ledger_itself_refuses_one_event_twice(db):
     with pytest.raises(sqlite3.IntegrityError):
         store.event_insert(conn, "pack-1", "e1", 1, "receipt", TS.isoformat(), TS.isoformat(),
                            b"{}")  # fmt: skip
+
+
+def test_a_worker_cut_from_the_broker_lets_its_stations_go_at_once(db):
+    clock = Clock()
+    a, b = worker(db, clock), worker(db, clock)
+    for _ in range(2):
+        a.tick()
+        b.tick()
+    assert a.stations and a.duties
+    change = a.tick(serving=False)
+    assert change.lost and not a.stations and not a.duties
+    clock.now += 1.0  # well within the lease a would have held
+    b.tick()
+    assert b.stations == set(STATIONS) and b.duties == set(DUTIES)
