@@ -14,11 +14,16 @@ import urllib.request
 
 import pytest
 
+from hub import catalog, store
 from hub.web import auth
 from kit.faultproxy import FaultProxy
+from protocol.envelope import encode
+from protocol.messages import Order, OrderLine, Product
+from protocol.topics import Topics
 from tests.conftest import PASSWORDS
 from tests.faults.rig import Endpoint
 from tests.harness import ROOT, Hub, wait_until
+from tests.mqtt_client import TestClient
 from tests.webapp import csrf_of
 
 PASSWORD = "pass-word-of-the-boss"
@@ -103,7 +108,8 @@ def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_p
                  mqtt_user="hub-1", ingest_config="lease_s = 1.0\n")  # fmt: skip
     try:
         worker.start()
-        wait_until(lambda: health(worker)[0] == 200, 20, "the worker healthy")
+        wait_until(lambda: health(worker)[1]["workers"], 20, "the worker listed as live")
+        assert health(worker)[0] == 200
         assert [w["role"] for w in health(worker)[1]["workers"]] == ["ingest"]
 
         proxy.cut()
@@ -144,3 +150,37 @@ def test_web_processes_starting_together_agree_on_one_session_key(tmp_path):
     assert len(keys) == 8 and len(set(keys)) == 1
     assert (tmp_path / "web-secret-key").read_text() == keys[0]
     assert [p.name for p in tmp_path.iterdir()] == ["web-secret-key"]
+
+
+def test_sales_orders_on_the_intake_topic_are_taken_by_the_ingest_workers(tmp_path, broker):
+    # A shared subscription: each order goes to one of the workers (saving one twice would
+    # be harmless, an order is replaced whole, but the broker shares them out).
+
+    broker.add_user("erp_test", "erp-secret", "integration")
+    workers = []
+    for i in (1, 2):
+        broker.add_user(f"hub-{i}", f"hub-{i}-secret", "hub")
+        workers.append(Hub(tmp_path / f"worker-{i}", broker, f"hub-{i}-secret", role="ingest",
+                           mqtt_user=f"hub-{i}", data_dir=tmp_path / "data"))  # fmt: skip
+    broker.reload()
+    (tmp_path / "data").mkdir()
+    conn = store.connect(tmp_path / "data" / "ledger.db")
+    store.create_schema(conn)
+    catalog.upsert_products(conn, Topics("test"), [Product(sku="MUG-1", name="Mug")])
+    conn.close()
+    erp = TestClient(broker.port, "erp_test", "erp-secret")
+    try:
+        for worker in workers:
+            worker.start()
+        for i in range(10):
+            order = Order(order=f"SO-{i}", lines=[OrderLine(sku="MUG-1", qty=1)])
+            erp.publish(Topics("test").order_intake, encode(order))
+        wait_until(lambda: workers[0].query("SELECT count(*) FROM orders")[0][0] == 10, 30,
+                   "the ten orders saved")  # fmt: skip
+        for worker in workers:
+            worker.stop()
+        assert workers[0].query("SELECT topic, reason FROM dead_letters") == []
+    finally:
+        erp.close()
+        for worker in workers:
+            worker.stop()
