@@ -114,15 +114,25 @@ class Hub:
         finally:
             sdnotify.notify("STOPPING=1")
             self._stop.set()
-            if self.ownership is not None:
-                self.ownership.stop()
+            others = self._leave()
             if self.role != "web":
-                self.link.stop()
+                self.link.stop(say_offline=not others)
             self.web.close()
             self.conn.close()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _leave(self) -> bool:
+        """Give this process's leases back; whether other ingest workers go on (then the
+        hub is not offline)."""
+        if self.ownership is None:
+            return False
+        try:
+            return self.ownership.stop()
+        except sqlite3.Error:
+            log.exception("cannot give the leases back: they expire by themselves")
+            return False
 
     # --- the watchdog ---------------------------------------------------------------
     def _watch(self) -> None:

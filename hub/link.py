@@ -101,12 +101,14 @@ class HubLink:
                                           session_expiry_s=session)  # fmt: skip
         self._publisher.start()
 
-    def stop(self) -> None:
+    def stop(self, say_offline: bool = True) -> None:
+        """`say_offline`: false while other ingest workers keep the hub online."""
         self._stop.set()
         self._wake.set()
         self._publisher.join(5)
         offline = encode(HubStatus(state="offline", ts=utc_now()))
-        mqtt_client.stop_client(self.client, self.connected, self.topics.hub_status, offline)
+        mqtt_client.stop_client(self.client, self.connected and say_offline,
+                                self.topics.hub_status, offline)  # fmt: skip
 
     def ack(self, message: Incoming) -> None:
         """Tell the broker this message is safe (call only after the commit)."""

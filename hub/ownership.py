@@ -131,8 +131,12 @@ class Ownership:
         with store.transaction(self.conn):
             store.station_leases_add_known(self.conn)
 
-    def stop(self) -> None:
-        """A clean stop: the others take this worker's stations at their next tick."""
+    def stop(self) -> bool:
+        """A clean stop: the others take this worker's stations at their next tick.
+        Whether other ingest workers are alive."""
         with store.transaction(self.conn):
             store.worker_gone(self.conn, self.id)
+            since = self.clock() - self.lease_s
+            others = any(w.role == "ingest" for w in store.workers_live(self.conn, since))
         self.stations, self.duties = frozenset(), frozenset()
+        return others
