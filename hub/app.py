@@ -38,7 +38,6 @@ OUTBOX_MAX_BEHIND = 1000
 ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
-ROLES = ("all", "ingest", "web")
 # A web process learns that other processes changed the ledger (for the live pages' long
 # polls) by the outbox's newest id, this often.
 CHANGES_POLL_S = 0.5

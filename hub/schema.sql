@@ -618,9 +618,9 @@ CREATE TABLE IF NOT EXISTS workers (
     id TEXT PRIMARY KEY,       -- host:pid:role:random, unique per run
     host TEXT NOT NULL,
     pid INTEGER NOT NULL,
-    role TEXT NOT NULL,        -- ingest, web or all
-    started REAL NOT NULL,
-    heartbeat REAL NOT NULL
+    role TEXT NOT NULL,        -- ingest or web (the single process has no row)
+    started DOUBLE PRECISION NOT NULL,
+    heartbeat DOUBLE PRECISION NOT NULL
 );
 
 -- Which ingest worker applies a station's events, until when: taken by a conditional
@@ -629,7 +629,7 @@ CREATE TABLE IF NOT EXISTS workers (
 CREATE TABLE IF NOT EXISTS station_leases (
     station TEXT PRIMARY KEY,
     worker TEXT NOT NULL,      -- '' while nobody has taken it yet
-    expires_at REAL NOT NULL   -- unix seconds
+    expires_at DOUBLE PRECISION NOT NULL  -- unix seconds (a 4-byte REAL would round to minutes)
 );
 CREATE INDEX IF NOT EXISTS station_leases_worker ON station_leases (worker);
 
@@ -637,5 +637,5 @@ CREATE INDEX IF NOT EXISTS station_leases_worker ON station_leases (worker);
 CREATE TABLE IF NOT EXISTS duty_leases (
     duty TEXT PRIMARY KEY,
     worker TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at DOUBLE PRECISION NOT NULL
 );
