@@ -92,6 +92,17 @@ def test_two_web_processes_serve_one_login_session(webs):
     assert browser.get(one.url + "/api/stock")[0] == 401
 
 
+def test_a_change_made_through_one_web_process_wakes_the_live_pages_of_the_other(webs):
+    one, two = webs
+    assert two.api("GET", "/changes?since=-1")["version"] == 0
+    answer: list[dict] = []
+    poll = threading.Thread(target=lambda: answer.append(two.api("GET", "/changes?since=0")))
+    poll.start()  # parked until web two sees the ledger move (or 25 s)
+    one.api("POST", "/api/products", [{"sku": "MUG-1", "name": "Mug"}])
+    poll.join(40)
+    assert answer and answer[0]["version"] >= 1
+
+
 def test_failed_logins_on_one_web_process_count_on_the_other(webs):
     one, two = webs
     stranger = Browser()
