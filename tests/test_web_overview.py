@@ -12,6 +12,7 @@ from hub import catalog, orders, purchasing, store
 from hub.changes import ChangeFeed
 from hub.health import Heartbeats
 from hub.ingest import Incoming
+from hub.ownership import Ownership
 from hub.web import create_app
 from protocol.envelope import encode_event
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
@@ -140,3 +141,20 @@ def test_the_hub_lag_is_its_ingest_loops_last_turn_and_a_stall_is_named(ledger):
     now[0] += 12
     backlog = client.get("/api/overview", headers=BEARER).json["backlog"]
     assert (backlog["ingest_lag_s"], backlog["stalled"]) == (12.5, ["ingest", "outbox"])
+
+
+def test_the_hub_processes_are_listed_with_their_stations_and_duties(floor, viewer):
+    assert viewer.get("/api/overview").json["workers"] == []  # the single process: none
+    ingest = Ownership(store.connect(floor.path), "ingest", lease_s=30.0)
+    web = Ownership(store.connect(floor.path), "web", lease_s=30.0)
+    ingest.start()  # the stations the ledger knows get a lease row
+    for worker in (ingest, web, ingest):
+        worker.tick()
+    listed = {w["id"]: w for w in viewer.get("/api/overview").json["workers"]}
+    assert listed[ingest.id]["role"] == "ingest" and listed[web.id]["role"] == "web"
+    assert listed[ingest.id]["stations"] == 3  # dock-1, pack-1, pack-2
+    assert sorted(listed[ingest.id]["duties"]) == ["housekeeping", "outbox"]
+    page = viewer.get("/").text
+    assert f'data-worker="{ingest.id}">ingest on ' in page and "3 stations, " in page
+    ingest.stop()
+    assert [w["role"] for w in viewer.get("/api/overview").json["workers"]] == ["web"]
