@@ -1,9 +1,10 @@
 """An ingest worker's share of the stations and of the one-at-a-time duties.
 
 Each turn (`tick`, a few times per lease) one transaction: say this worker is alive,
-renew the leases it holds, give back what is above its fair share (ceil(stations / live
-ingest workers)), take expired leases up to that share, and hold or take the duties
-(`outbox`, `housekeeping`). A worker that is SIGKILLed stops renewing: its leases expire
+renew the leases it holds, give back what is above its fair share (each live ingest worker
+ends with the floor or the ceiling of stations / workers: `_balance`), take expired leases
+up to that share, and hold or take the duties (`outbox`, `housekeeping`). A worker cut off
+from the broker gives everything back at once (its events could not reach it). A worker that is SIGKILLed stops renewing: its leases expire
 after `lease_s` and the others take them. What it had not applied comes again from the
 station's journal (the new owner asks with a resync), and the ledger's unique
 (station, epoch, seq) keeps even an overlap from applying anything twice.
