@@ -39,6 +39,7 @@ from protocol.topics import Topics
 log = logging.getLogger(__name__)
 
 OUTBOX_WINDOW = 100
+SUBACKS_KEPT = 16
 
 
 class HubLink:
@@ -59,6 +60,7 @@ class HubLink:
         self._owned: set[str] = set()  # stations whose events this worker subscribes to
         self._subscribing: dict[int, list[str]] = {}  # SUBSCRIBE mid -> its stations
         self._subacks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
+        self._acked: dict[int, bool] = {}  # SUBACKed mids not matched yet -> accepted
         self._last_status: dict[str, Incoming] = {}  # station -> its latest status message
         self.topics = topics
         self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
@@ -150,15 +152,23 @@ class HubLink:
     def subscribed(self) -> list[str]:
         """Stations whose event subscription the broker confirmed since the last call (and
         that this worker still owns): now is the time to ask them to resend."""
-        ready: list[str] = []
         while True:
             try:
                 mid, ok = self._subacks.get_nowait()
             except queue.Empty:
-                return [station for station in ready if station in self._owned]
-            stations = self._subscribing.pop(mid, [])
-            if ok:
+                break
+            self._acked[mid] = ok
+        ready: list[str] = []
+        for mid in list(self._acked):
+            stations = self._subscribing.pop(mid, None)
+            if stations is not None and self._acked.pop(mid):
                 ready.extend(stations)
+        # A SUBACK may come before its mid is noted (a subscription made on paho's thread,
+        # at a reconnect): kept for the next call. Those of the status and intake
+        # subscriptions never match: only the latest few are kept.
+        for mid in sorted(self._acked)[:-SUBACKS_KEPT]:
+            del self._acked[mid]
+        return [station for station in ready if station in self._owned]
 
     def last_status(self, station: str) -> Incoming | None:
         """The station's latest status seen (unacknowledged copy: applying it again is
