@@ -3,10 +3,14 @@ three ingest workers share the stations; one SIGKILLed while the stations scan, 
 off from the broker, loses and doubles nothing, and its stations are taken over by the
 others (and shared again when it is back)."""
 
+import json
+
 import pytest
 
-from tests.faults.rig import Rig
+from protocol.topics import Topics
+from tests.faults.rig import Rig, password
 from tests.harness import wait_until
+from tests.mqtt_client import TestClient
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +27,16 @@ def stations_of(rig: Rig, pid: int) -> set[str]:
     return {s for s, owner in owners(rig).items() if owner == pid}
 
 
+def hub_state(rig: Rig) -> str:
+    """What the retained hub/status says now."""
+    reader = TestClient(rig.broker.port, "observer_test", password("obs"))
+    try:
+        reader.subscribe(Topics("test").hub_status)
+        return json.loads(reader.next(Topics("test").hub_status).payload)["state"]
+    finally:
+        reader.close()
+
+
 def test_an_ingest_worker_sigkilled_mid_stream_loses_and_doubles_nothing(tmp_path):
     with Rig(tmp_path, STATIONS, workers=3) as rig:
         rig.wait_stations_owned()
@@ -35,6 +49,9 @@ def test_an_ingest_worker_sigkilled_mid_stream_loses_and_doubles_nothing(tmp_pat
         survivors = {w.proc.process.pid for w in rig.workers if w.proc.running}
         wait_until(lambda: all(owners(rig)[s] in survivors for s in held), 30,
                    "the killed worker's stations taken over")  # fmt: skip
+        # The killed worker's will said offline; the worker that took its stations over
+        # says online again.
+        wait_until(lambda: hub_state(rig) == "online", 30, "hub/status online again")
         victim.start()  # as systemd would: it gets its share back while the stations scan
         for packer in packers:
             packer.join()
