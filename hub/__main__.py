@@ -1,4 +1,5 @@
-"""`python -m hub run --config FILE`, `check [--site S]`, `user ...`, `backup`, `restore`."""
+"""`python -m hub run --config FILE [--role all|ingest|web]`, `check [--site S]`, `user ...`,
+`backup`, `restore`."""
 
 import argparse
 import logging
@@ -17,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run ingest, publisher and web")
     run.add_argument("--config", required=True)
+    run.add_argument(
+        "--role", choices=("all", "ingest", "web"), default="all",
+        help="all: the whole hub in one process (default); ingest: one of several workers "
+        "applying the stations it owns; web: pages and API only (docs/scaling.md)",
+    )  # fmt: skip
     check = sub.add_parser("check", help="check the ledger's invariants")
     check.add_argument("--config", required=True)
     check.add_argument("--site", help="on a central hub: compare its replay of this site "
@@ -31,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         from hub.app import run_from_config
 
-        return run_from_config(args.config)
+        return run_from_config(args.config, args.role)
     if args.command == "user":
         return user_cli.main(args)
     if args.site:

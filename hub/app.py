@@ -1,4 +1,7 @@
-"""Builds the hub from its config and runs ingest, outbox publisher and web together."""
+"""Builds the hub from its config and runs it in one of three roles (docs/scaling.md):
+`all` (ingest, outbox publisher, housekeeping and web in one process: the default), `ingest`
+(one of several workers that apply the stations they own, see hub.ownership) or `web`
+(pages and API only, any number of them on one database)."""
 
 import logging
 import queue
@@ -16,7 +19,8 @@ from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
-from hub.web import create_app
+from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership
+from hub.web import create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
 from protocol.envelope import encode, utc_now
@@ -36,11 +40,15 @@ OUTBOX_MAX_BEHIND = 1000
 ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
+# A web process learns that other processes changed the ledger (for the live pages' long
+# polls) by the outbox's newest id, this often.
+CHANGES_POLL_S = 0.5
 
 
 class Hub:
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, role: str = "all") -> None:
         self.config = config
+        self.role = role
         data = Path(config.hub.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         self.db_path = str(data / "ledger.db")
@@ -48,19 +56,37 @@ class Hub:
         self.conn = store.connect(self.db_path)
         store.create_schema(self.conn)
         self.changes = ChangeFeed()
-        stall = config.health.stall_after_s
-        self.heartbeats = Heartbeats({"ingest": stall, "outbox": stall, "web": stall,
-                                      "housekeeping": stall + HOUSEKEEPING_S})  # fmt: skip
-        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s)
+        self.heartbeats = Heartbeats(_loops(config, role))
+        # The single process owns every station: no leases, no cost (hub.ownership).
+        self.ownership = None
+        if role != "all":
+            self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s)
+        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s,
+                             fence=self.ownership if role == "ingest" else None)  # fmt: skip
         self.central = None
         if config.hub.mode == "central":
+            if role != "all":
+                raise ConfigError("a central hub runs as one process: --role all")
             self.central = CentralIngest(self.conn, self.topics, [s.id for s in config.sites],
                                          config.ingest.resync_after_s)  # fmt: skip
-        self.link = HubLink(config.mqtt, self.topics, self.db_path,
-                            beat=lambda: self.heartbeats.beat("outbox"),
-                            more_subscriptions=tuple(self.central.subscriptions()
-                                                     if self.central else ()))  # fmt: skip
-        self.web_app = create_app(
+        self.link = HubLink(
+            config.mqtt, self.topics, self.db_path, beat=lambda: self.heartbeats.beat("outbox"),
+            per_station=role == "ingest", may_publish=self._may_publish,
+            more_subscriptions=tuple(self.central.subscriptions() if self.central else ()),
+        )  # fmt: skip
+        self.web_app = self._web_app()
+        self.web = make_server(self.web_app, config.web)
+        self._stop = threading.Event()
+        self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
+
+    def _may_publish(self) -> bool:
+        return self.ownership is None or self.ownership.holds(OUTBOX)
+
+    def _web_app(self):
+        config = self.config
+        if self.role == "ingest":  # its own health only: the pages are the web role's
+            return create_health_app(self.db_path, self.heartbeats, config.ingest.lease_s)
+        return create_app(
             db_path=self.db_path,
             topics=self.topics,
             tokens=config.api.tokens,
@@ -72,33 +98,50 @@ class Hub:
             timezone=config.web.timezone,
             currency=config.web.currency,
             sites=[s.id for s in config.sites],
+            workers_stale_s=config.ingest.lease_s,
         )
-        self.web = make_server(self.web_app, config.web)
-        self._stop = threading.Event()
-        self._last_gap_check = self._last_housekeeping = 0.0
 
     @property
     def web_port(self) -> int:
         return self.web.effective_port
 
     def run(self) -> None:
-        self.link.start()
+        if self.role != "web":
+            self.link.start()
         web = threading.Thread(target=self.web.run, name="web", daemon=True)
         web.start()
-        log.info("web at http://%s:%s/", self.config.web.host, self.web_port)
+        log.info("%s: web at http://%s:%s/", self.role, self.config.web.host, self.web_port)
         threading.Thread(target=self._watch, name="watchdog", daemon=True).start()
         sdnotify.notify("READY=1")
         try:
-            self._ingest_loop()
+            if self.role == "web":
+                self._web_loop()
+            else:
+                if self.ownership is not None:
+                    self.ownership.start()
+                self._ingest_loop()
         finally:
             sdnotify.notify("STOPPING=1")
             self._stop.set()
-            self.link.stop()
+            others = self._leave()
+            if self.role != "web":
+                self.link.stop(say_offline=not others)
             self.web.close()
             self.conn.close()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _leave(self) -> bool:
+        """Give this process's leases back; whether other ingest workers go on (then the
+        hub is not offline)."""
+        if self.ownership is None:
+            return False
+        try:
+            return self.ownership.stop()
+        except sqlite3.Error:
+            log.exception("cannot give the leases back: they expire by themselves")
+            return False
 
     # --- the watchdog ---------------------------------------------------------------
     def _watch(self) -> None:
@@ -122,6 +165,25 @@ class Hub:
         except (OSError, ValueError):
             return False
 
+    # --- a web process --------------------------------------------------------------
+    def _web_loop(self) -> None:
+        """Say this process is alive, and wake the live pages when another process
+        changed the ledger (a new outbox row: every applied batch writes one)."""
+        last_id = store.outbox_last_id(self.conn)
+        while not self._stop.wait(CHANGES_POLL_S):
+            newest = store.outbox_last_id(self.conn)
+            if newest != last_id:
+                last_id = newest
+                self.changes.bump()
+            if time.monotonic() - self._last_lease >= self.ownership.period_s:
+                self._last_lease = time.monotonic()
+                try:
+                    self.ownership.tick()
+                except sqlite3.Error:  # the pages may still answer; /healthz says 503
+                    log.exception("web: cannot say this process is alive; trying again")
+                    continue
+                self.heartbeats.beat("leases")
+
     # --- the ingest thread: the hub's one writer ------------------------------------
     def _ingest_loop(self) -> None:
         while not self._stop.is_set():
@@ -136,6 +198,8 @@ class Hub:
             self.heartbeats.beat("ingest")
 
     def _ingest_turn(self) -> None:
+        if self.ownership is not None:
+            self._ownership_turn()
         if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
             self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
         else:
@@ -157,7 +221,39 @@ class Hub:
                                       encode(ResendMovements(from_=from_seq)))  # fmt: skip
         if now - self._last_housekeeping >= HOUSEKEEPING_S:
             self._last_housekeeping = now
-            self._housekeeping()
+            if self.ownership is None or self.ownership.holds(HOUSEKEEPING):
+                self._housekeeping()
+            else:
+                self.heartbeats.beat("housekeeping")  # another worker's duty: nothing due
+
+    def _ownership_turn(self) -> None:
+        """An ingest worker: renew and rebalance its leases now and then; follow what it
+        gained and lost with its subscriptions; ask each newly subscribed station to
+        resend what is not applied (what the previous owner had not, in particular)."""
+        if self.link.connected:
+            self.heartbeats.beat("broker")
+        now = time.monotonic()
+        if now - self._last_lease >= self.ownership.period_s:
+            self._last_lease = now
+            # Cut off from the broker, a worker would hold stations whose events it cannot
+            # receive: it lets them go to the others until it is back.
+            change = self.ownership.tick(serving=self.link.connected)
+            self.heartbeats.beat("leases")
+            if change.lost:
+                log.info("worker gives up %s", ", ".join(sorted(change.lost)))
+                self.link.disown(change.lost)
+            if change.gained:
+                log.info("worker takes %s", ", ".join(sorted(change.gained)))
+                self.link.own(change.gained)
+                self.link.say_online()
+                for station in change.gained:
+                    status = self.link.last_status(station)
+                    if status is not None:
+                        self.link.incoming.put(status)
+        for station in self.link.subscribed():
+            epoch = store.station_epoch(self.conn, station)
+            if epoch is not None:
+                self.link.resync(station, epoch, store.cursor_get(self.conn, station, epoch) + 1)
 
     def _housekeeping(self) -> None:
         """Expiry alerts, ABC classes and stored reports, cycle-count tasks, the dead
@@ -292,10 +388,23 @@ class Hub:
                                   dedupe=f"outbox_failed:{topic}")  # fmt: skip
 
 
-def run_from_config(path: str) -> int:
+def _loops(config: HubConfig, role: str) -> dict[str, float]:
+    """What /healthz and the watchdog watch in each role: its loops, and for a worker its
+    leases' heartbeat (and an ingest worker's broker connection), each within its limit."""
+    stall = config.health.stall_after_s
+    if role == "web":
+        return {"web": stall, "leases": config.ingest.lease_s}
+    loops = {"ingest": stall, "outbox": stall, "web": stall,
+             "housekeeping": stall + HOUSEKEEPING_S}  # fmt: skip
+    if role == "ingest":
+        loops |= {"leases": config.ingest.lease_s, "broker": config.ingest.lease_s}
+    return loops
+
+
+def run_from_config(path: str, role: str = "all") -> int:
     try:
         config = load(path)
-        hub = Hub(config)
+        hub = Hub(config, role)
     except ConfigError as exc:
         log.error("%s", exc)
         return 2

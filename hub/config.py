@@ -84,6 +84,9 @@ class IngestSection(_Section):
     max_batch: Annotated[int, Meta(ge=1, le=100_000)] = 1000
     # Ask a station to resend when a gap has not filled by itself for this long.
     resync_after_s: Annotated[float, Meta(gt=0, le=3600)] = 2.0
+    # With several ingest workers: a worker silent this long loses its stations to the
+    # others (docs/scaling.md). Renewed three times per lease.
+    lease_s: Annotated[float, Meta(ge=1, le=300)] = 5.0
 
 
 class DeadLetterSection(_Section):

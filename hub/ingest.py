@@ -26,6 +26,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import msgspec
 
@@ -47,6 +48,17 @@ RESEND_WINDOW = 1000
 LINK_STATES = {b"1": "up", b"0": "down"}
 
 
+class Fence(Protocol):
+    """Which stations this process applies, when several share the database
+    (hub.ownership); a single hub has none and applies every station."""
+
+    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+        """Inside the applying transaction: whether the lease row names this process."""
+
+    def owns(self, station: str) -> bool:
+        """This process's view between transactions (for gaps and skips to look at)."""
+
+
 @dataclass(frozen=True)
 class Incoming:
     topic: str
@@ -63,6 +75,7 @@ class BatchResult:
     held: int = 0
     dead: int = 0
     orders: int = 0  # sales orders taken from the intake topic
+    not_mine: int = 0  # messages of stations another worker owns: left to it
     stations: set[str] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
 
@@ -82,6 +95,12 @@ class _Batch:
     held: set[tuple[str, str]] = field(default_factory=set)  # (station, epoch) with held rows
     looked: set[tuple[str, str]] = field(default_factory=set)  # held rows looked for
     failures: bool = False  # some events wait behind a failed one (read once per batch)
+    mine: dict[str, bool] = field(default_factory=dict)  # station -> this worker owns it
+
+    def owned(self, conn: sqlite3.Connection, station: str, fence: Fence) -> bool:
+        if station not in self.mine:
+            self.mine[station] = fence.fence(conn, station)
+        return self.mine[station]
 
     def station_epoch(self, conn: sqlite3.Connection, station: str) -> str | None:
         if station not in self.epochs:
@@ -108,11 +127,16 @@ class _Batch:
 
 class Ingest:
     def __init__(
-        self, conn: sqlite3.Connection, topics: Topics, resync_after_s: float = 2.0
+        self,
+        conn: sqlite3.Connection,
+        topics: Topics,
+        resync_after_s: float = 2.0,
+        fence: Fence | None = None,
     ) -> None:
         self.conn = conn
         self.topics = topics
         self.resync_after_s = resync_after_s
+        self.fence = fence
         self._gap_seen: dict[tuple[str, str], tuple[int, float]] = {}  # -> (applied, since)
         self._resync_sent: dict[tuple[str, str], float] = {}
         self._stale_reported: set[tuple[str, str]] = set()
@@ -130,6 +154,8 @@ class Ingest:
 
     def _one(self, message: Incoming, work: "_Batch") -> None:
         levels = self.topics.leaf(message.topic)
+        if self.fence is not None and self._not_mine(levels, work):
+            return
         if len(levels) == 3 and levels[0] == "station" and levels[2] == "events":
             self._event(message, levels[1], work)
         elif len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
@@ -142,6 +168,19 @@ class Ingest:
             self._centre_link(message, work)
         else:
             self._dead(message, "no handler for this topic", work)
+
+    def _not_mine(self, levels: list[str], work: "_Batch") -> bool:
+        """A station message another worker owns: left to it (its events come again from
+        the station's journal when the owner asks). A status names a station to own."""
+        if len(levels) != 3 or levels[0] != "station" or levels[2] not in ("events", "status"):
+            return False
+        station = levels[1]
+        if not _is_station_id(station) or work.owned(self.conn, station, self.fence):
+            return False
+        if levels[2] == "status":
+            store.station_lease_add(self.conn, station)
+        work.result.not_mine += 1
+        return True
 
     def _close_batch(self, work: "_Batch") -> None:
         """Once per batch what was per event: cursors, held rows, acks, movement and stock
@@ -381,12 +420,15 @@ class Ingest:
         """Make the skips supervisors decided: a `skipped` event in the failed one's place
         (its seq is taken, so the stream stays whole), then what waited behind it."""
         todo = store.event_failures_to_skip(self.conn)
+        if self.fence is not None:
+            todo = [failure for failure in todo if self.fence.owns(failure.station)]
         if not todo:
             return 0
         work = _Batch(now=utc_now().isoformat())
         with store.transaction(self.conn):
             for failure in todo:
-                self._skip(failure, work)
+                if self.fence is None or work.owned(self.conn, failure.station, self.fence):
+                    self._skip(failure, work)
             self._close_batch(work)
         return len(todo)
 
@@ -419,7 +461,8 @@ class Ingest:
         """
         now = time.monotonic() if now is None else now
         due: list[tuple[str, str, int]] = []
-        open_gaps = {(g.station, g.epoch): g for g in store.gaps(self.conn)}
+        open_gaps = {(g.station, g.epoch): g for g in store.gaps(self.conn)
+                     if self.fence is None or self.fence.owns(g.station)}  # fmt: skip
         for key in list(self._gap_seen):
             if key not in open_gaps:
                 del self._gap_seen[key]

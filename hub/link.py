@@ -12,13 +12,18 @@
 - A row paho refuses (a topic it finds invalid, say) is skipped and handed to the writer
   too (`take_failed`), which keeps it as a dead letter with the cause and raises an alert:
   one bad row must not stop every later ack, order and command, nor again after a restart.
+- As one of several ingest workers (`per_station`, docs/scaling.md): no broker session
+  (what a worker missed, the station's journal resends when asked), the events of the
+  stations it owns only (`own`/`disown`), every station's status (to learn of new ones),
+  sales orders through a shared subscription (any one worker takes each), and the outbox
+  published only while `may_publish()` (the worker holding the outbox duty).
 """
 
 import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -34,6 +39,7 @@ from protocol.topics import Topics
 log = logging.getLogger(__name__)
 
 OUTBOX_WINDOW = 100
+SUBACKS_KEPT = 16
 
 
 class HubLink:
@@ -44,12 +50,21 @@ class HubLink:
         db_path: str,
         beat: Callable[[], None] = lambda: None,
         more_subscriptions: tuple[str, ...] = (),
+        per_station: bool = False,
+        may_publish: Callable[[], bool] = lambda: True,
     ) -> None:
         """`beat` is called after each turn of the publisher (its heartbeat);
         `more_subscriptions`: a central hub's topics of its sites."""
         self.config = config
         self._beat = beat
         self._more_subscriptions = more_subscriptions
+        self._per_station = per_station
+        self._may_publish = may_publish
+        self._owned: set[str] = set()  # stations whose events this worker subscribes to
+        self._subscribing: dict[int, list[str]] = {}  # SUBSCRIBE mid -> its stations
+        self._subacks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
+        self._acked: dict[int, bool] = {}  # SUBACKed mids not matched yet -> accepted
+        self._last_status: dict[str, Incoming] = {}  # station -> its latest status message
         self.topics = topics
         self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self.connected = False
@@ -84,16 +99,21 @@ class HubLink:
 
     def start(self) -> None:
         config = self.config
+        # A worker's stations move to another while it is away: a session kept for it would
+        # only queue what the new owner has asked the stations for again.
+        session = None if self._per_station else config.session_expiry_s
         mqtt_client.connect_in_background(self.client, config.host, config.port, config.keepalive,
-                                   session_expiry_s=config.session_expiry_s)  # fmt: skip
+                                          session_expiry_s=session)  # fmt: skip
         self._publisher.start()
 
-    def stop(self) -> None:
+    def stop(self, say_offline: bool = True) -> None:
+        """`say_offline`: false while other ingest workers keep the hub online."""
         self._stop.set()
         self._wake.set()
         self._publisher.join(5)
         offline = encode(HubStatus(state="offline", ts=utc_now()))
-        mqtt_client.stop_client(self.client, self.connected, self.topics.hub_status, offline)
+        mqtt_client.stop_client(self.client, self.connected and say_offline,
+                                self.topics.hub_status, offline)  # fmt: skip
 
     def ack(self, message: Incoming) -> None:
         """Tell the broker this message is safe (call only after the commit)."""
@@ -108,13 +128,68 @@ class HubLink:
     def publish_now(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain)
 
+    def say_online(self) -> None:
+        """hub/status online again: a worker that died left its will (offline) there."""
+        self.publish_now(self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())),
+                         retain=True)  # fmt: skip
+
+    # --- a worker's stations (per_station) ------------------------------------------
+    def own(self, stations: Iterable[str]) -> None:
+        """Subscribe to these stations' events; `subscribed` says when the broker has it."""
+        new = sorted(set(stations) - self._owned)
+        self._owned.update(new)
+        if new and self.connected:
+            self._subscribe_events(new)
+
+    def disown(self, stations: Iterable[str]) -> None:
+        gone = sorted(self._owned & set(stations))
+        self._owned.difference_update(gone)
+        if gone and self.connected:
+            self.client.unsubscribe([self.topics.events(station) for station in gone])
+
+    def _subscribe_events(self, stations: list[str]) -> None:
+        result, mid = self.client.subscribe([(self.topics.events(s), 1) for s in stations])
+        if result == mqtt.MQTT_ERR_SUCCESS:
+            self._subscribing[mid] = stations
+
+    def subscribed(self) -> list[str]:
+        """Stations whose event subscription the broker confirmed since the last call (and
+        that this worker still owns): now is the time to ask them to resend."""
+        while True:
+            try:
+                mid, ok = self._subacks.get_nowait()
+            except queue.Empty:
+                break
+            self._acked[mid] = ok
+        ready: list[str] = []
+        for mid in list(self._acked):
+            stations = self._subscribing.pop(mid, None)
+            if stations is not None and self._acked.pop(mid):
+                ready.extend(stations)
+        # A SUBACK may come before its mid is noted (a subscription made on paho's thread,
+        # at a reconnect): kept for the next call. Those of the status and intake
+        # subscriptions never match: only the latest few are kept.
+        for mid in sorted(self._acked)[:-SUBACKS_KEPT]:
+            del self._acked[mid]
+        return [station for station in ready if station in self._owned]
+
+    def last_status(self, station: str) -> Incoming | None:
+        """The station's latest status seen (unacknowledged copy: applying it again is
+        harmless), for a worker that has just taken the station over."""
+        message = self._last_status.get(station)
+        return None if message is None else Incoming(message.topic, message.payload, qos=0)
+
     def wake(self) -> None:
         """New outbox rows were committed."""
         self._wake.set()
 
     def behind(self, conn: sqlite3.Connection, rows: int) -> bool:
-        """More than `rows` outbox rows wait to be published (`conn`: the caller's own)."""
-        return bool(store.outbox_read(conn, self._sent_up_to + rows, 1))
+        """More than `rows` outbox rows wait to be published (`conn`: the caller's own).
+        A worker that does not publish counts from the oldest row waiting."""
+        if self._may_publish():
+            return bool(store.outbox_read(conn, self._sent_up_to + rows, 1))
+        first = store.outbox_first_id(conn)
+        return bool(first) and bool(store.outbox_read(conn, first - 1 + rows, 1))
 
     def take_published(self) -> list[int]:
         """Outbox row ids the broker has PUBACKed since the last call: the writer deletes them."""
@@ -143,15 +218,28 @@ class HubLink:
         mqtt_client.no_delay(client)
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
-        client.subscribe([
-            (self.topics.all_station_events, 1),
-            (self.topics.all_station_status, 1),
-            (self.topics.order_intake, 1),
-            # From the central hub over the site's bridge, and the bridge's own state.
-            (self.topics.resend_movements, 1),
-            (self.topics.centre_link, 1),
-            *((topic, 1) for topic in self._more_subscriptions),
-        ])  # fmt: skip
+        if self._per_station:
+            self._subscribing.clear()
+            client.subscribe([
+                (self.topics.all_station_status, 1),
+                (f"$share/hub/{self.topics.order_intake}", 1),
+                # From the central hub over the site's bridge: one worker answers a
+                # resend; every worker keeps the bridge's state.
+                (f"$share/hub/{self.topics.resend_movements}", 1),
+                (self.topics.centre_link, 1),
+            ])  # fmt: skip
+            if self._owned:
+                self._subscribe_events(sorted(self._owned))
+        else:
+            client.subscribe([
+                (self.topics.all_station_events, 1),
+                (self.topics.all_station_status, 1),
+                (self.topics.order_intake, 1),
+                # From the central hub over the site's bridge, and the bridge's own state.
+                (self.topics.resend_movements, 1),
+                (self.topics.centre_link, 1),
+                *((topic, 1) for topic in self._more_subscriptions),
+            ])  # fmt: skip
         client.publish(
             self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())), 1, True
         )
@@ -160,6 +248,11 @@ class HubLink:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         refused = [str(code) for code in reason_codes if code.is_failure]
+        self._subacks.put((mid, not refused))
+        if mid in self._subscribing:  # a worker's station events
+            if refused:
+                log.error("broker refused station subscriptions: %s", ", ".join(refused))
+            return
         if refused:  # the broker's ACL: nothing from the stations will ever arrive
             log.error("broker refused the hub's subscriptions: %s", ", ".join(refused))
         else:
@@ -173,9 +266,14 @@ class HubLink:
         self._wake.set()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        self.incoming.put(
-            Incoming(message.topic, message.payload, message.mid, message.qos, bool(message.retain))
+        incoming = Incoming(
+            message.topic, message.payload, message.mid, message.qos, bool(message.retain)
         )
+        if self._per_station and message.topic.endswith("/status"):
+            levels = self.topics.leaf(message.topic)
+            if len(levels) == 3 and levels[0] == "station":
+                self._last_status[levels[1]] = incoming
+        self.incoming.put(incoming)
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._window.acked(mid)
@@ -203,7 +301,7 @@ class HubLink:
 
     def _turn(self, conn: sqlite3.Connection) -> None:
         self._drain_acks()
-        if not self.connected:
+        if not self.connected or not self._may_publish():
             self._window.clear()
             self._sent_up_to = 0  # resend everything not yet acknowledged
             return

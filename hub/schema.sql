@@ -718,3 +718,31 @@ CREATE TABLE IF NOT EXISTS site_feeds (
     received TEXT NOT NULL,
     PRIMARY KEY (site, key)
 );
+
+-- ===== several hub processes (docs/scaling.md: several processes) =================
+-- Each running hub process, and when it last said it was alive (unix seconds, its clock).
+CREATE TABLE IF NOT EXISTS workers (
+    id TEXT PRIMARY KEY,       -- host:pid:role:random, unique per run
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    role TEXT NOT NULL,        -- ingest or web (the single process has no row)
+    started DOUBLE PRECISION NOT NULL,
+    heartbeat DOUBLE PRECISION NOT NULL
+);
+
+-- Which ingest worker applies a station's events, until when: taken by a conditional
+-- UPDATE once expired, renewed by the holder's heartbeat. The applying transaction reads
+-- its row, so a worker whose lease ran out applies nothing more.
+CREATE TABLE IF NOT EXISTS station_leases (
+    station TEXT PRIMARY KEY,
+    worker TEXT NOT NULL,      -- '' while nobody has taken it yet
+    expires_at DOUBLE PRECISION NOT NULL  -- unix seconds (a 4-byte REAL would round to minutes)
+);
+CREATE INDEX IF NOT EXISTS station_leases_worker ON station_leases (worker);
+
+-- Work done by one ingest worker at a time: publishing the outbox, housekeeping.
+CREATE TABLE IF NOT EXISTS duty_leases (
+    duty TEXT PRIMARY KEY,
+    worker TEXT NOT NULL,
+    expires_at DOUBLE PRECISION NOT NULL
+);

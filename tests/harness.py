@@ -84,16 +84,23 @@ class Hub:
     web_config: str = ""  # more keys of [web]
     env: dict[str, str] = field(default_factory=dict)  # e.g. systemd's NOTIFY_SOCKET
     site: str = "test"
-    username: str = "hub"  # its user on the broker
+    username: str = "hub"  # its user on the broker (each ingest worker is its own)
     hub_config: str = ""  # more keys of [hub]
+    role: str = "all"  # `python -m hub run --role`
+    data_dir: Path | None = None  # shared by the processes of one hub (default: dir/data)
+    ingest_config: str = ""  # more keys of [ingest]
 
     @property
     def config_path(self) -> Path:
         return self.dir / "hub.toml"
 
     @property
+    def data_path(self) -> Path:
+        return self.data_dir or self.dir / "data"
+
+    @property
     def db_path(self) -> Path:
-        return self.dir / "data" / "ledger.db"
+        return self.data_path / "ledger.db"
 
     @property
     def url(self) -> str:
@@ -102,22 +109,25 @@ class Hub:
     def write_config(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            f'[hub]\nsite = "{self.site}"\ndata_dir = "{self.dir / "data"}"\n{self.hub_config}'
+            f'[hub]\nsite = "{self.site}"\ndata_dir = "{self.data_path}"\n{self.hub_config}'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.username}"\n'
-            f'password = "{self.password}"\n'
-            f"reconnect_max_s = {RECONNECT_MAX_S}\n"
+            f'password = "{self.password}"\nreconnect_max_s = {RECONNECT_MAX_S}\n'
             f"[web]\nport = {self.web_port}\n{self.web_config}"
             f'[api]\ntokens = ["{TOKEN}"]\n'
-            f"[ingest]\nresync_after_s = 0.5\n"
+            f"[ingest]\nresync_after_s = 0.5\n{self.ingest_config}"
             f"{self.extra_config}"
         )
 
     def start(self) -> "Hub":
         self.write_config()
-        self.proc = Process("hub", ["-m", "hub", "run", "--config", str(self.config_path)],
-                            self.dir / "hub.log", env=self.env)  # fmt: skip
+        args = ["-m", "hub", "run", "--config", str(self.config_path)]
+        if self.role != "all":
+            args += ["--role", self.role]
+        self.proc = Process("hub", args, self.dir / "hub.log", env=self.env)
         self.proc.start()
         wait_for_port(self.web_port, timeout=20)
+        if self.role == "web":
+            return self
         # A test's first message must not beat the hub's subscription to the broker (a
         # station's uplink would resend it; a test client publishes once).
         wait_until(lambda: "hub subscribed" in self.proc.log_since_start(), 20,

@@ -147,7 +147,8 @@ def test_deploy_install_hub_into_a_root(tmp_path):
     dropin = tmp_path / "etc/systemd/system/mosquitto.service.d/warehouse.conf"
     assert "-c /etc/warehouse/mosquitto/mosquitto.conf" in dropin.read_text()
     for unit in ("warehouse-hub.service", "warehouse-hub-backup.service",
-                 "warehouse-hub-backup.timer"):  # fmt: skip
+                 "warehouse-hub-backup.timer", "warehouse-hub-ingest@.service",
+                 "warehouse-hub-web@.service"):  # fmt: skip
         assert (tmp_path / "etc/systemd/system" / unit).exists()
     assert (tmp_path / "var/backups/warehouse-hub").is_dir()
 

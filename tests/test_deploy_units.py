@@ -12,7 +12,11 @@ from station import config as station_config
 
 ROOT = Path(__file__).resolve().parents[1]
 UNITS = sorted((ROOT / "systemd").iterdir())
-SERVICES = {"warehouse-station.service", "warehouse-hub.service"}
+# Each service and its data directory (the hub's processes all share the hub's).
+SERVICES = {"warehouse-station.service": "/var/lib/warehouse-station",
+            "warehouse-hub.service": "/var/lib/warehouse-hub",
+            "warehouse-hub-ingest@.service": "/var/lib/warehouse-hub",
+            "warehouse-hub-web@.service": "/var/lib/warehouse-hub"}  # fmt: skip
 # Paths only a real Pi has: the release venv (made by the installer), cage (--kiosk).
 ABSENT_HERE = re.compile(
     r"Command (/opt/warehouse/current/venv/bin/python|/usr/bin/cage) is not executable"
@@ -41,7 +45,7 @@ def test_deploy_units_pass_systemd_analyze_verify():
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_deploy_service_units_are_supervised_and_hardened(name):
     unit = directives(ROOT / "systemd" / name)
-    data_dir = f"/var/lib/{name.removesuffix('.service')}"
+    data_dir = SERVICES[name]
     assert unit["Type"] == ["notify"] and unit["NotifyAccess"] == ["main"]
     assert int(unit["WatchdogSec"][0]) > 0
     assert unit["Restart"] == ["always"]

@@ -12,6 +12,7 @@ from hub import catalog, orders, purchasing, store
 from hub.changes import ChangeFeed
 from hub.health import Heartbeats
 from hub.ingest import Incoming
+from hub.ownership import Ownership
 from hub.web import create_app
 from protocol.envelope import CLOCK_OFFSET_ENV, encode_event
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
@@ -168,3 +169,20 @@ def test_today_on_the_overview_is_the_sites_day_not_utcs(ledger, monkeypatch):
     assert data["kpis"]["shipments"] == 1
     assert [(p["name"], p["today"]) for p in data["packs"]["packers"]] == [("kim", 1)]
     assert [p["po"] for p in data["receipts_due"]] == ["PO-2JUN"]
+
+
+def test_the_hub_processes_are_listed_with_their_stations_and_duties(floor, viewer):
+    assert viewer.get("/api/overview").json["workers"] == []  # the single process: none
+    ingest = Ownership(store.connect(floor.path), "ingest", lease_s=30.0)
+    web = Ownership(store.connect(floor.path), "web", lease_s=30.0)
+    ingest.start()  # the stations the ledger knows get a lease row
+    for worker in (ingest, web, ingest):
+        worker.tick()
+    listed = {w["id"]: w for w in viewer.get("/api/overview").json["workers"]}
+    assert listed[ingest.id]["role"] == "ingest" and listed[web.id]["role"] == "web"
+    assert listed[ingest.id]["stations"] == 3  # dock-1, pack-1, pack-2
+    assert sorted(listed[ingest.id]["duties"]) == ["housekeeping", "outbox"]
+    page = viewer.get("/").text
+    assert f'data-worker="{ingest.id}">ingest on ' in page and "3 stations, " in page
+    ingest.stop()
+    assert [w["role"] for w in viewer.get("/api/overview").json["workers"]] == ["web"]

@@ -32,6 +32,7 @@ here from the module that holds its aggregate:
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
 - sites: a central hub's sites: their movements applied once, their stock and links
+- workers: live hub processes, station leases, one-at-a-time duties
 """
 
 # Every import here is a re-export for `store.name` callers, none is used in this file.
@@ -255,6 +256,8 @@ from hub.store.orders import (
 )
 from hub.store.outbox import (
     outbox_delete,
+    outbox_first_id,
+    outbox_last_id,
     outbox_put,
     outbox_read,
     outbox_set_aside,
@@ -383,4 +386,20 @@ from hub.store.sites import (
     site_pending_put,
     site_pending_take,
     site_stock,
+)
+from hub.store.workers import (
+    Worker,
+    duty_hold,
+    duty_leases,
+    station_lease_add,
+    station_lease_release,
+    station_lease_take,
+    station_leases,
+    station_leases_add_known,
+    station_leases_renew,
+    station_owned,
+    worker_beat,
+    worker_gone,
+    workers_forget,
+    workers_live,
 )

@@ -38,6 +38,16 @@ def outbox_read(
     return [(r[0], r[1], bytes(r[2]), bool(r[3])) for r in rows]
 
 
+def outbox_last_id(conn: sqlite3.Connection) -> int:
+    """The newest row's id (ids only rise: a new one means something was written)."""
+    return conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+
+
+def outbox_first_id(conn: sqlite3.Connection) -> int:
+    """The oldest unpublished row's id, 0 if none."""
+    return conn.execute("SELECT coalesce(min(id), 0) FROM outbox").fetchone()[0]
+
+
 def outbox_delete(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
     conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
 

@@ -25,6 +25,7 @@ def create_app(
     timezone: str = "UTC",
     currency: str = "EUR",
     sites: list[str] | None = None,
+    workers_stale_s: float = 5.0,
 ) -> Flask:
     """`secret_key` signs the session cookie; without one, a key generated once is kept
     next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
@@ -77,6 +78,7 @@ def create_app(
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
         SITES=list(sites or []),
+        WORKERS_STALE_S=workers_stale_s,
     )
     app.config["SITE_ZONE"] = ZoneInfo(timezone)  # whose midnight starts "today"
     install_formats(app, SiteFormat(app.config["SITE_ZONE"], currency))
@@ -95,6 +97,17 @@ def create_app(
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
                         label_pages, failures, uplift_pages, site_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
+    app.teardown_appcontext(_close_db)
+    return app
+
+
+def create_health_app(db_path: str, heartbeats: Heartbeats, workers_stale_s: float) -> Flask:
+    """An ingest worker's own web server: /healthz and /livez only."""
+    from hub.web import health
+
+    app = Flask(__name__)
+    app.config.update(DB_PATH=db_path, HEARTBEATS=heartbeats, WORKERS_STALE_S=workers_stale_s)
+    app.register_blueprint(health.blueprint)
     app.teardown_appcontext(_close_db)
     return app
 
@@ -123,7 +136,8 @@ def site_overview() -> dict:
     from hub.web.overview import overview
 
     config = current_app.config
-    return overview(db(), config["CHANGES"].version, loop_states(), config["SITE_ZONE"])
+    return overview(db(), config["CHANGES"].version, loop_states(), config["SITE_ZONE"],
+                    workers_stale_s=config["WORKERS_STALE_S"])
 
 
 def _close_db(_exc: BaseException | None) -> None:

@@ -32,7 +32,8 @@ def overview():
     """What the overview shows: today's KPIs, orders waiting and being packed, shipments
     per station and per packer (today, last hour, per hour), purchase orders due by today,
     the backlog (events at the stations, held, failed) and the hub's lag, stations (with
-    `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts; on a
+    `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts; `workers`:
+    the hub's processes when it runs as several; on a
     site of a company, `centre`: its bridge to the central hub (`state` up or down,
     `since`), else null."""
     return jsonify(site_overview())

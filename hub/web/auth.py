@@ -44,10 +44,21 @@ def secret_key(data_dir: Path, configured: str | None) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
+    # Several web processes may start at once: the key is written whole under another
+    # name, then linked into place; whoever comes second reads the first one's key.
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    draft = data_dir / f".web-secret-key.{secrets.token_hex(8)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
     return key
 
 

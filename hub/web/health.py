@@ -1,6 +1,8 @@
 """/healthz (the hub and its loops, for load balancers and people) and /livez (the web
 server answers at all: what the hub's own watchdog thread probes)."""
 
+import time
+
 from flask import Blueprint, current_app, jsonify
 
 from hub import store
@@ -12,9 +14,12 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/healthz")
 def healthz():
     """Health for load balancers and people (no login): 200 when the database answers and
-    every loop of the hub (ingest, outbox, housekeeping, web) finished a turn within its
-    limit; 503 naming the stalled ones. `loops` gives each one's last progress."""
-    store.meta_get(db(), "schema")  # the database answers
+    every loop of this process (ingest, outbox, housekeeping, web; and for one of several
+    processes its leases' heartbeat, and an ingest worker's broker connection) finished a
+    turn within its limit; 503 naming the stalled ones. `loops` gives each one's last
+    progress, `workers` the hub processes alive on this database (none for a single hub)."""
+    now = time.time()
+    live = store.workers_live(db(), now - current_app.config["WORKERS_STALE_S"])
     heartbeats = current_app.config["HEARTBEATS"]
     states = heartbeats.states() if heartbeats is not None else []
     loops = {
@@ -23,7 +28,10 @@ def healthz():
         for state in states
     }  # fmt: skip
     stalled = [name for name, loop in loops.items() if not loop["alive"]]
-    body = {"status": "stalled" if stalled else "ok", "stalled": stalled, "loops": loops}
+    workers = [{"id": w.id, "role": w.role, "host": w.host, "pid": w.pid,
+                "heartbeat_age_s": round(now - w.heartbeat, 3)} for w in live]  # fmt: skip
+    body = {"status": "stalled" if stalled else "ok", "stalled": stalled, "loops": loops,
+            "workers": workers}  # fmt: skip
     return jsonify(body), 503 if stalled else 200
 
 

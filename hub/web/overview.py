@@ -6,8 +6,10 @@ open alerts, and a site's link to its company's centre. Shared by the page and
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from time import time as unix_now
 
 from hub import store
 from hub.health import LoopState
@@ -25,11 +27,13 @@ def overview(
     loops: Iterable[LoopState],
     zone: tzinfo = UTC,
     now: datetime | None = None,
+    workers_stale_s: float = 5.0,
 ) -> dict:
     """The overview at `now` (the hub's clock). "Today" is the site's day in `zone` (the
     `[web] timezone`): a site far from UTC would otherwise see its day cut in two.
     `loops`: the hub's heartbeats (none when the web app runs without the hub, as in some
-    tests)."""
+    tests). A hub
+    process silent for `workers_stale_s` is not among the `workers`."""
     now = now or utc_now()
     today = now.astimezone(zone).date()
     since = day_start(today, zone)
@@ -46,6 +50,7 @@ def overview(
         "receipts_due": store.pos_expected_by(conn, today.isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
         "centre": centre_link(conn),
+        "workers": workers(conn, workers_stale_s),
     }
 
 
@@ -60,6 +65,23 @@ def centre_link(conn: sqlite3.Connection) -> dict | None:
     (Mosquitto's notification, kept by the ingest); None until one is heard of."""
     found = store.meta_get(conn, "centre_link")
     return json.loads(found) if found else None
+
+
+def workers(conn: sqlite3.Connection, stale_s: float) -> list[dict]:
+    """The hub's processes when it runs as several (none for the single process): each
+    one's role, and for an ingest worker how many stations it applies and its duties."""
+    now = unix_now()
+    live = store.workers_live(conn, now - stale_s)
+    if not live:
+        return []
+    stations = Counter(w for _s, w, expires in store.station_leases(conn) if expires >= now)
+    duties: dict[str, list[str]] = {}
+    for duty, worker, expires in store.duty_leases(conn):
+        if expires >= now:
+            duties.setdefault(worker, []).append(duty)
+    return [{"id": w.id, "role": w.role, "host": w.host, "pid": w.pid,
+             "stations": stations[w.id], "duties": duties.get(w.id, [])}
+            for w in live]  # fmt: skip
 
 
 def _orders(conn: sqlite3.Connection) -> dict:

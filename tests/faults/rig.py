@@ -84,17 +84,43 @@ def journal_rows(path: Path) -> tuple[str, list[tuple[int, bytes]]]:
         conn.close()
 
 
+# Ingest workers of a rig with several: a worker silent this long loses its stations.
+WORKER_LEASE_S = 2.0
+
+
 class Rig:
-    def __init__(self, tmp_path: Path, stations: tuple[str, ...] = ("pack-1",)) -> None:
+    """`workers`: 0 for the single hub process (`--role all`); else one web process and
+    that many ingest workers, each its own broker user behind its own proxy, on one
+    ledger (`self.hub` is then the web process: the API and the ledger's file)."""
+
+    def __init__(
+        self, tmp_path: Path, stations: tuple[str, ...] = ("pack-1",), workers: int = 0
+    ) -> None:
         self.dir = tmp_path
         self.seed = int(os.environ.get("FAULT_SEED") or random.randrange(2**32))
         print(f"fault seed {self.seed} (FAULT_SEED={self.seed} replays this run)")
         self.random = random.Random(self.seed)
         users = {"hub": (password("hub"), "hub"), "observer_test": (password("obs"), "reader")}
         users |= {name: (password(name), "station") for name in stations}
+        users |= {f"hub-{i}": (password(f"hub-{i}"), "hub") for i in range(1, workers + 1)}
         self.broker: Broker = start_broker(tmp_path / "broker", users)
         self.hub_proxy = FaultProxy(self.broker.port).start()
-        self.hub = Hub(tmp_path / "hub", Endpoint(self.hub_proxy.port), password("hub"))
+        self.workers: list[Hub] = []
+        self.worker_proxies: list[FaultProxy] = []
+        if workers:
+            data = tmp_path / "data"
+            self.hub = Hub(tmp_path / "web", Endpoint(self.hub_proxy.port), password("hub"),
+                           role="web", data_dir=data)  # fmt: skip
+            for i in range(1, workers + 1):
+                proxy = FaultProxy(self.broker.port).start()
+                self.worker_proxies.append(proxy)
+                self.workers.append(Hub(
+                    tmp_path / f"worker-{i}", Endpoint(proxy.port), password(f"hub-{i}"),
+                    role="ingest", username=f"hub-{i}", data_dir=data,
+                    ingest_config=f"lease_s = {WORKER_LEASE_S}\n",
+                ))  # fmt: skip
+        else:
+            self.hub = Hub(tmp_path / "hub", Endpoint(self.hub_proxy.port), password("hub"))
         self.proxies: dict[str, FaultProxy] = {}
         self.stations: dict[str, Station] = {}
         self.old_journals: list[Path] = []  # journals of re-imaged stations, still to account for
@@ -108,6 +134,8 @@ class Rig:
     # --- lifecycle ------------------------------------------------------------------
     def __enter__(self) -> "Rig":
         self.hub.start()
+        for worker in self.workers:
+            worker.start()
         for station in self.stations.values():
             station.start(wait=False)
         for station in self.stations.values():
@@ -119,9 +147,12 @@ class Rig:
             if station.proc:
                 station.stop()
             station.scanner.close()
+        for worker in self.workers:
+            if worker.proc:
+                worker.stop()
         if self.hub.proc:
             self.hub.stop()
-        for proxy in [self.hub_proxy, *self.proxies.values()]:
+        for proxy in [self.hub_proxy, *self.worker_proxies, *self.proxies.values()]:
             proxy.close()
         self.broker.stop()
 
@@ -151,6 +182,27 @@ class Rig:
             Packer(station, self.orders_for(name, count), random.Random(self.random.random()))
             for name, station in self.stations.items()
         ]
+
+    # --- several ingest workers -------------------------------------------------------
+    def leases(self) -> dict[str, str]:
+        """station -> the worker id holding its unexpired lease ('' if none does)."""
+        now = time.time()
+        rows = self.hub.query("SELECT station, worker, expires_at FROM station_leases")
+        return {station: worker if expires >= now else "" for station, worker, expires in rows}
+
+    def worker_of(self, station: str) -> Hub:
+        """The ingest worker process that owns `station` now."""
+        pid = int(self.leases()[station].split(":")[1])
+        return next(w for w in self.workers if w.proc.process.pid == pid)
+
+    def wait_stations_owned(self, timeout: float = 30) -> None:
+        """Until every station has a live owner."""
+
+        def owned() -> bool:
+            leases = self.leases()
+            return set(self.stations) <= set(leases) and all(leases[s] for s in self.stations)
+
+        wait_until(owned, timeout, "every station owned by a worker")
 
     # --- the verdict ----------------------------------------------------------------
     def journals(self) -> list[Path]:

@@ -1,0 +1,143 @@
+"""An ingest worker's share of the stations and of the one-at-a-time duties.
+
+Each turn (`tick`, a few times per lease) one transaction: say this worker is alive,
+renew the leases it holds, give back what is above its fair share (each live ingest worker
+ends with the floor or the ceiling of stations / workers: `_balance`), take expired leases
+up to that share, and hold or take the duties (`outbox`, `housekeeping`). A worker cut off
+from the broker gives everything back at once (its events could not reach it). A worker that is SIGKILLed stops renewing: its leases expire
+after `lease_s` and the others take them. What it had not applied comes again from the
+station's journal (the new owner asks with a resync), and the ledger's unique
+(station, epoch, seq) keeps even an overlap from applying anything twice.
+
+A web worker only says it is alive (the overview and /healthz list the workers). The
+single process (`--role all`) has none of this: it owns every station.
+"""
+
+import math
+import os
+import secrets
+import socket
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hub import store
+
+OUTBOX = "outbox"
+HOUSEKEEPING = "housekeeping"
+DUTIES = (OUTBOX, HOUSEKEEPING)
+# Turns per lease: a lease survives two missed turns.
+TICKS_PER_LEASE = 3
+# Rows of workers silent this long are removed (each run of a worker adds one).
+FORGET_S = 24 * 3600.0
+
+
+def worker_id(role: str) -> str:
+    """host:pid:role:random, unique per run (the same pid may come again after a reboot)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{role}:{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one tick changed for this worker."""
+
+    gained: frozenset[str] = frozenset()
+    lost: frozenset[str] = frozenset()
+
+
+@dataclass
+class Ownership:
+    conn: sqlite3.Connection
+    role: str
+    lease_s: float
+    clock: Callable[[], float] = time.time
+    started: float = field(default_factory=time.time)
+    stations: frozenset[str] = frozenset()  # the stations this worker applies
+    duties: frozenset[str] = frozenset()
+    _valid_until: float = 0.0  # monotonic: past it, nothing this worker held is sure
+
+    def __post_init__(self) -> None:
+        self.id = worker_id(self.role)
+
+    @property
+    def period_s(self) -> float:
+        return self.lease_s / TICKS_PER_LEASE
+
+    def tick(self, serving: bool = True) -> Change:
+        """One turn (raises on a database error: the caller's heartbeat then stops).
+        `serving`: false for an ingest worker cut off from the broker, which then neither
+        counts as alive nor holds anything, so the others take its stations and duties."""
+        began, now = time.monotonic(), self.clock()
+        until = now + self.lease_s
+        me = store.Worker(self.id, socket.gethostname(), os.getpid(), self.role,
+                          self.started, now)  # fmt: skip
+        held: set[str] = set()
+        duties: frozenset[str] = frozenset()
+        with store.transaction(self.conn):
+            if not serving:  # at once, rather than when the leases run out
+                store.worker_gone(self.conn, self.id)
+            else:
+                store.worker_beat(self.conn, me)
+            if serving and self.role == "ingest":
+                held = set(store.station_leases_renew(self.conn, self.id, now, until))
+                held = self._balance(held, now, until)
+                duties = frozenset(d for d in DUTIES
+                                   if store.duty_hold(self.conn, d, self.id, now, until))  # fmt: skip
+            store.workers_forget(self.conn, now - FORGET_S)
+        # Sure of it for one turn less than the lease: another worker may take it once the
+        # lease has passed, and this one has stopped by then even if a turn came late.
+        self._valid_until = began + self.lease_s - self.period_s
+        change = Change(frozenset(held - self.stations), frozenset(self.stations - held))
+        self.stations, self.duties = frozenset(held), duties
+        return change
+
+    def _balance(self, held: set[str], now: float, until: float) -> set[str]:
+        """Each live worker ends with floor or ceil of stations / workers: one above the
+        ceiling gives the rest back, one above the floor gives one back while another has
+        less than the floor (a worker back from a restart); free leases go to who has room."""
+        live = {w.id for w in store.workers_live(self.conn, now - self.lease_s)
+                if w.role == "ingest"}  # fmt: skip
+        leases = store.station_leases(self.conn)
+        low, share = len(leases) // max(1, len(live)), math.ceil(len(leases) / max(1, len(live)))
+        counts = Counter(w for _s, w, expires_at in leases if expires_at >= now and w in live)
+        keep = share
+        if len(held) > low and any(counts[w] < low for w in live):
+            keep = min(share, len(held) - 1)
+        for station in sorted(held)[keep:]:
+            store.station_lease_release(self.conn, station, self.id)
+            held.discard(station)
+        for station, _worker, expires_at in leases:
+            if len(held) >= keep:
+                break
+            if expires_at < now and store.station_lease_take(self.conn, station, self.id,
+                                                             now, until):  # fmt: skip
+                held.add(station)
+        return held
+
+    def holds(self, duty: str) -> bool:
+        """Whether this worker surely has `duty` now (not past its last renewal's lease)."""
+        return duty in self.duties and time.monotonic() < self._valid_until
+
+    def owns(self, station: str) -> bool:
+        """This worker's view between ticks (the applying transaction checks the row)."""
+        return station in self.stations and time.monotonic() < self._valid_until
+
+    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+        """Inside the applying transaction: whether the lease row says this worker."""
+        return store.station_owned(conn, station, self.id, self.clock())
+
+    def start(self) -> None:
+        with store.transaction(self.conn):
+            store.station_leases_add_known(self.conn)
+
+    def stop(self) -> bool:
+        """A clean stop: the others take this worker's stations at their next tick.
+        Whether other ingest workers are alive."""
+        with store.transaction(self.conn):
+            store.worker_gone(self.conn, self.id)
+            since = self.clock() - self.lease_s
+            others = any(w.role == "ingest" for w in store.workers_live(self.conn, since))
+        self.stations, self.duties = frozenset(), frozenset()
+        return others
