@@ -62,7 +62,8 @@ class Hub:
         if role != "all":
             self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s)
         self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s,
-                             fence=self.ownership if role == "ingest" else None)  # fmt: skip
+                             fence=self.ownership if role == "ingest" else None,
+                             dead_letters=config.dead_letters)  # fmt: skip
         self.central = None
         if config.hub.mode == "central":
             if role != "all":
@@ -304,18 +305,15 @@ class Hub:
                     self.changes.bump()
                     return
         try:
-            dead = self.ingest.process(batch).dead
+            self.ingest.process(batch)  # trims the dead letters in its transaction
         except ITEM_ERRORS:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            dead = sum(self._apply_alone(message) for message in batch)
+            self._apply_alone_and_trim(batch)
         except sqlite3.Error:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            dead = sum(self._apply_alone(message) for message in batch)
-        if dead:
-            with store.transaction(self.conn):
-                deadletters.trim(self.conn, self.config.dead_letters, utc_now())
+            self._apply_alone_and_trim(batch)
         for message in batch:
             self.link.ack(message)
         self.link.wake()
@@ -349,6 +347,11 @@ class Hub:
             except Exception as exc:  # noqa: BLE001
                 log.exception("setting aside a site message the centre could not handle")
                 self.central.set_aside(message, exc)
+
+    def _apply_alone_and_trim(self, batch: list[Incoming]) -> None:
+        if sum(self._apply_alone(message) for message in batch):
+            with store.transaction(self.conn):  # set_aside writes outside process()
+                deadletters.trim(self.conn, self.config.dead_letters, utc_now())
 
     def _apply_alone(self, message: Incoming) -> int:
         """One message in its own transaction; one that still fails is set aside, so a

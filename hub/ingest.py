@@ -30,7 +30,8 @@ from typing import Protocol
 
 import msgspec
 
-from hub import alerts, ledger, orders, stock, store
+from hub import alerts, deadletters, ledger, orders, stock, store
+from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
 from protocol.messages import Applied, Order, ResendMovements, StationStatus
@@ -132,8 +133,10 @@ class Ingest:
         topics: Topics,
         resync_after_s: float = 2.0,
         fence: Fence | None = None,
+        dead_letters: DeadLetterSection | None = None,
     ) -> None:
         self.conn = conn
+        self.dead_letters = dead_letters or DeadLetterSection()
         self.topics = topics
         self.resync_after_s = resync_after_s
         self.fence = fence
@@ -149,6 +152,9 @@ class Ingest:
             for message in batch:
                 self._one(message, work)
             self._close_batch(work)
+            if work.result.dead:
+                # In the batch's transaction: nobody ever sees more than the caps allow.
+                deadletters.trim(self.conn, self.dead_letters, utc_now())
         work.result.skus = work.effects.skus
         return work.result
 

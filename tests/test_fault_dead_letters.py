@@ -9,6 +9,9 @@ import sys
 
 import msgspec
 
+from hub import store
+from hub.config import DeadLetterSection
+from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
 from protocol.events import Adjustment
 from protocol.messages import Applied
@@ -146,3 +149,14 @@ def _status(hub: Hub, path: str, body: dict) -> int:
     except urllib.error.HTTPError as exc:
         return exc.code
     return 200
+
+
+def test_a_batch_never_commits_more_dead_letters_than_the_cap(tmp_path):
+    """The cap is kept in the batch's own transaction: a reader (the alerts page, another
+    process) never sees a station over it, not even between two commits."""
+    conn = store.connect(tmp_path / "ledger.db")
+    store.create_schema(conn)
+    ingest = Ingest(conn, TOPICS, dead_letters=DeadLetterSection(per_source=50))
+    batch = [Incoming(TOPICS.events("dock-1"), b"not json %d" % i) for i in range(60)]
+    assert ingest.process(batch).dead == 60
+    assert conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0] == 50
