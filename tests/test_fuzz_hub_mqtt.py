@@ -30,10 +30,17 @@ from msgspec import inspect
 
 from hub import store
 from hub.check import check
-from protocol.envelope import MAX_PAYLOAD_BYTES, Envelope
+from protocol.envelope import (
+    MAX_PAYLOAD_BYTES,
+    Envelope,
+    InvalidMessage,
+    decode_event,
+    decode_message,
+)
 from protocol.events import EVENT_TYPES
 from protocol.messages import Order, StationStatus
 from protocol.topics import Topics
+from protocol.types import StationId
 from tests.conftest import PASSWORDS
 from tests.faults import wire
 from tests.harness import ROOT, Hub, wait_until
@@ -89,7 +96,7 @@ def event(station: str, epoch: str, seq: int, body: tuple) -> Sent:
         "seq": seq,
         "ts": ts,
         "type": type_,
-        "data": wire.Literal(data_json),
+        "data": wire.Verbatim(data_json),
     }
     return Sent(
         TOPICS.events(station),
@@ -239,6 +246,29 @@ def examples(draw, n: int) -> Example:
     after += [Sent(TOPICS.station_status(s), FINAL_STATUS, "status", True) for s in stations]
     last = event(f"fz{n}-z", "e", 1, draw(bodies))
     return Example(stations, journals, batch, after, last)
+
+
+def contract_takes(sent: Sent) -> bool:
+    """What the protocol's own decoders say of a message, topic included."""
+    levels = TOPICS.leaf(sent.topic)
+    try:
+        if sent.kind == "event":
+            decoded = decode_event(sent.payload)
+            return decoded.station == levels[1] and decoded.station != "hub"
+        if sent.kind == "status":
+            msgspec.convert(levels[1], StationId)
+            return bool(decode_message(sent.payload, StationStatus, "status"))
+        return bool(decode_message(sent.payload, Order, "order"))
+    except (InvalidMessage, msgspec.ValidationError):
+        return False
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(st.one_of(bodies.map(lambda body: event("st-1", "e1", 1, body)),
+                 bad_event("st-1", "e1", 1), status("st-1"), intake()))  # fmt: skip
+def test_the_fuzzer_calls_valid_what_the_protocols_decoders_take(sent):
+    # Else the hub test below would report the fuzzer's mistakes as the hub's.
+    assert contract_takes(sent) == sent.valid
 
 
 # --- the real hub ------------------------------------------------------------------------

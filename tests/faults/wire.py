@@ -2,7 +2,7 @@
 contract itself (`msgspec.inspect` of the protocol's types): values every field accepts,
 with its limits hit exactly, and values it refuses (one past a limit, huge, NaN, the wrong
 type, deep nesting, a missing or an unknown field). A value is JSON-able Python, or
-`Literal` bytes put into the payload as they are (JSON no encoder writes).
+`Verbatim` bytes put into the payload as they are (JSON no encoder writes).
 
 Generated from the types, a field added to the protocol is fuzzed without a change here.
 """
@@ -29,15 +29,15 @@ DEEP = 5000  # levels of nesting: far beyond what any parser recurses through sa
 
 
 @dataclass(frozen=True)
-class Literal:
+class Verbatim:
     """Bytes written into the JSON as they are: NaN, 1e999999, invalid UTF-8, deep nesting."""
 
     text: bytes
 
 
 def to_json(value: object) -> bytes:
-    """`value` as JSON, with `Literal`s spliced in verbatim."""
-    if isinstance(value, Literal):
+    """`value` as JSON, with `Verbatim`s spliced in verbatim."""
+    if isinstance(value, Verbatim):
         return value.text
     if isinstance(value, dict):
         items = (msgspec.json.encode(str(k)) + b":" + to_json(v) for k, v in value.items())
@@ -51,32 +51,30 @@ def to_json(value: object) -> bytes:
 def valid(t: inspect.Type) -> st.SearchStrategy:
     """Values of type `t` that its decoder accepts."""
     t, schema = _unwrap(t)
-    if isinstance(t, inspect.UnionType):
-        return st.one_of([valid(member) for member in t.types])
-    if isinstance(t, inspect.NoneType):
-        return st.none()
-    if isinstance(t, inspect.BoolType):
-        return st.booleans()
-    if isinstance(t, inspect.LiteralType):
-        return st.sampled_from(t.values)
-    if isinstance(t, inspect.IntType):
-        low, high = _int_bounds(t)
-        return st.one_of(st.sampled_from([low, high]), st.integers(low, high))
-    if isinstance(t, inspect.StrType):
-        return _valid_str(t)
-    if isinstance(t, inspect.DecimalType):
-        return _valid_decimal(DECIMAL_LIMITS[schema["pattern"]])
-    if isinstance(t, inspect.DateType):
-        return st.one_of(st.sampled_from([date.min, date.max]), st.dates()).map(date.isoformat)
-    if isinstance(t, inspect.DateTimeType):
-        return timestamps
-    if isinstance(t, inspect.ListType):
-        return st.lists(valid(t.item_type), max_size=3)
-    if isinstance(t, inspect.DictType):
-        return st.dictionaries(valid(t.key_type), valid(t.value_type), max_size=2)
-    if isinstance(t, inspect.StructType):
-        return struct(t)
-    raise TypeError(f"no strategy for {t!r}")
+    return _VALID[type(t)](t, schema)
+
+
+def _valid_int(t: inspect.IntType) -> st.SearchStrategy[int]:
+    low, high = _int_bounds(t)
+    return st.one_of(st.sampled_from([low, high]), st.integers(low, high))
+
+
+_VALID = {
+    inspect.UnionType: lambda t, _: st.one_of([valid(member) for member in t.types]),
+    inspect.NoneType: lambda t, _: st.none(),
+    inspect.BoolType: lambda t, _: st.booleans(),
+    inspect.LiteralType: lambda t, _: st.sampled_from(t.values),
+    inspect.IntType: lambda t, _: _valid_int(t),
+    inspect.StrType: lambda t, _: _valid_str(t),
+    inspect.DecimalType: lambda t, schema: _valid_decimal(DECIMAL_LIMITS[schema["pattern"]]),
+    inspect.DateType: lambda t, _: st.one_of(st.sampled_from([date.min, date.max]),
+                                             st.dates()).map(date.isoformat),
+    inspect.DateTimeType: lambda t, _: timestamps,
+    inspect.ListType: lambda t, _: st.lists(valid(t.item_type), max_size=3),
+    inspect.DictType: lambda t, _: st.dictionaries(valid(t.key_type), valid(t.value_type),
+                                                   max_size=2),
+    inspect.StructType: lambda t, _: struct(t),
+}  # fmt: skip
 
 
 def struct(t: inspect.StructType) -> st.SearchStrategy[dict]:
@@ -123,14 +121,14 @@ def _valid_decimal(limit: limits.DecimalLimit) -> st.SearchStrategy[str]:
 
 # --- what a field refuses ----------------------------------------------------------------
 WRONG_TYPES = st.sampled_from([[], {}, "1", 1.5, True])
-DEEP_VALUE = Literal(b"[" * DEEP + b"]" * DEEP)
+DEEP_VALUE = Verbatim(b"[" * DEEP + b"]" * DEEP)
 NOT_JSON = st.sampled_from(
     [
-        Literal(b"NaN"),
-        Literal(b"Infinity"),
-        Literal(b"1e999999"),
-        Literal(b'"\xff\xfe"'),
-        Literal(b"'single'"),
+        Verbatim(b"NaN"),
+        Verbatim(b"Infinity"),
+        Verbatim(b"1e999999"),
+        Verbatim(b'"\xff\xfe"'),
+        Verbatim(b"'single'"),
         DEEP_VALUE,
     ]
 )
@@ -139,73 +137,51 @@ NOT_JSON = st.sampled_from(
 def invalid(t: inspect.Type) -> st.SearchStrategy:
     """Values of type `t` that its decoder refuses."""
     t, schema = _unwrap(t)
-    anything_bad = st.one_of(WRONG_TYPES, NOT_JSON)
-    if isinstance(t, inspect.UnionType):
-        members = [m for m in t.types if not isinstance(m, inspect.NoneType)]
-        return st.one_of([_refused_by_all(m, t) for m in members])
-    if isinstance(t, inspect.BoolType):
-        return st.sampled_from(["true", 1, None])
-    if isinstance(t, inspect.LiteralType):
-        return st.sampled_from(
-            [f"not-{t.values[0]}", None, 1 if isinstance(t.values[0], str) else str(t.values[0])]
-        )
-    if isinstance(t, inspect.IntType):
-        low, high = _int_bounds(t)
-        return st.one_of(
-            st.sampled_from([low - 1, high + 1, -(2**64), 2**64, str(low), float(low) + 0.5, None]),
-            st.sampled_from([Literal(b"1e400"), Literal(b"NaN"), Literal(b"-0x1")]),
-            anything_bad,
-        )
-    if isinstance(t, inspect.StrType):
-        return st.one_of(
-            _invalid_str(t),
-            st.sampled_from([5, None, ["a"], {"a": "b"}]),
-            st.just(Literal(b'"bad \xc3\x28 utf-8"')),
-            NOT_JSON,
-        )
-    if isinstance(t, inspect.DecimalType):
-        return _invalid_decimal(DECIMAL_LIMITS[schema["pattern"]])
-    if isinstance(t, inspect.DateType):
-        return st.sampled_from(
-            [
-                "2026-13-01",
-                "2026-02-30",
-                "0000-01-01",
-                "tomorrow",
-                20260101,
-                None,
-                "2026-01-01T00:00:00Z",
-            ]
-        )
-    if isinstance(t, inspect.DateTimeType):
-        return st.sampled_from(
-            [
-                "2026-01-01T00:00:00",
-                "2026-01-01",
-                "not a time",
-                1767225600,
-                "2026-01-01T25:00:00Z",
-                "10000-01-01T00:00:00Z",
-                None,
-            ]
-        )
-    if isinstance(t, inspect.ListType):
-        return st.one_of(
-            valid(t.item_type).flatmap(lambda ok: invalid(t.item_type).map(lambda bad: [ok, bad])),
-            st.sampled_from(["[]", {}, None]),
-            NOT_JSON,
-        )
-    if isinstance(t, inspect.DictType):
-        return st.one_of(
-            invalid(t.value_type).map(lambda bad: {"k": bad}), st.sampled_from([[], "{}", None])
-        )
-    if isinstance(t, inspect.StructType):
-        return invalid_struct(t)
-    raise TypeError(f"no strategy for {t!r}")
+    return _INVALID[type(t)](t, schema)
 
 
-def _refused_by_all(member: inspect.Type, union: inspect.UnionType) -> st.SearchStrategy:
-    """A bad value of an Optional's type; None (which an Optional takes) is not bad."""
+def _invalid_int(t: inspect.IntType) -> st.SearchStrategy:
+    low, high = _int_bounds(t)
+    return st.one_of(
+        st.sampled_from([low - 1, high + 1, -(2**64), 2**64, str(low), float(low) + 0.5, None]),
+        st.sampled_from([Verbatim(b"1e400"), Verbatim(b"NaN"), Verbatim(b"-0x1")]),
+        WRONG_TYPES,
+        NOT_JSON,
+    )
+
+
+def _invalid_list(t: inspect.ListType) -> st.SearchStrategy:
+    one_bad = valid(t.item_type).flatmap(lambda ok: invalid(t.item_type).map(lambda bad: [ok, bad]))
+    return st.one_of(one_bad, st.sampled_from(["[]", {}, None]), NOT_JSON)
+
+
+BAD_DAYS = ["2026-13-01", "2026-02-30", "0000-01-01", "tomorrow", 20260101, None,
+            "2026-01-01T00:00:00Z"]  # fmt: skip
+BAD_TIMES = ["2026-01-01T00:00:00", "2026-01-01", "not a time", 1767225600,
+             "2026-01-01T25:00:00Z", "10000-01-01T00:00:00Z", None]  # fmt: skip
+_INVALID = {
+    inspect.UnionType: lambda t, _: _invalid_optional(t),
+    inspect.BoolType: lambda t, _: st.sampled_from(["true", 1, None]),
+    inspect.LiteralType: lambda t, _: st.sampled_from(
+        [f"not-{t.values[0]}", None, 1 if isinstance(t.values[0], str) else str(t.values[0])]),
+    inspect.IntType: lambda t, _: _invalid_int(t),
+    inspect.StrType: lambda t, _: st.one_of(
+        _invalid_str(t), st.sampled_from([5, None, ["a"], {"a": "b"}]),
+        st.just(Verbatim(b'"bad \xc3\x28 utf-8"')), NOT_JSON),
+    inspect.DecimalType: lambda t, schema: _invalid_decimal(DECIMAL_LIMITS[schema["pattern"]]),
+    inspect.DateType: lambda t, _: st.sampled_from(BAD_DAYS),
+    inspect.DateTimeType: lambda t, _: st.sampled_from(BAD_TIMES),
+    inspect.ListType: lambda t, _: _invalid_list(t),
+    inspect.DictType: lambda t, _: st.one_of(invalid(t.value_type).map(lambda bad: {"k": bad}),
+                                             st.sampled_from([[], "{}", None])),
+    inspect.StructType: lambda t, _: invalid_struct(t),
+}  # fmt: skip
+
+
+def _invalid_optional(t: inspect.UnionType) -> st.SearchStrategy:
+    """A bad value of an Optional's type (None, which an Optional takes, is not bad). The
+    protocol has no other unions: a value one member refuses another might take."""
+    [member] = [m for m in t.types if not isinstance(m, inspect.NoneType)]
     return invalid(member).filter(lambda v: v is not None)
 
 
