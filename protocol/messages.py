@@ -232,6 +232,7 @@ AlertKind = Literal[
     "loop_failed",
     "return_not_shipped",
     "kit_backflushed",
+    "unit_cost_capped",
 ]
 
 
