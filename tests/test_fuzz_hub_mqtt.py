@@ -186,11 +186,14 @@ def bad_event(draw, station: str, epoch: str, seq: int) -> Sent:
 
 
 @st.composite
-def status(draw, station: str) -> Sent:
+def status(draw, station: str, epochs: tuple[str, ...] = ()) -> Sent:
+    """A status, valid or not; a valid one often names one of the station's `epochs`, so
+    its current journal moves between them while events wait behind gaps."""
     if draw(st.booleans()):
-        return Sent(
-            TOPICS.station_status(station), wire.to_json(draw(wire.struct(STATUS))), "status", True
-        )
+        valid = draw(wire.struct(STATUS))
+        if epochs and draw(st.booleans()):
+            valid |= {"state": "online", "epoch": draw(st.sampled_from(epochs))}
+        return Sent(TOPICS.station_status(station), wire.to_json(valid), "status", True)
     odd_id = st.sampled_from(["UPPER", "a_b", "x" * 65, "é"])
     topic = TOPICS.station_status(draw(st.one_of(st.just(station), odd_id)))
     payload = wire.to_json(draw(wire.invalid_struct(STATUS)))
@@ -238,7 +241,9 @@ def examples(draw, n: int) -> Example:
         st.sampled_from(keys).flatmap(lambda k: st.sampled_from(journals[k])),  # any order, twice
         st.sampled_from(keys).flatmap(same_key_other_content),  # a journal that went back
         st.sampled_from(keys).flatmap(bad_at),
-        st.sampled_from(stations).flatmap(status),
+        st.sampled_from(stations).flatmap(
+            lambda s: status(s, tuple(e for station, e in keys if station == s))
+        ),
         intake(),
     )
     batch = draw(st.lists(one, min_size=5, max_size=40))
