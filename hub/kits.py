@@ -18,10 +18,16 @@ import dataclasses
 from dataclasses import dataclass
 
 # hub.ledger dispatches shipments and assemblies here: import the module, not its names.
-from hub import alerts, fifo, ledger, store
+from hub import alerts, fifo, ledger, money, store
+from protocol import limits
 
 ASSEMBLY = "assembly"
 DISASSEMBLY = "disassembly"
+# The most one unit is booked at, in micros: the limit of every price the hub takes. A kit's
+# cost is its parts' sum, and a part's share of a kit taken apart can be the whole kit's:
+# unbounded, they would overflow the ledger's 64-bit values once multiplied by a quantity
+# (an absurd kit of a million parts, then a million of those found by a count).
+UNIT_COST_MAX = money.to_micros(limits.MONEY.most)
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,7 @@ def assemble(ctx: ledger.Ctx, kit: str, qty: int, location: str, parts: list[Par
             )
             value += sum(p.qty * p.unit_cost for p in pieces)
     movement = ledger.post(work, ledger.Posting(kit, location, qty, "", ""))
-    line = fifo.Line(kit, location, "")
-    for units, unit_cost in line_value_in(value, qty):
-        ledger.book(work, kit, movement.id, fifo.add(ctx.conn, line, units, unit_cost,
-                                                     movement.id, ctx.source.hub_ts,
-                                                     ctx.source.day))  # fmt: skip
+    _book_in(work, movement.id, fifo.Line(kit, location, ""), value, qty)
     return value
 
 
@@ -75,12 +77,27 @@ def disassemble(ctx: ledger.Ctx, kit: str, qty: int, location: str, parts: list[
     for part, share in zip(parts, _shares(value, weights), strict=True):
         lot = part.lot or ""
         movement = ledger.post(work, ledger.Posting(part.sku, part.location, part.qty, lot, ""))
-        line = fifo.Line(part.sku, part.location, lot)
-        for units, unit_cost in line_value_in(share, part.qty):
-            ledger.book(work, part.sku, movement.id,
-                        fifo.add(ctx.conn, line, units, unit_cost, movement.id,
-                                 ctx.source.hub_ts, ctx.source.day))  # fmt: skip
+        _book_in(work, movement.id, fifo.Line(part.sku, part.location, lot), share, part.qty)
     return value
+
+
+def _book_in(work: ledger.Ctx, movement_id: int, line: fifo.Line, value: int, qty: int) -> None:
+    """`value` into `qty` units of `line`, at most UNIT_COST_MAX a unit. What is over is
+    written off (the inventory's value falls by it), with a critical alert: the parts were
+    priced far beyond what the hub prices anything at, a mistake a person must look at."""
+    booked = min(value, UNIT_COST_MAX * qty)
+    for units, unit_cost in line_value_in(booked, qty):
+        ledger.book(work, line.sku, movement_id, fifo.add(work.conn, line, units, unit_cost,
+                                                          movement_id, work.source.hub_ts,
+                                                          work.source.day))  # fmt: skip
+    if booked < value:
+        over = money.text(value - booked)
+        alerts.raise_(
+            work.conn, work.topics, work.source.hub_ts, "unit_cost_capped", "critical",
+            f"{qty} × {line.sku} at {line.location} ({work.source.type} from "
+            f"{work.source.station}) are worth more than {limits.MONEY.most:f} a unit: "
+            f"booked at that, {over} written off", sku=line.sku, station=work.source.station,
+        )  # fmt: skip
 
 
 def ship(ctx: ledger.Ctx, kit: str, location: str, qty: int) -> None:

@@ -118,6 +118,10 @@ def decode_event(payload: bytes) -> Event:
         raise InvalidMessage(f"envelope: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InvalidMessage(f"not JSON: {exc}") from None
+    except RecursionError:
+        # msgspec skips the `data` it passes on as Raw by recursion: JSON nested deeper
+        # than a few hundred levels raises this, not DecodeError.
+        raise InvalidMessage("envelope: JSON nested too deeply to decode") from None
     decoder = _data_decoders.get(envelope.type)
     if decoder is None:
         raise InvalidMessage(f"unknown event type {envelope.type!r}")

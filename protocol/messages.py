@@ -242,6 +242,7 @@ AlertKind = Literal[
     "return_not_shipped",
     "kit_backflushed",
     "conflicting_movement",
+    "unit_cost_capped",
 ]
 
 

@@ -15,7 +15,7 @@ takes a customer return now and then, and the bench builds a mug gift set
 (scripts/lib/demo_returns.py). Both make every mistake the stations catch
 (scripts/lib/demo_floor.py). Run it with
 `scripts/demo`; `--tour` stops once every verdict has been seen (and fails if one was
-not what the demo expected).
+not what the demo expected); `--seed N` replays a run's random choices (it prints its seed).
 """
 
 import argparse
@@ -225,10 +225,12 @@ class Demo:
         self.api("POST", "/api/products", kit_record())
 
     # --- the workers ----------------------------------------------------------------
-    def run(self, tour: bool) -> None:
+    def run(self, tour: bool, seed: int) -> None:
         """The receiver and the packer, each in its own thread, until Ctrl-C (or, on a
-        tour, until both have made each of their mistakes once)."""
-        shift = Shift(self.api, self.pace, self.stopping, strict=tour)
+        tour, until both have made each of their mistakes once). `seed`: their random
+        choices (which bin to count, what an order holds, when to make a mistake again)."""
+        shift = Shift(self.api, self.pace, self.stopping, strict=tour, seed=seed)
+        shift.say(f"seed {seed}: --seed {seed} makes the same random choices again")
         # Order numbers from the clock: a restarted demo does not reuse a shipped one.
         people = [ReturnsReceiver(shift, self.dock),
                   KitPacker(shift, self.pack, int(time.time()) % 10**6)]  # fmt: skip
@@ -270,13 +272,15 @@ def main() -> int:
                         help="serve the web page over HTTPS through nginx, as install-hub "
                              "--tls does (--web-port then redirects to --https-port)")  # fmt: skip
     parser.add_argument("--https-port", type=int, default=8443)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the workers' random choices (default: a new one, printed)")  # fmt: skip
     args = parser.parse_args()
     demo = Demo(args.var, args.web_port, args.broker_port or free_port(), args.pace,
                 args.https_port if args.tls else None)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.start()
-        demo.run(args.tour)
+        demo.run(args.tour, secrets.randbelow(10**6) if args.seed is None else args.seed)
     except KeyboardInterrupt:
         pass
     except (urllib.error.URLError, OSError) as exc:

@@ -147,7 +147,7 @@ def test_contract_every_payload_matches_and_the_stock_rebuilds_from_the_topics(t
         erp = Capture(demo.broker_port, "erp_demo", demo.passwords["erp_demo"],
                       ["wh/v1/demo/stock/#", "wh/v1/demo/movements"])  # fmt: skip
         captures = [everything, erp]
-        demo.run(tour=True)
+        demo.run(tour=True, seed=1604)  # the same random choices on every run
         assert not demo.failed
         wait_until(lambda: StockRebuild(erp.taken()).stock() == api_stock(demo), 60,
                    "the rebuilt stock equal to GET /api/stock")  # fmt: skip

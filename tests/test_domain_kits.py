@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from hub import orders, reports, store
-from protocol.events import Receipt, Shipment, ShipmentLine
+from hub import kits, orders, reports, store
+from protocol import limits
+from protocol.events import Adjustment, Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from protocol.returns import Assembly, AssemblyPart
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
@@ -124,3 +125,26 @@ def test_kits_built_at_the_bench_carry_their_parts_cost_and_come_apart_at_it(con
     types = {t for (t,) in conn.execute("SELECT type FROM movements WHERE event_id = "
                                         "(SELECT max(id) FROM events)")}  # fmt: skip
     assert types == {"disassembly"}
+
+
+@pytest.mark.parametrize("disassembly", [False, True])
+def test_a_unit_worth_more_than_any_price_is_capped_and_the_ledger_goes_on(conn, disassembly):
+    # A million parts at the highest price in one kit, then a million of those kits found:
+    # unbounded, 10^23 micros overflowed SQLite's integers and held the station for ever.
+    most = limits.MONEY.most
+    products(conn, {"sku": "BIG", "name": "Big part", "unit_cost": f"{most:f}"},
+             {"sku": "CRATE", "name": "Crate", "kit": [{"sku": "BIG", "qty": 1}]})  # fmt: skip
+    feed = Feed(conn, station="bench")
+    feed(Receipt(sku="BIG", qty=limits.QTY_MAX, location="A-9", unit_cost=most))
+    feed(Assembly(kit="CRATE", qty=1, location="K-9",
+                  parts=[AssemblyPart(sku="BIG", qty=limits.QTY_MAX, location="A-9")]))  # fmt: skip
+    found, capped = ("BIG", "A-9") if disassembly else ("CRATE", "K-9")
+    if disassembly:  # the crate's whole value back into one part
+        feed(Assembly(kit="CRATE", qty=1, location="K-9", disassembly=True,
+                      parts=[AssemblyPart(sku="BIG", qty=1, location="A-9")]))  # fmt: skip
+    feed(Adjustment(sku=found, qty=limits.QTY_MAX, location=capped, reason="found"))
+
+    unit_costs = {c for (c,) in conn.execute("SELECT unit_cost FROM cost_layers")}
+    assert max(unit_costs) <= kits.UNIT_COST_MAX
+    assert "unit_cost_capped" in alert_kinds(conn)
+    assert store.check_ledger(conn) == [] and store.check_layers(conn) == []

@@ -45,3 +45,19 @@ def test_ingest_dead_letters_invalid_utf8_itself(tmp_path, topic):
     assert result.dead == 1
     [(reason,)] = conn.execute("SELECT reason FROM dead_letters").fetchall()
     assert reason.endswith(": not valid UTF-8 (byte 2)")
+
+
+def test_an_event_nested_too_deeply_is_dead_lettered_and_the_batch_applied(tmp_path):
+    # msgspec raised RecursionError for it: the batch failed, then the last-resort
+    # handler too (it decodes the event again), and no message of the batch was applied.
+    conn = store.connect(tmp_path / "ledger.db")
+    store.create_schema(conn)
+    deep = (b'{"v":1,"station":"dock-1","epoch":"e1","seq":1,"ts":"2026-01-02T03:04:05Z",'
+            b'"type":"scan","data":' + b"[" * 5000 + b"]" * 5000 + b"}")  # fmt: skip
+    event = Adjustment(sku="MUG-1", qty=1, location="A-01", reason="found")
+    batch = [Incoming(TOPICS.events("dock-1"), deep),
+             Incoming(TOPICS.events("dock-1"), encode_event("dock-1", "e1", 1, event))]  # fmt: skip
+    result = Ingest(conn, TOPICS).process(batch)
+    assert (result.dead, result.applied) == (1, 1)
+    [(reason,)] = conn.execute("SELECT reason FROM dead_letters").fetchall()
+    assert reason == "envelope: JSON nested too deeply to decode"

@@ -53,3 +53,17 @@ def test_payloads_above_the_limit_are_refused_unread(data, extra):
     huge = valid[:-1] + b" " * (MAX_PAYLOAD_BYTES - len(valid) + extra) + b"}"
     with pytest.raises(InvalidMessage, match="exceeds"):
         decode_event(huge)
+
+
+DEEP = 5000  # levels: beyond what msgspec recurses through (it raised RecursionError)
+
+
+@pytest.mark.parametrize("data", [
+    b"[" * DEEP + b"]" * DEEP,
+    b'{"code": "x", "verdict": "ok", "mode": "pack", "order": ' + b"[" * DEEP + b"]" * DEEP + b"}",
+])  # fmt: skip
+def test_deeply_nested_data_is_refused_with_a_reason(data):
+    envelope = (b'{"v":1,"station":"st-1","epoch":"e1","seq":1,"ts":"2026-01-02T03:04:05Z",'
+                b'"type":"scan","data":' + data + b"}")  # fmt: skip
+    with pytest.raises(InvalidMessage, match="^envelope: JSON nested too deeply to decode$"):
+        decode_event(envelope)

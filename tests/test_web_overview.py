@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from hub import catalog, orders, purchasing, store
 from hub.changes import ChangeFeed
@@ -14,9 +15,11 @@ from hub.health import Heartbeats
 from hub.ingest import Incoming
 from hub.ownership import Ownership
 from hub.web import create_app
+from protocol import limits
 from protocol.envelope import CLOCK_OFFSET_ENV, encode_event
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Product, ScanRead, StationStatus
+from tests.faults import wire
 from tests.webapp import TOKEN, TOPICS, TS
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -89,6 +92,27 @@ def test_a_station_shows_what_it_read_not_the_raw_gs1_string(floor, viewer):
     row = row[: row.index("</tr>")]
     assert ">MUG-1</a>, lot L7, serial S9" in row
     assert raw not in row
+
+
+def test_an_item_read_without_units_shows_its_sku(floor, viewer):
+    # units is 0 by default, so left out of the JSON: the template compared a missing key.
+    read = ScanRead(kind="item", sku="MUG-1")
+    status = StationStatus(state="online", last_scan="X", last_verdict="ok", last_read=read)
+    floor.status("pack-1", msgspec.json.encode(status))
+    page = viewer.get("/")
+    assert page.status_code == 200
+    row = page.text[page.text.index('data-station="pack-1"') :]
+    assert ">MUG-1</a>" in row[: row.index("</tr>")]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(wire.struct(msgspec.inspect.type_info(StationStatus)))
+def test_every_status_the_protocol_takes_shows_on_the_overview_and_station_page(
+    floor, viewer, status
+):
+    floor.status("pack-1", wire.to_json({**status, "conn": limits.SEQ_MAX}))  # never stale
+    for path in ("/", "/stations/pack-1", "/api/stations"):
+        assert viewer.get(path).status_code == 200, path
 
 
 def test_a_station_older_than_last_read_shows_its_raw_code_as_code(floor, viewer):

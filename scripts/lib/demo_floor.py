@@ -168,7 +168,12 @@ class Shift:
     pace: float
     stopping: threading.Event
     strict: bool = False
-    rng: random.Random = field(default_factory=random.Random)
+    seed: int = 0  # the tour's random choices, replayable (`scripts/demo --seed`)
+
+    def rng(self, person: str) -> random.Random:
+        """One person's own random choices: the two workers run in threads, and one shared
+        generator would hand each of them other draws with every other interleaving."""
+        return random.Random(f"{self.seed}:{person}")
 
     def say(self, text: str) -> None:
         print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
@@ -230,6 +235,7 @@ class Counter:
 
     def __init__(self, shift: Shift, bench: Bench, home_mode: str, by_weight: bool) -> None:
         self.shift, self.bench = shift, bench
+        self.rng = shift.rng(f"{bench.name} counter")
         self.home_mode = home_mode
         self.by_weight = by_weight  # non-lot items go in a tote on the scale
         self.todo = list(COUNT_ROUND)  # the first round shows each kind once
@@ -280,7 +286,7 @@ class Counter:
     def _pick_bin(self) -> str | None:
         bins = sorted({line["location"] for item in self.shift.stock() if item["sku"] in BY_SKU
                        for line in item["locations"] if line["qty"] > 0})  # fmt: skip
-        return self.shift.rng.choice(bins) if bins else None
+        return self.rng.choice(bins) if bins else None
 
     def _tally(self, where: str, only: str | None, kind: str) -> list[Found]:
         """What is really in the bin (the books, in the demo; of one product if the task
@@ -335,6 +341,7 @@ class Worker:
 
     def __init__(self, shift: Shift, bench: Bench) -> None:
         self.shift, self.bench = shift, bench
+        self.rng = shift.rng(bench.name)
         self.todo = list(self.ROUND)
         self.counter = Counter(shift, bench, self.HOME, self.COUNTS_BY_WEIGHT)
 
@@ -350,10 +357,10 @@ class Worker:
             if mistake is not None:
                 self.todo.remove(mistake)
             return mistake
-        if self.shift.rng.random() >= self.RATE:
+        if self.rng.random() >= self.RATE:
             return None
         possible = [m for m in self.ROUND if fits(m)]
-        return self.shift.rng.choice(possible) if possible else None
+        return self.rng.choice(possible) if possible else None
 
 
 # --- the dock: purchase orders in, put away into bins --------------------------------------
@@ -454,8 +461,8 @@ class Receiver(Worker):
                 shift.expect(bench, old, "expired_lot", "]C1")
                 shift.expect(bench, "CMD:CANCEL", "ok")
                 said = " (an expired case refused)"
-            lot = f"L{date.today():%y%m%d}-{self.shift.rng.randrange(16**4):04X}"
-            expiry = date.today() + timedelta(days=self.shift.rng.randint(120, 720))
+            lot = f"L{date.today():%y%m%d}-{self.rng.randrange(16**4):04X}"
+            expiry = date.today() + timedelta(days=self.rng.randint(120, 720))
         extra = 2 if mistake == "over_receipt" else 0
         shift.expect(bench, f"QTY:{qty + extra}", "ok")
         code = gs1(product, lot, expiry) if lot else product.gtin
@@ -539,7 +546,7 @@ class Packer(Worker):
     def _compose(self, available: dict[str, int]) -> tuple[str, Order | None]:
         """The next order: shaped so the round's next mistake that today's stock allows
         can happen (a lot-tracked tea for a lot mistake, two kettles for a serial twice)."""
-        rng = self.shift.rng
+        rng = self.rng
         stocked = sorted(sku for sku in available if sku in BY_SKU)
         if not stocked:
             return "clean", None
@@ -594,7 +601,7 @@ class Packer(Worker):
                  for sku, n in order.qty.items()]  # fmt: skip
         try:
             self.shift.api("POST", "/api/orders", {
-                "order": order.number, "customer": self.shift.rng.choice(CUSTOMERS),
+                "order": order.number, "customer": self.rng.choice(CUSTOMERS),
                 "packaging_weight_g": str(PACKAGING_G), "lines": lines,
             })  # fmt: skip
         except urllib.error.HTTPError as exc:
@@ -683,7 +690,7 @@ class Packer(Worker):
             return
         packed = {sku: n for sku, n in order.qty.items() if sku not in order.shorted}
         grams = PACKAGING_G + sum(BY_SKU[sku].grams * n for sku, n in packed.items())
-        weight = Decimal(grams + shift.rng.randint(-15, 15))
+        weight = Decimal(grams + self.rng.randint(-15, 15))
         labels = len(bench.printer.jobs())
         said = ""
         if mistake in ("weight_mismatch", "override"):
