@@ -3,7 +3,6 @@
 import logging
 import queue
 import signal
-import sqlite3
 import threading
 import time
 import urllib.request
@@ -29,9 +28,10 @@ HOUSEKEEPING_S = 60.0
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
-# Errors of one message, not of the database: a constraint or a value SQLite cannot store.
-# (Others, disk full or I/O, stop the hub: its unacked messages come back after a restart.)
-ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
+# Errors of one message, not of the database: a constraint or a value the database cannot
+# store (store.ITEM_ERRORS). Others, disk full or I/O, stop the hub: its unacked messages
+# come back after a restart.
+ITEM_ERRORS = store.ITEM_ERRORS
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
 
@@ -41,7 +41,7 @@ class Hub:
         self.config = config
         data = Path(config.hub.data_dir)
         data.mkdir(parents=True, exist_ok=True)
-        self.db_path = str(data / "ledger.db")
+        self.db_path = config.database.target(data)
         self.topics = Topics(config.hub.site)
         self.conn = store.connect(self.db_path)
         store.create_schema(self.conn)
@@ -63,6 +63,7 @@ class Hub:
             heartbeats=self.heartbeats,
             timezone=config.web.timezone,
             currency=config.web.currency,
+            data_dir=data,
         )
         self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
@@ -118,7 +119,7 @@ class Hub:
         while not self._stop.is_set():
             try:
                 self._ingest_turn()
-            except sqlite3.Error:
+            except store.DB_ERRORS:
                 raise  # the database itself failed: stop; unacked messages come back on restart
             except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
                 log.exception("ingest turn failed; going on")
@@ -168,7 +169,7 @@ class Hub:
                 alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
                               "critical", f"the hub's {loop} loop failed a turn and goes on: "
                               f"{exc!r} (see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             log.exception("cannot record the alert")
 
     def _take_batch(self) -> list[Incoming]:
@@ -191,7 +192,7 @@ class Hub:
         except ITEM_ERRORS:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
             dead = sum(self._apply_alone(message) for message in batch)
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
@@ -214,7 +215,7 @@ class Hub:
             log.exception("setting aside a message the ledger refused")
             self.ingest.set_aside(message, exc)
             return 1
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001
             log.exception("setting aside a message the ingest could not handle")

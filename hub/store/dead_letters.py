@@ -22,7 +22,7 @@ def dead_letter(
     digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()
     conn.execute(
         "INSERT INTO dead_letter_counts (source, received) VALUES (?, 1) "
-        "ON CONFLICT (source) DO UPDATE SET received = received + 1",
+        "ON CONFLICT (source) DO UPDATE SET received = dead_letter_counts.received + 1",
         (source,),
     )
     row = conn.execute(
@@ -33,11 +33,11 @@ def dead_letter(
         return row[0]
     cur = conn.execute(
         "INSERT INTO dead_letters (topic, payload, reason, received, source, size, digest) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (topic, payload[:DEAD_LETTER_PAYLOAD_BYTES], reason[:2000], now, source, len(payload),
          digest),
     )  # fmt: skip
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
@@ -65,17 +65,17 @@ def dead_letters_drop(
     """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
     `keep`, and those received before `before`; each source's `dropped` counts them."""
     rows = conn.execute(
-        "DELETE FROM dead_letters WHERE (?1 IS NULL OR source = ?1) AND (id NOT IN ("
-        " SELECT id FROM dead_letters WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2)"
-        " OR received < coalesce(?3, '')) RETURNING source",
-        (source, keep, before),
+        "DELETE FROM dead_letters WHERE (:source IS NULL OR source = :source) AND (id NOT IN ("
+        " SELECT id FROM dead_letters WHERE :source IS NULL OR source = :source "
+        " ORDER BY id DESC LIMIT :keep) OR received < coalesce(:before, '')) RETURNING source",
+        {"source": source, "keep": keep, "before": before},
     ).fetchall()
     dropped: dict[str, int] = {}
     for (row_source,) in rows:
         dropped[row_source] = dropped.get(row_source, 0) + 1
     conn.executemany(
         "INSERT INTO dead_letter_counts (source, received, dropped) VALUES (?, ?, ?) "
-        "ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped",
+        "ON CONFLICT (source) DO UPDATE SET dropped = dead_letter_counts.dropped + excluded.dropped",
         [(name, n, n) for name, n in dropped.items()],
     )
     return len(rows)

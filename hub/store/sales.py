@@ -14,8 +14,8 @@ def sale_add(
     )
     conn.execute(
         "INSERT INTO daily_sales (day, sku, qty, revenue) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (sku, day) DO UPDATE SET qty = qty + excluded.qty, "
-        "revenue = revenue + excluded.revenue",
+        "ON CONFLICT (sku, day) DO UPDATE SET qty = daily_sales.qty + excluded.qty, "
+        "revenue = daily_sales.revenue + excluded.revenue",
         (day, sku, qty, revenue),
     )
 
@@ -34,7 +34,7 @@ def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tupl
         "SELECT day, sum(revenue), sum(cogs) FROM ("
         "  SELECT day, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
         "  UNION ALL SELECT day, 0, cogs FROM daily_totals WHERE day BETWEEN ? AND ?"
-        ") GROUP BY day HAVING sum(revenue) != 0 OR sum(cogs) != 0 ORDER BY day",
+        ") x GROUP BY day HAVING sum(revenue) != 0 OR sum(cogs) != 0 ORDER BY day",
         (since, until, since, until),
     ).fetchall()
 
@@ -42,7 +42,7 @@ def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tupl
 def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
     """(sku, ABC class or None, revenue, cogs) per sku with either, over [since, until]."""
     return conn.execute(
-        "SELECT x.sku, a.class, sum(x.revenue), sum(x.cogs) FROM ("
+        "SELECT x.sku, max(a.class), sum(x.revenue), sum(x.cogs) FROM ("
         "  SELECT sku, revenue, 0 AS cogs FROM daily_sales WHERE day BETWEEN ? AND ?"
         "  UNION ALL SELECT sku, 0, cogs FROM daily_sku WHERE day BETWEEN ? AND ?"
         ") x LEFT JOIN abc_classes a ON a.sku = x.sku GROUP BY x.sku "

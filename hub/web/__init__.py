@@ -24,9 +24,11 @@ def create_app(
     heartbeats: Heartbeats | None = None,
     timezone: str = "UTC",
     currency: str = "EUR",
+    data_dir: str | Path | None = None,
 ) -> Flask:
-    """`secret_key` signs the session cookie; without one, a key generated once is kept
-    next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
+    """`db_path`: the ledger, a SQLite file or a PostgreSQL URL (`store.connect`).
+    `secret_key` signs the session cookie; without one, a key generated once is kept in
+    `data_dir` (by default the SQLite file's folder). `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only). `timezone` and `currency` are how the pages write times
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
     server's threads)."""
@@ -76,7 +78,9 @@ def create_app(
     )
     install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
     links.install(app)
-    auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
+    if data_dir is None and store.is_postgres_url(db_path):
+        raise ValueError("a PostgreSQL ledger needs the data_dir to keep the web's key in")
+    auth.init_app(app, auth.secret_key(Path(data_dir or Path(db_path).parent), secret_key))
     headers.init_app(app)
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
