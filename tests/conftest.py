@@ -1,8 +1,12 @@
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from station.drivers.sim.serial_scanner import SimSerialScanner
+from tests import postgres
 from tests.broker import start_broker
 from tests.harness import Hub, Station
 
@@ -13,11 +17,40 @@ PASSWORDS = {"hub": "hub-secret", "pack-1": "pack-secret", "dock-1": "dock-secre
 
 
 def pytest_collection_modifyitems(items):
+    if postgres.enabled():
+        # On PostgreSQL only the hub's tests run, and not those about SQLite itself.
+        wrong = pytest.mark.skip(reason="HUB_TEST_DB=postgresql runs only the `hub` tests")
+        for item in items:
+            if "hub" not in item.keywords or "sqlite_only" in item.keywords:
+                item.add_marker(wrong)
     if shutil.which("mosquitto") is None:
         skip = pytest.mark.skip(reason="mosquitto is not installed (scripts/test installs it)")
         for item in items:
             if "broker" in item.fixturenames:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_cluster():
+    """With HUB_TEST_DB=postgresql, the cluster the tests' ledgers live in."""
+    if not postgres.enabled():
+        yield None
+        return
+    cluster = postgres.Cluster(Path(tempfile.mkdtemp(prefix="hub-test-pg-"))).start()
+    os.environ[postgres.ADMIN_URL] = cluster.url("postgres")
+    try:
+        yield cluster
+    finally:
+        del os.environ[postgres.ADMIN_URL]
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres_databases(postgres_cluster):
+    """Each module's databases are dropped after it (module-scoped ledgers outlive a test)."""
+    yield
+    if postgres_cluster is not None:
+        postgres.drop_test_databases()
 
 
 @pytest.fixture

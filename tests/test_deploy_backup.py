@@ -10,6 +10,8 @@ import pytest
 
 from hub import backup
 
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -5,6 +5,8 @@ import pytest
 from hub.web import create_app
 from tests.webapp import TOKEN, TOPICS, csrf_of, login, page_csrf
 
+pytestmark = pytest.mark.hub
+
 PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/locations/A-01", "/products/MUG-1", "/orders", "/orders/SO-1",
          "/orders/SO-1/scan-log.csv", "/purchase-orders", "/purchase-orders/PO-1", "/counts", "/reports",
@@ -110,7 +112,7 @@ def test_the_name_limit_survives_a_restart(app, ledger):
     ledger.user("ann", "viewer")
     for _ in range(5):
         login(app.test_client(), "ann", "guess")
-    restarted = create_app(ledger.path, TOPICS, [TOKEN])
+    restarted = create_app(ledger.path, TOPICS, [TOKEN], data_dir=ledger.dir)
     assert login(restarted.test_client(), "ann").status_code == 429
 
 

@@ -19,6 +19,8 @@ from hub.changes import ChangeFeed
 from hub.web import create_app
 from tests.webapp import PASSWORD, TOKEN, TOPICS, csrf_of
 
+pytestmark = pytest.mark.hub
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -53,7 +55,7 @@ class Browser:
 
 @pytest.fixture
 def server(ledger):
-    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed())
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), data_dir=ledger.dir)
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
 
     def serve() -> None:
