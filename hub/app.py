@@ -14,7 +14,7 @@ from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
-from hub.web import create_app
+from hub.web import close_app, create_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
 from protocol.envelope import utc_now
@@ -64,6 +64,7 @@ class Hub:
             timezone=config.web.timezone,
             currency=config.web.currency,
             data_dir=data,
+            db_connections=config.web.threads,
         )
         self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
@@ -87,6 +88,7 @@ class Hub:
             self._stop.set()
             self.link.stop()
             self.web.close()
+            close_app(self.web_app)
             self.conn.close()
 
     def stop(self) -> None:
@@ -250,7 +252,7 @@ def run_from_config(path: str) -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
-    except OSError as exc:
+    except (OSError, *store.DB_ERRORS) as exc:
         log.error("cannot start: %s", exc)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: hub.stop())

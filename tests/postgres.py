@@ -100,17 +100,23 @@ def ledger_target(path: str | Path) -> str:
 
 
 def new_database(admin_url: str, name: str) -> str:
-    """The URL of database `name`, made (once) as a copy of the template."""
+    """The URL of database `name`, made (once) as a copy of the template (FILE_COPY: a
+    copy of its files, twice as fast as through the WAL for a small template)."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         if exists.fetchone() is None:
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
     return admin_url.replace("/postgres?", f"/{name}?")
 
 
-def drop_test_databases() -> None:
-    """Drop every database `ledger_target` made (a module's tests are done with them)."""
+def test_databases() -> set[str]:
     with psycopg.connect(os.environ[ADMIN_URL], autocommit=True) as admin:
         names = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'")
-        for (name,) in names.fetchall():
+        return {name for (name,) in names.fetchall()}
+
+
+def drop_databases(names: set[str]) -> None:
+    """Drop test databases (each is some 10 MB of files: a run makes hundreds)."""
+    with psycopg.connect(os.environ[ADMIN_URL], autocommit=True) as admin:
+        for name in names:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")

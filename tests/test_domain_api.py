@@ -3,7 +3,7 @@
 import pytest
 
 from hub import store
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.events import Count, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import TOPICS, Feed
 from tests.postgres import ledger_target
@@ -49,7 +49,8 @@ def db_path(tmp_path):
 @pytest.fixture
 def client(db_path, tmp_path):
     app = create_app(db_path, TOPICS, ["api-token"], data_dir=tmp_path)
-    return app.test_client()
+    yield app.test_client()
+    close_app(app)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from waitress.server import create_server
 
 from hub import store
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.topics import Topics
 from tests.faults.strategies import json_values
 from tests.postgres import ledger_target
@@ -42,6 +42,7 @@ def server(tmp_path_factory):
     yield web.effective_port
     web.close()
     thread.join(5)
+    close_app(app)
 
 
 def request(port: int, method: str, path: str, body: bytes | None, headers: dict) -> tuple:

@@ -16,7 +16,7 @@ import pytest
 from waitress.server import create_server
 
 from hub.changes import ChangeFeed
-from hub.web import create_app
+from hub.web import close_app, create_app
 from tests.webapp import PASSWORD, TOKEN, TOPICS, csrf_of
 
 pytestmark = pytest.mark.hub
@@ -68,6 +68,7 @@ def server(ledger):
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(10)
+    close_app(app)
 
 
 @pytest.mark.parametrize("target", ["/%09/evil.example/", "/%0A/evil.example/",

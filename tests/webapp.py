@@ -10,7 +10,7 @@ import pytest
 from hub import store, users
 from hub.changes import ChangeFeed
 from hub.ingest import Incoming, Ingest
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.envelope import encode_event
 from protocol.topics import Topics
 from tests.postgres import ledger_target
@@ -58,7 +58,8 @@ def ledger(tmp_path):
 def app(ledger):
     app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), data_dir=ledger.dir)
     app.config["TESTING"] = True
-    return app
+    yield app
+    close_app(app)
 
 
 def csrf_of(html: str) -> str:

@@ -46,6 +46,16 @@ def connect(target: str | Path) -> Connection:
     return conn
 
 
+def open_pool(url: str, size: int) -> "postgres.ConnectionPool":
+    """PostgreSQL connections kept for the web's requests (`connect_pooled`)."""
+    return postgres.open_pool(url, size)
+
+
+def connect_pooled(pool: "postgres.ConnectionPool") -> Connection:
+    """A connection of `pool`; its `close()` gives it back."""
+    return postgres.pooled(pool)
+
+
 def _greatest(*values):
     present = [v for v in values if v is not None]
     return max(present) if present else None

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
+from psycopg_pool import ConnectionPool
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 # The advisory lock every writing transaction takes first (any constant: the hub's own).
@@ -134,13 +135,33 @@ class Connection:
         self.raw.close()
 
 
-def connect(url: str) -> Connection:
-    """Autocommit, as the SQLite connection: transactions are explicit. Parameters are
-    bound client-side, so that a parameter's type comes from its value as on SQLite
-    (`? IS NULL`, `'%' || ? || '%'`) rather than from the server's guess."""
-    raw = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor)
+# Autocommit, as the SQLite connection: transactions are explicit. Parameters are bound
+# client-side, so that a parameter's type comes from its value as on SQLite (`? IS NULL`,
+# `'%' || ? || '%'`) rather than from the server's guess.
+_OPTIONS = {"autocommit": True, "cursor_factory": psycopg.ClientCursor}
+
+
+def _configure(raw: psycopg.Connection) -> None:
     raw.adapters.register_loader("numeric", _NumericLoader)
+
+
+def connect(url: str) -> Connection:
+    raw = psycopg.connect(url, **_OPTIONS)
+    _configure(raw)
     return Connection(raw)
+
+
+def open_pool(url: str, size: int) -> ConnectionPool:
+    """Connections kept open for the web's requests (a new one per request costs more than
+    the request's reads); `close()` on one gives it back. A connection that broke (the
+    server restarted) is replaced before it is handed out."""
+    return ConnectionPool(url, kwargs=_OPTIONS, configure=_configure, min_size=1,
+                          max_size=size, close_returns=True, open=True, num_workers=1,
+                          check=ConnectionPool.check_connection, name="hub-web")  # fmt: skip
+
+
+def pooled(pool: ConnectionPool) -> Connection:
+    return Connection(pool.getconn())
 
 
 def create_schema(conn: Connection, schema: str, migrations: list[tuple[int, str]]) -> None:

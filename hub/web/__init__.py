@@ -25,10 +25,13 @@ def create_app(
     timezone: str = "UTC",
     currency: str = "EUR",
     data_dir: str | Path | None = None,
+    db_connections: int = 8,
 ) -> Flask:
     """`db_path`: the ledger, a SQLite file or a PostgreSQL URL (`store.connect`).
     `secret_key` signs the session cookie; without one, a key generated once is kept in
-    `data_dir` (by default the SQLite file's folder). `heartbeats`: the hub's loops, for /healthz (without them it
+    `data_dir` (by default the SQLite file's folder). On PostgreSQL the requests share
+    `db_connections` open connections (at most one per web thread is ever in use); the
+    hub calls `close_app` when it stops. `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only). `timezone` and `currency` are how the pages write times
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
     server's threads)."""
@@ -75,6 +78,8 @@ def create_app(
         JSON_SORT_KEYS=False,
         LOGIN_LIMIT=login.LoginLimit(),
         HEARTBEATS=heartbeats,
+        DB_POOL=store.open_pool(db_path, db_connections) if store.is_postgres_url(db_path)
+        else None,
     )
     install_formats(app, SiteFormat(ZoneInfo(timezone), currency))
     links.install(app)
@@ -103,8 +108,16 @@ def db() -> sqlite3.Connection:
     from flask import current_app
 
     if "db" not in g:
-        g.db = store.connect(current_app.config["DB_PATH"])
+        pool = current_app.config["DB_POOL"]
+        g.db = store.connect(current_app.config["DB_PATH"]) if pool is None \
+            else store.connect_pooled(pool)  # fmt: skip
     return g.db
+
+
+def close_app(app: Flask) -> None:
+    """Close what the app holds open beyond a request: its PostgreSQL connections."""
+    if app.config["DB_POOL"] is not None:
+        app.config["DB_POOL"].close()
 
 
 def loop_states() -> list:
