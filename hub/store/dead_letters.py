@@ -20,6 +20,10 @@ def dead_letter(
     """Keep a message set aside, and its id. One that is already kept (same topic and
     payload: a station resending it) is counted on its row, not stored again."""
     digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()
+    # Whatever arrived is kept: a NUL in the topic or in the reason (which may quote the
+    # payload) is one that PostgreSQL's text cannot hold, so it is shown as U+FFFD (the
+    # payload keeps every byte).
+    topic, reason, source = (text.replace("\0", "\ufffd") for text in (topic, reason, source))
     conn.execute(
         "INSERT INTO dead_letter_counts (source, received) VALUES (?, 1) "
         "ON CONFLICT (source) DO UPDATE SET received = dead_letter_counts.received + 1",
