@@ -120,9 +120,6 @@ class Connection:
             cur.executemany(translate_query(sql), rows)
         return cur
 
-    def executescript(self, script: str) -> None:
-        self.raw.execute(script)
-
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
