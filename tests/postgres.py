@@ -71,6 +71,7 @@ class Cluster:
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")  # fmt: skip
         self._run(pg_bin("pg_ctl"), "-D", data, "-o", options, "-l", str(self.dir / "log"),
                   "-w", "start")  # fmt: skip
+        (self.dir / "options").write_text(options)
         with psycopg.connect(self.url("postgres"), autocommit=True) as admin:
             admin.execute(f"CREATE DATABASE {TEMPLATE}")
         conn = store.connect(self.url(TEMPLATE))
@@ -81,6 +82,13 @@ class Cluster:
     def database(self, name: str) -> str:
         """The URL of a new database `name` that holds the schema and no rows."""
         return new_database(self.url("postgres"), name)
+
+    def restart(self) -> None:
+        """Stop at once (every connection broken, as a crash would) and start again."""
+        data = str(self.dir / "data")
+        self._run(pg_bin("pg_ctl"), "-D", data, "-m", "immediate", "stop")
+        self._run(pg_bin("pg_ctl"), "-D", data, "-o", (self.dir / "options").read_text(),
+                  "-l", str(self.dir / "log"), "-w", "start")  # fmt: skip
 
     def stop(self) -> None:
         self._run(pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
