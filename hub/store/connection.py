@@ -82,10 +82,11 @@ def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
 
 
 # A ledger made by an older hub is brought up to date when the new one starts (after
-# `scripts/update`): each step runs once, in order, on a ledger whose `user_version` is
-# below its number, before schema.sql (which then adds what is new, and whose indexes may
-# need the step's columns). A new ledger is made at the latest version by schema.sql and
-# skips them. A released step is never edited: add the next one.
+# `scripts/update`): each step runs once, in order, on a ledger whose version (SQLite's
+# `user_version`, PostgreSQL's `hub_schema`) is below its number, before schema.sql (which
+# then adds what is new, and whose indexes may need the step's columns). A new ledger is
+# made at the latest version by schema.sql and skips them. A released step is never
+# edited: add the next one. On PostgreSQL each step is translated as schema.sql is.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, "ALTER TABLE sku_activity ADD COLUMN pick_location TEXT"),
     (2, "ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
