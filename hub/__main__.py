@@ -1,5 +1,5 @@
 """`python -m hub run --config FILE [--role all|ingest|web]`, `check [--site S]`, `user ...`,
-`backup`, `restore`."""
+`backup`, `restore`, `migrate-db`."""
 
 import argparse
 import logging
@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--site", help="on a central hub: compare its replay of this site "
                                       "with the site's own figures")
     user_cli.add_parser(sub)
+    move = sub.add_parser("migrate-db", help="move the ledger from SQLite to PostgreSQL "
+                          "(hub stopped; docs/scaling.md)")  # fmt: skip
+    move.add_argument("--from", dest="source", required=True, help="the SQLite ledger file")
+    move.add_argument("--to", dest="url", required=True,
+                      help="postgresql://user:password@host/dbname, an empty database")  # fmt: skip
     sub.add_parser("backup", help="copy the ledger while the hub runs (see backup --help)")
     sub.add_parser("restore", help="replace the ledger with a backup (see restore --help)")
     args = parser.parse_args(argv)
@@ -40,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_from_config(args.config, args.role)
     if args.command == "user":
         return user_cli.main(args)
+    if args.command == "migrate-db":
+        from hub.migrate_db import main as migrate_main
+
+        return migrate_main(args.source, args.url)
     if args.site:
         from hub.site_check import main as site_check_main
 

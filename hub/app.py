@@ -6,7 +6,6 @@
 import logging
 import queue
 import signal
-import sqlite3
 import threading
 import time
 import urllib.request
@@ -20,7 +19,7 @@ from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
 from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership
-from hub.web import create_app, create_health_app
+from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
 from protocol.envelope import encode, utc_now
@@ -35,9 +34,10 @@ HOUSEKEEPING_S = 60.0
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
-# Errors of one message, not of the database: a constraint or a value SQLite cannot store.
-# (Others, disk full or I/O, stop the hub: its unacked messages come back after a restart.)
-ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError)
+# Errors of one message, not of the database: a constraint or a value the database cannot
+# store (store.ITEM_ERRORS). Others, disk full or I/O, stop the hub: its unacked messages
+# come back after a restart.
+ITEM_ERRORS = store.ITEM_ERRORS
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
 # A web process learns that other processes changed the ledger (for the live pages' long
@@ -51,7 +51,7 @@ class Hub:
         self.role = role
         data = Path(config.hub.data_dir)
         data.mkdir(parents=True, exist_ok=True)
-        self.db_path = str(data / "ledger.db")
+        self.db_path = config.database.target(data)
         self.topics = Topics(config.hub.site)
         self.conn = store.connect(self.db_path)
         store.create_schema(self.conn)
@@ -100,6 +100,8 @@ class Hub:
             currency=config.web.currency,
             sites=[s.id for s in config.sites],
             workers_stale_s=config.ingest.lease_s,
+            data_dir=Path(config.hub.data_dir),
+            db_connections=config.web.threads,
         )
 
     @property
@@ -128,6 +130,7 @@ class Hub:
             if self.role != "web":
                 self.link.stop(say_offline=not others)
             self.web.close()
+            close_app(self.web_app)
             self.conn.close()
 
     def stop(self) -> None:
@@ -140,7 +143,7 @@ class Hub:
             return False
         try:
             return self.ownership.stop()
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             log.exception("cannot give the leases back: they expire by themselves")
             return False
 
@@ -180,7 +183,7 @@ class Hub:
                 self._last_lease = time.monotonic()
                 try:
                     self.ownership.tick()
-                except sqlite3.Error:  # the pages may still answer; /healthz says 503
+                except store.DB_ERRORS:  # the pages may still answer; /healthz says 503
                     log.exception("web: cannot say this process is alive; trying again")
                     continue
                 self.heartbeats.beat("leases")
@@ -190,7 +193,7 @@ class Hub:
         while not self._stop.is_set():
             try:
                 self._ingest_turn()
-            except sqlite3.Error:
+            except store.DB_ERRORS:
                 raise  # the database itself failed: stop; unacked messages come back on restart
             except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
                 log.exception("ingest turn failed; going on")
@@ -278,7 +281,7 @@ class Hub:
                 alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
                               "critical", f"the hub's {loop} loop failed a turn and goes on: "
                               f"{exc!r} (see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             log.exception("cannot record the alert")
 
     def _take_batch(self) -> list[Incoming]:
@@ -309,7 +312,7 @@ class Hub:
         except ITEM_ERRORS:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
             self._apply_alone_and_trim(batch)
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
@@ -324,7 +327,7 @@ class Hub:
         message that still fails is set aside); acked after the commit."""
         try:
             self.central.process(batch)
-        except sqlite3.Error as exc:
+        except store.DB_ERRORS as exc:
             if not isinstance(exc, ITEM_ERRORS):
                 raise
             log.exception("a batch of %d site messages failed: one by one", len(batch))
@@ -340,7 +343,7 @@ class Hub:
         for message in batch:
             try:
                 self.central.process([message])
-            except sqlite3.Error as exc:
+            except store.DB_ERRORS as exc:
                 if not isinstance(exc, ITEM_ERRORS):
                     raise
                 self.central.set_aside(message, exc)
@@ -363,7 +366,7 @@ class Hub:
             log.exception("setting aside a message the ledger refused")
             self.ingest.set_aside(message, exc)
             return 1
-        except sqlite3.Error:
+        except store.DB_ERRORS:
             raise
         except Exception as exc:  # noqa: BLE001
             log.exception("setting aside a message the ingest could not handle")
@@ -411,7 +414,7 @@ def run_from_config(path: str, role: str = "all") -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
-    except OSError as exc:
+    except (OSError, *store.DB_ERRORS) as exc:
         log.error("cannot start: %s", exc)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: hub.stop())

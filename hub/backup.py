@@ -31,6 +31,10 @@ def ledger_path(config: Path) -> Path:
         raw = tomllib.loads(config.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise BackupError(f"{config}: cannot read: {exc}") from None
+    if raw.get("database", {}).get("url"):
+        # PostgreSQL has its own tools, which know its files: docs/scaling.md.
+        raise BackupError(f"{config}: the ledger is in PostgreSQL ([database] url): back it up "
+                          "with pg_dump or a streaming-replication standby (docs/scaling.md)")
     return Path(raw.get("hub", {}).get("data_dir", DEFAULT_DATA_DIR)) / LEDGER
 
 

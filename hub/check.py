@@ -96,11 +96,11 @@ def main(config_path: str) -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
-    path = Path(config.hub.data_dir) / "ledger.db"
-    if not path.exists():
-        log.error("no ledger at %s", path)
+    target = config.database.target(config.hub.data_dir)
+    if config.database.url is None and not Path(target).exists():
+        log.error("no ledger at %s", target)
         return 2
-    conn = store.connect(path)
+    conn = store.connect(target)
     report = check(conn)
     print(json.dumps({"ok": report.ok, **asdict(report)}, indent=2))
     return 0 if report.ok else 1

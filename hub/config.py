@@ -124,6 +124,18 @@ class SiteEntry(_Section):
     token: str | None = None
 
 
+class DatabaseSection(_Section):
+    """Where the ledger is: without `url`, the SQLite file `ledger.db` in [hub] data_dir;
+    with a `postgresql://user:password@host/dbname` URL, that PostgreSQL database
+    (docs/scaling.md)."""
+
+    url: Annotated[str, Meta(pattern="^postgres(ql)?://")] | None = None
+
+    def target(self, data_dir: str | Path) -> str:
+        """What `store.connect` opens: the URL, or the SQLite file's path."""
+        return self.url if self.url is not None else str(Path(data_dir) / "ledger.db")
+
+
 class HubConfig(_Section):
     hub: HubSection = msgspec.field(default_factory=HubSection)
     mqtt: MqttSection = msgspec.field(default_factory=MqttSection)
@@ -134,6 +146,7 @@ class HubConfig(_Section):
     health: HealthSection = msgspec.field(default_factory=HealthSection)
     centre: CentreSection | None = None
     sites: list[SiteEntry] = []
+    database: DatabaseSection = msgspec.field(default_factory=DatabaseSection)
 
 
 def load(path: str | Path) -> HubConfig:

@@ -288,7 +288,7 @@ class HubLink:
                 self._wake.clear()
                 try:
                     self._turn(conn)
-                except sqlite3.Error:
+                except store.DB_ERRORS:
                     log.exception("outbox: the ledger failed; trying again")
                     self._stop.wait(1.0)
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the publisher

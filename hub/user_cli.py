@@ -44,7 +44,7 @@ def main(args: argparse.Namespace) -> int:
         config = load(args.config)
         data = Path(config.hub.data_dir)
         data.mkdir(parents=True, exist_ok=True)
-        conn = store.connect(data / "ledger.db")
+        conn = store.connect(config.database.target(data))
         store.create_schema(conn)
         return _run(conn, args, config.hub.demo)
     except (ConfigError, users.UserError) as exc:

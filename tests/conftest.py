@@ -1,8 +1,12 @@
+import os
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from station.drivers.sim.serial_scanner import SimSerialScanner
+from tests import postgres
 from tests.broker import start_broker
 from tests.harness import Hub, Station
 
@@ -12,12 +16,53 @@ PASSWORDS = {"hub": "hub-secret", "pack-1": "pack-secret", "dock-1": "dock-secre
              "observer_test": "observer-secret"}  # fmt: skip
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    if postgres.enabled():
+        # On PostgreSQL only the hub's tests run, and not those about SQLite itself.
+        keep = [i for i in items if "hub" in i.keywords and "sqlite_only" not in i.keywords]
+        kept = {id(i) for i in keep}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept])
+        items[:] = keep
     if shutil.which("mosquitto") is None:
         skip = pytest.mark.skip(reason="mosquitto is not installed (scripts/test installs it)")
         for item in items:
             if "broker" in item.fixturenames:
                 item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_cluster():
+    """With HUB_TEST_DB=postgresql, the cluster the tests' ledgers live in."""
+    if not postgres.enabled():
+        yield None
+        return
+    cluster = postgres.Cluster(Path(tempfile.mkdtemp(prefix="hub-test-pg-"))).start()
+    os.environ[postgres.ADMIN_URL] = cluster.url("postgres")
+    try:
+        yield cluster
+    finally:
+        del os.environ[postgres.ADMIN_URL]
+        cluster.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def postgres_module_databases(postgres_cluster):
+    """The databases a module's fixtures made are dropped after its last test."""
+    yield
+    if postgres_cluster is not None:
+        postgres.drop_databases(postgres.test_databases())
+
+
+@pytest.fixture(autouse=True)
+def postgres_test_databases(postgres_module_databases, postgres_cluster):
+    """Those a test made are dropped after it (set up after the module's fixtures, torn
+    down after the test's own)."""
+    if postgres_cluster is None:
+        yield
+        return
+    before = postgres.test_databases()
+    yield
+    postgres.drop_databases(postgres.test_databases() - before)
 
 
 @pytest.fixture

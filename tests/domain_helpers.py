@@ -9,13 +9,15 @@ from hub import catalog, corrections, ledger, store
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
 from protocol.topics import Topics
+from tests.postgres import ledger_target
 
 TOPICS = Topics("s1")
 TS = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def open_ledger(path):
-    conn = store.connect(path)
+    """The ledger a test names by `path`: that SQLite file, or its PostgreSQL database."""
+    conn = store.connect(ledger_target(path))
     store.create_schema(conn)
     return conn
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub import store
 from kit.ports import free_port, wait_for_port
 from kit.waiting import wait_until
 from station.drivers.sim.serial_scanner import SimSerialScanner
 from tests.broker import Broker
+from tests.postgres import ledger_target
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "test-token-of-the-harness"
@@ -103,6 +105,12 @@ class Hub:
         return self.data_path / "ledger.db"
 
     @property
+    def database(self) -> str:
+        """The hub's ledger on this run's backend (tests.postgres): its SQLite file's path,
+        or the URL of its PostgreSQL database."""
+        return ledger_target(self.db_path)
+
+    @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
@@ -115,7 +123,7 @@ class Hub:
             f"[web]\nport = {self.web_port}\n{self.web_config}"
             f'[api]\ntokens = ["{TOKEN}"]\n'
             f"[ingest]\nresync_after_s = 0.5\n{self.ingest_config}"
-            f"{self.extra_config}"
+            f"{self._database_config()}{self.extra_config}"
         )
 
     def start(self) -> "Hub":
@@ -134,6 +142,10 @@ class Hub:
                    "the hub's subscriptions")
         return self
 
+    def _database_config(self) -> str:
+        target = self.database
+        return f'[database]\nurl = "{target}"\n' if target != str(self.db_path) else ""
+
     def kill(self) -> None:
         self.proc.kill()
 
@@ -151,7 +163,7 @@ class Hub:
             return json.loads(response.read())
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        conn = sqlite3.connect(self.db_path, timeout=10)
+        conn = store.connect(self.database)
         try:
             return conn.execute(sql, params).fetchall()
         finally:

@@ -5,8 +5,12 @@ from the page imports as it is, in the order a new site imports its files."""
 import csv
 import io
 
+import pytest
+
 from hub import catalog, csvguide, csvio, store
 from tests.test_web_domain_pages import upload
+
+pytestmark = pytest.mark.hub
 
 
 def test_every_import_column_is_described_and_nothing_else_is():

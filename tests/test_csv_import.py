@@ -6,6 +6,8 @@ from hub import catalog, csvio, store
 from hub.csvio import CsvImportError
 from tests.domain_helpers import TOPICS, open_ledger
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

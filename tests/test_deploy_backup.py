@@ -10,6 +10,8 @@ import pytest
 
 from hub import backup
 
+pytestmark = pytest.mark.sqlite_only
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -100,3 +102,13 @@ def test_deploy_backup_command_names_a_missing_ledger(tmp_path):
     config = tmp_path / "hub.toml"
     config.write_text(f'[hub]\ndata_dir = "{tmp_path / "nothing"}"\n')
     assert backup.main(["backup", "--config", str(config), "--to", str(tmp_path)]) == 1
+
+
+def test_deploy_backup_of_a_postgresql_ledger_points_to_its_own_tools(tmp_path, capsys):
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[hub]\ndata_dir = "{tmp_path}"\n'
+                      '[database]\nurl = "postgresql://hub@/warehouse"\n')  # fmt: skip
+    (tmp_path / "ledger.db").write_bytes(b"")  # an old file beside it is not the ledger
+    assert backup.main(["backup", "--config", str(config), "--to", str(tmp_path / "c")]) == 1
+    assert "pg_dump" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

@@ -14,6 +14,8 @@ from protocol.events import Adjustment, Move, Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, TS, open_ledger, products, reverse
 
+pytestmark = pytest.mark.hub
+
 
 class Days:
     """Applies station events through the real ledger with the hub's clock set to a given

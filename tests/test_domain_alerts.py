@@ -12,6 +12,8 @@ from protocol.events import Adjustment, Receipt, Scan
 from protocol.messages import Order, OrderLine, StationStatus
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

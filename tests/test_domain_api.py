@@ -3,9 +3,12 @@
 import pytest
 
 from hub import store
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.events import Count, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import TOPICS, Feed
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 AUTH = {"Authorization": "Bearer api-token"}
 
@@ -36,7 +39,7 @@ ENDPOINTS = [
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "ledger.db"
+    path = ledger_target(tmp_path / "ledger.db")
     conn = store.connect(path)
     store.create_schema(conn)
     conn.close()
@@ -44,9 +47,10 @@ def db_path(tmp_path):
 
 
 @pytest.fixture
-def client(db_path):
-    app = create_app(str(db_path), TOPICS, ["api-token"])
-    return app.test_client()
+def client(db_path, tmp_path):
+    app = create_app(db_path, TOPICS, ["api-token"], data_dir=tmp_path)
+    yield app.test_client()
+    close_app(app)
 
 
 @pytest.fixture

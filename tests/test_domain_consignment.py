@@ -9,6 +9,8 @@ from hub import store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import Feed, micros, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

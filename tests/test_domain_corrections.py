@@ -12,6 +12,8 @@ from protocol.envelope import encode_event
 from protocol.events import Move, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import TOPICS, Feed, micros, open_ledger, products, reverse
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

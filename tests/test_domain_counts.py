@@ -10,6 +10,8 @@ from hub.check import check
 from protocol.events import Count, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

@@ -13,6 +13,8 @@ from protocol.messages import Order, OrderLine
 from protocol.returns import Assembly, AssemblyPart
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

@@ -10,6 +10,8 @@ from protocol.events import Adjustment, Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Stock
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

@@ -4,9 +4,13 @@ prompts and receiving do not; weight overrides apart."""
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from hub import reports
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
 from tests.domain_helpers import Feed, open_ledger, products
+
+pytestmark = pytest.mark.hub
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

@@ -11,6 +11,8 @@ from hub.catalog import Supplier, save_suppliers
 from protocol.events import Receipt
 from tests.domain_helpers import TOPICS, Feed, micros, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

@@ -14,6 +14,8 @@ from protocol.messages import Order, OrderLine, Stock
 from protocol.returns import AppliedReturn, Return, Returnable, ReturnLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products, reverse
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

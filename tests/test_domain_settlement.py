@@ -11,6 +11,8 @@ from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def conn(tmp_path):

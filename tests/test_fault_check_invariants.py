@@ -12,6 +12,9 @@ from protocol.envelope import encode, encode_event
 from protocol.events import Adjustment
 from protocol.messages import StationStatus
 from protocol.topics import Topics
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 TOPICS = Topics("s1")
 TS = datetime(2026, 1, 2, tzinfo=UTC)
@@ -19,7 +22,7 @@ TS = datetime(2026, 1, 2, tzinfo=UTC)
 
 @pytest.fixture
 def ledger(tmp_path):
-    conn = store.connect(tmp_path / "ledger.db")
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
     store.create_schema(conn)
     event = Adjustment(sku="MUG-1", qty=5, location="A-01", reason="found")
     Ingest(conn, TOPICS).process(

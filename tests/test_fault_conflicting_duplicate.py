@@ -5,11 +5,16 @@ and raises one `conflicting_event` alert per journal; a true re-send stays silen
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from hub import store
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
 from protocol.events import Adjustment
 from protocol.topics import Topics
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 TOPICS = Topics("s1")
 TS = datetime(2026, 1, 2, tzinfo=UTC)
@@ -18,7 +23,7 @@ OTHER = Adjustment(sku="TEA-1", qty=-2, location="B-02", reason="damaged")
 
 
 def fresh(tmp_path) -> tuple:
-    conn = store.connect(tmp_path / "ledger.db")
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
     store.create_schema(conn)
     return conn, Ingest(conn, TOPICS)
 

@@ -3,11 +3,11 @@ counts kept), and a station event the ledger cannot take holds its station only 
 supervisor's recorded decision: the real hub, broker and ledger file."""
 
 import os
-import sqlite3
 import subprocess
 import sys
 
 import msgspec
+import pytest
 
 from hub import store
 from hub.config import DeadLetterSection
@@ -20,10 +20,14 @@ from tests.conftest import PASSWORDS
 from tests.harness import ROOT, Hub, wait_until
 from tests.mqtt_client import TestClient
 
+pytestmark = pytest.mark.hub
+
 TOPICS = Topics("test")
 
 
 def _ledger_bytes(hub: Hub) -> int:
+    if store.is_postgres_url(hub.database):
+        return hub.query("SELECT pg_database_size(current_database())")[0][0]
     return sum(os.path.getsize(p) for p in hub.db_path.parent.glob("ledger.db*"))
 
 
@@ -84,13 +88,20 @@ def _event(seq: int) -> bytes:
 
 def test_an_event_the_ledger_refuses_holds_its_station_until_a_supervisor_skips_it(hub):
     hub.stop()
-    conn = sqlite3.connect(hub.db_path)
+    conn = store.connect(hub.database)
     # A fault in the ledger that refuses this one station event (any apply failure would
     # do: a value it cannot store, a bug); the hub's own `skipped` record passes.
-    conn.execute(
-        "CREATE TRIGGER refuse_dock_2 BEFORE INSERT ON events WHEN NEW.station = 'dock-1' "
-        "AND NEW.seq = 2 AND NEW.type != 'skipped' BEGIN SELECT RAISE(ABORT, 'injected'); END"
-    )
+    refuse = "NEW.station = 'dock-1' AND NEW.seq = 2 AND NEW.type != 'skipped'"
+    if store.is_postgres(conn):
+        conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "RAISE EXCEPTION 'injected' USING ERRCODE = 'check_violation'; END $$"
+        )
+        conn.execute(f"CREATE TRIGGER refuse_dock_2 BEFORE INSERT ON events FOR EACH ROW "
+                     f"WHEN ({refuse}) EXECUTE FUNCTION refuse()")  # fmt: skip
+    else:
+        conn.execute(f"CREATE TRIGGER refuse_dock_2 BEFORE INSERT ON events WHEN {refuse} "
+                     "BEGIN SELECT RAISE(ABORT, 'injected'); END")  # fmt: skip
     conn.close()
     hub.start()
     station = TestClient(hub.broker.port, "dock-1", PASSWORDS["dock-1"])

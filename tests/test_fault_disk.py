@@ -17,6 +17,7 @@ from tests.harness import wait_until
 from tests.mqtt_client import TestClient
 
 pytestmark = [
+    pytest.mark.sqlite_only,
     pytest.mark.slow,
     pytest.mark.skipif(not SmallDisk.available(), reason="needs root to mount a small tmpfs"),
 ]

@@ -7,7 +7,7 @@ from tests.faults.rig import Rig, journal_rows, password
 from tests.faults.rogue import replay
 from tests.harness import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 
 def test_duplicated_and_reordered_deliveries_apply_once_in_order(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 
 from tests.faults.rig import Rig
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 STATIONS = ("pack-1", "pack-2")
 

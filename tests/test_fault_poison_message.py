@@ -12,11 +12,12 @@ from protocol.topics import Topics
 from tests.conftest import PASSWORDS
 from tests.harness import wait_until
 from tests.mqtt_client import TestClient
+from tests.postgres import ledger_target
 
 POISON = b'{"\x80state":"online"}'
 TOPICS = Topics("test")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 
 def test_a_poison_message_is_dead_lettered_and_the_hub_goes_on(hub):
@@ -39,7 +40,7 @@ def test_a_poison_message_is_dead_lettered_and_the_hub_goes_on(hub):
 
 @pytest.mark.parametrize("topic", [TOPICS.station_status("dock-1"), TOPICS.order_intake])
 def test_ingest_dead_letters_invalid_utf8_itself(tmp_path, topic):
-    conn = store.connect(tmp_path / "ledger.db")
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
     store.create_schema(conn)
     result = Ingest(conn, TOPICS).process([Incoming(topic, POISON)])
     assert result.dead == 1

@@ -13,9 +13,12 @@ from hypothesis import strategies as st
 from waitress.server import create_server
 
 from hub import store
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.topics import Topics
 from tests.faults.strategies import json_values
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 TOKEN = "fuzz-token"
 GETS = ["/healthz", "/api/stations", "/api/stock", "/api/movements", "/api/alerts",
@@ -27,17 +30,19 @@ SETTINGS = settings(max_examples=150, deadline=None,
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("hub") / "ledger.db"
+    folder = tmp_path_factory.mktemp("hub")
+    path = ledger_target(folder / "ledger.db")
     conn = store.connect(path)
     store.create_schema(conn)
     conn.close()
-    app = create_app(db_path=str(path), topics=Topics("fuzz"), tokens=[TOKEN])
+    app = create_app(db_path=path, topics=Topics("fuzz"), tokens=[TOKEN], data_dir=folder)
     web = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=web.run, daemon=True)
     thread.start()
     yield web.effective_port
     web.close()
     thread.join(5)
+    close_app(app)
 
 
 def request(port: int, method: str, path: str, body: bytes | None, headers: dict) -> tuple:

@@ -2,6 +2,7 @@
 one is dead-lettered with a reason, nothing else of it is stored, and nothing raises."""
 
 import msgspec
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +11,9 @@ from hub.ingest import Incoming, Ingest
 from protocol.envelope import MAX_PAYLOAD_BYTES, InvalidMessage, decode_event
 from protocol.topics import Topics
 from tests.faults.strategies import envelopes, json_values, mutated_envelopes
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 TOPICS = Topics("s1")
 LEDGER_TABLES = ("events", "movements", "balances", "pending", "cursors", "stations", "outbox")
@@ -31,7 +35,7 @@ payloads = st.one_of(
 
 
 def fresh() -> tuple:
-    conn = store.connect(":memory:")
+    conn = store.connect(ledger_target(":memory:"))
     store.create_schema(conn)
     return conn, Ingest(conn, TOPICS)
 

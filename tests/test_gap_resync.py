@@ -2,6 +2,7 @@
 gap is filled in order: never skipped."""
 
 import msgspec
+import pytest
 
 from protocol.envelope import encode_event
 from protocol.events import Adjustment
@@ -10,6 +11,8 @@ from protocol.topics import Topics
 from tests.conftest import PASSWORDS
 from tests.harness import wait_until
 from tests.mqtt_client import TestClient
+
+pytestmark = pytest.mark.hub
 
 TOPICS = Topics("test")
 

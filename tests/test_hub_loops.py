@@ -4,12 +4,13 @@ watchdog tell a stalled loop from a live one: the real hub process, broker and l
 import contextlib
 import json
 import socket
-import sqlite3
 import urllib.error
 import urllib.request
 
 import msgspec
+import pytest
 
+from hub import store
 from protocol.envelope import encode_event
 from protocol.events import Adjustment
 from protocol.messages import Applied
@@ -17,6 +18,8 @@ from protocol.topics import Topics
 from tests.conftest import PASSWORDS
 from tests.harness import Hub, wait_until
 from tests.mqtt_client import TestClient
+
+pytestmark = pytest.mark.hub
 
 TOPICS = Topics("test")
 # What POST /api/count-tasks made of station "zz+probe": a topic paho refuses to publish.
@@ -38,10 +41,9 @@ def _health(hub: Hub) -> tuple[int, dict]:
 
 def test_an_outbox_row_paho_refuses_is_set_aside_and_the_rest_is_published(hub):
     hub.stop()  # the row is in the ledger file when the hub starts (as after a restart)
-    conn = sqlite3.connect(hub.db_path)
-    with conn:
-        conn.execute("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, 1)",
-                     (BAD_TOPIC, b'{"task": "CT-000001", "location": "A-01"}'))  # fmt: skip
+    conn = store.connect(hub.database)
+    with store.transaction(conn):
+        store.outbox_put(conn, BAD_TOPIC, b'{"task": "CT-000001", "location": "A-01"}', True)
     conn.close()
     hub.start()
     station = TestClient(hub.broker.port, "dock-1", PASSWORDS["dock-1"])
@@ -85,7 +87,8 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
     hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"], env=env,
               extra_config="[health]\nstall_after_s = 2\n").start()  # fmt: skip
     station = TestClient(broker.port, "dock-1", PASSWORDS["dock-1"])
-    lock = sqlite3.connect(hub.db_path, timeout=10, isolation_level=None)
+    lock = store.connect(hub.database)
+    held = contextlib.ExitStack()
     try:
         seen: list[str] = []
         wait_until(lambda: seen.extend(_datagrams(notify)) or "WATCHDOG=1" in seen, 20,
@@ -95,8 +98,9 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
         assert status == 200 and set(body["loops"]) == {"ingest", "outbox", "web",
                                                          "housekeeping"}  # fmt: skip
 
-        # Another writer holds the ledger: the ingest waits in SQLite's busy handler.
-        lock.execute("BEGIN IMMEDIATE")
+        # Another writer holds the ledger: the ingest waits (in SQLite's busy handler, or
+        # for PostgreSQL's writer lock).
+        held.enter_context(store.transaction(lock))
         station.publish(TOPICS.events("dock-1"), _event(1))
         stalled = wait_until(lambda: (lambda s, b: s == 503 and b)(*_health(hub)), 20,
                              "healthz to report the stall")  # fmt: skip
@@ -111,13 +115,12 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
         wait_until(lambda: stalled_for(5), 20, "the stall to go on")
         assert "WATCHDOG=1" not in _datagrams(notify)
 
-        lock.execute("COMMIT")
+        held.close()  # commits: the ingest goes on
         wait_until(lambda: _health(hub)[0] == 200, 20, "healthz back to 200")
         wait_until(lambda: "WATCHDOG=1" in _datagrams(notify), 20, "the watchdog fed again")
         assert hub.query("SELECT seq FROM events") == [(1,)]
     finally:
-        if lock.in_transaction:
-            lock.execute("ROLLBACK")
+        held.close()
         lock.close()
         station.close()
         hub.stop()

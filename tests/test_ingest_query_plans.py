@@ -5,11 +5,15 @@ The statements are the ones SQLite really ran (its trace, values included)."""
 
 from datetime import UTC, datetime
 
+import pytest
+
 from hub import store
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment, ShipmentLine
 from protocol.topics import Topics
+
+pytestmark = pytest.mark.sqlite_only
 
 TOPICS = Topics("s1")
 EVENTS = [

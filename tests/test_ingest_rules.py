@@ -11,6 +11,8 @@ from protocol.envelope import MAX_PAYLOAD_BYTES, encode_event
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment, ShipmentLine
 from protocol.topics import Topics
 
+pytestmark = pytest.mark.hub
+
 TOPICS = Topics("s1")
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

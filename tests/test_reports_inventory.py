@@ -9,6 +9,8 @@ from hub import fifo, reports, settings, store
 from protocol.events import Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 TODAY = date.today()
 
 

@@ -3,10 +3,14 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from hub import orders, reports
 from protocol.events import Count, Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+
+pytestmark = pytest.mark.hub
 
 
 def test_kpis_of_a_day_worked_out_by_hand(tmp_path):

@@ -13,6 +13,8 @@ from protocol.events import Receipt
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 TODAY = date.today()
 
 

@@ -12,6 +12,8 @@ from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
+pytestmark = pytest.mark.hub
+
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
 STORED = ["dead-stock", "surplus", "reorder"]

@@ -10,6 +10,8 @@ import pytest
 from hub import counts, fifo, planning, purchasing, settings, store
 from tests.domain_helpers import open_ledger
 
+pytestmark = pytest.mark.sqlite_only
+
 READS = {
     "stock search": lambda c: store.stock_search(c, "Mug", 50, 0),
     "stock by sku, a deep page": lambda c: store.stock_list(c, None, 100, "SKU-5"),

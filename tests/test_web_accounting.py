@@ -12,6 +12,8 @@ from hub import catalog
 from protocol.events import Receipt, Scan, Shipment, ShipmentLine
 from tests.webapp import TOKEN, TOPICS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 TODAY = date.today().isoformat()
 

@@ -12,6 +12,8 @@ from protocol.events import Receipt
 from protocol.messages import Product
 from tests.webapp import TOKEN, TOPICS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 CSV = {**BEARER, "Content-Type": "text/csv"}
 

@@ -18,7 +18,7 @@ from tests.broker import start_broker
 from tests.conftest import PASSWORDS
 from tests.harness import TOKEN, Hub
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 EXAMPLES = 25
 ACCEPTED = ["2xx", "401", "403", "404", "409", "422"]

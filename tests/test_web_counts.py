@@ -6,6 +6,8 @@ from hub import counts, store
 from protocol.events import Count, Receipt
 from tests.webapp import TOPICS, page_csrf
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def waiting(ledger):

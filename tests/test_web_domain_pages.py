@@ -12,6 +12,8 @@ from hub.catalog import Supplier
 from protocol.events import Receipt
 from tests.webapp import TOPICS, page_csrf
 
+pytestmark = pytest.mark.hub
+
 
 def products(ledger, *records: dict) -> None:
     catalog.upsert_products(ledger.conn, TOPICS,

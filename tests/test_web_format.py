@@ -3,8 +3,12 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from hub.web import format as fmt
 from hub.web.format import SiteFormat
+
+pytestmark = pytest.mark.hub
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 18, 15, 0, 0, tzinfo=UTC)  # a Wednesday, 16:00 in Berlin

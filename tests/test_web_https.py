@@ -23,10 +23,13 @@ from tests.conftest import PASSWORDS
 from tests.harness import ROOT, Hub
 from tests.webapp import csrf_of
 
-pytestmark = pytest.mark.skipif(
-    nginx_binary() is None or shutil.which("openssl") is None,
-    reason="nginx and openssl are needed (scripts/test installs them)",
-)
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.skipif(
+        nginx_binary() is None or shutil.which("openssl") is None,
+        reason="nginx and openssl are needed (scripts/test installs them)",
+    ),
+]
 PASSWORD = "a-good-long-password"
 
 

@@ -10,6 +10,8 @@ from protocol.labels import COMMAND_SHEET
 from station.barcodes import Command, Location, Operator, OrderRef, Quantity, interpret
 from tests.webapp import TOPICS
 
+pytestmark = pytest.mark.hub
+
 
 class NoCatalog:
     def product(self, sku):

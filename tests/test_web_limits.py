@@ -9,6 +9,8 @@ from protocol.envelope import encode
 from protocol.messages import StationStatus
 from tests.webapp import TOKEN
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 CSV = {**BEARER, "Content-Type": "text/csv"}
 HUGE = "99999999999999999999999"

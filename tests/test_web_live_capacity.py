@@ -20,6 +20,8 @@ from tests.conftest import PASSWORDS
 from tests.harness import ROOT
 from tests.mqtt_client import TestClient
 
+pytestmark = pytest.mark.hub
+
 PAGES = 200
 SESSIONS = 4
 PASSWORD = "live-page-password"

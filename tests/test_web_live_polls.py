@@ -3,8 +3,12 @@ all wait for the ledger to move; the rest are answered at once with a retry hint
 
 import threading
 
+import pytest
+
 from hub.changes import ChangeFeed, LivePolls
 from tests.harness import wait_until
+
+pytestmark = pytest.mark.hub
 
 
 def _parked(polls: LivePolls, count: int) -> None:

@@ -2,8 +2,10 @@
 
 import pytest
 
-from hub.web import create_app
+from hub.web import close_app, create_app
 from tests.webapp import TOKEN, TOPICS, csrf_of, login, page_csrf
+
+pytestmark = pytest.mark.hub
 
 PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/locations/A-01", "/products/MUG-1", "/orders", "/orders/SO-1",
@@ -110,8 +112,11 @@ def test_the_name_limit_survives_a_restart(app, ledger):
     ledger.user("ann", "viewer")
     for _ in range(5):
         login(app.test_client(), "ann", "guess")
-    restarted = create_app(ledger.path, TOPICS, [TOKEN])
-    assert login(restarted.test_client(), "ann").status_code == 429
+    restarted = create_app(ledger.path, TOPICS, [TOKEN], data_dir=ledger.dir)
+    try:
+        assert login(restarted.test_client(), "ann").status_code == 429
+    finally:
+        close_app(restarted)
 
 
 def test_failed_logins_from_one_address_are_limited_across_names(app, ledger):

@@ -1,8 +1,12 @@
 """The OpenAPI document is built from the registered routes and documents every one."""
 
+import pytest
+
 from hub.web import contract
 from hub.web.openapi import operations
 from tests.webapp import TOKEN
+
+pytestmark = pytest.mark.hub
 
 
 def test_every_api_route_is_documented(app):

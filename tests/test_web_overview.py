@@ -22,6 +22,8 @@ from protocol.messages import Order, OrderLine, Product, ScanRead, StationStatus
 from tests.faults import wire
 from tests.webapp import TOKEN, TOPICS, TS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -156,7 +158,8 @@ def test_the_backlog_counts_events_at_the_stations_and_held_behind_a_gap(floor, 
 def test_the_hub_lag_is_its_ingest_loops_last_turn_and_a_stall_is_named(ledger):
     now = [100.0]
     heartbeats = Heartbeats({"ingest": 5.0, "outbox": 5.0}, clock=lambda: now[0])
-    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), heartbeats=heartbeats)
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), heartbeats=heartbeats,
+                     data_dir=ledger.dir)
     client = app.test_client()
     heartbeats.beat("ingest")
     now[0] += 0.5

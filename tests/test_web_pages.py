@@ -9,6 +9,8 @@ from protocol.events import Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import GtinUnits, Order, OrderLine, Product, StationStatus
 from tests.webapp import TOKEN, TOPICS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 

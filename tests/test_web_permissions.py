@@ -8,6 +8,8 @@ from hub import users
 from protocol.messages import StationStatus
 from tests.webapp import TOKEN, page_csrf
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 STATUS = msgspec.json.encode(StationStatus(state="online", mode="pack"))
 

@@ -10,6 +10,8 @@ from protocol.messages import Order, OrderLine, Product, Stock
 from protocol.returns import Return, ReturnLine
 from tests.webapp import TOKEN, TOPICS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 
 

@@ -16,8 +16,10 @@ import pytest
 from waitress.server import create_server
 
 from hub.changes import ChangeFeed
-from hub.web import create_app
+from hub.web import close_app, create_app
 from tests.webapp import PASSWORD, TOKEN, TOPICS, csrf_of
+
+pytestmark = pytest.mark.hub
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -53,7 +55,7 @@ class Browser:
 
 @pytest.fixture
 def server(ledger):
-    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed())
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), data_dir=ledger.dir)
     server = create_server(app, host="127.0.0.1", port=0, threads=8)
 
     def serve() -> None:
@@ -66,6 +68,7 @@ def server(ledger):
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
     thread.join(10)
+    close_app(app)
 
 
 @pytest.mark.parametrize("target", ["/%09/evil.example/", "/%0A/evil.example/",

@@ -8,6 +8,8 @@ from protocol.events import Receipt
 from protocol.messages import StationStatus
 from tests.webapp import TOPICS
 
+pytestmark = pytest.mark.hub
+
 
 @pytest.fixture
 def station(ledger):

@@ -9,6 +9,8 @@ from protocol.events import Receipt
 from protocol.messages import Product, StationStatus
 from tests.webapp import TOPICS
 
+pytestmark = pytest.mark.hub
+
 XSS = "<script>alert(1)</script>"
 
 

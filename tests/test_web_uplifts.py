@@ -11,6 +11,8 @@ from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Product
 from tests.webapp import TOPICS, page_csrf
 
+pytestmark = pytest.mark.hub
+
 TODAY = date.today()
 
 

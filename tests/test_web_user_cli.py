@@ -3,8 +3,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from hub import store, users
 from tests.harness import ROOT
+
+pytestmark = pytest.mark.hub
 
 
 def hub_user(config, *args, stdin: str = ""):

@@ -3,15 +3,17 @@ applied through the real ingest, users made through hub.users, logins through th
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from hub import store, users
 from hub.changes import ChangeFeed
 from hub.ingest import Incoming, Ingest
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.envelope import encode_event
 from protocol.topics import Topics
+from tests.postgres import ledger_target
 
 TOPICS = Topics("test")
 TOKEN = "test-token"
@@ -23,8 +25,9 @@ class Ledger:
     """A hub database fed through the real ingest, as a station would."""
 
     def __init__(self, path) -> None:
-        self.path = str(path)
-        self.conn = store.connect(path)
+        self.dir = Path(path).parent  # the web's key file (a PostgreSQL ledger has no folder)
+        self.path = ledger_target(path)
+        self.conn = store.connect(self.path)
         store.create_schema(self.conn)
         self.ingest = Ingest(self.conn, TOPICS)
         self.seqs: dict[str, int] = {}
@@ -53,9 +56,10 @@ def ledger(tmp_path):
 
 @pytest.fixture
 def app(ledger):
-    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed())
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), data_dir=ledger.dir)
     app.config["TESTING"] = True
-    return app
+    yield app
+    close_app(app)
 
 
 def csrf_of(html: str) -> str:

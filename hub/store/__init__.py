@@ -6,7 +6,8 @@ and what must be published about them commit together or not at all. Callers use
 `from hub import store` and `store.some_function(conn, ...)`: every public name is imported
 here from the module that holds its aggregate:
 
-- connection: connect, schema and migrations, transactions: what a backend changes first
+- connection: connect, schema and migrations, transactions (SQLite file or PostgreSQL;
+  what PostgreSQL needs bridged is in `postgres`)
 - exactly_once: stations, their epochs, applied cursors, held (pending) events
 - ledger: events, movements, balances, reversals, ledger checks
 - event_failures: station events that could not be applied, and the decisions on them
@@ -91,13 +92,21 @@ from hub.store.catalog import (
     product_upsert,
 )
 from hub.store.connection import (
+    DB_ERRORS,
+    ITEM_ERRORS,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
+    Connection,
     connect,
+    connect_pooled,
     create_schema,
+    is_postgres,
+    is_postgres_url,
+    open_pool,
     rehearsal,
     schema_version,
+    snapshot,
     transaction,
 )
 from hub.store.cost_layers import (

@@ -7,7 +7,7 @@ import sqlite3
 def movement_value_add(conn: sqlite3.Connection, movement_id: int, value: int) -> None:
     conn.execute(
         "INSERT INTO movement_values VALUES (?, ?) "
-        "ON CONFLICT (movement_id) DO UPDATE SET value = value + excluded.value",
+        "ON CONFLICT (movement_id) DO UPDATE SET value = movement_values.value + excluded.value",
         (movement_id, value),
     )
 

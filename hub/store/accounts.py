@@ -16,7 +16,7 @@ class User:
 def user_add(conn: sqlite3.Connection, name: str, role: str, password_hash: str, now: str) -> bool:
     """False when the name is taken."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO users VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (name, role, password_hash, now, now),
     )
     return cur.rowcount == 1
@@ -32,13 +32,13 @@ def user_list(conn: sqlite3.Connection) -> list[User]:
 
 
 def user_remove(conn: sqlite3.Connection, name: str) -> bool:
-    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    conn.execute('DELETE FROM sessions WHERE "user" = ?', (name,))
     return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 1
 
 
 def user_set_password(conn: sqlite3.Connection, name: str, password_hash: str, now: str) -> bool:
     """Also ends the user's sessions: a changed password logs every browser out."""
-    conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+    conn.execute('DELETE FROM sessions WHERE "user" = ?', (name,))
     return (
         conn.execute(
             "UPDATE users SET password = ?, updated = ? WHERE name = ?",
@@ -57,7 +57,7 @@ def session_add(
 def session_user(conn: sqlite3.Connection, id_hash: str, now: str) -> tuple[str, str] | None:
     """(name, role) of a live session's user."""
     return conn.execute(
-        "SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s.user "
+        'SELECT u.name, u.role FROM sessions s JOIN users u ON u.name = s."user" '
         "WHERE s.id_hash = ? AND s.expires > ?",
         (id_hash, now),
     ).fetchone()
@@ -73,12 +73,12 @@ def sessions_expire(conn: sqlite3.Connection, now: str) -> None:
 
 def login_failure_add(conn: sqlite3.Connection, kind: str, key: str, ts: float) -> int:
     return conn.execute(
-        "INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?)", (kind, key, ts)
-    ).lastrowid
+        "INSERT INTO login_failures (kind, key, ts) VALUES (?, ?, ?) RETURNING id", (kind, key, ts)
+    ).fetchone()[0]
 
 
 def login_failure_remove(conn: sqlite3.Connection, row_id: int) -> None:
-    conn.execute("DELETE FROM login_failures WHERE rowid = ?", (row_id,))
+    conn.execute("DELETE FROM login_failures WHERE id = ?", (row_id,))
 
 
 def login_failures_since(conn: sqlite3.Connection, kind: str, key: str, since: float) -> int:

@@ -14,12 +14,12 @@ def alert_add(
     dedupe: str | None = None,
 ) -> int | None:
     """The new alert's id, or None when an open alert with the same `dedupe` key exists."""
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    row = conn.execute(
+        "INSERT INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (kind, severity, message, sku, station, now, dedupe),
-    )
-    return cur.lastrowid if cur.rowcount else None
+    ).fetchone()
+    return row[0] if row else None
 
 
 def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:

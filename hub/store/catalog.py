@@ -18,7 +18,8 @@ def product_upsert(conn: sqlite3.Connection, sku: str, name: str, data: bytes, n
 def gtins_replace(conn: sqlite3.Connection, sku: str, gtins: Iterable[tuple[str, int]]) -> None:
     conn.execute("DELETE FROM gtins WHERE sku = ?", (sku,))
     conn.executemany(
-        "INSERT OR REPLACE INTO gtins VALUES (?, ?, ?)",
+        "INSERT INTO gtins VALUES (?, ?, ?) ON CONFLICT (gtin) DO UPDATE SET "
+        "sku = excluded.sku, units = excluded.units",
         [(gtin.zfill(14), sku, units) for gtin, units in gtins],
     )
 

@@ -1,9 +1,10 @@
 """Connecting, the schema and its migrations, transactions: where the hub's database shows
 most.
 
-The query modules of `hub.store` take the connection made here. A second backend changes
-this module first; the SQLite SQL still in the query modules is listed in
-docs/architecture.md ("The hub's SQL").
+The hub's database is a SQLite file (a path) or PostgreSQL (a `postgresql://` URL, from
+`[database] url`). The query modules of `hub.store` take the connection made here and write
+SQL both accept; what differs is bridged in `hub.store.postgres` (docs/architecture.md,
+"The hub's SQL").
 """
 
 import sqlite3
@@ -11,24 +12,81 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
+from hub.store import postgres
+
 SCHEMA = (Path(__file__).parent.parent / "schema.sql").read_text()
 
+# The database failed (disk, connection, server): the hub stops or retries, never blames a
+# message for it.
+DB_ERRORS = (sqlite3.Error, psycopg.Error)
+# One message's fault, not the database's: a constraint, or a value the database cannot store.
+ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError,
+               psycopg.errors.IntegrityError, psycopg.errors.DataError)  # fmt: skip
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit), WAL, durable commits."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+# A connection of either backend: both offer execute, executemany, in_transaction, close.
+Connection = sqlite3.Connection | postgres.Connection
+
+
+def connect(target: str | Path) -> Connection:
+    """A connection to a SQLite file or a `postgresql://` URL, in autocommit mode
+    (transactions are explicit); on SQLite WAL and durable commits."""
+    if is_postgres_url(target):
+        return postgres.connect(str(target))
+    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
+    # PostgreSQL's GREATEST/LEAST (SQLite's own are two-argument max/min, which PostgreSQL
+    # lacks): the queries use these names on both. NULLs are ignored, as PostgreSQL does.
+    conn.create_function("greatest", -1, _greatest, deterministic=True)
+    conn.create_function("least", -1, _least, deterministic=True)
     return conn
 
 
+def open_pool(url: str, size: int) -> "postgres.ConnectionPool":
+    """PostgreSQL connections kept for the web's requests (`connect_pooled`)."""
+    return postgres.open_pool(url, size)
+
+
+def connect_pooled(pool: "postgres.ConnectionPool") -> Connection:
+    """A connection of `pool`; its `close()` gives it back."""
+    return postgres.pooled(pool)
+
+
+def _greatest(*values):
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def _least(*values):
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """Whether `connect(target)` opens PostgreSQL (else a SQLite file)."""
+    return postgres.is_url(target)
+
+
+def is_postgres(conn: Connection) -> bool:
+    return isinstance(conn, postgres.Connection)
+
+
+def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
+    """The one SQL text of each backend, where no text suits both: SQLite's planner hints
+    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs."""
+    return postgresql if is_postgres(conn) else sqlite
+
+
 # A ledger made by an older hub is brought up to date when the new one starts (after
-# `scripts/update`): each step runs once, in order, on a ledger whose `user_version` is
-# below its number, before schema.sql (which then adds what is new, and whose indexes may
-# need the step's columns). A new ledger is made at the latest version by schema.sql and
-# skips them. A released step is never edited: add the next one.
+# `scripts/update`): each step runs once, in order, on a ledger whose version (SQLite's
+# `user_version`, PostgreSQL's `hub_schema`) is below its number, before schema.sql (which
+# then adds what is new, and whose indexes may need the step's columns). A new ledger is
+# made at the latest version by schema.sql and skips them. A released step is never
+# edited: add the next one. On PostgreSQL each step is translated as schema.sql is.
 MIGRATIONS: list[tuple[int, str]] = [
     (1, "ALTER TABLE sku_activity ADD COLUMN pick_location TEXT"),
     (2, "ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
@@ -39,8 +97,11 @@ MIGRATIONS: list[tuple[int, str]] = [
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
-def create_schema(conn: sqlite3.Connection) -> None:
+def create_schema(conn: Connection) -> None:
     """Make the ledger's tables, or bring an older ledger's up to date."""
+    if is_postgres(conn):
+        postgres.create_schema(conn, SCHEMA, MIGRATIONS)
+        return
     fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'movements'").fetchone()
     version = SCHEMA_VERSION if fresh is None else schema_version(conn)
     steps = "".join(f"{sql};\n" for number, sql in MIGRATIONS if number > version)
@@ -51,13 +112,15 @@ def create_schema(conn: sqlite3.Connection) -> None:
     )
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
+def schema_version(conn: Connection) -> int:
+    if is_postgres(conn):
+        return postgres.schema_version(conn)
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    conn.execute("BEGIN IMMEDIATE")
+def transaction(conn: Connection) -> Iterator[Connection]:
+    _begin_write(conn)
     try:
         yield conn
     except BaseException:
@@ -70,9 +133,30 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
-def rehearsal(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def rehearsal(conn: Connection) -> Iterator[Connection]:
     """A transaction that always rolls back: run a change for its checks, keep nothing."""
-    conn.execute("BEGIN IMMEDIATE")
+    _begin_write(conn)
+    try:
+        yield conn
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+
+
+def _begin_write(conn: Connection) -> None:
+    """One writing transaction at a time, taken at its start: the domain code reads, then
+    writes what it read, and must not interleave with another writer."""
+    if is_postgres(conn):
+        conn.begin_write()
+    else:
+        conn.execute("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def snapshot(conn: Connection) -> Iterator[Connection]:
+    """A read-only transaction: everything read in it is one consistent state."""
+    conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" if is_postgres(conn)
+                 else "BEGIN")  # fmt: skip
     try:
         yield conn
     finally:

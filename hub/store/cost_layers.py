@@ -46,10 +46,10 @@ def layer_add(
 ) -> int:  # fmt: skip
     cur = conn.execute(
         "INSERT INTO cost_layers (sku, location, lot, movement_id, received, qty_in, qty_left, "
-        "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (sku, location, lot, movement_id, received, max(qty, 0), qty, unit_cost, kind),
     )
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
@@ -114,7 +114,7 @@ def check_layers(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int
         "  SELECT sku, location, lot, qty AS b, 0 AS l FROM balances WHERE owner = ''"
         "  UNION ALL"
         "  SELECT sku, location, lot, 0, qty_left FROM cost_layers WHERE qty_left != 0"
-        ") GROUP BY sku, location, lot HAVING sum(b) != sum(l)"
+        ") x GROUP BY sku, location, lot HAVING sum(b) != sum(l)"
     ).fetchall()
 
 
@@ -136,7 +136,11 @@ def consignment_owed_of(conn: sqlite3.Connection, movement_id: int) -> list[tupl
 
 
 def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: int) -> None:
-    conn.execute("INSERT OR REPLACE INTO consignment_prices VALUES (?, ?, ?)", (sku, owner, cost))
+    conn.execute(
+        "INSERT INTO consignment_prices VALUES (?, ?, ?) ON CONFLICT (sku, owner) "
+        "DO UPDATE SET unit_cost = excluded.unit_cost",
+        (sku, owner, cost),
+    )
 
 
 def consignment_price(conn: sqlite3.Connection, sku: str, owner: str) -> int | None:

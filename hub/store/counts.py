@@ -32,10 +32,10 @@ def count_add(
 ) -> int:  # fmt: skip
     cur = conn.execute(
         "INSERT INTO counts (event_id, station, sku, location, lot, book, counted, variance, "
-        "status, task, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "status, task, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (event_id, station, sku, location, lot, book, counted, counted - book, status, task, ts),
     )
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def count_get(conn: sqlite3.Connection, count_id: int) -> CountRow | None:
@@ -60,7 +60,8 @@ def counts_pending_of(
 ) -> list[int]:
     """Ids of the counts of this line still waiting for approval."""
     rows = conn.execute(
-        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? AND lot IS ?",
+        "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? "
+        "AND lot IS NOT DISTINCT FROM ?",
         (sku, location, lot),
     )
     return [r[0] for r in rows]
@@ -142,13 +143,14 @@ def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
 
 
 def count_tasks(
-    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int = -1
+    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int | None = None
 ) -> list[dict]:
-    """Tasks of a run and/or in a status, by task id; `limit` -1: all of them."""
+    """Tasks of a run and/or in a status, by task id; all of them without `limit`."""
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
-        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task LIMIT ?",
-        (run, run, status, status, limit),
+        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task"
+        + (" LIMIT ?" if limit is not None else ""),
+        (run, run, status, status, *((limit,) if limit is not None else ())),
     ).fetchall()
     keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
     return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -168,7 +170,7 @@ def count_due_lines(conn: sqlite3.Connection) -> sqlite3.Cursor:
     and location, as an open cursor: the caller reads only as many as it needs (and closes
     it)."""
     return conn.execute(
-        "SELECT b.sku, b.location, sum(b.qty), a.last_count, coalesce(c.class, 'C') "
+        "SELECT b.sku, b.location, sum(b.qty), max(a.last_count), coalesce(max(c.class), 'C') "
         "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
         "LEFT JOIN abc_classes c ON c.sku = b.sku "
         "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"

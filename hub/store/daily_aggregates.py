@@ -10,8 +10,8 @@ def daily_sku_add(
 ) -> None:  # fmt: skip
     conn.execute(
         "INSERT INTO daily_sku (day, sku, out_qty, in_qty, cogs) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (sku, day) DO UPDATE SET out_qty = out_qty + excluded.out_qty, "
-        "in_qty = in_qty + excluded.in_qty, cogs = cogs + excluded.cogs",
+        "ON CONFLICT (sku, day) DO UPDATE SET out_qty = daily_sku.out_qty + excluded.out_qty, "
+        "in_qty = daily_sku.in_qty + excluded.in_qty, cogs = daily_sku.cogs + excluded.cogs",
         (day, sku, out_qty, in_qty, cogs),
     )
 
@@ -26,7 +26,7 @@ def daily_totals_add(conn: sqlite3.Connection, day: str, **amounts: float) -> No
         raise ValueError(f"unknown daily totals: {set(amounts) - set(names)}")
     columns = ", ".join(names)
     marks = ", ".join("?" for _ in names)
-    updates = ", ".join(f"{n} = {n} + excluded.{n}" for n in names)
+    updates = ", ".join(f"{n} = daily_totals.{n} + excluded.{n}" for n in names)
     conn.execute(
         f"INSERT INTO daily_totals (day, {columns}) VALUES (?, {marks}) "
         f"ON CONFLICT (day) DO UPDATE SET {updates}",
@@ -76,7 +76,7 @@ def consumption_values(conn: sqlite3.Connection, since: str) -> list[tuple[str, 
 def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
     conn.execute(
         "INSERT INTO sku_activity (sku, last_out) VALUES (?, ?) ON CONFLICT (sku) "
-        "DO UPDATE SET last_out = max(coalesce(last_out, ''), excluded.last_out)",
+        "DO UPDATE SET last_out = greatest(sku_activity.last_out, excluded.last_out)",
         (sku, day),
     )
 
@@ -84,7 +84,7 @@ def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
 def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
     conn.execute(
         "INSERT INTO sku_activity (sku, last_count) VALUES (?, ?) ON CONFLICT (sku) "
-        "DO UPDATE SET last_count = max(coalesce(last_count, ''), excluded.last_count)",
+        "DO UPDATE SET last_count = greatest(sku_activity.last_count, excluded.last_count)",
         (sku, day),
     )
 
@@ -94,7 +94,7 @@ def activity_set_pick(conn: sqlite3.Connection, sku: str, location: str | None) 
     row = conn.execute(
         "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
         "SET pick_location = excluded.pick_location "
-        "WHERE pick_location IS NOT excluded.pick_location RETURNING sku",
+        "WHERE sku_activity.pick_location IS DISTINCT FROM excluded.pick_location RETURNING sku",
         (sku, location),
     ).fetchone()
     return row is not None
@@ -104,7 +104,7 @@ def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
     """Set the low-stock flag; True when it changed."""
     row = conn.execute(
         "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
-        "low = excluded.low WHERE low != excluded.low RETURNING sku",
+        "low = excluded.low WHERE sku_activity.low != excluded.low RETURNING sku",
         (sku, int(low)),
     ).fetchone()
     return row is not None
@@ -130,8 +130,8 @@ def scan_add(
     """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
     conn.execute(
         "INSERT INTO scan_stats VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
-        "(day, station, operator, mode) DO UPDATE SET scans = scans + 1, "
-        "errors = errors + excluded.errors",
+        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + 1, "
+        "errors = scan_stats.errors + excluded.errors",
         (day, station, operator, mode, int(error)),
     )
     return conn.execute(

@@ -20,9 +20,13 @@ def dead_letter(
     """Keep a message set aside, and its id. One that is already kept (same topic and
     payload: a station resending it) is counted on its row, not stored again."""
     digest = hashlib.sha256(topic.encode() + b"\0" + payload).hexdigest()
+    # Whatever arrived is kept: a NUL in the topic or in the reason (which may quote the
+    # payload) is one that PostgreSQL's text cannot hold, so it is shown as U+FFFD (the
+    # payload keeps every byte).
+    topic, reason, source = (text.replace("\0", "\ufffd") for text in (topic, reason, source))
     conn.execute(
         "INSERT INTO dead_letter_counts (source, received) VALUES (?, 1) "
-        "ON CONFLICT (source) DO UPDATE SET received = received + 1",
+        "ON CONFLICT (source) DO UPDATE SET received = dead_letter_counts.received + 1",
         (source,),
     )
     row = conn.execute(
@@ -33,11 +37,11 @@ def dead_letter(
         return row[0]
     cur = conn.execute(
         "INSERT INTO dead_letters (topic, payload, reason, received, source, size, digest) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (topic, payload[:DEAD_LETTER_PAYLOAD_BYTES], reason[:2000], now, source, len(payload),
          digest),
     )  # fmt: skip
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
@@ -65,17 +69,17 @@ def dead_letters_drop(
     """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
     `keep`, and those received before `before`; each source's `dropped` counts them."""
     rows = conn.execute(
-        "DELETE FROM dead_letters WHERE (?1 IS NULL OR source = ?1) AND (id NOT IN ("
-        " SELECT id FROM dead_letters WHERE ?1 IS NULL OR source = ?1 ORDER BY id DESC LIMIT ?2)"
-        " OR received < coalesce(?3, '')) RETURNING source",
-        (source, keep, before),
+        "DELETE FROM dead_letters WHERE (:source IS NULL OR source = :source) AND (id NOT IN ("
+        " SELECT id FROM dead_letters WHERE :source IS NULL OR source = :source "
+        " ORDER BY id DESC LIMIT :keep) OR received < coalesce(:before, '')) RETURNING source",
+        {"source": source, "keep": keep, "before": before},
     ).fetchall()
     dropped: dict[str, int] = {}
     for (row_source,) in rows:
         dropped[row_source] = dropped.get(row_source, 0) + 1
     conn.executemany(
         "INSERT INTO dead_letter_counts (source, received, dropped) VALUES (?, ?, ?) "
-        "ON CONFLICT (source) DO UPDATE SET dropped = dropped + excluded.dropped",
+        "ON CONFLICT (source) DO UPDATE SET dropped = dead_letter_counts.dropped + excluded.dropped",
         [(name, n, n) for name, n in dropped.items()],
     )
     return len(rows)

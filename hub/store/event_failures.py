@@ -34,8 +34,8 @@ def event_failure_add(
 ) -> bool:
     """False when this event had already failed (a resend of it)."""
     cur = conn.execute(
-        "INSERT OR IGNORE INTO event_failures (station, epoch, seq, dead_letter, reason, since) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO event_failures (station, epoch, seq, dead_letter, reason, since) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         (station, epoch, seq, dead_letter_id, reason[:2000], now),
     )  # fmt: skip
     return cur.rowcount == 1

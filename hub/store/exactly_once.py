@@ -28,7 +28,8 @@ def pending_put(
     conn: sqlite3.Connection, station: str, epoch: str, seq: int, payload: bytes, now: str
 ) -> None:
     conn.execute(
-        "INSERT OR IGNORE INTO pending VALUES (?, ?, ?, ?, ?)", (station, epoch, seq, payload, now)
+        "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (station, epoch, seq, payload, now),
     )
 
 
@@ -76,7 +77,7 @@ def gaps(conn: sqlite3.Connection) -> list[Gap]:
     rows = conn.execute(
         "SELECT p.station, p.epoch, coalesce(c.applied, 0), min(p.seq), count(*), min(p.received) "
         "FROM pending p LEFT JOIN cursors c ON c.station = p.station AND c.epoch = p.epoch "
-        "GROUP BY p.station, p.epoch"
+        "GROUP BY p.station, p.epoch, c.applied"
     ).fetchall()
     return [Gap(*row) for row in rows]
 

@@ -17,10 +17,10 @@ def event_insert(
 ) -> int:
     cur = conn.execute(
         "INSERT INTO events (station, epoch, seq, type, ts, hub_ts, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (station, epoch, seq, type_, ts, hub_ts, data.decode()),
     )
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def event_content(
@@ -65,20 +65,20 @@ def movement_add(
     hub_ts: str,
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
-    cur = conn.execute(
+    movement_id = conn.execute(
         "INSERT INTO movements (event_id, type, sku, location, lot, owner, delta, ts, hub_ts) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
-    )
+    ).fetchone()[0]
     # qty = qty + delta inside the transaction: never read-modify-write.
     balance = conn.execute(
         "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = qty + excluded.qty "
+        "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = balances.qty + excluded.qty "
         "RETURNING qty",
         (sku, location, lot, owner, delta),
     ).fetchone()[0]
     movement = Movement(
-        cur.lastrowid, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts
+        movement_id, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts
     )
     return movement, balance
 
@@ -201,7 +201,7 @@ def check_ledger(conn: sqlite3.Connection) -> list[LedgerMismatch]:
         "  UNION ALL"
         "  SELECT sku, location, lot, owner, 0, sum(delta) FROM movements"
         "  GROUP BY sku, location, lot, owner"
-        ") GROUP BY sku, location, lot, owner HAVING sum(b) != sum(m)"
+        ") x GROUP BY sku, location, lot, owner HAVING sum(b) != sum(m)"
     ).fetchall()
     return [LedgerMismatch(*row) for row in rows]
 
@@ -209,7 +209,7 @@ def check_ledger(conn: sqlite3.Connection) -> list[LedgerMismatch]:
 def duplicate_events(conn: sqlite3.Connection) -> int:
     """Events stored twice under one (station, epoch, seq): the schema forbids it; 0 expected."""
     return conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM events GROUP BY station, epoch, seq HAVING count(*) > 1)"
+        "SELECT count(*) FROM (SELECT 1 FROM events GROUP BY station, epoch, seq HAVING count(*) > 1) x"
     ).fetchone()[0]
 
 

@@ -9,14 +9,17 @@ def meta_get(conn: sqlite3.Connection, key: str) -> str | None:
 
 
 def meta_set(conn: sqlite3.Connection, key: str, value: str) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    conn.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
 
 
 def counter_next(conn: sqlite3.Connection, name: str) -> int:
     """The next number of a named sequence (purchase orders, count tasks, ...)."""
     row = conn.execute(
         "INSERT INTO meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
-        "value = CAST(value AS INTEGER) + 1 RETURNING value",
+        "value = CAST(meta.value AS INTEGER) + 1 RETURNING value",
         (f"counter:{name}",),
     ).fetchone()
     return int(row[0])
@@ -24,5 +27,7 @@ def counter_next(conn: sqlite3.Connection, name: str) -> int:
 
 def hub_epoch(conn: sqlite3.Connection, new_epoch: str) -> str:
     """The hub's own journal epoch (created once)."""
-    conn.execute("INSERT OR IGNORE INTO meta VALUES ('hub_epoch', ?)", (new_epoch,))
+    conn.execute(
+        "INSERT INTO meta VALUES ('hub_epoch', ?) ON CONFLICT DO NOTHING", (new_epoch,)
+    )
     return meta_get(conn, "hub_epoch")

@@ -82,7 +82,7 @@ def order_line_update(
 def committed(conn: sqlite3.Connection, sku: str) -> int:
     """Units open orders still have to ship from our stock."""
     return conn.execute(
-        "SELECT coalesce(sum(max(qty - shipped - short, 0)), 0) FROM order_lines "
+        "SELECT coalesce(sum(greatest(qty - shipped - short, 0)), 0) FROM order_lines "
         "WHERE sku = ? AND open = 1 AND role = 'stock'",
         (sku,),
     ).fetchone()[0]
@@ -91,7 +91,7 @@ def committed(conn: sqlite3.Connection, sku: str) -> int:
 def committed_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
     """`committed` of every sku with open order lines."""
     return dict(conn.execute(
-        "SELECT sku, sum(max(qty - shipped - short, 0)) FROM order_lines "
+        "SELECT sku, sum(greatest(qty - shipped - short, 0)) FROM order_lines "
         "WHERE open = 1 AND role = 'stock' GROUP BY sku"
     ))  # fmt: skip
 
@@ -109,7 +109,7 @@ def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
 def kits_on_open_orders(conn: sqlite3.Connection, kit: str) -> dict[str, int]:
     """Kits still to ship on open orders, by order status (open, packing)."""
     return dict(conn.execute(
-        "SELECT o.status, sum(max(l.qty - l.shipped - l.short, 0)) FROM order_lines l "
+        "SELECT o.status, sum(greatest(l.qty - l.shipped - l.short, 0)) FROM order_lines l "
         "JOIN orders o ON o.order_id = l.order_id WHERE l.sku = ? AND l.role = 'kit' "
         "AND l.open = 1 GROUP BY o.status",
         (kit,),

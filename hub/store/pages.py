@@ -3,6 +3,11 @@ indexed)."""
 
 import sqlite3
 
+from hub.store.connection import dialect
+
+# Any string starting with a prefix sorts below prefix + this (the highest code point).
+_AFTER_PREFIX = "\U0010ffff"
+
 # Units of a listed sku on hand in held (quarantine) locations: on hand, not available.
 _QUARANTINED = (
     "(SELECT coalesce(sum(q.qty), 0) FROM balances q JOIN location_holds qh "
@@ -16,20 +21,26 @@ def stock_search(
     """(sku, name, on hand, quarantined) of products whose sku starts with, or name contains, `text`,
     or whose GTIN is `text`."""
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # A name may contain the text anywhere, in any case: no index can seek that. On SQLite
+    # (LIKE ignores case), scanning the narrow products_name index (name, rowid) instead of
+    # whole product rows (their JSON records) makes it a third of the work on a big catalog.
+    names = dialect(
+        conn,
+        sqlite="SELECT sku FROM products WHERE rowid IN (SELECT rowid FROM products "
+        "INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')",
+        postgresql="SELECT sku FROM products WHERE name ILIKE '%' || ? || '%' ESCAPE '\\'",
+    )
+    after = text + _AFTER_PREFIX
     return conn.execute(
         "WITH hits AS ("
-        "  SELECT sku FROM products WHERE sku >= ? AND sku < ? || char(1114111)"
-        # A name may contain the text anywhere: no index can seek that, but scanning the
-        # narrow products_name index (name, rowid) instead of whole product rows (their
-        # JSON records) makes it a third of the work on a big catalog.
-        "  UNION SELECT sku FROM products WHERE rowid IN (SELECT rowid FROM products"
-        "   INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')"
+        "  SELECT sku FROM products WHERE sku >= ? AND sku < ?"
+        f"  UNION {names}"
         "  UNION SELECT sku FROM gtins WHERE gtin = ?"
-        "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ? || char(1114111)"
+        "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ?"
         ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0), "
         + _QUARANTINED.format(sku="h.sku") +
         " FROM hits h LEFT JOIN products p ON p.sku = h.sku ORDER BY h.sku LIMIT ? OFFSET ?",
-        (text, text, like, text.zfill(14) if text.isdigit() else "", text, text, limit, offset),
+        (text, after, like, text.zfill(14) if text.isdigit() else "", text, after, limit, offset),
     ).fetchall()
 
 
@@ -108,14 +119,16 @@ def events_today(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
     """(type, count) of events applied since `since` (an ISO time)."""
     # `+type`: grouping by the bare column tempts SQLite to walk the whole events_type index
     # instead of today's slice of events_hub_ts.
+    group = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
-        "SELECT type, count(*) FROM events WHERE hub_ts >= ? GROUP BY +type", (since,)
+        f"SELECT type, count(*) FROM events WHERE hub_ts >= ? GROUP BY {group}", (since,)
     ).fetchall()
 
 
 def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
+    type_ = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
-        "SELECT count(*) FROM events WHERE hub_ts >= ? AND +type = 'scan' "
+        f"SELECT count(*) FROM events WHERE hub_ts >= ? AND {type_} = 'scan' "
         "AND json_extract(data, '$.verdict') != 'ok'",
         (since,),
     ).fetchone()[0]
@@ -125,7 +138,8 @@ def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
     """The receipts booked against purchase order `po`, oldest first: where each was put
     away, with its lot, expiry and station."""
     rows = conn.execute(
-        "SELECT id, station, hub_ts, json_extract(data, '$.sku'), json_extract(data, '$.qty'), "
+        "SELECT id, station, hub_ts, json_extract(data, '$.sku'), "
+        "CAST(json_extract(data, '$.qty') AS INTEGER), "
         "json_extract(data, '$.location'), json_extract(data, '$.lot'), "
         "json_extract(data, '$.expiry') FROM events "
         "WHERE json_extract(data, '$.po') = ? AND type = 'receipt' ORDER BY id LIMIT ?",
@@ -148,9 +162,11 @@ def orders_in_status(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> dic
 def packs_since(conn: sqlite3.Connection, since: str, recent: str) -> list[tuple]:
     """(station, operator, shipments since `since`, of them since `recent`, first hub time)
     for each station and packer that shipped since `since`."""
+    type_ = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
         "SELECT station, coalesce(json_extract(data, '$.operator'), ''), count(*), "
-        "sum(hub_ts >= ?), min(hub_ts) FROM events WHERE hub_ts >= ? AND +type = 'shipment' "
+        "sum(CASE WHEN hub_ts >= ? THEN 1 ELSE 0 END), min(hub_ts) FROM events "
+        f"WHERE hub_ts >= ? AND {type_} = 'shipment' "
         "GROUP BY 1, 2 ORDER BY 1, 2",
         (recent, since),
     ).fetchall()

@@ -13,9 +13,9 @@ def pick_scan_add(
     conn.execute(
         "INSERT INTO pick_stats (day, station, operator, picks, wrong, first_ts, last_ts) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
-        "picks = picks + excluded.picks, wrong = wrong + excluded.wrong, "
-        "first_ts = min(coalesce(first_ts, excluded.first_ts), excluded.first_ts), "
-        "last_ts = max(coalesce(last_ts, excluded.last_ts), excluded.last_ts)",
+        "picks = pick_stats.picks + excluded.picks, wrong = pick_stats.wrong + excluded.wrong, "
+        "first_ts = least(pick_stats.first_ts, excluded.first_ts), "
+        "last_ts = greatest(pick_stats.last_ts, excluded.last_ts)",
         (day, station, operator, int(judged), int(wrong), ts, ts),
     )
 
@@ -27,8 +27,8 @@ def pack_shipped_add(
     conn.execute(
         "INSERT INTO pick_stats (day, station, operator, orders, lines, weight_overrides) "
         "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
-        "orders = orders + 1, lines = lines + excluded.lines, "
-        "weight_overrides = weight_overrides + excluded.weight_overrides",
+        "orders = pick_stats.orders + 1, lines = pick_stats.lines + excluded.lines, "
+        "weight_overrides = pick_stats.weight_overrides + excluded.weight_overrides",
         (day, station, operator, lines, int(weight_override)),
     )
 

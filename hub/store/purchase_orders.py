@@ -86,7 +86,7 @@ def po_line_receive(conn: sqlite3.Connection, po: str, line: int, qty: int) -> N
 def on_order(conn: sqlite3.Connection, sku: str) -> int:
     """Units on open purchase orders (not dropship) still to arrive."""
     return conn.execute(
-        "SELECT coalesce(sum(max(l.qty - l.received, 0)), 0) FROM po_lines l "
+        "SELECT coalesce(sum(greatest(l.qty - l.received, 0)), 0) FROM po_lines l "
         "JOIN purchase_orders p ON p.po = l.po WHERE l.sku = ? AND p.dropship = 0 "
         "AND p.status IN ('open', 'receiving')",
         (sku,),
@@ -96,7 +96,7 @@ def on_order(conn: sqlite3.Connection, sku: str) -> int:
 def on_order_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
     """`on_order` of every sku on open purchase orders."""
     return dict(conn.execute(
-        "SELECT l.sku, sum(max(l.qty - l.received, 0)) FROM po_lines l "
+        "SELECT l.sku, sum(greatest(l.qty - l.received, 0)) FROM po_lines l "
         "JOIN purchase_orders p ON p.po = l.po WHERE p.dropship = 0 "
         "AND p.status IN ('open', 'receiving') GROUP BY l.sku"
     ))  # fmt: skip

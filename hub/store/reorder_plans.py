@@ -30,10 +30,11 @@ def uplift_add(
     conn: sqlite3.Connection, sku: str | None, start: str, end: str, factor: float, note: str
 ) -> int:
     cur = conn.execute(
-        "INSERT INTO demand_uplifts (sku, start_day, end_day, factor, note) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO demand_uplifts (sku, start_day, end_day, factor, note) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
         (sku, start, end, factor, note),
     )
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def uplifts(conn: sqlite3.Connection, sku: str | None = None) -> list[tuple]:

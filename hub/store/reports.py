@@ -31,7 +31,7 @@ def valuation_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tu
         "sum(CASE WHEN b.owner != '' THEN b.qty ELSE 0 END), "
         "(SELECT coalesce(sum(c.qty_left * c.unit_cost), 0) FROM cost_layers c "
         " WHERE c.sku = b.sku AND c.qty_left != 0) "
-        "FROM balances b GROUP BY b.sku HAVING sum(b.qty != 0) > 0 ORDER BY b.sku "
+        "FROM balances b GROUP BY b.sku HAVING sum(CASE WHEN b.qty != 0 THEN 1 ELSE 0 END) > 0 ORDER BY b.sku "
         "LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
@@ -39,7 +39,7 @@ def valuation_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tu
 
 # Dead stock and surplus: the same SELECT serves a live page and the stored rows.
 _DEAD_STOCK = (
-    "SELECT b.sku, sum(b.qty), a.last_out FROM balances b "
+    "SELECT b.sku, sum(b.qty), max(a.last_out) FROM balances b "
     "LEFT JOIN sku_activity a ON a.sku = b.sku "
     "WHERE a.last_out IS NULL OR a.last_out < :before "
     "GROUP BY b.sku HAVING sum(b.qty) > 0"
@@ -116,7 +116,9 @@ def report_run_set(
     conn: sqlite3.Connection, report: str, day: str, computed: str, params: str
 ) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO report_runs (report, day, computed, params) VALUES (?, ?, ?, ?)",
+        "INSERT INTO report_runs (report, day, computed, params) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (report) DO UPDATE SET day = excluded.day, computed = excluded.computed, "
+        "params = excluded.params",
         (report, day, computed, params),
     )
 

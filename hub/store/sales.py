@@ -14,8 +14,8 @@ def sale_add(
     )
     conn.execute(
         "INSERT INTO daily_sales (day, sku, qty, revenue) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (sku, day) DO UPDATE SET qty = qty + excluded.qty, "
-        "revenue = revenue + excluded.revenue",
+        "ON CONFLICT (sku, day) DO UPDATE SET qty = daily_sales.qty + excluded.qty, "
+        "revenue = daily_sales.revenue + excluded.revenue",
         (day, sku, qty, revenue),
     )
 

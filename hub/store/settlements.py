@@ -42,10 +42,10 @@ def settlement_add(
 ) -> int:  # fmt: skip
     cur = conn.execute(
         "INSERT INTO consignment_settlements (owner, through_id, until_day, units, amount, "
-        "recorded, by, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "recorded, by, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         (owner, through_id, until, units, amount, now, by, note),
     )
-    return cur.lastrowid
+    return cur.fetchone()[0]
 
 
 def settlements(conn: sqlite3.Connection, owner: str | None, limit: int) -> list[dict]:

@@ -26,9 +26,14 @@ def create_app(
     currency: str = "EUR",
     sites: list[str] | None = None,
     workers_stale_s: float = 5.0,
+    data_dir: str | Path | None = None,
+    db_connections: int = 8,
 ) -> Flask:
-    """`secret_key` signs the session cookie; without one, a key generated once is kept
-    next to the database. `heartbeats`: the hub's loops, for /healthz (without them it
+    """`db_path`: the ledger, a SQLite file or a PostgreSQL URL (`store.connect`).
+    `secret_key` signs the session cookie; without one, a key generated once is kept in
+    `data_dir` (by default the SQLite file's folder). On PostgreSQL the requests share
+    `db_connections` open connections (at most one per web thread is ever in use); the
+    hub calls `close_app` when it stops. `heartbeats`: the hub's loops, for /healthz (without them it
     reports the database only). `timezone` and `currency` are how the pages write times
     and money. At most `parked_polls` live polls wait at once (each holds one of the web
     server's threads). `sites`: the sites a central hub follows (none on a site hub)."""
@@ -79,11 +84,15 @@ def create_app(
         HEARTBEATS=heartbeats,
         SITES=list(sites or []),
         WORKERS_STALE_S=workers_stale_s,
+        DB_POOL=store.open_pool(db_path, db_connections) if store.is_postgres_url(db_path)
+        else None,
     )
     app.config["SITE_ZONE"] = ZoneInfo(timezone)  # whose midnight starts "today"
     install_formats(app, SiteFormat(app.config["SITE_ZONE"], currency))
     links.install(app)
-    auth.init_app(app, auth.secret_key(Path(db_path).parent, secret_key))
+    if data_dir is None and store.is_postgres_url(db_path):
+        raise ValueError("a PostgreSQL ledger needs the data_dir to keep the web's key in")
+    auth.init_app(app, auth.secret_key(Path(data_dir or Path(db_path).parent), secret_key))
     headers.init_app(app)
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
@@ -106,7 +115,8 @@ def create_health_app(db_path: str, heartbeats: Heartbeats, workers_stale_s: flo
     from hub.web import health
 
     app = Flask(__name__)
-    app.config.update(DB_PATH=db_path, HEARTBEATS=heartbeats, WORKERS_STALE_S=workers_stale_s)
+    app.config.update(DB_PATH=db_path, DB_POOL=None, HEARTBEATS=heartbeats,
+                      WORKERS_STALE_S=workers_stale_s)
     app.register_blueprint(health.blueprint)
     app.teardown_appcontext(_close_db)
     return app
@@ -117,8 +127,16 @@ def db() -> sqlite3.Connection:
     from flask import current_app
 
     if "db" not in g:
-        g.db = store.connect(current_app.config["DB_PATH"])
+        pool = current_app.config["DB_POOL"]
+        g.db = store.connect(current_app.config["DB_PATH"]) if pool is None \
+            else store.connect_pooled(pool)  # fmt: skip
     return g.db
+
+
+def close_app(app: Flask) -> None:
+    """Close what the app holds open beyond a request: its PostgreSQL connections."""
+    if app.config["DB_POOL"] is not None:
+        app.config["DB_POOL"].close()
 
 
 def loop_states() -> list:

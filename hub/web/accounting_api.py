@@ -51,12 +51,13 @@ def accounting_csv(query: PeriodQuery):
         # while the ingest goes on writing.
         conn = store.connect(path)
         try:
-            conn.execute("BEGIN")
-            totals = accounting.Totals()
-            yield from _csv_lines(accounting.COLUMNS, accounting.rows(conn, period, totals))
-            result = accounting.summary(conn, period, totals)
-            yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result),
-                                  header=False)  # fmt: skip
+            with store.snapshot(conn):
+                totals = accounting.Totals()
+                yield from _csv_lines(accounting.COLUMNS,
+                                      accounting.rows(conn, period, totals))  # fmt: skip
+                result = accounting.summary(conn, period, totals)
+                yield from _csv_lines(accounting.COLUMNS, accounting.summary_rows(result),
+                                      header=False)  # fmt: skip
         finally:
             conn.close()
 
@@ -75,13 +76,10 @@ def accounting_summary(query: PeriodQuery):
     cost, and sales whose purchase order line had no cost)."""
     period, conn = _period(query), db()
     totals = accounting.Totals()
-    conn.execute("BEGIN")  # one snapshot, as the CSV
-    try:
+    with store.snapshot(conn):  # one snapshot, as the CSV
         for _row in accounting.rows(conn, period, totals):
             pass
         return jsonify(accounting.summary(conn, period, totals))
-    finally:
-        conn.execute("ROLLBACK")
 
 
 @blueprint.get("/api/movements.csv")

@@ -29,7 +29,8 @@ def pytest_collection_modifyitems(items):
 class Server:
     def __init__(self, ledger) -> None:
         self.changes = ChangeFeed()
-        self.app = create_app(ledger.path, TOPICS, [TOKEN], changes=self.changes)
+        self.app = create_app(ledger.path, TOPICS, [TOKEN], changes=self.changes,
+                              data_dir=ledger.dir)
         self.server = create_server(self.app, host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)

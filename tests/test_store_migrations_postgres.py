@@ -1,0 +1,50 @@
+"""On PostgreSQL the schema's migrations run as on SQLite: a database made by an older hub
+gets each later step once, in order, then what schema.sql adds; one made from the current
+schema is left as it is."""
+
+import pytest
+
+from hub import store
+from tests import postgres
+from tests.postgres import ledger_target
+
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.skipif(not postgres.enabled(), reason="PostgreSQL's migrations (HUB_TEST_DB)"),
+]
+
+
+def columns(conn, table: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position",
+        (table,),
+    )
+    return [name for (name,) in rows]
+
+
+def test_an_older_database_gets_the_later_steps_once_and_keeps_its_rows(tmp_path):
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
+    # As a hub of version 3 left it: without the columns of steps 4 and 5, one dead letter.
+    conn.execute("ALTER TABLE dead_letters DROP COLUMN digest, DROP COLUMN repeats")
+    conn.execute("UPDATE hub_schema SET version = 3, digest = 'older'")
+    conn.execute("INSERT INTO dead_letters (topic, payload, reason, received, source, size) "
+                 "VALUES ('t', '\\x00'::bytea, 'bad', 'now', 'x', 1)")  # fmt: skip
+    store.create_schema(conn)
+    assert columns(conn, "dead_letters")[-2:] == ["digest", "repeats"]
+    assert conn.execute("SELECT topic, digest, repeats FROM dead_letters").fetchall() == [
+        ("t", "", 1)]  # fmt: skip
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    store.create_schema(conn)  # again: nothing left to do, nothing done twice
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    conn.close()
+
+
+def test_a_database_of_the_current_schema_gets_what_schema_sql_adds(tmp_path):
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
+    conn.execute("DROP INDEX return_lines_event")  # as before schema.sql added it
+    conn.execute("UPDATE hub_schema SET digest = 'before the index'")
+    store.create_schema(conn)
+    found = conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'return_lines_event'")
+    assert found.fetchone() is not None
+    conn.close()
