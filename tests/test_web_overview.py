@@ -190,7 +190,7 @@ def test_today_on_the_overview_is_the_sites_day_not_utcs(ledger, monkeypatch):
             noon.isoformat())  # fmt: skip
     hub_clock_at(noon)
     app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(),
-                     timezone="Pacific/Kiritimati")  # fmt: skip
+                     timezone="Pacific/Kiritimati", data_dir=ledger.dir)  # fmt: skip
     data = app.test_client().get("/api/overview", headers=BEARER).json
     assert data["today"] == "2030-06-02"
     assert data["kpis"]["shipments"] == 1
