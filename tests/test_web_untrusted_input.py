@@ -7,7 +7,7 @@ import pytest
 from hub import catalog
 from protocol.events import Receipt
 from protocol.messages import Product, StationStatus
-from tests.webapp import TOPICS
+from tests.webapp import TOKEN, TOPICS
 
 pytestmark = pytest.mark.hub
 
@@ -73,3 +73,15 @@ def test_csv_cells_that_look_like_formulas_are_defused(ledger, viewer):
     catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="F-1", name="=HYPERLINK(1)")])
     text = viewer.get("/stock.csv?q=F-1").text
     assert "'=HYPERLINK(1)" in text
+
+
+def test_a_nul_character_is_never_a_server_error(app):
+    """SQLite stores it; PostgreSQL's text cannot: there it is refused (422), named."""
+    api, auth = app.test_client(), {"Authorization": f"Bearer {TOKEN}"}
+    body = [{"supplier": "S-1", "name": "Acme\x00Ltd", "lead_time_days": 3}]
+    answer = api.post("/api/suppliers", json=body, headers=auth)
+    searched = api.get("/api/stock/search", query_string={"q": "M\x00G"}, headers=auth)
+    for response in (answer, searched):
+        assert response.status_code in (200, 201, 422), response.text
+        if response.status_code == 422:
+            assert "cannot store" in response.json["error"] and "NUL" in response.json["error"]

@@ -92,6 +92,7 @@ from hub.store.catalog import (
     product_upsert,
 )
 from hub.store.connection import (
+    DATA_ERRORS,
     DB_ERRORS,
     ITEM_ERRORS,
     MIGRATIONS,

@@ -25,6 +25,10 @@ DB_ERRORS = (sqlite3.Error, psycopg.Error)
 ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError,
                psycopg.errors.IntegrityError, psycopg.errors.DataError)  # fmt: skip
 
+# A value the database cannot store (on PostgreSQL a NUL character in text): the web
+# answers 422, the ingest sets the message aside (ITEM_ERRORS).
+DATA_ERRORS = (sqlite3.DataError, psycopg.errors.DataError)
+
 # A connection of either backend: both offer execute, executemany, in_transaction, close.
 Connection = sqlite3.Connection | postgres.Connection
 

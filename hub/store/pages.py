@@ -20,6 +20,8 @@ def stock_search(
 ) -> list[tuple[str, str | None, int, int]]:
     """(sku, name, on hand, quarantined) of products whose sku starts with, or name contains, `text`,
     or whose GTIN is `text`."""
+    if "\0" in text:
+        return []  # matches nothing the ledger holds (PostgreSQL's text cannot hold NUL)
     like = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     # A name may contain the text anywhere, in any case: no index can seek that. On SQLite
     # (LIKE ignores case), scanning the narrow products_name index (name, rowid) instead of

@@ -14,7 +14,7 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
 from hub import store, users
 from hub.web import api_calls, commands, db, site_overview, views
@@ -48,6 +48,16 @@ def _http_error(exc: HTTPException):
     page = render_template("error.html", code=exc.code, name=exc.name,
                            description=exc.description)  # fmt: skip
     return page, exc.code, api_calls.kept_headers(exc)
+
+
+def _unstorable(exc: Exception):
+    """A value the database cannot hold (PostgreSQL's text takes no NUL character): well
+    formed, but the request's fault (422; its transaction rolled back)."""
+    return _http_error(UnprocessableEntity(f"a value the database cannot store: {exc}"))
+
+
+for _error in store.DATA_ERRORS:
+    blueprint.app_errorhandler(_error)(_unstorable)
 
 
 @blueprint.get("/")
