@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hub import alerts, deadletters, housekeeping, store
 from hub.changes import ChangeFeed
@@ -49,7 +50,8 @@ class Hub:
         stall = config.health.stall_after_s
         self.heartbeats = Heartbeats({"ingest": stall, "outbox": stall, "web": stall,
                                       "housekeeping": stall + HOUSEKEEPING_S})  # fmt: skip
-        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s)
+        self.zone = ZoneInfo(config.web.timezone)  # the site's: whose days "today" counts
+        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s, self.zone)
         self.link = HubLink(config.mqtt, self.topics, self.db_path,
                             beat=lambda: self.heartbeats.beat("outbox"))  # fmt: skip
         self.web_app = create_app(
@@ -151,7 +153,7 @@ class Hub:
         letters' bounds: a failure here is alerted and must not stop ingest."""
         try:
             now = utc_now()
-            housekeeping.tick(self.conn, self.topics, now)
+            housekeeping.tick(self.conn, self.topics, now, zone=self.zone)
             with store.transaction(self.conn):
                 deadletters.trim(self.conn, self.config.dead_letters, now)
                 alerts.clear(self.conn, self.topics, "loop_failed:housekeeping", now.isoformat())

@@ -12,7 +12,7 @@ variances) from `hub.corrections`, through the same `post`.
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from hub import (
     alerts,
@@ -25,6 +25,7 @@ from hub import (
     purchasing,
     returns,
     sales,
+    siteday,
     store,
 )
 from hub.allocation import Take, allocate
@@ -69,10 +70,12 @@ class Source:
     type: str
     ts: datetime
     hub_ts: str
+    zone: tzinfo  # the site's: its day is the one the daily aggregates count it in
 
     @property
     def day(self) -> str:
-        return self.hub_ts[:10]
+        """The site's day the hub received the event on (hub.siteday)."""
+        return siteday.day_of(self.hub_ts, self.zone)
 
 
 @dataclass
@@ -90,14 +93,17 @@ class Ctx:
 
 
 def apply_event(
-    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects
-) -> None:
+    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects,
+    zone: tzinfo,
+) -> None:  # fmt: skip
+    """Apply a station's event received at `hub_ts`; `zone`: the site's time zone."""
     ts = event.ts.isoformat()
     event_id = store.event_insert(
         conn, event.station, event.epoch, event.seq, event.type, ts, hub_ts, event.raw
     )
     effects.events += 1
-    source = Source(event_id, event.station, event.epoch, event.seq, event.type, event.ts, hub_ts)
+    source = Source(event_id, event.station, event.epoch, event.seq, event.type, event.ts, hub_ts,
+                    zone)  # fmt: skip
     ctx = Ctx(conn, topics, source, effects)
     handler = _HANDLERS.get(type(event.data))
     if handler is not None:

@@ -1,7 +1,7 @@
 """The accountant's export on a worked example over four days, and sale prices becoming
 revenue and margin."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -28,7 +28,7 @@ class Days:
                 self.seq += 1
                 event = decode_event(encode_event("st-1", "e1", self.seq, data, TS))
                 ledger.apply_event(self.conn, TOPICS, event, f"{day}T12:00:00+00:00",
-                                   ledger.Effects())  # fmt: skip
+                                   ledger.Effects(), UTC)  # fmt: skip
 
 
 def _order(conn, order_id: str, *lines: OrderLine) -> None:

@@ -5,9 +5,9 @@ open alerts. Shared by the page and `GET /api/overview`."""
 
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from hub import store
+from hub import siteday, store
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
@@ -29,8 +29,8 @@ def overview(
     `loops`: the hub's heartbeats (none when the web app runs without the hub, as in some
     tests)."""
     now = now or utc_now()
-    today = now.astimezone(zone).date()
-    since = day_start(today, zone)
+    today = siteday.today(zone, now)
+    since = siteday.day_start(today, zone)
     stations = [_with_advice(row) for row in views.station_rows(conn)]
     return {
         "version": version,
@@ -44,12 +44,6 @@ def overview(
         "receipts_due": store.pos_expected_by(conn, today.isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
     }
-
-
-def day_start(day, zone: tzinfo) -> str:
-    """The site's midnight starting `day`, as the hub's receive times are written (UTC ISO),
-    so it compares with them as text."""
-    return datetime.combine(day, time(0), zone).astimezone(UTC).isoformat()
 
 
 def _orders(conn: sqlite3.Connection) -> dict:
