@@ -7,7 +7,7 @@ from flask import Blueprint, abort, jsonify
 from msgspec import Meta
 
 from hub import orders, purchasing, store
-from hub.web import db
+from hub.web import db, site_today
 from hub.web.api_calls import (
     NotFound,
     answer_http_errors_as_json,
@@ -188,10 +188,10 @@ def purchase_orders_from_reorder(body: ReorderBody):
     """One purchase order per supplier from the reorder suggestions due today: of `skus`
     (`{"skus": [...]}`, those not due are left out) or, without it, of every product.
     Answers the new POs' ids in `saved` (empty when nothing was due)."""
-    now = utc_now()
+    now, today = utc_now(), site_today()
 
     def run(conn):
-        made = purchasing.from_reorder(conn, topics(), body.skus, now.date(), now.isoformat())
+        made = purchasing.from_reorder(conn, topics(), body.skus, today, now.isoformat())
         return {"saved": made}
 
     return domain_call(run, 201)
