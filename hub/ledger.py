@@ -109,7 +109,8 @@ def apply_event(
     if handler is not None:
         handler(ctx, event.data)
     elif event.type == "po_close":  # added to the protocol in parallel; handled by name
-        purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}")
+        purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}",
+                         source.day)  # fmt: skip
 
 
 # --- postings ----------------------------------------------------------------------------
@@ -219,7 +220,7 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
     po_cost = None
     if data.po:
         po_cost = purchasing.receive(conn, ctx.topics, data.po, data.sku, data.qty,
-                                     source.hub_ts, source.station)  # fmt: skip
+                                     source.hub_ts, source.station, source.day)  # fmt: skip
     cost = to_micros(data.unit_cost) if data.unit_cost is not None else po_cost
     if owner and cost is not None:
         store.consignment_price_set(conn, data.sku, owner, cost)
@@ -243,7 +244,7 @@ def _shipment(ctx: Ctx, data: Shipment) -> None:
     if order is not None:
         sales.book_shipment(conn, source.event_id, data, order, source.day)
     picking.shipped(conn, source.day, source.station, data)
-    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts)
+    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
     returns.publish(conn, ctx.topics, data.order)  # what may now come back
 
 

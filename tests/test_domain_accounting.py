@@ -166,7 +166,7 @@ def test_a_dropship_sale_earns_its_price_and_costs_its_purchase_order_line(conn)
     days.on("2026-03-05", Receipt(sku="MUG", qty=5, location="A-1", unit_cost=Decimal("3")),
             Shipment(order="SO-D", lines=[ShipmentLine(sku="MUG", qty=1, location="A-1")]))
     with store.transaction(conn):
-        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00")
+        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00", "2026-03-05")
 
     q = reports.Query(today=date(2026, 3, 5), since=date(2026, 3, 5), until=date(2026, 3, 5))
     kpi = {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}
