@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hub import catalog, planning, store
+from hub import catalog, planning, purchasing, store
 from hub.changes import ChangeFeed
 from hub.web import create_app
 from protocol.events import Scan
@@ -77,3 +77,24 @@ def test_contingency_plans_run_and_end_on_the_sites_day(site):
                         follow_redirects=True)  # fmt: skip
     assert "Contingency plan 2 ended" in ended.text
     assert store.uplift_get(ledger.conn, 2)[3] == "2030-06-01"
+
+
+def test_a_purchase_order_closed_through_the_api_counts_on_the_sites_day(site):
+    """Its receiving accuracy lands on the site's 2 June, with the day's other KPIs."""
+    ledger, app = site
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="MUG", name="Mug")])
+    with store.transaction(ledger.conn):
+        purchasing.create(ledger.conn, TOPICS, purchasing.PurchaseOrderIn(
+            po="PO-1", lines=[purchasing.PoLineIn(sku="MUG", qty=5)]),
+            "2030-05-20T08:00:00+00:00")  # fmt: skip
+    closed = app.test_client().post("/api/purchase-orders/PO-1/close", headers=BEARER)
+    assert closed.status_code == 200 and closed.json["status"] == "closed"
+    days = store.daily_totals(ledger.conn, "2030-05-31", "2030-06-03")
+    assert [(d["day"], d["po_lines"], d["po_lines_exact"]) for d in days] == [
+        ("2030-06-02", 1, 0)]
+
+
+def test_the_consignment_settlement_runs_to_the_sites_today(site):
+    _ledger, app = site
+    report = app.test_client().get("/api/consignment/settlement", headers=BEARER).json
+    assert report["until"] == "2030-06-02"
