@@ -2,8 +2,11 @@
 `[web] timezone`), as the overview does: a site far from UTC would otherwise see its day
 cut in two. Kiritimati is UTC+14: at 12:00 UTC on 1 June it is 02:00 on 2 June there."""
 
+import csv
+import io
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +14,7 @@ import pytest
 from hub import catalog, planning, purchasing, store
 from hub.changes import ChangeFeed
 from hub.web import create_app
-from protocol.events import Scan
+from protocol.events import Receipt, Scan
 from protocol.messages import Product
 from tests.webapp import TOKEN, TOPICS, Ledger, hub_clock_at, login, page_csrf
 
@@ -98,3 +101,20 @@ def test_the_consignment_settlement_runs_to_the_sites_today(site):
     _ledger, app = site
     report = app.test_client().get("/api/consignment/settlement", headers=BEARER).json
     assert report["until"] == "2030-06-02"
+
+
+def test_the_accounting_export_takes_the_sites_days_and_still_ties(site):
+    """A receipt at 02:00 on the site's 2 June (1 June in UTC) is a posting of 2 June,
+    where the day's stored value change counts it: opening + postings = closing."""
+    ledger, app = site
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="MUG", name="Mug")])
+    ledger.apply(Receipt(sku="MUG", qty=5, location="A-1", unit_cost=Decimal(3)))
+    client = app.test_client()
+    rows = client.get("/api/reports/accounting.csv?from=2030-06-02&to=2030-06-02",
+                      headers=BEARER).get_data(as_text=True)  # fmt: skip
+    postings = [r for r in csv.DictReader(io.StringIO(rows)) if r["movement"]]
+    assert [(r["date"], r["type"], r["value"]) for r in postings] == [
+        ("2030-06-02", "receipt", "15.00")]
+    summary = client.get("/api/reports/accounting?from=2030-06-02&to=2030-06-02",
+                         headers=BEARER).json  # fmt: skip
+    assert summary["balanced"] is True and summary["closing_value"] == "15.00"

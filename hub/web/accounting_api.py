@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, current_app, jsonify
 
 from hub import accounting, store
-from hub.web import db, site_today
+from hub.web import db, site_today, site_zone
 from hub.web.api_params import BackQuery, PeriodQuery
 from hub.web.auth import require_token
 from hub.web.contract import CSV, contract
@@ -26,7 +26,7 @@ def _period(query: PeriodQuery) -> accounting.Period:
     until = query.until or site_today()
     since = query.since or until.replace(day=1)
     try:
-        return accounting.Period(since, until)
+        return accounting.Period(since, until, site_zone())
     except ValueError as exc:
         abort(422, str(exc))
 
