@@ -14,7 +14,7 @@ import pytest
 from hub import catalog, planning, purchasing, store
 from hub.changes import ChangeFeed
 from hub.web import create_app
-from protocol.events import Receipt, Scan
+from protocol.events import Count, Receipt, Scan
 from protocol.messages import Product
 from tests.webapp import TOKEN, TOPICS, Ledger, hub_clock_at, login, page_csrf
 
@@ -118,3 +118,17 @@ def test_the_accounting_export_takes_the_sites_days_and_still_ties(site):
     summary = client.get("/api/reports/accounting?from=2030-06-02&to=2030-06-02",
                          headers=BEARER).json  # fmt: skip
     assert summary["balanced"] is True and summary["closing_value"] == "15.00"
+
+
+def test_a_cycle_count_falls_due_on_the_sites_day(site, monkeypatch):
+    """Counted on the site's 2 June 2029 (a product without a class: every 365 days), the
+    line is due on the site's 2 June 2030: now, though UTC's day is still 1 June."""
+    ledger, app = site
+    catalog.upsert_products(ledger.conn, TOPICS, [Product(sku="MUG", name="Mug")])
+    hub_clock_at(monkeypatch, datetime(2029, 6, 1, 11, 0, tzinfo=UTC))  # 01:00 on 2 June
+    ledger.apply(Receipt(sku="MUG", qty=5, location="A-1"),
+                 Count(sku="MUG", location="A-1", counted=5))  # fmt: skip
+    hub_clock_at(monkeypatch, NOON_UTC)
+    due = app.test_client().get("/api/counts/due", headers=BEARER).json["due"]
+    assert [(d["sku"], d["last_count"], d["due"]) for d in due] == [
+        ("MUG", "2029-06-02", "2030-06-02")]
