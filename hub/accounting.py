@@ -10,8 +10,8 @@ category of the movement that caused the deficit (a shipment's: COGS). So
     opening value + Σ posting values = closing value
 
 where the opening value is that at the start of `since` and the closing one at the end of
-`until` (days by the hub's clock). Consignment owed is what sales of consigned stock owe
-their owners: a liability, outside that sum.
+`until` (the site's days by the hub's clock). Consignment owed is what sales of consigned
+stock owe their owners: a liability, outside that sum.
 
 Dropship sales (the supplier shipped straight to the customer) move no stock: they follow
 the postings as `dropship_sale` rows with their order, purchase order, revenue (the order
@@ -22,11 +22,11 @@ outside that sum too.
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from decimal import Decimal
 from itertools import chain
 
-from hub import store
+from hub import siteday, store
 from hub.money import from_micros, text
 
 CATEGORIES = {
@@ -84,8 +84,11 @@ class Totals:
 
 @dataclass(frozen=True)
 class Period:
+    """The days `since` to `until`, the site's (from its midnight in `zone`)."""
+
     since: date
     until: date
+    zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
         if self.until < self.since:
@@ -126,25 +129,29 @@ def dropship_sales(conn: sqlite3.Connection, period: Period, totals: Totals) -> 
 
 def postings(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
     """Every posting of the period (and true-up), in ledger order, adding to `totals`."""
-    since, until = period.since.isoformat(), period.until.isoformat()
-    first = store.first_movement_on(conn, since)
+    start = siteday.day_start(period.since, period.zone)
+    end = siteday.day_start(period.until + timedelta(days=1), period.zone)
+    first = store.first_movement_on(conn, start)
     if first is None:
         return
     after = first - 1
     while True:
-        batch = store.postings_between(conn, since, until, after, BATCH)
+        batch = store.postings_between(conn, start, end, after, BATCH)
         if not batch:
             return
         true_ups: dict[int, list[tuple[str, int]]] = {}
         for movement_id, kind, value in store.true_ups_of(conn, batch[0][0], batch[-1][0]):
             true_ups.setdefault(movement_id, []).append((kind, value))
         for row in batch:
-            yield from _rows(row, true_ups.get(row[0], []), totals)
+            yield from _rows(row, true_ups.get(row[0], []), totals, period.zone)
         after = batch[-1][0]
 
 
-def _rows(row: tuple, true_ups: list[tuple[str, int]], totals: Totals) -> Iterator[dict]:
-    movement_id, day, type_, sku, location, lot, owner, delta, value = row
+def _rows(
+    row: tuple, true_ups: list[tuple[str, int]], totals: Totals, zone: tzinfo
+) -> Iterator[dict]:
+    movement_id, hub_ts, type_, sku, location, lot, owner, delta, value = row
+    day = siteday.day_of(hub_ts, zone)
     name = category(type_)
     settled = sum(v for _kind, v in true_ups)
     at_cost = None if value is None else value + settled

@@ -10,6 +10,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hub import alerts, deadletters, housekeeping, store
 from hub.central import CentralIngest
@@ -61,7 +62,8 @@ class Hub:
         self.ownership = None
         if role != "all":
             self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s)
-        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s,
+        self.zone = ZoneInfo(config.web.timezone)  # the site's: whose days "today" counts
+        self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s, self.zone,
                              fence=self.ownership if role == "ingest" else None,
                              dead_letters=config.dead_letters)  # fmt: skip
         self.central = None
@@ -264,7 +266,7 @@ class Hub:
         letters' bounds: a failure here is alerted and must not stop ingest."""
         try:
             now = utc_now()
-            housekeeping.tick(self.conn, self.topics, now)
+            housekeeping.tick(self.conn, self.topics, now, zone=self.zone)
             with store.transaction(self.conn):
                 deadletters.trim(self.conn, self.config.dead_letters, now)
                 alerts.clear(self.conn, self.topics, "loop_failed:housekeeping", now.isoformat())

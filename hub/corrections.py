@@ -8,7 +8,7 @@ So a correction is an event like any other: applied once, in order, and checkabl
 
 import secrets
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from hub import alerts, fifo, ledger, orders, sales, stock, store
 from protocol.envelope import encode
@@ -30,21 +30,22 @@ class AlreadySettled(CorrectionError):
 
 
 def hub_event(
-    conn: sqlite3.Connection, type_: str, data: dict, now: datetime, effects: ledger.Effects
-) -> ledger.Source:
-    """Journal one hub event (inside the caller's transaction)."""
+    conn: sqlite3.Connection, type_: str, data: dict, now: datetime, effects: ledger.Effects,
+    zone: tzinfo,
+) -> ledger.Source:  # fmt: skip
+    """Journal one hub event (inside the caller's transaction); `zone`: the site's."""
     epoch = store.hub_epoch(conn, f"hub-{secrets.token_hex(6)}")
     seq = store.cursor_get(conn, HUB_STATION, epoch) + 1
     ts, hub_ts = now.isoformat(), now.isoformat()
     event_id = store.event_insert(conn, HUB_STATION, epoch, seq, type_, ts, hub_ts, encode(data))
     store.cursor_set(conn, HUB_STATION, epoch, seq, hub_ts)
     effects.events += 1
-    return ledger.Source(event_id, HUB_STATION, epoch, seq, type_, now, hub_ts)
+    return ledger.Source(event_id, HUB_STATION, epoch, seq, type_, now, hub_ts, zone)
 
 
 def reverse(
     conn: sqlite3.Connection, topics: Topics, movement_id: int, reason: str, by: str,
-    now: datetime, effects: ledger.Effects,
+    now: datetime, effects: ledger.Effects, zone: tzinfo = UTC,
 ) -> int:  # fmt: skip
     """Reverse the event that `movement_id` belongs to (all its movements: a move's two legs,
     every line of a shipment); returns the reversing event's id."""
@@ -60,7 +61,7 @@ def reverse(
     if store.reversal_of(conn, movement.event_id) is not None:
         raise AlreadySettled(f"the event of movement {movement_id} is already reversed")
     data = {"event": movement.event_id, "movement": movement_id, "reason": reason, "by": by}
-    source = hub_event(conn, "reversal", data, now, effects)
+    source = hub_event(conn, "reversal", data, now, effects, zone)
     ctx = ledger.Ctx(conn, topics, source, effects)
     for original in reversed(store.movements_of_event(conn, movement.event_id)):
         _undo(ctx, original)
@@ -93,7 +94,7 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
 # --- count approvals -------------------------------------------------------------------------
 def decide_count(
     conn: sqlite3.Connection, topics: Topics, count_id: int, approve: bool, by: str,
-    now: datetime, effects: ledger.Effects,
+    now: datetime, effects: ledger.Effects, zone: tzinfo = UTC,
 ) -> store.CountRow:  # fmt: skip
     """Approve (post the variance found at count time) or reject a pending count."""
     count = store.count_get(conn, count_id)
@@ -104,7 +105,7 @@ def decide_count(
     posted = None
     if approve:
         data = {"count": count_id, "by": by}
-        source = hub_event(conn, "count_approval", data, now, effects)
+        source = hub_event(conn, "count_approval", data, now, effects, zone)
         ctx = ledger.Ctx(conn, topics, source, effects)
         # The variance against the book at count time: later movements are already booked.
         ledger.adjust(ctx, count.sku, count.location, count.variance, count.lot)
@@ -117,12 +118,12 @@ def decide_count(
 
 def settle_count(
     conn: sqlite3.Connection, topics: Topics, count_id: int, approve: bool, by: str,
-    now: datetime,
+    now: datetime, zone: tzinfo = UTC,
 ) -> store.CountRow:  # fmt: skip
     """`decide_count` as a change of its own (inside the caller's transaction): the stock of
     what the approval moved is published, as after any batch of station events."""
     effects = ledger.Effects()
-    count = decide_count(conn, topics, count_id, approve, by, now, effects)
+    count = decide_count(conn, topics, count_id, approve, by, now, effects, zone)
     publish(conn, topics, effects, now)
     return count
 

@@ -5,9 +5,9 @@ as you like."""
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
-from hub import alerts, counts, planning, reports, returns, store
+from hub import alerts, counts, planning, reports, returns, siteday, store
 from hub.settings import load as load_settings
 from protocol.topics import Topics
 
@@ -21,14 +21,19 @@ class Tick:
     returns_closed: int = 0
 
 
-def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False) -> Tick:
-    """`refresh`: recompute the ABC classes and the stored reports even if they are today's."""
+def tick(
+    conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False,
+    zone: tzinfo = UTC,
+) -> Tick:  # fmt: skip
+    """`refresh`: recompute the ABC classes and the stored reports even if they are today's.
+    `zone`: the site's time zone, whose day is "today" (the reports' pages ask for it)."""
     result = Tick()
-    today, stamp = now.date(), now.isoformat()
+    today, stamp = siteday.today(zone, now), now.isoformat()
     with store.transaction(conn):
         settings = load_settings(conn)
         result.expiring = alerts.check_expiring(conn, topics, today, stamp)
-        result.abc_refreshed, result.reports_refreshed = refresh_daily(conn, today, stamp, refresh)
+        result.abc_refreshed, result.reports_refreshed = refresh_daily(conn, today, stamp, refresh,
+                                                                       zone)  # fmt: skip
         last = store.meta_get(conn, "count_schedule_day")
         if settings.count_stations and last != today.isoformat():
             result.tasks = counts.schedule(conn, topics, settings, settings.count_stations,
@@ -40,12 +45,12 @@ def tick(conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool 
 
 
 def refresh_daily(
-    conn: sqlite3.Connection, today: date, stamp: str, force: bool = False
+    conn: sqlite3.Connection, today: date, stamp: str, force: bool = False, zone: tzinfo = UTC
 ) -> tuple[bool, list[str]]:
     """The ABC classes and the stored reports, when not yet computed today (or `force`),
     inside a transaction: (ABC recomputed, the reports recomputed)."""
     computed = store.abc_computed(conn)
-    abc = force or computed is None or computed[:10] < today.isoformat()
+    abc = force or computed is None or siteday.day_of(computed, zone) < today.isoformat()
     if abc:
         planning.refresh_abc(conn, today, stamp)
     return abc, reports.refresh(conn, today, stamp, force)

@@ -26,6 +26,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from typing import Protocol
 
 import msgspec
@@ -132,14 +133,18 @@ class Ingest:
         conn: sqlite3.Connection,
         topics: Topics,
         resync_after_s: float = 2.0,
+        zone: tzinfo = UTC,
         fence: Fence | None = None,
         dead_letters: DeadLetterSection | None = None,
     ) -> None:
+        """`zone`: the site's time zone (`[web] timezone`), whose days the daily aggregates
+        and the day's alerts count in."""
         self.conn = conn
         self.dead_letters = dead_letters or DeadLetterSection()
         self.topics = topics
         self.resync_after_s = resync_after_s
         self.fence = fence
+        self.zone = zone
         self._gap_seen: dict[tuple[str, str], tuple[int, float]] = {}  # -> (applied, since)
         self._resync_sent: dict[tuple[str, str], float] = {}
         self._stale_reported: set[tuple[str, str]] = set()
@@ -277,7 +282,7 @@ class Ingest:
     def _apply_run(self, event, applied: int, work: "_Batch") -> int:
         """Apply `event`, then every held event that follows it without a gap."""
         while True:
-            ledger.apply_event(self.conn, self.topics, event, work.now, work.effects)
+            ledger.apply_event(self.conn, self.topics, event, work.now, work.effects, self.zone)
             applied = event.seq
             work.result.applied += 1
             if not work.has_held(self.conn, event.station, event.epoch):

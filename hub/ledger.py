@@ -12,7 +12,7 @@ variances) from `hub.corrections`, through the same `post`.
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from hub import (
     alerts,
@@ -25,6 +25,7 @@ from hub import (
     purchasing,
     returns,
     sales,
+    siteday,
     store,
 )
 from hub.allocation import Take, allocate
@@ -71,10 +72,12 @@ class Source:
     type: str
     ts: datetime
     hub_ts: str
+    zone: tzinfo  # the site's: its day is the one the daily aggregates count it in
 
     @property
     def day(self) -> str:
-        return self.hub_ts[:10]
+        """The site's day the hub received the event on (hub.siteday)."""
+        return siteday.day_of(self.hub_ts, self.zone)
 
 
 @dataclass
@@ -92,20 +95,24 @@ class Ctx:
 
 
 def apply_event(
-    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects
-) -> None:
+    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects,
+    zone: tzinfo,
+) -> None:  # fmt: skip
+    """Apply a station's event received at `hub_ts`; `zone`: the site's time zone."""
     ts = event.ts.isoformat()
     event_id = store.event_insert(
         conn, event.station, event.epoch, event.seq, event.type, ts, hub_ts, event.raw
     )
     effects.events += 1
-    source = Source(event_id, event.station, event.epoch, event.seq, event.type, event.ts, hub_ts)
+    source = Source(event_id, event.station, event.epoch, event.seq, event.type, event.ts, hub_ts,
+                    zone)  # fmt: skip
     ctx = Ctx(conn, topics, source, effects)
     handler = _HANDLERS.get(type(event.data))
     if handler is not None:
         handler(ctx, event.data)
     elif event.type == "po_close":  # added to the protocol in parallel; handled by name
-        purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}")
+        purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}",
+                         source.day)  # fmt: skip
 
 
 # --- postings ----------------------------------------------------------------------------
@@ -215,7 +222,7 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
     po_cost = None
     if data.po:
         po_cost = purchasing.receive(conn, ctx.topics, data.po, data.sku, data.qty,
-                                     source.hub_ts, source.station)  # fmt: skip
+                                     source.hub_ts, source.station, source.day)  # fmt: skip
     cost = to_micros(data.unit_cost) if data.unit_cost is not None else po_cost
     if owner and cost is not None:
         store.consignment_price_set(conn, data.sku, owner, cost)
@@ -239,7 +246,7 @@ def _shipment(ctx: Ctx, data: Shipment) -> None:
     if order is not None:
         sales.book_shipment(conn, source.event_id, data, order, source.day)
     picking.shipped(conn, source.day, source.station, data)
-    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts)
+    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
     returns.publish(conn, ctx.topics, data.order)  # what may now come back
 
 

@@ -183,16 +183,19 @@ def mark_packing(conn: sqlite3.Connection, topics: Topics, order_id: str, now: s
         _set_status(conn, topics, order_id, "packing", now)
 
 
-def mark_shipped(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def mark_shipped(
+    conn: sqlite3.Connection, topics: Topics, order_id: str, now: str, day: str
+) -> None:
     """A shipment with every unit shipped (kept for callers of the first version)."""
-    apply_shipment(conn, topics, Shipment(order=order_id, lines=[]), now, all_shipped=True)
+    apply_shipment(conn, topics, Shipment(order=order_id, lines=[]), now, day, all_shipped=True)
 
 
 def apply_shipment(
-    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str,
+    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str, day: str,
     all_shipped: bool = False,
 ) -> None:  # fmt: skip
-    """The bench part of the order left: lines are shipped, short, or (unreported) short."""
+    """The bench part of the order left: lines are shipped, short, or (unreported) short.
+    `day`: the site's, that the order's KPIs count on."""
     found = store.order_get(conn, shipment.order)
     if found is None or found[0] in CLOSED_STATUSES or found[0] == "packed":
         return  # the stock moved all the same: the ledger has it
@@ -211,7 +214,7 @@ def apply_shipment(
         if kit:
             store.order_line_update(conn, shipment.order, kit.line, kits_done,
                                     kit.qty - kits_done, False)  # fmt: skip
-    settle(conn, topics, shipment.order, now)
+    settle(conn, topics, shipment.order, now, day)
 
 
 def _kit_groups(rows: list[store.OrderLineRow]) -> list[tuple]:
@@ -244,8 +247,11 @@ def _fill(kit, parts: list[store.OrderLineRow], shipped: Counter[str]) -> tuple[
     return takes, kits_done
 
 
-def confirm_dropship(conn: sqlite3.Connection, topics: Topics, po: str, now: str) -> None:
-    """The supplier shipped a dropship purchase order: its order lines are done."""
+def confirm_dropship(
+    conn: sqlite3.Connection, topics: Topics, po: str, now: str, day: str
+) -> None:
+    """The supplier shipped a dropship purchase order: its order lines are done (the sale
+    and the KPIs on the site's `day`)."""
     row = store.po_get(conn, po)
     if row is None or not row.dropship:
         raise purchasing.PurchaseError(f"no dropship purchase order {po}")
@@ -256,16 +262,16 @@ def confirm_dropship(conn: sqlite3.Connection, topics: Topics, po: str, now: str
         store.po_line_receive(conn, po, line, qty)
     sales.book_dropship(conn, po, get_order(conn, row.order_id),
                         [(sku, qty, cost) for _line, sku, qty, _received, cost in lines],
-                        now[:10])  # fmt: skip
-    purchasing.complete(conn, po, "received", now)
+                        day)  # fmt: skip
+    purchasing.complete(conn, po, "received", now, day)
     purchasing.publish(conn, topics, po)
     for line in store.order_lines(conn, row.order_id):
         if line.po == po:
             store.order_line_update(conn, row.order_id, line.line, line.qty, 0, False)
-    settle(conn, topics, row.order_id, now)
+    settle(conn, topics, row.order_id, now, day)
 
 
-def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str, day: str) -> None:
     """The order's status from its lines; closing it books its fill rate and cycle time."""
     rows = store.order_lines(conn, order_id)
     bench = [r for r in rows if r.role != "dropship"]
@@ -281,7 +287,7 @@ def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) ->
     created = datetime.fromisoformat(store.order_created(conn, order_id))
     hours = (datetime.fromisoformat(now) - created).total_seconds() / 3600
     store.daily_totals_add(
-        conn, now[:10], units_ordered=sum(r.qty for r in counted),
+        conn, day, units_ordered=sum(r.qty for r in counted),
         units_shipped=sum(r.shipped for r in counted), orders_closed=1, order_hours=hours,
     )  # fmt: skip
 

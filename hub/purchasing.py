@@ -127,9 +127,11 @@ def message(conn: sqlite3.Connection, row: store.PoRow, customer: str | None) ->
 
 
 def receive(
-    conn: sqlite3.Connection, topics: Topics, po: str, sku: str, qty: int, now: str, station: str
-) -> int | None:
-    """A receipt against `po` (inside the ingest transaction); returns the line's unit cost.
+    conn: sqlite3.Connection, topics: Topics, po: str, sku: str, qty: int, now: str,
+    station: str, day: str,
+) -> int | None:  # fmt: skip
+    """A receipt against `po` (inside the ingest transaction) received at `now`, on the
+    site's `day`; returns the line's unit cost.
 
     Never refuses: an unknown PO, a closed one or a sku not on it is alerted, and the
     receipt still counts as stock.
@@ -152,7 +154,7 @@ def receive(
                       sku=sku, station=station)  # fmt: skip
     store.po_line_receive(conn, po, line[0], qty)
     if row.status in OPEN:
-        _after_receipt(conn, topics, row, now)
+        _after_receipt(conn, topics, row, now, day)
     return line[4]
 
 
@@ -163,30 +165,37 @@ def _line_for(lines: list[tuple], sku: str) -> tuple | None:
     return (open_lines or matching or [None])[0] if matching else None
 
 
-def _after_receipt(conn: sqlite3.Connection, topics: Topics, row: store.PoRow, now: str):
+def _after_receipt(
+    conn: sqlite3.Connection, topics: Topics, row: store.PoRow, now: str, day: str
+) -> None:
     if row.first_receipt is None:
         store.po_set(conn, row.po, now, first_receipt=now[:10])
     if all(received >= qty for _l, _s, qty, received, _c in store.po_lines(conn, row.po)):
-        complete(conn, row.po, "received", now)
+        complete(conn, row.po, "received", now, day)
     elif row.status == "open":
         store.po_set(conn, row.po, now, status="receiving")
     publish(conn, topics, row.po)
 
 
-def complete(conn: sqlite3.Connection, po: str, status: str, now: str) -> None:
-    """The PO is done (received, closed short or confirmed): lead time and accuracy count."""
+def complete(conn: sqlite3.Connection, po: str, status: str, now: str, day: str) -> None:
+    """The PO is done (received, closed short or confirmed): lead time and accuracy count,
+    the accuracy on the site's `day` with the other daily KPIs. The PO's own dates stay
+    UTC days, as its `ordered` date is: its lead time is a difference of the two."""
     lines = store.po_lines(conn, po)
     store.po_set(conn, po, now, status=status, completed=now[:10])
     exact = sum(1 for _l, _s, qty, received, _c in lines if received == qty)
-    store.daily_totals_add(conn, now[:10], po_lines=len(lines), po_lines_exact=exact)
+    store.daily_totals_add(conn, day, po_lines=len(lines), po_lines_exact=exact)
 
 
-def close(conn: sqlite3.Connection, topics: Topics, po: str, now: str, reason: str) -> bool:
-    """Close a PO short (nothing more will come); False when it was not open."""
+def close(
+    conn: sqlite3.Connection, topics: Topics, po: str, now: str, reason: str, day: str
+) -> bool:
+    """Close a PO short (nothing more will come) at `now`, on the site's `day`; False when
+    it was not open."""
     row = store.po_get(conn, po)
     if row is None or row.status not in OPEN:
         return False
-    complete(conn, po, "closed", now)
+    complete(conn, po, "closed", now, day)
     publish(conn, topics, po)
     return True
 

@@ -1,6 +1,6 @@
 """Shared set-up for the fast domain tests: a real SQLite ledger fed through the ingest."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 import msgspec
@@ -25,9 +25,11 @@ def open_ledger(path):
 class Feed:
     """Sends station events through the real ingest, one batch each, in seq order."""
 
-    def __init__(self, conn, station: str = "st-1", epoch: str = "e1") -> None:
+    def __init__(
+        self, conn, station: str = "st-1", epoch: str = "e1", zone: tzinfo = UTC
+    ) -> None:
         self.conn = conn
-        self.ingest = Ingest(conn, TOPICS)
+        self.ingest = Ingest(conn, TOPICS, zone=zone)
         self.station = station
         self.epoch = epoch
         self.seq = 0

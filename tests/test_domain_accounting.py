@@ -1,7 +1,7 @@
 """The accountant's export on a worked example over four days, and sale prices becoming
 revenue and margin."""
 
-from datetime import date
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -30,7 +30,7 @@ class Days:
                 self.seq += 1
                 event = decode_event(encode_event("st-1", "e1", self.seq, data, TS))
                 ledger.apply_event(self.conn, TOPICS, event, f"{day}T12:00:00+00:00",
-                                   ledger.Effects())  # fmt: skip
+                                   ledger.Effects(), UTC)  # fmt: skip
 
 
 def _order(conn, order_id: str, *lines: OrderLine) -> None:
@@ -168,7 +168,7 @@ def test_a_dropship_sale_earns_its_price_and_costs_its_purchase_order_line(conn)
     days.on("2026-03-05", Receipt(sku="MUG", qty=5, location="A-1", unit_cost=Decimal("3")),
             Shipment(order="SO-D", lines=[ShipmentLine(sku="MUG", qty=1, location="A-1")]))
     with store.transaction(conn):
-        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00")
+        orders.confirm_dropship(conn, TOPICS, po, "2026-03-05T15:00:00+00:00", "2026-03-05")
 
     q = reports.Query(today=date(2026, 3, 5), since=date(2026, 3, 5), until=date(2026, 3, 5))
     kpi = {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}

@@ -2,12 +2,14 @@
 housekeeping that classifies products and issues the cycle counts they are due."""
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
 
 from hub import housekeeping, orders, planning, settings, store
 from hub.ingest import Incoming
+from protocol.envelope import CLOCK_OFFSET_ENV
 from protocol.events import Adjustment, Receipt, Scan
 from protocol.messages import Order, OrderLine, StationStatus
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
@@ -149,3 +151,23 @@ def test_a_pick_error_alert_follows_the_days_figures_under_the_same_id(conn):
     states = [(a["id"], a.get("state", "raised")) for a in announced]
     assert states == [(raised["id"], "raised")] * 2
     assert announced[-1]["message"] == alert["message"]
+
+
+def test_a_pick_error_alerts_day_is_the_sites_not_utcs(conn, monkeypatch):
+    """Kiritimati is UTC+14: 09:00 UTC on 1 June is 23:00 there, 11:00 UTC is 01:00 on
+    2 June. The same UTC day, two site days: each counts its own scans and has its alert."""
+    def hub_clock_at(moment: datetime) -> None:
+        offset = (moment - datetime.now(UTC)).total_seconds()
+        monkeypatch.setenv(CLOCK_OFFSET_ENV, str(offset))
+
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(pick_error_min_scans=4, pick_error_rate=0.25))
+    feed = Feed(conn, zone=ZoneInfo("Pacific/Kiritimati"))
+    for hour in (9, 11):
+        hub_clock_at(datetime(2030, 6, 1, hour, tzinfo=UTC))
+        feed(*[Scan(code="C", verdict="ok", mode="pack") for _ in range(3)])
+        feed(*[Scan(code="X", verdict="wrong_item", mode="pack") for _ in range(2)])
+    assert [(a["message"], a["dedupe"]) for a in store.alerts_open(conn)] == [
+        ("st-1: 2 scan errors in 5 scans today", "pick_errors:st-1:2030-06-02"),
+        ("st-1: 2 scan errors in 5 scans today", "pick_errors:st-1:2030-06-01"),
+    ]

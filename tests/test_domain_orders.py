@@ -78,7 +78,7 @@ def test_dropship_lines_go_to_the_supplier_and_close_when_confirmed(conn):
     Feed(conn)(Shipment(order="SO-2", lines=[ShipmentLine(sku="TEA", qty=1, location="A-1")]))
     assert store.order_get(conn, "SO-2")[0] == "packed"  # the bench part is out
     with store.transaction(conn):
-        orders.confirm_dropship(conn, TOPICS, row.po, "2026-03-02T12:00:00+00:00")
+        orders.confirm_dropship(conn, TOPICS, row.po, "2026-03-02T12:00:00+00:00", "2026-03-02")
     assert store.order_get(conn, "SO-2")[0] == "shipped"
     assert retained(conn, TOPICS.dropship(row.po)) == b""
 

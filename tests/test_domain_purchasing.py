@@ -56,7 +56,9 @@ def test_a_po_closed_short_counts_its_lead_time_and_receiving_accuracy(conn):
     Feed(conn)(Receipt(sku="MUG", qty=10, location="DOCK", po="PO-1"),
                Receipt(sku="TEA", qty=3, location="DOCK", po="PO-1"))  # fmt: skip
     with store.transaction(conn):
-        assert purchasing.close(conn, TOPICS, "PO-1", datetime.now(UTC).isoformat(), "short")
+        now = datetime.now(UTC)
+        assert purchasing.close(conn, TOPICS, "PO-1", now.isoformat(), "short",
+                                now.date().isoformat())  # fmt: skip
     assert store.po_get(conn, "PO-1").status == "closed"
     lead = purchasing.lead_time(conn, "acme")
     assert (lead["promised_days"], lead["actual_days"], lead["late"]) == (7, 10, 1)

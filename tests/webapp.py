@@ -2,7 +2,7 @@
 applied through the real ingest, users made through hub.users, logins through the form."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from hub import store, users
 from hub.changes import ChangeFeed
 from hub.ingest import Incoming, Ingest
 from hub.web import close_app, create_app
-from protocol.envelope import encode_event
+from protocol.envelope import CLOCK_OFFSET_ENV, encode_event
 from protocol.topics import Topics
 from tests.postgres import ledger_target
 
@@ -24,12 +24,12 @@ TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 class Ledger:
     """A hub database fed through the real ingest, as a station would."""
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, zone: tzinfo = UTC) -> None:
         self.dir = Path(path).parent  # the web's key file (a PostgreSQL ledger has no folder)
         self.path = ledger_target(path)
         self.conn = store.connect(self.path)
         store.create_schema(self.conn)
-        self.ingest = Ingest(self.conn, TOPICS)
+        self.ingest = Ingest(self.conn, TOPICS, zone=zone)
         self.seqs: dict[str, int] = {}
 
     def apply(self, *events, station: str = "pack-1") -> None:
@@ -60,6 +60,12 @@ def app(ledger):
     app.config["TESTING"] = True
     yield app
     close_app(app)
+
+
+def hub_clock_at(monkeypatch, moment: datetime) -> None:
+    """Set the hub's clock (protocol.envelope.utc_now) to `moment`, for this test."""
+    offset = (moment - datetime.now(UTC)).total_seconds()
+    monkeypatch.setenv(CLOCK_OFFSET_ENV, str(offset))
 
 
 def csrf_of(html: str) -> str:

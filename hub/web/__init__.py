@@ -2,12 +2,13 @@
 
 import sqlite3
 from collections.abc import Callable
+from datetime import date, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
-from hub import store
+from hub import siteday, store
 from hub.changes import ChangeFeed, LivePolls
 from hub.health import Heartbeats
 from protocol.topics import Topics
@@ -137,6 +138,18 @@ def close_app(app: Flask) -> None:
     """Close what the app holds open beyond a request: its PostgreSQL connections."""
     if app.config["DB_POOL"] is not None:
         app.config["DB_POOL"].close()
+
+
+def site_zone() -> tzinfo:
+    """The site's time zone (`[web] timezone`)."""
+    from flask import current_app
+
+    return current_app.config["SITE_ZONE"]
+
+
+def site_today() -> date:
+    """The site's date now: its day starts at the site's midnight (hub.siteday)."""
+    return siteday.today(site_zone())
 
 
 def loop_states() -> list:

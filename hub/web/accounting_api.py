@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, current_app, jsonify
 
 from hub import accounting, store
-from hub.web import db
+from hub.web import db, site_today, site_zone
 from hub.web.api_params import BackQuery, PeriodQuery
 from hub.web.auth import require_token
 from hub.web.contract import CSV, contract
 from hub.web.csvout import to_text
-from protocol.envelope import utc_now
 
 blueprint = Blueprint("accounting_api", __name__)
 
@@ -24,10 +23,10 @@ MOVEMENT_COLUMNS = ["id", "type", "sku", "location", "lot", "owner", "delta", "t
 def _period(query: PeriodQuery) -> accounting.Period:
     """`from` and `to` (days, inclusive); default: the month so far. A `from` after `to`
     is well formed but no period: 422."""
-    until = query.until or utc_now().date()
+    until = query.until or site_today()
     since = query.since or until.replace(day=1)
     try:
-        return accounting.Period(since, until)
+        return accounting.Period(since, until, site_zone())
     except ValueError as exc:
         abort(422, str(exc))
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify
 from msgspec import Meta
 
 from hub import corrections, counts, ledger, settings, store
-from hub.web import db
+from hub.web import db, site_today, site_zone
 from hub.web.api_calls import answer_http_errors_as_json, domain_call, topics
 from hub.web.api_params import (
     By,
@@ -44,7 +44,7 @@ def reverse_movement(movement_id: int, body: Reversal):
     def run(conn):
         effects, now = ledger.Effects(), utc_now()
         event = corrections.reverse(conn, topics(), movement_id, body.reason, body.by, now,
-                                    effects)  # fmt: skip
+                                    effects, site_zone())  # fmt: skip
         corrections.publish(conn, topics(), effects, now)
         return {"reversal_event": event, "movements": effects.movements}
 
@@ -63,7 +63,8 @@ def count_list(query: CountPageQuery):
 
 def _decide(count_id: int, approve: bool, by: str):
     def run(conn):
-        found = corrections.settle_count(conn, topics(), count_id, approve, by, utc_now())
+        found = corrections.settle_count(conn, topics(), count_id, approve, by, utc_now(),
+                                          site_zone())  # fmt: skip
         return counts.count_dict(found)
 
     return domain_call(run, 201)
@@ -94,7 +95,7 @@ def counts_due(query: LimitQuery):
     order the hub issues their tasks (`limit` up to 1000): sku, location, class, high
     risk, last count and the day it fell due (null: never counted)."""
     conn = db()
-    due = counts.due_now(conn, settings.load(conn), utc_now().date(), query.limit)
+    due = counts.due_now(conn, settings.load(conn), site_today(), query.limit)
     return jsonify({"due": [dataclasses.asdict(d) for d in due]})
 
 

@@ -12,12 +12,11 @@ from flask import Blueprint, current_app, jsonify
 from msgspec import Meta
 
 from hub import planning, store
-from hub.web import commands, db, label_pages, site_overview, views
+from hub.web import commands, db, label_pages, site_overview, site_today, views
 from hub.web.api_calls import answer_http_errors_as_json, error
 from hub.web.api_params import Flag, Key, Limit, LocationPath, Offset, OrderPath, StationPath
 from hub.web.auth import api_role
 from hub.web.contract import SVG, contract
-from protocol.envelope import utc_now
 from protocol.labels import MODES, label_pattern
 from protocol.types import Text
 
@@ -63,7 +62,7 @@ def stock_search(query: SearchQuery):
         more = {"offset": query.offset + limit} if len(rows) == limit else None
         return jsonify({"stock": rows, "next": more})
     if query.low:
-        rows = planning.low_stock(db(), utc_now().date(), query.after, limit)
+        rows = planning.low_stock(db(), site_today(), query.after, limit)
     else:
         rows = views.stock_rows(store.catalog_stock_page(db(), query.after, limit,
                                                          query.negative))  # fmt: skip

@@ -10,12 +10,11 @@ from msgspec import Meta
 
 from hub import csvio, reports, store
 from hub.reports import Query
-from hub.web import db, views
+from hub.web import db, site_today, views
 from hub.web.api_calls import answer_http_errors_as_json, csv_response, error
 from hub.web.api_params import BackQuery, KeysetQuery, LimitQuery, ReportQuery
 from hub.web.auth import require_token
 from hub.web.contract import CSV, JSON, contract
-from protocol.envelope import utc_now
 from protocol.types import Code
 
 blueprint = Blueprint("api_ledger", __name__)
@@ -115,7 +114,7 @@ def report(name: str, query: ReportQuery):
     build = reports.REPORTS.get(name)
     if build is None:
         abort(404, f"no report {name!r}; reports: {', '.join(reports.REPORTS)}")
-    today = query.today or utc_now().date()
+    today = query.today or site_today()
     until = query.until or today
     if query.since and query.since > until:
         return error(422, f"`since` {query.since} is after `until` {until} (default: today)")

@@ -6,8 +6,8 @@ import msgspec
 from flask import Blueprint, abort, jsonify
 from msgspec import Meta
 
-from hub import orders, purchasing, store
-from hub.web import db
+from hub import orders, purchasing, siteday, store
+from hub.web import db, site_today, site_zone
 from hub.web.api_calls import (
     NotFound,
     answer_http_errors_as_json,
@@ -130,10 +130,14 @@ def purchase_order(po: str):
 
 
 def _po_action(po: str, action):
+    """`action(conn, now, day)`: `day` the site's at `now`."""
+    now = utc_now()
+    day = siteday.today(site_zone(), now).isoformat()
+
     def run(conn):
         if store.po_get(conn, po) is None:
             raise NotFound(f"no purchase order {po}")
-        action(conn, utc_now().isoformat())
+        action(conn, now.isoformat(), day)
         return purchasing.po_dict(conn, po)
 
     return domain_call(run)
@@ -145,8 +149,8 @@ def _po_action(po: str, action):
 def purchase_order_close(po: str):
     """Close short: nothing more will arrive (a dock station may send the same as an event)."""
 
-    def close(conn, now):
-        if not purchasing.close(conn, topics(), po, now, "closed through the API"):
+    def close(conn, now, day):
+        if not purchasing.close(conn, topics(), po, now, "closed through the API", day):
             raise purchasing.PurchaseConflict(f"purchase order {po} is not open")
 
     return _po_action(po, close)
@@ -157,7 +161,7 @@ def purchase_order_close(po: str):
 @contract(path=PoPath, errors=(404, 409, 422))
 def purchase_order_cancel(po: str):
     """Cancel an open purchase order that has no receipts."""
-    return _po_action(po, lambda conn, now: purchasing.cancel(conn, topics(), po, now))
+    return _po_action(po, lambda conn, now, _day: purchasing.cancel(conn, topics(), po, now))
 
 
 @blueprint.post("/api/purchase-orders/<po>/confirm")
@@ -165,7 +169,8 @@ def purchase_order_cancel(po: str):
 @contract(path=PoPath, errors=(404, 409, 422))
 def purchase_order_confirm(po: str):
     """The supplier confirms a dropship order shipped: its sales order lines close."""
-    return _po_action(po, lambda conn, now: orders.confirm_dropship(conn, topics(), po, now))
+    return _po_action(po, lambda conn, now, day: orders.confirm_dropship(conn, topics(), po, now,
+                                                                         day))  # fmt: skip
 
 
 @blueprint.post("/api/purchase-orders.csv")
@@ -188,10 +193,10 @@ def purchase_orders_from_reorder(body: ReorderBody):
     """One purchase order per supplier from the reorder suggestions due today: of `skus`
     (`{"skus": [...]}`, those not due are left out) or, without it, of every product.
     Answers the new POs' ids in `saved` (empty when nothing was due)."""
-    now = utc_now()
+    now, today = utc_now(), site_today()
 
     def run(conn):
-        made = purchasing.from_reorder(conn, topics(), body.skus, now.date(), now.isoformat())
+        made = purchasing.from_reorder(conn, topics(), body.skus, today, now.isoformat())
         return {"saved": made}
 
     return domain_call(run, 201)

@@ -5,7 +5,7 @@ import msgspec
 from flask import Blueprint, jsonify, request
 
 from hub import housekeeping, planning, settings, store
-from hub.web import db
+from hub.web import db, site_zone
 from hub.web.api_calls import NotFound, answer_http_errors_as_json, changed, domain_call, topics
 from hub.web.api_params import Flag, SavedIds, UpliftPath
 from hub.web.auth import require_token
@@ -87,7 +87,7 @@ def run_housekeeping(query: HousekeepingQuery):
     runs this itself, every minute). The ABC classes and the stored reports (dead-stock,
     surplus, reorder) are recomputed once a day; `refresh=1` recomputes them now. Answers
     `expiring`, `abc_refreshed`, `reports_refreshed` (names) and `tasks`."""
-    result = housekeeping.tick(db(), topics(), utc_now(), query.refresh)
+    result = housekeeping.tick(db(), topics(), utc_now(), query.refresh, site_zone())
     changed()
     return jsonify({"expiring": result.expiring, "abc_refreshed": result.abc_refreshed,
                     "reports_refreshed": result.reports_refreshed,

@@ -7,7 +7,7 @@ Every view's docstring is its description in the OpenAPI document.
 from flask import Blueprint, abort, current_app, g, jsonify
 
 from hub import consignment, store
-from hub.web import db
+from hub.web import db, site_today
 from hub.web.api_params import SettlementIn, SettlementQuery, SettlementsQuery
 from hub.web.auth import require_token
 from hub.web.contract import contract
@@ -23,7 +23,7 @@ def settlement_report(query: SettlementQuery):
     """What consignment owners are owed since their last settlement, on days up to `until`
     (default today): per owner (`owner` for one) the units sold and amount owed per SKU,
     by each product's terms as fixed at the sale."""
-    until = query.until or utc_now().date()
+    until = query.until or site_today()
     owners = [query.owner] if query.owner else store.consignment_owners(db())
     return jsonify({"until": until.isoformat(),
                     "owners": [consignment.statement(db(), o, until).as_dict()
@@ -51,7 +51,7 @@ def post_settlement(body: SettlementIn):
     conn = db()
     try:
         with store.transaction(conn):
-            result = consignment.settle(conn, body.owner, body.until, now.date(),
+            result = consignment.settle(conn, body.owner, body.until, site_today(),
                                         now.isoformat(), g.account.name, body.note)  # fmt: skip
     except consignment.SettlementError as exc:
         abort(422, str(exc))

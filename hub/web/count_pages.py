@@ -17,7 +17,7 @@ from flask import (
 )
 
 from hub import catalog, corrections, counts, settings, store
-from hub.web import db
+from hub.web import db, site_today, site_zone
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import page
@@ -34,7 +34,7 @@ SECTION_ROWS = 200
 def counts_page():
     limit, offset = page()
     conn = db()
-    due = counts.due_now(conn, settings.load(conn), utc_now().date(), SECTION_ROWS)
+    due = counts.due_now(conn, settings.load(conn), site_today(), SECTION_ROWS)
     return render_template(
         "counts.html",
         variances=[_valued(conn, v) for v in counts.variances_pending(conn, limit, offset)],
@@ -118,6 +118,7 @@ def decide(variance: int, decision: str):
                 decision == "approve",
                 g.account.name,
                 utc_now(),
+                site_zone(),
             )
     except corrections.CorrectionError as exc:
         flash(f"Variance {variance}: {exc}", "error")

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from hub import siteday
+
 # Field names the pages show, in words. Anything not listed reads as its name with
 # spaces and a capital ("lead_time_days" -> "Lead time days").
 WORDS = {
@@ -160,7 +162,7 @@ class SiteFormat:
     def on_day(self, value: str | date | None) -> Markup:
         if not value:
             return Markup("")
-        today = self.now().astimezone(self.zone).date()
+        today = siteday.today(self.zone, self.now())
         return Markup('<time datetime="{}">{}</time>').format(str(value)[:10], day(value, today))
 
     def money(self, value: object) -> str:

@@ -8,10 +8,10 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from time import time as unix_now
 
-from hub import store
+from hub import siteday, store
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
@@ -35,8 +35,8 @@ def overview(
     tests). A hub
     process silent for `workers_stale_s` is not among the `workers`."""
     now = now or utc_now()
-    today = now.astimezone(zone).date()
-    since = day_start(today, zone)
+    today = siteday.today(zone, now)
+    since = siteday.day_start(today, zone)
     stations = [_with_advice(row) for row in views.station_rows(conn)]
     return {
         "version": version,
@@ -52,12 +52,6 @@ def overview(
         "centre": centre_link(conn),
         "workers": workers(conn, workers_stale_s),
     }
-
-
-def day_start(day, zone: tzinfo) -> str:
-    """The site's midnight starting `day`, as the hub's receive times are written (UTC ISO),
-    so it compares with them as text."""
-    return datetime.combine(day, time(0), zone).astimezone(UTC).isoformat()
 
 
 def centre_link(conn: sqlite3.Connection) -> dict | None:

@@ -6,8 +6,8 @@ from datetime import date
 from flask import abort, request
 
 from hub.reports import Query
+from hub.web import site_today
 from protocol import limits
-from protocol.envelope import utc_now
 
 PAGE_SIZE = 50
 
@@ -64,7 +64,7 @@ def report_query() -> Query:
     in hub/web/api_params.py)."""
     args = request.args
     query = Query(
-        today=date_arg("today") or utc_now().date(),
+        today=date_arg("today") or site_today(),
         limit=int_arg("limit", 100, 1, 10_000), offset=int_arg("offset", 0, 0, 10**9),
         since=date_arg("since"), until=date_arg("until"), sku=args.get("sku") or None,
         location=args.get("location") or None, owner=args.get("owner"),

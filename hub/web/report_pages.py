@@ -16,7 +16,7 @@ from flask import (
 
 from hub import csvguide, csvio, purchasing, reports, store
 from hub.reports import Report
-from hub.web import csvout, db
+from hub.web import csvout, db, site_today
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import report_query
@@ -122,7 +122,7 @@ def reorder_to_po():
     try:
         with store.transaction(conn):
             made = purchasing.from_reorder(conn, current_app.config["TOPICS"], skus,
-                                           now.date(), now.isoformat())  # fmt: skip
+                                           site_today(), now.isoformat())  # fmt: skip
     except purchasing.PurchaseError as exc:
         flash(str(exc), "error")
         return redirect(url_for("report_pages.report", name="reorder"))

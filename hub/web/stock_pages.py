@@ -4,10 +4,9 @@ contents, and a product with its stock lines, FIFO layers, history and on-hand c
 from flask import Blueprint, render_template, request
 
 from hub import fifo, planning, store
-from hub.web import csvout, db, views
+from hub.web import csvout, db, site_today, views
 from hub.web.pages import login_gate
 from hub.web.params import keyset, page, text_arg
-from protocol.envelope import utc_now
 
 blueprint = Blueprint("stock_pages", __name__)
 blueprint.before_request(login_gate)
@@ -24,7 +23,7 @@ def _listed(only: str, after: str, limit: int) -> list[dict]:
     """The catalog, its low-stock products or those below zero, by sku after `after`."""
     conn = db()
     if only == "low":
-        return planning.low_stock(conn, utc_now().date(), after, limit)
+        return planning.low_stock(conn, site_today(), after, limit)
     rows = store.catalog_stock_page(conn, after, limit, negative_only=only == "negative")
     return views.stock_rows(rows)
 

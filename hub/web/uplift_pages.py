@@ -7,10 +7,9 @@ import msgspec
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from hub import contingency, planning, settings, store
-from hub.web import db
+from hub.web import db, site_today
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
-from protocol.envelope import utc_now
 
 blueprint = Blueprint("uplift_pages", __name__)
 blueprint.before_request(login_gate)
@@ -18,7 +17,7 @@ blueprint.before_request(login_gate)
 
 @blueprint.get("/uplifts", endpoint="uplifts")
 def uplifts_page():
-    conn, today = db(), utc_now().date()
+    conn, today = db(), site_today()
     plans = contingency.listing(conn, today, settings.load(conn))
     return render_template("uplifts.html", plans=plans, today=today.isoformat())
 
@@ -60,7 +59,7 @@ def end_uplift(plan_id: int):
 
 
 def _today() -> date:
-    return utc_now().date()
+    return site_today()
 
 
 def _changed() -> None:

@@ -23,6 +23,7 @@ class KioskServer:
         """`names`: more host names the page is opened by (besides the loopback's and
         `host` itself), e.g. the bench's name on the LAN when another screen shows it."""
         self._stopping = threading.Event()
+        self._closing = threading.Lock()
         hosts = LOOPBACK_NAMES | {n.lower() for n in names}
         if host not in ("", "0.0.0.0", "::"):
             hosts |= {host.lower()}
@@ -47,6 +48,18 @@ class KioskServer:
         """End the event streams, close every connection, and wait for the loop to end."""
         self._stopping.set()
         self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        wasyncore.close_all(self._server._map)
-        if self._thread.ident is not None:
-            self._thread.join(timeout=5)
+        if self._thread.ident is None:
+            wasyncore.close_all(self._server._map)
+            return
+        # The sockets are closed in the loop's own thread, between two polls: closed from
+        # here, one could be closed under the loop's select(), which then fails in the
+        # kiosk thread with "Bad file descriptor". The lock keeps the loop (woken by another
+        # pull) from closing the trigger before this pull has written to it.
+        with self._closing:
+            self._server.trigger.pull_trigger(self._close_all)
+        self._thread.join(timeout=5)
+
+    def _close_all(self) -> None:
+        """In the loop's thread; the loop ends once its map is empty."""
+        with self._closing:
+            wasyncore.close_all(self._server._map)
