@@ -20,6 +20,8 @@ from protocol.messages import AppliedMovement, HubStatus, ResendMovements, Stock
 from protocol.topics import Topics
 from tests.webapp import TOKEN, TOPICS
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 S1, S2 = Topics("s1"), Topics("s2")

@@ -13,6 +13,8 @@ from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 from tests.webapp import hub_clock_at
 
+pytestmark = pytest.mark.hub
+
 KIRITIMATI = ZoneInfo("Pacific/Kiritimati")
 
 

@@ -4,7 +4,6 @@ ingest worker's /healthz says 503 when it has lost its broker or cannot renew it
 
 import http.cookiejar
 import json
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -25,6 +24,8 @@ from tests.faults.rig import Endpoint
 from tests.harness import ROOT, Hub, wait_until
 from tests.mqtt_client import TestClient
 from tests.webapp import csrf_of
+
+pytestmark = pytest.mark.hub
 
 PASSWORD = "pass-word-of-the-boss"
 
@@ -131,13 +132,13 @@ def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_p
 
         # Another process holds the ledger's write lock: the worker cannot renew its
         # leases (it would lose its stations), and says so.
-        blocker = sqlite3.connect(worker.db_path, isolation_level=None)
-        blocker.execute("BEGIN EXCLUSIVE")
+        blocker = store.connect(worker.database)
         try:
-            wait_until(lambda: "leases" in health(worker)[1]["stalled"], 20, "503: no leases")
-            assert health(worker)[0] == 503
+            with store.rehearsal(blocker):  # the writer's lock (SQLite's, or the advisory one)
+                wait_until(lambda: "leases" in health(worker)[1]["stalled"], 20,
+                           "503: no leases")  # fmt: skip
+                assert health(worker)[0] == 503
         finally:
-            blocker.execute("ROLLBACK")
             blocker.close()
         wait_until(lambda: health(worker)[0] == 200, 20, "healthy again")
     finally:
@@ -175,7 +176,7 @@ def test_sales_orders_on_the_intake_topic_are_taken_by_the_ingest_workers(tmp_pa
                            username=f"hub-{i}", data_dir=tmp_path / "data"))  # fmt: skip
     broker.reload()
     (tmp_path / "data").mkdir()
-    conn = store.connect(tmp_path / "data" / "ledger.db")
+    conn = store.connect(workers[0].database)
     store.create_schema(conn)
     catalog.upsert_products(conn, Topics("test"), [Product(sku="MUG-1", name="Mug")])
     conn.close()

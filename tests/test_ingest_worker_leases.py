@@ -17,6 +17,8 @@ from protocol.envelope import encode_event
 from protocol.events import Receipt
 from protocol.topics import Topics
 
+pytestmark = pytest.mark.hub
+
 TOPICS = Topics("test")
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LEASE_S = 5.0

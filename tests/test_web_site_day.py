@@ -18,6 +18,8 @@ from protocol.events import Count, Receipt, Scan
 from protocol.messages import Product
 from tests.webapp import TOKEN, TOPICS, Ledger, hub_clock_at, login, page_csrf
 
+pytestmark = pytest.mark.hub
+
 KIRITIMATI = "Pacific/Kiritimati"
 NOON_UTC = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)  # 02:00 on 2 June at the site
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -28,7 +30,8 @@ def site(tmp_path, monkeypatch):
     """A Kiritimati site's ledger (its ingest counts the site's days) and app, at NOON_UTC."""
     hub_clock_at(monkeypatch, NOON_UTC)
     ledger = Ledger(tmp_path / "ledger.db", zone=ZoneInfo(KIRITIMATI))
-    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), timezone=KIRITIMATI)
+    app = create_app(ledger.path, TOPICS, [TOKEN], changes=ChangeFeed(), timezone=KIRITIMATI,
+                     data_dir=ledger.dir)
     app.config["TESTING"] = True
     yield ledger, app
     ledger.conn.close()
