@@ -248,4 +248,5 @@ def _decode(payload: str) -> AppliedMovement:
 
 def _site_movement(site: str, m: AppliedMovement) -> store.SiteMovement:
     return store.SiteMovement(site, m.ledger_seq, m.type, m.sku, m.location, m.lot or "",
-                              m.owner or "", m.delta, m.value_micros or 0)  # fmt: skip
+                              m.owner or "", m.delta, m.value_micros or 0,
+                              m.hub_ts.isoformat())  # fmt: skip

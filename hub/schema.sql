@@ -674,8 +674,10 @@ CREATE TABLE IF NOT EXISTS site_movements (
     value INTEGER NOT NULL DEFAULT 0,   -- micros: the change of the site's FIFO value
     payload TEXT NOT NULL,              -- the message as applied (a duplicate is compared)
     applied TEXT NOT NULL,              -- the centre's clock
+    ts TEXT NOT NULL DEFAULT '',        -- the site hub's clock (hub_ts): the day it counts on
     UNIQUE (site, ledger_seq)
 );
+CREATE INDEX IF NOT EXISTS site_movements_ts ON site_movements (ts);
 
 -- A site's movements that arrived after a gap: held, applied in ledger_seq order.
 CREATE TABLE IF NOT EXISTS site_pending (

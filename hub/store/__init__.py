@@ -32,6 +32,7 @@ here from the module that holds its aggregate:
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
 - sites: a central hub's sites: their movements applied once, their stock and links
+- site_reports: a central hub's movement lists, totals and valuation per site
 """
 
 # Every import here is a re-export for `store.name` callers, none is used in this file.
@@ -360,6 +361,16 @@ from hub.store.settlements import (
     settlement_add,
     settlement_last,
     settlements,
+)
+from hub.store.site_reports import (
+    SiteFilter,
+    SiteMovementRow,
+    SiteTypeTotal,
+    SiteValuation,
+    site_movements_list,
+    site_skus_on_hand,
+    site_type_totals,
+    site_valuations,
 )
 from hub.store.sites import (
     SiteLink,

@@ -1,15 +1,21 @@
-"""A central hub's API of its sites: each site's link and lag, and stock per site with the
-company's total (docs/multi-site.md). A site hub follows no site: its lists are empty."""
+"""A central hub's API of its sites: each site's link and lag, and stock, KPIs and
+movements per site with the company's total (docs/multi-site.md). A site hub follows no
+site: its lists are empty.
+
+All of it lives under /api/sites, not as `?site=` on /api/stock and the reports: those
+are the hub's own ledger (available, committed, orders, prices), which the centre does
+not have for a site; what it has of a site is that site's movements replayed."""
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
+from hub import store
 from hub.web import db, site_views
 from hub.web.api_calls import answer_http_errors_as_json
-from hub.web.api_params import KeysetQuery
+from hub.web.api_params import Day, KeysetQuery, Limit, _Query, check_days
 from hub.web.auth import require_token
 from hub.web.contract import contract
 from protocol.envelope import utc_now
-from protocol.types import Code, SiteId
+from protocol.types import Code, RowId, SiteId
 
 blueprint = Blueprint("api_sites", __name__)
 answer_http_errors_as_json(blueprint)
@@ -47,10 +53,70 @@ def site_stock(query: SiteStockQuery):
     if request.args.get("offset") not in (None, "", "0"):
         abort(400, "this list pages with `after` (the last SKU of the previous page), not "
                    "`offset`")  # fmt: skip
-    if query.site is not None and query.site not in sites():
-        abort(404, f"this hub follows no site {query.site!r} (its sites: "
-                   f"{', '.join(sites()) or 'none: it is a site hub'})")  # fmt: skip
+    _known_site(query.site)
     stock = site_views.stock_rows(db(), query.site, query.sku, query.limit, query.after)
     paged = query.sku is None and len(stock) == query.limit
     return jsonify({"site": query.site, "stock": stock,
                     "next": {"after": stock[-1]["sku"]} if paged else None})  # fmt: skip
+
+
+def _known_site(site: str | None) -> None:
+    if site is not None and site not in sites():
+        abort(404, f"this hub follows no site {site!r} (its sites: "
+                   f"{', '.join(sites()) or 'none: it is a site hub'})")  # fmt: skip
+
+
+class SiteKpiQuery(_Query):
+    site: SiteId | None = None
+    sku: Code | None = None
+    since: Day | None = None
+    until: Day | None = None
+
+    def __post_init__(self) -> None:
+        check_days(since=self.since, until=self.until)
+
+    def filter(self, type_: str | None = None) -> store.SiteFilter:
+        return store.SiteFilter(
+            self.site, self.sku, type_, self.since.isoformat() if self.since else None,
+            self.until.isoformat() if self.until else None,
+        )  # fmt: skip
+
+
+@blueprint.get("/api/sites/kpis")
+@require_token
+@contract(query=SiteKpiQuery, errors=(404, 422))
+def site_kpis(query: SiteKpiQuery):
+    """A central hub's KPIs per site and for the company (`company`), from the sites'
+    movements between `since` and `until` (days by the site hub's clock, UTC, inclusive):
+    units and value `received`, `shipped` (value: the FIFO cost of what shipped, the
+    COGS), `adjusted` (adjustments and counts, a loss negative), `returned`, the
+    `movements`; and `on_hand` now (SKUs, units, our own stock's value). `site` for one
+    site, `sku` for one SKU (then `on_hand` is of all SKUs). Revenue, margin, fill rate and
+    pick figures are not here: they need the sites' orders and prices (docs/multi-site.md)."""
+    _known_site(query.site)
+    if query.since and query.until and query.until < query.since:
+        abort(422, f"`until` ({query.until}) is before `since` ({query.since})")
+    return jsonify({"since": query.since and query.since.isoformat(),
+                    "until": query.until and query.until.isoformat(),
+                    **site_views.kpi_rows(db(), sites(), query.filter())})  # fmt: skip
+
+
+class SiteMovementQuery(SiteKpiQuery):
+    """Newest first: `before` (a movement's `id`) pages back."""
+
+    type: Code | None = None
+    limit: Limit = 50
+    before: RowId | None = None
+
+
+@blueprint.get("/api/sites/movements")
+@require_token
+@contract(query=SiteMovementQuery, errors=(404,))
+def site_movements(query: SiteMovementQuery):
+    """A central hub's movements of its sites as it applied them, newest first: `site`,
+    `sku`, `type`, `since`/`until` (the site hub's day, UTC) narrow it; `before` (an `id`)
+    pages back. Each carries the site's `ledger_seq` and the change of its FIFO value."""
+    _known_site(query.site)
+    rows = site_views.movement_rows(db(), query.filter(query.type), query.limit, query.before)
+    full = len(rows) == query.limit
+    return jsonify({"movements": rows, "next": {"before": rows[-1]["id"]} if full else None})

@@ -1,26 +1,56 @@
-"""A central hub's Sites page: each site's link and lag, and the company's stock per SKU
-with each site's part, filtered to one site on request."""
+"""A central hub's Sites pages: each site's link and lag, the company's stock per SKU with
+each site's part, the KPIs per site with the company's total, and the sites' movements;
+each filtered to one site on request."""
 
 from flask import Blueprint, abort, current_app, render_template
 
+from hub import store
 from hub.web import db, site_views
 from hub.web.pages import login_gate
-from hub.web.params import keyset, text_arg
+from hub.web.params import date_arg, int_arg, keyset, text_arg
 from protocol.envelope import utc_now
 
 blueprint = Blueprint("site_pages", __name__)
 blueprint.before_request(login_gate)
 
 
-@blueprint.get("/sites")
-def sites():
-    followed = current_app.config["SITES"]
+def _site(followed: list[str]) -> str | None:
     site = text_arg("site") or None
     if site is not None and site not in followed:
         abort(404, f"this hub follows no site {site!r}")
+    return site
+
+
+def _period() -> tuple[str | None, str | None]:
+    since, until = date_arg("since"), date_arg("until")
+    if since and until and until < since:
+        abort(400, "`until` is before `since`")
+    return since and since.isoformat(), until and until.isoformat()
+
+
+@blueprint.get("/sites")
+def sites():
+    followed = current_app.config["SITES"]
+    site = _site(followed)
+    since, until = _period()
     limit, after = keyset()
     return render_template(
         "sites.html", sites=site_views.site_rows(db(), followed, utc_now()), followed=followed,
         site=site, rows=site_views.stock_rows(db(), site, None, limit, after), limit=limit,
-        after=after,
+        after=after, since=since, until=until,
+        kpis=site_views.kpi_rows(db(), followed, store.SiteFilter(site, None, None, since,
+                                                                  until)),
+    )  # fmt: skip
+
+
+@blueprint.get("/sites/movements")
+def movements():
+    followed = current_app.config["SITES"]
+    which = store.SiteFilter(_site(followed), text_arg("sku") or None,
+                             text_arg("type") or None, *_period())  # fmt: skip
+    before = int_arg("before", 0, 0, 2**62) or None
+    limit = int_arg("limit", 50, 1, 500)
+    return render_template(
+        "site_movements.html", followed=followed, which=which, limit=limit,
+        rows=site_views.movement_rows(db(), which, limit, before),
     )  # fmt: skip
