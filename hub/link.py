@@ -149,6 +149,7 @@ class HubLink:
             (self.topics.order_intake, 1),
             # From the central hub over the site's bridge, and the bridge's own state.
             (self.topics.resend_movements, 1),
+            (self.topics.centre_orders, 1),
             (self.topics.centre_link, 1),
             *((topic, 1) for topic in self._more_subscriptions),
         ])  # fmt: skip

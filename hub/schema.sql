@@ -720,3 +720,22 @@ CREATE TABLE IF NOT EXISTS site_feeds (
     received TEXT NOT NULL,
     PRIMARY KEY (site, key)
 );
+
+-- At a site: the orders the central hub routed here (their status goes back to it).
+CREATE TABLE IF NOT EXISTS from_centre (
+    order_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL
+);
+
+-- At the central hub: each order it routed to a site, and where it stands there.
+CREATE TABLE IF NOT EXISTS central_orders (
+    order_id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,                   -- the order as received (protocol Order)
+    site TEXT NOT NULL,                      -- where it is (or is being sent)
+    state TEXT NOT NULL,                     -- routed (sent), the site's status, rejected, withdrawing
+    reason TEXT,                             -- why it went there, or why the site refused it
+    next_site TEXT,                          -- while withdrawing: where it goes once cancelled
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS central_orders_state ON central_orders (state);

@@ -32,6 +32,7 @@ here from the module that holds its aggregate:
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
 - sites: a central hub's sites: their movements applied once, their stock and links
+- routing: orders a central hub routed to a site, at the centre and at the site
 - site_reports: a central hub's movement lists, totals and valuation per site
 """
 
@@ -342,6 +343,16 @@ from hub.store.returns import (
     shipments_of_order,
     shipped_on_order,
     units_out_by_sku,
+)
+from hub.store.routing import (
+    CentralOrder,
+    central_order_get,
+    central_order_put,
+    central_orders_in,
+    central_orders_list,
+    from_centre_add,
+    from_centre_has,
+    site_on_hand,
 )
 from hub.store.sales import (
     dropship_sale_add,

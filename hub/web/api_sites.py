@@ -6,12 +6,23 @@ All of it lives under /api/sites, not as `?site=` on /api/stock and the reports:
 are the hub's own ledger (available, committed, orders, prices), which the centre does
 not have for a site; what it has of a site is that site's movements replayed."""
 
+from typing import Literal
+
+import msgspec
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from hub import store
+from hub import routing, store
 from hub.web import db, site_views
-from hub.web.api_calls import answer_http_errors_as_json
-from hub.web.api_params import Day, KeysetQuery, Limit, _Query, check_days
+from hub.web.api_calls import NotFound, answer_http_errors_as_json, domain_call
+from hub.web.api_params import (
+    Day,
+    KeysetQuery,
+    Limit,
+    OrderPath,
+    PageQuery,
+    _Query,
+    check_days,
+)
 from hub.web.auth import require_token
 from hub.web.contract import contract
 from protocol.envelope import utc_now
@@ -120,3 +131,66 @@ def site_movements(query: SiteMovementQuery):
     rows = site_views.movement_rows(db(), query.filter(query.type), query.limit, query.before)
     full = len(rows) == query.limit
     return jsonify({"movements": rows, "next": {"before": rows[-1]["id"]} if full else None})
+
+
+RoutedState = Literal["routed", "withdrawing", "rejected", "open", "packing", "packed",
+                      "shipped", "short", "cancelled"]  # fmt: skip
+
+
+class SiteOrderQuery(PageQuery):
+    site: SiteId | None = None
+    state: RoutedState | None = None
+
+
+def order_row(o: store.CentralOrder) -> dict:
+    lines = msgspec.json.decode(o.payload)["lines"]
+    return {"order": o.order_id, "site": o.site, "state": o.state, "reason": o.reason,
+            "next_site": o.next_site, "created": o.created, "updated": o.updated,
+            "lines": [{"sku": line["sku"], "qty": line["qty"]} for line in lines]}  # fmt: skip
+
+
+@blueprint.get("/api/sites/orders")
+@require_token
+@contract(query=SiteOrderQuery, errors=(404,))
+def site_orders(query: SiteOrderQuery):
+    """The orders a central hub routed, newest first: at which `site`, and their `state`
+    there: `routed` (sent, not yet confirmed), the site's own status (open, packing,
+    packed, shipped, short, cancelled), `rejected` (the site could not take it: `reason`),
+    or `withdrawing` (being moved to `next_site`); `reason` says why it went there."""
+    _known_site(query.site)
+    rows = store.central_orders_list(db(), query.site, query.state, query.limit, query.offset)
+    return jsonify({"orders": [order_row(o) for o in rows]})
+
+
+@blueprint.get("/api/sites/orders/<order_id>")
+@require_token
+@contract(path=OrderPath, errors=(404,))
+def site_order(order_id: str):
+    """One routed order: where it is and in what state."""
+    found = store.central_order_get(db(), order_id)
+    if found is None:
+        abort(404, f"the centre has routed no order {order_id}")
+    return jsonify(order_row(found))
+
+
+class RouteBody(msgspec.Struct, forbid_unknown_fields=True):
+    site: SiteId | None = None  # none: by the stock again
+
+
+@blueprint.post("/api/sites/orders/<order_id>/route")
+@require_token
+@contract(path=OrderPath, body=RouteBody, errors=(404, 409, 422))
+def site_order_route(order_id: str, body: RouteBody):
+    """Route an order again: to `site`, or (none) to the site the stock says. One not yet
+    picked moves: its site is asked to withdraw it, and it goes on once that site has
+    cancelled it (state `withdrawing` meanwhile); 409 once picking has started."""
+
+    def run(conn):
+        try:
+            record = routing.reroute(conn, order_id, sites(), utc_now().isoformat(),
+                                     body.site)  # fmt: skip
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
+        return order_row(record)
+
+    return domain_call(run)
