@@ -7,7 +7,7 @@ does it with real brokers and processes)."""
 import msgspec
 import pytest
 
-from hub import orders, routing, store
+from hub import orders, routing, store, users
 from hub.central import CentralIngest
 from hub.changes import ChangeFeed
 from hub.ingest import Incoming, Ingest
@@ -16,7 +16,7 @@ from protocol.envelope import encode, utc_now
 from protocol.messages import AppliedMovement, Order, OrderLine, OrderState, Product
 from protocol.topics import Topics
 from tests.test_central_ingest import TS
-from tests.webapp import TOKEN
+from tests.webapp import PASSWORD, TOKEN, login, page_csrf
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 SITES = ["s1", "s2"]
@@ -208,3 +208,30 @@ def test_a_bad_order_state_or_intake_order_is_a_dead_letter(world):
     state = OrderState(order="OWN-1", status="shipped", ts=TS)
     world.centre.process([Incoming(Topics("s2").order_state, encode(state))])
     assert store.central_order_get(world.centre.conn, "OWN-1") is None
+
+
+def test_the_orders_page_shows_where_each_order_is_and_moves_one_by_hand(world):
+    world.stock("s2", "MUG-1", 5)
+    post(world, order("SO-1", ("MUG-1", 2)))
+    world.deliver()
+    users.add(world.centre.conn, "sue", "supervisor", PASSWORD)
+    users.add(world.centre.conn, "val", "viewer", PASSWORD)
+    viewer = world.api.application.test_client()
+    assert login(viewer, "val").status_code == 302
+    page = viewer.get("/sites/orders").text
+    table = page[page.index('id="site-orders"'):]
+    assert "SO-1" in table and "it can fill the whole order" in table
+    assert "SO-1" not in viewer.get("/sites/orders?site=s1").text.split('id="site-orders"')[1]
+    refused = viewer.post("/sites/orders/SO-1/route",
+                          data={"site": "s1", "csrf_token": page_csrf(viewer, "/sites/orders")})  # fmt: skip
+    assert refused.status_code == 403
+    sue = world.api.application.test_client()
+    assert login(sue, "sue").status_code == 302
+    moved = sue.post("/sites/orders/SO-1/route",
+                     data={"site": "s1", "csrf_token": page_csrf(sue, "/sites/orders")})  # fmt: skip
+    assert moved.status_code == 302
+    world.deliver()
+    assert world.where("SO-1") == ("s1", "open")
+    missing = sue.post("/sites/orders/NOPE/route",
+                       data={"site": "s1", "csrf_token": page_csrf(sue, "/sites/orders")})  # fmt: skip
+    assert missing.status_code == 404

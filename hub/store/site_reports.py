@@ -118,3 +118,19 @@ def site_skus_on_hand(conn: sqlite3.Connection, sites: list[str]) -> int:
         f"({marks}) GROUP BY sku HAVING sum(qty) > 0) AS held",
         sites,
     ).fetchone()[0]
+
+
+def site_daily_shipped(conn: sqlite3.Connection, since: str) -> list[tuple[str, str, str, int]]:
+    """(site, sku, day, units shipped) per site hub's UTC day from `since` (YYYY-MM-DD)."""
+    return conn.execute(
+        "SELECT site, sku, substr(ts, 1, 10) AS day, -sum(delta) FROM site_movements "
+        "WHERE type = 'shipment' AND ts >= ? GROUP BY site, sku, substr(ts, 1, 10)",
+        (since,),
+    ).fetchall()
+
+
+def site_sku_on_hand(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(site, sku, on hand) of every SKU with a balance line at a site."""
+    return conn.execute(
+        "SELECT site, sku, sum(qty) FROM site_balances GROUP BY site, sku ORDER BY sku, site"
+    ).fetchall()

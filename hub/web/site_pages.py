@@ -1,13 +1,16 @@
 """A central hub's Sites pages: each site's link and lag, the company's stock per SKU with
-each site's part, the KPIs per site with the company's total, and the sites' movements;
-each filtered to one site on request."""
+each site's part, the KPIs per site with the company's total, the sites' movements, and
+the orders routed to the sites (moved by hand from there); each filtered to one site on
+request."""
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from hub import store
+from hub import routing, store
 from hub.web import db, site_views
+from hub.web.api_sites import order_row
+from hub.web.auth import page_role
 from hub.web.pages import login_gate
-from hub.web.params import date_arg, int_arg, keyset, text_arg
+from hub.web.params import date_arg, int_arg, keyset, page, text_arg
 from protocol.envelope import utc_now
 
 blueprint = Blueprint("site_pages", __name__)
@@ -54,3 +57,38 @@ def movements():
         "site_movements.html", followed=followed, which=which, limit=limit,
         rows=site_views.movement_rows(db(), which, limit, before),
     )  # fmt: skip
+
+
+@blueprint.get("/sites/orders")
+def orders():
+    followed = current_app.config["SITES"]
+    site = _site(followed)
+    state = text_arg("state") or None
+    limit, offset = page()
+    rows = store.central_orders_list(db(), site, state, limit, offset)
+    return render_template(
+        "site_orders.html", followed=followed, site=site, state=state, limit=limit,
+        offset=offset, rows=[order_row(o) for o in rows], movable=routing.MOVABLE,
+    )  # fmt: skip
+
+
+@blueprint.post("/sites/orders/<order_id>/route")
+@page_role("supervisor")
+def route(order_id: str):
+    """A supervisor moves an order not yet picked: to the chosen site, or by the stock."""
+    followed = current_app.config["SITES"]
+    site = request.form.get("site", "").strip() or None
+    try:
+        with store.transaction(db()):
+            record = routing.reroute(db(), order_id, followed, utc_now().isoformat(), site)
+    except LookupError as exc:
+        abort(404, str(exc))
+    except (routing.RoutingError, routing.RoutingConflict) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("site_pages.orders"))
+    current_app.config["OUTBOX_WAKE"]()
+    current_app.config["CHANGES"].bump()
+    where = record.next_site or record.site
+    flash(f"Order {order_id} goes to {where}"
+          + (f" once {record.site} has let it go." if record.next_site else "."), "ok")  # fmt: skip
+    return redirect(url_for("site_pages.orders"))
