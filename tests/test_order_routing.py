@@ -4,6 +4,8 @@ taken from its outbox and delivered to the site's ingest on the bridge's topic, 
 the site sends back the same way, as the Mosquitto bridge carries it (tests/test_multisite.py
 does it with real brokers and processes)."""
 
+from datetime import timedelta
+
 import msgspec
 import pytest
 
@@ -46,12 +48,12 @@ class World:
                          sites=SITES)  # fmt: skip
         self.api = app.test_client()
 
-    def stock(self, site: str, sku: str, qty: int) -> None:
-        """The site's movement of `qty` units in, as the centre receives it."""
+    def stock(self, site: str, sku: str, qty: int, type_: str = "receipt", when=TS) -> None:
+        """The site's movement of `qty` units (in; out if negative), as the centre gets it."""
         self.seq[site] += 1
         m = AppliedMovement(ledger_seq=self.seq[site], station="dock-1", epoch="e1",
-                            seq=self.seq[site], type="receipt", sku=sku, location="A-01",
-                            delta=qty, ts=TS, hub_ts=TS, value_micros=qty * 1_000_000)  # fmt: skip
+                            seq=self.seq[site], type=type_, sku=sku, location="A-01",
+                            delta=qty, ts=when, hub_ts=when, value_micros=qty * 1_000_000)  # fmt: skip
         self.centre.process([Incoming(Topics(site).movements, encode(m))])
 
     def _drain(self, conn, key: str) -> list[tuple[str, bytes]]:
@@ -235,3 +237,37 @@ def test_the_orders_page_shows_where_each_order_is_and_moves_one_by_hand(world):
     missing = sue.post("/sites/orders/NOPE/route",
                        data={"site": "s1", "csrf_token": page_csrf(sue, "/sites/orders")})  # fmt: skip
     assert missing.status_code == 404
+
+
+def test_company_reorder_moves_a_sites_surplus_before_buying(world):
+    today = TS.date() + timedelta(days=30)
+    world.stock("s1", "MUG-1", 100)
+    for day in range(10):  # 9 a day over the last 10 days: 1 a day over the 90-day window
+        world.stock("s1", "MUG-1", -9, "shipment", TS + timedelta(days=21 + day))
+    world.stock("s2", "MUG-1", 30)  # no demand at s2: all but 1 (its target) is surplus
+    world.stock("s2", "TEE-2", 5)
+
+    def suggestions(query: str = "") -> list[dict]:
+        return world.api.get(f"/api/sites/reorder?today={today}{query}",
+                             headers=BEARER).json["suggestions"]  # fmt: skip
+
+    (row,) = suggestions()
+    assert (row["sku"], row["site"], row["on_hand"], row["mean_daily_demand"]) == (
+        "MUG-1", "s1", 10, 1.0)
+    assert (row["reorder_point"], row["target"], row["need"]) == (32, 46, 36)
+    assert (row["move"], row["buy"]) == ([{"from": "s2", "qty": 29}], 7)
+    (short,) = suggestions("&lead_days=7")
+    assert (short["need"], short["move"], short["buy"]) == (17, [{"from": "s2", "qty": 17}], 0)
+    # An order routed to s2 takes 20 of its surplus.
+    world.api.post("/api/orders", headers=BEARER, json={"order": "SO-1", "lines": [
+        {"sku": "MUG-1", "qty": 20}]})  # fmt: skip
+    assert world.where("SO-1")[0] == "s2"
+    (row,) = suggestions()
+    assert (row["move"], row["buy"]) == ([{"from": "s2", "qty": 9}], 27)
+    assert suggestions("&site=s2") == []
+    assert world.api.get("/api/sites/reorder?site=s9", headers=BEARER).status_code == 404
+    users.add(world.centre.conn, "val", "viewer", PASSWORD)
+    viewer = world.api.application.test_client()
+    assert login(viewer, "val").status_code == 302
+    page = viewer.get(f"/sites/reorder?lead_days=7&today={today}").text
+    assert "9 from s2" in page.split('id="site-reorder"')[1]

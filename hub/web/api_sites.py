@@ -6,12 +6,14 @@ All of it lives under /api/sites, not as `?site=` on /api/stock and the reports:
 are the hub's own ledger (available, committed, orders, prices), which the centre does
 not have for a site; what it has of a site is that site's movements replayed."""
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
 import msgspec
 from flask import Blueprint, abort, current_app, jsonify, request
+from msgspec import Meta
 
-from hub import routing, store
+from hub import company_reorder, routing, settings, store
 from hub.web import db, site_views
 from hub.web.api_calls import NotFound, answer_http_errors_as_json, domain_call
 from hub.web.api_params import (
@@ -194,3 +196,35 @@ def site_order_route(order_id: str, body: RouteBody):
         return order_row(record)
 
     return domain_call(run)
+
+
+class CompanyReorderQuery(_Query):
+    site: SiteId | None = None
+    sku: Code | None = None
+    lead_days: Annotated[int, Meta(ge=1, le=3650)] | None = None
+    today: Day | None = None
+
+    def __post_init__(self) -> None:
+        check_days(today=self.today)
+
+
+def reorder_rows(query_site: str | None, sku: str | None, lead_days: int | None,
+                 today: date | None) -> list[dict]:  # fmt: skip
+    rows = company_reorder.suggestions(db(), sites(), today or utc_now().date(),
+                                       settings.load(db()), lead_days)  # fmt: skip
+    return [r for r in rows if (query_site is None or r["site"] == query_site)
+            and (sku is None or r["sku"] == sku)]  # fmt: skip
+
+
+@blueprint.get("/api/sites/reorder")
+@require_token
+@contract(query=CompanyReorderQuery, errors=(404,))
+def site_reorder(query: CompanyReorderQuery):
+    """The company's reorder suggestions: per SKU and site at or below its reorder point
+    (from its own shipments over the centre's `demand_window_days`, `lead_days` or the
+    centre's `default_lead_time_days`), what it `need`s to reach its `target`, side by
+    side the `move`s from sites with surplus (above their own target) that cover it and
+    the rest to `buy`. `position` is on hand less what orders routed there still need."""
+    _known_site(query.site)
+    return jsonify({"suggestions": reorder_rows(query.site, query.sku, query.lead_days,
+                                                query.today)})  # fmt: skip

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from hub import routing, store
 from hub.web import db, site_views
-from hub.web.api_sites import order_row
+from hub.web.api_sites import order_row, reorder_rows
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import date_arg, int_arg, keyset, page, text_arg
@@ -92,3 +92,14 @@ def route(order_id: str):
     flash(f"Order {order_id} goes to {where}"
           + (f" once {record.site} has let it go." if record.next_site else "."), "ok")  # fmt: skip
     return redirect(url_for("site_pages.orders"))
+
+
+@blueprint.get("/sites/reorder")
+def reorder():
+    followed = current_app.config["SITES"]
+    site = _site(followed)
+    lead_days = int_arg("lead_days", 0, 0, 3650) or None
+    return render_template(
+        "site_reorder.html", followed=followed, site=site, lead_days=lead_days,
+        rows=reorder_rows(site, text_arg("sku") or None, lead_days, date_arg("today")),
+    )  # fmt: skip
