@@ -240,6 +240,7 @@ def test_the_sites_pages_show_kpis_and_movements_filtered_by_site(tmp_path, cent
     assert login(client, "ann").status_code == 302
     page = client.get("/sites").text
     assert 'id="site-kpis"' in page and "Company total" in page
+    assert 'id="central-reports"' in client.get("/reports").text
     one = client.get("/sites?site=s2&since=2026-01-01").text
     kpis = one[one.index('id="site-kpis"'):one.index('id="site-stock"')]
     assert ">s2</a>" in kpis and ">s1</a>" not in kpis and "Company total" not in kpis
