@@ -178,7 +178,7 @@ def test_the_demo_runs_a_company_whose_orders_are_routed_at_the_centre(tmp_path)
             rows = centre("/api/sites/orders?state=shipped&limit=500")["orders"]
             return {row["site"] for row in rows} == {"s1", "s2"}
 
-        wait_until(shipped_at_both, 240, "orders entered at the centre shipped at both sites")
+        wait_until(shipped_at_both, 420, "orders entered at the centre shipped at both sites")
         sites = {row["site"]: row for row in centre("/api/sites")["sites"]}
         assert {row["link"] for row in sites.values()} == {"up"}
         assert all(row["applied"] > 0 for row in sites.values())
