@@ -224,6 +224,8 @@ def test_the_orders_page_shows_where_each_order_is_and_moves_one_by_hand(world):
     table = page[page.index('id="site-orders"'):]
     assert "SO-1" in table and "it can fill the whole order" in table
     assert "SO-1" not in viewer.get("/sites/orders?site=s1").text.split('id="site-orders"')[1]
+    assert "SO-1" in viewer.get("/sites/orders?state=open").text.split('id="site-orders"')[1]
+    assert viewer.get("/sites/orders?state=lost").status_code == 400
     refused = viewer.post("/sites/orders/SO-1/route",
                           data={"site": "s1", "csrf_token": page_csrf(viewer, "/sites/orders")})  # fmt: skip
     assert refused.status_code == 403

@@ -3,11 +3,13 @@ each site's part, the KPIs per site with the company's total, the sites' movemen
 the orders routed to the sites (moved by hand from there); each filtered to one site on
 request."""
 
+from typing import get_args
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from hub import routing, store
 from hub.web import db, site_views
-from hub.web.api_sites import order_row, reorder_rows
+from hub.web.api_sites import RoutedState, order_row, reorder_rows
 from hub.web.auth import page_role
 from hub.web.pages import login_gate
 from hub.web.params import date_arg, int_arg, keyset, page, text_arg
@@ -64,11 +66,14 @@ def orders():
     followed = current_app.config["SITES"]
     site = _site(followed)
     state = text_arg("state") or None
+    if state is not None and state not in get_args(RoutedState):
+        abort(400, f"`state` must be one of {', '.join(get_args(RoutedState))}")
     limit, offset = page()
     rows = store.central_orders_list(db(), site, state, limit, offset)
     return render_template(
         "site_orders.html", followed=followed, site=site, state=state, limit=limit,
         offset=offset, rows=[order_row(o) for o in rows], movable=routing.MOVABLE,
+        states=get_args(RoutedState),
     )  # fmt: skip
 
 
