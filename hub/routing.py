@@ -122,6 +122,24 @@ def reroute(conn: sqlite3.Connection, order_id: str, sites: list[str], now: str,
     return route(conn, order, sites, now, choose(order, available(conn, order), sites))
 
 
+def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOrder:
+    """The customer called it off: an order nobody has picked is withdrawn from its site
+    (cancelled there, then here once the site says so); a rejected one is cancelled here."""
+    existing = store.central_order_get(conn, order_id)
+    if existing is None:
+        raise LookupError(f"the centre has routed no order {order_id}")
+    if existing.state not in MOVABLE:
+        raise RoutingConflict(f"order {order_id} is {existing.state} at site {existing.site}: "
+                              "it can no longer be cancelled from the centre")  # fmt: skip
+    if existing.state == "rejected":
+        _put(conn, existing, existing.site, "cancelled", existing.reason, None, now)
+    else:
+        withdrawn = msgspec.structs.replace(_decode(existing.payload), status="cancelled")
+        store.outbox_put(conn, Topics(existing.site).centre_orders, encode(withdrawn), False)
+        _put(conn, existing, existing.site, "withdrawing", "cancelled at the centre", None, now)
+    return store.central_order_get(conn, order_id)
+
+
 def state_from_site(conn: sqlite3.Connection, site: str, state: OrderState, now: str) -> bool:
     """A site's word on an order: its status there. False if the centre did not route
     that order to that site (one of the site's own, or one it has moved since)."""

@@ -180,6 +180,24 @@ def test_an_order_not_yet_picked_moves_to_another_site_by_hand(world):
     assert (found["site"], found["state"], found["reason"]) == ("s2", "open", "chosen by hand")
 
 
+def test_an_order_cancelled_at_the_centre_is_cancelled_at_its_site(world):
+    world.stock("s1", "MUG-1", 10)
+    post(world, order("SO-1", ("MUG-1", 2)))
+    post(world, order("SO-2", ("GONE-1", 1)))
+    world.deliver()
+    assert world.where("SO-2") == ("s1", "rejected")
+    called_off = world.api.post("/api/sites/orders/SO-1/cancel", headers=BEARER)
+    assert called_off.status_code == 200 and called_off.json["state"] == "withdrawing"
+    world.deliver()
+    assert world.status_at("s1", "SO-1") == "cancelled"
+    assert world.where("SO-1") == ("s1", "cancelled")
+    assert world.api.post("/api/sites/orders/SO-2/cancel", headers=BEARER).json["state"] == (
+        "cancelled")
+    again = world.api.post("/api/sites/orders/SO-1/cancel", headers=BEARER)
+    assert again.status_code == 409 and "cancelled" in again.json["error"]
+    assert world.api.post("/api/sites/orders/NOPE/cancel", headers=BEARER).status_code == 404
+
+
 def test_an_order_picked_meanwhile_stays_and_cannot_be_moved(world):
     world.stock("s1", "MUG-1", 10)
     post(world, order("SO-1", ("MUG-1", 2)))

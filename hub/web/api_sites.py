@@ -198,6 +198,23 @@ def site_order_route(order_id: str, body: RouteBody):
     return domain_call(run)
 
 
+@blueprint.post("/api/sites/orders/<order_id>/cancel")
+@require_token
+@contract(path=OrderPath, errors=(404, 409))
+def site_order_cancel(order_id: str):
+    """Cancel an order routed to a site that nobody has started picking: its site is asked
+    to cancel it (state `withdrawing` until it has, then `cancelled`); a rejected one is
+    cancelled at once; 409 once picking has started."""
+
+    def run(conn):
+        try:
+            return order_row(routing.cancel(conn, order_id, utc_now().isoformat()))
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
+
+    return domain_call(run)
+
+
 class CompanyReorderQuery(_Query):
     site: SiteId | None = None
     sku: Code | None = None
