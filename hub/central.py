@@ -9,6 +9,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
   lags even when the movements in between never arrived.
 - hub/status, centre/link (the bridge's notification), station status, alerts: the state
   of the site shown on GET /api/sites.
+- centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
+  and orders on the centre's own intake/orders are routed to a site.
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
@@ -21,10 +23,18 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from hub import alerts, store
+from hub import alerts, routing, store
 from hub.ingest import LINK_STATES, Incoming
 from protocol.envelope import InvalidMessage, decode_message, utc_now
-from protocol.messages import Alert, AppliedMovement, HubStatus, StationStatus, Stock
+from protocol.messages import (
+    Alert,
+    AppliedMovement,
+    HubStatus,
+    Order,
+    OrderState,
+    StationStatus,
+    Stock,
+)
 from protocol.topics import ROOT, Topics
 
 log = logging.getLogger(__name__)
@@ -36,6 +46,7 @@ class CentralResult:
     duplicates: int = 0
     held: int = 0
     dead: int = 0
+    routed: int = 0  # orders from the centre's intake, sent to a site
     sites: set[str] = field(default_factory=set)
 
 
@@ -60,12 +71,14 @@ class CentralIngest:
         for site in self.sites:
             base = Topics(site).base
             wanted += [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
-                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts"]  # fmt: skip
+                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts",
+                       f"{base}/centre/order-state"]  # fmt: skip
         return wanted
 
     def owns(self, topic: str) -> bool:
-        """A message of one of the sites (not of the centre's own tree)."""
-        return self._site(topic) is not None
+        """A message of one of the sites, or an order for the centre to route (the rest
+        of the centre's own tree is its own hub's)."""
+        return self._site(topic) is not None or topic == self.topics.order_intake
 
     def _site(self, topic: str) -> str | None:
         parts = topic.split("/")
@@ -79,9 +92,10 @@ class CentralIngest:
         with store.transaction(self.conn):
             for message in batch:
                 site = self._site(message.topic)
-                if site is None:
-                    continue
-                self._one(site, message, now, result)
+                if message.topic == self.topics.order_intake:
+                    self._intake(message, now, result)
+                elif site is not None:
+                    self._one(site, message, now, result)
         return result
 
     def _one(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
@@ -99,6 +113,8 @@ class CentralIngest:
             self._station_status(site, levels[1], message, now, result)
         elif levels == ["alerts"]:
             self._alert(site, message, now, result)
+        elif levels == ["centre", "order-state"]:
+            self._order_state(site, message, now, result)
         else:
             self._dead(site, message, "the centre has no handler for this topic", now, result)
 
@@ -200,6 +216,33 @@ class CentralIngest:
         store.site_feed_set(self.conn, site, f"alert/{alert.id}", alert.state,
                             message.payload.decode(), now)  # fmt: skip
 
+    # --- orders routed to the sites ------------------------------------------------
+    def _intake(self, message: Incoming, now: str, result: CentralResult) -> None:
+        """An order from a shop or ERP on the centre's intake: routed to a site."""
+        try:
+            order = decode_message(message.payload, Order, "order")
+        except InvalidMessage as exc:
+            self._dead(self.topics.site, message, str(exc), now, result)
+            return
+        self.conn.execute("SAVEPOINT routing")
+        try:
+            routing.route(self.conn, order, list(self.sites), now)
+        except (routing.RoutingError, routing.RoutingConflict) as exc:
+            self.conn.execute("ROLLBACK TO routing")
+            self.conn.execute("RELEASE routing")
+            self._dead(self.topics.site, message, str(exc), now, result)
+            return
+        self.conn.execute("RELEASE routing")
+        result.routed += 1
+
+    def _order_state(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        try:
+            state = decode_message(message.payload, OrderState, "order state")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        routing.state_from_site(self.conn, site, state, now)
+
     def _dead(self, site: str, message: Incoming, reason: str, now: str,
               result: CentralResult) -> None:  # fmt: skip
         log.warning("dead letter on %s: %s", message.topic, reason)
@@ -248,4 +291,5 @@ def _decode(payload: str) -> AppliedMovement:
 
 def _site_movement(site: str, m: AppliedMovement) -> store.SiteMovement:
     return store.SiteMovement(site, m.ledger_seq, m.type, m.sku, m.location, m.lot or "",
-                              m.owner or "", m.delta, m.value_micros or 0)  # fmt: skip
+                              m.owner or "", m.delta, m.value_micros or 0,
+                              m.hub_ts.isoformat())  # fmt: skip

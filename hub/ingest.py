@@ -31,7 +31,7 @@ from typing import Protocol
 
 import msgspec
 
-from hub import alerts, deadletters, ledger, orders, stock, store
+from hub import alerts, centre_orders, deadletters, ledger, orders, stock, store
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
@@ -175,6 +175,8 @@ class Ingest:
             self._intake(message, work)
         elif levels == ["centre", "resend"]:
             self._resend(message, work)
+        elif levels == ["centre", "orders"]:
+            self._centre_order(message, work)
         elif levels == ["centre", "link"]:
             self._centre_link(message, work)
         else:
@@ -372,6 +374,30 @@ class Ingest:
         for record in records:
             store.outbox_put(self.conn, self.topics.movements,
                              encode(ledger.movement_message(record)), retain=False)  # fmt: skip
+
+    def _centre_order(self, message: Incoming, work: "_Batch") -> None:
+        """An order the centre routed here (or, cancelled, withdraws): taken as from the
+        intake; one the site cannot take goes back to the centre as rejected, and to the
+        dead letters."""
+        try:
+            order = decode_message(message.payload, Order, "order")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
+            return
+        self.conn.execute("SAVEPOINT centre_order")
+        try:
+            if order.status == "cancelled":
+                centre_orders.withdraw(self.conn, self.topics, order.order, work.now)
+            else:
+                centre_orders.take(self.conn, self.topics, order, work.now)
+        except (orders.OrderError, orders.OrderConflict, ValueError) as exc:
+            self.conn.execute("ROLLBACK TO centre_order")
+            self.conn.execute("RELEASE centre_order")
+            centre_orders.send(self.conn, self.topics, order.order, "rejected", str(exc))
+            self._dead(message, str(exc), work)
+            return
+        self.conn.execute("RELEASE centre_order")
+        work.result.orders += 1
 
     def _centre_link(self, message: Incoming, work: "_Batch") -> None:
         """Mosquitto's notification of the bridge to the centre: shown on the overview."""

@@ -226,6 +226,7 @@ class HubLink:
                 # From the central hub over the site's bridge: one worker answers a
                 # resend; every worker keeps the bridge's state.
                 (f"$share/hub/{self.topics.resend_movements}", 1),
+                (f"$share/hub/{self.topics.centre_orders}", 1),
                 (self.topics.centre_link, 1),
             ])  # fmt: skip
             if self._owned:
@@ -237,6 +238,7 @@ class HubLink:
                 (self.topics.order_intake, 1),
                 # From the central hub over the site's bridge, and the bridge's own state.
                 (self.topics.resend_movements, 1),
+                (self.topics.centre_orders, 1),
                 (self.topics.centre_link, 1),
                 *((topic, 1) for topic in self._more_subscriptions),
             ])  # fmt: skip

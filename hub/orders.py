@@ -18,7 +18,7 @@ import msgspec
 from hub import purchasing, sales, stock, store
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
-from protocol.messages import Order, OrderLine
+from protocol.messages import Order, OrderLine, OrderState
 from protocol.topics import Topics
 
 OPEN_STATUSES = frozenset({"open", "packing"})
@@ -125,6 +125,10 @@ def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> 
     """Save the order and publish what pack stations should see of it."""
     store.order_upsert(conn, order.order, order.status, encode(order), now)
     _publish(conn, topics, order)
+    if store.from_centre_has(conn, order.order):
+        # routed here by the central hub: it follows the order's status (multi-site.md)
+        state = OrderState(order=order.order, status=order.status, ts=utc_now())
+        store.outbox_put(conn, topics.order_state, encode(state), retain=False)
 
 
 def follow_stock(conn: sqlite3.Connection, topics: Topics, sku: str) -> None:

@@ -677,8 +677,10 @@ CREATE TABLE IF NOT EXISTS site_movements (
     value INTEGER NOT NULL DEFAULT 0,   -- micros: the change of the site's FIFO value
     payload TEXT NOT NULL,              -- the message as applied (a duplicate is compared)
     applied TEXT NOT NULL,              -- the centre's clock
+    ts TEXT NOT NULL DEFAULT '',        -- the site hub's clock (hub_ts): the day it counts on
     UNIQUE (site, ledger_seq)
 );
+CREATE INDEX IF NOT EXISTS site_movements_ts ON site_movements (ts);
 
 -- A site's movements that arrived after a gap: held, applied in ledger_seq order.
 CREATE TABLE IF NOT EXISTS site_pending (
@@ -749,3 +751,22 @@ CREATE TABLE IF NOT EXISTS duty_leases (
     worker TEXT NOT NULL,
     expires_at DOUBLE PRECISION NOT NULL
 );
+
+-- At a site: the orders the central hub routed here (their status goes back to it).
+CREATE TABLE IF NOT EXISTS from_centre (
+    order_id TEXT PRIMARY KEY,
+    received TEXT NOT NULL
+);
+
+-- At the central hub: each order it routed to a site, and where it stands there.
+CREATE TABLE IF NOT EXISTS central_orders (
+    order_id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,                   -- the order as received (protocol Order)
+    site TEXT NOT NULL,                      -- where it is (or is being sent)
+    state TEXT NOT NULL,                     -- routed (sent), the site's status, rejected, withdrawing
+    reason TEXT,                             -- why it went there, or why the site refused it
+    next_site TEXT,                          -- while withdrawing: where it goes once cancelled
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS central_orders_state ON central_orders (state);

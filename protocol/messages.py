@@ -46,6 +46,17 @@ class ResendMovements(_Msg):
     from_: Seq = msgspec.field(name="from")
 
 
+class OrderState(_Msg):
+    """centre/order-state: where an order the central hub routed to this site stands there
+    (its status as the site hub has it), sent on each change; `rejected`: the site could
+    not take it (`reason` says why, e.g. an SKU unknown there)."""
+
+    order: Code
+    status: Literal["open", "packing", "packed", "shipped", "short", "cancelled", "rejected"]
+    ts: Timestamp
+    reason: Text | None = None
+
+
 class Resync(_Msg):
     """cmd/resync: send again from `from` of journal `epoch` (the hub saw a gap or lost
     its session). A station ignores a resync for an epoch other than its own (its

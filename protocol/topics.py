@@ -262,11 +262,36 @@ CENTRE_LINK = Channel(
         "central broker) once it is not."
     ),
 )
+CENTRE_ORDERS = Channel(
+    name="centreOrders",
+    path="centre/orders",
+    payload="Order",
+    sender="central",
+    readers=("hub",),
+    retain=False,
+    description=(
+        "An order the central hub routed to this site: the site hub takes it as from its "
+        "own intake (created, or replaced while open). With status cancelled: the centre "
+        "withdraws it (to route it elsewhere); the site cancels it if not yet picked."
+    ),
+)
+ORDER_STATE = Channel(
+    name="orderState",
+    path="centre/order-state",
+    payload="OrderState",
+    sender="hub",
+    readers=("central",),
+    retain=False,
+    description=(
+        "The status of an order the centre routed here, on each change (rejected, with the "
+        "reason, when the site cannot take it): the centre shows where each order is."
+    ),
+)
 
 CHANNELS: tuple[Channel, ...] = (
     STATION_EVENTS, STATION_STATUS, APPLIED, RESYNC, COMMAND, COUNT_TASKS, ORDERS,
     PURCHASE_ORDERS, CATALOG, HUB_STATUS, STOCK, ALERTS, MOVEMENTS, DROPSHIP, ORDER_INTAKE,
-    RETURNABLE, RETURNS, RESEND_MOVEMENTS, CENTRE_LINK,
+    RETURNABLE, RETURNS, RESEND_MOVEMENTS, CENTRE_LINK, CENTRE_ORDERS, ORDER_STATE,
 )  # fmt: skip
 
 
@@ -360,6 +385,14 @@ class Topics:
     @property
     def centre_link(self) -> str:
         return self.address(CENTRE_LINK)
+
+    @property
+    def centre_orders(self) -> str:
+        return self.address(CENTRE_ORDERS)
+
+    @property
+    def order_state(self) -> str:
+        return self.address(ORDER_STATE)
 
     # subscriptions
     @property

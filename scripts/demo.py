@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
+from demo_company import Centre, SiteOfCompany  # noqa: E402
 from demo_floor import (  # noqa: E402
     PAR_LEVEL,
     PRODUCTS,
@@ -60,8 +61,13 @@ WEB_USER, WEB_PASSWORD = "supervisor", "demo"
 
 class Demo:
     def __init__(self, var: Path, web_port: int, broker_port: int, pace: float,
-                 https_port: int | None = None) -> None:  # fmt: skip
+                 https_port: int | None = None, site: str = SITE,
+                 company: SiteOfCompany | None = None) -> None:  # fmt: skip
+        """`company`: this demo is one site of a company (scripts/lib/demo_company.py):
+        its broker bridges to the central broker, and its orders go in at the centre."""
         self.var = var
+        self.site = site
+        self.company = company
         # With HTTPS, nginx answers on https_port and redirects web_port to it; the hub
         # itself listens on a free loopback port behind it.
         self.https_port = https_port
@@ -73,7 +79,7 @@ class Demo:
         self.children: list[subprocess.Popen] = []
         self.benches: list[Bench] = []
         self.passwords: dict[str, str] = {}
-        self.stopping = threading.Event()
+        self.stopping = company.stopping if company else threading.Event()
         self.failed = False  # a worker stopped the demo on an error
 
     # --- processes ----------------------------------------------------------------
@@ -84,20 +90,25 @@ class Demo:
         self.seed()
         self.dock = self._station("dock-1", "receive", "slips", "escpos", "putaway")
         self.pack = self._station("pack-1", "pack", "parcel", "zpl", "shipping")
+        if self.company is None:
+            self.print_addresses()
+
+    def print_addresses(self, label: str = "") -> None:
         web = f"http://127.0.0.1:{self.web_port}/"
         if self.https_port:
             self._web_proxy()
             web = (f"https://localhost:{self.https_port}/   (trust {self.var}/tls/ca.crt; "
                    f"http://127.0.0.1:{self.public_port}/ redirects there)")  # fmt: skip
-        print(f"web:    {web}   (log in as {WEB_USER} / {WEB_PASSWORD})", flush=True)
-        print(f"broker: mqtt://127.0.0.1:{self.broker_port}", flush=True)
-        print(f"kiosks: dock-1 http://127.0.0.1:{self.dock.kiosk_port}/   "
+        observer = f"observer_{self.site}"
+        print(f"{label}web:    {web}   (log in as {WEB_USER} / {WEB_PASSWORD})", flush=True)
+        print(f"{label}broker: mqtt://127.0.0.1:{self.broker_port}", flush=True)
+        print(f"{label}kiosks: dock-1 http://127.0.0.1:{self.dock.kiosk_port}/   "
               f"pack-1 http://127.0.0.1:{self.pack.kiosk_port}/", flush=True)  # fmt: skip
-        print(f"api token: {TOKEN}   (curl -H 'Authorization: Bearer {TOKEN}' "
+        print(f"{label}api token: {TOKEN}   (curl -H 'Authorization: Bearer {TOKEN}' "
               f"http://127.0.0.1:{self.web_port}/api/stations)", flush=True)  # fmt: skip
-        print(f"watch:  mosquitto_sub -p {self.broker_port} -u observer_demo "
-              f"-P {self.passwords['observer_demo']} -t 'wh/v1/#' -v", flush=True)  # fmt: skip
-        print(f"logs:   {self.var}/*.log    (Ctrl-C stops everything)", flush=True)
+        print(f"{label}watch:  mosquitto_sub -p {self.broker_port} -u {observer} "
+              f"-P {self.passwords[observer]} -t 'wh/v1/#' -v", flush=True)  # fmt: skip
+        print(f"{label}logs:   {self.var}/*.log    (Ctrl-C stops everything)", flush=True)
 
     def _private_var(self) -> None:
         """The demo's passwords, configs, journals and ledger are for this user only, as
@@ -126,10 +137,13 @@ class Demo:
         return child
 
     def _broker(self) -> None:
-        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.broker_port, site=SITE)
+        layout = brokerconf.BrokerLayout(self.var / "broker", port=self.broker_port,
+                                         site=self.site,
+                                         bridge=self.company.bridge if self.company else None)  # fmt: skip
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         for name, role in (("hub", "hub"), ("pack-1", "station"), ("dock-1", "station"),
-                           ("observer_demo", "reader"), ("erp_demo", "integration")):  # fmt: skip
+                           (f"observer_{self.site}", "reader"),
+                           (f"erp_{self.site}", "integration")):  # fmt: skip
             password = self._password(name)
             brokerconf.add_user(layout, name, password, role)
         _owner_only(layout.dir)  # brokerconf opens acl and passwd to Mosquitto's group
@@ -148,33 +162,24 @@ class Demo:
     def _hub(self) -> None:
         config = self.var / "hub.toml"
         config.write_text(
-            f'[hub]\nsite = "{SITE}"\ndata_dir = "{self.var / "hub"}"\ndemo = true\n'
+            f'[hub]\nsite = "{self.site}"\ndata_dir = "{self.var / "hub"}"\ndemo = true\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "hub"\n'
             f'password = "{self._password("hub")}"\n'
             f"[web]\nport = {self.web_port}\n"
             + ('trusted_proxy = "127.0.0.1"\n' if self.https_port else "")
             + f'[api]\ntokens = ["{TOKEN}"]\n'
+            + (self.company.centre_section() if self.company else "")
         )
-        self._web_user(config)
+        web_user(config)
         self._spawn("hub", [sys.executable, "-m", "hub", "run", "--config", str(config)])
         wait_for_port(self.web_port)
-
-    def _web_user(self, config: Path) -> None:
-        """The demo's supervisor login, made with the same CLI an operator would use."""
-        base = [sys.executable, "-m", "hub", "user"]
-        listed = subprocess.run([*base, "list", "--config", str(config)], cwd=ROOT,
-                                capture_output=True, text=True, check=True)  # fmt: skip
-        if not any(line.split("\t")[0] == WEB_USER for line in listed.stdout.splitlines()):
-            subprocess.run([*base, "add", WEB_USER, "--role", "supervisor", "--password-stdin",
-                            "--config", str(config)], cwd=ROOT, input=WEB_PASSWORD + "\n",
-                           text=True, check=True, capture_output=True)  # fmt: skip
 
     def _station(self, name: str, mode: str, printer: str, language: str, role: str) -> Bench:
         bench = Bench(self.var, name, free_port(), printer, language, role)
         self.benches.append(bench)
         config = self.var / f"{name}.toml"
         config.write_text(
-            f'[station]\nid = "{name}"\nsite = "{SITE}"\nmode = "{mode}"\n'
+            f'[station]\nid = "{name}"\nsite = "{self.site}"\nmode = "{mode}"\n'
             f'data_dir = "{self.var / name / "data"}"\nsupervisors = ["{SUPERVISOR}"]\n'
             f'[mqtt]\nport = {self.broker_port}\nusername = "{name}"\n'
             f'password = "{self.passwords[name]}"\n'
@@ -225,23 +230,32 @@ class Demo:
         self.api("POST", "/api/products", kit_record())
 
     # --- the workers ----------------------------------------------------------------
-    def run(self, tour: bool, seed: int) -> None:
+    def run(self, tour: bool, seed: int | None = None) -> None:
         """The receiver and the packer, each in its own thread, until Ctrl-C (or, on a
         tour, until both have made each of their mistakes once). `seed`: their random
         choices (which bin to count, what an order holds, when to make a mistake again)."""
-        shift = Shift(self.api, self.pace, self.stopping, strict=tour, seed=seed)
-        shift.say(f"seed {seed}: --seed {seed} makes the same random choices again")
-        # Order numbers from the clock: a restarted demo does not reuse a shipped one.
-        people = [ReturnsReceiver(shift, self.dock),
-                  KitPacker(shift, self.pack, int(time.time()) % 10**6)]  # fmt: skip
-        workers = [threading.Thread(target=self._worker, args=(person.run,), daemon=True)
-                   for person in people]  # fmt: skip
-        for worker in workers:
-            worker.start()
+        people = self.start_workers(tour, seed)
         while not self.stopping.wait(0.5):
             if tour and all(person.toured for person in people):
-                shift.say("tour complete: every verdict seen")
+                people[0].shift.say("tour complete: every verdict seen")
                 return
+
+    def start_workers(self, tour: bool = False, seed: int | None = None) -> list:
+        """The receiver and the packer at work, each in its own thread. `seed`: their
+        random choices (which bin to count, what an order holds, when to make a mistake
+        again); a new one, printed, by default."""
+        seed = secrets.randbelow(10**6) if seed is None else seed
+        post = self.company.order_desk() if self.company else None
+        shift = Shift(self.api, self.pace, self.stopping, strict=tour, seed=seed,
+                      post_order=post, where=f"{self.site} " if self.company else "")  # fmt: skip
+        shift.say(f"seed {seed}: --seed {seed} makes the same random choices again")
+        # Order numbers from the clock: a restarted demo does not reuse a shipped one (a
+        # company's sites each number in their own million).
+        first = int(time.time()) % 10**6 + (self.company.order_offset if self.company else 0)
+        people = [ReturnsReceiver(shift, self.dock), KitPacker(shift, self.pack, first)]
+        for person in people:
+            threading.Thread(target=self._worker, args=(person.run,), daemon=True).start()
+        return people
 
     def _worker(self, job: Callable[[], None]) -> None:
         try:
@@ -251,6 +265,57 @@ class Demo:
                 print(f"demo stopped: {exc}", file=sys.stderr, flush=True)
                 self.failed = True
                 self.stopping.set()
+
+
+def web_user(config: Path) -> None:
+    """The demo's supervisor login, made with the same CLI an operator would use."""
+    base = [sys.executable, "-m", "hub", "user"]
+    listed = subprocess.run([*base, "list", "--config", str(config)], cwd=ROOT,
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    if not any(line.split("\t")[0] == WEB_USER for line in listed.stdout.splitlines()):
+        subprocess.run([*base, "add", WEB_USER, "--role", "supervisor", "--password-stdin",
+                        "--config", str(config)], cwd=ROOT, input=WEB_PASSWORD + "\n",
+                       text=True, check=True, capture_output=True)  # fmt: skip
+
+
+def run_company(var: Path, web_port: int, pace: float, count: int) -> int:
+    """A central hub on `web_port` and `count` sites (s1, s2...), until Ctrl-C: the
+    central web address is printed first, then each site's."""
+    os.umask(0o077)
+    stopping = threading.Event()
+    centre = Centre(var / "centre", web_port, TOKEN)
+    ids = [f"s{n}" for n in range(1, count + 1)]
+    sites: list[Demo] = []
+    try:
+        centre.start_broker(ids)
+        for index, site in enumerate(ids):
+            company = SiteOfCompany(site, centre.bridge(site), stopping, centre.api, index)
+            sites.append(Demo(var / site, free_port(), free_port(), pace, site=site,
+                              company=company))  # fmt: skip
+        centre.start_hub({d.site: f"http://127.0.0.1:{d.web_port}" for d in sites}, web_user)
+        for demo in sites:
+            demo.start()
+        print(f"centre: http://127.0.0.1:{web_port}/   (log in as {WEB_USER} / "
+              f"{WEB_PASSWORD}; Sites shows each site, orders and reorder)", flush=True)  # fmt: skip
+        print(f"centre broker: mqtt://127.0.0.1:{centre.broker_port}   (the sites' bridges: "
+              f"mqtts://127.0.0.1:{centre.bridge_port})", flush=True)  # fmt: skip
+        for demo in sites:
+            demo.print_addresses(f"{demo.site} ")
+        for demo in sites:
+            demo.start_workers()
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"demo stopped: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stopping.set()
+        for demo in sites:
+            demo.stop()
+        centre.stop()
+    return 1 if any(demo.failed for demo in sites) else 0
 
 
 def _owner_only(top: Path) -> None:
@@ -274,13 +339,20 @@ def main() -> int:
     parser.add_argument("--https-port", type=int, default=8443)
     parser.add_argument("--seed", type=int, default=None,
                         help="the workers' random choices (default: a new one, printed)")  # fmt: skip
+    parser.add_argument("--sites", type=int, default=0,
+                        help="run a company: a central hub (on --web-port) and this many "
+                             "sites, each a broker, hub, dock and pack station, bridged to "
+                             "the centre; data under VAR/company")  # fmt: skip
     args = parser.parse_args()
+    if args.sites:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        return run_company(args.var / "company", args.web_port, args.pace, args.sites)
     demo = Demo(args.var, args.web_port, args.broker_port or free_port(), args.pace,
                 args.https_port if args.tls else None)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.start()
-        demo.run(args.tour, secrets.randbelow(10**6) if args.seed is None else args.seed)
+        demo.run(args.tour, args.seed)
     except KeyboardInterrupt:
         pass
     except (urllib.error.URLError, OSError) as exc:

@@ -27,10 +27,11 @@ TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 S1, S2 = Topics("s1"), Topics("s2")
 
 
-def movement(seq: int, sku: str = "MUG-1", delta: int = 2, value: int | None = 1_500_000):
+def movement(seq: int, sku: str = "MUG-1", delta: int = 2, value: int | None = 1_500_000,
+             type_: str = "receipt", hub_ts: datetime = TS):  # fmt: skip
     return AppliedMovement(ledger_seq=seq, station="dock-1", epoch="e1", seq=seq,
-                           type="receipt", sku=sku, location="A-01", delta=delta, ts=TS,
-                           hub_ts=TS, value_micros=value)  # fmt: skip
+                           type=type_, sku=sku, location="A-01", delta=delta, ts=TS,
+                           hub_ts=hub_ts, value_micros=value)  # fmt: skip
 
 
 def moved(topics: Topics, *movements: AppliedMovement) -> list[Incoming]:
@@ -184,3 +185,69 @@ def test_the_centres_check_finds_a_balance_off_its_movements_and_a_hole(centre):
     found = store.check_sites(centre.conn)
     assert [(f["site"], f.get("sku")) for f in found] == [("s1", "MUG-1"), ("s1", None)]
     assert found[1] == {"site": "s1", "applied": 2, "movements": 1, "max_ledger_seq": 2}
+
+
+def test_kpis_and_movements_per_site_with_the_company_total(tmp_path, centre):
+    later = datetime(2026, 1, 5, 23, 59, tzinfo=UTC)
+    centre.process(moved(S1, movement(1, delta=10, value=20_000_000),
+                         movement(2, delta=-3, value=-6_000_000, type_="shipment"),
+                         movement(3, delta=-1, value=-2_000_000, type_="adjustment",
+                                  hub_ts=later)))  # fmt: skip
+    centre.process(moved(S2, movement(1, sku="TEE-2", delta=5, value=5_000_000),
+                         movement(2, sku="TEE-2", delta=-2, value=-2_000_000,
+                                  type_="shipment", hub_ts=later)))  # fmt: skip
+    app = create_app(str(tmp_path / "centre.db"), Topics("hq"), [TOKEN], changes=ChangeFeed(),
+                     sites=["s1", "s2"])  # fmt: skip
+    client = app.test_client()
+    kpis = client.get("/api/sites/kpis", headers=BEARER).json
+    s1, s2 = kpis["sites"]
+    assert (s1["site"], s1["received"], s1["shipped"], s1["adjusted"]) == (
+        "s1", {"units": 10, "value": "20.00"}, {"units": 3, "value": "6.00"},
+        {"units": -1, "value": "-2.00"})
+    assert s1["on_hand"] == {"skus": 1, "units": 6, "value": "12.00"}
+    company = kpis["company"]
+    assert (company["received"]["units"], company["shipped"], company["movements"]) == (
+        15, {"units": 5, "value": "8.00"}, 5)
+    assert company["on_hand"] == {"skus": 2, "units": 9, "value": "15.00"}
+    # The period is the site hub's day: day 5 holds s1's adjustment and s2's shipment.
+    day5 = client.get("/api/sites/kpis?since=2026-01-05&until=2026-01-05", headers=BEARER).json
+    assert [(k["site"], k["movements"]) for k in day5["sites"]] == [("s1", 1), ("s2", 1)]
+    assert day5["company"]["shipped"] == {"units": 2, "value": "2.00"}
+    only = client.get("/api/sites/kpis?site=s2&until=2026-01-04", headers=BEARER).json
+    assert [k["site"] for k in only["sites"]] == ["s2"] and only["company"]["shipped"]["units"] == 0
+    bad = client.get("/api/sites/kpis?since=2026-01-05&until=2026-01-01", headers=BEARER)
+    assert bad.status_code == 422 and "until" in bad.json["error"]
+    assert client.get("/api/sites/kpis?site=s9", headers=BEARER).status_code == 404
+
+    listed = client.get("/api/sites/movements?limit=2", headers=BEARER).json
+    assert [(m["site"], m["ledger_seq"]) for m in listed["movements"]] == [("s2", 2), ("s2", 1)]
+    older = client.get(f"/api/sites/movements?limit=2&before={listed['next']['before']}",
+                       headers=BEARER).json  # fmt: skip
+    assert [(m["site"], m["ledger_seq"]) for m in older["movements"]] == [("s1", 3), ("s1", 2)]
+    shipped = client.get("/api/sites/movements?site=s1&type=shipment", headers=BEARER).json
+    assert [(m["delta"], m["value"]) for m in shipped["movements"]] == [(-3, "-6.00")]
+    assert shipped["next"] is None
+
+
+def test_the_sites_pages_show_kpis_and_movements_filtered_by_site(tmp_path, centre):
+    centre.process(moved(S1, movement(1, delta=7)))
+    centre.process(moved(S2, movement(1, sku="TEE-2", delta=4)))
+    app = create_app(str(tmp_path / "centre.db"), Topics("hq"), [TOKEN], changes=ChangeFeed(),
+                     sites=["s1", "s2"])  # fmt: skip
+    from hub import users
+    from tests.webapp import login
+
+    users.add(centre.conn, "ann", "viewer", "pass-word")
+    client = app.test_client()
+    assert login(client, "ann").status_code == 302
+    page = client.get("/sites").text
+    assert 'id="site-kpis"' in page and "Company total" in page
+    assert 'id="central-reports"' in client.get("/reports").text
+    one = client.get("/sites?site=s2&since=2026-01-01").text
+    kpis = one[one.index('id="site-kpis"'):one.index('id="site-stock"')]
+    assert ">s2</a>" in kpis and ">s1</a>" not in kpis and "Company total" not in kpis
+    assert client.get("/sites?until=2026-01-01&since=2026-02-01").status_code == 400
+    moves = client.get("/sites/movements?site=s1").text
+    table = moves[moves.index('id="site-movements"'):]
+    assert "MUG-1" in table and "TEE-2" not in table
+    assert client.get("/sites/movements?site=s9").status_code == 404

@@ -1,6 +1,7 @@
 """The demo, as a new user starts it: real broker, hub and stations; both stations pack,
 receive and count, and every verdict the issue names reaches the hub's ledger."""
 
+import json
 import signal
 import sqlite3
 import ssl
@@ -15,6 +16,7 @@ import pytest
 
 from kit.nginx import nginx_binary
 from kit.ports import free_port, wait_for_port
+from kit.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -155,3 +157,44 @@ def test_the_demo_serves_https_when_asked(tmp_path):
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+@pytest.mark.slow
+def test_the_demo_runs_a_company_whose_orders_are_routed_at_the_centre(tmp_path):
+    """`--sites 2`: the central hub's address printed first, then each site's; the orders
+    the sites' packers make go in at the centre, are routed, and ship at both sites."""
+    web_port = free_port()
+    out = (tmp_path / "out.txt").open("wb")
+    demo = subprocess.Popen(
+        [sys.executable, "scripts/demo.py", "--sites", "2", "--pace", "0.2", "--var",
+         str(tmp_path / "var"), "--web-port", str(web_port)],
+        cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        wait_for_port(web_port, timeout=120)
+
+        def centre(path: str) -> dict:
+            request = urllib.request.Request(f"http://127.0.0.1:{web_port}{path}",
+                                             headers={"Authorization": "Bearer demo"})  # fmt: skip
+            with urllib.request.urlopen(request, timeout=20) as answer:
+                return json.load(answer)
+
+        def shipped_at_both() -> bool:
+            rows = centre("/api/sites/orders?state=shipped&limit=500")["orders"]
+            return {row["site"] for row in rows} == {"s1", "s2"}
+
+        wait_until(shipped_at_both, 420, "orders entered at the centre shipped at both sites")
+        sites = {row["site"]: row for row in centre("/api/sites")["sites"]}
+        assert {row["link"] for row in sites.values()} == {"up"}
+        assert all(row["applied"] > 0 for row in sites.values())
+        kpis = centre("/api/sites/kpis")
+        assert all(row["shipped"]["units"] > 0 for row in kpis["sites"])
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(60)
+        out.close()
+    printed = [line for line in (tmp_path / "out.txt").read_text().splitlines()
+               if "http://127.0.0.1:" in line and "web:" in line or line.startswith("centre: http")]  # fmt: skip
+    assert printed[0] == (f"centre: http://127.0.0.1:{web_port}/   (log in as supervisor / demo; "
+                          "Sites shows each site, orders and reorder)")  # fmt: skip
+    assert [line.split()[0] for line in printed[1:]] == ["s1", "s2"]

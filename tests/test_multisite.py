@@ -11,7 +11,7 @@ import pytest
 from kit.waiting import wait_until
 from protocol.messages import ResendMovements
 from protocol.topics import Topics
-from tests.company import PASSWORD, Company
+from tests.company import PASSWORD, SKUS, Company
 from tests.mqtt_client import TestClient
 
 pytestmark = pytest.mark.slow
@@ -119,3 +119,42 @@ def test_a_gap_asks_the_site_to_resend_and_is_filled(tmp_path):
         assert msgspec.json.decode(request.payload, type=ResendMovements).from_ > 1
         company.wait_caught_up()
         assert_centre_equals_sites(company)
+
+
+def test_orders_entered_at_the_centre_reach_a_sites_stations_and_move_by_hand(tmp_path):
+    """An order posted to the central hub goes over the bridge to the site whose stock
+    fills it; the site's stations get it on orders/{order} as any order; its state comes
+    back to the centre; moved by hand, the first site cancels it and the other takes it."""
+    with Company(tmp_path) as company:
+        s1, s2 = company.sites["s1"], company.sites["s2"]
+        for site in (s1, s2):
+            site.hub.api("POST", "/api/products", [{"sku": sku, "name": sku} for sku in SKUS])
+        company.wait_links("up")
+        s1.events(3)
+        s2.events(12)
+        company.wait_caught_up()
+        stock = {i["sku"]: {p["site"]: p["on_hand"] for p in i["sites"]}
+                 for i in company.central.api("GET", "/api/sites/stock")["stock"]}  # fmt: skip
+        sku, parts = max(stock.items(), key=lambda item: item[1].get("s2", 0))
+        assert parts["s2"] > parts.get("s1", 0)  # only s2 fills it
+        watcher = TestClient(s2.broker.port, "watch_site", PASSWORD.format("watch_site"))
+        watcher.subscribe(Topics("s2").order("SO-1"))
+        try:
+            company.central.api("POST", "/api/orders",
+                                {"order": "SO-1", "lines": [{"sku": sku, "qty": parts["s2"]}]})  # fmt: skip
+            seen = watcher.next(Topics("s2").order("SO-1"), timeout=60)
+        finally:
+            watcher.close()
+        assert json.loads(seen.payload)["lines"][0]["sku"] == sku  # as the pack stations see it
+        wait_until(lambda: _routed(company, "SO-1") == ("s2", "open"), 60, "SO-1 open at s2")
+        assert s2.hub.api("GET", "/api/orders/SO-1")["status"] == "open"
+
+        company.central.api("POST", "/api/sites/orders/SO-1/route", {"site": "s1"})
+        wait_until(lambda: _routed(company, "SO-1") == ("s1", "open"), 60, "SO-1 moved to s1")
+        assert s2.hub.api("GET", "/api/orders/SO-1")["status"] == "cancelled"
+        assert s1.hub.api("GET", "/api/orders/SO-1")["status"] == "open"
+
+
+def _routed(company: Company, order: str) -> tuple[str, str]:
+    found = company.central.api("GET", f"/api/sites/orders/{order}")
+    return found["site"], found["state"]

@@ -13,7 +13,8 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/reports/abc", "/reports/abc.csv", "/stations", "/stations/pack-1", "/alerts",
          "/import", "/import/products-template.csv", "/users", "/labels",
          "/labels/print?code=CMD:DONE", "/labels/locations", "/barcode.svg?code=CMD:DONE",
-         "/counts/full/FC-0001", "/uplifts", "/sites"]  # fmt: skip
+         "/counts/full/FC-0001", "/uplifts", "/sites", "/sites/movements", "/sites/orders",
+         "/sites/reorder"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)

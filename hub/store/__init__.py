@@ -33,6 +33,8 @@ here from the module that holds its aggregate:
 - accounts: web users, sessions, failed logins
 - pages: read queries behind the web pages
 - sites: a central hub's sites: their movements applied once, their stock and links
+- routing: orders a central hub routed to a site, at the centre and at the site
+- site_reports: a central hub's movement lists, totals and valuation per site
 - workers: live hub processes, station leases, one-at-a-time duties
 """
 
@@ -355,6 +357,16 @@ from hub.store.returns import (
     shipped_on_order,
     units_out_by_sku,
 )
+from hub.store.routing import (
+    CentralOrder,
+    central_order_get,
+    central_order_put,
+    central_orders_in,
+    central_orders_list,
+    from_centre_add,
+    from_centre_has,
+    site_on_hand,
+)
 from hub.store.sales import (
     dropship_sale_add,
     dropship_sales_between,
@@ -373,6 +385,18 @@ from hub.store.settlements import (
     settlement_add,
     settlement_last,
     settlements,
+)
+from hub.store.site_reports import (
+    SiteFilter,
+    SiteMovementRow,
+    SiteTypeTotal,
+    SiteValuation,
+    site_daily_shipped,
+    site_movements_list,
+    site_sku_on_hand,
+    site_skus_on_hand,
+    site_type_totals,
+    site_valuations,
 )
 from hub.store.sites import (
     SiteLink,

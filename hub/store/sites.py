@@ -34,6 +34,7 @@ class SiteMovement:
     owner: str
     delta: int
     value: int
+    ts: str  # the site hub's clock when its ledger took the movement
 
 
 _LINK = "site, applied, known, link, link_changed, hub_state, last_applied, behind_since"
@@ -98,9 +99,9 @@ def site_movement_add(
     m = movement
     conn.execute(
         "INSERT INTO site_movements (site, ledger_seq, type, sku, location, lot, owner, delta, "
-        "value, payload, applied) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "value, payload, applied, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (m.site, m.ledger_seq, m.type, m.sku, m.location, m.lot, m.owner, m.delta, m.value,
-         payload, now),
+         payload, now, m.ts),
     )  # fmt: skip
     conn.execute(
         "INSERT INTO site_balances VALUES (?, ?, ?, ?, ?, ?, ?) "

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hub import corrections, csvio, orders, purchasing, store
+from hub import corrections, csvio, orders, purchasing, routing, store
 from hub.web import db
 from hub.web.contract import CSV
 from protocol.topics import Topics
@@ -57,7 +57,7 @@ def domain_call(run: Callable, status: int = 200) -> tuple | Response:
         with store.transaction(db()):
             result = run(db())
     except (orders.OrderConflict, purchasing.PurchaseConflict,
-            corrections.AlreadySettled) as exc:  # fmt: skip
+            corrections.AlreadySettled, routing.RoutingConflict) as exc:  # fmt: skip
         return error(409, str(exc))
     except (NotFound, corrections.NothingToCorrect) as exc:
         return error(404, str(exc))

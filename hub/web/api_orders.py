@@ -3,10 +3,10 @@
 from typing import Annotated
 
 import msgspec
-from flask import Blueprint, abort, jsonify
+from flask import Blueprint, abort, current_app, jsonify
 from msgspec import Meta
 
-from hub import orders, purchasing, siteday, store
+from hub import orders, purchasing, routing, siteday, store
 from hub.web import db, site_today, site_zone
 from hub.web.api_calls import (
     NotFound,
@@ -49,12 +49,17 @@ def order_list(query: OrderPageQuery):
 @contract(body=one_or_many(Order), status=201, answer=Saved, errors=(409, 422))
 def post_orders(body):
     """Create or replace sales orders (one object or a list, the protocol Order shape), all
-    or none; 409 when one is already packed or shipped."""
+    or none; 409 when one is already packed or shipped. On a central hub each order is
+    routed to a site instead (GET /api/sites/orders shows where; 409 once it is picked)."""
     new_orders, now = as_list(body), utc_now().isoformat()
+    sites = current_app.config["SITES"]
 
     def run(conn):
         for order in new_orders:
-            orders.save_order(conn, topics(), order, now)
+            if sites:
+                routing.route(conn, order, sites, now)
+            else:
+                orders.save_order(conn, topics(), order, now)
         return {"saved": [o.order for o in new_orders]}
 
     return domain_call(run, 201)

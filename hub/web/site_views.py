@@ -44,3 +44,64 @@ def stock_rows(
         item["sites"].append({"site": row_site, "on_hand": qty, "value": text(value)})
     return [{"sku": i["sku"], "on_hand": i["on_hand"], "value": text(i["micros"]),
              "sites": i["sites"]} for i in items.values()]  # fmt: skip
+
+
+# The KPIs a site's movements allow, each from its movement types; `sign` turns what left
+# the site (negative deltas and values) into positive units and cost.
+KPI_TYPES = {
+    "received": (("receipt",), 1),
+    "shipped": (("shipment",), -1),
+    "adjusted": (("adjustment", "count"), 1),
+    "returned": (("return",), 1),
+}
+
+
+def kpi_rows(conn: sqlite3.Connection, followed: list[str], which: store.SiteFilter) -> dict:
+    """Per site and for the company: units and value received, shipped (its FIFO cost: the
+    COGS), adjusted (adjustments and counts, signed: a loss is negative) and returned in the
+    period, the movements in it, and the stock on hand now with its value."""
+    sites = [which.site] if which.site is not None else followed
+    totals: dict[str, dict[str, list[int]]] = {s: {} for s in sites}
+    counts = dict.fromkeys(sites, 0)
+    for t in store.site_type_totals(conn, which):
+        if t.site in totals:
+            totals[t.site][t.type] = [t.units, t.value]
+            counts[t.site] += t.movements
+    stock = {v.site: v for v in store.site_valuations(conn, which.site)}
+    rows = [_kpi(site, totals[site], counts[site], stock.get(site)) for site in sites]
+    company = _company(rows)
+    # one SKU at two sites is one SKU of the company: the sites' counts do not add up
+    company["on_hand"]["skus"] = store.site_skus_on_hand(conn, sites)
+    return {"sites": [_kpi_text(r) for r in rows], "company": _kpi_text(company)}
+
+
+def _kpi(site: str, by_type: dict[str, list[int]], movements: int,
+         stock: store.SiteValuation | None) -> dict:  # fmt: skip
+    row: dict = {"site": site, "movements": movements}
+    for name, (types, sign) in KPI_TYPES.items():
+        row[name] = {"units": sign * sum(by_type.get(t, [0, 0])[0] for t in types),
+                     "value": sign * sum(by_type.get(t, [0, 0])[1] for t in types)}  # fmt: skip
+    row["on_hand"] = {"skus": stock.skus if stock else 0, "units": stock.units if stock else 0,
+                      "value": stock.value if stock else 0}  # fmt: skip
+    return row
+
+
+def _company(rows: list[dict]) -> dict:
+    total: dict = {"site": None, "movements": sum(r["movements"] for r in rows)}
+    for name in (*KPI_TYPES, "on_hand"):
+        total[name] = {k: sum(r[name][k] for r in rows) for k in ("units", "value")}
+    return total
+
+
+def _kpi_text(row: dict) -> dict:
+    """Money as decimal text, as everywhere in the API."""
+    return {key: ({**v, "value": text(v["value"])} if isinstance(v, dict) else v)
+            for key, v in row.items()}  # fmt: skip
+
+
+def movement_rows(conn: sqlite3.Connection, which: store.SiteFilter, limit: int,
+                  before: int | None) -> list[dict]:  # fmt: skip
+    return [{"id": m.id, "site": m.site, "ledger_seq": m.ledger_seq, "type": m.type,
+             "sku": m.sku, "location": m.location, "lot": m.lot or None, "owner": m.owner or None,
+             "delta": m.delta, "value": text(m.value), "ts": m.ts or None}
+            for m in store.site_movements_list(conn, which, limit, before)]  # fmt: skip

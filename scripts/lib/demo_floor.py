@@ -169,14 +169,24 @@ class Shift:
     stopping: threading.Event
     strict: bool = False
     seed: int = 0  # the tour's random choices, replayable (`scripts/demo --seed`)
+    # Where a new order goes in: the hub's POST /api/orders, or (one site of a company)
+    # the central hub's, which routes it (scripts/lib/demo_company.py).
+    post_order: Callable[[dict], None] | None = None
+    where: str = ""  # one site of a company: its id and a space, before what it says
 
     def rng(self, person: str) -> random.Random:
         """One person's own random choices: the two workers run in threads, and one shared
         generator would hand each of them other draws with every other interleaving."""
         return random.Random(f"{self.seed}:{person}")
 
+    def order(self, body: dict) -> None:
+        if self.post_order is not None:
+            self.post_order(body)
+        else:
+            self.api("POST", "/api/orders", body)
+
     def say(self, text: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+        print(f"{time.strftime('%H:%M:%S')} {self.where}{text}", flush=True)
 
     def pause(self, times: float = 1.0) -> None:
         self.stopping.wait(self.pace * times)
@@ -600,7 +610,7 @@ class Packer(Worker):
                   **({"lot": order.lot[sku]} if sku in order.lot else {})}
                  for sku, n in order.qty.items()]  # fmt: skip
         try:
-            self.shift.api("POST", "/api/orders", {
+            self.shift.order({
                 "order": order.number, "customer": self.rng.choice(CUSTOMERS),
                 "packaging_weight_g": str(PACKAGING_G), "lines": lines,
             })  # fmt: skip

@@ -1,0 +1,170 @@
+"""A central hub routes each order to a site (docs/multi-site.md): the site that can fill
+the whole order from its stock, else the one that can fill the most lines; a tie goes to
+the site listed first in the centre's [[sites]]. A supervisor may choose the site, or move
+an order not yet picked to another site: the centre withdraws it from the first (which
+cancels it while nobody has picked it) and sends it on once that site confirms.
+
+The stock a site has is its balances as its movements made them, less what the orders
+the centre routed there and that have not shipped still need: the centre does not see the
+site's own orders, so a site busy with those may be offered more than it can ship.
+"""
+
+import sqlite3
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import msgspec
+
+from hub import store
+from protocol.envelope import encode
+from protocol.messages import Order, OrderState
+from protocol.topics import Topics
+
+# Routed orders that still take stock at their site.
+TAKING_STOCK = ("routed", "open", "packing", "withdrawing")
+# What may still go to another site: nobody has started picking it.
+MOVABLE = ("routed", "open", "rejected")
+
+
+class RoutingError(ValueError):
+    """A request that names something the centre does not have (a site it does not follow)."""
+
+
+class RoutingConflict(ValueError):
+    """The order cannot be routed now (it is being picked, shipped, or being withdrawn)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    site: str
+    reason: str
+
+
+def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str]) -> Choice:
+    """The site for `order`: it fills the whole order, else the most lines; ties by the
+    order of `sites`. Dropship lines need no stock and count for no site."""
+    lines = [line for line in order.lines if not line.dropship]
+    need: Counter[str] = Counter()
+    for line in lines:
+        need[line.sku] += line.qty
+    filled = {site: sum(1 for line in lines if stock.get(site, {}).get(line.sku, 0)
+                        >= need[line.sku]) for site in sites}  # fmt: skip
+    best = max(sites, key=lambda site: (filled[site], -sites.index(site)))
+    if filled[best] == len(lines):
+        return Choice(best, "it can fill the whole order")
+    return Choice(best, f"it can fill {filled[best]} of {len(lines)} lines, the most of any site")
+
+
+def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]:
+    """Per site, the stock of the order's SKUs the centre sees, less what other orders
+    routed there and not yet shipped need."""
+    skus = sorted({line.sku for line in order.lines})
+    stock: dict[str, Counter[str]] = {}
+    for site, sku, qty in store.site_on_hand(conn, skus):
+        stock.setdefault(site, Counter())[sku] += qty
+    for other in store.central_orders_in(conn, TAKING_STOCK):
+        if other.order_id == order.order:
+            continue
+        for line in _decode(other.payload).lines:
+            if line.sku in skus and not line.dropship:
+                stock.setdefault(other.site, Counter())[line.sku] -= line.qty
+    return stock
+
+
+def by_hand(site: str, sites: list[str]) -> Choice:
+    """A supervisor's choice of site, checked."""
+    if site not in sites:
+        raise RoutingError(f"the centre follows no site {site!r} (its sites: {', '.join(sites)})")
+    return Choice(site, "chosen by hand")
+
+
+def route(conn: sqlite3.Connection, order: Order, sites: list[str], now: str,
+          choice: Choice | None = None) -> store.CentralOrder:  # fmt: skip
+    """Route a new order, or a replaced one (it stays at its site unless `choice` says
+    otherwise), or move it to `choice`; inside the caller's transaction."""
+    if order.status != "open":
+        raise RoutingError(f"order {order.order}: the centre routes open orders, "
+                           f"not {order.status} ones")  # fmt: skip
+    existing = store.central_order_get(conn, order.order)
+    if existing is not None and existing.state not in MOVABLE:
+        raise RoutingConflict(f"order {order.order} is {existing.state} at site "
+                              f"{existing.site}: it can no longer be routed")  # fmt: skip
+    if choice is None and existing is not None and existing.state != "rejected":
+        choice = Choice(existing.site, existing.reason or "")
+    if choice is None:
+        choice = choose(order, available(conn, order), sites)
+    payload = encode(order).decode()
+    created = existing.created if existing else now
+    if existing is not None and existing.state != "rejected" and existing.site != choice.site:
+        # Not picked there yet, as far as the centre knows: ask that site to let it go.
+        record = store.CentralOrder(order.order, payload, existing.site, "withdrawing",
+                                    choice.reason, choice.site, created, now)  # fmt: skip
+        withdrawn = msgspec.structs.replace(order, status="cancelled")
+        store.outbox_put(conn, Topics(existing.site).centre_orders, encode(withdrawn), False)
+    else:
+        record = store.CentralOrder(order.order, payload, choice.site, "routed", choice.reason,
+                                    None, created, now)  # fmt: skip
+        store.outbox_put(conn, Topics(choice.site).centre_orders, encode(order), False)
+    store.central_order_put(conn, record)
+    return record
+
+
+def reroute(conn: sqlite3.Connection, order_id: str, sites: list[str], now: str,
+            site: str | None) -> store.CentralOrder:  # fmt: skip
+    """A supervisor's choice: `site`, or None to let the stock decide again."""
+    existing = store.central_order_get(conn, order_id)
+    if existing is None:
+        raise LookupError(f"the centre has routed no order {order_id}")
+    order = _decode(existing.payload)
+    if site is not None:
+        return route(conn, order, sites, now, by_hand(site, sites))
+    return route(conn, order, sites, now, choose(order, available(conn, order), sites))
+
+
+def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOrder:
+    """The customer called it off: an order nobody has picked is withdrawn from its site
+    (cancelled there, then here once the site says so); a rejected one is cancelled here."""
+    existing = store.central_order_get(conn, order_id)
+    if existing is None:
+        raise LookupError(f"the centre has routed no order {order_id}")
+    if existing.state not in MOVABLE:
+        raise RoutingConflict(f"order {order_id} is {existing.state} at site {existing.site}: "
+                              "it can no longer be cancelled from the centre")  # fmt: skip
+    if existing.state == "rejected":
+        _put(conn, existing, existing.site, "cancelled", existing.reason, None, now)
+    else:
+        withdrawn = msgspec.structs.replace(_decode(existing.payload), status="cancelled")
+        store.outbox_put(conn, Topics(existing.site).centre_orders, encode(withdrawn), False)
+        _put(conn, existing, existing.site, "withdrawing", "cancelled at the centre", None, now)
+    return store.central_order_get(conn, order_id)
+
+
+def state_from_site(conn: sqlite3.Connection, site: str, state: OrderState, now: str) -> bool:
+    """A site's word on an order: its status there. False if the centre did not route
+    that order to that site (one of the site's own, or one it has moved since)."""
+    existing = store.central_order_get(conn, state.order)
+    if existing is None or existing.site != site:
+        return False
+    if existing.state == "withdrawing" and existing.next_site is not None:
+        if state.status == "cancelled":
+            order = _decode(existing.payload)
+            store.outbox_put(conn, Topics(existing.next_site).centre_orders, encode(order), False)
+            _put(conn, existing, existing.next_site, "routed", existing.reason, None, now)
+        elif state.status not in ("open",):
+            # picked meanwhile: it stays where it is
+            _put(conn, existing, site, state.status, state.reason, None, now)
+        return True
+    reason = state.reason if state.status == "rejected" else existing.reason
+    _put(conn, existing, site, state.status, reason, None, now)
+    return True
+
+
+def _put(conn: sqlite3.Connection, was: store.CentralOrder, site: str, state: str,
+         reason: str | None, next_site: str | None, now: str) -> None:  # fmt: skip
+    store.central_order_put(conn, store.CentralOrder(was.order_id, was.payload, site, state,
+                                                     reason, next_site, was.created, now))  # fmt: skip
+
+
+def _decode(payload: str) -> Order:
+    return msgspec.json.decode(payload, type=Order)

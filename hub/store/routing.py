@@ -1,0 +1,93 @@
+"""Orders routed by a central hub to its sites: at a site, which of its orders came from
+the centre; at the centre, each routed order and where it stands (docs/multi-site.md).
+
+Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, qualified upsert columns).
+"""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+def from_centre_add(conn: sqlite3.Connection, order_id: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO from_centre (order_id, received) VALUES (?, ?) "
+        "ON CONFLICT (order_id) DO NOTHING",
+        (order_id, now),
+    )
+
+
+def from_centre_has(conn: sqlite3.Connection, order_id: str) -> bool:
+    row = conn.execute("SELECT 1 FROM from_centre WHERE order_id = ?", (order_id,)).fetchone()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class CentralOrder:
+    order_id: str
+    payload: str
+    site: str
+    state: str
+    reason: str | None
+    next_site: str | None
+    created: str
+    updated: str
+
+
+_COLUMNS = "order_id, payload, site, state, reason, next_site, created, updated"
+
+
+def central_order_put(conn: sqlite3.Connection, order: CentralOrder) -> None:
+    """Create or replace the centre's record of a routed order."""
+    o = order
+    conn.execute(
+        f"INSERT INTO central_orders ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (order_id) DO UPDATE SET payload = excluded.payload, "
+        "site = excluded.site, state = excluded.state, reason = excluded.reason, "
+        "next_site = excluded.next_site, updated = excluded.updated",
+        (o.order_id, o.payload, o.site, o.state, o.reason, o.next_site, o.created, o.updated),
+    )
+
+
+def central_order_get(conn: sqlite3.Connection, order_id: str) -> CentralOrder | None:
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM central_orders WHERE order_id = ?", (order_id,)
+    ).fetchone()
+    return CentralOrder(*row) if row else None
+
+
+def central_orders_list(
+    conn: sqlite3.Connection, site: str | None, state: str | None, limit: int, offset: int
+) -> list[CentralOrder]:
+    """Newest first; `site` and `state` narrow it."""
+    where, params = ["1 = 1"], []
+    for column, value in (("site", site), ("state", state)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM central_orders WHERE {' AND '.join(where)} "
+        "ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [CentralOrder(*row) for row in rows]
+
+
+def central_orders_in(conn: sqlite3.Connection, states: tuple[str, ...]) -> list[CentralOrder]:
+    """The orders in one of `states` (those that still take stock at their site)."""
+    marks = ", ".join("?" for _ in states)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM central_orders WHERE state IN ({marks})", states
+    ).fetchall()
+    return [CentralOrder(*row) for row in rows]
+
+
+def site_on_hand(conn: sqlite3.Connection, skus: list[str]) -> list[tuple[str, str, int]]:
+    """(site, sku, on hand) of `skus` at every site, from the sites' replayed balances."""
+    if not skus:
+        return []
+    marks = ", ".join("?" for _ in skus)
+    return conn.execute(
+        f"SELECT site, sku, sum(qty) FROM site_balances WHERE sku IN ({marks}) "
+        "GROUP BY site, sku",
+        skus,
+    ).fetchall()
