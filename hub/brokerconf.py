@@ -88,9 +88,9 @@ ROLE_RULES: dict[Role, tuple[str, ...]] = {
 # CENTRE_LINK); in, what the central hub sends a site. Listed one by one, never `#`:
 # nothing secret leaves the site.
 BRIDGE_OUT: tuple[str, ...] = (
-    "station/+/status", "hub/status", "stock/+", "alerts", "movements",
+    "station/+/status", "hub/status", "stock/+", "alerts", "movements", "transfers/+",
 )  # fmt: skip
-BRIDGE_IN: tuple[str, ...] = ("centre/resend",)
+BRIDGE_IN: tuple[str, ...] = ("centre/resend", "centre/transfers/+")
 CENTRE_LINK = "centre/link"
 # Rights on the central broker. The central hub: its own site's tree, and what it reads
 # and sends at every site. A site's bridge ({bridged}: the site in its name): its own

@@ -9,6 +9,7 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
   lags even when the movements in between never arrived.
 - hub/status, centre/link (the bridge's notification), station status, alerts: the state
   of the site shown on GET /api/sites.
+- transfers/{transfer}: the site shipped or received a transfer (hub.central_transfers).
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
@@ -21,10 +22,17 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from hub import alerts, store
+from hub import alerts, central_transfers, store
 from hub.ingest import LINK_STATES, Incoming
 from protocol.envelope import InvalidMessage, decode_message, utc_now
-from protocol.messages import Alert, AppliedMovement, HubStatus, StationStatus, Stock
+from protocol.messages import (
+    Alert,
+    AppliedMovement,
+    HubStatus,
+    StationStatus,
+    Stock,
+    TransferReport,
+)
 from protocol.topics import ROOT, Topics
 
 log = logging.getLogger(__name__)
@@ -60,7 +68,8 @@ class CentralIngest:
         for site in self.sites:
             base = Topics(site).base
             wanted += [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
-                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts"]  # fmt: skip
+                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts",
+                       f"{base}/transfers/+"]  # fmt: skip
         return wanted
 
     def owns(self, topic: str) -> bool:
@@ -99,6 +108,8 @@ class CentralIngest:
             self._station_status(site, levels[1], message, now, result)
         elif levels == ["alerts"]:
             self._alert(site, message, now, result)
+        elif len(levels) == 2 and levels[0] == "transfers":
+            self._transfer(site, message, now, result)
         else:
             self._dead(site, message, "the centre has no handler for this topic", now, result)
 
@@ -199,6 +210,17 @@ class CentralIngest:
             return
         store.site_feed_set(self.conn, site, f"alert/{alert.id}", alert.state,
                             message.payload.decode(), now)  # fmt: skip
+
+    def _transfer(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        """A site shipped or received a transfer: the centre tells both sites."""
+        try:
+            report = decode_message(message.payload, TransferReport, "transfer report")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        refused = central_transfers.apply_report(self.conn, site, report, now)
+        if refused is not None:
+            self._dead(site, message, refused, now, result)
 
     def _dead(self, site: str, message: Incoming, reason: str, now: str,
               result: CentralResult) -> None:  # fmt: skip

@@ -150,6 +150,7 @@ class HubLink:
             # From the central hub over the site's bridge, and the bridge's own state.
             (self.topics.resend_movements, 1),
             (self.topics.centre_link, 1),
+            (self.topics.transfer_order("+"), 1),
             *((topic, 1) for topic in self._more_subscriptions),
         ])  # fmt: skip
         client.publish(

@@ -384,3 +384,14 @@ from hub.store.sites import (
     site_pending_take,
     site_stock,
 )
+from hub.store.transfers import (
+    TransferRow,
+    TransitLayer,
+    transfer_booked_out,
+    transfer_get,
+    transfer_list,
+    transfer_put,
+    transit_layer_take,
+    transit_layers,
+    transit_layers_put,
+)
