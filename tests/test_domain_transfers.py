@@ -179,3 +179,40 @@ def test_a_transfer_short_shipped_or_not_received_in_time_is_alerted_at_both_sit
     s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer))
     company.carry()
     assert len(late(s1, 8)) == 2  # received: nothing new, the raised ones stay until cleared
+
+
+def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, company):
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+
+    bearer = {"Authorization": "Bearer t0ken"}
+    centre = create_app(str(tmp_path / "centre.db"), Topics("hq"), ["t0ken"],
+                        changes=ChangeFeed(), sites=["s1", "s2"]).test_client()  # fmt: skip
+    made = centre.post("/api/transfers", headers=bearer, json={
+        "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 3}]})  # fmt: skip
+    assert made.status_code == 201, made.json
+    (transfer,) = made.json["saved"]
+    company.carry()
+    ship(company.s1, transfer, 3)
+    company.carry()
+    listed = centre.get("/api/transfers?status=in_transit", headers=bearer).json["transfers"]
+    assert [(t["transfer"], t["value_shipped"]) for t in listed] == [(transfer, "6.00")]
+    assert centre.get(f"/api/transfers/{transfer}", headers=bearer).json["lines"] == [
+        {"sku": "MUG", "qty": 3, "shipped": 3, "received": 0}]  # fmt: skip
+    assert centre.get("/api/transfers?status=open", headers=bearer).json["transfers"] == []
+    assert centre.get("/api/transfers/T-9", headers=bearer).status_code == 404
+    for body, says in (({"from_site": "s1", "to_site": "s1"}, "same site"),
+                       ({"from_site": "s1", "to_site": "s9"}, "unknown site 's9'")):  # fmt: skip
+        refused = centre.post("/api/transfers", headers=bearer,
+                              json={**body, "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+        assert refused.status_code == 422 and says in refused.json["error"]
+    bad = centre.post("/api/transfers", headers=bearer, json={"from_site": "s1", "to_site": "s2",
+                                                              "lines": []})  # fmt: skip
+    assert bad.status_code in (400, 422)
+    site = create_app(str(tmp_path / "s2.db"), Topics("s2"), ["t0ken"],
+                      changes=ChangeFeed()).test_client()  # fmt: skip
+    assert [t["status"] for t in site.get("/api/transfers", headers=bearer).json["transfers"]] \
+        == ["in_transit"]
+    refused = site.post("/api/transfers", headers=bearer, json={
+        "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+    assert refused.status_code == 409
