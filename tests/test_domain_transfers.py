@@ -216,3 +216,30 @@ def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, c
     refused = site.post("/api/transfers", headers=bearer, json={
         "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
     assert refused.status_code == 409
+
+
+def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overviews(
+    tmp_path, company
+):
+    from hub import users
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+    from tests.webapp import login
+
+    transfer = company.transfer(4)
+    company.carry()
+    ship(company.s1, transfer, 3, short=1)
+    company.carry()
+    pages = {"/sites": (tmp_path / "centre.db", Topics("hq"), ["s1", "s2"], company.centre.conn),
+             "/": (tmp_path / "s1.db", Topics("s1"), [], company.s1.conn),
+             "/ ": (tmp_path / "s2.db", Topics("s2"), [], company.s2.conn)}  # fmt: skip
+    for path, (db, topics, sites, conn) in pages.items():
+        users.add(conn, "ann", "viewer", "pass-word")
+        client = create_app(str(db), topics, ["t0ken"], changes=ChangeFeed(),
+                            sites=sites).test_client()  # fmt: skip
+        assert login(client, "ann").status_code == 302
+        page = client.get(path.strip()).text
+        row = page[page.index(f'data-transfer="{transfer}"'):]
+        row = row[:row.index("</tr>")]
+        assert "in transit" in row and "short-shipped" in row, (path, row)
+        assert "MUG 4 / 3 / 0" in row and "6.00" in row, (path, row)  # 3 at 2.00

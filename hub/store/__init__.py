@@ -391,6 +391,7 @@ from hub.store.transfers import (
     transfer_get,
     transfer_list,
     transfer_put,
+    transfers_unfinished,
     transit_layer_take,
     transit_layers,
     transit_layers_put,

@@ -71,6 +71,16 @@ def transfer_list(conn: sqlite3.Connection, status: str | None, limit: int) -> l
     return [_row(r) for r in rows]
 
 
+def transfers_unfinished(conn: sqlite3.Connection, limit: int) -> list[TransferRow]:
+    """Transfers not yet received (to pack, or in transit), oldest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM transfers WHERE status IN ('open', 'in_transit') "
+        "ORDER BY created, transfer LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
 def transfer_booked_out(conn: sqlite3.Connection, transfer: str) -> bool:
     """Mark the sender's transit booked out; False if it was already (apply once)."""
     row = conn.execute(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from hub import store
+from hub.central_transfers import transfer_dict
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
@@ -46,6 +47,7 @@ def overview(
         "receipts_due": store.pos_expected_by(conn, today.isoformat(), RECEIPTS_SHOWN),
         "backlog": backlog(conn, stations, list(loops)),
         "centre": centre_link(conn),
+        "transfers": [transfer_dict(row) for row in store.transfers_unfinished(conn, 50)],
     }
 
 

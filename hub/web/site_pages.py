@@ -3,6 +3,8 @@ with each site's part, filtered to one site on request."""
 
 from flask import Blueprint, abort, current_app, render_template
 
+from hub import store
+from hub.central_transfers import transfer_dict
 from hub.web import db, site_views
 from hub.web.pages import login_gate
 from hub.web.params import keyset, text_arg
@@ -23,4 +25,5 @@ def sites():
         "sites.html", sites=site_views.site_rows(db(), followed, utc_now()), followed=followed,
         site=site, rows=site_views.stock_rows(db(), site, None, limit, after), limit=limit,
         after=after,
+        transfers=[transfer_dict(r) for r in store.transfers_unfinished(db(), 100)],
     )  # fmt: skip
