@@ -44,6 +44,10 @@ def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: 
     skus = [line.sku for line in wanted.lines]
     if len(set(skus)) != len(skus):
         problems.append("a sku appears on more than one line")
+    if wanted.from_site in sites:
+        problems += [f"{wanted.from_site} has never had {sku} (no movement of it reached the "
+                     "centre)" for sku in skus
+                     if not store.site_stock(conn, wanted.from_site, sku, 1, "")]  # fmt: skip
     if problems:
         raise TransferError("; ".join(problems))
     transfer = f"T-{store.counter_next(conn, 'transfer'):06d}"
@@ -58,6 +62,16 @@ def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
     for site in (order.from_site, order.to_site):
         store.outbox_put(conn, Topics(site).transfer_order(order.transfer), encode(order),
                          retain=True)  # fmt: skip
+
+
+def resend(conn: sqlite3.Connection, transfer: str, now: str) -> bool:
+    """Send the transfer to both sites again (a site that could not take it, fixed since);
+    False if there is no such transfer."""
+    row = store.transfer_get(conn, transfer)
+    if row is None:
+        return False
+    save(conn, msgspec.json.decode(row.payload, type=TransferOrder), now)
+    return True
 
 
 def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,

@@ -349,6 +349,10 @@ class Ingest:
         except (transfers.TransferRefused, ValueError) as exc:
             self.conn.execute("ROLLBACK TO transfer")
             self._dead(message, str(exc), work)
+            # Not silent: the goods are on their way (or waiting to leave) all the same.
+            alerts.raise_(self.conn, self.topics, work.now, "message_failed", "critical",
+                          f"transfer {order.transfer} could not be taken: {exc} (dead letter)",
+                          dedupe=f"transfer_refused:{order.transfer}")  # fmt: skip
             return
         finally:
             self.conn.execute("RELEASE transfer")

@@ -15,7 +15,7 @@ from hub.central import CentralIngest
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
 from protocol.events import PoClose, Receipt, Shipment, ShipmentLine
-from protocol.messages import Order, TransferLine, TransferOrder
+from protocol.messages import Order, TransferLine, TransferOrder, TransferShippedLine
 from protocol.topics import Topics
 from tests.domain_helpers import micros, open_ledger
 
@@ -58,7 +58,7 @@ class Company:
         for _ in range(4):  # there and back again, until nothing new travels
             for site in (self.s1, self.s2):
                 self.centre.process([m for m in self._new(site.conn, id(site))
-                                     if "/transfers/" in m.topic])  # fmt: skip
+                                     if m.topic.endswith("/movements") or "/transfers/" in m.topic])  # fmt: skip
             for site in (self.s1, self.s2):
                 prefix = site.topics.transfer_order("")
                 mine = [m for m in self._new(self.centre.conn, id(site), peek=True)
@@ -89,6 +89,7 @@ def company(tmp_path):
     made = Company(tmp_path)
     made.s1.events(Receipt(sku="MUG", qty=5, location="A-01", unit_cost=Decimal("2")),
                    Receipt(sku="MUG", qty=5, location="A-01", unit_cost=Decimal("3")))  # fmt: skip
+    made.carry()  # the centre knows what s1 has
     yield made
     for conn in (made.s1.conn, made.s2.conn, made.centre.conn):
         conn.close()
@@ -201,8 +202,14 @@ def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, c
         {"sku": "MUG", "qty": 3, "shipped": 3, "received": 0}]  # fmt: skip
     assert centre.get("/api/transfers?status=open", headers=bearer).json["transfers"] == []
     assert centre.get("/api/transfers/T-9", headers=bearer).status_code == 404
+    assert centre.post("/api/transfers/T-9/resend", headers=bearer).status_code == 404
+    assert centre.post(f"/api/transfers/{transfer}/resend", headers=bearer).status_code == 200
+    company.carry()  # both sites take it again: nothing changes
+    assert [line[2] for line in store.po_lines(company.s2.conn, transfer)] == [3]
+    assert store.order_get(company.s1.conn, transfer)[0] == "shipped"
     for body, says in (({"from_site": "s1", "to_site": "s1"}, "same site"),
-                       ({"from_site": "s1", "to_site": "s9"}, "unknown site 's9'")):  # fmt: skip
+                       ({"from_site": "s1", "to_site": "s9"}, "unknown site 's9'"),
+                       ({"from_site": "s2", "to_site": "s1"}, "s2 has never had MUG")):  # fmt: skip
         refused = centre.post("/api/transfers", headers=bearer,
                               json={**body, "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
         assert refused.status_code == 422 and says in refused.json["error"]
@@ -243,3 +250,22 @@ def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overv
         row = row[:row.index("</tr>")]
         assert "in transit" in row and "short-shipped" in row, (path, row)
         assert "MUG 4 / 3 / 0" in row and "6.00" in row, (path, row)  # 3 at 2.00
+
+
+def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):
+    from protocol.envelope import encode
+
+    s2 = company.s2
+    for order in (TransferOrder(transfer="T-9", from_site="s3", to_site="s4",
+                                lines=[TransferLine(sku="MUG", qty=1)]),
+                  TransferOrder(transfer="T-8", from_site="s1", to_site="s2", status="in_transit",
+                                lines=[TransferLine(sku="NOPE", qty=1)],
+                                shipped=[TransferShippedLine(sku="NOPE", qty=1)])):  # fmt: skip
+        result = s2.ingest.process([Incoming(s2.topics.transfer_order(order.transfer),
+                                             encode(order))])  # fmt: skip
+        assert result.dead == 1
+    said = sorted(a["message"] for a in store.alerts_open(s2.conn) if a["kind"] == "message_failed")
+    assert len(said) == 2
+    assert "T-8 could not be taken" in said[0] and "unknown sku NOPE" in said[0]
+    assert "T-9 could not be taken" in said[1] and "not this site (s2)" in said[1]
+    assert store.po_get(s2.conn, "T-8") is None and store.transfer_get(s2.conn, "T-9") is None

@@ -135,6 +135,7 @@ def test_a_transfer_goes_from_one_site_to_the_other_and_closes_on_both(tmp_path)
             site.hub.api("POST", "/api/products", [{"sku": "MUG-1", "name": "Mug"}])
         s1.publish(Receipt(sku="MUG-1", qty=4, location="A-01", unit_cost=Decimal("2.00")))
         s1.publish(Receipt(sku="MUG-1", qty=6, location="A-01", unit_cost=Decimal("3.00")))
+        company.wait_caught_up()  # the centre makes transfers of what it knows a site has
         made = company.central.api("POST", "/api/transfers", {
             "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG-1", "qty": 7}]})  # fmt: skip
         (transfer,) = made["saved"]

@@ -63,10 +63,11 @@ def transfer_get(conn: sqlite3.Connection, transfer: str) -> TransferRow | None:
 
 
 def transfer_list(conn: sqlite3.Connection, status: str | None, limit: int) -> list[TransferRow]:
+    # A condition added, not `? IS NULL OR ...`: PostgreSQL cannot type a NULL parameter.
+    where, params = ("WHERE status = ? ", [status]) if status is not None else ("", [])
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM transfers WHERE (? IS NULL OR status = ?) "
-        "ORDER BY created DESC, transfer LIMIT ?",
-        (status, status, limit),
+        f"SELECT {_COLUMNS} FROM transfers {where}ORDER BY created DESC, transfer LIMIT ?",
+        (*params, limit),
     ).fetchall()
     return [_row(r) for r in rows]
 

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, jsonify
 
 from hub import central_transfers, store
 from hub.web import db
-from hub.web.api_calls import answer_http_errors_as_json, domain_call
+from hub.web.api_calls import NotFound, answer_http_errors_as_json, domain_call
 from hub.web.api_params import LimitQuery, Saved
 from hub.web.auth import require_token
 from hub.web.contract import contract
@@ -47,6 +47,21 @@ def transfer_get(transfer: str):
     if row is None:
         abort(404, f"no transfer {transfer}")
     return jsonify(central_transfers.transfer_dict(row))
+
+
+@blueprint.post("/api/transfers/<transfer>/resend")
+@require_token
+@contract(path=TransferPath, answer=Saved, errors=(404,))
+def transfer_resend(transfer: str):
+    """Send the transfer to both sites again, as it stands (after a site could not take it:
+    a product missing from its catalog, say); a site that has it already changes nothing."""
+
+    def run(conn):
+        if not central_transfers.resend(conn, transfer, utc_now().isoformat()):
+            raise NotFound(f"no transfer {transfer}")
+        return {"saved": [transfer]}
+
+    return domain_call(run)
 
 
 @blueprint.post("/api/transfers")
