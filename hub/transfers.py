@@ -81,7 +81,7 @@ def _to_pack(conn: sqlite3.Connection, topics: Topics, order: TransferOrder, now
         raise TransferRefused(f"an order {order.transfer} exists already at this site")
     lines = [OrderLine(sku=line.sku, qty=line.qty) for line in order.lines]
     orders.save_order(conn, topics, Order(order=order.transfer, lines=lines, kind="transfer",
-                                          to_site=order.to_site), now)  # fmt: skip
+                                          to_site=order.to_site), now, from_centre=True)  # fmt: skip
 
 
 def _to_receive(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,

@@ -218,6 +218,9 @@ def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, c
     assert bad.status_code in (400, 422)
     site = create_app(str(tmp_path / "s2.db"), Topics("s2"), ["t0ken"],
                       changes=ChangeFeed()).test_client()  # fmt: skip
+    posed = site.post("/api/orders", headers=bearer, json={
+        "order": "T-5", "kind": "transfer", "to_site": "s1", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+    assert posed.status_code == 422 and "made at the central hub" in posed.json["error"]
     assert [t["status"] for t in site.get("/api/transfers", headers=bearer).json["transfers"]] \
         == ["in_transit"]
     refused = site.post("/api/transfers", headers=bearer, json={
