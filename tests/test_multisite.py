@@ -126,8 +126,8 @@ def test_a_gap_asks_the_site_to_resend_and_is_filled(tmp_path):
 
 def test_a_transfer_goes_from_one_site_to_the_other_and_closes_on_both(tmp_path):
     """Made at the centre, it crosses both bridges: packed and shipped at s1 (in transit
-    at its FIFO cost), received at s2 at s1's cost, booked out at s1 once received; the
-    centre's replay still equals each site."""
+    at its FIFO cost), received at s2 at s1's cost while the centre is out of reach, booked
+    out at s1 once the line is back; the centre's replay still equals each site."""
     with Company(tmp_path) as company:
         s1, s2 = company.sites["s1"], company.sites["s2"]
         company.wait_links("up")
@@ -148,7 +148,15 @@ def test_a_transfer_goes_from_one_site_to_the_other_and_closes_on_both(tmp_path)
         shown = company.central.api("GET", f"/api/transfers/{transfer}")
         assert (shown["status"], shown["value_shipped"]) == ("in_transit", "17.00")
         assert s2.hub.api("GET", "/api/transfers")["transfers"][0]["status"] == "in_transit"
+        # Received while the line to the centre is down: the report waits in s2's bridge.
+        company.central_broker.stop()
+        wait_until(lambda: s2.hub.api("GET", "/api/overview")["centre"]["state"] == "down",
+                   30, "site s2 shows its link to the centre down")  # fmt: skip
         s2.publish(Receipt(sku="MUG-1", qty=7, location="R-01", po=transfer))
+        s2.wait_applied()
+        assert s2.hub.api("GET", f"/api/purchase-orders/{transfer}")["status"] == "received"
+        assert _status(s1.hub, f"/api/transfers/{transfer}") == "in_transit"
+        company.central_broker.start()
         wait_until(lambda: _status(s1.hub, f"/api/transfers/{transfer}") == "received", 60,
                    "s1 told the transfer was received")  # fmt: skip
         company.wait_caught_up()
