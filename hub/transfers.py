@@ -159,12 +159,13 @@ def _report(conn: sqlite3.Connection, topics: Topics, report: TransferReport) ->
 
 
 def check_late(conn: sqlite3.Connection, topics: Topics, now: datetime, late_days: int) -> int:
-    """Alert `transfer_late` (once per transfer and cause) for a transfer short-shipped,
-    or not shipped / not received `late_days` after it was made / shipped; the number
-    raised. Runs at the centre and at both sites (each shows its own)."""
+    """Alert `transfer_late` (once per transfer and cause) for a transfer under way that was
+    short-shipped, or is not shipped / not received `late_days` after it was made /
+    shipped; the number raised. Runs at the centre and at both sites (each its own)."""
     raised = 0
     cutoff = (now - timedelta(days=late_days)).isoformat()
-    for row in store.transfer_list(conn, None, 10_000):
+    # Only those under way: an alert cleared by hand is not raised again once received.
+    for row in store.transfers_unfinished(conn, 10_000):
         for cause, message in _lateness(row, cutoff, late_days):
             raised += alerts.raise_(conn, topics, now.isoformat(), "transfer_late", "warning",
                                     message, dedupe=f"transfer_late:{row.transfer}:{cause}")  # fmt: skip
