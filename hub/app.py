@@ -266,7 +266,8 @@ class Hub:
         letters' bounds: a failure here is alerted and must not stop ingest."""
         try:
             now = utc_now()
-            housekeeping.tick(self.conn, self.topics, now, zone=self.zone)
+            housekeeping.tick(self.conn, self.topics, now, zone=self.zone,
+                              transfer_late_days=self.config.transfers.late_days)
             with store.transaction(self.conn):
                 deadletters.trim(self.conn, self.config.dead_letters, now)
                 alerts.clear(self.conn, self.topics, "loop_failed:housekeeping", now.isoformat())

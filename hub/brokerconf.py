@@ -89,8 +89,9 @@ ROLE_RULES: dict[Role, tuple[str, ...]] = {
 # nothing secret leaves the site.
 BRIDGE_OUT: tuple[str, ...] = (
     "station/+/status", "hub/status", "stock/+", "alerts", "movements", "centre/order-state",
+    "transfers/+",
 )  # fmt: skip
-BRIDGE_IN: tuple[str, ...] = ("centre/resend", "centre/orders")
+BRIDGE_IN: tuple[str, ...] = ("centre/resend", "centre/orders", "centre/transfers/+")
 CENTRE_LINK = "centre/link"
 # Rights on the central broker. The central hub: its own site's tree, and what it reads
 # and sends at every site. A site's bridge ({bridged}: the site in its name): its own

@@ -11,6 +11,7 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
   of the site shown on GET /api/sites.
 - centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
   and orders on the centre's own intake/orders are routed to a site.
+- transfers/{transfer}: the site shipped or received a transfer (hub.central_transfers).
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from hub import alerts, routing, store
+from hub import alerts, central_transfers, routing, store
 from hub.ingest import LINK_STATES, Incoming
 from protocol.envelope import InvalidMessage, decode_message, utc_now
 from protocol.messages import (
@@ -34,6 +35,7 @@ from protocol.messages import (
     OrderState,
     StationStatus,
     Stock,
+    TransferReport,
 )
 from protocol.topics import ROOT, Topics
 
@@ -72,7 +74,8 @@ class CentralIngest:
             base = Topics(site).base
             wanted += [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
                        f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts",
-                       f"{base}/centre/order-state"]  # fmt: skip
+                       f"{base}/centre/order-state",
+                       f"{base}/transfers/+"]  # fmt: skip
         return wanted
 
     def owns(self, topic: str) -> bool:
@@ -115,6 +118,8 @@ class CentralIngest:
             self._alert(site, message, now, result)
         elif levels == ["centre", "order-state"]:
             self._order_state(site, message, now, result)
+        elif len(levels) == 2 and levels[0] == "transfers":
+            self._transfer(site, message, now, result)
         else:
             self._dead(site, message, "the centre has no handler for this topic", now, result)
 
@@ -242,6 +247,17 @@ class CentralIngest:
             self._dead(site, message, str(exc), now, result)
             return
         routing.state_from_site(self.conn, site, state, now)
+
+    def _transfer(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
+        """A site shipped or received a transfer: the centre tells both sites."""
+        try:
+            report = decode_message(message.payload, TransferReport, "transfer report")
+        except InvalidMessage as exc:
+            self._dead(site, message, str(exc), now, result)
+            return
+        refused = central_transfers.apply_report(self.conn, site, report, now)
+        if refused is not None:
+            self._dead(site, message, refused, now, result)
 
     def _dead(self, site: str, message: Incoming, reason: str, now: str,
               result: CentralResult) -> None:  # fmt: skip

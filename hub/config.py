@@ -115,6 +115,13 @@ class CentreSection(_Section):
     tls_ca: str | None = None
 
 
+class TransfersSection(_Section):
+    """Transfers between sites: a transfer not shipped, or in transit and not received,
+    this many days on is alerted (`transfer_late`)."""
+
+    late_days: Annotated[int, Meta(ge=1, le=365)] = 7
+
+
 class SiteEntry(_Section):
     """One site a central hub follows."""
 
@@ -147,6 +154,7 @@ class HubConfig(_Section):
     centre: CentreSection | None = None
     sites: list[SiteEntry] = []
     database: DatabaseSection = msgspec.field(default_factory=DatabaseSection)
+    transfers: TransfersSection = msgspec.field(default_factory=TransfersSection)
 
 
 def load(path: str | Path) -> HubConfig:

@@ -1,13 +1,13 @@
 """What the hub does on a clock rather than on an event: expiry alerts, the daily ABC
 classes and stored reports, the cycle-count tasks they schedule, and the end of the return
-window of old orders. Safe to run as often
+window of old orders, late and short-shipped transfers. Safe to run as often
 as you like."""
 
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
-from hub import alerts, counts, planning, reports, returns, siteday, store
+from hub import alerts, counts, planning, reports, returns, siteday, store, transfers
 from hub.settings import load as load_settings
 from protocol.topics import Topics
 
@@ -19,14 +19,16 @@ class Tick:
     reports_refreshed: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     returns_closed: int = 0
+    transfers_late: int = 0
 
 
 def tick(
     conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False,
-    zone: tzinfo = UTC,
+    zone: tzinfo = UTC, transfer_late_days: int = 7,
 ) -> Tick:  # fmt: skip
     """`refresh`: recompute the ABC classes and the stored reports even if they are today's.
-    `zone`: the site's time zone, whose day is "today" (the reports' pages ask for it)."""
+    `zone`: the site's time zone, whose day is "today" (the reports' pages ask for it);
+    `transfer_late_days`: the hub's [transfers] late_days."""
     result = Tick()
     today, stamp = siteday.today(zone, now), now.isoformat()
     with store.transaction(conn):
@@ -41,6 +43,7 @@ def tick(
             store.meta_set(conn, "count_schedule_day", today.isoformat())
         result.returns_closed = returns.close_window(conn, topics, today,
                                                      settings.return_window_days)  # fmt: skip
+        result.transfers_late = transfers.check_late(conn, topics, now, transfer_late_days)
     return result
 
 

@@ -31,11 +31,11 @@ from typing import Protocol
 
 import msgspec
 
-from hub import alerts, centre_orders, deadletters, ledger, orders, stock, store
+from hub import alerts, centre_orders, deadletters, ledger, orders, stock, store, transfers
 from hub.config import DeadLetterSection
-from hub.corrections import HUB_STATION
+from hub.corrections import HUB_STATION, hub_event
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
-from protocol.messages import Applied, Order, ResendMovements, StationStatus
+from protocol.messages import Applied, Order, ResendMovements, StationStatus, TransferOrder
 from protocol.topics import Topics
 from protocol.types import StationId
 
@@ -179,6 +179,8 @@ class Ingest:
             self._centre_order(message, work)
         elif levels == ["centre", "link"]:
             self._centre_link(message, work)
+        elif len(levels) == 3 and levels[:2] == ["centre", "transfers"]:
+            self._transfer_order(message, work)
         else:
             self._dead(message, "no handler for this topic", work)
 
@@ -406,6 +408,35 @@ class Ingest:
             self._dead(message, "centre link: expected the bridge's 1 or 0", work)
             return
         store.meta_set(self.conn, "centre_link", json.dumps({"state": state, "since": work.now}))
+
+    def _transfer_order(self, message: Incoming, work: "_Batch") -> None:
+        """The centre's word on a transfer this site sends or receives (hub.transfers);
+        once it is received at the other site, the sender books its transit out."""
+        if not message.payload:
+            return  # a cleared retained transfer
+        try:
+            order = decode_message(message.payload, TransferOrder, "transfer order")
+        except InvalidMessage as exc:
+            self._dead(message, str(exc), work)
+            return
+        self.conn.execute("SAVEPOINT transfer")
+        try:
+            book_out = transfers.take_order(self.conn, self.topics, order, work.now)
+        except (transfers.TransferRefused, ValueError) as exc:
+            self.conn.execute("ROLLBACK TO transfer")
+            self._dead(message, str(exc), work)
+            # Not silent: the goods are on their way (or waiting to leave) all the same.
+            alerts.raise_(self.conn, self.topics, work.now, "message_failed", "critical",
+                          f"transfer {order.transfer} could not be taken: {exc} (dead letter)",
+                          dedupe=f"transfer_refused:{order.transfer}")  # fmt: skip
+            return
+        finally:
+            self.conn.execute("RELEASE transfer")
+        if book_out:
+            source = hub_event(self.conn, "transfer_out", {"transfer": order.transfer},
+                               utc_now(), work.effects, self.zone)  # fmt: skip
+            ledger.book_transit_out(ledger.Ctx(self.conn, self.topics, source, work.effects),
+                                    order.transfer, book_out)  # fmt: skip
 
     # --- dead letters ---------------------------------------------------------------
     def _dead(self, message: Incoming, reason: str, work: "_Batch") -> None:

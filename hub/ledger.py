@@ -27,6 +27,7 @@ from hub import (
     sales,
     siteday,
     store,
+    transfers,
 )
 from hub.allocation import Take, allocate
 from hub.catalog import fallback_cost
@@ -35,7 +36,7 @@ from hub.settings import Settings
 from hub.settings import load as load_settings
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
-from protocol.messages import AppliedMovement, Order
+from protocol.messages import AppliedMovement, Order, TransferShippedLine
 from protocol.returns import Assembly, Return
 from protocol.topics import Topics
 
@@ -113,6 +114,7 @@ def apply_event(
     elif event.type == "po_close":  # added to the protocol in parallel; handled by name
         purchasing.close(conn, topics, event.data.po, hub_ts, f"closed at {event.station}",
                          source.day)  # fmt: skip
+        transfers.after_receipt(conn, topics, event.data.po)
 
 
 # --- postings ----------------------------------------------------------------------------
@@ -223,16 +225,30 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
     if data.po:
         po_cost = purchasing.receive(conn, ctx.topics, data.po, data.sku, data.qty,
                                      source.hub_ts, source.station, source.day)  # fmt: skip
+    store.daily_sku_add(conn, source.day, data.sku, in_qty=data.qty)
+    if data.po and not owner and transfers.is_receiving(conn, ctx.topics, data.po):
+        _receive_transfer(ctx, data, lot)
+        return
     cost = to_micros(data.unit_cost) if data.unit_cost is not None else po_cost
     if owner and cost is not None:
         store.consignment_price_set(conn, data.sku, owner, cost)
     post_inbound(ctx, Posting(data.sku, data.location, data.qty, lot, owner), cost)
-    store.daily_sku_add(conn, source.day, data.sku, in_qty=data.qty)
+
+
+def _receive_transfer(ctx: Ctx, data: Receipt, lot: str) -> None:
+    """Units of a transfer come in at the sender's FIFO costs, its layers oldest first (an
+    over-receipt beyond them at the fallback cost)."""
+    for qty, cost in transfers.receipt_pieces(ctx.conn, data.po, data.sku, data.qty):
+        post_inbound(ctx, Posting(data.sku, data.location, qty, lot), cost)
+    transfers.after_receipt(ctx.conn, ctx.topics, data.po)
 
 
 def _shipment(ctx: Ctx, data: Shipment) -> None:
     conn, source = ctx.conn, ctx.source
     order = _open_order(conn, data.order)
+    if order is not None and order.kind == "transfer":
+        _ship_transfer(ctx, data, order)
+        return
     prices = sales.unit_prices(order)
     for line in data.lines:
         if not line.qty:
@@ -248,6 +264,51 @@ def _shipment(ctx: Ctx, data: Shipment) -> None:
     picking.shipped(conn, source.day, source.station, data)
     orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
     returns.publish(conn, ctx.topics, data.order)  # what may now come back
+
+
+def _ship_transfer(ctx: Ctx, data: Shipment, order: Order) -> None:
+    """A transfer leaves the shelves into transit (still ours, at the cost it had), and the
+    centre learns what left with its cost layers. Not a sale: no revenue, no COGS."""
+    conn, source = ctx.conn, ctx.source
+    transit = transfers.transit_location(order.order)
+    for sku in store.location_hold(conn, transit, f"in transit: transfer {order.order}",
+                                   source.hub_ts):  # fmt: skip
+        ctx.effects.skus.add(sku)
+    shipped = []
+    for line in data.lines:
+        for take in takes_out(ctx, line.sku, line.location, line.qty, line.lot) if line.qty else ():
+            pieces = _out(ctx, Posting(line.sku, line.location, -take.qty, take.lot, take.owner))
+            target = Posting(line.sku, transit, take.qty, take.lot, take.owner)
+            movement = post(ctx, target)
+            if not take.owner:
+                _arrive(ctx, target, pieces, movement.id)
+            shipped.append(transfers.Shipped(line.sku, take.lot, take.qty, pieces))
+    picking.shipped(conn, source.day, source.station, data)
+    orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
+    transfers.report_shipped(conn, ctx.topics, order.order, shipped)
+
+
+def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:
+    """Units of a transfer leaving (the shelf, later the transit): FIFO cost flows of kind
+    `transfer`, which are no cost of goods sold."""
+    conn, source = ctx.conn, ctx.source
+    movement = post(ctx, posting)
+    if posting.owner:
+        return []
+    line = fifo.Line(posting.sku, posting.location, posting.lot)
+    pieces, change = fifo.consume(conn, line, -posting.delta, movement.id, transfers.FLOW,
+                                  fallback_cost(conn, posting.sku), source.day,
+                                  source.hub_ts)  # fmt: skip
+    book(ctx, posting.sku, movement.id, change)
+    return pieces
+
+
+def book_transit_out(ctx: Ctx, transfer: str, lines: list[TransferShippedLine]) -> None:
+    """The transfer was received at the other site: it leaves the sender's books."""
+    transit = transfers.transit_location(transfer)
+    for line in lines:
+        for take in takes_out(ctx, line.sku, transit, line.qty, line.lot) if line.qty else ():
+            _out(ctx, Posting(line.sku, transit, -take.qty, take.lot, take.owner))
 
 
 def _open_order(conn: sqlite3.Connection, order_id: str) -> Order | None:

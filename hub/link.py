@@ -228,6 +228,7 @@ class HubLink:
                 (f"$share/hub/{self.topics.resend_movements}", 1),
                 (f"$share/hub/{self.topics.centre_orders}", 1),
                 (self.topics.centre_link, 1),
+                (self.topics.transfer_order("+"), 1),
             ])  # fmt: skip
             if self._owned:
                 self._subscribe_events(sorted(self._owned))
@@ -240,6 +241,7 @@ class HubLink:
                 (self.topics.resend_movements, 1),
                 (self.topics.centre_orders, 1),
                 (self.topics.centre_link, 1),
+                (self.topics.transfer_order("+"), 1),
                 *((topic, 1) for topic in self._more_subscriptions),
             ])  # fmt: skip
         client.publish(

@@ -38,11 +38,17 @@ def upsert_order(conn: sqlite3.Connection, topics: Topics, order: Order) -> None
         save_order(conn, topics, order, utc_now().isoformat())
 
 
-def save_order(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
-    """Create or replace an order, inside the caller's transaction."""
+def save_order(
+    conn: sqlite3.Connection, topics: Topics, order: Order, now: str, from_centre: bool = False
+) -> None:
+    """Create or replace an order, inside the caller's transaction. `from_centre`: a
+    transfer the central hub sent (the only way one is made: hub.transfers)."""
     existing = store.order_get(conn, order.order)
     if existing and existing[0] not in OPEN_STATUSES:
         raise OrderConflict(f"order {order.order} is {existing[0]} and cannot be changed")
+    if (order.kind == "transfer" or order.to_site) and not from_centre:
+        raise OrderError(f"order {order.order}: a transfer to another site is made at the "
+                         "central hub (POST /api/transfers there), not as an order")  # fmt: skip
     _validate(conn, order)
     if existing:
         _cancel_dropship(conn, topics, order.order, now)

@@ -770,3 +770,31 @@ CREATE TABLE IF NOT EXISTS central_orders (
     updated TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS central_orders_state ON central_orders (state);
+
+-- ===== transfers between sites (issue 15) =================================================
+-- At the centre: each transfer as the centre knows it (the TransferOrder it sends both
+-- sites). At a site: the transfers it sends or receives, as the centre last told it.
+CREATE TABLE IF NOT EXISTS transfers (
+    transfer TEXT PRIMARY KEY,
+    from_site TEXT NOT NULL,
+    to_site TEXT NOT NULL,
+    status TEXT NOT NULL,                  -- open / in_transit / received
+    created TEXT NOT NULL,                 -- this hub's clock
+    shipped TEXT,                          -- when this hub learnt it shipped
+    received TEXT,                         -- when this hub learnt it was received
+    booked_out INTEGER NOT NULL DEFAULT 0, -- the sender booked its transit out (a site)
+    payload TEXT NOT NULL                  -- the latest TransferOrder (JSON)
+);
+
+-- At the receiving site: the sender's cost layers of a transfer in transit, oldest first;
+-- receipts take them in order (so the receiving site's FIFO value is the sender's).
+CREATE TABLE IF NOT EXISTS transfer_layers (
+    transfer TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    lot TEXT NOT NULL DEFAULT '',
+    qty_left INTEGER NOT NULL,
+    unit_cost INTEGER NOT NULL,            -- micros
+    received TEXT NOT NULL,                -- the layer's FIFO date at the sender
+    PRIMARY KEY (transfer, sku, n)
+);

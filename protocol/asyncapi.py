@@ -21,8 +21,10 @@ from protocol.topics import CHANNELS, ROLES, ROOT, Channel, Role
 REF = "#/components/schemas/{name}"
 # 1.1: stock ledger_seq and ts, alert id, ts, state and kinds; 1.2: last_read; 1.3: shipment
 # weight_mismatches, stock quarantined, the central hub (centre/resend, centre/link, the
-# central role, movements' value_micros)
-VERSION = "1.3.0"
+# central role, movements' value_micros); 1.4: transfers between sites (centre/transfers,
+# transfers, order kind and to_site, alert transfer_late) and routed orders (centre/orders,
+# centre/order-state)
+VERSION = "1.4.0"
 KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
 HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default
 CLEARED = "Cleared"  # the message of an empty retained payload
@@ -45,6 +47,7 @@ _PARAMS = {
     "po": "Purchase order number",
     "sku": "SKU",
     "id": "Order number or RMA number",
+    "transfer": "Transfer number (T-n), made by the central hub",
 }
 
 

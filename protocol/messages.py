@@ -20,6 +20,7 @@ from protocol.types import (
     PositiveQty,
     Seq,
     SeqOrZero,
+    SiteId,
     StationId,
     Text,
     Timestamp,
@@ -173,6 +174,10 @@ class Order(_Msg):
     status: Literal["open", "packing", "packed", "shipped", "short", "cancelled"] = "open"
     packaging_weight_g: Grams | None = None
     customer: Text | None = None
+    # 1.4: a transfer to another site of the company (`to_site`), packed like a sale; its
+    # shipment books the stock into transit, not out of the company. Left out for a sale.
+    kind: Literal["sale", "transfer"] = "sale"
+    to_site: SiteId | None = None
 
     def __post_init__(self) -> None:
         limits.check(limits.WEIGHT, packaging_weight_g=self.packaging_weight_g)
@@ -254,6 +259,7 @@ AlertKind = Literal[
     "kit_backflushed",
     "conflicting_movement",
     "unit_cost_capped",
+    "transfer_late",
 ]
 
 
@@ -293,3 +299,49 @@ class AppliedMovement(_Msg):
     # of the currency unit: exact, and signed, which Money is not); none for someone
     # else's (consignment) stock. A central hub keeps each site's value from it.
     value_micros: Annotated[int, Meta(ge=-(10**17), le=10**17)] | None = None
+
+
+# --- transfers between sites (1.4) --------------------------------------------------------
+class TransferLine(_Msg):
+    sku: Code
+    qty: PositiveQty
+
+
+class TransferLayer(_Msg):
+    """Units of a transfer at one FIFO cost: the sender's cost layer they left."""
+
+    qty: PositiveQty
+    unit_cost_micros: Annotated[int, Meta(ge=0, le=10**15)]  # millionths of the currency
+    received: Annotated[str, Meta(max_length=40)]  # the layer's FIFO date at the sender
+
+
+class TransferShippedLine(_Msg):
+    sku: Code
+    qty: NonNegativeBalance
+    lot: Lot | None = None
+    layers: list[TransferLayer] = []  # what the units cost the sender, oldest first
+
+
+class TransferOrder(_Msg):
+    """Retained on centre/transfers/{transfer} at both sites: the centre's word on a
+    transfer. `open`: to be picked and packed at `from_site`; `in_transit`: shipped
+    (`shipped`, with the sender's cost layers), to be received at `to_site`'s dock;
+    `received`: booked in at `to_site` (`received`: per SKU, over and short as counted)."""
+
+    transfer: Code
+    from_site: SiteId
+    to_site: SiteId
+    lines: list[TransferLine]
+    status: Literal["open", "in_transit", "received"] = "open"
+    shipped: list[TransferShippedLine] = []
+    received: list[TransferShippedLine] = []
+
+
+class TransferReport(_Msg):
+    """On transfers/{transfer}, a site hub to the centre: the sender shipped it (`lines`:
+    what left, with its cost layers) or the receiver booked it in (`lines`: what came)."""
+
+    transfer: Code
+    site: SiteId
+    state: Literal["shipped", "received"]
+    lines: list[TransferShippedLine]

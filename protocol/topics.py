@@ -13,7 +13,9 @@ hub -> station:   returnable/{id} (retained: what may come back against an order
 others -> hub:    intake/orders (sales orders from a shop or ERP)
 centre <-> site:  centre/resend (the central hub asks the site hub to republish its movements
                   from a ledger_seq), centre/link (retained: Mosquitto's bridge notification,
-                  1 up, 0 down); both cross the site's bridge (docs/multi-site.md)
+                  1 up, 0 down), centre/transfers/{transfer} (retained: a transfer between
+                  sites, to both), transfers/{transfer} (retained: the site shipped or
+                  received it); all cross the site's bridge (docs/multi-site.md)
 
 Who may do what is `may_publish` / `may_read`, by the broker role of the client (the same
 roles hub/brokerconf.py writes into Mosquitto's ACL, pinned to the broker's one site).
@@ -288,10 +290,37 @@ ORDER_STATE = Channel(
     ),
 )
 
+TRANSFER_ORDERS = Channel(
+    name="transferOrders",
+    path="centre/transfers/{transfer}",
+    payload="TransferOrder",
+    sender="central",
+    readers=("hub",),
+    retain=True,
+    description=(
+        "1.4: a transfer between two sites of the company, as the central hub knows it, "
+        "at both the sending and the receiving site (over their bridges): to pack, in "
+        "transit with the sender's cost layers, received."
+    ),
+)
+TRANSFER_REPORTS = Channel(
+    name="transferReports",
+    path="transfers/{transfer}",
+    payload="TransferReport",
+    sender="hub",
+    readers=("central",),
+    retain=True,
+    description=(
+        "1.4: a site hub tells the centre it shipped a transfer (with the cost layers that "
+        "left) or received it (what came); crosses the site's bridge."
+    ),
+)
+
 CHANNELS: tuple[Channel, ...] = (
     STATION_EVENTS, STATION_STATUS, APPLIED, RESYNC, COMMAND, COUNT_TASKS, ORDERS,
     PURCHASE_ORDERS, CATALOG, HUB_STATUS, STOCK, ALERTS, MOVEMENTS, DROPSHIP, ORDER_INTAKE,
     RETURNABLE, RETURNS, RESEND_MOVEMENTS, CENTRE_LINK, CENTRE_ORDERS, ORDER_STATE,
+    TRANSFER_ORDERS, TRANSFER_REPORTS,
 )  # fmt: skip
 
 
@@ -393,6 +422,12 @@ class Topics:
     @property
     def order_state(self) -> str:
         return self.address(ORDER_STATE)
+
+    def transfer_order(self, transfer: str) -> str:
+        return self.address(TRANSFER_ORDERS, transfer=transfer)
+
+    def transfer_report(self, transfer: str) -> str:
+        return self.address(TRANSFER_REPORTS, transfer=transfer)
 
     # subscriptions
     @property

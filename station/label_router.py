@@ -47,6 +47,7 @@ def printed_label(label: Label) -> printed.Label:
             fields.get("customer", ""),
             int(fields.get("lines") or 0),
             Decimal(weight) if weight else None,
+            to_site=fields.get("to_site") or None,
         )
     if label.kind == "putaway":
         expiry = fields.get("expiry")

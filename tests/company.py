@@ -50,6 +50,16 @@ class Site:
         finally:
             client.close()
 
+    def publish(self, data) -> None:
+        """One station event of the given kind (a shipment, a receipt against a PO)."""
+        client = TestClient(self.broker.port, self.station, PASSWORD.format(self.station))
+        try:
+            self.seq += 1
+            client.publish(Topics(self.id).events(self.station),
+                           encode_event(self.station, self.epoch, self.seq, data))  # fmt: skip
+        finally:
+            client.close()
+
     def applied(self) -> int:
         rows = self.hub.query("SELECT applied FROM cursors WHERE station = ?", (self.station,))
         return rows[0][0] if rows else 0

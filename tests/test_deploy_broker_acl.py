@@ -73,7 +73,7 @@ def as_user(broker, name):
 def concrete(channel: topic_tree.Channel, station: str = "pack-1", site: str = "main") -> str:
     """One real topic of `channel`, with `station` in its {station} level."""
     ids = {"station": station, "name": "identify", "task": "CT-1", "order": "SO-1",
-           "po": "PO-1", "sku": "SKU-1", "id": "SO-1"}  # fmt: skip
+           "po": "PO-1", "sku": "SKU-1", "id": "SO-1", "transfer": "T-1"}  # fmt: skip
     return topic_tree.Topics(site).address(
         channel, **{k: v for k, v in ids.items() if "{" + k + "}" in channel.path}
     )

@@ -4,11 +4,14 @@ exactly once by (site, ledger_seq) through a bridge cut, a site hub killed and a
 hub killed, and its replay of each site equals the site's own figures."""
 
 import json
+import urllib.error
+from decimal import Decimal
 
 import msgspec
 import pytest
 
 from kit.waiting import wait_until
+from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import ResendMovements
 from protocol.topics import Topics
 from tests.company import PASSWORD, SKUS, Company
@@ -158,3 +161,57 @@ def test_orders_entered_at_the_centre_reach_a_sites_stations_and_move_by_hand(tm
 def _routed(company: Company, order: str) -> tuple[str, str]:
     found = company.central.api("GET", f"/api/sites/orders/{order}")
     return found["site"], found["state"]
+
+
+def test_a_transfer_goes_from_one_site_to_the_other_and_closes_on_both(tmp_path):
+    """Made at the centre, it crosses both bridges: packed and shipped at s1 (in transit
+    at its FIFO cost), received at s2 at s1's cost while the centre is out of reach, booked
+    out at s1 once the line is back; the centre's replay still equals each site."""
+    with Company(tmp_path) as company:
+        s1, s2 = company.sites["s1"], company.sites["s2"]
+        company.wait_links("up")
+        for site in (s1, s2):
+            site.hub.api("POST", "/api/products", [{"sku": "MUG-1", "name": "Mug"}])
+        s1.publish(Receipt(sku="MUG-1", qty=4, location="A-01", unit_cost=Decimal("2.00")))
+        s1.publish(Receipt(sku="MUG-1", qty=6, location="A-01", unit_cost=Decimal("3.00")))
+        company.wait_caught_up()  # the centre makes transfers of what it knows a site has
+        made = company.central.api("POST", "/api/transfers", {
+            "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG-1", "qty": 7}]})  # fmt: skip
+        (transfer,) = made["saved"]
+        wait_until(lambda: _status(s1.hub, f"/api/orders/{transfer}") == "open", 60,
+                   "the transfer's order at s1")  # fmt: skip
+        s1.publish(Shipment(order=transfer, lines=[
+            ShipmentLine(sku="MUG-1", qty=7, location="A-01")]))  # fmt: skip
+        wait_until(lambda: _status(s2.hub, f"/api/purchase-orders/{transfer}") == "open", 60,
+                   "the transfer to receive at s2")  # fmt: skip
+        shown = company.central.api("GET", f"/api/transfers/{transfer}")
+        assert (shown["status"], shown["value_shipped"]) == ("in_transit", "17.00")
+        assert s2.hub.api("GET", "/api/transfers")["transfers"][0]["status"] == "in_transit"
+        # Received while the line to the centre is down: the report waits in s2's bridge.
+        company.central_broker.stop()
+        wait_until(lambda: s2.hub.api("GET", "/api/overview")["centre"]["state"] == "down",
+                   30, "site s2 shows its link to the centre down")  # fmt: skip
+        s2.publish(Receipt(sku="MUG-1", qty=7, location="R-01", po=transfer))
+        s2.wait_applied()
+        assert s2.hub.api("GET", f"/api/purchase-orders/{transfer}")["status"] == "received"
+        assert _status(s1.hub, f"/api/transfers/{transfer}") == "in_transit"
+        company.central_broker.start()
+        wait_until(lambda: _status(s1.hub, f"/api/transfers/{transfer}") == "received", 60,
+                   "s1 told the transfer was received")  # fmt: skip
+        company.wait_caught_up()
+        assert_centre_equals_sites(company)
+        transit = ("MUG-1", f"transit-{transfer}", "", "")
+        assert s1.balances()[transit] == 0  # booked out at the sender
+        assert s1.balances()[("MUG-1", "A-01", "", "")] == 3
+        assert s2.balances()[("MUG-1", "R-01", "", "")] == 7
+        value = {(site, sku): qty_value for site, sku, *qty_value in company.central.query(
+            "SELECT site, sku, sum(qty), sum(value) FROM site_balances GROUP BY site, sku")}  # fmt: skip
+        assert value[("s2", "MUG-1")] == [7, 17_000_000]  # the sender's FIFO value
+        assert value[("s1", "MUG-1")] == [3, 9_000_000]
+
+
+def _status(hub, path: str) -> str | None:
+    try:
+        return hub.api("GET", path)["status"]
+    except urllib.error.HTTPError:
+        return None

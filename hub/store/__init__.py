@@ -421,6 +421,18 @@ from hub.store.sites import (
     site_pending_take,
     site_stock,
 )
+from hub.store.transfers import (
+    TransferRow,
+    TransitLayer,
+    transfer_booked_out,
+    transfer_get,
+    transfer_list,
+    transfer_put,
+    transfers_unfinished,
+    transit_layer_take,
+    transit_layers,
+    transit_layers_put,
+)
 from hub.store.workers import (
     Worker,
     duty_hold,

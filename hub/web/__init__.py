@@ -47,6 +47,7 @@ def create_app(
         api_orders,
         api_planning,
         api_sites,
+        api_transfers,
         api_users,
         auth,
         consignment_api,
@@ -98,7 +99,7 @@ def create_app(
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
                        api_floor, api_users, accounting_api, consignment_api,
-                       returns_api, api_sites):  # fmt: skip
+                       returns_api, api_sites, api_transfers):  # fmt: skip
         app.register_blueprint(api_module.blueprint)
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from time import time as unix_now
 
 from hub import siteday, store
+from hub.central_transfers import transfer_dict
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
@@ -51,6 +52,7 @@ def overview(
         "backlog": backlog(conn, stations, list(loops)),
         "centre": centre_link(conn),
         "workers": workers(conn, workers_stale_s),
+        "transfers": [transfer_dict(row) for row in store.transfers_unfinished(conn, 50)],
     }
 
 

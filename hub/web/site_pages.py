@@ -8,6 +8,7 @@ from typing import get_args
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from hub import routing, store
+from hub.central_transfers import transfer_dict
 from hub.web import db, site_views
 from hub.web.api_sites import RoutedState, order_row, reorder_rows
 from hub.web.auth import page_role
@@ -45,6 +46,7 @@ def sites():
         after=after, since=since, until=until,
         kpis=site_views.kpi_rows(db(), followed, store.SiteFilter(site, None, None, since,
                                                                   until)),
+        transfers=[transfer_dict(r) for r in store.transfers_unfinished(db(), 100)],
     )  # fmt: skip
 
 

@@ -48,6 +48,7 @@ class Short:
 class PackState:
     order: str | None = None
     customer: str | None = None
+    to_site: str | None = None  # a transfer to another site of the company (its label says)
     packaging_g: Decimal | None = None
     lines: tuple[PackLine, ...] = ()
     actions: tuple[Pick | Short, ...] = ()
@@ -202,6 +203,7 @@ def _start_order(state: PackState, order_id: str, ctx: Context) -> Outcome:
     new = PackState(
         order=order.order,
         customer=order.customer,
+        to_site=order.to_site if order.kind == "transfer" else None,
         packaging_g=order.packaging_weight_g,
         lines=lines,
     )
@@ -403,6 +405,7 @@ def _ship(
         {
             "order": state.order,
             "customer": state.customer or "",
+            **({"to_site": state.to_site} if state.to_site else {}),
             "lines": str(len(state.lines)),
             "items": str(units),
             "weight_g": "" if weight is None else _g(weight),

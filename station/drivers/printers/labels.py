@@ -11,6 +11,8 @@ from typing import Literal
 
 import msgspec
 
+from protocol.labels import own_label
+
 LabelKind = Literal["shipping", "putaway", "bin", "test"]
 
 
@@ -55,19 +57,27 @@ def check_code128(data: str) -> str:
 
 
 def shipping_label(
-    order: str, customer: str, lines: int, weight_g: Decimal | float | int | None
-) -> Label:
-    """`weight_g` None: the parcel was not weighed (a bench without a scale)."""
+    order: str, customer: str, lines: int, weight_g: Decimal | float | int | None,
+    to_site: str | None = None,
+) -> Label:  # fmt: skip
+    """`weight_g` None: the parcel was not weighed (a bench without a scale); `to_site`: a
+    transfer to another site of the company, which the label says in large letters (the
+    receiving dock scans its barcode, the transfer's number)."""
     weight = "not weighed"
     if weight_g is not None:
         weight = f"{(Decimal(str(weight_g)) / 1000).quantize(Decimal('0.001'))} kg"
+    heading = [Text(f"ORDER {order}", large=True, bold=True), Text(customer)]
+    code = order
+    if to_site:
+        heading = [Text(f"TRANSFER {order}", large=True, bold=True),
+                   Text(f"TO SITE {to_site}", large=True, bold=True)]  # fmt: skip
+        code = own_label("PO", order)  # the receiving dock opens the transfer with it
     return Label(
         kind="shipping",
         elements=[
-            Text(f"ORDER {order}", large=True, bold=True),
-            Text(customer),
+            *heading,
             Text(f"Lines: {lines}   Weight: {weight}"),
-            Barcode(check_code128(order)),
+            Barcode(check_code128(code)),
         ],
     )
 

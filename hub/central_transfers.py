@@ -1,0 +1,123 @@
+"""The centre's side of transfers between sites (docs/multi-site.md).
+
+A transfer is made at the central hub (`create`), which sends its `TransferOrder` to both
+sites, retained on centre/transfers/{transfer} over their bridges. The sending site packs
+and ships it and reports `shipped` with the cost layers that left; the centre records them
+and sends the transfer again, now `in_transit` with those layers, so the receiving site can
+receive it at the cost the sender carried. The receiving site reports `received`; the
+centre sends the transfer once more, `received`, and the sender books its transit out.
+Reports are idempotent: one that comes again changes nothing.
+"""
+
+import sqlite3
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from hub import store
+from hub.money import text
+from protocol.envelope import encode
+from protocol.messages import TransferLine, TransferOrder, TransferReport
+from protocol.topics import Topics
+from protocol.types import SiteId
+
+
+class TransferIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """POST /api/transfers: move `lines` from one site of the company to another."""
+
+    from_site: SiteId
+    to_site: SiteId
+    lines: Annotated[list[TransferLine], Meta(min_length=1, max_length=500)]
+
+
+class TransferError(ValueError):
+    """A transfer that cannot be made (says why)."""
+
+
+def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: str) -> str:
+    """Record the transfer and send it to both sites (inside the caller's transaction)."""
+    problems = [f"unknown site {s!r} (this centre follows: {', '.join(sites) or 'none'})"
+                for s in (wanted.from_site, wanted.to_site) if s not in sites]  # fmt: skip
+    if wanted.from_site == wanted.to_site:
+        problems.append("from_site and to_site are the same site")
+    skus = [line.sku for line in wanted.lines]
+    if len(set(skus)) != len(skus):
+        problems.append("a sku appears on more than one line")
+    if wanted.from_site in sites:
+        problems += [f"{wanted.from_site} has never had {sku} (no movement of it reached the "
+                     "centre)" for sku in skus
+                     if not store.site_stock(conn, wanted.from_site, sku, 1, "")]  # fmt: skip
+    if problems:
+        raise TransferError("; ".join(problems))
+    transfer = f"T-{store.counter_next(conn, 'transfer'):06d}"
+    save(conn, TransferOrder(transfer=transfer, from_site=wanted.from_site,
+                             to_site=wanted.to_site, lines=wanted.lines), now)  # fmt: skip
+    return transfer
+
+
+def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
+    store.transfer_put(conn, order.transfer, order.from_site, order.to_site, order.status,
+                       encode(order).decode(), now)  # fmt: skip
+    for site in (order.from_site, order.to_site):
+        store.outbox_put(conn, Topics(site).transfer_order(order.transfer), encode(order),
+                         retain=True)  # fmt: skip
+
+
+def resend(conn: sqlite3.Connection, transfer: str, now: str) -> bool:
+    """Send the transfer to both sites again (a site that could not take it, fixed since);
+    False if there is no such transfer."""
+    row = store.transfer_get(conn, transfer)
+    if row is None:
+        return False
+    save(conn, msgspec.json.decode(row.payload, type=TransferOrder), now)
+    return True
+
+
+def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
+                 now: str) -> str | None:  # fmt: skip
+    """A site shipped or received a transfer; returns why it cannot be applied, if so."""
+    row = store.transfer_get(conn, report.transfer)
+    if row is None:
+        return f"no transfer {report.transfer} at the centre"
+    if report.site != site:
+        return f"site {report.site!r} reported on site {site!r}'s topic"
+    order = msgspec.json.decode(row.payload, type=TransferOrder)
+    if report.state == "shipped":
+        if site != order.from_site:
+            return f"transfer {order.transfer} is sent by {order.from_site}, not {site}"
+        if order.status == "open":
+            save(conn, msgspec.structs.replace(order, status="in_transit",
+                                               shipped=report.lines), now)  # fmt: skip
+        return None
+    if site != order.to_site:
+        return f"transfer {order.transfer} is received by {order.to_site}, not {site}"
+    if order.status == "open":
+        return f"transfer {order.transfer} was received before the centre knew it shipped"
+    if order.status == "in_transit":
+        save(conn, msgspec.structs.replace(order, status="received", received=report.lines),
+             now)  # fmt: skip
+    return None
+
+
+def transfer_dict(row: store.TransferRow) -> dict:
+    """One transfer for the API: its lines, what shipped (with the value in transit, at the
+    sender's FIFO cost) and what was received, per SKU with over and short."""
+    order = msgspec.json.decode(row.payload, type=TransferOrder)
+    shipped = {line.sku: line.qty for line in order.shipped}
+    received = {line.sku: line.qty for line in order.received}
+    value = sum(layer.qty * layer.unit_cost_micros for line in order.shipped
+                for layer in line.layers)  # fmt: skip
+    skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())
+    ordered = {line.sku: line.qty for line in order.lines}
+    lines = [{"sku": sku, "qty": ordered.get(sku, 0), "shipped": shipped.get(sku, 0),
+              "received": received.get(sku, 0)} for sku in skus]  # fmt: skip
+    done = order.status == "received"
+    return {
+        "transfer": row.transfer, "from_site": row.from_site, "to_site": row.to_site,
+        "status": row.status, "created": row.created, "shipped": row.shipped,
+        "received": row.received, "lines": lines,
+        "short_shipped": any(ln["shipped"] < ln["qty"] for ln in lines) if row.shipped else False,
+        "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in lines),
+        "value_shipped": text(value),
+    }  # fmt: skip

@@ -1,0 +1,129 @@
+"""Transfers between sites: the centre's record of each (and a site's copy of the ones it
+sends or receives), and at the receiving site the sender's cost layers still in transit.
+
+Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, RETURNING, CASE).
+"""
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    transfer: str
+    from_site: str
+    to_site: str
+    status: str
+    created: str
+    shipped: str | None
+    received: str | None
+    booked_out: bool
+    payload: str
+
+
+@dataclass(frozen=True)
+class TransitLayer:
+    sku: str
+    n: int
+    lot: str
+    qty_left: int
+    unit_cost: int
+    received: str
+
+
+_COLUMNS = "transfer, from_site, to_site, status, created, shipped, received, booked_out, payload"
+
+
+def transfer_put(
+    conn: sqlite3.Connection, transfer: str, from_site: str, to_site: str, status: str,
+    payload: str, now: str,
+) -> None:  # fmt: skip
+    """Create the transfer, or record its new state (stamping when it shipped and was
+    received the first time this hub learns it)."""
+    conn.execute(
+        "INSERT INTO transfers (transfer, from_site, to_site, status, created, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (transfer) DO UPDATE SET "
+        "status = excluded.status, payload = excluded.payload",
+        (transfer, from_site, to_site, status, now, payload),
+    )
+    conn.execute(
+        "UPDATE transfers SET "
+        "shipped = CASE WHEN transfers.shipped IS NULL AND ? IN ('in_transit', 'received') "
+        "THEN ? ELSE transfers.shipped END, "
+        "received = CASE WHEN transfers.received IS NULL AND ? = 'received' "
+        "THEN ? ELSE transfers.received END WHERE transfer = ?",
+        (status, now, status, now, transfer),
+    )
+
+
+def transfer_get(conn: sqlite3.Connection, transfer: str) -> TransferRow | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM transfers WHERE transfer = ?",
+                       (transfer,)).fetchone()  # fmt: skip
+    return _row(row) if row else None
+
+
+def transfer_list(conn: sqlite3.Connection, status: str | None, limit: int) -> list[TransferRow]:
+    # A condition added, not `? IS NULL OR ...`: PostgreSQL cannot type a NULL parameter.
+    where, params = ("WHERE status = ? ", [status]) if status is not None else ("", [])
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM transfers {where}ORDER BY created DESC, transfer LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def transfers_unfinished(conn: sqlite3.Connection, limit: int) -> list[TransferRow]:
+    """Transfers not yet received (to pack, or in transit), oldest first."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM transfers WHERE status IN ('open', 'in_transit') "
+        "ORDER BY created, transfer LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def transfer_booked_out(conn: sqlite3.Connection, transfer: str) -> bool:
+    """Mark the sender's transit booked out; False if it was already (apply once)."""
+    row = conn.execute(
+        "UPDATE transfers SET booked_out = 1 WHERE transfer = ? AND booked_out = 0 "
+        "RETURNING transfer",
+        (transfer,),
+    ).fetchone()
+    return row is not None
+
+
+def _row(row: tuple) -> TransferRow:
+    return TransferRow(*row[:7], bool(row[7]), row[8])
+
+
+def transit_layers_put(
+    conn: sqlite3.Connection, transfer: str, layers: list[tuple[str, str, int, int, str]]
+) -> None:
+    """(sku, lot, qty, unit_cost, received) oldest first per sku, once per transfer."""
+    counts: dict[str, int] = {}
+    rows = []
+    for sku, lot, qty, cost, received in layers:
+        counts[sku] = counts.get(sku, 0) + 1
+        rows.append((transfer, sku, counts[sku], lot, qty, cost, received))
+    conn.executemany(
+        "INSERT INTO transfer_layers (transfer, sku, n, lot, qty_left, unit_cost, received) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transfer, sku, n) DO NOTHING",
+        rows,
+    )
+
+
+def transit_layers(conn: sqlite3.Connection, transfer: str, sku: str) -> list[TransitLayer]:
+    rows = conn.execute(
+        "SELECT sku, n, lot, qty_left, unit_cost, received FROM transfer_layers "
+        "WHERE transfer = ? AND sku = ? AND qty_left > 0 ORDER BY n",
+        (transfer, sku),
+    ).fetchall()
+    return [TransitLayer(*r) for r in rows]
+
+
+def transit_layer_take(conn: sqlite3.Connection, transfer: str, sku: str, n: int, qty: int):
+    conn.execute(
+        "UPDATE transfer_layers SET qty_left = qty_left - ? WHERE transfer = ? AND sku = ? "
+        "AND n = ?",
+        (qty, transfer, sku, n),
+    )

@@ -1,0 +1,278 @@
+"""Transfers between sites (issue 15), on real SQLite ledgers: a central hub and two site
+hubs (the real hub.central and hub.ingest), their outboxes carried to each other as the
+bridges would. The sender's shipment puts the stock in transit at its FIFO cost (no
+sale), the receiver's receipts take the sender's cost layers, and the sender books the
+transit out once the centre says the transfer was received."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from hub import catalog, central_transfers, store
+from hub.central import CentralIngest
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import encode_event
+from protocol.events import PoClose, Receipt, Shipment, ShipmentLine
+from protocol.messages import Order, TransferLine, TransferOrder, TransferShippedLine
+from protocol.topics import Topics
+from tests.domain_helpers import micros, open_ledger
+
+TS = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+class Site:
+    def __init__(self, path, site: str) -> None:
+        self.conn = open_ledger(path / f"{site}.db")
+        self.topics = Topics(site)
+        self.ingest = Ingest(self.conn, self.topics)
+        self.seq = 0
+        catalog.upsert_products(self.conn, self.topics, [msgspec.convert(
+            {"sku": "MUG", "name": "Mug", "unit_cost": "9"}, catalog.ProductRecord)])  # fmt: skip
+
+    def events(self, *events) -> None:
+        batch = []
+        for data in events:
+            self.seq += 1
+            payload = encode_event("st-1", "e1", self.seq, data, TS)
+            batch.append(Incoming(self.topics.events("st-1"), payload))
+        assert self.ingest.process(batch).dead == 0, store.dead_letters(self.conn)
+
+    def at(self, location: str) -> tuple[int, int]:
+        """(qty, FIFO value in micros) of MUG at `location`."""
+        return store.layer_value(self.conn, "MUG", location, "")
+
+
+class Company:
+    """Two sites and the centre; `carry` moves what each published to whom the bridges
+    bring it (only the topics they carry)."""
+
+    def __init__(self, path) -> None:
+        self.s1, self.s2 = Site(path, "s1"), Site(path, "s2")
+        self.centre = CentralIngest(open_ledger(path / "centre.db"), Topics("hq"),
+                                    ["s1", "s2"], resend_after_s=60)  # fmt: skip
+        self.taken: dict[int, int] = {}
+
+    def carry(self) -> None:
+        for _ in range(4):  # there and back again, until nothing new travels
+            for site in (self.s1, self.s2):
+                self.centre.process([m for m in self._new(site.conn, id(site))
+                                     if m.topic.endswith("/movements") or "/transfers/" in m.topic])  # fmt: skip
+            for site in (self.s1, self.s2):
+                prefix = site.topics.transfer_order("")
+                mine = [m for m in self._new(self.centre.conn, id(site), peek=True)
+                        if m.topic.startswith(prefix)]  # fmt: skip
+                result = site.ingest.process(mine)
+                assert result.dead == 0, store.dead_letters(site.conn)
+
+    def _new(self, conn, reader: int, peek: bool = False) -> list[Incoming]:
+        key = reader * 2 + peek
+        rows = store.outbox_read(conn, self.taken.get(key, 0), 10_000)
+        if rows:
+            self.taken[key] = rows[-1][0]
+        return [Incoming(topic, payload) for _id, topic, payload, _retain in rows]
+
+    def transfer(self, qty: int) -> str:
+        wanted = central_transfers.TransferIn(from_site="s1", to_site="s2",
+                                              lines=[TransferLine(sku="MUG", qty=qty)])  # fmt: skip
+        with store.transaction(self.centre.conn):
+            return central_transfers.create(self.centre.conn, ["s1", "s2"], wanted,
+                                            TS.isoformat())  # fmt: skip
+
+    def state(self, transfer: str) -> dict:
+        return central_transfers.transfer_dict(store.transfer_get(self.centre.conn, transfer))
+
+
+@pytest.fixture
+def company(tmp_path):
+    made = Company(tmp_path)
+    made.s1.events(Receipt(sku="MUG", qty=5, location="A-01", unit_cost=Decimal("2")),
+                   Receipt(sku="MUG", qty=5, location="A-01", unit_cost=Decimal("3")))  # fmt: skip
+    made.carry()  # the centre knows what s1 has
+    yield made
+    for conn in (made.s1.conn, made.s2.conn, made.centre.conn):
+        conn.close()
+
+
+def ship(site: Site, transfer: str, qty: int, short: int = 0) -> None:
+    site.events(Shipment(order=transfer, lines=[
+        ShipmentLine(sku="MUG", qty=qty, location="A-01", short=short)]))  # fmt: skip
+
+
+def test_a_transfer_travels_in_transit_at_the_senders_fifo_cost_and_closes_on_both_sides(company):
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(7)
+    company.carry()
+    packed = msgspec.json.decode(store.order_get(s1.conn, transfer)[1], type=Order)
+    assert (packed.kind, packed.to_site, packed.lines[0].qty) == ("transfer", "s2", 7)
+    assert store.po_get(s2.conn, transfer) is None  # nothing to receive before it ships
+
+    ship(s1, transfer, 7)
+    transit = f"transit-{transfer}"
+    assert s1.at("A-01") == (3, micros("9"))
+    assert s1.at(transit) == (7, micros("16"))  # 5 at 2.00, 2 at 3.00: still ours
+    assert sum(d["cogs"] for d in store.daily_totals(s1.conn, "2000", "9999")) == 0  # no sale
+    assert store.value_total(s1.conn) == micros("25")
+    company.carry()
+    assert company.state(transfer)["status"] == "in_transit"
+    assert company.state(transfer)["value_shipped"] == "16.00"
+    assert [line[2] for line in store.po_lines(s2.conn, transfer)] == [7]
+
+    s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer),
+              Receipt(sku="MUG", qty=3, location="B-01", po=transfer))  # fmt: skip
+    assert s2.at("B-01") == (7, micros("16"))  # the sender's value, layer by layer
+    assert [(r["qty"], r["unit_cost"]) for r in _layers(s2)] == [
+        (4, "2.00"), (1, "2.00"), (2, "3.00")]  # fmt: skip
+    company.carry()
+    assert company.state(transfer)["status"] == "received"
+    assert s1.at(transit) == (0, 0)  # booked out at the sender once received
+    assert s1.at("A-01") == (3, micros("9"))
+    state = msgspec.json.decode(store.transfer_get(s1.conn, transfer).payload, type=TransferOrder)
+    assert state.status == "received"
+
+
+def test_a_short_shipment_and_a_short_receipt_are_shown(company):
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(6)
+    company.carry()
+    ship(s1, transfer, 4, short=2)
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["short_shipped"] and shown["lines"][0]["shipped"] == 4
+    s2.events(Receipt(sku="MUG", qty=3, location="B-01", po=transfer),
+              PoClose(po=transfer, short=True))  # fmt: skip
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["status"] == "received" and shown["over_short_received"]
+    assert shown["lines"][0]["received"] == 3
+    assert s2.at("B-01") == (3, micros("6"))
+
+
+def _layers(site: Site) -> list[dict]:
+    from hub import fifo
+
+    return [layer for layer in fifo.layers(site.conn, "MUG") if layer["location"] == "B-01"]
+
+
+def test_a_transfer_short_shipped_or_not_received_in_time_is_alerted_at_both_sites(company):
+    from datetime import timedelta
+
+    from hub import housekeeping
+
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(6)
+    company.carry()
+    ship(s1, transfer, 4, short=2)
+    company.carry()
+
+    def late(site: Site, days_on: int) -> list[str]:
+        later = datetime.now(UTC) + timedelta(days=days_on)
+        housekeeping.tick(site.conn, site.topics, later, transfer_late_days=3)
+        return sorted(a["message"] for a in store.alerts_open(site.conn)
+                      if a["kind"] == "transfer_late")  # fmt: skip
+
+    assert late(s2, 1) == [f"transfer {transfer} (s1 -> s2) short-shipped: MUG 4 of 6"]
+    assert late(s2, 4) == [
+        f"transfer {transfer} (s1 -> s2) in transit and not received after 3 days",
+        f"transfer {transfer} (s1 -> s2) short-shipped: MUG 4 of 6"]  # fmt: skip
+    assert len(late(s1, 4)) == 2
+    s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer))
+    company.carry()
+    assert len(late(s1, 8)) == 2  # received: nothing new, the raised ones stay until cleared
+    with store.transaction(s1.conn):
+        for alert in store.alerts_open(s1.conn):
+            store.alert_clear_id(s1.conn, alert["id"], datetime.now(UTC).isoformat())
+    assert late(s1, 9) == []  # a received transfer is not alerted again
+
+
+def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, company):
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+
+    bearer = {"Authorization": "Bearer t0ken"}
+    centre = create_app(str(tmp_path / "centre.db"), Topics("hq"), ["t0ken"],
+                        changes=ChangeFeed(), sites=["s1", "s2"]).test_client()  # fmt: skip
+    made = centre.post("/api/transfers", headers=bearer, json={
+        "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 3}]})  # fmt: skip
+    assert made.status_code == 201, made.json
+    (transfer,) = made.json["saved"]
+    company.carry()
+    ship(company.s1, transfer, 3)
+    company.carry()
+    listed = centre.get("/api/transfers?status=in_transit", headers=bearer).json["transfers"]
+    assert [(t["transfer"], t["value_shipped"]) for t in listed] == [(transfer, "6.00")]
+    assert centre.get(f"/api/transfers/{transfer}", headers=bearer).json["lines"] == [
+        {"sku": "MUG", "qty": 3, "shipped": 3, "received": 0}]  # fmt: skip
+    assert centre.get("/api/transfers?status=open", headers=bearer).json["transfers"] == []
+    assert centre.get("/api/transfers/T-9", headers=bearer).status_code == 404
+    assert centre.post("/api/transfers/T-9/resend", headers=bearer).status_code == 404
+    assert centre.post(f"/api/transfers/{transfer}/resend", headers=bearer).status_code == 200
+    company.carry()  # both sites take it again: nothing changes
+    assert [line[2] for line in store.po_lines(company.s2.conn, transfer)] == [3]
+    assert store.order_get(company.s1.conn, transfer)[0] == "shipped"
+    for body, says in (({"from_site": "s1", "to_site": "s1"}, "same site"),
+                       ({"from_site": "s1", "to_site": "s9"}, "unknown site 's9'"),
+                       ({"from_site": "s2", "to_site": "s1"}, "s2 has never had MUG")):  # fmt: skip
+        refused = centre.post("/api/transfers", headers=bearer,
+                              json={**body, "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+        assert refused.status_code == 422 and says in refused.json["error"]
+    bad = centre.post("/api/transfers", headers=bearer, json={"from_site": "s1", "to_site": "s2",
+                                                              "lines": []})  # fmt: skip
+    assert bad.status_code in (400, 422)
+    site = create_app(str(tmp_path / "s2.db"), Topics("s2"), ["t0ken"],
+                      changes=ChangeFeed()).test_client()  # fmt: skip
+    posed = site.post("/api/orders", headers=bearer, json={
+        "order": "T-5", "kind": "transfer", "to_site": "s1", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+    assert posed.status_code == 422 and "made at the central hub" in posed.json["error"]
+    assert [t["status"] for t in site.get("/api/transfers", headers=bearer).json["transfers"]] \
+        == ["in_transit"]
+    refused = site.post("/api/transfers", headers=bearer, json={
+        "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
+    assert refused.status_code == 409
+
+
+def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overviews(
+    tmp_path, company
+):
+    from hub import users
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+    from tests.webapp import login
+
+    transfer = company.transfer(4)
+    company.carry()
+    ship(company.s1, transfer, 3, short=1)
+    company.carry()
+    pages = {"/sites": (tmp_path / "centre.db", Topics("hq"), ["s1", "s2"], company.centre.conn),
+             "/": (tmp_path / "s1.db", Topics("s1"), [], company.s1.conn),
+             "/ ": (tmp_path / "s2.db", Topics("s2"), [], company.s2.conn)}  # fmt: skip
+    for path, (db, topics, sites, conn) in pages.items():
+        users.add(conn, "ann", "viewer", "pass-word")
+        client = create_app(str(db), topics, ["t0ken"], changes=ChangeFeed(),
+                            sites=sites).test_client()  # fmt: skip
+        assert login(client, "ann").status_code == 302
+        page = client.get(path.strip()).text
+        row = page[page.index(f'data-transfer="{transfer}"'):]
+        row = row[:row.index("</tr>")]
+        assert "in transit" in row and "short-shipped" in row, (path, row)
+        assert "MUG 4 / 3 / 0" in row and "6.00" in row, (path, row)  # 3 at 2.00
+
+
+def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):
+    from protocol.envelope import encode
+
+    s2 = company.s2
+    for order in (TransferOrder(transfer="T-9", from_site="s3", to_site="s4",
+                                lines=[TransferLine(sku="MUG", qty=1)]),
+                  TransferOrder(transfer="T-8", from_site="s1", to_site="s2", status="in_transit",
+                                lines=[TransferLine(sku="NOPE", qty=1)],
+                                shipped=[TransferShippedLine(sku="NOPE", qty=1)])):  # fmt: skip
+        result = s2.ingest.process([Incoming(s2.topics.transfer_order(order.transfer),
+                                             encode(order))])  # fmt: skip
+        assert result.dead == 1
+    said = sorted(a["message"] for a in store.alerts_open(s2.conn) if a["kind"] == "message_failed")
+    assert len(said) == 2
+    assert "T-8 could not be taken" in said[0] and "unknown sku NOPE" in said[0]
+    assert "T-9 could not be taken" in said[1] and "not this site (s2)" in said[1]
+    assert store.po_get(s2.conn, "T-8") is None and store.transfer_get(s2.conn, "T-9") is None
