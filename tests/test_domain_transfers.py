@@ -18,6 +18,9 @@ from protocol.events import PoClose, Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, TransferLine, TransferOrder, TransferShippedLine
 from protocol.topics import Topics
 from tests.domain_helpers import micros, open_ledger
+from tests.postgres import ledger_target
+
+pytestmark = pytest.mark.hub
 
 TS = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -191,8 +194,8 @@ def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, c
     from hub.web import create_app
 
     bearer = {"Authorization": "Bearer t0ken"}
-    centre = create_app(str(tmp_path / "centre.db"), Topics("hq"), ["t0ken"],
-                        changes=ChangeFeed(), sites=["s1", "s2"]).test_client()  # fmt: skip
+    centre = create_app(ledger_target(tmp_path / "centre.db"), Topics("hq"), ["t0ken"],
+                        changes=ChangeFeed(), sites=["s1", "s2"], data_dir=tmp_path).test_client()  # fmt: skip
     made = centre.post("/api/transfers", headers=bearer, json={
         "from_site": "s1", "to_site": "s2", "lines": [{"sku": "MUG", "qty": 3}]})  # fmt: skip
     assert made.status_code == 201, made.json
@@ -220,8 +223,8 @@ def test_the_transfers_api_makes_lists_and_refuses_what_does_not_fit(tmp_path, c
     bad = centre.post("/api/transfers", headers=bearer, json={"from_site": "s1", "to_site": "s2",
                                                               "lines": []})  # fmt: skip
     assert bad.status_code in (400, 422)
-    site = create_app(str(tmp_path / "s2.db"), Topics("s2"), ["t0ken"],
-                      changes=ChangeFeed()).test_client()  # fmt: skip
+    site = create_app(ledger_target(tmp_path / "s2.db"), Topics("s2"), ["t0ken"],
+                      changes=ChangeFeed(), data_dir=tmp_path).test_client()  # fmt: skip
     posed = site.post("/api/orders", headers=bearer, json={
         "order": "T-5", "kind": "transfer", "to_site": "s1", "lines": [{"sku": "MUG", "qty": 1}]})  # fmt: skip
     assert posed.status_code == 422 and "made at the central hub" in posed.json["error"]
@@ -249,8 +252,8 @@ def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overv
              "/ ": (tmp_path / "s2.db", Topics("s2"), [], company.s2.conn)}  # fmt: skip
     for path, (db, topics, sites, conn) in pages.items():
         users.add(conn, "ann", "viewer", "pass-word")
-        client = create_app(str(db), topics, ["t0ken"], changes=ChangeFeed(),
-                            sites=sites).test_client()  # fmt: skip
+        client = create_app(ledger_target(db), topics, ["t0ken"], changes=ChangeFeed(),
+                            sites=sites, data_dir=tmp_path).test_client()  # fmt: skip
         assert login(client, "ann").status_code == 302
         page = client.get(path.strip()).text
         row = page[page.index(f'data-transfer="{transfer}"'):]

@@ -20,6 +20,8 @@ from protocol.topics import Topics
 from tests.test_central_ingest import TS
 from tests.webapp import PASSWORD, TOKEN, login, page_csrf
 
+pytestmark = pytest.mark.hub
+
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 SITES = ["s1", "s2"]
 
