@@ -156,6 +156,29 @@ class Rig:
             proxy.close()
         self.broker.stop()
 
+    @contextlib.contextmanager
+    def supervised(self, restart_s: float = 2.0):
+        """The hub's processes restarted when they exit, as systemd's `Restart=always`
+        (`RestartSec=2`) does with the hub's units: a process that lost its database stops
+        and comes back once the database answers. Yields the list of restarts made."""
+        restarts: list[str] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(restart_s):
+                for hub in [self.hub, *self.workers]:
+                    if hub.proc and not hub.proc.running:
+                        restarts.append(f"{hub.dir.name} (exit {hub.proc.process.returncode})")
+                        hub.proc.start()
+
+        thread = threading.Thread(target=watch, name="supervisor", daemon=True)
+        thread.start()
+        try:
+            yield restarts
+        finally:
+            stop.set()
+            thread.join(30)
+
     def sleep(self, low: float, high: float) -> float:
         seconds = self.random.uniform(low, high)
         time.sleep(seconds)
