@@ -84,7 +84,7 @@ class FolderCluster:
                                     str(folder)], check=False)  # fmt: skip
             if reach.returncode != 0:
                 raise PermissionError(f"PostgreSQL's user `postgres` cannot reach {folder}: "
-                                      "give the demo a --var it can pass through "
+                                      "give it a folder (the demo's --var) it can pass through "
                                       f"(or chmod o+x {folder})")  # fmt: skip
 
     def _run(self, *args: str) -> None:
