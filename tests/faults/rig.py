@@ -133,13 +133,19 @@ class Rig:
 
     # --- lifecycle ------------------------------------------------------------------
     def __enter__(self) -> "Rig":
-        self.hub.start()
-        for worker in self.workers:
-            worker.start()
-        for station in self.stations.values():
-            station.start(wait=False)
-        for station in self.stations.values():
-            station.wait_ready()
+        # A setup that fails stops what it started: left running, its stations would keep
+        # their pseudo-terminals locked and its processes load the next tests.
+        try:
+            self.hub.start()
+            for worker in self.workers:
+                worker.start()
+            for station in self.stations.values():
+                station.start(wait=False)
+            for station in self.stations.values():
+                station.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
