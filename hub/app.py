@@ -3,6 +3,7 @@
 (one of several workers that apply the stations they own, see hub.ownership) or `web`
 (pages and API only, any number of them on one database)."""
 
+import contextlib
 import logging
 import queue
 import signal
@@ -174,21 +175,35 @@ class Hub:
     # --- a web process --------------------------------------------------------------
     def _web_loop(self) -> None:
         """Say this process is alive, and wake the live pages when another process
-        changed the ledger (a new outbox row: every applied batch writes one)."""
-        last_id = store.outbox_last_id(self.conn)
+        changed the ledger (a new outbox row: every applied batch writes one). A database
+        that goes away (a PostgreSQL restart) does not stop a web process: its pages fail
+        meanwhile, /healthz says 503 (`leases`), and it connects again once it answers."""
+        last_id = None
         while not self._stop.wait(CHANGES_POLL_S):
-            newest = store.outbox_last_id(self.conn)
-            if newest != last_id:
-                last_id = newest
-                self.changes.bump()
-            if time.monotonic() - self._last_lease >= self.ownership.period_s:
-                self._last_lease = time.monotonic()
-                try:
+            try:
+                newest = store.outbox_last_id(self.conn)
+                if newest != last_id:
+                    last_id = newest
+                    self.changes.bump()
+                if time.monotonic() - self._last_lease >= self.ownership.period_s:
+                    self._last_lease = time.monotonic()
                     self.ownership.tick()
-                except store.DB_ERRORS:  # the pages may still answer; /healthz says 503
-                    log.exception("web: cannot say this process is alive; trying again")
-                    continue
-                self.heartbeats.beat("leases")
+                    self.heartbeats.beat("leases")
+            except store.DB_ERRORS:
+                log.exception("web: the database does not answer; connecting again")
+                self._reconnect()
+
+    def _reconnect(self) -> None:
+        """New connections for the web loop and its worker row (a broken PostgreSQL
+        connection stays broken); on failure the next turn tries again."""
+        for conn in (self.conn, self.ownership.conn):
+            with contextlib.suppress(*store.DB_ERRORS):
+                conn.close()
+        try:
+            self.conn = store.connect(self.db_path)
+            self.ownership.conn = store.connect(self.db_path)
+        except store.DB_ERRORS:
+            log.warning("web: the database does not answer yet")
 
     # --- the ingest thread: the hub's one writer ------------------------------------
     def _ingest_loop(self) -> None:

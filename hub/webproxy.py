@@ -7,6 +7,10 @@ requests to the hub on the loopback address with `X-Forwarded-Proto` and `X-Forw
 The hub believes those headers from the proxy's address only (`[web] trusted_proxy`): from
 anyone else they are dropped, so nobody on the LAN can claim a request came over HTTPS.
 
+Several web processes of one hub (`--role web`, docs/scaling.md) are one address behind it:
+nginx spreads the requests over them and skips one that does not answer. Without a
+certificate it serves plain HTTP only (`scripts/demo --postgres` on loopback).
+
 Used by scripts/install-hub (through scripts/web-proxy-config: the site file), and by the
 tests and `scripts/demo --tls` (a whole nginx.conf for an unprivileged nginx in a folder).
 Standard library only: the installer runs it with the system python3 before any venv.
@@ -23,20 +27,40 @@ READ_TIMEOUT_S = 3600
 
 @dataclass(frozen=True)
 class WebProxy:
-    certfile: Path
-    keyfile: Path
+    certfile: Path | None  # None: plain HTTP on http_port, no redirect
+    keyfile: Path | None
     hub_port: int = 8080  # the hub's web port on 127.0.0.1
     https_port: int = 443
     http_port: int = 80
     # The addresses nginx listens on; empty: every interface (IPv4 and IPv6).
     listen: tuple[str, ...] = ()
+    more_hub_ports: tuple[int, ...] = ()  # the web ports of the hub's other web processes
+
+    @property
+    def tls(self) -> bool:
+        return self.certfile is not None
 
 
 def site(proxy: WebProxy) -> str:
-    """The two `server` blocks: HTTPS to the hub, and HTTP redirected to HTTPS."""
+    """The hub's web processes as one upstream; HTTPS to it, and HTTP redirected to HTTPS
+    (or, without a certificate, HTTP to it)."""
+    servers = "\n".join(f"    server 127.0.0.1:{port};"
+                        for port in (proxy.hub_port, *proxy.more_hub_ports))  # fmt: skip
+    upstream = f"upstream warehouse_hub {{\n{servers}\n}}\n"
+    if not proxy.tls:
+        return f"""\
+# Written by hub/webproxy.py: the hub's web page and API over plain HTTP.
+{upstream}
+server {{
+{_listen(proxy, proxy.http_port, "")}
+    server_name _;
+{_location(proxy)}
+}}
+"""
     port = "" if proxy.https_port == 443 else f":{proxy.https_port}"
     return f"""\
 # Written by scripts/install-hub (hub/webproxy.py): HTTPS for the hub's web page and API.
+{upstream}
 server {{
 {_listen(proxy, proxy.http_port, "")}
     server_name _;
@@ -49,10 +73,17 @@ server {{
     ssl_certificate {proxy.certfile};
     ssl_certificate_key {proxy.keyfile};
     ssl_protocols TLSv1.2 TLSv1.3;
+{_location(proxy)}
+}}
+"""
+
+
+def _location(proxy: WebProxy) -> str:
+    return f"""\
     client_max_body_size {MAX_BODY};
 
     location / {{
-        proxy_pass http://127.0.0.1:{proxy.hub_port};
+        proxy_pass http://warehouse_hub;
         proxy_set_header Host $http_host;
         proxy_set_header X-Forwarded-Proto $scheme;
         # Replaced, not appended to: the hub trusts exactly one hop, this one.
@@ -63,9 +94,7 @@ server {{
         proxy_http_version 1.1;
         proxy_buffering off;
         proxy_read_timeout {READ_TIMEOUT_S}s;
-    }}
-}}
-"""
+    }}"""
 
 
 def standalone(proxy: WebProxy, folder: Path, user: str | None = None) -> str:

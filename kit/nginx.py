@@ -36,7 +36,8 @@ class Nginx:
             [binary, "-p", str(self.folder), "-c", str(conf), "-e", str(self.folder / "error.log")],
             stdout=log, stderr=log, start_new_session=True,
         )  # fmt: skip
-        for port in (self.proxy.https_port, self.proxy.http_port):
+        for port in (self.proxy.https_port, self.proxy.http_port) if self.proxy.tls else (
+                self.proxy.http_port,):  # fmt: skip
             wait_for_port(port)
         return self
 

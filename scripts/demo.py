@@ -16,6 +16,9 @@ takes a customer return now and then, and the bench builds a mug gift set
 (scripts/lib/demo_floor.py). Run it with
 `scripts/demo`; `--tour` stops once every verdict has been seen (and fails if one was
 not what the demo expected); `--seed N` replays a run's random choices (it prints its seed).
+`--postgres` keeps the ledger in a PostgreSQL cluster the demo starts under its `--var`
+(scripts/lib/pg_cluster.py) and runs the hub as several processes (docs/scaling.md): two
+ingest workers sharing the stations and two web processes behind nginx on one address.
 """
 
 import argparse
@@ -48,6 +51,7 @@ from demo_floor import (  # noqa: E402
     TourError,
 )
 from demo_returns import KIT_BIN, KitPacker, ReturnsReceiver, kit_record  # noqa: E402
+from pg_cluster import FolderCluster  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
 from hub.webproxy import WebProxy  # noqa: E402
@@ -57,22 +61,32 @@ from kit.ports import free_port, wait_for_port  # noqa: E402
 SITE = "demo"
 TOKEN = "demo"
 WEB_USER, WEB_PASSWORD = "supervisor", "demo"
+# With --postgres: the hub's processes (docs/scaling.md, "Roles").
+INGEST_WORKERS = 2
+WEB_PROCESSES = 2
 
 
 class Demo:
     def __init__(self, var: Path, web_port: int, broker_port: int, pace: float,
                  https_port: int | None = None, site: str = SITE,
-                 company: SiteOfCompany | None = None) -> None:  # fmt: skip
+                 company: SiteOfCompany | None = None, postgres: bool = False) -> None:  # fmt: skip
         """`company`: this demo is one site of a company (scripts/lib/demo_company.py):
-        its broker bridges to the central broker, and its orders go in at the centre."""
+        its broker bridges to the central broker, and its orders go in at the centre.
+        `postgres`: the ledger on a PostgreSQL cluster of its own, with several hub
+        processes (docs/scaling.md)."""
         self.var = var
         self.site = site
         self.company = company
         # With HTTPS, nginx answers on https_port and redirects web_port to it; the hub
-        # itself listens on a free loopback port behind it.
+        # itself listens on a free loopback port behind it. With --postgres, nginx answers
+        # on web_port (plain HTTP) for the web processes, each on a free loopback port.
         self.https_port = https_port
         self.public_port = web_port
-        self.web_port = free_port() if https_port else web_port
+        self.web_port = free_port() if https_port or postgres else web_port
+        self.more_web_ports = (
+            tuple(free_port() for _ in range(WEB_PROCESSES - 1)) if postgres else ()
+        )
+        self.cluster = FolderCluster(var / "postgres") if postgres else None
         self.nginx: Nginx | None = None
         self.broker_port = broker_port
         self.pace = pace
@@ -85,6 +99,8 @@ class Demo:
     # --- processes ----------------------------------------------------------------
     def start(self) -> None:
         self._private_var()
+        if self.cluster:
+            self.cluster.start()
         self._broker()
         self._hub()
         self.seed()
@@ -94,38 +110,53 @@ class Demo:
             self.print_addresses()
 
     def print_addresses(self, label: str = "") -> None:
-        web = f"http://127.0.0.1:{self.web_port}/"
+        api = f"http://127.0.0.1:{self.web_port}"
+        web = f"{api}/"
         if self.https_port:
             self._web_proxy()
             web = (f"https://localhost:{self.https_port}/   (trust {self.var}/tls/ca.crt; "
                    f"http://127.0.0.1:{self.public_port}/ redirects there)")  # fmt: skip
+        elif self.cluster:
+            self._web_proxy()
+            api = f"http://127.0.0.1:{self.public_port}"
+            web = f"{api}/"
         observer = f"observer_{self.site}"
         print(f"{label}web:    {web}   (log in as {WEB_USER} / {WEB_PASSWORD})", flush=True)
         print(f"{label}broker: mqtt://127.0.0.1:{self.broker_port}", flush=True)
         print(f"{label}kiosks: dock-1 http://127.0.0.1:{self.dock.kiosk_port}/   "
               f"pack-1 http://127.0.0.1:{self.pack.kiosk_port}/", flush=True)  # fmt: skip
         print(f"{label}api token: {TOKEN}   (curl -H 'Authorization: Bearer {TOKEN}' "
-              f"http://127.0.0.1:{self.web_port}/api/stations)", flush=True)  # fmt: skip
+              f"{api}/api/stations)", flush=True)  # fmt: skip
         print(f"{label}watch:  mosquitto_sub -p {self.broker_port} -u {observer} "
               f"-P {self.passwords[observer]} -t 'wh/v1/#' -v", flush=True)  # fmt: skip
+        if self.cluster:
+            print(f"{label}ledger: {self.cluster.url}   ({INGEST_WORKERS} ingest workers, "
+                  f"{WEB_PROCESSES} web processes behind nginx)", flush=True)  # fmt: skip
         print(f"{label}logs:   {self.var}/*.log    (Ctrl-C stops everything)", flush=True)
 
     def _private_var(self) -> None:
         """The demo's passwords, configs, journals and ledger are for this user only, as
         the installed units keep theirs (0600 files, 0700 folders): files made from here
         on, by the demo and its children, through the umask; an older var/demo by hand."""
+        # Folders above it with the usual modes (PostgreSQL's user must pass through them
+        # when the demo runs as root: scripts/lib/pg_cluster.py).
+        self.var.parent.mkdir(parents=True, exist_ok=True)
         os.umask(0o077)
         self.var.mkdir(parents=True, exist_ok=True)
         _owner_only(self.var)
 
     def _web_proxy(self) -> None:
-        """HTTPS as install-hub --tls sets it up: the site CA (scripts/make-ca) and nginx."""
-        tls = self.var / "tls"
-        subprocess.run([str(ROOT / "scripts" / "make-ca"), str(tls), "localhost", "127.0.0.1"],
-                       check=True, capture_output=True)  # fmt: skip
-        proxy = WebProxy(tls / "server.crt", tls / "server.key", hub_port=self.web_port,
-                         https_port=self.https_port, http_port=self.public_port,
-                         listen=("127.0.0.1",))  # fmt: skip
+        """HTTPS as install-hub --tls sets it up: the site CA (scripts/make-ca) and nginx;
+        or, for --postgres alone, nginx on plain HTTP in front of the web processes."""
+        cert = key = None
+        if self.https_port:
+            tls = self.var / "tls"
+            subprocess.run([str(ROOT / "scripts" / "make-ca"), str(tls), "localhost",
+                            "127.0.0.1"], check=True, capture_output=True)  # fmt: skip
+            cert, key = tls / "server.crt", tls / "server.key"
+        proxy = WebProxy(cert, key, hub_port=self.web_port, https_port=self.https_port or 0,
+                         http_port=self.public_port, listen=("127.0.0.1",),
+                         more_hub_ports=self.more_web_ports)  # fmt: skip
         self.nginx = Nginx(self.var / "nginx", proxy).start()
 
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
@@ -143,12 +174,18 @@ class Demo:
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         for name, role in (("hub", "hub"), ("pack-1", "station"), ("dock-1", "station"),
                            (f"observer_{self.site}", "reader"),
-                           (f"erp_{self.site}", "integration")):  # fmt: skip
+                           (f"erp_{self.site}", "integration"),
+                           *self._worker_users()):  # fmt: skip
             password = self._password(name)
             brokerconf.add_user(layout, name, password, role)
         _owner_only(layout.dir)  # brokerconf opens acl and passwd to Mosquitto's group
         self._spawn("mosquitto", ["mosquitto", "-c", str(layout.conf)])
         wait_for_port(self.broker_port)
+
+    def _worker_users(self) -> list[tuple[str, str]]:
+        """Each ingest worker is its own broker user (docs/scaling.md, "Roles")."""
+        count = INGEST_WORKERS if self.cluster else 0
+        return [(f"hub-{i}", "hub") for i in range(1, count + 1)]
 
     def _password(self, name: str) -> str:
         """Stable across restarts of the demo, so the stations' configs stay valid."""
@@ -160,19 +197,42 @@ class Demo:
         return known[name]
 
     def _hub(self) -> None:
+        """The single hub process; with --postgres its cluster, then the ingest workers
+        and the web processes (hub.toml is the first web process's: `hub check`, `hub
+        user` and the tests read the ledger through it)."""
         config = self.var / "hub.toml"
-        config.write_text(
+        self._hub_config(config, "hub", self.web_port)
+        web_user(config)
+        if self.cluster is None:
+            self._spawn("hub", [sys.executable, "-m", "hub", "run", "--config", str(config)])
+            wait_for_port(self.web_port)
+            return
+        for i in range(1, INGEST_WORKERS + 1):
+            worker, port = self.var / f"hub-ingest-{i}.toml", free_port()
+            self._hub_config(worker, f"hub-{i}", port)
+            self._spawn(f"hub-ingest-{i}", [sys.executable, "-m", "hub", "run", "--config",
+                                            str(worker), "--role", "ingest"])  # fmt: skip
+            wait_for_port(port)
+        for i, port in enumerate((self.web_port, *self.more_web_ports), start=1):
+            web = config if i == 1 else self.var / f"hub-web-{i}.toml"
+            if i > 1:
+                self._hub_config(web, "hub", port)
+            self._spawn(f"hub-web-{i}", [sys.executable, "-m", "hub", "run", "--config",
+                                         str(web), "--role", "web"])  # fmt: skip
+            wait_for_port(port)
+
+    def _hub_config(self, path: Path, user: str, port: int) -> None:
+        behind_proxy = self.https_port or self.cluster
+        database = f'[database]\nurl = "{self.cluster.url}"\n' if self.cluster else ""
+        path.write_text(
             f'[hub]\nsite = "{self.site}"\ndata_dir = "{self.var / "hub"}"\ndemo = true\n'
-            f'[mqtt]\nport = {self.broker_port}\nusername = "hub"\n'
-            f'password = "{self._password("hub")}"\n'
-            f"[web]\nport = {self.web_port}\n"
-            + ('trusted_proxy = "127.0.0.1"\n' if self.https_port else "")
-            + f'[api]\ntokens = ["{TOKEN}"]\n'
+            f'[mqtt]\nport = {self.broker_port}\nusername = "{user}"\n'
+            f'password = "{self._password(user)}"\n'
+            f"[web]\nport = {port}\n"
+            + ('trusted_proxy = "127.0.0.1"\n' if behind_proxy else "")
+            + f'[api]\ntokens = ["{TOKEN}"]\n{database}'
             + (self.company.centre_section() if self.company else "")
         )
-        web_user(config)
-        self._spawn("hub", [sys.executable, "-m", "hub", "run", "--config", str(config)])
-        wait_for_port(self.web_port)
 
     def _station(self, name: str, mode: str, printer: str, language: str, role: str) -> Bench:
         bench = Bench(self.var, name, free_port(), printer, language, role)
@@ -201,6 +261,8 @@ class Demo:
                 child.wait(10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if self.cluster:
+            self.cluster.stop()
         for bench in self.benches:
             bench.close()
 
@@ -337,6 +399,10 @@ def main() -> int:
                         help="serve the web page over HTTPS through nginx, as install-hub "
                              "--tls does (--web-port then redirects to --https-port)")  # fmt: skip
     parser.add_argument("--https-port", type=int, default=8443)
+    parser.add_argument("--postgres", action="store_true",
+                        help="the ledger in a PostgreSQL cluster under --var, the hub as "
+                             f"{INGEST_WORKERS} ingest workers and {WEB_PROCESSES} web "
+                             "processes behind nginx (docs/scaling.md)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=None,
                         help="the workers' random choices (default: a new one, printed)")  # fmt: skip
     parser.add_argument("--sites", type=int, default=0,
@@ -348,7 +414,7 @@ def main() -> int:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         return run_company(args.var / "company", args.web_port, args.pace, args.sites)
     demo = Demo(args.var, args.web_port, args.broker_port or free_port(), args.pace,
-                args.https_port if args.tls else None)  # fmt: skip
+                args.https_port if args.tls else None, postgres=args.postgres)  # fmt: skip
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         demo.start()

@@ -1,18 +1,20 @@
 """Several hub processes on one ledger (`python -m hub run --role ingest`, `--role web`):
 three ingest workers share the stations; one SIGKILLed while the stations scan, or cut
 off from the broker, loses and doubles nothing, and its stations are taken over by the
-others (and shared again when it is back)."""
+others (and shared again when it is back). On PostgreSQL (`HUB_TEST_DB=postgresql`) the
+same, and the database restarted while the stations scan."""
 
 import json
 
 import pytest
 
 from protocol.topics import Topics
+from tests import postgres
 from tests.faults.rig import Rig, password
 from tests.harness import wait_until
 from tests.mqtt_client import TestClient
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
 STATIONS = ("pack-1", "pack-2", "pack-3", "pack-4")
 ORDERS = 40
@@ -78,3 +80,26 @@ def test_an_ingest_worker_cut_from_the_broker_hands_its_stations_over(tmp_path):
             packer.join()
         rig.wait_all_applied()
         rig.assert_exactly_once()
+
+
+@pytest.mark.skipif(not postgres.enabled(), reason="restarts the PostgreSQL cluster")
+def test_postgresql_restarted_mid_stream_loses_and_doubles_nothing(tmp_path, postgres_cluster):
+    """`pg_ctl stop -m immediate` and start again (every connection broken, as a crash of
+    the server would) while four stations scan into three workers. The cluster is the
+    session's: the restart is safe for the other tests because they run one at a time and
+    every helper of theirs opens its connections anew; `restart` returns once it answers."""
+    with Rig(tmp_path, STATIONS, workers=3) as rig, rig.supervised() as restarts:
+        rig.wait_stations_owned()
+        rig.publish_orders(ORDERS)
+        packers = [packer.start() for packer in rig.packers(ORDERS)]
+        rig.sleep(1.0, 2.5)
+        postgres_cluster.restart()
+        for packer in packers:
+            packer.join()
+        rig.wait_all_applied(timeout=120)
+        rig.assert_exactly_once()
+        rig.wait_stations_owned()
+        # The ingest workers stopped on the database's error and were restarted; the web
+        # process rode it out and answers with the database.
+        assert not [name for name in restarts if name.startswith("web")], restarts
+        assert rig.hub.api("GET", "/api/stations")

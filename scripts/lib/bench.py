@@ -26,6 +26,7 @@ MEASURES = {
     4: "bench_backlog",
     5: "bench_pages",
     6: "bench_memory",
+    7: "bench_postgres",
 }
 
 
@@ -55,7 +56,7 @@ def parse_only(text: str | None) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small counts: a fast look")
-    parser.add_argument("--only", help="comma-separated measurement numbers (1-6)")
+    parser.add_argument("--only", help="comma-separated measurement numbers (1-7)")
     parser.add_argument("--keep", type=Path, help="work in DIR and keep it (logs, databases)")
     args = parser.parse_args(argv)
     chosen = parse_only(args.only)

@@ -10,6 +10,7 @@ figure includes.
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -62,11 +63,18 @@ def paced(count: int, step) -> None:
         step(i)
 
 
-def stations_ms(dir: Path, count: int, bare: bool) -> list[float]:
-    """Milliseconds from each journal commit until the (bare or real) hub's ack covers it."""
+def stations_ms(dir: Path, count: int, bare: bool, make_hub: Callable | None = None,
+                extra_hubs: tuple[str, ...] = ()) -> list[float]:  # fmt: skip
+    """Milliseconds from each journal commit until the (bare or real) hub's ack covers it.
+    `make_hub(dir, broker)`: another hub than the SQLite ones (row 7's PostgreSQL hubs),
+    with its broker users `extra_hubs`; it has `stop()`."""
     stations = station_ids(STATIONS)
-    broker = Broker(dir / "broker", stations, extra_hubs=("barehub",) if bare else ())
-    hub = BareHub(dir, broker) if bare else HubProcess(dir / "hub", broker)
+    broker = Broker(dir / "broker", stations,
+                    extra_hubs=extra_hubs or (("barehub",) if bare else ()))  # fmt: skip
+    if make_hub is not None:
+        hub = make_hub(dir / "hub", broker)
+    else:
+        hub = BareHub(dir, broker) if bare else HubProcess(dir / "hub", broker)
     watch = Stopwatch(stations)
     journals, uplinks = {}, {}
     try:

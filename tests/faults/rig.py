@@ -133,13 +133,19 @@ class Rig:
 
     # --- lifecycle ------------------------------------------------------------------
     def __enter__(self) -> "Rig":
-        self.hub.start()
-        for worker in self.workers:
-            worker.start()
-        for station in self.stations.values():
-            station.start(wait=False)
-        for station in self.stations.values():
-            station.wait_ready()
+        # A setup that fails stops what it started: left running, its stations would keep
+        # their pseudo-terminals locked and its processes load the next tests.
+        try:
+            self.hub.start()
+            for worker in self.workers:
+                worker.start()
+            for station in self.stations.values():
+                station.start(wait=False)
+            for station in self.stations.values():
+                station.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -155,6 +161,29 @@ class Rig:
         for proxy in [self.hub_proxy, *self.worker_proxies, *self.proxies.values()]:
             proxy.close()
         self.broker.stop()
+
+    @contextlib.contextmanager
+    def supervised(self, restart_s: float = 2.0):
+        """The hub's processes restarted when they exit, as systemd's `Restart=always`
+        (`RestartSec=2`) does with the hub's units: a process that lost its database stops
+        and comes back once the database answers. Yields the list of restarts made."""
+        restarts: list[str] = []
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(restart_s):
+                for hub in [self.hub, *self.workers]:
+                    if hub.proc and not hub.proc.running:
+                        restarts.append(f"{hub.dir.name} (exit {hub.proc.process.returncode})")
+                        hub.proc.start()
+
+        thread = threading.Thread(target=watch, name="supervisor", daemon=True)
+        thread.start()
+        try:
+            yield restarts
+        finally:
+            stop.set()
+            thread.join(30)
 
     def sleep(self, low: float, high: float) -> float:
         seconds = self.random.uniform(low, high)
