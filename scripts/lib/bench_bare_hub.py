@@ -1,8 +1,10 @@
-"""The bare hub: paho -> one writer thread -> batched INSERT OR IGNORE (the dedupe), the
-same durability (WAL + FULL) and the same ack rule (PUBACK after the commit) as the hub,
-and an `applied` message per station after each commit. Nothing else: the ceiling.
+"""The bare hub: paho -> one writer thread -> batched INSERT ... ON CONFLICT DO NOTHING (the
+dedupe) in one transaction, the same durability as the hub (SQLite: WAL + FULL; PostgreSQL:
+the cluster's fsync and synchronous_commit) and the same ack rule (PUBACK after the
+commit), and an `applied` message per station after each commit. Nothing else: the
+ceiling of the hub's ingest on either backend.
 
-    python bench_bare_hub.py PORT DB_PATH USER PASSWORD SITE
+    python bench_bare_hub.py PORT DB_PATH_OR_POSTGRESQL_URL USER PASSWORD SITE
 """
 
 import queue
@@ -10,6 +12,7 @@ import socket
 import sqlite3
 import sys
 import threading
+from collections.abc import Callable
 
 import msgspec
 import paho.mqtt.client as mqtt
@@ -22,7 +25,7 @@ class Key(msgspec.Struct):
     seq: int
 
 
-def main(port: int, db_path: str, user: str, password: str, site: str) -> None:
+def main(port: int, target: str, user: str, password: str, site: str) -> None:
     incoming: queue.SimpleQueue[mqtt.MQTTMessage] = queue.SimpleQueue()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=user, protocol=mqtt.MQTTv5,
                          manual_ack=True)  # fmt: skip
@@ -33,7 +36,7 @@ def main(port: int, db_path: str, user: str, password: str, site: str) -> None:
     client.on_connect = lambda c, *args: on_connect(c, site)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    threading.Thread(target=writer, args=(client, incoming, db_path, site), daemon=True).start()
+    threading.Thread(target=writer, args=(client, incoming, target, site), daemon=True).start()
     sys.stdin.read()  # until the benchmark closes our stdin
     client.disconnect()
     client.loop_stop()
@@ -45,12 +48,40 @@ def on_connect(client: mqtt.Client, site: str) -> None:
     client.subscribe(f"wh/v1/{site}/station/+/events", 1)
 
 
-def writer(client: mqtt.Client, incoming: queue.SimpleQueue, db_path: str, site: str) -> None:
+Rows = list[tuple[str, str, int, bytes]]
+INSERT = "INSERT INTO events (station, epoch, seq, payload) VALUES ({0}, {0}, {0}, {0}) " \
+    "ON CONFLICT DO NOTHING"  # fmt: skip
+
+
+def sqlite_store(db_path: str) -> Callable[[Rows], None]:
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE IF NOT EXISTS events (station TEXT, epoch TEXT, seq INTEGER, "
                  "payload BLOB, UNIQUE (station, epoch, seq))")  # fmt: skip
+
+    def store(rows: Rows) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(INSERT.format("?"), rows)
+        conn.execute("COMMIT")
+
+    return store
+
+
+def postgres_store(url: str) -> Callable[[Rows], None]:
+    import psycopg  # only here: the SQLite bench needs no PostgreSQL driver loaded
+
+    conn = psycopg.connect(url)  # the events table is made by the bench (bench_postgres)
+
+    def store(rows: Rows) -> None:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.executemany(INSERT.format("%s"), rows)
+
+    return store
+
+
+def writer(client: mqtt.Client, incoming: queue.SimpleQueue, target: str, site: str) -> None:
+    store = postgres_store(target) if target.startswith("postgresql://") else sqlite_store(target)
     decode = msgspec.json.Decoder(Key).decode
     while True:
         batch = [incoming.get()]
@@ -60,10 +91,7 @@ def writer(client: mqtt.Client, incoming: queue.SimpleQueue, db_path: str, site:
             except queue.Empty:
                 break
         keys = [decode(m.payload) for m in batch]
-        conn.execute("BEGIN IMMEDIATE")
-        conn.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?)",
-                         [(k.station, k.epoch, k.seq, m.payload) for k, m in zip(keys, batch, strict=True)])
-        conn.execute("COMMIT")
+        store([(k.station, k.epoch, k.seq, m.payload) for k, m in zip(keys, batch, strict=True)])
         for message in batch:
             client.ack(message.mid, message.qos)
         latest = {k.station: k for k in keys}

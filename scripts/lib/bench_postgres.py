@@ -1,5 +1,5 @@
 """7. The hub's ingest on PostgreSQL: row 2's load (50 stations, `mosquitto_pub`) on the
-SQLite hub, on the bare path on PostgreSQL (scripts/lib/bench_bare_pg.py) and on the hub
+SQLite hub, on the bare path on PostgreSQL (scripts/lib/bench_bare_hub.py) and on the hub
 as 1, 2 and 3 ingest workers on PostgreSQL; events/s, events/s per busy core (the events
 over the CPU seconds the ingest processes used), each process's CPU; then the journal ->
 ledger p99 at 500 events/s (row 3's stations) on the bare path and one ingest worker.
@@ -157,7 +157,7 @@ class BarePg:
             conn.execute("CREATE TABLE events (station text, epoch text, seq bigint, "
                          "payload bytea, UNIQUE (station, epoch, seq))")  # fmt: skip
         self.database = database
-        script = Path(__file__).with_name("bench_bare_pg.py")
+        script = Path(__file__).with_name("bench_bare_hub.py")
         self.process = subprocess.Popen(
             [sys.executable, str(script), str(broker.port), database.url, "barehub",
              HUB_PASSWORD, SITE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
