@@ -24,8 +24,7 @@ Code = Annotated[
          description=f"letters, digits, . _ -; 1-{limits.CODE_MAX_LEN} chars"),
 ]  # fmt: skip
 Lot = Annotated[str, Meta(min_length=1, max_length=limits.LOT_MAX_LEN, pattern=r"^[\x21-\x7e]+$")]
-# Free text: no NUL (no use in a name or a note, and PostgreSQL's text cannot hold one).
-Text = Annotated[str, Meta(max_length=limits.TEXT_MAX_LEN, pattern=r"^[^\x00]*$")]
+Text = Annotated[str, Meta(max_length=limits.TEXT_MAX_LEN)]
 # Units on one line: an event, an order line, a purchase order line.
 PositiveQty = Annotated[int, Meta(gt=0, le=limits.QTY_MAX)]
 SignedQty = Annotated[int, Meta(ge=-limits.QTY_MAX, le=limits.QTY_MAX)]

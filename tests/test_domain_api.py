@@ -79,7 +79,6 @@ def test_every_endpoint_needs_a_token(client, method, path):
      422, "NO is not a product"),
     ("POST", "/api/locations", {"code": "bad code"}, 400, "code"),
     ("POST", "/api/suppliers", {"supplier": "x", "name": "X", "email": "nope"}, 400, "email"),
-    ("POST", "/api/suppliers", {"supplier": "x", "name": "A\u0000B"}, 400, "$.name"),
     ("POST", "/api/orders", {"order": "SO-9", "lines": [{"sku": "GHOST", "qty": 1}]},
      422, "unknown sku GHOST"),
     ("POST", "/api/purchase-orders", {"lines": []}, 400, "lines"),
