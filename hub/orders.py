@@ -193,17 +193,9 @@ def mark_packing(conn: sqlite3.Connection, topics: Topics, order_id: str, now: s
         _set_status(conn, topics, order_id, "packing", now)
 
 
-def mark_shipped(
-    conn: sqlite3.Connection, topics: Topics, order_id: str, now: str, day: str
-) -> None:
-    """A shipment with every unit shipped (kept for callers of the first version)."""
-    apply_shipment(conn, topics, Shipment(order=order_id, lines=[]), now, day, all_shipped=True)
-
-
 def apply_shipment(
-    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str, day: str,
-    all_shipped: bool = False,
-) -> None:  # fmt: skip
+    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str, day: str
+) -> None:
     """The bench part of the order left: lines are shipped, short, or (unreported) short.
     `day`: the site's, that the order's KPIs count on."""
     found = store.order_get(conn, shipment.order)
@@ -214,11 +206,7 @@ def apply_shipment(
         shipped[line.sku] += line.qty
     rows = [r for r in store.order_lines(conn, shipment.order) if r.role != "dropship" and r.open]
     for kit, parts in _kit_groups(rows):
-        if all_shipped:
-            takes = [row.qty for row in parts]
-            kits_done = kit.qty if kit else 0
-        else:
-            takes, kits_done = _fill(kit, parts, shipped)
+        takes, kits_done = _fill(kit, parts, shipped)
         for row, take in zip(parts, takes, strict=True):
             store.order_line_update(conn, shipment.order, row.line, take, row.qty - take, False)
         if kit:
