@@ -47,8 +47,10 @@ def _flood(hub: Hub, messages: int, size: int, cap: int = 10_000) -> None:
 def test_a_flood_of_big_invalid_messages_leaves_the_ledger_small(hub):
     before = _ledger_bytes(hub)
     _flood(hub, 200, 255_000)
-    # 200 x 255 KB were stored whole before (51 MB): now the first 4 KiB of each.
-    assert _ledger_bytes(hub) - before < 5_000_000
+    # 200 x 255 KB were stored whole before (51 MB): now the first 4 KiB of each (0.8 MB).
+    # The bound leaves room for SQLite's WAL, which outgrows its 4 MB checkpoint mark while
+    # readers hold snapshots (a loaded machine: the pages' and this test's reads).
+    assert _ledger_bytes(hub) - before < 10_000_000
     assert hub.query("SELECT count(*), max(length(payload)), min(size) FROM dead_letters") == [
         (200, 4096, 255_000)
     ]

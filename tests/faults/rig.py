@@ -268,8 +268,12 @@ class Rig:
         assert len(ledger) == len(set(ledger)), f"duplicates in the ledger (seed {self.seed})"
         missing = journaled - set(ledger)
         extra = set(ledger) - journaled
-        assert not missing, f"{len(missing)} journaled events not in the ledger (seed {self.seed})"
-        assert not extra, f"{len(extra)} ledger events no journal has (seed {self.seed})"
+        # Keys and the hub's own account of them, so a failure says what went wrong.
+        keys = sorted(f"{s}/{e}/{q} {t}" for s, e, q, t, _ in missing | extra)
+        failed = self.hub.query("SELECT station, epoch, seq, reason FROM event_failures")
+        detail = f"(seed {self.seed}): {keys[:10]}; event_failures {failed[:5]}"
+        assert not missing, f"{len(missing)} journaled events not in the ledger {detail}"
+        assert not extra, f"{len(extra)} ledger events no journal has {detail}"
         if not expect_dead_letters:
             assert self.hub.query("SELECT reason FROM dead_letters") == []
         report = self.check()
