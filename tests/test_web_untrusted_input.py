@@ -85,3 +85,16 @@ def test_a_nul_character_is_never_a_server_error(app):
         assert response.status_code in (200, 201, 422), response.text
         if response.status_code == 422:
             assert "cannot store" in response.json["error"] and "NUL" in response.json["error"]
+
+
+@pytest.mark.parametrize("note", ["\u0085", "\ufeff", "\x1f", " \u00a0\t"])
+def test_a_note_of_only_blanks_is_refused_as_its_documented_pattern_says(app, note):
+    """The pattern is checked by Python's `re` here and by ECMA-262 regexes in the OpenAPI
+    document's readers, whose "whitespace" differ (U+0085 and U+001C-1F are blank only to
+    Python, U+FEFF only to ECMA): a note blank to either is refused, so both agree."""
+    answer = app.test_client().post(
+        "/api/event-failures/dock-1/epoch-a/2/skip", json={"note": note},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )  # fmt: skip
+    assert answer.status_code == 400, answer.text
+    assert "note" in answer.json["error"]

@@ -37,8 +37,13 @@ class FailurePath(msgspec.Struct):
     seq: Seq
 
 
+# A character blank neither to Python's `re` (which validates) nor to ECMA-262 (the OpenAPI
+# document's readers): plain \S differs between them on U+001C-1F, U+0085 and U+FEFF.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
 class SkipNote(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    note: Annotated[str, Meta(min_length=1, max_length=500, pattern=r"\S",
+    note: Annotated[str, Meta(min_length=1, max_length=500, pattern=NOT_BLANK,
                               description="why it is skipped")]  # fmt: skip
 
 
