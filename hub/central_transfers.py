@@ -10,6 +10,8 @@ Reports are idempotent: one that comes again changes nothing.
 """
 
 import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
@@ -29,6 +31,20 @@ class TransferIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     from_site: SiteId
     to_site: SiteId
     lines: Annotated[list[TransferLine], Meta(min_length=1, max_length=500)]
+
+
+# Transfers in transit at once are a company's handful, never thousands: all are summed.
+IN_TRANSIT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Moving:
+    """A transfer in transit: its units, and their value at the sender's FIFO cost."""
+
+    from_site: str
+    to_site: str
+    units: int
+    micros: int
 
 
 class TransferError(ValueError):
@@ -106,8 +122,7 @@ def transfer_dict(row: store.TransferRow) -> dict:
     order = msgspec.json.decode(row.payload, type=TransferOrder)
     shipped = {line.sku: line.qty for line in order.shipped}
     received = {line.sku: line.qty for line in order.received}
-    value = sum(layer.qty * layer.unit_cost_micros for line in order.shipped
-                for layer in line.layers)  # fmt: skip
+    value = _value_shipped(order)
     skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())
     ordered = {line.sku: line.qty for line in order.lines}
     lines = [{"sku": sku, "qty": ordered.get(sku, 0), "shipped": shipped.get(sku, 0),
@@ -121,3 +136,32 @@ def transfer_dict(row: store.TransferRow) -> dict:
         "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in lines),
         "value_shipped": text(value),
     }  # fmt: skip
+
+
+def _value_shipped(order: TransferOrder) -> int:
+    return sum(layer.qty * layer.unit_cost_micros for line in order.shipped
+               for layer in line.layers)  # fmt: skip
+
+
+def in_transit(conn: sqlite3.Connection) -> list[Moving]:
+    """Every transfer shipped and not yet received (as this hub knows them: a site knows
+    the ones it sends or receives)."""
+    moving = []
+    for row in store.transfer_list(conn, "in_transit", IN_TRANSIT_MAX):
+        order = msgspec.json.decode(row.payload, type=TransferOrder)
+        moving.append(Moving(row.from_site, row.to_site, sum(line.qty for line in order.shipped),
+                             _value_shipped(order)))  # fmt: skip
+    return moving
+
+
+def transit_total(moving: Iterable[Moving]) -> dict:
+    """Units and value in transit (the company's, when given all of them)."""
+    found = list(moving)
+    return {"units": sum(m.units for m in found), "value": text(sum(m.micros for m in found))}
+
+
+def transit_of(moving: list[Moving], site: str) -> dict:
+    """A site's side: what it sent (still its own, on its books at its FIFO cost) and what
+    is on its way to it (at the sender's cost, which becomes its own when received)."""
+    return {"out": transit_total(m for m in moving if m.from_site == site),
+            "in": transit_total(m for m in moving if m.to_site == site)}  # fmt: skip

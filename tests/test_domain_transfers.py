@@ -260,6 +260,49 @@ def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overv
         row = row[:row.index("</tr>")]
         assert "in transit" in row and "short-shipped" in row, (path, row)
         assert "MUG 4 / 3 / 0" in row and "6.00" in row, (path, row)  # 3 at 2.00
+        shown = {side: page[page.index(f'data-transit="{side}">'):].split("</td>")[0]
+                 for side in ("out", "in", "company") if f'data-transit="{side}">' in page}  # fmt: skip
+        in_transit = {side: html.split(">", 1)[1].split("<")[0].strip()
+                      for side, html in shown.items()}  # fmt: skip
+        assert in_transit == {"/sites": {"out": "3", "in": "0", "company": "3"},  # s1's row first
+                              "/": {"out": "3", "in": "0"}, "/ ": {"out": "0", "in": "3"}}[path]
+
+
+def test_units_in_transit_show_on_both_sides_and_once_in_the_company_total(tmp_path, company):
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+
+    bearer = {"Authorization": "Bearer t0ken"}
+    apps = {site: create_app(ledger_target(tmp_path / f"{site}.db"), Topics(site), ["t0ken"],
+                             changes=ChangeFeed(), sites=followed,
+                             data_dir=tmp_path).test_client()
+            for site, followed in (("centre", ["s1", "s2"]), ("s1", []), ("s2", []))}  # fmt: skip
+
+    def seen() -> dict:
+        listed = apps["centre"].get("/api/sites", headers=bearer).json
+        return {"centre": {row["site"]: row["in_transit"] for row in listed["sites"]},
+                "company": listed["company"]["in_transit"],
+                **{site: apps[site].get("/api/overview", headers=bearer).json["in_transit"]
+                   for site in ("s1", "s2")}}  # fmt: skip
+
+    nothing = {"units": 0, "value": "0.00"}
+    transfer = company.transfer(4)
+    company.carry()
+    assert seen()["company"] == nothing  # made, not shipped: still on s1's shelves
+    ship(company.s1, transfer, 4)
+    company.carry()
+    moving = {"units": 4, "value": "8.00"}  # 4 of the oldest layer, at 2.00
+    assert seen() == {
+        "centre": {"s1": {"out": moving, "in": nothing}, "s2": {"out": nothing, "in": moving}},
+        "company": moving,
+        "s1": {"out": moving, "in": nothing}, "s2": {"out": nothing, "in": moving}}  # fmt: skip
+    company.s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer))
+    company.carry()
+    assert seen() == {
+        "centre": {"s1": {"out": nothing, "in": nothing}, "s2": {"out": nothing, "in": nothing}},
+        "company": nothing,
+        "s1": {"out": nothing, "in": nothing}, "s2": {"out": nothing, "in": nothing}}  # fmt: skip
+    assert apps["s1"].get("/api/sites", headers=bearer).json == {"sites": [], "company": None}
 
 
 def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):

@@ -169,7 +169,7 @@ def site_overview() -> dict:
 
     config = current_app.config
     return overview(db(), config["CHANGES"].version, loop_states(), config["SITE_ZONE"],
-                    workers_stale_s=config["WORKERS_STALE_S"])
+                    workers_stale_s=config["WORKERS_STALE_S"], site=config["TOPICS"].site)
 
 
 def _close_db(_exc: BaseException | None) -> None:
