@@ -119,7 +119,7 @@ class CentralIngest:
         elif levels == ["centre", "order-state"]:
             self._order_state(site, message, now, result)
         elif len(levels) == 2 and levels[0] == "transfers":
-            self._transfer(site, message, now, result)
+            self._transfer(site, levels[1], message, now, result)
         else:
             self._dead(site, message, "the centre has no handler for this topic", now, result)
 
@@ -248,8 +248,15 @@ class CentralIngest:
             return
         routing.state_from_site(self.conn, site, state, now)
 
-    def _transfer(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
-        """A site shipped or received a transfer: the centre tells both sites."""
+    def _transfer(self, site: str, transfer: str, message: Incoming, now: str,
+                  result: CentralResult) -> None:  # fmt: skip
+        """A site shipped or received a transfer: the centre tells both sites. An emptied
+        report: the site is done with it."""
+        if not message.payload:
+            refused = central_transfers.site_done(self.conn, site, transfer)
+            if refused is not None:
+                self._dead(site, message, refused, now, result)
+            return
         try:
             report = decode_message(message.payload, TransferReport, "transfer report")
         except InvalidMessage as exc:

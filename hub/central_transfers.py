@@ -6,7 +6,9 @@ and ships it and reports `shipped` with the cost layers that left; the centre re
 and sends the transfer again, now `in_transit` with those layers, so the receiving site can
 receive it at the cost the sender carried. The receiving site reports `received`; the
 centre sends the transfer once more, `received`, and the sender books its transit out.
-Reports are idempotent: one that comes again changes nothing.
+Each site then empties its report, and the centre its message to that site: no retained
+message of a closed transfer stays on the brokers. Reports are idempotent: one that comes
+again changes nothing.
 """
 
 import sqlite3
@@ -113,6 +115,20 @@ def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
     if order.status == "in_transit":
         save(conn, msgspec.structs.replace(order, status="received", received=report.lines),
              now)  # fmt: skip
+    return None
+
+
+def site_done(conn: sqlite3.Connection, site: str, transfer: str) -> str | None:
+    """A site emptied its report: it is done with the received transfer, so the centre's
+    retained message to it goes too. Returns why not, if so."""
+    row = store.transfer_get(conn, transfer)
+    if row is None:
+        return f"no transfer {transfer} at the centre"
+    if site not in (row.from_site, row.to_site):
+        return f"transfer {transfer} is between {row.from_site} and {row.to_site}, not {site}"
+    if row.status != "received":
+        return f"transfer {transfer} emptied by {site} while it is {row.status}, not received"
+    store.outbox_put(conn, Topics(site).transfer_order(transfer), b"", retain=True)
     return None
 
 

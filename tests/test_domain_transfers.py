@@ -135,6 +135,37 @@ def test_a_transfer_travels_in_transit_at_the_senders_fifo_cost_and_closes_on_bo
     assert state.status == "received"
 
 
+def retained(conn, topic: str) -> bytes | None:
+    """What the broker keeps on `topic` from this hub: its last retained message sent."""
+    rows = [payload for _id, sent, payload, keep in store.outbox_read(conn, 0, 100_000)
+            if sent == topic and keep]  # fmt: skip
+    return rows[-1] if rows else None
+
+
+def test_a_closed_transfer_leaves_no_retained_message_behind(company):
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(2)
+    company.carry()
+    ship(s1, transfer, 2)
+    company.carry()
+    reports = {site: retained(site.conn, site.topics.transfer_report(transfer)) for site in (s1, s2)}
+    assert b"shipped" in reports[s1] and reports[s2] is None  # under way: kept
+    s2.events(Receipt(sku="MUG", qty=2, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "received" and s1.at(f"transit-{transfer}")[0] == 0
+    for site in (s1, s2):  # each site emptied its report and the centre's message on its
+        # own broker; the centre emptied its message to each on the central broker
+        assert retained(site.conn, site.topics.transfer_report(transfer)) == b""
+        assert retained(site.conn, site.topics.transfer_order(transfer)) == b""
+        assert retained(company.centre.conn, site.topics.transfer_order(transfer)) == b""
+    # A report emptied before the transfer is received is refused (a dead letter).
+    other = company.transfer(1)
+    company.carry()
+    result = company.centre.process([Incoming(s1.topics.transfer_report(other), b"")])
+    assert result.dead == 1
+    assert retained(company.centre.conn, s1.topics.transfer_order(other)) != b""
+
+
 def test_a_short_shipment_and_a_short_receipt_are_shown(company):
     s1, s2 = company.s1, company.s2
     transfer = company.transfer(6)

@@ -13,8 +13,10 @@ from decimal import Decimal
 import pytest
 
 from kit.waiting import wait_until
+from protocol.topics import Topics
 from tests.company import PASSWORD, Company, Site
 from tests.e2e_bench import Bench
+from tests.mqtt_client import TestClient
 from tests.test_multisite import assert_centre_equals_sites
 
 pytestmark = pytest.mark.slow
@@ -191,3 +193,25 @@ def test_two_sites_with_stations_a_transfer_and_outages_end_equal_at_the_centre(
         value = company.central.query("SELECT sum(value) FROM site_balances WHERE site = 's2' "
                                       "AND location = 'R-01'")  # fmt: skip
         assert value == [(6_000_000,)]
+        # Closed: no retained message of it is left on either site's broker (its report,
+        # or the centre's message its bridge brought), even with the central broker
+        # stopped while the emptying crossed (the site empties its own copy).
+        for floor in (s1, s2):
+            wait_until(lambda f=floor: retained_transfers(f.site) == [], 30,
+                       f"{floor.site.id}'s broker without retained transfers")  # fmt: skip
+
+
+def retained_transfers(site: Site) -> list[str]:
+    """Topics of transfers retained on the site's broker, both ways. Read up to the site
+    hub's retained status: one SUBSCRIBE, whose filters' retained messages come in order."""
+    topics = Topics(site.id)
+    watcher = TestClient(site.broker.port, "watch_site", PASSWORD.format("watch_site"))
+    try:
+        watcher.client.subscribe([(topics.transfer_report("+"), 1),
+                                  (topics.transfer_order("+"), 1), (topics.hub_status, 1)])  # fmt: skip
+        found = []
+        while (message := watcher.next(timeout=10)).topic != topics.hub_status:
+            found.append(message.topic)
+        return found
+    finally:
+        watcher.close()
