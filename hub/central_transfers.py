@@ -12,6 +12,7 @@ again changes nothing.
 """
 
 import sqlite3
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated
@@ -136,7 +137,10 @@ def transfer_dict(row: store.TransferRow) -> dict:
     """One transfer for the API: its lines, what shipped (with the value in transit, at the
     sender's FIFO cost) and what was received, per SKU with over and short."""
     order = msgspec.json.decode(row.payload, type=TransferOrder)
-    shipped = {line.sku: line.qty for line in order.shipped}
+    # A SKU may have several shipped lines (picked from two bins, or two lots).
+    shipped: dict[str, int] = defaultdict(int)
+    for line in order.shipped:
+        shipped[line.sku] += line.qty
     received = {line.sku: line.qty for line in order.received}
     value = _value_shipped(order)
     skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())

@@ -166,6 +166,19 @@ def test_a_closed_transfer_leaves_no_retained_message_behind(company):
     assert retained(company.centre.conn, s1.topics.transfer_order(other)) != b""
 
 
+def test_a_transfer_picked_from_two_bins_is_shipped_in_full(company):
+    s1 = company.s1
+    s1.events(Receipt(sku="MUG", qty=2, location="B-01", unit_cost=Decimal("4")))
+    transfer = company.transfer(5)
+    company.carry()
+    s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="MUG", qty=3, location="A-01"),
+                                              ShipmentLine(sku="MUG", qty=2, location="B-01")]))  # fmt: skip
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["lines"] == [{"sku": "MUG", "qty": 5, "shipped": 5, "received": 0}]
+    assert not shown["short_shipped"] and shown["value_shipped"] == "14.00"  # 3 x 2 + 2 x 4
+
+
 def test_a_short_shipment_and_a_short_receipt_are_shown(company):
     s1, s2 = company.s1, company.s2
     transfer = company.transfer(6)
