@@ -347,6 +347,7 @@ def test_units_in_transit_show_on_both_sides_and_once_in_the_company_total(tmp_p
         "company": nothing,
         "s1": {"out": nothing, "in": nothing}, "s2": {"out": nothing, "in": nothing}}  # fmt: skip
     assert apps["s1"].get("/api/sites", headers=bearer).json == {"sites": [], "company": None}
+    assert apps["centre"].get("/api/overview", headers=bearer).json["in_transit"] is None
 
 
 def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):
