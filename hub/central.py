@@ -6,7 +6,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
   the site's stock (balance and FIFO value), then what was held behind it; beyond it, a
   gap: held in `site_pending`, never applied early and never skipped.
 - stock/{sku}: its `ledger_seq` says how far the site's ledger is: the centre knows it
-  lags even when the movements in between never arrived.
+  lags even when the movements in between never arrived; its `committed`, what the
+  site's open orders hold (routing leaves it out).
 - hub/status, centre/link (the bridge's notification), station status, alerts: the state
   of the site shown on GET /api/sites.
 - centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
@@ -184,6 +185,8 @@ class CentralIngest:
             self._dead(site, message, str(exc), now, result)
             return
         store.site_known_raise(self.conn, site, stock.ledger_seq, now)
+        # What the site's own orders hold, which the centre routes around (hub/routing.py).
+        store.site_committed_set(self.conn, site, stock.sku, stock.committed, stock.ledger_seq)
 
     def _hub_status(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
         try:
