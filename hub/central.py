@@ -6,7 +6,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
   the site's stock (balance and FIFO value), then what was held behind it; beyond it, a
   gap: held in `site_pending`, never applied early and never skipped.
 - stock/{sku}: its `ledger_seq` says how far the site's ledger is: the centre knows it
-  lags even when the movements in between never arrived.
+  lags even when the movements in between never arrived; its `committed`, what the
+  site's open orders hold (routing leaves it out).
 - hub/status, centre/link (the bridge's notification), station status, alerts: the state
   of the site shown on GET /api/sites.
 - centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
@@ -119,7 +120,7 @@ class CentralIngest:
         elif levels == ["centre", "order-state"]:
             self._order_state(site, message, now, result)
         elif len(levels) == 2 and levels[0] == "transfers":
-            self._transfer(site, message, now, result)
+            self._transfer(site, levels[1], message, now, result)
         else:
             self._dead(site, message, "the centre has no handler for this topic", now, result)
 
@@ -184,6 +185,8 @@ class CentralIngest:
             self._dead(site, message, str(exc), now, result)
             return
         store.site_known_raise(self.conn, site, stock.ledger_seq, now)
+        # What the site's own orders hold, which the centre routes around (hub/routing.py).
+        store.site_committed_set(self.conn, site, stock.sku, stock.committed, stock.ledger_seq)
 
     def _hub_status(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
         try:
@@ -248,8 +251,15 @@ class CentralIngest:
             return
         routing.state_from_site(self.conn, site, state, now)
 
-    def _transfer(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
-        """A site shipped or received a transfer: the centre tells both sites."""
+    def _transfer(self, site: str, transfer: str, message: Incoming, now: str,
+                  result: CentralResult) -> None:  # fmt: skip
+        """A site shipped or received a transfer: the centre tells both sites. An emptied
+        report: the site is done with it."""
+        if not message.payload:
+            refused = central_transfers.site_done(self.conn, site, transfer)
+            if refused is not None:
+                self._dead(site, message, refused, now, result)
+            return
         try:
             report = decode_message(message.payload, TransferReport, "transfer report")
         except InvalidMessage as exc:

@@ -6,10 +6,15 @@ and ships it and reports `shipped` with the cost layers that left; the centre re
 and sends the transfer again, now `in_transit` with those layers, so the receiving site can
 receive it at the cost the sender carried. The receiving site reports `received`; the
 centre sends the transfer once more, `received`, and the sender books its transit out.
-Reports are idempotent: one that comes again changes nothing.
+Each site then empties its report, and the centre its message to that site: no retained
+message of a closed transfer stays on the brokers. Reports are idempotent: one that comes
+again changes nothing.
 """
 
 import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated
 
 import msgspec
@@ -29,6 +34,20 @@ class TransferIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     from_site: SiteId
     to_site: SiteId
     lines: Annotated[list[TransferLine], Meta(min_length=1, max_length=500)]
+
+
+# Transfers in transit at once are a company's handful, never thousands: all are summed.
+IN_TRANSIT_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Moving:
+    """A transfer in transit: its units, and their value at the sender's FIFO cost."""
+
+    from_site: str
+    to_site: str
+    units: int
+    micros: int
 
 
 class TransferError(ValueError):
@@ -100,14 +119,30 @@ def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
     return None
 
 
+def site_done(conn: sqlite3.Connection, site: str, transfer: str) -> str | None:
+    """A site emptied its report: it is done with the received transfer, so the centre's
+    retained message to it goes too. Returns why not, if so."""
+    row = store.transfer_get(conn, transfer)
+    if row is None:
+        return f"no transfer {transfer} at the centre"
+    if site not in (row.from_site, row.to_site):
+        return f"transfer {transfer} is between {row.from_site} and {row.to_site}, not {site}"
+    if row.status != "received":
+        return f"transfer {transfer} emptied by {site} while it is {row.status}, not received"
+    store.outbox_put(conn, Topics(site).transfer_order(transfer), b"", retain=True)
+    return None
+
+
 def transfer_dict(row: store.TransferRow) -> dict:
     """One transfer for the API: its lines, what shipped (with the value in transit, at the
     sender's FIFO cost) and what was received, per SKU with over and short."""
     order = msgspec.json.decode(row.payload, type=TransferOrder)
-    shipped = {line.sku: line.qty for line in order.shipped}
+    # A SKU may have several shipped lines (picked from two bins, or two lots).
+    shipped: dict[str, int] = defaultdict(int)
+    for line in order.shipped:
+        shipped[line.sku] += line.qty
     received = {line.sku: line.qty for line in order.received}
-    value = sum(layer.qty * layer.unit_cost_micros for line in order.shipped
-                for layer in line.layers)  # fmt: skip
+    value = _value_shipped(order)
     skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())
     ordered = {line.sku: line.qty for line in order.lines}
     lines = [{"sku": sku, "qty": ordered.get(sku, 0), "shipped": shipped.get(sku, 0),
@@ -121,3 +156,32 @@ def transfer_dict(row: store.TransferRow) -> dict:
         "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in lines),
         "value_shipped": text(value),
     }  # fmt: skip
+
+
+def _value_shipped(order: TransferOrder) -> int:
+    return sum(layer.qty * layer.unit_cost_micros for line in order.shipped
+               for layer in line.layers)  # fmt: skip
+
+
+def in_transit(conn: sqlite3.Connection) -> list[Moving]:
+    """Every transfer shipped and not yet received (as this hub knows them: a site knows
+    the ones it sends or receives)."""
+    moving = []
+    for row in store.transfer_list(conn, "in_transit", IN_TRANSIT_MAX):
+        order = msgspec.json.decode(row.payload, type=TransferOrder)
+        moving.append(Moving(row.from_site, row.to_site, sum(line.qty for line in order.shipped),
+                             _value_shipped(order)))  # fmt: skip
+    return moving
+
+
+def transit_total(moving: Iterable[Moving]) -> dict:
+    """Units and value in transit (the company's, when given all of them)."""
+    found = list(moving)
+    return {"units": sum(m.units for m in found), "value": text(sum(m.micros for m in found))}
+
+
+def transit_of(moving: list[Moving], site: str) -> dict:
+    """A site's side: what it sent (still its own, on its books at its FIFO cost) and what
+    is on its way to it (at the sender's cost, which becomes its own when received)."""
+    return {"out": transit_total(m for m in moving if m.from_site == site),
+            "in": transit_total(m for m in moving if m.to_site == site)}  # fmt: skip

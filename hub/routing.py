@@ -57,18 +57,28 @@ def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str
 
 
 def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]:
-    """Per site, the stock of the order's SKUs the centre sees, less what other orders
-    routed there and not yet shipped need."""
+    """Per site, the stock of the order's SKUs the centre sees, less what is promised:
+    the larger of what other orders routed there and not yet shipped need and what the
+    site says its open orders hold (`committed`: its own orders, which the centre does not
+    see, and the routed ones it has taken). Not their sum: a routed order the site has
+    taken is in both; the larger is the least that is surely promised."""
     skus = sorted({line.sku for line in order.lines})
     stock: dict[str, Counter[str]] = {}
     for site, sku, qty in store.site_on_hand(conn, skus):
         stock.setdefault(site, Counter())[sku] += qty
+    routed: dict[str, Counter[str]] = {}
     for other in store.central_orders_in(conn, TAKING_STOCK):
         if other.order_id == order.order:
             continue
         for line in _decode(other.payload).lines:
             if line.sku in skus and not line.dropship:
-                stock.setdefault(other.site, Counter())[line.sku] -= line.qty
+                routed.setdefault(other.site, Counter())[line.sku] += line.qty
+    held = {(site, sku): qty for site, sku, qty in store.site_committed(conn, skus)}
+    for site in set(stock) | set(routed) | {site for site, _ in held}:
+        for sku in skus:
+            promised = max(routed.get(site, Counter())[sku], held.get((site, sku), 0))
+            if promised:
+                stock.setdefault(site, Counter())[sku] -= promised
     return stock
 
 

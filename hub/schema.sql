@@ -702,6 +702,17 @@ CREATE TABLE IF NOT EXISTS site_balances (
     PRIMARY KEY (site, sku, location, lot, owner)
 );
 
+-- The centre's latest word of what each site's open orders hold per SKU (`committed` of
+-- its stock/{sku} messages): its own orders, which the centre does not see, and the
+-- routed ones it has taken. Routing leaves it out of the stock it routes by.
+CREATE TABLE IF NOT EXISTS site_committed (
+    site TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    committed INTEGER NOT NULL,
+    ledger_seq INTEGER NOT NULL,            -- of the snapshot: an older one never wins
+    PRIMARY KEY (site, sku)
+);
+
 -- One row per site: the applied cursor, what the site is known to have, the link.
 CREATE TABLE IF NOT EXISTS site_links (
     site TEXT PRIMARY KEY,

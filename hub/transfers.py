@@ -5,7 +5,8 @@ sending site, an order of kind `transfer` packed at the bench like a sale; at th
 receiving site, once it is in transit, a purchase order of the same id received at the
 dock, with the sender's cost layers kept here (`transfer_layers`) for the receipts to
 take in order. The site reports back on transfers/{transfer}: shipped (with the cost
-layers that left), received (what came, once the PO is received or closed short).
+layers that left), received (what came, once the PO is received or closed short); once
+the centre says the transfer was received, the site empties its report (it is done).
 
 Stock in transit stays on the sender's books at `transit-{transfer}`, a held location
 (owned, valued at its FIFO cost, never picked or available) until the centre says the
@@ -70,8 +71,16 @@ def take_order(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,
         _to_pack(conn, topics, order, now)
     if site == order.to_site and known in (None, "open") and order.status == "in_transit":
         _to_receive(conn, topics, order, now)
-    received = site == order.from_site and order.status == "received"
-    if received and store.transfer_booked_out(conn, order.transfer):
+    if order.status != "received":
+        return []
+    # Done here: the report is emptied (its retained copy on both brokers goes), which
+    # tells the centre to empty its message to this site on the central broker. The
+    # site empties that message on its own broker too: a bridge may drop the centre's
+    # emptying (a central broker restarted meanwhile), and a retained message that is
+    # gone is never sent again. The sender's book-out is in this same transaction.
+    store.outbox_put(conn, topics.transfer_report(order.transfer), b"", retain=True)
+    store.outbox_put(conn, topics.transfer_order(order.transfer), b"", retain=True)
+    if site == order.from_site and store.transfer_booked_out(conn, order.transfer):
         return order.shipped
     return []
 

@@ -15,7 +15,7 @@ centre <-> site:  centre/resend (the central hub asks the site hub to republish 
                   from a ledger_seq), centre/link (retained: Mosquitto's bridge notification,
                   1 up, 0 down), centre/transfers/{transfer} (retained: a transfer between
                   sites, to both), transfers/{transfer} (retained: the site shipped or
-                  received it); all cross the site's bridge (docs/multi-site.md)
+                  received it; each emptied once the transfer is closed); all cross the site's bridge (docs/multi-site.md)
 
 Who may do what is `may_publish` / `may_read`, by the broker role of the client (the same
 roles hub/brokerconf.py writes into Mosquitto's ACL, pinned to the broker's one site).
@@ -300,8 +300,11 @@ TRANSFER_ORDERS = Channel(
     description=(
         "1.4: a transfer between two sites of the company, as the central hub knows it, "
         "at both the sending and the receiving site (over their bridges): to pack, in "
-        "transit with the sender's cost layers, received."
+        "transit with the sender's cost layers, received; once received, emptied by each "
+        "site hub on its own broker and by the centre on the central broker when that "
+        "site has emptied its report (the site is done with the transfer)."
     ),
+    clearable=True,
 )
 TRANSFER_REPORTS = Channel(
     name="transferReports",
@@ -312,8 +315,11 @@ TRANSFER_REPORTS = Channel(
     retain=True,
     description=(
         "1.4: a site hub tells the centre it shipped a transfer (with the cost layers that "
-        "left) or received it (what came); crosses the site's bridge."
+        "left) or received it (what came); crosses the site's bridge. Emptied by the site "
+        "once the centre says the transfer was received (the sender has then booked its "
+        "transit out): the centre then empties its own message to that site."
     ),
+    clearable=True,
 )
 
 CHANNELS: tuple[Channel, ...] = (

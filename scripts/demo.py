@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
-from demo_company import Centre, SiteOfCompany  # noqa: E402
+from demo_company import Centre, SiteOfCompany, TransferDesk  # noqa: E402
 from demo_floor import (  # noqa: E402
     PAR_LEVEL,
     PRODUCTS,
@@ -309,7 +309,8 @@ class Demo:
         seed = secrets.randbelow(10**6) if seed is None else seed
         post = self.company.order_desk() if self.company else None
         shift = Shift(self.api, self.pace, self.stopping, strict=tour, seed=seed,
-                      post_order=post, where=f"{self.site} " if self.company else "")  # fmt: skip
+                      post_order=post, where=f"{self.site} " if self.company else "",
+                      site=self.site if self.company else None)  # fmt: skip
         shift.say(f"seed {seed}: --seed {seed} makes the same random choices again")
         # Order numbers from the clock: a restarted demo does not reuse a shipped one (a
         # company's sites each number in their own million).
@@ -365,6 +366,8 @@ def run_company(var: Path, web_port: int, pace: float, count: int) -> int:
             demo.print_addresses(f"{demo.site} ")
         for demo in sites:
             demo.start_workers()
+        desk = TransferDesk(centre.api, ids, stopping, every_s=max(5.0, pace * 20))
+        threading.Thread(target=desk.run, daemon=True).start()
         while not stopping.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -1,7 +1,9 @@
 """A company for end-to-end tests: site brokers and hubs, a central broker and hub, each
 site's broker bridged to the centre by the configuration hub/brokerconf.py generates from
 the site hub's [centre] section (TLS to the central broker, with scripts/make-ca's CA).
-Station traffic is published as the station would (protocol envelopes over MQTT)."""
+Station traffic is published as the station would (protocol envelopes over MQTT), or made
+by real stations on each site's broker (its `dock-1` and `pack-1` users: see
+tests/test_multisite_stations.py)."""
 
 import os
 import shutil
@@ -24,6 +26,7 @@ from tests.mqtt_client import TestClient
 PASSWORD = "pw-of-{}"
 CENTRE = "centre"
 SKUS = ("MUG-1", "TEE-2", "CAP-3")
+STATIONS = ("dock-1", "pack-1")  # at every site: a dock door and a pack bench
 
 
 @dataclass
@@ -141,7 +144,8 @@ class Company:
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         hub.broker = Broker(layout)
         hub.broker.add_user("hub", PASSWORD.format("hub"), "hub")
-        hub.broker.add_user("dock-1", PASSWORD.format("dock-1"), "station")
+        for station in STATIONS:
+            hub.broker.add_user(station, PASSWORD.format(station), "station")
         hub.broker.add_user("watch_site", PASSWORD.format("watch_site"), "reader")
         hub.broker.start()
         hub.start()

@@ -37,7 +37,8 @@ class Bench:
     printer: PrinterTwin
 
     @classmethod
-    def start(cls, dir, broker, station_id: str, password: str, mode: str) -> "Bench":
+    def start(cls, dir, broker, station_id: str, password: str, mode: str,
+              site: str = "test") -> "Bench":
         dir.mkdir(parents=True, exist_ok=True)
         scanner = SimSerialScanner(str(dir / "scanner"))
         scale = SimMtSicsScale(str(dir / "scale"))
@@ -46,7 +47,7 @@ class Bench:
         station = Station(dir / "station", broker, station_id, password, scanner, mode=mode,
                           extra_config=bench_config(scale, printer, roles),
                           station_config=f'supervisors = ["{SUPERVISOR}"]\n',
-                          kiosk_port=free_port())  # fmt: skip
+                          kiosk_port=free_port(), site=site)  # fmt: skip
         station.start()
         return cls(station, scanner, scale, printer)
 

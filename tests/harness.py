@@ -182,6 +182,7 @@ class Station:
     station_config: str = ""  # more keys of [station]
     kiosk_port: int = 0  # give a free port to read the station's screen with `snapshot()`
     proc: Process | None = None
+    site: str = "test"
 
     @property
     def config_path(self) -> Path:
@@ -199,7 +200,7 @@ class Station:
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(
-            f'[station]\nid = "{self.station_id}"\nsite = "test"\nmode = "{self.mode}"\n'
+            f'[station]\nid = "{self.station_id}"\nsite = "{self.site}"\nmode = "{self.mode}"\n'
             f'data_dir = "{self.dir / "data"}"\n{self.station_config}'
             f'[mqtt]\nport = {self.broker.port}\nusername = "{self.station_id}"\n'
             f'password = "{self.password}"\nresend_after_s = 1.0\n'

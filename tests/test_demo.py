@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,22 @@ def test_the_demo_runs_a_company_whose_orders_are_routed_at_the_centre(tmp_path)
             return {row["site"] for row in rows} == {"s1", "s2"}
 
         wait_until(shipped_at_both, 420, "orders entered at the centre shipped at both sites")
+        # The centre's planner moves stock between the sites: packed at one site's bench,
+        # in transit, received at the other's dock, each unit at the sender's cost.
+        done = wait_until(lambda: centre("/api/transfers?status=received")["transfers"], 300,
+                          "a transfer between the sites received")[-1]  # fmt: skip
+        assert done["shipped"] and done["received"] and Decimal(done["value_shipped"]) > 0
+        assert all(x["qty"] == x["shipped"] == x["received"] > 0 for x in done["lines"])
+        name = f"transfer {done['transfer']} ({done['from_site']} -> {done['to_site']})"
+
+        def told() -> str | None:
+            text = (tmp_path / "out.txt").read_text()
+            return text if f"centre: {name} received: " in text else None
+
+        said = wait_until(told, 60, "the demo saying the transfer was received")
+        assert f"centre: {name} in transit: " in said
+        assert f"transfer {done['transfer']} to {done['to_site']} packed and weighed" in said
+        assert f"transfer {done['transfer']} from {done['from_site']} at the door" in said
         sites = {row["site"]: row for row in centre("/api/sites")["sites"]}
         assert {row["link"] for row in sites.values()} == {"up"}
         assert all(row["applied"] > 0 for row in sites.values())
@@ -198,3 +215,4 @@ def test_the_demo_runs_a_company_whose_orders_are_routed_at_the_centre(tmp_path)
     assert printed[0] == (f"centre: http://127.0.0.1:{web_port}/   (log in as supervisor / demo; "
                           "Sites shows each site, orders and reorder)")  # fmt: skip
     assert [line.split()[0] for line in printed[1:]] == ["s1", "s2"]
+

@@ -135,6 +135,50 @@ def test_a_transfer_travels_in_transit_at_the_senders_fifo_cost_and_closes_on_bo
     assert state.status == "received"
 
 
+def retained(conn, topic: str) -> bytes | None:
+    """What the broker keeps on `topic` from this hub: its last retained message sent."""
+    rows = [payload for _id, sent, payload, keep in store.outbox_read(conn, 0, 100_000)
+            if sent == topic and keep]  # fmt: skip
+    return rows[-1] if rows else None
+
+
+def test_a_closed_transfer_leaves_no_retained_message_behind(company):
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(2)
+    company.carry()
+    ship(s1, transfer, 2)
+    company.carry()
+    reports = {site: retained(site.conn, site.topics.transfer_report(transfer)) for site in (s1, s2)}
+    assert b"shipped" in reports[s1] and reports[s2] is None  # under way: kept
+    s2.events(Receipt(sku="MUG", qty=2, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "received" and s1.at(f"transit-{transfer}")[0] == 0
+    for site in (s1, s2):  # each site emptied its report and the centre's message on its
+        # own broker; the centre emptied its message to each on the central broker
+        assert retained(site.conn, site.topics.transfer_report(transfer)) == b""
+        assert retained(site.conn, site.topics.transfer_order(transfer)) == b""
+        assert retained(company.centre.conn, site.topics.transfer_order(transfer)) == b""
+    # A report emptied before the transfer is received is refused (a dead letter).
+    other = company.transfer(1)
+    company.carry()
+    result = company.centre.process([Incoming(s1.topics.transfer_report(other), b"")])
+    assert result.dead == 1
+    assert retained(company.centre.conn, s1.topics.transfer_order(other)) != b""
+
+
+def test_a_transfer_picked_from_two_bins_is_shipped_in_full(company):
+    s1 = company.s1
+    s1.events(Receipt(sku="MUG", qty=2, location="B-01", unit_cost=Decimal("4")))
+    transfer = company.transfer(5)
+    company.carry()
+    s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="MUG", qty=3, location="A-01"),
+                                              ShipmentLine(sku="MUG", qty=2, location="B-01")]))  # fmt: skip
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["lines"] == [{"sku": "MUG", "qty": 5, "shipped": 5, "received": 0}]
+    assert not shown["short_shipped"] and shown["value_shipped"] == "14.00"  # 3 x 2 + 2 x 4
+
+
 def test_a_short_shipment_and_a_short_receipt_are_shown(company):
     s1, s2 = company.s1, company.s2
     transfer = company.transfer(6)
@@ -260,6 +304,50 @@ def test_transfers_under_way_show_on_the_centres_sites_page_and_both_sites_overv
         row = row[:row.index("</tr>")]
         assert "in transit" in row and "short-shipped" in row, (path, row)
         assert "MUG 4 / 3 / 0" in row and "6.00" in row, (path, row)  # 3 at 2.00
+        shown = {side: page[page.index(f'data-transit="{side}">'):].split("</td>")[0]
+                 for side in ("out", "in", "company") if f'data-transit="{side}">' in page}  # fmt: skip
+        in_transit = {side: html.split(">", 1)[1].split("<")[0].strip()
+                      for side, html in shown.items()}  # fmt: skip
+        assert in_transit == {"/sites": {"out": "3", "in": "0", "company": "3"},  # s1's row first
+                              "/": {"out": "3", "in": "0"}, "/ ": {"out": "0", "in": "3"}}[path]
+
+
+def test_units_in_transit_show_on_both_sides_and_once_in_the_company_total(tmp_path, company):
+    from hub.changes import ChangeFeed
+    from hub.web import create_app
+
+    bearer = {"Authorization": "Bearer t0ken"}
+    apps = {site: create_app(ledger_target(tmp_path / f"{site}.db"), Topics(site), ["t0ken"],
+                             changes=ChangeFeed(), sites=followed,
+                             data_dir=tmp_path).test_client()
+            for site, followed in (("centre", ["s1", "s2"]), ("s1", []), ("s2", []))}  # fmt: skip
+
+    def seen() -> dict:
+        listed = apps["centre"].get("/api/sites", headers=bearer).json
+        return {"centre": {row["site"]: row["in_transit"] for row in listed["sites"]},
+                "company": listed["company"]["in_transit"],
+                **{site: apps[site].get("/api/overview", headers=bearer).json["in_transit"]
+                   for site in ("s1", "s2")}}  # fmt: skip
+
+    nothing = {"units": 0, "value": "0.00"}
+    transfer = company.transfer(4)
+    company.carry()
+    assert seen()["company"] == nothing  # made, not shipped: still on s1's shelves
+    ship(company.s1, transfer, 4)
+    company.carry()
+    moving = {"units": 4, "value": "8.00"}  # 4 of the oldest layer, at 2.00
+    assert seen() == {
+        "centre": {"s1": {"out": moving, "in": nothing}, "s2": {"out": nothing, "in": moving}},
+        "company": moving,
+        "s1": {"out": moving, "in": nothing}, "s2": {"out": nothing, "in": moving}}  # fmt: skip
+    company.s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer))
+    company.carry()
+    assert seen() == {
+        "centre": {"s1": {"out": nothing, "in": nothing}, "s2": {"out": nothing, "in": nothing}},
+        "company": nothing,
+        "s1": {"out": nothing, "in": nothing}, "s2": {"out": nothing, "in": nothing}}  # fmt: skip
+    assert apps["s1"].get("/api/sites", headers=bearer).json == {"sites": [], "company": None}
+    assert apps["centre"].get("/api/overview", headers=bearer).json["in_transit"] is None
 
 
 def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):

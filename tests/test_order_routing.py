@@ -65,8 +65,8 @@ class World:
         return [(topic, payload) for _id, topic, payload, _retain in rows]
 
     def deliver(self) -> None:
-        """The bridge: the centre's orders to the sites, the sites' order states back,
-        until nothing more moves."""
+        """The bridge: the centre's orders to the sites, the sites' order states and stock
+        messages back, until nothing more moves."""
         while True:
             moved = 0
             for topic, payload in self._drain(self.centre.conn, "hq"):
@@ -76,7 +76,8 @@ class World:
                         moved += 1
             for site, ingest in self.sites.items():
                 for topic, payload in self._drain(ingest.conn, site):
-                    if topic == Topics(site).order_state:
+                    if topic == Topics(site).order_state or topic.startswith(
+                            Topics(site).stock("")):  # fmt: skip
                         self.centre.process([Incoming(topic, payload)])
                         moved += 1
             if not moved:
@@ -119,6 +120,27 @@ def test_the_site_that_fills_the_order_gets_it_else_the_most_lines_then_the_firs
     most = choose(order("C", ("MUG-1", 5), ("TEE-2", 20)), stock, SITES)
     assert (most.site, most.reason) == ("s2", "it can fill 1 of 2 lines, the most of any site")
     assert choose(order("D", ("CAP-3", 1)), stock, SITES).site == "s1"  # nobody: the first
+
+
+def test_stock_a_sites_own_orders_hold_is_not_routed_to_again(world):
+    world.stock("s1", "MUG-1", 10)
+    world.stock("s2", "MUG-1", 6)
+    # s1's own shop took 7 of its 10: an order on s1's intake, which the centre never sees;
+    # s1's stock message says what its orders hold.
+    s1 = world.sites["s1"]
+    assert s1.process([Incoming(Topics("s1").order_intake,
+                                encode(order("OWN-1", ("MUG-1", 7))))]).dead == 0  # fmt: skip
+    world.deliver()
+    assert post(world, order("SO-1", ("MUG-1", 5))).status_code == 201
+    world.deliver()
+    assert world.where("SO-1") == ("s2", "open")  # s1 has 3 left that nobody holds
+    # SO-1 taken at s2 is both routed there and held there: counted once, 1 left.
+    assert post(world, order("SO-2", ("MUG-1", 2))).status_code == 201
+    world.deliver()
+    assert world.where("SO-2") == ("s1", "open")
+    assert post(world, order("SO-3", ("MUG-1", 1))).status_code == 201
+    world.deliver()
+    assert world.where("SO-3") == ("s1", "open")  # s1: 10 - 7 - 2 = 1; s2: 6 - 5 = 1
 
 
 def test_orders_at_the_centre_go_to_the_site_with_the_stock_and_report_back(world):

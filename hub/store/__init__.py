@@ -365,6 +365,8 @@ from hub.store.routing import (
     central_orders_list,
     from_centre_add,
     from_centre_has,
+    site_committed,
+    site_committed_set,
     site_on_hand,
 )
 from hub.store.sales import (

@@ -91,3 +91,25 @@ def site_on_hand(conn: sqlite3.Connection, skus: list[str]) -> list[tuple[str, s
         "GROUP BY site, sku",
         skus,
     ).fetchall()
+
+
+def site_committed_set(conn: sqlite3.Connection, site: str, sku: str, committed: int,
+                       ledger_seq: int) -> None:  # fmt: skip
+    """A site's stock message said what its open orders hold of `sku` (a snapshot at
+    `ledger_seq`: one of an earlier position changes nothing)."""
+    conn.execute(
+        "INSERT INTO site_committed (site, sku, committed, ledger_seq) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (site, sku) DO UPDATE SET committed = excluded.committed, "
+        "ledger_seq = excluded.ledger_seq WHERE excluded.ledger_seq >= site_committed.ledger_seq",
+        (site, sku, committed, ledger_seq),
+    )
+
+
+def site_committed(conn: sqlite3.Connection, skus: list[str]) -> list[tuple[str, str, int]]:
+    """(site, sku, committed) of `skus` at every site, as their stock messages last said."""
+    if not skus:
+        return []
+    marks = ", ".join("?" for _ in skus)
+    return conn.execute(
+        f"SELECT site, sku, committed FROM site_committed WHERE sku IN ({marks})", skus
+    ).fetchall()

@@ -168,8 +168,10 @@ def site_overview() -> dict:
     from hub.web.overview import overview
 
     config = current_app.config
+    # A central hub sends and receives no transfer itself: its Sites page has them all.
+    site = None if config["SITES"] else config["TOPICS"].site
     return overview(db(), config["CHANGES"].version, loop_states(), config["SITE_ZONE"],
-                    workers_stale_s=config["WORKERS_STALE_S"])
+                    workers_stale_s=config["WORKERS_STALE_S"], site=site)
 
 
 def _close_db(_exc: BaseException | None) -> None:

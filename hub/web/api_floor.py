@@ -34,7 +34,10 @@ def overview():
     `last_read`, and `not_ready` devices with `advice`), latest movements, open alerts; `workers`:
     the hub's processes when it runs as several; on a
     site of a company, `centre`: its bridge to the central hub (`state` up or down,
-    `since`), else null."""
+    `since`), else null; `transfers` under way between sites that involve this hub, and
+    `in_transit`: units and value this site shipped and not yet received (`out`, still
+    its own) and on their way to it (`in`, at the sender's FIFO cost); null on a central
+    hub (GET /api/sites has every site's)."""
     return jsonify(site_overview())
 
 

@@ -47,8 +47,14 @@ def site_list():
     the bridge's notification; `hub`: the site hub's own status), the last movement
     applied (`applied`, its ledger_seq), how far behind the centre is (`lag_movements`:
     movements the site is known to have and the centre has not applied; `lag_s`: since
-    when, by the centre's clock), stations online and open alerts. Empty on a site hub."""
-    return jsonify({"sites": site_views.site_rows(db(), sites(), utc_now())})
+    when, by the centre's clock), stations online, open alerts, and transfers in transit
+    (`in_transit.out`: units the site shipped, still its own at their FIFO cost;
+    `in_transit.in`: units on their way to it, at the sender's cost). `company.in_transit`:
+    all units in transit between the sites, each once. Empty (and no `company`) on a site
+    hub."""
+    conn = db()
+    return jsonify({"sites": site_views.site_rows(conn, sites(), utc_now()),
+                    "company": site_views.company_row(conn) if sites() else None})  # fmt: skip
 
 
 class SiteStockQuery(KeysetQuery):

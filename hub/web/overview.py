@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from time import time as unix_now
 
 from hub import siteday, store
-from hub.central_transfers import transfer_dict
+from hub.central_transfers import in_transit, transfer_dict, transit_of
 from hub.health import LoopState
 from hub.web import views
 from hub.web.devices import advice, station_advice
@@ -29,12 +29,14 @@ def overview(
     zone: tzinfo = UTC,
     now: datetime | None = None,
     workers_stale_s: float = 5.0,
+    site: str | None = None,
 ) -> dict:
     """The overview at `now` (the hub's clock). "Today" is the site's day in `zone` (the
     `[web] timezone`): a site far from UTC would otherwise see its day cut in two.
     `loops`: the hub's heartbeats (none when the web app runs without the hub, as in some
     tests). A hub
-    process silent for `workers_stale_s` is not among the `workers`."""
+    process silent for `workers_stale_s` is not among the `workers`. `site`: the hub's own,
+    whose transfers in transit (out of it and on their way to it) are summed."""
     now = now or utc_now()
     today = siteday.today(zone, now)
     since = siteday.day_start(today, zone)
@@ -53,6 +55,7 @@ def overview(
         "centre": centre_link(conn),
         "workers": workers(conn, workers_stale_s),
         "transfers": [transfer_dict(row) for row in store.transfers_unfinished(conn, 50)],
+        "in_transit": transit_of(in_transit(conn), site) if site else None,
     }
 
 

@@ -42,6 +42,7 @@ def sites():
     limit, after = keyset()
     return render_template(
         "sites.html", sites=site_views.site_rows(db(), followed, utc_now()), followed=followed,
+        company=site_views.company_row(db()),
         site=site, rows=site_views.stock_rows(db(), site, None, limit, after), limit=limit,
         after=after, since=since, until=until,
         kpis=site_views.kpi_rows(db(), followed, store.SiteFilter(site, None, None, since,

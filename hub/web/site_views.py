@@ -4,15 +4,23 @@ lag, and stock per SKU with each site's part and the company's total."""
 import sqlite3
 from datetime import datetime
 
-from hub import store
+from hub import central_transfers, store
 from hub.money import text
 
 
 def site_rows(conn: sqlite3.Connection, sites: list[str], now: datetime) -> list[dict]:
-    return [_site_row(conn, link, now) for link in store.site_links(conn) if link.site in sites]
+    moving = central_transfers.in_transit(conn)
+    return [_site_row(conn, link, now, moving) for link in store.site_links(conn)
+            if link.site in sites]  # fmt: skip
 
 
-def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime) -> dict:
+def company_row(conn: sqlite3.Connection) -> dict:
+    """What the company has in transit between its sites (each unit once: the sender's)."""
+    return {"in_transit": central_transfers.transit_total(central_transfers.in_transit(conn))}
+
+
+def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime,
+              moving: list[central_transfers.Moving]) -> dict:  # fmt: skip
     lag_s = 0.0
     if link.behind_since is not None:
         lag_s = max(0.0, (now - datetime.fromisoformat(link.behind_since)).total_seconds())
@@ -28,6 +36,7 @@ def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime) -> 
         "lag_s": round(lag_s, 1),
         "held": store.site_pending_count(conn, link.site),
         **store.site_feed_counts(conn, link.site),
+        "in_transit": central_transfers.transit_of(moving, link.site),
     }
 
 

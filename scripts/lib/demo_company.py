@@ -6,6 +6,11 @@ The orders the sites' packers make go in at the centre (its POST /api/orders), w
 routes each to a site by the stock; when it sends one to another site than the packer
 waiting for it, the demo's dispatcher moves it there by hand (POST /api/sites/orders/
 {order}/route), as a supervisor would on the centre's Sites: orders page.
+
+The centre's planner (`TransferDesk`) moves a few units of what one site has most of to
+the site with the least (POST /api/transfers), one transfer at a time: the sender's
+packer packs it, the receiver's dock receives it (scripts/lib/demo_floor.py), and the
+planner says each step as the centre sees it (open, in transit, received).
 """
 
 import json
@@ -14,10 +19,14 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from demo_floor import PRODUCTS
 
 from hub import brokerconf
 from kit.ports import free_port, wait_for_port
@@ -62,6 +71,85 @@ class SiteOfCompany:
             print(say, flush=True)
 
         return post
+
+
+# What the planner moves: products without lots or serials (any unit will do).
+MOVABLE = frozenset(p.sku for p in PRODUCTS if not p.lots and not p.serials)
+SURPLUS = 6  # a site with at least this many more than another gives it some
+STEPS = ("made", "open", "in_transit", "received")  # what the planner says of a transfer
+
+
+@dataclass
+class TransferDesk:
+    """The centre's planner: one transfer at a time, of what one site has most of, to the
+    site that has least of it; says each step of it as the centre hears of it."""
+
+    api: Callable[..., dict]
+    sites: list[str]
+    stopping: threading.Event
+    every_s: float
+    told: dict[str, str] = field(default_factory=dict)  # transfer -> the status said
+
+    def run(self) -> None:
+        self.told = {t["transfer"]: t["status"] for t in self._latest()}  # said before
+        while not self.stopping.wait(self.every_s):
+            try:
+                if not self.follow():
+                    self.make_one()
+            except (urllib.error.URLError, OSError) as exc:
+                self.say(f"the planner's call failed: {exc} (tries again)")
+
+    def follow(self) -> bool:
+        """Say what changed; True while a transfer is under way."""
+        latest = self._latest()
+        for t in reversed(latest):
+            # Each step once, in order, even one passed between two looks (a transfer
+            # packed and received within the planner's pause was in transit all the same).
+            told = STEPS.index(self.told.get(t["transfer"], "made"))
+            for step in STEPS[told + 1:STEPS.index(t["status"]) + 1]:
+                self.say(self._step(t, step))
+            self.told[t["transfer"]] = t["status"]
+        return any(t["status"] in ("open", "in_transit") for t in latest)
+
+    def make_one(self) -> None:
+        best: tuple[int, str, str, str] | None = None
+        for item in self.api("GET", "/api/sites/stock?limit=1000")["stock"]:
+            if item["sku"] not in MOVABLE:
+                continue
+            parts = {p["site"]: p["on_hand"] for p in item["sites"]}
+            for giver in self.sites:
+                for taker in self.sites:
+                    gap = parts.get(giver, 0) - parts.get(taker, 0)
+                    if taker != giver and gap >= SURPLUS and (best is None or gap > best[0]):
+                        best = (gap, item["sku"], giver, taker)
+        if best is None:
+            return
+        gap, sku, giver, taker = best
+        qty = min(4, gap // 2)
+        (made,) = self.api("POST", "/api/transfers", {"from_site": giver, "to_site": taker,
+                                                      "lines": [{"sku": sku, "qty": qty}]})["saved"]  # fmt: skip
+        self.told[made] = "open"
+        self.say(f"transfer {made}: {qty} {sku} from {giver} to {taker} ({giver} has {gap} "
+                 f"more); {giver}'s pack bench packs it")  # fmt: skip
+
+    def _latest(self) -> list[dict]:
+        return self.api("GET", "/api/transfers?limit=20")["transfers"]
+
+    @staticmethod
+    def _step(t: dict, step: str) -> str:
+        name = f"transfer {t['transfer']} ({t['from_site']} -> {t['to_site']})"
+        if step == "in_transit":
+            units = sum(line["shipped"] for line in t["lines"])
+            return (f"{name} in transit: {units} units worth {t['value_shipped']} at "
+                    f"{t['from_site']}'s FIFO cost, still {t['from_site']}'s stock")  # fmt: skip
+        if step == "received":
+            units = sum(line["received"] for line in t["lines"])
+            return (f"{name} received: {units} units at {t['to_site']}; {t['from_site']} "
+                    "books its transit out")  # fmt: skip
+        return f"{name} made"
+
+    def say(self, text: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} centre: {text}", flush=True)
 
 
 @dataclass

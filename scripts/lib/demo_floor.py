@@ -173,6 +173,7 @@ class Shift:
     # the central hub's, which routes it (scripts/lib/demo_company.py).
     post_order: Callable[[dict], None] | None = None
     where: str = ""  # one site of a company: its id and a space, before what it says
+    site: str | None = None  # one site of a company: it packs and receives transfers too
 
     def rng(self, person: str) -> random.Random:
         """One person's own random choices: the two workers run in threads, and one shared
@@ -386,12 +387,18 @@ class Receiver(Worker):
     COUNTS_BY_WEIGHT = True  # the dock's scale and a tote
     scheduled = False  # the hub's cycle counts: named once stock has arrived
 
+    def __init__(self, shift: Shift, bench: Bench) -> None:
+        super().__init__(shift, bench)
+        self.transfers: set[str] = set()  # received here (the centre may not know yet)
+
     def run(self) -> None:
         shift = self.shift
         shift.online(self.bench)
         shift.expect(self.bench, "OP:rita", "ok")
         idle = 0
         while not shift.stopping.is_set():
+            if shift.site is not None and self.receive_a_transfer():
+                continue
             received = self.buy_and_receive()
             if received:
                 # The hub's nightly job (ABC classes, stored reports) after each delivery:
@@ -417,6 +424,28 @@ class Receiver(Worker):
             self.receive(po, [{"sku": x["sku"], "qty": x["qty"]} for x in lines])
         return bool(made["saved"])
 
+    def receive_a_transfer(self) -> bool:
+        """A transfer on its way here from another site of the company: its label's
+        barcode is scanned at the dock and it is received like a purchase order (each unit
+        at the sender's FIFO cost)."""
+        shift = self.shift
+        arriving = [t for t in shift.api("GET", "/api/transfers?status=in_transit")["transfers"]
+                    if t["to_site"] == shift.site and t["transfer"] not in self.transfers]  # fmt: skip
+        if not arriving:
+            return False
+        number, sender = arriving[0]["transfer"], arriving[0]["from_site"]
+        self.transfers.add(number)
+        try:
+            lines = shift.api("GET", f"/api/purchase-orders/{number}")["lines"]
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+            return False  # nothing of it left the sender: nothing to receive
+        shift.say(f"{self.bench.name}: transfer {number} from {sender} at the door "
+                  f"(PO:{number} on its label)")  # fmt: skip
+        self.receive(number, [{"sku": x["sku"], "qty": x["qty"]} for x in lines], mistakes=False)
+        return True
+
     def schedule_cycle_counts(self) -> None:
         """Once there is stock: the supervisor names the stations that count, and the
         hub's daily schedule issues count tasks for the lines due by their ABC class."""
@@ -426,7 +455,7 @@ class Receiver(Worker):
         self.scheduled = True
         self.shift.say(f"hub: {len(tasks)} cycle-count tasks issued to dock-1 and pack-1")
 
-    def receive(self, po: str, lines: list[dict]) -> None:
+    def receive(self, po: str, lines: list[dict], mistakes: bool = True) -> None:
         shift, bench = self.shift, self.bench
         if not shift.until_known(bench, f"PO:{po}", "unknown_po"):
             shift.say(f"{bench.name}: purchase order {po} never arrived")
@@ -435,7 +464,7 @@ class Receiver(Worker):
         short = False
         for i, line in enumerate(lines):
             product = BY_SKU[line["sku"]]
-            mistake = self._mistake(product, last=i == len(lines) - 1)
+            mistake = self._mistake(product, last=i == len(lines) - 1) if mistakes else None
             qty = line["qty"] - (4 if mistake == "short" and line["qty"] > 4 else 0)
             short = short or qty < line["qty"]
             shift.pause()
@@ -517,6 +546,7 @@ class Packer(Worker):
         super().__init__(shift, bench)
         self.number = first_number
         self.serial = 0
+        self.transfers: set[str] = set()  # packed here (the centre may not know yet)
 
     def run(self) -> None:
         shift = self.shift
@@ -536,6 +566,8 @@ class Packer(Worker):
                 shift.pause(5)
 
     def pack_one(self) -> bool:
+        if self.shift.site is not None and self.pack_a_transfer():
+            return True
         available = {sku: n for sku, n in self.shift.available().items() if n > 0}
         mistake, order = self._compose(available)
         if order is None:
@@ -550,6 +582,39 @@ class Packer(Worker):
         for position, (sku, n) in enumerate(order.qty.items()):
             self._pack_line(order, BY_SKU[sku], n, bins.get(sku), mistake, position)
         self._weigh(order, mistake, bins)
+        return True
+
+    def pack_a_transfer(self) -> bool:
+        """A transfer the centre made from this site: packed like an order (the same
+        checks), weighed, and labelled for the receiving site's dock."""
+        shift, bench = self.shift, self.bench
+        waiting = [t for t in shift.api("GET", "/api/transfers?status=open")["transfers"]
+                   if t["from_site"] == shift.site and t["transfer"] not in self.transfers]  # fmt: skip
+        if not waiting:
+            return False
+        number, to = waiting[0]["transfer"], waiting[0]["to_site"]
+        self.transfers.add(number)
+        if not shift.until_known(bench, f"ORD:{number}", "unknown_order"):
+            shift.say(f"{bench.name}: transfer {number} never arrived")
+            return True
+        order = Order(number, {line["sku"]: line["qty"] for line in waiting[0]["lines"]})
+        bins = {line["sku"]: line.get("location") for line in bench.screen()["lines"]}
+        for sku, n in order.qty.items():
+            for code, symbology in self._picks(BY_SKU[sku], n, bins.get(sku), order):
+                shift.pause()
+                shift.expect(bench, code, "ok", symbology)
+        if bench.wait(lambda s: s.get("phase") == "weigh") is None:
+            shift.say(f"{bench.name}: transfer {number} is not waiting for the scale")
+            return True
+        labels = len(bench.printer.jobs())
+        grams = sum(BY_SKU[sku].grams * n for sku, n in order.qty.items())
+        self._place(Decimal(grams + self.rng.randint(-15, 15)), "ok")
+        bench.printer.wait_for_jobs(labels + 1, timeout=10)
+        shift.pause()
+        bench.scale.remove()
+        what = ", ".join(f"{n} {sku} from {bins.get(sku) or 'PACK'}" for sku, n in order.qty.items())
+        shift.say(f"{bench.name}: transfer {number} to {to} packed and weighed: {what}; "
+                  f"transfer label printed (PO:{number} for {to}'s dock)")  # fmt: skip
         return True
 
     # --- the order --------------------------------------------------------------------
