@@ -376,11 +376,15 @@ class Hub:
                 self.central.set_aside(message, exc)
 
     def _batch_deadline(self) -> float | None:
-        """When an ingest worker's batch closes: while its leases are surely its own, so
-        that its next turn renews them before they can run out under a long batch (a
-        station's lease checked after that would leave its events unapplied). The single
-        process holds no leases: its batches run to `max_batch`."""
-        return self.ownership.sure_until if self.role == "ingest" else None
+        """When an ingest worker's batch closes: after half a lease turn, and while its
+        leases are surely its own. Its next turn then renews them before they can run out
+        under a long batch (a station's lease checked after that would leave its events
+        unapplied); and the other workers' turns, which wait for the writer lock this
+        batch holds, renew theirs in time too. The single process holds no leases: its
+        batches run to `max_batch`."""
+        if self.role != "ingest":
+            return None
+        return min(self.ownership.sure_until, time.monotonic() + self.ownership.period_s / 2)
 
     def _apply_alone_and_trim(self, batch: list[Incoming], deadline: float | None) -> int:
         """The batch's messages one per transaction, until `deadline` (after at least one):
