@@ -81,6 +81,7 @@ class Hub:
         self.web_app = self._web_app()
         self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
+        self._carried: list[Incoming] = []  # the end of a batch closed early: next, first
         self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
 
     def _may_publish(self) -> bool:
@@ -303,12 +304,14 @@ class Hub:
             log.exception("cannot record the alert")
 
     def _take_batch(self) -> list[Incoming]:
-        """Everything waiting, up to max_batch: one transaction for many messages."""
-        try:
-            first = self.link.incoming.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
+        """What the last batch left (first: each station's order), then everything
+        waiting, up to max_batch: one transaction for many messages."""
+        batch, self._carried = self._carried, []
+        if not batch:
+            try:
+                batch = [self.link.incoming.get(timeout=0.2)]
+            except queue.Empty:
+                return []
         while len(batch) < self.config.ingest.max_batch:
             try:
                 batch.append(self.link.incoming.get_nowait())
@@ -325,17 +328,20 @@ class Hub:
                 if not batch:
                     self.changes.bump()
                     return
+        deadline = self._batch_deadline()
         try:
-            self.ingest.process(batch)  # trims the dead letters in its transaction
+            # Trims the dead letters in its transaction.
+            taken = self.ingest.process(batch, deadline).taken
         except ITEM_ERRORS:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            self._apply_alone_and_trim(batch)
+            taken = self._apply_alone_and_trim(batch, deadline)
         except store.DB_ERRORS:
             raise  # the database itself failed: stop; unacked messages come back on restart
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            self._apply_alone_and_trim(batch)
-        for message in batch:
+            taken = self._apply_alone_and_trim(batch, deadline)
+        self._carried = batch[taken:]
+        for message in batch[:taken]:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
@@ -369,10 +375,30 @@ class Hub:
                 log.exception("setting aside a site message the centre could not handle")
                 self.central.set_aside(message, exc)
 
-    def _apply_alone_and_trim(self, batch: list[Incoming]) -> None:
-        if sum(self._apply_alone(message) for message in batch):
+    def _batch_deadline(self) -> float | None:
+        """When an ingest worker's batch closes: after half a lease turn, and while its
+        leases are surely its own. Its next turn then renews them before they can run out
+        under a long batch (a station's lease checked after that would leave its events
+        unapplied); and the other workers' turns, which wait for the writer lock this
+        batch holds, renew theirs in time too. The single process holds no leases: its
+        batches run to `max_batch`."""
+        if self.role != "ingest":
+            return None
+        return min(self.ownership.sure_until, time.monotonic() + self.ownership.period_s / 2)
+
+    def _apply_alone_and_trim(self, batch: list[Incoming], deadline: float | None) -> int:
+        """The batch's messages one per transaction, until `deadline` (after at least one):
+        how many were handled."""
+        taken = dead = 0
+        for message in batch:
+            if taken and deadline is not None and time.monotonic() >= deadline:
+                break
+            dead += self._apply_alone(message)
+            taken += 1
+        if dead:
             with store.transaction(self.conn):  # set_aside writes outside process()
                 deadletters.trim(self.conn, self.config.dead_letters, utc_now())
+        return taken
 
     def _apply_alone(self, message: Incoming) -> int:
         """One message in its own transaction; one that still fails is set aside, so a

@@ -78,6 +78,7 @@ class BatchResult:
     dead: int = 0
     orders: int = 0  # sales orders taken from the intake topic
     not_mine: int = 0  # messages of stations another worker owns: left to it
+    taken: int = 0  # messages of the batch handled (the first ones): the rest wait
     stations: set[str] = field(default_factory=set)
     skus: set[str] = field(default_factory=set)
 
@@ -149,13 +150,20 @@ class Ingest:
         self._resync_sent: dict[tuple[str, str], float] = {}
         self._stale_reported: set[tuple[str, str]] = set()
 
-    def process(self, batch: list[Incoming]) -> BatchResult:
-        """Apply a batch in one transaction; on any database error nothing of it is kept."""
+    def process(self, batch: list[Incoming], deadline: float | None = None) -> BatchResult:
+        """Apply a batch in one transaction; on any database error nothing of it is kept.
+        With a `deadline` (monotonic) the transaction closes once it has passed, after at
+        least one message: `taken` says how many were handled, and the caller gives the
+        rest again, first (an ingest worker's batch ends before its leases could run out
+        under it, docs/scaling.md)."""
         work = _Batch(now=utc_now().isoformat())
         with store.transaction(self.conn):
             work.failures = store.event_failures_open_any(self.conn)
             for message in batch:
+                if work.result.taken and deadline is not None and time.monotonic() >= deadline:
+                    break
                 self._one(message, work)
+                work.result.taken += 1
             self._close_batch(work)
             if work.result.dead:
                 # In the batch's transaction: nobody ever sees more than the caps allow.

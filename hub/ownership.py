@@ -69,13 +69,16 @@ class Ownership:
         """One turn (raises on a database error: the caller's heartbeat then stops).
         `serving`: false for an ingest worker cut off from the broker, which then neither
         counts as alive nor holds anything, so the others take its stations and duties."""
-        began, now = time.monotonic(), self.clock()
-        until = now + self.lease_s
-        me = store.Worker(self.id, socket.gethostname(), os.getpid(), self.role,
-                          self.started, now)  # fmt: skip
+        began = time.monotonic()
         held: set[str] = set()
         duties: frozenset[str] = frozenset()
         with store.transaction(self.conn):
+            # The clock read once the writer lock is ours: a turn that waited for it (a long
+            # batch of another worker) must not renew to a time already past.
+            now = self.clock()
+            until = now + self.lease_s
+            me = store.Worker(self.id, socket.gethostname(), os.getpid(), self.role,
+                              self.started, now)  # fmt: skip
             if not serving:  # at once, rather than when the leases run out
                 store.worker_gone(self.conn, self.id)
             else:
@@ -115,6 +118,13 @@ class Ownership:
                                                              now, until):  # fmt: skip
                 held.add(station)
         return held
+
+    @property
+    def sure_until(self) -> float:
+        """Monotonic time until which this worker's leases surely hold (from its last
+        renewal): an applying transaction closes by then, so that the next turn renews
+        them before they run out under it."""
+        return self._valid_until
 
     def holds(self, duty: str) -> bool:
         """Whether this worker surely has `duty` now (not past its last renewal's lease)."""
