@@ -65,9 +65,13 @@ def movement_add(
     hub_ts: str,
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
+    # Its id is the ledger_seq a central hub applies in order, waiting on any hole: the
+    # next after the highest, taken in the applying transaction (one writer at a time), so
+    # a rollback gives its numbers back. A PostgreSQL identity would not (docs/multi-site.md).
     movement_id = conn.execute(
-        "INSERT INTO movements (event_id, type, sku, location, lot, owner, delta, ts, hub_ts) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO movements (id, event_id, type, sku, location, lot, owner, delta, ts, "
+        "hub_ts) SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM movements "
+        "RETURNING id",
         (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
     ).fetchone()[0]
     # qty = qty + delta inside the transaction: never read-modify-write.
