@@ -96,3 +96,35 @@ def test_a_rolled_back_transaction_leaves_no_hole_in_ledger_seq(tmp_path):
     assert store.site_link_get(centre_conn, "s1").applied == 4
     centre_conn.close()
     conn.close()
+
+
+def test_the_centre_alerts_a_movement_that_never_comes_and_clears_it_when_it_does(tmp_path):
+    """A site whose ledger has a hole (made by an older hub on PostgreSQL) or that never
+    answers: the centre asks again and again, and says so with an alert, not silently."""
+    conn = open_ledger(tmp_path / "centre.db")
+    centre = CentralIngest(conn, Topics("hq"), ["s1"], resend_after_s=2.0)
+    [first, second, third] = [AppliedMovement(
+        ledger_seq=n, station="dock-1", epoch="e1", seq=n, type="adjustment", sku="MUG-1",
+        location="A-01", delta=1, ts=TS, hub_ts=TS) for n in (1, 2, 3)]  # fmt: skip
+    centre.process([Incoming(SITE.movements, encode(m)) for m in (first, third)])
+    centre.process([Incoming(SITE.centre_link, b"0")])
+    asked = [centre.due_resends(now=t) for t in (100.0, 103.0, 106.0, 109.0, 112.0)]
+    assert asked[1:] == [[("s1", 2)]] * 4
+    assert store.alerts_open(conn) == []  # the link is down: the requests cannot be answered
+    centre.process([Incoming(SITE.centre_link, b"1")])
+    for t in (115.0, 118.0):
+        assert centre.due_resends(now=t) == [("s1", 2)]
+    assert store.alerts_open(conn) == []
+    assert centre.due_resends(now=121.0) == [("s1", 2)]
+    [alert] = store.alerts_open(conn)
+    assert alert["kind"] == "site_gap" and alert["severity"] == "critical"
+    assert "site s1: its movement ledger_seq 2 has not come after 3 requests" in alert["message"]
+    assert "1 later ones wait behind it" in alert["message"]
+    centre.due_resends(now=124.0)
+    assert len(store.alerts_open(conn)) == 1  # asked again, alerted once
+
+    centre.process([Incoming(SITE.movements, encode(second))])
+    assert centre.due_resends(now=125.0) == []
+    assert store.alerts_open(conn) == []
+    assert store.site_link_get(conn, "s1").applied == 3
+    conn.close()

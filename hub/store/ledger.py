@@ -237,6 +237,12 @@ def ledger_position(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
 
 
+def ledger_holes(conn: sqlite3.Connection) -> int:
+    """How many ledger_seqs below the highest no movement has (0: exactly 1..n). Only a
+    PostgreSQL ledger numbered by an older hub has any: a centre waits on each."""
+    return conn.execute("SELECT coalesce(max(id), 0) - count(*) FROM movements").fetchone()[0]
+
+
 @dataclass(frozen=True)
 class MovementRecord:
     """A movement with its station event's key and its value: what `movements` carries."""
