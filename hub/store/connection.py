@@ -81,7 +81,8 @@ def is_postgres(conn: Connection) -> bool:
 
 def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
     """The one SQL text of each backend, where no text suits both: SQLite's planner hints
-    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs."""
+    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs; a movement's
+    id, which SQLite numbers gaplessly by itself and PostgreSQL is given (ledger.py)."""
     return postgresql if is_postgres(conn) else sqlite
 
 

@@ -4,6 +4,8 @@ reversals between events, and the checks that balances and events are whole."""
 import sqlite3
 from dataclasses import dataclass
 
+from hub.store.connection import dialect
+
 
 def event_insert(
     conn: sqlite3.Connection,
@@ -52,6 +54,20 @@ class Movement:
     hub_ts: str
 
 
+# A movement's id is the ledger_seq a central hub applies in order, waiting on any hole:
+# the highest + 1, taken in the applying transaction (one writer at a time), so that a
+# rollback gives its number back. SQLite numbers a rowid table so by itself; PostgreSQL's
+# identity would burn the numbers a rollback took (docs/multi-site.md).
+_MOVEMENT_COLUMNS = "event_id, type, sku, location, lot, owner, delta, ts, hub_ts"
+_MOVEMENT_INSERT = (
+    f"INSERT INTO movements ({_MOVEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_MOVEMENT_INSERT_NEXT_ID = (
+    f"INSERT INTO movements (id, {_MOVEMENT_COLUMNS}) VALUES ((SELECT coalesce(max(id), 0) + 1 "
+    "FROM movements), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+
+
 def movement_add(
     conn: sqlite3.Connection,
     event_id: int,
@@ -65,13 +81,8 @@ def movement_add(
     hub_ts: str,
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
-    # Its id is the ledger_seq a central hub applies in order, waiting on any hole: the
-    # next after the highest, taken in the applying transaction (one writer at a time), so
-    # a rollback gives its numbers back. A PostgreSQL identity would not (docs/multi-site.md).
     movement_id = conn.execute(
-        "INSERT INTO movements (id, event_id, type, sku, location, lot, owner, delta, ts, "
-        "hub_ts) SELECT coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM movements "
-        "RETURNING id",
+        dialect(conn, _MOVEMENT_INSERT, _MOVEMENT_INSERT_NEXT_ID),
         (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
     ).fetchone()[0]
     # qty = qty + delta inside the transaction: never read-modify-write.
