@@ -42,6 +42,10 @@ from protocol.topics import ROOT, Topics
 
 log = logging.getLogger(__name__)
 
+# After asking a site this many times for the same missing movement without progress,
+# the centre raises `site_gap`: a silent wait would look like a quiet site.
+RESENDS_BEFORE_ALERT = 3
+
 
 @dataclass
 class CentralResult:
@@ -64,6 +68,9 @@ class CentralIngest:
         self.resend_after_s = resend_after_s
         self._behind: dict[str, tuple[int, float]] = {}  # site -> (applied, since)
         self._asked: dict[str, float] = {}
+        self._asks: dict[str, tuple[int, int]] = {}  # site -> (applied, requests for it)
+        # Sites whose site_gap alert may be open (after a restart: all, cleared once).
+        self._gap_alerted: set[str] = set(self.sites)
         with store.transaction(conn):
             for site in self.sites:
                 store.site_link_ensure(conn, site)
@@ -297,10 +304,12 @@ class CentralIngest:
                 continue
             if link.known <= link.applied:
                 self._behind.pop(link.site, None)
+                self._gap_filled(link.site)
                 continue
             applied, since = self._behind.get(link.site, (link.applied, now))
             if applied != link.applied:
                 since = now  # progress: wait again before asking
+                self._gap_filled(link.site)
             self._behind[link.site] = (link.applied, since)
             asked = self._asked.get(link.site)
             if now - since >= self.resend_after_s and (
@@ -308,7 +317,41 @@ class CentralIngest:
             ):
                 due.append((link.site, link.applied + 1))
                 self._asked[link.site] = now
+                self._count_ask(link)
         return due
+
+    def _count_ask(self, link: store.SiteLink) -> None:
+        """One more request for the same movement; at RESENDS_BEFORE_ALERT, the alert.
+        Requests over a link that is down are not counted: they cannot be answered."""
+        if link.link == "down":
+            return
+        applied, asks = self._asks.get(link.site, (link.applied, 0))
+        asks = asks + 1 if applied == link.applied else 1
+        self._asks[link.site] = (link.applied, asks)
+        if asks != RESENDS_BEFORE_ALERT:
+            return
+        missing, now = link.applied + 1, utc_now().isoformat()
+        with store.transaction(self.conn):
+            held = store.site_pending_count(self.conn, link.site)
+            alerts.raise_(
+                self.conn, self.topics, now, "site_gap", "critical",
+                f"site {link.site}: its movement ledger_seq {missing} has not come after "
+                f"{asks} requests to resend ({held} later ones wait behind it; the site's "
+                f"ledger is at {link.known} at least): its stock here stays behind. Check "
+                "that the site hub runs; if its `hub check` lists ledger_seq holes, that "
+                "number will never come (docs/multi-site.md)",
+                dedupe=f"site_gap:{link.site}",
+            )  # fmt: skip
+        self._gap_alerted.add(link.site)
+
+    def _gap_filled(self, site: str) -> None:
+        """The centre moved on for `site`: its site_gap alert, if any, is cleared."""
+        self._asks.pop(site, None)
+        if site not in self._gap_alerted:
+            return
+        with store.transaction(self.conn):
+            alerts.clear(self.conn, self.topics, f"site_gap:{site}", utc_now().isoformat())
+        self._gap_alerted.discard(site)
 
 
 def _decode(payload: str) -> AppliedMovement:

@@ -245,7 +245,8 @@ class Ingest:
         elif event.seq > applied + 1:
             self._hold(message, event, work)
         else:
-            work.moved[(station, event.epoch)] = self._apply_run(event, applied, work)
+            work.moved[(station, event.epoch)] = self._apply_run(event, message.payload,
+                                                                 applied, work)  # fmt: skip
             # The station's current journal is the one whose events were applied last (or
             # that its online status names): a re-imaged station moves on to its new epoch.
             if event.epoch != current_epoch:
@@ -291,9 +292,14 @@ class Ingest:
             station=event.station, dedupe=f"conflicting_event:{event.station}:{event.epoch}",
         )  # fmt: skip
 
-    def _apply_run(self, event, applied: int, work: "_Batch") -> int:
-        """Apply `event`, then every held event that follows it without a gap."""
+    def _apply_run(self, event, payload: bytes, applied: int, work: "_Batch") -> int:
+        """Apply `event`, then every held event that follows it without a gap; one that
+        holds a NUL character is set aside instead (the rest wait behind it)."""
         while True:
+            where = _nul_in_data(event.raw)
+            if where is not None:
+                self._refuse_nul(event, payload, where, work)
+                return applied
             ledger.apply_event(self.conn, self.topics, event, work.now, work.effects, self.zone)
             applied = event.seq
             work.result.applied += 1
@@ -303,7 +309,7 @@ class Ingest:
             if held is None:
                 return applied
             # Held events were validated when they arrived.
-            event = decode_event(held)
+            event, payload = decode_event(held), held
 
     def _publish_applied(self, station: str, epoch: str, work: "_Batch") -> None:
         seq = work.applied(self.conn, station, epoch)
@@ -475,17 +481,34 @@ class Ingest:
                               f"a message on {message.topic} failed: {reason} (dead letter "
                               f"{dead})", dedupe=f"message_failed:{message.topic}")  # fmt: skip
                 return
-            key = f"epoch {event.epoch} seq {event.seq}"
-            if store.event_failure_add(self.conn, event.station, event.epoch, event.seq, dead,
-                                       reason, now):  # fmt: skip
-                alerts.raise_(
-                    self.conn, self.topics, now, "event_failed", "critical",
-                    f"station {event.station}: event {key} cannot be applied ({reason}; dead "
-                    f"letter {dead}). Its later events wait behind it: a fixed hub applies it "
-                    "when the station resends, or a supervisor may skip it (Alerts page).",
-                    station=event.station, dedupe=_failure_key(event.station, event.epoch,
-                                                               event.seq),
-                )  # fmt: skip
+            self._hold_failed(event, dead, reason, now)
+
+    def _refuse_nul(self, event, payload: bytes, where: str, work: "_Batch") -> None:
+        """A NUL character in an event: the ledger stores none (PostgreSQL's text cannot),
+        on either backend, so that both answer alike; set aside as an event that cannot be
+        applied. A station of this version journals none (station/barcodes.py)."""
+        reason = (f"{event.type}: {where} holds a NUL character (U+0000), which the ledger "
+                  "does not store")  # fmt: skip
+        topic = self.topics.events(event.station)
+        dead = store.dead_letter(self.conn, topic, payload, reason, work.now,
+                                 self._source(topic))  # fmt: skip
+        work.result.dead += 1
+        self._hold_failed(event, dead, reason, work.now)
+
+    def _hold_failed(self, event, dead: int, reason: str, now: str) -> None:
+        """The event's `event_failures` row, which holds its station's later events, and one
+        alert saying what a supervisor may do."""
+        key = f"epoch {event.epoch} seq {event.seq}"
+        if store.event_failure_add(self.conn, event.station, event.epoch, event.seq, dead,
+                                   reason, now):  # fmt: skip
+            alerts.raise_(
+                self.conn, self.topics, now, "event_failed", "critical",
+                f"station {event.station}: event {key} cannot be applied ({reason}; dead "
+                f"letter {dead}). Its later events wait behind it: a fixed hub applies it "
+                "when the station resends, or a supervisor may skip it (Alerts page).",
+                station=event.station, dedupe=_failure_key(event.station, event.epoch,
+                                                           event.seq),
+            )  # fmt: skip
 
     def _failures_applied(self, station: str, epoch: str, applied: int, now: str) -> None:
         """Failed events that applied after all (resent to a fixed hub) hold nothing now."""
@@ -520,7 +543,7 @@ class Ingest:
         applied = seq
         held = store.pending_take(self.conn, station, epoch, seq + 1)
         if held is not None:
-            applied = self._apply_run(decode_event(held), seq, work)
+            applied = self._apply_run(decode_event(held), held, seq, work)
         work.moved[(station, epoch)] = applied
         if work.station_epoch(self.conn, station) in (None, epoch):
             work.touched[station] = epoch
@@ -583,6 +606,29 @@ class Ingest:
                     station=gap.station, dedupe=f"held_old_epoch:{gap.station}:{gap.epoch}",
                 )  # fmt: skip
                 self._stale_reported.add((gap.station, gap.epoch))
+
+
+def _nul_in_data(raw: bytes) -> str | None:
+    """Where an event's data holds a NUL character (JSON's only spelling of it is \\u0000:
+    most events are passed over by that test alone)."""
+    return _nul_in(msgspec.json.decode(raw)) if b"\\u0000" in raw else None
+
+
+def _nul_in(value: object, path: str = "$") -> str | None:
+    """The JSON path of the first string (or key) in `value` that holds a NUL character."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_in(key, path) or _nul_in(item, f"{path}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _failure_key(station: str, epoch: str, seq: int) -> str:

@@ -260,6 +260,7 @@ AlertKind = Literal[
     "conflicting_movement",
     "unit_cost_capped",
     "transfer_late",
+    "site_gap",
 ]
 
 

@@ -12,6 +12,7 @@ scans only the warehouse's own labels never uses.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -117,6 +118,16 @@ class Unknown:
     reason: str
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A code holding a control character none of our barcodes carries (NUL, ...): the
+    scanner or its link garbled it. `shown`: the code with each such character as \\xNN,
+    as the scan's event records it, so that no journaled event holds one (PostgreSQL's
+    text cannot hold a NUL: docs/protocol.md)."""
+
+    shown: str
+
+
 Meaning = (
     Item
     | LotExpiry
@@ -129,6 +140,7 @@ Meaning = (
     | Command
     | Quantity
     | Unknown
+    | Unreadable
 )
 
 
@@ -139,6 +151,8 @@ def interpret(
     separators: tuple[str, ...] = (GS,),
 ) -> Meaning:
     """What `code` (as the scanner sent it, AIM id split off or not) means here."""
+    if _garbled(code, separators):
+        return Unreadable(_visible(code, separators))
     if symbology is None and _AIM.match(code):
         symbology, code = code[:3], code[3:]
     code = code.strip(" \r\n\t")
@@ -399,7 +413,24 @@ def read_of(meaning: Meaning) -> ScanRead:
             return ScanRead(kind="quantity", ref=str(meaning.qty))
         case ReturnRef():
             return ScanRead(kind="return", ref=meaning.rma)
+        case Unreadable():
+            return ScanRead(kind="unknown", reason=f"unreadable: {meaning.shown[:480]}")
     return ScanRead(kind="unknown", reason=meaning.reason[:500])
+
+
+def _garbled(code: str, separators: tuple[str, ...]) -> bool:
+    """Whether `code` holds a control character other than a GS1 separator or the white
+    space a scanner may end a code with."""
+    return any(_is_control(c, separators) for c in code)
+
+
+def _visible(code: str, separators: tuple[str, ...]) -> str:
+    """`code` with each control character that `_garbled` looks for written as \\xNN."""
+    return "".join(f"\\x{ord(c):02x}" if _is_control(c, separators) else c for c in code)
+
+
+def _is_control(char: str, separators: tuple[str, ...]) -> bool:
+    return unicodedata.category(char) == "Cc" and char not in "\r\n\t" + "".join(separators)
 
 
 def _shown(code: str) -> str:

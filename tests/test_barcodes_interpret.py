@@ -20,6 +20,7 @@ from station.barcodes import (
     Quantity,
     Sscc,
     Unknown,
+    Unreadable,
     interpret,
 )
 from tests.workflow_catalog import GS, WIDGET, WIDGET_CASE, Catalog, gtin14
@@ -148,6 +149,27 @@ def test_barcodes_unknown_says_why():
     assert "(17)" in interpret("01" + WIDGET + "17270230", "]C1", CATALOG).reason
 
 
+@pytest.mark.parametrize(("code", "symbology", "shown"), [
+    ("SO\x00-1", None, "SO\\x00-1"),
+    ("]C101" + WIDGET + "10L1\x1d\x0021S", None, "]C101" + WIDGET + "10L1\x1d\\x0021S"),
+    ("\x00", "]C0", "\\x00"),
+    ("LOC:A-01\x7f", None, "LOC:A-01\\x7f"),
+    ("PO-7|\x85", None, "PO-7|\\x85"),
+])  # fmt: skip
+def test_a_code_with_a_control_character_is_unreadable_and_shown_escaped(code, symbology, shown):
+    """NUL and the like (never in our barcodes: a garbled scan) are not read as anything;
+    the GS1 separator and a configured substitute stay what they are."""
+    meaning = interpret(code, symbology, CATALOG, separators=("\x1d", "|"))
+    assert meaning == Unreadable(shown)
+    assert "\x00" not in meaning.shown
+
+
+def test_separators_and_end_of_line_characters_are_not_control_characters_of_a_scan():
+    code = "01" + WIDGET + "10LOT42\x1d21SER1\r\n"
+    assert interpret(code, "]C1", CATALOG) == Item("WIDGET", gtin=WIDGET, lot="LOT42",
+                                                   serial="SER1")  # fmt: skip
+
+
 MEANINGS = (
     Item,
     LotExpiry,
@@ -159,6 +181,7 @@ MEANINGS = (
     Command,
     Quantity,
     Unknown,
+    Unreadable,
 )
 AIMS = st.sampled_from([None, "]C0", "]C1", "]d2", "]Q3", "]E0", "]E3", "]E4", "]I1", "]X9"])
 CODES = st.one_of(

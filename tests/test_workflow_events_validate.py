@@ -40,3 +40,16 @@ def test_workflow_events_pass_protocol_validation():
     for event in events:
         decoded = msgspec.json.decode(msgspec.json.encode(event), type=EVENT_TYPES[event.TYPE])
         assert decoded == event
+
+
+def test_no_event_holds_a_nul_character():
+    """A garbled scan is recorded with its control characters written out: the hub's ledger
+    stores no NUL (PostgreSQL's text cannot hold one), and the station's status shows the
+    same as its journal."""
+    state, outcomes = run(DAY)
+    [garbled] = [e for o in outcomes for e in o.events
+                 if type(e).TYPE == "scan" and e.verdict == "unreadable_barcode"]  # fmt: skip
+    assert garbled.code == "no such thing \x1d\\x00"
+    assert state.last_code == garbled.code
+    for event in (e for o in outcomes for e in o.events):
+        assert b"\\u0000" not in msgspec.json.encode(event)

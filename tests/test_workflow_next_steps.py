@@ -64,6 +64,8 @@ def catalog() -> Catalog:
 CASES: dict[str, tuple[list, dict, str]] = {
     "unknown_barcode": ([OP, scan("0000000000017")], {},
                         "Scan another barcode on it, or set it aside for a supervisor"),
+    "unreadable_barcode": ([OP, scan("SO\x00-1")], {},
+                           "Scan it again; if it fails again, set it aside for a supervisor"),
     "wrong_barcode": ([OP, scan("PO:PO-7")], {}, "Scan an order or an item"),
     "wrong_command": ([OP, scan("CMD:REASON:LOST")], {},
                       "Use Done, Undo or Cancel, or switch mode first"),

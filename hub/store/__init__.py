@@ -214,6 +214,7 @@ from hub.store.ledger import (
     event_insert,
     event_max_seqs,
     event_type,
+    ledger_holes,
     ledger_position,
     movement_add,
     movement_get,

@@ -1,10 +1,10 @@
 """What the accountant's export reads: each movement's change of the stock's value, the
 postings of a period and the cost true-ups."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
-def movement_value_add(conn: sqlite3.Connection, movement_id: int, value: int) -> None:
+def movement_value_add(conn: Connection, movement_id: int, value: int) -> None:
     conn.execute(
         "INSERT INTO movement_values VALUES (?, ?) "
         "ON CONFLICT (movement_id) DO UPDATE SET value = movement_values.value + excluded.value",
@@ -12,9 +12,7 @@ def movement_value_add(conn: sqlite3.Connection, movement_id: int, value: int) -
     )
 
 
-def postings_between(
-    conn: sqlite3.Connection, start: str, end: str, after: int, limit: int
-) -> list[tuple]:
+def postings_between(conn: Connection, start: str, end: str, after: int, limit: int) -> list[tuple]:
     """(id, hub_ts, type, sku, location, lot, owner, delta, value) of the movements applied
     from hub time `start` to before `end`, after movement `after`, in id order. `value`:
     the change of our stock's value it made (micros; 0 for consigned stock, None if
@@ -28,7 +26,7 @@ def postings_between(
     ).fetchall()
 
 
-def true_ups_of(conn: sqlite3.Connection, first: int, last: int) -> list[tuple[int, str, int]]:
+def true_ups_of(conn: Connection, first: int, last: int) -> list[tuple[int, str, int]]:
     """(movement id, kind of the deficit, value) of the cost true-ups booked by movements
     first..last: inbound units settling units issued before any layer covered them."""
     return conn.execute(
@@ -38,7 +36,7 @@ def true_ups_of(conn: sqlite3.Connection, first: int, last: int) -> list[tuple[i
     ).fetchall()
 
 
-def first_movement_on(conn: sqlite3.Connection, start: str) -> int | None:
+def first_movement_on(conn: Connection, start: str) -> int | None:
     """The first movement of the first event the hub applied at or after hub time `start`
     (events are applied in hub-time order): where a period's postings start."""
     row = conn.execute(

@@ -1,10 +1,10 @@
 """Alerts for a supervisor: raised once per open problem, cleared when it is solved."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def alert_add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     kind: str,
     severity: str,
     message: str,
@@ -22,7 +22,7 @@ def alert_add(
     return row[0] if row else None
 
 
-def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
+def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
     """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
     rows = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
@@ -33,7 +33,7 @@ def alert_clear(conn: sqlite3.Connection, dedupe: str, now: str) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
+def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
     )
@@ -41,7 +41,7 @@ def alert_clear_id(conn: sqlite3.Connection, alert_id: int, now: str) -> bool:
 
 
 def alerts_page(
-    conn: sqlite3.Connection, open_only: bool, kind: str | None, limit: int, offset: int
+    conn: Connection, open_only: bool, kind: str | None, limit: int, offset: int
 ) -> list[dict]:
     rows = conn.execute(
         "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
@@ -53,7 +53,7 @@ def alerts_page(
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+def alerts_open(conn: Connection, limit: int = 100) -> list[dict]:
     rows = conn.execute(
         "SELECT id, kind, severity, message, sku, station, ts, dedupe FROM alerts "
         "WHERE cleared IS NULL ORDER BY id DESC LIMIT ?",
@@ -63,11 +63,11 @@ def alerts_open(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def alert_count_open(conn: sqlite3.Connection) -> int:
+def alert_count_open(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM alerts WHERE cleared IS NULL").fetchone()[0]
 
 
-def alert_restate(conn: sqlite3.Connection, dedupe: str, message: str) -> dict | None:
+def alert_restate(conn: Connection, dedupe: str, message: str) -> dict | None:
     """Rewrite the message of the open alert `dedupe` (its figures changed); the alert, or
     None when none is open."""
     row = conn.execute(

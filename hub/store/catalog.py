@@ -1,12 +1,13 @@
 """Products: their catalog records and master data (costs, stock policy, owner), GTINs,
 suppliers per product and kit components."""
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from hub.store.connection import Connection
 
-def product_upsert(conn: sqlite3.Connection, sku: str, name: str, data: bytes, now: str) -> None:
+
+def product_upsert(conn: Connection, sku: str, name: str, data: bytes, now: str) -> None:
     conn.execute(
         "INSERT INTO products (sku, name, data, updated) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (sku) DO UPDATE SET "
@@ -15,7 +16,7 @@ def product_upsert(conn: sqlite3.Connection, sku: str, name: str, data: bytes, n
     )
 
 
-def gtins_replace(conn: sqlite3.Connection, sku: str, gtins: Iterable[tuple[str, int]]) -> None:
+def gtins_replace(conn: Connection, sku: str, gtins: Iterable[tuple[str, int]]) -> None:
     conn.execute("DELETE FROM gtins WHERE sku = ?", (sku,))
     conn.executemany(
         "INSERT INTO gtins VALUES (?, ?, ?) ON CONFLICT (gtin) DO UPDATE SET "
@@ -24,17 +25,17 @@ def gtins_replace(conn: sqlite3.Connection, sku: str, gtins: Iterable[tuple[str,
     )
 
 
-def product_get(conn: sqlite3.Connection, sku: str) -> bytes | None:
+def product_get(conn: Connection, sku: str) -> bytes | None:
     row = conn.execute("SELECT data FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0].encode() if row else None
 
 
-def product_exists(conn: sqlite3.Connection, sku: str) -> bool:
+def product_exists(conn: Connection, sku: str) -> bool:
     return conn.execute("SELECT 1 FROM products WHERE sku = ?", (sku,)).fetchone() is not None
 
 
 def product_master_set(
-    conn: sqlite3.Connection,
+    conn: Connection,
     sku: str,
     master: bytes,
     unit_cost: int | None,
@@ -52,19 +53,19 @@ def product_master_set(
     )  # fmt: skip
 
 
-def product_master_get(conn: sqlite3.Connection, sku: str) -> bytes | None:
+def product_master_get(conn: Connection, sku: str) -> bytes | None:
     row = conn.execute("SELECT master FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0].encode() if row else None
 
 
-def product_skus(conn: sqlite3.Connection, limit: int, offset: int) -> list[str]:
+def product_skus(conn: Connection, limit: int, offset: int) -> list[str]:
     rows = conn.execute(
         "SELECT sku FROM products ORDER BY sku LIMIT ? OFFSET ?", (limit, offset)
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def product_skus_after(conn: sqlite3.Connection, after: str, limit: int) -> list[str]:
+def product_skus_after(conn: Connection, after: str, limit: int) -> list[str]:
     rows = conn.execute(
         "SELECT sku FROM products WHERE sku > ? ORDER BY sku LIMIT ?", (after, limit)
     ).fetchall()
@@ -83,7 +84,7 @@ class ProductPolicy:
     owner: str
 
 
-def product_policy(conn: sqlite3.Connection, sku: str) -> ProductPolicy | None:
+def product_policy(conn: Connection, sku: str) -> ProductPolicy | None:
     row = conn.execute(
         "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
         "FROM products WHERE sku = ?",
@@ -92,7 +93,7 @@ def product_policy(conn: sqlite3.Connection, sku: str) -> ProductPolicy | None:
     return ProductPolicy(*row[:6], bool(row[6]), row[7]) if row else None
 
 
-def product_policies(conn: sqlite3.Connection) -> Iterator[ProductPolicy]:
+def product_policies(conn: Connection) -> Iterator[ProductPolicy]:
     rows = conn.execute(
         "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
         "FROM products ORDER BY sku"
@@ -101,22 +102,22 @@ def product_policies(conn: sqlite3.Connection) -> Iterator[ProductPolicy]:
         yield ProductPolicy(*row[:6], bool(row[6]), row[7])
 
 
-def product_unit_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+def product_unit_cost(conn: Connection, sku: str) -> int | None:
     row = conn.execute("SELECT unit_cost FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0] if row else None
 
 
-def product_owner(conn: sqlite3.Connection, sku: str) -> str:
+def product_owner(conn: Connection, sku: str) -> str:
     row = conn.execute("SELECT owner FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0] if row else ""
 
 
-def high_risk_skus(conn: sqlite3.Connection) -> set[str]:
+def high_risk_skus(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT sku FROM products WHERE high_risk = 1")}
 
 
 def product_suppliers_replace(
-    conn: sqlite3.Connection, sku: str, suppliers: list[tuple[str, int | None, int | None]]
+    conn: Connection, sku: str, suppliers: list[tuple[str, int | None, int | None]]
 ) -> None:
     """(supplier, lead time days or None for the supplier's own, unit cost micros)."""
     conn.execute("DELETE FROM product_suppliers WHERE sku = ?", (sku,))
@@ -128,7 +129,7 @@ def product_suppliers_replace(
     )
 
 
-def product_suppliers(conn: sqlite3.Connection, sku: str) -> list[tuple[str, int, int | None]]:
+def product_suppliers(conn: Connection, sku: str) -> list[tuple[str, int, int | None]]:
     """(supplier, promised lead time days, unit cost micros), preferred first."""
     return conn.execute(
         "SELECT supplier, lead_time_days, unit_cost FROM product_suppliers WHERE sku = ? "
@@ -137,14 +138,14 @@ def product_suppliers(conn: sqlite3.Connection, sku: str) -> list[tuple[str, int
     ).fetchall()
 
 
-def kit_replace(conn: sqlite3.Connection, kit: str, components: list[tuple[str, int]]) -> None:
+def kit_replace(conn: Connection, kit: str, components: list[tuple[str, int]]) -> None:
     conn.execute("DELETE FROM kit_components WHERE kit = ?", (kit,))
     conn.executemany(
         "INSERT INTO kit_components VALUES (?, ?, ?)", [(kit, sku, qty) for sku, qty in components]
     )
 
 
-def kit_components(conn: sqlite3.Connection, kit: str) -> list[tuple[str, int]]:
+def kit_components(conn: Connection, kit: str) -> list[tuple[str, int]]:
     return conn.execute(
         "SELECT sku, qty FROM kit_components WHERE kit = ? ORDER BY sku", (kit,)
     ).fetchall()

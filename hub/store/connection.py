@@ -8,9 +8,10 @@ SQL both accept; what differs is bridged in `hub.store.postgres` (docs/architect
 """
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 import psycopg
 
@@ -29,8 +30,33 @@ ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError,
 # answers 422, the ingest sets the message aside (ITEM_ERRORS).
 DATA_ERRORS = (sqlite3.DataError, psycopg.errors.DataError)
 
-# A connection of either backend: both offer execute, executemany, in_transaction, close.
-Connection = sqlite3.Connection | postgres.Connection
+
+class Rows(Protocol):
+    """What the store reads of a statement's result: sqlite3's cursor or psycopg's."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What the store uses of a connection, the one type its functions take: a
+    `sqlite3.Connection`, or a `postgres.Connection` (PostgreSQL's, with the same calls);
+    `connect` makes either."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Rows: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 def connect(target: str | Path) -> Connection:
@@ -81,7 +107,8 @@ def is_postgres(conn: Connection) -> bool:
 
 def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
     """The one SQL text of each backend, where no text suits both: SQLite's planner hints
-    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs."""
+    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs; a movement's
+    id, which SQLite numbers gaplessly by itself and PostgreSQL is given (ledger.py)."""
     return postgresql if is_postgres(conn) else sqlite
 
 

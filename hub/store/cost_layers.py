@@ -1,8 +1,9 @@
 """FIFO cost layers: what each unit in stock cost, the flows that took units out of layers,
 and consigned stock owed to its owners."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -16,7 +17,7 @@ class Layer:
 
 
 def layers_open(
-    conn: sqlite3.Connection, sku: str, location: str, lot: str, prefer_movement: int = 0
+    conn: Connection, sku: str, location: str, lot: str, prefer_movement: int = 0
 ) -> list[Layer]:
     """Open layers (deficits included), the preferred movement's first, then oldest first."""
     rows = conn.execute(
@@ -28,7 +29,7 @@ def layers_open(
     return [Layer(*row) for row in rows]
 
 
-def layers_deficit(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> list[Layer]:
+def layers_deficit(conn: Connection, sku: str, location: str, lot: str) -> list[Layer]:
     """The line's deficits (units issued before a layer covered them), oldest first: what a
     receipt settles. Read through their own small index: reading every open layer, as
     `layers_open` does, grew with each receipt into a line that has not sold out yet."""
@@ -41,7 +42,7 @@ def layers_deficit(conn: sqlite3.Connection, sku: str, location: str, lot: str) 
 
 
 def layer_add(
-    conn: sqlite3.Connection, sku: str, location: str, lot: str, movement_id: int,
+    conn: Connection, sku: str, location: str, lot: str, movement_id: int,
     received: str, qty: int, unit_cost: int, kind: str,
 ) -> int:  # fmt: skip
     cur = conn.execute(
@@ -52,12 +53,12 @@ def layer_add(
     return cur.fetchone()[0]
 
 
-def layer_take(conn: sqlite3.Connection, layer_id: int, qty: int) -> None:
+def layer_take(conn: Connection, layer_id: int, qty: int) -> None:
     """qty_left - qty (a deficit is settled with a negative qty)."""
     conn.execute("UPDATE cost_layers SET qty_left = qty_left - ? WHERE id = ?", (qty, layer_id))
 
 
-def layers_of_sku(conn: sqlite3.Connection, sku: str, limit: int) -> list[tuple]:
+def layers_of_sku(conn: Connection, sku: str, limit: int) -> list[tuple]:
     """(location, lot, received, lot expiry, qty left, unit cost) of a sku's open layers,
     by location, lot and FIFO order (the cost_layers_open index)."""
     return conn.execute(
@@ -69,7 +70,7 @@ def layers_of_sku(conn: sqlite3.Connection, sku: str, limit: int) -> list[tuple]
     ).fetchall()
 
 
-def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
+def last_layer_cost(conn: Connection, sku: str) -> int | None:
     row = conn.execute(
         "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
         (sku,),
@@ -78,7 +79,7 @@ def last_layer_cost(conn: sqlite3.Connection, sku: str) -> int | None:
 
 
 def flow_add(
-    conn: sqlite3.Connection, movement_id: int, sku: str, kind: str, layer_id: int | None,
+    conn: Connection, movement_id: int, sku: str, kind: str, layer_id: int | None,
     qty: int, unit_cost: int, value: int, day: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -88,7 +89,7 @@ def flow_add(
     )
 
 
-def flows_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[str, int, int, str]]:
+def flows_of(conn: Connection, movement_id: int) -> list[tuple[str, int, int, str]]:
     """(kind, qty, unit cost, layer received) of the units a movement took out of layers."""
     return conn.execute(
         "SELECT f.kind, f.qty, f.unit_cost, coalesce(l.received, '') FROM cost_flows f "
@@ -98,7 +99,7 @@ def flows_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[str, int,
     ).fetchall()
 
 
-def layer_value(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> tuple[int, int]:
+def layer_value(conn: Connection, sku: str, location: str, lot: str) -> tuple[int, int]:
     """(qty, value micros) of the open layers of one balance line."""
     return conn.execute(
         "SELECT coalesce(sum(qty_left), 0), coalesce(sum(qty_left * unit_cost), 0) "
@@ -107,7 +108,7 @@ def layer_value(conn: sqlite3.Connection, sku: str, location: str, lot: str) -> 
     ).fetchone()
 
 
-def check_layers(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int]]:
+def check_layers(conn: Connection) -> list[tuple[str, str, str, int, int]]:
     """(sku, location, lot, own balance, layer qty) where the two disagree: [] expected."""
     return conn.execute(
         "SELECT sku, location, lot, sum(b), sum(l) FROM ("
@@ -119,7 +120,7 @@ def check_layers(conn: sqlite3.Connection) -> list[tuple[str, str, str, int, int
 
 
 def consignment_owed_add(
-    conn: sqlite3.Connection, movement_id: int, owner: str, sku: str, qty: int,
+    conn: Connection, movement_id: int, owner: str, sku: str, qty: int,
     unit_cost: int, day: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -129,13 +130,13 @@ def consignment_owed_add(
     )
 
 
-def consignment_owed_of(conn: sqlite3.Connection, movement_id: int) -> list[tuple[int, int]]:
+def consignment_owed_of(conn: Connection, movement_id: int) -> list[tuple[int, int]]:
     return conn.execute(
         "SELECT qty, unit_cost FROM consignment_owed WHERE movement_id = ?", (movement_id,)
     ).fetchall()
 
 
-def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: int) -> None:
+def consignment_price_set(conn: Connection, sku: str, owner: str, cost: int) -> None:
     conn.execute(
         "INSERT INTO consignment_prices VALUES (?, ?, ?) ON CONFLICT (sku, owner) "
         "DO UPDATE SET unit_cost = excluded.unit_cost",
@@ -143,16 +144,14 @@ def consignment_price_set(conn: sqlite3.Connection, sku: str, owner: str, cost: 
     )
 
 
-def consignment_price(conn: sqlite3.Connection, sku: str, owner: str) -> int | None:
+def consignment_price(conn: Connection, sku: str, owner: str) -> int | None:
     row = conn.execute(
         "SELECT unit_cost FROM consignment_prices WHERE sku = ? AND owner = ?", (sku, owner)
     ).fetchone()
     return row[0] if row else None
 
 
-def consignment_totals(
-    conn: sqlite3.Connection, since: str, until: str
-) -> list[tuple[str, int, int]]:
+def consignment_totals(conn: Connection, since: str, until: str) -> list[tuple[str, int, int]]:
     """(owner, units sold, owed micros) over days [since, until]."""
     return conn.execute(
         "SELECT owner, sum(qty), sum(qty * unit_cost) FROM consignment_owed "

@@ -1,7 +1,8 @@
 """Stock counts and their approval, full-count runs and count tasks."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection, Rows
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ _COUNT_COLUMNS = ("id, event_id, station, sku, location, lot, book, counted, var
 
 
 def count_add(
-    conn: sqlite3.Connection, event_id: int, station: str, sku: str, location: str,
+    conn: Connection, event_id: int, station: str, sku: str, location: str,
     lot: str | None, book: int, counted: int, status: str, task: str | None, ts: str,
 ) -> int:  # fmt: skip
     cur = conn.execute(
@@ -38,15 +39,13 @@ def count_add(
     return cur.fetchone()[0]
 
 
-def count_get(conn: sqlite3.Connection, count_id: int) -> CountRow | None:
+def count_get(conn: Connection, count_id: int) -> CountRow | None:
     row = conn.execute(f"SELECT {_COUNT_COLUMNS} FROM counts WHERE id = ?", (count_id,))
     row = row.fetchone()
     return CountRow(*row) if row else None
 
 
-def count_list(
-    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
-) -> list[CountRow]:
+def count_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[CountRow]:
     rows = conn.execute(
         f"SELECT {_COUNT_COLUMNS} FROM counts WHERE ? IS NULL OR status = ? "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
@@ -55,9 +54,7 @@ def count_list(
     return [CountRow(*row) for row in rows]
 
 
-def counts_pending_of(
-    conn: sqlite3.Connection, sku: str, location: str, lot: str | None
-) -> list[int]:
+def counts_pending_of(conn: Connection, sku: str, location: str, lot: str | None) -> list[int]:
     """Ids of the counts of this line still waiting for approval."""
     rows = conn.execute(
         "SELECT id FROM counts WHERE status = 'pending' AND sku = ? AND location = ? "
@@ -68,7 +65,7 @@ def counts_pending_of(
 
 
 def count_decide(
-    conn: sqlite3.Connection, count_id: int, status: str, by: str, now: str,
+    conn: Connection, count_id: int, status: str, by: str, now: str,
     posted_event: int | None,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -77,9 +74,7 @@ def count_decide(
     )
 
 
-def counts_pending(
-    conn: sqlite3.Connection, limit: int, offset: int
-) -> list[tuple[CountRow, str | None]]:
+def counts_pending(conn: Connection, limit: int, offset: int) -> list[tuple[CountRow, str | None]]:
     """(count, operator who counted) of the counts waiting for approval, oldest first."""
     columns = ", ".join("c." + c for c in _COUNT_COLUMNS.split(", "))
     rows = conn.execute(
@@ -91,27 +86,27 @@ def counts_pending(
     return [(CountRow(*row[:-1]), row[-1]) for row in rows]
 
 
-def count_run_add(conn: sqlite3.Connection, run: str, cutoff: str, now: str) -> None:
+def count_run_add(conn: Connection, run: str, cutoff: str, now: str) -> None:
     conn.execute("INSERT INTO count_runs VALUES (?, ?, 'open', ?)", (run, cutoff, now))
 
 
-def count_run_get(conn: sqlite3.Connection, run: str) -> tuple[str, str, str] | None:
+def count_run_get(conn: Connection, run: str) -> tuple[str, str, str] | None:
     query = "SELECT cutoff, status, created FROM count_runs WHERE run = ?"
     return conn.execute(query, (run,)).fetchone()
 
 
-def count_runs(conn: sqlite3.Connection, limit: int) -> list[tuple[str, str, str, str]]:
+def count_runs(conn: Connection, limit: int) -> list[tuple[str, str, str, str]]:
     """(run, cutoff, status, created) of the latest full counts, newest first."""
     query = "SELECT run, cutoff, status, created FROM count_runs ORDER BY created DESC LIMIT ?"
     return conn.execute(query, (limit,)).fetchall()
 
 
-def count_run_set(conn: sqlite3.Connection, run: str, status: str) -> None:
+def count_run_set(conn: Connection, run: str, status: str) -> None:
     conn.execute("UPDATE count_runs SET status = ? WHERE run = ?", (status, run))
 
 
 def count_task_add(
-    conn: sqlite3.Connection, task: str, station: str, location: str, sku: str | None,
+    conn: Connection, task: str, station: str, location: str, sku: str | None,
     run: str | None, now: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -121,21 +116,21 @@ def count_task_add(
     )
 
 
-def count_task_get(conn: sqlite3.Connection, task: str) -> tuple | None:
+def count_task_get(conn: Connection, task: str) -> tuple | None:
     """(station, location, sku, status, run)."""
     return conn.execute(
         "SELECT station, location, sku, status, run FROM count_tasks WHERE task = ?", (task,)
     ).fetchone()
 
 
-def count_task_done(conn: sqlite3.Connection, task: str, now: str) -> None:
+def count_task_done(conn: Connection, task: str, now: str) -> None:
     conn.execute(
         "UPDATE count_tasks SET status = 'done', done = ? WHERE task = ? AND status = 'open'",
         (now, task),
     )
 
 
-def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
+def count_tasks_open_skus(conn: Connection) -> set[str]:
     rows = conn.execute(
         "SELECT DISTINCT sku FROM count_tasks WHERE status = 'open' AND sku IS NOT NULL"
     )
@@ -143,7 +138,7 @@ def count_tasks_open_skus(conn: sqlite3.Connection) -> set[str]:
 
 
 def count_tasks(
-    conn: sqlite3.Connection, run: str | None, status: str | None, limit: int | None = None
+    conn: Connection, run: str | None, status: str | None, limit: int | None = None
 ) -> list[dict]:
     """Tasks of a run and/or in a status, by task id; all of them without `limit`."""
     rows = conn.execute(
@@ -156,7 +151,7 @@ def count_tasks(
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
+def counts_of_run(conn: Connection, run: str) -> list[CountRow]:
     rows = conn.execute(
         f"SELECT {', '.join('c.' + c for c in _COUNT_COLUMNS.split(', '))} FROM counts c "
         "JOIN count_tasks t ON t.task = c.task WHERE t.run = ? ORDER BY c.id",
@@ -165,7 +160,7 @@ def counts_of_run(conn: sqlite3.Connection, run: str) -> list[CountRow]:
     return [CountRow(*row) for row in rows]
 
 
-def count_due_lines(conn: sqlite3.Connection) -> sqlite3.Cursor:
+def count_due_lines(conn: Connection) -> Rows:
     """(sku, location, qty, last count day, ABC class) of every non-zero stock line, by sku
     and location, as an open cursor: the caller reads only as many as it needs (and closes
     it)."""

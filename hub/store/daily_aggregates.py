@@ -1,11 +1,11 @@
 """Per-day totals kept as movements apply (units, COGS, value, scans), and each sku's
 latest activity and low-stock flag, so reports never sum the whole ledger."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def daily_sku_add(
-    conn: sqlite3.Connection, day: str, sku: str, out_qty: int = 0, in_qty: int = 0,
+    conn: Connection, day: str, sku: str, out_qty: int = 0, in_qty: int = 0,
     cogs: int = 0,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -20,7 +20,7 @@ _TOTALS = ("value_delta", "cogs", "units_ordered", "units_shipped", "orders_clos
            "order_hours", "counts", "counts_exact", "po_lines", "po_lines_exact")  # fmt: skip
 
 
-def daily_totals_add(conn: sqlite3.Connection, day: str, **amounts: float) -> None:
+def daily_totals_add(conn: Connection, day: str, **amounts: float) -> None:
     names = [n for n in amounts if n in _TOTALS]
     if len(names) != len(amounts):
         raise ValueError(f"unknown daily totals: {set(amounts) - set(names)}")
@@ -34,7 +34,7 @@ def daily_totals_add(conn: sqlite3.Connection, day: str, **amounts: float) -> No
     )
 
 
-def daily_totals(conn: sqlite3.Connection, since: str, until: str) -> list[dict]:
+def daily_totals(conn: Connection, since: str, until: str) -> list[dict]:
     rows = conn.execute(
         f"SELECT day, {', '.join(_TOTALS)} FROM daily_totals WHERE day BETWEEN ? AND ? "
         "ORDER BY day",
@@ -43,18 +43,18 @@ def daily_totals(conn: sqlite3.Connection, since: str, until: str) -> list[dict]
     return [dict(zip(("day", *_TOTALS), row, strict=True)) for row in rows]
 
 
-def value_total(conn: sqlite3.Connection) -> int:
+def value_total(conn: Connection) -> int:
     """Our stock's FIFO value now: the sum of the daily changes (a few hundred rows)."""
     return conn.execute("SELECT coalesce(sum(value_delta), 0) FROM daily_totals").fetchone()[0]
 
 
-def value_after(conn: sqlite3.Connection, day: str) -> int:
+def value_after(conn: Connection, day: str) -> int:
     """The change of the stock's value on the days after `day` (micros)."""
     query = "SELECT coalesce(sum(value_delta), 0) FROM daily_totals WHERE day > ?"
     return conn.execute(query, (day,)).fetchone()[0]
 
 
-def demand_days(conn: sqlite3.Connection, sku: str, since: str, until: str) -> dict[str, int]:
+def demand_days(conn: Connection, sku: str, since: str, until: str) -> dict[str, int]:
     """day -> units shipped, for days with any demand in [since, until]."""
     rows = conn.execute(
         "SELECT day, out_qty FROM daily_sku WHERE sku = ? AND day BETWEEN ? AND ?",
@@ -63,7 +63,7 @@ def demand_days(conn: sqlite3.Connection, sku: str, since: str, until: str) -> d
     return dict(rows)
 
 
-def consumption_values(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+def consumption_values(conn: Connection, since: str) -> list[tuple[str, int]]:
     """(sku, COGS micros since `since`) for every product, the largest first."""
     return conn.execute(
         "SELECT p.sku, coalesce(d.v, 0) FROM products p LEFT JOIN ("
@@ -73,7 +73,7 @@ def consumption_values(conn: sqlite3.Connection, since: str) -> list[tuple[str, 
     ).fetchall()
 
 
-def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
+def activity_out(conn: Connection, sku: str, day: str) -> None:
     conn.execute(
         "INSERT INTO sku_activity (sku, last_out) VALUES (?, ?) ON CONFLICT (sku) "
         "DO UPDATE SET last_out = greatest(sku_activity.last_out, excluded.last_out)",
@@ -81,7 +81,7 @@ def activity_out(conn: sqlite3.Connection, sku: str, day: str) -> None:
     )
 
 
-def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
+def activity_count(conn: Connection, sku: str, day: str) -> None:
     conn.execute(
         "INSERT INTO sku_activity (sku, last_count) VALUES (?, ?) ON CONFLICT (sku) "
         "DO UPDATE SET last_count = greatest(sku_activity.last_count, excluded.last_count)",
@@ -89,7 +89,7 @@ def activity_count(conn: sqlite3.Connection, sku: str, day: str) -> None:
     )
 
 
-def activity_set_pick(conn: sqlite3.Connection, sku: str, location: str | None) -> bool:
+def activity_set_pick(conn: Connection, sku: str, location: str | None) -> bool:
     """Remember where the sku is picked from now; True when that changed."""
     row = conn.execute(
         "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
@@ -100,7 +100,7 @@ def activity_set_pick(conn: sqlite3.Connection, sku: str, location: str | None) 
     return row is not None
 
 
-def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
+def activity_set_low(conn: Connection, sku: str, low: bool) -> bool:
     """Set the low-stock flag; True when it changed."""
     row = conn.execute(
         "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
@@ -111,7 +111,7 @@ def activity_set_low(conn: sqlite3.Connection, sku: str, low: bool) -> bool:
 
 
 def low_stock_page(
-    conn: sqlite3.Connection, after: str, limit: int
+    conn: Connection, after: str, limit: int
 ) -> list[tuple[str, str | None, int, int]]:
     """(sku, name, on hand, quarantined) of the skus flagged low, by sku after `after`."""
     return conn.execute(
@@ -125,7 +125,7 @@ def low_stock_page(
 
 
 def scan_add(
-    conn: sqlite3.Connection, day: str, station: str, operator: str, mode: str, error: bool
+    conn: Connection, day: str, station: str, operator: str, mode: str, error: bool
 ) -> tuple[int, int]:
     """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
     conn.execute(
@@ -140,9 +140,7 @@ def scan_add(
     ).fetchone()
 
 
-def scan_totals(
-    conn: sqlite3.Connection, since: str, until: str, by: str
-) -> list[tuple[str, int, int]]:
+def scan_totals(conn: Connection, since: str, until: str, by: str) -> list[tuple[str, int, int]]:
     """(station or operator, scans, errors) over [since, until]."""
     column = {"station": "station", "operator": "operator"}[by]
     return conn.execute(

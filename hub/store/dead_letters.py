@@ -2,7 +2,8 @@
 Bounded: the first bytes of each payload, a repeat counted on its row, caps per source."""
 
 import hashlib
-import sqlite3
+
+from hub.store.connection import Connection
 
 # A dead letter keeps the first bytes of its payload: enough to see what it was, while a
 # flood of big invalid messages cannot fill the disk (255 KB each grew the ledger 30-fold).
@@ -10,7 +11,7 @@ DEAD_LETTER_PAYLOAD_BYTES = 4096
 
 
 def dead_letter(
-    conn: sqlite3.Connection,
+    conn: Connection,
     topic: str,
     payload: bytes,
     reason: str,
@@ -44,7 +45,7 @@ def dead_letter(
     return cur.fetchone()[0]
 
 
-def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
+def dead_letters(conn: Connection, limit: int = 100) -> list[dict]:
     rows = conn.execute(
         "SELECT id, topic, payload, reason, received, source, size, repeats FROM dead_letters "
         "ORDER BY id DESC LIMIT ?",
@@ -57,14 +58,14 @@ def dead_letters(conn: sqlite3.Connection, limit: int = 100) -> list[dict]:
     ]  # fmt: skip
 
 
-def dead_letter_sources_over(conn: sqlite3.Connection, keep: int) -> list[str]:
+def dead_letter_sources_over(conn: Connection, keep: int) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT source FROM dead_letters GROUP BY source HAVING count(*) > ?", (keep,)
     )]  # fmt: skip
 
 
 def dead_letters_drop(
-    conn: sqlite3.Connection, source: str | None, keep: int, before: str | None = None
+    conn: Connection, source: str | None, keep: int, before: str | None = None
 ) -> int:
     """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
     `keep`, and those received before `before`; each source's `dropped` counts them."""
@@ -85,7 +86,7 @@ def dead_letters_drop(
     return len(rows)
 
 
-def dead_letter_counts(conn: sqlite3.Connection) -> list[dict]:
+def dead_letter_counts(conn: Connection) -> list[dict]:
     """Per source: dead letters received in all (repeats too), kept now, dropped by the caps."""
     rows = conn.execute(
         "SELECT c.source, c.received, c.dropped, "

@@ -1,8 +1,9 @@
 """Station events that passed the contract but could not be applied: each holds its
 station's later events until it applies on a resend or a supervisor decides to skip it."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ _FAILURE_COLUMNS = "station, epoch, seq, dead_letter, reason, since, decided, de
 
 
 def event_failure_add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     station: str,
     epoch: str,
     seq: int,
@@ -41,9 +42,7 @@ def event_failure_add(
     return cur.rowcount == 1
 
 
-def event_failure_get(
-    conn: sqlite3.Connection, station: str, epoch: str, seq: int
-) -> EventFailure | None:
+def event_failure_get(conn: Connection, station: str, epoch: str, seq: int) -> EventFailure | None:
     row = conn.execute(
         f"SELECT {_FAILURE_COLUMNS} FROM event_failures "
         "WHERE station = ? AND epoch = ? AND seq = ?",
@@ -52,7 +51,7 @@ def event_failure_get(
     return EventFailure(*row) if row else None
 
 
-def event_failures(conn: sqlite3.Connection, undecided_only: bool = False) -> list[EventFailure]:
+def event_failures(conn: Connection, undecided_only: bool = False) -> list[EventFailure]:
     """Failed events not applied since (a later apply removes the row), newest first."""
     rows = conn.execute(
         f"SELECT {_FAILURE_COLUMNS} FROM event_failures "
@@ -63,7 +62,7 @@ def event_failures(conn: sqlite3.Connection, undecided_only: bool = False) -> li
 
 
 def event_failure_decide(
-    conn: sqlite3.Connection, station: str, epoch: str, seq: int, by: str, note: str, now: str
+    conn: Connection, station: str, epoch: str, seq: int, by: str, note: str, now: str
 ) -> bool:
     cur = conn.execute(
         "UPDATE event_failures SET decided = ?, decided_by = ?, note = ? "
@@ -73,7 +72,7 @@ def event_failure_decide(
     return cur.rowcount == 1
 
 
-def event_failures_to_skip(conn: sqlite3.Connection) -> list[EventFailure]:
+def event_failures_to_skip(conn: Connection) -> list[EventFailure]:
     """Skips a supervisor decided that the ingest has not made yet (the stream is still
     just before them)."""
     rows = conn.execute(
@@ -84,16 +83,14 @@ def event_failures_to_skip(conn: sqlite3.Connection) -> list[EventFailure]:
     return [EventFailure(*row) for row in rows]
 
 
-def event_failures_open_any(conn: sqlite3.Connection) -> bool:
+def event_failures_open_any(conn: Connection) -> bool:
     return (
         conn.execute("SELECT 1 FROM event_failures WHERE decided IS NULL LIMIT 1").fetchone()
         is not None
     )
 
 
-def event_failures_applied(
-    conn: sqlite3.Connection, station: str, epoch: str, applied: int
-) -> list[int]:
+def event_failures_applied(conn: Connection, station: str, epoch: str, applied: int) -> list[int]:
     """Forget failed events that applied after all (resent after a fix): their seqs."""
     rows = conn.execute(
         "DELETE FROM event_failures WHERE station = ? AND epoch = ? AND seq <= ? "

@@ -1,18 +1,19 @@
 """What makes every station event apply once: the stations and their epochs, each
 (station, epoch)'s applied cursor, events held until the ones before them arrive."""
 
-import sqlite3
 from dataclasses import dataclass
 
+from hub.store.connection import Connection
 
-def cursor_get(conn: sqlite3.Connection, station: str, epoch: str) -> int:
+
+def cursor_get(conn: Connection, station: str, epoch: str) -> int:
     row = conn.execute(
         "SELECT applied FROM cursors WHERE station = ? AND epoch = ?", (station, epoch)
     ).fetchone()
     return row[0] if row else 0
 
 
-def cursor_set(conn: sqlite3.Connection, station: str, epoch: str, applied: int, now: str) -> None:
+def cursor_set(conn: Connection, station: str, epoch: str, applied: int, now: str) -> None:
     conn.execute(
         "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (station, epoch) "
         "DO UPDATE SET applied = excluded.applied, updated = excluded.updated",
@@ -20,12 +21,12 @@ def cursor_set(conn: sqlite3.Connection, station: str, epoch: str, applied: int,
     )
 
 
-def cursors(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+def cursors(conn: Connection) -> list[tuple[str, str, int]]:
     return conn.execute("SELECT station, epoch, applied FROM cursors").fetchall()
 
 
 def pending_put(
-    conn: sqlite3.Connection, station: str, epoch: str, seq: int, payload: bytes, now: str
+    conn: Connection, station: str, epoch: str, seq: int, payload: bytes, now: str
 ) -> None:
     conn.execute(
         "INSERT INTO pending VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -33,14 +34,14 @@ def pending_put(
     )
 
 
-def pending_any(conn: sqlite3.Connection, station: str, epoch: str) -> bool:
+def pending_any(conn: Connection, station: str, epoch: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM pending WHERE station = ? AND epoch = ? LIMIT 1", (station, epoch)
     ).fetchone()
     return row is not None
 
 
-def pending_get(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -> bytes | None:
+def pending_get(conn: Connection, station: str, epoch: str, seq: int) -> bytes | None:
     row = conn.execute(
         "SELECT payload FROM pending WHERE station = ? AND epoch = ? AND seq = ?",
         (station, epoch, seq),
@@ -48,7 +49,7 @@ def pending_get(conn: sqlite3.Connection, station: str, epoch: str, seq: int) ->
     return bytes(row[0]) if row else None
 
 
-def pending_take(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -> bytes | None:
+def pending_take(conn: Connection, station: str, epoch: str, seq: int) -> bytes | None:
     row = conn.execute(
         "DELETE FROM pending WHERE station = ? AND epoch = ? AND seq = ? RETURNING payload",
         (station, epoch, seq),
@@ -56,7 +57,7 @@ def pending_take(conn: sqlite3.Connection, station: str, epoch: str, seq: int) -
     return row[0] if row else None
 
 
-def pending_drop_applied(conn: sqlite3.Connection, station: str, epoch: str, applied: int) -> None:
+def pending_drop_applied(conn: Connection, station: str, epoch: str, applied: int) -> None:
     conn.execute(
         "DELETE FROM pending WHERE station = ? AND epoch = ? AND seq <= ?",
         (station, epoch, applied),
@@ -73,7 +74,7 @@ class Gap:
     since: str
 
 
-def gaps(conn: sqlite3.Connection) -> list[Gap]:
+def gaps(conn: Connection) -> list[Gap]:
     rows = conn.execute(
         "SELECT p.station, p.epoch, coalesce(c.applied, 0), min(p.seq), count(*), min(p.received) "
         "FROM pending p LEFT JOIN cursors c ON c.station = p.station AND c.epoch = p.epoch "
@@ -82,7 +83,7 @@ def gaps(conn: sqlite3.Connection) -> list[Gap]:
     return [Gap(*row) for row in rows]
 
 
-def station_seen(conn: sqlite3.Connection, station: str, now: str) -> None:
+def station_seen(conn: Connection, station: str, now: str) -> None:
     conn.execute(
         "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
         "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen",
@@ -90,18 +91,16 @@ def station_seen(conn: sqlite3.Connection, station: str, now: str) -> None:
     )
 
 
-def station_epoch(conn: sqlite3.Connection, station: str) -> str | None:
+def station_epoch(conn: Connection, station: str) -> str | None:
     row = conn.execute("SELECT epoch FROM stations WHERE station = ?", (station,)).fetchone()
     return row[0] if row else None
 
 
-def station_set_epoch(conn: sqlite3.Connection, station: str, epoch: str) -> None:
+def station_set_epoch(conn: Connection, station: str, epoch: str) -> None:
     conn.execute("UPDATE stations SET epoch = ? WHERE station = ?", (epoch, station))
 
 
-def station_status_set(
-    conn: sqlite3.Connection, station: str, state: str, status: bytes, now: str
-) -> None:
+def station_status_set(conn: Connection, station: str, state: str, status: bytes, now: str) -> None:
     station_seen(conn, station, now)
     conn.execute(
         "UPDATE stations SET state = ?, status = ? WHERE station = ?",
@@ -109,12 +108,12 @@ def station_status_set(
     )
 
 
-def station_status_get(conn: sqlite3.Connection, station: str) -> bytes | None:
+def station_status_get(conn: Connection, station: str) -> bytes | None:
     row = conn.execute("SELECT status FROM stations WHERE station = ?", (station,)).fetchone()
     return row[0].encode() if row and row[0] else None
 
 
-def station_list(conn: sqlite3.Connection) -> list[dict]:
+def station_list(conn: Connection) -> list[dict]:
     rows = conn.execute(
         "SELECT s.station, s.epoch, s.state, s.status, s.first_seen, s.last_seen, "
         "coalesce(c.applied, 0) FROM stations s "

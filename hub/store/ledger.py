@@ -1,12 +1,13 @@
 """The ledger: applied events, their movements, the balances the movements add up to, the
 reversals between events, and the checks that balances and events are whole."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection, dialect
 
 
 def event_insert(
-    conn: sqlite3.Connection,
+    conn: Connection,
     station: str,
     epoch: str,
     seq: int,
@@ -24,7 +25,7 @@ def event_insert(
 
 
 def event_content(
-    conn: sqlite3.Connection, station: str, epoch: str, seq: int
+    conn: Connection, station: str, epoch: str, seq: int
 ) -> tuple[str, str, str] | None:
     """(type, ts, data) of an applied station event, as `event_insert` stored them."""
     return conn.execute(
@@ -33,7 +34,7 @@ def event_content(
     ).fetchone()
 
 
-def event_type(conn: sqlite3.Connection, event_id: int) -> str | None:
+def event_type(conn: Connection, event_id: int) -> str | None:
     row = conn.execute("SELECT type FROM events WHERE id = ?", (event_id,)).fetchone()
     return row[0] if row else None
 
@@ -52,8 +53,22 @@ class Movement:
     hub_ts: str
 
 
+# A movement's id is the ledger_seq a central hub applies in order, waiting on any hole:
+# the highest + 1, taken in the applying transaction (one writer at a time), so that a
+# rollback gives its number back. SQLite numbers a rowid table so by itself; PostgreSQL's
+# identity would burn the numbers a rollback took (docs/multi-site.md).
+_MOVEMENT_COLUMNS = "event_id, type, sku, location, lot, owner, delta, ts, hub_ts"
+_MOVEMENT_INSERT = (
+    f"INSERT INTO movements ({_MOVEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_MOVEMENT_INSERT_NEXT_ID = (
+    f"INSERT INTO movements (id, {_MOVEMENT_COLUMNS}) VALUES ((SELECT coalesce(max(id), 0) + 1 "
+    "FROM movements), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+
+
 def movement_add(
-    conn: sqlite3.Connection,
+    conn: Connection,
     event_id: int,
     type_: str,
     sku: str,
@@ -66,8 +81,7 @@ def movement_add(
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
     movement_id = conn.execute(
-        "INSERT INTO movements (event_id, type, sku, location, lot, owner, delta, ts, hub_ts) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        dialect(conn, _MOVEMENT_INSERT, _MOVEMENT_INSERT_NEXT_ID),
         (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
     ).fetchone()[0]
     # qty = qty + delta inside the transaction: never read-modify-write.
@@ -83,7 +97,7 @@ def movement_add(
     return movement, balance
 
 
-def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
+def movement_get(conn: Connection, movement_id: int) -> Movement | None:
     row = conn.execute(
         "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
         "FROM movements WHERE id = ?",
@@ -92,7 +106,7 @@ def movement_get(conn: sqlite3.Connection, movement_id: int) -> Movement | None:
     return Movement(*row) if row else None
 
 
-def movements_of_event(conn: sqlite3.Connection, event_id: int) -> list[Movement]:
+def movements_of_event(conn: Connection, event_id: int) -> list[Movement]:
     rows = conn.execute(
         "SELECT id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts "
         "FROM movements WHERE event_id = ? ORDER BY id",
@@ -102,7 +116,7 @@ def movements_of_event(conn: sqlite3.Connection, event_id: int) -> list[Movement
 
 
 def movements_of_sku(
-    conn: sqlite3.Connection, sku: str, limit: int, before: int | None = None
+    conn: Connection, sku: str, limit: int, before: int | None = None
 ) -> list[dict]:
     """The sku's movements before movement `before` (or the latest), newest first, with the
     station event's key and operator (the (sku, id) index)."""
@@ -118,7 +132,7 @@ def movements_of_sku(
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def movements_latest(conn: sqlite3.Connection, limit: int, before: int | None = None) -> list[dict]:
+def movements_latest(conn: Connection, limit: int, before: int | None = None) -> list[dict]:
     rows = conn.execute(
         "SELECT m.id, m.type, m.sku, m.location, m.lot, m.owner, m.delta, m.ts, m.hub_ts, "
         "e.station, e.epoch, e.seq FROM movements m JOIN events e ON e.id = m.event_id "
@@ -131,7 +145,7 @@ def movements_latest(conn: sqlite3.Connection, limit: int, before: int | None = 
 
 
 def balance_get(
-    conn: sqlite3.Connection, sku: str, location: str, lot: str = "", owner: str = ""
+    conn: Connection, sku: str, location: str, lot: str = "", owner: str = ""
 ) -> int:
     row = conn.execute(
         "SELECT qty FROM balances WHERE sku = ? AND location = ? AND lot = ? AND owner = ?",
@@ -140,16 +154,16 @@ def balance_get(
     return row[0] if row else 0
 
 
-def on_hand(conn: sqlite3.Connection, sku: str) -> int:
+def on_hand(conn: Connection, sku: str) -> int:
     row = conn.execute("SELECT coalesce(sum(qty), 0) FROM balances WHERE sku = ?", (sku,))
     return row.fetchone()[0]
 
 
-def on_hand_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+def on_hand_by_sku(conn: Connection) -> dict[str, int]:
     return dict(conn.execute("SELECT sku, sum(qty) FROM balances GROUP BY sku"))
 
 
-def stock_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, int]]:
+def stock_lines(conn: Connection, sku: str) -> list[tuple[str, str, str, int]]:
     """(location, lot, owner, qty) of one sku, non-zero lines only."""
     return conn.execute(
         "SELECT location, lot, owner, qty FROM balances WHERE sku = ? AND qty != 0 "
@@ -159,7 +173,7 @@ def stock_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str,
 
 
 def stock_list(
-    conn: sqlite3.Connection, sku: str | None = None, limit: int = 100, after: str = ""
+    conn: Connection, sku: str | None = None, limit: int = 100, after: str = ""
 ) -> list[tuple[str, int]]:
     """(sku, on hand) per sku after `after` in sku order (keyset: a deep page costs what the
     first does, where OFFSET would group and skip every sku before it); or one sku."""
@@ -173,11 +187,11 @@ def stock_list(
     ).fetchall()
 
 
-def reversal_add(conn: sqlite3.Connection, event_id: int, reversal_event: int, reason: str):
+def reversal_add(conn: Connection, event_id: int, reversal_event: int, reason: str):
     conn.execute("INSERT INTO reversals VALUES (?, ?, ?)", (event_id, reversal_event, reason))
 
 
-def reversal_of(conn: sqlite3.Connection, event_id: int) -> int | None:
+def reversal_of(conn: Connection, event_id: int) -> int | None:
     query = "SELECT reversal_event FROM reversals WHERE event_id = ?"
     row = conn.execute(query, (event_id,)).fetchone()
     return row[0] if row else None
@@ -193,7 +207,7 @@ class LedgerMismatch:
     movements: int
 
 
-def check_ledger(conn: sqlite3.Connection) -> list[LedgerMismatch]:
+def check_ledger(conn: Connection) -> list[LedgerMismatch]:
     """Every balance equals the sum of its movements (and no movement lacks a balance)."""
     rows = conn.execute(
         "SELECT sku, location, lot, owner, sum(b), sum(m) FROM ("
@@ -206,21 +220,21 @@ def check_ledger(conn: sqlite3.Connection) -> list[LedgerMismatch]:
     return [LedgerMismatch(*row) for row in rows]
 
 
-def duplicate_events(conn: sqlite3.Connection) -> int:
+def duplicate_events(conn: Connection) -> int:
     """Events stored twice under one (station, epoch, seq): the schema forbids it; 0 expected."""
     return conn.execute(
         "SELECT count(*) FROM (SELECT 1 FROM events GROUP BY station, epoch, seq HAVING count(*) > 1) x"
     ).fetchone()[0]
 
 
-def event_max_seqs(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+def event_max_seqs(conn: Connection) -> list[tuple[str, str, int, int]]:
     """(station, epoch, count, max seq) of the applied events."""
     return conn.execute(
         "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch"
     ).fetchall()
 
 
-def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+def event_gaps(conn: Connection) -> list[tuple[str, str, int, int]]:
     """(station, epoch, count, max seq) where the applied seqs are not exactly 1..max."""
     return conn.execute(
         "SELECT station, epoch, count(*), max(seq) FROM events GROUP BY station, epoch "
@@ -228,9 +242,15 @@ def event_gaps(conn: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
     ).fetchall()
 
 
-def ledger_position(conn: sqlite3.Connection) -> int:
+def ledger_position(conn: Connection) -> int:
     """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
     return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+
+
+def ledger_holes(conn: Connection) -> int:
+    """How many ledger_seqs below the highest no movement has (0: exactly 1..n). Only a
+    PostgreSQL ledger numbered by an older hub has any: a centre waits on each."""
+    return conn.execute("SELECT coalesce(max(id), 0) - count(*) FROM movements").fetchone()[0]
 
 
 @dataclass(frozen=True)
@@ -253,7 +273,7 @@ class MovementRecord:
 
 
 def movement_records(
-    conn: sqlite3.Connection, first: int, last: int, limit: int
+    conn: Connection, first: int, last: int, limit: int
 ) -> list[MovementRecord]:
     """Movements `first`..`last` in ledger order, at most `limit`."""
     rows = conn.execute(

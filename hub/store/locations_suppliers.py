@@ -1,10 +1,10 @@
 """Master data besides products: the warehouse's locations and the suppliers."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def location_upsert(
-    conn: sqlite3.Connection, code: str, zone: str, aisle: str, bay: str, bin_: str,
+    conn: Connection, code: str, zone: str, aisle: str, bay: str, bin_: str,
     barcode: str, now: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -15,19 +15,19 @@ def location_upsert(
     )
 
 
-def location_list(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def location_list(conn: Connection, limit: int, offset: int) -> list[tuple]:
     return conn.execute(
         "SELECT code, zone, aisle, bay, bin FROM locations ORDER BY code LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
 
 
-def location_by_barcode(conn: sqlite3.Connection, barcode: str) -> str | None:
+def location_by_barcode(conn: Connection, barcode: str) -> str | None:
     row = conn.execute("SELECT code FROM locations WHERE barcode = ?", (barcode,)).fetchone()
     return row[0] if row else None
 
 
-def location_codes(conn: sqlite3.Connection) -> list[str]:
+def location_codes(conn: Connection) -> list[str]:
     """Every location: the master list and any that holds or held stock."""
     rows = conn.execute(
         "SELECT code FROM locations UNION SELECT DISTINCT location FROM balances ORDER BY 1"
@@ -36,7 +36,7 @@ def location_codes(conn: sqlite3.Connection) -> list[str]:
 
 
 def supplier_upsert(
-    conn: sqlite3.Connection, supplier: str, name: str, email: str, lead_days: int, now: str
+    conn: Connection, supplier: str, name: str, email: str, lead_days: int, now: str
 ) -> None:
     conn.execute(
         "INSERT INTO suppliers VALUES (?, ?, ?, ?, ?) ON CONFLICT (supplier) DO UPDATE SET "
@@ -46,12 +46,12 @@ def supplier_upsert(
     )
 
 
-def supplier_exists(conn: sqlite3.Connection, supplier: str) -> bool:
+def supplier_exists(conn: Connection, supplier: str) -> bool:
     query = "SELECT 1 FROM suppliers WHERE supplier = ?"
     return conn.execute(query, (supplier,)).fetchone() is not None
 
 
-def supplier_list(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def supplier_list(conn: Connection, limit: int, offset: int) -> list[tuple]:
     return conn.execute(
         "SELECT supplier, name, email, lead_time_days FROM suppliers ORDER BY supplier "
         "LIMIT ? OFFSET ?",
@@ -59,7 +59,7 @@ def supplier_list(conn: sqlite3.Connection, limit: int, offset: int) -> list[tup
     ).fetchall()
 
 
-def supplier_lead_time(conn: sqlite3.Connection, supplier: str) -> int | None:
+def supplier_lead_time(conn: Connection, supplier: str) -> int | None:
     query = "SELECT lead_time_days FROM suppliers WHERE supplier = ?"
     row = conn.execute(query, (supplier,)).fetchone()
     return row[0] if row else None

@@ -1,10 +1,10 @@
 """Lots and their expiry, and where stock lies in first-expired-first-out order
 (allocation)."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
-def lot_seen(conn: sqlite3.Connection, sku: str, lot: str, expiry: str | None, now: str) -> None:
+def lot_seen(conn: Connection, sku: str, lot: str, expiry: str | None, now: str) -> None:
     conn.execute(
         "INSERT INTO lots (sku, lot, expiry, first_received) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (sku, lot) DO UPDATE SET expiry = coalesce(excluded.expiry, lots.expiry)",
@@ -13,7 +13,7 @@ def lot_seen(conn: sqlite3.Connection, sku: str, lot: str, expiry: str | None, n
 
 
 def stock_at(
-    conn: sqlite3.Connection, sku: str, location: str, lot: str | None = None
+    conn: Connection, sku: str, location: str, lot: str | None = None
 ) -> list[tuple[str, str, int, str | None]]:
     """(lot, owner, qty, expiry) at a location, in first-expired-first-out order."""
     return conn.execute(
@@ -25,7 +25,7 @@ def stock_at(
     ).fetchall()
 
 
-def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, int, str | None]]:
+def fefo_lines(conn: Connection, sku: str) -> list[tuple[str, str, str, int, str | None]]:
     """(location, lot, owner, qty, expiry) with stock, the soonest expiry first."""
     return conn.execute(
         "SELECT b.location, b.lot, b.owner, b.qty, l.expiry FROM balances b "
@@ -35,7 +35,7 @@ def fefo_lines(conn: sqlite3.Connection, sku: str) -> list[tuple[str, str, str, 
     ).fetchall()
 
 
-def pick_location(conn: sqlite3.Connection, sku: str, lot: str | None = None) -> str | None:
+def pick_location(conn: Connection, sku: str, lot: str | None = None) -> str | None:
     """Where the first-expiring, then the oldest, stock of `sku` (of `lot`) lies; None if
     no location holds any. Held (quarantine) locations are never picked from."""
     row = conn.execute(
@@ -50,7 +50,7 @@ def pick_location(conn: sqlite3.Connection, sku: str, lot: str | None = None) ->
     return row[0] if row else None
 
 
-def lots_expiring(conn: sqlite3.Connection, until: str) -> list[tuple[str, str, str, int]]:
+def lots_expiring(conn: Connection, until: str) -> list[tuple[str, str, str, int]]:
     """(sku, lot, expiry, qty on hand) of lots in stock expiring by `until`, not yet alerted."""
     return conn.execute(
         "SELECT l.sku, l.lot, l.expiry, sum(b.qty) FROM lots l JOIN balances b "
@@ -60,5 +60,5 @@ def lots_expiring(conn: sqlite3.Connection, until: str) -> list[tuple[str, str, 
     ).fetchall()
 
 
-def lot_mark_alerted(conn: sqlite3.Connection, sku: str, lot: str) -> None:
+def lot_mark_alerted(conn: Connection, sku: str, lot: str) -> None:
     conn.execute("UPDATE lots SET expiry_alerted = 1 WHERE sku = ? AND lot = ?", (sku, lot))

@@ -1,12 +1,11 @@
 """Customer orders and their lines, and the units they commit."""
 
-import sqlite3
 from dataclasses import dataclass
 
+from hub.store.connection import Connection
 
-def order_upsert(
-    conn: sqlite3.Connection, order_id: str, status: str, data: bytes, now: str
-) -> None:
+
+def order_upsert(conn: Connection, order_id: str, status: str, data: bytes, now: str) -> None:
     closed = now if status in ("shipped", "short", "cancelled") else None
     conn.execute(
         "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO UPDATE SET "
@@ -16,18 +15,18 @@ def order_upsert(
     )
 
 
-def order_get(conn: sqlite3.Connection, order_id: str) -> tuple[str, bytes] | None:
+def order_get(conn: Connection, order_id: str) -> tuple[str, bytes] | None:
     row = conn.execute("SELECT status, data FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return (row[0], row[1].encode()) if row else None
 
 
-def order_created(conn: sqlite3.Connection, order_id: str) -> str | None:
+def order_created(conn: Connection, order_id: str) -> str | None:
     row = conn.execute("SELECT created FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return row[0] if row else None
 
 
 def order_list(
-    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+    conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[tuple[str, str, str, str, str | None]]:
     """(order, status, created, updated, closed), newest first."""
     return conn.execute(
@@ -51,7 +50,7 @@ class OrderLineRow:
     open: bool
 
 
-def order_lines_replace(conn: sqlite3.Connection, order_id: str, lines: list[tuple]) -> None:
+def order_lines_replace(conn: Connection, order_id: str, lines: list[tuple]) -> None:
     """lines: (sku, qty, kit, role, supplier, po)."""
     conn.execute("DELETE FROM order_lines WHERE order_id = ?", (order_id,))
     conn.executemany(
@@ -61,7 +60,7 @@ def order_lines_replace(conn: sqlite3.Connection, order_id: str, lines: list[tup
     )
 
 
-def order_lines(conn: sqlite3.Connection, order_id: str) -> list[OrderLineRow]:
+def order_lines(conn: Connection, order_id: str) -> list[OrderLineRow]:
     rows = conn.execute(
         "SELECT line, sku, qty, shipped, short, kit, role, supplier, po, open FROM order_lines "
         "WHERE order_id = ? ORDER BY line",
@@ -71,7 +70,7 @@ def order_lines(conn: sqlite3.Connection, order_id: str) -> list[OrderLineRow]:
 
 
 def order_line_update(
-    conn: sqlite3.Connection, order_id: str, line: int, shipped: int, short: int, open_: bool
+    conn: Connection, order_id: str, line: int, shipped: int, short: int, open_: bool
 ) -> None:
     conn.execute(
         "UPDATE order_lines SET shipped = ?, short = ?, open = ? WHERE order_id = ? AND line = ?",
@@ -79,7 +78,7 @@ def order_line_update(
     )
 
 
-def committed(conn: sqlite3.Connection, sku: str) -> int:
+def committed(conn: Connection, sku: str) -> int:
     """Units open orders still have to ship from our stock."""
     return conn.execute(
         "SELECT coalesce(sum(greatest(qty - shipped - short, 0)), 0) FROM order_lines "
@@ -88,7 +87,7 @@ def committed(conn: sqlite3.Connection, sku: str) -> int:
     ).fetchone()[0]
 
 
-def committed_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+def committed_by_sku(conn: Connection) -> dict[str, int]:
     """`committed` of every sku with open order lines."""
     return dict(conn.execute(
         "SELECT sku, sum(greatest(qty - shipped - short, 0)) FROM order_lines "
@@ -96,7 +95,7 @@ def committed_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
     ))  # fmt: skip
 
 
-def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
+def orders_waiting_for(conn: Connection, sku: str) -> list[str]:
     """Open orders (no station packing them yet) with a line of `sku` still to ship."""
     rows = conn.execute(
         "SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
@@ -106,7 +105,7 @@ def orders_waiting_for(conn: sqlite3.Connection, sku: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def kits_on_open_orders(conn: sqlite3.Connection, kit: str) -> dict[str, int]:
+def kits_on_open_orders(conn: Connection, kit: str) -> dict[str, int]:
     """Kits still to ship on open orders, by order status (open, packing)."""
     return dict(conn.execute(
         "SELECT o.status, sum(greatest(l.qty - l.shipped - l.short, 0)) FROM order_lines l "

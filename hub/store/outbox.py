@@ -2,16 +2,16 @@
 dead letter)."""
 
 import logging
-import sqlite3
 from collections.abc import Iterable
 
+from hub.store.connection import Connection
 from hub.store.dead_letters import dead_letter
 from protocol.envelope import MAX_PAYLOAD_BYTES, utc_now
 
 log = logging.getLogger(__name__)
 
 
-def outbox_put(conn: sqlite3.Connection, topic: str, payload: bytes, retain: bool) -> None:
+def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> None:
     if len(payload) > MAX_PAYLOAD_BYTES:
         # The broker closes the connection of a client publishing more, and paho sends it
         # again after every reconnect: the hub's link would never stay up. Kept where a
@@ -28,9 +28,7 @@ def outbox_put(conn: sqlite3.Connection, topic: str, payload: bytes, retain: boo
     )
 
 
-def outbox_read(
-    conn: sqlite3.Connection, after_id: int, limit: int
-) -> list[tuple[int, str, bytes, bool]]:
+def outbox_read(conn: Connection, after_id: int, limit: int) -> list[tuple[int, str, bytes, bool]]:
     rows = conn.execute(
         "SELECT id, topic, payload, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
         (after_id, limit),
@@ -38,21 +36,21 @@ def outbox_read(
     return [(r[0], r[1], bytes(r[2]), bool(r[3])) for r in rows]
 
 
-def outbox_last_id(conn: sqlite3.Connection) -> int:
+def outbox_last_id(conn: Connection) -> int:
     """The newest row's id (ids only rise: a new one means something was written)."""
     return conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
 
 
-def outbox_first_id(conn: sqlite3.Connection) -> int:
+def outbox_first_id(conn: Connection) -> int:
     """The oldest unpublished row's id, 0 if none."""
     return conn.execute("SELECT coalesce(min(id), 0) FROM outbox").fetchone()[0]
 
 
-def outbox_delete(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+def outbox_delete(conn: Connection, ids: Iterable[int]) -> None:
     conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
 
 
-def outbox_set_aside(conn: sqlite3.Connection, row_id: int, reason: str, now: str) -> str | None:
+def outbox_set_aside(conn: Connection, row_id: int, reason: str, now: str) -> str | None:
     """An outbox row that cannot be published: kept as a dead letter with why, out of the
     publisher's way. Its topic, or None if it is gone already."""
     row = conn.execute(

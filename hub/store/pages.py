@@ -1,9 +1,7 @@
 """Read queries behind the web pages (no business rules: what is stored, paged and
 indexed)."""
 
-import sqlite3
-
-from hub.store.connection import dialect
+from hub.store.connection import Connection, dialect
 
 # Any string starting with a prefix sorts below prefix + this (the highest code point).
 _AFTER_PREFIX = "\U0010ffff"
@@ -16,7 +14,7 @@ _QUARANTINED = (
 
 
 def stock_search(
-    conn: sqlite3.Connection, text: str, limit: int, offset: int
+    conn: Connection, text: str, limit: int, offset: int
 ) -> list[tuple[str, str | None, int, int]]:
     """(sku, name, on hand, quarantined) of products whose sku starts with, or name contains, `text`,
     or whose GTIN is `text`."""
@@ -47,7 +45,7 @@ def stock_search(
 
 
 def catalog_stock_page(
-    conn: sqlite3.Connection, after: str, limit: int, negative_only: bool = False
+    conn: Connection, after: str, limit: int, negative_only: bool = False
 ) -> list[tuple[str, str | None, int, int]]:
     """(sku, name, on hand, quarantined) of the catalog in sku order after `after` (keyset); with
     `negative_only`, the skus (known or not) with a line below zero."""
@@ -68,7 +66,7 @@ def catalog_stock_page(
 
 
 def location_stock(
-    conn: sqlite3.Connection, location: str, limit: int, offset: int
+    conn: Connection, location: str, limit: int, offset: int
 ) -> list[tuple[str, str | None, str, str, int]]:
     """(sku, name, lot, owner, qty) of the non-zero lines at one location."""
     return conn.execute(
@@ -80,7 +78,7 @@ def location_stock(
 
 
 def orders_page(
-    conn: sqlite3.Connection, status: str | None, limit: int, offset: int
+    conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[tuple[str, str, str, str, str]]:
     """(order, status, data JSON, created, updated), newest first."""
     if status:
@@ -96,14 +94,14 @@ def orders_page(
     ).fetchall()
 
 
-def order_row(conn: sqlite3.Connection, order_id: str) -> tuple[str, str, str, str, str] | None:
+def order_row(conn: Connection, order_id: str) -> tuple[str, str, str, str, str] | None:
     return conn.execute(
         "SELECT order_id, status, data, created, updated FROM orders WHERE order_id = ?",
         (order_id,),
     ).fetchone()
 
 
-def order_log(conn: sqlite3.Connection, order_id: str, limit: int) -> list[dict]:
+def order_log(conn: Connection, order_id: str, limit: int) -> list[dict]:
     """Scans and shipments of one order, oldest first: who scanned what, with which verdict."""
     rows = conn.execute(
         "SELECT id, station, type, ts, hub_ts, json_extract(data, '$.operator'), "
@@ -117,7 +115,7 @@ def order_log(conn: sqlite3.Connection, order_id: str, limit: int) -> list[dict]
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def events_today(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
+def events_today(conn: Connection, since: str) -> list[tuple[str, int]]:
     """(type, count) of events applied since `since` (an ISO time)."""
     # `+type`: grouping by the bare column tempts SQLite to walk the whole events_type index
     # instead of today's slice of events_hub_ts.
@@ -127,7 +125,7 @@ def events_today(conn: sqlite3.Connection, since: str) -> list[tuple[str, int]]:
     ).fetchall()
 
 
-def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
+def scan_errors_since(conn: Connection, since: str) -> int:
     type_ = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
         f"SELECT count(*) FROM events WHERE hub_ts >= ? AND {type_} = 'scan' "
@@ -136,7 +134,7 @@ def scan_errors_since(conn: sqlite3.Connection, since: str) -> int:
     ).fetchone()[0]
 
 
-def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
+def po_receipts(conn: Connection, po: str, limit: int) -> list[dict]:
     """The receipts booked against purchase order `po`, oldest first: where each was put
     away, with its lot, expiry and station."""
     rows = conn.execute(
@@ -151,7 +149,7 @@ def po_receipts(conn: sqlite3.Connection, po: str, limit: int) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def orders_in_status(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> dict[str, int]:
+def orders_in_status(conn: Connection, statuses: tuple[str, ...]) -> dict[str, int]:
     """How many orders are in each of `statuses` (0 for none)."""
     marks = ", ".join("?" * len(statuses))
     rows = conn.execute(
@@ -161,7 +159,7 @@ def orders_in_status(conn: sqlite3.Connection, statuses: tuple[str, ...]) -> dic
     return {**dict.fromkeys(statuses, 0), **dict(rows)}
 
 
-def packs_since(conn: sqlite3.Connection, since: str, recent: str) -> list[tuple]:
+def packs_since(conn: Connection, since: str, recent: str) -> list[tuple]:
     """(station, operator, shipments since `since`, of them since `recent`, first hub time)
     for each station and packer that shipped since `since`."""
     type_ = dialect(conn, sqlite="+type", postgresql="type")
@@ -174,7 +172,7 @@ def packs_since(conn: sqlite3.Connection, since: str, recent: str) -> list[tuple
     ).fetchall()
 
 
-def pos_expected_by(conn: sqlite3.Connection, day: str, limit: int) -> list[dict]:
+def pos_expected_by(conn: Connection, day: str, limit: int) -> list[dict]:
     """Purchase orders still to arrive (open or receiving, not dropship) expected on or
     before `day`, soonest first, with their ordered and received units."""
     rows = conn.execute(
@@ -189,7 +187,7 @@ def pos_expected_by(conn: sqlite3.Connection, day: str, limit: int) -> list[dict
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def held_summary(conn: sqlite3.Connection) -> tuple[int, str | None, int]:
+def held_summary(conn: Connection) -> tuple[int, str | None, int]:
     """(events held behind a gap, when the oldest of them came, undecided failures)."""
     held, oldest = conn.execute("SELECT count(*), min(received) FROM pending").fetchone()
     failed = conn.execute(

@@ -1,11 +1,11 @@
 """Pick accuracy and pace per packer: pick scans judged, orders and lines packed, parcels
 weighed."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def pick_scan_add(
-    conn: sqlite3.Connection, day: str, station: str, operator: str, ts: str, judged: bool,
+    conn: Connection, day: str, station: str, operator: str, ts: str, judged: bool,
     wrong: bool,
 ) -> None:  # fmt: skip
     """A pack scan: `judged` when it was an item judged ok or wrong (else a prompt, counted
@@ -21,7 +21,7 @@ def pick_scan_add(
 
 
 def pack_shipped_add(
-    conn: sqlite3.Connection, day: str, station: str, operator: str, lines: int,
+    conn: Connection, day: str, station: str, operator: str, lines: int,
     weight_override: bool,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -33,7 +33,7 @@ def pack_shipped_add(
     )
 
 
-def pick_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def pick_stats_between(conn: Connection, since: str, until: str) -> list[tuple]:
     """(day, station, operator, picks, wrong, first_ts, last_ts, orders, lines, weight
     overrides) over days [since, until]."""
     return conn.execute(
@@ -45,7 +45,7 @@ def pick_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list
 
 
 def pack_weighed_add(
-    conn: sqlite3.Connection, day: str, station: str, operator: str, mismatches: int
+    conn: Connection, day: str, station: str, operator: str, mismatches: int
 ) -> None:
     """A shipment whose weight was checked, after `mismatches` readings outside the
     tolerance (0: right at the first weighing)."""
@@ -60,7 +60,7 @@ def pack_weighed_add(
     )
 
 
-def weigh_stats_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def weigh_stats_between(conn: Connection, since: str, until: str) -> list[tuple]:
     """(day, station, operator, checked, reweighed, mismatches) over days [since, until]."""
     return conn.execute(
         "SELECT day, station, operator, checked, reweighed, mismatches FROM weigh_stats "

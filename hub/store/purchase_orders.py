@@ -1,8 +1,9 @@
 """Purchase orders, their lines and receipts, the units on order, and suppliers' actual
 lead times."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ _PO_COLUMNS = (
 
 
 def po_insert(
-    conn: sqlite3.Connection, po: str, supplier: str | None, ordered: str, expected: str | None,
+    conn: Connection, po: str, supplier: str | None, ordered: str, expected: str | None,
     order_id: str | None, dropship: bool, lines: list[tuple[str, int, int | None]], now: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -38,18 +39,18 @@ def po_insert(
     )
 
 
-def po_delete(conn: sqlite3.Connection, po: str) -> None:
+def po_delete(conn: Connection, po: str) -> None:
     conn.execute("DELETE FROM po_lines WHERE po = ?", (po,))
     conn.execute("DELETE FROM purchase_orders WHERE po = ?", (po,))
 
 
-def po_get(conn: sqlite3.Connection, po: str) -> PoRow | None:
+def po_get(conn: Connection, po: str) -> PoRow | None:
     row = conn.execute(f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE po = ?", (po,))
     row = row.fetchone()
     return PoRow(*row[:8], bool(row[8])) if row else None
 
 
-def po_list(conn: sqlite3.Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
+def po_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
     rows = conn.execute(
         f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE ? IS NULL OR status = ? "
         "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
@@ -58,7 +59,7 @@ def po_list(conn: sqlite3.Connection, status: str | None, limit: int, offset: in
     return [PoRow(*row[:8], bool(row[8])) for row in rows]
 
 
-def po_set(conn: sqlite3.Connection, po: str, now: str, **fields: str | None) -> None:
+def po_set(conn: Connection, po: str, now: str, **fields: str | None) -> None:
     allowed = {"status", "first_receipt", "completed"}
     if not set(fields) <= allowed:
         raise ValueError(f"cannot set {set(fields) - allowed} on a purchase order")
@@ -69,7 +70,7 @@ def po_set(conn: sqlite3.Connection, po: str, now: str, **fields: str | None) ->
     )
 
 
-def po_lines(conn: sqlite3.Connection, po: str) -> list[tuple[int, str, int, int, int | None]]:
+def po_lines(conn: Connection, po: str) -> list[tuple[int, str, int, int, int | None]]:
     """(line, sku, qty, received, unit cost micros)."""
     return conn.execute(
         "SELECT line, sku, qty, received, unit_cost FROM po_lines WHERE po = ? ORDER BY line",
@@ -77,13 +78,13 @@ def po_lines(conn: sqlite3.Connection, po: str) -> list[tuple[int, str, int, int
     ).fetchall()
 
 
-def po_line_receive(conn: sqlite3.Connection, po: str, line: int, qty: int) -> None:
+def po_line_receive(conn: Connection, po: str, line: int, qty: int) -> None:
     conn.execute(
         "UPDATE po_lines SET received = received + ? WHERE po = ? AND line = ?", (qty, po, line)
     )
 
 
-def on_order(conn: sqlite3.Connection, sku: str) -> int:
+def on_order(conn: Connection, sku: str) -> int:
     """Units on open purchase orders (not dropship) still to arrive."""
     return conn.execute(
         "SELECT coalesce(sum(greatest(l.qty - l.received, 0)), 0) FROM po_lines l "
@@ -93,7 +94,7 @@ def on_order(conn: sqlite3.Connection, sku: str) -> int:
     ).fetchone()[0]
 
 
-def on_order_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+def on_order_by_sku(conn: Connection) -> dict[str, int]:
     """`on_order` of every sku on open purchase orders."""
     return dict(conn.execute(
         "SELECT l.sku, sum(greatest(l.qty - l.received, 0)) FROM po_lines l "
@@ -102,7 +103,7 @@ def on_order_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
     ))  # fmt: skip
 
 
-def supplier_lead_times(conn: sqlite3.Connection, supplier: str, last: int = 10) -> list[tuple]:
+def supplier_lead_times(conn: Connection, supplier: str, last: int = 10) -> list[tuple]:
     """(ordered, expected, completed) of the supplier's last completed purchase orders."""
     return conn.execute(
         "SELECT ordered, expected, completed FROM purchase_orders WHERE supplier = ? "

@@ -1,11 +1,12 @@
 """Reorder planning for every product at once (planning.refresh_reorder): demand sums,
 preferred suppliers, demand uplifts and the stored plans."""
 
-import sqlite3
 from collections.abc import Iterable
 
+from hub.store.connection import Connection
 
-def demand_sums(conn: sqlite3.Connection, since: str, until: str) -> dict[str, tuple[int, int]]:
+
+def demand_sums(conn: Connection, since: str, until: str) -> dict[str, tuple[int, int]]:
     """sku -> (units shipped, sum of the squares of each day's units) in [since, until]."""
     rows = conn.execute(
         "SELECT sku, sum(out_qty), sum(out_qty * out_qty) FROM daily_sku "
@@ -15,7 +16,7 @@ def demand_sums(conn: sqlite3.Connection, since: str, until: str) -> dict[str, t
     return {sku: (total, squares) for sku, total, squares in rows}
 
 
-def preferred_suppliers(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+def preferred_suppliers(conn: Connection) -> dict[str, tuple[str, int]]:
     """sku -> (preferred supplier, its promised lead time days): `product_suppliers`' first."""
     found: dict[str, tuple[str, int]] = {}
     rows = conn.execute(
@@ -27,7 +28,7 @@ def preferred_suppliers(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
 
 
 def uplift_add(
-    conn: sqlite3.Connection, sku: str | None, start: str, end: str, factor: float, note: str
+    conn: Connection, sku: str | None, start: str, end: str, factor: float, note: str
 ) -> int:
     cur = conn.execute(
         "INSERT INTO demand_uplifts (sku, start_day, end_day, factor, note) "
@@ -37,7 +38,7 @@ def uplift_add(
     return cur.fetchone()[0]
 
 
-def uplifts(conn: sqlite3.Connection, sku: str | None = None) -> list[tuple]:
+def uplifts(conn: Connection, sku: str | None = None) -> list[tuple]:
     """(id, sku, start, end, factor, note): every plan, or those that apply to `sku`."""
     return conn.execute(
         "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts "
@@ -46,12 +47,12 @@ def uplifts(conn: sqlite3.Connection, sku: str | None = None) -> list[tuple]:
     ).fetchall()
 
 
-def uplift_delete(conn: sqlite3.Connection, uplift_id: int) -> bool:
+def uplift_delete(conn: Connection, uplift_id: int) -> bool:
     cur = conn.execute("DELETE FROM demand_uplifts WHERE id = ?", (uplift_id,))
     return cur.rowcount == 1
 
 
-def reorder_plans_replace(conn: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+def reorder_plans_replace(conn: Connection, rows: Iterable[tuple]) -> None:
     """rows: (sku, due, target, mean, plan JSON)."""
     conn.execute("DELETE FROM reorder_plans")
     conn.executemany(
@@ -59,19 +60,19 @@ def reorder_plans_replace(conn: sqlite3.Connection, rows: Iterable[tuple]) -> No
     )
 
 
-def reorder_plan_get(conn: sqlite3.Connection, sku: str) -> tuple[int, int, float, str] | None:
+def reorder_plan_get(conn: Connection, sku: str) -> tuple[int, int, float, str] | None:
     """(due, target, mean, plan JSON) of the sku's stored plan."""
     return conn.execute(
         "SELECT due, target, mean, plan FROM reorder_plans WHERE sku = ?", (sku,)
     ).fetchone()
 
 
-def reorder_plan_set_due(conn: sqlite3.Connection, sku: str, due: bool) -> None:
+def reorder_plan_set_due(conn: Connection, sku: str, due: bool) -> None:
     conn.execute("UPDATE reorder_plans SET due = ? WHERE sku = ?", (int(due), sku))
 
 
 def reorder_plans_page(
-    conn: sqlite3.Connection, after: str, limit: int, due_only: bool
+    conn: Connection, after: str, limit: int, due_only: bool
 ) -> list[tuple[str, int, float, str]]:
     """(sku, target, mean, plan JSON) by sku after `after`: the due ones or every product."""
     # Two statements: the partial index on due plans serves only a literal `due = 1`.
@@ -82,7 +83,7 @@ def reorder_plans_page(
     ).fetchall()
 
 
-def uplift_get(conn: sqlite3.Connection, uplift_id: int) -> tuple | None:
+def uplift_get(conn: Connection, uplift_id: int) -> tuple | None:
     """(id, sku, start, end, factor, note) of one contingency plan."""
     return conn.execute(
         "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts WHERE id = ?",
@@ -90,5 +91,5 @@ def uplift_get(conn: sqlite3.Connection, uplift_id: int) -> tuple | None:
     ).fetchone()
 
 
-def uplift_set_end(conn: sqlite3.Connection, uplift_id: int, end: str) -> None:
+def uplift_set_end(conn: Connection, uplift_id: int, end: str) -> None:
     conn.execute("UPDATE demand_uplifts SET end_day = ? WHERE id = ?", (end, uplift_id))

@@ -1,11 +1,11 @@
 """Report pages: stock and valuation, dead stock and surplus (live or as stored rows), ABC
 classes, and when each stored report was computed."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def stock_page(
-    conn: sqlite3.Connection, sku: str | None, location: str | None, owner: str | None,
+    conn: Connection, sku: str | None, location: str | None, owner: str | None,
     limit: int, offset: int,
 ) -> list[tuple]:  # fmt: skip
     """(sku, location, lot, owner, qty, expiry, layer value) of non-zero balance lines."""
@@ -24,7 +24,7 @@ def stock_page(
     ).fetchall()
 
 
-def valuation_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def valuation_page(conn: Connection, limit: int, offset: int) -> list[tuple]:
     """(sku, own qty, consigned qty, value micros) per product with stock, by sku."""
     return conn.execute(
         "SELECT b.sku, sum(CASE WHEN b.owner = '' THEN b.qty ELSE 0 END), "
@@ -54,7 +54,7 @@ _SURPLUS = (
 )
 
 
-def dead_stock_page(conn: sqlite3.Connection, before: str, limit: int, offset: int) -> list:
+def dead_stock_page(conn: Connection, before: str, limit: int, offset: int) -> list:
     """(sku, on hand, last outbound day) of products in stock with no outbound since `before`
     (groups every balance: `dead_stock_stored` reads the stored rows)."""
     return conn.execute(
@@ -63,7 +63,7 @@ def dead_stock_page(conn: sqlite3.Connection, before: str, limit: int, offset: i
     ).fetchall()
 
 
-def dead_stock_replace(conn: sqlite3.Connection, before: str) -> int:
+def dead_stock_replace(conn: Connection, before: str) -> int:
     conn.execute("DELETE FROM dead_stock_rows")
     cur = conn.execute(
         "INSERT INTO dead_stock_rows (sku, on_hand, last_out) " + _DEAD_STOCK, {"before": before}
@@ -71,7 +71,7 @@ def dead_stock_replace(conn: sqlite3.Connection, before: str) -> int:
     return cur.rowcount
 
 
-def dead_stock_stored(conn: sqlite3.Connection, limit: int, offset: int) -> list:
+def dead_stock_stored(conn: Connection, limit: int, offset: int) -> list:
     return conn.execute(
         "SELECT sku, on_hand, last_out FROM dead_stock_rows ORDER BY sku LIMIT ? OFFSET ?",
         (limit, offset),
@@ -79,7 +79,7 @@ def dead_stock_stored(conn: sqlite3.Connection, limit: int, offset: int) -> list
 
 
 def surplus_page(
-    conn: sqlite3.Connection, since: str, window_days: int, days: int, limit: int, offset: int
+    conn: Connection, since: str, window_days: int, days: int, limit: int, offset: int
 ) -> list[tuple]:
     """(sku, on hand, units shipped since `since`) where on hand covers more than `days`
     (groups every balance: `surplus_stored` reads the stored rows)."""
@@ -89,7 +89,7 @@ def surplus_page(
     ).fetchall()
 
 
-def surplus_replace(conn: sqlite3.Connection, since: str, window_days: int, days: int) -> int:
+def surplus_replace(conn: Connection, since: str, window_days: int, days: int) -> int:
     conn.execute("DELETE FROM surplus_rows")
     cur = conn.execute(
         "INSERT INTO surplus_rows (sku, on_hand, shipped) " + _SURPLUS,
@@ -98,23 +98,21 @@ def surplus_replace(conn: sqlite3.Connection, since: str, window_days: int, days
     return cur.rowcount
 
 
-def surplus_stored(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def surplus_stored(conn: Connection, limit: int, offset: int) -> list[tuple]:
     return conn.execute(
         "SELECT sku, on_hand, shipped FROM surplus_rows ORDER BY sku LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
 
 
-def report_run(conn: sqlite3.Connection, report: str) -> tuple[str, str, str] | None:
+def report_run(conn: Connection, report: str) -> tuple[str, str, str] | None:
     """(day, computed, params) of the stored rows of `report`, if they were ever computed."""
     return conn.execute(
         "SELECT day, computed, params FROM report_runs WHERE report = ?", (report,)
     ).fetchone()
 
 
-def report_run_set(
-    conn: sqlite3.Connection, report: str, day: str, computed: str, params: str
-) -> None:
+def report_run_set(conn: Connection, report: str, day: str, computed: str, params: str) -> None:
     conn.execute(
         "INSERT INTO report_runs (report, day, computed, params) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (report) DO UPDATE SET day = excluded.day, computed = excluded.computed, "
@@ -123,7 +121,7 @@ def report_run_set(
     )
 
 
-def abc_replace(conn: sqlite3.Connection, rows: list[tuple[str, str, int, float]], now: str):
+def abc_replace(conn: Connection, rows: list[tuple[str, str, int, float]], now: str):
     """rows: (sku, class, value, cumulative share) in rank order."""
     conn.execute("DELETE FROM abc_classes")
     conn.executemany(
@@ -133,13 +131,13 @@ def abc_replace(conn: sqlite3.Connection, rows: list[tuple[str, str, int, float]
     )  # fmt: skip
 
 
-def abc_page(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def abc_page(conn: Connection, limit: int, offset: int) -> list[tuple]:
     return conn.execute(
         "SELECT rank, sku, class, value, share FROM abc_classes ORDER BY rank LIMIT ? OFFSET ?",
         (limit, offset),
     ).fetchall()
 
 
-def abc_computed(conn: sqlite3.Connection) -> str | None:
+def abc_computed(conn: Connection) -> str | None:
     row = conn.execute("SELECT max(computed) FROM abc_classes").fetchone()
     return row[0]

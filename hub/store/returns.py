@@ -1,8 +1,9 @@
 """Customer returns: what was shipped on an order and what came back, return
 authorisations (RMAs), and the quarantine holds that keep returned stock from orders."""
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class ShippedUnits:
     qty: int
 
 
-def shipped_on_order(conn: sqlite3.Connection, order_id: str) -> list[ShippedUnits]:
+def shipped_on_order(conn: Connection, order_id: str) -> list[ShippedUnits]:
     """The shipment movements of an order (not the kit assemblies booked with them)."""
     rows = conn.execute(
         "SELECT m.id, m.sku, m.lot, m.location, -m.delta FROM events e "
@@ -25,7 +26,7 @@ def shipped_on_order(conn: sqlite3.Connection, order_id: str) -> list[ShippedUni
     return [ShippedUnits(*row) for row in rows]
 
 
-def shipments_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
+def shipments_of_order(conn: Connection, order_id: str) -> list[str]:
     """The data (JSON) of the order's shipment events, oldest first."""
     # The IN (...) matches the partial index events_order_log, so this is a search.
     rows = conn.execute(
@@ -37,7 +38,7 @@ def shipments_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
 
 
 def return_line_add(
-    conn: sqlite3.Connection, event_id: int, day: str, order_id: str, rma: str, sku: str,
+    conn: Connection, event_id: int, day: str, order_id: str, rma: str, sku: str,
     lot: str, qty: int, condition: str, reason: str, location: str, serials: str, value: int,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -48,9 +49,7 @@ def return_line_add(
     )  # fmt: skip
 
 
-def returned_on_order(
-    conn: sqlite3.Connection, order_id: str
-) -> list[tuple[str, str, str, int, str]]:
+def returned_on_order(conn: Connection, order_id: str) -> list[tuple[str, str, str, int, str]]:
     """(rma, sku, lot, qty, serials JSON) of what came back against an order so far."""
     return conn.execute(
         "SELECT rma, sku, lot, qty, serials FROM return_lines WHERE order_id = ? ORDER BY id",
@@ -58,7 +57,7 @@ def returned_on_order(
     ).fetchall()
 
 
-def return_lines_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple]:
+def return_lines_of_event(conn: Connection, event_id: int) -> list[tuple]:
     return conn.execute(
         "SELECT sku, lot, qty, condition, reason, location, serials, value FROM return_lines "
         "WHERE event_id = ? ORDER BY id",
@@ -66,7 +65,7 @@ def return_lines_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple
     ).fetchall()
 
 
-def return_rate_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def return_rate_rows(conn: Connection, since: str, until: str) -> list[tuple]:
     """(sku, reason, condition, units returned, value) in the period."""
     return conn.execute(
         "SELECT sku, reason, condition, sum(qty), sum(value) FROM return_lines "
@@ -76,31 +75,31 @@ def return_rate_rows(conn: sqlite3.Connection, since: str, until: str) -> list[t
     ).fetchall()
 
 
-def units_out_by_sku(conn: sqlite3.Connection, since: str, until: str) -> dict[str, int]:
+def units_out_by_sku(conn: Connection, since: str, until: str) -> dict[str, int]:
     return dict(conn.execute(
         "SELECT sku, sum(out_qty) FROM daily_sku WHERE day BETWEEN ? AND ? GROUP BY sku",
         (since, until),
     ))  # fmt: skip
 
 
-def rma_add(conn: sqlite3.Connection, rma: str, order_id: str, lines: str, note: str,
+def rma_add(conn: Connection, rma: str, order_id: str, lines: str, note: str,
             now: str) -> None:  # fmt: skip
     conn.execute("INSERT INTO rmas VALUES (?, ?, ?, ?, ?)", (rma, order_id, lines, note, now))
 
 
-def rma_get(conn: sqlite3.Connection, rma: str) -> tuple[str, str, str, str] | None:
+def rma_get(conn: Connection, rma: str) -> tuple[str, str, str, str] | None:
     """(order, lines JSON, note, created)."""
     return conn.execute(
         "SELECT order_id, lines, note, created FROM rmas WHERE rma = ?", (rma,)
     ).fetchone()
 
 
-def rmas_of_order(conn: sqlite3.Connection, order_id: str) -> list[str]:
+def rmas_of_order(conn: Connection, order_id: str) -> list[str]:
     rows = conn.execute("SELECT rma FROM rmas WHERE order_id = ? ORDER BY rma", (order_id,))
     return [r[0] for r in rows]
 
 
-def order_ids_closed_between(conn: sqlite3.Connection, since: str, until: str) -> list[str]:
+def order_ids_closed_between(conn: Connection, since: str, until: str) -> list[str]:
     """Orders closed (shipped, short or cancelled) at or after `since` and before `until`."""
     rows = conn.execute(
         "SELECT order_id FROM orders WHERE closed >= ? AND closed < ? ORDER BY closed",
@@ -109,7 +108,7 @@ def order_ids_closed_between(conn: sqlite3.Connection, since: str, until: str) -
     return [r[0] for r in rows]
 
 
-def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str) -> list[str]:
+def location_hold(conn: Connection, location: str, reason: str, now: str) -> list[str]:
     """Hold a location; when it was not held yet, returns the skus on hand there (their
     availability and pick location changed)."""
     held = conn.execute(
@@ -120,13 +119,13 @@ def location_hold(conn: sqlite3.Connection, location: str, reason: str, now: str
     return _skus_at(conn, location) if held else []
 
 
-def location_release(conn: sqlite3.Connection, location: str) -> list[str]:
+def location_release(conn: Connection, location: str) -> list[str]:
     """Lift a hold; returns the skus on hand there (their availability changed)."""
     found = conn.execute("DELETE FROM location_holds WHERE location = ?", (location,))
     return _skus_at(conn, location) if found.rowcount else []
 
 
-def _skus_at(conn: sqlite3.Connection, location: str) -> list[str]:
+def _skus_at(conn: Connection, location: str) -> list[str]:
     rows = conn.execute(
         "SELECT DISTINCT sku FROM balances WHERE location = ? AND qty != 0 ORDER BY sku",
         (location,),
@@ -134,12 +133,12 @@ def _skus_at(conn: sqlite3.Connection, location: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def location_held(conn: sqlite3.Connection, location: str) -> bool:
+def location_held(conn: Connection, location: str) -> bool:
     query = "SELECT 1 FROM location_holds WHERE location = ?"
     return conn.execute(query, (location,)).fetchone() is not None
 
 
-def quarantined(conn: sqlite3.Connection, sku: str) -> int:
+def quarantined(conn: Connection, sku: str) -> int:
     """Units of `sku` on hand in held (quarantine) locations: not available to orders."""
     return conn.execute(
         "SELECT coalesce(sum(b.qty), 0) FROM balances b JOIN location_holds h "
@@ -148,7 +147,7 @@ def quarantined(conn: sqlite3.Connection, sku: str) -> int:
     ).fetchone()[0]
 
 
-def quarantined_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
+def quarantined_by_sku(conn: Connection) -> dict[str, int]:
     """`quarantined` of every sku with stock in a held location."""
     return dict(conn.execute(
         "SELECT b.sku, sum(b.qty) FROM balances b JOIN location_holds h "
@@ -156,7 +155,7 @@ def quarantined_by_sku(conn: sqlite3.Connection) -> dict[str, int]:
     ))  # fmt: skip
 
 
-def quarantine_lines(conn: sqlite3.Connection, limit: int, offset: int) -> list[tuple]:
+def quarantine_lines(conn: Connection, limit: int, offset: int) -> list[tuple]:
     """(location, sku, lot, owner, qty) held in quarantine."""
     return conn.execute(
         "SELECT b.location, b.sku, b.lot, b.owner, b.qty FROM balances b "

@@ -4,11 +4,12 @@ the centre; at the centre, each routed order and where it stands (docs/multi-sit
 Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, qualified upsert columns).
 """
 
-import sqlite3
 from dataclasses import dataclass
 
+from hub.store.connection import Connection
 
-def from_centre_add(conn: sqlite3.Connection, order_id: str, now: str) -> None:
+
+def from_centre_add(conn: Connection, order_id: str, now: str) -> None:
     conn.execute(
         "INSERT INTO from_centre (order_id, received) VALUES (?, ?) "
         "ON CONFLICT (order_id) DO NOTHING",
@@ -16,7 +17,7 @@ def from_centre_add(conn: sqlite3.Connection, order_id: str, now: str) -> None:
     )
 
 
-def from_centre_has(conn: sqlite3.Connection, order_id: str) -> bool:
+def from_centre_has(conn: Connection, order_id: str) -> bool:
     row = conn.execute("SELECT 1 FROM from_centre WHERE order_id = ?", (order_id,)).fetchone()
     return row is not None
 
@@ -36,7 +37,7 @@ class CentralOrder:
 _COLUMNS = "order_id, payload, site, state, reason, next_site, created, updated"
 
 
-def central_order_put(conn: sqlite3.Connection, order: CentralOrder) -> None:
+def central_order_put(conn: Connection, order: CentralOrder) -> None:
     """Create or replace the centre's record of a routed order."""
     o = order
     conn.execute(
@@ -48,7 +49,7 @@ def central_order_put(conn: sqlite3.Connection, order: CentralOrder) -> None:
     )
 
 
-def central_order_get(conn: sqlite3.Connection, order_id: str) -> CentralOrder | None:
+def central_order_get(conn: Connection, order_id: str) -> CentralOrder | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM central_orders WHERE order_id = ?", (order_id,)
     ).fetchone()
@@ -56,7 +57,7 @@ def central_order_get(conn: sqlite3.Connection, order_id: str) -> CentralOrder |
 
 
 def central_orders_list(
-    conn: sqlite3.Connection, site: str | None, state: str | None, limit: int, offset: int
+    conn: Connection, site: str | None, state: str | None, limit: int, offset: int
 ) -> list[CentralOrder]:
     """Newest first; `site` and `state` narrow it."""
     where, params = ["1 = 1"], []
@@ -72,7 +73,7 @@ def central_orders_list(
     return [CentralOrder(*row) for row in rows]
 
 
-def central_orders_in(conn: sqlite3.Connection, states: tuple[str, ...]) -> list[CentralOrder]:
+def central_orders_in(conn: Connection, states: tuple[str, ...]) -> list[CentralOrder]:
     """The orders in one of `states` (those that still take stock at their site)."""
     marks = ", ".join("?" for _ in states)
     rows = conn.execute(
@@ -81,7 +82,7 @@ def central_orders_in(conn: sqlite3.Connection, states: tuple[str, ...]) -> list
     return [CentralOrder(*row) for row in rows]
 
 
-def site_on_hand(conn: sqlite3.Connection, skus: list[str]) -> list[tuple[str, str, int]]:
+def site_on_hand(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]]:
     """(site, sku, on hand) of `skus` at every site, from the sites' replayed balances."""
     if not skus:
         return []

@@ -1,10 +1,10 @@
 """Sale prices booked per shipment: revenue, cost of goods sold and margin."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def sale_add(
-    conn: sqlite3.Connection, event_id: int, order_id: str, sku: str, qty: int, revenue: int,
+    conn: Connection, event_id: int, order_id: str, sku: str, qty: int, revenue: int,
     day: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -20,7 +20,7 @@ def sale_add(
     )
 
 
-def sales_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple[str, str, int, int]]:
+def sales_of_event(conn: Connection, event_id: int) -> list[tuple[str, str, int, int]]:
     """(order, sku, qty, revenue) a shipment event booked."""
     return conn.execute(
         "SELECT order_id, sku, qty, revenue FROM sale_lines WHERE event_id = ? ORDER BY id",
@@ -28,7 +28,7 @@ def sales_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple[str, s
     ).fetchall()
 
 
-def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def margin_by_day(conn: Connection, since: str, until: str) -> list[tuple]:
     """(day, revenue, cogs, dropship cost) per day with any, over [since, until]; revenue
     includes dropship sales'."""
     return conn.execute(
@@ -44,7 +44,7 @@ def margin_by_day(conn: sqlite3.Connection, since: str, until: str) -> list[tupl
     ).fetchall()
 
 
-def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def margin_by_sku(conn: Connection, since: str, until: str) -> list[tuple]:
     """(sku, ABC class or None, revenue, cogs, dropship cost) per sku with any, over
     [since, until]; the cost of parts of kits built at the bench is the kit's, not the
     part's; revenue includes dropship sales'."""
@@ -64,7 +64,7 @@ def margin_by_sku(conn: sqlite3.Connection, since: str, until: str) -> list[tupl
     ).fetchall()
 
 
-def shipment_costs(conn: sqlite3.Connection, event_id: int) -> dict[str, tuple[int, int]]:
+def shipment_costs(conn: Connection, event_id: int) -> dict[str, tuple[int, int]]:
     """sku -> (units out, their FIFO cost in micros) of a shipment event's own shipment
     movements (not the assemblies a backflush books in it; consigned units cost us 0)."""
     out = dict(conn.execute(
@@ -77,7 +77,7 @@ def shipment_costs(conn: sqlite3.Connection, event_id: int) -> dict[str, tuple[i
 
 
 def kit_sale_cost_add(
-    conn: sqlite3.Connection, event_id: int, day: str, kit: str, part: str, units: int,
+    conn: Connection, event_id: int, day: str, kit: str, part: str, units: int,
     cogs: int,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -87,7 +87,7 @@ def kit_sale_cost_add(
     )
 
 
-def kit_sale_costs_of_event(conn: sqlite3.Connection, event_id: int) -> list[tuple]:
+def kit_sale_costs_of_event(conn: Connection, event_id: int) -> list[tuple]:
     """(kit, part, units, cogs) a shipment event moved from parts to kits."""
     return conn.execute(
         "SELECT kit, part, units, cogs FROM kit_sale_costs WHERE event_id = ? ORDER BY id",
@@ -96,7 +96,7 @@ def kit_sale_costs_of_event(conn: sqlite3.Connection, event_id: int) -> list[tup
 
 
 def dropship_sale_add(
-    conn: sqlite3.Connection, po: str, order_id: str, sku: str, qty: int, revenue: int,
+    conn: Connection, po: str, order_id: str, sku: str, qty: int, revenue: int,
     cost: int | None, day: str,
 ) -> None:  # fmt: skip
     conn.execute(
@@ -106,7 +106,7 @@ def dropship_sale_add(
     )
 
 
-def dropship_sales_between(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def dropship_sales_between(conn: Connection, since: str, until: str) -> list[tuple]:
     """(day, po, order, sku, qty, revenue, cost) of dropship sales on days [since, until],
     in the order they were booked."""
     return conn.execute(

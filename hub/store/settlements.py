@@ -1,11 +1,11 @@
 """Consignment settlement: what is owed to each owner for units sold, and the settlements
 recorded against it."""
 
-import sqlite3
+from hub.store.connection import Connection
 
 
 def consignment_owed_between(
-    conn: sqlite3.Connection, since: str, until: str
+    conn: Connection, since: str, until: str
 ) -> list[tuple[str, str, int, int]]:
     """(owner, sku, units, owed micros) of consignment sales on days [since, until]."""
     return conn.execute(
@@ -15,7 +15,7 @@ def consignment_owed_between(
     ).fetchall()
 
 
-def settlement_last(conn: sqlite3.Connection, owner: str) -> tuple[int, str] | None:
+def settlement_last(conn: Connection, owner: str) -> tuple[int, str] | None:
     """(through_id, until_day) of the owner's last settlement."""
     return conn.execute(
         "SELECT through_id, until_day FROM consignment_settlements WHERE owner = ? "
@@ -25,7 +25,7 @@ def settlement_last(conn: sqlite3.Connection, owner: str) -> tuple[int, str] | N
 
 
 def owed_unsettled(
-    conn: sqlite3.Connection, owner: str, after_id: int, until: str
+    conn: Connection, owner: str, after_id: int, until: str
 ) -> list[tuple[str, int, int, int]]:
     """(sku, units, owed micros, last owed id) of the owner's sales after owed row
     `after_id` on days up to `until`."""
@@ -37,7 +37,7 @@ def owed_unsettled(
 
 
 def settlement_add(
-    conn: sqlite3.Connection, owner: str, through_id: int, until: str, units: int,
+    conn: Connection, owner: str, through_id: int, until: str, units: int,
     amount: int, now: str, by: str, note: str,
 ) -> int:  # fmt: skip
     cur = conn.execute(
@@ -48,7 +48,7 @@ def settlement_add(
     return cur.fetchone()[0]
 
 
-def settlements(conn: sqlite3.Connection, owner: str | None, limit: int) -> list[dict]:
+def settlements(conn: Connection, owner: str | None, limit: int) -> list[dict]:
     rows = conn.execute(
         "SELECT id, owner, through_id, until_day, units, amount, recorded, by, note "
         "FROM consignment_settlements WHERE ? IS NULL OR owner = ? ORDER BY id DESC LIMIT ?",
@@ -58,6 +58,6 @@ def settlements(conn: sqlite3.Connection, owner: str | None, limit: int) -> list
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
-def consignment_owners(conn: sqlite3.Connection) -> list[str]:
+def consignment_owners(conn: Connection) -> list[str]:
     return [row[0] for row in conn.execute(
         "SELECT DISTINCT owner FROM consignment_owed ORDER BY owner")]  # fmt: skip

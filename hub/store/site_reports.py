@@ -5,8 +5,9 @@ Plain SQL that SQLite and PostgreSQL both accept. Filters are added as condition
 `? IS NULL OR ...`: PostgreSQL cannot type a NULL parameter.
 """
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ _ROW = "id, site, ledger_seq, type, sku, location, lot, owner, delta, value, ts"
 
 
 def site_movements_list(
-    conn: sqlite3.Connection, which: SiteFilter, limit: int, before: int | None
+    conn: Connection, which: SiteFilter, limit: int, before: int | None
 ) -> list[SiteMovementRow]:
     """The sites' movements as the centre applied them, newest first."""
     condition, params = which.where()
@@ -86,7 +87,7 @@ def site_movements_list(
     return [SiteMovementRow(*row) for row in rows]
 
 
-def site_type_totals(conn: sqlite3.Connection, which: SiteFilter) -> list[SiteTypeTotal]:
+def site_type_totals(conn: Connection, which: SiteFilter) -> list[SiteTypeTotal]:
     """Per site and movement type: how many movements, units and value."""
     condition, params = which.where()
     rows = conn.execute(
@@ -97,7 +98,7 @@ def site_type_totals(conn: sqlite3.Connection, which: SiteFilter) -> list[SiteTy
     return [SiteTypeTotal(*row) for row in rows]
 
 
-def site_valuations(conn: sqlite3.Connection, site: str | None) -> list[SiteValuation]:
+def site_valuations(conn: Connection, site: str | None) -> list[SiteValuation]:
     """Per site: SKUs on hand, units and our own stock's value, from its balance lines."""
     condition, params = ("site = ?", [site]) if site is not None else ("1 = 1", [])
     rows = conn.execute(
@@ -108,7 +109,7 @@ def site_valuations(conn: sqlite3.Connection, site: str | None) -> list[SiteValu
     return [SiteValuation(*row) for row in rows]
 
 
-def site_skus_on_hand(conn: sqlite3.Connection, sites: list[str]) -> int:
+def site_skus_on_hand(conn: Connection, sites: list[str]) -> int:
     """SKUs with stock on hand at any of `sites` (one SKU at two sites counts once)."""
     if not sites:
         return 0
@@ -120,7 +121,7 @@ def site_skus_on_hand(conn: sqlite3.Connection, sites: list[str]) -> int:
     ).fetchone()[0]
 
 
-def site_daily_shipped(conn: sqlite3.Connection, since: str) -> list[tuple[str, str, str, int]]:
+def site_daily_shipped(conn: Connection, since: str) -> list[tuple[str, str, str, int]]:
     """(site, sku, day, units shipped) per site hub's UTC day from `since` (YYYY-MM-DD)."""
     return conn.execute(
         "SELECT site, sku, substr(ts, 1, 10) AS day, -sum(delta) FROM site_movements "
@@ -129,7 +130,7 @@ def site_daily_shipped(conn: sqlite3.Connection, since: str) -> list[tuple[str, 
     ).fetchall()
 
 
-def site_sku_on_hand(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+def site_sku_on_hand(conn: Connection) -> list[tuple[str, str, int]]:
     """(site, sku, on hand) of every SKU with a balance line at a site."""
     return conn.execute(
         "SELECT site, sku, sum(qty) FROM site_balances GROUP BY site, sku ORDER BY sku, site"

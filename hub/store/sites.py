@@ -5,8 +5,9 @@ Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, CASE, no two-argu
 max/min), as the PostgreSQL backend of branch pgstore needs.
 """
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -40,21 +41,21 @@ class SiteMovement:
 _LINK = "site, applied, known, link, link_changed, hub_state, last_applied, behind_since"
 
 
-def site_link_ensure(conn: sqlite3.Connection, site: str) -> None:
+def site_link_ensure(conn: Connection, site: str) -> None:
     conn.execute("INSERT INTO site_links (site) VALUES (?) ON CONFLICT (site) DO NOTHING", (site,))
 
 
-def site_link_get(conn: sqlite3.Connection, site: str) -> SiteLink | None:
+def site_link_get(conn: Connection, site: str) -> SiteLink | None:
     row = conn.execute(f"SELECT {_LINK} FROM site_links WHERE site = ?", (site,)).fetchone()
     return SiteLink(*row) if row else None
 
 
-def site_links(conn: sqlite3.Connection) -> list[SiteLink]:
+def site_links(conn: Connection) -> list[SiteLink]:
     rows = conn.execute(f"SELECT {_LINK} FROM site_links ORDER BY site").fetchall()
     return [SiteLink(*row) for row in rows]
 
 
-def site_known_raise(conn: sqlite3.Connection, site: str, seq: int, now: str) -> None:
+def site_known_raise(conn: Connection, site: str, seq: int, now: str) -> None:
     """The site has at least `seq` movements: raise `known`, and note since when the
     centre is behind."""
     conn.execute(
@@ -64,7 +65,7 @@ def site_known_raise(conn: sqlite3.Connection, site: str, seq: int, now: str) ->
     _behind(conn, site, now)
 
 
-def site_applied_set(conn: sqlite3.Connection, site: str, applied: int, now: str) -> None:
+def site_applied_set(conn: Connection, site: str, applied: int, now: str) -> None:
     conn.execute(
         "UPDATE site_links SET applied = ?, last_applied = ?, "
         "known = CASE WHEN known < ? THEN ? ELSE known END WHERE site = ?",
@@ -73,7 +74,7 @@ def site_applied_set(conn: sqlite3.Connection, site: str, applied: int, now: str
     _behind(conn, site, now)
 
 
-def _behind(conn: sqlite3.Connection, site: str, now: str) -> None:
+def _behind(conn: Connection, site: str, now: str) -> None:
     conn.execute(
         "UPDATE site_links SET behind_since = CASE WHEN known > applied "
         "THEN COALESCE(behind_since, ?) ELSE NULL END WHERE site = ?",
@@ -81,19 +82,17 @@ def _behind(conn: sqlite3.Connection, site: str, now: str) -> None:
     )
 
 
-def site_link_set(conn: sqlite3.Connection, site: str, link: str, now: str) -> None:
+def site_link_set(conn: Connection, site: str, link: str, now: str) -> None:
     conn.execute(
         "UPDATE site_links SET link = ?, link_changed = ? WHERE site = ?", (link, now, site)
     )
 
 
-def site_hub_state_set(conn: sqlite3.Connection, site: str, state: str) -> None:
+def site_hub_state_set(conn: Connection, site: str, state: str) -> None:
     conn.execute("UPDATE site_links SET hub_state = ? WHERE site = ?", (state, site))
 
 
-def site_movement_add(
-    conn: sqlite3.Connection, movement: SiteMovement, payload: str, now: str
-) -> None:
+def site_movement_add(conn: Connection, movement: SiteMovement, payload: str, now: str) -> None:
     """Record one movement and change the site's balance and value by it (qty = qty + delta
     in the transaction). The UNIQUE (site, ledger_seq) refuses a second one."""
     m = movement
@@ -111,28 +110,28 @@ def site_movement_add(
     )
 
 
-def site_movement_payload(conn: sqlite3.Connection, site: str, seq: int) -> str | None:
+def site_movement_payload(conn: Connection, site: str, seq: int) -> str | None:
     row = conn.execute(
         "SELECT payload FROM site_movements WHERE site = ? AND ledger_seq = ?", (site, seq)
     ).fetchone()
     return row[0] if row else None
 
 
-def site_pending_put(conn: sqlite3.Connection, site: str, seq: int, payload: str, now: str) -> None:
+def site_pending_put(conn: Connection, site: str, seq: int, payload: str, now: str) -> None:
     conn.execute(
         "INSERT INTO site_pending VALUES (?, ?, ?, ?) ON CONFLICT (site, ledger_seq) DO NOTHING",
         (site, seq, payload, now),
     )
 
 
-def site_pending_get(conn: sqlite3.Connection, site: str, seq: int) -> str | None:
+def site_pending_get(conn: Connection, site: str, seq: int) -> str | None:
     row = conn.execute(
         "SELECT payload FROM site_pending WHERE site = ? AND ledger_seq = ?", (site, seq)
     ).fetchone()
     return row[0] if row else None
 
 
-def site_pending_take(conn: sqlite3.Connection, site: str, seq: int) -> str | None:
+def site_pending_take(conn: Connection, site: str, seq: int) -> str | None:
     row = conn.execute(
         "DELETE FROM site_pending WHERE site = ? AND ledger_seq = ? RETURNING payload",
         (site, seq),
@@ -140,16 +139,16 @@ def site_pending_take(conn: sqlite3.Connection, site: str, seq: int) -> str | No
     return row[0] if row else None
 
 
-def site_pending_drop_applied(conn: sqlite3.Connection, site: str, applied: int) -> None:
+def site_pending_drop_applied(conn: Connection, site: str, applied: int) -> None:
     conn.execute("DELETE FROM site_pending WHERE site = ? AND ledger_seq <= ?", (site, applied))
 
 
-def site_pending_count(conn: sqlite3.Connection, site: str) -> int:
+def site_pending_count(conn: Connection, site: str) -> int:
     return conn.execute("SELECT count(*) FROM site_pending WHERE site = ?", (site,)).fetchone()[0]
 
 
 def site_feed_set(
-    conn: sqlite3.Connection, site: str, key: str, state: str, payload: str, now: str
+    conn: Connection, site: str, key: str, state: str, payload: str, now: str
 ) -> None:
     conn.execute(
         "INSERT INTO site_feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, key) DO UPDATE SET "
@@ -158,7 +157,7 @@ def site_feed_set(
     )
 
 
-def site_feed_counts(conn: sqlite3.Connection, site: str) -> dict[str, int]:
+def site_feed_counts(conn: Connection, site: str) -> dict[str, int]:
     """How many of the site's stations are online and how many of its alerts are open."""
     rows = conn.execute(
         "SELECT CASE WHEN key LIKE 'station/%' THEN 'station' ELSE 'alert' END AS kind, "
@@ -171,7 +170,7 @@ def site_feed_counts(conn: sqlite3.Connection, site: str) -> dict[str, int]:
 
 
 def site_stock(
-    conn: sqlite3.Connection, site: str | None, sku: str | None, limit: int, after: str
+    conn: Connection, site: str | None, sku: str | None, limit: int, after: str
 ) -> list[tuple[str, str, int, int]]:
     """(site, sku, qty, value) per site and SKU with a balance line, in (sku, site) order:
     `site` and `sku` narrow it; `limit` SKUs after SKU `after`."""
@@ -197,7 +196,7 @@ def site_stock(
     ).fetchall()
 
 
-def site_lines(conn: sqlite3.Connection, site: str) -> list[tuple[str, str, str, str, int, int]]:
+def site_lines(conn: Connection, site: str) -> list[tuple[str, str, str, str, int, int]]:
     """(sku, location, lot, owner, qty, value) of every balance line of the site."""
     return conn.execute(
         "SELECT sku, location, lot, owner, qty, value FROM site_balances WHERE site = ? "
@@ -206,7 +205,7 @@ def site_lines(conn: sqlite3.Connection, site: str) -> list[tuple[str, str, str,
     ).fetchall()
 
 
-def check_sites(conn: sqlite3.Connection) -> list[dict]:
+def check_sites(conn: Connection) -> list[dict]:
     """What breaks a central hub's invariants: a site's balance line that is not the sum
     of its applied movements (qty or value), or a site whose applied movements are not
     exactly 1..applied."""

@@ -4,8 +4,9 @@ sends or receives), and at the receiving site the sender's cost layers still in 
 Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, RETURNING, CASE).
 """
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ _COLUMNS = "transfer, from_site, to_site, status, created, shipped, received, bo
 
 
 def transfer_put(
-    conn: sqlite3.Connection, transfer: str, from_site: str, to_site: str, status: str,
+    conn: Connection, transfer: str, from_site: str, to_site: str, status: str,
     payload: str, now: str,
 ) -> None:  # fmt: skip
     """Create the transfer, or record its new state (stamping when it shipped and was
@@ -56,13 +57,13 @@ def transfer_put(
     )
 
 
-def transfer_get(conn: sqlite3.Connection, transfer: str) -> TransferRow | None:
+def transfer_get(conn: Connection, transfer: str) -> TransferRow | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM transfers WHERE transfer = ?",
                        (transfer,)).fetchone()  # fmt: skip
     return _row(row) if row else None
 
 
-def transfer_list(conn: sqlite3.Connection, status: str | None, limit: int) -> list[TransferRow]:
+def transfer_list(conn: Connection, status: str | None, limit: int) -> list[TransferRow]:
     # A condition added, not `? IS NULL OR ...`: PostgreSQL cannot type a NULL parameter.
     where, params = ("WHERE status = ? ", [status]) if status is not None else ("", [])
     rows = conn.execute(
@@ -72,7 +73,7 @@ def transfer_list(conn: sqlite3.Connection, status: str | None, limit: int) -> l
     return [_row(r) for r in rows]
 
 
-def transfers_unfinished(conn: sqlite3.Connection, limit: int) -> list[TransferRow]:
+def transfers_unfinished(conn: Connection, limit: int) -> list[TransferRow]:
     """Transfers not yet received (to pack, or in transit), oldest first."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM transfers WHERE status IN ('open', 'in_transit') "
@@ -82,7 +83,7 @@ def transfers_unfinished(conn: sqlite3.Connection, limit: int) -> list[TransferR
     return [_row(r) for r in rows]
 
 
-def transfer_booked_out(conn: sqlite3.Connection, transfer: str) -> bool:
+def transfer_booked_out(conn: Connection, transfer: str) -> bool:
     """Mark the sender's transit booked out; False if it was already (apply once)."""
     row = conn.execute(
         "UPDATE transfers SET booked_out = 1 WHERE transfer = ? AND booked_out = 0 "
@@ -97,7 +98,7 @@ def _row(row: tuple) -> TransferRow:
 
 
 def transit_layers_put(
-    conn: sqlite3.Connection, transfer: str, layers: list[tuple[str, str, int, int, str]]
+    conn: Connection, transfer: str, layers: list[tuple[str, str, int, int, str]]
 ) -> None:
     """(sku, lot, qty, unit_cost, received) oldest first per sku, once per transfer."""
     counts: dict[str, int] = {}
@@ -112,7 +113,7 @@ def transit_layers_put(
     )
 
 
-def transit_layers(conn: sqlite3.Connection, transfer: str, sku: str) -> list[TransitLayer]:
+def transit_layers(conn: Connection, transfer: str, sku: str) -> list[TransitLayer]:
     rows = conn.execute(
         "SELECT sku, n, lot, qty_left, unit_cost, received FROM transfer_layers "
         "WHERE transfer = ? AND sku = ? AND qty_left > 0 ORDER BY n",
@@ -121,7 +122,7 @@ def transit_layers(conn: sqlite3.Connection, transfer: str, sku: str) -> list[Tr
     return [TransitLayer(*r) for r in rows]
 
 
-def transit_layer_take(conn: sqlite3.Connection, transfer: str, sku: str, n: int, qty: int):
+def transit_layer_take(conn: Connection, transfer: str, sku: str, n: int, qty: int):
     conn.execute(
         "UPDATE transfer_layers SET qty_left = qty_left - ? WHERE transfer = ? AND sku = ? "
         "AND n = ?",

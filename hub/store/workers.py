@@ -6,8 +6,9 @@ expired, inside the caller's transaction (SQLite's write lock, PostgreSQL's row 
 two workers can never both take one. Times are unix seconds of the workers' clocks.
 """
 
-import sqlite3
 from dataclasses import dataclass
+
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Worker:
     heartbeat: float
 
 
-def worker_beat(conn: sqlite3.Connection, worker: Worker) -> None:
+def worker_beat(conn: Connection, worker: Worker) -> None:
     conn.execute(
         "INSERT INTO workers (id, host, pid, role, started, heartbeat) VALUES (?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET heartbeat = excluded.heartbeat",
@@ -28,7 +29,7 @@ def worker_beat(conn: sqlite3.Connection, worker: Worker) -> None:
     )
 
 
-def workers_live(conn: sqlite3.Connection, since: float) -> list[Worker]:
+def workers_live(conn: Connection, since: float) -> list[Worker]:
     """The workers that beat at `since` or later, oldest first."""
     rows = conn.execute(
         "SELECT id, host, pid, role, started, heartbeat FROM workers WHERE heartbeat >= ? "
@@ -38,19 +39,19 @@ def workers_live(conn: sqlite3.Connection, since: float) -> list[Worker]:
     return [Worker(*row) for row in rows]
 
 
-def workers_forget(conn: sqlite3.Connection, before: float) -> None:
+def workers_forget(conn: Connection, before: float) -> None:
     """Rows of workers silent since before `before` (each run adds one)."""
     conn.execute("DELETE FROM workers WHERE heartbeat < ?", (before,))
 
 
-def worker_gone(conn: sqlite3.Connection, worker: str) -> None:
+def worker_gone(conn: Connection, worker: str) -> None:
     """A worker stopping cleanly: its row and its leases go, so others take them at once."""
     conn.execute("DELETE FROM workers WHERE id = ?", (worker,))
     conn.execute("UPDATE station_leases SET expires_at = 0 WHERE worker = ?", (worker,))
     conn.execute("UPDATE duty_leases SET expires_at = 0 WHERE worker = ?", (worker,))
 
 
-def station_lease_add(conn: sqlite3.Connection, station: str) -> None:
+def station_lease_add(conn: Connection, station: str) -> None:
     """A station to be owned (free until a worker takes it)."""
     conn.execute(
         "INSERT INTO station_leases (station, worker, expires_at) VALUES (?, '', 0) "
@@ -59,7 +60,7 @@ def station_lease_add(conn: sqlite3.Connection, station: str) -> None:
     )
 
 
-def station_leases_add_known(conn: sqlite3.Connection) -> None:
+def station_leases_add_known(conn: Connection) -> None:
     """Every station the ledger knows gets a lease row (the first worker on an old ledger)."""
     conn.execute(
         "INSERT INTO station_leases (station, worker, expires_at) "
@@ -67,16 +68,14 @@ def station_leases_add_known(conn: sqlite3.Connection) -> None:
     )
 
 
-def station_leases(conn: sqlite3.Connection) -> list[tuple[str, str, float]]:
+def station_leases(conn: Connection) -> list[tuple[str, str, float]]:
     """(station, worker, expires_at) of every station, by station."""
     return conn.execute(
         "SELECT station, worker, expires_at FROM station_leases ORDER BY station"
     ).fetchall()
 
 
-def station_leases_renew(
-    conn: sqlite3.Connection, worker: str, now: float, until: float
-) -> list[str]:
+def station_leases_renew(conn: Connection, worker: str, now: float, until: float) -> list[str]:
     """Extend the unexpired leases `worker` holds; the stations it still owns."""
     conn.execute(
         "UPDATE station_leases SET expires_at = ? WHERE worker = ? AND expires_at >= ?",
@@ -89,7 +88,7 @@ def station_leases_renew(
 
 
 def station_lease_take(
-    conn: sqlite3.Connection, station: str, worker: str, now: float, until: float
+    conn: Connection, station: str, worker: str, now: float, until: float
 ) -> bool:
     """Take `station` if its lease has expired: whether this worker has it now."""
     taken = conn.execute(
@@ -99,14 +98,14 @@ def station_lease_take(
     return taken.rowcount == 1
 
 
-def station_lease_release(conn: sqlite3.Connection, station: str, worker: str) -> None:
+def station_lease_release(conn: Connection, station: str, worker: str) -> None:
     conn.execute(
         "UPDATE station_leases SET expires_at = 0 WHERE station = ? AND worker = ?",
         (station, worker),
     )
 
 
-def station_owned(conn: sqlite3.Connection, station: str, worker: str, now: float) -> bool:
+def station_owned(conn: Connection, station: str, worker: str, now: float) -> bool:
     """Inside the applying transaction: whether `worker` holds `station`'s unexpired lease."""
     row = conn.execute(
         "SELECT 1 FROM station_leases WHERE station = ? AND worker = ? AND expires_at >= ?",
@@ -115,7 +114,7 @@ def station_owned(conn: sqlite3.Connection, station: str, worker: str, now: floa
     return row is not None
 
 
-def duty_hold(conn: sqlite3.Connection, duty: str, worker: str, now: float, until: float) -> bool:
+def duty_hold(conn: Connection, duty: str, worker: str, now: float, until: float) -> bool:
     """Renew the duty if `worker` has it, else take it if it expired: whether it has it."""
     conn.execute(
         "INSERT INTO duty_leases (duty, worker, expires_at) VALUES (?, '', 0) "
@@ -130,5 +129,5 @@ def duty_hold(conn: sqlite3.Connection, duty: str, worker: str, now: float, unti
     return held.rowcount == 1
 
 
-def duty_leases(conn: sqlite3.Connection) -> list[tuple[str, str, float]]:
+def duty_leases(conn: Connection) -> list[tuple[str, str, float]]:
     return conn.execute("SELECT duty, worker, expires_at FROM duty_leases ORDER BY duty").fetchall()

@@ -20,6 +20,7 @@ from station.barcodes import (
     Operator,
     Quantity,
     Unknown,
+    Unreadable,
     interpret,
     read_of,
 )
@@ -136,10 +137,11 @@ def _scanned(state: BenchState, event: Scanned, lookups: Lookups) -> Outcome:
     meaning = interpret(event.code, event.symbology, lookups, state.settings.gs_separators)
     outcome = _meaning(state, meaning, lookups)
     decided = outcome.verdict or verdict("ok", "")
-    new = replace(outcome.state, last_verdict=decided, last_code=event.code,
+    code = meaning.shown if isinstance(meaning, Unreadable) else event.code
+    new = replace(outcome.state, last_verdict=decided, last_code=code,
                   last_read=read_of(meaning))  # fmt: skip
     scan = Scan(
-        code=event.code[:MAX_CODE],
+        code=code[:MAX_CODE],
         verdict=decided.name,
         mode=state.mode,
         order=_order(state, new),
@@ -153,6 +155,9 @@ def _scanned(state: BenchState, event: Scanned, lookups: Lookups) -> Outcome:
 def _meaning(state: BenchState, meaning: Meaning, lookups: Lookups) -> Outcome:
     if isinstance(meaning, Unknown):
         return _say(state, "unknown_barcode", f"Unknown barcode: {meaning.reason}")
+    if isinstance(meaning, Unreadable):
+        return _say(state, "unreadable_barcode",
+                    f"Unreadable scan: the scanner sent {meaning.shown[:60]}")  # fmt: skip
     if isinstance(meaning, Operator):
         if state.awaiting_supervisor:
             return _supervisor_badge(state, meaning.operator, lookups)

@@ -9,6 +9,7 @@ step here is what holds when it does not. A kind missing from this table is a bu
 NEXT_STEPS: dict[str, str] = {
     # any mode
     "unknown_barcode": "Scan another barcode on it, or set it aside for a supervisor",
+    "unreadable_barcode": "Scan it again; if it fails again, set it aside for a supervisor",
     "wrong_barcode": "Scan what the screen asks for",
     "wrong_command": "Use Done, Undo or Cancel, or switch mode first",
     "unknown_command": "Scan a command from the command sheet",
