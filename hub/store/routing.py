@@ -94,7 +94,7 @@ def site_on_hand(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]
     ).fetchall()
 
 
-def site_committed_set(conn: sqlite3.Connection, site: str, sku: str, committed: int,
+def site_committed_set(conn: Connection, site: str, sku: str, committed: int,
                        ledger_seq: int) -> None:  # fmt: skip
     """A site's stock message said what its open orders hold of `sku` (a snapshot at
     `ledger_seq`: one of an earlier position changes nothing)."""
@@ -106,7 +106,7 @@ def site_committed_set(conn: sqlite3.Connection, site: str, sku: str, committed:
     )
 
 
-def site_committed(conn: sqlite3.Connection, skus: list[str]) -> list[tuple[str, str, int]]:
+def site_committed(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]]:
     """(site, sku, committed) of `skus` at every site, as their stock messages last said."""
     if not skus:
         return []
