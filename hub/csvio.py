@@ -19,6 +19,7 @@ import msgspec
 
 from hub import catalog, orders, purchasing, store
 from hub.catalog import Location, ProductRecord, Supplier
+from hub.nul import nul_path
 from protocol.envelope import utc_now
 from protocol.messages import Order
 from protocol.topics import Topics
@@ -135,6 +136,9 @@ def _rows(reader: csv.DictReader, columns: list[str], required: list[str]) -> li
             rows.append((reader.line_num, {"__error__": "more cells than columns"}))
             continue
         cells = {k: from_spreadsheet((v or "").strip()) for k, v in row.items()}
+        nul = nul_path(cells, "")
+        if nul is not None:
+            cells = {"__error__": f"column {nul.lstrip('.')!r} holds a NUL character (U+0000)"}
         rows.append((reader.line_num, cells))
     return rows
 

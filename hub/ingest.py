@@ -34,6 +34,7 @@ import msgspec
 from hub import alerts, centre_orders, deadletters, ledger, orders, stock, store, transfers
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION, hub_event
+from hub.nul import nul_path_in_json
 from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
 from protocol.messages import Applied, Order, ResendMovements, StationStatus, TransferOrder
 from protocol.topics import Topics
@@ -296,7 +297,7 @@ class Ingest:
         """Apply `event`, then every held event that follows it without a gap; one that
         holds a NUL character is set aside instead (the rest wait behind it)."""
         while True:
-            where = _nul_in_data(event.raw)
+            where = nul_path_in_json(event.raw)
             if where is not None:
                 self._refuse_nul(event, payload, where, work)
                 return applied
@@ -606,29 +607,6 @@ class Ingest:
                     station=gap.station, dedupe=f"held_old_epoch:{gap.station}:{gap.epoch}",
                 )  # fmt: skip
                 self._stale_reported.add((gap.station, gap.epoch))
-
-
-def _nul_in_data(raw: bytes) -> str | None:
-    """Where an event's data holds a NUL character (JSON's only spelling of it is \\u0000:
-    most events are passed over by that test alone)."""
-    return _nul_in(msgspec.json.decode(raw)) if b"\\u0000" in raw else None
-
-
-def _nul_in(value: object, path: str = "$") -> str | None:
-    """The JSON path of the first string (or key) in `value` that holds a NUL character."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _nul_in(key, path) or _nul_in(item, f"{path}.{key}")
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_in(item, f"{path}[{index}]")
-            if found is not None:
-                return found
-    return None
 
 
 def _failure_key(station: str, epoch: str, seq: int) -> str:

@@ -75,16 +75,32 @@ def test_csv_cells_that_look_like_formulas_are_defused(ledger, viewer):
     assert "'=HYPERLINK(1)" in text
 
 
-def test_a_nul_character_is_never_a_server_error(app):
-    """SQLite stores it; PostgreSQL's text cannot: there it is refused (422), named."""
-    api, auth = app.test_client(), {"Authorization": f"Bearer {TOKEN}"}
-    body = [{"supplier": "S-1", "name": "Acme\x00Ltd", "lead_time_days": 3}]
-    answer = api.post("/api/suppliers", json=body, headers=auth)
-    searched = api.get("/api/stock/search", query_string={"q": "M\x00G"}, headers=auth)
-    for response in (answer, searched):
-        assert response.status_code in (200, 201, 422), response.text
-        if response.status_code == 422:
-            assert "cannot store" in response.json["error"] and "NUL" in response.json["error"]
+@pytest.mark.parametrize(("method", "path", "kwargs", "named"), [
+    ("post", "/api/suppliers",
+     {"json": [{"supplier": "S-1", "name": "Acme\x00Ltd", "lead_time_days": 3}]},
+     "body[0].name"),
+    ("get", "/api/stock/search", {"query_string": {"q": "M\x00G"}}, "query.q"),
+    ("get", "/api/stock/search", {"query_string": {"after": "A\x00"}}, "query.after"),
+    ("get", "/api/products/MUG%00-1", {}, "path.sku"),
+])  # fmt: skip
+def test_a_nul_character_is_refused_alike_on_both_backends(app, method, path, kwargs, named):
+    """PostgreSQL cannot store one and SQLite can: the API refuses it on both (400, as its
+    document says), naming where it was, before anything is stored or searched."""
+    api = app.test_client()
+    answer = getattr(api, method)(path, headers={"Authorization": f"Bearer {TOKEN}"}, **kwargs)
+    assert answer.status_code == 400, answer.text
+    assert answer.json["error"].startswith(named) and "NUL" in answer.json["error"]
+
+
+def test_a_csv_row_with_a_nul_character_is_refused_by_line(app):
+    answer = app.test_client().post(
+        "/api/suppliers.csv", data="supplier,name\nS-1,Acme\nS-2,Bad\x00Co\n",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/csv"},
+    )  # fmt: skip
+    assert answer.status_code == 422, answer.text
+    assert answer.json["rows"] == [
+        {"line": 3, "reason": "column 'name' holds a NUL character (U+0000)"}
+    ]
 
 
 @pytest.mark.parametrize("note", ["\u0085", "\ufeff", "\x1f", " \u00a0\t"])

@@ -9,6 +9,9 @@ Status codes mean one thing on every operation: 400 the request does not match t
 document; 404 what the path names does not exist; 409 the hub's state does not allow it
 now; 422 the request matches the document but breaks a rule it cannot express (an
 unknown SKU in a kit, `end` before `start`, a CSV row).
+
+No text anywhere in a request may hold a NUL character (U+0000): PostgreSQL cannot store
+one, so both backends refuse it alike, 400 naming the field, before the view runs.
 """
 
 import functools
@@ -18,6 +21,8 @@ from typing import Any
 import msgspec
 from flask import abort, request
 
+from hub.nul import nul_path
+
 JSON = "application/json"
 CSV = "text/csv"
 SVG = "image/svg+xml"
@@ -26,7 +31,8 @@ DESCRIPTIONS = {
     200: "OK",
     201: "created or done",
     202: "accepted: queued for the station",
-    400: "the request does not match this document; `error` names the field and the limit",
+    400: "the request does not match this document (or a text in it holds a NUL character, "
+    "which no field takes); `error` names the field and the limit",
     401: "no valid token or login",
     403: "the role is too low, or a session POST lacks X-CSRF-Token",
     404: "what the path names does not exist; `error` says which",
@@ -76,6 +82,7 @@ def contract(**fields: Any):
 
 def _path(declared: Contract, view_args: dict) -> dict:
     if declared.path is None:
+        _refuse_nul(view_args, "path")
         return view_args
     return msgspec.structs.asdict(_convert(view_args, declared.path, "path"))
 
@@ -88,10 +95,17 @@ def _query_args(kind: type) -> dict[str, str]:
 
 
 def _convert(values: dict, kind: type, where: str):
+    _refuse_nul(values, where)
     try:
         return msgspec.convert(values, kind, strict=False)
     except msgspec.ValidationError as exc:
         abort(400, f"{where}: {exc}")
+
+
+def _refuse_nul(value: Any, where: str) -> None:
+    found = nul_path(value, where)
+    if found is not None:
+        abort(400, f"{found}: holds a NUL character (U+0000), which no field takes")
 
 
 def _body(declared: Contract):
@@ -101,9 +115,11 @@ def _body(declared: Contract):
     # Not strict: JSON Schema's integer includes 5.0, which msgspec takes only so.
     # msgspec reports invalid UTF-8 in an object key as UnicodeDecodeError, not DecodeError.
     try:
-        return msgspec.json.decode(raw, type=declared.body, strict=False)
+        body = msgspec.json.decode(raw, type=declared.body, strict=False)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
         abort(400, f"body: {exc}")
+    _refuse_nul(msgspec.to_builtins(body), "body")
+    return body
 
 
 def one_or_many(kind: type) -> Any:

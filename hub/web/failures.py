@@ -37,9 +37,10 @@ class FailurePath(msgspec.Struct):
     seq: Seq
 
 
-# A character blank neither to Python's `re` (which validates) nor to ECMA-262 (the OpenAPI
-# document's readers): plain \S differs between them on U+001C-1F, U+0085 and U+FEFF.
-NOT_BLANK = r"[^\s\x1c-\x1f\x85\ufeff]"
+# At least one character blank neither to Python's `re` (which validates) nor to ECMA-262
+# (the OpenAPI document's readers): plain \S differs between them on U+001C-1F, U+0085 and
+# U+FEFF. And no NUL anywhere, as in every text of a request (hub/nul.py).
+NOT_BLANK = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85\ufeff][^\x00]*$"
 
 
 class SkipNote(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from flask import Blueprint, Flask, current_app, jsonify
 
+from hub.nul import NUL_FREE
 from hub.web import contract as contracts
 from hub.web.contract import CSV, CSV_BODY, DESCRIPTIONS, JSON, Contract
 
@@ -60,13 +61,21 @@ class _Schemas:
 
 
 def _plain(schema: Any) -> Any:
-    """Without msgspec's `format: decimal` (no reader knows it; the pattern says it all)."""
+    """Without msgspec's `format: decimal` (no reader knows it; the pattern says it all),
+    and with the rule the contract checks of every text: no NUL (hub/web/contract.py)."""
     if isinstance(schema, dict):
-        return {k: _plain(v) for k, v in schema.items()
-                if not (k == "format" and v == "decimal")}  # fmt: skip
+        plain = {k: _plain(v) for k, v in schema.items()
+                 if not (k == "format" and v == "decimal")}  # fmt: skip
+        return {**plain, "pattern": NUL_FREE} if _free_text(plain) else plain
     if isinstance(schema, list):
         return [_plain(v) for v in schema]
     return schema
+
+
+def _free_text(schema: dict) -> bool:
+    """A string any character may fill (the others' patterns, formats or values admit no
+    NUL already)."""
+    return schema.get("type") == "string" and not schema.keys() & {"pattern", "format", "enum"}
 
 
 def _parameters(where: str, kind: type | None, schemas: _Schemas) -> list[tuple[str, int]]:
@@ -147,7 +156,7 @@ def document(app: Flask) -> dict:
             "logged-in browser session works too; its POSTs need the X-CSRF-Token header "
             "(GET /api/me returns it). Roles: viewer reads, supervisor acts, admin manages "
             "users and imports. 400: the request does not match this document (the error "
-            "names the field and the limit); 404: what the path names does not exist; 409: "
+            "names the field and the limit; no text in a request may hold a NUL character); 404: what the path names does not exist; 409: "
             "the hub's state does not allow it now; 422: well formed but against a rule of "
             "the warehouse. docs/reliability.md lists the limits.",
         },
