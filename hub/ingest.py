@@ -616,6 +616,10 @@ class Ingest:
         return due
 
     def _report_stale(self, stale: list[tuple[store.Gap, str]]) -> None:
+        """Alert once while the condition stands; once it is over (the station journals that
+        epoch again, or nothing is held in it), it is forgotten, so that it is alerted again
+        if it comes back."""
+        self._stale_reported &= {(gap.station, gap.epoch) for gap, _current in stale}
         new = [(gap, current) for gap, current in stale
                if (gap.station, gap.epoch) not in self._stale_reported]  # fmt: skip
         if not new:
