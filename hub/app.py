@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -272,7 +273,17 @@ class Hub:
                     status = self.link.last_status(station)
                     if status is not None:
                         self.link.incoming.put(status)
-        for station in self.link.subscribed():
+            if change.retaken:
+                # Still subscribed: asked at once, as a new owner asks once subscribed.
+                log.info("worker takes back %s: its lease had run out", ", ".join(
+                    sorted(change.retaken)))  # fmt: skip
+                self._ask_resend(change.retaken)
+        self._ask_resend(self.link.subscribed())
+
+    def _ask_resend(self, stations: Iterable[str]) -> None:
+        """Ask each station to resend what is not applied: what a previous owner had not,
+        or what the fence left while this worker's lease had run out."""
+        for station in stations:
             epoch = store.station_epoch(self.conn, station)
             if epoch is not None:
                 self.link.resync(station, epoch, store.cursor_get(self.conn, station, epoch) + 1)

@@ -45,6 +45,9 @@ class Change:
 
     gained: frozenset[str] = frozenset()
     lost: frozenset[str] = frozenset()
+    # Held before, but the lease ran out (turns came too late) and this worker took it
+    # back: meanwhile the fence left the station's events unapplied, as after a move.
+    retaken: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Ownership:
         counts as alive nor holds anything, so the others take its stations and duties."""
         began = time.monotonic()
         held: set[str] = set()
+        renewed: set[str] = set()
         duties: frozenset[str] = frozenset()
         with store.transaction(self.conn):
             # The clock read once the writer lock is ours: a turn that waited for it (a long
@@ -84,15 +88,16 @@ class Ownership:
             else:
                 store.worker_beat(self.conn, me)
             if serving and self.role == "ingest":
-                held = set(store.station_leases_renew(self.conn, self.id, now, until))
-                held = self._balance(held, now, until)
+                renewed = set(store.station_leases_renew(self.conn, self.id, now, until))
+                held = self._balance(set(renewed), now, until)
                 duties = frozenset(d for d in DUTIES
                                    if store.duty_hold(self.conn, d, self.id, now, until))  # fmt: skip
             store.workers_forget(self.conn, now - FORGET_S)
         # Sure of it for one turn less than the lease: another worker may take it once the
         # lease has passed, and this one has stopped by then even if a turn came late.
         self._valid_until = began + self.lease_s - self.period_s
-        change = Change(frozenset(held - self.stations), frozenset(self.stations - held))
+        change = Change(frozenset(held - self.stations), frozenset(self.stations - held),
+                        frozenset((held - renewed) & self.stations))  # fmt: skip
         self.stations, self.duties = frozenset(held), duties
         return change
 
