@@ -19,6 +19,7 @@
   published only while `may_publish()` (the worker holding the outbox duty).
 """
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -303,6 +304,7 @@ class HubLink:
                 except store.DB_ERRORS:
                     log.exception("outbox: the ledger failed; trying again")
                     self._stop.wait(1.0)
+                    conn = self._reconnect(conn)
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the publisher
                     log.exception("outbox publisher turn failed; going on")
                     self._failed.put((0, f"publisher turn failed: {exc!r}"))
@@ -310,6 +312,17 @@ class HubLink:
                 self._beat()
         finally:
             conn.close()
+
+    def _reconnect(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """A new connection for the publisher (a broken PostgreSQL connection stays broken);
+        the old one while the database does not answer."""
+        try:
+            fresh = store.connect(self._db_path)
+        except store.DB_ERRORS:
+            return conn
+        with contextlib.suppress(*store.DB_ERRORS):
+            conn.close()
+        return fresh
 
     def _turn(self, conn: sqlite3.Connection) -> None:
         self._drain_acks()
