@@ -6,7 +6,8 @@ ends with the floor or the ceiling of stations / workers: `_balance`), take expi
 up to that share, and hold or take the duties (`outbox`, `housekeeping`). A worker cut off
 from the broker gives everything back at once (its events could not reach it). A worker that is SIGKILLed stops renewing: its leases expire
 after `lease_s` and the others take them. What it had not applied comes again from the
-station's journal (the new owner asks with a resync), and the ledger's unique
+station's journal (the new owner asks with a resync; so does a worker that takes back its
+own lease after it ran out, since the fence left what came meanwhile), and the ledger's unique
 (station, epoch, seq) keeps even an overlap from applying anything twice.
 
 A web worker only says it is alive (the overview and /healthz list the workers). The
