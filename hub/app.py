@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 import urllib.request
+from collections.abc import Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,11 @@ HOUSEKEEPING_S = 60.0
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
 # Errors of one message, not of the database: a constraint or a value the database cannot
-# store (store.ITEM_ERRORS). Others, disk full or I/O, stop the hub: its unacked messages
-# come back after a restart.
+# store (store.ITEM_ERRORS). Others (disk full, read-only, I/O, PostgreSQL gone) are the
+# database's: the batch waits, unacknowledged, and is tried again on a new connection.
 ITEM_ERRORS = store.ITEM_ERRORS
+# How long the ingest waits before it tries a failing database again.
+DATABASE_RETRY_S = 1.0
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
 # A web process learns that other processes changed the ledger (for the live pages' long
@@ -81,7 +84,9 @@ class Hub:
         self.web_app = self._web_app()
         self.web = make_server(self.web_app, config.web)
         self._stop = threading.Event()
-        self._carried: list[Incoming] = []  # the end of a batch closed early: next, first
+        # Taken, not yet applied: the end of a batch closed early, or a batch the database
+        # failed. The next batch begins with them.
+        self._carried: list[Incoming] = []
         self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
 
     def _may_publish(self) -> bool:
@@ -211,13 +216,36 @@ class Hub:
         while not self._stop.is_set():
             try:
                 self._ingest_turn()
-            except store.DB_ERRORS:
-                raise  # the database itself failed: stop; unacked messages come back on restart
+            except store.DB_ERRORS as exc:
+                # The database itself failed: what was taken waits (`_carried`), unacked,
+                # and no heartbeat says all is well until it answers again.
+                log.exception("ingest: the database failed; trying again")
+                self._loop_failed("ingest", exc)
+                self._stop.wait(DATABASE_RETRY_S)
+                self._reconnect_ingest()
+                continue
             except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
                 log.exception("ingest turn failed; going on")
                 self._loop_failed("ingest", exc)
                 self._stop.wait(1.0)
             self.heartbeats.beat("ingest")
+
+    def _reconnect_ingest(self) -> None:
+        """New connections for the ingest (a broken PostgreSQL connection stays broken, and
+        a SQLite one may keep a failed state); on failure the next turn fails and comes
+        here again."""
+        conns = [self.conn, *([self.ownership.conn] if self.ownership else [])]
+        for conn in conns:
+            with contextlib.suppress(*store.DB_ERRORS):
+                conn.close()
+        try:
+            self.conn = self.ingest.conn = store.connect(self.db_path)
+            if self.central is not None:
+                self.central.conn = self.conn
+            if self.ownership is not None:
+                self.ownership.conn = store.connect(self.db_path)
+        except store.DB_ERRORS:
+            log.warning("ingest: the database does not answer yet")
 
     def _ingest_turn(self) -> None:
         if self.ownership is not None:
@@ -272,7 +300,17 @@ class Hub:
                     status = self.link.last_status(station)
                     if status is not None:
                         self.link.incoming.put(status)
-        for station in self.link.subscribed():
+            if change.retaken:
+                # Still subscribed: asked at once, as a new owner asks once subscribed.
+                log.info("worker takes back %s: its lease had run out", ", ".join(
+                    sorted(change.retaken)))  # fmt: skip
+                self._ask_resend(change.retaken)
+        self._ask_resend(self.link.subscribed())
+
+    def _ask_resend(self, stations: Iterable[str]) -> None:
+        """Ask each station to resend what is not applied: what a previous owner had not,
+        or what the fence left while this worker's lease had run out."""
+        for station in stations:
             epoch = store.station_epoch(self.conn, station)
             if epoch is not None:
                 self.link.resync(station, epoch, store.cursor_get(self.conn, station, epoch) + 1)
@@ -320,11 +358,15 @@ class Hub:
         return batch
 
     def _apply(self, batch: list[Incoming]) -> None:
+        """Each message of `batch` ends applied (or set aside) and acked, or, when the
+        database fails (raised to the loop), carried to the next turn unacked."""
+        self._carried = batch
         if self.central is not None:
             sites = [message for message in batch if self.central.owns(message.topic)]
             if sites:
                 self._apply_sites(sites)
                 batch = [message for message in batch if not self.central.owns(message.topic)]
+                self._carried = batch
                 if not batch:
                     self.changes.bump()
                     return
@@ -334,12 +376,14 @@ class Hub:
             taken = self.ingest.process(batch, deadline).taken
         except ITEM_ERRORS:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            taken = self._apply_alone_and_trim(batch, deadline)
+            self._apply_alone_and_trim(batch, deadline)
+            return
         except store.DB_ERRORS:
-            raise  # the database itself failed: stop; unacked messages come back on restart
+            raise
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
-            taken = self._apply_alone_and_trim(batch, deadline)
+            self._apply_alone_and_trim(batch, deadline)
+            return
         self._carried = batch[taken:]
         for message in batch[:taken]:
             self.link.ack(message)
@@ -386,19 +430,21 @@ class Hub:
             return None
         return min(self.ownership.sure_until, time.monotonic() + self.ownership.period_s / 2)
 
-    def _apply_alone_and_trim(self, batch: list[Incoming], deadline: float | None) -> int:
-        """The batch's messages one per transaction, until `deadline` (after at least one):
-        how many were handled."""
-        taken = dead = 0
-        for message in batch:
+    def _apply_alone_and_trim(self, batch: list[Incoming], deadline: float | None) -> None:
+        """The batch's messages one per transaction, each acked after its own commit, until
+        `deadline` (after at least one); the rest carried to the next turn."""
+        dead = 0
+        for taken, message in enumerate(batch):
             if taken and deadline is not None and time.monotonic() >= deadline:
                 break
             dead += self._apply_alone(message)
-            taken += 1
+            self._carried = batch[taken + 1 :]
+            self.link.ack(message)
+        self.link.wake()
+        self.changes.bump()
         if dead:
             with store.transaction(self.conn):  # set_aside writes outside process()
                 deadletters.trim(self.conn, self.config.dead_letters, utc_now())
-        return taken
 
     def _apply_alone(self, message: Incoming) -> int:
         """One message in its own transaction; one that still fails is set aside, so a

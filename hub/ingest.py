@@ -14,8 +14,9 @@ published after it too. Gaps that do not fill by themselves are answered with
 it is the epoch the station journals now; held events of an epoch it no longer has cannot
 come again, and are reported instead (an alert, and `hub check`).
 
-An event that cannot be applied at all (a bug, a value the ledger cannot store) is set
-aside (`set_aside`): a dead letter and an `event_failures` row, with an alert. The
+An event that cannot be applied at all (a bug, a value the ledger cannot store, a NUL
+character, or one that fails the contract but says it is its station's next event) is set
+aside (`set_aside`, `_refuse`): a dead letter and an `event_failures` row, with an alert. The
 station's later events wait behind it, as behind a gap, until a resend applies it (after a
 fix) or a supervisor skips it (`skip_decided` then records a `skipped` event in its place,
 so the stream stays 1..n, and applies what waited).
@@ -35,7 +36,16 @@ from hub import alerts, centre_orders, deadletters, ledger, orders, stock, store
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION, hub_event
 from hub.nul import nul_path_in_json
-from protocol.envelope import InvalidMessage, decode_event, decode_message, encode, utc_now
+from protocol.envelope import (
+    Event,
+    EventKey,
+    InvalidMessage,
+    decode_event,
+    decode_message,
+    encode,
+    event_key,
+    utc_now,
+)
 from protocol.messages import Applied, Order, ResendMovements, StationStatus, TransferOrder
 from protocol.topics import Topics
 from protocol.types import StationId
@@ -227,7 +237,7 @@ class Ingest:
         try:
             event = decode_event(message.payload)
         except InvalidMessage as exc:
-            self._dead(message, str(exc), work)
+            self._invalid_event(message, station, str(exc), work)
             return
         if station == HUB_STATION:
             self._dead(message, "station id 'hub' is the hub's own journal", work)
@@ -257,6 +267,20 @@ class Ingest:
             # Re-acknowledge duplicates too: a station re-sending after a lost ack needs it.
             work.touched[station] = event.epoch
         work.result.stations.add(station)
+
+    def _invalid_event(self, message: Incoming, station: str, reason: str,
+                       work: "_Batch") -> None:  # fmt: skip
+        """An event the contract refuses. One that says it is its station's next event is
+        one the hub cannot apply: set aside like any such (its later events wait behind it,
+        and it is not asked for again). Any other is only a dead letter: one ahead of a gap
+        comes again when asked for (and is set aside then), one already applied changes
+        nothing, one that does not say which event it is cannot hold anything."""
+        key = event_key(message.payload)
+        if (key is None or key.station != station or station == HUB_STATION
+                or key.seq != work.applied(self.conn, station, key.epoch) + 1):  # fmt: skip
+            self._dead(message, reason, work)
+            return
+        self._refuse(key, message.payload, reason, work)
 
     def _hold(self, message: Incoming, event, work: "_Batch") -> None:
         """Keep an event that follows a gap; a held one may come again, but only the same."""
@@ -299,7 +323,11 @@ class Ingest:
         while True:
             where = nul_path_in_json(event.raw)
             if where is not None:
-                self._refuse_nul(event, payload, where, work)
+                # The ledger stores no NUL (PostgreSQL's text cannot), on either backend, so
+                # that both answer alike. A station of this version journals none
+                # (station/barcodes.py).
+                self._refuse(event, payload, f"{event.type}: {where} holds a NUL character "
+                             "(U+0000), which the ledger does not store", work)  # fmt: skip
                 return applied
             ledger.apply_event(self.conn, self.topics, event, work.now, work.effects, self.zone)
             applied = event.seq
@@ -484,19 +512,18 @@ class Ingest:
                 return
             self._hold_failed(event, dead, reason, now)
 
-    def _refuse_nul(self, event, payload: bytes, where: str, work: "_Batch") -> None:
-        """A NUL character in an event: the ledger stores none (PostgreSQL's text cannot),
-        on either backend, so that both answer alike; set aside as an event that cannot be
-        applied. A station of this version journals none (station/barcodes.py)."""
-        reason = (f"{event.type}: {where} holds a NUL character (U+0000), which the ledger "
-                  "does not store")  # fmt: skip
+    def _refuse(self, event: Event | EventKey, payload: bytes, reason: str,
+                work: "_Batch") -> None:  # fmt: skip
+        """The station's next event, which the hub cannot apply (it fails the contract, or
+        holds a NUL): a dead letter naming why, and the failure that holds the station."""
         topic = self.topics.events(event.station)
         dead = store.dead_letter(self.conn, topic, payload, reason, work.now,
                                  self._source(topic))  # fmt: skip
         work.result.dead += 1
         self._hold_failed(event, dead, reason, work.now)
+        work.failures = True  # a resend that applies in this batch must lift it
 
-    def _hold_failed(self, event, dead: int, reason: str, now: str) -> None:
+    def _hold_failed(self, event: Event | EventKey, dead: int, reason: str, now: str) -> None:
         """The event's `event_failures` row, which holds its station's later events, and one
         alert saying what a supervisor may do."""
         key = f"epoch {event.epoch} seq {event.seq}"
@@ -589,6 +616,10 @@ class Ingest:
         return due
 
     def _report_stale(self, stale: list[tuple[store.Gap, str]]) -> None:
+        """Alert once while the condition stands; once it is over (the station journals that
+        epoch again, or nothing is held in it), it is forgotten, so that it is alerted again
+        if it comes back."""
+        self._stale_reported &= {(gap.station, gap.epoch) for gap, _current in stale}
         new = [(gap, current) for gap, current in stale
                if (gap.station, gap.epoch) not in self._stale_reported]  # fmt: skip
         if not new:

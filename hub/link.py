@@ -19,6 +19,7 @@
   published only while `may_publish()` (the worker holding the outbox duty).
 """
 
+import contextlib
 import logging
 import queue
 import sqlite3
@@ -64,6 +65,7 @@ class HubLink:
         self._subscribing: dict[int, list[str]] = {}  # SUBSCRIBE mid -> its stations
         self._subacks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
         self._acked: dict[int, bool] = {}  # SUBACKed mids not matched yet -> accepted
+        self._main_mid: int | None = None  # the SUBSCRIBE of a connection's own topics
         self._last_status: dict[str, Incoming] = {}  # station -> its latest status message
         self.topics = topics
         self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
@@ -164,8 +166,14 @@ class HubLink:
         ready: list[str] = []
         for mid in list(self._acked):
             stations = self._subscribing.pop(mid, None)
-            if stations is not None and self._acked.pop(mid):
+            if stations is None:
+                continue
+            if self._acked.pop(mid):
                 ready.extend(stations)
+            else:
+                log.error("broker refused the events of %s", ", ".join(stations))
+        if ready:
+            log.info("subscribed to the events of %s", ", ".join(ready))
         # A SUBACK may come before its mid is noted (a subscription made on paho's thread,
         # at a reconnect): kept for the next call. Those of the status and intake
         # subscriptions never match: only the latest few are kept.
@@ -220,7 +228,7 @@ class HubLink:
                  self.config.port, flags.session_present)  # fmt: skip
         if self._per_station:
             self._subscribing.clear()
-            client.subscribe([
+            _result, self._main_mid = client.subscribe([
                 (self.topics.all_station_status, 1),
                 (f"$share/hub/{self.topics.order_intake}", 1),
                 # From the central hub over the site's bridge: one worker answers a
@@ -233,7 +241,7 @@ class HubLink:
             if self._owned:
                 self._subscribe_events(sorted(self._owned))
         else:
-            client.subscribe([
+            _result, self._main_mid = client.subscribe([
                 (self.topics.all_station_events, 1),
                 (self.topics.all_station_status, 1),
                 (self.topics.order_intake, 1),
@@ -253,15 +261,16 @@ class HubLink:
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         refused = [str(code) for code in reason_codes if code.is_failure]
         self._subacks.put((mid, not refused))
-        if mid in self._subscribing:  # a worker's station events
-            if refused:
-                log.error("broker refused station subscriptions: %s", ", ".join(refused))
+        if mid != self._main_mid:
+            # A worker's station events: said by `subscribed`, which knows their stations
+            # (this SUBACK may come before the mid is noted: the subscription is made on
+            # the ingest thread).
             return
         if refused:  # the broker's ACL: nothing from the stations will ever arrive
             log.error("broker refused the hub's subscriptions: %s", ", ".join(refused))
         else:
-            log.info("hub subscribed to station events, status, order intake and the centre's"
-                     " topics")
+            log.info("hub subscribed to %s, order intake and the centre's topics",
+                     "station status" if self._per_station else "station events, status")  # fmt: skip
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self.connected:
@@ -295,6 +304,7 @@ class HubLink:
                 except store.DB_ERRORS:
                     log.exception("outbox: the ledger failed; trying again")
                     self._stop.wait(1.0)
+                    conn = self._reconnect(conn)
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the publisher
                     log.exception("outbox publisher turn failed; going on")
                     self._failed.put((0, f"publisher turn failed: {exc!r}"))
@@ -302,6 +312,17 @@ class HubLink:
                 self._beat()
         finally:
             conn.close()
+
+    def _reconnect(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        """A new connection for the publisher (a broken PostgreSQL connection stays broken);
+        the old one while the database does not answer."""
+        try:
+            fresh = store.connect(self._db_path)
+        except store.DB_ERRORS:
+            return conn
+        with contextlib.suppress(*store.DB_ERRORS):
+            conn.close()
+        return fresh
 
     def _turn(self, conn: sqlite3.Connection) -> None:
         self._drain_acks()

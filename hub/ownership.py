@@ -6,7 +6,8 @@ ends with the floor or the ceiling of stations / workers: `_balance`), take expi
 up to that share, and hold or take the duties (`outbox`, `housekeeping`). A worker cut off
 from the broker gives everything back at once (its events could not reach it). A worker that is SIGKILLed stops renewing: its leases expire
 after `lease_s` and the others take them. What it had not applied comes again from the
-station's journal (the new owner asks with a resync), and the ledger's unique
+station's journal (the new owner asks with a resync; so does a worker that takes back its
+own lease after it ran out, since the fence left what came meanwhile), and the ledger's unique
 (station, epoch, seq) keeps even an overlap from applying anything twice.
 
 A web worker only says it is alive (the overview and /healthz list the workers). The
@@ -45,6 +46,9 @@ class Change:
 
     gained: frozenset[str] = frozenset()
     lost: frozenset[str] = frozenset()
+    # Held before, but the lease ran out (turns came too late) and this worker took it
+    # back: meanwhile the fence left the station's events unapplied, as after a move.
+    retaken: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Ownership:
         counts as alive nor holds anything, so the others take its stations and duties."""
         began = time.monotonic()
         held: set[str] = set()
+        renewed: set[str] = set()
         duties: frozenset[str] = frozenset()
         with store.transaction(self.conn):
             # The clock read once the writer lock is ours: a turn that waited for it (a long
@@ -84,15 +89,16 @@ class Ownership:
             else:
                 store.worker_beat(self.conn, me)
             if serving and self.role == "ingest":
-                held = set(store.station_leases_renew(self.conn, self.id, now, until))
-                held = self._balance(held, now, until)
+                renewed = set(store.station_leases_renew(self.conn, self.id, now, until))
+                held = self._balance(set(renewed), now, until)
                 duties = frozenset(d for d in DUTIES
                                    if store.duty_hold(self.conn, d, self.id, now, until))  # fmt: skip
             store.workers_forget(self.conn, now - FORGET_S)
         # Sure of it for one turn less than the lease: another worker may take it once the
         # lease has passed, and this one has stopped by then even if a turn came late.
         self._valid_until = began + self.lease_s - self.period_s
-        change = Change(frozenset(held - self.stations), frozenset(self.stations - held))
+        change = Change(frozenset(held - self.stations), frozenset(self.stations - held),
+                        frozenset((held - renewed) & self.stations))  # fmt: skip
         self.stations, self.duties = frozenset(held), duties
         return change
 

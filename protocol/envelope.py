@@ -50,9 +50,18 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     raw: bytes  # the `data` object exactly as received, for storing without re-encoding
 
 
+class EventKey(msgspec.Struct, frozen=True):
+    """Which event of which journal a payload says it is: `(station, epoch, seq)`."""
+
+    station: StationId
+    epoch: Epoch
+    seq: Seq
+
+
 # Decimals (money, grams) travel as strings, exact, as most commerce APIs do.
 _encoder = msgspec.json.Encoder()
 _envelope_decoder = msgspec.json.Decoder(Envelope)
+_key_decoder = msgspec.json.Decoder(EventKey)
 _data_decoders = {name: msgspec.json.Decoder(cls) for name, cls in EVENT_TYPES.items()}
 
 
@@ -138,3 +147,16 @@ def decode_event(payload: bytes) -> Event:
         data=data,
         raw=bytes(envelope.data),
     )
+
+
+def event_key(payload: bytes) -> EventKey | None:
+    """The `(station, epoch, seq)` of an event that may fail the rest of the contract (a
+    bad `data`, an unknown type, a wrong `ts`...), so the hub can tell which event of the
+    station's stream it cannot apply; None when not even those three can be read."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        check_utf8(payload, "envelope")
+        return _key_decoder.decode(payload)
+    except (InvalidMessage, msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return None

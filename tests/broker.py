@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hub import brokerconf
 from kit.ports import free_port, wait_for_port
+from tests import children
 
 
 @dataclass
@@ -24,9 +25,8 @@ class Broker:
 
     def start(self) -> "Broker":
         log = open(self.layout.dir / "mosquitto.log", "ab")  # noqa: SIM115 - owned by the process
-        self.process = subprocess.Popen(
-            ["mosquitto", "-c", str(self.layout.conf)], stdout=log, stderr=log
-        )
+        self.process = children.start(["mosquitto", "-c", str(self.layout.conf)], stdout=log,
+                                      stderr=log)  # fmt: skip
         wait_for_port(self.port)
         return self
 

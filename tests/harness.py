@@ -18,6 +18,7 @@ from hub import store
 from kit.ports import free_port, wait_for_port
 from kit.waiting import wait_until
 from station.drivers.sim.serial_scanner import SimSerialScanner
+from tests import children
 from tests.broker import Broker
 from tests.postgres import ledger_target
 
@@ -43,9 +44,8 @@ class Process:
         self.log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **self.env}
-        self.process = subprocess.Popen(
-            [sys.executable, *self.args], cwd=ROOT, stdout=log, stderr=log, env=env
-        )
+        self.process = children.start([sys.executable, *self.args], cwd=ROOT, stdout=log,
+                                      stderr=log, env=env)  # fmt: skip
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or say goodbye (a pulled plug for the process)."""

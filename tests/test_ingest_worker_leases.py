@@ -12,7 +12,7 @@ import pytest
 
 from hub import store
 from hub.ingest import Incoming, Ingest
-from hub.ownership import DUTIES, Ownership
+from hub.ownership import DUTIES, Change, Ownership
 from protocol.envelope import encode_event
 from protocol.events import Receipt
 from protocol.topics import Topics
@@ -131,6 +131,23 @@ def test_a_worker_applies_only_the_stations_it_owns_and_stops_when_its_lease_mov
     assert (late.applied, late.not_mine) == (0, 5)
     assert ingest_b.process(events(station, range(6, 11))).applied == 5
     assert ledger_events(db) == [(station, seq) for seq in range(1, 11)]
+
+
+def test_a_worker_that_takes_back_its_own_expired_lease_says_so(db):
+    """Its turns came late (a stopped or starved process), nobody else took its stations:
+    meanwhile the fence left their events unapplied, so taking them back is reported as
+    `retaken`, for the worker to ask the stations to resend, as after a move."""
+    clock = Clock()
+    a = worker(db, clock)
+    assert a.tick().gained == set(STATIONS)
+    assert a.tick() == Change()  # renewed: nothing to ask for
+    ingest = Ingest(a.conn, TOPICS, fence=a)
+    clock.now += LEASE_S + 1  # its lease ran out
+    assert ingest.process(events("pack-1", range(1, 4))).not_mine == 3  # fenced off
+    change = a.tick()
+    assert change == Change(retaken=frozenset(STATIONS))
+    assert a.stations == set(STATIONS)
+    assert a.tick() == Change()
 
 
 def test_two_workers_both_believing_they_own_a_station_apply_no_event_twice(db):
