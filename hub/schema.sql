@@ -704,11 +704,13 @@ CREATE TABLE IF NOT EXISTS site_balances (
 
 -- The centre's latest word of what each site's open orders hold per SKU (`committed` of
 -- its stock/{sku} messages): its own orders, which the centre does not see, and the
--- routed ones it has taken. Routing leaves it out of the stock it routes by.
+-- routed ones it has taken. Routing leaves it out of the stock it routes by; the company
+-- reorder leaves it and `quarantined` (held locations, transit too) out of a position.
 CREATE TABLE IF NOT EXISTS site_committed (
     site TEXT NOT NULL,
     sku TEXT NOT NULL,
     committed INTEGER NOT NULL,
+    quarantined INTEGER NOT NULL DEFAULT 0,
     ledger_seq INTEGER NOT NULL,            -- of the snapshot: an older one never wins
     PRIMARY KEY (site, sku)
 );

@@ -70,6 +70,8 @@ def test_a_central_ledger_from_before_the_site_movements_time_gets_the_column(tm
     # (nor its index), at version 5, with a movement of a site.
     old.executescript(
         "DROP INDEX site_movements_ts; ALTER TABLE site_movements DROP COLUMN ts;"
+        "ALTER TABLE site_committed DROP COLUMN quarantined;"
+        "INSERT INTO site_committed (site, sku, committed, ledger_seq) VALUES ('s1', 'MUG', 2, 1);"
         "PRAGMA user_version = 5;"
         "INSERT INTO site_movements (site, ledger_seq, type, sku, location, delta, value, "
         "payload, applied) VALUES ('s1', 1, 'receipt', 'MUG', 'A-01', 3, 6000000, '{}', 'now');"
@@ -80,6 +82,7 @@ def test_a_central_ledger_from_before_the_site_movements_time_gets_the_column(tm
     assert store.schema_version(conn) == store.SCHEMA_VERSION
     assert conn.execute("SELECT site, ledger_seq, delta, ts FROM site_movements").fetchall() \
         == [("s1", 1, 3, "")]
+    assert store.site_not_available(conn) == [("s1", "MUG", 2, 0)]
     index = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'site_movements_ts'")
     assert index.fetchone() is not None
     conn.close()

@@ -368,6 +368,7 @@ from hub.store.routing import (
     from_centre_has,
     site_committed,
     site_committed_set,
+    site_not_available,
     site_on_hand,
 )
 from hub.store.sales import (

@@ -133,6 +133,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     # movement kept its hub's time (never released; schema.sql's index on it needs it).
     (6, "ALTER TABLE IF EXISTS site_movements ADD COLUMN IF NOT EXISTS ts TEXT NOT NULL "
         "DEFAULT ''"),
+    (7, "ALTER TABLE IF EXISTS site_committed ADD COLUMN IF NOT EXISTS quarantined INTEGER "
+        "NOT NULL DEFAULT 0"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
