@@ -49,6 +49,8 @@ class World:
             site_conn.commit()
             self.sites[site] = Ingest(site_conn, Topics(site))
             self.read[site] = 0
+            # The bridge's notification: the site's link is up.
+            self.centre.process([Incoming(Topics(site).centre_link, b"1")])
         app = create_app(self.centre_path, Topics("hq"), [TOKEN], changes=ChangeFeed(),
                          sites=SITES, data_dir=tmp_path)  # fmt: skip
         self.api = app.test_client()
@@ -349,3 +351,34 @@ def test_company_reorder_counts_what_each_site_has_available(world):
     assert (row["position"], row["need"]) == (6, 40)
     # s2: 30 - 5 held by its orders - 6 in quarantine = 19 available, 18 over its target 1.
     assert (row["move"], row["buy"]) == ([{"from": "s2", "qty": 18}], 22)
+
+
+def test_routing_prefers_sites_with_fresh_figures_and_says_how_old_the_others_are(world):
+    world.stock("s1", "MUG-1", 10)
+    world.stock("s2", "MUG-1", 10)
+    world.stock("s1", "TEE-2", 5)
+    # s1's bridge went down: the centre knows its stock as of then, and says so.
+    world.centre.process([Incoming(Topics("s1").centre_link, b"0")])
+    assert post(world, order("SO-1", ("MUG-1", 3))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-1", headers=BEARER).json
+    # Both fill it; s1 comes first in [[sites]], but only s2's figures are fresh.
+    assert (found["site"], found["reason"]) == ("s2", "it can fill the whole order")
+    figures = {f["site"]: f for f in found["figures"]}
+    assert (figures["s2"]["fresh"], figures["s2"]["link"]) == (True, "up")
+    assert (figures["s1"]["fresh"], figures["s1"]["link"]) == (False, "down")
+    assert figures["s1"]["age_s"] >= 0
+    # Only s1 has the TEE-2: routed there by what is known, and the reason says so.
+    assert post(world, order("SO-2", ("TEE-2", 2))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-2", headers=BEARER).json
+    assert found["site"] == "s1"
+    assert found["reason"].startswith("it can fill the whole order, by figures ")
+    assert found["reason"].endswith(" old (its link to the centre is down)")
+    listed = world.api.get("/api/sites/orders", headers=BEARER).json
+    assert {f["site"]: f["fresh"] for f in listed["figures"]} == {"s1": False, "s2": True}
+    # Where a supervisor moves an order by hand, the page says it too.
+    users.add(world.centre.conn, "sue", "supervisor", PASSWORD)
+    sue = world.api.application.test_client()
+    assert login(sue, "sue").status_code == 302
+    page = sue.get("/sites/orders").text
+    assert "s1 by figures" in page.split('id="stale-figures"')[1].split("</p>")[0]
+    assert "(its link to the centre is down))</option>" in page
