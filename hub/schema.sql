@@ -799,6 +799,15 @@ CREATE TABLE IF NOT EXISTS transfers (
     payload TEXT NOT NULL                  -- the latest TransferOrder (JSON)
 );
 
+-- The receiving site's movements (ledger_seq, its movement id) that booked a transfer in:
+-- at that site as it receives, at the centre from its `received` report (which counts a
+-- unit once in the company's stock, whichever site's movements it applies first).
+CREATE TABLE IF NOT EXISTS transfer_receipts (
+    transfer TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL,
+    PRIMARY KEY (transfer, ledger_seq)
+);
+
 -- At the receiving site: the sender's cost layers of a transfer in transit, oldest first;
 -- receipts take them in order (so the receiving site's FIFO value is the sender's).
 CREATE TABLE IF NOT EXISTS transfer_layers (

@@ -160,7 +160,8 @@ def after_receipt(conn: sqlite3.Connection, topics: Topics, po: str) -> None:
         came[sku] += received
     lines = [TransferShippedLine(sku=sku, qty=n) for sku, n in came.items()]
     _report(conn, topics, TransferReport(transfer=po, site=topics.site, state="received",
-                                         lines=lines))  # fmt: skip
+                                         lines=lines,
+                                         movements=store.transfer_receipts(conn, po)))  # fmt: skip
 
 
 def _report(conn: sqlite3.Connection, topics: Topics, report: TransferReport) -> None:

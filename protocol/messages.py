@@ -346,3 +346,7 @@ class TransferReport(_Msg):
     site: SiteId
     state: Literal["shipped", "received"]
     lines: list[TransferShippedLine]
+    # 1.5, `received`: the receiving site's movements (their ledger_seq) that booked the
+    # transfer in. The centre counts those units once in the company's stock, whichever of
+    # them and the sender's book-out of its transit it applies first. Left out when empty.
+    movements: Annotated[list[Seq], Meta(max_length=10_000)] = []

@@ -56,12 +56,19 @@ class Company:
         self.centre = CentralIngest(open_ledger(path / "centre.db"), Topics("hq"),
                                     ["s1", "s2"], resend_after_s=60)  # fmt: skip
         self.taken: dict[int, int] = {}
+        self.held: list[Incoming] = []
 
-    def carry(self) -> None:
+    def carry(self, hold: str | None = None) -> None:
+        """`hold`: a topic whose messages wait (in order) for a later carry, as a bridge
+        or a gap at the centre delays one site's movements while the other's cross."""
         for _ in range(4):  # there and back again, until nothing new travels
             for site in (self.s1, self.s2):
-                self.centre.process([m for m in self._new(site.conn, id(site))
-                                     if m.topic.endswith("/movements") or "/transfers/" in m.topic])  # fmt: skip
+                new = [m for m in self._new(site.conn, id(site))
+                       if m.topic.endswith("/movements") or "/transfers/" in m.topic]  # fmt: skip
+                waiting = self.held + [m for m in new if m.topic == hold]
+                self.held = [m for m in waiting if m.topic == hold]
+                self.centre.process([m for m in waiting + new
+                                     if m.topic != hold and m not in self.held])  # fmt: skip
             for site in (self.s1, self.s2):
                 prefix = site.topics.transfer_order("")
                 mine = [m for m in self._new(self.centre.conn, id(site), peek=True)
@@ -82,6 +89,11 @@ class Company:
         with store.transaction(self.centre.conn):
             return central_transfers.create(self.centre.conn, ["s1", "s2"], wanted,
                                             TS.isoformat())  # fmt: skip
+
+    def centre_at(self, site: str, location: str) -> int:
+        """Units of MUG the centre's replay of `site` has at `location`."""
+        return sum(qty for sku, at, _lot, _owner, qty, _value in store.site_lines(
+            self.centre.conn, site) if sku == "MUG" and at == location)  # fmt: skip
 
     def state(self, transfer: str) -> dict:
         return central_transfers.transfer_dict(store.transfer_get(self.centre.conn, transfer))
@@ -367,3 +379,49 @@ def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):
     assert "T-8 could not be taken" in said[0] and "unknown sku NOPE" in said[0]
     assert "T-9 could not be taken" in said[1] and "not this site (s2)" in said[1]
     assert store.po_get(s2.conn, "T-8") is None and store.transfer_get(s2.conn, "T-9") is None
+
+
+def company_mugs(company: Company) -> tuple[int, str]:
+    """The centre's company total of MUG: (units, value)."""
+    from hub.web import site_views
+
+    [row] = site_views.stock_rows(company.centre.conn, None, "MUG", 10, "")
+    kpis = site_views.kpi_rows(company.centre.conn, ["s1", "s2"], store.SiteFilter())
+    assert (kpis["company"]["on_hand"]["units"], kpis["company"]["on_hand"]["value"]) == (
+        row["on_hand"], row["value"])  # the KPIs' stock on hand says the same
+    return row["on_hand"], row["value"]
+
+
+def test_the_company_counts_a_transfers_units_once_whichever_sites_movements_come_first(
+        company):  # fmt: skip
+    s1, s2 = company.s1, company.s2
+    assert company_mugs(company) == (10, "25.00")
+    first = company.transfer(7)
+    company.carry()
+    ship(s1, first, 7)
+    company.carry()
+    assert company_mugs(company) == (10, "25.00")  # 7 of them at s1's transit
+    # The receiver's receipts reach the centre before the sender's book-out of its transit.
+    s2.events(Receipt(sku="MUG", qty=7, location="B-01", po=first))
+    company.carry(hold=s1.topics.movements)
+    assert company.state(first)["status"] == "received" and s1.at(f"transit-{first}")[0] == 0
+    assert company.centre_at("s1", f"transit-{first}") == 7  # not booked out at the centre yet
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert company.centre_at("s1", f"transit-{first}") == 0
+    assert company_mugs(company) == (10, "25.00")
+
+    # The other way round: the sender's book-out first, the receiver's receipts later.
+    second = company.transfer(3)
+    company.carry()
+    ship(s1, second, 3)
+    company.carry()
+    s2.events(Receipt(sku="MUG", qty=3, location="B-01", po=second))
+    company.carry(hold=s2.topics.movements)
+    assert company.state(second)["status"] == "received"
+    assert company.centre_at("s1", f"transit-{second}") == 0  # booked out, and applied
+    assert company.centre_at("s2", "B-01") == 7  # the receipt of 3 not yet
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert company.centre_at("s2", "B-01") == 10
+    assert company_mugs(company) == (10, "25.00")
