@@ -65,14 +65,24 @@ def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: 
         problems.append("a sku appears on more than one line")
     if wanted.from_site in sites:
         problems += [f"{wanted.from_site} has never had {sku} (no movement of it reached the "
-                     "centre)" for sku in skus
-                     if not store.site_stock(conn, wanted.from_site, sku, 1, "")]  # fmt: skip
+                     "centre; a kit packed from its parts: add it with its parts to the "
+                     "centre's catalog)" for sku in skus
+                     if not _has_had(conn, wanted.from_site, sku)]  # fmt: skip
     if problems:
         raise TransferError("; ".join(problems))
     transfer = f"T-{store.counter_next(conn, 'transfer'):06d}"
     save(conn, TransferOrder(transfer=transfer, from_site=wanted.from_site,
                              to_site=wanted.to_site, lines=wanted.lines), now)  # fmt: skip
     return transfer
+
+
+def _has_had(conn: sqlite3.Connection, site: str, sku: str) -> bool:
+    """Some movement of `sku` at `site` reached the centre; or `sku` is a kit of the
+    centre's catalog and every part of it has (the bench packs a kit from its parts)."""
+    if store.site_stock(conn, site, sku, 1, ""):
+        return True
+    parts = store.kit_components(conn, sku)
+    return bool(parts) and all(store.site_stock(conn, site, part, 1, "") for part, _ in parts)
 
 
 def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
@@ -138,23 +148,28 @@ def transfer_dict(row: store.TransferRow) -> dict:
     """One transfer for the API: its lines, what shipped (with the value in transit, at the
     sender's FIFO cost) and what was received, per SKU with over and short."""
     order = msgspec.json.decode(row.payload, type=TransferOrder)
-    # A SKU may have several shipped lines (picked from two bins, or two lots).
-    shipped: dict[str, int] = defaultdict(int)
-    for line in order.shipped:
-        shipped[line.sku] += line.qty
-    received = {line.sku: line.qty for line in order.received}
+    # A SKU may have several shipped lines (picked from two bins, or two lots); a kit
+    # line may have travelled as its parts (counted as the complete kits they make).
+    units = transfers.units_by_sku(order.shipped), transfers.units_by_sku(order.received)
+    shipped, received = (transfers.as_ordered(order, u) for u in units)
     value = _value_shipped(order)
     skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())
     ordered = {line.sku: line.qty for line in order.lines}
+    kits = transfers.kit_parts(order)
     lines = [{"sku": sku, "qty": ordered.get(sku, 0), "shipped": shipped.get(sku, 0),
-              "received": received.get(sku, 0)} for sku in skus]  # fmt: skip
+              "received": received.get(sku, 0),
+              **({"parts": [{"sku": part, "per_kit": per, "shipped": units[0].get(part, 0),
+                             "received": units[1].get(part, 0)}
+                            for part, per in sorted(kits[sku].items())]} if sku in kits else {})}
+             for sku in skus]  # fmt: skip
     done = order.status == "received"
     return {
         "transfer": row.transfer, "from_site": row.from_site, "to_site": row.to_site,
         "status": row.status, "created": row.created, "shipped": row.shipped,
         "received": row.received, "lines": lines,
         "short_shipped": any(ln["shipped"] < ln["qty"] for ln in lines) if row.shipped else False,
-        "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in lines),
+        "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in
+                                            lines + [p for ln in lines for p in ln.get("parts", ())]),
         "value_shipped": text(value),
     }  # fmt: skip
 

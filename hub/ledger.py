@@ -287,7 +287,8 @@ def _ship_transfer(ctx: Ctx, data: Shipment, order: Order) -> None:
             shipped.append(transfers.Shipped(line.sku, take.lot, take.qty, pieces))
     picking.shipped(conn, source.day, source.station, data)
     orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
-    transfers.report_shipped(conn, ctx.topics, order.order, shipped)
+    transfers.report_shipped(conn, ctx.topics, order.order,
+                             transfers.with_kits(conn, order, shipped))  # fmt: skip
 
 
 def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:
