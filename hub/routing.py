@@ -125,7 +125,8 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
     the larger of what other orders routed there and not yet shipped need and what the
     site says its open orders hold (`committed`: its own orders, which the centre does not
     see, and the routed ones it has taken). Not their sum: a routed order the site has
-    taken is in both; the larger is the least that is surely promised."""
+    taken is in both; the larger is the least that is surely promised. Less, too, what
+    the site says is in its held locations (quarantine, what it sent in transit)."""
     skus = sorted({line.sku for line in order.lines})
     stock: dict[str, Counter[str]] = {}
     for site, sku, qty in store.site_on_hand(conn, skus):
@@ -137,12 +138,14 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
         for line in _decode(other.payload).lines:
             if line.sku in skus and not line.dropship:
                 routed.setdefault(other.site, Counter())[line.sku] += line.qty
-    held = {(site, sku): qty for site, sku, qty in store.site_committed(conn, skus)}
-    for site in set(stock) | set(routed) | {site for site, _ in held}:
+    told = {(site, sku): (committed, held)
+            for site, sku, committed, held in store.site_committed(conn, skus)}  # fmt: skip
+    for site in set(stock) | set(routed) | {site for site, _ in told}:
         for sku in skus:
-            promised = max(routed.get(site, Counter())[sku], held.get((site, sku), 0))
-            if promised:
-                stock.setdefault(site, Counter())[sku] -= promised
+            committed, held = told.get((site, sku), (0, 0))
+            taken = max(routed.get(site, Counter())[sku], committed) + held
+            if taken:
+                stock.setdefault(site, Counter())[sku] -= taken
     return stock
 
 

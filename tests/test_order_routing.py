@@ -382,3 +382,20 @@ def test_routing_prefers_sites_with_fresh_figures_and_says_how_old_the_others_ar
     page = sue.get("/sites/orders").text
     assert "s1 by figures" in page.split('id="stale-figures"')[1].split("</p>")[0]
     assert "(its link to the centre is down))</option>" in page
+
+
+def test_stock_a_site_holds_in_quarantine_is_not_routed_to(world):
+    # s1's movements as the centre gets them: a receipt, then 8 moved (out, and in at Q-1).
+    for qty in (10, -8, 8):
+        world.stock("s1", "MUG-1", qty)
+    world.stock("s2", "MUG-1", 6)
+    s1 = world.sites["s1"]
+    with store.transaction(s1.conn):
+        store.location_hold(s1.conn, "Q-1", "damaged, to inspect", TS.isoformat())
+    s1.process([Incoming(s1.topics.events("dock-1"), encode_event("dock-1", "e1", seq, data, TS))
+                for seq, data in ((1, Receipt(sku="MUG-1", qty=10, location="A-01")),
+                                  (2, Move(sku="MUG-1", qty=8, from_="A-01", to="Q-1")))])  # fmt: skip
+    world.deliver()  # s1's stock message: 8 of its 10 quarantined
+    assert post(world, order("SO-1", ("MUG-1", 5))).status_code == 201
+    world.deliver()
+    assert world.where("SO-1") == ("s2", "open")  # s1 comes first, but has 2 to sell

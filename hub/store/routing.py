@@ -115,11 +115,13 @@ def site_not_available(conn: Connection) -> list[tuple[str, str, int, int]]:
     ).fetchall()
 
 
-def site_committed(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]]:
-    """(site, sku, committed) of `skus` at every site, as their stock messages last said."""
+def site_committed(conn: Connection, skus: list[str]) -> list[tuple[str, str, int, int]]:
+    """(site, sku, committed, quarantined) of `skus` at every site, as their stock messages
+    last said."""
     if not skus:
         return []
     marks = ", ".join("?" for _ in skus)
     return conn.execute(
-        f"SELECT site, sku, committed FROM site_committed WHERE sku IN ({marks})", skus
+        f"SELECT site, sku, committed, quarantined FROM site_committed WHERE sku IN ({marks})",
+        skus,
     ).fetchall()
