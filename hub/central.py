@@ -192,8 +192,10 @@ class CentralIngest:
             self._dead(site, message, str(exc), now, result)
             return
         store.site_known_raise(self.conn, site, stock.ledger_seq, now)
-        # What the site's own orders hold, which the centre routes around (hub/routing.py).
-        store.site_committed_set(self.conn, site, stock.sku, stock.committed, stock.ledger_seq)
+        # What the site's own orders hold, which the centre routes around (hub/routing.py),
+        # and what is in its held locations: neither is available (hub/company_reorder.py).
+        store.site_committed_set(self.conn, site, stock.sku, stock.committed, stock.quarantined,
+                                 stock.ledger_seq)  # fmt: skip
 
     def _hub_status(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
         try:

@@ -20,7 +20,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from hub import store
+from hub import store, transfers
 from hub.money import text
 from protocol.envelope import encode
 from protocol.messages import TransferLine, TransferOrder, TransferReport
@@ -65,14 +65,24 @@ def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: 
         problems.append("a sku appears on more than one line")
     if wanted.from_site in sites:
         problems += [f"{wanted.from_site} has never had {sku} (no movement of it reached the "
-                     "centre)" for sku in skus
-                     if not store.site_stock(conn, wanted.from_site, sku, 1, "")]  # fmt: skip
+                     "centre; a kit packed from its parts: add it with its parts to the "
+                     "centre's catalog)" for sku in skus
+                     if not _has_had(conn, wanted.from_site, sku)]  # fmt: skip
     if problems:
         raise TransferError("; ".join(problems))
     transfer = f"T-{store.counter_next(conn, 'transfer'):06d}"
     save(conn, TransferOrder(transfer=transfer, from_site=wanted.from_site,
                              to_site=wanted.to_site, lines=wanted.lines), now)  # fmt: skip
     return transfer
+
+
+def _has_had(conn: sqlite3.Connection, site: str, sku: str) -> bool:
+    """Some movement of `sku` at `site` reached the centre; or `sku` is a kit of the
+    centre's catalog and every part of it has (the bench packs a kit from its parts)."""
+    if store.site_stock(conn, site, sku, 1, ""):
+        return True
+    parts = store.kit_components(conn, sku)
+    return bool(parts) and all(store.site_stock(conn, site, part, 1, "") for part, _ in parts)
 
 
 def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
@@ -116,6 +126,7 @@ def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
     if order.status == "in_transit":
         save(conn, msgspec.structs.replace(order, status="received", received=report.lines),
              now)  # fmt: skip
+        store.transfer_receipts_put(conn, order.transfer, report.movements)
     return None
 
 
@@ -137,23 +148,28 @@ def transfer_dict(row: store.TransferRow) -> dict:
     """One transfer for the API: its lines, what shipped (with the value in transit, at the
     sender's FIFO cost) and what was received, per SKU with over and short."""
     order = msgspec.json.decode(row.payload, type=TransferOrder)
-    # A SKU may have several shipped lines (picked from two bins, or two lots).
-    shipped: dict[str, int] = defaultdict(int)
-    for line in order.shipped:
-        shipped[line.sku] += line.qty
-    received = {line.sku: line.qty for line in order.received}
+    # A SKU may have several shipped lines (picked from two bins, or two lots); a kit
+    # line may have travelled as its parts (counted as the complete kits they make).
+    units = transfers.units_by_sku(order.shipped), transfers.units_by_sku(order.received)
+    shipped, received = (transfers.as_ordered(order, u) for u in units)
     value = _value_shipped(order)
     skus = sorted({line.sku for line in order.lines} | shipped.keys() | received.keys())
     ordered = {line.sku: line.qty for line in order.lines}
+    kits = transfers.kit_parts(order)
     lines = [{"sku": sku, "qty": ordered.get(sku, 0), "shipped": shipped.get(sku, 0),
-              "received": received.get(sku, 0)} for sku in skus]  # fmt: skip
+              "received": received.get(sku, 0),
+              **({"parts": [{"sku": part, "per_kit": per, "shipped": units[0].get(part, 0),
+                             "received": units[1].get(part, 0)}
+                            for part, per in sorted(kits[sku].items())]} if sku in kits else {})}
+             for sku in skus]  # fmt: skip
     done = order.status == "received"
     return {
         "transfer": row.transfer, "from_site": row.from_site, "to_site": row.to_site,
         "status": row.status, "created": row.created, "shipped": row.shipped,
         "received": row.received, "lines": lines,
         "short_shipped": any(ln["shipped"] < ln["qty"] for ln in lines) if row.shipped else False,
-        "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in lines),
+        "over_short_received": done and any(ln["received"] != ln["shipped"] for ln in
+                                            lines + [p for ln in lines for p in ln.get("parts", ())]),
         "value_shipped": text(value),
     }  # fmt: skip
 
@@ -185,3 +201,60 @@ def transit_of(moving: list[Moving], site: str) -> dict:
     is on its way to it (at the sender's cost, which becomes its own when received)."""
     return {"out": transit_total(m for m in moving if m.from_site == site),
             "in": transit_total(m for m in moving if m.to_site == site)}  # fmt: skip
+
+
+def company_overcount(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+    """Per SKU, the (units, micros) by which the sum of the sites' replayed stock exceeds
+    the company's, because the centre applies the two sites' movements of a transfer
+    independently: the receiver's receipts before the sender's book-out of its transit
+    (counted at both: a positive figure), or the other way round (at neither: negative).
+
+    The company holds a transfer's units once: at the sender's transit until the
+    receiver's report, then wherever the receiver's movements put them, and in between
+    (its receipts not yet applied here) as the units it reported received."""
+    over: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row in store.transfers_settling(conn, IN_TRANSIT_MAX):
+        held = {sku: (qty, value) for sku, qty, value in store.site_location_stock(
+            conn, row.from_site, transfers.transit_location(row.transfer))}  # fmt: skip
+        moving = _still_moving(conn, row, held)
+        for sku in held.keys() | moving.keys():
+            (units, micros), (left, value) = held.get(sku, (0, 0)), moving.get(sku, (0, 0))
+            over[sku][0] += units - left
+            over[sku][1] += micros - value
+    return {sku: (units, micros) for sku, (units, micros) in over.items() if units or micros}
+
+
+def _still_moving(conn: sqlite3.Connection, row: store.TransferRow,
+                  held: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:  # fmt: skip
+    """(units, micros) per SKU of a transfer the company holds outside the two sites'
+    shelves: what the sender's transit holds, until the receiver's report names the
+    movements that booked it in; then what it received and the centre has not yet
+    applied, valued at the sender's layers oldest first (as the receiver takes them). A
+    report without its movements (a site before 1.5) leaves it at the transit."""
+    if row.status != "received" or not store.transfer_receipts(conn, row.transfer):
+        return held
+    order = msgspec.json.decode(row.payload, type=TransferOrder)
+    received: dict[str, int] = defaultdict(int)
+    for line in order.received:
+        received[line.sku] += line.qty
+    applied = {sku: (units, value) for sku, units, value
+               in store.transfer_receipts_applied(conn, row.transfer, row.to_site)}  # fmt: skip
+    moving = {}
+    for sku, qty in received.items():
+        units, value = applied.get(sku, (0, 0))
+        left = max(0, qty - units)
+        if left:
+            moving[sku] = (left, max(0, _layers_value(order, sku, qty) - value))
+    return moving
+
+
+def _layers_value(order: TransferOrder, sku: str, units: int) -> int:
+    """What the first `units` shipped units of `sku` cost the sender, oldest layer first
+    (units beyond the layers, over-received, at the last layer's cost)."""
+    value, left, cost = 0, units, 0
+    for line in order.shipped:
+        for layer in line.layers if line.sku == sku else ():
+            take = min(left, layer.qty)
+            value, left, cost = value + take * layer.unit_cost_micros, left - take, \
+                layer.unit_cost_micros
+    return value + left * cost

@@ -8,7 +8,11 @@ over the centre's `demand_window_days` (days without any count as 0), the lead t
 centre's `default_lead_time_days` (the sites' suppliers and their lead times stay at the
 sites), safety stock = z x sd x sqrt(lead time), reorder point = demand over the lead
 time + safety stock, target = reorder point + demand over the lead time. A site's position
-is its stock less what the orders the centre routed there still need. A site at or below
+is what it has available, as a site hub's own reorder counts it: its stock less what is
+promised (the larger of what the orders the centre routed there still need and what its
+open orders hold, `committed` of its stock messages: a routed order the site has taken is
+in both) and less what sits in its held locations (quarantine, and what it sent in
+transit; `quarantined` of its stock messages). A site at or below
 its reorder point needs up to its target; a site above its target has the difference as
 surplus, moved to the sites that need it, the largest surplus first.
 """
@@ -30,7 +34,9 @@ class SitePlan:
     site: str
     sku: str
     on_hand: int
-    position: int  # on hand less what routed, unshipped orders need
+    committed: int  # promised: routed orders' needs or the site's own word, the larger
+    quarantined: int  # in held locations: owned, not available
+    position: int  # on hand - committed - quarantined
     mean_daily_demand: float
     reorder_point: int
     target: int
@@ -56,13 +62,17 @@ def suggestions(conn: sqlite3.Connection, sites: list[str], today: date,
             shipped[(site, sku)].append(units)
     on_hand = {(site, sku): qty for site, sku, qty in store.site_sku_on_hand(conn)}
     taken = _routed_needs(conn)
+    told = {(site, sku): (committed, held)
+            for site, sku, committed, held in store.site_not_available(conn)}  # fmt: skip
     by_sku: dict[str, list[SitePlan]] = defaultdict(list)
     for site, sku in sorted({*on_hand, *shipped}, key=lambda key: (key[1], key[0])):
         if site not in sites:
             continue
-        qty = on_hand.get((site, sku), 0)
-        by_sku[sku].append(_plan(site, sku, qty, qty - taken.get((site, sku), 0),
-                                 shipped.get((site, sku), []), window, lead, settings))  # fmt: skip
+        committed, held = told.get((site, sku), (0, 0))
+        stock = Stock(on_hand.get((site, sku), 0), max(committed, taken.get((site, sku), 0)),
+                      held)  # fmt: skip
+        by_sku[sku].append(_plan(site, sku, stock, shipped.get((site, sku), []), window, lead,
+                                 settings))  # fmt: skip
     rows = []
     for plans in by_sku.values():
         _cover(plans, sites)
@@ -79,15 +89,28 @@ def _routed_needs(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return taken
 
 
-def _plan(site: str, sku: str, on_hand: int, position: int, days: list[int], window: int,
-          lead: int, settings: Settings) -> SitePlan:  # fmt: skip
+@dataclass(frozen=True)
+class Stock:
+    on_hand: int
+    committed: int
+    quarantined: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.committed - self.quarantined
+
+
+def _plan(site: str, sku: str, stock: Stock, days: list[int], window: int, lead: int,
+          settings: Settings) -> SitePlan:  # fmt: skip
     mean = sum(days) / window
     sd = math.sqrt(sum((d - mean) ** 2 for d in days) / window
                    + (window - len(days)) * mean**2 / window)  # fmt: skip
     over_lead = mean * lead
     point = math.ceil(over_lead + settings.service_level_z * sd * math.sqrt(lead))
     target = point + max(1, math.ceil(over_lead))
-    plan = SitePlan(site, sku, on_hand, position, round(mean, 4), point, target)
+    position = stock.available
+    plan = SitePlan(site, sku, stock.on_hand, stock.committed, stock.quarantined, position,
+                    round(mean, 4), point, target)  # fmt: skip
     if position <= point and mean > 0:
         plan.need = target - position
     return plan
@@ -109,7 +132,8 @@ def _cover(plans: list[SitePlan], sites: list[str]) -> None:
 
 
 def _row(p: SitePlan, lead: int) -> dict:
-    return {"sku": p.sku, "site": p.site, "on_hand": p.on_hand, "position": p.position,
+    return {"sku": p.sku, "site": p.site, "on_hand": p.on_hand, "committed": p.committed,
+            "quarantined": p.quarantined, "position": p.position,
             "mean_daily_demand": p.mean_daily_demand, "lead_time_days": lead,
             "reorder_point": p.reorder_point, "target": p.target, "need": p.need,
             "move": p.moves, "buy": p.buy}  # fmt: skip

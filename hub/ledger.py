@@ -238,8 +238,10 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
 def _receive_transfer(ctx: Ctx, data: Receipt, lot: str) -> None:
     """Units of a transfer come in at the sender's FIFO costs, its layers oldest first (an
     over-receipt beyond them at the fallback cost)."""
-    for qty, cost in transfers.receipt_pieces(ctx.conn, data.po, data.sku, data.qty):
-        post_inbound(ctx, Posting(data.sku, data.location, qty, lot), cost)
+    booked = [post_inbound(ctx, Posting(data.sku, data.location, qty, lot), cost).id
+              for qty, cost in transfers.receipt_pieces(ctx.conn, data.po, data.sku, data.qty)]
+    # Which movements are the transfer's, for the centre to count its units once.
+    store.transfer_receipts_put(ctx.conn, data.po, booked)
     transfers.after_receipt(ctx.conn, ctx.topics, data.po)
 
 
@@ -285,7 +287,8 @@ def _ship_transfer(ctx: Ctx, data: Shipment, order: Order) -> None:
             shipped.append(transfers.Shipped(line.sku, take.lot, take.qty, pieces))
     picking.shipped(conn, source.day, source.station, data)
     orders.apply_shipment(conn, ctx.topics, data, source.hub_ts, source.day)
-    transfers.report_shipped(conn, ctx.topics, order.order, shipped)
+    transfers.report_shipped(conn, ctx.topics, order.order,
+                             transfers.with_kits(conn, order, shipped))  # fmt: skip
 
 
 def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:

@@ -1,8 +1,12 @@
 """A central hub routes each order to a site (docs/multi-site.md): the site that can fill
 the whole order from its stock, else the one that can fill the most lines; a tie goes to
-the site listed first in the centre's [[sites]]. A supervisor may choose the site, or move
-an order not yet picked to another site: the centre withdraws it from the first (which
-cancels it while nobody has picked it) and sends it on once that site confirms.
+the site listed first in the centre's [[sites]]. Among those, a site whose figures are fresh
+(its link up, every movement it is known to have applied) comes before one whose figures
+stopped at an outage: the centre routes by what it knows, and the reason says how old the
+figures of a site with stale ones were. A supervisor may choose the site (the page and the
+API show each site's figures' age), or move an order not yet picked to another site: the
+centre withdraws it from the first (which cancels it while nobody has picked it) and sends
+it on once that site confirms.
 
 The stock a site has is its balances as its movements made them, less what the orders
 the centre routed there and that have not shipped still need: the centre does not see the
@@ -11,8 +15,9 @@ site's own orders, so a site busy with those may be offered more than it can shi
 
 import sqlite3
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import msgspec
 
@@ -41,19 +46,78 @@ class Choice:
     reason: str
 
 
-def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str]) -> Choice:
-    """The site for `order`: it fills the whole order, else the most lines; ties by the
-    order of `sites`. Dropship lines need no stock and count for no site."""
+@dataclass(frozen=True)
+class Figures:
+    """How far the centre's figures of a site can be trusted: `fresh` when its link is up
+    and every movement it is known to have is applied; else `age_s`, the seconds since
+    they stopped being so (None: the centre has never heard from the site)."""
+
+    site: str
+    link: str
+    fresh: bool
+    age_s: int | None
+
+    def as_dict(self) -> dict:
+        return {"site": self.site, "link": self.link, "fresh": self.fresh, "age_s": self.age_s}
+
+    def note(self) -> str:
+        """What a choice made on stale figures says."""
+        age = "never heard from" if self.age_s is None else f"{_age(self.age_s)} old"
+        why = "its link to the centre is down" if self.link == "down" else (
+            "the centre has no word of its link" if self.link != "up"
+            else "the centre is behind its movements")  # fmt: skip
+        return f"by figures {age} ({why})"
+
+
+def figures(conn: sqlite3.Connection, sites: list[str], now: str) -> dict[str, Figures]:
+    """Each site's `Figures`, by the centre's clock `now`."""
+    links = {link.site: link for link in store.site_links(conn)}
+    found = {}
+    for site in sites:
+        link = links.get(site)
+        if link is None:
+            found[site] = Figures(site, "unknown", False, None)
+            continue
+        stale = [t for t in (link.link_changed if link.link != "up" else None,
+                             link.behind_since) if t]  # fmt: skip
+        fresh = link.link == "up" and link.known <= link.applied
+        age = None if fresh or not stale else _seconds(min(stale), now)
+        found[site] = Figures(site, link.link, fresh, 0 if fresh else age)
+    return found
+
+
+def _seconds(since: str, now: str) -> int:
+    return max(0, int((datetime.fromisoformat(now) - datetime.fromisoformat(since))
+                      .total_seconds()))  # fmt: skip
+
+
+def _age(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str],
+           fresh: Collection[str] | None = None) -> Choice:  # fmt: skip
+    """The site for `order`: it fills the whole order, else the most lines; a site in
+    `fresh` (all, if None) before one whose figures are stale; ties by the order of
+    `sites`. Dropship lines need no stock and count for no site."""
     lines = [line for line in order.lines if not line.dropship]
     need: Counter[str] = Counter()
     for line in lines:
         need[line.sku] += line.qty
     filled = {site: sum(1 for line in lines if stock.get(site, {}).get(line.sku, 0)
                         >= need[line.sku]) for site in sites}  # fmt: skip
-    best = max(sites, key=lambda site: (filled[site], -sites.index(site)))
+    trusted = set(sites if fresh is None else fresh)
+    best = max(sites, key=lambda site: (filled[site] == len(lines), site in trusted,
+                                        filled[site], -sites.index(site)))  # fmt: skip
     if filled[best] == len(lines):
         return Choice(best, "it can fill the whole order")
-    return Choice(best, f"it can fill {filled[best]} of {len(lines)} lines, the most of any site")
+    among = "site whose figures are fresh" if any(
+        filled[site] > filled[best] for site in sites) else "site"  # fmt: skip
+    return Choice(best, f"it can fill {filled[best]} of {len(lines)} lines, the most of any "
+                        f"{among}")  # fmt: skip
 
 
 def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]:
@@ -61,7 +125,8 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
     the larger of what other orders routed there and not yet shipped need and what the
     site says its open orders hold (`committed`: its own orders, which the centre does not
     see, and the routed ones it has taken). Not their sum: a routed order the site has
-    taken is in both; the larger is the least that is surely promised."""
+    taken is in both; the larger is the least that is surely promised. Less, too, what
+    the site says is in its held locations (quarantine, what it sent in transit)."""
     skus = sorted({line.sku for line in order.lines})
     stock: dict[str, Counter[str]] = {}
     for site, sku, qty in store.site_on_hand(conn, skus):
@@ -73,12 +138,14 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
         for line in _decode(other.payload).lines:
             if line.sku in skus and not line.dropship:
                 routed.setdefault(other.site, Counter())[line.sku] += line.qty
-    held = {(site, sku): qty for site, sku, qty in store.site_committed(conn, skus)}
-    for site in set(stock) | set(routed) | {site for site, _ in held}:
+    told = {(site, sku): (committed, held)
+            for site, sku, committed, held in store.site_committed(conn, skus)}  # fmt: skip
+    for site in set(stock) | set(routed) | {site for site, _ in told}:
         for sku in skus:
-            promised = max(routed.get(site, Counter())[sku], held.get((site, sku), 0))
-            if promised:
-                stock.setdefault(site, Counter())[sku] -= promised
+            committed, held = told.get((site, sku), (0, 0))
+            taken = max(routed.get(site, Counter())[sku], committed) + held
+            if taken:
+                stock.setdefault(site, Counter())[sku] -= taken
     return stock
 
 
@@ -103,7 +170,7 @@ def route(conn: sqlite3.Connection, order: Order, sites: list[str], now: str,
     if choice is None and existing is not None and existing.state != "rejected":
         choice = Choice(existing.site, existing.reason or "")
     if choice is None:
-        choice = choose(order, available(conn, order), sites)
+        choice = by_stock(conn, order, sites, now)
     payload = encode(order).decode()
     created = existing.created if existing else now
     if existing is not None and existing.state != "rejected" and existing.site != choice.site:
@@ -129,7 +196,17 @@ def reroute(conn: sqlite3.Connection, order_id: str, sites: list[str], now: str,
     order = _decode(existing.payload)
     if site is not None:
         return route(conn, order, sites, now, by_hand(site, sites))
-    return route(conn, order, sites, now, choose(order, available(conn, order), sites))
+    return route(conn, order, sites, now, by_stock(conn, order, sites, now))
+
+
+def by_stock(conn: sqlite3.Connection, order: Order, sites: list[str], now: str) -> Choice:
+    """The stock's choice, fresh figures first; one made on stale figures says so."""
+    known = figures(conn, sites, now)
+    choice = choose(order, available(conn, order), sites,
+                    [site for site, f in known.items() if f.fresh])  # fmt: skip
+    if known[choice.site].fresh:
+        return choice
+    return Choice(choice.site, f"{choice.reason}, {known[choice.site].note()}")
 
 
 def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOrder:

@@ -704,11 +704,13 @@ CREATE TABLE IF NOT EXISTS site_balances (
 
 -- The centre's latest word of what each site's open orders hold per SKU (`committed` of
 -- its stock/{sku} messages): its own orders, which the centre does not see, and the
--- routed ones it has taken. Routing leaves it out of the stock it routes by.
+-- routed ones it has taken. Routing leaves it out of the stock it routes by; the company
+-- reorder leaves it and `quarantined` (held locations, transit too) out of a position.
 CREATE TABLE IF NOT EXISTS site_committed (
     site TEXT NOT NULL,
     sku TEXT NOT NULL,
     committed INTEGER NOT NULL,
+    quarantined INTEGER NOT NULL DEFAULT 0,
     ledger_seq INTEGER NOT NULL,            -- of the snapshot: an older one never wins
     PRIMARY KEY (site, sku)
 );
@@ -795,6 +797,15 @@ CREATE TABLE IF NOT EXISTS transfers (
     received TEXT,                         -- when this hub learnt it was received
     booked_out INTEGER NOT NULL DEFAULT 0, -- the sender booked its transit out (a site)
     payload TEXT NOT NULL                  -- the latest TransferOrder (JSON)
+);
+
+-- The receiving site's movements (ledger_seq, its movement id) that booked a transfer in:
+-- at that site as it receives, at the centre from its `received` report (which counts a
+-- unit once in the company's stock, whichever site's movements it applies first).
+CREATE TABLE IF NOT EXISTS transfer_receipts (
+    transfer TEXT NOT NULL,
+    ledger_seq INTEGER NOT NULL,
+    PRIMARY KEY (transfer, ledger_seq)
 );
 
 -- At the receiving site: the sender's cost layers of a transfer in transit, oldest first;

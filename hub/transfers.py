@@ -15,7 +15,8 @@ transfer was received; then the sender books it out.
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import msgspec
@@ -42,6 +43,8 @@ class Shipped:
     lot: str
     qty: int
     pieces: list[fifo.Piece]
+    kit: str | None = None  # a part that travelled for this kit line of the transfer
+    per_kit: int | None = None
 
 
 class TransferRefused(ValueError):
@@ -138,11 +141,61 @@ def receipt_pieces(conn: sqlite3.Connection, transfer: str, sku: str,
     return pieces
 
 
+def with_kits(conn: sqlite3.Connection, order: Order, shipped: list[Shipped]) -> list[Shipped]:
+    """A kit line of a transfer packed as its parts (the bench ships a kit built from
+    parts as the parts) travels as them, each at its own FIFO cost: each part's line names
+    the kit and how many go in one, and every part of a kit any of whose parts shipped has
+    a line (0 units if none went), so whoever reads the report counts complete kits. A
+    part the transfer also names on a line of its own counts for that line."""
+    ordered = {line.sku for line in order.lines}
+    kits = {line.sku: dict(store.kit_components(conn, line.sku)) for line in order.lines}
+    part_of: dict[str, str] = {}
+    for kit, parts in kits.items():
+        for sku in parts:
+            part_of.setdefault(sku, kit)
+    tagged = [replace(s, kit=part_of[s.sku], per_kit=kits[part_of[s.sku]][s.sku])
+              if s.sku in part_of and s.sku not in ordered else s for s in shipped]  # fmt: skip
+    for kit in sorted({s.kit for s in tagged if s.kit}):
+        there = {s.sku for s in tagged if s.kit == kit}
+        tagged += [Shipped(sku, "", 0, [], kit, per) for sku, per in kits[kit].items()
+                   if sku not in there]  # fmt: skip
+    return tagged
+
+
+def as_ordered(order: TransferOrder, units: Mapping[str, int]) -> dict[str, int]:
+    """`units` per SKU (shipped or received) as the transfer's lines count them: a kit
+    line's are the kits shipped whole and the complete kits its parts make; the parts
+    themselves count for no line of their own. Other SKUs (not ordered) keep theirs."""
+    kits = kit_parts(order)
+    parts = {sku for per in kits.values() for sku in per}
+    counted = {sku: n for sku, n in units.items() if sku not in parts}
+    for kit, per in kits.items():
+        counted[kit] = counted.get(kit, 0) + min(units.get(sku, 0) // n for sku, n in per.items())
+    return counted
+
+
+def kit_parts(order: TransferOrder) -> dict[str, dict[str, int]]:
+    """Per kit line that travelled as its parts: each part and how many go in one kit."""
+    kits: dict[str, dict[str, int]] = defaultdict(dict)
+    for line in order.shipped:
+        if line.kit is not None and line.per_kit is not None:
+            kits[line.kit][line.sku] = line.per_kit
+    return dict(kits)
+
+
+def units_by_sku(lines: list[TransferShippedLine]) -> dict[str, int]:
+    found: dict[str, int] = defaultdict(int)
+    for line in lines:
+        found[line.sku] += line.qty
+    return dict(found)
+
+
 def report_shipped(conn: sqlite3.Connection, topics: Topics, transfer: str,
                    shipped: list[Shipped]) -> None:  # fmt: skip
     lines = [TransferShippedLine(sku=s.sku, qty=s.qty, lot=s.lot or None,
                                  layers=[TransferLayer(qty=p.qty, unit_cost_micros=p.unit_cost,
-                                                       received=p.received) for p in s.pieces])
+                                                       received=p.received) for p in s.pieces],
+                                 kit=s.kit, per_kit=s.per_kit)
              for s in shipped]  # fmt: skip
     _report(conn, topics, TransferReport(transfer=transfer, site=topics.site, state="shipped",
                                          lines=lines))  # fmt: skip
@@ -160,7 +213,8 @@ def after_receipt(conn: sqlite3.Connection, topics: Topics, po: str) -> None:
         came[sku] += received
     lines = [TransferShippedLine(sku=sku, qty=n) for sku, n in came.items()]
     _report(conn, topics, TransferReport(transfer=po, site=topics.site, state="received",
-                                         lines=lines))  # fmt: skip
+                                         lines=lines,
+                                         movements=store.transfer_receipts(conn, po)))  # fmt: skip
 
 
 def _report(conn: sqlite3.Connection, topics: Topics, report: TransferReport) -> None:
@@ -189,11 +243,9 @@ def _lateness(row: store.TransferRow, cutoff: str, days: int) -> list[tuple[str,
         found.append(("unshipped", f"{name} not shipped {days} days after it was made"))
     if row.status == "in_transit" and (row.shipped or row.created) < cutoff:
         found.append(("unreceived", f"{name} in transit and not received after {days} days"))
-    shipped: dict[str, int] = defaultdict(int)
-    for line in order.shipped:
-        shipped[line.sku] += line.qty
-    short = [f"{line.sku} {shipped[line.sku]} of {line.qty}" for line in order.lines
-             if row.status != "open" and shipped[line.sku] < line.qty]  # fmt: skip
+    shipped = as_ordered(order, units_by_sku(order.shipped))
+    short = [f"{line.sku} {shipped.get(line.sku, 0)} of {line.qty}" for line in order.lines
+             if row.status != "open" and shipped.get(line.sku, 0) < line.qty]  # fmt: skip
     if short:
         found.append(("short", f"{name} short-shipped: " + ", ".join(short)))
     return found

@@ -321,6 +321,10 @@ class TransferShippedLine(_Msg):
     qty: NonNegativeBalance
     lot: Lot | None = None
     layers: list[TransferLayer] = []  # what the units cost the sender, oldest first
+    # 1.5: a part that travelled for the transfer's line of kit `kit` (packed as its parts),
+    # `per_kit` of it in one kit; every part of such a kit has a line (qty 0 if none went).
+    kit: Code | None = None
+    per_kit: PositiveQty | None = None
 
 
 class TransferOrder(_Msg):
@@ -346,3 +350,7 @@ class TransferReport(_Msg):
     site: SiteId
     state: Literal["shipped", "received"]
     lines: list[TransferShippedLine]
+    # 1.5, `received`: the receiving site's movements (their ledger_seq) that booked the
+    # transfer in. The centre counts those units once in the company's stock, whichever of
+    # them and the sender's book-out of its transit it applies first. Left out when empty.
+    movements: Annotated[list[Seq], Meta(max_length=10_000)] = []

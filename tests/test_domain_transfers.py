@@ -56,12 +56,19 @@ class Company:
         self.centre = CentralIngest(open_ledger(path / "centre.db"), Topics("hq"),
                                     ["s1", "s2"], resend_after_s=60)  # fmt: skip
         self.taken: dict[int, int] = {}
+        self.held: list[Incoming] = []
 
-    def carry(self) -> None:
+    def carry(self, hold: str | None = None) -> None:
+        """`hold`: a topic whose messages wait (in order) for a later carry, as a bridge
+        or a gap at the centre delays one site's movements while the other's cross."""
         for _ in range(4):  # there and back again, until nothing new travels
             for site in (self.s1, self.s2):
-                self.centre.process([m for m in self._new(site.conn, id(site))
-                                     if m.topic.endswith("/movements") or "/transfers/" in m.topic])  # fmt: skip
+                new = [m for m in self._new(site.conn, id(site))
+                       if m.topic.endswith("/movements") or "/transfers/" in m.topic]  # fmt: skip
+                waiting = self.held + [m for m in new if m.topic == hold]
+                self.held = [m for m in waiting if m.topic == hold]
+                self.centre.process([m for m in waiting + new
+                                     if m.topic != hold and m not in self.held])  # fmt: skip
             for site in (self.s1, self.s2):
                 prefix = site.topics.transfer_order("")
                 mine = [m for m in self._new(self.centre.conn, id(site), peek=True)
@@ -77,11 +84,19 @@ class Company:
         return [Incoming(topic, payload) for _id, topic, payload, _retain in rows]
 
     def transfer(self, qty: int) -> str:
+        return self.transfer_of("MUG", qty)
+
+    def transfer_of(self, sku: str, qty: int) -> str:
         wanted = central_transfers.TransferIn(from_site="s1", to_site="s2",
-                                              lines=[TransferLine(sku="MUG", qty=qty)])  # fmt: skip
+                                              lines=[TransferLine(sku=sku, qty=qty)])  # fmt: skip
         with store.transaction(self.centre.conn):
             return central_transfers.create(self.centre.conn, ["s1", "s2"], wanted,
                                             TS.isoformat())  # fmt: skip
+
+    def centre_at(self, site: str, location: str) -> int:
+        """Units of MUG the centre's replay of `site` has at `location`."""
+        return sum(qty for sku, at, _lot, _owner, qty, _value in store.site_lines(
+            self.centre.conn, site) if sku == "MUG" and at == location)  # fmt: skip
 
     def state(self, transfer: str) -> dict:
         return central_transfers.transfer_dict(store.transfer_get(self.centre.conn, transfer))
@@ -367,3 +382,117 @@ def test_a_transfer_a_site_cannot_take_is_a_dead_letter_and_an_alert(company):
     assert "T-8 could not be taken" in said[0] and "unknown sku NOPE" in said[0]
     assert "T-9 could not be taken" in said[1] and "not this site (s2)" in said[1]
     assert store.po_get(s2.conn, "T-8") is None and store.transfer_get(s2.conn, "T-9") is None
+
+
+def company_mugs(company: Company) -> tuple[int, str]:
+    """The centre's company total of MUG: (units, value)."""
+    from hub.web import site_views
+
+    [row] = site_views.stock_rows(company.centre.conn, None, "MUG", 10, "")
+    kpis = site_views.kpi_rows(company.centre.conn, ["s1", "s2"], store.SiteFilter())
+    assert (kpis["company"]["on_hand"]["units"], kpis["company"]["on_hand"]["value"]) == (
+        row["on_hand"], row["value"])  # the KPIs' stock on hand says the same
+    return row["on_hand"], row["value"]
+
+
+def test_the_company_counts_a_transfers_units_once_whichever_sites_movements_come_first(
+        company):  # fmt: skip
+    s1, s2 = company.s1, company.s2
+    assert company_mugs(company) == (10, "25.00")
+    first = company.transfer(7)
+    company.carry()
+    ship(s1, first, 7)
+    company.carry()
+    assert company_mugs(company) == (10, "25.00")  # 7 of them at s1's transit
+    # The receiver's receipts reach the centre before the sender's book-out of its transit.
+    s2.events(Receipt(sku="MUG", qty=7, location="B-01", po=first))
+    company.carry(hold=s1.topics.movements)
+    assert company.state(first)["status"] == "received" and s1.at(f"transit-{first}")[0] == 0
+    assert company.centre_at("s1", f"transit-{first}") == 7  # not booked out at the centre yet
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert company.centre_at("s1", f"transit-{first}") == 0
+    assert company_mugs(company) == (10, "25.00")
+
+    # The other way round: the sender's book-out first, the receiver's receipts later.
+    second = company.transfer(3)
+    company.carry()
+    ship(s1, second, 3)
+    company.carry()
+    s2.events(Receipt(sku="MUG", qty=3, location="B-01", po=second))
+    company.carry(hold=s2.topics.movements)
+    assert company.state(second)["status"] == "received"
+    assert company.centre_at("s1", f"transit-{second}") == 0  # booked out, and applied
+    assert company.centre_at("s2", "B-01") == 7  # the receipt of 3 not yet
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert company.centre_at("s2", "B-01") == 10
+    assert company_mugs(company) == (10, "25.00")
+
+
+def add_products(conn, topics, *records: dict) -> None:
+    catalog.upsert_products(conn, topics, [msgspec.convert(r, catalog.ProductRecord)
+                                           for r in records])  # fmt: skip
+
+
+GIFT = {"sku": "GIFT", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2},
+                                                   {"sku": "LID", "qty": 1}]}  # fmt: skip
+
+
+def test_a_kit_on_a_transfer_travels_as_its_parts_and_the_transfer_closes_in_full(company):
+    from datetime import timedelta
+
+    from hub import housekeeping
+
+    s1, s2 = company.s1, company.s2
+    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
+    for site in (s1, s2):
+        add_products(site.conn, site.topics, lid, GIFT)
+    s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
+    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
+    company.carry()
+    transfer = company.transfer_of("GIFT", 2)
+    company.carry()
+    # The bench packs the kits from their parts, and ships the parts (station/workflows/pack.py).
+    s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="MUG", qty=4, location="A-01"),
+                                              ShipmentLine(sku="LID", qty=2, location="A-01")]))  # fmt: skip
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["lines"] == [{"sku": "GIFT", "qty": 2, "shipped": 2, "received": 0, "parts": [
+        {"sku": "LID", "per_kit": 1, "shipped": 2, "received": 0},
+        {"sku": "MUG", "per_kit": 2, "shipped": 4, "received": 0}]}]  # fmt: skip
+    assert not shown["short_shipped"]
+    assert shown["value_shipped"] == "10.00"  # each part at its FIFO cost: 4 x 2 + 2 x 1
+    later = datetime.now(UTC) + timedelta(days=1)
+    for site in (s1, s2):
+        housekeeping.tick(site.conn, site.topics, later, transfer_late_days=3)
+        assert [a for a in store.alerts_open(site.conn) if a["kind"] == "transfer_late"] == []
+    # The receiving dock gets the parts to receive, at the sender's cost of each.
+    assert sorted((line[1], line[2]) for line in store.po_lines(s2.conn, transfer)) == [
+        ("LID", 2), ("MUG", 4)]  # fmt: skip
+    s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer),
+              Receipt(sku="LID", qty=2, location="B-01", po=transfer))  # fmt: skip
+    company.carry()
+    shown = company.state(transfer)
+    assert shown["status"] == "received" and not shown["over_short_received"]
+    assert (shown["lines"][0]["shipped"], shown["lines"][0]["received"]) == (2, 2)
+    assert s1.at(f"transit-{transfer}") == (0, 0)
+    assert s2.at("B-01") == (4, micros("8"))
+    # One part missing at the dock: a kit short, and the part says which.
+    other = company.transfer_of("GIFT", 1)
+    company.carry()
+    s1.events(Shipment(order=other, lines=[ShipmentLine(sku="MUG", qty=2, location="A-01"),
+                                           ShipmentLine(sku="LID", qty=1, location="A-01")]))  # fmt: skip
+    company.carry()
+    s2.events(Receipt(sku="MUG", qty=2, location="B-01", po=other), PoClose(po=other, short=True))
+    company.carry()
+    shown = company.state(other)
+    assert shown["status"] == "received" and shown["over_short_received"]
+    assert (shown["lines"][0]["shipped"], shown["lines"][0]["received"]) == (1, 0)
+    assert shown["lines"][0]["parts"][0] == {"sku": "LID", "per_kit": 1, "shipped": 1,
+                                             "received": 0}  # fmt: skip
+
+
+def test_a_kit_the_centre_does_not_know_is_refused_naming_the_fix(company):
+    with pytest.raises(central_transfers.TransferError, match="add it with its parts"):
+        company.transfer_of("GIFT", 1)

@@ -14,9 +14,12 @@ from hub.central import CentralIngest
 from hub.changes import ChangeFeed
 from hub.ingest import Incoming, Ingest
 from hub.web import create_app
-from protocol.envelope import encode, utc_now
+from protocol.envelope import encode, encode_event, utc_now
+from protocol.events import Move, Receipt
 from protocol.messages import AppliedMovement, Order, OrderLine, OrderState, Product
 from protocol.topics import Topics
+from tests.domain_helpers import open_ledger
+from tests.postgres import ledger_target
 from tests.test_central_ingest import TS
 from tests.webapp import PASSWORD, TOKEN, login, page_csrf
 
@@ -30,9 +33,9 @@ class World:
     """A central hub and two site hubs, wired by hand where the bridge would be."""
 
     def __init__(self, tmp_path) -> None:
-        self.centre_path = str(tmp_path / "centre.db")
-        conn = store.connect(self.centre_path)
-        store.create_schema(conn)
+        # The centre on the test run's backend (HUB_TEST_DB), the sites on SQLite.
+        self.centre_path = str(ledger_target(tmp_path / "centre.db"))
+        conn = open_ledger(tmp_path / "centre.db")
         self.centre = CentralIngest(conn, Topics("hq"), SITES, resend_after_s=2.0)
         self.sites: dict[str, Ingest] = {}
         self.read = {"hq": 0}
@@ -46,8 +49,10 @@ class World:
             site_conn.commit()
             self.sites[site] = Ingest(site_conn, Topics(site))
             self.read[site] = 0
+            # The bridge's notification: the site's link is up.
+            self.centre.process([Incoming(Topics(site).centre_link, b"1")])
         app = create_app(self.centre_path, Topics("hq"), [TOKEN], changes=ChangeFeed(),
-                         sites=SITES)  # fmt: skip
+                         sites=SITES, data_dir=tmp_path)  # fmt: skip
         self.api = app.test_client()
 
     def stock(self, site: str, sku: str, qty: int, type_: str = "receipt", when=TS) -> None:
@@ -315,3 +320,82 @@ def test_company_reorder_moves_a_sites_surplus_before_buying(world):
     assert login(viewer, "val").status_code == 302
     page = viewer.get(f"/sites/reorder?lead_days=7&today={today}").text
     assert "9 from s2" in page.split('id="site-reorder"')[1]
+
+
+def test_company_reorder_counts_what_each_site_has_available(world):
+    """A site's own orders hold part of its stock and part of it sits in quarantine: its
+    stock messages say so, and the company reorder leaves both out, at the site that
+    needs and at the site that gives."""
+    today = TS.date() + timedelta(days=30)
+    world.stock("s1", "MUG-1", 100)
+    for day in range(10):  # 1 a day over the 90-day window: reorder point 32, target 46
+        world.stock("s1", "MUG-1", -9, "shipment", TS + timedelta(days=21 + day))
+    world.stock("s2", "MUG-1", 30)
+    s1, s2 = world.sites["s1"], world.sites["s2"]
+    # s1's shop takes 4 of its 10; s2's takes 5 of its 30 and 6 more went into quarantine.
+    for site, own in ((s1, order("OWN-1", ("MUG-1", 4))), (s2, order("OWN-2", ("MUG-1", 5)))):
+        assert site.process([Incoming(site.topics.order_intake, encode(own))]).dead == 0
+    for site, qty in ((s1, 10), (s2, 30)):
+        site.process([Incoming(site.topics.events("dock-1"), encode_event(
+            "dock-1", "e1", 1, Receipt(sku="MUG-1", qty=qty, location="A-01"), TS))])  # fmt: skip
+    with store.transaction(s2.conn):
+        store.location_hold(s2.conn, "Q-1", "damaged, to inspect", TS.isoformat())
+    s2.process([Incoming(s2.topics.events("dock-1"), encode_event(
+        "dock-1", "e1", 2, Move(sku="MUG-1", qty=6, from_="A-01", to="Q-1"), TS))])  # fmt: skip
+    world.deliver()
+
+    (row,) = world.api.get(f"/api/sites/reorder?today={today}", headers=BEARER).json[
+        "suggestions"]  # fmt: skip
+    assert (row["site"], row["on_hand"], row["committed"], row["quarantined"]) == (
+        "s1", 10, 4, 0)
+    assert (row["position"], row["need"]) == (6, 40)
+    # s2: 30 - 5 held by its orders - 6 in quarantine = 19 available, 18 over its target 1.
+    assert (row["move"], row["buy"]) == ([{"from": "s2", "qty": 18}], 22)
+
+
+def test_routing_prefers_sites_with_fresh_figures_and_says_how_old_the_others_are(world):
+    world.stock("s1", "MUG-1", 10)
+    world.stock("s2", "MUG-1", 10)
+    world.stock("s1", "TEE-2", 5)
+    # s1's bridge went down: the centre knows its stock as of then, and says so.
+    world.centre.process([Incoming(Topics("s1").centre_link, b"0")])
+    assert post(world, order("SO-1", ("MUG-1", 3))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-1", headers=BEARER).json
+    # Both fill it; s1 comes first in [[sites]], but only s2's figures are fresh.
+    assert (found["site"], found["reason"]) == ("s2", "it can fill the whole order")
+    figures = {f["site"]: f for f in found["figures"]}
+    assert (figures["s2"]["fresh"], figures["s2"]["link"]) == (True, "up")
+    assert (figures["s1"]["fresh"], figures["s1"]["link"]) == (False, "down")
+    assert figures["s1"]["age_s"] >= 0
+    # Only s1 has the TEE-2: routed there by what is known, and the reason says so.
+    assert post(world, order("SO-2", ("TEE-2", 2))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-2", headers=BEARER).json
+    assert found["site"] == "s1"
+    assert found["reason"].startswith("it can fill the whole order, by figures ")
+    assert found["reason"].endswith(" old (its link to the centre is down)")
+    listed = world.api.get("/api/sites/orders", headers=BEARER).json
+    assert {f["site"]: f["fresh"] for f in listed["figures"]} == {"s1": False, "s2": True}
+    # Where a supervisor moves an order by hand, the page says it too.
+    users.add(world.centre.conn, "sue", "supervisor", PASSWORD)
+    sue = world.api.application.test_client()
+    assert login(sue, "sue").status_code == 302
+    page = sue.get("/sites/orders").text
+    assert "s1 by figures" in page.split('id="stale-figures"')[1].split("</p>")[0]
+    assert "(its link to the centre is down))</option>" in page
+
+
+def test_stock_a_site_holds_in_quarantine_is_not_routed_to(world):
+    # s1's movements as the centre gets them: a receipt, then 8 moved (out, and in at Q-1).
+    for qty in (10, -8, 8):
+        world.stock("s1", "MUG-1", qty)
+    world.stock("s2", "MUG-1", 6)
+    s1 = world.sites["s1"]
+    with store.transaction(s1.conn):
+        store.location_hold(s1.conn, "Q-1", "damaged, to inspect", TS.isoformat())
+    s1.process([Incoming(s1.topics.events("dock-1"), encode_event("dock-1", "e1", seq, data, TS))
+                for seq, data in ((1, Receipt(sku="MUG-1", qty=10, location="A-01")),
+                                  (2, Move(sku="MUG-1", qty=8, from_="A-01", to="Q-1")))])  # fmt: skip
+    world.deliver()  # s1's stock message: 8 of its 10 quarantined
+    assert post(world, order("SO-1", ("MUG-1", 5))).status_code == 201
+    world.deliver()
+    assert world.where("SO-1") == ("s2", "open")  # s1 comes first, but has 2 to sell

@@ -61,3 +61,39 @@ def test_dead_letters_from_before_their_caps_are_kept_and_counted_from_then_on(t
     with store.transaction(conn):
         store.dead_letter(conn, "wh/v1/main/station/a/events", b"{}", "new", "2026-11-02", "a")
     assert len(store.dead_letters(conn)) == 2
+
+
+def test_a_central_ledger_from_before_the_site_movements_time_gets_the_column(tmp_path):
+    path = tmp_path / "ledger.db"
+    old = open_new(path)
+    # As the first multi-site commits left a central ledger: site_movements without `ts`
+    # (nor its index), at version 5, with a movement of a site.
+    old.executescript(
+        "DROP INDEX site_movements_ts; ALTER TABLE site_movements DROP COLUMN ts;"
+        "ALTER TABLE site_committed DROP COLUMN quarantined;"
+        "INSERT INTO site_committed (site, sku, committed, ledger_seq) VALUES ('s1', 'MUG', 2, 1);"
+        "PRAGMA user_version = 5;"
+        "INSERT INTO site_movements (site, ledger_seq, type, sku, location, delta, value, "
+        "payload, applied) VALUES ('s1', 1, 'receipt', 'MUG', 'A-01', 3, 6000000, '{}', 'now');"
+    )
+    old.close()
+
+    conn = open_new(path)
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    assert conn.execute("SELECT site, ledger_seq, delta, ts FROM site_movements").fetchall() \
+        == [("s1", 1, 3, "")]
+    assert store.site_not_available(conn) == [("s1", "MUG", 2, 0)]
+    index = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'site_movements_ts'")
+    assert index.fetchone() is not None
+    conn.close()
+
+
+def test_a_ledger_at_version_5_that_has_the_site_movements_time_is_left_as_it_is(tmp_path):
+    path = tmp_path / "ledger.db"
+    old = open_new(path)
+    old.execute("PRAGMA user_version = 5")
+    old.close()
+    conn = open_new(path)  # the column is there already: adding it again would fail
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    names = [row[1] for row in conn.execute("PRAGMA table_info(site_movements)")]
+    assert names.count("ts") == 1

@@ -48,3 +48,27 @@ def test_a_database_of_the_current_schema_gets_what_schema_sql_adds(tmp_path):
     found = conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'return_lines_event'")
     assert found.fetchone() is not None
     conn.close()
+
+
+def test_a_central_database_from_before_the_site_movements_time_gets_the_column(tmp_path):
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
+    # As the first multi-site commits left it: site_movements without `ts` (nor its
+    # index), at version 5, with a movement of a site.
+    conn.execute("DROP INDEX site_movements_ts")
+    conn.execute("ALTER TABLE site_movements DROP COLUMN ts")
+    conn.execute("ALTER TABLE site_committed DROP COLUMN quarantined")
+    conn.execute("UPDATE hub_schema SET version = 5, digest = 'older'")
+    conn.execute("INSERT INTO site_movements (site, ledger_seq, type, sku, location, delta, "
+                 "value, payload, applied) VALUES ('s1', 1, 'receipt', 'MUG', 'A-01', 3, "
+                 "6000000, '{}', 'now')")  # fmt: skip
+    store.create_schema(conn)
+    assert "ts" in columns(conn, "site_movements")
+    assert "quarantined" in columns(conn, "site_committed")
+    assert conn.execute("SELECT site, ledger_seq, ts FROM site_movements").fetchall() == [
+        ("s1", 1, "")]  # fmt: skip
+    found = conn.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'site_movements_ts'")
+    assert found.fetchone() is not None
+    conn.execute("UPDATE hub_schema SET version = 5, digest = 'older'")
+    store.create_schema(conn)  # a version-5 database that has the column: left as it is
+    assert columns(conn, "site_movements").count("ts") == 1
+    conn.close()

@@ -368,6 +368,7 @@ from hub.store.routing import (
     from_centre_has,
     site_committed,
     site_committed_set,
+    site_not_available,
     site_on_hand,
 )
 from hub.store.sales import (
@@ -427,10 +428,15 @@ from hub.store.sites import (
 from hub.store.transfers import (
     TransferRow,
     TransitLayer,
+    site_location_stock,
     transfer_booked_out,
     transfer_get,
     transfer_list,
     transfer_put,
+    transfer_receipts,
+    transfer_receipts_applied,
+    transfer_receipts_put,
+    transfers_settling,
     transfers_unfinished,
     transit_layer_take,
     transit_layers,

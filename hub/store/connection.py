@@ -7,6 +7,7 @@ SQL both accept; what differs is bridged in `hub.store.postgres` (docs/architect
 "The hub's SQL").
 """
 
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -118,12 +119,22 @@ def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
 # then adds what is new, and whose indexes may need the step's columns). A new ledger is
 # made at the latest version by schema.sql and skips them. A released step is never
 # edited: add the next one. On PostgreSQL each step is translated as schema.sql is.
+# A column that some ledgers of one version have and others lack (added to schema.sql
+# before its step existed) is added by `ALTER TABLE IF EXISTS t ADD COLUMN IF NOT EXISTS
+# c ...`: PostgreSQL runs that as it is; SQLite, which has neither IF, runs the plain
+# ADD COLUMN only where the table is there without the column (`_sqlite_step`).
 MIGRATIONS: list[tuple[int, str]] = [
     (1, "ALTER TABLE sku_activity ADD COLUMN pick_location TEXT"),
     (2, "ALTER TABLE dead_letters ADD COLUMN source TEXT NOT NULL DEFAULT ''"),
     (3, "ALTER TABLE dead_letters ADD COLUMN size INTEGER NOT NULL DEFAULT 0"),
     (4, "ALTER TABLE dead_letters ADD COLUMN digest TEXT NOT NULL DEFAULT ''"),
     (5, "ALTER TABLE dead_letters ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1"),
+    # A central ledger made between the first multi-site commit and the day a site's
+    # movement kept its hub's time (never released; schema.sql's index on it needs it).
+    (6, "ALTER TABLE IF EXISTS site_movements ADD COLUMN IF NOT EXISTS ts TEXT NOT NULL "
+        "DEFAULT ''"),
+    (7, "ALTER TABLE IF EXISTS site_committed ADD COLUMN IF NOT EXISTS quarantined INTEGER "
+        "NOT NULL DEFAULT 0"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -135,12 +146,31 @@ def create_schema(conn: Connection) -> None:
         return
     fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'movements'").fetchone()
     version = SCHEMA_VERSION if fresh is None else schema_version(conn)
-    steps = "".join(f"{sql};\n" for number, sql in MIGRATIONS if number > version)
+    steps = "".join(f"{_sqlite_step(conn, sql)};\n" for number, sql in MIGRATIONS
+                    if number > version)  # fmt: skip
     # One transaction: in autocommit each of the ~80 statements was its own durable
     # commit (an fsync each), most of the hub's start-up and of every test's set-up.
     conn.executescript(
         f"BEGIN IMMEDIATE;\n{steps}{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"
     )
+
+
+_ADD_IF_MISSING = re.compile(
+    r"ALTER TABLE IF EXISTS (\w+) ADD COLUMN IF NOT EXISTS (\w+) (.*)", re.DOTALL
+)
+
+
+def _sqlite_step(conn: Connection, sql: str) -> str:
+    """A migration step as SQLite runs it: an "add column if missing" is the plain ADD
+    COLUMN where the table lacks it, else nothing (an empty statement)."""
+    wanted = _ADD_IF_MISSING.fullmatch(sql)
+    if wanted is None:
+        return sql
+    table, column, declaration = wanted.groups()
+    have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    if not have or column in have:
+        return ""
+    return f"ALTER TABLE {table} ADD COLUMN {column} {declaration}"
 
 
 def schema_version(conn: Connection) -> int:

@@ -95,22 +95,33 @@ def site_on_hand(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]
 
 
 def site_committed_set(conn: Connection, site: str, sku: str, committed: int,
-                       ledger_seq: int) -> None:  # fmt: skip
-    """A site's stock message said what its open orders hold of `sku` (a snapshot at
-    `ledger_seq`: one of an earlier position changes nothing)."""
+                       quarantined: int, ledger_seq: int) -> None:  # fmt: skip
+    """A site's stock message said what its open orders hold of `sku` and how much of it
+    is in held locations (a snapshot at `ledger_seq`: one of an earlier position changes
+    nothing)."""
     conn.execute(
-        "INSERT INTO site_committed (site, sku, committed, ledger_seq) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (site, sku) DO UPDATE SET committed = excluded.committed, "
+        "INSERT INTO site_committed (site, sku, committed, quarantined, ledger_seq) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, sku) DO UPDATE SET "
+        "committed = excluded.committed, quarantined = excluded.quarantined, "
         "ledger_seq = excluded.ledger_seq WHERE excluded.ledger_seq >= site_committed.ledger_seq",
-        (site, sku, committed, ledger_seq),
+        (site, sku, committed, quarantined, ledger_seq),
     )
 
 
-def site_committed(conn: Connection, skus: list[str]) -> list[tuple[str, str, int]]:
-    """(site, sku, committed) of `skus` at every site, as their stock messages last said."""
+def site_not_available(conn: Connection) -> list[tuple[str, str, int, int]]:
+    """(site, sku, committed, quarantined) of every SKU a site's stock messages told of."""
+    return conn.execute(
+        "SELECT site, sku, committed, quarantined FROM site_committed ORDER BY site, sku"
+    ).fetchall()
+
+
+def site_committed(conn: Connection, skus: list[str]) -> list[tuple[str, str, int, int]]:
+    """(site, sku, committed, quarantined) of `skus` at every site, as their stock messages
+    last said."""
     if not skus:
         return []
     marks = ", ".join("?" for _ in skus)
     return conn.execute(
-        f"SELECT site, sku, committed FROM site_committed WHERE sku IN ({marks})", skus
+        f"SELECT site, sku, committed, quarantined FROM site_committed WHERE sku IN ({marks})",
+        skus,
     ).fetchall()

@@ -128,3 +128,57 @@ def transit_layer_take(conn: Connection, transfer: str, sku: str, n: int, qty: i
         "AND n = ?",
         (qty, transfer, sku, n),
     )
+
+
+def transfer_receipts_put(conn: Connection, transfer: str, ledger_seqs: list[int]) -> None:
+    """The receiving site's movements that booked `transfer` in (once each)."""
+    conn.executemany(
+        "INSERT INTO transfer_receipts (transfer, ledger_seq) VALUES (?, ?) "
+        "ON CONFLICT (transfer, ledger_seq) DO NOTHING",
+        [(transfer, seq) for seq in ledger_seqs],
+    )
+
+
+def transfer_receipts(conn: Connection, transfer: str) -> list[int]:
+    rows = conn.execute(
+        "SELECT ledger_seq FROM transfer_receipts WHERE transfer = ? ORDER BY ledger_seq",
+        (transfer,),
+    ).fetchall()
+    return [seq for (seq,) in rows]
+
+
+def transfers_settling(conn: Connection, limit: int) -> list[TransferRow]:
+    """At the centre: the transfers whose units its replay of the two sites may count at
+    both or at neither: in transit, or received while the sender's transit still holds
+    units here or a receipt of the receiver is not applied yet."""
+    rows = conn.execute(
+        f"SELECT {', '.join('t.' + c for c in _COLUMNS.split(', '))} FROM transfers t "
+        "JOIN site_links l ON l.site = t.to_site WHERE t.status = 'in_transit' "
+        "OR (t.status = 'received' AND (EXISTS (SELECT 1 FROM transfer_receipts r "
+        "WHERE r.transfer = t.transfer AND r.ledger_seq > l.applied) OR EXISTS (SELECT 1 "
+        "FROM site_balances b WHERE b.site = t.from_site AND b.location = 'transit-' || "
+        "t.transfer AND b.qty != 0))) ORDER BY t.transfer LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def transfer_receipts_applied(conn: Connection, transfer: str,
+                              site: str) -> list[tuple[str, int, int]]:  # fmt: skip
+    """(sku, units, value) of the receiving `site`'s movements of `transfer` the centre has
+    applied."""
+    return conn.execute(
+        "SELECT m.sku, sum(m.delta), sum(m.value) FROM transfer_receipts r JOIN "
+        "site_movements m ON m.site = ? AND m.ledger_seq = r.ledger_seq "
+        "WHERE r.transfer = ? GROUP BY m.sku",
+        (site, transfer),
+    ).fetchall()
+
+
+def site_location_stock(conn: Connection, site: str, location: str) -> list[tuple[str, int, int]]:
+    """(sku, qty, value) at one location of a site, as the centre replayed it."""
+    return conn.execute(
+        "SELECT sku, sum(qty), sum(value) FROM site_balances WHERE site = ? AND location = ? "
+        "GROUP BY sku",
+        (site, location),
+    ).fetchall()

@@ -164,21 +164,30 @@ def site_orders(query: SiteOrderQuery):
     """The orders a central hub routed, newest first: at which `site`, and their `state`
     there: `routed` (sent, not yet confirmed), the site's own status (open, packing,
     packed, shipped, short, cancelled), `rejected` (the site could not take it: `reason`),
-    or `withdrawing` (being moved to `next_site`); `reason` says why it went there."""
+    or `withdrawing` (being moved to `next_site`); `reason` says why it went there.
+    `figures`: per site, whether the centre's figures of it are `fresh` (its `link` up,
+    nothing it is known to have left to apply), else their age in seconds (`age_s`; null:
+    never heard from), to move an order by hand knowing what the stock shown is worth."""
     _known_site(query.site)
     rows = store.central_orders_list(db(), query.site, query.state, query.limit, query.offset)
-    return jsonify({"orders": [order_row(o) for o in rows]})
+    return jsonify({"orders": [order_row(o) for o in rows], "figures": _figures()})
+
+
+def _figures() -> list[dict]:
+    known = routing.figures(db(), sites(), utc_now().isoformat())
+    return [f.as_dict() for f in known.values()]
 
 
 @blueprint.get("/api/sites/orders/<order_id>")
 @require_token
 @contract(path=OrderPath, errors=(404,))
 def site_order(order_id: str):
-    """One routed order: where it is and in what state."""
+    """One routed order: where it is and in what state, and each site's `figures` (as
+    GET /api/sites/orders gives them)."""
     found = store.central_order_get(db(), order_id)
     if found is None:
         abort(404, f"the centre has routed no order {order_id}")
-    return jsonify(order_row(found))
+    return jsonify({**order_row(found), "figures": _figures()})
 
 
 class RouteBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -247,7 +256,10 @@ def site_reorder(query: CompanyReorderQuery):
     (from its own shipments over the centre's `demand_window_days`, `lead_days` or the
     centre's `default_lead_time_days`), what it `need`s to reach its `target`, side by
     side the `move`s from sites with surplus (above their own target) that cover it and
-    the rest to `buy`. `position` is on hand less what orders routed there still need."""
+    the rest to `buy`. `position` is what the site has available: `on_hand` less
+    `committed` (the larger of what orders routed there still need and what the site's
+    open orders hold) and `quarantined` (in its held locations, what it sent in transit
+    too), as its stock messages last said."""
     _known_site(query.site)
     return jsonify({"suggestions": reorder_rows(query.site, query.sku, query.lead_days,
                                                 query.today)})  # fmt: skip

@@ -33,7 +33,9 @@ class TransferQuery(LimitQuery):
 def transfer_list(query: TransferQuery):
     """Transfers, newest first (optionally of one `status`): per SKU ordered, shipped and
     received, `short_shipped`, `over_short_received`, and the value that shipped at the
-    sender's FIFO cost (in transit until received)."""
+    sender's FIFO cost (in transit until received). A kit line packed from its parts
+    counts the complete kits they make, and lists its `parts` (`per_kit`, shipped and
+    received each)."""
     rows = store.transfer_list(db(), query.status, query.limit)
     return jsonify({"transfers": [central_transfers.transfer_dict(r) for r in rows]})
 

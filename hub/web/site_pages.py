@@ -77,6 +77,7 @@ def orders():
         "site_orders.html", followed=followed, site=site, state=state, limit=limit,
         offset=offset, rows=[order_row(o) for o in rows], movable=routing.MOVABLE,
         states=get_args(RoutedState),
+        figures=routing.figures(db(), followed, utc_now().isoformat()),
     )  # fmt: skip
 
 

@@ -43,7 +43,9 @@ def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime,
 def stock_rows(
     conn: sqlite3.Connection, site: str | None, sku: str | None, limit: int, after: str
 ) -> list[dict]:
-    """Per SKU: the total over the sites (or the one `site`), and each site's part."""
+    """Per SKU: the total over the sites (or the one `site`), and each site's part. The
+    company's total counts a transfer's units once while the centre has applied one
+    site's side of it and not yet the other's (each site's part is its own books)."""
     items: dict[str, dict] = {}
     for row_site, row_sku, qty, value in store.site_stock(conn, site, sku, limit, after):
         item = items.setdefault(row_sku, {"sku": row_sku, "on_hand": 0, "micros": 0,
@@ -51,6 +53,11 @@ def stock_rows(
         item["on_hand"] += qty
         item["micros"] += value
         item["sites"].append({"site": row_site, "on_hand": qty, "value": text(value)})
+    if site is None:
+        for row_sku, (units, micros) in central_transfers.company_overcount(conn).items():
+            if row_sku in items:
+                items[row_sku]["on_hand"] -= units
+                items[row_sku]["micros"] -= micros
     return [{"sku": i["sku"], "on_hand": i["on_hand"], "value": text(i["micros"]),
              "sites": i["sites"]} for i in items.values()]  # fmt: skip
 
@@ -79,6 +86,10 @@ def kpi_rows(conn: sqlite3.Connection, followed: list[str], which: store.SiteFil
     stock = {v.site: v for v in store.site_valuations(conn, which.site)}
     rows = [_kpi(site, totals[site], counts[site], stock.get(site)) for site in sites]
     company = _company(rows)
+    if which.site is None:  # a transfer's units once, as in stock_rows
+        over = central_transfers.company_overcount(conn).values()
+        company["on_hand"]["units"] -= sum(units for units, _ in over)
+        company["on_hand"]["value"] -= sum(micros for _, micros in over)
     # one SKU at two sites is one SKU of the company: the sites' counts do not add up
     company["on_hand"]["skus"] = store.site_skus_on_hand(conn, sites)
     return {"sites": [_kpi_text(r) for r in rows], "company": _kpi_text(company)}
