@@ -44,6 +44,9 @@ OUTBOX_MAX_BEHIND = 1000
 ITEM_ERRORS = store.ITEM_ERRORS
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
+# An ingest worker of a central hub applies its sites' messages this many per transaction,
+# so that it can stop at its batch deadline (see _apply_sites).
+SITE_CHUNK = 100
 # A web process learns that other processes changed the ledger (for the live pages' long
 # polls) by the outbox's newest id, this often.
 CHANGES_POLL_S = 0.5
@@ -334,15 +337,19 @@ class Hub:
         return batch
 
     def _apply(self, batch: list[Incoming]) -> None:
+        deadline = self._batch_deadline()
         if self.central is not None:
             sites = [message for message in batch if self.central.owns(message.topic)]
             if sites:
-                self._apply_sites(sites)
-                batch = [message for message in batch if not self.central.owns(message.topic)]
+                rest = [message for message in batch if not self.central.owns(message.topic)]
+                taken = self._apply_sites(sites, deadline)
+                if taken < len(sites):  # past the deadline: the rest first in the next turn
+                    self._carried = sites[taken:] + rest
+                    rest = []
+                batch = rest
                 if not batch:
                     self.changes.bump()
                     return
-        deadline = self._batch_deadline()
         try:
             # Trims the dead letters in its transaction.
             taken = self.ingest.process(batch, deadline).taken
@@ -360,9 +367,24 @@ class Hub:
         self.link.wake()
         self.changes.bump()
 
-    def _apply_sites(self, batch: list[Incoming]) -> None:
-        """A central hub's messages of its sites: one transaction, else one by one (a
-        message that still fails is set aside); acked after the commit."""
+    def _apply_sites(self, batch: list[Incoming], deadline: float | None) -> int:
+        """A central hub's messages of its sites, acked after each commit: how many were
+        taken. The single process takes them all in one transaction; an ingest worker
+        SITE_CHUNK at a time until `deadline` (after at least one chunk), as its batches
+        of station events: a site's lease, read when its first message comes, must meet
+        a recent renewal, wherever that message sits in a backlog."""
+        taken = 0
+        while taken < len(batch):
+            if taken and deadline is not None and time.monotonic() >= deadline:
+                break
+            chunk = batch[taken:] if deadline is None else batch[taken:taken + SITE_CHUNK]
+            self._apply_sites_chunk(chunk)
+            taken += len(chunk)
+        return taken
+
+    def _apply_sites_chunk(self, batch: list[Incoming]) -> None:
+        """One transaction, else one by one (a message that still fails is set aside);
+        acked after the commit."""
         try:
             self.central.process(batch)
         except store.DB_ERRORS as exc:

@@ -25,6 +25,9 @@ def test_a_central_worker_sigkilled_mid_stream_loses_and_doubles_nothing(tmp_pat
         # one back to the other).
         wait_until(lambda: set(_owner_names(company)) == {"central-1", "central-2"}, 60,
                    "one site each")  # fmt: skip
+        workers = company.central.api("GET", "/api/overview")["workers"]
+        assert sorted((w["role"], w["sites"]) for w in workers) == [
+            ("ingest", 1), ("ingest", 1), ("web", 0)]  # fmt: skip
         s1.events(15)
         s2.events(10)
         company.wait_caught_up()
