@@ -1,7 +1,8 @@
 """Builds the hub from its config and runs it in one of three roles (docs/scaling.md):
 `all` (ingest, outbox publisher, housekeeping and web in one process: the default), `ingest`
-(one of several workers that apply the stations they own, see hub.ownership) or `web`
-(pages and API only, any number of them on one database)."""
+(one of several workers that apply the stations they own, and at a central hub the sites'
+streams they own, see hub.ownership) or `web` (pages and API only, any number of them on
+one database)."""
 
 import contextlib
 import logging
@@ -10,18 +11,18 @@ import signal
 import threading
 import time
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hub import alerts, deadletters, housekeeping, store
-from hub.central import CentralIngest
+from hub.central import CentralIngest, site_topics
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
 from hub.ingest import Incoming, Ingest
 from hub.link import HubLink
-from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership
+from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
@@ -45,6 +46,9 @@ ITEM_ERRORS = store.ITEM_ERRORS
 DATABASE_RETRY_S = 1.0
 # How often the watchdog thread asks the web server whether it answers.
 WEB_PROBE_S = 1.0
+# An ingest worker of a central hub applies its sites' messages this many per transaction,
+# so that it can stop at its batch deadline (see _apply_sites).
+SITE_CHUNK = 100
 # A web process learns that other processes changed the ledger (for the live pages' long
 # polls) by the outbox's newest id, this often.
 CHANGES_POLL_S = 0.5
@@ -64,22 +68,26 @@ class Hub:
         self.heartbeats = Heartbeats(_loops(config, role))
         # The single process owns every station: no leases, no cost (hub.ownership).
         self.ownership = None
+        central = config.hub.mode == "central"
+        sites = tuple(s.id for s in config.sites) if central else ()
         if role != "all":
-            self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s)
+            self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s,
+                                       sites=sites if role == "ingest" else ())  # fmt: skip
         self.zone = ZoneInfo(config.web.timezone)  # the site's: whose days "today" counts
         self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s, self.zone,
                              fence=self.ownership if role == "ingest" else None,
                              dead_letters=config.dead_letters)  # fmt: skip
         self.central = None
-        if config.hub.mode == "central":
-            if role != "all":
-                raise ConfigError("a central hub runs as one process: --role all")
-            self.central = CentralIngest(self.conn, self.topics, [s.id for s in config.sites],
-                                         config.ingest.resync_after_s)  # fmt: skip
+        if central and role != "web":  # a web process reads what the ingest applied
+            self.central = CentralIngest(self.conn, self.topics, list(sites),
+                                         config.ingest.resync_after_s,
+                                         fence=self.ownership if role == "ingest" else None)  # fmt: skip
         self.link = HubLink(
             config.mqtt, self.topics, self.db_path, beat=lambda: self.heartbeats.beat("outbox"),
             per_station=role == "ingest", may_publish=self._may_publish,
-            more_subscriptions=tuple(self.central.subscriptions() if self.central else ()),
+            more_subscriptions=tuple(self.central.subscriptions()
+                                     if self.central and role == "all" else ()),
+            stream_topics=_stream_topics(self.topics),
         )  # fmt: skip
         self.web_app = self._web_app()
         self.web = make_server(self.web_app, config.web)
@@ -266,9 +274,7 @@ class Hub:
                 self.link.wake()
                 self.changes.bump()
             for site, from_seq in self.central.due_resends(now) if self.central else ():
-                log.info("asking site %s to resend its movements from %d", site, from_seq)
-                self.link.publish_now(Topics(site).resend_movements,
-                                      encode(ResendMovements(from_=from_seq)))  # fmt: skip
+                self._ask_site(site, from_seq)
         if now - self._last_housekeeping >= HOUSEKEEPING_S:
             self._last_housekeeping = now
             if self.ownership is None or self.ownership.holds(HOUSEKEEPING):
@@ -307,13 +313,24 @@ class Hub:
                 self._ask_resend(change.retaken)
         self._ask_resend(self.link.subscribed())
 
-    def _ask_resend(self, stations: Iterable[str]) -> None:
-        """Ask each station to resend what is not applied: what a previous owner had not,
-        or what the fence left while this worker's lease had run out."""
-        for station in stations:
-            epoch = store.station_epoch(self.conn, station)
+    def _ask_resend(self, streams: Iterable[str]) -> None:
+        """Ask each stream's source to resend what is not applied (what a previous owner
+        had not, or what the fence left while this worker's lease had run out): a station
+        from its cursor, a site's hub from what the centre has applied."""
+        for stream in streams:
+            site = stream_site(stream)
+            if site is not None:
+                self._ask_site(site, store.site_link_get(self.conn, site).applied + 1)
+                continue
+            epoch = store.station_epoch(self.conn, stream)
             if epoch is not None:
-                self.link.resync(station, epoch, store.cursor_get(self.conn, station, epoch) + 1)
+                self.link.resync(stream, epoch, store.cursor_get(self.conn, stream, epoch) + 1)
+
+    def _ask_site(self, site: str, from_seq: int) -> None:
+        """A central hub asks a site's hub to republish its movements from `from_seq`."""
+        log.info("asking site %s to resend its movements from %d", site, from_seq)
+        self.link.publish_now(Topics(site).resend_movements,
+                              encode(ResendMovements(from_=from_seq)))  # fmt: skip
 
     def _housekeeping(self) -> None:
         """Expiry alerts, ABC classes and stored reports, cycle-count tasks, the dead
@@ -361,16 +378,18 @@ class Hub:
         """Each message of `batch` ends applied (or set aside) and acked, or, when the
         database fails (raised to the loop), carried to the next turn unacked."""
         self._carried = batch
+        deadline = self._batch_deadline()
         if self.central is not None:
             sites = [message for message in batch if self.central.owns(message.topic)]
             if sites:
-                self._apply_sites(sites)
                 batch = [message for message in batch if not self.central.owns(message.topic)]
+                if self._apply_sites(sites, batch, deadline) < len(sites):
+                    self.changes.bump()  # past the deadline: the rest first in the next turn
+                    return
                 self._carried = batch
                 if not batch:
                     self.changes.bump()
                     return
-        deadline = self._batch_deadline()
         try:
             # Trims the dead letters in its transaction.
             taken = self.ingest.process(batch, deadline).taken
@@ -390,9 +409,27 @@ class Hub:
         self.link.wake()
         self.changes.bump()
 
-    def _apply_sites(self, batch: list[Incoming]) -> None:
-        """A central hub's messages of its sites: one transaction, else one by one (a
-        message that still fails is set aside); acked after the commit."""
+    def _apply_sites(self, batch: list[Incoming], rest: list[Incoming],
+                     deadline: float | None) -> int:  # fmt: skip
+        """A central hub's messages of its sites, acked after each commit: how many were
+        taken (what was not is carried, before `rest`). The single process takes them all
+        in one transaction; an ingest worker SITE_CHUNK at a time until `deadline` (after
+        at least one chunk), as its batches of station events: a site's lease, read when
+        its first message comes, must meet a recent renewal, wherever that message sits
+        in a backlog."""
+        taken = 0
+        while taken < len(batch):
+            if taken and deadline is not None and time.monotonic() >= deadline:
+                break
+            chunk = batch[taken:] if deadline is None else batch[taken:taken + SITE_CHUNK]
+            self._apply_sites_chunk(chunk)
+            taken += len(chunk)
+            self._carried = batch[taken:] + rest
+        return taken
+
+    def _apply_sites_chunk(self, batch: list[Incoming]) -> None:
+        """One transaction, else one by one (a message that still fails is set aside);
+        acked after the commit."""
         try:
             self.central.process(batch)
         except store.DB_ERRORS as exc:
@@ -482,6 +519,17 @@ class Hub:
                                   f"a message on {topic!r} cannot be published ({why}): kept "
                                   "as a dead letter; the rest goes on",
                                   dedupe=f"outbox_failed:{topic}")  # fmt: skip
+
+
+def _stream_topics(topics: Topics) -> Callable[[str], list[str]]:
+    """What an ingest worker subscribes to for a stream it owns: a station's events, or
+    (at a central hub) everything the centre reads of a site."""
+
+    def of(stream: str) -> list[str]:
+        site = stream_site(stream)
+        return [topics.events(stream)] if site is None else site_topics(site)
+
+    return of
 
 
 def _loops(config: HubConfig, role: str) -> dict[str, float]:

@@ -16,6 +16,11 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
+
+As one of several ingest workers (`fence`, hub.ownership): a site's messages are applied
+only by the worker whose lease on the site's stream the applying transaction reads, and
+only that worker asks the site to resend; the others' are acknowledged and left (the new
+owner asks the site to resend from what the centre has applied).
 """
 
 import logging
@@ -26,7 +31,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from hub import alerts, central_transfers, routing, store
-from hub.ingest import LINK_STATES, Incoming
+from hub.ingest import LINK_STATES, Fence, Incoming
+from hub.ownership import site_stream
 from protocol.envelope import InvalidMessage, decode_message, utc_now
 from protocol.messages import (
     Alert,
@@ -54,18 +60,26 @@ class CentralResult:
     held: int = 0
     dead: int = 0
     routed: int = 0  # orders from the centre's intake, sent to a site
+    not_mine: int = 0  # messages of a site another worker owns: left to it
     sites: set[str] = field(default_factory=set)
 
 
 class CentralIngest:
     def __init__(
-        self, conn: sqlite3.Connection, topics: Topics, sites: list[str], resend_after_s: float
+        self,
+        conn: sqlite3.Connection,
+        topics: Topics,
+        sites: list[str],
+        resend_after_s: float,
+        fence: Fence | None = None,
     ) -> None:
-        """`topics`: the centre's own site (its alerts); `sites`: the sites it follows."""
+        """`topics`: the centre's own site (its alerts); `sites`: the sites it follows;
+        `fence`: an ingest worker's leases (None: the single process owns every site)."""
         self.conn = conn
         self.topics = topics
         self.sites = tuple(sites)
         self.resend_after_s = resend_after_s
+        self.fence = fence
         self._behind: dict[str, tuple[int, float]] = {}  # site -> (applied, since)
         self._asked: dict[str, float] = {}
         self._asks: dict[str, tuple[int, int]] = {}  # site -> (applied, requests for it)
@@ -77,14 +91,7 @@ class CentralIngest:
 
     def subscriptions(self) -> list[str]:
         """What the centre reads of each site (what the sites' bridges bring)."""
-        wanted = []
-        for site in self.sites:
-            base = Topics(site).base
-            wanted += [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
-                       f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts",
-                       f"{base}/centre/order-state",
-                       f"{base}/transfers/+"]  # fmt: skip
-        return wanted
+        return [topic for site in self.sites for topic in site_topics(site)]
 
     def owns(self, topic: str) -> bool:
         """A message of one of the sites, or an order for the centre to route (the rest
@@ -101,13 +108,25 @@ class CentralIngest:
         result = CentralResult()
         now = utc_now().isoformat()
         with store.transaction(self.conn):
+            mine: dict[str, bool] = {}  # site -> its lease read once in this transaction
             for message in batch:
                 site = self._site(message.topic)
                 if message.topic == self.topics.order_intake:
                     self._intake(message, now, result)
+                elif site is not None and not self._owned(site, mine):
+                    result.not_mine += 1
                 elif site is not None:
                     self._one(site, message, now, result)
         return result
+
+    def _owned(self, site: str, mine: dict[str, bool]) -> bool:
+        """Inside the applying transaction: whether this worker's lease on the site holds
+        (always, for the single process)."""
+        if self.fence is None:
+            return True
+        if site not in mine:
+            mine[site] = self.fence.fence(self.conn, site_stream(site))
+        return mine[site]
 
     def _one(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:
         levels = Topics(site).leaf(message.topic)
@@ -304,6 +323,10 @@ class CentralIngest:
         for link in store.site_links(self.conn):
             if link.site not in self.sites:
                 continue
+            if self.fence is not None and not self.fence.owns(site_stream(link.site)):
+                self._behind.pop(link.site, None)  # the owner asks; timed anew if it comes back
+                self._asks.pop(link.site, None)
+                continue
             if link.known <= link.applied:
                 self._behind.pop(link.site, None)
                 self._gap_filled(link.site)
@@ -354,6 +377,14 @@ class CentralIngest:
         with store.transaction(self.conn):
             alerts.clear(self.conn, self.topics, f"site_gap:{site}", utc_now().isoformat())
         self._gap_alerted.discard(site)
+
+
+def site_topics(site: str) -> list[str]:
+    """What the centre reads of one site: all of it comes to the worker owning the site."""
+    base = Topics(site).base
+    return [f"{base}/movements", f"{base}/stock/+", f"{base}/hub/status",
+            f"{base}/centre/link", f"{base}/station/+/status", f"{base}/alerts",
+            f"{base}/centre/order-state", f"{base}/transfers/+"]  # fmt: skip
 
 
 def _decode(payload: str) -> AppliedMovement:

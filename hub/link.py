@@ -16,7 +16,9 @@
   (what a worker missed, the station's journal resends when asked), the events of the
   stations it owns only (`own`/`disown`), every station's status (to learn of new ones),
   sales orders through a shared subscription (any one worker takes each), and the outbox
-  published only while `may_publish()` (the worker holding the outbox duty).
+  published only while `may_publish()` (the worker holding the outbox duty). A central
+  hub's worker owns sites too: `stream_topics` names what to subscribe to for each owned
+  stream (a station's events; everything the centre reads of a site).
 """
 
 import contextlib
@@ -53,16 +55,20 @@ class HubLink:
         more_subscriptions: tuple[str, ...] = (),
         per_station: bool = False,
         may_publish: Callable[[], bool] = lambda: True,
+        stream_topics: Callable[[str], list[str]] | None = None,
     ) -> None:
         """`beat` is called after each turn of the publisher (its heartbeat);
-        `more_subscriptions`: a central hub's topics of its sites."""
+        `more_subscriptions`: a central hub's topics of its sites (the single process);
+        `stream_topics`: a worker's topics of one owned stream (default: a station's
+        events)."""
         self.config = config
         self._beat = beat
         self._more_subscriptions = more_subscriptions
         self._per_station = per_station
         self._may_publish = may_publish
-        self._owned: set[str] = set()  # stations whose events this worker subscribes to
-        self._subscribing: dict[int, list[str]] = {}  # SUBSCRIBE mid -> its stations
+        self._stream_topics = stream_topics or (lambda station: [topics.events(station)])
+        self._owned: set[str] = set()  # streams (stations, sites) this worker subscribes to
+        self._subscribing: dict[int, list[str]] = {}  # SUBSCRIBE mid -> its streams
         self._subacks: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
         self._acked: dict[int, bool] = {}  # SUBACKed mids not matched yet -> accepted
         self._main_mid: int | None = None  # the SUBSCRIBE of a connection's own topics
@@ -137,7 +143,7 @@ class HubLink:
 
     # --- a worker's stations (per_station) ------------------------------------------
     def own(self, stations: Iterable[str]) -> None:
-        """Subscribe to these stations' events; `subscribed` says when the broker has it."""
+        """Subscribe to these streams' topics; `subscribed` says when the broker has it."""
         new = sorted(set(stations) - self._owned)
         self._owned.update(new)
         if new and self.connected:
@@ -147,10 +153,12 @@ class HubLink:
         gone = sorted(self._owned & set(stations))
         self._owned.difference_update(gone)
         if gone and self.connected:
-            self.client.unsubscribe([self.topics.events(station) for station in gone])
+            self.client.unsubscribe([t for station in gone for t in self._stream_topics(station)])
 
     def _subscribe_events(self, stations: list[str]) -> None:
-        result, mid = self.client.subscribe([(self.topics.events(s), 1) for s in stations])
+        result, mid = self.client.subscribe(
+            [(topic, 1) for station in stations for topic in self._stream_topics(station)]
+        )
         if result == mqtt.MQTT_ERR_SUCCESS:
             self._subscribing[mid] = stations
 

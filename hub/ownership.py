@@ -10,6 +10,10 @@ station's journal (the new owner asks with a resync; so does a worker that takes
 own lease after it ran out, since the fence left what came meanwhile), and the ledger's unique
 (station, epoch, seq) keeps even an overlap from applying anything twice.
 
+A central hub's ingest workers own its sites' movement streams the same way: a site is
+one more row of `station_leases`, keyed `site:{id}` (a station id never holds a colon), and
+balanced, taken over and fenced with the stations (docs/multi-site.md).
+
 A web worker only says it is alive (the overview and /healthz list the workers). The
 single process (`--role all`) has none of this: it owns every station.
 """
@@ -33,6 +37,18 @@ DUTIES = (OUTBOX, HOUSEKEEPING)
 TICKS_PER_LEASE = 3
 # Rows of workers silent this long are removed (each run of a worker adds one).
 FORGET_S = 24 * 3600.0
+# The lease key of a site's stream at a central hub: no station id has this prefix.
+SITE_PREFIX = "site:"
+
+
+def site_stream(site: str) -> str:
+    """The lease key of `site`'s movement stream."""
+    return SITE_PREFIX + site
+
+
+def stream_site(stream: str) -> str | None:
+    """The site whose stream `stream` is, or None for a station."""
+    return stream[len(SITE_PREFIX):] if stream.startswith(SITE_PREFIX) else None
 
 
 def worker_id(role: str) -> str:
@@ -58,7 +74,8 @@ class Ownership:
     lease_s: float
     clock: Callable[[], float] = time.time
     started: float = field(default_factory=time.time)
-    stations: frozenset[str] = frozenset()  # the stations this worker applies
+    sites: tuple[str, ...] = ()  # a central hub's sites: streams to own as stations are
+    stations: frozenset[str] = frozenset()  # the streams (stations, sites) this worker applies
     duties: frozenset[str] = frozenset()
     _valid_until: float = 0.0  # monotonic: past it, nothing this worker held is sure
 
@@ -147,6 +164,8 @@ class Ownership:
     def start(self) -> None:
         with store.transaction(self.conn):
             store.station_leases_add_known(self.conn)
+            for site in self.sites:
+                store.station_lease_add(self.conn, site_stream(site))
 
     def stop(self) -> bool:
         """A clean stop: the others take this worker's stations at their next tick.

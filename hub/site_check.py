@@ -90,11 +90,12 @@ def main(config_path: str, site: str) -> int:
     entry = _entry(config, site)
     if entry is None:
         return 2
-    path = Path(config.hub.data_dir) / "ledger.db"
-    if not path.exists():
-        log.error("no ledger at %s", path)
+    # The central ledger where the hub keeps it: its SQLite file, or PostgreSQL.
+    target = config.database.target(config.hub.data_dir)
+    if config.database.url is None and not Path(target).exists():
+        log.error("no ledger at %s", target)
         return 2
-    conn = store.connect(path)
+    conn = store.connect(target)
     try:
         differences = compare(conn, site, SiteApi(entry))
         link = store.site_link_get(conn, site)

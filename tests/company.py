@@ -3,12 +3,17 @@ site's broker bridged to the centre by the configuration hub/brokerconf.py gener
 the site hub's [centre] section (TLS to the central broker, with scripts/make-ca's CA).
 Station traffic is published as the station would (protocol envelopes over MQTT), or made
 by real stations on each site's broker (its `dock-1` and `pack-1` users: see
-tests/test_multisite_stations.py)."""
+tests/test_multisite_stations.py).
+
+With `central_workers = N` the central hub runs as N ingest workers (`--role ingest`, each
+its own broker user `central-{i}`) and one web process (`--role web`, `central`) on one
+ledger (docs/multi-site.md, "The central hub as several processes")."""
 
 import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -95,7 +100,9 @@ class Company:
     site_ids: tuple[str, ...] = ("s1", "s2")
     sites: dict[str, Site] = field(default_factory=dict)
     central_broker: Broker | None = None
-    central: Hub | None = None
+    central: Hub | None = None  # the single process, or the web process of several
+    central_workers: int = 0  # > 0: the central hub as that many ingest workers + 1 web
+    workers: list[Hub] = field(default_factory=list)
 
     def start(self) -> "Company":
         tls = self.dir / "tls"
@@ -104,13 +111,25 @@ class Company:
         self.central_broker = self._central_broker(tls)
         for site in self.site_ids:
             self.sites[site] = self._site(site, tls / "ca.crt")
-        self.central = Hub(self.dir / "central", self.central_broker, PASSWORD.format("central"),
-                           site=CENTRE, username="central", hub_config='mode = "central"\n',
-                           extra_config="".join(
-                               f'[[sites]]\nid = "{s.id}"\napi = "{s.hub.url}"\n'
-                               f'token = "{TOKEN}"\n' for s in self.sites.values()))  # fmt: skip
+        if self.central_workers:
+            self.workers = [self._central_hub(f"central-{i}", "ingest")
+                            for i in range(1, self.central_workers + 1)]  # fmt: skip
+            for worker in self.workers:
+                worker.start()
+            self.central = self._central_hub("central", "web")
+        else:
+            self.central = self._central_hub("central", "all")
         self.central.start()
         return self
+
+    def _central_hub(self, user: str, role: str) -> Hub:
+        """A process of the central hub (`user`: its broker user and its folder); the
+        processes of one central hub share its data folder, hence its ledger."""
+        sites = "".join(f'[[sites]]\nid = "{s.id}"\napi = "{s.hub.url}"\ntoken = "{TOKEN}"\n'
+                        for s in self.sites.values())  # fmt: skip
+        return Hub(self.dir / user, self.central_broker, PASSWORD.format(user), site=CENTRE,
+                   username=user, hub_config='mode = "central"\n', extra_config=sites,
+                   role=role, data_dir=self.dir / "central" / "data")  # fmt: skip
 
     def _central_broker(self, tls: Path) -> Broker:
         layout = brokerconf.BrokerLayout(
@@ -120,7 +139,8 @@ class Company:
         )  # fmt: skip
         brokerconf.write_config(layout, run_as_root=os.geteuid() == 0)
         broker = Broker(layout)
-        broker.add_user("central", PASSWORD.format("central"), "central")
+        for user in ["central", *(f"central-{i}" for i in range(1, self.central_workers + 1))]:
+            broker.add_user(user, PASSWORD.format(user), "central")
         for site in self.site_ids:
             name = brokerconf.BRIDGE_PREFIX + site
             broker.add_user(name, PASSWORD.format(name), "bridge")
@@ -152,7 +172,7 @@ class Company:
         return Site(site, hub.broker, hub)
 
     def stop(self) -> None:
-        for hub in [self.central, *(s.hub for s in self.sites.values())]:
+        for hub in [self.central, *self.workers, *(s.hub for s in self.sites.values())]:
             if hub is not None and hub.proc is not None:
                 hub.stop()
         for broker in [self.central_broker, *(s.broker for s in self.sites.values())]:
@@ -184,6 +204,16 @@ class Company:
         for site in self.sites.values():
             site.wait_applied()
         wait_until(self.caught_up, 90, "the centre applied every site's movements")
+
+    def site_owner(self, site: str) -> Hub | None:
+        """The central ingest worker whose lease on `site`'s stream holds now."""
+        rows = self.central.query(
+            "SELECT worker FROM station_leases WHERE station = ? AND expires_at >= ?",
+            (f"site:{site}", time.time()),
+        )
+        pid = int(rows[0][0].split(":")[1]) if rows else None
+        return next((w for w in self.workers if w.proc.running and w.proc.process.pid == pid),
+                    None)  # fmt: skip
 
     def centre_balances(self, site: str) -> dict[tuple, int]:
         rows = self.central.query(

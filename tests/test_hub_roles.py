@@ -112,17 +112,27 @@ def test_failed_logins_on_one_web_process_count_on_the_other(webs):
     assert stranger.login(two.url, "boss", "wrong") == 429
 
 
-def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_path, broker):
-    broker.add_user("hub-1", "hub-1-secret", "hub")
+# A central hub's worker (docs/multi-site.md) is watched as a site hub's is, on either backend.
+CENTRAL = {"hub_config": 'mode = "central"\n', "extra_config": '[[sites]]\nid = "s1"\n'}
+
+
+@pytest.mark.parametrize("kind", ["site", "central"])
+def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_path, broker,
+                                                                           kind):  # fmt: skip
+    broker.add_user("hub-1", "hub-1-secret", "hub" if kind == "site" else "central")
     broker.reload()
     proxy = FaultProxy(broker.port).start()
     worker = Hub(tmp_path / "worker", Endpoint(proxy.port), "hub-1-secret", role="ingest",
-                 username="hub-1", ingest_config="lease_s = 1.0\n")  # fmt: skip
+                 username="hub-1", ingest_config="lease_s = 1.0\n",
+                 **(CENTRAL if kind == "central" else {}))  # fmt: skip
     try:
         worker.start()
         wait_until(lambda: health(worker)[1]["workers"], 20, "the worker listed as live")
         assert health(worker)[0] == 200
         assert [w["role"] for w in health(worker)[1]["workers"]] == ["ingest"]
+        if kind == "central":  # the site's stream is the worker's
+            wait_until(lambda: worker.query("SELECT worker FROM station_leases WHERE "
+                                            "station = 'site:s1'")[0][0], 20, "s1 owned")  # fmt: skip
 
         proxy.cut()
         wait_until(lambda: health(worker)[1]["stalled"] == ["broker"], 20, "503: no broker")

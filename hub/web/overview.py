@@ -14,6 +14,7 @@ from time import time as unix_now
 from hub import siteday, store
 from hub.central_transfers import in_transit, transfer_dict, transit_of
 from hub.health import LoopState
+from hub.ownership import stream_site
 from hub.web import views
 from hub.web.devices import advice, station_advice
 from hub.web.links import alert_fix
@@ -68,18 +69,22 @@ def centre_link(conn: sqlite3.Connection) -> dict | None:
 
 def workers(conn: sqlite3.Connection, stale_s: float) -> list[dict]:
     """The hub's processes when it runs as several (none for the single process): each
-    one's role, and for an ingest worker how many stations it applies and its duties."""
+    one's role, and for an ingest worker how many stations (at a central hub: sites) it
+    applies and its duties."""
     now = unix_now()
     live = store.workers_live(conn, now - stale_s)
     if not live:
         return []
-    stations = Counter(w for _s, w, expires in store.station_leases(conn) if expires >= now)
+    held = [(stream, w) for stream, w, expires in store.station_leases(conn) if expires >= now]
+    stations = Counter(w for stream, w in held if stream_site(stream) is None)
+    sites = Counter(w for stream, w in held if stream_site(stream) is not None)
     duties: dict[str, list[str]] = {}
     for duty, worker, expires in store.duty_leases(conn):
         if expires >= now:
             duties.setdefault(worker, []).append(duty)
     return [{"id": w.id, "role": w.role, "host": w.host, "pid": w.pid,
-             "stations": stations[w.id], "duties": duties.get(w.id, [])}
+             "stations": stations[w.id], "sites": sites[w.id],
+             "duties": duties.get(w.id, [])}
             for w in live]  # fmt: skip
 
 
