@@ -134,9 +134,12 @@ class Connection:
 
 
 # Autocommit, as the SQLite connection: transactions are explicit. Parameters are bound
-# client-side, so that a parameter's type comes from its value as on SQLite (`? IS NULL`,
-# `'%' || ? || '%'`) rather than from the server's guess.
-_OPTIONS = {"autocommit": True, "cursor_factory": psycopg.ClientCursor}
+# by the server, and a statement run `PREPARE_AFTER` times on a connection is prepared
+# there (parsed and planned once): an ingest worker runs the same dozen statements for
+# every event. Where the server cannot infer a parameter's type from the query (`? IS
+# NULL`, `'%' || ? || '%'`) the query casts it, `CAST(? AS TEXT)`, which SQLite accepts.
+PREPARE_AFTER = 2
+_OPTIONS = {"autocommit": True, "prepare_threshold": PREPARE_AFTER}
 
 
 def _configure(raw: psycopg.Connection) -> None:
