@@ -107,6 +107,7 @@ from hub.store.connection import (
     is_postgres,
     is_postgres_url,
     open_pool,
+    pipelined,
     rehearsal,
     schema_version,
     snapshot,

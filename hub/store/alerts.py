@@ -45,7 +45,7 @@ def alerts_page(
 ) -> list[dict]:
     rows = conn.execute(
         "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
-        "WHERE (? = 0 OR cleared IS NULL) AND (? IS NULL OR kind = ?) "
+        "WHERE (? = 0 OR cleared IS NULL) AND (CAST(? AS TEXT) IS NULL OR kind = ?) "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (int(open_only), kind, kind, limit, offset),
     ).fetchall()

@@ -123,8 +123,8 @@ def product_suppliers_replace(
     conn.execute("DELETE FROM product_suppliers WHERE sku = ?", (sku,))
     conn.executemany(
         "INSERT INTO product_suppliers (sku, supplier, rank, lead_time_days, unit_cost) "
-        "SELECT ?, ?, ?, coalesce(?, (SELECT lead_time_days FROM suppliers WHERE supplier = ?), "
-        "14), ?",
+        "SELECT ?, ?, ?, coalesce(CAST(? AS BIGINT), (SELECT lead_time_days FROM suppliers "
+        "WHERE supplier = ?), 14), CAST(? AS BIGINT)",
         [(sku, sup, rank, days, sup, cost) for rank, (sup, days, cost) in enumerate(suppliers)],
     )
 

@@ -194,6 +194,20 @@ def transaction(conn: Connection) -> Iterator[Connection]:
 
 
 @contextmanager
+def pipelined(conn: Connection) -> Iterator[Connection]:
+    """Inside a transaction: its statements sent to PostgreSQL without waiting for each
+    result the code does not read (postgres.Connection.pipelined: the round trips were
+    most of an ingest worker's time). An error then surfaces later than its statement, so
+    use it where any error rolls the whole transaction back. SQLite runs in the process:
+    there is nothing to wait for, and the block runs as it is."""
+    if is_postgres(conn):
+        with conn.pipelined():
+            yield conn
+    else:
+        yield conn
+
+
+@contextmanager
 def rehearsal(conn: Connection) -> Iterator[Connection]:
     """A transaction that always rolls back: run a change for its checks, keep nothing."""
     _begin_write(conn)

@@ -47,7 +47,7 @@ def count_get(conn: Connection, count_id: int) -> CountRow | None:
 
 def count_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[CountRow]:
     rows = conn.execute(
-        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE ? IS NULL OR status = ? "
+        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE CAST(? AS TEXT) IS NULL OR status = ? "
         "ORDER BY id DESC LIMIT ? OFFSET ?",
         (status, status, limit, offset),
     ).fetchall()
@@ -143,7 +143,7 @@ def count_tasks(
     """Tasks of a run and/or in a status, by task id; all of them without `limit`."""
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
-        "WHERE (? IS NULL OR run = ?) AND (? IS NULL OR status = ?) ORDER BY task"
+        "WHERE (CAST(? AS TEXT) IS NULL OR run = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY task"
         + (" LIMIT ?" if limit is not None else ""),
         (run, run, status, status, *((limit,) if limit is not None else ())),
     ).fetchall()

@@ -70,8 +70,8 @@ def dead_letters_drop(
     """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
     `keep`, and those received before `before`; each source's `dropped` counts them."""
     rows = conn.execute(
-        "DELETE FROM dead_letters WHERE (:source IS NULL OR source = :source) AND (id NOT IN ("
-        " SELECT id FROM dead_letters WHERE :source IS NULL OR source = :source "
+        "DELETE FROM dead_letters WHERE (CAST(:source AS TEXT) IS NULL OR source = :source) AND (id NOT IN ("
+        " SELECT id FROM dead_letters WHERE CAST(:source AS TEXT) IS NULL OR source = :source "
         " ORDER BY id DESC LIMIT :keep) OR received < coalesce(:before, '')) RETURNING source",
         {"source": source, "keep": keep, "before": before},
     ).fetchall()

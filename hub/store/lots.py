@@ -19,7 +19,7 @@ def stock_at(
     return conn.execute(
         "SELECT b.lot, b.owner, b.qty, l.expiry FROM balances b "
         "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
-        "WHERE b.sku = ? AND b.location = ? AND (? IS NULL OR b.lot = ?) "
+        "WHERE b.sku = ? AND b.location = ? AND (CAST(? AS TEXT) IS NULL OR b.lot = ?) "
         "ORDER BY l.expiry IS NULL, l.expiry, b.lot, b.owner",
         (sku, location, lot, lot),
     ).fetchall()
@@ -41,7 +41,7 @@ def pick_location(conn: Connection, sku: str, lot: str | None = None) -> str | N
     row = conn.execute(
         "SELECT b.location FROM balances b "
         "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
-        "WHERE b.sku = ? AND b.qty > 0 AND (? IS NULL OR b.lot = ?) "
+        "WHERE b.sku = ? AND b.qty > 0 AND (CAST(? AS TEXT) IS NULL OR b.lot = ?) "
         "AND b.location NOT IN (SELECT location FROM location_holds) "
         "ORDER BY l.expiry IS NULL, l.expiry, l.first_received IS NULL, l.first_received, "
         "b.location LIMIT 1",

@@ -31,7 +31,7 @@ def order_list(
     """(order, status, created, updated, closed), newest first."""
     return conn.execute(
         "SELECT order_id, status, created, updated, closed FROM orders "
-        "WHERE ? IS NULL OR status = ? ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
+        "WHERE CAST(? AS TEXT) IS NULL OR status = ? ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
         (status, status, limit, offset),
     ).fetchall()
 

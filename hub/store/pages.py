@@ -28,7 +28,8 @@ def stock_search(
         conn,
         sqlite="SELECT sku FROM products WHERE rowid IN (SELECT rowid FROM products "
         "INDEXED BY products_name WHERE name LIKE '%' || ? || '%' ESCAPE '\\')",
-        postgresql="SELECT sku FROM products WHERE name ILIKE '%' || ? || '%' ESCAPE '\\'",
+        postgresql="SELECT sku FROM products WHERE name ILIKE '%' || CAST(? AS TEXT) || '%' "
+        "ESCAPE '\\'",
     )
     after = text + _AFTER_PREFIX
     return conn.execute(

@@ -11,6 +11,8 @@ lock, so the domain code's read-then-write logic stays serialised).
 
 import hashlib
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -99,14 +101,29 @@ class _NumericLoader(Loader):
         return int(text) if text.lstrip(b"-").isdigit() else float(text)
 
 
+class _Cursor(psycopg.Cursor):
+    """In pipeline mode a statement's result comes when it is asked for: `fetch*` asks,
+    and so does `rowcount` here (psycopg's own says -1 until the result is in, which the
+    store's "did it change a row" checks would read as no)."""
+
+    pipeline: psycopg.Pipeline | None = None
+
+    @property
+    def rowcount(self) -> int:
+        if self.pipeline is not None and self.pgresult is None:
+            self.pipeline.sync()
+        return super().rowcount
+
+
 @dataclass
 class Connection:
     """A PostgreSQL connection with the calls of sqlite3's that the hub uses."""
 
     raw: psycopg.Connection
+    _pipeline: psycopg.Pipeline | None = None
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
-        cur = self.raw.cursor()
+        cur = self._cursor()
         if params:
             cur.execute(translate_query(sql), params)
         else:
@@ -114,11 +131,35 @@ class Connection:
         return cur
 
     def executemany(self, sql: str, seq_of_params: Any) -> psycopg.Cursor:
-        cur = self.raw.cursor()
+        cur = self._cursor()
         rows = list(seq_of_params)
         if rows:
             cur.executemany(translate_query(sql), rows)
         return cur
+
+    def _cursor(self) -> _Cursor:
+        cur = self.raw.cursor()
+        cur.pipeline = self._pipeline
+        return cur
+
+    @contextmanager
+    def pipelined(self) -> Iterator["Connection"]:
+        """psycopg's pipeline mode: a statement is sent without waiting for the result of
+        the one before; reading a result (`fetch*`, `rowcount`) waits for it and those
+        before it, in one round trip. The statements the domain code writes and never
+        reads back (movements, balances, aggregates, outbox rows...) then cost no wait
+        each. A failed statement's error is raised at the next read or at the end of the
+        block, not at the statement itself, and the server skips everything after it:
+        only for a transaction that is rolled back whole on an error."""
+        if self._pipeline is not None:  # already in one
+            yield self
+            return
+        with self.raw.pipeline() as pipeline:
+            self._pipeline = pipeline
+            try:
+                yield self
+            finally:
+                self._pipeline = None
 
     @property
     def in_transaction(self) -> bool:
@@ -134,9 +175,12 @@ class Connection:
 
 
 # Autocommit, as the SQLite connection: transactions are explicit. Parameters are bound
-# client-side, so that a parameter's type comes from its value as on SQLite (`? IS NULL`,
-# `'%' || ? || '%'`) rather than from the server's guess.
-_OPTIONS = {"autocommit": True, "cursor_factory": psycopg.ClientCursor}
+# by the server, and a statement run `PREPARE_AFTER` times on a connection is prepared
+# there (parsed and planned once): an ingest worker runs the same dozen statements for
+# every event. Where the server cannot infer a parameter's type from the query (`? IS
+# NULL`, `'%' || ? || '%'`) the query casts it, `CAST(? AS TEXT)`, which SQLite accepts.
+PREPARE_AFTER = 2
+_OPTIONS = {"autocommit": True, "prepare_threshold": PREPARE_AFTER, "cursor_factory": _Cursor}
 
 
 def _configure(raw: psycopg.Connection) -> None:

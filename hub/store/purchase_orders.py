@@ -52,7 +52,7 @@ def po_get(conn: Connection, po: str) -> PoRow | None:
 
 def po_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
     rows = conn.execute(
-        f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE ? IS NULL OR status = ? "
+        f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE CAST(? AS TEXT) IS NULL OR status = ? "
         "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
         (status, status, limit, offset),
     ).fetchall()

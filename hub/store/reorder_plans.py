@@ -42,7 +42,7 @@ def uplifts(conn: Connection, sku: str | None = None) -> list[tuple]:
     """(id, sku, start, end, factor, note): every plan, or those that apply to `sku`."""
     return conn.execute(
         "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts "
-        "WHERE ? IS NULL OR sku IS NULL OR sku = ? ORDER BY start_day, id",
+        "WHERE CAST(? AS TEXT) IS NULL OR sku IS NULL OR sku = ? ORDER BY start_day, id",
         (sku, sku),
     ).fetchall()
 

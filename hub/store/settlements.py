@@ -51,7 +51,7 @@ def settlement_add(
 def settlements(conn: Connection, owner: str | None, limit: int) -> list[dict]:
     rows = conn.execute(
         "SELECT id, owner, through_id, until_day, units, amount, recorded, by, note "
-        "FROM consignment_settlements WHERE ? IS NULL OR owner = ? ORDER BY id DESC LIMIT ?",
+        "FROM consignment_settlements WHERE CAST(? AS TEXT) IS NULL OR owner = ? ORDER BY id DESC LIMIT ?",
         (owner, owner, limit),
     ).fetchall()
     keys = ("id", "owner", "through_id", "until", "units", "amount", "recorded", "by", "note")

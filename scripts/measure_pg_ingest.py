@@ -1,0 +1,99 @@
+"""Measures an ingest worker's CPU per event on PostgreSQL, in-process: bench 7's load (50
+stations, bench_env's events: two scans per receipt) through `Ingest.process` in batches,
+on a durable cluster of its own (fsync and synchronous_commit on), no MQTT. Prints, per
+batch, events/s and the CPU per event of this process (the worker's Python and psycopg)
+and of its PostgreSQL backend, and the same load on SQLite for comparison. The outbox
+rows each batch writes are deleted after it, as the publisher would.
+
+Usage: scripts/measure-pg-ingest [--batches 4] [--batch 900] [--profile FILE]
+(`--profile` writes cProfile's statistics of the PostgreSQL batches to FILE and prints
+the top functions by own time.)
+"""
+
+import argparse
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from datetime import UTC
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
+
+from bench_env import SITE, cpu_seconds, encoded_events, station_ids  # noqa: E402
+from pg_cluster import FolderCluster  # noqa: E402
+
+from hub import store  # noqa: E402
+from hub.ingest import Incoming, Ingest  # noqa: E402
+from protocol.topics import Topics  # noqa: E402
+
+TOPICS = Topics(SITE)
+EPOCH = "0123456789abcdef"
+STATIONS = 50
+
+
+def messages(batches: int, size: int) -> list[list[Incoming]]:
+    """The stations' events interleaved as the broker delivers them (each in seq order)."""
+    per_station = -(-batches * size // STATIONS)
+    streams = [encoded_events(s, i, EPOCH, per_station)
+               for i, s in enumerate(station_ids(STATIONS))]  # fmt: skip
+    flat = [Incoming(TOPICS.events(f"st-{i + 1:03d}"), payload)
+            for row in zip(*streams, strict=True) for i, payload in enumerate(row)]  # fmt: skip
+    return [flat[k * size : (k + 1) * size] for k in range(batches)]
+
+
+def run(conn, batches: list[list[Incoming]], backend: int | None, profile) -> None:
+    ingest = Ingest(conn, TOPICS, zone=UTC)
+    for batch in batches:
+        cpu, wall = time.process_time(), time.perf_counter()
+        server = cpu_seconds(backend) if backend else 0.0
+        if profile is not None:
+            profile.enable()
+        result = ingest.process(batch)
+        if profile is not None:
+            profile.disable()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server = cpu_seconds(backend) - server if backend else 0.0
+        with store.transaction(conn):
+            conn.execute("DELETE FROM outbox")
+        n = result.applied
+        assert n == len(batch), f"applied {n} of {len(batch)}"
+        print(f"  {n} events: {n / wall:7.0f} ev/s, worker {1000 * cpu / n:.3f} ms/event, "
+              f"backend {1000 * server / n:.3f} ms/event", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batches", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=900)
+    parser.add_argument("--profile", type=Path)
+    args = parser.parse_args()
+    load = messages(args.batches, args.batch)
+    with tempfile.TemporaryDirectory(prefix="measure-pg-ingest-", dir=ROOT / "var"
+                                     if (ROOT / "var").is_dir() else None) as tmp:  # fmt: skip
+        Path(tmp).chmod(0o755)
+        print("SQLite (WAL, FULL):")
+        conn = store.connect(Path(tmp) / "ledger.db")
+        store.create_schema(conn)
+        run(conn, load, None, None)
+        conn.close()
+        cluster = FolderCluster(Path(tmp) / "postgres").start()
+        try:
+            conn = store.connect(cluster.url)
+            store.create_schema(conn)
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            print("PostgreSQL (fsync, synchronous_commit on):")
+            profile = cProfile.Profile() if args.profile else None
+            run(conn, load, backend, profile)
+            conn.close()
+        finally:
+            cluster.stop()
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()
