@@ -14,6 +14,7 @@ from hub import store
 from hub.central import CentralIngest
 from hub.ingest import Incoming
 from hub.ownership import Ownership, site_stream
+from kit.clock import Clock
 from protocol.envelope import encode
 from protocol.messages import AppliedMovement, Stock
 from protocol.topics import Topics
@@ -24,14 +25,6 @@ pytestmark = pytest.mark.hub
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LEASE_S = 5.0
 SITES = ("s1", "s2")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

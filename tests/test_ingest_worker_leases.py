@@ -13,6 +13,7 @@ import pytest
 from hub import store
 from hub.ingest import Incoming, Ingest
 from hub.ownership import DUTIES, Change, Ownership
+from kit.clock import Clock
 from protocol.envelope import encode_event
 from protocol.events import Receipt
 from protocol.topics import Topics
@@ -23,16 +24,6 @@ TOPICS = Topics("test")
 TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LEASE_S = 5.0
 STATIONS = [f"pack-{i}" for i in range(1, 8)]
-
-
-class Clock:
-    """The wall clock the workers' leases are measured by, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
