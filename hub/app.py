@@ -20,7 +20,8 @@ from hub.central import CentralIngest, site_topics
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
-from hub.ingest import Incoming, Ingest
+from hub.ingest import Ingest
+from hub.ingest_batch import Incoming
 from hub.link import HubLink
 from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site
 from hub.web import close_app, create_app, create_health_app

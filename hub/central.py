@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from hub import alerts, central_transfers, routing, store
-from hub.ingest import LINK_STATES, Fence, Incoming
+from hub.ingest_batch import LINK_STATES, Fence, Incoming
 from hub.ownership import site_stream
 from protocol.envelope import InvalidMessage, decode_message, utc_now
 from protocol.messages import (

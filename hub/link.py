@@ -33,7 +33,7 @@ import paho.mqtt.client as mqtt
 
 from hub import store
 from hub.config import MqttSection
-from hub.ingest import Incoming
+from hub.ingest_batch import Incoming
 from protocol import mqtt_client
 from protocol.envelope import encode, utc_now
 from protocol.messages import HubStatus, Resync

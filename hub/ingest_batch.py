@@ -1,0 +1,113 @@
+"""What an ingest batch carries: the messages taken from the broker, what the batch's
+transaction has read and must write once at its end, and the count of what it did.
+
+Shared by the station ingest (hub.ingest), the site hub's other inbound messages
+(hub.site_inbox) and the central hub (hub.central)."""
+
+import logging
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hub import ledger, store
+from protocol.topics import Topics
+
+log = logging.getLogger(__name__)
+
+# Mosquitto's bridge notification payloads.
+LINK_STATES = {b"1": "up", b"0": "down"}
+
+
+class Fence(Protocol):
+    """Which stations this process applies, when several share the database
+    (hub.ownership); a single hub has none and applies every station."""
+
+    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+        """Inside the applying transaction: whether the lease row names this process."""
+
+    def owns(self, station: str) -> bool:
+        """This process's view between transactions (for gaps and skips to look at)."""
+
+
+@dataclass(frozen=True)
+class Incoming:
+    topic: str
+    payload: bytes
+    mid: int = 0
+    qos: int = 1
+    retained: bool = False
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0  # events applied to the ledger
+    duplicates: int = 0
+    held: int = 0
+    dead: int = 0
+    orders: int = 0  # sales orders taken from the intake topic
+    not_mine: int = 0  # messages of stations another worker owns: left to it
+    taken: int = 0  # messages of the batch handled (the first ones): the rest wait
+    stations: set[str] = field(default_factory=set)
+    skus: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Batch:
+    """What one batch's transaction knows, so each station's rows are read once per batch
+    and its cursor written once, not per event (a dozen statements per event before)."""
+
+    now: str
+    result: BatchResult = field(default_factory=BatchResult)
+    effects: ledger.Effects = field(default_factory=ledger.Effects)
+    touched: dict[str, str] = field(default_factory=dict)  # station -> epoch to acknowledge
+    epochs: dict[str, str | None] = field(default_factory=dict)  # station -> current epoch
+    cursors: dict[tuple[str, str], int] = field(default_factory=dict)  # read at first use
+    moved: dict[tuple[str, str], int] = field(default_factory=dict)  # applied, to write
+    held: set[tuple[str, str]] = field(default_factory=set)  # (station, epoch) with held rows
+    looked: set[tuple[str, str]] = field(default_factory=set)  # held rows looked for
+    failures: bool = False  # some events wait behind a failed one (read once per batch)
+    mine: dict[str, bool] = field(default_factory=dict)  # station -> this worker owns it
+
+    def owned(self, conn: sqlite3.Connection, station: str, fence: Fence) -> bool:
+        if station not in self.mine:
+            self.mine[station] = fence.fence(conn, station)
+        return self.mine[station]
+
+    def station_epoch(self, conn: sqlite3.Connection, station: str) -> str | None:
+        if station not in self.epochs:
+            store.station_seen(conn, station, self.now)
+            self.epochs[station] = store.station_epoch(conn, station)
+        return self.epochs[station]
+
+    def applied(self, conn: sqlite3.Connection, station: str, epoch: str) -> int:
+        key = (station, epoch)
+        if key in self.moved:
+            return self.moved[key]
+        if key not in self.cursors:
+            self.cursors[key] = store.cursor_get(conn, station, epoch)
+        return self.cursors[key]
+
+    def has_held(self, conn: sqlite3.Connection, station: str, epoch: str) -> bool:
+        key = (station, epoch)
+        if key not in self.looked:
+            self.looked.add(key)
+            if store.pending_any(conn, station, epoch):
+                self.held.add(key)
+        return key in self.held
+
+
+def dead(conn: sqlite3.Connection, topics: Topics, message: Incoming, reason: str,
+         work: Batch) -> None:  # fmt: skip
+    """A message the hub cannot take: kept as a dead letter, counted in the batch."""
+    log.warning("dead letter on %s: %s", message.topic, reason)
+    store.dead_letter(conn, message.topic, message.payload, reason, work.now,
+                      source(topics, message.topic))  # fmt: skip
+    work.result.dead += 1
+
+
+def source(topics: Topics, topic: str) -> str:
+    """Whose dead letter it is, for the caps: the station, else the topic's first level."""
+    levels = topics.leaf(topic)
+    if len(levels) >= 2 and levels[0] == "station":
+        return levels[1][:64]
+    return levels[0][:64] if levels else "other"
