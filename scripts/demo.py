@@ -55,6 +55,7 @@ from pg_cluster import FolderCluster  # noqa: E402
 
 from hub import brokerconf  # noqa: E402
 from hub.webproxy import WebProxy  # noqa: E402
+from kit import children  # noqa: E402
 from kit.nginx import Nginx  # noqa: E402
 from kit.ports import free_port, wait_for_port  # noqa: E402
 
@@ -162,8 +163,9 @@ class Demo:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        child = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=log, env=env,
-                                 start_new_session=True)  # fmt: skip
+        # Its own process group (Ctrl-C reaches the demo, which stops them in order), and
+        # it dies with the demo however the demo dies (kit/children.py).
+        child = children.start(args, cwd=ROOT, stdout=log, stderr=log, env=env)
         self.children.append(child)
         return child
 

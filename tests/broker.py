@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hub import brokerconf
+from kit import children
 from kit.ports import free_port, wait_for_port
-from tests import children
 
 
 @dataclass

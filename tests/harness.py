@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from hub import store
+from kit import children
 from kit.ports import free_port, wait_for_port
 from kit.waiting import wait_until
 from station.drivers.sim.serial_scanner import SimSerialScanner
-from tests import children
 from tests.broker import Broker
 from tests.postgres import ledger_target
 

@@ -216,3 +216,48 @@ def test_the_demo_runs_a_company_whose_orders_are_routed_at_the_centre(tmp_path)
                           "Sites shows each site, orders and reorder)")  # fmt: skip
     assert [line.split()[0] for line in printed[1:]] == ["s1", "s2"]
 
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid` (from /proc's children lists of each of its threads)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        tasks = Path(f"/proc/{todo.pop()}/task")
+        for task in tasks.iterdir() if tasks.exists() else ():
+            try:
+                kids = {int(k) for k in (task / "children").read_text().split()}
+            except FileNotFoundError:
+                continue
+            todo += kids - found
+            found |= kids
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie not yet reaped counts as dead)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.slow
+def test_a_sigkilled_demo_takes_its_processes_along(tmp_path):
+    """`kill -9` of the demo (it runs no clean-up then) leaves no broker, hub or station
+    holding a port for the next demo."""
+    web_port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "scripts/demo.py", "--pace", "5", "--var", str(tmp_path / "demo"),
+         "--web-port", str(web_port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for_port(web_port, timeout=120)
+        spawned = wait_until(lambda: _descendants(demo.pid) if len(
+            _descendants(demo.pid)) >= 4 else None, 60, "broker, hub and two stations")  # fmt: skip
+    finally:
+        demo.send_signal(signal.SIGKILL)
+        demo.wait()
+    wait_until(lambda: not any(_alive(pid) for pid in spawned), 30,
+               "no process of the killed demo left")  # fmt: skip

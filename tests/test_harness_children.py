@@ -1,6 +1,6 @@
 """A test run killed from outside (a timeout) takes the processes its tests started along:
 a pytest that started a broker, a hub and a station is SIGKILLed, and none of them lives on
-to hold its port for the next run (tests/children.py)."""
+to hold its port for the next run (kit/children.py)."""
 
 import os
 import signal

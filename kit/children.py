@@ -1,13 +1,14 @@
-"""The one way tests start the processes they run (broker, hub, stations): each in its
-own process group, and asked to die with the test run. Killed from outside (a timeout's
-SIGTERM or SIGKILL), pytest runs no fixture teardown and no atexit; its children lived on,
-holding their ports, and later runs failed "Could not exclusively lock port".
+"""The one way tests and the demo start the processes they run (broker, hub, stations):
+each in its own process group, and asked to die with its starter. Killed from outside (a
+timeout's SIGTERM or SIGKILL, `kill -9` of the demo), a starter runs no teardown and no
+atexit; its children lived on, holding their ports, and later runs failed "Could not
+exclusively lock port".
 
 - `PR_SET_PDEATHSIG` (prctl): the kernel sends the child SIGKILL when the thread that
-  forked it ends, and so when the test process dies however it dies. The thread, not the
+  forked it ends, and so when the starting process dies however it dies. The thread, not the
   process: a child forked by a short-lived thread (a fault test's supervisor restarting a
   hub) would die with that thread, so every child is forked by one thread that lives as
-  long as the test process (`_FORKER`).
+  long as the starting process (`_FORKER`).
 - Its own process group, killed at a normal exit too (a fixture that did not stop it):
   the child and anything it started.
 """
@@ -21,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
-# One forking thread for the whole test process (see above); its children, to kill at exit.
-_FORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-children")
+# One forking thread for the whole starting process (see above); its children, to kill at exit.
+_FORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="children")
 _started: list[subprocess.Popen] = []
 
 
 def start(args: list[str], **popen: object) -> subprocess.Popen:
-    """`subprocess.Popen(args, **popen)`, tied to this test process's life."""
+    """`subprocess.Popen(args, **popen)`, tied to this process's life."""
     process = _FORKER.submit(_fork, args, os.getpid(), popen).result()
     _started.append(process)
     return process
