@@ -9,6 +9,7 @@ import json
 import logging
 import sqlite3
 from datetime import tzinfo
+from typing import TypeVar
 
 from hub import alerts, centre_orders, ledger, orders, store, transfers
 from hub.corrections import hub_event
@@ -22,13 +23,13 @@ log = logging.getLogger(__name__)
 # Movements republished per request of the central hub: it asks again for the rest.
 RESEND_WINDOW = 1000
 
+T = TypeVar("T")
+
 
 def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
-    try:
-        order = decode_message(message.payload, Order, "order")
-    except InvalidMessage as exc:
-        dead(conn, topics, message, str(exc), work)
+    order = _decoded(conn, topics, message, Order, "order", work)
+    if order is None:
         return
     conn.execute("SAVEPOINT intake")
     try:
@@ -45,10 +46,8 @@ def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
 def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """The centre missed some movements: publish them again from `from`, a window at a
     time (it asks again for the rest)."""
-    try:
-        request = decode_message(message.payload, ResendMovements, "resend request")
-    except InvalidMessage as exc:
-        dead(conn, topics, message, str(exc), work)
+    request = _decoded(conn, topics, message, ResendMovements, "resend request", work)
+    if request is None:
         return
     last = store.ledger_position(conn)
     records = store.movement_records(conn, request.from_, last, RESEND_WINDOW)
@@ -64,10 +63,8 @@ def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,
     """An order the centre routed here (or, cancelled, withdraws): taken as from the
     intake; one the site cannot take goes back to the centre as rejected, and to the
     dead letters."""
-    try:
-        order = decode_message(message.payload, Order, "order")
-    except InvalidMessage as exc:
-        dead(conn, topics, message, str(exc), work)
+    order = _decoded(conn, topics, message, Order, "order", work)
+    if order is None:
         return
     conn.execute("SAVEPOINT centre_order")
     try:
@@ -101,10 +98,8 @@ def transfer_order(conn: sqlite3.Connection, topics: Topics, message: Incoming, 
     once it is received at the other site, the sender books its transit out."""
     if not message.payload:
         return  # a cleared retained transfer
-    try:
-        order = decode_message(message.payload, TransferOrder, "transfer order")
-    except InvalidMessage as exc:
-        dead(conn, topics, message, str(exc), work)
+    order = _decoded(conn, topics, message, TransferOrder, "transfer order", work)
+    if order is None:
         return
     conn.execute("SAVEPOINT transfer")
     try:
@@ -124,3 +119,13 @@ def transfer_order(conn: sqlite3.Connection, topics: Topics, message: Incoming, 
                            work.effects, zone)  # fmt: skip
         ledger.book_transit_out(ledger.Ctx(conn, topics, source, work.effects),
                                 order.transfer, book_out)  # fmt: skip
+
+
+def _decoded(conn: sqlite3.Connection, topics: Topics, message: Incoming, kind: type[T],
+             name: str, work: Batch) -> T | None:  # fmt: skip
+    """The message as `kind`, or None once it is a dead letter naming what was wrong."""
+    try:
+        return decode_message(message.payload, kind, name)
+    except InvalidMessage as exc:
+        dead(conn, topics, message, str(exc), work)
+        return None
