@@ -24,7 +24,7 @@ TITLES = {"valuation": "Valuation", "abc": "ABC analysis", "dead-stock": "Dead s
           "surplus": "Surplus", "alerts": "Open alerts"}  # fmt: skip
 # How the columns of the company's reports read, beyond those of the site hub's reports.
 SITE_KINDS = {**KINDS, "in_transit_value": "money", "site": "site", "sku": "site_sku",
-              "station": "words"}  # fmt: skip
+              "station": "text"}  # fmt: skip
 SUMMARY_KINDS = {"total_value": "money", "in_transit_value": "money",
                  "coming_in_value": "money", "computed": "time", "since": "day",
                  "days": "days", "window_days": "days"}  # fmt: skip
