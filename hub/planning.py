@@ -414,11 +414,15 @@ def classify(values: list[tuple[str, int]], a_share: float, b_share: float) -> l
     return rows
 
 
+def abc_since(today: date) -> str:
+    """The first day of the year of consumption the ABC classes are made from."""
+    return (today - timedelta(days=364)).isoformat()
+
+
 def refresh_abc(conn: sqlite3.Connection, today: date, now: str) -> int:
     """Recompute every product's class from the last 365 days of COGS (inside a transaction)."""
     settings = load_settings(conn)
-    since = (today - timedelta(days=364)).isoformat()
-    rows = classify(store.consumption_values(conn, since), settings.abc_a_share,
+    rows = classify(store.consumption_values(conn, abc_since(today)), settings.abc_a_share,
                     settings.abc_b_share)  # fmt: skip
     store.abc_replace(conn, rows, now)
     return len(rows)

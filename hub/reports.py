@@ -108,12 +108,27 @@ def dead_stock(conn: sqlite3.Connection, q: Query) -> Report:
     if computed:
         rows = store.dead_stock_stored(conn, q.limit, q.offset)
     else:
-        before = (q.today - timedelta(days=days)).isoformat()
-        rows = store.dead_stock_page(conn, before, q.limit, q.offset)
+        rows = store.dead_stock_page(conn, dead_before(q.today, days), q.limit, q.offset)
     report = Report("dead-stock", ["sku", "on_hand", "last_outbound"], next=_paged(q, rows),
                     summary={"days": days, "computed": computed or _now()})  # fmt: skip
     report.rows = [{"sku": s, "on_hand": n, "last_outbound": d} for s, n, d in rows]
     return report
+
+
+def dead_before(today: date, days: int) -> str:
+    """The day from which an outbound keeps a product off the dead-stock list."""
+    return (today - timedelta(days=days)).isoformat()
+
+
+def is_dead(on_hand: int, last_outbound: str | None, before: str) -> bool:
+    """In stock and not shipped since `before`: the same test as store.dead_stock_page's
+    SQL, for figures the centre adds up."""
+    return on_hand > 0 and (last_outbound is None or last_outbound < before)
+
+
+def surplus_since(today: date, window: int) -> str:
+    """The first day of the demand window a surplus is measured over."""
+    return (today - timedelta(days=window - 1)).isoformat()
 
 
 def surplus(conn: sqlite3.Connection, q: Query) -> Report:
@@ -123,26 +138,31 @@ def surplus(conn: sqlite3.Connection, q: Query) -> Report:
     if computed:
         rows = store.surplus_stored(conn, q.limit, q.offset)
     else:
-        since = (q.today - timedelta(days=window - 1)).isoformat()
-        rows = store.surplus_page(conn, since, window, days, q.limit, q.offset)
+        rows = store.surplus_page(conn, surplus_since(q.today, window), window, days, q.limit,
+                                  q.offset)  # fmt: skip
     columns = ["sku", "on_hand", "daily_demand", "days_of_supply", "surplus_qty"]
     report = Report("surplus", columns, next=_paged(q, rows),
                     summary={"days": days, "window_days": window,
                              "computed": computed or _now()})  # fmt: skip
-    for sku, on_hand, shipped in rows:
-        daily = shipped / window
-        supply = round(on_hand / daily, 1) if daily > 0 else None
-        keep = int(daily * days)
-        report.rows.append(
-            {
-                "sku": sku,
-                "on_hand": on_hand,
-                "daily_demand": round(daily, 4),
-                "days_of_supply": supply,
-                "surplus_qty": on_hand - keep,
-            }
-        )
+    report.rows = [surplus_line(sku, on_hand, shipped, window, days)
+                   for sku, on_hand, shipped in rows]  # fmt: skip
     return report
+
+
+def is_surplus(on_hand: int, shipped: int, window: int, days: int) -> bool:
+    """Stock beyond `days` of supply at the window's mean demand (none shipped: all of it);
+    the same test as the SQL of store.surplus_page, for figures the centre adds up."""
+    return on_hand > 0 and (shipped <= 0 or on_hand * window > days * shipped)
+
+
+def surplus_line(sku: str, on_hand: int, shipped: int, window: int, days: int) -> dict:
+    """A surplus row: `shipped` units over the `window` days make the daily demand; what
+    `days` of it would use is kept, the rest is surplus."""
+    daily = shipped / window
+    supply = round(on_hand / daily, 1) if daily > 0 else None
+    keep = int(daily * days)
+    return {"sku": sku, "on_hand": on_hand, "daily_demand": round(daily, 4),
+            "days_of_supply": supply, "surplus_qty": on_hand - keep}  # fmt: skip
 
 
 # --- the stored reports ---------------------------------------------------------------------
@@ -184,7 +204,7 @@ def _params(conn: sqlite3.Connection) -> dict[str, str]:
 
 def refresh_dead_stock(conn: sqlite3.Connection, today: date, now: str) -> int:
     days = load_settings(conn).dead_stock_days
-    count = store.dead_stock_replace(conn, (today - timedelta(days=days)).isoformat())
+    count = store.dead_stock_replace(conn, dead_before(today, days))
     store.report_run_set(conn, "dead-stock", today.isoformat(), now, _dead_stock_params(days))
     return count
 
@@ -192,8 +212,7 @@ def refresh_dead_stock(conn: sqlite3.Connection, today: date, now: str) -> int:
 def refresh_surplus(conn: sqlite3.Connection, today: date, now: str) -> int:
     settings = load_settings(conn)
     window, days = settings.demand_window_days, settings.surplus_days
-    since = (today - timedelta(days=window - 1)).isoformat()
-    count = store.surplus_replace(conn, since, window, days)
+    count = store.surplus_replace(conn, surplus_since(today, window), window, days)
     store.report_run_set(conn, "surplus", today.isoformat(), now, _surplus_params(window, days))
     return count
 

@@ -34,7 +34,8 @@ here from the module that holds its aggregate:
 - pages: read queries behind the web pages
 - sites: a central hub's sites: their movements applied once, their stock and links
 - routing: orders a central hub routed to a site, at the centre and at the site
-- site_reports: a central hub's movement lists, totals and valuation per site
+- site_reports: a central hub's movement lists, totals and valuation per site, and the
+  figures of its reports
 - workers: live hub processes, station leases, one-at-a-time duties
 """
 
@@ -394,11 +395,15 @@ from hub.store.settlements import (
 from hub.store.site_reports import (
     SiteFilter,
     SiteMovementRow,
+    SiteSkuValue,
     SiteTypeTotal,
     SiteValuation,
+    site_alerts,
     site_daily_shipped,
     site_movements_list,
+    site_shipped_values,
     site_sku_on_hand,
+    site_sku_values,
     site_skus_on_hand,
     site_type_totals,
     site_valuations,

@@ -135,3 +135,62 @@ def site_sku_on_hand(conn: Connection) -> list[tuple[str, str, int]]:
     return conn.execute(
         "SELECT site, sku, sum(qty) FROM site_balances GROUP BY site, sku ORDER BY sku, site"
     ).fetchall()
+
+
+# --- the central hub's reports (hub/company_reports.py) -----------------------------------
+@dataclass(frozen=True)
+class SiteSkuValue:
+    """One SKU at one site, from its balance lines: our own and consigned units, the part
+    in its transit locations (what it shipped to another site: still its own), and values."""
+
+    site: str
+    sku: str
+    own_qty: int
+    consigned_qty: int
+    transit_qty: int
+    value: int  # micros, our own stock's FIFO value (transit included)
+    transit_value: int  # micros
+    lines: int  # balance lines with a quantity: a SKU all at zero is not valued
+
+
+def site_sku_values(conn: Connection, site: str | None) -> list[SiteSkuValue]:
+    """Per site and SKU with a balance line (of `site`, or every site), in SKU order. A
+    transit location is `transit-{transfer}` (hub.transfers.transit_location)."""
+    condition, params = ("site = ?", [site]) if site is not None else ("1 = 1", [])
+    rows = conn.execute(
+        "SELECT site, sku, sum(CASE WHEN owner = '' THEN qty ELSE 0 END), "
+        "sum(CASE WHEN owner != '' THEN qty ELSE 0 END), "
+        "sum(CASE WHEN location LIKE 'transit-%' THEN qty ELSE 0 END), sum(value), "
+        "sum(CASE WHEN location LIKE 'transit-%' THEN value ELSE 0 END), "
+        "sum(CASE WHEN qty != 0 THEN 1 ELSE 0 END) "
+        f"FROM site_balances WHERE {condition} GROUP BY site, sku ORDER BY sku, site",
+        params,
+    ).fetchall()
+    return [SiteSkuValue(*row) for row in rows]
+
+
+def site_shipped_values(conn: Connection, since: str, site: str | None) -> list[tuple[str, str, int]]:
+    """(site, sku, cost of what shipped since day `since`, micros): the FIFO value that
+    left with the shipments, the COGS. A transfer's shipment moves its units to transit
+    in the same event (-value, +value), so it adds nothing."""
+    condition, params = "type = 'shipment' AND ts >= ?", [since]
+    if site is not None:
+        condition += " AND site = ?"
+        params.append(site)
+    return conn.execute(
+        f"SELECT site, sku, -sum(value) FROM site_movements WHERE {condition} "
+        "GROUP BY site, sku ORDER BY site, sku",
+        params,
+    ).fetchall()
+
+
+def site_alerts(conn: Connection, site: str | None) -> list[tuple[str, str]]:
+    """(site, payload) of every alert a site raised and has not cleared, as its last
+    message on `alerts` said (one per alert id: hub.central keeps the latest)."""
+    condition, params = "key LIKE 'alert/%' AND state = 'raised'", []
+    if site is not None:
+        condition += " AND site = ?"
+        params.append(site)
+    return conn.execute(
+        f"SELECT site, payload FROM site_feeds WHERE {condition} ORDER BY site, key", params
+    ).fetchall()

@@ -46,6 +46,7 @@ def create_app(
         api_ledger,
         api_orders,
         api_planning,
+        api_site_reports,
         api_sites,
         api_transfers,
         api_users,
@@ -65,6 +66,7 @@ def create_app(
         report_pages,
         returns_api,
         site_pages,
+        site_report_pages,
         stock_pages,
         uplift_pages,
     )
@@ -99,14 +101,15 @@ def create_app(
     app.register_blueprint(health.blueprint)
     for api_module in (api_ledger, api_catalog, api_orders, api_counts, api_planning,
                        api_floor, api_users, accounting_api, consignment_api,
-                       returns_api, api_sites, api_transfers):  # fmt: skip
+                       returns_api, api_sites, api_site_reports, api_transfers):  # fmt: skip
         app.register_blueprint(api_module.blueprint)
     app.register_blueprint(failures.api_blueprint)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(login.blueprint)
     app.register_blueprint(live.blueprint)
     for page_module in (pages, stock_pages, order_pages, count_pages, report_pages,
-                        label_pages, failures, uplift_pages, site_pages):  # fmt: skip
+                        label_pages, failures, uplift_pages, site_pages,
+                        site_report_pages):  # fmt: skip
         app.register_blueprint(page_module.blueprint)
     app.teardown_appcontext(_close_db)
     return app

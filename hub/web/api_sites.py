@@ -72,14 +72,14 @@ def site_stock(query: SiteStockQuery):
     if request.args.get("offset") not in (None, "", "0"):
         abort(400, "this list pages with `after` (the last SKU of the previous page), not "
                    "`offset`")  # fmt: skip
-    _known_site(query.site)
+    known_site(query.site)
     stock = site_views.stock_rows(db(), query.site, query.sku, query.limit, query.after)
     paged = query.sku is None and len(stock) == query.limit
     return jsonify({"site": query.site, "stock": stock,
                     "next": {"after": stock[-1]["sku"]} if paged else None})  # fmt: skip
 
 
-def _known_site(site: str | None) -> None:
+def known_site(site: str | None) -> None:
     if site is not None and site not in sites():
         abort(404, f"this hub follows no site {site!r} (its sites: "
                    f"{', '.join(sites()) or 'none: it is a site hub'})")  # fmt: skip
@@ -112,7 +112,7 @@ def site_kpis(query: SiteKpiQuery):
     `movements`; and `on_hand` now (SKUs, units, our own stock's value). `site` for one
     site, `sku` for one SKU (then `on_hand` is of all SKUs). Revenue, margin, fill rate and
     pick figures are not here: they need the sites' orders and prices (docs/multi-site.md)."""
-    _known_site(query.site)
+    known_site(query.site)
     if query.since and query.until and query.until < query.since:
         abort(422, f"`until` ({query.until}) is before `since` ({query.since})")
     return jsonify({"since": query.since and query.since.isoformat(),
@@ -135,7 +135,7 @@ def site_movements(query: SiteMovementQuery):
     """A central hub's movements of its sites as it applied them, newest first: `site`,
     `sku`, `type`, `since`/`until` (the site hub's day, UTC) narrow it; `before` (an `id`)
     pages back. Each carries the site's `ledger_seq` and the change of its FIFO value."""
-    _known_site(query.site)
+    known_site(query.site)
     rows = site_views.movement_rows(db(), query.filter(query.type), query.limit, query.before)
     full = len(rows) == query.limit
     return jsonify({"movements": rows, "next": {"before": rows[-1]["id"]} if full else None})
@@ -168,7 +168,7 @@ def site_orders(query: SiteOrderQuery):
     `figures`: per site, whether the centre's figures of it are `fresh` (its `link` up,
     nothing it is known to have left to apply), else their age in seconds (`age_s`; null:
     never heard from), to move an order by hand knowing what the stock shown is worth."""
-    _known_site(query.site)
+    known_site(query.site)
     rows = store.central_orders_list(db(), query.site, query.state, query.limit, query.offset)
     return jsonify({"orders": [order_row(o) for o in rows], "figures": _figures()})
 
@@ -260,6 +260,6 @@ def site_reorder(query: CompanyReorderQuery):
     `committed` (the larger of what orders routed there still need and what the site's
     open orders hold) and `quarantined` (in its held locations, what it sent in transit
     too), as its stock messages last said."""
-    _known_site(query.site)
+    known_site(query.site)
     return jsonify({"suggestions": reorder_rows(query.site, query.sku, query.lead_days,
                                                 query.today)})  # fmt: skip

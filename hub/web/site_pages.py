@@ -20,7 +20,7 @@ blueprint = Blueprint("site_pages", __name__)
 blueprint.before_request(login_gate)
 
 
-def _site(followed: list[str]) -> str | None:
+def site_arg(followed: list[str]) -> str | None:
     site = text_arg("site") or None
     if site is not None and site not in followed:
         abort(404, f"this hub follows no site {site!r}")
@@ -37,7 +37,7 @@ def _period() -> tuple[str | None, str | None]:
 @blueprint.get("/sites")
 def sites():
     followed = current_app.config["SITES"]
-    site = _site(followed)
+    site = site_arg(followed)
     since, until = _period()
     limit, after = keyset()
     return render_template(
@@ -54,7 +54,7 @@ def sites():
 @blueprint.get("/sites/movements")
 def movements():
     followed = current_app.config["SITES"]
-    which = store.SiteFilter(_site(followed), text_arg("sku") or None,
+    which = store.SiteFilter(site_arg(followed), text_arg("sku") or None,
                              text_arg("type") or None, *_period())  # fmt: skip
     before = int_arg("before", 0, 0, 2**62) or None
     limit = int_arg("limit", 50, 1, 500)
@@ -67,7 +67,7 @@ def movements():
 @blueprint.get("/sites/orders")
 def orders():
     followed = current_app.config["SITES"]
-    site = _site(followed)
+    site = site_arg(followed)
     state = text_arg("state") or None
     if state is not None and state not in get_args(RoutedState):
         abort(400, f"`state` must be one of {', '.join(get_args(RoutedState))}")
@@ -106,7 +106,7 @@ def route(order_id: str):
 @blueprint.get("/sites/reorder")
 def reorder():
     followed = current_app.config["SITES"]
-    site = _site(followed)
+    site = site_arg(followed)
     lead_days = int_arg("lead_days", 0, 0, 3650) or None
     return render_template(
         "site_reorder.html", followed=followed, site=site, lead_days=lead_days,
