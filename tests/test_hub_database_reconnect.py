@@ -77,12 +77,6 @@ class Breaker:
             self.disk.unmount()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: after a reconnect the ingest's GapWatch keeps the "
-    "closed connection: every later turn fails, no gap is asked for again, "
-    "/healthz stays 503",
-)
 def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp_path, broker):
     breaker = Breaker(tmp_path)
     hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"], data_dir=breaker.data_dir(tmp_path))
