@@ -40,11 +40,12 @@ def owner_pid(worker: Hub, station: str) -> int | None:
 
 
 def lock_held_by_a_quiet_session(worker: Hub) -> bool:
-    """The writer lock is granted to a session that has sent nothing for a while."""
+    """The writer lock is granted to a session that has waited for its client a while
+    ('idle in transaction', or 'active' inside a pipeline not yet synced)."""
     rows = worker.query(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ? "
-        "AND a.state = 'idle in transaction' AND now() - a.state_change > interval '0.5 s'",
+        "AND a.wait_event = 'ClientRead' AND now() - a.state_change > interval '0.5 s'",
         (WRITER_LOCK,),
     )
     return rows[0][0] > 0
