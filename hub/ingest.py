@@ -69,13 +69,23 @@ class Ingest:
     ) -> None:
         """`zone`: the site's time zone (`[web] timezone`), whose days the daily aggregates
         and the day's alerts count in."""
-        self.conn = conn
         self.dead_letters = dead_letters or DeadLetterSection()
         self.topics = topics
         self.resync_after_s = resync_after_s
         self.fence = fence
         self.zone = zone
         self.gaps = GapWatch(conn, topics, resync_after_s, fence)
+        self.conn = conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
+
+    @conn.setter
+    def conn(self, conn: sqlite3.Connection) -> None:
+        """The gap watch follows: the hub gives a new connection after the database failed,
+        and a part left on the closed one would fail every turn from then on."""
+        self._conn = self.gaps.conn = conn
 
     def process(self, batch: list[Incoming], deadline: float | None = None) -> BatchResult:
         """Apply a batch in one transaction; on any database error nothing of it is kept.

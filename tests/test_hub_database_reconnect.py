@@ -1,0 +1,111 @@
+"""After the ingest has connected to its database again (a failed batch, a PostgreSQL
+restart), every part of it uses the new connection: a gap that opens afterwards is asked
+for again, and /healthz says 200 once the database answers. The real hub and broker; the
+database broken as it breaks: on SQLite a full disk under a batch (a small tmpfs), on
+PostgreSQL the server ending the hub's sessions (`pg_terminate_backend`)."""
+
+import os
+import urllib.error
+import urllib.request
+
+import msgspec
+import psycopg
+import pytest
+
+from protocol.envelope import encode, encode_event
+from protocol.events import Adjustment
+from protocol.messages import Resync, StationStatus
+from protocol.topics import Topics
+from tests import postgres
+from tests.conftest import PASSWORDS
+from tests.faults.disk import SmallDisk
+from tests.harness import Hub, wait_until
+from tests.mqtt_client import TestClient
+
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.skipif(
+        not postgres.enabled() and not SmallDisk.available(),
+        reason="on SQLite, needs root to mount a small tmpfs",
+    ),  # fmt: skip
+]
+
+TOPICS = Topics("test")
+
+
+def event(seq: int) -> bytes:
+    adjustment = Adjustment(sku="MUG-1", qty=1, location="A-01", reason="found")
+    return encode_event("pack-1", "e1", seq, adjustment)
+
+
+def healthz(hub: Hub) -> int:
+    try:
+        with urllib.request.urlopen(hub.url + "/healthz", timeout=10) as reply:
+            return reply.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def applied(hub: Hub) -> list[tuple]:
+    return hub.query("SELECT count(*), max(seq) FROM events")
+
+
+class Breaker:
+    """Breaks the hub's database once, the way it breaks on each backend."""
+
+    def __init__(self, tmp_path) -> None:
+        self.disk = None if postgres.enabled() else SmallDisk(tmp_path / "ledger", size="8m")
+
+    def data_dir(self, tmp_path):
+        return tmp_path / "hub" / "data" if self.disk is None else self.disk.mount().path
+
+    def break_(self, hub: Hub) -> None:
+        if self.disk is not None:
+            self.disk.fill()
+            return
+        name = hub.database.split("?")[0].rsplit("/", 1)[1]
+        with psycopg.connect(os.environ[postgres.ADMIN_URL], autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))  # fmt: skip
+
+    def mend(self) -> None:
+        if self.disk is not None:
+            self.disk.free()
+
+    def close(self) -> None:
+        if self.disk is not None:
+            self.disk.unmount()
+
+
+def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp_path, broker):
+    breaker = Breaker(tmp_path)
+    hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"], data_dir=breaker.data_dir(tmp_path))
+    station = None
+    try:
+        hub.start()
+        station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
+        station.subscribe(TOPICS.command("pack-1", "resync"))
+        station.publish(TOPICS.station_status("pack-1"),
+                        encode(StationStatus(state="online", conn=1, epoch="e1")), retain=True)  # fmt: skip
+        station.publish(TOPICS.events("pack-1"), event(1))
+        wait_until(lambda: applied(hub) == [(1, 1)], 20, "seq 1")
+
+        breaker.break_(hub)
+        for seq in range(2, 10):
+            station.publish(TOPICS.events("pack-1"), event(seq))
+        wait_until(lambda: "ingest: the database failed" in hub.proc.log_since_start(), 30,
+                   "the ingest's database failure")  # fmt: skip
+        breaker.mend()
+        wait_until(lambda: applied(hub) == [(9, 9)], 30, "what was taken, applied once back")
+
+        # A gap now: seq 10 never comes, 11 does. The hub must ask the station for 10.
+        station.publish(TOPICS.events("pack-1"), event(11))
+        resync = station.next(TOPICS.command("pack-1", "resync"), timeout=20)
+        assert msgspec.json.decode(resync.payload, type=Resync).from_ == 10
+        wait_until(lambda: healthz(hub) == 200, 30,
+                   "/healthz 200 with the database back")  # fmt: skip
+    finally:
+        if station is not None:
+            station.close()
+        hub.stop()
+        breaker.close()

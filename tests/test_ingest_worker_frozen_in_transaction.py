@@ -1,0 +1,110 @@
+"""An ingest worker that stops answering in the middle of its applying transaction (the
+process frozen, or its host cut off from the database server) must not stop the other
+workers: docs/scaling.md promises that its leases expire and the others take over. On
+PostgreSQL every writing transaction holds the one writer lock (an advisory lock) until
+it ends, and the server ends a session that is gone quiet only when TCP gives up on it
+(hours by default): the other workers' transactions, and their lease turns, wait for it.
+
+Real `python -m hub run --role ingest` processes, a real Mosquitto, the run's PostgreSQL;
+the worker frozen with SIGSTOP at a moment the server shows it holding the writer lock
+(tried again until it is caught so)."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from hub.store.postgres import WRITER_LOCK
+from tests import postgres
+from tests.broker import start_broker
+from tests.harness import Hub, wait_until
+from tests.test_ingest_worker_long_batches import Publisher, cursor, known, password
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.hub,
+    pytest.mark.skipif(not postgres.enabled(), reason="PostgreSQL's sessions and locks"),
+]
+
+STATIONS = ("pack-a", "pack-b")
+BACKLOG = 20000  # keeps the frozen worker's station in long batches
+LATER = 50  # events of the other worker's station, sent once the first is frozen
+TRIES = 30
+
+
+def owner_pid(worker: Hub, station: str) -> int | None:
+    rows = worker.query("SELECT worker FROM station_leases WHERE station = ? AND expires_at >= ?",
+                        (station, time.time()))  # fmt: skip
+    return int(rows[0][0].split(":")[1]) if rows and rows[0][0] else None
+
+
+def lock_held_by_a_quiet_session(worker: Hub) -> bool:
+    """The writer lock is granted to a session that has waited for its client a while
+    ('idle in transaction', or 'active' inside a pipeline not yet synced)."""
+    rows = worker.query(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ? "
+        "AND a.wait_event = 'ClientRead' AND now() - a.state_change > interval '0.5 s'",
+        (WRITER_LOCK,),
+    )
+    return rows[0][0] > 0
+
+
+def freeze_holding_the_lock(worker: Hub, victim: Hub) -> None:
+    pid = victim.proc.process.pid
+    for _ in range(TRIES):
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(1.0)
+        if lock_held_by_a_quiet_session(worker):
+            return
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(0.1)
+    raise AssertionError(f"never caught the worker inside its transaction in {TRIES} tries")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a worker frozen or cut off inside its transaction keeps PostgreSQL's writer "
+    "lock until TCP gives up (hours): every other worker's batches and lease turns wait",
+)
+def test_a_worker_frozen_inside_its_transaction_does_not_stop_the_others(tmp_path):
+    users = {f"hub-{i}": (password(f"hub-{i}"), "hub") for i in (1, 2)}
+    users |= {s: (password(s), "station") for s in STATIONS}
+    broker = start_broker(tmp_path / "broker", users)
+    workers = [Hub(tmp_path / f"worker-{i}", broker, password(f"hub-{i}"), role="ingest",
+                   username=f"hub-{i}", data_dir=tmp_path / "data",
+                   ingest_config="lease_s = 2\n") for i in (1, 2)]  # fmt: skip
+    publishers: list[Publisher] = []
+    frozen = None
+    try:
+        known(workers[0], STATIONS)
+        for worker in workers:
+            worker.start()
+        pids = {w.proc.process.pid for w in workers}
+        wait_until(lambda: {owner_pid(workers[0], s) for s in STATIONS} == pids, 60,
+                   "one station each")  # fmt: skip
+        publishers = [Publisher(broker.port, s) for s in STATIONS]
+        for publisher in publishers:
+            wait_until(lambda p=publisher: p.publish(range(1, 2)) or cursor(workers[0], p.station),
+                       30, f"{publisher.station}'s subscription", step=0.5)  # fmt: skip
+        first, second = publishers
+        victim = next(w for w in workers if w.proc.process.pid == owner_pid(w, first.station))
+        first.publish(range(2, BACKLOG + 1))
+        wait_until(lambda: cursor(victim, first.station) > 1, 30, "the backlog under way")
+        freeze_holding_the_lock(workers[0], victim)
+        frozen = victim.proc.process.pid
+
+        # The other worker goes on with its own station, frozen worker or not.
+        second.publish(range(2, LATER + 2))
+        wait_until(lambda: cursor(workers[0], second.station) == LATER + 1, 60,
+                   "the other worker's station applied while the first is frozen")  # fmt: skip
+    finally:
+        if frozen is not None:
+            os.kill(frozen, signal.SIGCONT)
+        for publisher in publishers:
+            publisher.close()
+        for worker in workers:
+            if worker.proc:
+                worker.stop()
+        broker.stop()
