@@ -88,6 +88,7 @@ class CentralIngest:
         with store.transaction(conn):
             for site in self.sites:
                 store.site_link_ensure(conn, site)
+            central_transfers.settle(conn, self.sites)  # those received before migration 8
 
     def subscriptions(self) -> list[str]:
         """What the centre reads of each site (what the sites' bridges bring)."""
@@ -117,6 +118,8 @@ class CentralIngest:
                     result.not_mine += 1
                 elif site is not None:
                     self._one(site, message, now, result)
+            # A transfer whose both sides the replay now holds needs no more correcting.
+            central_transfers.settle(self.conn, result.sites)
         return result
 
     def _owned(self, site: str, mine: dict[str, bool]) -> bool:
@@ -194,6 +197,9 @@ class CentralIngest:
         """Apply `movement`, then every held one that follows it without a gap."""
         while True:
             store.site_movement_add(self.conn, _site_movement(site, movement), payload, now)
+            if movement.transfer is not None:
+                central_transfers.receipt_applied(self.conn, site, movement.transfer,
+                                                  movement.ledger_seq)  # fmt: skip
             result.applied += 1
             applied = movement.ledger_seq
             held = store.site_pending_take(self.conn, site, applied + 1)
