@@ -4,7 +4,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
 - movements: `ledger_seq <= applied` is a duplicate, ignored if it is the movement the
   centre has, dead-lettered and alerted with other content; `applied + 1` is applied to
   the site's stock (balance and FIFO value), then what was held behind it; beyond it, a
-  gap: held in `site_pending`, never applied early and never skipped.
+  gap: held in `site_pending`, never applied early and never skipped. A receipt that
+  names its transfer is noted as the transfer's (its units count once in the company).
 - stock/{sku}: its `ledger_seq` says how far the site's ledger is: the centre knows it
   lags even when the movements in between never arrived; its `committed`, what the
   site's open orders hold (routing leaves it out).
@@ -13,6 +14,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
 - centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
   and orders on the centre's own intake/orders are routed to a site.
 - transfers/{transfer}: the site shipped or received a transfer (hub.central_transfers).
+  After each batch, the received transfers of the sites it touched that both sites'
+  replays now hold are marked settled (the company total reads them no more).
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
