@@ -280,6 +280,9 @@ def _ship_transfer(ctx: Ctx, data: Shipment, order: Order) -> None:
         ctx.effects.skus.add(sku)
     shipped = []
     for line in data.lines:
+        if line.qty and store.kit_components(conn, line.sku):
+            # A kit packed whole: what the shelf lacks as kits was built at the bench.
+            kits.backflush(ctx, line.sku, line.location, line.qty)
         for take in takes_out(ctx, line.sku, line.location, line.qty, line.lot) if line.qty else ():
             pieces = _out(ctx, Posting(line.sku, line.location, -take.qty, take.lot, take.owner))
             target = Posting(line.sku, transit, take.qty, take.lot, take.owner)

@@ -608,3 +608,34 @@ def test_a_kit_on_a_transfer_travels_as_its_parts_and_the_transfer_closes_in_ful
 def test_a_kit_the_centre_does_not_know_is_refused_naming_the_fix(company):
     with pytest.raises(central_transfers.TransferError, match="add it with its parts"):
         company.transfer_of("GIFT", 1)
+
+
+def test_a_kit_shipped_whole_without_kit_stock_is_built_from_its_parts_on_the_way_out(company):
+    """The bench packed a kit whole for a transfer while the books hold no such kit: as
+    for a sale, the kit was built at the bench, so its assembly is booked (parts out at
+    their FIFO cost, a `kit_backflushed` warning) and the kit travels at that cost; the
+    sender's kit stock never goes negative, and the receiver gets the kit."""
+    s1, s2 = company.s1, company.s2
+    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
+    for site in (s1, s2):
+        add_products(site.conn, site.topics, lid, GIFT)
+    s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
+    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
+    company.carry()
+    transfer = company.transfer_of("GIFT", 2)
+    company.carry()
+    s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="GIFT", qty=2, location="A-01")]))
+    assert store.layer_value(s1.conn, "GIFT", "A-01", "") == (0, 0)
+    assert store.layer_value(s1.conn, "GIFT", f"transit-{transfer}", "") == (2, micros("10"))
+    assert s1.at("A-01") == (6, micros("17"))  # 4 mugs at 2.00 went into the kits
+    assert store.layer_value(s1.conn, "LID", "A-01", "") == (3, micros("3"))
+    assert [a["kind"] for a in store.alerts_open(s1.conn)] == ["kit_backflushed"]
+    company.carry()
+    shown = company.state(transfer)
+    assert (shown["status"], shown["value_shipped"]) == ("in_transit", "10.00")
+    assert shown["lines"] == [{"sku": "GIFT", "qty": 2, "shipped": 2, "received": 0}]
+    s2.events(Receipt(sku="GIFT", qty=2, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "received"
+    assert store.layer_value(s2.conn, "GIFT", "B-01", "") == (2, micros("10"))
+    assert store.layer_value(s1.conn, "GIFT", f"transit-{transfer}", "") == (0, 0)
