@@ -428,6 +428,34 @@ def test_company_reorder_counts_transfers_on_their_way_and_does_not_move_a_surpl
     assert ">8<" in cells[column.index("Inbound") + 1] and ">30<" in cells[column.index("Position") + 1]
 
 
+def test_a_kit_order_goes_to_the_site_whose_parts_build_it_as_the_centres_catalog_defines(
+        world):  # fmt: skip
+    """The centre learns a kit's parts from its catalog import (the company's catalog file,
+    as imported at the sites); a site that has no kit built but the parts for it fills a
+    kit order, as its bench packs a kit from its parts."""
+    imported = world.api.post("/api/products.csv", headers=BEARER, content_type="text/csv",
+                              data="sku,name,kit\nMUG-1,Mug,\nTEE-2,Tee,\n"
+                                   "GIFT,Gift box,MUG-1*2;TEE-2\n")  # fmt: skip
+    assert imported.status_code == 201, imported.json
+    world.stock("s1", "MUG-1", 10)  # mugs, but no tee: no gift box at s1
+    world.stock("s2", "MUG-1", 4)
+    world.stock("s2", "TEE-2", 1)  # parts of one gift box (mugs for two)
+    assert post(world, order("SO-1", ("GIFT", 1))).status_code == 201
+    assert world.where("SO-1") == ("s2", "routed")
+    found = world.api.get("/api/sites/orders/SO-1", headers=BEARER).json
+    assert found["reason"] == "it can fill the whole order"
+    # Two boxes: s2's parts build one only; the kit routed there already takes it.
+    assert post(world, order("SO-2", ("GIFT", 1))).status_code == 201
+    assert world.where("SO-2")[0] == "s1"  # neither fills it: the first site
+    world.stock("s1", "TEE-2", 3)  # s1 builds 3, one of them for SO-2: 2 more
+    assert post(world, order("SO-3", ("GIFT", 2))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-3", headers=BEARER).json
+    assert (found["site"], found["reason"]) == ("s1", "it can fill the whole order")
+    assert post(world, order("SO-4", ("GIFT", 3))).status_code == 201
+    assert world.api.get("/api/sites/orders/SO-4", headers=BEARER).json["reason"] != (
+        "it can fill the whole order")
+
+
 def test_routing_prefers_sites_with_fresh_figures_and_says_how_old_the_others_are(world):
     world.stock("s1", "MUG-1", 10)
     world.stock("s2", "MUG-1", 10)
