@@ -262,13 +262,17 @@ def inbound(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     """Per (receiving site, SKU): units on their way to it by transfer, as the centre
     knows them: ordered and not yet shipped (a kit line as the kit), shipped and not yet
     scanned in at its dock (the receipts the centre applied have left this figure for its
-    stock), and received but not yet applied here."""
+    stock), and received but not yet applied here. A received transfer whose report
+    names no receipt (a site before 1.5) counts none: which of its units are applied here
+    is not known."""
     coming: dict[tuple[str, str], int] = defaultdict(int)
     for row in _under_way(conn):
         order = msgspec.json.decode(row.payload, type=TransferOrder)
         if row.status == "open":
             for line in order.lines:
                 coming[(row.to_site, line.sku)] += line.qty
+            continue
+        if row.status == "received" and not store.transfer_receipts(conn, row.transfer):
             continue
         applied = {sku: units for sku, units, _value
                    in store.transfer_receipts_applied(conn, row.transfer, row.to_site)}  # fmt: skip
