@@ -181,12 +181,18 @@ def _value_shipped(order: TransferOrder) -> int:
 
 def in_transit(conn: sqlite3.Connection) -> list[Moving]:
     """Every transfer shipped and not yet received (as this hub knows them: a site knows
-    the ones it sends or receives)."""
+    the ones it sends or receives), less, at the centre, what the receiver's receipts it
+    has applied took of it (oldest layers first): those units are at the receiver."""
     moving = []
     for row in store.transfer_list(conn, "in_transit", IN_TRANSIT_MAX):
         order = msgspec.json.decode(row.payload, type=TransferOrder)
-        moving.append(Moving(row.from_site, row.to_site, sum(line.qty for line in order.shipped),
-                             _value_shipped(order)))  # fmt: skip
+        shipped = transfers.units_by_sku(order.shipped)
+        units, micros = sum(shipped.values()), _value_shipped(order)
+        for sku, came, _value in store.transfer_receipts_applied(conn, row.transfer,
+                                                                 row.to_site):  # fmt: skip
+            took = min(came, shipped.get(sku, 0))
+            units, micros = units - took, micros - _layers_value(order, sku, took)
+        moving.append(Moving(row.from_site, row.to_site, units, micros))
     return moving
 
 

@@ -458,6 +458,9 @@ def test_units_being_scanned_in_count_once_before_the_receivers_report(company):
     assert company.centre_at("s1", f"transit-{transfer}") == 7
     assert company.centre_at("s2", "B-01") == 4
     assert company_mugs(company) == (10, "25.00")  # 3 + 7 at the transit, 4 of them at s2
+    # Still on the way: 3 of the 7, the newest of the layers (1 at 2.00, 2 at 3.00).
+    moving = central_transfers.in_transit(company.centre.conn)
+    assert central_transfers.transit_total(moving) == {"units": 3, "value": "8.00"}
     receipts = [m for m in published_movements(s2) if m.type == "receipt"]
     assert [(m.delta, m.transfer) for m in receipts] == [(4, transfer)]
     # Asked again by the centre, the site resends the same movement (not a conflict).
