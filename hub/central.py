@@ -4,7 +4,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
 - movements: `ledger_seq <= applied` is a duplicate, ignored if it is the movement the
   centre has, dead-lettered and alerted with other content; `applied + 1` is applied to
   the site's stock (balance and FIFO value), then what was held behind it; beyond it, a
-  gap: held in `site_pending`, never applied early and never skipped.
+  gap: held in `site_pending`, never applied early and never skipped. A receipt that
+  names its transfer is noted as the transfer's (its units count once in the company).
 - stock/{sku}: its `ledger_seq` says how far the site's ledger is: the centre knows it
   lags even when the movements in between never arrived; its `committed`, what the
   site's open orders hold (routing leaves it out).
@@ -13,6 +14,8 @@ What a site's bridge brings (docs/multi-site.md), in one transaction per batch:
 - centre/order-state: where an order the centre routed stands at its site (hub/routing.py);
   and orders on the centre's own intake/orders are routed to a site.
 - transfers/{transfer}: the site shipped or received a transfer (hub.central_transfers).
+  After each batch, the received transfers of the sites it touched that both sites'
+  replays now hold are marked settled (the company total reads them no more).
 A gap, or a site known to be ahead, is answered with `centre/resend {from: applied + 1}`
 after `resync_after_s`, and again while it stays open: the site hub republishes its
 movements from there (it keeps them all in its ledger).
@@ -88,6 +91,7 @@ class CentralIngest:
         with store.transaction(conn):
             for site in self.sites:
                 store.site_link_ensure(conn, site)
+            central_transfers.settle(conn, self.sites)  # those received before migration 8
 
     def subscriptions(self) -> list[str]:
         """What the centre reads of each site (what the sites' bridges bring)."""
@@ -117,6 +121,8 @@ class CentralIngest:
                     result.not_mine += 1
                 elif site is not None:
                     self._one(site, message, now, result)
+            # A transfer whose both sides the replay now holds needs no more correcting.
+            central_transfers.settle(self.conn, result.sites)
         return result
 
     def _owned(self, site: str, mine: dict[str, bool]) -> bool:
@@ -194,6 +200,9 @@ class CentralIngest:
         """Apply `movement`, then every held one that follows it without a gap."""
         while True:
             store.site_movement_add(self.conn, _site_movement(site, movement), payload, now)
+            if movement.transfer is not None:
+                central_transfers.receipt_applied(self.conn, site, movement.transfer,
+                                                  movement.ledger_seq)  # fmt: skip
             result.applied += 1
             applied = movement.ledger_seq
             held = store.site_pending_take(self.conn, site, applied + 1)

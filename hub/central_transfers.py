@@ -181,12 +181,18 @@ def _value_shipped(order: TransferOrder) -> int:
 
 def in_transit(conn: sqlite3.Connection) -> list[Moving]:
     """Every transfer shipped and not yet received (as this hub knows them: a site knows
-    the ones it sends or receives)."""
+    the ones it sends or receives), less, at the centre, what the receiver's receipts it
+    has applied took of it (oldest layers first): those units are at the receiver."""
     moving = []
     for row in store.transfer_list(conn, "in_transit", IN_TRANSIT_MAX):
         order = msgspec.json.decode(row.payload, type=TransferOrder)
-        moving.append(Moving(row.from_site, row.to_site, sum(line.qty for line in order.shipped),
-                             _value_shipped(order)))  # fmt: skip
+        shipped = transfers.units_by_sku(order.shipped)
+        units, micros = sum(shipped.values()), _value_shipped(order)
+        for sku, came, _value in store.transfer_receipts_applied(conn, row.transfer,
+                                                                 row.to_site):  # fmt: skip
+            took = min(came, shipped.get(sku, 0))
+            units, micros = units - took, micros - _layers_value(order, sku, took)
+        moving.append(Moving(row.from_site, row.to_site, units, micros))
     return moving
 
 
@@ -209,11 +215,14 @@ def company_overcount(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
     independently: the receiver's receipts before the sender's book-out of its transit
     (counted at both: a positive figure), or the other way round (at neither: negative).
 
-    The company holds a transfer's units once: at the sender's transit until the
-    receiver's report, then wherever the receiver's movements put them, and in between
-    (its receipts not yet applied here) as the units it reported received."""
+    The company holds a transfer's units once at every moment: at the sender's transit
+    while they travel; as the receiver's dock scans them in, each receipt the centre has
+    applied moves its units from the transit to the receiver (its movement names the
+    transfer, 1.6); after the receiver's report, what it reported received, wherever the
+    receiver's movements put it and the rest as still on its way. Only the unsettled
+    transfers are read (a settled one needs no correction)."""
     over: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in store.transfers_settling(conn, IN_TRANSIT_MAX):
+    for row in store.transfers_unsettled(conn, IN_TRANSIT_MAX):
         held = {sku: (qty, value) for sku, qty, value in store.site_location_stock(
             conn, row.from_site, transfers.transit_location(row.transfer))}  # fmt: skip
         moving = _still_moving(conn, row, held)
@@ -226,26 +235,93 @@ def company_overcount(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
 
 def _still_moving(conn: sqlite3.Connection, row: store.TransferRow,
                   held: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:  # fmt: skip
-    """(units, micros) per SKU of a transfer the company holds outside the two sites'
-    shelves: what the sender's transit holds, until the receiver's report names the
-    movements that booked it in; then what it received and the centre has not yet
-    applied, valued at the sender's layers oldest first (as the receiver takes them). A
-    report without its movements (a site before 1.5) leaves it at the transit."""
-    if row.status != "received" or not store.transfer_receipts(conn, row.transfer):
-        return held
+    """(units, micros) per SKU the company holds of a transfer outside the two sites'
+    shelves (as the centre replayed them). In transit: the sender's transit less what the
+    receiver's applied receipts took of the shipped units (oldest layers first, as the
+    receiver takes them; an over-receipt beyond them is the receiver's own find). Once
+    received: what it reported received and the centre has not yet applied. A receiver
+    before 1.6 names no receipt before its report, before 1.5 not even in it: its units
+    stay at the transit until then."""
     order = msgspec.json.decode(row.payload, type=TransferOrder)
-    received: dict[str, int] = defaultdict(int)
-    for line in order.received:
-        received[line.sku] += line.qty
     applied = {sku: (units, value) for sku, units, value
                in store.transfer_receipts_applied(conn, row.transfer, row.to_site)}  # fmt: skip
+    if row.status != "received":
+        shipped = transfers.units_by_sku(order.shipped)
+        moving = dict(held)
+        for sku, (units, _value) in applied.items():
+            took = min(units, shipped.get(sku, 0))
+            left, value = moving.get(sku, (0, 0))
+            moving[sku] = (left - took, value - _layers_value(order, sku, took))
+        return moving
+    if not store.transfer_receipts(conn, row.transfer):
+        return held
     moving = {}
-    for sku, qty in received.items():
+    for sku, qty in transfers.units_by_sku(order.received).items():
         units, value = applied.get(sku, (0, 0))
         left = max(0, qty - units)
         if left:
             moving[sku] = (left, max(0, _layers_value(order, sku, qty) - value))
     return moving
+
+
+def inbound(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Per (receiving site, SKU): units on their way to it by transfer, as the centre
+    knows them: ordered and not yet shipped (a kit line as the kit), shipped and not yet
+    scanned in at its dock (the receipts the centre applied have left this figure for its
+    stock), and received but not yet applied here. A received transfer whose report
+    names no receipt (a site before 1.5) counts none: which of its units are applied here
+    is not known."""
+    coming: dict[tuple[str, str], int] = defaultdict(int)
+    for row in _under_way(conn):
+        order = msgspec.json.decode(row.payload, type=TransferOrder)
+        if row.status == "open":
+            for line in order.lines:
+                coming[(row.to_site, line.sku)] += line.qty
+            continue
+        if row.status == "received" and not store.transfer_receipts(conn, row.transfer):
+            continue
+        applied = {sku: units for sku, units, _value
+                   in store.transfer_receipts_applied(conn, row.transfer, row.to_site)}  # fmt: skip
+        lines = order.shipped if row.status == "in_transit" else order.received
+        for sku, qty in transfers.units_by_sku(lines).items():
+            coming[(row.to_site, sku)] += max(0, qty - applied.get(sku, 0))
+    return {key: units for key, units in coming.items() if units}
+
+
+def promised(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Per (sending site, SKU): units ordered on transfers it has not shipped yet; they
+    will leave it (a kit line as the kit)."""
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for row in _under_way(conn):
+        if row.status == "open":
+            for line in msgspec.json.decode(row.payload, type=TransferOrder).lines:
+                out[(row.from_site, line.sku)] += line.qty
+    return dict(out)
+
+
+def _under_way(conn: sqlite3.Connection) -> list[store.TransferRow]:
+    """Open and in-transit transfers, and received ones not yet settled here."""
+    rows = {r.transfer: r for r in store.transfers_unfinished(conn, IN_TRANSIT_MAX)}
+    rows.update((r.transfer, r) for r in store.transfers_unsettled(conn, IN_TRANSIT_MAX))
+    return list(rows.values())
+
+
+def receipt_applied(conn: sqlite3.Connection, site: str, transfer: str, seq: int) -> None:
+    """The centre applied `site`'s movement `seq`, a receipt of `transfer` (1.6): from now
+    on the company counts its units at the receiver, not also at the sender's transit. A
+    name that is no transfer received by `site` changes nothing."""
+    row = store.transfer_get(conn, transfer)
+    if row is not None and row.to_site == site:
+        store.transfer_receipts_put(conn, transfer, [seq])
+
+
+def settle(conn: sqlite3.Connection, sites: Iterable[str]) -> list[str]:
+    """Mark settled the received transfers of `sites` whose units the centre's replay now
+    counts once by itself (every receipt applied, the sender's transit empty): the company
+    total reads them no more. Returns them."""
+    done = store.transfers_to_settle(conn, sorted(set(sites)))
+    store.transfer_settle(conn, done)
+    return done
 
 
 def _layers_value(order: TransferOrder, sku: str, units: int) -> int:

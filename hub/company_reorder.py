@@ -11,10 +11,15 @@ time + safety stock, target = reorder point + demand over the lead time. A site'
 is what it has available, as a site hub's own reorder counts it: its stock less what is
 promised (the larger of what the orders the centre routed there still need and what its
 open orders hold, `committed` of its stock messages: a routed order the site has taken is
-in both) and less what sits in its held locations (quarantine, and what it sent in
-transit; `quarantined` of its stock messages). A site at or below
-its reorder point needs up to its target; a site above its target has the difference as
-surplus, moved to the sites that need it, the largest surplus first.
+in both; what transfers not yet shipped will take from it counts as the centre's routed
+orders do) and less what sits in its held locations (quarantine, and what it sent in
+transit; `quarantined` of its stock messages), plus what is on its way to it (`inbound`:
+transfers to it ordered and not shipped, and shipped units its dock has not yet scanned
+in; hub.central_transfers.inbound). A site at or below its reorder point needs up to its
+target; a site above its target has the difference as surplus (no more than it has
+available now: units still on their way are not moved on), moved to the sites that need
+it, the largest surplus first. So a move made into a transfer is not suggested again:
+the receiver has it inbound, the sender has it promised.
 """
 
 import math
@@ -25,7 +30,7 @@ from datetime import date, timedelta
 
 import msgspec
 
-from hub import routing, store
+from hub import central_transfers, routing, store
 from hub.settings import Settings
 
 
@@ -36,7 +41,8 @@ class SitePlan:
     on_hand: int
     committed: int  # promised: routed orders' needs or the site's own word, the larger
     quarantined: int  # in held locations: owned, not available
-    position: int  # on hand - committed - quarantined
+    inbound: int  # on its way to the site by transfer
+    position: int  # on hand - committed - quarantined + inbound
     mean_daily_demand: float
     reorder_point: int
     target: int
@@ -46,7 +52,8 @@ class SitePlan:
 
     @property
     def surplus(self) -> int:
-        return self.position - self.target if self.position > self.target else 0
+        """Above its target, of what it has available now (not what is still coming)."""
+        return max(0, min(self.position - self.target, self.position - self.inbound))
 
 
 def suggestions(conn: sqlite3.Connection, sites: list[str], today: date,
@@ -62,15 +69,18 @@ def suggestions(conn: sqlite3.Connection, sites: list[str], today: date,
             shipped[(site, sku)].append(units)
     on_hand = {(site, sku): qty for site, sku, qty in store.site_sku_on_hand(conn)}
     taken = _routed_needs(conn)
+    for key, qty in central_transfers.promised(conn).items():
+        taken[key] += qty  # a transfer's order the site has taken is in `committed` too
+    coming = central_transfers.inbound(conn)
     told = {(site, sku): (committed, held)
             for site, sku, committed, held in store.site_not_available(conn)}  # fmt: skip
     by_sku: dict[str, list[SitePlan]] = defaultdict(list)
-    for site, sku in sorted({*on_hand, *shipped}, key=lambda key: (key[1], key[0])):
+    for site, sku in sorted({*on_hand, *shipped, *coming}, key=lambda key: (key[1], key[0])):
         if site not in sites:
             continue
         committed, held = told.get((site, sku), (0, 0))
         stock = Stock(on_hand.get((site, sku), 0), max(committed, taken.get((site, sku), 0)),
-                      held)  # fmt: skip
+                      held, coming.get((site, sku), 0))  # fmt: skip
         by_sku[sku].append(_plan(site, sku, stock, shipped.get((site, sku), []), window, lead,
                                  settings))  # fmt: skip
     rows = []
@@ -94,6 +104,7 @@ class Stock:
     on_hand: int
     committed: int
     quarantined: int
+    inbound: int = 0
 
     @property
     def available(self) -> int:
@@ -108,9 +119,9 @@ def _plan(site: str, sku: str, stock: Stock, days: list[int], window: int, lead:
     over_lead = mean * lead
     point = math.ceil(over_lead + settings.service_level_z * sd * math.sqrt(lead))
     target = point + max(1, math.ceil(over_lead))
-    position = stock.available
-    plan = SitePlan(site, sku, stock.on_hand, stock.committed, stock.quarantined, position,
-                    round(mean, 4), point, target)  # fmt: skip
+    position = stock.available + stock.inbound
+    plan = SitePlan(site, sku, stock.on_hand, stock.committed, stock.quarantined, stock.inbound,
+                    position, round(mean, 4), point, target)  # fmt: skip
     if position <= point and mean > 0:
         plan.need = target - position
     return plan
@@ -133,7 +144,7 @@ def _cover(plans: list[SitePlan], sites: list[str]) -> None:
 
 def _row(p: SitePlan, lead: int) -> dict:
     return {"sku": p.sku, "site": p.site, "on_hand": p.on_hand, "committed": p.committed,
-            "quarantined": p.quarantined, "position": p.position,
+            "quarantined": p.quarantined, "inbound": p.inbound, "position": p.position,
             "mean_daily_demand": p.mean_daily_demand, "lead_time_days": lead,
             "reorder_point": p.reorder_point, "target": p.target, "need": p.need,
             "move": p.moves, "buy": p.buy}  # fmt: skip

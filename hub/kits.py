@@ -102,16 +102,26 @@ def _book_in(work: ledger.Ctx, movement_id: int, line: fifo.Line, value: int, qt
 
 def ship(ctx: ledger.Ctx, kit: str, location: str, qty: int) -> None:
     """A shipment line of the kit's own SKU: kit stock first, the rest backflushed."""
+    backflush(ctx, kit, location, qty)
+    ledger.issue(ctx, kit, location, qty, None)
+
+
+def backflush(ctx: ledger.Ctx, kit: str, location: str, qty: int) -> int:
+    """Before `qty` kits leave `location` whole (sold, or sent on a transfer): the kits the
+    books lack there were built at the bench from parts without being booked, so their
+    assembly is booked now (parts out of their pick locations at FIFO cost, the kit in at
+    that cost) with a `kit_backflushed` warning. Returns how many were built."""
     have = sum(max(q, 0) for _lot, _owner, q, _exp in store.stock_at(ctx.conn, kit, location))
     missing = qty - max(have, 0)
-    if missing > 0:
-        assemble(ctx, kit, missing, location, bill(ctx, kit, missing, location))
-        alerts.raise_(
-            ctx.conn, ctx.topics, ctx.source.hub_ts, "kit_backflushed", "warning",
-            f"{missing} × {kit} shipped from {location} were not in stock as kits: "
-            "booked as built from their parts", sku=kit, station=ctx.source.station,
-        )  # fmt: skip
-    ledger.issue(ctx, kit, location, qty, None)
+    if missing <= 0:
+        return 0
+    assemble(ctx, kit, missing, location, bill(ctx, kit, missing, location))
+    alerts.raise_(
+        ctx.conn, ctx.topics, ctx.source.hub_ts, "kit_backflushed", "warning",
+        f"{missing} × {kit} shipped from {location} were not in stock as kits: "
+        "booked as built from their parts", sku=kit, station=ctx.source.station,
+    )  # fmt: skip
+    return missing
 
 
 def bill(ctx: ledger.Ctx, kit: str, qty: int, fallback: str) -> list[Part]:

@@ -240,8 +240,10 @@ def _receive_transfer(ctx: Ctx, data: Receipt, lot: str) -> None:
     over-receipt beyond them at the fallback cost)."""
     booked = [post_inbound(ctx, Posting(data.sku, data.location, qty, lot), cost).id
               for qty, cost in transfers.receipt_pieces(ctx.conn, data.po, data.sku, data.qty)]
-    # Which movements are the transfer's, for the centre to count its units once.
+    # Which movements are the transfer's, for the centre to count its units once: listed
+    # in the `received` report, and named on each movement as it is published.
     store.transfer_receipts_put(ctx.conn, data.po, booked)
+    store.transfer_movements_put(ctx.conn, data.po, booked)
     transfers.after_receipt(ctx.conn, ctx.topics, data.po)
 
 
@@ -278,6 +280,9 @@ def _ship_transfer(ctx: Ctx, data: Shipment, order: Order) -> None:
         ctx.effects.skus.add(sku)
     shipped = []
     for line in data.lines:
+        if line.qty and store.kit_components(conn, line.sku):
+            # A kit packed whole: what the shelf lacks as kits was built at the bench.
+            kits.backflush(ctx, line.sku, line.location, line.qty)
         for take in takes_out(ctx, line.sku, line.location, line.qty, line.lot) if line.qty else ():
             pieces = _out(ctx, Posting(line.sku, line.location, -take.qty, take.lot, take.owner))
             target = Posting(line.sku, transit, take.qty, take.lot, take.owner)
@@ -479,4 +484,5 @@ def movement_message(record: store.MovementRecord) -> AppliedMovement:
         ts=datetime.fromisoformat(record.ts),
         hub_ts=record.hub_ts,
         value_micros=record.value,
+        transfer=record.transfer,
     )

@@ -19,6 +19,11 @@
   published only while `may_publish()` (the worker holding the outbox duty). A central
   hub's worker owns sites too: `stream_topics` names what to subscribe to for each owned
   stream (a station's events; everything the centre reads of a site).
+- A site hub says "online" (retained hub/status) when it connects, and again each time
+  its broker's bridge to the centre comes up (`centre/link` 1): what is published while
+  the bridge is connecting never crosses (Mosquitto sends the local retained messages
+  when a connection attempt starts, and what is published after it is connected), so
+  a hub restarted during that window would otherwise stay offline at the centre.
 """
 
 import contextlib
@@ -260,11 +265,15 @@ class HubLink:
                 (self.topics.transfer_order("+"), 1),
                 *((topic, 1) for topic in self._more_subscriptions),
             ])  # fmt: skip
+        self._announce(client)
+        self.connected = True
+        self._wake.set()
+
+    def _announce(self, client: mqtt.Client) -> None:
+        """hub/status online, retained (on paho's thread: its callbacks)."""
         client.publish(
             self.topics.hub_status, encode(HubStatus(state="online", ts=utc_now())), 1, True
         )
-        self.connected = True
-        self._wake.set()
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         refused = [str(code) for code in reason_codes if code.is_failure]
@@ -290,6 +299,10 @@ class HubLink:
         incoming = Incoming(
             message.topic, message.payload, message.mid, message.qos, bool(message.retain)
         )
+        if message.topic == self.topics.centre_link and message.payload == b"1":
+            # The bridge is connected now: what this hub said while it was connecting
+            # may not have crossed (see the module's docstring); it says it again.
+            self._announce(client)
         if self._per_station and message.topic.endswith("/status"):
             levels = self.topics.leaf(message.topic)
             if len(levels) == 3 and levels[0] == "station":

@@ -126,8 +126,22 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
     site says its open orders hold (`committed`: its own orders, which the centre does not
     see, and the routed ones it has taken). Not their sum: a routed order the site has
     taken is in both; the larger is the least that is surely promised. Less, too, what
-    the site says is in its held locations (quarantine, what it sent in transit)."""
-    skus = sorted({line.sku for line in order.lines})
+    the site says is in its held locations (quarantine, what it sent in transit). A kit
+    (the centre's catalog has its parts) counts its built kits and the kits its parts
+    free there would build, as a site's own kit availability does (hub/kits.py): the
+    bench packs a kit from its parts."""
+    lines = sorted({line.sku for line in order.lines})
+    kits = {sku: bill for sku in lines if (bill := store.kit_components(conn, sku))}
+    parts = {part for bill in kits.values() for part, _per in bill}
+    stock = _free(conn, order, sorted(set(lines) | parts))
+    for free in stock.values():
+        for kit, bill in kits.items():
+            free[kit] += max(0, min(free[part] // per for part, per in bill))
+    return stock
+
+
+def _free(conn: sqlite3.Connection, order: Order, skus: list[str]) -> dict[str, Counter[str]]:
+    """Per site, on hand of `skus` less what is promised and held (see `available`)."""
     stock: dict[str, Counter[str]] = {}
     for site, sku, qty in store.site_on_hand(conn, skus):
         stock.setdefault(site, Counter())[sku] += qty

@@ -796,8 +796,12 @@ CREATE TABLE IF NOT EXISTS transfers (
     shipped TEXT,                          -- when this hub learnt it shipped
     received TEXT,                         -- when this hub learnt it was received
     booked_out INTEGER NOT NULL DEFAULT 0, -- the sender booked its transit out (a site)
-    payload TEXT NOT NULL                  -- the latest TransferOrder (JSON)
+    payload TEXT NOT NULL,                 -- the latest TransferOrder (JSON)
+    -- At the centre: received, every receipt applied and the sender's transit empty in
+    -- its replay: the sites' books count the units once, nothing to correct (migration 8).
+    settled INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS transfers_unsettled ON transfers (status) WHERE settled = 0;
 
 -- The receiving site's movements (ledger_seq, its movement id) that booked a transfer in:
 -- at that site as it receives, at the centre from its `received` report (which counts a
@@ -806,6 +810,14 @@ CREATE TABLE IF NOT EXISTS transfer_receipts (
     transfer TEXT NOT NULL,
     ledger_seq INTEGER NOT NULL,
     PRIMARY KEY (transfer, ledger_seq)
+);
+
+-- At the receiving site: which of its movements booked a transfer in, keyed by movement,
+-- so that `movements` names the transfer on each of them (1.6), live and when resent. Only
+-- a receiving site writes it (the centre's transfer_receipts hold other sites' numbers).
+CREATE TABLE IF NOT EXISTS transfer_movements (
+    movement_id INTEGER PRIMARY KEY,
+    transfer TEXT NOT NULL
 );
 
 -- At the receiving site: the sender's cost layers of a transfer in transit, oldest first;

@@ -300,6 +300,11 @@ class AppliedMovement(_Msg):
     # of the currency unit: exact, and signed, which Money is not); none for someone
     # else's (consignment) stock. A central hub keeps each site's value from it.
     value_micros: Annotated[int, Meta(ge=-(10**17), le=10**17)] | None = None
+    # 1.6: on a receipt of a transfer between sites (at the receiving site), the transfer
+    # it booked in, so the central hub counts those units once from the moment it applies
+    # the movement (not only from the receiver's final `received` report). Left out on
+    # every other movement, and on receipts booked by a hub older than 1.6.
+    transfer: Code | None = None
 
 
 # --- transfers between sites (1.4) --------------------------------------------------------

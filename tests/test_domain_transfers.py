@@ -13,9 +13,16 @@ import pytest
 from hub import catalog, central_transfers, store
 from hub.central import CentralIngest
 from hub.ingest import Incoming, Ingest
-from protocol.envelope import encode_event
+from protocol.envelope import encode, encode_event
 from protocol.events import PoClose, Receipt, Shipment, ShipmentLine
-from protocol.messages import Order, TransferLine, TransferOrder, TransferShippedLine
+from protocol.messages import (
+    AppliedMovement,
+    Order,
+    ResendMovements,
+    TransferLine,
+    TransferOrder,
+    TransferShippedLine,
+)
 from protocol.topics import Topics
 from tests.domain_helpers import micros, open_ledger
 from tests.postgres import ledger_target
@@ -430,6 +437,114 @@ def test_the_company_counts_a_transfers_units_once_whichever_sites_movements_com
     assert company_mugs(company) == (10, "25.00")
 
 
+def published_movements(site: Site) -> list[AppliedMovement]:
+    return [msgspec.json.decode(payload, type=AppliedMovement) for _id, topic, payload, _r
+            in store.outbox_read(site.conn, 0, 10_000) if topic == site.topics.movements]  # fmt: skip
+
+
+def test_units_being_scanned_in_count_once_before_the_receivers_report(company):
+    """The dock scans a transfer in over a while; the receiver reports `received` only at
+    the end. Each receipt movement names its transfer (live and resent), so the company
+    total counts its units at the receiver from the moment the centre applies it, and
+    no longer also at the sender's transit; in either order of the two sites' movements."""
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(7)
+    company.carry()
+    ship(s1, transfer, 7)
+    company.carry()
+    s2.events(Receipt(sku="MUG", qty=4, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "in_transit"  # 3 still to scan: no report
+    assert company.centre_at("s1", f"transit-{transfer}") == 7
+    assert company.centre_at("s2", "B-01") == 4
+    assert company_mugs(company) == (10, "25.00")  # 3 + 7 at the transit, 4 of them at s2
+    # Still on the way: 3 of the 7, the newest of the layers (1 at 2.00, 2 at 3.00).
+    moving = central_transfers.in_transit(company.centre.conn)
+    assert central_transfers.transit_total(moving) == {"units": 3, "value": "8.00"}
+    receipts = [m for m in published_movements(s2) if m.type == "receipt"]
+    assert [(m.delta, m.transfer) for m in receipts] == [(4, transfer)]
+    # Asked again by the centre, the site resends the same movement (not a conflict).
+    s2.ingest.process([Incoming(s2.topics.resend_movements,
+                                encode(ResendMovements(from_=1)))])  # fmt: skip
+    assert published_movements(s2)[-1] == receipts[0]
+    company.carry()
+    assert store.dead_letters(company.centre.conn) == []
+    s2.events(Receipt(sku="MUG", qty=3, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "received"
+    assert company_mugs(company) == (10, "25.00")
+
+    # The receiver's receipts applied before the sender's shipment: counted at s1's shelf.
+    second = company.transfer(2)
+    company.carry()
+    ship(s1, second, 2)
+    company.carry(hold=s1.topics.movements)
+    s2.events(Receipt(sku="MUG", qty=1, location="B-01", po=second))
+    company.carry(hold=s1.topics.movements)
+    assert company.centre_at("s1", f"transit-{second}") == 0
+    assert company.centre_at("s2", "B-01") == 8
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert company.centre_at("s1", f"transit-{second}") == 2
+    assert company_mugs(company) == (10, "25.00")
+
+
+def test_a_receipt_naming_a_transfer_of_another_site_counts_for_nothing_there(company):
+    """A receipt movement whose transfer is not one its site receives is applied as any
+    receipt: its units count at that site, and nothing is taken off a transfer."""
+    transfer = company.transfer(3)
+    company.carry()
+    ship(company.s1, transfer, 3)
+    company.carry()
+    seq = store.site_link_get(company.centre.conn, "s1").applied + 1
+    stray = AppliedMovement(ledger_seq=seq, station="st-1", epoch="e1", seq=9, type="receipt",
+                            sku="MUG", location="A-02", delta=2, ts=TS, hub_ts=TS,
+                            value_micros=4_000_000, transfer=transfer)  # fmt: skip
+    company.centre.process([Incoming(company.s1.topics.movements, encode(stray))])
+    assert store.transfer_receipts(company.centre.conn, transfer) == []
+    assert company_mugs(company) == (12, "29.00")
+
+
+def test_a_settled_transfer_is_no_longer_read_and_the_total_stays_right(company):
+    s1, s2 = company.s1, company.s2
+    transfer = company.transfer(7)
+    company.carry()
+    ship(s1, transfer, 7)
+    company.carry()
+    s2.events(Receipt(sku="MUG", qty=7, location="B-01", po=transfer))
+    company.carry(hold=s1.topics.movements)  # the sender's book-out not applied yet
+    unsettled = [r.transfer for r in store.transfers_unsettled(company.centre.conn, 100)]
+    assert unsettled == [transfer]
+    assert company_mugs(company) == (10, "25.00")
+    company.carry()
+    assert store.transfers_unsettled(company.centre.conn, 100) == []
+    assert company.centre.conn.execute("SELECT settled FROM transfers WHERE transfer = ?",
+                                       (transfer,)).fetchone()[0] == 1  # fmt: skip
+    # Not read any more: a payload no one could decode changes nothing.
+    with store.transaction(company.centre.conn):
+        company.centre.conn.execute("UPDATE transfers SET payload = 'unreadable' "
+                                    "WHERE transfer = ?", (transfer,))  # fmt: skip
+    assert company_mugs(company) == (10, "25.00")
+    assert store.transfers_unsettled(company.centre.conn, 100) == []
+
+
+def test_a_centre_that_starts_settles_what_was_received_before_it_marked_transfers(
+        tmp_path, company):  # fmt: skip
+    transfer = company.transfer(2)
+    company.carry()
+    ship(company.s1, transfer, 2)
+    company.carry()
+    company.s2.events(Receipt(sku="MUG", qty=2, location="B-01", po=transfer))
+    company.carry()
+    conn = company.centre.conn
+    with store.transaction(conn):  # as a centre before migration 8 left it
+        conn.execute("UPDATE transfers SET settled = 0")
+    assert [r.transfer for r in store.transfers_unsettled(conn, 100)] == [transfer]
+    CentralIngest(conn, Topics("hq"), ["s1", "s2"], resend_after_s=60)
+    assert store.transfers_unsettled(conn, 100) == []
+    assert company_mugs(company) == (10, "25.00")
+
+
 def add_products(conn, topics, *records: dict) -> None:
     catalog.upsert_products(conn, topics, [msgspec.convert(r, catalog.ProductRecord)
                                            for r in records])  # fmt: skip
@@ -496,3 +611,34 @@ def test_a_kit_on_a_transfer_travels_as_its_parts_and_the_transfer_closes_in_ful
 def test_a_kit_the_centre_does_not_know_is_refused_naming_the_fix(company):
     with pytest.raises(central_transfers.TransferError, match="add it with its parts"):
         company.transfer_of("GIFT", 1)
+
+
+def test_a_kit_shipped_whole_without_kit_stock_is_built_from_its_parts_on_the_way_out(company):
+    """The bench packed a kit whole for a transfer while the books hold no such kit: as
+    for a sale, the kit was built at the bench, so its assembly is booked (parts out at
+    their FIFO cost, a `kit_backflushed` warning) and the kit travels at that cost; the
+    sender's kit stock never goes negative, and the receiver gets the kit."""
+    s1, s2 = company.s1, company.s2
+    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
+    for site in (s1, s2):
+        add_products(site.conn, site.topics, lid, GIFT)
+    s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
+    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
+    company.carry()
+    transfer = company.transfer_of("GIFT", 2)
+    company.carry()
+    s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="GIFT", qty=2, location="A-01")]))
+    assert store.layer_value(s1.conn, "GIFT", "A-01", "") == (0, 0)
+    assert store.layer_value(s1.conn, "GIFT", f"transit-{transfer}", "") == (2, micros("10"))
+    assert s1.at("A-01") == (6, micros("17"))  # 4 mugs at 2.00 went into the kits
+    assert store.layer_value(s1.conn, "LID", "A-01", "") == (3, micros("3"))
+    assert [a["kind"] for a in store.alerts_open(s1.conn)] == ["kit_backflushed"]
+    company.carry()
+    shown = company.state(transfer)
+    assert (shown["status"], shown["value_shipped"]) == ("in_transit", "10.00")
+    assert shown["lines"] == [{"sku": "GIFT", "qty": 2, "shipped": 2, "received": 0}]
+    s2.events(Receipt(sku="GIFT", qty=2, location="B-01", po=transfer))
+    company.carry()
+    assert company.state(transfer)["status"] == "received"
+    assert store.layer_value(s2.conn, "GIFT", "B-01", "") == (2, micros("10"))
+    assert store.layer_value(s1.conn, "GIFT", f"transit-{transfer}", "") == (0, 0)

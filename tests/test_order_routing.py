@@ -16,7 +16,17 @@ from hub.ingest import Incoming, Ingest
 from hub.web import create_app
 from protocol.envelope import encode, encode_event, utc_now
 from protocol.events import Move, Receipt
-from protocol.messages import AppliedMovement, Order, OrderLine, OrderState, Product
+from protocol.messages import (
+    AppliedMovement,
+    Order,
+    OrderLine,
+    OrderState,
+    Product,
+    Stock,
+    TransferLayer,
+    TransferReport,
+    TransferShippedLine,
+)
 from protocol.topics import Topics
 from tests.domain_helpers import open_ledger
 from tests.postgres import ledger_target
@@ -62,6 +72,16 @@ class World:
                             seq=self.seq[site], type=type_, sku=sku, location="A-01",
                             delta=qty, ts=when, hub_ts=when, value_micros=qty * 1_000_000)  # fmt: skip
         self.centre.process([Incoming(Topics(site).movements, encode(m))])
+
+    def movement(self, site: str, sku: str, qty: int, location: str, type_: str,
+                 transfer: str | None = None) -> None:
+        """One movement of the site at `location` (a receipt of `transfer`, if named)."""
+        self.seq[site] += 1
+        m = AppliedMovement(ledger_seq=self.seq[site], station="dock-1", epoch="e1",
+                            seq=self.seq[site], type=type_, sku=sku, location=location,
+                            delta=qty, ts=TS, hub_ts=TS, value_micros=qty * 1_000_000,
+                            transfer=transfer)  # fmt: skip
+        assert self.centre.process([Incoming(Topics(site).movements, encode(m))]).dead == 0
 
     def _drain(self, conn, key: str) -> list[tuple[str, bytes]]:
         rows = store.outbox_read(conn, self.read[key], 1000)
@@ -351,6 +371,89 @@ def test_company_reorder_counts_what_each_site_has_available(world):
     assert (row["position"], row["need"]) == (6, 40)
     # s2: 30 - 5 held by its orders - 6 in quarantine = 19 available, 18 over its target 1.
     assert (row["move"], row["buy"]) == ([{"from": "s2", "qty": 18}], 22)
+
+
+def test_company_reorder_counts_transfers_on_their_way_and_does_not_move_a_surplus_twice(
+        world):  # fmt: skip
+    """A move the reorder suggests, made into a transfer, is inbound at the receiver and
+    promised at the sender from the moment it is made: the next suggestion neither moves
+    that surplus again nor buys what is coming; the figures stay so while it is shipped and
+    while the receiver's dock scans it in, until it is all there."""
+    today = TS.date() + timedelta(days=30)
+    world.stock("s1", "MUG-1", 100)
+    for day in range(10):  # 1 a day over the 90-day window: reorder point 32, target 46
+        world.stock("s1", "MUG-1", -9, "shipment", TS + timedelta(days=21 + day))
+    world.stock("s2", "MUG-1", 30)  # no demand at s2: 29 over its target of 1
+
+    def row() -> dict:
+        (found,) = world.api.get(f"/api/sites/reorder?today={today}", headers=BEARER).json[
+            "suggestions"]  # fmt: skip
+        return found
+
+    assert (row()["inbound"], row()["move"], row()["buy"]) == (0, [{"from": "s2", "qty": 29}], 7)
+    made = world.api.post("/api/transfers", headers=BEARER, json={
+        "from_site": "s2", "to_site": "s1", "lines": [{"sku": "MUG-1", "qty": 20}]})  # fmt: skip
+    (transfer,) = made.json["saved"]
+    # s1: 10 on hand + 20 coming = 30, needs 16; s2: 30 - 20 promised = 10, 9 to spare.
+    expected = {"on_hand": 10, "inbound": 20, "position": 30, "need": 16,
+                "move": [{"from": "s2", "qty": 9}], "buy": 7}  # fmt: skip
+    assert {key: row()[key] for key in expected} == expected
+
+    # s2 ships it: 20 leave its shelf for its transit (held: its stock message says so).
+    world.movement("s2", "MUG-1", -20, "A-01", "shipment")
+    world.movement("s2", "MUG-1", 20, f"transit-{transfer}", "shipment")
+    stock = Stock(sku="MUG-1", on_hand=30, quarantined=20, available=10,
+                  ledger_seq=world.seq["s2"], ts=TS)  # fmt: skip
+    world.centre.process([Incoming(Topics("s2").stock("MUG-1"), encode(stock))])
+    shipped = TransferReport(transfer=transfer, site="s2", state="shipped", lines=[
+        TransferShippedLine(sku="MUG-1", qty=20, layers=[
+            TransferLayer(qty=20, unit_cost_micros=1_000_000, received=TS.isoformat())])])  # fmt: skip
+    world.centre.process([Incoming(Topics("s2").transfer_report(transfer), encode(shipped))])
+    assert world.api.get(f"/api/transfers/{transfer}", headers=BEARER).json["status"] == (
+        "in_transit")
+    assert {key: row()[key] for key in expected} == expected
+
+    # s1's dock scans 12 of them in: on hand now, no longer inbound.
+    world.movement("s1", "MUG-1", 12, "R-01", "receipt", transfer)
+    expected |= {"on_hand": 22, "inbound": 8}
+    assert {key: row()[key] for key in expected} == expected
+    users.add(world.centre.conn, "val", "viewer", PASSWORD)
+    viewer = world.api.application.test_client()
+    assert login(viewer, "val").status_code == 302
+    table = viewer.get(f"/sites/reorder?today={today}").text.split('id="site-reorder"')[1]
+    head = table.split("</thead>")[0]
+    cells = table.split("<tbody>")[1].split("</tr>")[0].split("<td")
+    column = ["SKU", "Site", "On hand", "Committed", "Quarantined", "Inbound", "Position"]
+    assert all(f"<th>{name}</th>" in head for name in column)
+    assert ">8<" in cells[column.index("Inbound") + 1] and ">30<" in cells[column.index("Position") + 1]
+
+
+def test_a_kit_order_goes_to_the_site_whose_parts_build_it_as_the_centres_catalog_defines(
+        world):  # fmt: skip
+    """The centre learns a kit's parts from its catalog import (the company's catalog file,
+    as imported at the sites); a site that has no kit built but the parts for it fills a
+    kit order, as its bench packs a kit from its parts."""
+    imported = world.api.post("/api/products.csv", headers=BEARER, content_type="text/csv",
+                              data="sku,name,kit\nMUG-1,Mug,\nTEE-2,Tee,\n"
+                                   "GIFT,Gift box,MUG-1*2;TEE-2\n")  # fmt: skip
+    assert imported.status_code == 201, imported.json
+    world.stock("s1", "MUG-1", 10)  # mugs, but no tee: no gift box at s1
+    world.stock("s2", "MUG-1", 4)
+    world.stock("s2", "TEE-2", 1)  # parts of one gift box (mugs for two)
+    assert post(world, order("SO-1", ("GIFT", 1))).status_code == 201
+    assert world.where("SO-1") == ("s2", "routed")
+    found = world.api.get("/api/sites/orders/SO-1", headers=BEARER).json
+    assert found["reason"] == "it can fill the whole order"
+    # Two boxes: s2's parts build one only; the kit routed there already takes it.
+    assert post(world, order("SO-2", ("GIFT", 1))).status_code == 201
+    assert world.where("SO-2")[0] == "s1"  # neither fills it: the first site
+    world.stock("s1", "TEE-2", 3)  # s1 builds 3, one of them for SO-2: 2 more
+    assert post(world, order("SO-3", ("GIFT", 2))).status_code == 201
+    found = world.api.get("/api/sites/orders/SO-3", headers=BEARER).json
+    assert (found["site"], found["reason"]) == ("s1", "it can fill the whole order")
+    assert post(world, order("SO-4", ("GIFT", 3))).status_code == 201
+    assert world.api.get("/api/sites/orders/SO-4", headers=BEARER).json["reason"] != (
+        "it can fill the whole order")
 
 
 def test_routing_prefers_sites_with_fresh_figures_and_says_how_old_the_others_are(world):

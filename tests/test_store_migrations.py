@@ -97,3 +97,25 @@ def test_a_ledger_at_version_5_that_has_the_site_movements_time_is_left_as_it_is
     assert store.schema_version(conn) == store.SCHEMA_VERSION
     names = [row[1] for row in conn.execute("PRAGMA table_info(site_movements)")]
     assert names.count("ts") == 1
+
+
+def test_a_ledger_from_before_settled_transfers_gets_the_column_unsettled(tmp_path):
+    path = tmp_path / "ledger.db"
+    old = open_new(path)
+    # As a hub of version 7 left it: transfers without `settled` (nor its index), one of them.
+    old.executescript(
+        "DROP INDEX transfers_unsettled; DROP TABLE transfers;"
+        "CREATE TABLE transfers (transfer TEXT PRIMARY KEY, from_site TEXT NOT NULL, "
+        "to_site TEXT NOT NULL, status TEXT NOT NULL, created TEXT NOT NULL, shipped TEXT, "
+        "received TEXT, booked_out INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL);"
+        "INSERT INTO transfers (transfer, from_site, to_site, status, created, payload) "
+        "VALUES ('T-000001', 's1', 's2', 'received', 'then', '{}');"
+        "PRAGMA user_version = 7;"
+    )
+    old.close()
+    conn = open_new(path)
+    assert store.schema_version(conn) == store.SCHEMA_VERSION
+    assert conn.execute("SELECT transfer, settled FROM transfers").fetchall() == [
+        ("T-000001", 0)]  # fmt: skip
+    assert [row.transfer for row in store.transfers_unsettled(conn, 10)] == ["T-000001"]
+    conn.close()

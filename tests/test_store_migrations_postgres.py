@@ -72,3 +72,19 @@ def test_a_central_database_from_before_the_site_movements_time_gets_the_column(
     store.create_schema(conn)  # a version-5 database that has the column: left as it is
     assert columns(conn, "site_movements").count("ts") == 1
     conn.close()
+
+
+def test_a_database_from_before_settled_transfers_gets_the_column_unsettled(tmp_path):
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
+    # As a hub of version 7 left it: transfers without `settled` (nor its index), one of them.
+    conn.execute("DROP INDEX transfers_unsettled")
+    conn.execute("ALTER TABLE transfers DROP COLUMN settled")
+    conn.execute("UPDATE hub_schema SET version = 7, digest = 'older'")
+    conn.execute("INSERT INTO transfers (transfer, from_site, to_site, status, created, "
+                 "payload) VALUES ('T-000001', 's1', 's2', 'received', 'then', '{}')")  # fmt: skip
+    store.create_schema(conn)
+    assert columns(conn, "transfers")[-1] == "settled"
+    assert conn.execute("SELECT transfer, settled FROM transfers").fetchall() == [
+        ("T-000001", 0)]  # fmt: skip
+    assert [row.transfer for row in store.transfers_unsettled(conn, 10)] == ["T-000001"]
+    conn.close()

@@ -135,6 +135,10 @@ MIGRATIONS: list[tuple[int, str]] = [
         "DEFAULT ''"),
     (7, "ALTER TABLE IF EXISTS site_committed ADD COLUMN IF NOT EXISTS quarantined INTEGER "
         "NOT NULL DEFAULT 0"),
+    # A transfer the centre's company total no longer corrects (central_transfers.settle);
+    # a ledger made before transfers existed gets the table from schema.sql.
+    (8, "ALTER TABLE IF EXISTS transfers ADD COLUMN IF NOT EXISTS settled INTEGER NOT NULL "
+        "DEFAULT 0"),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -270,6 +270,7 @@ class MovementRecord:
     ts: str
     hub_ts: str
     value: int | None  # None: no FIFO value (someone else's stock)
+    transfer: str | None = None  # a receipt of a transfer between sites: the transfer
 
 
 def movement_records(
@@ -278,8 +279,9 @@ def movement_records(
     """Movements `first`..`last` in ledger order, at most `limit`."""
     rows = conn.execute(
         "SELECT m.id, e.station, e.epoch, e.seq, m.type, m.sku, m.location, m.lot, m.owner, "
-        "m.delta, m.ts, m.hub_ts, v.value FROM movements m JOIN events e ON e.id = m.event_id "
-        "LEFT JOIN movement_values v ON v.movement_id = m.id "
+        "m.delta, m.ts, m.hub_ts, v.value, t.transfer FROM movements m "
+        "JOIN events e ON e.id = m.event_id LEFT JOIN movement_values v ON v.movement_id = m.id "
+        "LEFT JOIN transfer_movements t ON t.movement_id = m.id "
         "WHERE m.id >= ? AND m.id <= ? ORDER BY m.id LIMIT ?",
         (first, last, limit),
     ).fetchall()

@@ -147,20 +147,49 @@ def transfer_receipts(conn: Connection, transfer: str) -> list[int]:
     return [seq for (seq,) in rows]
 
 
-def transfers_settling(conn: Connection, limit: int) -> list[TransferRow]:
+def transfer_movements_put(conn: Connection, transfer: str, movement_ids: list[int]) -> None:
+    """At the receiving site: these movements booked `transfer` in (named on `movements`)."""
+    conn.executemany(
+        "INSERT INTO transfer_movements (movement_id, transfer) VALUES (?, ?) "
+        "ON CONFLICT (movement_id) DO NOTHING",
+        [(movement_id, transfer) for movement_id in movement_ids],
+    )
+
+
+def transfers_unsettled(conn: Connection, limit: int) -> list[TransferRow]:
     """At the centre: the transfers whose units its replay of the two sites may count at
-    both or at neither: in transit, or received while the sender's transit still holds
-    units here or a receipt of the receiver is not applied yet."""
+    both or at neither: shipped, and not yet marked settled (`transfer_settle`)."""
     rows = conn.execute(
-        f"SELECT {', '.join('t.' + c for c in _COLUMNS.split(', '))} FROM transfers t "
-        "JOIN site_links l ON l.site = t.to_site WHERE t.status = 'in_transit' "
-        "OR (t.status = 'received' AND (EXISTS (SELECT 1 FROM transfer_receipts r "
-        "WHERE r.transfer = t.transfer AND r.ledger_seq > l.applied) OR EXISTS (SELECT 1 "
-        "FROM site_balances b WHERE b.site = t.from_site AND b.location = 'transit-' || "
-        "t.transfer AND b.qty != 0))) ORDER BY t.transfer LIMIT ?",
+        f"SELECT {_COLUMNS} FROM transfers WHERE settled = 0 "
+        "AND status IN ('in_transit', 'received') ORDER BY transfer LIMIT ?",
         (limit,),
     ).fetchall()
     return [_row(r) for r in rows]
+
+
+def transfers_to_settle(conn: Connection, sites: list[str]) -> list[str]:
+    """At the centre: the received transfers not yet settled whose replay `sites` changed
+    (as sender or receiver) and that are settled now: every receipt the receiver's report
+    or movements named is applied here, and the sender's transit here is empty."""
+    if not sites:
+        return []
+    marks = ", ".join("?" * len(sites))
+    rows = conn.execute(
+        "SELECT t.transfer FROM transfers t JOIN site_links l ON l.site = t.to_site "
+        f"WHERE t.settled = 0 AND t.status = 'received' AND (t.from_site IN ({marks}) "
+        f"OR t.to_site IN ({marks})) AND NOT EXISTS (SELECT 1 FROM transfer_receipts r "
+        "WHERE r.transfer = t.transfer AND r.ledger_seq > l.applied) AND NOT EXISTS (SELECT 1 "
+        "FROM site_balances b WHERE b.site = t.from_site AND b.location = 'transit-' || "
+        "t.transfer AND (b.qty != 0 OR b.value != 0)) ORDER BY t.transfer",
+        (*sites, *sites),
+    ).fetchall()
+    return [transfer for (transfer,) in rows]
+
+
+def transfer_settle(conn: Connection, transfers: list[str]) -> None:
+    """Mark them settled: the company counts their units where the sites' books put them."""
+    conn.executemany("UPDATE transfers SET settled = 1 WHERE transfer = ?",
+                     [(transfer,) for transfer in transfers])  # fmt: skip
 
 
 def transfer_receipts_applied(conn: Connection, transfer: str,

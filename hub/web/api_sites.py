@@ -256,10 +256,12 @@ def site_reorder(query: CompanyReorderQuery):
     (from its own shipments over the centre's `demand_window_days`, `lead_days` or the
     centre's `default_lead_time_days`), what it `need`s to reach its `target`, side by
     side the `move`s from sites with surplus (above their own target) that cover it and
-    the rest to `buy`. `position` is what the site has available: `on_hand` less
-    `committed` (the larger of what orders routed there still need and what the site's
-    open orders hold) and `quarantined` (in its held locations, what it sent in transit
-    too), as its stock messages last said."""
+    the rest to `buy`. `position` is what the site has and will have: `on_hand` less
+    `committed` (the larger of what orders routed there and transfers it sends, not yet
+    shipped, still need and what the site's open orders hold) and `quarantined` (in its
+    held locations, what it sent in transit too), as its stock messages last said, plus
+    `inbound` (on its way to it by transfer: ordered and not shipped, or shipped and not
+    yet scanned in at its dock). A site's surplus is of what it has now, not inbound."""
     known_site(query.site)
     return jsonify({"suggestions": reorder_rows(query.site, query.sku, query.lead_days,
                                                 query.today)})  # fmt: skip
