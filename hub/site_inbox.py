@@ -61,7 +61,8 @@ def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
     # centre would not otherwise hear it again (hub.site_restate).
     span = site_restate.window(conn, request.from_, records, last)
     states, said = site_restate.republish(conn, topics, span)
-    log.info("and %d routed orders' states and %d alerts changed since %s", states, said,
+    log.info("the centre's resend from %d: saying again %d routed orders' states and %d "
+             "alerts changed since %s", request.from_, states, said,
              span.since or "the start")  # fmt: skip
 
 
