@@ -62,6 +62,18 @@ def clear(conn: sqlite3.Connection, topics: Topics, dedupe: str, now: str) -> No
         store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
+def publish_row(conn: sqlite3.Connection, topics: Topics, row: dict) -> None:
+    """Say an alert again as it stands (a row of store.alerts_changed): raised with its
+    current message, or cleared as `clear` announced it."""
+    cleared = row["cleared"]
+    message = row["message"] if cleared is None else f"cleared: {row['message']}"
+    alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
+                  state="raised" if cleared is None else "cleared", sku=row["sku"],
+                  station=row["station"],
+                  ts=datetime.fromisoformat(row["ts"] if cleared is None else cleared))  # fmt: skip
+    store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
+
+
 def check_low_stock(
     conn: sqlite3.Connection, topics: Topics, sku: str, available: int, now: str
 ) -> None:

@@ -97,6 +97,8 @@ class Hub:
         # failed. The next batch begins with them.
         self._carried: list[Incoming] = []
         self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
+        # A site stream taken, not yet asked: what the centre had applied when it took it.
+        self._site_from: dict[str, int] = {}
 
     def _may_publish(self) -> bool:
         return self.ownership is None or self.ownership.holds(OUTBOX)
@@ -299,8 +301,11 @@ class Hub:
             if change.lost:
                 log.info("worker gives up %s", ", ".join(sorted(change.lost)))
                 self.link.disown(change.lost)
+                for stream in change.lost:
+                    self._site_from.pop(stream_site(stream) or "", None)
             if change.gained:
                 log.info("worker takes %s", ", ".join(sorted(change.gained)))
+                self._note_site_cursors(change.gained)
                 self.link.own(change.gained)
                 self.link.say_online()
                 for station in change.gained:
@@ -314,14 +319,27 @@ class Hub:
                 self._ask_resend(change.retaken)
         self._ask_resend(self.link.subscribed())
 
-    def _ask_resend(self, streams: Iterable[str]) -> None:
-        """Ask each stream's source to resend what is not applied (what a previous owner
-        had not, or what the fence left while this worker's lease had run out): a station
-        from its cursor, a site's hub from what the centre has applied."""
+    def _note_site_cursors(self, streams: Iterable[str]) -> None:
+        """Before subscribing to a site taken: what the centre has applied of it. Asked
+        from there once subscribed, not from what the worker applies meanwhile, which
+        may come after a message the previous owner fenced: the site says again what
+        changed since that point, its orders' states and alerts too (hub.site_restate)."""
         for stream in streams:
             site = stream_site(stream)
             if site is not None:
-                self._ask_site(site, store.site_link_get(self.conn, site).applied + 1)
+                self._site_from[site] = store.site_link_get(self.conn, site).applied + 1
+
+    def _ask_resend(self, streams: Iterable[str]) -> None:
+        """Ask each stream's source to resend what is not applied (what a previous owner
+        had not, or what the fence left while this worker's lease had run out): a station
+        from its cursor, a site's hub from what the centre had applied when this worker
+        took it (or has applied, when it takes it back still subscribed)."""
+        for stream in streams:
+            site = stream_site(stream)
+            if site is not None:
+                noted = self._site_from.pop(site, None)
+                applied = store.site_link_get(self.conn, site).applied
+                self._ask_site(site, applied + 1 if noted is None else noted)
                 continue
             epoch = store.station_epoch(self.conn, stream)
             if epoch is not None:

@@ -258,8 +258,9 @@ class CentralIngest:
         except InvalidMessage as exc:
             self._dead(site, message, str(exc), now, result)
             return
-        store.site_feed_set(self.conn, site, f"alert/{alert.id}", alert.state,
-                            message.payload.decode(), now)  # fmt: skip
+        # By id, cleared for good: a `raised` said again after the clearing changes nothing.
+        store.site_alert_set(self.conn, site, alert.id, alert.state, message.payload.decode(),
+                             now)  # fmt: skip
 
     # --- orders routed to the sites ------------------------------------------------
     def _intake(self, message: Incoming, now: str, result: CentralResult) -> None:

@@ -30,6 +30,9 @@ from protocol.topics import Topics
 TAKING_STOCK = ("routed", "open", "packing", "withdrawing")
 # What may still go to another site: nobody has started picking it.
 MOVABLE = ("routed", "open", "rejected")
+# A site's statuses of one order only move forward (hub/orders.py: open, packing, packed,
+# then one of the closed ones): one of a lower rank is older than the one the centre has.
+SITE_ORDER = {"open": 1, "packing": 2, "packed": 3, "shipped": 4, "short": 4, "cancelled": 4}
 
 
 class RoutingError(ValueError):
@@ -243,10 +246,14 @@ def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOr
 
 def state_from_site(conn: sqlite3.Connection, site: str, state: OrderState, now: str) -> bool:
     """A site's word on an order: its status there. False if the centre did not route
-    that order to that site (one of the site's own, or one it has moved since)."""
+    that order to that site (one of the site's own, or one it has moved since). A status
+    behind the one the centre has from the site is an older word (said again, or late)
+    and changes nothing: the centre takes each state idempotently, in any order."""
     existing = store.central_order_get(conn, state.order)
     if existing is None or existing.site != site:
         return False
+    if _older(state.status, existing.state):
+        return True
     if existing.state == "withdrawing" and existing.next_site is not None:
         if state.status == "cancelled":
             order = _decode(existing.payload)
@@ -259,6 +266,13 @@ def state_from_site(conn: sqlite3.Connection, site: str, state: OrderState, now:
     reason = state.reason if state.status == "rejected" else existing.reason
     _put(conn, existing, site, state.status, reason, None, now)
     return True
+
+
+def _older(status: str, known: str) -> bool:
+    """Whether the site's `status` comes before `known`, the status the centre has of the
+    order from that site. Neither `routed` nor `withdrawing` is a site's status: any word
+    after them is news; nor is `rejected` followed by anything but a new routing."""
+    return known in SITE_ORDER and SITE_ORDER.get(status, 0) < SITE_ORDER[known]
 
 
 def _put(conn: sqlite3.Connection, was: store.CentralOrder, site: str, state: str,

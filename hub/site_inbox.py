@@ -11,7 +11,7 @@ import sqlite3
 from datetime import tzinfo
 from typing import TypeVar
 
-from hub import alerts, centre_orders, ledger, orders, store, transfers
+from hub import alerts, centre_orders, ledger, orders, site_restate, store, transfers
 from hub.corrections import hub_event
 from hub.ingest_batch import LINK_STATES, Batch, Incoming, dead
 from protocol.envelope import InvalidMessage, decode_message, encode, utc_now
@@ -45,7 +45,8 @@ def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
 
 def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """The centre missed some movements: publish them again from `from`, a window at a
-    time (it asks again for the rest)."""
+    time (it asks again for the rest), and the states of routed orders and the alerts
+    that changed in the same stretch."""
     request = _decoded(conn, topics, message, ResendMovements, "resend request", work)
     if request is None:
         return
@@ -56,6 +57,13 @@ def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
     for record in records:
         store.outbox_put(conn, topics.movements, encode(ledger.movement_message(record)),
                          retain=False)  # fmt: skip
+    # What the site said besides movements in the same stretch: not retained, so the
+    # centre would not otherwise hear it again (hub.site_restate).
+    span = site_restate.window(conn, request.from_, records, last)
+    states, said = site_restate.republish(conn, topics, span)
+    log.info("the centre's resend from %d: saying again %d routed orders' states and %d "
+             "alerts changed since %s", request.from_, states, said,
+             span.since or "the start")  # fmt: skip
 
 
 def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,

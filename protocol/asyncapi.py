@@ -24,7 +24,8 @@ REF = "#/components/schemas/{name}"
 # central role, movements' value_micros); 1.4: transfers between sites (centre/transfers,
 # transfers, order kind and to_site, alert transfer_late) and routed orders (centre/orders,
 # centre/order-state); 1.5: alert site_gap, a received transfer report's movements, a
-# transfer's kit parts (kit, per_kit); 1.6: a transfer's receipt movement names its transfer
+# transfer's kit parts (kit, per_kit); 1.6: a transfer's receipt movement names its transfer,
+# and a site answers centre/resend with its routed orders' states and alerts of the same stretch
 VERSION = "1.6.0"
 KEEPALIVE_S = 30  # the stations' and the hub's [mqtt] keepalive default
 HUB_SESSION_EXPIRY_S = 7 * 24 * 3600  # the hub's [mqtt] session_expiry_s default

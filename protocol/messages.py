@@ -42,7 +42,10 @@ class Applied(_Msg):
 
 class ResendMovements(_Msg):
     """centre/resend: the central hub asks the site hub to publish its applied movements
-    again from ledger_seq `from` (it saw a gap, or the site's stock is ahead of it)."""
+    again from ledger_seq `from` (it saw a gap, the site's stock is ahead of it, or one of
+    its workers has just taken the site over). `from` is also the centre's cursor for what
+    is not retained: a site hub (1.6) says again the state of each routed order and each
+    alert that changed since its movement before `from` (hub.site_restate)."""
 
     from_: Seq = msgspec.field(name="from")
 

@@ -12,7 +12,7 @@ hub -> everyone:  hub/status (retained, last will), stock/{sku} (retained), aler
 hub -> station:   returnable/{id} (retained: what may come back against an order or RMA)
 others -> hub:    intake/orders (sales orders from a shop or ERP)
 centre <-> site:  centre/resend (the central hub asks the site hub to republish its movements
-                  from a ledger_seq), centre/link (retained: Mosquitto's bridge notification,
+                  from a ledger_seq, and the orders' states and alerts of the same stretch), centre/link (retained: Mosquitto's bridge notification,
                   1 up, 0 down), centre/transfers/{transfer} (retained: a transfer between
                   sites, to both), transfers/{transfer} (retained: the site shipped or
                   received it; each emptied once the transfer is closed); all cross the site's bridge (docs/multi-site.md)
@@ -247,8 +247,12 @@ RESEND_MOVEMENTS = Channel(
     retain=False,
     description=(
         "The central hub saw a gap in the site's movements (or lags behind the site's "
-        "stock): the site hub publishes its movements again from ledger_seq `from`, a "
-        "window at a time. Arrives over the site's bridge."
+        "stock, or has just taken the site's stream over from another of its workers): "
+        "the site hub publishes its movements again from ledger_seq `from`, a window at "
+        "a time, then (hubs since 1.6) the current centre/order-state of each order the "
+        "centre routed to it and the alerts that changed in the same stretch of its time "
+        "(since the movement before `from`, up to the last one resent, or now). Arrives "
+        "over the site's bridge."
     ),
 )
 CENTRE_LINK = Channel(

@@ -33,6 +33,29 @@ def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
+def alerts_changed(conn: Connection, since: str | None, until: str | None,
+                   limit: int) -> list[dict]:  # fmt: skip
+    """The alerts raised (and still open) or cleared between `since` and `until` (ISO
+    times, None: no bound), oldest change first, at most `limit` of each: what a site
+    republishes when the centre asks it to resend (hub.site_restate)."""
+    found = []
+    for changed in ("ts", "cleared"):
+        where = ["cleared IS NULL" if changed == "ts" else "cleared IS NOT NULL"]
+        params: list = []
+        for bound, op in ((since, ">="), (until, "<=")):
+            if bound is not None:
+                where.append(f"{changed} {op} ?")
+                params.append(bound)
+        rows = conn.execute(
+            "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
+            f"WHERE {' AND '.join(where)} ORDER BY {changed}, id LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        found.extend(rows)
+    keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "cleared")
+    return [dict(zip(keys, row, strict=True)) for row in found]
+
+
 def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)

@@ -247,6 +247,14 @@ def ledger_position(conn: Connection) -> int:
     return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
 
 
+def movement_hub_ts_before(conn: Connection, ledger_seq: int) -> str | None:
+    """The hub's time of the newest movement below `ledger_seq` (None: there is none)."""
+    row = conn.execute(
+        "SELECT hub_ts FROM movements WHERE id < ? ORDER BY id DESC LIMIT 1", (ledger_seq,)
+    ).fetchone()
+    return row[0] if row else None
+
+
 def ledger_holes(conn: Connection) -> int:
     """How many ledger_seqs below the highest no movement has (0: exactly 1..n). Only a
     PostgreSQL ledger numbered by an older hub has any: a centre waits on each."""

@@ -22,6 +22,24 @@ def from_centre_has(conn: Connection, order_id: str) -> bool:
     return row is not None
 
 
+def from_centre_changed(conn: Connection, since: str | None, until: str | None,
+                        limit: int) -> list[tuple[str, str]]:  # fmt: skip
+    """(order, status) of the orders the centre routed here whose status changed between
+    `since` and `until` (ISO times, None: no bound), oldest change first, at most `limit`:
+    what a site republishes when the centre asks it to resend (hub.site_restate)."""
+    where, params = ["1 = 1"], []
+    for bound, op in ((since, ">="), (until, "<=")):
+        if bound is not None:
+            where.append(f"o.updated {op} ?")
+            params.append(bound)
+    rows = conn.execute(
+        "SELECT o.order_id, o.status FROM orders o JOIN from_centre f ON f.order_id = o.order_id "
+        f"WHERE {' AND '.join(where)} ORDER BY o.updated, o.order_id LIMIT ?",
+        (*params, limit),
+    ).fetchall()
+    return [(order_id, status) for order_id, status in rows]
+
+
 @dataclass(frozen=True)
 class CentralOrder:
     order_id: str

@@ -157,6 +157,19 @@ def site_feed_set(
     )
 
 
+def site_alert_set(
+    conn: Connection, site: str, alert_id: int, state: str, payload: str, now: str
+) -> None:
+    """A site's alert as its last message said, by id; a cleared alert stays cleared (a
+    `raised` that comes after it is older: a site never raises an alert id again)."""
+    conn.execute(
+        "INSERT INTO site_feeds VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, key) DO UPDATE SET "
+        "state = excluded.state, payload = excluded.payload, received = excluded.received "
+        "WHERE site_feeds.state <> 'cleared' OR excluded.state = 'cleared'",
+        (site, f"alert/{alert_id}", state, payload, now),
+    )
+
+
 def site_feed_counts(conn: Connection, site: str) -> dict[str, int]:
     """How many of the site's stations are online and how many of its alerts are open."""
     rows = conn.execute(
