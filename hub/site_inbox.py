@@ -7,12 +7,12 @@ take is a dead letter, never a failed batch."""
 
 import json
 import logging
-import sqlite3
 from datetime import tzinfo
 
 from hub import alerts, centre_orders, ledger, orders, store, transfers
 from hub.corrections import hub_event
 from hub.ingest_batch import LINK_STATES, Batch, Incoming, dead
+from hub.store.connection import Connection
 from protocol.envelope import InvalidMessage, decode_message, encode, utc_now
 from protocol.messages import Order, ResendMovements, TransferOrder
 from protocol.topics import Topics
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 RESEND_WINDOW = 1000
 
 
-def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
+def intake(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
     try:
         order = decode_message(message.payload, Order, "order")
@@ -42,7 +42,7 @@ def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
     work.result.orders += 1
 
 
-def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
+def resend(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """The centre missed some movements: publish them again from `from`, a window at a
     time (it asks again for the rest)."""
     try:
@@ -59,7 +59,7 @@ def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
                          retain=False)  # fmt: skip
 
 
-def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,
+def centre_order(conn: Connection, topics: Topics, message: Incoming,
                  work: Batch) -> None:  # fmt: skip
     """An order the centre routed here (or, cancelled, withdraws): taken as from the
     intake; one the site cannot take goes back to the centre as rejected, and to the
@@ -85,7 +85,7 @@ def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,
     work.result.orders += 1
 
 
-def centre_link(conn: sqlite3.Connection, topics: Topics, message: Incoming,
+def centre_link(conn: Connection, topics: Topics, message: Incoming,
                 work: Batch) -> None:  # fmt: skip
     """Mosquitto's notification of the bridge to the centre: shown on the overview."""
     state = LINK_STATES.get(message.payload)
@@ -95,7 +95,7 @@ def centre_link(conn: sqlite3.Connection, topics: Topics, message: Incoming,
     store.meta_set(conn, "centre_link", json.dumps({"state": state, "since": work.now}))
 
 
-def transfer_order(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch,
+def transfer_order(conn: Connection, topics: Topics, message: Incoming, work: Batch,
                    zone: tzinfo) -> None:  # fmt: skip
     """The centre's word on a transfer this site sends or receives (hub.transfers);
     once it is received at the other site, the sender books its transit out."""
