@@ -19,7 +19,6 @@ line's price) and cost (the purchase order line's), value empty, and are totalle
 outside that sum too.
 """
 
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta, tzinfo
@@ -28,6 +27,7 @@ from itertools import chain
 
 from hub import siteday, store
 from hub.money import from_micros, text
+from hub.store.connection import Connection
 
 CATEGORIES = {
     "receipt": "receipts",
@@ -95,22 +95,22 @@ class Period:
             raise ValueError(f"`to` {self.until} is before `from` {self.since}")
 
 
-def opening_value(conn: sqlite3.Connection, day: date) -> int:
+def opening_value(conn: Connection, day: date) -> int:
     """Our stock's FIFO value at the start of `day`."""
     return store.value_total(conn) - store.value_after(conn, (day - timedelta(days=1)).isoformat())
 
 
-def closing_value(conn: sqlite3.Connection, day: date) -> int:
+def closing_value(conn: Connection, day: date) -> int:
     """At the end of `day`."""
     return store.value_total(conn) - store.value_after(conn, day.isoformat())
 
 
-def rows(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
+def rows(conn: Connection, period: Period, totals: Totals) -> Iterator[dict]:
     """The export's rows: the postings, then the dropship sales."""
     return chain(postings(conn, period, totals), dropship_sales(conn, period, totals))
 
 
-def dropship_sales(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
+def dropship_sales(conn: Connection, period: Period, totals: Totals) -> Iterator[dict]:
     """The dropship sales booked on the period's days, adding to `totals`."""
     since, until = period.since.isoformat(), period.until.isoformat()
     for day, po, order, sku, qty, revenue, cost in store.dropship_sales_between(conn, since,
@@ -127,7 +127,7 @@ def dropship_sales(conn: sqlite3.Connection, period: Period, totals: Totals) -> 
         }  # fmt: skip
 
 
-def postings(conn: sqlite3.Connection, period: Period, totals: Totals) -> Iterator[dict]:
+def postings(conn: Connection, period: Period, totals: Totals) -> Iterator[dict]:
     """Every posting of the period (and true-up), in ledger order, adding to `totals`."""
     start = siteday.day_start(period.since, period.zone)
     end = siteday.day_start(period.until + timedelta(days=1), period.zone)
@@ -173,7 +173,7 @@ def _rows(
         }  # fmt: skip
 
 
-def summary(conn: sqlite3.Connection, period: Period, totals: Totals) -> dict:
+def summary(conn: Connection, period: Period, totals: Totals) -> dict:
     """The period's totals, after `postings` was read to its end."""
     opening, closing = opening_value(conn, period.since), closing_value(conn, period.until)
     since, until = period.since.isoformat(), period.until.isoformat()

@@ -1,11 +1,11 @@
 """Alerts: kept in the database and published on `alerts`; one open alert per dedupe key."""
 
-import sqlite3
 from datetime import date, datetime, timedelta
 from typing import get_args
 
 from hub import planning, store
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Alert, AlertKind
 from protocol.topics import Topics
@@ -14,7 +14,7 @@ ALERT_KINDS = frozenset(get_args(AlertKind))
 
 
 def raise_(
-    conn: sqlite3.Connection,
+    conn: Connection,
     topics: Topics,
     now: str,
     kind: str,
@@ -37,7 +37,7 @@ def raise_(
 
 
 def restate(
-    conn: sqlite3.Connection, topics: Topics, now: str, dedupe: str, message: str, publish: bool
+    conn: Connection, topics: Topics, now: str, dedupe: str, message: str, publish: bool
 ) -> bool:
     """Give the open alert `dedupe` its current figures. With `publish`, announce it again
     (same id, state raised) so a subscriber keeping the latest per id sees them too. False
@@ -53,7 +53,7 @@ def restate(
     return True
 
 
-def clear(conn: sqlite3.Connection, topics: Topics, dedupe: str, now: str) -> None:
+def clear(conn: Connection, topics: Topics, dedupe: str, now: str) -> None:
     """Close the open alert with key `dedupe`, if any, and publish that it is cleared."""
     for row in store.alert_clear(conn, dedupe, now):
         alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"],
@@ -62,7 +62,7 @@ def clear(conn: sqlite3.Connection, topics: Topics, dedupe: str, now: str) -> No
         store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
-def publish_row(conn: sqlite3.Connection, topics: Topics, row: dict) -> None:
+def publish_row(conn: Connection, topics: Topics, row: dict) -> None:
     """Say an alert again as it stands (a row of store.alerts_changed): raised with its
     current message, or cleared as `clear` announced it."""
     cleared = row["cleared"]
@@ -75,7 +75,7 @@ def publish_row(conn: sqlite3.Connection, topics: Topics, row: dict) -> None:
 
 
 def check_low_stock(
-    conn: sqlite3.Connection, topics: Topics, sku: str, available: int, now: str
+    conn: Connection, topics: Topics, sku: str, available: int, now: str
 ) -> None:
     """Alert when available stock falls to the reorder point; clear when it recovers."""
     point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
@@ -98,7 +98,7 @@ def check_low_stock(
         clear(conn, topics, key, now)
 
 
-def check_expiring(conn: sqlite3.Connection, topics: Topics, today: date, now: str) -> int:
+def check_expiring(conn: Connection, topics: Topics, today: date, now: str) -> int:
     """Alert once for each lot in stock that expires within the warning window."""
     until = (today + timedelta(days=load_settings(conn).expiry_warning_days)).isoformat()
     lots = store.lots_expiring(conn, until)
@@ -110,11 +110,11 @@ def check_expiring(conn: sqlite3.Connection, topics: Topics, today: date, now: s
     return len(lots)
 
 
-def station_offline(conn: sqlite3.Connection, topics: Topics, station: str, now: str) -> None:
+def station_offline(conn: Connection, topics: Topics, station: str, now: str) -> None:
     if load_settings(conn).station_offline_alert:
         raise_(conn, topics, now, "station_offline", "warning", f"station {station} is offline",
                station=station, dedupe=f"station_offline:{station}")  # fmt: skip
 
 
-def station_online(conn: sqlite3.Connection, topics: Topics, station: str, now: str) -> None:
+def station_online(conn: Connection, topics: Topics, station: str, now: str) -> None:
     clear(conn, topics, f"station_offline:{station}", now)

@@ -4,7 +4,6 @@ Products are stored whole (`ProductRecord`, the hub's view) and as the protocol 
 stations cache, published retained on catalog/{sku} only when that part changed.
 """
 
-import sqlite3
 from decimal import Decimal
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from msgspec import Meta
 
 from hub import stock, store
 from hub.money import to_micros
+from hub.store.connection import Connection
 from protocol import limits
 from protocol.envelope import encode, utc_now
 from protocol.messages import GtinUnits, KitComponent, Product
@@ -97,7 +97,7 @@ class CatalogError(ValueError):
 
 # --- products --------------------------------------------------------------------------
 def check_products(
-    conn: sqlite3.Connection, products: list[ProductRecord], batch: set[str] | None = None
+    conn: Connection, products: list[ProductRecord], batch: set[str] | None = None
 ) -> list[str]:
     """Problems across fields or records, which the API's document cannot express (a kit
     of itself or of unknown SKUs, a supplier twice or unknown); kit components may also
@@ -119,7 +119,7 @@ def check_products(
     return problems
 
 
-def save_products(conn: sqlite3.Connection, topics: Topics, products: list[ProductRecord]) -> None:
+def save_products(conn: Connection, topics: Topics, products: list[ProductRecord]) -> None:
     """Inside the caller's transaction; each product whose station view changed is published."""
     problems = check_products(conn, products)
     if problems:
@@ -129,7 +129,7 @@ def save_products(conn: sqlite3.Connection, topics: Topics, products: list[Produ
         _save_product(conn, topics, product, now)
 
 
-def _save_product(conn: sqlite3.Connection, topics: Topics, product: ProductRecord, now: str):
+def _save_product(conn: Connection, topics: Topics, product: ProductRecord, now: str):
     data = encode(product.station_view())
     changed = store.product_get(conn, product.sku) != data
     policy = store.product_policy(conn, product.sku)
@@ -150,7 +150,7 @@ def _save_product(conn: sqlite3.Connection, topics: Topics, product: ProductReco
         stock.check_low(conn, topics, product.sku, now)  # a new reorder point, say
 
 
-def upsert_products(conn: sqlite3.Connection, topics: Topics, products: list) -> None:
+def upsert_products(conn: Connection, topics: Topics, products: list) -> None:
     """Create or replace products (protocol `Product`s or `ProductRecord`s), all or none."""
     records = [p if isinstance(p, ProductRecord) else from_product(p) for p in products]
     with store.transaction(conn):
@@ -161,12 +161,12 @@ def from_product(product: Product) -> ProductRecord:
     return msgspec.convert(msgspec.to_builtins(product), ProductRecord)
 
 
-def get_product(conn: sqlite3.Connection, sku: str) -> Product | None:
+def get_product(conn: Connection, sku: str) -> Product | None:
     data = store.product_get(conn, sku)
     return msgspec.json.decode(data, type=Product) if data else None
 
 
-def get_record(conn: sqlite3.Connection, sku: str) -> ProductRecord | None:
+def get_record(conn: Connection, sku: str) -> ProductRecord | None:
     raw = store.product_master_get(conn, sku)
     if raw is None:
         return None
@@ -175,13 +175,13 @@ def get_record(conn: sqlite3.Connection, sku: str) -> ProductRecord | None:
     return msgspec.json.decode(raw, type=ProductRecord)
 
 
-def list_records(conn: sqlite3.Connection, limit: int, offset: int) -> list[ProductRecord]:
+def list_records(conn: Connection, limit: int, offset: int) -> list[ProductRecord]:
     return [r for r in (get_record(conn, sku) for sku in store.product_skus(conn, limit, offset))
             if r is not None]  # fmt: skip
 
 
 # --- locations and suppliers -------------------------------------------------------------
-def save_locations(conn: sqlite3.Connection, locations: list[Location]) -> None:
+def save_locations(conn: Connection, locations: list[Location]) -> None:
     now = utc_now().isoformat()
     for location in locations:
         store.location_upsert(
@@ -190,16 +190,16 @@ def save_locations(conn: sqlite3.Connection, locations: list[Location]) -> None:
         )  # fmt: skip
 
 
-def list_locations(conn: sqlite3.Connection, limit: int, offset: int) -> list[Location]:
+def list_locations(conn: Connection, limit: int, offset: int) -> list[Location]:
     return [Location(code=c, zone=z, aisle=a, bay=b, bin=n)
             for c, z, a, b, n in store.location_list(conn, limit, offset)]  # fmt: skip
 
 
-def location_of_barcode(conn: sqlite3.Connection, barcode: str) -> str | None:
+def location_of_barcode(conn: Connection, barcode: str) -> str | None:
     return store.location_by_barcode(conn, barcode)
 
 
-def save_suppliers(conn: sqlite3.Connection, suppliers: list[Supplier]) -> None:
+def save_suppliers(conn: Connection, suppliers: list[Supplier]) -> None:
     now = utc_now().isoformat()
     for supplier in suppliers:
         store.supplier_upsert(
@@ -207,12 +207,12 @@ def save_suppliers(conn: sqlite3.Connection, suppliers: list[Supplier]) -> None:
         )
 
 
-def list_suppliers(conn: sqlite3.Connection, limit: int, offset: int) -> list[Supplier]:
+def list_suppliers(conn: Connection, limit: int, offset: int) -> list[Supplier]:
     return [Supplier(supplier=s, name=n, email=e, lead_time_days=d)
             for s, n, e, d in store.supplier_list(conn, limit, offset)]  # fmt: skip
 
 
-def fallback_cost(conn: sqlite3.Connection, sku: str) -> int:
+def fallback_cost(conn: Connection, sku: str) -> int:
     """Micros for units no receipt priced: the product's cost, else its last layer's, else 0."""
     cost = store.product_unit_cost(conn, sku)
     if cost is None:

@@ -27,7 +27,6 @@ owner asks the site to resend from what the centre has applied).
 """
 
 import logging
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
@@ -36,6 +35,7 @@ import msgspec
 from hub import alerts, central_transfers, routing, store
 from hub.ingest_batch import LINK_STATES, Fence, Incoming
 from hub.ownership import site_stream
+from hub.store.connection import Connection
 from protocol.envelope import InvalidMessage, decode_message, utc_now
 from protocol.messages import (
     Alert,
@@ -70,7 +70,7 @@ class CentralResult:
 class CentralIngest:
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         topics: Topics,
         sites: list[str],
         resend_after_s: float,

@@ -11,7 +11,6 @@ message of a closed transfer stays on the brokers. Reports are idempotent: one t
 again changes nothing.
 """
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from msgspec import Meta
 
 from hub import store, transfers
 from hub.money import text
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import TransferLine, TransferOrder, TransferReport
 from protocol.topics import Topics
@@ -54,7 +54,7 @@ class TransferError(ValueError):
     """A transfer that cannot be made (says why)."""
 
 
-def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: str) -> str:
+def create(conn: Connection, sites: list[str], wanted: TransferIn, now: str) -> str:
     """Record the transfer and send it to both sites (inside the caller's transaction)."""
     problems = [f"unknown site {s!r} (this centre follows: {', '.join(sites) or 'none'})"
                 for s in (wanted.from_site, wanted.to_site) if s not in sites]  # fmt: skip
@@ -76,7 +76,7 @@ def create(conn: sqlite3.Connection, sites: list[str], wanted: TransferIn, now: 
     return transfer
 
 
-def _has_had(conn: sqlite3.Connection, site: str, sku: str) -> bool:
+def _has_had(conn: Connection, site: str, sku: str) -> bool:
     """Some movement of `sku` at `site` reached the centre; or `sku` is a kit of the
     centre's catalog and every part of it has (the bench packs a kit from its parts)."""
     if store.site_stock(conn, site, sku, 1, ""):
@@ -85,7 +85,7 @@ def _has_had(conn: sqlite3.Connection, site: str, sku: str) -> bool:
     return bool(parts) and all(store.site_stock(conn, site, part, 1, "") for part, _ in parts)
 
 
-def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
+def save(conn: Connection, order: TransferOrder, now: str) -> None:
     store.transfer_put(conn, order.transfer, order.from_site, order.to_site, order.status,
                        encode(order).decode(), now)  # fmt: skip
     for site in (order.from_site, order.to_site):
@@ -93,7 +93,7 @@ def save(conn: sqlite3.Connection, order: TransferOrder, now: str) -> None:
                          retain=True)  # fmt: skip
 
 
-def resend(conn: sqlite3.Connection, transfer: str, now: str) -> bool:
+def resend(conn: Connection, transfer: str, now: str) -> bool:
     """Send the transfer to both sites again (a site that could not take it, fixed since);
     False if there is no such transfer."""
     row = store.transfer_get(conn, transfer)
@@ -103,7 +103,7 @@ def resend(conn: sqlite3.Connection, transfer: str, now: str) -> bool:
     return True
 
 
-def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
+def apply_report(conn: Connection, site: str, report: TransferReport,
                  now: str) -> str | None:  # fmt: skip
     """A site shipped or received a transfer; returns why it cannot be applied, if so."""
     row = store.transfer_get(conn, report.transfer)
@@ -130,7 +130,7 @@ def apply_report(conn: sqlite3.Connection, site: str, report: TransferReport,
     return None
 
 
-def site_done(conn: sqlite3.Connection, site: str, transfer: str) -> str | None:
+def site_done(conn: Connection, site: str, transfer: str) -> str | None:
     """A site emptied its report: it is done with the received transfer, so the centre's
     retained message to it goes too. Returns why not, if so."""
     row = store.transfer_get(conn, transfer)
@@ -179,7 +179,7 @@ def _value_shipped(order: TransferOrder) -> int:
                for layer in line.layers)  # fmt: skip
 
 
-def in_transit(conn: sqlite3.Connection) -> list[Moving]:
+def in_transit(conn: Connection) -> list[Moving]:
     """Every transfer shipped and not yet received (as this hub knows them: a site knows
     the ones it sends or receives), less, at the centre, what the receiver's receipts it
     has applied took of it (oldest layers first): those units are at the receiver."""
@@ -209,7 +209,7 @@ def transit_of(moving: list[Moving], site: str) -> dict:
             "in": transit_total(m for m in moving if m.to_site == site)}  # fmt: skip
 
 
-def company_overcount(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
+def company_overcount(conn: Connection) -> dict[str, tuple[int, int]]:
     """Per SKU, the (units, micros) by which the sum of the sites' replayed stock exceeds
     the company's, because the centre applies the two sites' movements of a transfer
     independently: the receiver's receipts before the sender's book-out of its transit
@@ -233,7 +233,7 @@ def company_overcount(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
     return {sku: (units, micros) for sku, (units, micros) in over.items() if units or micros}
 
 
-def _still_moving(conn: sqlite3.Connection, row: store.TransferRow,
+def _still_moving(conn: Connection, row: store.TransferRow,
                   held: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:  # fmt: skip
     """(units, micros) per SKU the company holds of a transfer outside the two sites'
     shelves (as the centre replayed them). In transit: the sender's transit less what the
@@ -264,7 +264,7 @@ def _still_moving(conn: sqlite3.Connection, row: store.TransferRow,
     return moving
 
 
-def inbound(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def inbound(conn: Connection) -> dict[tuple[str, str], int]:
     """Per (receiving site, SKU): units on their way to it by transfer, as the centre
     knows them: ordered and not yet shipped (a kit line as the kit), shipped and not yet
     scanned in at its dock (the receipts the centre applied have left this figure for its
@@ -288,7 +288,7 @@ def inbound(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return {key: units for key, units in coming.items() if units}
 
 
-def promised(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def promised(conn: Connection) -> dict[tuple[str, str], int]:
     """Per (sending site, SKU): units ordered on transfers it has not shipped yet; they
     will leave it (a kit line as the kit)."""
     out: dict[tuple[str, str], int] = defaultdict(int)
@@ -299,14 +299,14 @@ def promised(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return dict(out)
 
 
-def _under_way(conn: sqlite3.Connection) -> list[store.TransferRow]:
+def _under_way(conn: Connection) -> list[store.TransferRow]:
     """Open and in-transit transfers, and received ones not yet settled here."""
     rows = {r.transfer: r for r in store.transfers_unfinished(conn, IN_TRANSIT_MAX)}
     rows.update((r.transfer, r) for r in store.transfers_unsettled(conn, IN_TRANSIT_MAX))
     return list(rows.values())
 
 
-def receipt_applied(conn: sqlite3.Connection, site: str, transfer: str, seq: int) -> None:
+def receipt_applied(conn: Connection, site: str, transfer: str, seq: int) -> None:
     """The centre applied `site`'s movement `seq`, a receipt of `transfer` (1.6): from now
     on the company counts its units at the receiver, not also at the sender's transit. A
     name that is no transfer received by `site` changes nothing."""
@@ -315,7 +315,7 @@ def receipt_applied(conn: sqlite3.Connection, site: str, transfer: str, seq: int
         store.transfer_receipts_put(conn, transfer, [seq])
 
 
-def settle(conn: sqlite3.Connection, sites: Iterable[str]) -> list[str]:
+def settle(conn: Connection, sites: Iterable[str]) -> list[str]:
     """Mark settled the received transfers of `sites` whose units the centre's replay now
     counts once by itself (every receipt applied, the sender's transit empty): the company
     total reads them no more. Returns them."""

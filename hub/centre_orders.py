@@ -3,17 +3,17 @@ here over the bridge (centre/orders) are taken as from the site's own intake, wi
 the centre's request while nobody has picked them, and each change of their status goes
 back to the centre (centre/order-state)."""
 
-import sqlite3
 
 import msgspec
 
 from hub import orders, store
+from hub.store.connection import Connection
 from protocol.envelope import encode, utc_now
 from protocol.messages import Order, OrderState
 from protocol.topics import Topics
 
 
-def take(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
+def take(conn: Connection, topics: Topics, order: Order, now: str) -> None:
     """Create the order (or replace it while open), inside the caller's transaction; an
     order of the site's own with the same id is refused (OrderConflict), not replaced."""
     existing = store.order_get(conn, order.order)
@@ -24,7 +24,7 @@ def take(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> No
     orders.save_order(conn, topics, msgspec.structs.replace(order, status="open"), now)
 
 
-def withdraw(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def withdraw(conn: Connection, topics: Topics, order_id: str, now: str) -> None:
     """The centre takes the order back (to route it elsewhere): cancelled here if nobody
     has started picking it, else it stays and the centre hears its status."""
     found = store.order_get(conn, order_id)
@@ -36,7 +36,7 @@ def withdraw(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) 
         send(conn, topics, order_id, found[0], f"already {found[0]} here: not withdrawn")
 
 
-def send(conn: sqlite3.Connection, topics: Topics, order_id: str, status: str,
+def send(conn: Connection, topics: Topics, order_id: str, status: str,
          reason: str | None = None) -> None:  # fmt: skip
     """Tell the centre where the order stands (through the outbox: with the change)."""
     state = OrderState(order=order_id, status=status, ts=utc_now(), reason=reason)

@@ -23,7 +23,6 @@ the receiver has it inbound, the sender has it promised.
 """
 
 import math
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,6 +31,7 @@ import msgspec
 
 from hub import central_transfers, routing, store
 from hub.settings import Settings
+from hub.store.connection import Connection
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SitePlan:
         return max(0, min(self.position - self.target, self.position - self.inbound))
 
 
-def suggestions(conn: sqlite3.Connection, sites: list[str], today: date,
+def suggestions(conn: Connection, sites: list[str], today: date,
                 settings: Settings, lead_days: int | None = None) -> list[dict]:  # fmt: skip
     """Per SKU and site that needs stock: its figures, the moves that cover it, the rest to
     buy; in SKU then site order."""
@@ -90,7 +90,7 @@ def suggestions(conn: sqlite3.Connection, sites: list[str], today: date,
     return rows
 
 
-def _routed_needs(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+def _routed_needs(conn: Connection) -> dict[tuple[str, str], int]:
     taken: dict[tuple[str, str], int] = defaultdict(int)
     for order in store.central_orders_in(conn, routing.TAKING_STOCK):
         for line in msgspec.json.decode(order.payload)["lines"]:

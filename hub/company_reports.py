@@ -15,7 +15,6 @@ site hub's time, as its KPIs do. Unlike the site hub, nothing is stored: each re
 computed when asked, from grouped reads.
 """
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from hub import central_transfers, planning, reports, store
 from hub.money import text
 from hub.reports import Report
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.envelope import InvalidMessage, decode_message, utc_now
 from protocol.messages import Alert
 
@@ -55,7 +55,7 @@ def _scope(sites: list[str], q: CompanyQuery) -> list[str]:
     return [q.site] if q.site is not None else sites
 
 
-def _overcount(conn: sqlite3.Connection, q: CompanyQuery) -> dict[str, tuple[int, int]]:
+def _overcount(conn: Connection, q: CompanyQuery) -> dict[str, tuple[int, int]]:
     """Per SKU, what the sum of the sites counts twice (or not at all) of the transfers
     between them; nothing for one site, whose part is its own books."""
     return central_transfers.company_overcount(conn) if q.site is None else {}
@@ -66,7 +66,7 @@ VALUATION = ["sku", "own_qty", "consigned_qty", "in_transit_qty", "value", "in_t
              "unit_cost"]  # fmt: skip
 
 
-def valuation(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Report:
+def valuation(conn: Connection, sites: list[str], q: CompanyQuery) -> Report:
     """Per SKU: our own and consigned units, the part of them in transit to another site,
     and our own stock's FIFO value, at one site or for the company with each site's value."""
     scope = _scope(sites, q)
@@ -117,7 +117,7 @@ def _valuation_row(item: dict, sites: list[str], q: CompanyQuery) -> dict:
 ABC = ["rank", "sku", "class", "annual_value", "cumulative_share"]
 
 
-def abc(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Report:
+def abc(conn: Connection, sites: list[str], q: CompanyQuery) -> Report:
     """Classes by the cost of what shipped in the last year (the COGS), the largest first:
     the company's from every site's shipments, with each site's own class beside it; or
     one site's. Every SKU a site has a balance line of is classed (C without shipments)."""
@@ -156,7 +156,7 @@ def _classify_by_sku(values: dict[str, int], settings) -> dict[str, tuple]:
 
 
 # --- dead stock and surplus ---------------------------------------------------------------
-def _on_hand(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery,
+def _on_hand(conn: Connection, sites: list[str], q: CompanyQuery,
              ) -> dict[str, dict[str, int]]:  # fmt: skip
     """sku -> site -> units on hand (our own and consigned, every location, as a site hub's
     reports count them)."""
@@ -168,7 +168,7 @@ def _on_hand(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery,
     return found
 
 
-def _shipped_days(conn: sqlite3.Connection, since: str) -> list[tuple[str, str, str, int]]:
+def _shipped_days(conn: Connection, since: str) -> list[tuple[str, str, str, int]]:
     """(site, sku, day, units shipped) of the days a SKU shipped on net: a transfer's
     shipment puts its units in transit in the same event, so it ships nothing here, as at
     the site hub, where it is no sale."""
@@ -180,7 +180,7 @@ def _company_units(parts: dict[str, int], sku: str, over: dict) -> int:
     return sum(parts.values()) - over.get(sku, (0, 0))[0]
 
 
-def dead_stock(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Report:
+def dead_stock(conn: Connection, sites: list[str], q: CompanyQuery) -> Report:
     """SKUs in stock that have not shipped in `dead_stock_days`: at one site, or in the
     company (shipped at no site), with each site's units."""
     days = load_settings(conn).dead_stock_days
@@ -204,7 +204,7 @@ def _parts(parts: dict[str, int], sites: list[str], q: CompanyQuery) -> dict:
     return {f"on_hand_{s}": parts.get(s, 0) for s in sites} if q.site is None else {}
 
 
-def surplus(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Report:
+def surplus(conn: Connection, sites: list[str], q: CompanyQuery) -> Report:
     """Stock beyond `surplus_days` of supply at the mean daily demand of the last
     `demand_window_days`: at one site (its own demand), or in the company (every site's
     demand), with each site's units."""
@@ -230,7 +230,7 @@ def surplus(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Repo
 ALERTS = ["site", "id", "kind", "severity", "message", "sku", "station", "ts"]
 
 
-def alerts(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Report:
+def alerts(conn: Connection, sites: list[str], q: CompanyQuery) -> Report:
     """The alerts each site has open (raised and not cleared, as its last alert message
     said), newest first; `kind` for one kind."""
     rows, open_at = [], dict.fromkeys(_scope(sites, q), 0)
@@ -254,7 +254,7 @@ def alerts(conn: sqlite3.Connection, sites: list[str], q: CompanyQuery) -> Repor
     return _page("alerts", ALERTS, rows, q, summary)
 
 
-REPORTS: dict[str, Callable[[sqlite3.Connection, list[str], CompanyQuery], Report]] = {
+REPORTS: dict[str, Callable[[Connection, list[str], CompanyQuery], Report]] = {
     "valuation": valuation,
     "abc": abc,
     "dead-stock": dead_stock,

@@ -5,16 +5,16 @@ per unit, fixed at the sale). A settlement pays everything owed to one owner up 
 and remembers the last row it covered, so the next settlement report starts after it.
 """
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from hub import catalog, store
 from hub.money import text, to_micros
+from hub.store.connection import Connection
 
 
-def owed_per_unit(conn: sqlite3.Connection, sku: str, owner: str, sale_price: int | None) -> int:
+def owed_per_unit(conn: Connection, sku: str, owner: str, sale_price: int | None) -> int:
     """Micros owed for one sold unit, by the product's terms: `consignment_pct` of the
     sale price when the order line has one; else `consignment_unit_cost`; else the cost
     the owner's stock was received at; else the product's unit cost (else 0)."""
@@ -57,7 +57,7 @@ class Statement:
         }  # fmt: skip
 
 
-def statement(conn: sqlite3.Connection, owner: str, until: date) -> Statement:
+def statement(conn: Connection, owner: str, until: date) -> Statement:
     last = store.settlement_last(conn, owner)
     after_id, settled = (last[0], last[1]) if last else (0, None)
     rows = store.owed_unsettled(conn, owner, after_id, until.isoformat())
@@ -71,7 +71,7 @@ class SettlementError(ValueError):
 
 
 def settle(
-    conn: sqlite3.Connection, owner: str, until: date, today: date, now: str, by: str, note: str
+    conn: Connection, owner: str, until: date, today: date, now: str, by: str, note: str
 ) -> dict:
     """Record that everything owed to `owner` on days up to `until` is paid."""
     if until > today:
@@ -87,7 +87,7 @@ def settle(
     return {"id": settlement_id, **found.as_dict(), "recorded": now, "by": by, "note": note}
 
 
-def settlement_list(conn: sqlite3.Connection, owner: str | None, limit: int) -> list[dict]:
+def settlement_list(conn: Connection, owner: str | None, limit: int) -> list[dict]:
     rows = store.settlements(conn, owner, limit)
     for row in rows:
         row["amount"] = text(row["amount"])

@@ -6,12 +6,12 @@ demand over its lead time, hence its computed reorder point, rises while a plan 
 part of the lead time ahead. A product with an explicit reorder point is not changed.
 """
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from hub import planning, store
 from hub.settings import Settings
+from hub.store.connection import Connection
 
 EFFECT_SKUS = 10  # a plan for every product shows its effect on this many products
 
@@ -41,7 +41,7 @@ def state(start: str, end: str, today: date) -> str:
     return "over" if end < today.isoformat() else "running"
 
 
-def listing(conn: sqlite3.Connection, today: date, settings: Settings) -> list[PlanView]:
+def listing(conn: Connection, today: date, settings: Settings) -> list[PlanView]:
     views = []
     for plan_id, sku, start, end, factor, note in store.uplifts(conn):
         skus = [sku] if sku else _demanded(conn, today, settings)
@@ -52,7 +52,7 @@ def listing(conn: sqlite3.Connection, today: date, settings: Settings) -> list[P
 
 
 def effect(
-    conn: sqlite3.Connection, sku: str, plan_id: int, today: date, settings: Settings
+    conn: Connection, sku: str, plan_id: int, today: date, settings: Settings
 ) -> Effect | None:
     """`sku`'s reorder point today without plan `plan_id` and with it."""
     plans = store.uplifts(conn, sku)
@@ -63,7 +63,7 @@ def effect(
     return Effect(sku, before, planning.reorder_point_under(conn, sku, today, settings, plans))
 
 
-def _demanded(conn: sqlite3.Connection, today: date, settings: Settings) -> list[str]:
+def _demanded(conn: Connection, today: date, settings: Settings) -> list[str]:
     """The first products (by sku) with demand in the window: a plan for every product
     shows its effect on them."""
     since = (today - timedelta(days=settings.demand_window_days - 1)).isoformat()
@@ -75,7 +75,7 @@ class PlanError(ValueError):
     """A plan that does not exist or cannot be ended."""
 
 
-def end(conn: sqlite3.Connection, plan_id: int, today: date) -> str:
+def end(conn: Connection, plan_id: int, today: date) -> str:
     """End a plan today: one still ahead is removed, a running one ends yesterday.
     Returns what was done (`removed` or `ended`)."""
     found = store.uplift_get(conn, plan_id)

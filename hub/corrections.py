@@ -7,10 +7,10 @@ So a correction is an event like any other: applied once, in order, and checkabl
 """
 
 import secrets
-import sqlite3
 from datetime import UTC, datetime, tzinfo
 
 from hub import alerts, fifo, ledger, orders, sales, stock, store
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.topics import Topics
 
@@ -30,7 +30,7 @@ class AlreadySettled(CorrectionError):
 
 
 def hub_event(
-    conn: sqlite3.Connection, type_: str, data: dict, now: datetime, effects: ledger.Effects,
+    conn: Connection, type_: str, data: dict, now: datetime, effects: ledger.Effects,
     zone: tzinfo,
 ) -> ledger.Source:  # fmt: skip
     """Journal one hub event (inside the caller's transaction); `zone`: the site's."""
@@ -44,7 +44,7 @@ def hub_event(
 
 
 def reverse(
-    conn: sqlite3.Connection, topics: Topics, movement_id: int, reason: str, by: str,
+    conn: Connection, topics: Topics, movement_id: int, reason: str, by: str,
     now: datetime, effects: ledger.Effects, zone: tzinfo = UTC,
 ) -> int:  # fmt: skip
     """Reverse the event that `movement_id` belongs to (all its movements: a move's two legs,
@@ -93,7 +93,7 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
 
 # --- count approvals -------------------------------------------------------------------------
 def decide_count(
-    conn: sqlite3.Connection, topics: Topics, count_id: int, approve: bool, by: str,
+    conn: Connection, topics: Topics, count_id: int, approve: bool, by: str,
     now: datetime, effects: ledger.Effects, zone: tzinfo = UTC,
 ) -> store.CountRow:  # fmt: skip
     """Approve (post the variance found at count time) or reject a pending count."""
@@ -117,7 +117,7 @@ def decide_count(
 
 
 def settle_count(
-    conn: sqlite3.Connection, topics: Topics, count_id: int, approve: bool, by: str,
+    conn: Connection, topics: Topics, count_id: int, approve: bool, by: str,
     now: datetime, zone: tzinfo = UTC,
 ) -> store.CountRow:  # fmt: skip
     """`decide_count` as a change of its own (inside the caller's transaction): the stock of
@@ -128,7 +128,7 @@ def settle_count(
     return count
 
 
-def publish(conn: sqlite3.Connection, topics: Topics, effects: ledger.Effects, now: datetime):
+def publish(conn: Connection, topics: Topics, effects: ledger.Effects, now: datetime):
     """After a correction: its movements, then the stock message (and low-stock check) of
     every sku it touched."""
     ledger.publish_movements(conn, topics, effects)

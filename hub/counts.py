@@ -8,7 +8,6 @@ after it is not (see docs/inventory.md for what that means on the floor).
 """
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from itertools import islice
 
 from hub import store
 from hub.settings import Settings
+from hub.store.connection import Connection
 from protocol import limits
 from protocol.envelope import encode
 from protocol.messages import CountTask
@@ -36,7 +36,7 @@ class CountTaskError(ValueError):
 _STATION = re.compile(rf"^[a-z0-9-]{{1,{limits.STATION_MAX_LEN}}}$")
 
 
-def check_station(conn: sqlite3.Connection, station: str) -> None:
+def check_station(conn: Connection, station: str) -> None:
     """A station id is an MQTT topic level: only one that has reported gets tasks."""
     if not _STATION.match(station):
         raise CountTaskError(f"`station` {station[:80]!r} is not a station id "
@@ -45,7 +45,7 @@ def check_station(conn: sqlite3.Connection, station: str) -> None:
         raise CountTaskError(f"`station`: no station {station!r} has reported to the hub")
 
 
-def check_target(conn: sqlite3.Connection, station: str, location: str) -> None:
+def check_target(conn: Connection, station: str, location: str) -> None:
     """Refuse a task that would never be closed, before anything is stored."""
     check_station(conn, station)
     if location not in store.location_codes(conn):
@@ -54,7 +54,7 @@ def check_target(conn: sqlite3.Connection, station: str, location: str) -> None:
 
 
 def issue_task(
-    conn: sqlite3.Connection, topics: Topics, station: str, location: str, sku: str | None,
+    conn: Connection, topics: Topics, station: str, location: str, sku: str | None,
     run: str | None, now: str,
 ) -> str:  # fmt: skip
     task = f"CT-{store.counter_next(conn, 'count-task'):06d}"
@@ -64,7 +64,7 @@ def issue_task(
     return task
 
 
-def task_done(conn: sqlite3.Connection, topics: Topics, task: str, now: str) -> None:
+def task_done(conn: Connection, topics: Topics, task: str, now: str) -> None:
     row = store.count_task_get(conn, task)
     if row is None or row[3] != "open":
         return  # an unknown or finished task: the count itself still counts
@@ -87,7 +87,7 @@ class DueCount:
     due: str | None  # the day it fell due; None: never counted, so due since it arrived
 
 
-def due_counts(conn: sqlite3.Connection, settings: Settings, today: date) -> Iterator[DueCount]:
+def due_counts(conn: Connection, settings: Settings, today: date) -> Iterator[DueCount]:
     """Lines (by sku, location) whose product is due for a cycle count by its ABC class or
     risk, lazily: take as many as needed. Products with an open count task are left out."""
     frequency = {"A": settings.count_days_a, "B": settings.count_days_b,
@@ -105,13 +105,13 @@ def due_counts(conn: sqlite3.Connection, settings: Settings, today: date) -> Ite
                                None if due is None else due.isoformat())  # fmt: skip
 
 
-def due_lines(conn: sqlite3.Connection, settings: Settings, today: date) -> list[tuple[str, str]]:
+def due_lines(conn: Connection, settings: Settings, today: date) -> list[tuple[str, str]]:
     """(sku, location) of every line due for a cycle count."""
     return [(d.sku, d.location) for d in due_counts(conn, settings, today)]
 
 
 def due_now(
-    conn: sqlite3.Connection, settings: Settings, today: date, limit: int
+    conn: Connection, settings: Settings, today: date, limit: int
 ) -> list[DueCount]:
     """The first `limit` lines due for a count, in the order the hub issues their tasks."""
     with closing(due_counts(conn, settings, today)) as found:  # ends the read at once
@@ -119,7 +119,7 @@ def due_now(
 
 
 def schedule(
-    conn: sqlite3.Connection, topics: Topics, settings: Settings, stations: list[str],
+    conn: Connection, topics: Topics, settings: Settings, stations: list[str],
     today: date, now: str, limit: int,
 ) -> list[str]:  # fmt: skip
     """Issue count tasks for due lines, spread round-robin over `stations`."""
@@ -130,13 +130,13 @@ def schedule(
     return tasks
 
 
-def open_tasks(conn: sqlite3.Connection, limit: int) -> list[dict]:
+def open_tasks(conn: Connection, limit: int) -> list[dict]:
     """Count tasks issued and not yet done, by task id."""
     return store.count_tasks(conn, None, "open", limit)
 
 
 def start_full_count(
-    conn: sqlite3.Connection, topics: Topics, stations: list[str], now: str
+    conn: Connection, topics: Topics, stations: list[str], now: str
 ) -> tuple[str, list[str]]:
     """A periodic full count: one task per location (every sku there), one cut-off."""
     if not stations:
@@ -152,7 +152,7 @@ def start_full_count(
     return run, tasks
 
 
-def full_count_report(conn: sqlite3.Connection, run: str) -> dict | None:
+def full_count_report(conn: Connection, run: str) -> dict | None:
     found = store.count_run_get(conn, run)
     if found is None:
         return None
@@ -167,7 +167,7 @@ def full_count_report(conn: sqlite3.Connection, run: str) -> dict | None:
     }  # fmt: skip
 
 
-def variances_pending(conn: sqlite3.Connection, limit: int, offset: int) -> list[dict]:
+def variances_pending(conn: Connection, limit: int, offset: int) -> list[dict]:
     """Counts whose variance waits for a supervisor (see `needs_approval`), oldest first,
     each with the operator who counted."""
     return [{**count_dict(count), "operator": operator}

@@ -11,7 +11,6 @@ in a transaction that is rolled back) and keeps nothing. List cells use `;` betw
 
 import csv
 import io
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ import msgspec
 from hub import catalog, orders, purchasing, store
 from hub.catalog import Location, ProductRecord, Supplier
 from hub.nul import nul_path
+from hub.store.connection import Connection
 from protocol.envelope import utc_now
 from protocol.messages import Order
 from protocol.topics import Topics
@@ -179,12 +179,12 @@ def _records(rows: list[tuple[int, dict]], kind: type, converters, key: str, ski
 
 
 # --- imports ---------------------------------------------------------------------------------
-def _saving(conn: sqlite3.Connection, dry_run: bool):
+def _saving(conn: Connection, dry_run: bool):
     return store.rehearsal(conn) if dry_run else store.transaction(conn)
 
 
 def import_products(
-    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+    conn: Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> int:
     rows = read(text, *IMPORTS["products"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
@@ -198,7 +198,7 @@ def import_products(
     return len(batch)
 
 
-def import_locations(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
+def import_locations(conn: Connection, text: str, dry_run: bool = False) -> int:
     rows = read(text, *IMPORTS["locations"])
     records, errors = _records(rows, Location, {}, "code", skip=("barcode",))
     _raise_if(errors)
@@ -207,7 +207,7 @@ def import_locations(conn: sqlite3.Connection, text: str, dry_run: bool = False)
     return len(records)
 
 
-def import_suppliers(conn: sqlite3.Connection, text: str, dry_run: bool = False) -> int:
+def import_suppliers(conn: Connection, text: str, dry_run: bool = False) -> int:
     rows = read(text, *IMPORTS["suppliers"])
     records, errors = _records(rows, Supplier, {}, "supplier")
     _raise_if(errors)
@@ -249,7 +249,7 @@ class _OrderLineRow(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def import_orders(
-    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+    conn: Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> list[str]:
     rows = read(text, *IMPORTS["orders"])
     groups, errors = _grouped(rows, "order", ["customer"], _OrderLineRow, {"dropship": _bool})
@@ -270,7 +270,7 @@ def import_orders(
 
 
 def import_purchase_orders(
-    conn: sqlite3.Connection, topics: Topics, text: str, dry_run: bool = False
+    conn: Connection, topics: Topics, text: str, dry_run: bool = False
 ) -> list[str]:
     rows = read(text, *IMPORTS["purchase-orders"])
     groups, errors = _grouped(rows, "po", ["supplier", "expected"], purchasing.PoLineIn, {})
@@ -311,7 +311,7 @@ IMPORT_ORDER = ("suppliers", "locations", "products", "orders", "purchase-orders
 
 
 def import_file(
-    conn: sqlite3.Connection, topics: Topics, kind: str, text: str, dry_run: bool = False
+    conn: Connection, topics: Topics, kind: str, text: str, dry_run: bool = False
 ) -> int | list[str]:
     """Import a CSV of one of IMPORT_KINDS: the count of master records, or the ids of the
     orders or purchase orders (all saved, or none: CsvImportError names the bad lines)."""
@@ -366,22 +366,22 @@ def product_row(record: ProductRecord) -> dict:
     return data
 
 
-def export_products(conn: sqlite3.Connection) -> str:
+def export_products(conn: Connection) -> str:
     return write(PRODUCT_COLUMNS, (product_row(r) for r in _all(catalog.list_records, conn)))
 
 
-def export_locations(conn: sqlite3.Connection) -> str:
+def export_locations(conn: Connection) -> str:
     rows = ({**msgspec.to_builtins(loc), "barcode": loc.barcode}
             for loc in _all(catalog.list_locations, conn))  # fmt: skip
     return write(LOCATION_COLUMNS, rows)
 
 
-def export_suppliers(conn: sqlite3.Connection) -> str:
+def export_suppliers(conn: Connection) -> str:
     return write(SUPPLIER_COLUMNS, (msgspec.to_builtins(s)
                                     for s in _all(catalog.list_suppliers, conn)))  # fmt: skip
 
 
-def _all(page: Callable, conn: sqlite3.Connection, size: int = 1000):
+def _all(page: Callable, conn: Connection, size: int = 1000):
     offset = 0
     while True:
         items = page(conn, size, offset)

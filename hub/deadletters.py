@@ -1,14 +1,14 @@
 """The bounds on dead letters: at most so many per source and in all, for so many days.
 The oldest go first; each source's counts (received, dropped) are kept for good."""
 
-import sqlite3
 from datetime import datetime, timedelta
 
 from hub import store
 from hub.config import DeadLetterSection
+from hub.store.connection import Connection
 
 
-def trim(conn: sqlite3.Connection, limits: DeadLetterSection, now: datetime) -> int:
+def trim(conn: Connection, limits: DeadLetterSection, now: datetime) -> int:
     """Drop what is over a cap or older than the retention (inside the caller's
     transaction): how many were dropped."""
     dropped = 0

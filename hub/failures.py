@@ -2,22 +2,22 @@
 decision to skip, recorded with who, when and why. The ingest makes the skip (a `skipped`
 event in the seq's place) and applies what waited behind it."""
 
-import sqlite3
 from dataclasses import asdict
 
 from hub import store
+from hub.store.connection import Connection
 
 
 class SkipError(ValueError):
     """Why this skip cannot be decided; says which."""
 
 
-def listing(conn: sqlite3.Connection) -> list[dict]:
+def listing(conn: Connection) -> list[dict]:
     return [asdict(failure) for failure in store.event_failures(conn)]
 
 
 def decide_skip(
-    conn: sqlite3.Connection, station: str, epoch: str, seq: int, by: str, note: str, now: str
+    conn: Connection, station: str, epoch: str, seq: int, by: str, note: str, now: str
 ) -> None:
     """Record the decision (the ingest acts on it within a second). `note` is required:
     the ledger then says why that event is not in it."""

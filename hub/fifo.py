@@ -10,11 +10,11 @@
 Each function returns a `Change`: of our stock's value and of COGS, in micros.
 """
 
-import sqlite3
 from dataclasses import dataclass
 
 from hub import store
 from hub.money import text
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Line:
 
 
 def add(
-    conn: sqlite3.Connection, line: Line, qty: int, unit_cost: int, movement_id: int,
+    conn: Connection, line: Line, qty: int, unit_cost: int, movement_id: int,
     received: str, day: str,
 ) -> Change:  # fmt: skip
     value = cogs = 0
@@ -75,7 +75,7 @@ def add(
 
 
 def consume(
-    conn: sqlite3.Connection, line: Line, qty: int, movement_id: int, kind: str,
+    conn: Connection, line: Line, qty: int, movement_id: int, kind: str,
     fallback_cost: int, day: str, now: str, prefer_movement: int = 0,
 ) -> tuple[list[Piece], Change]:  # fmt: skip
     """Take `qty` units out; returns the pieces taken and the change (value falls)."""
@@ -103,7 +103,7 @@ def consume(
 
 
 def restore(
-    conn: sqlite3.Connection, line: Line, original_movement: int, movement_id: int, day: str
+    conn: Connection, line: Line, original_movement: int, movement_id: int, day: str
 ) -> Change:
     """Undo an outbound movement: its units come back at the costs they left with, and
     negative flows of the original kind cancel what it booked (a shipment's COGS)."""
@@ -116,7 +116,7 @@ def restore(
     return change
 
 
-def layers(conn: sqlite3.Connection, sku: str, limit: int = 500) -> list[dict]:
+def layers(conn: Connection, sku: str, limit: int = 500) -> list[dict]:
     """A product's open layers by location and lot, oldest first within each: what its own
     stock is valued at. A negative qty is a deficit (issued before a layer covered it, at
     the fallback cost, settled by the next receipt)."""

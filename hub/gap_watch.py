@@ -3,11 +3,11 @@ station to resend (`cmd/resync`), and which can never fill because the station j
 another epoch now (reported once with an alert, and by `hub check`)."""
 
 import logging
-import sqlite3
 import time
 
 from hub import alerts, store
 from hub.ingest_batch import Fence
+from hub.store.connection import Connection
 from protocol.envelope import utc_now
 from protocol.topics import Topics
 
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 class GapWatch:
-    def __init__(self, conn: sqlite3.Connection, topics: Topics, resync_after_s: float,
+    def __init__(self, conn: Connection, topics: Topics, resync_after_s: float,
                  fence: Fence | None) -> None:  # fmt: skip
         self.conn = conn
         self.topics = topics

@@ -3,12 +3,12 @@ classes and stored reports, the cycle-count tasks they schedule, and the end of 
 window of old orders, late and short-shipped transfers. Safe to run as often
 as you like."""
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
 from hub import alerts, counts, planning, reports, returns, siteday, store, transfers
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.topics import Topics
 
 
@@ -23,7 +23,7 @@ class Tick:
 
 
 def tick(
-    conn: sqlite3.Connection, topics: Topics, now: datetime, refresh: bool = False,
+    conn: Connection, topics: Topics, now: datetime, refresh: bool = False,
     zone: tzinfo = UTC, transfer_late_days: int = 7,
 ) -> Tick:  # fmt: skip
     """`refresh`: recompute the ABC classes and the stored reports even if they are today's.
@@ -48,7 +48,7 @@ def tick(
 
 
 def refresh_daily(
-    conn: sqlite3.Connection, today: date, stamp: str, force: bool = False, zone: tzinfo = UTC
+    conn: Connection, today: date, stamp: str, force: bool = False, zone: tzinfo = UTC
 ) -> tuple[bool, list[str]]:
     """The ABC classes and the stored reports, when not yet computed today (or `force`),
     inside a transaction: (ABC recomputed, the reports recomputed)."""

@@ -24,7 +24,6 @@ so the stream stays 1..n, and applies what waited).
 
 import json
 import logging
-import sqlite3
 import time
 from datetime import UTC, tzinfo
 
@@ -36,6 +35,7 @@ from hub.corrections import HUB_STATION
 from hub.gap_watch import GapWatch
 from hub.ingest_batch import Batch, BatchResult, Fence, Incoming, dead
 from hub.nul import nul_path_in_json
+from hub.store.connection import Connection
 from protocol.envelope import (
     InvalidMessage,
     decode_event,
@@ -60,7 +60,7 @@ __all__ = ["SKIPPED", "BatchResult", "Incoming", "Ingest"]
 class Ingest:
     def __init__(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         topics: Topics,
         resync_after_s: float = 2.0,
         zone: tzinfo = UTC,
@@ -78,11 +78,11 @@ class Ingest:
         self.conn = conn
 
     @property
-    def conn(self) -> sqlite3.Connection:
+    def conn(self) -> Connection:
         return self._conn
 
     @conn.setter
-    def conn(self, conn: sqlite3.Connection) -> None:
+    def conn(self, conn: Connection) -> None:
         """The gap watch follows: the hub gives a new connection after the database failed,
         and a part left on the closed one would fail every turn from then on."""
         self._conn = self.gaps.conn = conn

@@ -5,11 +5,11 @@ Shared by the station ingest (hub.ingest), the site hub's other inbound messages
 (hub.site_inbox) and the central hub (hub.central)."""
 
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from hub import ledger, store
+from hub.store.connection import Connection
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ class Fence(Protocol):
     """Which stations this process applies, when several share the database
     (hub.ownership); a single hub has none and applies every station."""
 
-    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+    def fence(self, conn: Connection, station: str) -> bool:
         """Inside the applying transaction: whether the lease row names this process."""
 
     def owns(self, station: str) -> bool:
@@ -68,18 +68,18 @@ class Batch:
     failures: bool = False  # some events wait behind a failed one (read once per batch)
     mine: dict[str, bool] = field(default_factory=dict)  # station -> this worker owns it
 
-    def owned(self, conn: sqlite3.Connection, station: str, fence: Fence) -> bool:
+    def owned(self, conn: Connection, station: str, fence: Fence) -> bool:
         if station not in self.mine:
             self.mine[station] = fence.fence(conn, station)
         return self.mine[station]
 
-    def station_epoch(self, conn: sqlite3.Connection, station: str) -> str | None:
+    def station_epoch(self, conn: Connection, station: str) -> str | None:
         if station not in self.epochs:
             store.station_seen(conn, station, self.now)
             self.epochs[station] = store.station_epoch(conn, station)
         return self.epochs[station]
 
-    def applied(self, conn: sqlite3.Connection, station: str, epoch: str) -> int:
+    def applied(self, conn: Connection, station: str, epoch: str) -> int:
         key = (station, epoch)
         if key in self.moved:
             return self.moved[key]
@@ -87,7 +87,7 @@ class Batch:
             self.cursors[key] = store.cursor_get(conn, station, epoch)
         return self.cursors[key]
 
-    def has_held(self, conn: sqlite3.Connection, station: str, epoch: str) -> bool:
+    def has_held(self, conn: Connection, station: str, epoch: str) -> bool:
         key = (station, epoch)
         if key not in self.looked:
             self.looked.add(key)
@@ -96,7 +96,7 @@ class Batch:
         return key in self.held
 
 
-def dead(conn: sqlite3.Connection, topics: Topics, message: Incoming, reason: str,
+def dead(conn: Connection, topics: Topics, message: Incoming, reason: str,
          work: Batch) -> None:  # fmt: skip
     """A message the hub cannot take: kept as a dead letter, counted in the batch."""
     log.warning("dead letter on %s: %s", message.topic, reason)

@@ -10,7 +10,6 @@ Station events come from `apply_event`; the hub's own (reversals, approved count
 variances) from `hub.corrections`, through the same `post`.
 """
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
@@ -34,6 +33,7 @@ from hub.catalog import fallback_cost
 from hub.money import to_micros
 from hub.settings import Settings
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement, Order, TransferShippedLine
@@ -83,7 +83,7 @@ class Source:
 
 @dataclass
 class Ctx:
-    conn: sqlite3.Connection
+    conn: Connection
     topics: Topics
     source: Source
     effects: Effects
@@ -96,7 +96,7 @@ class Ctx:
 
 
 def apply_event(
-    conn: sqlite3.Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects,
+    conn: Connection, topics: Topics, event: Event, hub_ts: str, effects: Effects,
     zone: tzinfo,
 ) -> None:  # fmt: skip
     """Apply a station's event received at `hub_ts`; `zone`: the site's time zone."""
@@ -319,7 +319,7 @@ def book_transit_out(ctx: Ctx, transfer: str, lines: list[TransferShippedLine]) 
             _out(ctx, Posting(line.sku, transit, -take.qty, take.lot, take.owner))
 
 
-def _open_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
+def _open_order(conn: Connection, order_id: str) -> Order | None:
     """The order a shipment ships, while it still can (a closed one earns nothing again)."""
     found = store.order_get(conn, order_id)
     if found is None or found[0] not in orders.OPEN_STATUSES:
@@ -454,7 +454,7 @@ _HANDLERS = {
 
 
 # --- publishing ----------------------------------------------------------------------------
-def publish_movements(conn: sqlite3.Connection, topics: Topics, effects: Effects) -> None:
+def publish_movements(conn: Connection, topics: Topics, effects: Effects) -> None:
     """The `movements` messages of what `effects` posted, in ledger order, each with the
     value its event booked onto it (call at the end of the change, before its stock)."""
     if not effects.unpublished:

@@ -29,7 +29,6 @@
 import contextlib
 import logging
 import queue
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -39,6 +38,7 @@ import paho.mqtt.client as mqtt
 from hub import store
 from hub.config import MqttSection
 from hub.ingest_batch import Incoming
+from hub.store.connection import Connection
 from protocol import mqtt_client
 from protocol.envelope import encode, utc_now
 from protocol.messages import HubStatus, Resync
@@ -204,7 +204,7 @@ class HubLink:
         """New outbox rows were committed."""
         self._wake.set()
 
-    def behind(self, conn: sqlite3.Connection, rows: int) -> bool:
+    def behind(self, conn: Connection, rows: int) -> bool:
         """More than `rows` outbox rows wait to be published (`conn`: the caller's own).
         A worker that does not publish counts from the oldest row waiting."""
         if self._may_publish():
@@ -334,7 +334,7 @@ class HubLink:
         finally:
             conn.close()
 
-    def _reconnect(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+    def _reconnect(self, conn: Connection) -> Connection:
         """A new connection for the publisher (a broken PostgreSQL connection stays broken);
         the old one while the database does not answer."""
         try:
@@ -345,7 +345,7 @@ class HubLink:
             conn.close()
         return fresh
 
-    def _turn(self, conn: sqlite3.Connection) -> None:
+    def _turn(self, conn: Connection) -> None:
         self._drain_acks()
         if not self.connected or not self._may_publish():
             self._window.clear()
@@ -357,7 +357,7 @@ class HubLink:
         for row in self._window.drain():
             self._published.put(row)
 
-    def _fill(self, conn: sqlite3.Connection) -> None:
+    def _fill(self, conn: Connection) -> None:
         room = OUTBOX_WINDOW - len(self._window)
         if room <= 0:
             return

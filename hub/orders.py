@@ -9,13 +9,13 @@ purchase order per supplier on dropship/{po}; they close when the supplier confi
 order whose bench part has shipped but whose dropship lines are still out is `packed`.
 """
 
-import sqlite3
 from collections import Counter
 from datetime import datetime
 
 import msgspec
 
 from hub import purchasing, sales, stock, store
+from hub.store.connection import Connection
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
 from protocol.messages import Order, OrderLine, OrderState
@@ -33,13 +33,13 @@ class OrderError(ValueError):
     """An order that cannot be accepted (unknown sku, dropship line without supplier)."""
 
 
-def upsert_order(conn: sqlite3.Connection, topics: Topics, order: Order) -> None:
+def upsert_order(conn: Connection, topics: Topics, order: Order) -> None:
     with store.transaction(conn):
         save_order(conn, topics, order, utc_now().isoformat())
 
 
 def save_order(
-    conn: sqlite3.Connection, topics: Topics, order: Order, now: str, from_centre: bool = False
+    conn: Connection, topics: Topics, order: Order, now: str, from_centre: bool = False
 ) -> None:
     """Create or replace an order, inside the caller's transaction. `from_centre`: a
     transfer the central hub sent (the only way one is made: hub.transfers)."""
@@ -60,18 +60,18 @@ def save_order(
     _publish_committed(conn, topics, before | _committing(conn, order.order), now)
 
 
-def _committing(conn: sqlite3.Connection, order_id: str) -> set[str]:
+def _committing(conn: Connection, order_id: str) -> set[str]:
     return {row.sku for row in store.order_lines(conn, order_id) if row.open}
 
 
-def _publish_committed(conn: sqlite3.Connection, topics: Topics, skus: set[str], now: str):
+def _publish_committed(conn: Connection, topics: Topics, skus: set[str], now: str):
     """Committed stock changed: other systems and the low-stock alert see it now, not at
     the SKU's next movement."""
     for sku in sorted(skus):
         stock.publish(conn, topics, sku, now)
 
 
-def _validate(conn: sqlite3.Connection, order: Order) -> None:
+def _validate(conn: Connection, order: Order) -> None:
     problems = [f"unknown sku {line.sku}" for line in order.lines
                 if not store.product_exists(conn, line.sku)]  # fmt: skip
     for line in order.lines:
@@ -83,14 +83,14 @@ def _validate(conn: sqlite3.Connection, order: Order) -> None:
         raise OrderError(f"order {order.order}: " + "; ".join(problems))
 
 
-def _supplier_of(conn: sqlite3.Connection, line: OrderLine) -> str | None:
+def _supplier_of(conn: Connection, line: OrderLine) -> str | None:
     if line.supplier:
         return line.supplier
     suppliers = store.product_suppliers(conn, line.sku)
     return suppliers[0][0] if suppliers else None
 
 
-def _stock_rows(conn: sqlite3.Connection, order: Order) -> list[tuple]:
+def _stock_rows(conn: Connection, order: Order) -> list[tuple]:
     """(sku, qty, kit, role, supplier, po): a kit line commits its components, not itself."""
     rows = []
     for line in order.lines:
@@ -105,7 +105,7 @@ def _stock_rows(conn: sqlite3.Connection, order: Order) -> list[tuple]:
     return rows
 
 
-def _dropship_rows(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> list:
+def _dropship_rows(conn: Connection, topics: Topics, order: Order, now: str) -> list:
     by_supplier: dict[str, list[OrderLine]] = {}
     for line in order.lines:
         if line.dropship:
@@ -121,13 +121,13 @@ def _dropship_rows(conn: sqlite3.Connection, topics: Topics, order: Order, now: 
     return rows
 
 
-def _cancel_dropship(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def _cancel_dropship(conn: Connection, topics: Topics, order_id: str, now: str) -> None:
     for row in store.order_lines(conn, order_id):
         if row.po and store.po_get(conn, row.po).status == "open":
             purchasing.cancel(conn, topics, row.po, now)
 
 
-def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> None:
+def _store(conn: Connection, topics: Topics, order: Order, now: str) -> None:
     """Save the order and publish what pack stations should see of it."""
     store.order_upsert(conn, order.order, order.status, encode(order), now)
     _publish(conn, topics, order)
@@ -137,7 +137,7 @@ def _store(conn: sqlite3.Connection, topics: Topics, order: Order, now: str) -> 
         store.outbox_put(conn, topics.order_state, encode(state), retain=False)
 
 
-def follow_stock(conn: sqlite3.Connection, topics: Topics, sku: str) -> None:
+def follow_stock(conn: Connection, topics: Topics, sku: str) -> None:
     """After the sku's stock changed: when where to pick it changed too (stock arrived in
     an empty warehouse, its bin ran empty, an earlier-expiring lot came in), publish its
     open orders again so the packer is sent where the stock is now."""
@@ -147,7 +147,7 @@ def follow_stock(conn: sqlite3.Connection, topics: Topics, sku: str) -> None:
         _publish(conn, topics, get_order(conn, order_id))
 
 
-def _publish(conn: sqlite3.Connection, topics: Topics, order: Order) -> None:
+def _publish(conn: Connection, topics: Topics, order: Order) -> None:
     bench = [line for line in order.lines if not line.dropship]
     if bench and order.status in OPEN_STATUSES:
         view = msgspec.structs.replace(order, lines=with_pick_locations(conn, bench))
@@ -157,7 +157,7 @@ def _publish(conn: sqlite3.Connection, topics: Topics, order: Order) -> None:
         store.outbox_put(conn, topics.order(order.order), b"", retain=True)
 
 
-def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> list[OrderLine]:
+def with_pick_locations(conn: Connection, lines: list[OrderLine]) -> list[OrderLine]:
     """Each line with where to pick it (unless the order says): the location of its
     first-expiring, then oldest, stock. Decided each time the order is published (and an
     open order is published again when that changes: `follow_stock`); a line with no stock
@@ -165,7 +165,7 @@ def with_pick_locations(conn: sqlite3.Connection, lines: list[OrderLine]) -> lis
     return [_with_picks(conn, line) for line in lines]
 
 
-def _with_picks(conn: sqlite3.Connection, line: OrderLine) -> OrderLine:
+def _with_picks(conn: Connection, line: OrderLine) -> OrderLine:
     location = line.location or store.pick_location(conn, line.sku, line.lot)
     parts = {sku: store.pick_location(conn, sku) for sku, _ in store.kit_components(conn, line.sku)}
     # The sale price stays on the hub: stations do not need it, and a station of an older
@@ -176,25 +176,25 @@ def _with_picks(conn: sqlite3.Connection, line: OrderLine) -> OrderLine:
     )  # fmt: skip
 
 
-def get_order(conn: sqlite3.Connection, order_id: str) -> Order | None:
+def get_order(conn: Connection, order_id: str) -> Order | None:
     found = store.order_get(conn, order_id)
     return msgspec.json.decode(found[1], type=Order) if found else None
 
 
-def _set_status(conn: sqlite3.Connection, topics: Topics, order_id: str, status: str, now: str):
+def _set_status(conn: Connection, topics: Topics, order_id: str, status: str, now: str):
     order = msgspec.structs.replace(get_order(conn, order_id), status=status)
     _store(conn, topics, order, now)
 
 
 # --- driven by station events ----------------------------------------------------------------
-def mark_packing(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def mark_packing(conn: Connection, topics: Topics, order_id: str, now: str) -> None:
     found = store.order_get(conn, order_id)
     if found and found[0] == "open":
         _set_status(conn, topics, order_id, "packing", now)
 
 
 def apply_shipment(
-    conn: sqlite3.Connection, topics: Topics, shipment: Shipment, now: str, day: str
+    conn: Connection, topics: Topics, shipment: Shipment, now: str, day: str
 ) -> None:
     """The bench part of the order left: lines are shipped, short, or (unreported) short.
     `day`: the site's, that the order's KPIs count on."""
@@ -246,7 +246,7 @@ def _fill(kit, parts: list[store.OrderLineRow], shipped: Counter[str]) -> tuple[
 
 
 def confirm_dropship(
-    conn: sqlite3.Connection, topics: Topics, po: str, now: str, day: str
+    conn: Connection, topics: Topics, po: str, now: str, day: str
 ) -> None:
     """The supplier shipped a dropship purchase order: its order lines are done (the sale
     and the KPIs on the site's `day`)."""
@@ -269,7 +269,7 @@ def confirm_dropship(
     settle(conn, topics, row.order_id, now, day)
 
 
-def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str, day: str) -> None:
+def settle(conn: Connection, topics: Topics, order_id: str, now: str, day: str) -> None:
     """The order's status from its lines; closing it books its fill rate and cycle time."""
     rows = store.order_lines(conn, order_id)
     bench = [r for r in rows if r.role != "dropship"]
@@ -290,7 +290,7 @@ def settle(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str, da
     )  # fmt: skip
 
 
-def cancel(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) -> None:
+def cancel(conn: Connection, topics: Topics, order_id: str, now: str) -> None:
     found = store.order_get(conn, order_id)
     if found is None:
         raise OrderError(f"no order {order_id}")
@@ -305,7 +305,7 @@ def cancel(conn: sqlite3.Connection, topics: Topics, order_id: str, now: str) ->
     _publish_committed(conn, topics, released, now)
 
 
-def order_dict(conn: sqlite3.Connection, order_id: str) -> dict | None:
+def order_dict(conn: Connection, order_id: str) -> dict | None:
     found = store.order_get(conn, order_id)
     if found is None:
         return None

@@ -22,13 +22,13 @@ import math
 import os
 import secrets
 import socket
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hub import store
+from hub.store.connection import Connection
 
 OUTBOX = "outbox"
 HOUSEKEEPING = "housekeeping"
@@ -69,7 +69,7 @@ class Change:
 
 @dataclass
 class Ownership:
-    conn: sqlite3.Connection
+    conn: Connection
     role: str
     lease_s: float
     clock: Callable[[], float] = time.time
@@ -157,7 +157,7 @@ class Ownership:
         """This worker's view between ticks (the applying transaction checks the row)."""
         return station in self.stations and time.monotonic() < self._valid_until
 
-    def fence(self, conn: sqlite3.Connection, station: str) -> bool:
+    def fence(self, conn: Connection, station: str) -> bool:
         """Inside the applying transaction: whether the lease row says this worker."""
         return store.station_owned(conn, station, self.id, self.clock())
 

@@ -13,23 +13,23 @@ The span a packer worked is the first to the last of their pack scans of a day a
 station, by the station's clock (a wrong clock shifts both ends alike).
 """
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from hub import store
+from hub.store.connection import Connection
 from protocol.events import Scan, Shipment
 
 WRONG = frozenset({"not_in_order", "too_many", "wrong_lot", "expired_lot", "duplicate_serial"})
 
 
-def scanned(conn: sqlite3.Connection, day: str, station: str, scan: Scan, ts: str) -> None:
+def scanned(conn: Connection, day: str, station: str, scan: Scan, ts: str) -> None:
     judged = scan.sku is not None and (scan.verdict == "ok" or scan.verdict in WRONG)
     store.pick_scan_add(conn, day, station, scan.operator or "", ts, judged,
                         judged and scan.verdict in WRONG)  # fmt: skip
 
 
-def shipped(conn: sqlite3.Connection, day: str, station: str, shipment: Shipment) -> None:
+def shipped(conn: Connection, day: str, station: str, shipment: Shipment) -> None:
     lines = sum(1 for line in shipment.lines if line.qty > 0)
     operator = shipment.operator or ""
     store.pack_shipped_add(conn, day, station, operator, lines, shipment.weight_override)
@@ -68,7 +68,7 @@ class Packer:
         self.weight_mismatches += mismatches
 
 
-def packers(conn: sqlite3.Connection, since: str, until: str) -> dict[str, Packer]:
+def packers(conn: Connection, since: str, until: str) -> dict[str, Packer]:
     """Operator ('' when the station sent none) -> their figures over days [since, until]."""
     found: dict[str, Packer] = {}
     for _day, _station, operator, *figures in store.pick_stats_between(conn, since, until):
@@ -78,7 +78,7 @@ def packers(conn: sqlite3.Connection, since: str, until: str) -> dict[str, Packe
     return found
 
 
-def kpi_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def kpi_rows(conn: Connection, since: str, until: str) -> list[tuple]:
     """(kpi, scope, value) rows: overall and per `operator:<name>` (`-` for none)."""
     by_operator = packers(conn, since, until)
     total = Packer()

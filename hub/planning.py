@@ -6,7 +6,6 @@ the movement ledger. Formulas are in docs/inventory.md.
 
 import json
 import math
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated
@@ -17,6 +16,7 @@ from msgspec import Meta
 from hub import store
 from hub.settings import Settings
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.types import Code, Text
 
 
@@ -30,7 +30,7 @@ class Uplift(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     note: Text = ""
 
 
-def add_uplift(conn: sqlite3.Connection, plan: Uplift) -> int:
+def add_uplift(conn: Connection, plan: Uplift) -> int:
     if plan.end < plan.start:
         raise ValueError("`end` is before `start`")
     if plan.sku and not store.product_exists(conn, plan.sku):
@@ -83,7 +83,7 @@ class Plan:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def demand(conn: sqlite3.Connection, sku: str, today: date, window: int) -> Demand:
+def demand(conn: Connection, sku: str, today: date, window: int) -> Demand:
     since = today - timedelta(days=window - 1)
     by_day = store.demand_days(conn, sku, since.isoformat(), today.isoformat())
     return _demand(sum(by_day.values()), sum(v * v for v in by_day.values()), window)
@@ -97,7 +97,7 @@ def _demand(total: int, squares: int, window: int) -> Demand:
     return Demand(mean, math.sqrt(variance), window)
 
 
-def lead_time(conn: sqlite3.Connection, sku: str, settings: Settings) -> LeadTime:
+def lead_time(conn: Connection, sku: str, settings: Settings) -> LeadTime:
     """The preferred supplier's measured lead time, else the promised one, else the default."""
     suppliers = store.product_suppliers(conn, sku)
     if not suppliers:
@@ -106,7 +106,7 @@ def lead_time(conn: sqlite3.Connection, sku: str, settings: Settings) -> LeadTim
     return _lead_time((supplier, promised), measured_lead_time(conn, supplier), settings)
 
 
-def measured_lead_time(conn: sqlite3.Connection, supplier: str) -> int | None:
+def measured_lead_time(conn: Connection, supplier: str) -> int | None:
     """The mean days from ordered to completed of the supplier's last POs, rounded up."""
     done = store.supplier_lead_times(conn, supplier)
     if not done:
@@ -133,7 +133,7 @@ def uplift(plans: list[tuple], day: date) -> float:
     return max(factors, default=1.0)
 
 
-def demand_over(conn: sqlite3.Connection, sku: str, mean: float, start: date, days: int) -> float:
+def demand_over(conn: Connection, sku: str, mean: float, start: date, days: int) -> float:
     """Expected demand over `days` from `start`: the mean, raised on contingency days."""
     return _demand_over(store.uplifts(conn, sku), mean, start, days)
 
@@ -158,7 +158,7 @@ class Inputs:
     quarantined: int
 
 
-def plan(conn: sqlite3.Connection, sku: str, today: date, settings: Settings) -> Plan | None:
+def plan(conn: Connection, sku: str, today: date, settings: Settings) -> Plan | None:
     policy = store.product_policy(conn, sku)
     if policy is None:
         return None
@@ -171,7 +171,7 @@ def plan(conn: sqlite3.Connection, sku: str, today: date, settings: Settings) ->
 
 
 def reorder_point_under(
-    conn: sqlite3.Connection, sku: str, today: date, settings: Settings, plans: list[tuple]
+    conn: Connection, sku: str, today: date, settings: Settings, plans: list[tuple]
 ) -> int | None:
     """`sku`'s reorder point today if `plans` (store.uplifts rows) were its contingency
     plans: what a plan adds shows against the same list without it."""
@@ -209,7 +209,7 @@ def _plan(i: Inputs, today: date, settings: Settings) -> tuple[Plan, int]:
     return plan_, target
 
 
-def stock_of(conn: sqlite3.Connection, sku: str) -> tuple[int, int, int, int]:
+def stock_of(conn: Connection, sku: str) -> tuple[int, int, int, int]:
     """(on hand, committed, on order, quarantined): what a plan's position is made of."""
     return (store.on_hand(conn, sku), store.committed(conn, sku), store.on_order(conn, sku),
             store.quarantined(conn, sku))  # fmt: skip
@@ -248,7 +248,7 @@ def _order_by(position: int, point: int, mean: float, today: date, due: bool) ->
     return (today + timedelta(days=math.floor((position - point) / mean))).isoformat()
 
 
-def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> int | None:
+def current_reorder_point(conn: Connection, sku: str, today: date) -> int | None:
     """The reorder point for low-stock alerts; None when the product has no basis for one."""
     policy = store.product_policy(conn, sku)
     if policy is None:
@@ -266,7 +266,7 @@ def current_reorder_point(conn: sqlite3.Connection, sku: str, today: date) -> in
     return plan(conn, sku, today, settings).reorder_point
 
 
-def low_stock(conn: sqlite3.Connection, today: date, after: str, limit: int) -> list[dict]:
+def low_stock(conn: Connection, today: date, after: str, limit: int) -> list[dict]:
     """Products whose available stock was at or below their reorder point at their last
     stock change (the state of their low-stock alert, `alerts.check_low_stock`), by sku
     after `after`: sku, name, on_hand, quarantined, available (quarantine excluded),
@@ -281,7 +281,7 @@ def low_stock(conn: sqlite3.Connection, today: date, after: str, limit: int) -> 
 
 
 def reorder_page(
-    conn: sqlite3.Connection, today: date, settings: Settings, after: str, limit: int,
+    conn: Connection, today: date, settings: Settings, after: str, limit: int,
     due_only: bool,
 ) -> tuple[list[Plan], str | None]:  # fmt: skip
     """Plans by sku after `after`; returns them and the sku to continue after (or None)."""
@@ -313,7 +313,7 @@ def reorder_params(settings: Settings) -> str:
 _PLAN_JSON = msgspec.json.Encoder()  # encodes the dataclass itself: 100,000 a refresh
 
 
-def refresh_reorder(conn: sqlite3.Connection, today: date, now: str) -> int:
+def refresh_reorder(conn: Connection, today: date, now: str) -> int:
     """Plan every product for `today` and store the plans (inside a transaction)."""
     settings = load_settings(conn)
     rows = [(p.sku, int(p.due), target, mean, _PLAN_JSON.encode(p).decode())
@@ -324,7 +324,7 @@ def refresh_reorder(conn: sqlite3.Connection, today: date, now: str) -> int:
 
 
 def _every_plan(
-    conn: sqlite3.Connection, today: date, settings: Settings
+    conn: Connection, today: date, settings: Settings
 ) -> list[tuple[Plan, int, float]]:
     """(plan, target, mean) of every product from a handful of grouped reads: planning them
     one at a time costs a few ms each, minutes at 100,000 products."""
@@ -351,7 +351,7 @@ def _every_plan(
 
 
 def _stored_plan(
-    conn: sqlite3.Connection, sku: str, today: date, settings: Settings
+    conn: Connection, sku: str, today: date, settings: Settings
 ) -> tuple[Plan, int, float] | None:
     """(plan, target, mean) stored for `sku` by today's refresh under these settings."""
     run = store.report_run(conn, "reorder")
@@ -365,7 +365,7 @@ def _stored_plan(
 
 
 def reposition_stored(
-    conn: sqlite3.Connection, sku: str, on_hand: int, committed: int, quarantined: int,
+    conn: Connection, sku: str, on_hand: int, committed: int, quarantined: int,
     today: date,
 ) -> None:  # fmt: skip
     """Keep a stored plan's due flag at the stock position as it changes: a product that
@@ -381,7 +381,7 @@ def reposition_stored(
 
 
 def stored_reorder_page(
-    conn: sqlite3.Connection, today: date, after: str, limit: int, due_only: bool
+    conn: Connection, today: date, after: str, limit: int, due_only: bool
 ) -> tuple[list[Plan], str | None]:
     """A page of the stored plans (by sku after `after`), each at its stock position now:
     a line ordered or received since the refresh shows it, and leaves a due-only page (which
@@ -419,7 +419,7 @@ def abc_since(today: date) -> str:
     return (today - timedelta(days=364)).isoformat()
 
 
-def refresh_abc(conn: sqlite3.Connection, today: date, now: str) -> int:
+def refresh_abc(conn: Connection, today: date, now: str) -> int:
     """Recompute every product's class from the last 365 days of COGS (inside a transaction)."""
     settings = load_settings(conn)
     rows = classify(store.consumption_values(conn, abc_since(today)), settings.abc_a_share,

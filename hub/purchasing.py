@@ -7,7 +7,6 @@ or when a station or a supervisor closes it short. Lead time is measured from th
 ordered to the day complete, beside the promised one.
 """
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated
@@ -18,6 +17,7 @@ from msgspec import Meta
 from hub import alerts, planning, store
 from hub.money import from_micros, text, to_micros
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol import limits
 from protocol.envelope import encode
 from protocol.messages import PurchaseOrder, PurchaseOrderLine
@@ -58,7 +58,7 @@ class Dropship:
 
 
 def create(
-    conn: sqlite3.Connection, topics: Topics, po_in: PurchaseOrderIn, now: str,
+    conn: Connection, topics: Topics, po_in: PurchaseOrderIn, now: str,
     dropship: Dropship | None = None,
 ) -> str:  # fmt: skip
     _validate(conn, po_in)
@@ -80,7 +80,7 @@ def create(
     return po
 
 
-def _validate(conn: sqlite3.Connection, po_in: PurchaseOrderIn) -> None:
+def _validate(conn: Connection, po_in: PurchaseOrderIn) -> None:
     problems = [f"unknown sku {line.sku}" for line in po_in.lines
                 if not store.product_exists(conn, line.sku)]  # fmt: skip
     problems += [f"unit_cost of {line.sku} must be non-negative" for line in po_in.lines
@@ -91,12 +91,12 @@ def _validate(conn: sqlite3.Connection, po_in: PurchaseOrderIn) -> None:
         raise PurchaseError("; ".join(problems))
 
 
-def _promised_days(conn: sqlite3.Connection, supplier: str | None) -> int:
+def _promised_days(conn: Connection, supplier: str | None) -> int:
     days = store.supplier_lead_time(conn, supplier) if supplier else None
     return 0 if days is None else days
 
 
-def _line_cost(conn: sqlite3.Connection, line: PoLineIn, supplier: str | None) -> int | None:
+def _line_cost(conn: Connection, line: PoLineIn, supplier: str | None) -> int | None:
     if line.unit_cost is not None:
         return to_micros(line.unit_cost)
     for name, _days, cost in store.product_suppliers(conn, line.sku):
@@ -105,7 +105,7 @@ def _line_cost(conn: sqlite3.Connection, line: PoLineIn, supplier: str | None) -
     return store.product_unit_cost(conn, line.sku)
 
 
-def publish(conn: sqlite3.Connection, topics: Topics, po: str, customer: str | None = None):
+def publish(conn: Connection, topics: Topics, po: str, customer: str | None = None):
     row = store.po_get(conn, po)
     topic = topics.dropship(po) if row.dropship else topics.purchase_order(po)
     if row.status not in OPEN:
@@ -114,7 +114,7 @@ def publish(conn: sqlite3.Connection, topics: Topics, po: str, customer: str | N
     store.outbox_put(conn, topic, encode(message(conn, row, customer)), retain=True)
 
 
-def message(conn: sqlite3.Connection, row: store.PoRow, customer: str | None) -> PurchaseOrder:
+def message(conn: Connection, row: store.PoRow, customer: str | None) -> PurchaseOrder:
     lines = [
         PurchaseOrderLine(sku=sku, qty=qty, received=received, unit_cost=from_micros(cost))
         for _line, sku, qty, received, cost in store.po_lines(conn, row.po)
@@ -127,7 +127,7 @@ def message(conn: sqlite3.Connection, row: store.PoRow, customer: str | None) ->
 
 
 def receive(
-    conn: sqlite3.Connection, topics: Topics, po: str, sku: str, qty: int, now: str,
+    conn: Connection, topics: Topics, po: str, sku: str, qty: int, now: str,
     station: str, day: str,
 ) -> int | None:  # fmt: skip
     """A receipt against `po` (inside the ingest transaction) received at `now`, on the
@@ -166,7 +166,7 @@ def _line_for(lines: list[tuple], sku: str) -> tuple | None:
 
 
 def _after_receipt(
-    conn: sqlite3.Connection, topics: Topics, row: store.PoRow, now: str, day: str
+    conn: Connection, topics: Topics, row: store.PoRow, now: str, day: str
 ) -> None:
     if row.first_receipt is None:
         store.po_set(conn, row.po, now, first_receipt=now[:10])
@@ -177,7 +177,7 @@ def _after_receipt(
     publish(conn, topics, row.po)
 
 
-def complete(conn: sqlite3.Connection, po: str, status: str, now: str, day: str) -> None:
+def complete(conn: Connection, po: str, status: str, now: str, day: str) -> None:
     """The PO is done (received, closed short or confirmed): lead time and accuracy count,
     the accuracy on the site's `day` with the other daily KPIs. The PO's own dates stay
     UTC days, as its `ordered` date is: its lead time is a difference of the two."""
@@ -188,7 +188,7 @@ def complete(conn: sqlite3.Connection, po: str, status: str, now: str, day: str)
 
 
 def close(
-    conn: sqlite3.Connection, topics: Topics, po: str, now: str, reason: str, day: str
+    conn: Connection, topics: Topics, po: str, now: str, reason: str, day: str
 ) -> bool:
     """Close a PO short (nothing more will come) at `now`, on the site's `day`; False when
     it was not open."""
@@ -200,7 +200,7 @@ def close(
     return True
 
 
-def cancel(conn: sqlite3.Connection, topics: Topics, po: str, now: str) -> None:
+def cancel(conn: Connection, topics: Topics, po: str, now: str) -> None:
     row = store.po_get(conn, po)
     if row is None:
         raise PurchaseError(f"no purchase order {po}")
@@ -210,7 +210,7 @@ def cancel(conn: sqlite3.Connection, topics: Topics, po: str, now: str) -> None:
     publish(conn, topics, po)
 
 
-def lead_time(conn: sqlite3.Connection, supplier: str) -> dict:
+def lead_time(conn: Connection, supplier: str) -> dict:
     """Promised vs actual days from order to complete, over the last completed POs."""
     rows = store.supplier_lead_times(conn, supplier)
     promised = [_days(o, e) for o, e, _c in rows if e]
@@ -231,7 +231,7 @@ def _mean(values: list[int]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-def po_dict(conn: sqlite3.Connection, po: str) -> dict | None:
+def po_dict(conn: Connection, po: str) -> dict | None:
     row = store.po_get(conn, po)
     if row is None:
         return None
@@ -247,12 +247,12 @@ def po_dict(conn: sqlite3.Connection, po: str) -> dict | None:
     }  # fmt: skip
 
 
-def po_page(conn: sqlite3.Connection, status: str | None, limit: int, offset: int) -> list[dict]:
+def po_page(conn: Connection, status: str | None, limit: int, offset: int) -> list[dict]:
     """Purchase orders (all, or in one status), newest first, each as `po_dict`."""
     return [po_dict(conn, row.po) for row in store.po_list(conn, status, limit, offset)]
 
 
-def from_plans(conn: sqlite3.Connection, topics: Topics, plans: list, now: str) -> list[str]:
+def from_plans(conn: Connection, topics: Topics, plans: list, now: str) -> list[str]:
     """One purchase order per supplier for the due reorder suggestions (`planning.Plan`s)."""
     by_supplier: dict[str | None, list[PoLineIn]] = {}
     for plan in plans:
@@ -265,7 +265,7 @@ def from_plans(conn: sqlite3.Connection, topics: Topics, plans: list, now: str) 
 
 
 def from_reorder(
-    conn: sqlite3.Connection, topics: Topics, skus: list[str] | None, today: date, now: str
+    conn: Connection, topics: Topics, skus: list[str] | None, today: date, now: str
 ) -> list[str]:
     """Purchase orders (one per supplier) for the reorder suggestions due today: of `skus`,
     or of every product when None. SKUs that are not due are left out; unknown ones refused."""
@@ -279,7 +279,7 @@ def from_reorder(
     return from_plans(conn, topics, [p for p in plans if p.due], now)
 
 
-def _all_due(conn: sqlite3.Connection, today: date, settings) -> list:
+def _all_due(conn: Connection, today: date, settings) -> list:
     plans, after = [], ""
     while after is not None:
         page, after = planning.reorder_page(conn, today, settings, after, 1000, True)

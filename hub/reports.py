@@ -5,7 +5,6 @@ none sums the movement ledger. Every field is described in docs/inventory.md.
 """
 
 import json
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -13,6 +12,7 @@ from datetime import date, timedelta
 from hub import picking, planning, sales, store
 from hub.money import text
 from hub.settings import load as load_settings
+from hub.store.connection import Connection
 from protocol.envelope import utc_now
 
 
@@ -44,7 +44,7 @@ def _paged(query: Query, rows: list) -> dict | None:
     return {"offset": query.offset + query.limit} if len(rows) == query.limit else None
 
 
-def stock(conn: sqlite3.Connection, q: Query) -> Report:
+def stock(conn: Connection, q: Query) -> Report:
     columns = ["sku", "location", "lot", "owner", "qty", "expiry", "value"]
     rows = store.stock_page(conn, q.sku, q.location, q.owner, q.limit, q.offset)
     report = Report("stock", columns, next=_paged(q, rows))
@@ -55,7 +55,7 @@ def stock(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def valuation(conn: sqlite3.Connection, q: Query) -> Report:
+def valuation(conn: Connection, q: Query) -> Report:
     columns = ["sku", "own_qty", "consigned_qty", "value", "unit_cost"]
     rows = store.valuation_page(conn, q.limit, q.offset)
     report = Report("valuation", columns, next=_paged(q, rows),
@@ -67,7 +67,7 @@ def valuation(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def reorder(conn: sqlite3.Connection, q: Query) -> Report:
+def reorder(conn: Connection, q: Query) -> Report:
     settings = load_settings(conn)
     computed = _stored(conn, "reorder", q, planning.reorder_params(settings))
     if computed:
@@ -85,7 +85,7 @@ def reorder(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def abc(conn: sqlite3.Connection, q: Query) -> Report:
+def abc(conn: Connection, q: Query) -> Report:
     if store.abc_computed(conn) is None:
         with store.transaction(conn):
             planning.refresh_abc(conn, q.today, q.today.isoformat())
@@ -102,7 +102,7 @@ def abc(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def dead_stock(conn: sqlite3.Connection, q: Query) -> Report:
+def dead_stock(conn: Connection, q: Query) -> Report:
     days = load_settings(conn).dead_stock_days
     computed = _stored(conn, "dead-stock", q, _dead_stock_params(days))
     if computed:
@@ -131,7 +131,7 @@ def surplus_since(today: date, window: int) -> str:
     return (today - timedelta(days=window - 1)).isoformat()
 
 
-def surplus(conn: sqlite3.Connection, q: Query) -> Report:
+def surplus(conn: Connection, q: Query) -> Report:
     settings = load_settings(conn)
     window, days = settings.demand_window_days, settings.surplus_days
     computed = _stored(conn, "surplus", q, _surplus_params(window, days))
@@ -171,7 +171,7 @@ def surplus_line(sku: str, on_hand: int, shipped: int, window: int, days: int) -
 # and a page reads them. Stored rows answer only for the day and settings they were
 # computed with; any other query (a fresh hub, `today=` another day, changed settings) is
 # computed from the ledger, as before, and says it was computed now.
-def _stored(conn: sqlite3.Connection, name: str, q: Query, params: str) -> str | None:
+def _stored(conn: Connection, name: str, q: Query, params: str) -> str | None:
     """When the stored rows of report `name` were computed, if they answer `q`; else None."""
     run = store.report_run(conn, name)
     if run is None:
@@ -192,7 +192,7 @@ def _surplus_params(window: int, days: int) -> str:
     return json.dumps({"demand_window_days": window, "surplus_days": days}, sort_keys=True)
 
 
-def _params(conn: sqlite3.Connection) -> dict[str, str]:
+def _params(conn: Connection) -> dict[str, str]:
     """Report name -> the settings its stored rows must have been computed with."""
     settings = load_settings(conn)
     return {
@@ -202,14 +202,14 @@ def _params(conn: sqlite3.Connection) -> dict[str, str]:
     }
 
 
-def refresh_dead_stock(conn: sqlite3.Connection, today: date, now: str) -> int:
+def refresh_dead_stock(conn: Connection, today: date, now: str) -> int:
     days = load_settings(conn).dead_stock_days
     count = store.dead_stock_replace(conn, dead_before(today, days))
     store.report_run_set(conn, "dead-stock", today.isoformat(), now, _dead_stock_params(days))
     return count
 
 
-def refresh_surplus(conn: sqlite3.Connection, today: date, now: str) -> int:
+def refresh_surplus(conn: Connection, today: date, now: str) -> int:
     settings = load_settings(conn)
     window, days = settings.demand_window_days, settings.surplus_days
     count = store.surplus_replace(conn, surplus_since(today, window), window, days)
@@ -217,14 +217,14 @@ def refresh_surplus(conn: sqlite3.Connection, today: date, now: str) -> int:
     return count
 
 
-STORED: dict[str, Callable[[sqlite3.Connection, date, str], int]] = {
+STORED: dict[str, Callable[[Connection, date, str], int]] = {
     "dead-stock": refresh_dead_stock,
     "surplus": refresh_surplus,
     "reorder": planning.refresh_reorder,
 }
 
 
-def refresh(conn: sqlite3.Connection, today: date, now: str, force: bool = False) -> list[str]:
+def refresh(conn: Connection, today: date, now: str, force: bool = False) -> list[str]:
     """Recompute the stored reports that do not answer for `today` under the current
     settings (every one when `force`), inside a transaction; returns their names."""
     params = _params(conn)
@@ -237,7 +237,7 @@ def refresh(conn: sqlite3.Connection, today: date, now: str, force: bool = False
     return done
 
 
-def kpis(conn: sqlite3.Connection, q: Query) -> Report:
+def kpis(conn: Connection, q: Query) -> Report:
     until = q.until or q.today
     since = q.since or until - timedelta(days=29)
     days = store.daily_totals(conn, since.isoformat(), until.isoformat())
@@ -278,7 +278,7 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def _average_value(conn: sqlite3.Connection, since: date, until: date) -> float:
+def _average_value(conn: Connection, since: date, until: date) -> float:
     """Mean of each day's closing FIFO value: today's value less the changes after that day."""
     later = store.daily_totals(conn, since.isoformat(), "9999-12-31")
     value_now = store.value_total(conn)
@@ -293,14 +293,14 @@ def _average_value(conn: sqlite3.Connection, since: date, until: date) -> float:
     return sum(closing) / len(closing)
 
 
-def _scans(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def _scans(conn: Connection, since: str, until: str) -> list[tuple]:
     """Every scan of every mode, verdicts and prompts alike (pick accuracy: hub.picking)."""
     total = sum(scans for _station, scans, _errors in store.scan_totals(conn, since, until,
                                                                         "station"))  # fmt: skip
     return [("scans", "", total)]
 
 
-def alerts(conn: sqlite3.Connection, q: Query) -> Report:
+def alerts(conn: Connection, q: Query) -> Report:
     rows = store.alerts_page(conn, not q.all, q.kind, q.limit, q.offset)
     columns = ["id", "kind", "severity", "message", "sku", "station", "ts", "cleared"]
     return Report("alerts", columns, rows=rows, next=_paged(q, rows))
@@ -312,7 +312,7 @@ def _period(q: Query) -> tuple[str, str]:
     return (q.since or until - timedelta(days=29)).isoformat(), until.isoformat()
 
 
-def returns(conn: sqlite3.Connection, q: Query) -> Report:
+def returns(conn: Connection, q: Query) -> Report:
     """Return rate per SKU and reason: units back ÷ units shipped in the period."""
     since, until = _period(q)
     shipped = store.units_out_by_sku(conn, since, until)
@@ -326,7 +326,7 @@ def returns(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def quarantine(conn: sqlite3.Connection, q: Query) -> Report:
+def quarantine(conn: Connection, q: Query) -> Report:
     """Stock held in quarantine locations (on hand, not available to orders)."""
     rows = store.quarantine_lines(conn, q.limit, q.offset)
     columns = ["location", "sku", "lot", "owner", "qty"]
@@ -335,7 +335,7 @@ def quarantine(conn: sqlite3.Connection, q: Query) -> Report:
     return report
 
 
-def _returns_kpis(conn: sqlite3.Connection, since: str, until: str, shipped: int) -> list:
+def _returns_kpis(conn: Connection, since: str, until: str, shipped: int) -> list:
     rows = store.return_rate_rows(conn, since, until)
     units = sum(r[3] for r in rows)
     written_off = sum(r[4] for r in rows if r[2] == "scrap")
@@ -343,7 +343,7 @@ def _returns_kpis(conn: sqlite3.Connection, since: str, until: str, shipped: int
             ("returns_written_off", "", text(written_off))]  # fmt: skip
 
 
-REPORTS: dict[str, Callable[[sqlite3.Connection, Query], Report]] = {
+REPORTS: dict[str, Callable[[Connection, Query], Report]] = {
     "stock": stock,
     "valuation": valuation,
     "reorder": reorder,

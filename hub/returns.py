@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -28,6 +27,7 @@ import msgspec
 from hub import alerts, fifo, ledger, orders, stock, store
 from hub.catalog import fallback_cost
 from hub.money import from_micros
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.events import Shipment
 from protocol.returns import (
@@ -69,7 +69,7 @@ class RmaIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 # --- what may come back --------------------------------------------------------------------
-def returnable(conn: sqlite3.Connection, order_id: str, rma: str | None = None) -> Returnable:
+def returnable(conn: Connection, order_id: str, rma: str | None = None) -> Returnable:
     """What may still come back against the order (or against one of its RMAs)."""
     shipped = store.shipped_on_order(conn, order_id)
     back = store.returned_on_order(conn, order_id)
@@ -98,7 +98,7 @@ def returnable(conn: sqlite3.Connection, order_id: str, rma: str | None = None) 
                       customer=order.customer if order else None, lines=result)  # fmt: skip
 
 
-def _serials_shipped(conn: sqlite3.Connection, order_id: str) -> list[tuple[str, str]]:
+def _serials_shipped(conn: Connection, order_id: str) -> list[tuple[str, str]]:
     """(sku, serial) of every serial the order's shipments reported."""
     found = []
     for data in store.shipments_of_order(conn, order_id):
@@ -107,7 +107,7 @@ def _serials_shipped(conn: sqlite3.Connection, order_id: str) -> list[tuple[str,
     return found
 
 
-def _limited(conn: sqlite3.Connection, rma: str, lines: list[ReturnableLine], back: list):
+def _limited(conn: Connection, rma: str, lines: list[ReturnableLine], back: list):
     """An RMA's lines: what it authorises, less what came back against it."""
     found = store.rma_get(conn, rma)
     wanted = {x["sku"]: x["qty"] for x in msgspec.json.decode(found[1])} if found else {}
@@ -121,7 +121,7 @@ def _limited(conn: sqlite3.Connection, rma: str, lines: list[ReturnableLine], ba
             for x in lines if x.sku in wanted]  # fmt: skip
 
 
-def publish(conn: sqlite3.Connection, topics: Topics, order_id: str) -> None:
+def publish(conn: Connection, topics: Topics, order_id: str) -> None:
     """returnable/{order} and returnable/{rma} of each of its RMAs, emptied when nothing
     more may come back (so stations forget them)."""
     for rma in [None, *store.rmas_of_order(conn, order_id)]:
@@ -131,7 +131,7 @@ def publish(conn: sqlite3.Connection, topics: Topics, order_id: str) -> None:
         store.outbox_put(conn, topics.returnable(found.id), payload, retain=True)
 
 
-def close_window(conn: sqlite3.Connection, topics: Topics, today: date, days: int) -> int:
+def close_window(conn: Connection, topics: Topics, today: date, days: int) -> int:
     """Empty returnable/{order} of orders closed more than `days` ago (since the last run),
     so the stations' caches and the broker's retained store do not grow for ever; their
     RMAs stay. Returns how many orders were closed to returns."""
@@ -147,7 +147,7 @@ def close_window(conn: sqlite3.Connection, topics: Topics, today: date, days: in
 WINDOW_KEY = "returns_window_closed_until"
 
 
-def release(conn: sqlite3.Connection, topics: Topics, location: str, now: str) -> list[str]:
+def release(conn: Connection, topics: Topics, location: str, now: str) -> list[str]:
     """A quarantine location is no longer held (its stock was inspected and is sellable):
     its stock is available again; returns the skus whose availability changed."""
     if not store.location_held(conn, location):
@@ -159,7 +159,7 @@ def release(conn: sqlite3.Connection, topics: Topics, location: str, now: str) -
     return skus
 
 
-def create_rma(conn: sqlite3.Connection, topics: Topics, rma: RmaIn, now: str) -> dict:
+def create_rma(conn: Connection, topics: Topics, rma: RmaIn, now: str) -> dict:
     """A return authorisation for a shipped order; inside the caller's transaction."""
     if store.rma_get(conn, rma.rma) is not None:
         raise ReturnConflict(f"RMA {rma.rma} exists already")
@@ -181,7 +181,7 @@ def create_rma(conn: sqlite3.Connection, topics: Topics, rma: RmaIn, now: str) -
     return rma_dict(conn, rma.rma)
 
 
-def rma_dict(conn: sqlite3.Connection, rma: str) -> dict:
+def rma_dict(conn: Connection, rma: str) -> dict:
     found = store.rma_get(conn, rma)
     if found is None:
         raise ReturnNotFound(f"no RMA {rma}")

@@ -13,7 +13,6 @@ the centre routed there and that have not shipped still need: the centre does no
 site's own orders, so a site busy with those may be offered more than it can ship.
 """
 
-import sqlite3
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from datetime import datetime
 import msgspec
 
 from hub import store
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Order, OrderState
 from protocol.topics import Topics
@@ -72,7 +72,7 @@ class Figures:
         return f"by figures {age} ({why})"
 
 
-def figures(conn: sqlite3.Connection, sites: list[str], now: str) -> dict[str, Figures]:
+def figures(conn: Connection, sites: list[str], now: str) -> dict[str, Figures]:
     """Each site's `Figures`, by the centre's clock `now`."""
     links = {link.site: link for link in store.site_links(conn)}
     found = {}
@@ -123,7 +123,7 @@ def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str
                         f"{among}")  # fmt: skip
 
 
-def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]:
+def available(conn: Connection, order: Order) -> dict[str, Counter[str]]:
     """Per site, the stock of the order's SKUs the centre sees, less what is promised:
     the larger of what other orders routed there and not yet shipped need and what the
     site says its open orders hold (`committed`: its own orders, which the centre does not
@@ -143,7 +143,7 @@ def available(conn: sqlite3.Connection, order: Order) -> dict[str, Counter[str]]
     return stock
 
 
-def _free(conn: sqlite3.Connection, order: Order, skus: list[str]) -> dict[str, Counter[str]]:
+def _free(conn: Connection, order: Order, skus: list[str]) -> dict[str, Counter[str]]:
     """Per site, on hand of `skus` less what is promised and held (see `available`)."""
     stock: dict[str, Counter[str]] = {}
     for site, sku, qty in store.site_on_hand(conn, skus):
@@ -173,7 +173,7 @@ def by_hand(site: str, sites: list[str]) -> Choice:
     return Choice(site, "chosen by hand")
 
 
-def route(conn: sqlite3.Connection, order: Order, sites: list[str], now: str,
+def route(conn: Connection, order: Order, sites: list[str], now: str,
           choice: Choice | None = None) -> store.CentralOrder:  # fmt: skip
     """Route a new order, or a replaced one (it stays at its site unless `choice` says
     otherwise), or move it to `choice`; inside the caller's transaction."""
@@ -204,7 +204,7 @@ def route(conn: sqlite3.Connection, order: Order, sites: list[str], now: str,
     return record
 
 
-def reroute(conn: sqlite3.Connection, order_id: str, sites: list[str], now: str,
+def reroute(conn: Connection, order_id: str, sites: list[str], now: str,
             site: str | None) -> store.CentralOrder:  # fmt: skip
     """A supervisor's choice: `site`, or None to let the stock decide again."""
     existing = store.central_order_get(conn, order_id)
@@ -216,7 +216,7 @@ def reroute(conn: sqlite3.Connection, order_id: str, sites: list[str], now: str,
     return route(conn, order, sites, now, by_stock(conn, order, sites, now))
 
 
-def by_stock(conn: sqlite3.Connection, order: Order, sites: list[str], now: str) -> Choice:
+def by_stock(conn: Connection, order: Order, sites: list[str], now: str) -> Choice:
     """The stock's choice, fresh figures first; one made on stale figures says so."""
     known = figures(conn, sites, now)
     choice = choose(order, available(conn, order), sites,
@@ -226,7 +226,7 @@ def by_stock(conn: sqlite3.Connection, order: Order, sites: list[str], now: str)
     return Choice(choice.site, f"{choice.reason}, {known[choice.site].note()}")
 
 
-def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOrder:
+def cancel(conn: Connection, order_id: str, now: str) -> store.CentralOrder:
     """The customer called it off: an order nobody has picked is withdrawn from its site
     (cancelled there, then here once the site says so); a rejected one is cancelled here."""
     existing = store.central_order_get(conn, order_id)
@@ -244,7 +244,7 @@ def cancel(conn: sqlite3.Connection, order_id: str, now: str) -> store.CentralOr
     return store.central_order_get(conn, order_id)
 
 
-def state_from_site(conn: sqlite3.Connection, site: str, state: OrderState, now: str) -> bool:
+def state_from_site(conn: Connection, site: str, state: OrderState, now: str) -> bool:
     """A site's word on an order: its status there. False if the centre did not route
     that order to that site (one of the site's own, or one it has moved since). A status
     behind the one the centre has from the site is an older word (said again, or late)
@@ -275,7 +275,7 @@ def _older(status: str, known: str) -> bool:
     return known in SITE_ORDER and SITE_ORDER.get(status, 0) < SITE_ORDER[known]
 
 
-def _put(conn: sqlite3.Connection, was: store.CentralOrder, site: str, state: str,
+def _put(conn: Connection, was: store.CentralOrder, site: str, state: str,
          reason: str | None, next_site: str | None, now: str) -> None:  # fmt: skip
     store.central_order_put(conn, store.CentralOrder(was.order_id, was.payload, site, state,
                                                      reason, next_site, was.created, now))  # fmt: skip

@@ -18,11 +18,11 @@ moves, so that cost is no COGS of the ledger: the margin figures give it apart
 (`dropship_cost`) and take it off the gross margin.
 """
 
-import sqlite3
 from dataclasses import dataclass
 
 from hub import store
 from hub.money import text, to_micros
+from hub.store.connection import Connection
 from protocol.events import Shipment
 from protocol.messages import Order
 
@@ -83,7 +83,7 @@ def _take(
 
 
 def book_shipment(
-    conn: sqlite3.Connection, event_id: int, shipment: Shipment, order: Order, day: str
+    conn: Connection, event_id: int, shipment: Shipment, order: Order, day: str
 ) -> list[Sale]:
     shipped: dict[str, int] = {}
     for line in shipment.lines:
@@ -103,7 +103,7 @@ def book_shipment(
     return sales
 
 
-def reverse(conn: sqlite3.Connection, original_event: int, reversal_event: int, day: str):
+def reverse(conn: Connection, original_event: int, reversal_event: int, day: str):
     """A reversed shipment takes back what it earned, and the kits' part costs it moved,
     on the reversal's day."""
     for order_id, sku, qty, revenue in store.sales_of_event(conn, original_event):
@@ -113,7 +113,7 @@ def reverse(conn: sqlite3.Connection, original_event: int, reversal_event: int, 
 
 
 def book_dropship(
-    conn: sqlite3.Connection, po: str, order: Order | None, lines: list[tuple[str, int, int | None]],
+    conn: Connection, po: str, order: Order | None, lines: list[tuple[str, int, int | None]],
     day: str,
 ) -> None:  # fmt: skip
     """The supplier shipped dropship purchase order `po` of `order`: `lines` (sku, qty,
@@ -129,7 +129,7 @@ def book_dropship(
 
 
 # --- KPIs ------------------------------------------------------------------------------------
-def kpi_rows(conn: sqlite3.Connection, since: str, until: str) -> list[tuple]:
+def kpi_rows(conn: Connection, since: str, until: str) -> list[tuple]:
     """(kpi, scope, value): revenue, COGS, dropship cost, gross margin and margin % over
     the period, per `day:`, per `sku:` and per `class:` (ABC; `class:-` for products
     without one)."""

@@ -507,6 +507,12 @@ CREATE INDEX IF NOT EXISTS events_po_receipts
     ON events (json_extract(data, '$.po'), id) WHERE type = 'receipt';
 CREATE INDEX IF NOT EXISTS orders_updated ON orders (updated);
 CREATE INDEX IF NOT EXISTS orders_status_updated ON orders (status, updated);
+-- A list in one status, in the list's order: planned without the status (PostgreSQL's
+-- generic plan), the list's own order index is otherwise walked whole for a rare status.
+CREATE INDEX IF NOT EXISTS orders_status_created ON orders (status, created DESC, order_id);
+CREATE INDEX IF NOT EXISTS purchase_orders_status_ordered
+    ON purchase_orders (status, ordered DESC, po);
+CREATE INDEX IF NOT EXISTS count_tasks_status_task ON count_tasks (status, task);
 
 -- Customer returns (hub/returns.py). One row per line of a `return` event: what came back
 -- against which order, in what condition, why, where it went, and its value at the FIFO

@@ -6,15 +6,15 @@ as a gap would, with one alert saying what a supervisor may do (docs/reliability
 A resend that applies after a fix lifts the failure (`failures_applied`); a supervisor's
 skip is made by the ingest (hub.ingest `skip_decided`)."""
 
-import sqlite3
 
 from hub import alerts, store
 from hub.ingest_batch import Batch, Incoming, source
+from hub.store.connection import Connection
 from protocol.envelope import Event, EventKey, InvalidMessage, decode_event, utc_now
 from protocol.topics import Topics
 
 
-def set_aside(conn: sqlite3.Connection, topics: Topics, message: Incoming,
+def set_aside(conn: Connection, topics: Topics, message: Incoming,
               exc: Exception) -> None:  # fmt: skip
     """A message that failed alone, in a transaction of its own: a dead letter (counted,
     not stored again when the station resends it), and for a station event an
@@ -32,7 +32,7 @@ def set_aside(conn: sqlite3.Connection, topics: Topics, message: Incoming,
         hold_failed(conn, topics, event, dead, reason, now)
 
 
-def refuse(conn: sqlite3.Connection, topics: Topics, event: Event | EventKey, payload: bytes,
+def refuse(conn: Connection, topics: Topics, event: Event | EventKey, payload: bytes,
            reason: str, work: Batch) -> None:  # fmt: skip
     """The station's next event, which the hub cannot apply, inside the batch's
     transaction: a dead letter naming why, and the failure that holds the station."""
@@ -43,7 +43,7 @@ def refuse(conn: sqlite3.Connection, topics: Topics, event: Event | EventKey, pa
     work.failures = True  # a resend that applies in this batch must lift it
 
 
-def hold_failed(conn: sqlite3.Connection, topics: Topics, event: Event | EventKey, dead: int,
+def hold_failed(conn: Connection, topics: Topics, event: Event | EventKey, dead: int,
                 reason: str, now: str) -> None:  # fmt: skip
     """The event's `event_failures` row, which holds its station's later events, and one
     alert saying what a supervisor may do."""
@@ -58,7 +58,7 @@ def hold_failed(conn: sqlite3.Connection, topics: Topics, event: Event | EventKe
         )  # fmt: skip
 
 
-def failures_applied(conn: sqlite3.Connection, topics: Topics, station: str, epoch: str,
+def failures_applied(conn: Connection, topics: Topics, station: str, epoch: str,
                      applied: int, now: str) -> None:  # fmt: skip
     """Failed events that applied after all (resent to a fixed hub) hold nothing now."""
     for seq in store.event_failures_applied(conn, station, epoch, applied):

@@ -1,13 +1,13 @@
 """The hub's inventory policy (thresholds, cut-offs, frequencies), stored in the database
 so a supervisor can change it through the API without a restart."""
 
-import sqlite3
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from hub import store
+from hub.store.connection import Connection
 from protocol import limits
 from protocol.types import StationId
 
@@ -49,12 +49,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 _KEY = "settings"
 
 
-def load(conn: sqlite3.Connection) -> Settings:
+def load(conn: Connection) -> Settings:
     raw = store.meta_get(conn, _KEY)
     return msgspec.json.decode(raw, type=Settings) if raw else Settings()
 
 
-def save(conn: sqlite3.Connection, settings: Settings) -> None:
+def save(conn: Connection, settings: Settings) -> None:
     """Inside the caller's transaction."""
     _check(settings)
     store.meta_set(conn, _KEY, msgspec.json.encode(settings).decode())

@@ -7,13 +7,13 @@ take is a dead letter, never a failed batch."""
 
 import json
 import logging
-import sqlite3
 from datetime import tzinfo
 from typing import TypeVar
 
 from hub import alerts, centre_orders, ledger, orders, site_restate, store, transfers
 from hub.corrections import hub_event
 from hub.ingest_batch import LINK_STATES, Batch, Incoming, dead
+from hub.store.connection import Connection
 from protocol.envelope import InvalidMessage, decode_message, encode, utc_now
 from protocol.messages import Order, ResendMovements, TransferOrder
 from protocol.topics import Topics
@@ -26,7 +26,7 @@ RESEND_WINDOW = 1000
 T = TypeVar("T")
 
 
-def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
+def intake(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """An order from a shop or ERP: saved like one from the API, or dead-lettered."""
     order = _decoded(conn, topics, message, Order, "order", work)
     if order is None:
@@ -43,7 +43,7 @@ def intake(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
     work.result.orders += 1
 
 
-def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch) -> None:
+def resend(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> None:
     """The centre missed some movements: publish them again from `from`, a window at a
     time (it asks again for the rest), and the states of routed orders and the alerts
     that changed in the same stretch."""
@@ -66,7 +66,7 @@ def resend(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Ba
              span.since or "the start")  # fmt: skip
 
 
-def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,
+def centre_order(conn: Connection, topics: Topics, message: Incoming,
                  work: Batch) -> None:  # fmt: skip
     """An order the centre routed here (or, cancelled, withdraws): taken as from the
     intake; one the site cannot take goes back to the centre as rejected, and to the
@@ -90,7 +90,7 @@ def centre_order(conn: sqlite3.Connection, topics: Topics, message: Incoming,
     work.result.orders += 1
 
 
-def centre_link(conn: sqlite3.Connection, topics: Topics, message: Incoming,
+def centre_link(conn: Connection, topics: Topics, message: Incoming,
                 work: Batch) -> None:  # fmt: skip
     """Mosquitto's notification of the bridge to the centre: shown on the overview."""
     state = LINK_STATES.get(message.payload)
@@ -100,7 +100,7 @@ def centre_link(conn: sqlite3.Connection, topics: Topics, message: Incoming,
     store.meta_set(conn, "centre_link", json.dumps({"state": state, "since": work.now}))
 
 
-def transfer_order(conn: sqlite3.Connection, topics: Topics, message: Incoming, work: Batch,
+def transfer_order(conn: Connection, topics: Topics, message: Incoming, work: Batch,
                    zone: tzinfo) -> None:  # fmt: skip
     """The centre's word on a transfer this site sends or receives (hub.transfers);
     once it is received at the other site, the sender books its transit out."""
@@ -129,7 +129,7 @@ def transfer_order(conn: sqlite3.Connection, topics: Topics, message: Incoming, 
                                 order.transfer, book_out)  # fmt: skip
 
 
-def _decoded(conn: sqlite3.Connection, topics: Topics, message: Incoming, kind: type[T],
+def _decoded(conn: Connection, topics: Topics, message: Incoming, kind: type[T],
              name: str, work: Batch) -> T | None:  # fmt: skip
     """The message as `kind`, or None once it is a dead letter naming what was wrong."""
     try:

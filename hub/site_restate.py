@@ -13,11 +13,11 @@ last movement it resends now when the centre will ask for the rest, else up to n
 request of a catch-up covers its own stretch, none grows without bound. The centre takes
 them idempotently (hub.routing.state_from_site, store.site_alert_set)."""
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hub import alerts, centre_orders, store
+from hub.store.connection import Connection
 from protocol.topics import Topics
 
 # Clock slack: a change and a movement of the same moment may be stamped a little apart
@@ -33,7 +33,7 @@ class Window:
     until: str | None  # None: up to now
 
 
-def window(conn: sqlite3.Connection, from_seq: int,
+def window(conn: Connection, from_seq: int,
            resent: list[store.MovementRecord], last: int) -> Window:  # fmt: skip
     """The stretch of the site's time the request covers (see the module's doc)."""
     since = store.movement_hub_ts_before(conn, from_seq)
@@ -41,7 +41,7 @@ def window(conn: sqlite3.Connection, from_seq: int,
     return Window(_shift(since, -MARGIN), _shift(resent[-1].hub_ts, MARGIN) if more else None)
 
 
-def republish(conn: sqlite3.Connection, topics: Topics, span: Window) -> tuple[int, int]:
+def republish(conn: Connection, topics: Topics, span: Window) -> tuple[int, int]:
     """Put the orders' states and the alerts of `span` in the outbox, after the
     movements: (orders, alerts) said again."""
     changed = store.from_centre_changed(conn, span.since, span.until, STATES_WINDOW)

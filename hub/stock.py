@@ -6,16 +6,16 @@ orders change committed, and a product's reorder point changes what counts as lo
 stored reorder plan's due flag follows too, so the reorder report's due page is current.
 """
 
-import sqlite3
 from datetime import date, datetime
 
 from hub import alerts, planning, store
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Stock, StockLine
 from protocol.topics import Topics
 
 
-def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
+def publish(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     """Queue the retained stock/{sku} message with the sku's balances as they now are,
     and raise or clear its low-stock alert."""
     lines = [
@@ -38,7 +38,7 @@ def publish(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> Non
                                date.fromisoformat(now[:10]))  # fmt: skip
 
 
-def check_low(conn: sqlite3.Connection, topics: Topics, sku: str, now: str) -> None:
+def check_low(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
     available = store.on_hand(conn, sku) - store.committed(conn, sku) - store.quarantined(conn, sku)
     alerts.check_low_stock(conn, topics, sku, available, now)

@@ -13,7 +13,6 @@ Stock in transit stays on the sender's books at `transit-{transfer}`, a held loc
 transfer was received; then the sender books it out.
 """
 
-import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ import msgspec
 
 from hub import alerts, fifo, orders, purchasing, store
 from hub.money import from_micros
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import (
     Order,
@@ -58,7 +58,7 @@ def transit_location(transfer: str) -> str:
     return f"transit-{transfer}"
 
 
-def take_order(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,
+def take_order(conn: Connection, topics: Topics, order: TransferOrder,
                now: str) -> list[TransferShippedLine]:  # fmt: skip
     """What the centre says of a transfer: the lines the sender now books out of transit
     (the transfer was received), else none."""
@@ -88,7 +88,7 @@ def take_order(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,
     return []
 
 
-def _to_pack(conn: sqlite3.Connection, topics: Topics, order: TransferOrder, now: str) -> None:
+def _to_pack(conn: Connection, topics: Topics, order: TransferOrder, now: str) -> None:
     if store.order_get(conn, order.transfer) is not None:
         raise TransferRefused(f"an order {order.transfer} exists already at this site")
     lines = [OrderLine(sku=line.sku, qty=line.qty) for line in order.lines]
@@ -96,7 +96,7 @@ def _to_pack(conn: sqlite3.Connection, topics: Topics, order: TransferOrder, now
                                           to_site=order.to_site), now, from_centre=True)  # fmt: skip
 
 
-def _to_receive(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,
+def _to_receive(conn: Connection, topics: Topics, order: TransferOrder,
                 now: str) -> None:  # fmt: skip
     """The dock receives it as a purchase order; each line's cost on the PO is the average
     of its layers (what the dock sees), the receipts take the layers themselves."""
@@ -118,12 +118,12 @@ def _to_receive(conn: sqlite3.Connection, topics: Topics, order: TransferOrder,
                                                                lines=po_lines), now)  # fmt: skip
 
 
-def is_receiving(conn: sqlite3.Connection, topics: Topics, po: str) -> bool:
+def is_receiving(conn: Connection, topics: Topics, po: str) -> bool:
     row = store.transfer_get(conn, po)
     return row is not None and row.to_site == topics.site
 
 
-def receipt_pieces(conn: sqlite3.Connection, transfer: str, sku: str,
+def receipt_pieces(conn: Connection, transfer: str, sku: str,
                    qty: int) -> list[tuple[int, int | None]]:  # fmt: skip
     """(qty, unit cost) of received units, taking the sender's layers oldest first; units
     beyond them (an over-receipt) have no cost of the sender's (None: the fallback)."""
@@ -141,7 +141,7 @@ def receipt_pieces(conn: sqlite3.Connection, transfer: str, sku: str,
     return pieces
 
 
-def with_kits(conn: sqlite3.Connection, order: Order, shipped: list[Shipped]) -> list[Shipped]:
+def with_kits(conn: Connection, order: Order, shipped: list[Shipped]) -> list[Shipped]:
     """A kit line of a transfer packed as its parts (the bench ships a kit built from
     parts as the parts) travels as them, each at its own FIFO cost: each part's line names
     the kit and how many go in one, and every part of a kit any of whose parts shipped has
@@ -190,7 +190,7 @@ def units_by_sku(lines: list[TransferShippedLine]) -> dict[str, int]:
     return dict(found)
 
 
-def report_shipped(conn: sqlite3.Connection, topics: Topics, transfer: str,
+def report_shipped(conn: Connection, topics: Topics, transfer: str,
                    shipped: list[Shipped]) -> None:  # fmt: skip
     lines = [TransferShippedLine(sku=s.sku, qty=s.qty, lot=s.lot or None,
                                  layers=[TransferLayer(qty=p.qty, unit_cost_micros=p.unit_cost,
@@ -201,7 +201,7 @@ def report_shipped(conn: sqlite3.Connection, topics: Topics, transfer: str,
                                          lines=lines))  # fmt: skip
 
 
-def after_receipt(conn: sqlite3.Connection, topics: Topics, po: str) -> None:
+def after_receipt(conn: Connection, topics: Topics, po: str) -> None:
     """Once the transfer's PO is received in full or closed short: tell the centre what came."""
     if not is_receiving(conn, topics, po):
         return
@@ -217,11 +217,11 @@ def after_receipt(conn: sqlite3.Connection, topics: Topics, po: str) -> None:
                                          movements=store.transfer_receipts(conn, po)))  # fmt: skip
 
 
-def _report(conn: sqlite3.Connection, topics: Topics, report: TransferReport) -> None:
+def _report(conn: Connection, topics: Topics, report: TransferReport) -> None:
     store.outbox_put(conn, topics.transfer_report(report.transfer), encode(report), retain=True)
 
 
-def check_late(conn: sqlite3.Connection, topics: Topics, now: datetime, late_days: int) -> int:
+def check_late(conn: Connection, topics: Topics, now: datetime, late_days: int) -> int:
     """Alert `transfer_late` (once per transfer and cause) for a transfer under way that was
     short-shipped, or is not shipped / not received `late_days` after it was made /
     shipped; the number raised. Runs at the centre and at both sites (each its own)."""

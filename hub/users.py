@@ -4,12 +4,12 @@ Knows neither Flask nor the CLI: both `python -m hub user ...` and the web call 
 """
 
 import re
-import sqlite3
 from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from hub import store
+from hub.store.connection import Connection
 from protocol.envelope import utc_now
 
 ROLES = ("viewer", "supervisor", "admin")  # each may do what the ones before it may
@@ -58,7 +58,7 @@ def _hash(password: str, demo: bool) -> str:
 
 
 def add(
-    conn: sqlite3.Connection, name: str, role: str, password: str, demo: bool = False
+    conn: Connection, name: str, role: str, password: str, demo: bool = False
 ) -> Account:
     check_name(name)
     check_role(role)
@@ -68,23 +68,23 @@ def add(
     return Account(name, role)
 
 
-def remove(conn: sqlite3.Connection, name: str) -> None:
+def remove(conn: Connection, name: str) -> None:
     with store.transaction(conn):
         if not store.user_remove(conn, name):
             raise UserError(f"no user {name!r}")
 
 
-def set_password(conn: sqlite3.Connection, name: str, password: str, demo: bool = False) -> None:
+def set_password(conn: Connection, name: str, password: str, demo: bool = False) -> None:
     with store.transaction(conn):
         if not store.user_set_password(conn, name, _hash(password, demo), utc_now().isoformat()):
             raise UserError(f"no user {name!r}")
 
 
-def accounts(conn: sqlite3.Connection) -> list[Account]:
+def accounts(conn: Connection) -> list[Account]:
     return [Account(u.name, u.role) for u in store.user_list(conn)]
 
 
-def verify(conn: sqlite3.Connection, name: str, password: str) -> Account | None:
+def verify(conn: Connection, name: str, password: str) -> Account | None:
     """The account if the password is right; None for a wrong name or password alike."""
     user = store.user_get(conn, name)
     if user is None:

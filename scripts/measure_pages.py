@@ -2,7 +2,12 @@
 real app under waitress on a loopback port, real HTTP with a logged-in session (pages) or a
 Bearer token (API). Prints p50/p95/max per route as a table (and JSON with --json).
 
+The database is a SQLite file or a PostgreSQL URL (a ledger moved there by `python -m hub
+migrate-db`); on PostgreSQL the app reads through its pool of connections, as the hub's web
+does, and the session key is kept in a temporary folder.
+
 Usage: scripts/measure-pages var/big/ledger.db [--requests 40]
+       scripts/measure-pages 'postgresql://user@/warehouse?host=/path/to/socket'
 """
 
 import argparse
@@ -10,6 +15,7 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -22,7 +28,7 @@ from waitress.server import create_server  # noqa: E402
 from web_client import Client, ensure_user  # noqa: E402
 
 from hub import store  # noqa: E402
-from hub.web import create_app  # noqa: E402
+from hub.web import close_app, create_app  # noqa: E402
 from protocol.topics import Topics  # noqa: E402
 
 TOKEN = "measure-pages-token"
@@ -34,13 +40,15 @@ class Samples:
 
     def __init__(self, conn) -> None:
         self.rng = random.Random(7)
-        count = lambda table: conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 1  # noqa: E731
+        # SQL of both backends (no rowid on PostgreSQL): the n-th key, n at random.
+        count = lambda table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] or 1  # noqa: E731
         pick = lambda sql, n: [r[0] for r in conn.execute(sql, (self.rng.randrange(n),))]  # noqa: E731
         n_products, n_orders = count("products"), count("orders")
-        self.skus = [pick("SELECT sku FROM products WHERE rowid >= ? LIMIT 1", n_products)[0]
-                     for _ in range(50)] or ["NONE"]  # fmt: skip
-        self.orders = [pick("SELECT order_id FROM orders WHERE rowid >= ? LIMIT 1", n_orders)
-                       for _ in range(50)]  # fmt: skip
+        self.skus = [pick("SELECT sku FROM products ORDER BY sku LIMIT 1 OFFSET ?", n_products)
+                     for _ in range(50)]  # fmt: skip
+        self.skus = [s[0] for s in self.skus if s] or ["NONE"]
+        self.orders = [pick("SELECT order_id FROM orders ORDER BY order_id LIMIT 1 OFFSET ?",
+                            n_orders) for _ in range(50)]  # fmt: skip
         self.orders = [o[0] for o in self.orders if o] or ["NONE"]
         self.locations = [r[0] for r in conn.execute(
             "SELECT DISTINCT location FROM balances LIMIT 50")] or ["A-01"]  # fmt: skip
@@ -112,12 +120,17 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
     ]
 
 
-def measure(db: Path, n: int) -> list[dict]:
+def measure(db: str, n: int) -> list[dict]:
     conn = store.connect(db)
     store.create_schema(conn)  # indexes a newer hub adds to an older database
     ensure_user(conn, USER, PASSWORD)
     conn.close()
-    app = create_app(str(db), Topics("measure"), [TOKEN])
+    with tempfile.TemporaryDirectory(prefix="measure-pages-") as data_dir:
+        return _measure(db, n, data_dir)
+
+
+def _measure(db: str, n: int, data_dir: str) -> list[dict]:
+    app = create_app(db, Topics("measure"), [TOKEN], data_dir=data_dir)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     try:
@@ -149,16 +162,17 @@ def measure(db: Path, n: int) -> list[dict]:
         return results
     finally:
         server.close()
+        close_app(app)  # its PostgreSQL pool
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("db", type=Path)
+    parser.add_argument("db", help="a SQLite file, or a postgresql:// URL")
     parser.add_argument("--requests", type=int, default=40, help="per route")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
-    if not args.db.exists():
+    if not store.is_postgres_url(args.db) and not Path(args.db).exists():
         print(f"no database at {args.db} (scripts/fill-big-db makes one)", file=sys.stderr)
         return 2
     results = measure(args.db, args.requests)

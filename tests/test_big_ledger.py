@@ -4,13 +4,14 @@ scripts/measure-pages measures answers 200 on it."""
 
 import pytest
 
-from hub import store
+from hub import migrate_db, store
 from hub.changes import ChangeFeed
 from hub.check import check
-from hub.web import create_app
+from hub.web import close_app, create_app
 from protocol.envelope import utc_now
 from scripts import measure_pages
 from scripts.lib import big_ledger
+from tests import postgres
 from tests.webapp import TOKEN, TOPICS, login
 
 SIZE = big_ledger.Size(products=200, movements=4_000, scans=500)
@@ -72,3 +73,30 @@ def test_every_measured_route_answers_on_a_filled_ledger(filled):
         if status != 200:
             failed.append((label, status))
     assert failed == []
+
+
+@pytest.mark.hub
+@pytest.mark.skipif(not postgres.enabled(), reason="a ledger moved to PostgreSQL (HUB_TEST_DB)")
+def test_every_measured_route_answers_on_a_filled_ledger_moved_to_postgresql(filled, tmp_path):
+    """scripts/measure-pages takes a PostgreSQL URL: its samples and routes work there."""
+    url = postgres.ledger_target(tmp_path / "moved")
+    assert migrate_db.migrate(filled, url).ok
+    conn = store.connect(url)
+    measure_pages.ensure_user(conn, "admin", "pass-word")
+    samples = measure_pages.Samples(conn)
+    conn.close()
+    assert samples.skus[0].startswith("SKU-") and samples.orders[0].startswith("SO-")
+    app = create_app(url, TOPICS, [TOKEN], changes=ChangeFeed(), data_dir=tmp_path)
+    try:
+        page, api = app.test_client(), app.test_client()
+        assert login(page, "admin").status_code == 302
+        failed = []
+        for label, kind, make in measure_pages.routes(samples):
+            client = page if kind == "page" else api
+            headers = {} if kind == "page" else {"Authorization": f"Bearer {TOKEN}"}
+            status = client.get(make(), headers=headers).status_code
+            if status != 200:
+                failed.append((label, status))
+        assert failed == []
+    finally:
+        close_app(app)

@@ -1,5 +1,6 @@
 """Alerts for a supervisor: raised once per open problem, cleared when it is solved."""
 
+from hub.store.conditions import Where, page
 from hub.store.connection import Connection
 
 
@@ -66,11 +67,15 @@ def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
 def alerts_page(
     conn: Connection, open_only: bool, kind: str | None, limit: int, offset: int
 ) -> list[dict]:
+    where = Where().equal("kind", kind)
+    if open_only:
+        where.add("cleared IS NULL")
+    # The page's ids first, then their rows (as `count_list`, for a rare kind).
     rows = conn.execute(
         "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
-        "WHERE (? = 0 OR cleared IS NULL) AND (CAST(? AS TEXT) IS NULL OR kind = ?) "
-        "ORDER BY id DESC LIMIT ? OFFSET ?",
-        (int(open_only), kind, kind, limit, offset),
+        f"WHERE id IN (SELECT id FROM alerts {where.sql} ORDER BY id DESC "
+        f"{page(limit, offset)}) ORDER BY id DESC",
+        where.params,
     ).fetchall()
     keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "cleared")
     return [dict(zip(keys, row, strict=True)) for row in rows]

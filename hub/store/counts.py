@@ -1,8 +1,10 @@
 """Stock counts and their approval, full-count runs and count tasks."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hub.store.connection import Connection, Rows
+from hub.store.conditions import Where, page
+from hub.store.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,15 @@ def count_get(conn: Connection, count_id: int) -> CountRow | None:
 
 
 def count_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[CountRow]:
+    # The page's ids first, then their rows: planned without the status (a generic plan)
+    # for whole rows, walking the primary key backwards and testing each row's status looks
+    # cheaper than counts_status, and reads the whole table for a rare status (pending);
+    # for the ids alone counts_status is read by itself.
+    where = Where().equal("status", status)
     rows = conn.execute(
-        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE CAST(? AS TEXT) IS NULL OR status = ? "
-        "ORDER BY id DESC LIMIT ? OFFSET ?",
-        (status, status, limit, offset),
+        f"SELECT {_COUNT_COLUMNS} FROM counts WHERE id IN (SELECT id FROM counts {where.sql} "
+        f"ORDER BY id DESC {page(limit, offset)}) ORDER BY id DESC",
+        where.params,
     ).fetchall()
     return [CountRow(*row) for row in rows]
 
@@ -141,11 +148,11 @@ def count_tasks(
     conn: Connection, run: str | None, status: str | None, limit: int | None = None
 ) -> list[dict]:
     """Tasks of a run and/or in a status, by task id; all of them without `limit`."""
+    where = Where().equal("run", run).equal("status", status)
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
-        "WHERE (CAST(? AS TEXT) IS NULL OR run = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) ORDER BY task"
-        + (" LIMIT ?" if limit is not None else ""),
-        (run, run, status, status, *((limit,) if limit is not None else ())),
+        f"{where.sql} ORDER BY task" + (" LIMIT ?" if limit is not None else ""),
+        (*where.params, *((limit,) if limit is not None else ())),
     ).fetchall()
     keys = ("task", "station", "location", "sku", "status", "run", "created", "done")
     return [dict(zip(keys, row, strict=True)) for row in rows]
@@ -160,13 +167,32 @@ def counts_of_run(conn: Connection, run: str) -> list[CountRow]:
     return [CountRow(*row) for row in rows]
 
 
-def count_due_lines(conn: Connection) -> Rows:
+# Lines a due-count read takes at once: a page wants 50 due lines, and lines are skipped
+# (counted lately, or a task open), so a few hundred suffice for most pages.
+_DUE_CHUNK = 500
+
+
+def count_due_lines(conn: Connection) -> Iterator[tuple[str, str, int, str | None, str]]:
     """(sku, location, qty, last count day, ABC class) of every non-zero stock line, by sku
-    and location, as an open cursor: the caller reads only as many as it needs (and closes
-    it)."""
-    return conn.execute(
-        "SELECT b.sku, b.location, sum(b.qty), max(a.last_count), coalesce(max(c.class), 'C') "
-        "FROM balances b LEFT JOIN sku_activity a ON a.sku = b.sku "
-        "LEFT JOIN abc_classes c ON c.sku = b.sku "
-        "GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 ORDER BY b.sku, b.location"
-    )
+    and location, lazily: the caller reads only as many as it needs (and closes it).
+
+    Read in keyset chunks of `_DUE_CHUNK` lines, a literal LIMIT: PostgreSQL's client reads
+    a statement's whole result at once (one statement for every line read every line of a
+    big site for a page of 50), and plans a `LIMIT ?` whose value it does not know as a
+    tenth of the table. The activity and class are looked up per line (one row per sku),
+    not joined: a join is planned over both whole tables."""
+    after: tuple[str, str] | None = None
+    while True:
+        where = Where() if after is None else Where().add("(b.sku, b.location) > (?, ?)", *after)
+        rows = conn.execute(
+            "SELECT b.sku, b.location, sum(b.qty), "
+            "(SELECT a.last_count FROM sku_activity a WHERE a.sku = b.sku), "
+            "coalesce((SELECT c.class FROM abc_classes c WHERE c.sku = b.sku), 'C') "
+            f"FROM balances b {where.sql} GROUP BY b.sku, b.location HAVING sum(b.qty) != 0 "
+            f"ORDER BY b.sku, b.location LIMIT {_DUE_CHUNK}",
+            where.params,
+        ).fetchall()
+        yield from rows
+        if len(rows) < _DUE_CHUNK:
+            return
+        after = rows[-1][0], rows[-1][1]

@@ -3,6 +3,7 @@ Bounded: the first bytes of each payload, a repeat counted on its row, caps per 
 
 import hashlib
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 # A dead letter keeps the first bytes of its payload: enough to see what it was, while a
@@ -69,11 +70,17 @@ def dead_letters_drop(
 ) -> int:
     """Delete the oldest dead letters (of `source`, or of all when None) beyond the newest
     `keep`, and those received before `before`; each source's `dropped` counts them."""
+    of_source = Where().equal("source", source)
+    newest = f"SELECT id FROM dead_letters {of_source.sql} ORDER BY id DESC LIMIT ?"
+    where = (
+        Where()
+        .equal("source", source)
+        .add(
+            f"(id NOT IN ({newest}) OR received < coalesce(?, ''))", *of_source.params, keep, before
+        )
+    )
     rows = conn.execute(
-        "DELETE FROM dead_letters WHERE (CAST(:source AS TEXT) IS NULL OR source = :source) AND (id NOT IN ("
-        " SELECT id FROM dead_letters WHERE CAST(:source AS TEXT) IS NULL OR source = :source "
-        " ORDER BY id DESC LIMIT :keep) OR received < coalesce(:before, '')) RETURNING source",
-        {"source": source, "keep": keep, "before": before},
+        f"DELETE FROM dead_letters {where.sql} RETURNING source", where.params
     ).fetchall()
     dropped: dict[str, int] = {}
     for (row_source,) in rows:

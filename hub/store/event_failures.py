@@ -3,6 +3,7 @@ station's later events until it applies on a resend or a supervisor decides to s
 
 from dataclasses import dataclass
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -53,10 +54,10 @@ def event_failure_get(conn: Connection, station: str, epoch: str, seq: int) -> E
 
 def event_failures(conn: Connection, undecided_only: bool = False) -> list[EventFailure]:
     """Failed events not applied since (a later apply removes the row), newest first."""
+    where = Where().add("decided IS NULL") if undecided_only else Where()
     rows = conn.execute(
-        f"SELECT {_FAILURE_COLUMNS} FROM event_failures "
-        "WHERE ? = 0 OR decided IS NULL ORDER BY since DESC",
-        (int(undecided_only),),
+        f"SELECT {_FAILURE_COLUMNS} FROM event_failures {where.sql} ORDER BY since DESC",
+        where.params,
     ).fetchall()
     return [EventFailure(*row) for row in rows]
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -29,10 +30,11 @@ def order_list(
     conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[tuple[str, str, str, str, str | None]]:
     """(order, status, created, updated, closed), newest first."""
+    where = Where().equal("status", status)
     return conn.execute(
-        "SELECT order_id, status, created, updated, closed FROM orders "
-        "WHERE CAST(? AS TEXT) IS NULL OR status = ? ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
-        (status, status, limit, offset),
+        f"SELECT order_id, status, created, updated, closed FROM orders {where.sql} "
+        "ORDER BY created DESC, order_id LIMIT ? OFFSET ?",
+        (*where.params, limit, offset),
     ).fetchall()
 
 

@@ -6,6 +6,19 @@ from hub.store.connection import Connection, dialect
 # Any string starting with a prefix sorts below prefix + this (the highest code point).
 _AFTER_PREFIX = "\U0010ffff"
 
+# Events since a time (the day's figures): a range with both ends. Planned without its
+# values (PostgreSQL's generic plan, once a statement has run five times), `hub_ts >= ?`
+# alone is taken for a third of the events, read whole (a Seq Scan); with an upper end,
+# for a narrow range, read through events_hub_ts. `_LAST` is above every time: the same
+# rows.
+_SINCE = "hub_ts >= ? AND hub_ts < ?"
+_LAST = _AFTER_PREFIX
+
+# A listed sku's name (None for a sku the catalog lacks), looked up per row of the page: a
+# join to products is planned, without the page's values (a generic plan), as a hash join
+# over the whole catalog.
+_NAME = "(SELECT p.name FROM products p WHERE p.sku = {sku})"
+
 # Units of a listed sku on hand in held (quarantine) locations: on hand, not available.
 _QUARANTINED = (
     "(SELECT coalesce(sum(q.qty), 0) FROM balances q JOIN location_holds qh "
@@ -38,9 +51,10 @@ def stock_search(
         f"  UNION {names}"
         "  UNION SELECT sku FROM gtins WHERE gtin = ?"
         "  UNION SELECT DISTINCT sku FROM balances WHERE sku >= ? AND sku < ?"
-        ") SELECT h.sku, p.name, coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0), "
+        f") SELECT h.sku, {_NAME.format(sku='h.sku')}, "
+        "coalesce((SELECT sum(qty) FROM balances b WHERE b.sku = h.sku), 0), "
         + _QUARANTINED.format(sku="h.sku") +
-        " FROM hits h LEFT JOIN products p ON p.sku = h.sku ORDER BY h.sku LIMIT ? OFFSET ?",
+        " FROM hits h ORDER BY h.sku LIMIT ? OFFSET ?",
         (text, after, like, text.zfill(14) if text.isdigit() else "", text, after, limit, offset),
     ).fetchall()
 
@@ -52,10 +66,11 @@ def catalog_stock_page(
     `negative_only`, the skus (known or not) with a line below zero."""
     if negative_only:
         return conn.execute(
-            "SELECT n.sku, p.name, (SELECT sum(qty) FROM balances b WHERE b.sku = n.sku), "
+            f"SELECT n.sku, {_NAME.format(sku='n.sku')}, "
+            "(SELECT sum(qty) FROM balances b WHERE b.sku = n.sku), "
             + _QUARANTINED.format(sku="n.sku") +
             " FROM (SELECT DISTINCT sku FROM balances WHERE qty < 0 AND sku > ? ORDER BY sku "
-            "LIMIT ?) n LEFT JOIN products p ON p.sku = n.sku ORDER BY n.sku",
+            "LIMIT ?) n ORDER BY n.sku",
             (after, limit),
         ).fetchall()
     return conn.execute(
@@ -122,16 +137,16 @@ def events_today(conn: Connection, since: str) -> list[tuple[str, int]]:
     # instead of today's slice of events_hub_ts.
     group = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
-        f"SELECT type, count(*) FROM events WHERE hub_ts >= ? GROUP BY {group}", (since,)
+        f"SELECT type, count(*) FROM events WHERE {_SINCE} GROUP BY {group}", (since, _LAST)
     ).fetchall()
 
 
 def scan_errors_since(conn: Connection, since: str) -> int:
     type_ = dialect(conn, sqlite="+type", postgresql="type")
     return conn.execute(
-        f"SELECT count(*) FROM events WHERE hub_ts >= ? AND {type_} = 'scan' "
+        f"SELECT count(*) FROM events WHERE {_SINCE} AND {type_} = 'scan' "
         "AND json_extract(data, '$.verdict') != 'ok'",
-        (since,),
+        (since, _LAST),
     ).fetchone()[0]
 
 
@@ -167,9 +182,9 @@ def packs_since(conn: Connection, since: str, recent: str) -> list[tuple]:
     return conn.execute(
         "SELECT station, coalesce(json_extract(data, '$.operator'), ''), count(*), "
         "sum(CASE WHEN hub_ts >= ? THEN 1 ELSE 0 END), min(hub_ts) FROM events "
-        f"WHERE hub_ts >= ? AND {type_} = 'shipment' "
+        f"WHERE {_SINCE} AND {type_} = 'shipment' "
         "GROUP BY 1, 2 ORDER BY 1, 2",
-        (recent, since),
+        (recent, since, _LAST),
     ).fetchall()
 
 

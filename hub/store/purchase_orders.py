@@ -3,6 +3,7 @@ lead times."""
 
 from dataclasses import dataclass
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -51,10 +52,11 @@ def po_get(conn: Connection, po: str) -> PoRow | None:
 
 
 def po_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
+    where = Where().equal("status", status)
     rows = conn.execute(
-        f"SELECT {_PO_COLUMNS} FROM purchase_orders WHERE CAST(? AS TEXT) IS NULL OR status = ? "
+        f"SELECT {_PO_COLUMNS} FROM purchase_orders {where.sql} "
         "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
-        (status, status, limit, offset),
+        (*where.params, limit, offset),
     ).fetchall()
     return [PoRow(*row[:8], bool(row[8])) for row in rows]
 

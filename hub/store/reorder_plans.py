@@ -3,6 +3,7 @@ preferred suppliers, demand uplifts and the stored plans."""
 
 from collections.abc import Iterable
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -40,10 +41,11 @@ def uplift_add(
 
 def uplifts(conn: Connection, sku: str | None = None) -> list[tuple]:
     """(id, sku, start, end, factor, note): every plan, or those that apply to `sku`."""
+    where = Where().add("(sku IS NULL OR sku = ?)", sku) if sku is not None else Where()
     return conn.execute(
         "SELECT id, sku, start_day, end_day, factor, note FROM demand_uplifts "
-        "WHERE CAST(? AS TEXT) IS NULL OR sku IS NULL OR sku = ? ORDER BY start_day, id",
-        (sku, sku),
+        f"{where.sql} ORDER BY start_day, id",
+        where.params,
     ).fetchall()
 
 

@@ -1,6 +1,7 @@
 """Consignment settlement: what is owed to each owner for units sold, and the settlements
 recorded against it."""
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -49,10 +50,11 @@ def settlement_add(
 
 
 def settlements(conn: Connection, owner: str | None, limit: int) -> list[dict]:
+    where = Where().equal("owner", owner)
     rows = conn.execute(
         "SELECT id, owner, through_id, until_day, units, amount, recorded, by, note "
-        "FROM consignment_settlements WHERE CAST(? AS TEXT) IS NULL OR owner = ? ORDER BY id DESC LIMIT ?",
-        (owner, owner, limit),
+        f"FROM consignment_settlements {where.sql} ORDER BY id DESC LIMIT ?",
+        (*where.params, limit),
     ).fetchall()
     keys = ("id", "owner", "through_id", "until", "units", "amount", "recorded", "by", "note")
     return [dict(zip(keys, row, strict=True)) for row in rows]

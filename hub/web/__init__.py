@@ -1,6 +1,5 @@
 """The hub's web app: the supervisors' pages and the JSON API (a Flask app factory)."""
 
-import sqlite3
 from collections.abc import Callable
 from datetime import date, tzinfo
 from pathlib import Path
@@ -11,6 +10,7 @@ from flask import Flask, g
 from hub import siteday, store
 from hub.changes import ChangeFeed, LivePolls
 from hub.health import Heartbeats
+from hub.store.connection import Connection
 from protocol.topics import Topics
 
 
@@ -127,7 +127,7 @@ def create_health_app(db_path: str, heartbeats: Heartbeats, workers_stale_s: flo
     return app
 
 
-def db() -> sqlite3.Connection:
+def db() -> Connection:
     """This request's connection to the ledger database."""
     from flask import current_app
 

@@ -1,10 +1,10 @@
 """Commands to a station (identify, reprint, resync, mode), published through the outbox."""
 
-import sqlite3
 
 import msgspec
 
 from hub import store
+from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.labels import MODES
 from protocol.messages import Command, Resync
@@ -33,7 +33,7 @@ def payload(name: str, args: dict[str, str], applied: int, epoch: str | None = N
 
 
 def send(
-    conn: sqlite3.Connection, topics: Topics, station: str, name: str, args: dict[str, str]
+    conn: Connection, topics: Topics, station: str, name: str, args: dict[str, str]
 ) -> None:
     rows = {row["station"]: row for row in store.station_list(conn)}
     if station not in rows:

@@ -5,7 +5,6 @@ open alerts, and a site's link to its company's centre. Shared by the page and
 `GET /api/overview`."""
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -15,6 +14,7 @@ from hub import siteday, store
 from hub.central_transfers import in_transit, transfer_dict, transit_of
 from hub.health import LoopState
 from hub.ownership import stream_site
+from hub.store.connection import Connection
 from hub.web import views
 from hub.web.devices import advice, station_advice
 from hub.web.links import alert_fix
@@ -24,7 +24,7 @@ RECEIPTS_SHOWN = 10
 
 
 def overview(
-    conn: sqlite3.Connection,
+    conn: Connection,
     version: int,
     loops: Iterable[LoopState],
     zone: tzinfo = UTC,
@@ -60,14 +60,14 @@ def overview(
     }
 
 
-def centre_link(conn: sqlite3.Connection) -> dict | None:
+def centre_link(conn: Connection) -> dict | None:
     """A site of a company: its broker's bridge to the centre, up or down and since when
     (Mosquitto's notification, kept by the ingest); None until one is heard of."""
     found = store.meta_get(conn, "centre_link")
     return json.loads(found) if found else None
 
 
-def workers(conn: sqlite3.Connection, stale_s: float) -> list[dict]:
+def workers(conn: Connection, stale_s: float) -> list[dict]:
     """The hub's processes when it runs as several (none for the single process): each
     one's role, and for an ingest worker how many stations (at a central hub: sites) it
     applies and its duties."""
@@ -88,12 +88,12 @@ def workers(conn: sqlite3.Connection, stale_s: float) -> list[dict]:
             for w in live]  # fmt: skip
 
 
-def _orders(conn: sqlite3.Connection) -> dict:
+def _orders(conn: Connection) -> dict:
     by_status = store.orders_in_status(conn, ("open", "packing"))
     return {"waiting": by_status["open"], "packing": by_status["packing"]}
 
 
-def packs(conn: sqlite3.Connection, now: datetime, since: str) -> dict:
+def packs(conn: Connection, now: datetime, since: str) -> dict:
     """Shipments today (since `since`, the site's midnight) per station and per packer:
     today's total, the last hour's, and the rate per hour since the first of the day (over
     one hour at least, so the first pack of the morning does not read as 60 an hour)."""
@@ -118,7 +118,7 @@ def _rate(name: str, today: int, last_hour: int, first: str, now: datetime) -> d
             "per_hour": round(today / hours, 1)}  # fmt: skip
 
 
-def backlog(conn: sqlite3.Connection, stations: list[dict], loops: list[LoopState]) -> dict:
+def backlog(conn: Connection, stations: list[dict], loops: list[LoopState]) -> dict:
     """Events not yet applied (journaled at the stations and not yet acknowledged, held
     behind a gap, waiting for a supervisor's decision) and the hub's lag: how long ago its
     ingest loop last finished a turn, and which loops are stalled."""

@@ -1,25 +1,25 @@
 """What a central hub shows of its sites, for its API and its page: each site's link and
 lag, and stock per SKU with each site's part and the company's total."""
 
-import sqlite3
 from datetime import datetime
 
 from hub import central_transfers, store
 from hub.money import text
+from hub.store.connection import Connection
 
 
-def site_rows(conn: sqlite3.Connection, sites: list[str], now: datetime) -> list[dict]:
+def site_rows(conn: Connection, sites: list[str], now: datetime) -> list[dict]:
     moving = central_transfers.in_transit(conn)
     return [_site_row(conn, link, now, moving) for link in store.site_links(conn)
             if link.site in sites]  # fmt: skip
 
 
-def company_row(conn: sqlite3.Connection) -> dict:
+def company_row(conn: Connection) -> dict:
     """What the company has in transit between its sites (each unit once: the sender's)."""
     return {"in_transit": central_transfers.transit_total(central_transfers.in_transit(conn))}
 
 
-def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime,
+def _site_row(conn: Connection, link: store.SiteLink, now: datetime,
               moving: list[central_transfers.Moving]) -> dict:  # fmt: skip
     lag_s = 0.0
     if link.behind_since is not None:
@@ -41,7 +41,7 @@ def _site_row(conn: sqlite3.Connection, link: store.SiteLink, now: datetime,
 
 
 def stock_rows(
-    conn: sqlite3.Connection, site: str | None, sku: str | None, limit: int, after: str
+    conn: Connection, site: str | None, sku: str | None, limit: int, after: str
 ) -> list[dict]:
     """Per SKU: the total over the sites (or the one `site`), and each site's part. The
     company's total counts a transfer's units once while the centre has applied one
@@ -72,7 +72,7 @@ KPI_TYPES = {
 }
 
 
-def kpi_rows(conn: sqlite3.Connection, followed: list[str], which: store.SiteFilter) -> dict:
+def kpi_rows(conn: Connection, followed: list[str], which: store.SiteFilter) -> dict:
     """Per site and for the company: units and value received, shipped (its FIFO cost: the
     COGS), adjusted (adjustments and counts, signed: a loss is negative) and returned in the
     period, the movements in it, and the stock on hand now with its value."""
@@ -119,7 +119,7 @@ def _kpi_text(row: dict) -> dict:
             for key, v in row.items()}  # fmt: skip
 
 
-def movement_rows(conn: sqlite3.Connection, which: store.SiteFilter, limit: int,
+def movement_rows(conn: Connection, which: store.SiteFilter, limit: int,
                   before: int | None) -> list[dict]:  # fmt: skip
     return [{"id": m.id, "site": m.site, "ledger_seq": m.ledger_seq, "type": m.type,
              "sku": m.sku, "location": m.location, "lot": m.lot or None, "owner": m.owner or None,

@@ -1,15 +1,15 @@
 """What each page shows, assembled from the store (shared by the pages and the JSON API)."""
 
-import sqlite3
 
 import msgspec
 
 from hub import catalog, kits, store
+from hub.store.connection import Connection
 
 HISTORY_POINTS = 500  # movements behind a product's chart: recent history, not the ledger
 
 
-def station_rows(conn: sqlite3.Connection) -> list[dict]:
+def station_rows(conn: Connection) -> list[dict]:
     rows = []
     for row in store.station_list(conn):
         status = msgspec.json.decode(row.pop("status")) if row["status"] else {}
@@ -24,7 +24,7 @@ def _status_fields(status: dict) -> dict:
     return {key: status.get(key) for key in keys}
 
 
-def kpis_since(conn: sqlite3.Connection, since: str) -> dict:
+def kpis_since(conn: Connection, since: str) -> dict:
     """The day's figures: events applied since `since` (the site's midnight, UTC ISO)."""
     by_type = dict(store.events_today(conn, since))
     scans = by_type.get("scan", 0)
@@ -62,7 +62,7 @@ def onhand_series(current: int, newest_first: list[dict]) -> list[dict]:
 
 
 def product(
-    conn: sqlite3.Connection, sku: str, limit: int = 50, before: int | None = None
+    conn: Connection, sku: str, limit: int = 50, before: int | None = None
 ) -> dict | None:
     """A product as its page and `GET /api/products/{sku}/history` show it: the catalog
     record, stock by line, `limit` movements before movement `before` (newest first) with
@@ -97,7 +97,7 @@ def product(
     }
 
 
-def order(conn: sqlite3.Connection, order_id: str) -> dict | None:
+def order(conn: Connection, order_id: str) -> dict | None:
     row = store.order_row(conn, order_id)
     if row is None:
         return None

@@ -1,0 +1,41 @@
+"""A WHERE clause made of the filters a caller gave, and only those.
+
+Not `CAST(? AS TEXT) IS NULL OR status = ?`: PostgreSQL plans a prepared statement once
+for any values after its fifth run (a generic plan), and for that plan `status = ?` may
+not apply, so it walks the whole table (or a whole index in the page's order) testing
+each row; SQLite does not fold the constant either. A statement per set of filters given
+is planned for exactly those filters: a few texts per query, each prepared once.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Where:
+    conditions: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def equal(self, column: str, value: Any) -> "Where":
+        """`column = value`, unless value is None (any)."""
+        if value is not None:
+            self.add(f"{column} = ?", value)
+        return self
+
+    def add(self, condition: str, *params: Any) -> "Where":
+        self.conditions.append(condition)
+        self.params.extend(params)
+        return self
+
+    @property
+    def sql(self) -> str:
+        """`WHERE a AND b`, or nothing without a condition."""
+        return f"WHERE {' AND '.join(self.conditions)}" if self.conditions else ""
+
+
+def page(limit: int, offset: int = 0) -> str:
+    """`LIMIT n OFFSET m` written out, not bound: a plan made without the values (generic)
+    takes `LIMIT ?` for a tenth of the rows, and may join that many by reading a table whole;
+    written out, the plan is made for the page's size. Each goes through `int()`: nothing
+    a caller passes becomes SQL but a number."""
+    return f"LIMIT {int(limit)} OFFSET {int(offset)}"
