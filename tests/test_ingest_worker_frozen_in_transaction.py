@@ -3,7 +3,9 @@ process frozen, or its host cut off from the database server) must not stop the 
 workers: docs/scaling.md promises that its leases expire and the others take over. On
 PostgreSQL every writing transaction holds the one writer lock (an advisory lock) until
 it ends, and the server ends a session that is gone quiet only when TCP gives up on it
-(hours by default): the other workers' transactions, and their lease turns, wait for it.
+(hours by default): the other workers' transactions, and their lease turns, would wait
+for it. A writer that waits for the lock ends its holder once the holder's process has not
+said it is alive for two lease periods (hub.store.writer_lock, docs/scaling.md).
 
 Real `python -m hub run --role ingest` processes, a real Mosquitto, the run's PostgreSQL;
 the worker frozen with SIGSTOP at a moment the server shows it holding the writer lock

@@ -95,7 +95,13 @@ def begin(raw: psycopg.Connection) -> None:
             return
         except psycopg.errors.LockNotAvailable:
             raw.execute("ROLLBACK")  # nothing was done in it yet
-        for ended in end_stuck_holder(raw):
+        try:
+            ended_now = end_stuck_holder(raw)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            # Another database role than the holder's, without pg_signal_backend: wait.
+            log.warning("cannot end the writer lock's stuck holder: %s", exc)
+            continue
+        for ended in ended_now:
             log.warning("ended the writer lock's holder %s (backend pid %d, %s): its process "
                         "has not said it is alive since %.1f (server clock)", ended.name,
                         ended.pid, ended.state, ended.alive_until)  # fmt: skip
@@ -105,8 +111,11 @@ def end_stuck_holder(raw: psycopg.Connection) -> list[Ended]:
     """End the writer lock's holder if it is a hub process's session whose liveness row has
     expired; what was ended (nothing when the holder is alive, or not a hub process).
     Runs outside a transaction."""
-    rows = raw.execute(_END_STUCK).fetchall()
-    return [Ended(pid, name, state, until) for pid, name, state, until, _done in rows]
+    try:
+        rows = raw.execute(_END_STUCK).fetchall()
+    except psycopg.errors.UndefinedTable:  # a ledger not yet brought up to this version
+        return []
+    return [Ended(pid, name, state, until) for pid, name, state, until, done in rows if done]
 
 
 def beat(raw: psycopg.Connection, name: str, alive_s: float) -> None:
