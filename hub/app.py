@@ -23,7 +23,8 @@ from hub.health import Heartbeats
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
-from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site
+from hub.liveness import Liveness
+from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site, worker_id
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
@@ -53,6 +54,10 @@ SITE_CHUNK = 100
 # A web process learns that other processes changed the ledger (for the live pages' long
 # polls) by the outbox's newest id, this often.
 CHANGES_POLL_S = 0.5
+# On PostgreSQL a process that has not said it is alive for this many lease periods is
+# stuck, and its writing transaction may be ended (hub.liveness): by then its leases have
+# run out, and a live process has missed a dozen renewals in a row.
+ALIVE_LEASES = 2
 
 
 class Hub:
@@ -61,7 +66,9 @@ class Hub:
         self.role = role
         data = Path(config.hub.data_dir)
         data.mkdir(parents=True, exist_ok=True)
-        self.db_path = config.database.target(data)
+        # The process's name on the database: its worker id, and its PostgreSQL sessions'.
+        self.name = worker_id(role)
+        self.db_path = store.for_process(config.database.target(data), self.name)
         self.topics = Topics(config.hub.site)
         self.conn = store.connect(self.db_path)
         store.create_schema(self.conn)
@@ -73,7 +80,14 @@ class Hub:
         sites = tuple(s.id for s in config.sites) if central else ()
         if role != "all":
             self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s,
-                                       sites=sites if role == "ingest" else ())  # fmt: skip
+                                       sites=sites if role == "ingest" else (),
+                                       id=self.name)  # fmt: skip
+        # On PostgreSQL: what keeps this process's transactions from being ended as stuck
+        # while it runs, and lets the others end one when it is frozen inside it.
+        self.liveness = None
+        if store.is_postgres_url(self.db_path):
+            self.liveness = Liveness(str(self.db_path), self.name,
+                                     ALIVE_LEASES * config.ingest.lease_s)  # fmt: skip
         self.zone = ZoneInfo(config.web.timezone)  # the site's: whose days "today" counts
         self.ingest = Ingest(self.conn, self.topics, config.ingest.resync_after_s, self.zone,
                              fence=self.ownership if role == "ingest" else None,
@@ -129,6 +143,8 @@ class Hub:
         return self.web.effective_port
 
     def run(self) -> None:
+        if self.liveness is not None:
+            self.liveness.start()
         if self.role != "web":
             self.link.start()
         web = threading.Thread(target=self.web.run, name="web", daemon=True)
@@ -152,6 +168,8 @@ class Hub:
             self.web.close()
             close_app(self.web_app)
             self.conn.close()
+            if self.liveness is not None:
+                self.liveness.stop()
 
     def stop(self) -> None:
         self._stop.set()

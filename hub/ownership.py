@@ -51,9 +51,15 @@ def stream_site(stream: str) -> str | None:
     return stream[len(SITE_PREFIX):] if stream.startswith(SITE_PREFIX) else None
 
 
+# At most this much of the host name goes into a worker id: the id is also the name of the
+# worker's PostgreSQL sessions (application_name, cut at 63 bytes by the server).
+HOST_IN_ID = 36
+
+
 def worker_id(role: str) -> str:
     """host:pid:role:random, unique per run (the same pid may come again after a reboot)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{role}:{secrets.token_hex(4)}"
+    host = socket.gethostname()[:HOST_IN_ID]
+    return f"{host}:{os.getpid()}:{role}:{secrets.token_hex(4)}"
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,10 @@ class Ownership:
     stations: frozenset[str] = frozenset()  # the streams (stations, sites) this worker applies
     duties: frozenset[str] = frozenset()
     _valid_until: float = 0.0  # monotonic: past it, nothing this worker held is sure
+    id: str = ""  # worker_id(role) unless given (the process's name on the database)
 
     def __post_init__(self) -> None:
-        self.id = worker_id(self.role)
+        self.id = self.id or worker_id(self.role)
 
     @property
     def period_s(self) -> float:

@@ -106,6 +106,7 @@ from hub.store.connection import (
     connect,
     connect_pooled,
     create_schema,
+    for_process,
     is_postgres,
     is_postgres_url,
     open_pool,

@@ -77,6 +77,14 @@ def connect(target: str | Path) -> Connection:
     return conn
 
 
+def for_process(target: str | Path, name: str) -> str | Path:
+    """What process `name` connects to: on PostgreSQL the URL with its sessions named
+    `name` (how a holder of the writer lock stuck inside its transaction is known and
+    ended: hub.store.writer_lock) and TCP keepalives; a SQLite path as it is."""
+    return postgres.writer_lock.session_url(str(target), name) if is_postgres_url(target) \
+        else target
+
+
 def open_pool(url: str, size: int) -> "postgres.ConnectionPool":
     """PostgreSQL connections kept for the web's requests (`connect_pooled`)."""
     return postgres.open_pool(url, size)

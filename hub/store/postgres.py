@@ -22,9 +22,9 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
+from hub.store import writer_lock
+
 URL_SCHEMES = ("postgresql://", "postgres://")
-# The advisory lock every writing transaction takes first (any constant: the hub's own).
-WRITER_LOCK = 0x57_48_55_42  # "WHUB"
 
 # What SQLite has built in and the queries use. IMMUTABLE so that the indexes on JSON
 # fields (schema.sql) can use it; SQLite's json_extract returns a JSON number as a number,
@@ -34,7 +34,7 @@ CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT (doc::jsonb) #>> string_to_array(substr(path, 3), '.') $$;
 CREATE TABLE IF NOT EXISTS hub_schema (version bigint NOT NULL, digest text NOT NULL);
-"""
+""" + writer_lock.TABLE
 
 # Words PostgreSQL reserves that schema.sql uses as column names: quoted there, and in the
 # queries ("user" is accepted quoted by SQLite as well).
@@ -166,9 +166,9 @@ class Connection:
         return self.raw.info.transaction_status != TransactionStatus.IDLE
 
     def begin_write(self) -> None:
-        """What `BEGIN IMMEDIATE` is on SQLite: one writing transaction at a time."""
-        self.raw.execute("BEGIN")
-        self.raw.execute(f"SELECT pg_advisory_xact_lock({WRITER_LOCK})")
+        """What `BEGIN IMMEDIATE` is on SQLite: one writing transaction at a time (a holder
+        stuck with the lock is ended: hub.store.writer_lock)."""
+        writer_lock.begin(self.raw)
 
     def close(self) -> None:
         self.raw.close()
