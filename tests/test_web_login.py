@@ -14,7 +14,8 @@ PAGES = ["/", "/overview.json", "/changes?since=999999", "/stock", "/stock.csv",
          "/import", "/import/products-template.csv", "/users", "/labels",
          "/labels/print?code=CMD:DONE", "/labels/locations", "/barcode.svg?code=CMD:DONE",
          "/counts/full/FC-0001", "/uplifts", "/sites", "/sites/movements", "/sites/orders",
-         "/sites/reorder"]  # fmt: skip
+         "/sites/reorder", "/sites/reports", "/sites/reports/valuation",
+         "/sites/reports/valuation.csv"]  # fmt: skip
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -34,7 +35,9 @@ def test_every_page_route_is_in_the_anonymous_list(app):
                 "/orders/<order_id>/scan-log.csv": "/orders/SO-1/scan-log.csv",
                 "/reports/<name>.csv": "/reports/abc.csv", "/stations/<station>": "/stations/pack-1",
                 "/counts/full/<run>": "/counts/full/FC-0001",
-                "/import/<kind>-template.csv": "/import/products-template.csv"}
+                "/import/<kind>-template.csv": "/import/products-template.csv",
+                "/sites/reports/<name>": "/sites/reports/valuation",
+                "/sites/reports/<name>.csv": "/sites/reports/valuation.csv"}
     tested = {p.split("?")[0] for p in PAGES}
     assert {patterns.get(rule, rule) for rule in page_gets} <= tested
 
