@@ -41,16 +41,12 @@ def alerts_changed(conn: Connection, since: str | None, until: str | None,
     republishes when the centre asks it to resend (hub.site_restate)."""
     found = []
     for changed in ("ts", "cleared"):
-        where = ["cleared IS NULL" if changed == "ts" else "cleared IS NOT NULL"]
-        params: list = []
-        for bound, op in ((since, ">="), (until, "<=")):
-            if bound is not None:
-                where.append(f"{changed} {op} ?")
-                params.append(bound)
+        where = Where().add("cleared IS NULL" if changed == "ts" else "cleared IS NOT NULL")
+        where.between(changed, since, until)
         rows = conn.execute(
             "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
-            f"WHERE {' AND '.join(where)} ORDER BY {changed}, id LIMIT ?",
-            (*params, limit),
+            f"{where.sql} ORDER BY {changed}, id LIMIT ?",
+            (*where.params, limit),
         ).fetchall()
         found.extend(rows)
     keys = ("id", "kind", "severity", "message", "sku", "station", "ts", "cleared")

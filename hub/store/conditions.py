@@ -22,6 +22,14 @@ class Where:
             self.add(f"{column} = ?", value)
         return self
 
+    def between(self, column: str, since: Any, until: Any) -> "Where":
+        """`since <= column <= until`, each bound only when given (None: no bound)."""
+        if since is not None:
+            self.add(f"{column} >= ?", since)
+        if until is not None:
+            self.add(f"{column} <= ?", until)
+        return self
+
     def add(self, condition: str, *params: Any) -> "Where":
         self.conditions.append(condition)
         self.params.extend(params)

@@ -6,6 +6,7 @@ Plain SQL that SQLite and PostgreSQL both accept (ON CONFLICT, qualified upsert 
 
 from dataclasses import dataclass
 
+from hub.store.conditions import Where
 from hub.store.connection import Connection
 
 
@@ -27,15 +28,11 @@ def from_centre_changed(conn: Connection, since: str | None, until: str | None,
     """(order, status) of the orders the centre routed here whose status changed between
     `since` and `until` (ISO times, None: no bound), oldest change first, at most `limit`:
     what a site republishes when the centre asks it to resend (hub.site_restate)."""
-    where, params = ["1 = 1"], []
-    for bound, op in ((since, ">="), (until, "<=")):
-        if bound is not None:
-            where.append(f"o.updated {op} ?")
-            params.append(bound)
+    where = Where().between("o.updated", since, until)
     rows = conn.execute(
         "SELECT o.order_id, o.status FROM orders o JOIN from_centre f ON f.order_id = o.order_id "
-        f"WHERE {' AND '.join(where)} ORDER BY o.updated, o.order_id LIMIT ?",
-        (*params, limit),
+        f"{where.sql} ORDER BY o.updated, o.order_id LIMIT ?",
+        (*where.params, limit),
     ).fetchall()
     return [(order_id, status) for order_id, status in rows]
 
