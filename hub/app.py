@@ -23,7 +23,6 @@ from hub.health import Heartbeats
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
-from hub.liveness import Liveness
 from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site, worker_id
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
@@ -40,10 +39,10 @@ HOUSEKEEPING_S = 60.0
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
 # re-queued at its end) stop arriving until they resend everything. About 1 s of publishing.
 OUTBOX_MAX_BEHIND = 1000
-# Errors of one message, not of the database: a constraint or a value the database cannot
-# store (store.ITEM_ERRORS). Others (disk full, read-only, I/O, PostgreSQL gone) are the
-# database's: the batch waits, unacknowledged, and is tried again on a new connection.
-ITEM_ERRORS = store.ITEM_ERRORS
+# Errors of one message, not of the database (store.item_errors(): a constraint or a value
+# the database cannot store) set that message aside. Others (disk full, read-only, I/O,
+# PostgreSQL gone) are the database's: the batch waits, unacknowledged, and is tried again
+# on a new connection.
 # How long the ingest waits before it tries a failing database again.
 DATABASE_RETRY_S = 1.0
 # How often the watchdog thread asks the web server whether it answers.
@@ -86,6 +85,8 @@ class Hub:
         # while it runs, and lets the others end one when it is frozen inside it.
         self.liveness = None
         if store.is_postgres_url(self.db_path):
+            from hub.liveness import Liveness  # psycopg: only a hub on PostgreSQL loads it
+
             self.liveness = Liveness(str(self.db_path), self.name,
                                      ALIVE_LEASES * config.ingest.lease_s)  # fmt: skip
         self.zone = ZoneInfo(config.web.timezone)  # the site's: whose days "today" counts
@@ -181,7 +182,7 @@ class Hub:
             return False
         try:
             return self.ownership.stop()
-        except store.DB_ERRORS:
+        except store.db_errors():
             log.exception("cannot give the leases back: they expire by themselves")
             return False
 
@@ -224,7 +225,7 @@ class Hub:
                     self._last_lease = time.monotonic()
                     self.ownership.tick()
                     self.heartbeats.beat("leases")
-            except store.DB_ERRORS:
+            except store.db_errors():
                 log.exception("web: the database does not answer; connecting again")
                 self._reconnect()
 
@@ -232,12 +233,12 @@ class Hub:
         """New connections for the web loop and its worker row (a broken PostgreSQL
         connection stays broken); on failure the next turn tries again."""
         for conn in (self.conn, self.ownership.conn):
-            with contextlib.suppress(*store.DB_ERRORS):
+            with contextlib.suppress(*store.db_errors()):
                 conn.close()
         try:
             self.conn = store.connect(self.db_path)
             self.ownership.conn = store.connect(self.db_path)
-        except store.DB_ERRORS:
+        except store.db_errors():
             log.warning("web: the database does not answer yet")
 
     # --- the ingest thread: the hub's one writer ------------------------------------
@@ -245,7 +246,7 @@ class Hub:
         while not self._stop.is_set():
             try:
                 self._ingest_turn()
-            except store.DB_ERRORS as exc:
+            except store.db_errors() as exc:
                 # The database itself failed: what was taken waits (`_carried`), unacked,
                 # and no heartbeat says all is well until it answers again.
                 log.exception("ingest: the database failed; trying again")
@@ -265,7 +266,7 @@ class Hub:
         here again."""
         conns = [self.conn, *([self.ownership.conn] if self.ownership else [])]
         for conn in conns:
-            with contextlib.suppress(*store.DB_ERRORS):
+            with contextlib.suppress(*store.db_errors()):
                 conn.close()
         try:
             self.conn = self.ingest.conn = store.connect(self.db_path)
@@ -273,7 +274,7 @@ class Hub:
                 self.central.conn = self.conn
             if self.ownership is not None:
                 self.ownership.conn = store.connect(self.db_path)
-        except store.DB_ERRORS:
+        except store.db_errors():
             log.warning("ingest: the database does not answer yet")
 
     def _ingest_turn(self) -> None:
@@ -392,7 +393,7 @@ class Hub:
                 alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
                               "critical", f"the hub's {loop} loop failed a turn and goes on: "
                               f"{exc!r} (see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
-        except store.DB_ERRORS:
+        except store.db_errors():
             log.exception("cannot record the alert")
 
     def _take_batch(self) -> list[Incoming]:
@@ -430,11 +431,11 @@ class Hub:
         try:
             # Trims the dead letters in its transaction.
             taken = self.ingest.process(batch, deadline).taken
-        except ITEM_ERRORS:
+        except store.item_errors():
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
             self._apply_alone_and_trim(batch, deadline)
             return
-        except store.DB_ERRORS:
+        except store.db_errors():
             raise
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
@@ -469,8 +470,8 @@ class Hub:
         acked after the commit."""
         try:
             self.central.process(batch)
-        except store.DB_ERRORS as exc:
-            if not isinstance(exc, ITEM_ERRORS):
+        except store.db_errors() as exc:
+            if not isinstance(exc, store.item_errors()):
                 raise
             log.exception("a batch of %d site messages failed: one by one", len(batch))
             self._apply_sites_alone(batch)
@@ -485,8 +486,8 @@ class Hub:
         for message in batch:
             try:
                 self.central.process([message])
-            except store.DB_ERRORS as exc:
-                if not isinstance(exc, ITEM_ERRORS):
+            except store.db_errors() as exc:
+                if not isinstance(exc, store.item_errors()):
                     raise
                 self.central.set_aside(message, exc)
             except Exception as exc:  # noqa: BLE001
@@ -526,11 +527,11 @@ class Hub:
         How many dead letters it made."""
         try:
             return self.ingest.process([message]).dead
-        except ITEM_ERRORS as exc:
+        except store.item_errors() as exc:
             log.exception("setting aside a message the ledger refused")
             self.ingest.set_aside(message, exc)
             return 1
-        except store.DB_ERRORS:
+        except store.db_errors():
             raise
         except Exception as exc:  # noqa: BLE001
             log.exception("setting aside a message the ingest could not handle")
@@ -589,7 +590,7 @@ def run_from_config(path: str, role: str = "all") -> int:
     except ConfigError as exc:
         log.error("%s", exc)
         return 2
-    except (OSError, *store.DB_ERRORS) as exc:
+    except (OSError, *store.db_errors()) as exc:
         log.error("cannot start: %s", exc)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: hub.stop())

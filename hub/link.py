@@ -322,7 +322,7 @@ class HubLink:
                 self._wake.clear()
                 try:
                     self._turn(conn)
-                except store.DB_ERRORS:
+                except store.db_errors():
                     log.exception("outbox: the ledger failed; trying again")
                     self._stop.wait(1.0)
                     conn = self._reconnect(conn)
@@ -339,9 +339,9 @@ class HubLink:
         the old one while the database does not answer."""
         try:
             fresh = store.connect(self._db_path)
-        except store.DB_ERRORS:
+        except store.db_errors():
             return conn
-        with contextlib.suppress(*store.DB_ERRORS):
+        with contextlib.suppress(*store.db_errors()):
             conn.close()
         return fresh
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from hub import store
 from hub.check import check
-from hub.store import postgres
 
 # The rows a site runs on, compared after the copy (sorted in Python: the two databases
 # may sort text differently).
@@ -51,7 +50,7 @@ class Outcome:
 def migrate(source_path: Path, url: str) -> Outcome:
     if not source_path.is_file():
         raise MigrateError(f"{source_path}: no ledger file")
-    if not postgres.is_url(url):
+    if not store.is_postgres_url(url):
         raise MigrateError(f"--to {url!r}: not a postgresql:// URL")
     source = store.connect(source_path)
     target = store.connect(url)
@@ -157,7 +156,7 @@ def _differences(
 def main(source: str, url: str) -> int:
     try:
         outcome = migrate(Path(source), url)
-    except (MigrateError, *store.DB_ERRORS) as exc:
+    except (MigrateError, *store.db_errors()) as exc:
         print(f"hub migrate-db: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({"ok": outcome.ok, **asdict(outcome)}, indent=2))

@@ -50,11 +50,11 @@ def apply_as_the_hub_does(ingest: Ingest, batch: list[Incoming]) -> None:
     fails alone is set aside (hub/app.py)."""
     try:
         ingest.process(batch)
-    except store.ITEM_ERRORS:
+    except store.item_errors():
         for message in batch:
             try:
                 ingest.process([message])
-            except store.ITEM_ERRORS as exc:
+            except store.item_errors() as exc:
                 ingest.set_aside(message, exc)
 
 

@@ -96,9 +96,6 @@ from hub.store.catalog import (
     product_upsert,
 )
 from hub.store.connection import (
-    DATA_ERRORS,
-    DB_ERRORS,
-    ITEM_ERRORS,
     MIGRATIONS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -106,9 +103,12 @@ from hub.store.connection import (
     connect,
     connect_pooled,
     create_schema,
+    data_errors,
+    db_errors,
     for_process,
     is_postgres,
     is_postgres_url,
+    item_errors,
     open_pool,
     pipelined,
     rehearsal,

@@ -9,27 +9,57 @@ SQL both accept; what differs is bridged in `hub.store.postgres` (docs/architect
 
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
+if TYPE_CHECKING:
+    from hub.store import postgres
 
-from hub.store import postgres
-
+POSTGRES_URL_SCHEMES = ("postgresql://", "postgres://")
 SCHEMA = (Path(__file__).parent.parent / "schema.sql").read_text()
 
-# The database failed (disk, connection, server): the hub stops or retries, never blames a
-# message for it.
-DB_ERRORS = (sqlite3.Error, psycopg.Error)
-# One message's fault, not the database's: a constraint, or a value the database cannot store.
-ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError,
-               psycopg.errors.IntegrityError, psycopg.errors.DataError)  # fmt: skip
+# psycopg (and hub.store.postgres, which bridges it) is imported at the first PostgreSQL
+# connection, never by a hub on its SQLite file: it is 12 MB of the hub's resident memory
+# (issue 20's bench 6). A psycopg error, or a PostgreSQL connection, can only exist in a
+# process that has imported it, so the error classes below are psycopg's only once it is.
 
-# A value the database cannot store (on PostgreSQL a NUL character in text): the web
-# answers 422, the ingest sets the message aside (ITEM_ERRORS).
-DATA_ERRORS = (sqlite3.DataError, psycopg.errors.DataError)
+
+def _postgres() -> ModuleType:
+    from hub.store import postgres
+
+    return postgres
+
+
+def _psycopg() -> ModuleType | None:
+    return sys.modules.get("psycopg")
+
+
+def db_errors() -> tuple[type[Exception], ...]:
+    """The database failed (disk, connection, server): the hub stops or retries, never
+    blames a message for it."""
+    psycopg = _psycopg()
+    return (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
+
+
+def item_errors() -> tuple[type[Exception], ...]:
+    """One message's fault, not the database's: a constraint, or a value the database cannot
+    store."""
+    psycopg = _psycopg()
+    ours = (sqlite3.IntegrityError, sqlite3.DataError)
+    return ours if psycopg is None else (*ours, psycopg.errors.IntegrityError,
+                                         psycopg.errors.DataError)  # fmt: skip
+
+
+def data_errors() -> tuple[type[Exception], ...]:
+    """A value the database cannot store (on PostgreSQL a NUL character in text): the web
+    answers 422, the ingest sets the message aside (item_errors)."""
+    psycopg = _psycopg()
+    return (sqlite3.DataError,) if psycopg is None else (sqlite3.DataError,
+                                                         psycopg.errors.DataError)  # fmt: skip
 
 
 class Rows(Protocol):
@@ -64,7 +94,7 @@ def connect(target: str | Path) -> Connection:
     """A connection to a SQLite file or a `postgresql://` URL, in autocommit mode
     (transactions are explicit); on SQLite WAL and durable commits."""
     if is_postgres_url(target):
-        return postgres.connect(str(target))
+        return _postgres().connect(str(target))
     conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -81,18 +111,18 @@ def for_process(target: str | Path, name: str) -> str | Path:
     """What process `name` connects to: on PostgreSQL the URL with its sessions named
     `name` (how a holder of the writer lock stuck inside its transaction is known and
     ended: hub.store.writer_lock) and TCP keepalives; a SQLite path as it is."""
-    return postgres.writer_lock.session_url(str(target), name) if is_postgres_url(target) \
+    return _postgres().writer_lock.session_url(str(target), name) if is_postgres_url(target) \
         else target
 
 
 def open_pool(url: str, size: int) -> "postgres.ConnectionPool":
     """PostgreSQL connections kept for the web's requests (`connect_pooled`)."""
-    return postgres.open_pool(url, size)
+    return _postgres().open_pool(url, size)
 
 
 def connect_pooled(pool: "postgres.ConnectionPool") -> Connection:
     """A connection of `pool`; its `close()` gives it back."""
-    return postgres.pooled(pool)
+    return _postgres().pooled(pool)
 
 
 def _greatest(*values):
@@ -107,11 +137,12 @@ def _least(*values):
 
 def is_postgres_url(target: str | Path) -> bool:
     """Whether `connect(target)` opens PostgreSQL (else a SQLite file)."""
-    return postgres.is_url(target)
+    return isinstance(target, str) and target.startswith(POSTGRES_URL_SCHEMES)
 
 
 def is_postgres(conn: Connection) -> bool:
-    return isinstance(conn, postgres.Connection)
+    postgres = sys.modules.get("hub.store.postgres")
+    return postgres is not None and isinstance(conn, postgres.Connection)
 
 
 def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
@@ -154,7 +185,7 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 def create_schema(conn: Connection) -> None:
     """Make the ledger's tables, or bring an older ledger's up to date."""
     if is_postgres(conn):
-        postgres.create_schema(conn, SCHEMA, MIGRATIONS)
+        _postgres().create_schema(conn, SCHEMA, MIGRATIONS)
         return
     fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'movements'").fetchone()
     version = SCHEMA_VERSION if fresh is None else schema_version(conn)
@@ -187,7 +218,7 @@ def _sqlite_step(conn: Connection, sql: str) -> str:
 
 def schema_version(conn: Connection) -> int:
     if is_postgres(conn):
-        return postgres.schema_version(conn)
+        return _postgres().schema_version(conn)
     return conn.execute("PRAGMA user_version").fetchone()[0]
 
 

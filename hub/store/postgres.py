@@ -24,8 +24,6 @@ from psycopg_pool import ConnectionPool
 
 from hub.store import writer_lock
 
-URL_SCHEMES = ("postgresql://", "postgres://")
-
 # What SQLite has built in and the queries use. IMMUTABLE so that the indexes on JSON
 # fields (schema.sql) can use it; SQLite's json_extract returns a JSON number as a number,
 # this one text: the queries cast where they need a number.
@@ -39,10 +37,6 @@ CREATE TABLE IF NOT EXISTS hub_schema (version bigint NOT NULL, digest text NOT 
 # Words PostgreSQL reserves that schema.sql uses as column names: quoted there, and in the
 # queries ("user" is accepted quoted by SQLite as well).
 RESERVED = ("user",)
-
-
-def is_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(URL_SCHEMES)
 
 
 def translate_schema(sql: str) -> str:

@@ -91,6 +91,8 @@ def create_app(
         DB_POOL=store.open_pool(db_path, db_connections) if store.is_postgres_url(db_path)
         else None,
     )
+    for error in store.data_errors():  # psycopg's too, once the pool above has loaded it
+        app.register_error_handler(error, pages.unstorable)
     app.config["SITE_ZONE"] = ZoneInfo(timezone)  # whose midnight starts "today"
     install_formats(app, SiteFormat(app.config["SITE_ZONE"], currency))
     links.install(app)

@@ -50,14 +50,10 @@ def _http_error(exc: HTTPException):
     return page, exc.code, api_calls.kept_headers(exc)
 
 
-def _unstorable(exc: Exception):
+def unstorable(exc: Exception):
     """A value the database cannot hold (PostgreSQL's text takes no NUL character): well
     formed, but the request's fault (422; its transaction rolled back)."""
     return _http_error(UnprocessableEntity(f"a value the database cannot store: {exc}"))
-
-
-for _error in store.DATA_ERRORS:
-    blueprint.app_errorhandler(_error)(_unstorable)
 
 
 @blueprint.get("/")
