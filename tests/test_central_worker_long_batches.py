@@ -23,7 +23,7 @@ from protocol.messages import AppliedMovement
 from protocol.topics import Topics
 from tests.broker import start_broker
 from tests.harness import Hub, wait_until
-from tests.test_ingest_worker_long_batches import Publisher
+from tests.ingest_workers import Publisher
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 

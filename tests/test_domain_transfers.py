@@ -554,20 +554,27 @@ GIFT = {"sku": "GIFT", "name": "Gift box", "kit": [{"sku": "MUG", "qty": 2},
                                                    {"sku": "LID", "qty": 1}]}  # fmt: skip
 
 
+def gift_transfer(company) -> str:
+    """Both sites and the centre know the GIFT kit (two mugs and a lid); the first site has
+    5 lids at 1.00 besides its mugs; a transfer of 2 GIFTs to the second, carried."""
+    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
+    for site in (company.s1, company.s2):
+        add_products(site.conn, site.topics, lid, GIFT)
+    company.s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
+    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
+    company.carry()
+    transfer = company.transfer_of("GIFT", 2)
+    company.carry()
+    return transfer
+
+
 def test_a_kit_on_a_transfer_travels_as_its_parts_and_the_transfer_closes_in_full(company):
     from datetime import timedelta
 
     from hub import housekeeping
 
     s1, s2 = company.s1, company.s2
-    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
-    for site in (s1, s2):
-        add_products(site.conn, site.topics, lid, GIFT)
-    s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
-    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
-    company.carry()
-    transfer = company.transfer_of("GIFT", 2)
-    company.carry()
+    transfer = gift_transfer(company)
     # The bench packs the kits from their parts, and ships the parts (station/workflows/pack.py).
     s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="MUG", qty=4, location="A-01"),
                                               ShipmentLine(sku="LID", qty=2, location="A-01")]))  # fmt: skip
@@ -619,14 +626,7 @@ def test_a_kit_shipped_whole_without_kit_stock_is_built_from_its_parts_on_the_wa
     their FIFO cost, a `kit_backflushed` warning) and the kit travels at that cost; the
     sender's kit stock never goes negative, and the receiver gets the kit."""
     s1, s2 = company.s1, company.s2
-    lid = {"sku": "LID", "name": "Lid", "unit_cost": "1"}
-    for site in (s1, s2):
-        add_products(site.conn, site.topics, lid, GIFT)
-    s1.events(Receipt(sku="LID", qty=5, location="A-01", unit_cost=Decimal("1")))
-    add_products(company.centre.conn, Topics("hq"), {"sku": "MUG", "name": "Mug"}, lid, GIFT)
-    company.carry()
-    transfer = company.transfer_of("GIFT", 2)
-    company.carry()
+    transfer = gift_transfer(company)
     s1.events(Shipment(order=transfer, lines=[ShipmentLine(sku="GIFT", qty=2, location="A-01")]))
     assert store.layer_value(s1.conn, "GIFT", "A-01", "") == (0, 0)
     assert store.layer_value(s1.conn, "GIFT", f"transit-{transfer}", "") == (2, micros("10"))

@@ -19,9 +19,8 @@ import pytest
 
 from hub.store.writer_lock import WRITER_LOCK
 from tests import postgres
-from tests.broker import start_broker
 from tests.harness import Hub, wait_until
-from tests.test_ingest_worker_long_batches import Publisher, cursor, known, password
+from tests.ingest_workers import cursor, owner_pid, two_workers
 
 pytestmark = [
     pytest.mark.slow,
@@ -33,12 +32,6 @@ STATIONS = ("pack-a", "pack-b")
 BACKLOG = 20000  # keeps the frozen worker's station in long batches
 LATER = 50  # events of the other worker's station, sent once the first is frozen
 TRIES = 30
-
-
-def owner_pid(worker: Hub, station: str) -> int | None:
-    rows = worker.query("SELECT worker FROM station_leases WHERE station = ? AND expires_at >= ?",
-                        (station, time.time()))  # fmt: skip
-    return int(rows[0][0].split(":")[1]) if rows and rows[0][0] else None
 
 
 def lock_held_by_a_quiet_session(worker: Hub) -> bool:
@@ -66,53 +59,32 @@ def freeze_holding_the_lock(worker: Hub, victim: Hub) -> None:
 
 
 def test_a_worker_frozen_inside_its_transaction_does_not_stop_the_others(tmp_path):
-    users = {f"hub-{i}": (password(f"hub-{i}"), "hub") for i in (1, 2)}
-    users |= {s: (password(s), "station") for s in STATIONS}
-    broker = start_broker(tmp_path / "broker", users)
-    workers = [Hub(tmp_path / f"worker-{i}", broker, password(f"hub-{i}"), role="ingest",
-                   username=f"hub-{i}", data_dir=tmp_path / "data",
-                   ingest_config="lease_s = 2\n") for i in (1, 2)]  # fmt: skip
-    publishers: list[Publisher] = []
     frozen = None
-    try:
-        known(workers[0], STATIONS)
-        for worker in workers:
-            worker.start()
-        pids = {w.proc.process.pid for w in workers}
-        wait_until(lambda: {owner_pid(workers[0], s) for s in STATIONS} == pids, 60,
-                   "one station each")  # fmt: skip
-        publishers = [Publisher(broker.port, s) for s in STATIONS]
-        for publisher in publishers:
-            wait_until(lambda p=publisher: p.publish(range(1, 2)) or cursor(workers[0], p.station),
-                       30, f"{publisher.station}'s subscription", step=0.5)  # fmt: skip
-        first, second = publishers
-        victim = next(w for w in workers if w.proc.process.pid == owner_pid(w, first.station))
-        first.publish(range(2, BACKLOG + 1))
-        wait_until(lambda: cursor(victim, first.station) > 1, 30, "the backlog under way")
-        freeze_holding_the_lock(workers[0], victim)
-        frozen = victim.proc.process.pid
+    with two_workers(tmp_path, STATIONS, lease_s=2) as rig:
+        try:
+            first, second = rig.publishers
+            watcher = rig.workers[0]
+            victim = next(w for w in rig.workers
+                          if w.proc.process.pid == owner_pid(w, first.station))  # fmt: skip
+            first.publish(range(2, BACKLOG + 1))
+            wait_until(lambda: cursor(victim, first.station) > 1, 30, "the backlog under way")
+            freeze_holding_the_lock(watcher, victim)
+            frozen = victim.proc.process.pid
 
-        # The other worker goes on with its own station, frozen worker or not.
-        second.publish(range(2, LATER + 2))
-        wait_until(lambda: cursor(workers[0], second.station) == LATER + 1, 60,
-                   "the other worker's station applied while the first is frozen")  # fmt: skip
+            # The other worker goes on with its own station, frozen worker or not.
+            second.publish(range(2, LATER + 2))
+            wait_until(lambda: cursor(watcher, second.station) == LATER + 1, 60,
+                       "the other worker's station applied while the first is frozen")  # fmt: skip
 
-        # Woken, the worker finds its transaction ended (rolled back whole): it connects
-        # again and carries on, with its share of the stations once more; nothing of the
-        # frozen station was applied twice or out of order.
-        os.kill(frozen, signal.SIGCONT)
-        frozen = None
-        wait_until(lambda: {owner_pid(workers[0], s) for s in STATIONS} == pids, 60,
-                   "one station each again")  # fmt: skip
-        applied = workers[0].query("SELECT seq FROM events WHERE station = ? ORDER BY id",
-                                   (first.station,))  # fmt: skip
-        assert [seq for (seq,) in applied] == list(range(1, cursor(workers[0], first.station) + 1))
-    finally:
-        if frozen is not None:
+            # Woken, the worker finds its transaction ended (rolled back whole): it connects
+            # again and carries on, with its share of the stations once more; nothing of the
+            # frozen station was applied twice or out of order.
             os.kill(frozen, signal.SIGCONT)
-        for publisher in publishers:
-            publisher.close()
-        for worker in workers:
-            if worker.proc:
-                worker.stop()
-        broker.stop()
+            frozen = None
+            rig.wait_shared("one station each again")
+            applied = watcher.query("SELECT seq FROM events WHERE station = ? ORDER BY id",
+                                    (first.station,))  # fmt: skip
+            assert [seq for (seq,) in applied] == list(range(1, cursor(watcher, first.station) + 1))
+        finally:
+            if frozen is not None:
+                os.kill(frozen, signal.SIGCONT)

@@ -14,73 +14,18 @@ A real `python -m hub run --role ingest` process, a real Mosquitto, the run's re
 apply). The backlog comes from publishers faster than the worker applies.
 """
 
-import threading
-from datetime import UTC, datetime
-
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
-from hub import store
-from protocol.envelope import encode_event
-from protocol.events import Receipt
-from protocol.topics import Topics
 from tests.broker import start_broker
 from tests.harness import Hub, wait_until
+from tests.ingest_workers import Publisher, cursor, known, password
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
-TOPICS = Topics("test")
-EPOCH = "e1"
-TS = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 FIRST, SECOND = "pack-a", "pack-b"
 # Enough that applying FIRST's backlog takes several leases on either backend.
 BACKLOG = 6000
 SECOND_EVENTS = 200
-
-
-def password(user: str) -> str:
-    return f"{user}-secret"
-
-
-class Publisher:
-    """A station's events published once each, QoS 1, as fast as the broker takes them;
-    never resent (as `mosquitto_pub` in the bench)."""
-
-    def __init__(self, port: int, station: str) -> None:
-        self.station = station
-        self.ready = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=station,
-                                  protocol=mqtt.MQTTv5)  # fmt: skip
-        self.client.username_pw_set(station, password(station))
-        self.client.max_inflight_messages_set(100)
-        self.client.max_queued_messages_set(0)  # unbounded: the whole stream at once
-        self.client.on_connect = lambda *_: self.ready.set()
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert self.ready.wait(10), f"{station} did not connect"
-
-    def publish(self, seqs: range) -> None:
-        """Every event of `seqs`; returns once the broker has them all (PUBACK)."""
-        infos = [self.client.publish(TOPICS.events(self.station), event(self.station, seq),
-                                     qos=1) for seq in seqs]  # fmt: skip
-        for info in infos:
-            info.wait_for_publish(60)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def event(station: str, seq: int) -> bytes:
-    return encode_event(station, EPOCH, seq,
-                        Receipt(sku="MUG-1", qty=1, location="A-01"), TS)  # fmt: skip
-
-
-def cursor(worker: Hub, station: str) -> int:
-    rows = worker.query("SELECT applied FROM cursors WHERE station = ? AND epoch = ?",
-                        (station, EPOCH))  # fmt: skip
-    return rows[0][0] if rows else 0
 
 
 def test_a_backlog_ahead_of_a_stations_first_events_loses_none_of_them(tmp_path):
@@ -116,16 +61,3 @@ def test_a_backlog_ahead_of_a_stations_first_events_loses_none_of_them(tmp_path)
             worker.stop()
         broker.stop()
 
-
-def known(worker: Hub, stations: tuple[str, ...]) -> None:
-    """The stations in the worker's ledger before it starts (lease rows, as a ledger with
-    history has them)."""
-    worker.data_path.mkdir(parents=True)
-    conn = store.connect(worker.database)
-    try:
-        store.create_schema(conn)
-        with store.transaction(conn):
-            for station in stations:
-                store.station_lease_add(conn, station)
-    finally:
-        conn.close()
