@@ -492,30 +492,36 @@ class Hub:
             if taken and deadline is not None and time.monotonic() >= deadline:
                 break
             chunk = batch[taken:] if deadline is None else batch[taken:taken + SITE_CHUNK]
-            self._apply_sites_chunk(chunk)
             taken += len(chunk)
+            self._apply_sites_chunk(chunk, batch[taken:] + rest)
             self._carried = batch[taken:] + rest
         return taken
 
-    def _apply_sites_chunk(self, batch: list[Incoming]) -> None:
+    def _apply_sites_chunk(self, batch: list[Incoming], after: list[Incoming]) -> None:
         """One transaction, else one by one (a message that still fails is set aside);
-        acked after the commit."""
+        acked after the commit. `after`: what follows the chunk, carried behind what is
+        not committed if the database fails."""
         try:
             self.central.process(batch)
         except store.db_errors() as exc:
             if not isinstance(exc, store.item_errors()):
                 raise
             log.exception("a batch of %d site messages failed: one by one", len(batch))
-            self._apply_sites_alone(batch)
+            self._apply_sites_alone(batch, after)
+            return
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d site messages failed: one by one", len(batch))
-            self._apply_sites_alone(batch)
+            self._apply_sites_alone(batch, after)
+            return
         for message in batch:
             self.link.ack(message)
         self.link.wake()
 
-    def _apply_sites_alone(self, batch: list[Incoming]) -> None:
-        for message in batch:
+    def _apply_sites_alone(self, batch: list[Incoming], after: list[Incoming]) -> None:
+        """Each message in its own transaction, acked and no longer carried once committed:
+        the database failing at one leaves only it and what follows for the next turn (a
+        message applied again would route its order again, or count its dead letter twice)."""
+        for done, message in enumerate(batch, 1):
             try:
                 self.central.process([message])
             except store.db_errors() as exc:
@@ -525,6 +531,9 @@ class Hub:
             except Exception as exc:  # noqa: BLE001
                 log.exception("setting aside a site message the centre could not handle")
                 self.central.set_aside(message, exc)
+            self._carried = batch[done:] + after
+            self.link.ack(message)
+        self.link.wake()
 
     def _batch_deadline(self) -> float | None:
         """When an ingest worker's batch closes: after half a lease turn, and while its
