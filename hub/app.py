@@ -24,7 +24,7 @@ from hub.health import Heartbeats
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
-from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site, worker_id
+from hub.ownership import HOUSEKEEPING, OUTBOX, TICKS_PER_LEASE, Ownership, stream_site, worker_id
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
@@ -79,7 +79,7 @@ class Hub:
         central = config.hub.mode == "central"
         sites = tuple(s.id for s in config.sites) if central else ()
         if role != "all":
-            self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s,
+            self.ownership = Ownership(self._ownership_conn(), role, config.ingest.lease_s,
                                        sites=sites if role == "ingest" else (),
                                        id=self.name)  # fmt: skip
         # On PostgreSQL: what keeps this process's transactions from being ended as stuck
@@ -120,6 +120,15 @@ class Hub:
         # at the start, one an earlier run may have left (restarted while failing).
         self._unrecorded: dict[str, tuple[datetime, Exception]] = {}
         self._failed_at = dict.fromkeys(("ingest", "outbox", "housekeeping"), time.monotonic())
+
+    def _ownership_conn(self) -> store.Connection:
+        """The connection of this process's worker row and leases. A web process's does
+        nothing but renew its row: a statement that cannot within a turn gives up, and the
+        next turn tries again, rather than the row waiting behind other writers."""
+        conn = store.connect(self.db_path)
+        if self.role == "web":
+            store.give_up_after(conn, self.config.ingest.lease_s / TICKS_PER_LEASE)
+        return conn
 
     def _may_publish(self) -> bool:
         return self.ownership is None or self.ownership.holds(OUTBOX)
@@ -229,7 +238,7 @@ class Hub:
                     self.changes.bump()
                 if time.monotonic() - self._last_lease >= self.ownership.period_s:
                     self._last_lease = time.monotonic()
-                    self.ownership.tick()
+                    self.ownership.beat()
                     self.heartbeats.beat("leases")
             except store.db_errors():
                 log.exception("web: the database does not answer; connecting again")
@@ -243,7 +252,7 @@ class Hub:
                 conn.close()
         try:
             self.conn = store.connect(self.db_path)
-            self.ownership.conn = store.connect(self.db_path)
+            self.ownership.conn = self._ownership_conn()
         except store.db_errors():
             log.warning("web: the database does not answer yet")
 
