@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from hub.health import Heartbeats
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
-from hub.ownership import HOUSEKEEPING, OUTBOX, Ownership, stream_site, worker_id
+from hub.ownership import HOUSEKEEPING, OUTBOX, TICKS_PER_LEASE, Ownership, stream_site, worker_id
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
 from protocol import sdnotify
@@ -78,7 +79,7 @@ class Hub:
         central = config.hub.mode == "central"
         sites = tuple(s.id for s in config.sites) if central else ()
         if role != "all":
-            self.ownership = Ownership(store.connect(self.db_path), role, config.ingest.lease_s,
+            self.ownership = Ownership(self._ownership_conn(), role, config.ingest.lease_s,
                                        sites=sites if role == "ingest" else (),
                                        id=self.name)  # fmt: skip
         # On PostgreSQL: what keeps this process's transactions from being ended as stuck
@@ -114,6 +115,20 @@ class Hub:
         self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
         # A site stream taken, not yet asked: what the centre had applied when it took it.
         self._site_from: dict[str, int] = {}
+        # Loops' failed turns not yet recorded as an alert (the first's time, the latest
+        # error), and when each loop last failed (monotonic) while its alert may be open:
+        # at the start, one an earlier run may have left (restarted while failing).
+        self._unrecorded: dict[str, tuple[datetime, Exception]] = {}
+        self._failed_at = dict.fromkeys(("ingest", "outbox", "housekeeping"), time.monotonic())
+
+    def _ownership_conn(self) -> store.Connection:
+        """The connection of this process's worker row and leases. A web process's does
+        nothing but renew its row: a statement that cannot within a turn gives up, and the
+        next turn tries again, rather than the row waiting behind other writers."""
+        conn = store.connect(self.db_path)
+        if self.role == "web":
+            store.give_up_after(conn, self.config.ingest.lease_s / TICKS_PER_LEASE)
+        return conn
 
     def _may_publish(self) -> bool:
         return self.ownership is None or self.ownership.holds(OUTBOX)
@@ -223,7 +238,7 @@ class Hub:
                     self.changes.bump()
                 if time.monotonic() - self._last_lease >= self.ownership.period_s:
                     self._last_lease = time.monotonic()
-                    self.ownership.tick()
+                    self.ownership.beat()
                     self.heartbeats.beat("leases")
             except store.db_errors():
                 log.exception("web: the database does not answer; connecting again")
@@ -237,7 +252,7 @@ class Hub:
                 conn.close()
         try:
             self.conn = store.connect(self.db_path)
-            self.ownership.conn = store.connect(self.db_path)
+            self.ownership.conn = self._ownership_conn()
         except store.db_errors():
             log.warning("web: the database does not answer yet")
 
@@ -245,18 +260,21 @@ class Hub:
     def _ingest_loop(self) -> None:
         while not self._stop.is_set():
             try:
+                self._record_failures()
                 self._ingest_turn()
+                for loop in ("ingest", "outbox"):  # the outbox's failures come through here
+                    self._clear_if_clean(loop)
             except store.db_errors() as exc:
                 # The database itself failed: what was taken waits (`_carried`), unacked,
                 # and no heartbeat says all is well until it answers again.
                 log.exception("ingest: the database failed; trying again")
-                self._loop_failed("ingest", exc)
+                self._turn_failed("ingest", exc)
                 self._stop.wait(DATABASE_RETRY_S)
                 self._reconnect_ingest()
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
                 log.exception("ingest turn failed; going on")
-                self._loop_failed("ingest", exc)
+                self._turn_failed("ingest", exc)
                 self._stop.wait(1.0)
             self.heartbeats.beat("ingest")
 
@@ -379,22 +397,45 @@ class Hub:
                               transfer_late_days=self.config.transfers.late_days)
             with store.transaction(self.conn):
                 deadletters.trim(self.conn, self.config.dead_letters, now)
-                alerts.clear(self.conn, self.topics, "loop_failed:housekeeping", now.isoformat())
+            self._clear_if_clean("housekeeping", after_s=0)  # its turns are a minute apart
         except Exception as exc:  # noqa: BLE001
             log.exception("housekeeping failed; trying again later")
-            self._loop_failed("housekeeping", exc)
+            self._turn_failed("housekeeping", exc)
         self.heartbeats.beat("housekeeping")
         self.link.wake()
 
-    def _loop_failed(self, loop: str, exc: Exception) -> None:
-        """One alert per loop while it keeps failing (cleared by a good housekeeping turn)."""
-        try:
+    def _turn_failed(self, loop: str, exc: Exception) -> None:
+        """A failed turn of `loop`: its alert is recorded by the next turn that reaches the
+        database (the connection that just failed may not, and a failed write is lost)."""
+        since = self._unrecorded[loop][0] if loop in self._unrecorded else utc_now()
+        self._unrecorded[loop] = (since, exc)
+        self._failed_at[loop] = time.monotonic()
+
+    def _record_failures(self) -> None:
+        """One alert per loop while it keeps failing, with its first failure's time and its
+        latest error. A database error raises (to the ingest loop): recorded next turn."""
+        for loop, (since, exc) in list(self._unrecorded.items()):
             with store.transaction(self.conn):
                 alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
-                              "critical", f"the hub's {loop} loop failed a turn and goes on: "
-                              f"{exc!r} (see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
-        except store.db_errors():
-            log.exception("cannot record the alert")
+                              "critical", f"the hub's {loop} loop failed since "
+                              f"{since.isoformat(timespec='seconds')} and goes on: {exc!r} "
+                              "(see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
+            del self._unrecorded[loop]
+
+    def _clear_if_clean(self, loop: str, after_s: float | None = None) -> None:
+        """After a clean turn: `loop`'s alert clears once the loop has run clean for
+        `after_s` (`[health] stall_after_s`) since its last failure, so that a loop failing
+        now and then keeps one alert open, not one per failure. At the start, one an
+        earlier run left open clears so too."""
+        failed = self._failed_at.get(loop)
+        if failed is None or loop in self._unrecorded:
+            return
+        quiet = self.config.health.stall_after_s if after_s is None else after_s
+        if time.monotonic() - failed < quiet:
+            return
+        with store.transaction(self.conn):
+            alerts.clear(self.conn, self.topics, f"loop_failed:{loop}", utc_now().isoformat())
+        del self._failed_at[loop]
 
     def _take_batch(self) -> list[Incoming]:
         """What the last batch left (first: each station's order), then everything
@@ -460,30 +501,36 @@ class Hub:
             if taken and deadline is not None and time.monotonic() >= deadline:
                 break
             chunk = batch[taken:] if deadline is None else batch[taken:taken + SITE_CHUNK]
-            self._apply_sites_chunk(chunk)
             taken += len(chunk)
+            self._apply_sites_chunk(chunk, batch[taken:] + rest)
             self._carried = batch[taken:] + rest
         return taken
 
-    def _apply_sites_chunk(self, batch: list[Incoming]) -> None:
+    def _apply_sites_chunk(self, batch: list[Incoming], after: list[Incoming]) -> None:
         """One transaction, else one by one (a message that still fails is set aside);
-        acked after the commit."""
+        acked after the commit. `after`: what follows the chunk, carried behind what is
+        not committed if the database fails."""
         try:
             self.central.process(batch)
         except store.db_errors() as exc:
             if not isinstance(exc, store.item_errors()):
                 raise
             log.exception("a batch of %d site messages failed: one by one", len(batch))
-            self._apply_sites_alone(batch)
+            self._apply_sites_alone(batch, after)
+            return
         except Exception:  # noqa: BLE001 - a bug for one message must not stop the hub
             log.exception("a batch of %d site messages failed: one by one", len(batch))
-            self._apply_sites_alone(batch)
+            self._apply_sites_alone(batch, after)
+            return
         for message in batch:
             self.link.ack(message)
         self.link.wake()
 
-    def _apply_sites_alone(self, batch: list[Incoming]) -> None:
-        for message in batch:
+    def _apply_sites_alone(self, batch: list[Incoming], after: list[Incoming]) -> None:
+        """Each message in its own transaction, acked and no longer carried once committed:
+        the database failing at one leaves only it and what follows for the next turn (a
+        message applied again would route its order again, or count its dead letter twice)."""
+        for done, message in enumerate(batch, 1):
             try:
                 self.central.process([message])
             except store.db_errors() as exc:
@@ -493,6 +540,9 @@ class Hub:
             except Exception as exc:  # noqa: BLE001
                 log.exception("setting aside a site message the centre could not handle")
                 self.central.set_aside(message, exc)
+            self._carried = batch[done:] + after
+            self.link.ack(message)
+        self.link.wake()
 
     def _batch_deadline(self) -> float | None:
         """When an ingest worker's batch closes: after half a lease turn, and while its
@@ -547,7 +597,7 @@ class Hub:
                 store.outbox_delete(self.conn, done)
         for row_id, why in self.link.take_failed():
             if not row_id:
-                self._loop_failed("outbox", RuntimeError(why))
+                self._turn_failed("outbox", RuntimeError(why))
                 continue
             now = utc_now().isoformat()
             with store.transaction(self.conn):

@@ -14,8 +14,10 @@ A central hub's ingest workers own its sites' movement streams the same way: a s
 one more row of `station_leases`, keyed `site:{id}` (a station id never holds a colon), and
 balanced, taken over and fenced with the stations (docs/multi-site.md).
 
-A web worker only says it is alive (the overview and /healthz list the workers). The
-single process (`--role all`) has none of this: it owns every station.
+A web worker only says it is alive (the overview and /healthz list the workers), with one
+statement of its own (`beat`): not in a writing transaction, so never behind the writer
+lock an ingest worker's batch or the housekeeping holds. The single process (`--role all`)
+has none of this: it owns every station.
 """
 
 import math
@@ -125,6 +127,13 @@ class Ownership:
                         frozenset((held - renewed) & self.stations))  # fmt: skip
         self.stations, self.duties = frozenset(held), duties
         return change
+
+    def beat(self) -> None:
+        """A web worker's turn: its row says it is alive, in one statement (autocommit), not
+        a writing transaction: a live web process is listed however long the ingest
+        workers hold the writer lock (it used to wait for it, and its row went stale)."""
+        store.worker_beat(self.conn, store.Worker(self.id, socket.gethostname(), os.getpid(),
+                                                  self.role, self.started, self.clock()))  # fmt: skip
 
     def _balance(self, held: set[str], now: float, until: float) -> set[str]:
         """Each live worker ends with floor or ceil of stations / workers: one above the

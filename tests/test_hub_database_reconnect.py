@@ -14,7 +14,7 @@ import pytest
 
 from protocol.envelope import encode, encode_event
 from protocol.events import Adjustment
-from protocol.messages import Resync, StationStatus
+from protocol.messages import Alert, Resync, StationStatus
 from protocol.topics import Topics
 from tests import postgres
 from tests.conftest import PASSWORDS
@@ -107,5 +107,56 @@ def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp
     finally:
         if station is not None:
             station.close()
+        hub.stop()
+        breaker.close()
+
+
+def loop_alerts(watch: TestClient) -> tuple[Alert, Alert]:
+    """The ingest loop's `loop_failed` alert as published: raised, then cleared."""
+    seen = []
+    while len(seen) < 2:
+        alert = msgspec.json.decode(watch.next(TOPICS.alerts, timeout=60).payload, type=Alert)
+        if alert.kind == "loop_failed":
+            seen.append(alert)
+    return seen[0], seen[1]
+
+
+def test_a_database_failure_is_alerted_once_it_answers_and_cleared_when_clean(tmp_path, broker):
+    """The alert cannot be written while the database fails: it lands on the new
+    connection, saying what failed, and clears once the loop has run clean for
+    `stall_after_s` (it used to be written on the failed connection, so never, and a
+    `loop_failed` alert of the ingest never cleared)."""
+    breaker = Breaker(tmp_path)
+    hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"], data_dir=breaker.data_dir(tmp_path),
+              extra_config="[health]\nstall_after_s = 2\n")  # fmt: skip
+    station = watch = None
+    try:
+        hub.start()
+        watch = TestClient(broker.port, "observer_test", PASSWORDS["observer_test"])
+        watch.subscribe(TOPICS.alerts)
+        station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
+        station.publish(TOPICS.station_status("pack-1"),
+                        encode(StationStatus(state="online", conn=1, epoch="e1")), retain=True)  # fmt: skip
+        station.publish(TOPICS.events("pack-1"), event(1))
+        wait_until(lambda: applied(hub) == [(1, 1)], 20, "seq 1")
+
+        breaker.break_(hub)
+        for seq in range(2, 6):
+            station.publish(TOPICS.events("pack-1"), event(seq))
+        wait_until(lambda: "ingest: the database failed" in hub.proc.log_since_start(), 30,
+                   "the ingest's database failure")  # fmt: skip
+        breaker.mend()
+        wait_until(lambda: applied(hub) == [(5, 5)], 30, "what was taken, applied once back")
+
+        raised, cleared = loop_alerts(watch)
+        assert (raised.state, cleared.state, cleared.id) == ("raised", "cleared", raised.id)
+        assert "the hub's ingest loop failed since" in raised.message, raised
+        assert "Error" in raised.message or "Shutdown" in raised.message, raised
+        assert hub.query("SELECT count(*) FROM alerts WHERE kind = 'loop_failed' "
+                         "AND cleared IS NULL") == [(0,)]  # fmt: skip
+    finally:
+        for client in (station, watch):
+            if client is not None:
+                client.close()
         hub.stop()
         breaker.close()

@@ -19,6 +19,7 @@ from kit.faultproxy import FaultProxy
 from protocol.envelope import encode
 from protocol.messages import Order, OrderLine, Product
 from protocol.topics import Topics
+from tests import postgres
 from tests.conftest import PASSWORDS
 from tests.faults.rig import Endpoint
 from tests.harness import ROOT, Hub, wait_until
@@ -154,6 +155,33 @@ def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_p
     finally:
         worker.stop()
         proxy.close()
+
+
+def web_heartbeat(web: Hub) -> float:
+    return web.query("SELECT heartbeat FROM workers WHERE role = 'web'")[0][0]
+
+
+@pytest.mark.skipif(not postgres.enabled(), reason="on SQLite every write takes the file's lock")
+def test_a_web_process_renews_its_row_while_another_session_holds_the_writer_lock(tmp_path,
+                                                                                  broker):  # fmt: skip
+    """The web process's row says only that it is alive: it is renewed outside any writing
+    transaction, so an ingest worker's long batch (here another session holding the writer
+    lock) does not make a live web process look gone from /api/overview's `workers`, nor
+    its /healthz say 503 (`leases`). It used to wait for the lock."""
+    web = Hub(tmp_path / "web", broker, PASSWORDS["hub"], role="web",
+              ingest_config="lease_s = 1.0\n").start()  # fmt: skip
+    blocker = store.connect(web.database)
+    try:
+        wait_until(lambda: web.query("SELECT count(*) FROM workers WHERE role = 'web'") == [(1,)],
+                   20, "the web process's row")  # fmt: skip
+        with store.rehearsal(blocker):  # the writer lock, held by a session of no hub process
+            held_from = web_heartbeat(web)
+            wait_until(lambda: web_heartbeat(web) > held_from + 3, 20,
+                       "the row renewed for three lease periods with the writer lock held")  # fmt: skip
+            assert health(web)[0] == 200, health(web)
+    finally:
+        blocker.close()
+        web.stop()
 
 
 def test_web_processes_starting_together_agree_on_one_session_key(tmp_path):

@@ -11,12 +11,21 @@ from hub.catalog import Supplier, save_suppliers
 from protocol.events import Receipt, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine
 from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+from tests.webapp import hub_clock_at
 
 pytestmark = pytest.mark.hub
 
-NOW = datetime.now(UTC)
+# Noon UTC of the day the module is imported; each test sets the hub's clock to it
+# (`at_noon`), so what the feed applies falls on TODAY however long after the import the
+# test runs: a run crossing midnight UTC between collection and the test used to fail.
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 TODAY = NOW.date()
 STORED = ["dead-stock", "surplus", "reorder"]
+
+
+@pytest.fixture(autouse=True)
+def at_noon(monkeypatch):
+    hub_clock_at(monkeypatch, NOW)
 
 
 @pytest.fixture

@@ -106,6 +106,7 @@ from hub.store.connection import (
     data_errors,
     db_errors,
     for_process,
+    give_up_after,
     is_postgres,
     is_postgres_url,
     item_errors,

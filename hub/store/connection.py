@@ -115,6 +115,15 @@ def for_process(target: str | Path, name: str) -> str | Path:
         else target
 
 
+def give_up_after(conn: Connection, seconds: float) -> None:
+    """A statement on `conn` fails after waiting `seconds` (a lock included) rather than as
+    long as it takes: for a connection whose one short write must not hang behind others.
+    PostgreSQL: `statement_timeout`; SQLite: the wait for the file's write lock."""
+    ms = max(1, int(seconds * 1000))
+    conn.execute(f"SET statement_timeout = {ms}" if is_postgres(conn)
+                 else f"PRAGMA busy_timeout = {ms}")  # fmt: skip
+
+
 def open_pool(url: str, size: int) -> "postgres.ConnectionPool":
     """PostgreSQL connections kept for the web's requests (`connect_pooled`)."""
     return _postgres().open_pool(url, size)
