@@ -27,6 +27,8 @@ READS = {
     "a bin's contents": lambda c: store.location_stock(c, "A-00-0", 50, 0),
     "a product's movements": lambda c: store.movements_of_sku(c, "SKU-000424", 50, 1000),
     "a product's layers": lambda c: fifo.layers(c, "SKU-000424"),
+    "latest movements": lambda c: store.movements_latest(c, 100),
+    "latest movements, a page back": lambda c: store.movements_latest(c, 100, 50_000),
     "orders": lambda c: store.order_list(c, None, 50, 0),
     "orders, open": lambda c: store.order_list(c, "open", 50, 0),
     "an order's scan log": lambda c: store.order_log(c, "SO-000001", 100),
@@ -41,6 +43,9 @@ READS = {
     "counts, pending": lambda c: store.count_list(c, "pending", 50, 0),
     "due for a count": lambda c: counts.due_now(c, settings.load(c), TODAY, 50),
     "open count tasks": lambda c: counts.open_tasks(c, 50),
+    "report stock": lambda c: store.stock_page(c, None, None, None, 100, 0),
+    "report stock, a deep page": lambda c: store.stock_page(c, None, None, None, 100, 20_000),
+    "report stock, a bin": lambda c: store.stock_page(c, None, "A-00-0", None, 100, 0),
     "stored dead stock": lambda c: (
         store.report_run(c, "dead-stock"),
         store.dead_stock_stored(c, 100, 0),

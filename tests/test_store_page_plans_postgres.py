@@ -55,6 +55,8 @@ HISTORY = [
     "FROM alerts, generate_series(1, 10) g",
 ]
 MODES = ("force_custom_plan", "force_generic_plan")
+# The largest page a list gives (the API's `limit` goes up to 1,000).
+PAGE = 1_000
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +128,16 @@ def whole_scans(found: list[dict], big: set[str]) -> list[str]:
                 and "Index Cond" not in node and "$" in node.get("Filter", ""))]  # fmt: skip
 
 
+def oversized(found: list[dict]) -> list[str]:
+    """The steps planned for more rows than any page: what `LIMIT ?` is planned as without
+    its value (a tenth of the rows below it), which makes the whole plan one for thousands
+    of rows (a hash join over a table, parallel workers started for a page of 100)."""
+    return [f"{node['Node Type']} of {node['Plan Rows']} rows: {statement['Query Text']}"
+            for statement in found for node in nodes(statement["Plan"])
+            if node["Node Type"] in ("Limit", "Gather", "Gather Merge")
+            and node["Plan Rows"] > PAGE]  # fmt: skip
+
+
 def test_the_filled_ledger_is_big_where_the_pages_read(big):
     """Else a Seq Scan of a small table would pass for a good plan."""
     assert {"products", "balances", "movements", "events", "orders", "order_lines",
@@ -149,3 +161,10 @@ def test_a_page_read_scans_no_big_table(big_site, big, name, mode):
     found = plans(big_site, READS[name], mode)
     assert found, "the read ran no query"
     assert whole_scans(found, big) == []
+
+
+@pytest.mark.parametrize("name", READS)
+def test_a_page_read_is_planned_for_a_page(big_site, name):
+    """Also planned without the values: a page's size is written out (store.conditions.page),
+    not bound (`LIMIT ?`)."""
+    assert oversized(plans(big_site, READS[name], "force_generic_plan")) == []
