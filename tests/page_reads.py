@@ -9,7 +9,7 @@ for values that exist, a page in the middle of the catalog rather than past its 
 
 from datetime import date
 
-from hub import counts, fifo, planning, purchasing, settings, store
+from hub import counts, fifo, planning, purchasing, sales, settings, store
 
 TODAY = date(2026, 11, 28)  # the filler's last day
 MIDDLE = "SKU-005000"  # a keyset page in the middle of the catalog
@@ -53,6 +53,9 @@ READS = {
     "stored surplus": lambda c: store.surplus_stored(c, 100, 0),
     "stored reorder, due": lambda c: planning.stored_reorder_page(c, TODAY, MIDDLE, 100, True),
     "stored reorder, all": lambda c: planning.stored_reorder_page(c, TODAY, MIDDLE, 100, False),
+    "margins": lambda c: sales.margin_page(c, "2026-10-30", TODAY.isoformat(), "", 100),
+    "margins, a deep page": lambda c: sales.margin_page(c, "2026-10-30", TODAY.isoformat(),
+                                                        MIDDLE, 100),
     "alerts, open": lambda c: store.alerts_page(c, True, None, 50, 0),
     "alerts, of a kind": lambda c: store.alerts_page(c, False, "low_stock", 50, 0),
 }
