@@ -88,7 +88,8 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
         ("counts", "page", lambda: "/counts"),
         ("reports", "page", lambda: "/reports"),
         *[(f"report {name}", "page", lambda name=name: f"/reports/{name}") for name in
-          ("stock", "valuation", "reorder", "abc", "dead-stock", "surplus", "kpis", "alerts")],
+          ("stock", "valuation", "reorder", "abc", "dead-stock", "surplus", "kpis", "margins",
+           "alerts")],
         ("report reorder csv", "page", lambda: "/reports/reorder.csv?limit=100"),
         ("stations", "page", lambda: "/stations"),
         ("station", "page", lambda: f"/stations/{q(s.station)}"),
