@@ -259,6 +259,16 @@ def kpis(conn: Connection, q: Query) -> Report:
     return report
 
 
+def margins(conn: Connection, q: Query) -> Report:
+    """Revenue, COGS, dropship cost and margin per sku over the period (the KPIs' margin
+    figures per sku), in sku order, a page at a time (`after`)."""
+    since, until = _period(q)
+    rows, cursor = sales.margin_page(conn, since, until, q.after, q.limit)
+    return Report("margins", sales.MARGIN_COLUMNS, rows=rows,
+                  next={"after": cursor} if cursor else None,
+                  summary={"since": since, "until": until})  # fmt: skip
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -336,6 +346,7 @@ REPORTS: dict[str, Callable[[Connection, Query], Report]] = {
     "dead-stock": dead_stock,
     "surplus": surplus,
     "kpis": kpis,
+    "margins": margins,
     "alerts": alerts,
     "returns": returns,
     "quarantine": quarantine,

@@ -131,32 +131,47 @@ def book_dropship(
 # --- KPIs ------------------------------------------------------------------------------------
 def kpi_rows(conn: Connection, since: str, until: str) -> list[tuple]:
     """(kpi, scope, value): revenue, COGS, dropship cost, gross margin and margin % over
-    the period, per `day:`, per `sku:` and per `class:` (ABC; `class:-` for products
-    without one)."""
+    the period, per `day:` and per `class:` (ABC; `class:-` for products without one).
+    Per sku they are a report of their own, a page at a time (`margin_page`): at 100,000
+    products they were half a million KPI rows."""
     rows = []
     per_day = store.margin_by_day(conn, since, until)
     overall = _margin("", *(sum(r[i] for r in per_day) for i in (1, 2, 3)))
     rows += [row for row in overall if row[0] != "cogs"]  # the period's cogs row is there
     for day, *figures in per_day:
         rows += _margin(f"day:{day}", *figures)
-    per_class: dict[str, list[int]] = {}
-    for sku, cls, *figures in store.margin_by_sku(conn, since, until):
-        rows += _margin(f"sku:{sku}", *figures)
-        sums = per_class.setdefault(cls or "-", [0, 0, 0])
-        for i, figure in enumerate(figures):
-            sums[i] += figure
+    per_class = {cls or "-": figures for cls, *figures in
+                 store.margin_by_class(conn, since, until)}  # fmt: skip
     for cls, figures in sorted(per_class.items()):
         rows += _margin(f"class:{cls}", *figures)
     return rows
 
 
-def _margin(scope: str, revenue: int, cogs: int, dropship: int) -> list[tuple]:
+MARGIN_COLUMNS = ["sku", "class", "revenue", "cogs", "dropship_cost", "gross_margin",
+                  "margin_pct"]  # fmt: skip
+
+
+def margin_page(
+    conn: Connection, since: str, until: str, after: str, limit: int
+) -> tuple[list[dict], str | None]:
+    """Per sku in sku order after `after` (keyset), the figures of `kpi_rows` (MARGIN_COLUMNS;
+    `class` null without an ABC class), and the sku the next page follows (None: none). A
+    sku whose figures net to nothing (a shipment and its reversal) is left out, so a page
+    may hold fewer than `limit` rows and still have a next one."""
+    skus = store.margin_skus(conn, since, until, after, limit)
+    if not skus:
+        return [], None
+    rows = [{"sku": sku, "class": cls, **_figures(*figures)}
+            for sku, cls, *figures in store.margin_by_sku(conn, since, until, after, skus[-1])]  # fmt: skip
+    return rows, skus[-1] if len(skus) == limit else None
+
+
+def _figures(revenue: int, cogs: int, dropship: int) -> dict:
     margin = revenue - cogs - dropship
-    pct = round(100 * margin / revenue, 2) if revenue else None
-    return [
-        ("revenue", scope, text(revenue)),
-        ("cogs", scope, text(cogs)),
-        ("dropship_cost", scope, text(dropship)),
-        ("gross_margin", scope, text(margin)),
-        ("margin_pct", scope, pct),
-    ]
+    return {"revenue": text(revenue), "cogs": text(cogs), "dropship_cost": text(dropship),
+            "gross_margin": text(margin),
+            "margin_pct": round(100 * margin / revenue, 2) if revenue else None}  # fmt: skip
+
+
+def _margin(scope: str, revenue: int, cogs: int, dropship: int) -> list[tuple]:
+    return [(kpi, scope, value) for kpi, value in _figures(revenue, cogs, dropship).items()]

@@ -6,7 +6,7 @@ The database is a SQLite file or a PostgreSQL URL (a ledger moved there by `pyth
 migrate-db`); on PostgreSQL the app reads through its pool of connections, as the hub's web
 does, and the session key is kept in a temporary folder.
 
-Usage: scripts/measure-pages var/big/ledger.db [--requests 40]
+Usage: scripts/measure-pages var/big/ledger.db [--requests 40] [--only 'report kpis' ...]
        scripts/measure-pages 'postgresql://user@/warehouse?host=/path/to/socket'
 """
 
@@ -88,7 +88,8 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
         ("counts", "page", lambda: "/counts"),
         ("reports", "page", lambda: "/reports"),
         *[(f"report {name}", "page", lambda name=name: f"/reports/{name}") for name in
-          ("stock", "valuation", "reorder", "abc", "dead-stock", "surplus", "kpis", "alerts")],
+          ("stock", "valuation", "reorder", "abc", "dead-stock", "surplus", "kpis", "margins",
+           "alerts")],
         ("report reorder csv", "page", lambda: "/reports/reorder.csv?limit=100"),
         ("stations", "page", lambda: "/stations"),
         ("station", "page", lambda: f"/stations/{q(s.station)}"),
@@ -120,16 +121,16 @@ def routes(s: Samples) -> list[tuple[str, str, callable]]:
     ]
 
 
-def measure(db: str, n: int) -> list[dict]:
+def measure(db: str, n: int, only: list[str] | None = None) -> list[dict]:
     conn = store.connect(db)
     store.create_schema(conn)  # indexes a newer hub adds to an older database
     ensure_user(conn, USER, PASSWORD)
     conn.close()
     with tempfile.TemporaryDirectory(prefix="measure-pages-") as data_dir:
-        return _measure(db, n, data_dir)
+        return _measure(db, n, data_dir, only)
 
 
-def _measure(db: str, n: int, data_dir: str) -> list[dict]:
+def _measure(db: str, n: int, data_dir: str, only: list[str] | None) -> list[dict]:
     app = create_app(db, Topics("measure"), [TOKEN], data_dir=data_dir)
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
@@ -141,6 +142,8 @@ def _measure(db: str, n: int, data_dir: str) -> list[dict]:
         conn.close()
         results = []
         for label, kind, make in routes(samples):
+            if only and label not in only:
+                continue
             client = page if kind == "page" else api
             headers = {} if kind == "page" else {"Authorization": f"Bearer {TOKEN}"}
             times, statuses = [], set()
@@ -171,11 +174,18 @@ def main() -> int:
     parser.add_argument("db", help="a SQLite file, or a postgresql:// URL")
     parser.add_argument("--requests", type=int, default=40, help="per route")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--only", action="append", metavar="ROUTE",
+                        help="measure only this route (its label, e.g. 'report kpis'); repeatable")
     args = parser.parse_args()
     if not store.is_postgres_url(args.db) and not Path(args.db).exists():
         print(f"no database at {args.db} (scripts/fill-big-db makes one)", file=sys.stderr)
         return 2
-    results = measure(args.db, args.requests)
+    unknown = set(args.only or ()) - {label for label, _kind, _make in routes(None)}
+    if unknown:
+        print(f"no route {', '.join(sorted(unknown))} (see routes() for the labels)",
+              file=sys.stderr)
+        return 2
+    results = measure(args.db, args.requests, args.only)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

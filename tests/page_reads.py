@@ -9,7 +9,7 @@ for values that exist, a page in the middle of the catalog rather than past its 
 
 from datetime import date
 
-from hub import counts, fifo, planning, purchasing, settings, store
+from hub import counts, fifo, planning, purchasing, sales, settings, store
 
 TODAY = date(2026, 11, 28)  # the filler's last day
 MIDDLE = "SKU-005000"  # a keyset page in the middle of the catalog
@@ -17,6 +17,9 @@ MIDDLE = "SKU-005000"  # a keyset page in the middle of the catalog
 READS = {
     "stock search": lambda c: store.stock_search(c, "Mug", 50, 0),
     "stock search, a sku prefix": lambda c: store.stock_search(c, "SKU-0004", 50, 0),
+    # Text inside names: PostgreSQL seeks it through the names' trigrams; SQLite reads its
+    # narrow name index whole (no index it has can seek text inside a value).
+    "stock search, inside names": lambda c: store.stock_search(c, "duct 424, bl", 50, 0),
     "stock by sku, a deep page": lambda c: store.stock_list(c, None, 100, MIDDLE),
     "catalog, a deep page": lambda c: store.catalog_stock_page(c, MIDDLE, 50),
     "below zero": lambda c: store.catalog_stock_page(c, MIDDLE, 50, negative_only=True),
@@ -24,6 +27,8 @@ READS = {
     "a bin's contents": lambda c: store.location_stock(c, "A-00-0", 50, 0),
     "a product's movements": lambda c: store.movements_of_sku(c, "SKU-000424", 50, 1000),
     "a product's layers": lambda c: fifo.layers(c, "SKU-000424"),
+    "latest movements": lambda c: store.movements_latest(c, 100),
+    "latest movements, a page back": lambda c: store.movements_latest(c, 100, 50_000),
     "orders": lambda c: store.order_list(c, None, 50, 0),
     "orders, open": lambda c: store.order_list(c, "open", 50, 0),
     "an order's scan log": lambda c: store.order_log(c, "SO-000001", 100),
@@ -38,6 +43,9 @@ READS = {
     "counts, pending": lambda c: store.count_list(c, "pending", 50, 0),
     "due for a count": lambda c: counts.due_now(c, settings.load(c), TODAY, 50),
     "open count tasks": lambda c: counts.open_tasks(c, 50),
+    "report stock": lambda c: store.stock_page(c, None, None, None, 100, 0),
+    "report stock, a deep page": lambda c: store.stock_page(c, None, None, None, 100, 20_000),
+    "report stock, a bin": lambda c: store.stock_page(c, None, "A-00-0", None, 100, 0),
     "stored dead stock": lambda c: (
         store.report_run(c, "dead-stock"),
         store.dead_stock_stored(c, 100, 0),
@@ -45,6 +53,9 @@ READS = {
     "stored surplus": lambda c: store.surplus_stored(c, 100, 0),
     "stored reorder, due": lambda c: planning.stored_reorder_page(c, TODAY, MIDDLE, 100, True),
     "stored reorder, all": lambda c: planning.stored_reorder_page(c, TODAY, MIDDLE, 100, False),
+    "margins": lambda c: sales.margin_page(c, "2026-10-30", TODAY.isoformat(), "", 100),
+    "margins, a deep page": lambda c: sales.margin_page(c, "2026-10-30", TODAY.isoformat(),
+                                                        MIDDLE, 100),
     "alerts, open": lambda c: store.alerts_page(c, True, None, 50, 0),
     "alerts, of a kind": lambda c: store.alerts_page(c, False, "low_stock", 50, 0),
 }

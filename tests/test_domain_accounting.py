@@ -118,24 +118,29 @@ def test_sale_prices_become_revenue_and_margin_and_a_reversal_takes_them_back(co
     days.on(today, Receipt(sku="MUG", qty=10, location="A-1", unit_cost=Decimal("3")))
     days.on(today, Shipment(order="SO-1", lines=[ShipmentLine(sku="MUG", qty=5, location="A-1")]))
 
+    q = reports.Query(today=date.today(), since=date.today(), until=date.today())
+
     def kpis() -> dict:
-        q = reports.Query(today=date.today(), since=date.today(), until=date.today())
         return {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}
+
+    def margins() -> dict:
+        return {r["sku"]: r for r in reports.margins(conn, q).rows}
 
     kpi = kpis()
     assert kpi[("revenue", "")] == "55.00" and kpi[("cogs", "")] == "15.00"
     assert kpi[("gross_margin", "")] == "40.00" and kpi[("margin_pct", "")] == 72.73
     assert kpi[("revenue", f"day:{today}")] == "55.00"
-    margins = [(kpi[("revenue", f"sku:{sku}")], kpi[("cogs", f"sku:{sku}")],
-                kpi[("gross_margin", f"sku:{sku}")]) for sku in ("MUG", "BOX")]  # fmt: skip
-    assert margins == [("30.00", "9.00", "21.00"), ("25.00", "6.00", "19.00")]
-    assert kpi[("margin_pct", "sku:BOX")] == 76.0
+    per_sku = margins()
+    assert [(per_sku[sku]["revenue"], per_sku[sku]["cogs"], per_sku[sku]["gross_margin"])
+            for sku in ("MUG", "BOX")] == [("30.00", "9.00", "21.00"), ("25.00", "6.00", "19.00")]  # fmt: skip
+    assert per_sku["BOX"]["margin_pct"] == 76.0 and per_sku["BOX"]["class"] is None
     assert kpi[("revenue", "class:-")] == "55.00"  # no ABC classes computed yet
+    assert not [scope for _kpi, scope in kpi if scope.startswith("sku:")]  # the margins report's
     shipment = store.movements_latest(conn, 1)[0]["id"]
     reverse(conn, shipment)
     kpi = kpis()
     assert kpi[("revenue", "")] == "0.00" and kpi[("gross_margin", "")] == "0.00"
-    assert all(kpi.get((k, f"sku:{sku}")) in (None, "0.00") for sku in ("MUG", "BOX")
+    assert all(margins().get(sku, {}).get(k) in (None, "0.00") for sku in ("MUG", "BOX")
                for k in ("revenue", "cogs"))  # fmt: skip
 
 
@@ -174,7 +179,8 @@ def test_a_dropship_sale_earns_its_price_and_costs_its_purchase_order_line(conn)
     kpi = {(r["kpi"], r["scope"]): r["value"] for r in reports.kpis(conn, q).rows}
     figures = ("revenue", "cogs", "dropship_cost", "gross_margin", "margin_pct")
     assert [kpi[(f, "")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
-    assert [kpi[(f, "sku:MUG")] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
+    (mug,) = reports.margins(conn, q).rows
+    assert [mug[f] for f in figures] == ["40.00", "3.00", "18.00", "19.00", 47.5]
     assert [kpi[(f, "day:2026-03-05")] for f in figures[:3]] == ["40.00", "3.00", "18.00"]
 
     period, totals = accounting.Period(date(2026, 3, 5), date(2026, 3, 5)), accounting.Totals()

@@ -88,3 +88,18 @@ def test_a_database_from_before_settled_transfers_gets_the_column_unsettled(tmp_
         ("T-000001", 0)]  # fmt: skip
     assert [row.transfer for row in store.transfers_unsettled(conn, 10)] == ["T-000001"]
     conn.close()
+
+
+def test_a_database_from_before_the_name_trigrams_gets_them(tmp_path):
+    """PostgreSQL's own index of text inside product names (postgres.EXTRAS) comes with
+    the schema's digest: a ledger made before it gets the extension and the index at the
+    next start."""
+    conn = store.connect(ledger_target(tmp_path / "ledger.db"))
+    conn.execute("DROP INDEX products_name_trigrams")
+    conn.execute("DROP EXTENSION pg_trgm")
+    conn.execute("UPDATE hub_schema SET digest = 'before the trigrams'")
+    store.create_schema(conn)
+    found = conn.execute("SELECT indexdef FROM pg_indexes "
+                         "WHERE indexname = 'products_name_trigrams'").fetchone()  # fmt: skip
+    assert found is not None and "gin_trgm_ops" in found[0]
+    conn.close()

@@ -110,7 +110,8 @@ def test_the_kpis_show_margin_and_pick_accuracy(api, sold):
     kpi = {(r["kpi"], r["scope"]): r["value"] for r in rows}
     # revenue 2 x 10 + 50 = 70; COGS 2 x 3 = 6 (the vase is not ours)
     assert kpi[("revenue", "")] == "70.00" and kpi[("gross_margin", "")] == "64.00"
-    assert kpi[("margin_pct", "sku:MUG")] == 70.0
+    margins = api.get(f"/api/reports/margins?since={TODAY}&until={TODAY}", headers=BEARER).json
+    assert [(r["sku"], r["margin_pct"]) for r in margins["rows"]] == [("MUG", 70.0), ("VASE", 100.0)]
     assert kpi[("pick_errors_per_1000", "operator:ann")] == 500.0
     assert kpi[("orders_packed", "operator:ann")] == 1
 
@@ -155,11 +156,11 @@ def test_a_dropship_order_confirmed_over_http_shows_in_the_margin_and_the_export
     assert api.post(f"/api/purchase-orders/{row['po']}/confirm",
                     headers=BEARER).status_code == 200  # fmt: skip
 
-    kpi = {(r["kpi"], r["scope"]): r["value"] for r in
-           api.get("/api/reports/kpis?limit=10000", headers=BEARER).json["rows"]}  # fmt: skip
+    margins = {r["sku"]: r for r in
+               api.get("/api/reports/margins", headers=BEARER).json["rows"]}  # fmt: skip
     # The bench sale of the fixture (2 MUG at 10.00, cost 6.00; 1 VASE at 50.00) and this.
-    assert (kpi[("revenue", "sku:MUG")], kpi[("dropship_cost", "sku:MUG")],
-            kpi[("gross_margin", "sku:MUG")]) == ("45.00", "14.00", "25.00")  # fmt: skip
+    assert (margins["MUG"]["revenue"], margins["MUG"]["dropship_cost"],
+            margins["MUG"]["gross_margin"]) == ("45.00", "14.00", "25.00")  # fmt: skip
     rows = _csv(api.get(f"/api/reports/accounting.csv?from={TODAY}&to={TODAY}", headers=BEARER))
     (sale,) = [r for r in rows if r["type"] == "dropship_sale"]
     assert (sale["sku"], sale["qty"], sale["order"], sale["po"], sale["revenue"],
@@ -169,3 +170,29 @@ def test_a_dropship_order_confirmed_over_http_shows_in_the_margin_and_the_export
     assert (total["revenue"], total["cost"]) == ("25.00", "14.00")
     summary = api.get(f"/api/reports/accounting?from={TODAY}&to={TODAY}", headers=BEARER).json
     assert summary["dropship"]["revenue"] == "25.00" and summary["balanced"] is True
+
+
+def test_margins_per_sku_are_a_paged_report_of_their_own(api, sold, as_role):
+    """The KPIs stay a summary (overall, per day, per ABC class); per sku the margins are the
+    `margins` report, in sku order, a page at a time (`after`), as JSON, CSV and a page."""
+    kpis = api.get(f"/api/reports/kpis?since={TODAY}&until={TODAY}", headers=BEARER).json
+    assert not [r for r in kpis["rows"] if r["scope"].startswith("sku:")]
+    first = api.get("/api/reports/margins?limit=1", headers=BEARER).json
+    assert first["columns"] == ["sku", "class", "revenue", "cogs", "dropship_cost",
+                                "gross_margin", "margin_pct"]  # fmt: skip
+    assert first["rows"] == [{"sku": "MUG", "class": None, "revenue": "20.00", "cogs": "6.00",
+                              "dropship_cost": "0.00", "gross_margin": "14.00",
+                              "margin_pct": 70.0}]  # fmt: skip
+    assert first["next"] == {"after": "MUG"}
+    second = api.get("/api/reports/margins?limit=1&after=MUG", headers=BEARER).json
+    assert [r["sku"] for r in second["rows"]] == ["VASE"] and second["next"] == {"after": "VASE"}
+    last = api.get("/api/reports/margins?limit=1&after=VASE", headers=BEARER).json
+    assert last["rows"] == [] and last["next"] is None
+    rows = _csv(api.get("/api/reports/margins.csv", headers=BEARER))
+    assert [(r["sku"], r["gross_margin"]) for r in rows] == [("MUG", "14.00"), ("VASE", "50.00")]
+    earlier = api.get("/api/reports/margins?since=2000-01-01&until=2000-01-31", headers=BEARER)
+    assert earlier.status_code == 200 and earlier.json["rows"] == []
+    wrong = api.get("/api/reports/margins?since=2000-02-01&until=2000-01-31", headers=BEARER)
+    assert wrong.status_code == 422 and "`since`" in wrong.json["error"]
+    page = as_role("viewer").get("/reports/margins?limit=1")
+    assert page.status_code == 200 and "14.00" in page.text and "after=MUG" in page.text

@@ -8,6 +8,7 @@ is planned for exactly those filters: a few texts per query, each prepared once.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -47,3 +48,12 @@ def page(limit: int, offset: int = 0) -> str:
     written out, the plan is made for the page's size. Each goes through `int()`: nothing
     a caller passes becomes SQL but a number."""
     return f"LIMIT {int(limit)} OFFSET {int(offset)}"
+
+
+def day(value: str) -> str:
+    """A day (`YYYY-MM-DD`) written out as a literal, not bound: a plan made without the
+    values takes any range of days for a two-hundredth of the rows, so it reads a period
+    through its days' index even where a page's sku range is far narrower; written out,
+    the plan is made for the period's true share. Only a date passes (`date.fromisoformat`):
+    nothing a caller passes becomes SQL but a date."""
+    return f"'{date.fromisoformat(value).isoformat()}'"

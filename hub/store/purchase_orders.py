@@ -3,7 +3,7 @@ lead times."""
 
 from dataclasses import dataclass
 
-from hub.store.conditions import Where
+from hub.store.conditions import Where, page
 from hub.store.connection import Connection
 
 
@@ -55,8 +55,8 @@ def po_list(conn: Connection, status: str | None, limit: int, offset: int) -> li
     where = Where().equal("status", status)
     rows = conn.execute(
         f"SELECT {_PO_COLUMNS} FROM purchase_orders {where.sql} "
-        "ORDER BY ordered DESC, po LIMIT ? OFFSET ?",
-        (*where.params, limit, offset),
+        f"ORDER BY ordered DESC, po {page(limit, offset)}",  # written out: conditions.page
+        where.params,
     ).fetchall()
     return [PoRow(*row[:8], bool(row[8])) for row in rows]
 

@@ -1,6 +1,7 @@
 """Report pages: stock and valuation, dead stock and surplus (live or as stored rows), ABC
 classes, and when each stored report was computed."""
 
+from hub.store.conditions import Where, page
 from hub.store.connection import Connection
 
 
@@ -9,18 +10,19 @@ def stock_page(
     limit: int, offset: int,
 ) -> list[tuple]:  # fmt: skip
     """(sku, location, lot, owner, qty, expiry, layer value) of non-zero balance lines."""
-    # Only the filters given, so that SQLite can use the key (sku) or balances_location.
-    filters = {"b.sku": sku, "b.location": location, "b.owner": owner}
-    given = {column: value for column, value in filters.items() if value is not None}
-    where = "".join(f" AND {column} = ?" for column in given)
+    # Only the filters given, so that SQLite can use the key (sku) or balances_location;
+    # the page's size written out (conditions.page): planned for LIMIT ?, PostgreSQL's
+    # generic plan is one for a tenth of the stock lines.
+    where = Where(["b.qty != 0"]).equal("b.sku", sku).equal("b.location", location)
+    where.equal("b.owner", owner)
     return conn.execute(
         "SELECT b.sku, b.location, b.lot, b.owner, b.qty, l.expiry, "
         "CASE WHEN b.owner = '' THEN (SELECT coalesce(sum(c.qty_left * c.unit_cost), 0) "
         "  FROM cost_layers c WHERE c.sku = b.sku AND c.location = b.location AND c.lot = b.lot "
         "  AND c.qty_left != 0) ELSE 0 END "
-        f"FROM balances b LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot WHERE b.qty != 0{where} "
-        "ORDER BY b.sku, b.location, b.lot, b.owner LIMIT ? OFFSET ?",
-        (*given.values(), limit, offset),
+        f"FROM balances b LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot {where.sql} "
+        f"ORDER BY b.sku, b.location, b.lot, b.owner {page(limit, offset)}",
+        where.params,
     ).fetchall()
 
 

@@ -103,10 +103,12 @@ class ReportPath(msgspec.Struct):
 @require_token
 @contract(path=ReportPath, query=ReportQuery, media=(JSON, CSV), errors=(404, 422))
 def report(name: str, query: ReportQuery):
-    """A report (stock, valuation, reorder, abc, dead-stock, surplus, kpis, alerts) as JSON
-    (`columns`, `rows`, `next`: the arguments of the next page, `summary`), or as CSV with
-    the `.csv` suffix. Arguments: `limit`, `offset` (or `after` for reorder), `sku`,
-    `location`, `owner`, `since`/`until` (kpis), `all=1`, `kind` (alerts), `today`.
+    """A report (stock, valuation, reorder, abc, dead-stock, surplus, kpis, margins, alerts,
+    returns, quarantine) as JSON (`columns`, `rows`, `next`: the arguments of the next page,
+    `summary`), or as CSV with the `.csv` suffix. Arguments: `limit`, `offset` (or `after`
+    for reorder and margins), `sku`, `location`, `owner`, `since`/`until` (kpis, margins,
+    returns), `all=1`, `kind` (alerts), `today`. kpis is a summary: its margins per sku
+    are the margins report (until 2026-12 they were kpis rows of scope `sku:<sku>`).
     abc, dead-stock, surplus and reorder are read from rows the housekeeping computes once
     a day: their `summary.computed` says when (reorder lines show today's stock position)."""
     as_csv = name.endswith(".csv")

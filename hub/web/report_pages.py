@@ -39,7 +39,8 @@ MAX_IMPORT_BYTES = 4 * 1024 * 1024
 # How each report column reads: a link to its page, money, a share, a date, a time, a mark.
 KINDS = {
     "sku": "sku", "location": "location", "station": "station",
-    "value": "money", "unit_cost": "money", "annual_value": "money",
+    "value": "money", "unit_cost": "money", "annual_value": "money", "revenue": "money",
+    "cogs": "money", "dropship_cost": "money", "gross_margin": "money",
     "cumulative_share": "percent", "expiry": "day", "order_by": "day",
     "last_outbound": "day", "ts": "time", "cleared": "time", "due": "mark",
     "kind": "words", "severity": "words", "kpi": "words", "lead_time_source": "words",
