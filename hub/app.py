@@ -12,18 +12,19 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hub import alerts, deadletters, housekeeping, store
+from hub import alerts, deadletters, store
 from hub.central import CentralIngest, site_topics
 from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
+from hub.housekeeper import HOUSEKEEPING_S, Housekeeper
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
+from hub.loop_alerts import LoopAlerts
 from hub.ownership import HOUSEKEEPING, OUTBOX, TICKS_PER_LEASE, Ownership, stream_site, worker_id
 from hub.web import close_app, create_app, create_health_app
 from hub.web.server import make_server, parked_poll_limit
@@ -34,7 +35,6 @@ from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
 
-HOUSEKEEPING_S = 60.0
 # Ingest waits while more outbox rows than this are unpublished. Both share one
 # interpreter, and the ingest, left alone, writes rows faster than they can be published:
 # the queue then grows without end, and the stations' `applied` acks (retained, so always
@@ -112,14 +112,16 @@ class Hub:
         # Taken, not yet applied: the end of a batch closed early, or a batch the database
         # failed. The next batch begins with them.
         self._carried: list[Incoming] = []
-        self._last_gap_check = self._last_housekeeping = self._last_lease = 0.0
+        self._last_gap_check = self._last_lease = 0.0
         # A site stream taken, not yet asked: what the centre had applied when it took it.
         self._site_from: dict[str, int] = {}
-        # Loops' failed turns not yet recorded as an alert (the first's time, the latest
-        # error), and when each loop last failed (monotonic) while its alert may be open:
-        # at the start, one an earlier run may have left (restarted while failing).
-        self._unrecorded: dict[str, tuple[datetime, Exception]] = {}
-        self._failed_at = dict.fromkeys(("ingest", "outbox", "housekeeping"), time.monotonic())
+        self.loop_alerts = LoopAlerts(self.topics, ("ingest", "outbox", "housekeeping"),
+                                      config.health.stall_after_s)  # fmt: skip
+        self.housekeeper = Housekeeper(
+            self.db_path, self.topics, self.zone, config,
+            lambda: self.ownership is None or self.ownership.holds(HOUSEKEEPING),
+            self.heartbeats, self.loop_alerts, self.link.wake, self._stop,
+        )  # fmt: skip
 
     def _ownership_conn(self) -> store.Connection:
         """The connection of this process's worker row and leases. A web process's does
@@ -174,12 +176,14 @@ class Hub:
             else:
                 if self.ownership is not None:
                     self.ownership.start()
+                self.housekeeper.start()
                 self._ingest_loop()
         finally:
             sdnotify.notify("STOPPING=1")
             self._stop.set()
             others = self._leave()
             if self.role != "web":
+                self.housekeeper.join(timeout=5.0)
                 self.link.stop(say_offline=not others)
             self.web.close()
             close_app(self.web_app)
@@ -260,21 +264,21 @@ class Hub:
     def _ingest_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                self._record_failures()
+                self.loop_alerts.record(self.conn, ("ingest", "outbox"))
                 self._ingest_turn()
                 for loop in ("ingest", "outbox"):  # the outbox's failures come through here
-                    self._clear_if_clean(loop)
+                    self.loop_alerts.clear_if_clean(self.conn, loop)
             except store.db_errors() as exc:
                 # The database itself failed: what was taken waits (`_carried`), unacked,
                 # and no heartbeat says all is well until it answers again.
                 log.exception("ingest: the database failed; trying again")
-                self._turn_failed("ingest", exc)
+                self.loop_alerts.failed("ingest", exc)
                 self._stop.wait(DATABASE_RETRY_S)
                 self._reconnect_ingest()
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug in one turn must not stop ingest
                 log.exception("ingest turn failed; going on")
-                self._turn_failed("ingest", exc)
+                self.loop_alerts.failed("ingest", exc)
                 self._stop.wait(1.0)
             self.heartbeats.beat("ingest")
 
@@ -315,12 +319,6 @@ class Hub:
                 self.changes.bump()
             for site, from_seq in self.central.due_resends(now) if self.central else ():
                 self._ask_site(site, from_seq)
-        if now - self._last_housekeeping >= HOUSEKEEPING_S:
-            self._last_housekeeping = now
-            if self.ownership is None or self.ownership.holds(HOUSEKEEPING):
-                self._housekeeping()
-            else:
-                self.heartbeats.beat("housekeeping")  # another worker's duty: nothing due
 
     def _ownership_turn(self) -> None:
         """An ingest worker: renew and rebalance its leases now and then; follow what it
@@ -387,55 +385,6 @@ class Hub:
         log.info("asking site %s to resend its movements from %d", site, from_seq)
         self.link.publish_now(Topics(site).resend_movements,
                               encode(ResendMovements(from_=from_seq)))  # fmt: skip
-
-    def _housekeeping(self) -> None:
-        """Expiry alerts, ABC classes and stored reports, cycle-count tasks, the dead
-        letters' bounds: a failure here is alerted and must not stop ingest."""
-        try:
-            now = utc_now()
-            housekeeping.tick(self.conn, self.topics, now, zone=self.zone,
-                              transfer_late_days=self.config.transfers.late_days)
-            with store.transaction(self.conn):
-                deadletters.trim(self.conn, self.config.dead_letters, now)
-            self._clear_if_clean("housekeeping", after_s=0)  # its turns are a minute apart
-        except Exception as exc:  # noqa: BLE001
-            log.exception("housekeeping failed; trying again later")
-            self._turn_failed("housekeeping", exc)
-        self.heartbeats.beat("housekeeping")
-        self.link.wake()
-
-    def _turn_failed(self, loop: str, exc: Exception) -> None:
-        """A failed turn of `loop`: its alert is recorded by the next turn that reaches the
-        database (the connection that just failed may not, and a failed write is lost)."""
-        since = self._unrecorded[loop][0] if loop in self._unrecorded else utc_now()
-        self._unrecorded[loop] = (since, exc)
-        self._failed_at[loop] = time.monotonic()
-
-    def _record_failures(self) -> None:
-        """One alert per loop while it keeps failing, with its first failure's time and its
-        latest error. A database error raises (to the ingest loop): recorded next turn."""
-        for loop, (since, exc) in list(self._unrecorded.items()):
-            with store.transaction(self.conn):
-                alerts.raise_(self.conn, self.topics, utc_now().isoformat(), "loop_failed",
-                              "critical", f"the hub's {loop} loop failed since "
-                              f"{since.isoformat(timespec='seconds')} and goes on: {exc!r} "
-                              "(see the hub's log)", dedupe=f"loop_failed:{loop}")  # fmt: skip
-            del self._unrecorded[loop]
-
-    def _clear_if_clean(self, loop: str, after_s: float | None = None) -> None:
-        """After a clean turn: `loop`'s alert clears once the loop has run clean for
-        `after_s` (`[health] stall_after_s`) since its last failure, so that a loop failing
-        now and then keeps one alert open, not one per failure. At the start, one an
-        earlier run left open clears so too."""
-        failed = self._failed_at.get(loop)
-        if failed is None or loop in self._unrecorded:
-            return
-        quiet = self.config.health.stall_after_s if after_s is None else after_s
-        if time.monotonic() - failed < quiet:
-            return
-        with store.transaction(self.conn):
-            alerts.clear(self.conn, self.topics, f"loop_failed:{loop}", utc_now().isoformat())
-        del self._failed_at[loop]
 
     def _take_batch(self) -> list[Incoming]:
         """What the last batch left (first: each station's order), then everything
@@ -597,7 +546,7 @@ class Hub:
                 store.outbox_delete(self.conn, done)
         for row_id, why in self.link.take_failed():
             if not row_id:
-                self._turn_failed("outbox", RuntimeError(why))
+                self.loop_alerts.failed("outbox", RuntimeError(why))
                 continue
             now = utc_now().isoformat()
             with store.transaction(self.conn):

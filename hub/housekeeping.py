@@ -4,9 +4,9 @@ window of old orders, late and short-shipped transfers. Safe to run as often
 as you like."""
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
-from hub import alerts, counts, planning, reports, returns, siteday, store, transfers
+from hub import alerts, counts, daily_refresh, returns, siteday, store, transfers
 from hub.settings import load as load_settings
 from hub.store.connection import Connection
 from protocol.topics import Topics
@@ -31,11 +31,12 @@ def tick(
     `transfer_late_days`: the hub's [transfers] late_days."""
     result = Tick()
     today, stamp = siteday.today(zone, now), now.isoformat()
+    # First, and on its own: the count schedule below reads the day's ABC classes.
+    result.abc_refreshed, result.reports_refreshed = daily_refresh.refresh(conn, today, stamp,
+                                                                           refresh, zone)  # fmt: skip
     with store.transaction(conn):
         settings = load_settings(conn)
         result.expiring = alerts.check_expiring(conn, topics, today, stamp)
-        result.abc_refreshed, result.reports_refreshed = refresh_daily(conn, today, stamp, refresh,
-                                                                       zone)  # fmt: skip
         last = store.meta_get(conn, "count_schedule_day")
         if settings.count_stations and last != today.isoformat():
             result.tasks = counts.schedule(conn, topics, settings, settings.count_stations,
@@ -46,14 +47,3 @@ def tick(
         result.transfers_late = transfers.check_late(conn, topics, now, transfer_late_days)
     return result
 
-
-def refresh_daily(
-    conn: Connection, today: date, stamp: str, force: bool = False, zone: tzinfo = UTC
-) -> tuple[bool, list[str]]:
-    """The ABC classes and the stored reports, when not yet computed today (or `force`),
-    inside a transaction: (ABC recomputed, the reports recomputed)."""
-    computed = store.abc_computed(conn)
-    abc = force or computed is None or siteday.day_of(computed, zone) < today.isoformat()
-    if abc:
-        planning.refresh_abc(conn, today, stamp)
-    return abc, reports.refresh(conn, today, stamp, force)

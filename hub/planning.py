@@ -313,11 +313,17 @@ def reorder_params(settings: Settings) -> str:
 _PLAN_JSON = msgspec.json.Encoder()  # encodes the dataclass itself: 100,000 a refresh
 
 
+def reorder_rows(conn: Connection, today: date, settings: Settings) -> list[tuple]:
+    """Every product's plan for `today`, as the stored report keeps it: (sku, due, target,
+    mean, plan JSON)."""
+    return [(p.sku, int(p.due), target, mean, _PLAN_JSON.encode(p).decode())
+            for p, target, mean in _every_plan(conn, today, settings)]  # fmt: skip
+
+
 def refresh_reorder(conn: Connection, today: date, now: str) -> int:
     """Plan every product for `today` and store the plans (inside a transaction)."""
     settings = load_settings(conn)
-    rows = [(p.sku, int(p.due), target, mean, _PLAN_JSON.encode(p).decode())
-            for p, target, mean in _every_plan(conn, today, settings)]  # fmt: skip
+    rows = reorder_rows(conn, today, settings)
     store.reorder_plans_replace(conn, rows)
     store.report_run_set(conn, "reorder", today.isoformat(), now, reorder_params(settings))
     return len(rows)
@@ -419,10 +425,14 @@ def abc_since(today: date) -> str:
     return (today - timedelta(days=364)).isoformat()
 
 
-def refresh_abc(conn: Connection, today: date, now: str) -> int:
-    """Recompute every product's class from the last 365 days of COGS (inside a transaction)."""
-    settings = load_settings(conn)
-    rows = classify(store.consumption_values(conn, abc_since(today)), settings.abc_a_share,
+def abc_rows(conn: Connection, today: date, settings: Settings) -> list[tuple[str, str, int, float]]:
+    """Every product's class from the last 365 days of COGS (`classify`'s rows)."""
+    return classify(store.consumption_values(conn, abc_since(today)), settings.abc_a_share,
                     settings.abc_b_share)  # fmt: skip
+
+
+def refresh_abc(conn: Connection, today: date, now: str) -> int:
+    """Recompute every product's class and store them (inside a transaction)."""
+    rows = abc_rows(conn, today, load_settings(conn))
     store.abc_replace(conn, rows, now)
     return len(rows)

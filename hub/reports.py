@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from hub import picking, planning, sales, store
 from hub.money import text
+from hub.settings import Settings
 from hub.settings import load as load_settings
 from hub.store.connection import Connection
 from protocol.envelope import utc_now
@@ -192,49 +193,33 @@ def _surplus_params(window: int, days: int) -> str:
     return json.dumps({"demand_window_days": window, "surplus_days": days}, sort_keys=True)
 
 
-def _params(conn: Connection) -> dict[str, str]:
-    """Report name -> the settings its stored rows must have been computed with."""
-    settings = load_settings(conn)
-    return {
-        "dead-stock": _dead_stock_params(settings.dead_stock_days),
-        "surplus": _surplus_params(settings.demand_window_days, settings.surplus_days),
-        "reorder": planning.reorder_params(settings),
-    }
+def _dead_stock_rows(conn: Connection, today: date, settings: Settings) -> list[tuple]:
+    return store.dead_stock_all(conn, dead_before(today, settings.dead_stock_days))
 
 
-def refresh_dead_stock(conn: Connection, today: date, now: str) -> int:
-    days = load_settings(conn).dead_stock_days
-    count = store.dead_stock_replace(conn, dead_before(today, days))
-    store.report_run_set(conn, "dead-stock", today.isoformat(), now, _dead_stock_params(days))
-    return count
+def _surplus_rows(conn: Connection, today: date, settings: Settings) -> list[tuple]:
+    window = settings.demand_window_days
+    return store.surplus_all(conn, surplus_since(today, window), window, settings.surplus_days)
 
 
-def refresh_surplus(conn: Connection, today: date, now: str) -> int:
-    settings = load_settings(conn)
-    window, days = settings.demand_window_days, settings.surplus_days
-    count = store.surplus_replace(conn, surplus_since(today, window), window, days)
-    store.report_run_set(conn, "surplus", today.isoformat(), now, _surplus_params(window, days))
-    return count
+@dataclass(frozen=True)
+class StoredReport:
+    """A report whose rows the housekeeping computes once a day and stores
+    (hub.daily_refresh); its page reads them while they answer its query."""
+
+    params: Callable[[Settings], str]  # the settings the rows answer for
+    rows: Callable[[Connection, date, Settings], list[tuple]]  # every row, computed
+    replace: Callable[[Connection, list[tuple]], None]  # stored in place of the last ones
 
 
-STORED: dict[str, Callable[[Connection, date, str], int]] = {
-    "dead-stock": refresh_dead_stock,
-    "surplus": refresh_surplus,
-    "reorder": planning.refresh_reorder,
+STORED: dict[str, StoredReport] = {
+    "dead-stock": StoredReport(lambda s: _dead_stock_params(s.dead_stock_days),
+                               _dead_stock_rows, store.dead_stock_replace),  # fmt: skip
+    "surplus": StoredReport(lambda s: _surplus_params(s.demand_window_days, s.surplus_days),
+                            _surplus_rows, store.surplus_replace),  # fmt: skip
+    "reorder": StoredReport(planning.reorder_params, planning.reorder_rows,
+                            store.reorder_plans_replace),  # fmt: skip
 }
-
-
-def refresh(conn: Connection, today: date, now: str, force: bool = False) -> list[str]:
-    """Recompute the stored reports that do not answer for `today` under the current
-    settings (every one when `force`), inside a transaction; returns their names."""
-    params = _params(conn)
-    done = []
-    for name, compute in STORED.items():
-        run = store.report_run(conn, name)
-        if force or run is None or run[0] != today.isoformat() or run[2] != params[name]:
-            compute(conn, today, now)
-            done.append(name)
-    return done
 
 
 def kpis(conn: Connection, q: Query) -> Report:

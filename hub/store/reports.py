@@ -65,12 +65,16 @@ def dead_stock_page(conn: Connection, before: str, limit: int, offset: int) -> l
     ).fetchall()
 
 
-def dead_stock_replace(conn: Connection, before: str) -> int:
+def dead_stock_all(conn: Connection, before: str) -> list[tuple]:
+    """Every row of the dead-stock report (`dead_stock_page`'s), to store."""
+    return conn.execute(_DEAD_STOCK, {"before": before}).fetchall()
+
+
+def dead_stock_replace(conn: Connection, rows: list[tuple]) -> None:
+    """rows: (sku, on hand, last outbound day)."""
     conn.execute("DELETE FROM dead_stock_rows")
-    cur = conn.execute(
-        "INSERT INTO dead_stock_rows (sku, on_hand, last_out) " + _DEAD_STOCK, {"before": before}
-    )
-    return cur.rowcount
+    conn.executemany("INSERT INTO dead_stock_rows (sku, on_hand, last_out) VALUES (?, ?, ?)",
+                     rows)  # fmt: skip
 
 
 def dead_stock_stored(conn: Connection, limit: int, offset: int) -> list:
@@ -91,13 +95,15 @@ def surplus_page(
     ).fetchall()
 
 
-def surplus_replace(conn: Connection, since: str, window_days: int, days: int) -> int:
+def surplus_all(conn: Connection, since: str, window_days: int, days: int) -> list[tuple]:
+    """Every row of the surplus report (`surplus_page`'s), to store."""
+    return conn.execute(_SURPLUS, {"since": since, "window": window_days, "days": days}).fetchall()
+
+
+def surplus_replace(conn: Connection, rows: list[tuple]) -> None:
+    """rows: (sku, on hand, units shipped in the window)."""
     conn.execute("DELETE FROM surplus_rows")
-    cur = conn.execute(
-        "INSERT INTO surplus_rows (sku, on_hand, shipped) " + _SURPLUS,
-        {"since": since, "window": window_days, "days": days},
-    )
-    return cur.rowcount
+    conn.executemany("INSERT INTO surplus_rows (sku, on_hand, shipped) VALUES (?, ?, ?)", rows)
 
 
 def surplus_stored(conn: Connection, limit: int, offset: int) -> list[tuple]:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hub import housekeeping, store  # noqa: E402
+from hub import daily_refresh, store  # noqa: E402
 from protocol.envelope import utc_now  # noqa: E402
 
 START = "2025-11-28T00:00:00"  # a year of history ends on END
@@ -268,8 +268,7 @@ def _refresh_reports(conn: sqlite3.Connection) -> None:
     """What the hub's housekeeping computes once a day, for today: a hub started on the
     filled database the same day serves the stored reports from its first request."""
     now = utc_now()
-    with store.transaction(conn):
-        housekeeping.refresh_daily(conn, now.date(), now.isoformat(), force=True)
+    daily_refresh.refresh(conn, now.date(), now.isoformat(), force=True)
 
 
 def main() -> int:

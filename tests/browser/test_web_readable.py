@@ -9,7 +9,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from hub import catalog, counts, orders, purchasing, reports, store
+from hub import catalog, counts, daily_refresh, orders, purchasing, store
 from protocol.envelope import utc_now
 from protocol.events import Count, Receipt, Scan
 from protocol.messages import Order, OrderLine, StationStatus
@@ -80,7 +80,7 @@ def warehouse(ledger):
     ledger.status("pack-1", msgspec.json.encode(status))
     with store.transaction(conn):
         counts.start_full_count(conn, TOPICS, ["pack-1"], now)
-        reports.refresh(conn, utc_now().date(), now, force=True)
+    daily_refresh.refresh(conn, utc_now().date(), now, force=True)
     return ledger
 
 
