@@ -36,21 +36,13 @@ def raise_(
     return True
 
 
-def restate(
-    conn: Connection, topics: Topics, now: str, dedupe: str, message: str, publish: bool
-) -> bool:
-    """Give the open alert `dedupe` its current figures. With `publish`, announce it again
-    (same id, state raised) so a subscriber keeping the latest per id sees them too. False
-    when no such alert is open."""
-    row = store.alert_restate(conn, dedupe, message)
-    if row is None:
-        return False
-    if publish:
-        alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
-                      sku=row["sku"], station=row["station"],
-                      ts=datetime.fromisoformat(now))  # fmt: skip
-        store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
-    return True
+def announce(conn: Connection, topics: Topics, now: str, row: dict, message: str) -> None:
+    """Announce the open alert `row` (store.alert_open) again with new figures (same id,
+    state raised), so a subscriber keeping the latest per id sees them too."""
+    alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
+                  sku=row["sku"], station=row["station"],
+                  ts=datetime.fromisoformat(now))  # fmt: skip
+    store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
 def clear(conn: Connection, topics: Topics, dedupe: str, now: str) -> None:

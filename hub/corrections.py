@@ -131,7 +131,7 @@ def settle_count(
 def publish(conn: Connection, topics: Topics, effects: ledger.Effects, now: datetime):
     """After a correction: its movements, then the stock message (and low-stock check) of
     every sku it touched."""
-    ledger.publish_movements(conn, topics, effects)
+    ledger.finish(conn, topics, effects)
     for sku in sorted(effects.skus):
         stock.publish(conn, topics, sku, now.isoformat())
         orders.follow_stock(conn, topics, sku)

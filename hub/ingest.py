@@ -145,7 +145,7 @@ class Ingest:
     def _close_batch(self, work: Batch) -> None:
         """Once per batch what was per event: cursors, held rows, acks, movement and stock
         messages."""
-        ledger.publish_movements(self.conn, self.topics, work.effects)
+        ledger.finish(self.conn, self.topics, work.effects)
         for (station, epoch), applied in work.moved.items():
             store.cursor_set(self.conn, station, epoch, applied, work.now)
             if work.has_held(self.conn, station, epoch):

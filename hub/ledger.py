@@ -34,6 +34,7 @@ from hub.money import to_micros
 from hub.settings import Settings
 from hub.settings import load as load_settings
 from hub.store.connection import Connection
+from hub.tallies import Tallies
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement, Order, TransferShippedLine
@@ -60,6 +61,8 @@ class Effects:
     settings: Settings | None = None
     # Movements to publish once their event is whole (their value is known only then).
     unpublished: list[int] = field(default_factory=list)
+    # The scans' counts, written once at the change's end (`finish`).
+    tallies: Tallies = field(default_factory=Tallies)
 
 
 @dataclass(frozen=True)
@@ -399,11 +402,12 @@ def _supersede(ctx: Ctx, data: Count) -> None:
 def _scan(ctx: Ctx, data: Scan) -> None:
     conn, source = ctx.conn, ctx.source
     error = data.verdict != "ok"
-    scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
-                                   data.mode, error)  # fmt: skip
+    scans, errors = ctx.effects.tallies.scan(conn, source.day, source.station,
+                                             data.operator or "", data.mode, error)  # fmt: skip
     _pick_errors(ctx, scans, errors, error)
     if data.mode == "pack":
-        picking.scanned(conn, source.day, source.station, data, source.ts.isoformat())
+        picking.scanned(ctx.effects.tallies, source.day, source.station, data,
+                        source.ts.isoformat())  # fmt: skip
     if data.mode == "pack" and data.order and not error:
         orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
 
@@ -426,11 +430,16 @@ def _assembly(ctx: Ctx, data: Assembly) -> None:
 def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
     """Raise the station's pick-error alert of the day when its rate passes the limit; once
     raised, every scan keeps its figures current (a frozen "4 in 33" misleads by noon), and
-    every further error announces them again on `alerts`."""
-    source, settings = ctx.source, ctx.settings
+    every further error announces them again on `alerts`. The stored message is written
+    once at the change's end (hub.tallies): the last scan's figures are the ones it keeps."""
+    source, settings, tally = ctx.source, ctx.settings, ctx.effects.tallies
     dedupe = f"pick_errors:{source.station}:{source.day}"
     message = f"{source.station}: {errors} scan errors in {scans} scans today"
-    if alerts.restate(ctx.conn, ctx.topics, source.hub_ts, dedupe, message, publish=error):
+    raised = tally.open_alert(ctx.conn, dedupe)
+    if raised is not None:
+        tally.restate(dedupe, message)
+        if error:
+            alerts.announce(ctx.conn, ctx.topics, source.hub_ts, raised, message)
         return
     if (
         error
@@ -439,6 +448,7 @@ def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
     ):
         alerts.raise_(ctx.conn, ctx.topics, source.hub_ts, "pick_errors", "warning", message,
                       station=source.station, dedupe=dedupe)  # fmt: skip
+        tally.raised(dedupe)
 
 
 _HANDLERS = {
@@ -454,9 +464,16 @@ _HANDLERS = {
 
 
 # --- publishing ----------------------------------------------------------------------------
+def finish(conn: Connection, topics: Topics, effects: Effects) -> None:
+    """The end of a change, inside its transaction and before its stock is published: the
+    counts it kept in memory written (hub.tallies), its movements published."""
+    effects.tallies.flush(conn)
+    publish_movements(conn, topics, effects)
+
+
 def publish_movements(conn: Connection, topics: Topics, effects: Effects) -> None:
     """The `movements` messages of what `effects` posted, in ledger order, each with the
-    value its event booked onto it (call at the end of the change, before its stock)."""
+    value its event booked onto it (at the end of the change, `finish`)."""
     if not effects.unpublished:
         return
     wanted = set(effects.unpublished)

@@ -60,6 +60,9 @@ def resend(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> 
     # What the site said besides movements in the same stretch: not retained, so the
     # centre would not otherwise hear it again (hub.site_restate).
     span = site_restate.window(conn, request.from_, records, last)
+    # The batch's restated alert figures are kept in memory until its end: written first,
+    # so that what is said again is what the alerts say now.
+    work.effects.tallies.flush(conn)
     states, said = site_restate.republish(conn, topics, span)
     log.info("the centre's resend from %d: saying again %d routed orders' states and %d "
              "alerts changed since %s", request.from_, states, said,

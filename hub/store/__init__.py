@@ -70,7 +70,8 @@ from hub.store.alerts import (
     alert_clear,
     alert_clear_id,
     alert_count_open,
-    alert_restate,
+    alert_messages_set,
+    alert_open,
     alerts_changed,
     alerts_open,
     alerts_page,
@@ -165,7 +166,8 @@ from hub.store.daily_aggregates import (
     daily_totals_add,
     demand_days,
     low_stock_page,
-    scan_add,
+    scan_day_totals,
+    scan_stats_add,
     scan_totals,
     value_after,
     value_total,
@@ -298,7 +300,7 @@ from hub.store.pages import (
 from hub.store.picking import (
     pack_shipped_add,
     pack_weighed_add,
-    pick_scan_add,
+    pick_scans_add,
     pick_stats_between,
     weigh_stats_between,
 )

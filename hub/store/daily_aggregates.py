@@ -124,20 +124,24 @@ def low_stock_page(
     ).fetchall()
 
 
-def scan_add(
-    conn: Connection, day: str, station: str, operator: str, mode: str, error: bool
-) -> tuple[int, int]:
-    """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
-    conn.execute(
-        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
-        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + 1, "
-        "errors = scan_stats.errors + excluded.errors",
-        (day, station, operator, mode, int(error)),
-    )
+def scan_day_totals(conn: Connection, day: str, station: str) -> tuple[int, int]:
+    """(scans, errors) of `station` on `day` so far, every operator and mode."""
     return conn.execute(
-        "SELECT sum(scans), sum(errors) FROM scan_stats WHERE day = ? AND station = ?",
+        "SELECT coalesce(sum(scans), 0), coalesce(sum(errors), 0) FROM scan_stats "
+        "WHERE day = ? AND station = ?",
         (day, station),
     ).fetchone()
+
+
+def scan_stats_add(conn: Connection, rows: list[tuple[str, str, str, str, int, int]]) -> None:
+    """Count scans: rows of (day, station, operator, mode, scans, errors), one statement
+    for them all (a batch's, hub.tallies)."""
+    conn.executemany(
+        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + excluded.scans, "
+        "errors = scan_stats.errors + excluded.errors",
+        rows,
+    )
 
 
 def scan_totals(conn: Connection, since: str, until: str, by: str) -> list[tuple[str, int, int]]:
