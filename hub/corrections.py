@@ -132,6 +132,7 @@ def publish(conn: Connection, topics: Topics, effects: ledger.Effects, now: date
     """After a correction: its movements, then the stock message (and low-stock check) of
     every sku it touched."""
     ledger.finish(conn, topics, effects)
+    position = store.ledger_position(conn) if effects.skus else 0
     for sku in sorted(effects.skus):
-        stock.publish(conn, topics, sku, now.isoformat())
+        stock.publish(conn, topics, sku, now.isoformat(), position)
         orders.follow_stock(conn, topics, sku)

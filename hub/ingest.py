@@ -154,8 +154,9 @@ class Ingest:
                 set_aside.failures_applied(self.conn, self.topics, station, epoch, applied, work.now)
         for station, epoch in work.touched.items():
             self._publish_applied(station, epoch, work)
+        position = store.ledger_position(self.conn) if work.effects.skus else 0
         for sku in work.effects.skus:
-            stock.publish(self.conn, self.topics, sku, work.now)
+            stock.publish(self.conn, self.topics, sku, work.now, position)
             orders.follow_stock(self.conn, self.topics, sku)
 
     # --- events ---------------------------------------------------------------------

@@ -67,8 +67,9 @@ def _committing(conn: Connection, order_id: str) -> set[str]:
 def _publish_committed(conn: Connection, topics: Topics, skus: set[str], now: str):
     """Committed stock changed: other systems and the low-stock alert see it now, not at
     the SKU's next movement."""
+    position = store.ledger_position(conn) if skus else 0
     for sku in sorted(skus):
-        stock.publish(conn, topics, sku, now)
+        stock.publish(conn, topics, sku, now, position)
 
 
 def _validate(conn: Connection, order: Order) -> None:

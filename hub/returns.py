@@ -153,8 +153,9 @@ def release(conn: Connection, topics: Topics, location: str, now: str) -> list[s
     if not store.location_held(conn, location):
         raise ReturnNotFound(f"{location} is not held")
     skus = store.location_release(conn, location)
+    position = store.ledger_position(conn) if skus else 0
     for sku in skus:
-        stock.publish(conn, topics, sku, now)
+        stock.publish(conn, topics, sku, now, position)
         orders.follow_stock(conn, topics, sku)
     return skus
 

@@ -15,9 +15,11 @@ from protocol.messages import Stock, StockLine
 from protocol.topics import Topics
 
 
-def publish(conn: Connection, topics: Topics, sku: str, now: str) -> None:
+def publish(conn: Connection, topics: Topics, sku: str, now: str, position: int) -> None:
     """Queue the retained stock/{sku} message with the sku's balances as they now are,
-    and raise or clear its low-stock alert."""
+    and raise or clear its low-stock alert. `position`: the ledger's now
+    (store.ledger_position), read once by a caller publishing several SKUs (nothing here
+    moves stock; it was a statement per SKU)."""
     lines = [
         StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
         for loc, lot, owner, qty in store.stock_lines(conn, sku)
@@ -29,8 +31,7 @@ def publish(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
     stock = Stock(sku=sku, on_hand=on_hand, committed=committed, quarantined=quarantined,
-                  available=available,
-                  locations=lines, ledger_seq=store.ledger_position(conn),
+                  available=available, locations=lines, ledger_seq=position,
                   ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
     alerts.check_low_stock(conn, topics, sku, available, now)

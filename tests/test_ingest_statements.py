@@ -1,0 +1,46 @@
+"""What a batch writes once, not per event: the scans' counts and the pick-error alert's
+figures (hub.tallies), and the ledger position its stock messages name. The statements
+are the ones SQLite really ran (its trace: each row of an `executemany` is one)."""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from hub import settings, store
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import encode_event
+from protocol.events import Receipt, Scan
+from protocol.topics import Topics
+
+pytestmark = pytest.mark.sqlite_only
+
+TOPICS = Topics("s1")
+
+
+def batch(station: str, events: list) -> list[Incoming]:
+    now = datetime.now(UTC)
+    return [Incoming(TOPICS.events(station), encode_event(station, "e1", seq, data, now))
+            for seq, data in enumerate(events, 1)]  # fmt: skip
+
+
+def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(pick_error_min_scans=2, pick_error_rate=0.25))
+    events = [Receipt(sku=f"SKU-{n}", qty=1, location="A-1") for n in range(5)]
+    events += [Scan(code="C", verdict="ok" if n % 3 else "too_many", mode="pack", sku="SKU-1",
+                    operator="ann") for n in range(12)]  # fmt: skip
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    Ingest(conn, TOPICS).process(batch("st-1", events))
+    conn.set_trace_callback(None)
+    counts = Counter(" ".join(sql.split()[:4]) for sql in ran)
+    assert counts["INSERT INTO scan_stats VALUES"] == 1  # one station, operator and mode
+    assert counts["INSERT INTO pick_stats (day,"] == 1
+    assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 1
+    assert counts["UPDATE alerts SET message"] == 1
+    assert counts["SELECT coalesce(max(id), 0) FROM"] == 1  # five SKUs' stock messages
+    [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
+    assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
