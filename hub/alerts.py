@@ -5,6 +5,7 @@ from typing import get_args
 
 from hub import planning, store
 from hub.settings import load as load_settings
+from hub.sku_flags import SkuFlags
 from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Alert, AlertKind
@@ -67,12 +68,13 @@ def publish_row(conn: Connection, topics: Topics, row: dict) -> None:
 
 
 def check_low_stock(
-    conn: Connection, topics: Topics, sku: str, available: int, now: str
+    conn: Connection, topics: Topics, sku: str, available: int, now: str, flags: SkuFlags
 ) -> None:
-    """Alert when available stock falls to the reorder point; clear when it recovers."""
+    """Alert when available stock falls to the reorder point; clear when it recovers (the
+    flag noted in `flags`, which the caller writes)."""
     point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
     low = point is not None and available <= point  # no reorder point: never low
-    if not store.activity_set_low(conn, sku, low):
+    if not flags.set_low(sku, low):
         return
     key = f"low_stock:{sku}"
     if low:

@@ -9,7 +9,7 @@ So a correction is an event like any other: applied once, in order, and checkabl
 import secrets
 from datetime import UTC, datetime, tzinfo
 
-from hub import alerts, fifo, ledger, orders, sales, stock, store
+from hub import alerts, fifo, ledger, orders, sales, store
 from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.topics import Topics
@@ -132,7 +132,4 @@ def publish(conn: Connection, topics: Topics, effects: ledger.Effects, now: date
     """After a correction: its movements, then the stock message (and low-stock check) of
     every sku it touched."""
     ledger.finish(conn, topics, effects)
-    position = store.ledger_position(conn) if effects.skus else 0
-    for sku in sorted(effects.skus):
-        stock.publish(conn, topics, sku, now.isoformat(), position)
-        orders.follow_stock(conn, topics, sku)
+    orders.publish_stock(conn, topics, sorted(effects.skus), now.isoformat())

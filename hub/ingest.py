@@ -29,7 +29,7 @@ from datetime import UTC, tzinfo
 
 import msgspec
 
-from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, stock, store
+from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, store
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION
 from hub.gap_watch import GapWatch
@@ -154,10 +154,7 @@ class Ingest:
                 set_aside.failures_applied(self.conn, self.topics, station, epoch, applied, work.now)
         for station, epoch in work.touched.items():
             self._publish_applied(station, epoch, work)
-        position = store.ledger_position(self.conn) if work.effects.skus else 0
-        for sku in work.effects.skus:
-            stock.publish(self.conn, self.topics, sku, work.now, position)
-            orders.follow_stock(self.conn, self.topics, sku)
+        orders.publish_stock(self.conn, self.topics, work.effects.skus, work.now)
 
     # --- events ---------------------------------------------------------------------
     def _event(self, message: Incoming, station: str, work: Batch) -> None:

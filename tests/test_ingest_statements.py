@@ -1,6 +1,7 @@
-"""What a batch writes once, not per event: the scans' counts and the pick-error alert's
-figures (hub.tallies), and the ledger position its stock messages name. The statements
-are the ones SQLite really ran (its trace: each row of an `executemany` is one)."""
+"""What a batch reads or writes once, not per event: the scans' counts and the pick-error
+alert's figures (hub.tallies), the ledger position its stock messages name and its SKUs'
+flags (hub.sku_flags). The statements are the ones SQLite really ran (its trace: each row
+of an `executemany` is one)."""
 
 from collections import Counter
 from datetime import UTC, datetime
@@ -24,6 +25,15 @@ def batch(station: str, events: list) -> list[Incoming]:
             for seq, data in enumerate(events, 1)]  # fmt: skip
 
 
+def run(conn, station: str, events: list) -> Counter:
+    """The statements one batch ran, by their first four words."""
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    Ingest(conn, TOPICS).process(batch(station, events))
+    conn.set_trace_callback(None)
+    return Counter(" ".join(sql.split()[:4]) for sql in ran)
+
+
 def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     conn = store.connect(":memory:")
     store.create_schema(conn)
@@ -32,11 +42,7 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     events = [Receipt(sku=f"SKU-{n}", qty=1, location="A-1") for n in range(5)]
     events += [Scan(code="C", verdict="ok" if n % 3 else "too_many", mode="pack", sku="SKU-1",
                     operator="ann") for n in range(12)]  # fmt: skip
-    ran: list[str] = []
-    conn.set_trace_callback(ran.append)
-    Ingest(conn, TOPICS).process(batch("st-1", events))
-    conn.set_trace_callback(None)
-    counts = Counter(" ".join(sql.split()[:4]) for sql in ran)
+    counts = run(conn, "st-1", events)
     assert counts["INSERT INTO scan_stats VALUES"] == 1  # one station, operator and mode
     assert counts["INSERT INTO pick_stats (day,"] == 1
     assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 1
@@ -44,3 +50,16 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert counts["SELECT coalesce(max(id), 0) FROM"] == 1  # five SKUs' stock messages
     [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
     assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
+
+
+def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    receipts = [Receipt(sku=f"SKU-{n}", qty=1, location="A-1") for n in range(5)]
+    first = run(conn, "st-1", receipts)
+    assert first["SELECT sku, low, pick_location"] == 1
+    assert first["INSERT INTO sku_activity (sku,"] == 5  # new rows: one statement each
+    again = run(conn, "st-2", receipts)  # more of the same, where they were: no change
+    assert again["SELECT sku, low, pick_location"] == 1
+    assert again["INSERT INTO sku_activity (sku,"] == 0
+    assert store.activity_flags(conn, ["SKU-0", "SKU-9"]) == {"SKU-0": (False, "A-1")}

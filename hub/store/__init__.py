@@ -157,9 +157,9 @@ from hub.store.counts import (
 )
 from hub.store.daily_aggregates import (
     activity_count,
+    activity_flags,
     activity_out,
-    activity_set_low,
-    activity_set_pick,
+    activity_set,
     consumption_values,
     daily_sku_add,
     daily_totals,

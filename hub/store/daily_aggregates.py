@@ -1,7 +1,9 @@
 """Per-day totals kept as movements apply (units, COGS, value, scans), and each sku's
 latest activity and low-stock flag, so reports never sum the whole ledger."""
 
-from hub.store.connection import Connection
+import json
+
+from hub.store.connection import Connection, dialect
 
 
 def daily_sku_add(
@@ -89,25 +91,26 @@ def activity_count(conn: Connection, sku: str, day: str) -> None:
     )
 
 
-def activity_set_pick(conn: Connection, sku: str, location: str | None) -> bool:
-    """Remember where the sku is picked from now; True when that changed."""
-    row = conn.execute(
-        "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
-        "SET pick_location = excluded.pick_location "
-        "WHERE sku_activity.pick_location IS DISTINCT FROM excluded.pick_location RETURNING sku",
-        (sku, location),
-    ).fetchone()
-    return row is not None
+def activity_flags(conn: Connection, skus: list[str]) -> dict[str, tuple[bool, str | None]]:
+    """sku -> (low-stock flag, pick location) of those of `skus` that have a row."""
+    if not skus:
+        return {}
+    wanted = dialect(conn, sqlite="SELECT value FROM json_each(?)",
+                     postgresql="SELECT jsonb_array_elements_text(CAST(? AS jsonb))")  # fmt: skip
+    rows = conn.execute(
+        f"SELECT sku, low, pick_location FROM sku_activity WHERE sku IN ({wanted})",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {sku: (bool(low), location) for sku, low, location in rows}
 
 
-def activity_set_low(conn: Connection, sku: str, low: bool) -> bool:
-    """Set the low-stock flag; True when it changed."""
-    row = conn.execute(
-        "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
-        "low = excluded.low WHERE sku_activity.low != excluded.low RETURNING sku",
-        (sku, int(low)),
-    ).fetchone()
-    return row is not None
+def activity_set(conn: Connection, sku: str, low: bool, pick_location: str | None) -> None:
+    """Store the sku's low-stock flag and where it is picked from now."""
+    conn.execute(
+        "INSERT INTO sku_activity (sku, low, pick_location) VALUES (?, ?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET low = excluded.low, pick_location = excluded.pick_location",
+        (sku, int(low), pick_location),
+    )
 
 
 def low_stock_page(
