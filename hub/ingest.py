@@ -94,7 +94,8 @@ class Ingest:
         rest again, first (an ingest worker's batch ends before its leases could run out
         under it, docs/scaling.md)."""
         work = Batch(now=utc_now().isoformat())
-        with store.transaction(self.conn), store.pipelined(self.conn):
+        with (store.transaction(self.conn), store.pipelined(self.conn),
+              store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:

@@ -275,12 +275,14 @@ from hub.store.orders import (
     orders_waiting_for,
 )
 from hub.store.outbox import (
+    outbox_batched,
     outbox_delete,
     outbox_first_id,
     outbox_last_id,
     outbox_put,
     outbox_read,
     outbox_set_aside,
+    savepoint,
 )
 from hub.store.pages import (
     catalog_stock_page,
