@@ -29,7 +29,7 @@ from hub import (
     transfers,
 )
 from hub.allocation import Take, allocate
-from hub.catalog import fallback_cost
+from hub.catalog import Known
 from hub.money import to_micros
 from hub.settings import Settings
 from hub.settings import load as load_settings
@@ -63,6 +63,8 @@ class Effects:
     unpublished: list[int] = field(default_factory=list)
     # The scans' counts, written once at the change's end (`finish`).
     tallies: Tallies = field(default_factory=Tallies)
+    # The products looked up, each read once (catalog.Known).
+    products: Known = field(default_factory=Known)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def post(ctx: Ctx, posting: Posting) -> store.Movement:
             f"{posting.sku} at {posting.location} is below zero ({balance})",
             sku=posting.sku, station=source.station,
         )  # fmt: skip
-    if not store.product_exists(conn, posting.sku):
+    if not ctx.effects.products.exists(conn, posting.sku):
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "unknown_sku", "warning",
             f"{source.type} of unknown SKU {posting.sku} from {source.station}",
@@ -150,7 +152,8 @@ def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Mov
     movement = post(ctx, posting)
     if posting.owner:
         return movement
-    cost = fallback_cost(ctx.conn, posting.sku) if unit_cost is None else unit_cost
+    cost = ctx.effects.products.fallback_cost(ctx.conn, posting.sku) if unit_cost is None \
+        else unit_cost
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     book(ctx, posting.sku, movement.id, fifo.add(ctx.conn, line, posting.delta, cost,
                                                  movement.id, ctx.source.hub_ts,
@@ -182,7 +185,8 @@ def post_outbound(
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(
-        conn, line, qty, movement.id, source.type, fallback_cost(conn, posting.sku), source.day,
+        conn, line, qty, movement.id, source.type,
+        ctx.effects.products.fallback_cost(conn, posting.sku), source.day,
         source.hub_ts, prefer_movement,
     )  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
@@ -202,7 +206,7 @@ def _consignment_sale(
 
 def takes_out(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> list[Take]:
     stock = store.stock_at(ctx.conn, sku, location, lot)
-    return allocate(stock, qty, lot or "", store.product_owner(ctx.conn, sku))
+    return allocate(stock, qty, lot or "", ctx.effects.products.owner(ctx.conn, sku))
 
 
 def issue(
@@ -219,7 +223,7 @@ def issue(
 # --- station events ------------------------------------------------------------------------
 def _receipt(ctx: Ctx, data: Receipt) -> None:
     conn, source = ctx.conn, ctx.source
-    owner = data.owner or store.product_owner(conn, data.sku)
+    owner = data.owner or ctx.effects.products.owner(conn, data.sku)
     lot = data.lot or ""
     if lot:
         store.lot_seen(conn, data.sku, lot, data.expiry.isoformat() if data.expiry else None,
@@ -308,8 +312,8 @@ def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(conn, line, -posting.delta, movement.id, transfers.FLOW,
-                                  fallback_cost(conn, posting.sku), source.day,
-                                  source.hub_ts)  # fmt: skip
+                                  ctx.effects.products.fallback_cost(conn, posting.sku),
+                                  source.day, source.hub_ts)  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
     return pieces
 
@@ -356,7 +360,7 @@ def _adjustment(ctx: Ctx, data: Adjustment) -> None:
 def adjust(ctx: Ctx, sku: str, location: str, delta: int, lot: str | None) -> None:
     """Found units join the default line at the fallback cost; lost ones leave FEFO."""
     if delta > 0:
-        owner = store.product_owner(ctx.conn, sku)
+        owner = ctx.effects.products.owner(ctx.conn, sku)
         post_inbound(ctx, Posting(sku, location, delta, lot or "", owner), None)
     elif delta < 0:
         issue(ctx, sku, location, -delta, lot)

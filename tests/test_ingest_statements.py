@@ -1,6 +1,6 @@
 """What a batch reads or writes once, not per event: the scans' counts and the pick-error
-alert's figures (hub.tallies), the ledger position its stock messages name and its SKUs'
-flags (hub.sku_flags). The statements are the ones SQLite really ran (its trace: each row
+alert's figures (hub.tallies), the ledger position its stock messages name, its SKUs'
+flags (hub.sku_flags) and its products (catalog.Known). The statements are the ones SQLite really ran (its trace: each row
 of an `executemany` is one)."""
 
 from collections import Counter
@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub import settings, store
+from hub import catalog, settings, store
+from hub.catalog import ProductRecord
 from hub.ingest import Incoming, Ingest
 from protocol.envelope import encode_event
-from protocol.events import Receipt, Scan
+from protocol.events import Adjustment, Receipt, Scan
 from protocol.topics import Topics
 
 pytestmark = pytest.mark.sqlite_only
@@ -50,6 +51,18 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert counts["SELECT coalesce(max(id), 0) FROM"] == 1  # five SKUs' stock messages
     [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
     assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
+
+
+def test_a_batch_reads_each_product_once():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    catalog.save_products(conn, TOPICS, [ProductRecord(sku="MUG", name="Mug", owner="acme")])
+    events = [Receipt(sku=sku, qty=3, location="A-1") for sku in ("MUG", "TEA", "MUG")]
+    events += [Adjustment(sku=sku, qty=-1, location="A-1", reason="lost") for sku in ("MUG", "TEA")]
+    counts = run(conn, "st-1", events)
+    assert counts["SELECT owner, unit_cost FROM"] == 2
+    assert counts["SELECT 1 FROM products"] + counts["SELECT owner FROM products"] == 0
+    assert store.stock_at(conn, "MUG", "A-1", None) == [("", "acme", 5, None)]  # its owner's
 
 
 def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():

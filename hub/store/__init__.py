@@ -87,6 +87,7 @@ from hub.store.catalog import (
     product_master_get,
     product_master_set,
     product_owner,
+    product_owner_cost,
     product_policies,
     product_policy,
     product_skus,
