@@ -76,17 +76,17 @@ def publish_stock(conn: Connection, topics: Topics, skus: Iterable[str], now: st
                   follow: bool = True) -> None:  # fmt: skip
     """After the stock of `skus` changed, in their order: each one's stock message and
     low-stock alert (hub.stock), and with `follow` its open orders again where its pick
-    location moved. The ledger position and the SKUs' flags (hub.sku_flags) are read once
-    for all of them: nothing here moves stock."""
+    location moved. Their stock and flags are read once for all of them (stock.Read):
+    nothing here moves stock."""
     skus = list(skus)
     if not skus:
         return
-    position, flags = store.ledger_position(conn), SkuFlags(conn, skus)
+    read = stock.Read(conn, skus)
     for sku in skus:
-        stock.publish(conn, topics, sku, now, position, flags)
+        stock.publish(conn, topics, sku, now, read)
         if follow:
-            _follow_stock(conn, topics, sku, flags)
-        flags.write(conn, sku)
+            _follow_stock(conn, topics, sku, read.flags)
+        read.flags.write(conn, sku)
 
 
 def _validate(conn: Connection, order: Order) -> None:

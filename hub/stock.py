@@ -17,26 +17,39 @@ from protocol.messages import Stock, StockLine
 from protocol.topics import Topics
 
 
-def publish(conn: Connection, topics: Topics, sku: str, now: str, position: int,
-            flags: SkuFlags) -> None:  # fmt: skip
+class Read:
+    """What publishing the stock of several SKUs reads, in one statement each for all of
+    them (it was a statement each per SKU): the ledger's position, their balances,
+    committed and quarantined units, and their flags. Nothing between the reading and the
+    last SKU's message changes any of it (no movement, order line or hold)."""
+
+    def __init__(self, conn: Connection, skus: list[str]) -> None:
+        self.position = store.ledger_position(conn)
+        self.lines = store.stock_lines_of(conn, skus)
+        self.committed = store.committed_of(conn, skus)
+        self.quarantined = store.quarantined_of(conn, skus)
+        self.flags = SkuFlags(conn, skus)
+
+
+def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) -> None:
     """Queue the retained stock/{sku} message with the sku's balances as they now are,
-    and raise or clear its low-stock alert. `position` (the ledger's, store.ledger_position)
-    and `flags` are read once for all the SKUs of a change (hub.orders.publish_stock)."""
+    and raise or clear its low-stock alert (what it reads, `read` has read for all the
+    SKUs of a change: hub.orders.publish_stock)."""
     lines = [
         StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
-        for loc, lot, owner, qty in store.stock_lines(conn, sku)
+        for loc, lot, owner, qty in read.lines.get(sku, [])
     ]
     on_hand = sum(line.qty for line in lines)
-    committed, quarantined = store.committed(conn, sku), store.quarantined(conn, sku)
+    committed, quarantined = read.committed.get(sku, 0), read.quarantined.get(sku, 0)
     # Quarantined units are on hand but cannot be sold.
     available = on_hand - committed - quarantined
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
     stock = Stock(sku=sku, on_hand=on_hand, committed=committed, quarantined=quarantined,
-                  available=available, locations=lines, ledger_seq=position,
+                  available=available, locations=lines, ledger_seq=read.position,
                   ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
-    alerts.check_low_stock(conn, topics, sku, available, now, flags)
+    alerts.check_low_stock(conn, topics, sku, available, now, read.flags)
     planning.reposition_stored(conn, sku, on_hand, committed, quarantined,
                                date.fromisoformat(now[:10]))  # fmt: skip
 

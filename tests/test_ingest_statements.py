@@ -1,7 +1,7 @@
 """What a batch reads or writes once, not per event: the scans' counts and the pick-error
-alert's figures (hub.tallies), the ledger position its stock messages name, its SKUs'
-flags (hub.sku_flags) and its products (catalog.Known). The statements are the ones SQLite really ran (its trace: each row
-of an `executemany` is one)."""
+alert's figures (hub.tallies), its SKUs' stock as their messages name it (stock.Read),
+their flags (hub.sku_flags), and its products (catalog.Known). The statements are the
+ones SQLite really ran (its trace: each row of an `executemany` is one)."""
 
 from collections import Counter
 from datetime import UTC, datetime
@@ -48,7 +48,11 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert counts["INSERT INTO pick_stats (day,"] == 1
     assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 1
     assert counts["UPDATE alerts SET message"] == 1
-    assert counts["SELECT coalesce(max(id), 0) FROM"] == 1  # five SKUs' stock messages
+    # Five SKUs' stock messages: each figure read once for all of them.
+    assert counts["SELECT coalesce(max(id), 0) FROM"] == 1
+    assert counts["SELECT sku, location, lot,"] == 1
+    assert counts["SELECT sku, sum(greatest(qty -"] == 1
+    assert counts["SELECT b.sku, sum(b.qty) FROM"] == 1
     [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
     assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
 

@@ -235,6 +235,7 @@ from hub.store.ledger import (
     reversal_add,
     reversal_of,
     stock_lines,
+    stock_lines_of,
     stock_list,
 )
 from hub.store.locations_suppliers import (
@@ -265,6 +266,7 @@ from hub.store.orders import (
     OrderLineRow,
     committed,
     committed_by_sku,
+    committed_of,
     kits_on_open_orders,
     order_created,
     order_get,
@@ -357,6 +359,7 @@ from hub.store.returns import (
     quarantine_lines,
     quarantined,
     quarantined_by_sku,
+    quarantined_of,
     return_line_add,
     return_lines_of_event,
     return_rate_rows,

@@ -3,7 +3,7 @@ latest activity and low-stock flag, so reports never sum the whole ledger."""
 
 import json
 
-from hub.store.connection import Connection, dialect
+from hub.store.connection import Connection, json_values
 
 
 def daily_sku_add(
@@ -95,10 +95,8 @@ def activity_flags(conn: Connection, skus: list[str]) -> dict[str, tuple[bool, s
     """sku -> (low-stock flag, pick location) of those of `skus` that have a row."""
     if not skus:
         return {}
-    wanted = dialect(conn, sqlite="SELECT value FROM json_each(?)",
-                     postgresql="SELECT jsonb_array_elements_text(CAST(? AS jsonb))")  # fmt: skip
     rows = conn.execute(
-        f"SELECT sku, low, pick_location FROM sku_activity WHERE sku IN ({wanted})",
+        f"SELECT sku, low, pick_location FROM sku_activity WHERE sku IN ({json_values(conn)})",
         (json.dumps(skus),),
     ).fetchall()
     return {sku: (bool(low), location) for sku, low, location in rows}
