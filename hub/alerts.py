@@ -5,6 +5,7 @@ from typing import get_args
 
 from hub import planning, store
 from hub.settings import load as load_settings
+from hub.sku_flags import SkuFlags
 from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Alert, AlertKind
@@ -36,21 +37,13 @@ def raise_(
     return True
 
 
-def restate(
-    conn: Connection, topics: Topics, now: str, dedupe: str, message: str, publish: bool
-) -> bool:
-    """Give the open alert `dedupe` its current figures. With `publish`, announce it again
-    (same id, state raised) so a subscriber keeping the latest per id sees them too. False
-    when no such alert is open."""
-    row = store.alert_restate(conn, dedupe, message)
-    if row is None:
-        return False
-    if publish:
-        alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
-                      sku=row["sku"], station=row["station"],
-                      ts=datetime.fromisoformat(now))  # fmt: skip
-        store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
-    return True
+def announce(conn: Connection, topics: Topics, now: str, row: dict, message: str) -> None:
+    """Announce the open alert `row` (store.alert_open) again with new figures (same id,
+    state raised), so a subscriber keeping the latest per id sees them too."""
+    alert = Alert(id=row["id"], kind=row["kind"], severity=row["severity"], message=message,
+                  sku=row["sku"], station=row["station"],
+                  ts=datetime.fromisoformat(now))  # fmt: skip
+    store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
 def clear(conn: Connection, topics: Topics, dedupe: str, now: str) -> None:
@@ -75,12 +68,13 @@ def publish_row(conn: Connection, topics: Topics, row: dict) -> None:
 
 
 def check_low_stock(
-    conn: Connection, topics: Topics, sku: str, available: int, now: str
+    conn: Connection, topics: Topics, sku: str, available: int, now: str, flags: SkuFlags
 ) -> None:
-    """Alert when available stock falls to the reorder point; clear when it recovers."""
+    """Alert when available stock falls to the reorder point; clear when it recovers (the
+    flag noted in `flags`, which the caller writes)."""
     point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
     low = point is not None and available <= point  # no reorder point: never low
-    if not store.activity_set_low(conn, sku, low):
+    if not flags.set_low(sku, low):
         return
     key = f"low_stock:{sku}"
     if low:

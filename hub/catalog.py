@@ -214,10 +214,41 @@ def list_suppliers(conn: Connection, limit: int, offset: int) -> list[Supplier]:
 
 def fallback_cost(conn: Connection, sku: str) -> int:
     """Micros for units no receipt priced: the product's cost, else its last layer's, else 0."""
-    cost = store.product_unit_cost(conn, sku)
-    if cost is None:
-        cost = store.last_layer_cost(conn, sku)
+    return _fallback(conn, sku, store.product_unit_cost(conn, sku))
+
+
+def _fallback(conn: Connection, sku: str, product_cost: int | None) -> int:
+    cost = store.last_layer_cost(conn, sku) if product_cost is None else product_cost
     return cost or 0
+
+
+class Known:
+    """The products a change of the ledger (a batch of events, a correction) looks up: each
+    read once, in one statement, for all it asks of it. Nothing that applies events
+    changes a product (the catalog is saved by the API and the imports, in changes of
+    their own), so what was read holds to the change's end."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[str, int | None] | None] = {}
+
+    def _row(self, conn: Connection, sku: str) -> tuple[str, int | None] | None:
+        if sku not in self._rows:
+            self._rows[sku] = store.product_owner_cost(conn, sku)
+        return self._rows[sku]
+
+    def exists(self, conn: Connection, sku: str) -> bool:
+        return self._row(conn, sku) is not None
+
+    def owner(self, conn: Connection, sku: str) -> str:
+        """Whose stock its units are ("": ours; an unknown SKU's too)."""
+        row = self._row(conn, sku)
+        return row[0] if row else ""
+
+    def fallback_cost(self, conn: Connection, sku: str) -> int:
+        """`fallback_cost`, the product's part read once (its layers are read each time:
+        the change adds to them)."""
+        row = self._row(conn, sku)
+        return _fallback(conn, sku, row[1] if row else None)
 
 
 def unit_cost_decimal(value: int | None) -> Decimal | None:

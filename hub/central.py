@@ -270,15 +270,12 @@ class CentralIngest:
         except InvalidMessage as exc:
             self._dead(self.topics.site, message, str(exc), now, result)
             return
-        self.conn.execute("SAVEPOINT routing")
         try:
-            routing.route(self.conn, order, list(self.sites), now)
+            with store.savepoint(self.conn, "routing"):
+                routing.route(self.conn, order, list(self.sites), now)
         except (routing.RoutingError, routing.RoutingConflict) as exc:
-            self.conn.execute("ROLLBACK TO routing")
-            self.conn.execute("RELEASE routing")
             self._dead(self.topics.site, message, str(exc), now, result)
             return
-        self.conn.execute("RELEASE routing")
         result.routed += 1
 
     def _order_state(self, site: str, message: Incoming, now: str, result: CentralResult) -> None:

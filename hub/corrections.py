@@ -9,7 +9,7 @@ So a correction is an event like any other: applied once, in order, and checkabl
 import secrets
 from datetime import UTC, datetime, tzinfo
 
-from hub import alerts, fifo, ledger, orders, sales, stock, store
+from hub import alerts, fifo, ledger, orders, sales, store
 from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.topics import Topics
@@ -131,7 +131,5 @@ def settle_count(
 def publish(conn: Connection, topics: Topics, effects: ledger.Effects, now: datetime):
     """After a correction: its movements, then the stock message (and low-stock check) of
     every sku it touched."""
-    ledger.publish_movements(conn, topics, effects)
-    for sku in sorted(effects.skus):
-        stock.publish(conn, topics, sku, now.isoformat())
-        orders.follow_stock(conn, topics, sku)
+    ledger.finish(conn, topics, effects)
+    orders.publish_stock(conn, topics, sorted(effects.skus), now.isoformat())

@@ -29,7 +29,7 @@ from datetime import UTC, tzinfo
 
 import msgspec
 
-from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, stock, store
+from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, store
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION
 from hub.gap_watch import GapWatch
@@ -94,7 +94,8 @@ class Ingest:
         rest again, first (an ingest worker's batch ends before its leases could run out
         under it, docs/scaling.md)."""
         work = Batch(now=utc_now().isoformat())
-        with store.transaction(self.conn), store.pipelined(self.conn):
+        with (store.transaction(self.conn), store.pipelined(self.conn),
+              store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
@@ -145,7 +146,7 @@ class Ingest:
     def _close_batch(self, work: Batch) -> None:
         """Once per batch what was per event: cursors, held rows, acks, movement and stock
         messages."""
-        ledger.publish_movements(self.conn, self.topics, work.effects)
+        ledger.finish(self.conn, self.topics, work.effects)
         for (station, epoch), applied in work.moved.items():
             store.cursor_set(self.conn, station, epoch, applied, work.now)
             if work.has_held(self.conn, station, epoch):
@@ -154,9 +155,7 @@ class Ingest:
                 set_aside.failures_applied(self.conn, self.topics, station, epoch, applied, work.now)
         for station, epoch in work.touched.items():
             self._publish_applied(station, epoch, work)
-        for sku in work.effects.skus:
-            stock.publish(self.conn, self.topics, sku, work.now)
-            orders.follow_stock(self.conn, self.topics, sku)
+        orders.publish_stock(self.conn, self.topics, work.effects.skus, work.now)
 
     # --- events ---------------------------------------------------------------------
     def _event(self, message: Incoming, station: str, work: Batch) -> None:

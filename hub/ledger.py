@@ -29,11 +29,12 @@ from hub import (
     transfers,
 )
 from hub.allocation import Take, allocate
-from hub.catalog import fallback_cost
+from hub.catalog import Known
 from hub.money import to_micros
 from hub.settings import Settings
 from hub.settings import load as load_settings
 from hub.store.connection import Connection
+from hub.tallies import Tallies
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement, Order, TransferShippedLine
@@ -60,6 +61,10 @@ class Effects:
     settings: Settings | None = None
     # Movements to publish once their event is whole (their value is known only then).
     unpublished: list[int] = field(default_factory=list)
+    # The scans' counts, written once at the change's end (`finish`).
+    tallies: Tallies = field(default_factory=Tallies)
+    # The products looked up, each read once (catalog.Known).
+    products: Known = field(default_factory=Known)
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def post(ctx: Ctx, posting: Posting) -> store.Movement:
             f"{posting.sku} at {posting.location} is below zero ({balance})",
             sku=posting.sku, station=source.station,
         )  # fmt: skip
-    if not store.product_exists(conn, posting.sku):
+    if not ctx.effects.products.exists(conn, posting.sku):
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "unknown_sku", "warning",
             f"{source.type} of unknown SKU {posting.sku} from {source.station}",
@@ -147,7 +152,8 @@ def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Mov
     movement = post(ctx, posting)
     if posting.owner:
         return movement
-    cost = fallback_cost(ctx.conn, posting.sku) if unit_cost is None else unit_cost
+    cost = ctx.effects.products.fallback_cost(ctx.conn, posting.sku) if unit_cost is None \
+        else unit_cost
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     book(ctx, posting.sku, movement.id, fifo.add(ctx.conn, line, posting.delta, cost,
                                                  movement.id, ctx.source.hub_ts,
@@ -179,7 +185,8 @@ def post_outbound(
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(
-        conn, line, qty, movement.id, source.type, fallback_cost(conn, posting.sku), source.day,
+        conn, line, qty, movement.id, source.type,
+        ctx.effects.products.fallback_cost(conn, posting.sku), source.day,
         source.hub_ts, prefer_movement,
     )  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
@@ -199,7 +206,7 @@ def _consignment_sale(
 
 def takes_out(ctx: Ctx, sku: str, location: str, qty: int, lot: str | None) -> list[Take]:
     stock = store.stock_at(ctx.conn, sku, location, lot)
-    return allocate(stock, qty, lot or "", store.product_owner(ctx.conn, sku))
+    return allocate(stock, qty, lot or "", ctx.effects.products.owner(ctx.conn, sku))
 
 
 def issue(
@@ -216,7 +223,7 @@ def issue(
 # --- station events ------------------------------------------------------------------------
 def _receipt(ctx: Ctx, data: Receipt) -> None:
     conn, source = ctx.conn, ctx.source
-    owner = data.owner or store.product_owner(conn, data.sku)
+    owner = data.owner or ctx.effects.products.owner(conn, data.sku)
     lot = data.lot or ""
     if lot:
         store.lot_seen(conn, data.sku, lot, data.expiry.isoformat() if data.expiry else None,
@@ -305,8 +312,8 @@ def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:
         return []
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(conn, line, -posting.delta, movement.id, transfers.FLOW,
-                                  fallback_cost(conn, posting.sku), source.day,
-                                  source.hub_ts)  # fmt: skip
+                                  ctx.effects.products.fallback_cost(conn, posting.sku),
+                                  source.day, source.hub_ts)  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
     return pieces
 
@@ -353,7 +360,7 @@ def _adjustment(ctx: Ctx, data: Adjustment) -> None:
 def adjust(ctx: Ctx, sku: str, location: str, delta: int, lot: str | None) -> None:
     """Found units join the default line at the fallback cost; lost ones leave FEFO."""
     if delta > 0:
-        owner = store.product_owner(ctx.conn, sku)
+        owner = ctx.effects.products.owner(ctx.conn, sku)
         post_inbound(ctx, Posting(sku, location, delta, lot or "", owner), None)
     elif delta < 0:
         issue(ctx, sku, location, -delta, lot)
@@ -399,11 +406,12 @@ def _supersede(ctx: Ctx, data: Count) -> None:
 def _scan(ctx: Ctx, data: Scan) -> None:
     conn, source = ctx.conn, ctx.source
     error = data.verdict != "ok"
-    scans, errors = store.scan_add(conn, source.day, source.station, data.operator or "",
-                                   data.mode, error)  # fmt: skip
+    scans, errors = ctx.effects.tallies.scan(conn, source.day, source.station,
+                                             data.operator or "", data.mode, error)  # fmt: skip
     _pick_errors(ctx, scans, errors, error)
     if data.mode == "pack":
-        picking.scanned(conn, source.day, source.station, data, source.ts.isoformat())
+        picking.scanned(ctx.effects.tallies, source.day, source.station, data,
+                        source.ts.isoformat())  # fmt: skip
     if data.mode == "pack" and data.order and not error:
         orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
 
@@ -426,11 +434,16 @@ def _assembly(ctx: Ctx, data: Assembly) -> None:
 def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
     """Raise the station's pick-error alert of the day when its rate passes the limit; once
     raised, every scan keeps its figures current (a frozen "4 in 33" misleads by noon), and
-    every further error announces them again on `alerts`."""
-    source, settings = ctx.source, ctx.settings
+    every further error announces them again on `alerts`. The stored message is written
+    once at the change's end (hub.tallies): the last scan's figures are the ones it keeps."""
+    source, settings, tally = ctx.source, ctx.settings, ctx.effects.tallies
     dedupe = f"pick_errors:{source.station}:{source.day}"
     message = f"{source.station}: {errors} scan errors in {scans} scans today"
-    if alerts.restate(ctx.conn, ctx.topics, source.hub_ts, dedupe, message, publish=error):
+    raised = tally.open_alert(ctx.conn, dedupe)
+    if raised is not None:
+        tally.restate(dedupe, message)
+        if error:
+            alerts.announce(ctx.conn, ctx.topics, source.hub_ts, raised, message)
         return
     if (
         error
@@ -439,6 +452,7 @@ def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
     ):
         alerts.raise_(ctx.conn, ctx.topics, source.hub_ts, "pick_errors", "warning", message,
                       station=source.station, dedupe=dedupe)  # fmt: skip
+        tally.raised(dedupe)
 
 
 _HANDLERS = {
@@ -454,9 +468,16 @@ _HANDLERS = {
 
 
 # --- publishing ----------------------------------------------------------------------------
+def finish(conn: Connection, topics: Topics, effects: Effects) -> None:
+    """The end of a change, inside its transaction and before its stock is published: the
+    counts it kept in memory written (hub.tallies), its movements published."""
+    effects.tallies.flush(conn)
+    publish_movements(conn, topics, effects)
+
+
 def publish_movements(conn: Connection, topics: Topics, effects: Effects) -> None:
     """The `movements` messages of what `effects` posted, in ledger order, each with the
-    value its event booked onto it (call at the end of the change, before its stock)."""
+    value its event booked onto it (at the end of the change, `finish`)."""
     if not effects.unpublished:
         return
     wanted = set(effects.unpublished)

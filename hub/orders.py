@@ -10,11 +10,13 @@ order whose bench part has shipped but whose dropship lines are still out is `pa
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 
 import msgspec
 
 from hub import purchasing, sales, stock, store
+from hub.sku_flags import SkuFlags
 from hub.store.connection import Connection
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
@@ -67,8 +69,24 @@ def _committing(conn: Connection, order_id: str) -> set[str]:
 def _publish_committed(conn: Connection, topics: Topics, skus: set[str], now: str):
     """Committed stock changed: other systems and the low-stock alert see it now, not at
     the SKU's next movement."""
-    for sku in sorted(skus):
-        stock.publish(conn, topics, sku, now)
+    publish_stock(conn, topics, sorted(skus), now, follow=False)
+
+
+def publish_stock(conn: Connection, topics: Topics, skus: Iterable[str], now: str,
+                  follow: bool = True) -> None:  # fmt: skip
+    """After the stock of `skus` changed, in their order: each one's stock message and
+    low-stock alert (hub.stock), and with `follow` its open orders again where its pick
+    location moved. Their stock and flags are read once for all of them (stock.Read):
+    nothing here moves stock."""
+    skus = list(skus)
+    if not skus:
+        return
+    read = stock.Read(conn, skus)
+    for sku in skus:
+        stock.publish(conn, topics, sku, now, read)
+        if follow:
+            _follow_stock(conn, topics, sku, read.flags)
+        read.flags.write(conn, sku)
 
 
 def _validate(conn: Connection, order: Order) -> None:
@@ -137,11 +155,11 @@ def _store(conn: Connection, topics: Topics, order: Order, now: str) -> None:
         store.outbox_put(conn, topics.order_state, encode(state), retain=False)
 
 
-def follow_stock(conn: Connection, topics: Topics, sku: str) -> None:
+def _follow_stock(conn: Connection, topics: Topics, sku: str, flags: SkuFlags) -> None:
     """After the sku's stock changed: when where to pick it changed too (stock arrived in
     an empty warehouse, its bin ran empty, an earlier-expiring lot came in), publish its
     open orders again so the packer is sent where the stock is now."""
-    if not store.activity_set_pick(conn, sku, store.pick_location(conn, sku)):
+    if not flags.set_pick(sku, store.pick_location(conn, sku)):
         return
     for order_id in store.orders_waiting_for(conn, sku):
         _publish(conn, topics, get_order(conn, order_id))
@@ -160,7 +178,7 @@ def _publish(conn: Connection, topics: Topics, order: Order) -> None:
 def with_pick_locations(conn: Connection, lines: list[OrderLine]) -> list[OrderLine]:
     """Each line with where to pick it (unless the order says): the location of its
     first-expiring, then oldest, stock. Decided each time the order is published (and an
-    open order is published again when that changes: `follow_stock`); a line with no stock
+    open order is published again when that changes: `publish_stock`); a line with no stock
     anywhere gets none (the bench's own location)."""
     return [_with_picks(conn, line) for line in lines]
 

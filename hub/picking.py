@@ -18,15 +18,16 @@ from datetime import datetime
 
 from hub import store
 from hub.store.connection import Connection
+from hub.tallies import Tallies
 from protocol.events import Scan, Shipment
 
 WRONG = frozenset({"not_in_order", "too_many", "wrong_lot", "expired_lot", "duplicate_serial"})
 
 
-def scanned(conn: Connection, day: str, station: str, scan: Scan, ts: str) -> None:
+def scanned(tally: Tallies, day: str, station: str, scan: Scan, ts: str) -> None:
+    """A pack scan, counted in the change's tallies (written at its end)."""
     judged = scan.sku is not None and (scan.verdict == "ok" or scan.verdict in WRONG)
-    store.pick_scan_add(conn, day, station, scan.operator or "", ts, judged,
-                        judged and scan.verdict in WRONG)  # fmt: skip
+    tally.pick(day, station, scan.operator or "", ts, judged, judged and scan.verdict in WRONG)
 
 
 def shipped(conn: Connection, day: str, station: str, shipment: Shipment) -> None:

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 import msgspec
 
 # hub.ledger dispatches `return` events here: import the module, not its names.
-from hub import alerts, fifo, ledger, orders, stock, store
+from hub import alerts, fifo, ledger, orders, store
 from hub.catalog import fallback_cost
 from hub.money import from_micros
 from hub.store.connection import Connection
@@ -153,9 +153,7 @@ def release(conn: Connection, topics: Topics, location: str, now: str) -> list[s
     if not store.location_held(conn, location):
         raise ReturnNotFound(f"{location} is not held")
     skus = store.location_release(conn, location)
-    for sku in skus:
-        stock.publish(conn, topics, sku, now)
-        orders.follow_stock(conn, topics, sku)
+    orders.publish_stock(conn, topics, skus, now)
     return skus
 
 

@@ -31,15 +31,12 @@ def intake(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> 
     order = _decoded(conn, topics, message, Order, "order", work)
     if order is None:
         return
-    conn.execute("SAVEPOINT intake")
     try:
-        orders.save_order(conn, topics, order, work.now)
+        with store.savepoint(conn, "intake"):
+            orders.save_order(conn, topics, order, work.now)
     except (orders.OrderError, orders.OrderConflict, ValueError) as exc:
-        conn.execute("ROLLBACK TO intake")
-        conn.execute("RELEASE intake")
         dead(conn, topics, message, str(exc), work)
         return
-    conn.execute("RELEASE intake")
     work.result.orders += 1
 
 
@@ -60,6 +57,9 @@ def resend(conn: Connection, topics: Topics, message: Incoming, work: Batch) -> 
     # What the site said besides movements in the same stretch: not retained, so the
     # centre would not otherwise hear it again (hub.site_restate).
     span = site_restate.window(conn, request.from_, records, last)
+    # The batch's restated alert figures are kept in memory until its end: written first,
+    # so that what is said again is what the alerts say now.
+    work.effects.tallies.flush(conn)
     states, said = site_restate.republish(conn, topics, span)
     log.info("the centre's resend from %d: saying again %d routed orders' states and %d "
              "alerts changed since %s", request.from_, states, said,
@@ -74,19 +74,16 @@ def centre_order(conn: Connection, topics: Topics, message: Incoming,
     order = _decoded(conn, topics, message, Order, "order", work)
     if order is None:
         return
-    conn.execute("SAVEPOINT centre_order")
     try:
-        if order.status == "cancelled":
-            centre_orders.withdraw(conn, topics, order.order, work.now)
-        else:
-            centre_orders.take(conn, topics, order, work.now)
+        with store.savepoint(conn, "centre_order"):
+            if order.status == "cancelled":
+                centre_orders.withdraw(conn, topics, order.order, work.now)
+            else:
+                centre_orders.take(conn, topics, order, work.now)
     except (orders.OrderError, orders.OrderConflict, ValueError) as exc:
-        conn.execute("ROLLBACK TO centre_order")
-        conn.execute("RELEASE centre_order")
         centre_orders.send(conn, topics, order.order, "rejected", str(exc))
         dead(conn, topics, message, str(exc), work)
         return
-    conn.execute("RELEASE centre_order")
     work.result.orders += 1
 
 
@@ -109,19 +106,16 @@ def transfer_order(conn: Connection, topics: Topics, message: Incoming, work: Ba
     order = _decoded(conn, topics, message, TransferOrder, "transfer order", work)
     if order is None:
         return
-    conn.execute("SAVEPOINT transfer")
     try:
-        book_out = transfers.take_order(conn, topics, order, work.now)
+        with store.savepoint(conn, "transfer"):
+            book_out = transfers.take_order(conn, topics, order, work.now)
     except (transfers.TransferRefused, ValueError) as exc:
-        conn.execute("ROLLBACK TO transfer")
         dead(conn, topics, message, str(exc), work)
         # Not silent: the goods are on their way (or waiting to leave) all the same.
         alerts.raise_(conn, topics, work.now, "message_failed", "critical",
                       f"transfer {order.transfer} could not be taken: {exc} (dead letter)",
                       dedupe=f"transfer_refused:{order.transfer}")  # fmt: skip
         return
-    finally:
-        conn.execute("RELEASE transfer")
     if book_out:
         source = hub_event(conn, "transfer_out", {"transfer": order.transfer}, utc_now(),
                            work.effects, zone)  # fmt: skip

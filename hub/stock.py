@@ -1,7 +1,8 @@
 """What other systems and the alerts see of a SKU's stock: the retained stock/{sku}
 message (on hand, committed, quarantined, available, by location) and the low-stock flag.
 
-Anything that changes one of those numbers calls `publish`: movements change on hand,
+Anything that changes one of those numbers calls `publish` (through
+hub.orders.publish_stock): movements change on hand,
 orders change committed, and a product's reorder point changes what counts as low. The
 stored reorder plan's due flag follows too, so the reorder report's due page is current.
 """
@@ -9,31 +10,46 @@ stored reorder plan's due flag follows too, so the reorder report's due page is 
 from datetime import date, datetime
 
 from hub import alerts, planning, store
+from hub.sku_flags import SkuFlags
 from hub.store.connection import Connection
 from protocol.envelope import encode
 from protocol.messages import Stock, StockLine
 from protocol.topics import Topics
 
 
-def publish(conn: Connection, topics: Topics, sku: str, now: str) -> None:
+class Read:
+    """What publishing the stock of several SKUs reads, in one statement each for all of
+    them (it was a statement each per SKU): the ledger's position, their balances,
+    committed and quarantined units, and their flags. Nothing between the reading and the
+    last SKU's message changes any of it (no movement, order line or hold)."""
+
+    def __init__(self, conn: Connection, skus: list[str]) -> None:
+        self.position = store.ledger_position(conn)
+        self.lines = store.stock_lines_of(conn, skus)
+        self.committed = store.committed_of(conn, skus)
+        self.quarantined = store.quarantined_of(conn, skus)
+        self.flags = SkuFlags(conn, skus)
+
+
+def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) -> None:
     """Queue the retained stock/{sku} message with the sku's balances as they now are,
-    and raise or clear its low-stock alert."""
+    and raise or clear its low-stock alert (what it reads, `read` has read for all the
+    SKUs of a change: hub.orders.publish_stock)."""
     lines = [
         StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
-        for loc, lot, owner, qty in store.stock_lines(conn, sku)
+        for loc, lot, owner, qty in read.lines.get(sku, [])
     ]
     on_hand = sum(line.qty for line in lines)
-    committed, quarantined = store.committed(conn, sku), store.quarantined(conn, sku)
+    committed, quarantined = read.committed.get(sku, 0), read.quarantined.get(sku, 0)
     # Quarantined units are on hand but cannot be sold.
     available = on_hand - committed - quarantined
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
     stock = Stock(sku=sku, on_hand=on_hand, committed=committed, quarantined=quarantined,
-                  available=available,
-                  locations=lines, ledger_seq=store.ledger_position(conn),
+                  available=available, locations=lines, ledger_seq=read.position,
                   ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
-    alerts.check_low_stock(conn, topics, sku, available, now)
+    alerts.check_low_stock(conn, topics, sku, available, now, read.flags)
     planning.reposition_stored(conn, sku, on_hand, committed, quarantined,
                                date.fromisoformat(now[:10]))  # fmt: skip
 
@@ -41,4 +57,6 @@ def publish(conn: Connection, topics: Topics, sku: str, now: str) -> None:
 def check_low(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
     available = store.on_hand(conn, sku) - store.committed(conn, sku) - store.quarantined(conn, sku)
-    alerts.check_low_stock(conn, topics, sku, available, now)
+    flags = SkuFlags(conn, [sku])
+    alerts.check_low_stock(conn, topics, sku, available, now, flags)
+    flags.write(conn, sku)

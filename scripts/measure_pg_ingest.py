@@ -1,17 +1,21 @@
 """Measures an ingest worker's CPU per event on PostgreSQL, in-process: bench 7's load (50
 stations, bench_env's events: two scans per receipt) through `Ingest.process` in batches,
 on a durable cluster of its own (fsync and synchronous_commit on), no MQTT. Prints, per
-batch, events/s and the CPU per event of this process (the worker's Python and psycopg)
-and of its PostgreSQL backend, and the same load on SQLite for comparison. The outbox
+batch, events/s, the CPU per event of this process (the worker's Python and psycopg)
+and of its PostgreSQL backend, and the statements per event (each `execute` and
+`executemany` call, counted at the connection: on PostgreSQL each is a round trip, or a
+message in pipeline mode), and the same load on SQLite for comparison. The outbox
 rows each batch writes are deleted after it, as the publisher would.
 
 Usage: scripts/measure-pg-ingest [--batches 4] [--batch 900] [--profile FILE]
-(`--profile` writes cProfile's statistics of the PostgreSQL batches to FILE and prints
+[--statements N] (`--statements` lists the N most frequent statements; `--profile` writes cProfile's statistics of the PostgreSQL batches to FILE and prints
 the top functions by own time.)
 """
 
 import argparse
+import collections
 import cProfile
+import dataclasses
 import pstats
 import sys
 import tempfile
@@ -44,9 +48,57 @@ def messages(batches: int, size: int) -> list[list[Incoming]]:
     return [flat[k * size : (k + 1) * size] for k in range(batches)]
 
 
-def run(conn, batches: list[list[Incoming]], backend: int | None, profile) -> None:
-    ingest = Ingest(conn, TOPICS, zone=UTC)
+class Counted:
+    """A SQLite connection that counts the statements given to it (sqlite3's own
+    connection takes no attributes, so this stands in front of it)."""
+
+    def __init__(self, conn, counts: collections.Counter) -> None:
+        self._conn, self.counts = conn, counts
+
+    def execute(self, sql: str, *params):
+        self.counts[_short(sql)] += 1
+        return self._conn.execute(sql, *params)
+
+    def executemany(self, sql: str, rows):
+        self.counts["many: " + _short(sql)] += 1
+        return self._conn.executemany(sql, rows)
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+def counted(conn, counts: collections.Counter):
+    """`conn` for the ingest, counting its statements into `counts` by their text (the
+    outbox's clearing after each batch, the publisher's work, goes through `conn` itself).
+    PostgreSQL's connection, which the store recognises by its type, is a copy of it
+    sharing its session."""
+    if not store.is_postgres(conn):
+        return Counted(conn, counts)
+    conn = dataclasses.replace(conn)
+    execute, executemany = conn.execute, conn.executemany
+
+    def count_execute(sql: str, *params):
+        counts[_short(sql)] += 1
+        return execute(sql, *params)
+
+    def count_executemany(sql: str, rows):
+        counts["many: " + _short(sql)] += 1
+        return executemany(sql, rows)
+
+    conn.execute, conn.executemany = count_execute, count_executemany
+    return conn
+
+
+def _short(sql: str) -> str:
+    return " ".join(sql.split())[:100]
+
+
+def run(conn, batches: list[list[Incoming]], backend: int | None, profile,
+        counts: collections.Counter) -> None:  # fmt: skip
+    ingest = Ingest(counted(conn, counts), TOPICS, zone=UTC)
+    events = 0
     for batch in batches:
+        before = sum(counts.values())
         cpu, wall = time.process_time(), time.perf_counter()
         server = cpu_seconds(backend) if backend else 0.0
         if profile is not None:
@@ -56,12 +108,16 @@ def run(conn, batches: list[list[Incoming]], backend: int | None, profile) -> No
             profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server = cpu_seconds(backend) - server if backend else 0.0
+        statements = sum(counts.values()) - before
         with store.transaction(conn):
             conn.execute("DELETE FROM outbox")
         n = result.applied
         assert n == len(batch), f"applied {n} of {len(batch)}"
+        events += n
         print(f"  {n} events: {n / wall:7.0f} ev/s, worker {1000 * cpu / n:.3f} ms/event, "
-              f"backend {1000 * server / n:.3f} ms/event", flush=True)  # fmt: skip
+              f"backend {1000 * server / n:.3f} ms/event, {statements / n:.2f} statements/event",
+              flush=True)  # fmt: skip
+    print(f"  in all: {sum(counts.values()) / events:.2f} statements/event", flush=True)
 
 
 def main() -> None:
@@ -69,6 +125,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--batch", type=int, default=900)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--statements", type=int, default=0, metavar="N",
+                        help="list the N most frequent statements per event, per backend")
     args = parser.parse_args()
     load = messages(args.batches, args.batch)
     with tempfile.TemporaryDirectory(prefix="measure-pg-ingest-", dir=ROOT / "var"
@@ -77,8 +135,10 @@ def main() -> None:
         print("SQLite (WAL, FULL):")
         conn = store.connect(Path(tmp) / "ledger.db")
         store.create_schema(conn)
-        run(conn, load, None, None)
+        counts = collections.Counter()
+        run(conn, load, None, None, counts)
         conn.close()
+        _most(counts, args.statements, sum(map(len, load)))
         cluster = FolderCluster(Path(tmp) / "postgres").start()
         try:
             conn = store.connect(cluster.url)
@@ -86,13 +146,20 @@ def main() -> None:
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
             print("PostgreSQL (fsync, synchronous_commit on):")
             profile = cProfile.Profile() if args.profile else None
-            run(conn, load, backend, profile)
+            counts = collections.Counter()
+            run(conn, load, backend, profile, counts)
             conn.close()
+            _most(counts, args.statements, sum(map(len, load)))
         finally:
             cluster.stop()
     if profile is not None:
         profile.dump_stats(args.profile)
         pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+
+
+def _most(counts: collections.Counter, n: int, events: int) -> None:
+    for text, count in counts.most_common(n):
+        print(f"  {count / events:6.3f}/event  {text}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def test_no_statement_of_a_batch_scans_a_table():
         if sql.split()[0].upper() in CONTROL:
             continue
         plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
-        full = [step for step in plan if step.startswith("SCAN ") and "CONSTANT" not in step]
+        # A list given as JSON (json_each) is the statement's own parameter, not a table.
+        full = [step for step in plan if step.startswith("SCAN ") and "CONSTANT" not in step
+                and not step.startswith("SCAN json_each VIRTUAL TABLE")]  # fmt: skip
         if full:
             scans[sql] = full
     assert len(statements) > 20  # the trace saw the batch

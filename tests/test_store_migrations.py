@@ -37,7 +37,9 @@ def test_a_ledger_from_before_the_pick_locations_gets_them_and_keeps_its_rows(tm
     assert store.schema_version(conn) == store.SCHEMA_VERSION
     assert conn.execute("SELECT sku, last_out, low, pick_location FROM sku_activity").fetchall() \
         == [("MUG", "2026-11-01", 1, None)]
-    assert store.activity_set_pick(conn, "MUG", "A-1")
+    with store.transaction(conn):
+        store.activity_set(conn, "MUG", True, "A-1")
+    assert store.activity_flags(conn, ["MUG", "TEA"]) == {"MUG": (True, "A-1")}
 
 
 def test_dead_letters_from_before_their_caps_are_kept_and_counted_from_then_on(tmp_path):

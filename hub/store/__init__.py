@@ -70,7 +70,8 @@ from hub.store.alerts import (
     alert_clear,
     alert_clear_id,
     alert_count_open,
-    alert_restate,
+    alert_messages_set,
+    alert_open,
     alerts_changed,
     alerts_open,
     alerts_page,
@@ -86,6 +87,7 @@ from hub.store.catalog import (
     product_master_get,
     product_master_set,
     product_owner,
+    product_owner_cost,
     product_policies,
     product_policy,
     product_skus,
@@ -157,16 +159,17 @@ from hub.store.counts import (
 )
 from hub.store.daily_aggregates import (
     activity_count,
+    activity_flags,
     activity_out,
-    activity_set_low,
-    activity_set_pick,
+    activity_set,
     consumption_values,
     daily_sku_add,
     daily_totals,
     daily_totals_add,
     demand_days,
     low_stock_page,
-    scan_add,
+    scan_day_totals,
+    scan_stats_add,
     scan_totals,
     value_after,
     value_total,
@@ -233,6 +236,7 @@ from hub.store.ledger import (
     reversal_add,
     reversal_of,
     stock_lines,
+    stock_lines_of,
     stock_list,
 )
 from hub.store.locations_suppliers import (
@@ -263,6 +267,7 @@ from hub.store.orders import (
     OrderLineRow,
     committed,
     committed_by_sku,
+    committed_of,
     kits_on_open_orders,
     order_created,
     order_get,
@@ -274,12 +279,14 @@ from hub.store.orders import (
     orders_waiting_for,
 )
 from hub.store.outbox import (
+    outbox_batched,
     outbox_delete,
     outbox_first_id,
     outbox_last_id,
     outbox_put,
     outbox_read,
     outbox_set_aside,
+    savepoint,
 )
 from hub.store.pages import (
     catalog_stock_page,
@@ -299,7 +306,7 @@ from hub.store.pages import (
 from hub.store.picking import (
     pack_shipped_add,
     pack_weighed_add,
-    pick_scan_add,
+    pick_scans_add,
     pick_stats_between,
     weigh_stats_between,
 )
@@ -355,6 +362,7 @@ from hub.store.returns import (
     quarantine_lines,
     quarantined,
     quarantined_by_sku,
+    quarantined_of,
     return_line_add,
     return_lines_of_event,
     return_rate_rows,

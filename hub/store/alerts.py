@@ -91,13 +91,19 @@ def alert_count_open(conn: Connection) -> int:
     return conn.execute("SELECT count(*) FROM alerts WHERE cleared IS NULL").fetchone()[0]
 
 
-def alert_restate(conn: Connection, dedupe: str, message: str) -> dict | None:
-    """Rewrite the message of the open alert `dedupe` (its figures changed); the alert, or
-    None when none is open."""
+def alert_open(conn: Connection, dedupe: str) -> dict | None:
+    """The open alert `dedupe` (id, kind, severity, sku, station), or None."""
     row = conn.execute(
-        "UPDATE alerts SET message = ? WHERE dedupe = ? AND cleared IS NULL "
-        "RETURNING id, kind, severity, sku, station",
-        (message, dedupe),
+        "SELECT id, kind, severity, sku, station FROM alerts WHERE dedupe = ? AND cleared IS NULL",
+        (dedupe,),
     ).fetchone()
     keys = ("id", "kind", "severity", "sku", "station")
     return None if row is None else dict(zip(keys, row, strict=True))
+
+
+def alert_messages_set(conn: Connection, messages: dict[str, str]) -> None:
+    """Rewrite the messages of open alerts (their figures changed): dedupe -> message."""
+    conn.executemany(
+        "UPDATE alerts SET message = ? WHERE dedupe = ? AND cleared IS NULL",
+        [(message, dedupe) for dedupe, message in messages.items()],
+    )

@@ -107,6 +107,12 @@ def product_unit_cost(conn: Connection, sku: str) -> int | None:
     return row[0] if row else None
 
 
+def product_owner_cost(conn: Connection, sku: str) -> tuple[str, int | None] | None:
+    """(owner, unit cost) of the product, or None when `sku` is not one."""
+    row = conn.execute("SELECT owner, unit_cost FROM products WHERE sku = ?", (sku,)).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
 def product_owner(conn: Connection, sku: str) -> str:
     row = conn.execute("SELECT owner FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0] if row else ""

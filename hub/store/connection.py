@@ -154,6 +154,14 @@ def is_postgres(conn: Connection) -> bool:
     return postgres is not None and isinstance(conn, postgres.Connection)
 
 
+def json_values(conn: Connection) -> str:
+    """A subquery of the values of a JSON array given as its one parameter (`json.dumps`
+    of a list): `WHERE sku IN ({json_values(conn)})` reads a set of rows in one statement
+    on both backends, through the column's index."""
+    return dialect(conn, sqlite="SELECT value FROM json_each(?)",
+                   postgresql="SELECT jsonb_array_elements_text(CAST(? AS jsonb))")  # fmt: skip
+
+
 def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
     """The one SQL text of each backend, where no text suits both: SQLite's planner hints
     (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs; a movement's

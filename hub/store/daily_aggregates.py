@@ -1,7 +1,9 @@
 """Per-day totals kept as movements apply (units, COGS, value, scans), and each sku's
 latest activity and low-stock flag, so reports never sum the whole ledger."""
 
-from hub.store.connection import Connection
+import json
+
+from hub.store.connection import Connection, json_values
 
 
 def daily_sku_add(
@@ -89,25 +91,24 @@ def activity_count(conn: Connection, sku: str, day: str) -> None:
     )
 
 
-def activity_set_pick(conn: Connection, sku: str, location: str | None) -> bool:
-    """Remember where the sku is picked from now; True when that changed."""
-    row = conn.execute(
-        "INSERT INTO sku_activity (sku, pick_location) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE "
-        "SET pick_location = excluded.pick_location "
-        "WHERE sku_activity.pick_location IS DISTINCT FROM excluded.pick_location RETURNING sku",
-        (sku, location),
-    ).fetchone()
-    return row is not None
+def activity_flags(conn: Connection, skus: list[str]) -> dict[str, tuple[bool, str | None]]:
+    """sku -> (low-stock flag, pick location) of those of `skus` that have a row."""
+    if not skus:
+        return {}
+    rows = conn.execute(
+        f"SELECT sku, low, pick_location FROM sku_activity WHERE sku IN ({json_values(conn)})",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {sku: (bool(low), location) for sku, low, location in rows}
 
 
-def activity_set_low(conn: Connection, sku: str, low: bool) -> bool:
-    """Set the low-stock flag; True when it changed."""
-    row = conn.execute(
-        "INSERT INTO sku_activity (sku, low) VALUES (?, ?) ON CONFLICT (sku) DO UPDATE SET "
-        "low = excluded.low WHERE sku_activity.low != excluded.low RETURNING sku",
-        (sku, int(low)),
-    ).fetchone()
-    return row is not None
+def activity_set(conn: Connection, sku: str, low: bool, pick_location: str | None) -> None:
+    """Store the sku's low-stock flag and where it is picked from now."""
+    conn.execute(
+        "INSERT INTO sku_activity (sku, low, pick_location) VALUES (?, ?, ?) ON CONFLICT (sku) "
+        "DO UPDATE SET low = excluded.low, pick_location = excluded.pick_location",
+        (sku, int(low), pick_location),
+    )
 
 
 def low_stock_page(
@@ -124,20 +125,24 @@ def low_stock_page(
     ).fetchall()
 
 
-def scan_add(
-    conn: Connection, day: str, station: str, operator: str, mode: str, error: bool
-) -> tuple[int, int]:
-    """Count one scan; returns (scans, errors) of that station today, every operator and mode."""
-    conn.execute(
-        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT "
-        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + 1, "
-        "errors = scan_stats.errors + excluded.errors",
-        (day, station, operator, mode, int(error)),
-    )
+def scan_day_totals(conn: Connection, day: str, station: str) -> tuple[int, int]:
+    """(scans, errors) of `station` on `day` so far, every operator and mode."""
     return conn.execute(
-        "SELECT sum(scans), sum(errors) FROM scan_stats WHERE day = ? AND station = ?",
+        "SELECT coalesce(sum(scans), 0), coalesce(sum(errors), 0) FROM scan_stats "
+        "WHERE day = ? AND station = ?",
         (day, station),
     ).fetchone()
+
+
+def scan_stats_add(conn: Connection, rows: list[tuple[str, str, str, str, int, int]]) -> None:
+    """Count scans: rows of (day, station, operator, mode, scans, errors), one statement
+    for them all (a batch's, hub.tallies)."""
+    conn.executemany(
+        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + excluded.scans, "
+        "errors = scan_stats.errors + excluded.errors",
+        rows,
+    )
 
 
 def scan_totals(conn: Connection, since: str, until: str, by: str) -> list[tuple[str, int, int]]:

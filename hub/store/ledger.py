@@ -1,10 +1,11 @@
 """The ledger: applied events, their movements, the balances the movements add up to, the
 reversals between events, and the checks that balances and events are whole."""
 
+import json
 from dataclasses import dataclass
 
 from hub.store.conditions import page
-from hub.store.connection import Connection, dialect
+from hub.store.connection import Connection, dialect, json_values
 
 
 def event_insert(
@@ -174,6 +175,18 @@ def stock_lines(conn: Connection, sku: str) -> list[tuple[str, str, str, int]]:
         "ORDER BY location, lot, owner",
         (sku,),
     ).fetchall()
+
+
+def stock_lines_of(conn: Connection, skus: list[str]) -> dict[str, list[tuple[str, str, str, int]]]:
+    """`stock_lines` of each of `skus` (those with none left out), in one statement."""
+    found: dict[str, list[tuple[str, str, str, int]]] = {}
+    for sku, *line in conn.execute(
+        "SELECT sku, location, lot, owner, qty FROM balances "
+        f"WHERE sku IN ({json_values(conn)}) AND qty != 0 ORDER BY sku, location, lot, owner",
+        (json.dumps(skus),),
+    ):
+        found.setdefault(sku, []).append(tuple(line))
+    return found
 
 
 def stock_list(

@@ -2,13 +2,81 @@
 dead letter)."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from hub.store.connection import Connection
 from hub.store.dead_letters import dead_letter
 from protocol.envelope import MAX_PAYLOAD_BYTES, utc_now
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Rows:
+    """A block's outbox rows, in order; a retained topic's earlier ones dropped (None)."""
+
+    rows: list[tuple[str, bytes, int] | None] = field(default_factory=list)
+    retained: dict[str, int] = field(default_factory=dict)  # topic -> its row's index
+
+    def add(self, topic: str, payload: bytes, retain: bool) -> None:
+        if retain:
+            earlier = self.retained.get(topic)
+            if earlier is not None:
+                self.rows[earlier] = None
+            self.retained[topic] = len(self.rows)
+        self.rows.append((topic, payload, int(retain)))
+
+
+# Connection (by id, while its block lasts: sqlite3's takes no attributes) -> its rows.
+_blocks: dict[int, _Rows] = {}
+
+
+@contextmanager
+def outbox_batched(conn: Connection) -> Iterator[Connection]:
+    """Inside a transaction: what `outbox_put` puts is kept and written at the block's end,
+    in order, in one statement (and one for the retained topics' older rows), not two
+    statements a message (an ingest batch's; each a round trip on PostgreSQL). A retained
+    topic keeps only its last message of the block, where that one was put, as the
+    message-by-message DELETE left it. After an error nothing is written (the transaction
+    is rolled back). Nothing may read the outbox inside the block."""
+    if id(conn) in _blocks:  # already in one
+        yield conn
+        return
+    block = _blocks[id(conn)] = _Rows()
+    try:
+        yield conn
+        _write(conn, block)
+    finally:
+        del _blocks[id(conn)]
+
+
+@contextmanager
+def savepoint(conn: Connection, name: str) -> Iterator[Connection]:
+    """A savepoint inside a transaction: on an exception what the block did is undone,
+    the outbox rows it put into an `outbox_batched` block too, and the exception goes on."""
+    block = _blocks.get(id(conn))
+    mark = None if block is None else (list(block.rows), dict(block.retained))
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        if block is not None and mark is not None:
+            block.rows, block.retained = mark
+        raise
+    conn.execute(f"RELEASE {name}")
+
+
+def _write(conn: Connection, block: _Rows) -> None:
+    if block.retained:
+        conn.executemany("DELETE FROM outbox WHERE topic = ? AND retain = 1",
+                         [(topic,) for topic in block.retained])  # fmt: skip
+    rows = [row for row in block.rows if row is not None]
+    if rows:
+        conn.executemany("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, ?)", rows)
 
 
 def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> None:
@@ -19,6 +87,10 @@ def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> No
         reason = f"not published: {len(payload)} bytes exceed the limit of {MAX_PAYLOAD_BYTES}"
         log.error("outbox message on %s %s", topic, reason)
         dead_letter(conn, topic, payload, reason, utc_now().isoformat(), "outbox")
+        return
+    block = _blocks.get(id(conn))
+    if block is not None:
+        block.add(topic, payload, retain)
         return
     if retain:
         conn.execute("DELETE FROM outbox WHERE topic = ? AND retain = 1", (topic,))

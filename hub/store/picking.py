@@ -4,19 +4,19 @@ weighed."""
 from hub.store.connection import Connection
 
 
-def pick_scan_add(
-    conn: Connection, day: str, station: str, operator: str, ts: str, judged: bool,
-    wrong: bool,
-) -> None:  # fmt: skip
-    """A pack scan: `judged` when it was an item judged ok or wrong (else a prompt, counted
-    only for the span worked)."""
-    conn.execute(
+def pick_scans_add(
+    conn: Connection, rows: list[tuple[str, str, str, int, int, str, str]]
+) -> None:
+    """Pack scans: rows of (day, station, operator, picks, wrong, first_ts, last_ts), one
+    statement for them all (a batch's, hub.tallies). `picks` counts the items judged ok or
+    wrong; every pack scan, a prompt too, counts for the span worked."""
+    conn.executemany(
         "INSERT INTO pick_stats (day, station, operator, picks, wrong, first_ts, last_ts) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, station, operator) DO UPDATE SET "
         "picks = pick_stats.picks + excluded.picks, wrong = pick_stats.wrong + excluded.wrong, "
         "first_ts = least(pick_stats.first_ts, excluded.first_ts), "
         "last_ts = greatest(pick_stats.last_ts, excluded.last_ts)",
-        (day, station, operator, int(judged), int(wrong), ts, ts),
+        rows,
     )
 
 

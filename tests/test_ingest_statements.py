@@ -1,0 +1,82 @@
+"""What a batch reads or writes once, not per event: the scans' counts and the pick-error
+alert's figures (hub.tallies), its SKUs' stock as their messages name it (stock.Read),
+their flags (hub.sku_flags), and its products (catalog.Known). The statements are the
+ones SQLite really ran (its trace: each row of an `executemany` is one)."""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+
+from hub import catalog, settings, store
+from hub.catalog import ProductRecord
+from hub.ingest import Incoming, Ingest
+from protocol.envelope import encode_event
+from protocol.events import Adjustment, Receipt, Scan
+from protocol.topics import Topics
+
+pytestmark = pytest.mark.sqlite_only
+
+TOPICS = Topics("s1")
+
+
+def batch(station: str, events: list) -> list[Incoming]:
+    now = datetime.now(UTC)
+    return [Incoming(TOPICS.events(station), encode_event(station, "e1", seq, data, now))
+            for seq, data in enumerate(events, 1)]  # fmt: skip
+
+
+def run(conn, station: str, events: list) -> Counter:
+    """The statements one batch ran, by their first four words."""
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    Ingest(conn, TOPICS).process(batch(station, events))
+    conn.set_trace_callback(None)
+    return Counter(" ".join(sql.split()[:4]) for sql in ran)
+
+
+def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    with store.transaction(conn):
+        settings.save(conn, settings.Settings(pick_error_min_scans=2, pick_error_rate=0.25))
+    events = [Receipt(sku=f"SKU-{n}", qty=1, location="A-1") for n in range(5)]
+    events += [Scan(code="C", verdict="ok" if n % 3 else "too_many", mode="pack", sku="SKU-1",
+                    operator="ann") for n in range(12)]  # fmt: skip
+    counts = run(conn, "st-1", events)
+    assert counts["INSERT INTO scan_stats VALUES"] == 1  # one station, operator and mode
+    assert counts["INSERT INTO pick_stats (day,"] == 1
+    assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 1
+    assert counts["UPDATE alerts SET message"] == 1
+    # Five SKUs' stock messages: each figure read once for all of them.
+    assert counts["SELECT coalesce(max(id), 0) FROM"] == 1
+    assert counts["SELECT sku, location, lot,"] == 1
+    assert counts["SELECT sku, sum(greatest(qty -"] == 1
+    assert counts["SELECT b.sku, sum(b.qty) FROM"] == 1
+    [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
+    assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
+
+
+def test_a_batch_reads_each_product_once():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    catalog.save_products(conn, TOPICS, [ProductRecord(sku="MUG", name="Mug", owner="acme")])
+    events = [Receipt(sku=sku, qty=3, location="A-1") for sku in ("MUG", "TEA", "MUG")]
+    events += [Adjustment(sku=sku, qty=-1, location="A-1", reason="lost") for sku in ("MUG", "TEA")]
+    counts = run(conn, "st-1", events)
+    assert counts["SELECT owner, unit_cost FROM"] == 2
+    assert counts["SELECT 1 FROM products"] + counts["SELECT owner FROM products"] == 0
+    assert store.stock_at(conn, "MUG", "A-1", None) == [("", "acme", 5, None)]  # its owner's
+
+
+def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    receipts = [Receipt(sku=f"SKU-{n}", qty=1, location="A-1") for n in range(5)]
+    first = run(conn, "st-1", receipts)
+    assert first["SELECT sku, low, pick_location"] == 1
+    assert first["INSERT INTO sku_activity (sku,"] == 5  # new rows: one statement each
+    again = run(conn, "st-2", receipts)  # more of the same, where they were: no change
+    assert again["SELECT sku, low, pick_location"] == 1
+    assert again["INSERT INTO sku_activity (sku,"] == 0
+    assert store.activity_flags(conn, ["SKU-0", "SKU-9"]) == {"SKU-0": (False, "A-1")}
