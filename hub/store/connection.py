@@ -80,6 +80,9 @@ class Connection(Protocol):
     `sqlite3.Connection`, or a `postgres.Connection` (PostgreSQL's, with the same calls);
     `connect` makes either."""
 
+    # A writing transaction's outbox rows held back to its end (store.outbox_batched).
+    outbox_rows: Any
+
     def execute(self, sql: str, parameters: Any = ..., /) -> Rows: ...
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows: ...
@@ -90,12 +93,19 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's connection with what the store keeps on a connection (`Connection`)."""
+
+    outbox_rows: Any = None
+
+
 def connect(target: str | Path) -> Connection:
     """A connection to a SQLite file or a `postgresql://` URL, in autocommit mode
     (transactions are explicit); on SQLite WAL and durable commits."""
     if is_postgres_url(target):
         return _postgres().connect(str(target))
-    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False, timeout=30,
+                           factory=SqliteConnection)  # fmt: skip
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")

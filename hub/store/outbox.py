@@ -29,10 +29,6 @@ class _Rows:
         self.rows.append((topic, payload, int(retain)))
 
 
-# Connection (by id, while its block lasts: sqlite3's takes no attributes) -> its rows.
-_blocks: dict[int, _Rows] = {}
-
-
 @contextmanager
 def outbox_batched(conn: Connection) -> Iterator[Connection]:
     """Inside a transaction: what `outbox_put` puts is kept and written at the block's end,
@@ -41,22 +37,22 @@ def outbox_batched(conn: Connection) -> Iterator[Connection]:
     topic keeps only its last message of the block, where that one was put, as the
     message-by-message DELETE left it. After an error nothing is written (the transaction
     is rolled back). Nothing may read the outbox inside the block."""
-    if id(conn) in _blocks:  # already in one
+    if conn.outbox_rows is not None:  # already in one
         yield conn
         return
-    block = _blocks[id(conn)] = _Rows()
+    block = conn.outbox_rows = _Rows()
     try:
         yield conn
         _write(conn, block)
     finally:
-        del _blocks[id(conn)]
+        conn.outbox_rows = None
 
 
 @contextmanager
 def savepoint(conn: Connection, name: str) -> Iterator[Connection]:
     """A savepoint inside a transaction: on an exception what the block did is undone,
     the outbox rows it put into an `outbox_batched` block too, and the exception goes on."""
-    block = _blocks.get(id(conn))
+    block = conn.outbox_rows
     mark = None if block is None else (list(block.rows), dict(block.retained))
     conn.execute(f"SAVEPOINT {name}")
     try:
@@ -88,7 +84,7 @@ def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> No
         log.error("outbox message on %s %s", topic, reason)
         dead_letter(conn, topic, payload, reason, utc_now().isoformat(), "outbox")
         return
-    block = _blocks.get(id(conn))
+    block = conn.outbox_rows
     if block is not None:
         block.add(topic, payload, retain)
         return

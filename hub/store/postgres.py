@@ -126,6 +126,7 @@ class Connection:
 
     raw: psycopg.Connection
     _pipeline: psycopg.Pipeline | None = None
+    outbox_rows: Any = None  # a writing transaction's, held back (store.outbox_batched)
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         cur = self._cursor()
