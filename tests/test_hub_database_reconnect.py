@@ -77,6 +77,22 @@ class Breaker:
             self.disk.unmount()
 
 
+def fail_while_sending(hub: Hub, station: TestClient, breaker: Breaker, last: int) -> None:
+    """pack-1 online and its seq 1 applied; the database broken while seqs 2..`last` come;
+    mended, and every one of them applied once."""
+    station.publish(TOPICS.station_status("pack-1"),
+                    encode(StationStatus(state="online", conn=1, epoch="e1")), retain=True)  # fmt: skip
+    station.publish(TOPICS.events("pack-1"), event(1))
+    wait_until(lambda: applied(hub) == [(1, 1)], 20, "seq 1")
+    breaker.break_(hub)
+    for seq in range(2, last + 1):
+        station.publish(TOPICS.events("pack-1"), event(seq))
+    wait_until(lambda: "ingest: the database failed" in hub.proc.log_since_start(), 30,
+               "the ingest's database failure")  # fmt: skip
+    breaker.mend()
+    wait_until(lambda: applied(hub) == [(last, last)], 30, "what was taken, applied once back")
+
+
 def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp_path, broker):
     breaker = Breaker(tmp_path)
     hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"], data_dir=breaker.data_dir(tmp_path))
@@ -85,18 +101,7 @@ def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp
         hub.start()
         station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
         station.subscribe(TOPICS.command("pack-1", "resync"))
-        station.publish(TOPICS.station_status("pack-1"),
-                        encode(StationStatus(state="online", conn=1, epoch="e1")), retain=True)  # fmt: skip
-        station.publish(TOPICS.events("pack-1"), event(1))
-        wait_until(lambda: applied(hub) == [(1, 1)], 20, "seq 1")
-
-        breaker.break_(hub)
-        for seq in range(2, 10):
-            station.publish(TOPICS.events("pack-1"), event(seq))
-        wait_until(lambda: "ingest: the database failed" in hub.proc.log_since_start(), 30,
-                   "the ingest's database failure")  # fmt: skip
-        breaker.mend()
-        wait_until(lambda: applied(hub) == [(9, 9)], 30, "what was taken, applied once back")
+        fail_while_sending(hub, station, breaker, last=9)
 
         # A gap now: seq 10 never comes, 11 does. The hub must ask the station for 10.
         station.publish(TOPICS.events("pack-1"), event(11))
@@ -135,18 +140,7 @@ def test_a_database_failure_is_alerted_once_it_answers_and_cleared_when_clean(tm
         watch = TestClient(broker.port, "observer_test", PASSWORDS["observer_test"])
         watch.subscribe(TOPICS.alerts)
         station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
-        station.publish(TOPICS.station_status("pack-1"),
-                        encode(StationStatus(state="online", conn=1, epoch="e1")), retain=True)  # fmt: skip
-        station.publish(TOPICS.events("pack-1"), event(1))
-        wait_until(lambda: applied(hub) == [(1, 1)], 20, "seq 1")
-
-        breaker.break_(hub)
-        for seq in range(2, 6):
-            station.publish(TOPICS.events("pack-1"), event(seq))
-        wait_until(lambda: "ingest: the database failed" in hub.proc.log_since_start(), 30,
-                   "the ingest's database failure")  # fmt: skip
-        breaker.mend()
-        wait_until(lambda: applied(hub) == [(5, 5)], 30, "what was taken, applied once back")
+        fail_while_sending(hub, station, breaker, last=5)
 
         raised, cleared = loop_alerts(watch)
         assert (raised.state, cleared.state, cleared.id) == ("raised", "cleared", raised.id)
