@@ -62,7 +62,8 @@ class HubLink:
         may_publish: Callable[[], bool] = lambda: True,
         stream_topics: Callable[[str], list[str]] | None = None,
     ) -> None:
-        """`beat` is called after each turn of the publisher (its heartbeat);
+        """`beat` is called after each turn of the publisher that reached the database (its
+        heartbeat);
         `more_subscriptions`: a central hub's topics of its sites (the single process);
         `stream_topics`: a worker's topics of one owned stream (default: a station's
         events)."""
@@ -316,20 +317,28 @@ class HubLink:
     # --- the outbox publisher -------------------------------------------------------
     def _publish_loop(self) -> None:
         conn = store.connect(self._db_path)
+        failing = False  # the ledger failed the last turn(s)
         try:
             while not self._stop.is_set():
                 self._wake.wait(0.5)
                 self._wake.clear()
                 try:
                     self._turn(conn)
-                except store.db_errors():
+                except store.db_errors() as exc:
+                    # No heartbeat until a turn reads the outbox again: /healthz says the
+                    # outbox stalled, and the ingest records the failure (hub.loop_alerts).
                     log.exception("outbox: the ledger failed; trying again")
+                    if not failing:  # once a streak: the queue must not grow in an outage
+                        self._failed.put((0, f"publisher cannot read the outbox: {exc!r}"))
+                    failing = True
                     self._stop.wait(1.0)
                     conn = self._reconnect(conn)
+                    continue
                 except Exception as exc:  # noqa: BLE001 - a bug must not stop the publisher
                     log.exception("outbox publisher turn failed; going on")
                     self._failed.put((0, f"publisher turn failed: {exc!r}"))
                     self._stop.wait(1.0)
+                failing = False
                 self._beat()
         finally:
             conn.close()
