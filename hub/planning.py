@@ -313,6 +313,13 @@ def reorder_params(settings: Settings) -> str:
 _PLAN_JSON = msgspec.json.Encoder()  # encodes the dataclass itself: 100,000 a refresh
 
 
+def due_plans(conn: Connection, today: date, settings: Settings) -> list[Plan]:
+    """Every product's plan for `today` that is due, by sku: from the grouped reads of the
+    stored report (`plan` per product took seconds at 100,000 products, inside a write)."""
+    return sorted((p for p, _target, _mean in _every_plan(conn, today, settings) if p.due),
+                  key=lambda p: p.sku)  # fmt: skip
+
+
 def reorder_rows(conn: Connection, today: date, settings: Settings) -> list[tuple]:
     """Every product's plan for `today`, as the stored report keeps it: (sku, due, target,
     mean, plan JSON)."""

@@ -271,7 +271,7 @@ def from_reorder(
     or of every product when None. SKUs that are not due are left out; unknown ones refused."""
     settings = load_settings(conn)
     if skus is None:
-        return from_plans(conn, topics, _all_due(conn, today, settings), now)
+        return from_plans(conn, topics, planning.due_plans(conn, today, settings), now)
     unknown = [sku for sku in skus if not store.product_exists(conn, sku)]
     if unknown:
         raise PurchaseError(f"unknown sku {', '.join(unknown)}")
@@ -279,9 +279,3 @@ def from_reorder(
     return from_plans(conn, topics, [p for p in plans if p.due], now)
 
 
-def _all_due(conn: Connection, today: date, settings) -> list:
-    plans, after = [], ""
-    while after is not None:
-        page, after = planning.reorder_page(conn, today, settings, after, 1000, True)
-        plans += page
-    return plans
