@@ -4,7 +4,6 @@
 streams they own, see hub.ownership) or `web` (pages and API only, any number of them on
 one database)."""
 
-import contextlib
 import logging
 import queue
 import signal
@@ -252,8 +251,7 @@ class Hub:
         """New connections for the web loop and its worker row (a broken PostgreSQL
         connection stays broken); on failure the next turn tries again."""
         for conn in (self.conn, self.ownership.conn):
-            with contextlib.suppress(*store.db_errors()):
-                conn.close()
+            store.close_quietly(conn)
         try:
             self.conn = store.connect(self.db_path)
             self.ownership.conn = self._ownership_conn()
@@ -288,8 +286,7 @@ class Hub:
         here again."""
         conns = [self.conn, *([self.ownership.conn] if self.ownership else [])]
         for conn in conns:
-            with contextlib.suppress(*store.db_errors()):
-                conn.close()
+            store.close_quietly(conn)
         try:
             self.conn = self.ingest.conn = store.connect(self.db_path)
             if self.central is not None:

@@ -8,7 +8,6 @@ took: the daily refresh reads for tens of seconds on a big catalog, during which
 was applied and no station heard its `applied`. Now the ingest goes on meanwhile; the
 refresh itself holds the writer's lock only to store its rows (hub.daily_refresh)."""
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -64,7 +63,7 @@ class Housekeeper:
                     self.heartbeats.beat(LOOP)
                     self.stop.wait(DUTY_CHECK_S)
         finally:
-            _close(conn)
+            store.close_quietly(conn)
 
     def _turn(self, conn: Connection | None) -> Connection | None:
         """One turn; the connection to keep for the next (None after a database failure:
@@ -81,7 +80,7 @@ class Housekeeper:
         except store.db_errors() as exc:
             log.exception("housekeeping: the database failed; trying again next turn")
             self.loop_alerts.failed(LOOP, exc)
-            _close(conn)
+            store.close_quietly(conn)
             conn = None
         except Exception as exc:  # noqa: BLE001 - alerted; the next turn tries again
             log.exception("housekeeping failed; trying again next turn")
@@ -90,8 +89,3 @@ class Housekeeper:
         self.wake_outbox()
         return conn
 
-
-def _close(conn: Connection | None) -> None:
-    if conn is not None:
-        with contextlib.suppress(*store.db_errors()):
-            conn.close()

@@ -26,7 +26,6 @@
   a hub restarted during that window would otherwise stay offline at the centre.
 """
 
-import contextlib
 import logging
 import queue
 import threading
@@ -350,8 +349,7 @@ class HubLink:
             fresh = store.connect(self._db_path)
         except store.db_errors():
             return conn
-        with contextlib.suppress(*store.db_errors()):
-            conn.close()
+        store.close_quietly(conn)
         return fresh
 
     def _turn(self, conn: Connection) -> None:

@@ -214,7 +214,7 @@ def _line(ctx: ledger.Ctx, data: Return, line: ReturnLine) -> AppliedReturnLine:
             store.location_hold(conn, line.location, "quarantine", ctx.source.hub_ts)
         )
     if line.condition != "scrap":
-        owner = store.product_owner(conn, line.sku)
+        owner = ctx.effects.products.owner(conn, line.sku)
         movement = ledger.post(ctx, ledger.Posting(line.sku, line.location, line.qty, lot, owner))
         if not owner:
             _restock(ctx, movement.id, fifo.Line(line.sku, line.location, lot), pieces)

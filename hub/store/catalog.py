@@ -113,11 +113,6 @@ def product_owner_cost(conn: Connection, sku: str) -> tuple[str, int | None] | N
     return None if row is None else (row[0], row[1])
 
 
-def product_owner(conn: Connection, sku: str) -> str:
-    row = conn.execute("SELECT owner FROM products WHERE sku = ?", (sku,)).fetchone()
-    return row[0] if row else ""
-
-
 def high_risk_skus(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT sku FROM products WHERE high_risk = 1")}
 

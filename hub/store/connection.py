@@ -7,6 +7,7 @@ SQL both accept; what differs is bridged in `hub.store.postgres` (docs/architect
 "The hub's SQL").
 """
 
+import contextlib
 import re
 import sqlite3
 import sys
@@ -295,6 +296,14 @@ def _begin_write(conn: Connection) -> None:
         conn.begin_write()
     else:
         conn.execute("BEGIN IMMEDIATE")
+
+
+def close_quietly(conn: Connection | None) -> None:
+    """Close a connection the database may already have broken (before connecting anew):
+    its failure to close is no news."""
+    if conn is not None:
+        with contextlib.suppress(*db_errors()):
+            conn.close()
 
 
 @contextmanager
