@@ -68,11 +68,13 @@ def publish_row(conn: Connection, topics: Topics, row: dict) -> None:
 
 
 def check_low_stock(
-    conn: Connection, topics: Topics, sku: str, available: int, now: str, flags: SkuFlags
-) -> None:
+    conn: Connection, topics: Topics, sku: str, available: int, now: str, flags: SkuFlags,
+    policies: planning.Policies,
+) -> None:  # fmt: skip
     """Alert when available stock falls to the reorder point; clear when it recovers (the
-    flag noted in `flags`, which the caller writes)."""
-    point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]))
+    flag noted in `flags`, which the caller writes; the product's policy and plan read in
+    `policies`)."""
+    point = planning.current_reorder_point(conn, sku, date.fromisoformat(now[:10]), policies)
     low = point is not None and available <= point  # no reorder point: never low
     if not flags.set_low(sku, low):
         return

@@ -539,7 +539,7 @@ class Hub:
         rows it could not publish: set aside, with an alert."""
         done = self.link.take_published()
         if done:
-            with store.transaction(self.conn):
+            with store.transaction(self.conn, durable=False):
                 store.outbox_delete(self.conn, done)
         for row_id, why in self.link.take_failed():
             if not row_id:

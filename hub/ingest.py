@@ -115,9 +115,14 @@ class Ingest:
             return
         if len(levels) == 3 and levels[0] == "station" and levels[2] == "events":
             self._event(message, levels[1], work)
-        elif len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
+            return
+        if len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
             self._status(message, levels[1], work)
-        elif levels == ["intake", "orders"]:
+            return
+        # Any other message may bring an order (an intake, a routed order, a transfer): the
+        # batch's scans read orders again after it (orders.mark_packing).
+        work.effects.not_open.clear()
+        if levels == ["intake", "orders"]:
             site_inbox.intake(self.conn, self.topics, message, work)
         elif levels == ["centre", "resend"]:
             site_inbox.resend(self.conn, self.topics, message, work)

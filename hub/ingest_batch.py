@@ -75,8 +75,7 @@ class Batch:
 
     def station_epoch(self, conn: Connection, station: str) -> str | None:
         if station not in self.epochs:
-            store.station_seen(conn, station, self.now)
-            self.epochs[station] = store.station_epoch(conn, station)
+            self.epochs[station] = store.station_seen(conn, station, self.now)
         return self.epochs[station]
 
     def applied(self, conn: Connection, station: str, epoch: str) -> int:

@@ -65,6 +65,8 @@ class Effects:
     tallies: Tallies = field(default_factory=Tallies)
     # The products looked up, each read once (catalog.Known).
     products: Known = field(default_factory=Known)
+    # The orders pack scans found not open, not read again (orders.mark_packing).
+    not_open: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,8 @@ def _scan(ctx: Ctx, data: Scan) -> None:
         picking.scanned(ctx.effects.tallies, source.day, source.station, data,
                         source.ts.isoformat())  # fmt: skip
     if data.mode == "pack" and data.order and not error:
-        orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts)
+        orders.mark_packing(conn, ctx.topics, data.order, source.hub_ts,
+                            ctx.effects.not_open)  # fmt: skip
 
 
 def _return(ctx: Ctx, data: Return) -> None:

@@ -16,7 +16,6 @@ from datetime import datetime
 import msgspec
 
 from hub import purchasing, sales, stock, store
-from hub.sku_flags import SkuFlags
 from hub.store.connection import Connection
 from protocol.envelope import encode, utc_now
 from protocol.events import Shipment
@@ -81,11 +80,11 @@ def publish_stock(conn: Connection, topics: Topics, skus: Iterable[str], now: st
     skus = list(skus)
     if not skus:
         return
-    read = stock.Read(conn, skus)
+    read = stock.Read(conn, skus, picks=follow)
     for sku in skus:
         stock.publish(conn, topics, sku, now, read)
         if follow:
-            _follow_stock(conn, topics, sku, read.flags)
+            _follow_stock(conn, topics, sku, read)
         read.flags.write(conn, sku)
 
 
@@ -155,11 +154,11 @@ def _store(conn: Connection, topics: Topics, order: Order, now: str) -> None:
         store.outbox_put(conn, topics.order_state, encode(state), retain=False)
 
 
-def _follow_stock(conn: Connection, topics: Topics, sku: str, flags: SkuFlags) -> None:
+def _follow_stock(conn: Connection, topics: Topics, sku: str, read: stock.Read) -> None:
     """After the sku's stock changed: when where to pick it changed too (stock arrived in
     an empty warehouse, its bin ran empty, an earlier-expiring lot came in), publish its
     open orders again so the packer is sent where the stock is now."""
-    if not flags.set_pick(sku, store.pick_location(conn, sku)):
+    if not read.flags.set_pick(sku, read.picks.get(sku)):
         return
     for order_id in store.orders_waiting_for(conn, sku):
         _publish(conn, topics, get_order(conn, order_id))
@@ -205,10 +204,17 @@ def _set_status(conn: Connection, topics: Topics, order_id: str, status: str, no
 
 
 # --- driven by station events ----------------------------------------------------------------
-def mark_packing(conn: Connection, topics: Topics, order_id: str, now: str) -> None:
-    found = store.order_get(conn, order_id)
-    if found and found[0] == "open":
+def mark_packing(
+    conn: Connection, topics: Topics, order_id: str, now: str, not_open: set[str]
+) -> None:
+    """A good pack scan of an open order starts its packing. `not_open`: the orders found
+    not open (or not there) earlier in the same change, not read again (a scan never opens
+    one; hub.ingest forgets them when an order may arrive), and this one after it."""
+    if order_id in not_open:
+        return
+    if store.order_status(conn, order_id) == "open":
         _set_status(conn, topics, order_id, "packing", now)
+    not_open.add(order_id)
 
 
 def apply_shipment(

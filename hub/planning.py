@@ -248,15 +248,27 @@ def _order_by(position: int, point: int, mean: float, today: date, due: bool) ->
     return (today + timedelta(days=math.floor((position - point) / mean))).isoformat()
 
 
-def current_reorder_point(conn: Connection, sku: str, today: date) -> int | None:
+class Policies:
+    """The stock policies and stored reorder plans of several products, each read in one
+    statement for all of them: what `current_reorder_point` and `reposition_stored` ask
+    of every SKU whose stock a change publishes (hub.stock.Read), or a page lists."""
+
+    def __init__(self, conn: Connection, skus: list[str]) -> None:
+        self.products = store.product_policies_of(conn, skus)
+        self.plans = store.reorder_plans_of(conn, skus)
+
+
+def current_reorder_point(
+    conn: Connection, sku: str, today: date, policies: Policies
+) -> int | None:
     """The reorder point for low-stock alerts; None when the product has no basis for one."""
-    policy = store.product_policy(conn, sku)
+    policy = policies.products.get(sku)
     if policy is None:
         return None
     if policy.reorder_point is not None:
         return policy.reorder_point
     settings = load_settings(conn)
-    stored = _stored_plan(conn, sku, today, settings)
+    stored = _stored_plan(conn, policies.plans.get(sku), today, settings)
     if stored is not None:  # today's plan: planning it again costs ms on every stock change
         plan_, _target, mean = stored
         return plan_.reorder_point if mean > 0 else None
@@ -272,11 +284,13 @@ def low_stock(conn: Connection, today: date, after: str, limit: int) -> list[dic
     after `after`: sku, name, on_hand, quarantined, available (quarantine excluded),
     reorder_point."""
     rows = []
-    for sku, name, on_hand, held in store.low_stock_page(conn, after, limit):
+    page = store.low_stock_page(conn, after, limit)
+    policies = Policies(conn, [sku for sku, *_ in page])
+    for sku, name, on_hand, held in page:
         available = on_hand - store.committed(conn, sku) - held
         rows.append({"sku": sku, "name": name, "on_hand": on_hand, "quarantined": held,
                      "available": available,
-                     "reorder_point": current_reorder_point(conn, sku, today)})  # fmt: skip
+                     "reorder_point": current_reorder_point(conn, sku, today, policies)})  # fmt: skip
     return rows
 
 
@@ -364,14 +378,14 @@ def _every_plan(
 
 
 def _stored_plan(
-    conn: Connection, sku: str, today: date, settings: Settings
+    conn: Connection, row: tuple[int, int, float, str] | None, today: date, settings: Settings
 ) -> tuple[Plan, int, float] | None:
-    """(plan, target, mean) stored for `sku` by today's refresh under these settings."""
+    """(plan, target, mean) of a product's stored plan `row` (store.reorder_plan_get), if
+    today's refresh stored it under these settings."""
+    if row is None:
+        return None
     run = store.report_run(conn, "reorder")
     if run is None or run[0] != today.isoformat() or run[2] != reorder_params(settings):
-        return None
-    row = store.reorder_plan_get(conn, sku)
-    if row is None:
         return None
     _due, target, mean, stored = row
     return msgspec.json.decode(stored, type=Plan), target, mean
@@ -379,11 +393,11 @@ def _stored_plan(
 
 def reposition_stored(
     conn: Connection, sku: str, on_hand: int, committed: int, quarantined: int,
-    today: date,
+    today: date, policies: Policies,
 ) -> None:  # fmt: skip
     """Keep a stored plan's due flag at the stock position as it changes: a product that
     falls to its reorder point during the day is on the due page at once, not tomorrow."""
-    row = store.reorder_plan_get(conn, sku)
+    row = policies.plans.get(sku)
     if row is None:
         return
     due, target, mean, stored = row

@@ -3,6 +3,7 @@
 two: at UTC+14, "today" would roll over at 14:00 on the floor."""
 
 from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
 
 from protocol.envelope import utc_now
 
@@ -12,6 +13,7 @@ def today(zone: tzinfo, now: datetime | None = None) -> date:
     return (now or utc_now()).astimezone(zone).date()
 
 
+@lru_cache(maxsize=256)  # a batch's events share its receive time, and ask up to 3x each
 def day_of(stamp: str, zone: tzinfo) -> str:
     """The site's date (ISO) of a hub time written as ISO text with its offset."""
     return datetime.fromisoformat(stamp).astimezone(zone).date().isoformat()

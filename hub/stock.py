@@ -20,15 +20,19 @@ from protocol.topics import Topics
 class Read:
     """What publishing the stock of several SKUs reads, in one statement each for all of
     them (it was a statement each per SKU): the ledger's position, their balances,
-    committed and quarantined units, and their flags. Nothing between the reading and the
-    last SKU's message changes any of it (no movement, order line or hold)."""
+    committed and quarantined units, their flags, their products' policies and stored
+    plans, and with `picks` where each is picked from. Nothing between the reading and
+    the last SKU's message changes any of it (no movement, order line, hold, product or
+    plan)."""
 
-    def __init__(self, conn: Connection, skus: list[str]) -> None:
+    def __init__(self, conn: Connection, skus: list[str], picks: bool = False) -> None:
         self.position = store.ledger_position(conn)
         self.lines = store.stock_lines_of(conn, skus)
         self.committed = store.committed_of(conn, skus)
         self.quarantined = store.quarantined_of(conn, skus)
         self.flags = SkuFlags(conn, skus)
+        self.policies = planning.Policies(conn, skus)
+        self.picks = store.pick_locations_of(conn, skus) if picks else {}
 
 
 def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) -> None:
@@ -49,14 +53,15 @@ def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) ->
                   available=available, locations=lines, ledger_seq=read.position,
                   ts=datetime.fromisoformat(now))  # fmt: skip
     store.outbox_put(conn, topics.stock(sku), encode(stock), retain=True)
-    alerts.check_low_stock(conn, topics, sku, available, now, read.flags)
+    alerts.check_low_stock(conn, topics, sku, available, now, read.flags, read.policies)
     planning.reposition_stored(conn, sku, on_hand, committed, quarantined,
-                               date.fromisoformat(now[:10]))  # fmt: skip
+                               date.fromisoformat(now[:10]), read.policies)  # fmt: skip
 
 
 def check_low(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
     available = store.on_hand(conn, sku) - store.committed(conn, sku) - store.quarantined(conn, sku)
     flags = SkuFlags(conn, [sku])
-    alerts.check_low_stock(conn, topics, sku, available, now, flags)
+    alerts.check_low_stock(conn, topics, sku, available, now, flags,
+                           planning.Policies(conn, [sku]))  # fmt: skip
     flags.write(conn, sku)

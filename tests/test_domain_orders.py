@@ -6,9 +6,10 @@ import pytest
 from hub import orders, store
 from hub.catalog import Supplier, save_suppliers
 from hub.ingest import Incoming
+from protocol.envelope import encode_event
 from protocol.events import Adjustment, Receipt, Scan, Shipment, ShipmentLine
 from protocol.messages import Order, OrderLine, Stock
-from tests.domain_helpers import TOPICS, Feed, open_ledger, products
+from tests.domain_helpers import TOPICS, TS, Feed, open_ledger, products
 
 pytestmark = pytest.mark.hub
 
@@ -64,6 +65,19 @@ def test_scans_then_a_short_shipment_move_the_order_to_packing_then_short(conn):
     assert store.committed(conn, "MUG") == 0 and store.committed(conn, "TEA") == 0
     totals = store.daily_totals(conn, "2000-01-01", "9999-12-31")[0]
     assert (totals["units_ordered"], totals["units_shipped"], totals["orders_closed"]) == (5, 4, 1)
+
+
+def test_a_scan_after_its_order_arrived_in_the_same_batch_starts_its_packing(conn):
+    """A batch reads each scanned order once (orders.mark_packing); an order taken in the
+    same batch, after a scan found it missing, is read again by the next scan."""
+    feed = Feed(conn)
+    scans = [Incoming(TOPICS.events("st-1"), encode_event(
+        "st-1", "e1", seq, Scan(code="C", verdict="ok", mode="pack", order="SO-8"), TS))
+        for seq in (1, 2)]  # fmt: skip
+    intake = Incoming(TOPICS.order_intake, msgspec.json.encode(order("SO-8", ("TEA", 1, False))))
+    result = feed.ingest.process([scans[0], intake, scans[1]])
+    assert (result.applied, result.orders, result.dead) == (2, 1, 0)
+    assert store.order_get(conn, "SO-8")[0] == "packing"
 
 
 def test_dropship_lines_go_to_the_supplier_and_close_when_confirmed(conn):

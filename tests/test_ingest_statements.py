@@ -1,7 +1,8 @@
 """What a batch reads or writes once, not per event: the scans' counts and the pick-error
 alert's figures (hub.tallies), its SKUs' stock as their messages name it (stock.Read),
-their flags (hub.sku_flags), and its products (catalog.Known). The statements are the
-ones SQLite really ran (its trace: each row of an `executemany` is one)."""
+their flags (hub.sku_flags), their products' policies, plans and pick locations, and its
+products (catalog.Known). The statements are the ones SQLite really ran (its trace: each
+row of an `executemany` is one)."""
 
 from collections import Counter
 from datetime import UTC, datetime
@@ -53,8 +54,20 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert counts["SELECT sku, location, lot,"] == 1
     assert counts["SELECT sku, sum(greatest(qty -"] == 1
     assert counts["SELECT b.sku, sum(b.qty) FROM"] == 1
+    # Their products' policies, stored plans and pick locations likewise.
+    assert counts["SELECT sku, name, unit_cost,"] == 1
+    assert counts["SELECT sku, due, target,"] == 1
+    assert counts["SELECT b.sku, b.location FROM"] == 1
+    assert counts["SELECT due, target, mean,"] + counts["SELECT b.location FROM balances"] == 0
     [alert] = [a for a in store.alerts_open(conn) if a["kind"] == "pick_errors"]
     assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
+
+
+def test_a_batch_reads_each_scanned_order_once():
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    scans = [Scan(code="C", verdict="ok", mode="pack", order=f"SO-{n % 2}") for n in range(8)]
+    assert run(conn, "st-1", scans)["SELECT status FROM orders"] == 2
 
 
 def test_a_batch_reads_each_product_once():

@@ -254,7 +254,7 @@ def test_an_order_picked_meanwhile_stays_and_cannot_be_moved(world):
     # Picking starts at s1 (a good pack scan makes it packing) before the withdrawal lands.
 
     with store.transaction(world.sites["s1"].conn) as conn:
-        orders.mark_packing(conn, Topics("s1"), "SO-1", utc_now().isoformat())
+        orders.mark_packing(conn, Topics("s1"), "SO-1", utc_now().isoformat(), set())
     world.api.post("/api/sites/orders/SO-1/route", headers=BEARER, json={"site": "s2"})
     world.deliver()
     assert world.status_at("s1", "SO-1") == "packing" and world.status_at("s2", "SO-1") is None

@@ -190,8 +190,10 @@ def test_a_product_falling_to_its_reorder_point_is_due_without_a_refresh(conn):
 def test_low_stock_uses_todays_stored_reorder_point(conn):
     tick(conn)
     [tea] = run(conn, "reorder").rows
-    assert planning.current_reorder_point(conn, "TEA", TODAY) == tea["reorder_point"]
+    def point(day):
+        return planning.current_reorder_point(conn, "TEA", day, planning.Policies(conn, ["TEA"]))
+
+    assert point(TODAY) == tea["reorder_point"]
     conn.execute("UPDATE reorder_plans SET mean = 0 WHERE sku = 'TEA'")  # read, not replanned
-    assert planning.current_reorder_point(conn, "TEA", TODAY) is None
-    assert planning.current_reorder_point(conn, "TEA", TODAY + timedelta(days=1)) == \
-        tea["reorder_point"]  # another day: planned from the ledger
+    assert point(TODAY) is None
+    assert point(TODAY + timedelta(days=1)) == tea["reorder_point"]  # planned from the ledger

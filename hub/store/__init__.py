@@ -88,6 +88,7 @@ from hub.store.catalog import (
     product_master_set,
     product_owner_cost,
     product_policies,
+    product_policies_of,
     product_policy,
     product_skus,
     product_skus_after,
@@ -255,6 +256,7 @@ from hub.store.lots import (
     lot_seen,
     lots_expiring,
     pick_location,
+    pick_locations_of,
     stock_at,
 )
 from hub.store.meta import (
@@ -275,6 +277,7 @@ from hub.store.orders import (
     order_lines,
     order_lines_replace,
     order_list,
+    order_status,
     order_upsert,
     orders_waiting_for,
 )
@@ -328,6 +331,7 @@ from hub.store.reorder_plans import (
     preferred_suppliers,
     reorder_plan_get,
     reorder_plan_set_due,
+    reorder_plans_of,
     reorder_plans_page,
     reorder_plans_replace,
     uplift_add,

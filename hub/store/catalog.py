@@ -1,10 +1,11 @@
 """Products: their catalog records and master data (costs, stock policy, owner), GTINs,
 suppliers per product and kit components."""
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 def product_upsert(conn: Connection, sku: str, name: str, data: bytes, now: str) -> None:
@@ -91,6 +92,16 @@ def product_policy(conn: Connection, sku: str) -> ProductPolicy | None:
         (sku,),
     ).fetchone()
     return ProductPolicy(*row[:6], bool(row[6]), row[7]) if row else None
+
+
+def product_policies_of(conn: Connection, skus: list[str]) -> dict[str, ProductPolicy]:
+    """`product_policy` of those of `skus` in the catalog, in one statement."""
+    rows = conn.execute(
+        "SELECT sku, name, unit_cost, par_level, reorder_point, safety_stock, high_risk, owner "
+        f"FROM products WHERE sku IN ({json_values(conn)})",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {row[0]: ProductPolicy(*row[:6], bool(row[6]), row[7]) for row in rows}
 
 
 def product_policies(conn: Connection) -> Iterator[ProductPolicy]:

@@ -251,9 +251,30 @@ def schema_version(conn: Connection) -> int:
 
 
 @contextmanager
-def transaction(conn: Connection) -> Iterator[Connection]:
+def transaction(conn: Connection, durable: bool = True) -> Iterator[Connection]:
+    """A writing transaction, committed when the block ends, rolled back if it raises.
+
+    `durable=False` is for a change a crash may lose without harm: the outbox rows the
+    broker has taken, which are then only published again, as subscribers expect
+    (docs/reliability.md). Its commit does not wait for the disk (SQLite's
+    `synchronous=NORMAL` for it, PostgreSQL's `synchronous_commit = off`): at a hub's
+    low rates that wait was a second one per event, in the way of the next. Each
+    database writes one log in order, so the next durable commit makes it durable too."""
+    if durable or is_postgres(conn):
+        yield from _transaction(conn, durable)
+        return
+    conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        yield from _transaction(conn, durable)
+    finally:
+        conn.execute("PRAGMA synchronous=FULL")
+
+
+def _transaction(conn: Connection, durable: bool) -> Iterator[Connection]:
     _begin_write(conn)
     try:
+        if not durable and is_postgres(conn):
+            conn.execute("SET LOCAL synchronous_commit = off")
         yield conn
     except BaseException:
         # SQLite has already rolled back after some errors (SQLITE_FULL): a second ROLLBACK

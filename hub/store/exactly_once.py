@@ -83,12 +83,14 @@ def gaps(conn: Connection) -> list[Gap]:
     return [Gap(*row) for row in rows]
 
 
-def station_seen(conn: Connection, station: str, now: str) -> None:
-    conn.execute(
+def station_seen(conn: Connection, station: str, now: str) -> str | None:
+    """Note that the station was heard from `now`; returns its current epoch (None while
+    none is known)."""
+    return conn.execute(
         "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
-        "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen",
+        "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen RETURNING epoch",
         (station, now, now),
-    )
+    ).fetchone()[0]
 
 
 def station_epoch(conn: Connection, station: str) -> str | None:

@@ -1,7 +1,9 @@
 """Lots and their expiry, and where stock lies in first-expired-first-out order
 (allocation)."""
 
-from hub.store.connection import Connection
+import json
+
+from hub.store.connection import Connection, json_values
 
 
 def lot_seen(conn: Connection, sku: str, lot: str, expiry: str | None, now: str) -> None:
@@ -48,6 +50,24 @@ def pick_location(conn: Connection, sku: str, lot: str | None = None) -> str | N
         (sku, lot, lot),
     ).fetchone()
     return row[0] if row else None
+
+
+def pick_locations_of(conn: Connection, skus: list[str]) -> dict[str, str]:
+    """`pick_location` of those of `skus` in stock somewhere, in one statement (each SKU's
+    first row in `pick_location`'s order)."""
+    rows = conn.execute(
+        "SELECT b.sku, b.location FROM balances b "
+        "LEFT JOIN lots l ON l.sku = b.sku AND l.lot = b.lot "
+        f"WHERE b.sku IN ({json_values(conn)}) AND b.qty > 0 "
+        "AND b.location NOT IN (SELECT location FROM location_holds) "
+        "ORDER BY b.sku, l.expiry IS NULL, l.expiry, l.first_received IS NULL, "
+        "l.first_received, b.location",
+        (json.dumps(skus),),
+    ).fetchall()
+    first: dict[str, str] = {}
+    for sku, location in rows:
+        first.setdefault(sku, location)
+    return first
 
 
 def lots_expiring(conn: Connection, until: str) -> list[tuple[str, str, str, int]]:

@@ -22,6 +22,11 @@ def order_get(conn: Connection, order_id: str) -> tuple[str, bytes] | None:
     return (row[0], row[1].encode()) if row else None
 
 
+def order_status(conn: Connection, order_id: str) -> str | None:
+    row = conn.execute("SELECT status FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+    return row[0] if row else None
+
+
 def order_created(conn: Connection, order_id: str) -> str | None:
     row = conn.execute("SELECT created FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return row[0] if row else None

@@ -1,10 +1,11 @@
 """Reorder planning for every product at once (planning.refresh_reorder): demand sums,
 preferred suppliers, demand uplifts and the stored plans."""
 
+import json
 from collections.abc import Iterable
 
 from hub.store.conditions import Where
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 def demand_sums(conn: Connection, since: str, until: str) -> dict[str, tuple[int, int]]:
@@ -67,6 +68,16 @@ def reorder_plan_get(conn: Connection, sku: str) -> tuple[int, int, float, str] 
     return conn.execute(
         "SELECT due, target, mean, plan FROM reorder_plans WHERE sku = ?", (sku,)
     ).fetchone()
+
+
+def reorder_plans_of(conn: Connection, skus: list[str]) -> dict[str, tuple[int, int, float, str]]:
+    """`reorder_plan_get` of those of `skus` with a stored plan, in one statement."""
+    rows = conn.execute(
+        "SELECT sku, due, target, mean, plan FROM reorder_plans "
+        f"WHERE sku IN ({json_values(conn)})",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {sku: (due, target, mean, plan) for sku, due, target, mean, plan in rows}
 
 
 def reorder_plan_set_due(conn: Connection, sku: str, due: bool) -> None:
