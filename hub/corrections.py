@@ -88,7 +88,7 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
     ledger.book(ctx, original.sku, movement.id,
                 fifo.restore(ctx.conn, line, original.id, movement.id, day))  # fmt: skip
     if original.type == "shipment":
-        store.daily_sku_add(ctx.conn, day, original.sku, out_qty=original.delta)
+        ctx.effects.booked.day(day, original.sku, out_qty=original.delta)
 
 
 # --- count approvals -------------------------------------------------------------------------

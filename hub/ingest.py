@@ -119,8 +119,11 @@ class Ingest:
         if len(levels) == 3 and levels[0] == "station" and levels[2] == "status":
             self._status(message, levels[1], work)
             return
-        # Any other message may bring an order (an intake, a routed order, a transfer): the
-        # batch's scans read orders again after it (orders.mark_packing).
+        # Any other message may bring an order (an intake, a routed order, a transfer): it
+        # reads what the batch's events booked (its SKUs' reorder points read the day's
+        # demand; a centre's resend, the movements' values), and the batch's scans read
+        # orders again after it (orders.mark_packing).
+        work.effects.booked.flush(self.conn)
         work.effects.not_open.clear()
         if levels == ["intake", "orders"]:
             site_inbox.intake(self.conn, self.topics, message, work)

@@ -29,6 +29,7 @@ from hub import (
     transfers,
 )
 from hub.allocation import Take, allocate
+from hub.booked import Booked
 from hub.catalog import Known
 from hub.money import to_micros
 from hub.settings import Settings
@@ -65,6 +66,8 @@ class Effects:
     tallies: Tallies = field(default_factory=Tallies)
     # The products looked up, each read once (catalog.Known).
     products: Known = field(default_factory=Known)
+    # The day's SKU totals and the movements' values, written once at the end (hub.booked).
+    booked: Booked = field(default_factory=Booked)
     # The orders pack scans found not open, not read again (orders.mark_packing).
     not_open: set[str] = field(default_factory=set)
 
@@ -169,9 +172,9 @@ def book(ctx: Ctx, sku: str, movement_id: int, change: fifo.Change) -> None:
     day = ctx.source.day
     if change.value or change.cogs:
         store.daily_totals_add(ctx.conn, day, value_delta=change.value, cogs=change.cogs)
-    store.movement_value_add(ctx.conn, movement_id, change.value)
+    ctx.effects.booked.value(movement_id, change.value)
     if change.cogs:
-        store.daily_sku_add(ctx.conn, day, sku, cogs=change.cogs)
+        ctx.effects.booked.day(day, sku, cogs=change.cogs)
 
 
 def post_outbound(
@@ -234,7 +237,7 @@ def _receipt(ctx: Ctx, data: Receipt) -> None:
     if data.po:
         po_cost = purchasing.receive(conn, ctx.topics, data.po, data.sku, data.qty,
                                      source.hub_ts, source.station, source.day)  # fmt: skip
-    store.daily_sku_add(conn, source.day, data.sku, in_qty=data.qty)
+    ctx.effects.booked.day(source.day, data.sku, in_qty=data.qty)
     if data.po and not owner and transfers.is_receiving(conn, ctx.topics, data.po):
         _receive_transfer(ctx, data, lot)
         return
@@ -270,7 +273,7 @@ def _shipment(ctx: Ctx, data: Shipment) -> None:
             kits.ship(ctx, line.sku, line.location, line.qty)  # a kit packed whole
         else:
             issue(ctx, line.sku, line.location, line.qty, line.lot, prices.get(line.sku))
-        store.daily_sku_add(conn, source.day, line.sku, out_qty=line.qty)
+        ctx.effects.booked.day(source.day, line.sku, out_qty=line.qty)
         store.activity_out(conn, line.sku, source.day)
     if order is not None:
         sales.book_shipment(conn, source.event_id, data, order, source.day)
@@ -473,8 +476,10 @@ _HANDLERS = {
 # --- publishing ----------------------------------------------------------------------------
 def finish(conn: Connection, topics: Topics, effects: Effects) -> None:
     """The end of a change, inside its transaction and before its stock is published: the
-    counts it kept in memory written (hub.tallies), its movements published."""
+    counts and totals it kept in memory written (hub.tallies, hub.booked), its movements
+    published."""
     effects.tallies.flush(conn)
+    effects.booked.flush(conn)
     publish_movements(conn, topics, effects)
 
 

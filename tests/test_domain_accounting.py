@@ -26,11 +26,13 @@ class Days:
 
     def on(self, day: str, *events) -> None:
         with store.transaction(self.conn):
+            effects = ledger.Effects()
             for data in events:
                 self.seq += 1
                 event = decode_event(encode_event("st-1", "e1", self.seq, data, TS))
                 ledger.apply_event(self.conn, TOPICS, event, f"{day}T12:00:00+00:00",
-                                   ledger.Effects(), UTC)  # fmt: skip
+                                   effects, UTC)  # fmt: skip
+            ledger.finish(self.conn, TOPICS, effects)  # what the change kept in memory
 
 
 def _order(conn, order_id: str, *lines: OrderLine) -> None:

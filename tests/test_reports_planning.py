@@ -34,8 +34,8 @@ def conn(tmp_path):
 def history(conn, sku: str, per_day: list[int]) -> None:
     """`per_day[0]` is today, `per_day[1]` yesterday, ..."""
     with store.transaction(conn):
-        for back, qty in enumerate(per_day):
-            store.daily_sku_add(conn, (TODAY - timedelta(days=back)).isoformat(), sku, out_qty=qty)
+        store.daily_sku_add(conn, [((TODAY - timedelta(days=back)).isoformat(), sku, qty, 0, 0)
+                                   for back, qty in enumerate(per_day)])
 
 
 def reorder(conn, **query) -> list[dict]:
@@ -93,10 +93,11 @@ def test_abc_classes_follow_cumulative_consumption_value():
 
 def test_the_abc_report_ranks_products_by_their_cogs(conn):
     with store.transaction(conn):
-        store.daily_sku_add(conn, TODAY.isoformat(), "TEA", cogs=9_000_000)
-        store.daily_sku_add(conn, (TODAY - timedelta(days=400)).isoformat(), "MUG",
-                            cogs=99_000_000)  # fmt: skip  (older than a year: ignored)
-        store.daily_sku_add(conn, TODAY.isoformat(), "MUG", cogs=1_000_000)
+        store.daily_sku_add(conn, [
+            (TODAY.isoformat(), "TEA", 0, 0, 9_000_000),
+            ((TODAY - timedelta(days=400)).isoformat(), "MUG", 0, 0, 99_000_000),  # a year ago
+            (TODAY.isoformat(), "MUG", 0, 0, 1_000_000),
+        ])  # fmt: skip
     rows = reports.abc(conn, reports.Query(today=TODAY)).rows
     assert rows == [
         {"rank": 1, "sku": "TEA", "class": "A", "annual_value": "9.00", "cumulative_share": 0.9},

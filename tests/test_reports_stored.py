@@ -115,9 +115,8 @@ def test_stored_reorder_plans_are_each_products_plan(conn):
     # and for all, a fixed safety stock, an open order (committed), an open PO (on order).
     with store.transaction(conn):
         save_suppliers(conn, [Supplier(supplier="beta", name="Beta", lead_time_days=9)])
-        for back, qty in enumerate([3, 0, 5, 1, 0, 2, 7, 0, 1, 4]):
-            store.daily_sku_add(conn, (TODAY - timedelta(days=back)).isoformat(), "CUP",
-                                out_qty=qty)  # fmt: skip
+        store.daily_sku_add(conn, [((TODAY - timedelta(days=back)).isoformat(), "CUP", qty, 0, 0)
+                                   for back, qty in enumerate([3, 0, 5, 1, 0, 2, 7, 0, 1, 4])])
         planning.add_uplift(conn, planning.Uplift(
             sku="CUP", start=TODAY + timedelta(days=1), end=TODAY + timedelta(days=3),
             factor=1.7))  # fmt: skip

@@ -44,7 +44,7 @@ here from the module that holds its aggregate:
 
 from hub.store.accounting import (
     first_movement_on,
-    movement_value_add,
+    movement_values_add,
     postings_between,
     true_ups_of,
 )

@@ -4,11 +4,12 @@ postings of a period and the cost true-ups."""
 from hub.store.connection import Connection
 
 
-def movement_value_add(conn: Connection, movement_id: int, value: int) -> None:
-    conn.execute(
+def movement_values_add(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    """Add to each movement's value: rows of (movement id, micros)."""
+    conn.executemany(
         "INSERT INTO movement_values VALUES (?, ?) "
         "ON CONFLICT (movement_id) DO UPDATE SET value = movement_values.value + excluded.value",
-        (movement_id, value),
+        rows,
     )
 
 

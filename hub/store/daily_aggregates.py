@@ -6,15 +6,13 @@ import json
 from hub.store.connection import Connection, json_values
 
 
-def daily_sku_add(
-    conn: Connection, day: str, sku: str, out_qty: int = 0, in_qty: int = 0,
-    cogs: int = 0,
-) -> None:  # fmt: skip
-    conn.execute(
+def daily_sku_add(conn: Connection, rows: list[tuple[str, str, int, int, int]]) -> None:
+    """Add to each (day, sku)'s totals: rows of (day, sku, out_qty, in_qty, cogs)."""
+    conn.executemany(
         "INSERT INTO daily_sku (day, sku, out_qty, in_qty, cogs) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (sku, day) DO UPDATE SET out_qty = daily_sku.out_qty + excluded.out_qty, "
         "in_qty = daily_sku.in_qty + excluded.in_qty, cogs = daily_sku.cogs + excluded.cogs",
-        (day, sku, out_qty, in_qty, cogs),
+        rows,
     )
 
 
