@@ -115,11 +115,13 @@ class Hub:
         # A site stream taken, not yet asked: what the centre had applied when it took it.
         self._site_from: dict[str, int] = {}
         self.loop_alerts = LoopAlerts(self.topics, ("ingest", "outbox", "housekeeping"),
-                                      config.health.stall_after_s)  # fmt: skip
+                                      config.health.stall_after_s,
+                                      worker=self.name if self.ownership else "")  # fmt: skip
         self.housekeeper = Housekeeper(
             self.db_path, self.topics, self.zone, config,
             lambda: self.ownership is None or self.ownership.holds(HOUSEKEEPING),
             self.heartbeats, self.loop_alerts, self.link.wake, self._stop,
+            several=self.ownership is not None,
         )  # fmt: skip
 
     def _ownership_conn(self) -> store.Connection:

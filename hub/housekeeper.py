@@ -10,6 +10,7 @@ refresh itself holds the writer's lock only to store its rows (hub.daily_refresh
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -18,7 +19,7 @@ from pathlib import Path
 from hub import deadletters, housekeeping, store
 from hub.config import HubConfig
 from hub.health import Heartbeats
-from hub.loop_alerts import LoopAlerts
+from hub.loop_alerts import LoopAlerts, clear_gone
 from hub.store.connection import Connection
 from protocol.envelope import utc_now
 from protocol.topics import Topics
@@ -41,6 +42,7 @@ class Housekeeper:
     loop_alerts: LoopAlerts
     wake_outbox: Callable[[], None]
     stop: threading.Event
+    several: bool = False  # one of several processes: their loops' alerts are each their own
 
     def __post_init__(self) -> None:
         self._thread = threading.Thread(target=self._run, name=LOOP, daemon=True)
@@ -76,6 +78,8 @@ class Housekeeper:
                               transfer_late_days=self.config.transfers.late_days)  # fmt: skip
             with store.transaction(conn):
                 deadletters.trim(conn, self.config.dead_letters, now)
+                if self.several:
+                    self._clear_gone_workers(conn)
             self.loop_alerts.clear_if_clean(conn, LOOP, after_s=0)  # turns are a minute apart
         except store.db_errors() as exc:
             log.exception("housekeeping: the database failed; trying again next turn")
@@ -88,4 +92,12 @@ class Housekeeper:
         self.heartbeats.beat(LOOP)
         self.wake_outbox()
         return conn
+
+    def _clear_gone_workers(self, conn: Connection) -> None:
+        """The loop alerts of workers no longer alive (as /healthz counts them): theirs are
+        loops that do not go on (hub.loop_alerts)."""
+        live = store.workers_live(conn, time.time() - self.config.ingest.lease_s)
+        cleared = clear_gone(conn, self.topics, {w.id for w in live}, utc_now().isoformat())
+        if cleared:
+            log.info("cleared %d loop alerts of workers no longer alive", cleared)
 

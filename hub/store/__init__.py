@@ -74,6 +74,7 @@ from hub.store.alerts import (
     alert_open,
     alerts_changed,
     alerts_open,
+    alerts_open_keys,
     alerts_page,
 )
 from hub.store.catalog import (

@@ -101,6 +101,15 @@ def alert_open(conn: Connection, dedupe: str) -> dict | None:
     return None if row is None else dict(zip(keys, row, strict=True))
 
 
+def alerts_open_keys(conn: Connection, kind: str) -> list[str]:
+    """The dedupe keys of the open alerts of `kind`."""
+    rows = conn.execute(
+        "SELECT dedupe FROM alerts WHERE cleared IS NULL AND kind = ? AND dedupe IS NOT NULL",
+        (kind,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def alert_messages_set(conn: Connection, messages: dict[str, str]) -> None:
     """Rewrite the messages of open alerts (their figures changed): dedupe -> message."""
     conn.executemany(
