@@ -231,6 +231,14 @@ class Known:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[str, int | None] | None] = {}
 
+    def read_ahead(self, conn: Connection, skus: set[str]) -> None:
+        """Read those of `skus` not read yet, in one statement (a batch names its SKUs
+        before it applies them: one round trip, not one per SKU)."""
+        wanted = sorted(skus - self._rows.keys())
+        if wanted:
+            found = store.products_owner_cost(conn, wanted)
+            self._rows.update({sku: found.get(sku) for sku in wanted})
+
     def _row(self, conn: Connection, sku: str) -> tuple[str, int | None] | None:
         if sku not in self._rows:
             self._rows[sku] = store.product_owner_cost(conn, sku)

@@ -22,9 +22,11 @@ fix) or a supervisor skips it (`skip_decided` then records a `skipped` event in 
 so the stream stays 1..n, and applies what waited).
 """
 
+import contextlib
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, tzinfo
 
 import msgspec
@@ -37,6 +39,7 @@ from hub.ingest_batch import Batch, BatchResult, Fence, Incoming, dead
 from hub.nul import nul_path_in_json
 from hub.store.connection import Connection
 from protocol.envelope import (
+    Event,
     InvalidMessage,
     decode_event,
     decode_message,
@@ -93,10 +96,12 @@ class Ingest:
         least one message: `taken` says how many were handled, and the caller gives the
         rest again, first (an ingest worker's batch ends before its leases could run out
         under it, docs/scaling.md)."""
-        work = Batch(now=utc_now().isoformat())
+        work = Batch(now=utc_now().isoformat(), decoded=self._decode_ahead(batch))
         with (store.transaction(self.conn), store.pipelined(self.conn),
               store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
+            work.effects.products.read_ahead(self.conn, {
+                sku for event in work.decoded.values() for sku in _named_skus(event.data)})
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break
@@ -166,12 +171,25 @@ class Ingest:
         orders.publish_stock(self.conn, self.topics, work.effects.skus, work.now)
 
     # --- events ---------------------------------------------------------------------
+    def _decode_ahead(self, batch: list[Incoming]) -> dict[int, Event]:
+        """The batch's station events that decode, by message, each decoded once (`_event`
+        takes them from here), so that their products are read in one statement."""
+        decoded = {}
+        for message in batch:
+            levels = self.topics.leaf(message.topic)
+            if len(levels) == 3 and levels[0] == "station" and levels[2] == "events":
+                with contextlib.suppress(InvalidMessage):
+                    decoded[id(message)] = decode_event(message.payload)
+        return decoded
+
     def _event(self, message: Incoming, station: str, work: Batch) -> None:
-        try:
-            event = decode_event(message.payload)
-        except InvalidMessage as exc:
-            self._invalid_event(message, station, str(exc), work)
-            return
+        event = work.decoded.pop(id(message), None)
+        if event is None:
+            try:
+                event = decode_event(message.payload)
+            except InvalidMessage as exc:
+                self._invalid_event(message, station, str(exc), work)
+                return
         if station == HUB_STATION:
             self._dead(message, "station id 'hub' is the hub's own journal", work)
             return
@@ -362,6 +380,16 @@ class Ingest:
         work.moved[(station, epoch)] = applied
         if work.station_epoch(self.conn, station) in (None, epoch):
             work.touched[station] = epoch
+
+
+def _named_skus(data: object) -> Iterator[str]:
+    """The SKUs an event names: its own, its lines', a kit's and its parts'."""
+    for name in ("sku", "kit"):
+        value = getattr(data, name, None)
+        if isinstance(value, str):
+            yield value
+    for item in (*getattr(data, "lines", ()), *getattr(data, "parts", ())):
+        yield item.sku
 
 
 def _is_station_id(name: str) -> bool:

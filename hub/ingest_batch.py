@@ -10,6 +10,7 @@ from typing import Protocol
 
 from hub import ledger, store
 from hub.store.connection import Connection
+from protocol.envelope import Event
 from protocol.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Batch:
     looked: set[tuple[str, str]] = field(default_factory=set)  # held rows looked for
     failures: bool = False  # some events wait behind a failed one (read once per batch)
     mine: dict[str, bool] = field(default_factory=dict)  # station -> this worker owns it
+    decoded: dict[int, Event] = field(default_factory=dict)  # id(message) -> its event
 
     def owned(self, conn: Connection, station: str, fence: Fence) -> bool:
         if station not in self.mine:

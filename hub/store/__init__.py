@@ -97,6 +97,7 @@ from hub.store.catalog import (
     product_suppliers_replace,
     product_unit_cost,
     product_upsert,
+    products_owner_cost,
 )
 from hub.store.connection import (
     MIGRATIONS,

@@ -124,6 +124,15 @@ def product_owner_cost(conn: Connection, sku: str) -> tuple[str, int | None] | N
     return None if row is None else (row[0], row[1])
 
 
+def products_owner_cost(conn: Connection, skus: list[str]) -> dict[str, tuple[str, int | None]]:
+    """`product_owner_cost` of those of `skus` that are products, in one statement."""
+    rows = conn.execute(
+        f"SELECT sku, owner, unit_cost FROM products WHERE sku IN ({json_values(conn)})",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {sku: (owner, cost) for sku, owner, cost in rows}
+
+
 def high_risk_skus(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT sku FROM products WHERE high_risk = 1")}
 
