@@ -285,9 +285,10 @@ def low_stock(conn: Connection, today: date, after: str, limit: int) -> list[dic
     reorder_point."""
     rows = []
     page = store.low_stock_page(conn, after, limit)
-    policies = Policies(conn, [sku for sku, *_ in page])
+    skus = [sku for sku, *_ in page]
+    policies, committed = Policies(conn, skus), store.committed_of(conn, skus)
     for sku, name, on_hand, held in page:
-        available = on_hand - store.committed(conn, sku) - held
+        available = on_hand - committed.get(sku, 0) - held
         rows.append({"sku": sku, "name": name, "on_hand": on_hand, "quarantined": held,
                      "available": available,
                      "reorder_point": current_reorder_point(conn, sku, today, policies)})  # fmt: skip

@@ -34,6 +34,13 @@ class Read:
         self.policies = planning.Policies(conn, skus)
         self.picks = store.pick_locations_of(conn, skus) if picks else {}
 
+    def figures(self, sku: str) -> tuple[int, int, int, int]:
+        """The SKU's on hand, committed, quarantined and available units (quarantined units
+        are on hand but cannot be sold)."""
+        on_hand = sum(qty for *_line, qty in self.lines.get(sku, []))
+        committed, quarantined = self.committed.get(sku, 0), self.quarantined.get(sku, 0)
+        return on_hand, committed, quarantined, on_hand - committed - quarantined
+
 
 def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) -> None:
     """Queue the retained stock/{sku} message with the sku's balances as they now are,
@@ -43,10 +50,7 @@ def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) ->
         StockLine(location=loc, qty=qty, lot=lot or None, owner=owner or None)
         for loc, lot, owner, qty in read.lines.get(sku, [])
     ]
-    on_hand = sum(line.qty for line in lines)
-    committed, quarantined = read.committed.get(sku, 0), read.quarantined.get(sku, 0)
-    # Quarantined units are on hand but cannot be sold.
-    available = on_hand - committed - quarantined
+    on_hand, committed, quarantined, available = read.figures(sku)
     # Read in the transaction that changed the balances: the snapshot includes every
     # movement up to this position and none after it.
     stock = Stock(sku=sku, on_hand=on_hand, committed=committed, quarantined=quarantined,
@@ -60,8 +64,7 @@ def publish(conn: Connection, topics: Topics, sku: str, now: str, read: Read) ->
 
 def check_low(conn: Connection, topics: Topics, sku: str, now: str) -> None:
     """Re-judge the low-stock flag when the stock is unchanged but its reorder point is not."""
-    available = store.on_hand(conn, sku) - store.committed(conn, sku) - store.quarantined(conn, sku)
-    flags = SkuFlags(conn, [sku])
-    alerts.check_low_stock(conn, topics, sku, available, now, flags,
-                           planning.Policies(conn, [sku]))  # fmt: skip
-    flags.write(conn, sku)
+    read = Read(conn, [sku])
+    alerts.check_low_stock(conn, topics, sku, read.figures(sku)[3], now, read.flags,
+                           read.policies)  # fmt: skip
+    read.flags.write(conn, sku)
