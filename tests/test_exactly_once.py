@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from kit.waiting import wait_steady
 from tests.harness import ROOT, wait_until
 
 pytestmark = pytest.mark.slow
@@ -42,15 +43,18 @@ def _type_scans(scanner, stop: threading.Event, rounds: int = 1) -> None:
                 time.sleep(0.03)
 
 
-def _all_applied(hub, station) -> bool:
-    journal = station.journal()
-    if not journal:
-        return False
-    rows = hub.query(
-        "SELECT applied FROM cursors WHERE station = ? AND epoch = ?",
-        (station.station_id, station.epoch()),
-    )
-    return bool(rows) and rows[0][0] == journal[-1][0]
+def _wait_all_applied(hub, station) -> None:
+    """Until the station's journal is applied to its end and stays there: the last codes
+    typed may still wait in the scanner's pseudo-terminal, to be journaled late."""
+
+    def applied(journal: list) -> bool:
+        rows = hub.query(
+            "SELECT applied FROM cursors WHERE station = ? AND epoch = ?",
+            (station.station_id, station.epoch()),
+        )
+        return bool(journal) and bool(rows) and rows[0][0] == journal[-1][0]
+
+    wait_steady(station.journal, applied, 2.0, 60, "every event applied")
 
 
 def _assert_exactly_once(hub, station):
@@ -85,7 +89,7 @@ def test_station_killed_mid_stream_loses_and_doubles_nothing(hub, pack_station, 
     finally:
         stop.set()
         typing.join(10)
-    wait_until(lambda: _all_applied(hub, pack_station), 60, "every event applied")
+    _wait_all_applied(hub, pack_station)
     _assert_exactly_once(hub, pack_station)
 
 
@@ -103,7 +107,7 @@ def test_hub_killed_mid_stream_loses_and_doubles_nothing(hub, pack_station, scan
         typing.join(60)
     finally:
         stop.set()
-    wait_until(lambda: _all_applied(hub, pack_station), 60, "every event applied")
+    _wait_all_applied(hub, pack_station)
     _assert_exactly_once(hub, pack_station)
 
 
@@ -120,5 +124,5 @@ def test_broker_killed_mid_stream_loses_and_doubles_nothing(broker, hub, pack_st
         typing.join(60)
     finally:
         stop.set()
-    wait_until(lambda: _all_applied(hub, pack_station), 60, "every event applied")
+    _wait_all_applied(hub, pack_station)
     _assert_exactly_once(hub, pack_station)

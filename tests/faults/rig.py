@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.faultproxy import FaultProxy
+from kit.waiting import wait_steady
 from protocol.envelope import decode_event
 from station.drivers.sim.serial_scanner import SimSerialScanner
 from tests.broker import Broker, start_broker
@@ -238,16 +239,24 @@ class Rig:
         current = [s.journal_path for s in self.stations.values() if s.journal_path.exists()]
         return [*self.old_journals, *current]
 
-    def all_applied(self) -> bool:
+    def journal_ends(self) -> dict[tuple[str, str], int]:
+        """{(station, epoch): last seq} of every journal."""
+        ends = {}
         for path in self.journals():
             epoch, rows = journal_rows(path)
-            station = decode_event(rows[0][1]).station if rows else None
-            if rows and self.cursor(station, epoch) < rows[-1][0]:
-                return False
-        return True
+            if rows:  # an old journal and a copy of it may share an epoch
+                key = decode_event(rows[-1][1]).station, epoch
+                ends[key] = max(ends.get(key, 0), rows[-1][0])
+        return ends
 
     def wait_all_applied(self, timeout: float = 60) -> None:
-        wait_until(self.all_applied, timeout, "every journaled event applied")
+        """Until every journal is applied to its end, and has stayed at that end for a
+        while: a packer's last codes may still wait in the scanner's pseudo-terminal after
+        the packer is done, and a station busy on a loaded machine journals them late."""
+        wait_steady(self.journal_ends, self._applied, 2.0, timeout, "every journaled event applied")
+
+    def _applied(self, ends: dict[tuple[str, str], int]) -> bool:
+        return all(self.cursor(station, epoch) >= seq for (station, epoch), seq in ends.items())
 
     def cursor(self, station: str, epoch: str) -> int:
         rows = self.hub.query(
