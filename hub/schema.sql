@@ -535,7 +535,7 @@ CREATE TABLE IF NOT EXISTS return_lines (
 CREATE INDEX IF NOT EXISTS return_lines_order ON return_lines (order_id, sku);
 CREATE INDEX IF NOT EXISTS return_lines_day ON return_lines (day);
 -- A return event's lines (corrections, the event's page); and the foreign key's check, which
--- SQLite plans into every `INSERT INTO events ... RETURNING id`.
+-- SQLite plans into every `INSERT INTO events`.
 CREATE INDEX IF NOT EXISTS return_lines_event ON return_lines (event_id);
 
 -- Return authorisations other systems create (POST /api/returns): an RMA number for an

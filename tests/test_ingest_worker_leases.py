@@ -169,8 +169,10 @@ def test_two_workers_both_believing_they_own_a_station_apply_no_event_twice(db):
 
 def test_the_ledger_itself_refuses_one_event_twice(db):
     conn = store.connect(db)
-    store.event_insert(conn, "pack-1", "e1", 1, "receipt", TS.isoformat(), TS.isoformat(), b"{}")
-    with pytest.raises(sqlite3.IntegrityError):
+    with store.transaction(conn):
+        store.event_insert(conn, "pack-1", "e1", 1, "receipt", TS.isoformat(), TS.isoformat(),
+                           b"{}")  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError), store.transaction(conn):
         store.event_insert(conn, "pack-1", "e1", 1, "receipt", TS.isoformat(), TS.isoformat(),
                            b"{}")  # fmt: skip
 

@@ -98,6 +98,38 @@ def test_a_rolled_back_transaction_leaves_no_hole_in_ledger_seq(tmp_path):
     conn.close()
 
 
+def test_a_rolled_back_savepoint_gives_its_numbers_back(tmp_path):
+    """A site's handler that fails inside the batch's transaction (a routed order, a
+    transfer: hub.site_inbox) rolls back to its savepoint; the numbers it took are taken
+    again by what the batch does next, so the ledger keeps no hole."""
+    conn = open_ledger(tmp_path / "site.db")
+    with store.transaction(conn):
+        first = store.event_insert(conn, "dock-1", "e1", 1, "adjustment", TS.isoformat(),
+                                   TS.isoformat(), b"{}")  # fmt: skip
+        store.movement_add(conn, first, "adjustment", "MUG-1", "A-01", "", "", 1,
+                           TS.isoformat(), TS.isoformat())  # fmt: skip
+        with pytest.raises(ValueError), store.savepoint(conn, "handler"):
+            taken = store.event_insert(conn, "dock-1", "e1", 2, "adjustment", TS.isoformat(),
+                                       TS.isoformat(), b"{}")  # fmt: skip
+            store.movement_add(conn, taken, "adjustment", "MUG-1", "A-01", "", "", 1,
+                               TS.isoformat(), TS.isoformat())  # fmt: skip
+            raise ValueError("the handler refuses")
+        after = store.event_insert(conn, "dock-1", "e1", 3, "adjustment", TS.isoformat(),
+                                   TS.isoformat(), b"{}")  # fmt: skip
+        store.movement_add(conn, after, "adjustment", "MUG-1", "A-01", "", "", 1,
+                           TS.isoformat(), TS.isoformat())  # fmt: skip
+    assert [r[0] for r in conn.execute("SELECT id FROM events ORDER BY id")] == [1, 2]
+    assert [r[0] for r in conn.execute("SELECT id FROM movements ORDER BY id")] == [1, 2]
+    # The next transaction reads the highest again: nothing is numbered outside one.
+    with store.transaction(conn):
+        assert store.event_insert(conn, "dock-1", "e1", 4, "adjustment", TS.isoformat(),
+                                  TS.isoformat(), b"{}") == 3  # fmt: skip
+    with pytest.raises(RuntimeError, match="only in a writing transaction"):
+        store.event_insert(conn, "dock-1", "e1", 5, "adjustment", TS.isoformat(),
+                           TS.isoformat(), b"{}")  # fmt: skip
+    conn.close()
+
+
 def test_the_centre_alerts_a_movement_that_never_comes_and_clears_it_when_it_does(tmp_path):
     """A site whose ledger has a hole (made by an older hub on PostgreSQL) or that never
     answers: the centre asks again and again, and says so with an alert, not silently."""

@@ -83,6 +83,9 @@ class Connection(Protocol):
 
     # A writing transaction's outbox rows held back to its end (store.outbox_batched).
     outbox_rows: Any
+    # A writing transaction's last ids of the ledger's tables, {table: id}, once read
+    # (store.ledger.next_id); None outside one.
+    ledger_ids: dict[str, int] | None
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Rows: ...
 
@@ -98,6 +101,7 @@ class SqliteConnection(sqlite3.Connection):
     """sqlite3's connection with what the store keeps on a connection (`Connection`)."""
 
     outbox_rows: Any = None
+    ledger_ids: dict[str, int] | None = None
 
 
 def connect(target: str | Path) -> Connection:
@@ -175,8 +179,7 @@ def json_values(conn: Connection) -> str:
 
 def dialect(conn: Connection, sqlite: str, postgresql: str) -> str:
     """The one SQL text of each backend, where no text suits both: SQLite's planner hints
-    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs; a movement's
-    id, which SQLite numbers gaplessly by itself and PostgreSQL is given (ledger.py)."""
+    (`+column`, `INDEXED BY`) that PostgreSQL's planner neither has nor needs."""
     return postgresql if is_postgres(conn) else sqlite
 
 
@@ -282,6 +285,8 @@ def _transaction(conn: Connection, durable: bool) -> Iterator[Connection]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    finally:
+        conn.ledger_ids = None
     conn.execute("COMMIT")
 
 
@@ -306,17 +311,20 @@ def rehearsal(conn: Connection) -> Iterator[Connection]:
     try:
         yield conn
     finally:
+        conn.ledger_ids = None
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
 
 def _begin_write(conn: Connection) -> None:
     """One writing transaction at a time, taken at its start: the domain code reads, then
-    writes what it read, and must not interleave with another writer."""
+    writes what it read, and must not interleave with another writer (so it may number
+    the ledger's rows itself: store.ledger.next_id)."""
     if is_postgres(conn):
         conn.begin_write()
     else:
         conn.execute("BEGIN IMMEDIATE")
+    conn.ledger_ids = {}
 
 
 def close_quietly(conn: Connection | None) -> None:

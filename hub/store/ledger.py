@@ -5,7 +5,7 @@ import json
 from dataclasses import dataclass
 
 from hub.store.conditions import page
-from hub.store.connection import Connection, dialect, json_values
+from hub.store.connection import Connection, json_values
 
 
 def event_insert(
@@ -18,12 +18,30 @@ def event_insert(
     hub_ts: str,
     data: bytes,
 ) -> int:
-    cur = conn.execute(
-        "INSERT INTO events (station, epoch, seq, type, ts, hub_ts, data) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (station, epoch, seq, type_, ts, hub_ts, data.decode()),
+    event_id = next_id(conn, "events")
+    conn.execute(
+        "INSERT INTO events (id, station, epoch, seq, type, ts, hub_ts, data) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, station, epoch, seq, type_, ts, hub_ts, data.decode()),
     )
-    return cur.fetchone()[0]
+    return event_id
+
+
+def next_id(conn: Connection, table: str) -> int:
+    """The id of the next row of `events` or `movements` in this writing transaction: the
+    highest + 1, read once a transaction and counted on from there (the transaction holds
+    the one writer lock from its start: nobody else numbers rows meanwhile). So an insert
+    need not return its id, and on PostgreSQL it waits for nothing (store.pipelined): the
+    `RETURNING id` of an event's and a movement's insert were a round trip each, the most
+    of an ingest worker's waits. Gapless as a movement's id must be (docs/multi-site.md):
+    a rollback gives the numbers back, a savepoint's too (store.savepoint)."""
+    ids = conn.ledger_ids
+    if ids is None:
+        raise RuntimeError(f"a row of {table} is numbered only in a writing transaction")
+    if table not in ids:
+        ids[table] = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+    ids[table] += 1
+    return ids[table]
 
 
 def event_content(
@@ -56,16 +74,10 @@ class Movement:
 
 
 # A movement's id is the ledger_seq a central hub applies in order, waiting on any hole:
-# the highest + 1, taken in the applying transaction (one writer at a time), so that a
-# rollback gives its number back. SQLite numbers a rowid table so by itself; PostgreSQL's
-# identity would burn the numbers a rollback took (docs/multi-site.md).
-_MOVEMENT_COLUMNS = "event_id, type, sku, location, lot, owner, delta, ts, hub_ts"
+# gapless, numbered by `next_id` (docs/multi-site.md).
 _MOVEMENT_INSERT = (
-    f"INSERT INTO movements ({_MOVEMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-)
-_MOVEMENT_INSERT_NEXT_ID = (
-    f"INSERT INTO movements (id, {_MOVEMENT_COLUMNS}) VALUES ((SELECT coalesce(max(id), 0) + 1 "
-    "FROM movements), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+    "INSERT INTO movements (id, event_id, type, sku, location, lot, owner, delta, ts, hub_ts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -82,10 +94,10 @@ def movement_add(
     hub_ts: str,
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
-    movement_id = conn.execute(
-        dialect(conn, _MOVEMENT_INSERT, _MOVEMENT_INSERT_NEXT_ID),
-        (event_id, type_, sku, location, lot, owner, delta, ts, hub_ts),
-    ).fetchone()[0]
+    movement_id = next_id(conn, "movements")
+    conn.execute(
+        _MOVEMENT_INSERT, (movement_id, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts)
+    )
     # qty = qty + delta inside the transaction: never read-modify-write.
     balance = conn.execute(
         "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
@@ -260,8 +272,15 @@ def event_gaps(conn: Connection) -> list[tuple[str, str, int, int]]:
 
 
 def ledger_position(conn: Connection) -> int:
-    """The highest ledger_seq (movement id) so far; 0 for an empty ledger."""
-    return conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+    """The highest ledger_seq (movement id) so far; 0 for an empty ledger. In a writing
+    transaction, what `next_id` counts from: read once there for both."""
+    ids = conn.ledger_ids
+    if ids is not None and "movements" in ids:
+        return ids["movements"]
+    position = conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]
+    if ids is not None:
+        ids["movements"] = position
+    return position
 
 
 def movement_hub_ts_before(conn: Connection, ledger_seq: int) -> str | None:

@@ -127,6 +127,7 @@ class Connection:
     raw: psycopg.Connection
     _pipeline: psycopg.Pipeline | None = None
     outbox_rows: Any = None  # a writing transaction's, held back (store.outbox_batched)
+    ledger_ids: dict[str, int] | None = None  # a writing transaction's (store.ledger.next_id)
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         cur = self._cursor()
