@@ -100,8 +100,9 @@ class Ingest:
         with (store.transaction(self.conn), store.pipelined(self.conn),
               store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
-            work.effects.products.read_ahead(self.conn, {
-                sku for event in work.decoded.values() for sku in _named_skus(event.data)})
+            skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
+            work.effects.products.read_ahead(self.conn, skus)
+            work.effects.owing.read_ahead(self.conn, skus)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break

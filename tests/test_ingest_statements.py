@@ -95,3 +95,27 @@ def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():
     assert again["SELECT sku, low, pick_location"] == 1
     assert again["INSERT INTO sku_activity (sku,"] == 0
     assert store.activity_flags(conn, ["SKU-0", "SKU-9"]) == {"SKU-0": (False, "A-1")}
+
+
+def test_a_receipt_reads_its_lines_deficits_only_where_the_line_owes_units():
+    """fifo.Owing: the deficits of a batch's SKUs are read once, and a line the batch
+    itself sends below its layers is noted, so its receipt still settles it."""
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    Ingest(conn, TOPICS).process(batch("st-1", [
+        Adjustment(sku="MUG", qty=-2, location="A-1", reason="lost")]))  # fmt: skip
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    Ingest(conn, TOPICS).process(batch("st-2", [
+        Receipt(sku="TEA", qty=3, location="A-1"),
+        Adjustment(sku="CUP", qty=-1, location="A-1", reason="lost"),
+        Receipt(sku="CUP", qty=2, location="A-1"),
+        Receipt(sku="MUG", qty=5, location="A-1"),
+    ]))  # fmt: skip
+    conn.set_trace_callback(None)
+    assert sum("SELECT DISTINCT sku, location, lot FROM cost_layers" in sql for sql in ran) == 1
+    # CUP's (owed since this batch) and MUG's (since the one before): not TEA's.
+    assert sum("qty_left < 0 ORDER BY" in sql for sql in ran) == 2
+    assert conn.execute("SELECT count(*) FROM cost_layers WHERE qty_left < 0").fetchone()[0] == 0
+    left = dict(conn.execute("SELECT sku, sum(qty_left) FROM cost_layers GROUP BY sku"))
+    assert left == {"CUP": 1, "MUG": 3, "TEA": 3}

@@ -130,6 +130,8 @@ from hub.store.cost_layers import (
     consignment_price,
     consignment_price_set,
     consignment_totals,
+    deficit_add,
+    deficit_lines_of,
     flow_add,
     flows_of,
     last_layer_cost,

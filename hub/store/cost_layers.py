@@ -1,9 +1,10 @@
 """FIFO cost layers: what each unit in stock cost, the flows that took units out of layers,
 and consigned stock owed to its owners."""
 
+import json
 from dataclasses import dataclass
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,42 @@ def layers_deficit(conn: Connection, sku: str, location: str, lot: str) -> list[
     return [Layer(*row) for row in rows]
 
 
+_LAYER_INSERT = (
+    "INSERT INTO cost_layers (sku, location, lot, movement_id, received, qty_in, qty_left, "
+    "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def deficit_lines_of(conn: Connection, skus: list[str]) -> set[tuple[str, str, str]]:
+    """(sku, location, lot) of the lines of `skus` that owe units (have a deficit layer),
+    in one statement, through the deficits' own small index."""
+    rows = conn.execute(
+        "SELECT DISTINCT sku, location, lot FROM cost_layers "
+        f"WHERE sku IN ({json_values(conn)}) AND qty_left < 0",
+        (json.dumps(skus),),
+    ).fetchall()
+    return {(sku, location, lot) for sku, location, lot in rows}
+
+
 def layer_add(
     conn: Connection, sku: str, location: str, lot: str, movement_id: int,
     received: str, qty: int, unit_cost: int, kind: str,
+) -> None:  # fmt: skip
+    """A layer of `qty` received units. Its id is not asked for: on PostgreSQL the insert
+    then waits for nothing (store.pipelined), where a receipt makes one every time."""
+    conn.execute(_LAYER_INSERT, (sku, location, lot, movement_id, received, qty, qty,
+                                 unit_cost, kind))  # fmt: skip
+
+
+def deficit_add(
+    conn: Connection, sku: str, location: str, lot: str, movement_id: int,
+    received: str, qty: int, unit_cost: int, kind: str,
 ) -> int:  # fmt: skip
-    cur = conn.execute(
-        "INSERT INTO cost_layers (sku, location, lot, movement_id, received, qty_in, qty_left, "
-        "unit_cost, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (sku, location, lot, movement_id, received, max(qty, 0), qty, unit_cost, kind),
-    )
+    """A deficit layer of `qty` units issued beyond the line's layers; its id, which the
+    issue's flow names."""
+    cur = conn.execute(_LAYER_INSERT + " RETURNING id",
+                       (sku, location, lot, movement_id, received, 0, -qty, unit_cost,
+                        kind))  # fmt: skip
     return cur.fetchone()[0]
 
 
