@@ -103,6 +103,7 @@ class Ingest:
             skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
             work.effects.products.read_ahead(self.conn, skus)
             work.effects.owing.read_ahead(self.conn, skus)
+            store.balances_read_ahead(self.conn, skus)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break

@@ -220,6 +220,7 @@ from hub.store.ledger import (
     Movement,
     MovementRecord,
     balance_get,
+    balances_read_ahead,
     check_ledger,
     duplicate_events,
     event_content,

@@ -14,17 +14,25 @@ def alert_add(
     station: str | None = None,
     dedupe: str | None = None,
 ) -> int | None:
-    """The new alert's id, or None when an open alert with the same `dedupe` key exists."""
+    """The new alert's id, or None when an open alert with the same `dedupe` key exists
+    (one this writing transaction raised or met is not tried again: store.written)."""
+    written = conn.written
+    if dedupe is not None and written is not None and dedupe in written.open_alerts:
+        return None
     row = conn.execute(
         "INSERT INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
         (kind, severity, message, sku, station, now, dedupe),
     ).fetchone()
+    if dedupe is not None and written is not None:
+        written.open_alerts.add(dedupe)
     return row[0] if row else None
 
 
 def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
     """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
+    if conn.written is not None:
+        conn.written.open_alerts.discard(dedupe)
     rows = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
         "RETURNING id, kind, severity, message, sku, station",
@@ -54,6 +62,8 @@ def alerts_changed(conn: Connection, since: str | None, until: str | None,
 
 
 def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
+    if conn.written is not None:  # whichever key it had is open no longer
+        conn.written.open_alerts.clear()
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
     )

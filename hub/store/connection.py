@@ -17,6 +17,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
+from hub.store.written import Written
+
 if TYPE_CHECKING:
     from hub.store import postgres
 
@@ -83,9 +85,9 @@ class Connection(Protocol):
 
     # A writing transaction's outbox rows held back to its end (store.outbox_batched).
     outbox_rows: Any
-    # A writing transaction's last ids of the ledger's tables, {table: id}, once read
-    # (store.ledger.next_id); None outside one.
-    ledger_ids: dict[str, int] | None
+    # What a writing transaction knows of the rows it writes (store.written); None
+    # outside one.
+    written: Written | None
 
     def execute(self, sql: str, parameters: Any = ..., /) -> Rows: ...
 
@@ -101,7 +103,7 @@ class SqliteConnection(sqlite3.Connection):
     """sqlite3's connection with what the store keeps on a connection (`Connection`)."""
 
     outbox_rows: Any = None
-    ledger_ids: dict[str, int] | None = None
+    written: Written | None = None
 
 
 def connect(target: str | Path) -> Connection:
@@ -286,7 +288,7 @@ def _transaction(conn: Connection, durable: bool) -> Iterator[Connection]:
             conn.execute("ROLLBACK")
         raise
     finally:
-        conn.ledger_ids = None
+        conn.written = None
     conn.execute("COMMIT")
 
 
@@ -311,20 +313,20 @@ def rehearsal(conn: Connection) -> Iterator[Connection]:
     try:
         yield conn
     finally:
-        conn.ledger_ids = None
+        conn.written = None
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
 
 def _begin_write(conn: Connection) -> None:
     """One writing transaction at a time, taken at its start: the domain code reads, then
-    writes what it read, and must not interleave with another writer (so it may number
-    the ledger's rows itself: store.ledger.next_id)."""
+    writes what it read, and must not interleave with another writer (so it may know the
+    rows it writes without reading them back: store.written)."""
     if is_postgres(conn):
         conn.begin_write()
     else:
         conn.execute("BEGIN IMMEDIATE")
-    conn.ledger_ids = {}
+    conn.written = Written()
 
 
 def close_quietly(conn: Connection | None) -> None:

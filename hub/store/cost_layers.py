@@ -67,6 +67,8 @@ def layer_add(
     then waits for nothing (store.pipelined), where a receipt makes one every time."""
     conn.execute(_LAYER_INSERT, (sku, location, lot, movement_id, received, qty, qty,
                                  unit_cost, kind))  # fmt: skip
+    if conn.written is not None:
+        conn.written.last_costs[sku] = unit_cost
 
 
 def deficit_add(
@@ -99,11 +101,19 @@ def layers_of_sku(conn: Connection, sku: str, limit: int) -> list[tuple]:
 
 
 def last_layer_cost(conn: Connection, sku: str) -> int | None:
+    """The unit cost of the SKU's last received layer (None: it has none), read once a
+    writing transaction (store.written: `layer_add` keeps it)."""
+    written = conn.written
+    if written is not None and sku in written.last_costs:
+        return written.last_costs[sku]
     row = conn.execute(
         "SELECT unit_cost FROM cost_layers WHERE sku = ? AND qty_in > 0 ORDER BY id DESC LIMIT 1",
         (sku,),
     ).fetchone()
-    return row[0] if row else None
+    cost = row[0] if row else None
+    if written is not None:
+        written.last_costs[sku] = cost
+    return cost
 
 
 def flow_add(

@@ -2,6 +2,7 @@
 reversals between events, and the checks that balances and events are whole."""
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hub.store.conditions import page
@@ -35,9 +36,9 @@ def next_id(conn: Connection, table: str) -> int:
     `RETURNING id` of an event's and a movement's insert were a round trip each, the most
     of an ingest worker's waits. Gapless as a movement's id must be (docs/multi-site.md):
     a rollback gives the numbers back, a savepoint's too (store.savepoint)."""
-    ids = conn.ledger_ids
-    if ids is None:
+    if conn.written is None:
         raise RuntimeError(f"a row of {table} is numbered only in a writing transaction")
+    ids = conn.written.ids
     if table not in ids:
         ids[table] = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
     ids[table] += 1
@@ -98,17 +99,46 @@ def movement_add(
     conn.execute(
         _MOVEMENT_INSERT, (movement_id, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts)
     )
-    # qty = qty + delta inside the transaction: never read-modify-write.
-    balance = conn.execute(
+    # qty = qty + delta inside the transaction: never read-modify-write. The new balance is
+    # counted from the one read at the start (`balances_read_ahead`), not read back.
+    key = (sku, location, lot, owner)
+    balance = _balance(conn, key) + delta
+    conn.execute(
         "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = balances.qty + excluded.qty "
-        "RETURNING qty",
+        "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = balances.qty + excluded.qty",
         (sku, location, lot, owner, delta),
-    ).fetchone()[0]
+    )
+    conn.written.balances[key] = balance
     movement = Movement(
         movement_id, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts
     )
     return movement, balance
+
+
+def balances_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
+    """Read every balance of those of `skus` not read yet in this writing transaction, in
+    one statement (store.written): a movement of theirs then reads nothing back."""
+    written = conn.written
+    if written is None:
+        raise RuntimeError("balances are read ahead only in a writing transaction")
+    new = sorted(set(skus) - written.balance_skus)
+    if not new:
+        return
+    rows = conn.execute(
+        "SELECT sku, location, lot, owner, qty FROM balances "
+        f"WHERE sku IN ({json_values(conn)})",
+        (json.dumps(new),),
+    ).fetchall()
+    for sku, location, lot, owner, qty in rows:
+        written.balances[(sku, location, lot, owner)] = qty
+    written.balance_skus.update(new)
+
+
+def _balance(conn: Connection, key: tuple[str, str, str, str]) -> int:
+    """The line's balance as it stands in this writing transaction (a SKU not read ahead
+    is read now, every line of it)."""
+    balances_read_ahead(conn, [key[0]])
+    return conn.written.balances.get(key, 0)
 
 
 def movement_get(conn: Connection, movement_id: int) -> Movement | None:
@@ -274,7 +304,7 @@ def event_gaps(conn: Connection) -> list[tuple[str, str, int, int]]:
 def ledger_position(conn: Connection) -> int:
     """The highest ledger_seq (movement id) so far; 0 for an empty ledger. In a writing
     transaction, what `next_id` counts from: read once there for both."""
-    ids = conn.ledger_ids
+    ids = None if conn.written is None else conn.written.ids
     if ids is not None and "movements" in ids:
         return ids["movements"]
     position = conn.execute("SELECT coalesce(max(id), 0) FROM movements").fetchone()[0]

@@ -51,11 +51,11 @@ def outbox_batched(conn: Connection) -> Iterator[Connection]:
 @contextmanager
 def savepoint(conn: Connection, name: str) -> Iterator[Connection]:
     """A savepoint inside a transaction: on an exception what the block did is undone,
-    the outbox rows it put into an `outbox_batched` block too, and the ids it numbered
-    ledger rows with are given back (store.ledger.next_id), and the exception goes on."""
+    the outbox rows it put into an `outbox_batched` block too, and what the transaction
+    knew of its rows is as before the block (store.written), and the exception goes on."""
     block = conn.outbox_rows
     mark = None if block is None else (list(block.rows), dict(block.retained))
-    ids = None if conn.ledger_ids is None else dict(conn.ledger_ids)
+    written = None if conn.written is None else conn.written.copy()
     conn.execute(f"SAVEPOINT {name}")
     try:
         yield conn
@@ -64,9 +64,8 @@ def savepoint(conn: Connection, name: str) -> Iterator[Connection]:
         conn.execute(f"RELEASE {name}")
         if block is not None and mark is not None:
             block.rows, block.retained = mark
-        if ids is not None and conn.ledger_ids is not None:
-            conn.ledger_ids.clear()
-            conn.ledger_ids.update(ids)
+        if written is not None:
+            conn.written = written
         raise
     conn.execute(f"RELEASE {name}")
 

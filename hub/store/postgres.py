@@ -23,6 +23,7 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 
 from hub.store import writer_lock
+from hub.store.written import Written
 
 # What SQLite has built in and the queries use. IMMUTABLE so that the indexes on JSON
 # fields (schema.sql) can use it; SQLite's json_extract returns a JSON number as a number,
@@ -127,7 +128,7 @@ class Connection:
     raw: psycopg.Connection
     _pipeline: psycopg.Pipeline | None = None
     outbox_rows: Any = None  # a writing transaction's, held back (store.outbox_batched)
-    ledger_ids: dict[str, int] | None = None  # a writing transaction's (store.ledger.next_id)
+    written: Written | None = None  # a writing transaction's (store.written)
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         cur = self._cursor()
