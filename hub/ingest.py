@@ -104,6 +104,7 @@ class Ingest:
             work.effects.products.read_ahead(self.conn, skus)
             work.effects.owing.read_ahead(self.conn, skus)
             store.balances_read_ahead(self.conn, skus)
+            work.read_ahead(self.conn, self._journals(batch, work), self.fence)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break
@@ -183,6 +184,19 @@ class Ingest:
                 with contextlib.suppress(InvalidMessage):
                     decoded[id(message)] = decode_event(message.payload)
         return decoded
+
+    def _journals(self, batch: list[Incoming], work: Batch) -> dict[str, set[str]]:
+        """The journals (station -> epochs) of the batch's decoded events that `_event`
+        would look at: each on its own station's topic, not the hub's."""
+        journals: dict[str, set[str]] = {}
+        for message in batch:
+            event = work.decoded.get(id(message))
+            if event is None:
+                continue
+            station = self.topics.leaf(message.topic)[1]
+            if station == event.station and station != HUB_STATION and _is_station_id(station):
+                journals.setdefault(station, set()).add(event.epoch)
+        return journals
 
     def _event(self, message: Incoming, station: str, work: Batch) -> None:
         event = work.decoded.pop(id(message), None)

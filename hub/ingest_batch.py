@@ -26,6 +26,9 @@ class Fence(Protocol):
     def fence(self, conn: Connection, station: str) -> bool:
         """Inside the applying transaction: whether the lease row names this process."""
 
+    def fence_all(self, conn: Connection, stations: list[str]) -> set[str]:
+        """`fence` of several stations at once: those whose lease row names this process."""
+
     def owns(self, station: str) -> bool:
         """This process's view between transactions (for gaps and skips to look at)."""
 
@@ -74,6 +77,31 @@ class Batch:
         if station not in self.mine:
             self.mine[station] = fence.fence(conn, station)
         return self.mine[station]
+
+    def read_ahead(self, conn: Connection, journals: dict[str, set[str]],
+                   fence: Fence | None) -> None:  # fmt: skip
+        """What the batch's events ask of their stations, read at its start in one
+        statement each for all of them (a statement each per station before, on
+        PostgreSQL a wait each, most of a small batch's): which of them this process
+        applies, their current epochs (noting them heard from now, as `station_epoch`
+        does), and of their `journals` (station -> epochs) the applied cursors and
+        which hold events. What the batch then changes it keeps here, as after a read
+        at first use."""
+        stations = sorted(journals)
+        if fence is not None:
+            owned = fence.fence_all(conn, stations)
+            self.mine.update({station: station in owned for station in stations})
+            stations = [station for station in stations if station in owned]
+        if not stations:
+            return
+        self.epochs.update(store.stations_seen(conn, stations, self.now))
+        applied = store.cursors_of(conn, stations)
+        holding = store.pending_journals(conn, stations)
+        for key in ((station, epoch) for station in stations for epoch in journals[station]):
+            self.cursors[key] = applied.get(key, 0)
+            self.looked.add(key)
+            if key in holding:
+                self.held.add(key)
 
     def station_epoch(self, conn: Connection, station: str) -> str | None:
         if station not in self.epochs:

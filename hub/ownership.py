@@ -177,6 +177,10 @@ class Ownership:
         """Inside the applying transaction: whether the lease row says this worker."""
         return store.station_owned(conn, station, self.id, self.clock())
 
+    def fence_all(self, conn: Connection, stations: list[str]) -> set[str]:
+        """`fence` of several stations, in one statement: those this worker applies."""
+        return store.stations_owned(conn, stations, self.id, self.clock())
+
     def start(self) -> None:
         with store.transaction(self.conn):
             store.station_leases_add_known(self.conn)

@@ -121,3 +121,26 @@ def test_a_receipt_reads_its_lines_deficits_only_where_the_line_owes_units():
     assert conn.execute("SELECT count(*) FROM cost_layers WHERE qty_left < 0").fetchone()[0] == 0
     left = dict(conn.execute("SELECT sku, sum(qty_left) FROM cost_layers GROUP BY sku"))
     assert left == {"CUP": 1, "MUG": 3, "TEA": 3}
+
+
+def test_a_batch_reads_its_stations_state_once_for_all_of_them():
+    """Ingest.read_ahead: each station's epoch, its journal's cursor and whether it holds
+    events are read in one statement each for the batch's stations, however many."""
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    messages = [message for n in range(5) for message in
+                batch(f"st-{n}", [Receipt(sku="MUG", qty=1, location="A-1")] * 2)]  # fmt: skip
+    messages.append(batch("st-0", [Receipt(sku="MUG", qty=1, location="A-1")] * 4)[3])  # seq 4
+    ran: list[str] = []
+    conn.set_trace_callback(ran.append)
+    result = Ingest(conn, TOPICS).process(messages)
+    conn.set_trace_callback(None)
+    assert (result.applied, result.held) == (10, 1)
+    counts = Counter(" ".join(sql.split()[:4]) for sql in ran)
+    assert counts["SELECT station, epoch FROM"] == 1
+    assert counts["SELECT station, epoch, applied"] == 1
+    assert counts["SELECT DISTINCT station, epoch"] == 1
+    assert counts["SELECT applied FROM cursors"] + counts["SELECT 1 FROM pending"] == 0
+    assert counts["INSERT INTO stations (station,"] == 5  # each noted heard from
+    assert store.cursors(conn) == [(f"st-{n}", "e1", 2) for n in range(5)]
+    assert [gap.station for gap in store.gaps(conn)] == ["st-0"]

@@ -202,10 +202,12 @@ from hub.store.exactly_once import (
     cursor_get,
     cursor_set,
     cursors,
+    cursors_of,
     gaps,
     pending_any,
     pending_drop_applied,
     pending_get,
+    pending_journals,
     pending_put,
     pending_take,
     station_epoch,
@@ -214,6 +216,7 @@ from hub.store.exactly_once import (
     station_set_epoch,
     station_status_get,
     station_status_set,
+    stations_seen,
 )
 from hub.store.ledger import (
     LedgerMismatch,
@@ -489,6 +492,7 @@ from hub.store.workers import (
     station_leases_add_known,
     station_leases_renew,
     station_owned,
+    stations_owned,
     worker_beat,
     worker_gone,
     workers_forget,

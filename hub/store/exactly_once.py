@@ -1,9 +1,10 @@
 """What makes every station event apply once: the stations and their epochs, each
 (station, epoch)'s applied cursor, events held until the ones before them arrive."""
 
+import json
 from dataclasses import dataclass
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 def cursor_get(conn: Connection, station: str, epoch: str) -> int:
@@ -91,6 +92,42 @@ def station_seen(conn: Connection, station: str, now: str) -> str | None:
         "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen RETURNING epoch",
         (station, now, now),
     ).fetchone()[0]
+
+
+def stations_seen(conn: Connection, stations: list[str], now: str) -> dict[str, str | None]:
+    """`station_seen` of each of `stations`: their current epochs read in one statement,
+    and each noted heard from `now` in one statement (none of it read back)."""
+    epochs: dict[str, str | None] = dict.fromkeys(stations)
+    epochs.update(conn.execute(
+        f"SELECT station, epoch FROM stations WHERE station IN ({json_values(conn)})",
+        (json.dumps(stations),),
+    ).fetchall())  # fmt: skip
+    conn.executemany(
+        "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
+        "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen",
+        [(station, now, now) for station in stations],
+    )
+    return epochs
+
+
+def cursors_of(conn: Connection, stations: list[str]) -> dict[tuple[str, str], int]:
+    """The applied cursor of every journal (station, epoch) of `stations`, in one statement."""
+    rows = conn.execute(
+        "SELECT station, epoch, applied FROM cursors "
+        f"WHERE station IN ({json_values(conn)})",
+        (json.dumps(stations),),
+    ).fetchall()
+    return {(station, epoch): applied for station, epoch, applied in rows}
+
+
+def pending_journals(conn: Connection, stations: list[str]) -> set[tuple[str, str]]:
+    """The journals (station, epoch) of `stations` that hold events, in one statement."""
+    rows = conn.execute(
+        "SELECT DISTINCT station, epoch FROM pending "
+        f"WHERE station IN ({json_values(conn)})",
+        (json.dumps(stations),),
+    ).fetchall()
+    return {(station, epoch) for station, epoch in rows}
 
 
 def station_epoch(conn: Connection, station: str) -> str | None:

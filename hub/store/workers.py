@@ -6,9 +6,10 @@ expired, inside the caller's transaction (SQLite's write lock, PostgreSQL's row 
 two workers can never both take one. Times are unix seconds of the workers' clocks.
 """
 
+import json
 from dataclasses import dataclass
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,16 @@ def station_owned(conn: Connection, station: str, worker: str, now: float) -> bo
         (station, worker, now),
     ).fetchone()
     return row is not None
+
+
+def stations_owned(conn: Connection, stations: list[str], worker: str, now: float) -> set[str]:
+    """`station_owned` of `stations`, in one statement: those whose lease `worker` holds."""
+    rows = conn.execute(
+        "SELECT station FROM station_leases "
+        f"WHERE station IN ({json_values(conn)}) AND worker = ? AND expires_at >= ?",
+        (json.dumps(stations), worker, now),
+    ).fetchall()
+    return {station for (station,) in rows}
 
 
 def duty_hold(conn: Connection, duty: str, worker: str, now: float, until: float) -> bool:
