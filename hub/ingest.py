@@ -31,7 +31,7 @@ from datetime import UTC, tzinfo
 
 import msgspec
 
-from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, store
+from hub import alerts, deadletters, ledger, orders, set_aside, site_inbox, siteday, store
 from hub.config import DeadLetterSection
 from hub.corrections import HUB_STATION
 from hub.gap_watch import GapWatch
@@ -47,6 +47,7 @@ from protocol.envelope import (
     event_key,
     utc_now,
 )
+from protocol.events import Scan
 from protocol.messages import Applied, StationStatus
 from protocol.topics import Topics
 from protocol.types import StationId
@@ -104,7 +105,10 @@ class Ingest:
             work.effects.products.read_ahead(self.conn, skus)
             work.effects.owing.read_ahead(self.conn, skus)
             store.balances_read_ahead(self.conn, skus)
-            work.read_ahead(self.conn, self._journals(batch, work), self.fence)
+            journals = self._journals(batch, work)
+            work.read_ahead(self.conn, journals, self.fence)
+            work.effects.tallies.read_ahead(self.conn, siteday.day_of(work.now, self.zone),
+                                            self._scanning(journals, work))  # fmt: skip
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break
@@ -197,6 +201,12 @@ class Ingest:
             if station == event.station and station != HUB_STATION and _is_station_id(station):
                 journals.setdefault(station, set()).add(event.epoch)
         return journals
+
+    def _scanning(self, journals: dict[str, set[str]], work: Batch) -> list[str]:
+        """The stations among `journals` this process applies whose events hold scans."""
+        return sorted({event.station for event in work.decoded.values()
+                       if isinstance(event.data, Scan) and event.station in journals
+                       and work.mine.get(event.station, True)})  # fmt: skip
 
     def _event(self, message: Incoming, station: str, work: Batch) -> None:
         event = work.decoded.pop(id(message), None)

@@ -35,7 +35,7 @@ from hub.money import to_micros
 from hub.settings import Settings
 from hub.settings import load as load_settings
 from hub.store.connection import Connection
-from hub.tallies import Tallies
+from hub.tallies import Tallies, pick_errors_key
 from protocol.envelope import Event, encode
 from protocol.events import Adjustment, Count, Move, Receipt, Scan, Shipment
 from protocol.messages import AppliedMovement, Order, TransferShippedLine
@@ -448,7 +448,7 @@ def _pick_errors(ctx: Ctx, scans: int, errors: int, error: bool) -> None:
     every further error announces them again on `alerts`. The stored message is written
     once at the change's end (hub.tallies): the last scan's figures are the ones it keeps."""
     source, settings, tally = ctx.source, ctx.settings, ctx.effects.tallies
-    dedupe = f"pick_errors:{source.station}:{source.day}"
+    dedupe = pick_errors_key(source.station, source.day)
     message = f"{source.station}: {errors} scan errors in {scans} scans today"
     raised = tally.open_alert(ctx.conn, dedupe)
     if raised is not None:

@@ -15,6 +15,11 @@ from hub import store
 from hub.store.connection import Connection
 
 
+def pick_errors_key(station: str, day: str) -> str:
+    """The dedupe key of a station's pick-error alert of a day (hub.ledger raises it)."""
+    return f"pick_errors:{station}:{day}"
+
+
 @dataclass
 class Picks:
     picks: int = 0
@@ -32,6 +37,22 @@ class Tallies:
     picks: dict[tuple[str, str, str], Picks] = field(default_factory=dict)  # day, station, op
     alerts: dict[str, dict | None] = field(default_factory=dict)  # dedupe -> open alert, read
     messages: dict[str, str] = field(default_factory=dict)  # dedupe -> message to write
+
+    def read_ahead(self, conn: Connection, day: str, stations: list[str]) -> None:
+        """The day totals of `stations` and their pick-error alerts of `day`, in one
+        statement each for all of them, where each was read at the station's first scan
+        (a wait each on PostgreSQL, in every batch)."""
+        new = [station for station in stations if (day, station) not in self.days]
+        if not new:
+            return
+        totals = store.scan_day_totals_of(conn, day, new)
+        for station in new:
+            self.days[(day, station)] = list(totals.get(station, (0, 0)))
+        keys = [pick_errors_key(station, day) for station in new]
+        keys = [key for key in keys if key not in self.alerts]
+        found = store.alerts_open_of(conn, keys) if keys else {}
+        for key in keys:
+            self.alerts[key] = found.get(key)
 
     def scan(
         self, conn: Connection, day: str, station: str, operator: str, mode: str, error: bool

@@ -47,7 +47,11 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     counts = run(conn, "st-1", events)
     assert counts["INSERT INTO scan_stats VALUES"] == 1  # one station, operator and mode
     assert counts["INSERT INTO pick_stats (day,"] == 1
-    assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 1
+    # The station's day totals and its pick-error alert, read ahead (hub.tallies).
+    assert counts["SELECT station, sum(scans), sum(errors)"] == 1
+    assert counts["SELECT dedupe, id, kind,"] == 1
+    assert counts["SELECT coalesce(sum(scans), 0), coalesce(sum(errors),"] == 0
+    assert counts["SELECT id, kind, severity,"] == 1  # again once, after the batch raised it
     assert counts["UPDATE alerts SET message"] == 1
     # Five SKUs' stock messages: each figure read once for all of them. The highest ids of
     # events and movements once a transaction (store.ledger.next_id), the ledger's position

@@ -75,6 +75,7 @@ from hub.store.alerts import (
     alerts_changed,
     alerts_open,
     alerts_open_keys,
+    alerts_open_of,
     alerts_page,
 )
 from hub.store.catalog import (
@@ -174,6 +175,7 @@ from hub.store.daily_aggregates import (
     demand_days,
     low_stock_page,
     scan_day_totals,
+    scan_day_totals_of,
     scan_stats_add,
     scan_totals,
     value_after,

@@ -1,7 +1,9 @@
 """Alerts for a supervisor: raised once per open problem, cleared when it is solved."""
 
+import json
+
 from hub.store.conditions import Where, page
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 
 
 def alert_add(
@@ -109,6 +111,17 @@ def alert_open(conn: Connection, dedupe: str) -> dict | None:
     ).fetchone()
     keys = ("id", "kind", "severity", "sku", "station")
     return None if row is None else dict(zip(keys, row, strict=True))
+
+
+def alerts_open_of(conn: Connection, dedupes: list[str]) -> dict[str, dict]:
+    """`alert_open` of those of `dedupes` that are open, in one statement."""
+    rows = conn.execute(
+        "SELECT dedupe, id, kind, severity, sku, station FROM alerts "
+        f"WHERE dedupe IN ({json_values(conn)}) AND cleared IS NULL",
+        (json.dumps(dedupes),),
+    ).fetchall()
+    keys = ("id", "kind", "severity", "sku", "station")
+    return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in rows}
 
 
 def alerts_open_keys(conn: Connection, kind: str) -> list[str]:

@@ -132,6 +132,17 @@ def scan_day_totals(conn: Connection, day: str, station: str) -> tuple[int, int]
     ).fetchone()
 
 
+def scan_day_totals_of(conn: Connection, day: str,
+                       stations: list[str]) -> dict[str, tuple[int, int]]:  # fmt: skip
+    """`scan_day_totals` of those of `stations` with scans on `day`, in one statement."""
+    rows = conn.execute(
+        "SELECT station, sum(scans), sum(errors) FROM scan_stats "
+        f"WHERE day = ? AND station IN ({json_values(conn)}) GROUP BY station",
+        (day, json.dumps(stations)),
+    ).fetchall()
+    return {station: (scans, errors) for station, scans, errors in rows}
+
+
 def scan_stats_add(conn: Connection, rows: list[tuple[str, str, str, str, int, int]]) -> None:
     """Count scans: rows of (day, station, operator, mode, scans, errors), one statement
     for them all (a batch's, hub.tallies)."""
