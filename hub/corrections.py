@@ -86,8 +86,7 @@ def _undo(ctx: ledger.Ctx, original: store.Movement) -> None:
         return
     line = fifo.Line(original.sku, original.location, original.lot)
     ledger.book(ctx, original.sku, movement.id,
-                fifo.restore(ctx.conn, line, original.id, movement.id, day,
-                             owing=ctx.effects.owing))  # fmt: skip
+                fifo.restore(ctx.conn, line, original.id, movement.id, day))  # fmt: skip
     if original.type == "shipment":
         ctx.effects.booked.day(day, original.sku, out_qty=original.delta)
 

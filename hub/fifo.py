@@ -49,42 +49,13 @@ class Line:
     lot: str
 
 
-class Owing:
-    """The lines that owe units (have a deficit layer), as one change of the ledger (a
-    transaction) knows them: read once for its SKUs, and noted as it issues units beyond a
-    line's layers. A receipt into a line that owes nothing, the usual case, then reads no
-    layers: it read the line's deficits every time, on PostgreSQL a wait per receipt. A
-    line noted that a later receipt settles is read again, for nothing: never the other
-    way round (the transaction holds the writer lock: nobody else adds deficits)."""
-
-    def __init__(self) -> None:
-        self._skus: set[str] = set()
-        self._lines: set[tuple[str, str, str]] = set()
-
-    def read_ahead(self, conn: Connection, skus: set[str]) -> None:
-        """Read the lines of those of `skus` not read yet, in one statement."""
-        new = skus - self._skus
-        if new:
-            self._lines |= store.deficit_lines_of(conn, sorted(new))
-            self._skus |= new
-
-    def owes(self, conn: Connection, line: Line) -> bool:
-        self.read_ahead(conn, {line.sku})
-        return (line.sku, line.location, line.lot) in self._lines
-
-    def note(self, line: Line) -> None:
-        self._lines.add((line.sku, line.location, line.lot))
-
-
 def add(
     conn: Connection, line: Line, qty: int, unit_cost: int, movement_id: int,
-    received: str, day: str, *, owing: Owing,
+    received: str, day: str,
 ) -> Change:  # fmt: skip
     value = cogs = 0
     remaining = qty
-    deficits = store.layers_deficit(conn, line.sku, line.location, line.lot) \
-        if owing.owes(conn, line) else []  # fmt: skip
-    for layer in deficits:
+    for layer in store.layers_deficit(conn, line.sku, line.location, line.lot):
         if remaining <= 0:
             break
         settle = min(remaining, -layer.qty_left)
@@ -105,7 +76,7 @@ def add(
 
 def consume(
     conn: Connection, line: Line, qty: int, movement_id: int, kind: str,
-    fallback_cost: int, day: str, now: str, prefer_movement: int = 0, *, owing: Owing,
+    fallback_cost: int, day: str, now: str, prefer_movement: int = 0,
 ) -> tuple[list[Piece], Change]:  # fmt: skip
     """Take `qty` units out; returns the pieces taken and the change (value falls)."""
     pieces: list[Piece] = []
@@ -122,7 +93,6 @@ def consume(
         pieces.append(Piece(take, layer.unit_cost, layer.received))
         remaining -= take
     if remaining > 0:
-        owing.note(line)
         deficit = store.deficit_add(conn, line.sku, line.location, line.lot, movement_id, now,
                                     remaining, fallback_cost, kind)  # fmt: skip
         store.flow_add(conn, movement_id, line.sku, kind, deficit, remaining, fallback_cost,
@@ -133,15 +103,13 @@ def consume(
 
 
 def restore(
-    conn: Connection, line: Line, original_movement: int, movement_id: int, day: str, *,
-    owing: Owing,
+    conn: Connection, line: Line, original_movement: int, movement_id: int, day: str
 ) -> Change:
     """Undo an outbound movement: its units come back at the costs they left with, and
     negative flows of the original kind cancel what it booked (a shipment's COGS)."""
     change = Change()
     for kind, qty, unit_cost, received in store.flows_of(conn, original_movement):
-        change += add(conn, line, qty, unit_cost, movement_id, received or day, day,
-                      owing=owing)
+        change += add(conn, line, qty, unit_cost, movement_id, received or day, day)
         store.flow_add(conn, movement_id, line.sku, kind, None, -qty, unit_cost,
                        -qty * unit_cost, day)  # fmt: skip
         change += Change(0, _cogs(kind, -qty * unit_cost))

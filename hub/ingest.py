@@ -101,14 +101,7 @@ class Ingest:
         with (store.transaction(self.conn), store.pipelined(self.conn),
               store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
-            skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
-            work.effects.products.read_ahead(self.conn, skus)
-            work.effects.owing.read_ahead(self.conn, skus)
-            store.balances_read_ahead(self.conn, skus)
-            journals = self._journals(batch, work)
-            work.read_ahead(self.conn, journals, self.fence)
-            work.effects.tallies.read_ahead(self.conn, siteday.day_of(work.now, self.zone),
-                                            self._scanning(journals, work))  # fmt: skip
+            self._read_ahead(batch, work)
             for message in batch:
                 if work.result.taken and deadline is not None and time.monotonic() >= deadline:
                     break
@@ -188,6 +181,20 @@ class Ingest:
                 with contextlib.suppress(InvalidMessage):
                     decoded[id(message)] = decode_event(message.payload)
         return decoded
+
+    def _read_ahead(self, batch: list[Incoming], work: Batch) -> None:
+        """What the batch's events will ask of the ledger, read at its start in one
+        statement each for all of them (on PostgreSQL each read is a wait): their
+        products, their SKUs' balances and owing lines, their stations' state, and the
+        scanning stations' day totals."""
+        skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
+        work.effects.products.read_ahead(self.conn, skus)
+        store.balances_read_ahead(self.conn, skus)
+        store.deficit_lines_read_ahead(self.conn, skus)
+        journals = self._journals(batch, work)
+        work.read_ahead(self.conn, journals, self.fence)
+        work.effects.tallies.read_ahead(self.conn, siteday.day_of(work.now, self.zone),
+                                        self._scanning(journals, work))  # fmt: skip
 
     def _journals(self, batch: list[Incoming], work: Batch) -> dict[str, set[str]]:
         """The journals (station -> epochs) of the batch's decoded events that `_event`

@@ -89,8 +89,7 @@ def _book_in(work: ledger.Ctx, movement_id: int, line: fifo.Line, value: int, qt
     for units, unit_cost in line_value_in(booked, qty):
         ledger.book(work, line.sku, movement_id, fifo.add(work.conn, line, units, unit_cost,
                                                           movement_id, work.source.hub_ts,
-                                                          work.source.day,
-                                                          owing=work.effects.owing))  # fmt: skip
+                                                          work.source.day))  # fmt: skip
     if booked < value:
         over = money.text(value - booked)
         alerts.raise_(

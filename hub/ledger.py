@@ -70,8 +70,6 @@ class Effects:
     booked: Booked = field(default_factory=Booked)
     # The orders pack scans found not open, not read again (orders.mark_packing).
     not_open: set[str] = field(default_factory=set)
-    # The lines that owe units, read once (fifo.Owing).
-    owing: fifo.Owing = field(default_factory=fifo.Owing)
 
 
 @dataclass(frozen=True)
@@ -164,8 +162,7 @@ def post_inbound(ctx: Ctx, posting: Posting, unit_cost: int | None) -> store.Mov
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     book(ctx, posting.sku, movement.id, fifo.add(ctx.conn, line, posting.delta, cost,
                                                  movement.id, ctx.source.hub_ts,
-                                                 ctx.source.day,
-                                                 owing=ctx.effects.owing))  # fmt: skip
+                                                 ctx.source.day))  # fmt: skip
     return movement
 
 
@@ -195,7 +192,7 @@ def post_outbound(
     pieces, change = fifo.consume(
         conn, line, qty, movement.id, source.type,
         ctx.effects.products.fallback_cost(conn, posting.sku), source.day,
-        source.hub_ts, prefer_movement, owing=ctx.effects.owing,
+        source.hub_ts, prefer_movement,
     )  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
     return pieces
@@ -321,8 +318,7 @@ def _out(ctx: Ctx, posting: Posting) -> list[fifo.Piece]:
     line = fifo.Line(posting.sku, posting.location, posting.lot)
     pieces, change = fifo.consume(conn, line, -posting.delta, movement.id, transfers.FLOW,
                                   ctx.effects.products.fallback_cost(conn, posting.sku),
-                                  source.day, source.hub_ts,
-                                  owing=ctx.effects.owing)  # fmt: skip
+                                  source.day, source.hub_ts)  # fmt: skip
     book(ctx, posting.sku, movement.id, change)
     return pieces
 
@@ -359,8 +355,7 @@ def _arrive(ctx: Ctx, target: Posting, pieces: list[fifo.Piece], movement_id: in
     for p in pieces:
         book(ctx, target.sku, movement_id, fifo.add(ctx.conn, line, p.qty, p.unit_cost,
                                                     movement_id, p.received,
-                                                    ctx.source.day,
-                                                    owing=ctx.effects.owing))  # fmt: skip
+                                                    ctx.source.day))  # fmt: skip
 
 
 def _adjustment(ctx: Ctx, data: Adjustment) -> None:

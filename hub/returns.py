@@ -233,7 +233,7 @@ def _restock(ctx: ledger.Ctx, movement_id: int, line: fifo.Line, pieces: list[fi
     change = fifo.Change()
     for p in pieces:
         change += fifo.add(ctx.conn, line, p.qty, p.unit_cost, movement_id, p.received or day,
-                           day, owing=ctx.effects.owing)  # fmt: skip
+                           day)  # fmt: skip
         store.flow_add(ctx.conn, movement_id, line.sku, fifo.SALE, None, -p.qty, p.unit_cost,
                        -p.qty * p.unit_cost, day)  # fmt: skip
         change += fifo.Change(0, -p.qty * p.unit_cost)

@@ -104,7 +104,7 @@ def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():
 
 
 def test_a_receipt_reads_its_lines_deficits_only_where_the_line_owes_units():
-    """fifo.Owing: the deficits of a batch's SKUs are read once, and a line the batch
+    """store.written: the deficits of a batch's SKUs are read once, and a line the batch
     itself sends below its layers is noted, so its receipt still settles it."""
     conn = store.connect(":memory:")
     store.create_schema(conn)

@@ -132,7 +132,7 @@ from hub.store.cost_layers import (
     consignment_price_set,
     consignment_totals,
     deficit_add,
-    deficit_lines_of,
+    deficit_lines_read_ahead,
     flow_add,
     flows_of,
     last_layer_cost,

@@ -2,6 +2,7 @@
 and consigned stock owed to its owners."""
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hub.store.connection import Connection, json_values
@@ -33,7 +34,14 @@ def layers_open(
 def layers_deficit(conn: Connection, sku: str, location: str, lot: str) -> list[Layer]:
     """The line's deficits (units issued before a layer covered them), oldest first: what a
     receipt settles. Read through their own small index: reading every open layer, as
-    `layers_open` does, grew with each receipt into a line that has not sold out yet."""
+    `layers_open` does, grew with each receipt into a line that has not sold out yet. In a
+    writing transaction, only for a line that owes units (store.written: a receipt into
+    one that owes nothing, the usual case, then waits for nothing on PostgreSQL)."""
+    written = conn.written
+    if written is not None:
+        deficit_lines_read_ahead(conn, [sku])
+        if (sku, location, lot) not in written.owing:
+            return []
     rows = conn.execute(
         "SELECT id, received, qty_left, unit_cost, kind, movement_id FROM cost_layers "
         "WHERE sku = ? AND location = ? AND lot = ? AND qty_left < 0 ORDER BY received, id",
@@ -48,15 +56,22 @@ _LAYER_INSERT = (
 )
 
 
-def deficit_lines_of(conn: Connection, skus: list[str]) -> set[tuple[str, str, str]]:
-    """(sku, location, lot) of the lines of `skus` that owe units (have a deficit layer),
-    in one statement, through the deficits' own small index."""
+def deficit_lines_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
+    """Read which lines of those of `skus` not read yet in this writing transaction owe
+    units, in one statement, through the deficits' own small index (store.written)."""
+    written = conn.written
+    if written is None:
+        raise RuntimeError("deficits are read ahead only in a writing transaction")
+    new = sorted(set(skus) - written.owing_skus)
+    if not new:
+        return
     rows = conn.execute(
         "SELECT DISTINCT sku, location, lot FROM cost_layers "
         f"WHERE sku IN ({json_values(conn)}) AND qty_left < 0",
-        (json.dumps(skus),),
+        (json.dumps(new),),
     ).fetchall()
-    return {(sku, location, lot) for sku, location, lot in rows}
+    written.owing.update((sku, location, lot) for sku, location, lot in rows)
+    written.owing_skus.update(new)
 
 
 def layer_add(
@@ -77,6 +92,8 @@ def deficit_add(
 ) -> int:  # fmt: skip
     """A deficit layer of `qty` units issued beyond the line's layers; its id, which the
     issue's flow names."""
+    if conn.written is not None:
+        conn.written.owing.add((sku, location, lot))
     cur = conn.execute(_LAYER_INSERT + " RETURNING id",
                        (sku, location, lot, movement_id, received, 0, -qty, unit_cost,
                         kind))  # fmt: skip

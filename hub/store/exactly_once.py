@@ -84,14 +84,16 @@ def gaps(conn: Connection) -> list[Gap]:
     return [Gap(*row) for row in rows]
 
 
+_SEEN = (
+    "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
+    "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen"
+)
+
+
 def station_seen(conn: Connection, station: str, now: str) -> str | None:
     """Note that the station was heard from `now`; returns its current epoch (None while
     none is known)."""
-    return conn.execute(
-        "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
-        "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen RETURNING epoch",
-        (station, now, now),
-    ).fetchone()[0]
+    return conn.execute(_SEEN + " RETURNING epoch", (station, now, now)).fetchone()[0]
 
 
 def stations_seen(conn: Connection, stations: list[str], now: str) -> dict[str, str | None]:
@@ -102,11 +104,7 @@ def stations_seen(conn: Connection, stations: list[str], now: str) -> dict[str, 
         f"SELECT station, epoch FROM stations WHERE station IN ({json_values(conn)})",
         (json.dumps(stations),),
     ).fetchall())  # fmt: skip
-    conn.executemany(
-        "INSERT INTO stations (station, first_seen, last_seen) VALUES (?, ?, ?) "
-        "ON CONFLICT (station) DO UPDATE SET last_seen = excluded.last_seen",
-        [(station, now, now) for station in stations],
-    )
+    conn.executemany(_SEEN, [(station, now, now) for station in stations])
     return epochs
 
 

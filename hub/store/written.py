@@ -23,7 +23,12 @@ class Written:
     open_alerts: set[str] = field(default_factory=set)
     # A SKU's last received layer's unit cost, once read or written (None: it has none).
     last_costs: dict[str, int | None] = field(default_factory=dict)
+    # The lines (sku, location, lot) that owe units (have a deficit layer), of the SKUs
+    # read; a line noted that a receipt settles is read again for nothing, never missed.
+    owing: set[tuple[str, str, str]] = field(default_factory=set)
+    owing_skus: set[str] = field(default_factory=set)
 
     def copy(self) -> "Written":
         return Written(dict(self.ids), dict(self.balances), set(self.balance_skus),
-                       set(self.open_alerts), dict(self.last_costs))  # fmt: skip
+                       set(self.open_alerts), dict(self.last_costs), set(self.owing),
+                       set(self.owing_skus))  # fmt: skip
