@@ -1,5 +1,6 @@
 """Alerts: kept in the database and published on `alerts`; one open alert per dedupe key."""
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import get_args
 
@@ -67,6 +68,22 @@ def publish_row(conn: Connection, topics: Topics, row: dict) -> None:
     store.outbox_put(conn, topics.alerts, encode(alert), retain=False)
 
 
+def low_stock_key(sku: str) -> str:
+    return f"low_stock:{sku}"
+
+
+def unknown_sku_key(sku: str) -> str:
+    return f"unknown_sku:{sku}"
+
+
+def read_ahead(conn: Connection, skus: Iterable[str], unknown: Iterable[str]) -> None:
+    """Whether the low-stock alerts of `skus` and the unknown-SKU alerts of `unknown` are
+    open, in one statement for a batch (store.alerts_read_ahead): raising or clearing one
+    of them then waits for nothing."""
+    keys = [low_stock_key(sku) for sku in skus] + [unknown_sku_key(sku) for sku in unknown]
+    store.alerts_read_ahead(conn, keys)
+
+
 def check_low_stock(
     conn: Connection, topics: Topics, sku: str, available: int, now: str, flags: SkuFlags,
     policies: planning.Policies,
@@ -78,7 +95,7 @@ def check_low_stock(
     low = point is not None and available <= point  # no reorder point: never low
     if not flags.set_low(sku, low):
         return
-    key = f"low_stock:{sku}"
+    key = low_stock_key(sku)
     if low:
         raise_(
             conn,

@@ -4,6 +4,7 @@ Products are stored whole (`ProductRecord`, the hub's view) and as the protocol 
 stations cache, published retained on catalog/{sku} only when that part changed.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
@@ -251,6 +252,11 @@ class Known:
         """Whose stock its units are ("": ours; an unknown SKU's too)."""
         row = self._row(conn, sku)
         return row[0] if row else ""
+
+    def costless(self, conn: Connection, skus: Iterable[str]) -> list[str]:
+        """Those of `skus` with no cost of their own (unknown, or no unit cost): their
+        fallback cost is their last layer's."""
+        return [sku for sku in skus if (row := self._row(conn, sku)) is None or row[1] is None]
 
     def fallback_cost(self, conn: Connection, sku: str) -> int:
         """`fallback_cost`, the product's part read once (its layers are read each time:

@@ -185,12 +185,16 @@ class Ingest:
     def _read_ahead(self, batch: list[Incoming], work: Batch) -> None:
         """What the batch's events will ask of the ledger, read at its start in one
         statement each for all of them (on PostgreSQL each read is a wait): their
-        products, their SKUs' balances and owing lines, their stations' state, and the
-        scanning stations' day totals."""
+        products, their SKUs' balances, owing lines, last layer costs and alerts, their
+        stations' state, and the scanning stations' day totals."""
         skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
-        work.effects.products.read_ahead(self.conn, skus)
+        products = work.effects.products
+        products.read_ahead(self.conn, skus)
         store.balances_read_ahead(self.conn, skus)
         store.deficit_lines_read_ahead(self.conn, skus)
+        store.last_costs_read_ahead(self.conn, products.costless(self.conn, skus))
+        alerts.read_ahead(self.conn, skus,
+                          [sku for sku in skus if not products.exists(self.conn, sku)])  # fmt: skip
         journals = self._journals(batch, work)
         work.read_ahead(self.conn, journals, self.fence)
         work.effects.tallies.read_ahead(self.conn, siteday.day_of(work.now, self.zone),

@@ -148,7 +148,7 @@ def post(ctx: Ctx, posting: Posting) -> store.Movement:
         alerts.raise_(
             conn, ctx.topics, source.hub_ts, "unknown_sku", "warning",
             f"{source.type} of unknown SKU {posting.sku} from {source.station}",
-            sku=posting.sku, station=source.station, dedupe=f"unknown_sku:{posting.sku}",
+            sku=posting.sku, station=source.station, dedupe=alerts.unknown_sku_key(posting.sku),
         )  # fmt: skip
     return movement
 

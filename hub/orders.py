@@ -160,7 +160,7 @@ def _follow_stock(conn: Connection, topics: Topics, sku: str, read: stock.Read) 
     open orders again so the packer is sent where the stock is now."""
     if not read.flags.set_pick(sku, read.picks.get(sku)):
         return
-    for order_id in store.orders_waiting_for(conn, sku):
+    for order_id in read.waiting.get(sku, []):
         _publish(conn, topics, get_order(conn, order_id))
 
 

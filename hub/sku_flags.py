@@ -27,6 +27,11 @@ class SkuFlags:
         """Note where the SKU is picked from now; True when that changed."""
         return self._set(sku, 1, location)
 
+    def pick_differs(self, sku: str, location: str | None) -> bool:
+        """Whether `set_pick` would say the pick location changed, had its low-stock flag
+        been noted first (as hub.orders.publish_stock does): nothing is noted."""
+        return self.flags.get(sku, NEW_ROW)[1] != location
+
     def _set(self, sku: str, which: int, value: bool | str | None) -> bool:
         changed = sku not in self.flags or self.flags[sku][which] != value
         self.flags.setdefault(sku, list(NEW_ROW))[which] = value

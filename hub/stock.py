@@ -21,9 +21,10 @@ class Read:
     """What publishing the stock of several SKUs reads, in one statement each for all of
     them (it was a statement each per SKU): the ledger's position, their balances,
     committed and quarantined units, their flags, their products' policies and stored
-    plans, and with `picks` where each is picked from. Nothing between the reading and
-    the last SKU's message changes any of it (no movement, order line, hold, product or
-    plan)."""
+    plans, and with `picks` where each is picked from and the open orders waiting for
+    those whose pick location moved (hub.orders publishes them again). Nothing between
+    the reading and the last SKU's message changes any of it (no movement, order line,
+    hold, product or plan)."""
 
     def __init__(self, conn: Connection, skus: list[str], picks: bool = False) -> None:
         self.position = store.ledger_position(conn)
@@ -33,6 +34,8 @@ class Read:
         self.flags = SkuFlags(conn, skus)
         self.policies = planning.Policies(conn, skus)
         self.picks = store.pick_locations_of(conn, skus) if picks else {}
+        moved = [sku for sku in skus if picks and self.flags.pick_differs(sku, self.picks.get(sku))]
+        self.waiting = store.orders_waiting_for(conn, moved)
 
     def figures(self, sku: str) -> tuple[int, int, int, int]:
         """The SKU's on hand, committed, quarantined and available units (quarantined units

@@ -19,6 +19,7 @@ from protocol.topics import Topics
 pytestmark = pytest.mark.sqlite_only
 
 TOPICS = Topics("s1")
+NOW = datetime.now(UTC).isoformat()
 
 
 def batch(station: str, events: list) -> list[Incoming]:
@@ -54,9 +55,9 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert counts["SELECT id, kind, severity,"] == 1  # again once, after the batch raised it
     assert counts["UPDATE alerts SET message"] == 1
     # Five SKUs' stock messages: each figure read once for all of them. The highest ids of
-    # events and movements once a transaction (store.ledger.next_id), the ledger's position
-    # the latter.
-    assert counts["SELECT coalesce(max(id), 0) FROM"] == 2
+    # events, movements and alerts (five unknown SKUs) once a transaction
+    # (store.ledger.next_id), the ledger's position the movements'.
+    assert counts["SELECT coalesce(max(id), 0) FROM"] == 3
     # Their balances: read ahead at the batch's start (store.written), and as the stock
     # messages name them, in the database's order, at its end.
     assert counts["SELECT sku, location, lot,"] == 2
@@ -101,6 +102,32 @@ def test_a_batch_reads_its_skus_flags_at_once_and_writes_only_the_changed():
     assert again["SELECT sku, low, pick_location"] == 1
     assert again["INSERT INTO sku_activity (sku,"] == 0
     assert store.activity_flags(conn, ["SKU-0", "SKU-9"]) == {"SKU-0": (False, "A-1")}
+
+
+def test_new_skus_receipts_read_their_costs_alerts_and_waiting_orders_once_a_batch():
+    """A receipt with no cost of an SKU new to the hub read its last layer's cost, raised
+    its unknown-SKU alert and (as the first stock of it) cleared its low-stock alert and
+    looked for the orders waiting for it: each a statement per SKU, each a wait on
+    PostgreSQL. Now one statement each for the batch, and the writes wait for nothing."""
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    with store.transaction(conn):
+        catalog.save_products(conn, TOPICS, [ProductRecord(sku="MUG", name="Mug")])
+        store.alert_add(conn, "low_stock", "warning", "MUG: 0 available", NOW,
+                        sku="MUG", dedupe="low_stock:MUG")  # fmt: skip
+    receipts = [Receipt(sku=sku, qty=2, location="A-1") for sku in ("MUG", "TEA", "CUP", "TEA")]
+    counts = run(conn, "st-1", receipts)
+    assert counts["WITH wanted(sku) AS (SELECT"] == 1  # last layer costs of the three
+    assert counts["SELECT unit_cost FROM cost_layers"] == 0
+    assert counts["SELECT dedupe FROM alerts"] == 1
+    assert counts["INSERT INTO alerts (id,"] == 2  # TEA and CUP unknown, each once
+    assert counts["UPDATE alerts SET cleared"] == 1  # MUG's, open: not TEA's or CUP's
+    assert counts["SELECT DISTINCT l.sku, l.order_id"] == 1
+    assert sorted(a["dedupe"] for a in store.alerts_open(conn)) == [
+        "unknown_sku:CUP", "unknown_sku:TEA"]  # fmt: skip
+    again = run(conn, "st-2", [Receipt(sku="TEA", qty=1, location="B-1")])
+    assert again["INSERT INTO alerts (id,"] == 0  # still open: known from the read
+    assert again["SELECT DISTINCT l.sku, l.order_id"] == 0  # its pick location stayed
 
 
 def test_a_receipt_reads_its_lines_deficits_only_where_the_line_owes_units():

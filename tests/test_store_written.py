@@ -99,3 +99,42 @@ def test_a_batch_that_takes_a_line_below_zero_alerts_at_the_crossing_only(conn):
                       if a["kind"] == "negative_stock")  # fmt: skip
     assert negative == ["MUG at A-1 is below zero (-2)", "MUG at A-1 is below zero (-3)"]
     assert stored(conn, "MUG") == -3
+
+
+def test_alerts_read_ahead_are_raised_and_cleared_as_the_database_says(conn):
+    """A key read ahead is known open or not: raising a known-new one inserts without
+    asking back, clearing a known-closed one runs nothing; a savepoint's rollback puts
+    the knowledge back, and each alert's id is the next one (store.ledger.next_id)."""
+    with store.transaction(conn):
+        opened = store.alert_add(conn, "low_stock", "warning", "old", NOW, dedupe="low:A")
+    with store.transaction(conn):
+        store.alerts_read_ahead(conn, ["low:A", "low:B"])
+        assert store.alert_add(conn, "low_stock", "warning", "dup", NOW, dedupe="low:A") is None
+        assert store.alert_clear(conn, "low:B", NOW) == []
+        with pytest.raises(ValueError), store.savepoint(conn, "handler"):
+            assert store.alert_add(conn, "low_stock", "warning", "gone", NOW,
+                                   dedupe="low:B") == opened + 1  # fmt: skip
+            [cleared] = store.alert_clear(conn, "low:A", NOW)
+            raise ValueError("the handler refuses")
+        assert cleared["id"] == opened
+        assert store.alert_add(conn, "low_stock", "warning", "B", NOW, dedupe="low:B") == opened + 1
+        [again] = store.alert_clear(conn, "low:A", NOW)  # open again after the rollback
+        assert again["id"] == opened
+        assert store.alert_add(conn, "negative_stock", "critical", "C", NOW) == opened + 2
+    rows = conn.execute("SELECT id, message, cleared IS NULL FROM alerts ORDER BY id").fetchall()
+    assert rows == [(opened, "old", 0), (opened + 1, "B", 1), (opened + 2, "C", 1)]
+
+
+def test_an_alert_refused_as_a_duplicate_gives_its_number_back(conn):
+    with store.transaction(conn):
+        first = store.alert_add(conn, "low_stock", "warning", "one", NOW, dedupe="low:A")
+    with store.transaction(conn):  # not known: the database says it is open
+        assert store.alert_add(conn, "low_stock", "warning", "two", NOW, dedupe="low:A") is None
+        assert store.alert_add(conn, "low_stock", "warning", "B", NOW, dedupe="low:B") == first + 1
+
+
+def test_alerts_are_raised_and_cleared_only_in_a_writing_transaction(conn):
+    with pytest.raises(RuntimeError, match="writing transaction"):
+        store.alert_add(conn, "low_stock", "warning", "one", NOW, dedupe="low:A")
+    with pytest.raises(RuntimeError, match="writing transaction"):
+        store.alert_clear(conn, "low:A", NOW)

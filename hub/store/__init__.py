@@ -77,6 +77,7 @@ from hub.store.alerts import (
     alerts_open_keys,
     alerts_open_of,
     alerts_page,
+    alerts_read_ahead,
 )
 from hub.store.catalog import (
     ProductPolicy,
@@ -135,6 +136,7 @@ from hub.store.cost_layers import (
     deficit_lines_read_ahead,
     flow_add,
     flows_of,
+    last_costs_read_ahead,
     last_layer_cost,
     layer_add,
     layer_take,

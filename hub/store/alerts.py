@@ -1,9 +1,12 @@
 """Alerts for a supervisor: raised once per open problem, cleared when it is solved."""
 
 import json
+from collections.abc import Iterable
 
 from hub.store.conditions import Where, page
 from hub.store.connection import Connection, json_values
+from hub.store.ledger import next_id
+from hub.store.written import Written
 
 
 def alert_add(
@@ -16,25 +19,37 @@ def alert_add(
     station: str | None = None,
     dedupe: str | None = None,
 ) -> int | None:
-    """The new alert's id, or None when an open alert with the same `dedupe` key exists
-    (one this writing transaction raised or met is not tried again: store.written)."""
-    written = conn.written
-    if dedupe is not None and written is not None and dedupe in written.open_alerts:
+    """The new alert's id, or None when an open alert with the same `dedupe` key exists.
+    Numbered by the writing transaction (store.ledger.next_id); one whose key it knows open
+    is not tried, and one it knows is new waits for nothing (store.written)."""
+    written = _written(conn)
+    if dedupe is not None and dedupe in written.open_alerts:
         return None
-    row = conn.execute(
-        "INSERT INTO alerts (kind, severity, message, sku, station, ts, dedupe) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-        (kind, severity, message, sku, station, now, dedupe),
-    ).fetchone()
-    if dedupe is not None and written is not None:
+    alert_id = next_id(conn, "alerts")
+    values = (alert_id, kind, severity, message, sku, station, now, dedupe)
+    if dedupe is None or dedupe in written.closed_alerts:
+        conn.execute(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+    elif conn.execute(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
+                      "RETURNING id", values).fetchone() is None:  # fmt: skip
+        written.ids["alerts"] -= 1  # not used: the next alert takes it
+        alert_id = None
+    if dedupe is not None:
         written.open_alerts.add(dedupe)
-    return row[0] if row else None
+        written.closed_alerts.discard(dedupe)
+    return alert_id
+
+
+_INSERT = "INSERT INTO alerts (id, kind, severity, message, sku, station, ts, dedupe)"
 
 
 def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
-    """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce."""
-    if conn.written is not None:
-        conn.written.open_alerts.discard(dedupe)
+    """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce.
+    A key the writing transaction knows is not open is not looked for (store.written)."""
+    written = _written(conn)
+    if dedupe in written.closed_alerts:
+        return []
+    written.open_alerts.discard(dedupe)
+    written.closed_alerts.add(dedupe)
     rows = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE dedupe = ? AND cleared IS NULL "
         "RETURNING id, kind, severity, message, sku, station",
@@ -42,6 +57,28 @@ def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
     ).fetchall()
     keys = ("id", "kind", "severity", "message", "sku", "station")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def alerts_read_ahead(conn: Connection, dedupes: Iterable[str]) -> None:
+    """Learn which of `dedupes` are open, for those this writing transaction does not know
+    yet, in one statement: raising or clearing one then waits for nothing."""
+    written = _written(conn)
+    new = sorted(set(dedupes) - written.open_alerts - written.closed_alerts)
+    if not new:
+        return
+    rows = conn.execute(
+        f"SELECT dedupe FROM alerts WHERE dedupe IN ({json_values(conn)}) AND cleared IS NULL",
+        (json.dumps(new),),
+    ).fetchall()
+    found = {row[0] for row in rows}
+    written.open_alerts.update(found)
+    written.closed_alerts.update(set(new) - found)
+
+
+def _written(conn: Connection) -> Written:
+    if conn.written is None:
+        raise RuntimeError("alerts are raised and cleared only in a writing transaction")
+    return conn.written
 
 
 def alerts_changed(conn: Connection, since: str | None, until: str | None,
@@ -64,8 +101,8 @@ def alerts_changed(conn: Connection, since: str | None, until: str | None,
 
 
 def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
-    if conn.written is not None:  # whichever key it had is open no longer
-        conn.written.open_alerts.clear()
+    # Whichever key it had is open no longer (the ones known not open stay so).
+    _written(conn).open_alerts.clear()
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
     )

@@ -133,6 +133,25 @@ def last_layer_cost(conn: Connection, sku: str) -> int | None:
     return cost
 
 
+def last_costs_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
+    """Read `last_layer_cost` of those of `skus` not read yet in this writing transaction,
+    in one statement (store.written): a receipt with no cost of its own, or an issue, of
+    theirs then waits for nothing."""
+    written = conn.written
+    if written is None:
+        raise RuntimeError("last layer costs are read ahead only in a writing transaction")
+    new = sorted(set(skus) - written.last_costs.keys())
+    if not new:
+        return
+    rows = conn.execute(
+        f"WITH wanted(sku) AS ({json_values(conn)}) SELECT sku, (SELECT unit_cost FROM "
+        "cost_layers c WHERE c.sku = wanted.sku AND qty_in > 0 ORDER BY id DESC LIMIT 1) "
+        "FROM wanted",
+        (json.dumps(new),),
+    ).fetchall()
+    written.last_costs.update(dict(rows))
+
+
 def flow_add(
     conn: Connection, movement_id: int, sku: str, kind: str, layer_id: int | None,
     qty: int, unit_cost: int, value: int, day: str,

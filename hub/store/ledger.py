@@ -29,9 +29,10 @@ def event_insert(
 
 
 def next_id(conn: Connection, table: str) -> int:
-    """The id of the next row of `events` or `movements` in this writing transaction: the
-    highest + 1, read once a transaction and counted on from there (the transaction holds
-    the one writer lock from its start: nobody else numbers rows meanwhile). So an insert
+    """The id of the next row of `events`, `movements` or `alerts` in this writing
+    transaction: the highest + 1, read once a transaction and counted on from there (the
+    transaction holds the one writer lock from its start: nobody else numbers rows
+    meanwhile). So an insert
     need not return its id, and on PostgreSQL it waits for nothing (store.pipelined): the
     `RETURNING id` of an event's and a movement's insert were a round trip each, the most
     of an ingest worker's waits. Gapless as a movement's id must be (docs/multi-site.md):

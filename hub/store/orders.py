@@ -112,14 +112,22 @@ def committed_by_sku(conn: Connection) -> dict[str, int]:
     ))  # fmt: skip
 
 
-def orders_waiting_for(conn: Connection, sku: str) -> list[str]:
-    """Open orders (no station packing them yet) with a line of `sku` still to ship."""
+def orders_waiting_for(conn: Connection, skus: list[str]) -> dict[str, list[str]]:
+    """Open orders (no station packing them yet) with a line still to ship, of each of
+    `skus` that has any, in one statement."""
+    if not skus:
+        return {}
     rows = conn.execute(
-        "SELECT DISTINCT l.order_id FROM order_lines l JOIN orders o ON o.order_id = l.order_id "
-        "WHERE l.sku = ? AND l.open = 1 AND l.role = 'stock' AND o.status = 'open'",
-        (sku,),
+        "SELECT DISTINCT l.sku, l.order_id FROM order_lines l "
+        "JOIN orders o ON o.order_id = l.order_id "
+        f"WHERE l.sku IN ({json_values(conn)}) AND l.open = 1 AND l.role = 'stock' "
+        "AND o.status = 'open' ORDER BY l.sku, l.order_id",
+        (json.dumps(skus),),
     )
-    return [r[0] for r in rows]
+    waiting: dict[str, list[str]] = {}
+    for sku, order_id in rows:
+        waiting.setdefault(sku, []).append(order_id)
+    return waiting
 
 
 def kits_on_open_orders(conn: Connection, kit: str) -> dict[str, int]:

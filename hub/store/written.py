@@ -14,13 +14,15 @@ BalanceKey = tuple[str, str, str, str]  # sku, location, lot, owner
 
 @dataclass
 class Written:
-    # The highest id of `events` and of `movements` (store.ledger.next_id), once read.
+    # The highest id of `events`, `movements` and `alerts` (store.ledger.next_id), once read.
     ids: dict[str, int] = field(default_factory=dict)
     # Balances as they stand, of the SKUs read (every line of each: one missing is 0).
     balances: dict[BalanceKey, int] = field(default_factory=dict)
     balance_skus: set[str] = field(default_factory=set)
-    # Dedupe keys of the alerts known open (store.alerts): raising one again adds nothing.
+    # Dedupe keys of the alerts known open (store.alerts): raising one again adds nothing;
+    # and of those known not open: clearing one changes nothing, raising one inserts it.
     open_alerts: set[str] = field(default_factory=set)
+    closed_alerts: set[str] = field(default_factory=set)
     # A SKU's last received layer's unit cost, once read or written (None: it has none).
     last_costs: dict[str, int | None] = field(default_factory=dict)
     # The lines (sku, location, lot) that owe units (have a deficit layer), of the SKUs
@@ -30,5 +32,5 @@ class Written:
 
     def copy(self) -> "Written":
         return Written(dict(self.ids), dict(self.balances), set(self.balance_skus),
-                       set(self.open_alerts), dict(self.last_costs), set(self.owing),
-                       set(self.owing_skus))  # fmt: skip
+                       set(self.open_alerts), set(self.closed_alerts), dict(self.last_costs),
+                       set(self.owing), set(self.owing_skus))  # fmt: skip
