@@ -26,7 +26,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, tzinfo
 
 import msgspec
@@ -185,8 +185,9 @@ class Ingest:
     def _read_ahead(self, batch: list[Incoming], work: Batch) -> None:
         """What the batch's events will ask of the ledger, read at its start in one
         statement each for all of them (on PostgreSQL each read is a wait): their
-        products, their SKUs' balances, owing lines, last layer costs and alerts, their
-        stations' state, and the scanning stations' day totals."""
+        products, their SKUs' balances, owing lines, last layer costs and alerts, the
+        orders their pack scans name, their stations' state, and the scanning stations'
+        day totals."""
         skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
         products = work.effects.products
         products.read_ahead(self.conn, skus)
@@ -195,6 +196,8 @@ class Ingest:
         store.last_costs_read_ahead(self.conn, products.costless(self.conn, skus))
         alerts.read_ahead(self.conn, skus,
                           [sku for sku in skus if not products.exists(self.conn, sku)])  # fmt: skip
+        orders.read_ahead_packing(self.conn, _packed_orders(work.decoded.values()),
+                                  work.effects.not_open)  # fmt: skip
         journals = self._journals(batch, work)
         work.read_ahead(self.conn, journals, self.fence)
         work.effects.tallies.read_ahead(self.conn, siteday.day_of(work.now, self.zone),
@@ -427,6 +430,13 @@ def _named_skus(data: object) -> Iterator[str]:
             yield value
     for item in (*getattr(data, "lines", ()), *getattr(data, "parts", ())):
         yield item.sku
+
+
+def _packed_orders(events: Iterable[Event]) -> set[str]:
+    """The orders the good pack scans among `events` name (each may start its packing)."""
+    return {event.data.order for event in events
+            if isinstance(event.data, Scan) and event.data.mode == "pack" and event.data.order
+            and event.data.verdict == "ok"}  # fmt: skip
 
 
 def _is_station_id(name: str) -> bool:

@@ -217,6 +217,14 @@ def mark_packing(
     not_open.add(order_id)
 
 
+def read_ahead_packing(conn: Connection, order_ids: set[str], not_open: set[str]) -> None:
+    """Note which of `order_ids` (a batch's good pack scans') are not open, or not there,
+    in one statement: `mark_packing` then reads only the open ones, each once (an order per
+    ten scans, each a wait on PostgreSQL)."""
+    if order_ids:
+        not_open.update(order_ids - store.orders_open_of(conn, sorted(order_ids)))
+
+
 def apply_shipment(
     conn: Connection, topics: Topics, shipment: Shipment, now: str, day: str
 ) -> None:

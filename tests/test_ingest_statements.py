@@ -12,8 +12,9 @@ import pytest
 from hub import catalog, settings, store
 from hub.catalog import ProductRecord
 from hub.ingest import Incoming, Ingest
-from protocol.envelope import encode_event
+from protocol.envelope import encode, encode_event
 from protocol.events import Adjustment, Receipt, Scan
+from protocol.messages import Order, OrderLine
 from protocol.topics import Topics
 
 pytestmark = pytest.mark.sqlite_only
@@ -72,11 +73,19 @@ def test_a_batch_counts_its_scans_and_reads_the_ledger_position_once():
     assert alert["message"] == "st-1: 4 scan errors in 12 scans today"
 
 
-def test_a_batch_reads_each_scanned_order_once():
+def test_a_batch_reads_its_scanned_orders_in_one_statement():
+    """Whether each order a good pack scan names is open, read at the batch's start for
+    all of them; an open one is read again only to start its packing."""
     conn = store.connect(":memory:")
     store.create_schema(conn)
-    scans = [Scan(code="C", verdict="ok", mode="pack", order=f"SO-{n % 2}") for n in range(8)]
-    assert run(conn, "st-1", scans)["SELECT status FROM orders"] == 2
+    with store.transaction(conn):
+        order = Order(order="SO-1", lines=[OrderLine(sku="MUG", qty=1)])
+        store.order_upsert(conn, "SO-1", "open", encode(order), NOW)
+    scans = [Scan(code="C", verdict="ok", mode="pack", order=f"SO-{n % 3}") for n in range(9)]
+    counts = run(conn, "st-1", scans)
+    assert counts["SELECT order_id FROM orders"] == 1
+    assert counts["SELECT status FROM orders"] == 1  # SO-1's, open: not SO-0's or SO-2's
+    assert store.order_status(conn, "SO-1") == "packing"
 
 
 def test_a_batch_reads_its_products_in_one_statement():

@@ -291,6 +291,7 @@ from hub.store.orders import (
     order_list,
     order_status,
     order_upsert,
+    orders_open_of,
     orders_waiting_for,
 )
 from hub.store.outbox import (

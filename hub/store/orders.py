@@ -27,6 +27,15 @@ def order_status(conn: Connection, order_id: str) -> str | None:
     return row[0] if row else None
 
 
+def orders_open_of(conn: Connection, order_ids: list[str]) -> set[str]:
+    """Those of `order_ids` that are open, in one statement."""
+    rows = conn.execute(
+        f"SELECT order_id FROM orders WHERE order_id IN ({json_values(conn)}) AND status = 'open'",
+        (json.dumps(order_ids),),
+    )
+    return {row[0] for row in rows}
+
+
 def order_created(conn: Connection, order_id: str) -> str | None:
     row = conn.execute("SELECT created FROM orders WHERE order_id = ?", (order_id,)).fetchone()
     return row[0] if row else None
