@@ -1,7 +1,5 @@
 import os
 import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -36,7 +34,7 @@ def postgres_cluster():
     if not postgres.enabled():
         yield None
         return
-    cluster = postgres.Cluster(Path(tempfile.mkdtemp(prefix="hub-test-pg-"))).start()
+    cluster = postgres.Cluster.new().start()
     os.environ[postgres.ADMIN_URL] = cluster.url("postgres")
     try:
         yield cluster

@@ -7,11 +7,13 @@ path unchanged, or on PostgreSQL the URL of a database made for that path (a cop
 template that already holds the schema: far faster than making the schema each time).
 """
 
+import contextlib
 import glob
 import hashlib
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,10 @@ def pg_bin(name: str) -> str:
     return found[-1]
 
 
+PREFIX = "hub-test-pg-"
+OWNER = "owner.pid"  # the test process that made the cluster
+
+
 @dataclass
 class Cluster:
     """A throw-away PostgreSQL cluster in a new folder. As root (the CI), its server runs as
@@ -43,6 +49,16 @@ class Cluster:
     is then in /tmp, where that user can reach it, not in pytest's private one."""
 
     dir: Path
+
+    @classmethod
+    def new(cls) -> "Cluster":
+        """A cluster in a new folder of the temporary directory, after stopping and removing
+        those whose test run is gone: a run killed before its clean-up (a timeout, ^C
+        twice, SIGKILL) left its server running and its folder behind."""
+        sweep_stale(Path(tempfile.gettempdir()))
+        cluster = cls(Path(tempfile.mkdtemp(prefix=PREFIX)))
+        (cluster.dir / OWNER).write_text(str(os.getpid()))
+        return cluster
 
     @property
     def socket_dir(self) -> Path:
@@ -93,6 +109,35 @@ class Cluster:
     def stop(self) -> None:
         self._run(pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.dir)
+
+
+def sweep_stale(parent: Path) -> list[Path]:
+    """Stop the server of, and remove, each test cluster in `parent` whose owning process
+    has ended; the folders removed. A folder naming no owner is left alone (another run may
+    be making it right now)."""
+    removed = []
+    for folder in sorted(parent.glob(f"{PREFIX}*")):
+        try:
+            owner = int((folder / OWNER).read_text())
+        except (OSError, ValueError):
+            continue
+        if alive(owner):
+            continue
+        if (folder / "data" / "postmaster.pid").exists():
+            with contextlib.suppress(RuntimeError):
+                Cluster(folder).stop()
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` runs (a zombie, ended and not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def ledger_target(path: str | Path) -> str:

@@ -4,7 +4,6 @@
 import json
 import subprocess
 import sys
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,7 +31,7 @@ def cluster(postgres_cluster, tmp_path_factory):
         postgres.pg_bin("initdb")
     except RuntimeError as exc:
         pytest.skip(str(exc))
-    own = postgres.Cluster(Path(tempfile.mkdtemp(prefix="hub-test-pg-"))).start()
+    own = postgres.Cluster.new().start()
     yield own
     own.stop()
 
