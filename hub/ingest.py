@@ -188,7 +188,9 @@ class Ingest:
         products, their SKUs' balances, owing lines, last layer costs and alerts, the
         orders their pack scans name, their stations' state, and the scanning stations'
         day totals."""
-        skus = {sku for event in work.decoded.values() for sku in _named_skus(event.data)}
+        # A scan moves no stock: its SKU needs none of what is read here for the others.
+        skus = {sku for event in work.decoded.values() if not isinstance(event.data, Scan)
+                for sku in _named_skus(event.data)}  # fmt: skip
         products = work.effects.products
         products.read_ahead(self.conn, skus)
         store.balances_read_ahead(self.conn, skus)

@@ -139,6 +139,20 @@ def test_new_skus_receipts_read_their_costs_alerts_and_waiting_orders_once_a_bat
     assert again["SELECT DISTINCT l.sku, l.order_id"] == 0  # its pick location stayed
 
 
+def test_a_batch_of_scans_reads_nothing_of_the_stock_of_their_skus():
+    """A scan moves no stock: a batch of scans alone (a pack bench between receipts, row 3's
+    usual batch of one or two events) reads no product, balance, layer or alert of its SKU."""
+    conn = store.connect(":memory:")
+    store.create_schema(conn)
+    scans = [Scan(code="C", verdict="ok", mode="pack", sku="MUG") for _ in range(2)]
+    counts = run(conn, "st-1", scans)
+    assert counts["SELECT sku, owner, unit_cost"] == 0
+    assert counts["SELECT sku, location, lot,"] == 0
+    assert counts["SELECT DISTINCT sku, location,"] == 0
+    assert counts["WITH wanted(sku) AS (SELECT"] == 0
+    assert counts["SELECT dedupe FROM alerts"] == 0
+
+
 def test_a_receipt_reads_its_lines_deficits_only_where_the_line_owes_units():
     """store.written: the deficits of a batch's SKUs are read once, and a line the batch
     itself sends below its layers is noted, so its receipt still settles it."""
