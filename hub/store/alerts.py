@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 
 from hub.store.conditions import Where, page
-from hub.store.connection import Connection, json_values
+from hub.store.connection import Connection, dialect, json_values
 from hub.store.ledger import next_id
 from hub.store.written import Written
 
@@ -67,12 +67,19 @@ def alerts_read_ahead(conn: Connection, dedupes: Iterable[str]) -> None:
     if not new:
         return
     rows = conn.execute(
-        f"SELECT dedupe FROM alerts WHERE dedupe IN ({json_values(conn)}) AND cleared IS NULL",
+        f"SELECT dedupe FROM {_by_dedupe(conn)} WHERE dedupe IN ({json_values(conn)}) "
+        "AND cleared IS NULL",
         (json.dumps(new),),
     ).fetchall()
     found = {row[0] for row in rows}
     written.open_alerts.update(found)
     written.closed_alerts.update(set(new) - found)
+
+
+def _by_dedupe(conn: Connection) -> str:
+    """`alerts`, read by their dedupe keys: SQLite's planner, without statistics, would
+    rather walk every open alert (`alerts_open`) than seek each key."""
+    return dialect(conn, sqlite="alerts INDEXED BY alerts_dedupe", postgresql="alerts")
 
 
 def _written(conn: Connection) -> Written:
@@ -153,7 +160,7 @@ def alert_open(conn: Connection, dedupe: str) -> dict | None:
 def alerts_open_of(conn: Connection, dedupes: list[str]) -> dict[str, dict]:
     """`alert_open` of those of `dedupes` that are open, in one statement."""
     rows = conn.execute(
-        "SELECT dedupe, id, kind, severity, sku, station FROM alerts "
+        f"SELECT dedupe, id, kind, severity, sku, station FROM {_by_dedupe(conn)} "
         f"WHERE dedupe IN ({json_values(conn)}) AND cleared IS NULL",
         (json.dumps(dedupes),),
     ).fetchall()

@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 
 from hub.store.conditions import Where
-from hub.store.connection import Connection, json_values
+from hub.store.connection import Connection, dialect, json_values
 
 
 def order_upsert(conn: Connection, order_id: str, status: str, data: bytes, now: str) -> None:
@@ -29,8 +29,11 @@ def order_status(conn: Connection, order_id: str) -> str | None:
 
 def orders_open_of(conn: Connection, order_ids: list[str]) -> set[str]:
     """Those of `order_ids` that are open, in one statement."""
+    # SQLite would rather walk every open order (its status index) than seek each id.
+    status = dialect(conn, sqlite="+status", postgresql="status")
     rows = conn.execute(
-        f"SELECT order_id FROM orders WHERE order_id IN ({json_values(conn)}) AND status = 'open'",
+        f"SELECT order_id FROM orders WHERE order_id IN ({json_values(conn)}) "
+        f"AND {status} = 'open'",
         (json.dumps(order_ids),),
     )
     return {row[0] for row in rows}
@@ -126,11 +129,13 @@ def orders_waiting_for(conn: Connection, skus: list[str]) -> dict[str, list[str]
     `skus` that has any, in one statement."""
     if not skus:
         return {}
+    # From the lines of the SKUs, not from every open order (as orders_open_of).
+    status = dialect(conn, sqlite="+o.status", postgresql="o.status")
     rows = conn.execute(
         "SELECT DISTINCT l.sku, l.order_id FROM order_lines l "
         "JOIN orders o ON o.order_id = l.order_id "
         f"WHERE l.sku IN ({json_values(conn)}) AND l.open = 1 AND l.role = 'stock' "
-        "AND o.status = 'open' ORDER BY l.sku, l.order_id",
+        f"AND {status} = 'open' ORDER BY l.sku, l.order_id",
         (json.dumps(skus),),
     )
     waiting: dict[str, list[str]] = {}
