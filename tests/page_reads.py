@@ -59,3 +59,15 @@ READS = {
     "alerts, open": lambda c: store.alerts_page(c, True, None, 50, 0),
     "alerts, of a kind": lambda c: store.alerts_page(c, False, "low_stock", 50, 0),
 }
+
+
+def sqlite_plans(conn, read) -> list[str]:
+    """SQLite's plan of every SELECT `read(conn)` runs (as traced, values bound)."""
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        read(conn)
+    finally:
+        conn.set_trace_callback(None)
+    return [row[-1] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]  # fmt: skip

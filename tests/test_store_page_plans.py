@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.domain_helpers import open_ledger
-from tests.page_reads import READS
+from tests.page_reads import READS, sqlite_plans
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -20,22 +20,10 @@ SCAN = re.compile(r"^SCAN (?!h$)(\w+)$")
 SUBQUERY = re.compile(r"^(?:CO-ROUTINE|MATERIALIZE) (\w+)$")
 
 
-def plans(conn, read) -> list[str]:
-    """The plan of every SELECT the read runs (as traced, values bound)."""
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
-        read(conn)
-    finally:
-        conn.set_trace_callback(None)
-    return [row[-1] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
-            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]  # fmt: skip
-
-
 @pytest.mark.parametrize("name", READS)
 def test_a_page_read_scans_no_whole_table(tmp_path, name):
     conn = open_ledger(tmp_path / "ledger.db")
-    found = plans(conn, READS[name])
+    found = sqlite_plans(conn, READS[name])
     assert found, "the read ran no query"
     subqueries = {m[1] for m in map(SUBQUERY.match, found) if m}
     scans = [m[1] for m in map(SCAN.match, found) if m]

@@ -7,6 +7,7 @@ import pytest
 
 from hub import store
 from tests.domain_helpers import open_ledger
+from tests.page_reads import sqlite_plans
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -25,21 +26,16 @@ READS = {
 }  # fmt: skip
 
 
-def plan(conn, read) -> list[str]:
-    statements: list[str] = []
-    conn.set_trace_callback(statements.append)
-    try:
+def in_a_writing_transaction(read):
+    def run(conn):
         with store.transaction(conn):
             read(conn)
-    finally:
-        conn.set_trace_callback(None)
-    return [row[-1] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
-            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]  # fmt: skip
+    return run
 
 
 @pytest.mark.parametrize("name", READS)
 def test_a_batch_read_seeks_each_key(tmp_path, name):
     read, seek = READS[name]
-    found = plan(open_ledger(tmp_path / "ledger.db"), read)
+    found = sqlite_plans(open_ledger(tmp_path / "ledger.db"), in_a_writing_transaction(read))
     searches = [step for step in found if step.startswith("SEARCH")]
     assert searches and searches[0] == seek, found
