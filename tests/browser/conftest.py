@@ -6,10 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from waitress.server import create_server
 
 from hub.changes import ChangeFeed
+from hub.config import WebSection
 from hub.web import create_app
+from hub.web.server import make_server
 from tests.chromium import ARTIFACTS, CHROMIUM
 from tests.webapp import PASSWORD, TOKEN, TOPICS
 
@@ -31,7 +32,9 @@ class Server:
         self.changes = ChangeFeed()
         self.app = create_app(ledger.path, TOPICS, [TOKEN], changes=self.changes,
                               data_dir=ledger.dir)
-        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=8)
+        # The hub's own server settings: poll(), where select() on a socket the test's end
+        # had just closed raised EBADF in the server's thread.
+        self.server = make_server(self.app, WebSection(port=0, threads=8))
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
