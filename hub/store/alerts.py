@@ -4,9 +4,9 @@ import json
 from collections.abc import Iterable
 
 from hub.store.conditions import Where, page
-from hub.store.connection import Connection, dialect, json_values
+from hub.store.connection import Connection, dialect, json_values, written_of
 from hub.store.ledger import next_id
-from hub.store.written import Written
+from hub.store.written import unread
 
 
 def alert_add(
@@ -22,7 +22,7 @@ def alert_add(
     """The new alert's id, or None when an open alert with the same `dedupe` key exists.
     Numbered by the writing transaction (store.ledger.next_id); one whose key it knows open
     is not tried, and one it knows is new waits for nothing (store.written)."""
-    written = _written(conn)
+    written = written_of(conn, "alerts are raised")
     if dedupe is not None and dedupe in written.open_alerts:
         return None
     alert_id = next_id(conn, "alerts")
@@ -45,7 +45,7 @@ _INSERT = "INSERT INTO alerts (id, kind, severity, message, sku, station, ts, de
 def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
     """Clear the open alert with key `dedupe`; the cleared ones (none or one), to announce.
     A key the writing transaction knows is not open is not looked for (store.written)."""
-    written = _written(conn)
+    written = written_of(conn, "alerts are cleared")
     if dedupe in written.closed_alerts:
         return []
     written.open_alerts.discard(dedupe)
@@ -62,8 +62,8 @@ def alert_clear(conn: Connection, dedupe: str, now: str) -> list[dict]:
 def alerts_read_ahead(conn: Connection, dedupes: Iterable[str]) -> None:
     """Learn which of `dedupes` are open, for those this writing transaction does not know
     yet, in one statement: raising or clearing one then waits for nothing."""
-    written = _written(conn)
-    new = sorted(set(dedupes) - written.open_alerts - written.closed_alerts)
+    written = written_of(conn, "alerts are read ahead")
+    new = unread(dedupes, written.open_alerts, written.closed_alerts)
     if not new:
         return
     rows = conn.execute(
@@ -80,12 +80,6 @@ def _by_dedupe(conn: Connection) -> str:
     """`alerts`, read by their dedupe keys: SQLite's planner, without statistics, would
     rather walk every open alert (`alerts_open`) than seek each key."""
     return dialect(conn, sqlite="alerts INDEXED BY alerts_dedupe", postgresql="alerts")
-
-
-def _written(conn: Connection) -> Written:
-    if conn.written is None:
-        raise RuntimeError("alerts are raised and cleared only in a writing transaction")
-    return conn.written
 
 
 def alerts_changed(conn: Connection, since: str | None, until: str | None,
@@ -109,7 +103,7 @@ def alerts_changed(conn: Connection, since: str | None, until: str | None,
 
 def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
     # Whichever key it had is open no longer (the ones known not open stay so).
-    _written(conn).open_alerts.clear()
+    written_of(conn, "alerts are cleared").open_alerts.clear()
     cur = conn.execute(
         "UPDATE alerts SET cleared = ? WHERE id = ? AND cleared IS NULL", (now, alert_id)
     )

@@ -329,6 +329,14 @@ def _begin_write(conn: Connection) -> None:
     conn.written = Written()
 
 
+def written_of(conn: Connection, what: str) -> Written:
+    """The writing transaction's knowledge of its rows (store.written); `what` (a read
+    ahead, a numbered row) is refused outside one."""
+    if conn.written is None:
+        raise RuntimeError(f"{what} only in a writing transaction")
+    return conn.written
+
+
 def close_quietly(conn: Connection | None) -> None:
     """Close a connection the database may already have broken (before connecting anew):
     its failure to close is no news."""

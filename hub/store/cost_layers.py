@@ -5,7 +5,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.store.connection import Connection, json_values
+from hub.store.connection import Connection, json_values, written_of
+from hub.store.written import unread
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,8 @@ _LAYER_INSERT = (
 def deficit_lines_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
     """Read which lines of those of `skus` not read yet in this writing transaction owe
     units, in one statement, through the deficits' own small index (store.written)."""
-    written = conn.written
-    if written is None:
-        raise RuntimeError("deficits are read ahead only in a writing transaction")
-    new = sorted(set(skus) - written.owing_skus)
+    written = written_of(conn, "deficits are read ahead")
+    new = unread(skus, written.owing_skus)
     if not new:
         return
     rows = conn.execute(
@@ -137,10 +136,8 @@ def last_costs_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
     """Read `last_layer_cost` of those of `skus` not read yet in this writing transaction,
     in one statement (store.written): a receipt with no cost of its own, or an issue, of
     theirs then waits for nothing."""
-    written = conn.written
-    if written is None:
-        raise RuntimeError("last layer costs are read ahead only in a writing transaction")
-    new = sorted(set(skus) - written.last_costs.keys())
+    written = written_of(conn, "last layer costs are read ahead")
+    new = unread(skus, written.last_costs)
     if not new:
         return
     rows = conn.execute(

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hub.store.conditions import page
-from hub.store.connection import Connection, json_values
+from hub.store.connection import Connection, json_values, written_of
+from hub.store.written import unread
 
 
 def event_insert(
@@ -32,14 +33,12 @@ def next_id(conn: Connection, table: str) -> int:
     """The id of the next row of `events`, `movements` or `alerts` in this writing
     transaction: the highest + 1, read once a transaction and counted on from there (the
     transaction holds the one writer lock from its start: nobody else numbers rows
-    meanwhile). So an insert
-    need not return its id, and on PostgreSQL it waits for nothing (store.pipelined): the
-    `RETURNING id` of an event's and a movement's insert were a round trip each, the most
-    of an ingest worker's waits. Gapless as a movement's id must be (docs/multi-site.md):
-    a rollback gives the numbers back, a savepoint's too (store.savepoint)."""
-    if conn.written is None:
-        raise RuntimeError(f"a row of {table} is numbered only in a writing transaction")
-    ids = conn.written.ids
+    meanwhile). So an insert need not return its id, and on PostgreSQL it waits for
+    nothing (store.pipelined): the `RETURNING id` of an event's and a movement's insert
+    were a round trip each, the most of an ingest worker's waits. Gapless as a movement's
+    id must be (docs/multi-site.md): a rollback gives the numbers back, a savepoint's too
+    (store.savepoint)."""
+    ids = written_of(conn, f"a row of {table} is numbered").ids
     if table not in ids:
         ids[table] = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
     ids[table] += 1
@@ -119,10 +118,8 @@ def movement_add(
 def balances_read_ahead(conn: Connection, skus: Iterable[str]) -> None:
     """Read every balance of those of `skus` not read yet in this writing transaction, in
     one statement (store.written): a movement of theirs then reads nothing back."""
-    written = conn.written
-    if written is None:
-        raise RuntimeError("balances are read ahead only in a writing transaction")
-    new = sorted(set(skus) - written.balance_skus)
+    written = written_of(conn, "balances are read ahead")
+    new = unread(skus, written.balance_skus)
     if not new:
         return
     rows = conn.execute(

@@ -7,6 +7,7 @@ and is true because the transaction holds the one writer lock from its start: no
 writes those rows meanwhile. Only the store's functions that write the rows keep it; a
 rolled-back savepoint puts back what it was (store.savepoint)."""
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 BalanceKey = tuple[str, str, str, str]  # sku, location, lot, owner
@@ -34,3 +35,8 @@ class Written:
         return Written(dict(self.ids), dict(self.balances), set(self.balance_skus),
                        set(self.open_alerts), set(self.closed_alerts), dict(self.last_costs),
                        set(self.owing), set(self.owing_skus))  # fmt: skip
+
+
+def unread(keys: Iterable[str], *read: Collection[str]) -> list[str]:
+    """Those of `keys` in none of `read` (what a read-ahead has still to read), sorted."""
+    return sorted(set(keys).difference(*read))
