@@ -133,13 +133,17 @@ class Hub:
             args += ["--role", self.role]
         self.proc = Process("hub", args, self.dir / "hub.log", env=self.env)
         self.proc.start()
-        wait_for_port(self.web_port, timeout=20)
+        wait_for_port(self.web_port, timeout=60)
         if self.role == "web":
             return self
         # A test's first message must not beat the hub's subscription to the broker (a
-        # station's uplink would resend it; a test client publishes once).
-        wait_until(lambda: "hub subscribed" in self.proc.log_since_start(), 20,
-                   "the hub's subscriptions")
+        # station's uplink would resend it; a test client publishes once). The bound is
+        # generous: a loaded CI machine has taken more than 20 s here.
+        try:
+            wait_until(lambda: "hub subscribed" in self.proc.log_since_start(), 60,
+                       "the hub's subscriptions")  # fmt: skip
+        except TimeoutError as e:
+            raise TimeoutError(f"{e}; the hub logged:\n{self.proc.log_since_start()}") from e
         return self
 
     def _database_config(self) -> str:
