@@ -33,7 +33,7 @@ class Fence(Protocol):
         """This process's view between transactions (for gaps and skips to look at)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # the hub may hold a station's whole backlog of them
 class Incoming:
     topic: str
     payload: bytes

@@ -28,6 +28,7 @@
 
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -296,15 +297,16 @@ class HubLink:
         self._wake.set()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        incoming = Incoming(
-            message.topic, message.payload, message.mid, message.qos, bool(message.retain)
-        )
-        if message.topic == self.topics.centre_link and message.payload == b"1":
+        # paho decodes the topic at each `.topic`; interned, the messages waiting in
+        # `incoming` (after an outage, a station's whole backlog) share one string a topic.
+        topic = sys.intern(message.topic)
+        incoming = Incoming(topic, message.payload, message.mid, message.qos, bool(message.retain))
+        if topic == self.topics.centre_link and message.payload == b"1":
             # The bridge is connected now: what this hub said while it was connecting
             # may not have crossed (see the module's docstring); it says it again.
             self._announce(client)
-        if self._per_station and message.topic.endswith("/status"):
-            levels = self.topics.leaf(message.topic)
+        if self._per_station and topic.endswith("/status"):
+            levels = self.topics.leaf(topic)
             if len(levels) == 3 and levels[0] == "station":
                 self._last_status[levels[1]] = incoming
         self.incoming.put(incoming)
