@@ -20,6 +20,7 @@ from hub.changes import ChangeFeed
 from hub.config import ConfigError, HubConfig, load
 from hub.health import Heartbeats
 from hub.housekeeper import HOUSEKEEPING_S, Housekeeper
+from hub.inbox import Inbox
 from hub.ingest import Ingest
 from hub.ingest_batch import Incoming
 from hub.link import HubLink
@@ -104,6 +105,7 @@ class Hub:
             more_subscriptions=tuple(self.central.subscriptions()
                                      if self.central and role == "all" else ()),
             stream_topics=_stream_topics(self.topics),
+            inbox=Inbox(max_messages=config.ingest.inbox_messages),
         )  # fmt: skip
         self.web_app = self._web_app()
         self.web = make_server(self.web_app, config.web)
@@ -301,7 +303,9 @@ class Hub:
     def _ingest_turn(self) -> None:
         if self.ownership is not None:
             self._ownership_turn()
-        if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
+        # While the link holds its reading, the outbox's PUBACKs wait unread behind what
+        # it holds: the ingest goes on, and the rows wait in the outbox.
+        if not self.link.holding and self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
             self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
         else:
             batch = self._take_batch()

@@ -87,6 +87,9 @@ class IngestSection(_Section):
     # With several ingest workers: a worker silent this long loses its stations to the
     # others (docs/scaling.md). Renewed three times per lease.
     lease_s: Annotated[float, Meta(ge=1, le=300)] = 5.0
+    # Received and not yet applied, at most (hub.inbox): beyond it the hub stops reading
+    # from the broker, which holds the rest. Bounds the hub's memory after an outage.
+    inbox_messages: Annotated[int, Meta(ge=10, le=1_000_000)] = 5000
 
 
 class DeadLetterSection(_Section):

@@ -2,7 +2,10 @@
 
 - In: a persistent session (`clean_start=False` with a session expiry), so a hub restart
   is absorbed by the broker's queue; `manual_ack`, so a message is acknowledged to the
-  broker only after the transaction that applied it has committed.
+  broker only after the transaction that applied it has committed. What is received
+  waits in a bounded `Inbox`: while it is full paho's thread stops reading (`holding`),
+  and since the outbox's PUBACKs come on the same stream, the ingest then applies what
+  it holds without waiting for the outbox (the rows wait on disk, not in memory).
 - Out: the outbox table, in order; a row is deleted only once the broker has PUBACKed it,
   so a crash re-sends rather than loses (subscribers dedupe on ledger_seq; retained
   topics simply carry the latest state). The publisher only reads: it hands PUBACKed
@@ -37,6 +40,7 @@ import paho.mqtt.client as mqtt
 
 from hub import store
 from hub.config import MqttSection
+from hub.inbox import Inbox
 from hub.ingest_batch import Incoming
 from hub.store.connection import Connection
 from protocol import mqtt_client
@@ -61,12 +65,13 @@ class HubLink:
         per_station: bool = False,
         may_publish: Callable[[], bool] = lambda: True,
         stream_topics: Callable[[str], list[str]] | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         """`beat` is called after each turn of the publisher that reached the database (its
         heartbeat);
         `more_subscriptions`: a central hub's topics of its sites (the single process);
         `stream_topics`: a worker's topics of one owned stream (default: a station's
-        events)."""
+        events); `inbox`: where received messages wait (default: `Inbox()`'s bounds)."""
         self.config = config
         self._beat = beat
         self._more_subscriptions = more_subscriptions
@@ -80,7 +85,8 @@ class HubLink:
         self._main_mid: int | None = None  # the SUBSCRIBE of a connection's own topics
         self._last_status: dict[str, Incoming] = {}  # station -> its latest status message
         self.topics = topics
-        self.incoming: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
+        self.incoming = Inbox() if inbox is None else inbox
+        self.holding = False  # paho's thread waits for room in `incoming`
         self.connected = False
         self._db_path = db_path
         self._wake = threading.Event()
@@ -310,6 +316,20 @@ class HubLink:
             if len(levels) == 3 and levels[0] == "station":
                 self._last_status[levels[1]] = incoming
         self.incoming.put(incoming)
+        if self.incoming.full():
+            self._hold()
+
+    def _hold(self) -> None:
+        """Read nothing more of the broker's stream until the ingest has made room (paho's
+        thread, in `on_message`): the broker and the kernel hold the rest meanwhile. An
+        ingest stalled longer than the keepalive loses the connection here, and nothing
+        else: the broker keeps the session and sends the unacknowledged again."""
+        self.holding = True
+        try:
+            while not self.incoming.has_room() and not self._stop.wait(0.005):
+                pass
+        finally:
+            self.holding = False
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._window.acked(mid)

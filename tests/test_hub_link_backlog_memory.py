@@ -1,9 +1,9 @@
 """What the hub holds of a station's backlog: after an outage the broker sends a hub its
 whole queued backlog at once (docs/performance.md, "What bounds each figure", 6: Mosquitto
-2.0.11 does not keep to the hub's receive window once PUBACKs flow), so every message
-waits in `HubLink.incoming` until the ingest takes it. Each is kept small: the messages of
-one topic share one topic string (paho decodes a new one for each), and a message is a
-slotted object without a dict of its own.
+2.0.11 does not keep to the hub's receive window once PUBACKs flow). So the link stops
+reading while its inbox is full and reads on once the ingest has made room; and each
+message waiting is kept small: the messages of one topic share one topic string (paho
+decodes a new one for each), and a message is a slotted object without a dict of its own.
 
 The real `HubLink` in the test process, a real Mosquitto, a station's account publishing."""
 
@@ -11,7 +11,9 @@ import pytest
 
 from hub import store
 from hub.config import MqttSection
+from hub.inbox import Inbox
 from hub.link import HubLink
+from kit.waiting import wait_steady
 from protocol.topics import Topics
 from tests.conftest import PASSWORDS
 from tests.harness import wait_until
@@ -44,6 +46,37 @@ def test_a_backlog_waiting_for_the_ingest_shares_its_topics(tmp_path, broker):
         assert len({id(message.topic) for message in waiting}) == 1, \
             "each waiting message kept a topic string of its own"  # fmt: skip
         assert not hasattr(waiting[0], "__dict__"), "each waiting message kept a dict"
+    finally:
+        station.close()
+        link.stop(say_offline=False)
+
+
+def test_the_link_stops_reading_at_its_inbox_bound_and_reads_on_when_there_is_room(tmp_path,
+                                                                                   broker):  # fmt: skip
+    target = ledger_target(tmp_path / "ledger.db")
+    conn = store.connect(target)
+    store.create_schema(conn)
+    conn.close()
+    topics = Topics("test")
+    link = HubLink(MqttSection(port=broker.port, password=PASSWORDS["hub"]), topics, target,
+                   inbox=Inbox(max_messages=20))  # fmt: skip
+    station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
+    try:
+        link.start()
+        wait_until(lambda: link.connected, 20, "the hub's link connected")
+        for seq in range(1, 101):
+            station.publish(topics.events("pack-1"), b'{"seq": %d}' % seq)
+        wait_until(lambda: link.holding, 20, "the link holding its reading")
+        wait_steady(lambda: len(link.incoming), lambda n: n == 20, 1.0, 20, "20 waiting, no more")
+        taken = [link.incoming.get_nowait() for _ in range(6)]  # 14 of 20: below 3/4
+        wait_until(lambda: len(link.incoming) == 20 and link.holding, 20, "reading on, full again")
+        while len(taken) < 100:  # the ingest's part: take, and ack what it applied
+            message = link.incoming.get(timeout=10)
+            link.ack(message)
+            taken.append(message)
+        seqs = [int(m.payload.split(b": ")[1].rstrip(b"}")) for m in taken
+                if m.topic == topics.events("pack-1")]  # fmt: skip
+        assert seqs == list(range(1, 101)), "a message lost, doubled or out of order"
     finally:
         station.close()
         link.stop(say_offline=False)
