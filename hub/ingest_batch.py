@@ -33,7 +33,7 @@ class Fence(Protocol):
         """This process's view between transactions (for gaps and skips to look at)."""
 
 
-@dataclass(frozen=True, slots=True)  # the hub may hold a station's whole backlog of them
+@dataclass(frozen=True, slots=True)  # small: the hub's inbox holds thousands
 class Incoming:
     topic: str
     payload: bytes

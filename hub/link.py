@@ -34,7 +34,6 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import paho.mqtt.client as mqtt
 
@@ -303,8 +302,8 @@ class HubLink:
         self._wake.set()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
-        # paho decodes the topic at each `.topic`; interned, the messages waiting in
-        # `incoming` (after an outage, a station's whole backlog) share one string a topic.
+        # paho decodes the topic at each `.topic`; interned, the thousands of messages
+        # `incoming` may hold share one string a topic.
         topic = sys.intern(message.topic)
         incoming = Incoming(topic, message.payload, message.mid, message.qos, bool(message.retain))
         if topic == self.topics.centre_link and message.payload == b"1":
@@ -323,7 +322,8 @@ class HubLink:
         """Read nothing more of the broker's stream until the ingest has made room (paho's
         thread, in `on_message`): the broker and the kernel hold the rest meanwhile. An
         ingest stalled longer than the keepalive loses the connection here, and nothing
-        else: the broker keeps the session and sends the unacknowledged again."""
+        else: the broker sends the unacknowledged again (a worker without a session asks
+        its stations to resend)."""
         self.holding = True
         try:
             while not self.incoming.has_room() and not self._stop.wait(0.005):
@@ -407,6 +407,3 @@ class HubLink:
             return
         if store.outbox_read(conn, self._sent_up_to, 1):
             self._wake.set()  # more rows than one window: go on at once
-
-    def stats(self) -> dict[str, Any]:
-        return {"connected": self.connected, "inflight": len(self._window)}

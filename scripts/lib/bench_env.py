@@ -133,6 +133,19 @@ class HubProcess(Child):
         finally:
             conn.close()
 
+    def settled_total(self) -> int:
+        """`applied_total` once the outbox is empty (everything the events publish is out),
+        else 0: the bare hub publishes its ack in the turn of its commit, and under a flood
+        the hub's outbox runs behind its ledger."""
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            return conn.execute(
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox) THEN 0 "
+                "ELSE coalesce(sum(applied), 0) END FROM cursors"
+            ).fetchone()[0]
+        finally:
+            conn.close()
+
 
 class StationProcess(Child):
     def __init__(self, dir: Path, broker: Broker, station: str, scanner_port: str) -> None:

@@ -62,7 +62,8 @@ class BareHub:
 def pump(
     port: int, stations: list[str], per_station: int, applied_total: Callable[[], int]
 ) -> float:
-    """Publish `per_station` events from each station; events/s until all are applied.
+    """Publish `per_station` events from each station; events/s until `applied_total()`
+    counts all of them (a hub's `settled_total`: applied, and what they publish out).
 
     The load comes from `mosquitto_pub` (C, one per station, its own credentials, QoS 1,
     window 50): at 20k+ messages/s it is never what limits the hub, as Python clients
@@ -133,7 +134,7 @@ def hub_rate(dir: Path, stations: list[str], per_station: int) -> tuple[float, f
         hub = HubProcess(dir / "hub", broker)
         try:
             time.sleep(0.5)  # its subscription follows the connect log line
-            rate = pump(broker.port, stations, per_station, hub.applied_total)
+            rate = pump(broker.port, stations, per_station, hub.settled_total)
             return rate, hub.peak_rss_mb()
         finally:
             hub.stop()
