@@ -176,6 +176,10 @@ class BarePg:
     def applied_total(self) -> int:
         return self.database.count("SELECT count(*) FROM events")
 
+    def settled_total(self) -> int:
+        """Its ack leaves in the turn of its commit: nothing waits to be published."""
+        return self.applied_total()
+
     def stop(self) -> None:
         self.process.stdin.close()
         self.process.wait(10)
