@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -187,6 +188,8 @@ class Station:
     kiosk_port: int = 0  # give a free port to read the station's screen with `snapshot()`
     proc: Process | None = None
     site: str = "test"
+    # Set while the scanner port is open: a packer waits for a dark screen to come back.
+    up: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def config_path(self) -> Path:
@@ -230,11 +233,14 @@ class Station:
             return "device hand: ready" in self.proc.log_since_start()
 
         wait_until(ready, timeout, f"{self.station_id}'s scanner open")
+        self.up.set()
 
     def kill(self) -> None:
+        self.up.clear()
         self.proc.kill()
 
     def stop(self) -> None:
+        self.up.clear()
         self.proc.stop()
 
     def journal(self) -> list[tuple[int, str]]:

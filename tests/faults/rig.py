@@ -45,7 +45,10 @@ def password(user: str) -> str:
 class Packer:
     """A packer at one station: badge, order, a wrong item, the right item (which ships the
     one-line order: no scale is configured), again and again. The badge comes again with
-    every order because a station that was killed or restarted forgets who was at it."""
+    every order because a station that was killed or restarted forgets who was at it.
+    Like a packer at a dark screen, it waits while the station is down (codes scanned in
+    the moment before it notices are lost, as at a real bench): on a loaded machine a
+    restart can take longer than all its scans would."""
 
     def __init__(self, station: Station, orders: list[str], rng: random.Random) -> None:
         self.station = station
@@ -59,6 +62,7 @@ class Packer:
             for code in (BADGE, order, "0000000000000", GTIN):
                 if self.stop_flag.is_set():
                     return
+                self.station.up.wait(60)
                 self.station.scanner.scan(code)
                 time.sleep(self.rng.uniform(0.01, 0.05))
 
