@@ -20,6 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = "bench"
 TOKEN = "bench-token-of-the-runs"
 HUB_PASSWORD = "hub-secret"
+# What a hub has applied once its outbox is empty (everything its events publish is out),
+# else 0: the bare hubs publish their ack in the turn of their commit, and under a flood a
+# hub's outbox runs behind its ledger. The same SQL on both backends.
+SETTLED_SQL = ("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox) THEN 0 "
+               "ELSE coalesce(sum(applied), 0) END FROM cursors")  # fmt: skip
 
 
 def cpu_seconds(pid: int) -> float:
@@ -134,15 +139,10 @@ class HubProcess(Child):
             conn.close()
 
     def settled_total(self) -> int:
-        """`applied_total` once the outbox is empty (everything the events publish is out),
-        else 0: the bare hub publishes its ack in the turn of its commit, and under a flood
-        the hub's outbox runs behind its ledger."""
+        """`applied_total` once the outbox is empty, else 0 (SETTLED_SQL)."""
         conn = sqlite3.connect(self.db_path, timeout=10)
         try:
-            return conn.execute(
-                "SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox) THEN 0 "
-                "ELSE coalesce(sum(applied), 0) END FROM cursors"
-            ).fetchone()[0]
+            return conn.execute(SETTLED_SQL).fetchone()[0]
         finally:
             conn.close()
 

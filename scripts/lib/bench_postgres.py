@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from bench_env import HUB_PASSWORD, SITE, TOKEN, Broker, Child, cpu_seconds, station_ids
+from bench_env import (
+    HUB_PASSWORD,
+    SETTLED_SQL,
+    SITE,
+    TOKEN,
+    Broker,
+    Child,
+    cpu_seconds,
+    station_ids,
+)
 from bench_ingest import pump
 from bench_latency import stations_ms
 from bench_report import Figure, percentile
@@ -147,9 +156,8 @@ class Workers:
         return self.database.count("SELECT coalesce(sum(applied), 0) FROM cursors")
 
     def settled_total(self) -> int:
-        """`applied_total` once the outbox is empty, else 0 (bench_env.HubProcess's)."""
-        return self.database.count("SELECT CASE WHEN EXISTS (SELECT 1 FROM outbox) THEN 0 "
-                                   "ELSE coalesce(sum(applied), 0) END FROM cursors")  # fmt: skip
+        """`applied_total` once the outbox is empty, else 0 (bench_env.SETTLED_SQL)."""
+        return self.database.count(SETTLED_SQL)
 
     def stop(self) -> None:
         for child in self.children:
