@@ -74,6 +74,7 @@ def hub(tmp_path):
     yield hub, database
     hub.web.close()
     hub.conn.close()
+    hub.loop.close()
 
 
 def test_a_database_failure_in_the_one_by_one_fallback_applies_nothing_twice(hub):
@@ -88,19 +89,20 @@ def test_a_database_failure_in_the_one_by_one_fallback_applies_nothing_twice(hub
     status = Incoming(SITE.hub_status, encode(HubStatus(state="online", ts=utc_now())), qos=0)
 
     with pytest.raises(store.db_errors()):  # to the ingest loop, which tries again
-        hub._apply([order, not_json, refused, status])
+        hub.loop._apply([order, not_json, refused, status])
     ddl(database, "DROP TRIGGER gone ON site_links" if backend() == "postgresql"
         else "DROP TRIGGER gone")  # the database is back  # fmt: skip
-    hub._reconnect_ingest()  # as the ingest loop does after a database failure
-    hub._apply(hub._carried)  # and its next turn
+    hub.loop.reconnect()  # as the ingest loop does after a database failure
+    hub.loop._apply(hub.loop._carried)  # and its next turn
 
-    assert hub._carried == []
-    sent = hub.conn.execute("SELECT count(*) FROM outbox WHERE topic = ?",
-                            (SITE.centre_orders,)).fetchall()  # fmt: skip
+    assert hub.loop._carried == []
+    conn = hub.loop.conn  # the loop's new connection
+    sent = conn.execute("SELECT count(*) FROM outbox WHERE topic = ?",
+                        (SITE.centre_orders,)).fetchall()  # fmt: skip
     assert [tuple(row) for row in sent] == [(1,)]  # the order sent to its site once
-    letters = hub.conn.execute("SELECT topic, repeats FROM dead_letters ORDER BY id").fetchall()
+    letters = conn.execute("SELECT topic, repeats FROM dead_letters ORDER BY id").fetchall()
     # Each received once (`repeats` counts the arrivals of one dead letter).
     assert [tuple(row) for row in letters] == [(SITE.movements, 1),
                                                (SITE.station_status("bad"), 1)]  # fmt: skip
-    assert hub.conn.execute("SELECT hub_state FROM site_links WHERE site = 's1'").fetchall() == [
+    assert conn.execute("SELECT hub_state FROM site_links WHERE site = 's1'").fetchall() == [
         ("online",)]  # fmt: skip
