@@ -117,9 +117,7 @@ class IngestLoop:
     def _turn(self) -> None:
         if self.ownership is not None:
             self._ownership_turn()
-        # While the link holds its reading, the outbox's PUBACKs wait unread behind what
-        # it holds: the ingest goes on, and the rows wait in the outbox.
-        if not self.link.holding and self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
+        if self.link.behind(self.conn, OUTBOX_MAX_BEHIND):
             self._stop.wait(0.01)  # the broker holds the rest meanwhile (no acks yet)
         else:
             batch = self._take_batch()

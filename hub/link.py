@@ -211,8 +211,12 @@ class HubLink:
         self._wake.set()
 
     def behind(self, conn: Connection, rows: int) -> bool:
-        """More than `rows` outbox rows wait to be published (`conn`: the caller's own).
+        """More than `rows` outbox rows wait to be published (`conn`: the caller's own),
+        and the caller may wait for them: not while the link holds its reading, when the
+        outbox's PUBACKs wait unread behind what it holds (the rows wait on disk meanwhile).
         A worker that does not publish counts from the oldest row waiting."""
+        if self.holding:
+            return False
         if self._may_publish():
             return bool(store.outbox_read(conn, self._sent_up_to + rows, 1))
         first = store.outbox_first_id(conn)
