@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hub import alerts, deadletters, store
+from hub.batch_limit import BatchLimit
 from hub.central import CentralIngest
 from hub.changes import ChangeFeed
 from hub.config import DeadLetterSection
@@ -70,6 +71,11 @@ class IngestLoop:
         # Taken, not yet applied: the end of a batch closed early, or a batch the database
         # failed. The next batch begins with them.
         self._carried: list[Incoming] = []
+        # Carried, but beyond what the batch being applied may take: after it.
+        self._tail: list[Incoming] = []
+        # An ingest worker's batches grow only as fast as its deadline lets them apply; the
+        # single process's run to max_batch.
+        self.limit = BatchLimit(max_batch) if ownership is not None else None
         self._last_gap_check = self._last_lease = 0.0
         # A site stream taken, not yet asked: what the centre had applied when it took it.
         self._site_from: dict[str, int] = {}
@@ -203,14 +209,17 @@ class IngestLoop:
 
     def _take_batch(self) -> list[Incoming]:
         """What the last batch left (first: each station's order), then everything
-        waiting, up to max_batch: one transaction for many messages."""
-        batch, self._carried = self._carried, []
+        waiting, up to max_batch (an ingest worker's: its `limit`): one transaction for many
+        messages. What the last batch left beyond the limit waits in `_tail`."""
+        limit = self.max_batch if self.limit is None else self.limit.size
+        carried, self._carried = self._carried, []
+        batch, self._tail = carried[:limit], carried[limit:]
         if not batch:
             try:
                 batch = [self.link.incoming.get(timeout=0.2)]
             except queue.Empty:
                 return []
-        while len(batch) < self.max_batch:
+        while len(batch) < limit:
             try:
                 batch.append(self.link.incoming.get_nowait())
             except queue.Empty:
@@ -220,16 +229,18 @@ class IngestLoop:
     def _apply(self, batch: list[Incoming]) -> None:
         """Each message of `batch` ends applied (or set aside) and acked, or, when the
         database fails (raised to the loop), carried to the next turn unacked."""
-        self._carried = batch
+        self._carry(batch)
         deadline = self._batch_deadline()
         if self.central is not None:
             sites = [message for message in batch if self.central.owns(message.topic)]
             if sites:
                 batch = [message for message in batch if not self.central.owns(message.topic)]
-                if self._apply_sites(sites, batch, deadline) < len(sites):
+                taken = self._apply_sites(sites, batch, deadline)
+                if taken < len(sites):
+                    self._closed(taken, len(sites) + len(batch))
                     self.changes.bump()  # past the deadline: the rest first in the next turn
                     return
-                self._carried = batch
+                self._carry(batch)
                 if not batch:
                     self.changes.bump()
                     return
@@ -246,11 +257,20 @@ class IngestLoop:
             log.exception("a batch of %d failed: applying its messages one by one", len(batch))
             self._apply_alone_and_trim(batch, deadline)
             return
-        self._carried = batch[taken:]
+        self._carry(batch[taken:])
+        self._closed(taken, len(batch))
         for message in batch[:taken]:
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
+
+    def _carry(self, messages: list[Incoming]) -> None:
+        """What the next batch begins with: `messages`, then what this batch left untaken."""
+        self._carried = messages + self._tail
+
+    def _closed(self, taken: int, size: int) -> None:
+        if self.limit is not None:
+            self.limit.closed(taken, size)
 
     def _apply_sites(self, batch: list[Incoming], rest: list[Incoming],
                      deadline: float | None) -> int:  # fmt: skip
@@ -267,7 +287,7 @@ class IngestLoop:
             chunk = batch[taken:] if deadline is None else batch[taken:taken + SITE_CHUNK]
             taken += len(chunk)
             self._apply_sites_chunk(chunk, batch[taken:] + rest)
-            self._carried = batch[taken:] + rest
+            self._carry(batch[taken:] + rest)
         return taken
 
     def _apply_sites_chunk(self, batch: list[Incoming], after: list[Incoming]) -> None:
@@ -304,7 +324,7 @@ class IngestLoop:
             except Exception as exc:  # noqa: BLE001
                 log.exception("setting aside a site message the centre could not handle")
                 self.central.set_aside(message, exc)
-            self._carried = batch[done:] + after
+            self._carry(batch[done:] + after)
             self.link.ack(message)
         self.link.wake()
 
@@ -327,7 +347,7 @@ class IngestLoop:
             if taken and deadline is not None and time.monotonic() >= deadline:
                 break
             dead += self._apply_alone(message)
-            self._carried = batch[taken + 1 :]
+            self._carry(batch[taken + 1 :])
             self.link.ack(message)
         self.link.wake()
         self.changes.bump()
