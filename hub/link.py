@@ -33,6 +33,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 import paho.mqtt.client as mqtt
@@ -85,8 +86,9 @@ class HubLink:
         self._last_status: dict[str, Incoming] = {}  # station -> its latest status message
         self.topics = topics
         self.incoming = Inbox() if inbox is None else inbox
-        self.holding = False  # paho's thread waits for room in `incoming`
-        self.connected = False
+        # Since when paho's thread waits for room in `incoming` (None: it reads).
+        self._held_since: float | None = None
+        self._connected = False  # paho's view: connected, and no disconnect seen since
         self._db_path = db_path
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -131,7 +133,7 @@ class HubLink:
         self._wake.set()
         self._publisher.join(5)
         offline = encode(HubStatus(state="offline", ts=utc_now()))
-        mqtt_client.stop_client(self.client, self.connected and say_offline,
+        mqtt_client.stop_client(self.client, self._connected and say_offline,
                                 self.topics.hub_status, offline)  # fmt: skip
 
     def ack(self, message: Incoming) -> None:
@@ -157,13 +159,13 @@ class HubLink:
         """Subscribe to these streams' topics; `subscribed` says when the broker has it."""
         new = sorted(set(stations) - self._owned)
         self._owned.update(new)
-        if new and self.connected:
+        if new and self._connected:
             self._subscribe_events(new)
 
     def disown(self, stations: Iterable[str]) -> None:
         gone = sorted(self._owned & set(stations))
         self._owned.difference_update(gone)
-        if gone and self.connected:
+        if gone and self._connected:
             self.client.unsubscribe([t for station in gone for t in self._stream_topics(station)])
 
     def _subscribe_events(self, stations: list[str]) -> None:
@@ -209,6 +211,22 @@ class HubLink:
     def wake(self) -> None:
         """New outbox rows were committed."""
         self._wake.set()
+
+    @property
+    def holding(self) -> bool:
+        """Paho's thread waits for room in `incoming` (`_hold`)."""
+        return self._held_since is not None
+
+    @property
+    def connected(self) -> bool:
+        """Connected, as far as anyone can tell: paho's thread held longer than the
+        keepalive has sent no PINGREQ in that time, and the broker drops a client silent for
+        one and a half keepalives, while paho notices only once the hold ends. So a link
+        held that long says it is not (an ingest worker then gives its stations to the
+        others, and /healthz names `broker`)."""
+        held = self._held_since
+        fresh = held is None or time.monotonic() - held < self.config.keepalive
+        return self._connected and fresh
 
     def behind(self, conn: Connection, rows: int) -> bool:
         """More than `rows` outbox rows wait to be published (`conn`: the caller's own),
@@ -276,7 +294,7 @@ class HubLink:
                 *((topic, 1) for topic in self._more_subscriptions),
             ])  # fmt: skip
         self._announce(client)
-        self.connected = True
+        self._connected = True
         self._wake.set()
 
     def _announce(self, client: mqtt.Client) -> None:
@@ -300,9 +318,9 @@ class HubLink:
                      "station status" if self._per_station else "station events, status")  # fmt: skip
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self.connected:
+        if self._connected:
             log.warning("hub disconnected: %s", reason_code)
-        self.connected = False
+        self._connected = False
         self._wake.set()
 
     def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
@@ -326,14 +344,14 @@ class HubLink:
         """Read nothing more of the broker's stream until the ingest has made room (paho's
         thread, in `on_message`): the broker and the kernel hold the rest meanwhile. An
         ingest stalled longer than the keepalive loses the connection here, and nothing
-        else: the broker sends the unacknowledged again (a worker without a session asks
-        its stations to resend)."""
-        self.holding = True
+        else (`connected` says so from one keepalive on): the broker sends the
+        unacknowledged again (a worker without a session asks its stations to resend)."""
+        self._held_since = time.monotonic()
         try:
             while not self.incoming.has_room() and not self._stop.wait(0.005):
                 pass
         finally:
-            self.holding = False
+            self._held_since = None
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         self._window.acked(mid)

@@ -80,3 +80,32 @@ def test_the_link_stops_reading_at_its_inbox_bound_and_reads_on_when_there_is_ro
     finally:
         station.close()
         link.stop(say_offline=False)
+
+
+def test_a_link_held_longer_than_its_keepalive_says_it_is_not_connected(tmp_path, broker):
+    """Held, paho's thread sends no PINGREQ, and the broker drops the hub after one and a
+    half keepalives; paho notices only when the hold ends. Meanwhile `connected` must not
+    say yes: an ingest worker's /healthz `broker` and its leases follow it."""
+    target = ledger_target(tmp_path / "ledger.db")
+    conn = store.connect(target)
+    store.create_schema(conn)
+    conn.close()
+    topics = Topics("test")
+    link = HubLink(MqttSection(port=broker.port, password=PASSWORDS["hub"], keepalive=5),
+                   topics, target, inbox=Inbox(max_messages=10))  # fmt: skip
+    station = TestClient(broker.port, "pack-1", PASSWORDS["pack-1"])
+    try:
+        link.start()
+        wait_until(lambda: link.connected, 20, "the hub's link connected")
+        for seq in range(1, 31):
+            station.publish(topics.events("pack-1"), b'{"seq": %d}' % seq)
+        wait_until(lambda: link.holding, 20, "the link holding its reading")
+        assert link.connected  # a short hold is no disconnection
+        wait_until(lambda: not link.connected, 20, "the held link no longer connected")
+        assert link.holding
+        while link.holding or len(link.incoming):  # the ingest back: the link reads on
+            link.ack(link.incoming.get(timeout=10))
+        wait_until(lambda: link.connected, 30, "the link connected again")
+    finally:
+        station.close()
+        link.stop(say_offline=False)
