@@ -14,7 +14,7 @@ site's own orders, so a site busy with those may be offered more than it can shi
 """
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,7 @@ import msgspec
 from hub import store
 from hub.store.connection import Connection
 from protocol.envelope import encode
-from protocol.messages import Order, OrderState
+from protocol.messages import Order, OrderLine, OrderState
 from protocol.topics import Topics
 
 # Routed orders that still take stock at their site.
@@ -101,17 +101,19 @@ def _age(seconds: int) -> str:
     return f"{seconds} s"
 
 
+# A kit's parts: (component SKU, units per kit).
+Bill = Sequence[tuple[str, int]]
+
+
 def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str],
-           fresh: Collection[str] | None = None) -> Choice:  # fmt: skip
+           fresh: Collection[str] | None = None,
+           kits: Mapping[str, Bill] | None = None) -> Choice:  # fmt: skip
     """The site for `order`: it fills the whole order, else the most lines; a site in
     `fresh` (all, if None) before one whose figures are stale; ties by the order of
-    `sites`. Dropship lines need no stock and count for no site."""
+    `sites`. Dropship lines need no stock and count for no site. `stock`: each site's free
+    units (`available`); `kits`: the bills of the order's kits (`kit_bills`)."""
     lines = [line for line in order.lines if not line.dropship]
-    need: Counter[str] = Counter()
-    for line in lines:
-        need[line.sku] += line.qty
-    filled = {site: sum(1 for line in lines if stock.get(site, {}).get(line.sku, 0)
-                        >= need[line.sku]) for site in sites}  # fmt: skip
+    filled = {site: fills(lines, stock.get(site, {}), kits or {}) for site in sites}
     trusted = set(sites if fresh is None else fresh)
     best = max(sites, key=lambda site: (filled[site] == len(lines), site in trusted,
                                         filled[site], -sites.index(site)))  # fmt: skip
@@ -123,24 +125,50 @@ def choose(order: Order, stock: Mapping[str, Mapping[str, int]], sites: list[str
                         f"{among}")  # fmt: skip
 
 
-def available(conn: Connection, order: Order) -> dict[str, Counter[str]]:
-    """Per site, the stock of the order's SKUs the centre sees, less what is promised:
-    the larger of what other orders routed there and not yet shipped need and what the
-    site says its open orders hold (`committed`: its own orders, which the centre does not
-    see, and the routed ones it has taken). Not their sum: a routed order the site has
-    taken is in both; the larger is the least that is surely promised. Less, too, what
-    the site says is in its held locations (quarantine, what it sent in transit). A kit
-    (the centre's catalog has its parts) counts its built kits and the kits its parts
-    free there would build, as a site's own kit availability does (hub/kits.py): the
-    bench packs a kit from its parts."""
-    lines = sorted({line.sku for line in order.lines})
-    kits = {sku: bill for sku in lines if (bill := store.kit_components(conn, sku))}
+def fills(lines: Sequence[OrderLine], free: Mapping[str, int], kits: Mapping[str, Bill]) -> int:
+    """How many of `lines` a site with `free` units fills, each line taking what the lines
+    before it left: its SKU's units, and for a kit its built kits first, then the parts for
+    the rest (the bench packs a kit from its parts, as a site's own kit availability
+    counts, hub/kits.py). Kits promised beyond those built (`free` below 0) take their
+    parts first. The kits' lines come last, so a part's own line is never counted as
+    filled from parts a kit line took; a line that cannot be filled whole takes nothing."""
+    left = Counter(free)
+    for kit, bill in kits.items():
+        if left[kit] < 0:
+            left.subtract({part: per * -left[kit] for part, per in bill})
+            left[kit] = 0
+    ordered = sorted(lines, key=lambda line: line.sku in kits)
+    return sum(1 for line in ordered if _take(left, line.sku, line.qty, kits.get(line.sku, ())))
+
+
+def _take(left: Counter[str], sku: str, qty: int, bill: Bill) -> bool:
+    built = min(max(left[sku], 0), qty)
+    parts = Counter({part: per * (qty - built) for part, per in bill})
+    if (built < qty and not bill) or any(left[part] < need for part, need in parts.items()):
+        return False
+    left[sku] -= built
+    left.subtract(parts)
+    return True
+
+
+def kit_bills(conn: Connection, order: Order) -> dict[str, Bill]:
+    """The parts of each kit the order names (the centre's catalog has them)."""
+    skus = sorted({line.sku for line in order.lines})
+    return {sku: bill for sku in skus if (bill := store.kit_components(conn, sku))}
+
+
+def available(conn: Connection, order: Order, kits: Mapping[str, Bill]) -> dict[str, Counter[str]]:
+    """Per site, the stock of the order's SKUs and its `kits`' parts the centre sees, less
+    what is promised: the larger of what other orders routed there and not yet shipped
+    need and what the site says its open orders hold (`committed`: its own orders, which
+    the centre does not see, and the routed ones it has taken). Not their sum: a routed
+    order the site has taken is in both; the larger is the least that is surely promised.
+    Less, too, what the site says is in its held locations (quarantine, what it sent in
+    transit). A kit's figure is its built kits (below 0: promised beyond them), its parts'
+    are their own: `fills` builds kits from them."""
+    lines = {line.sku for line in order.lines}
     parts = {part for bill in kits.values() for part, _per in bill}
-    stock = _free(conn, order, sorted(set(lines) | parts))
-    for free in stock.values():
-        for kit, bill in kits.items():
-            free[kit] += max(0, min(free[part] // per for part, per in bill))
-    return stock
+    return _free(conn, order, sorted(lines | parts))
 
 
 def _free(conn: Connection, order: Order, skus: list[str]) -> dict[str, Counter[str]]:
@@ -219,8 +247,9 @@ def reroute(conn: Connection, order_id: str, sites: list[str], now: str,
 def by_stock(conn: Connection, order: Order, sites: list[str], now: str) -> Choice:
     """The stock's choice, fresh figures first; one made on stale figures says so."""
     known = figures(conn, sites, now)
-    choice = choose(order, available(conn, order), sites,
-                    [site for site, f in known.items() if f.fresh])  # fmt: skip
+    kits = kit_bills(conn, order)
+    choice = choose(order, available(conn, order, kits), sites,
+                    [site for site, f in known.items() if f.fresh], kits)  # fmt: skip
     if known[choice.site].fresh:
         return choice
     return Choice(choice.site, f"{choice.reason}, {known[choice.site].note()}")

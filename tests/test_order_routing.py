@@ -147,6 +147,36 @@ def test_the_site_that_fills_the_order_gets_it_else_the_most_lines_then_the_firs
     assert choose(order("D", ("CAP-3", 1)), stock, SITES).site == "s1"  # nobody: the first
 
 
+GIFT = {"GIFT": [("MUG-1", 2), ("TEE-2", 1)]}  # a gift box: two mugs and a tee
+
+
+def test_a_kit_and_its_parts_own_line_are_not_both_filled_from_the_same_parts():
+    # s1's parts build one box, or fill three mugs, not both (five mugs); s2 has them.
+    stock = {"s1": {"MUG-1": 4, "TEE-2": 1}, "s2": {"MUG-1": 5, "TEE-2": 1}}
+    gift_and_mugs = order("A", ("GIFT", 1), ("MUG-1", 3))
+    assert routing.fills(gift_and_mugs.lines, stock["s1"], GIFT) == 1
+    choice = routing.choose(gift_and_mugs, stock, SITES, kits=GIFT)
+    assert (choice.site, choice.reason) == ("s2", "it can fill the whole order")
+
+
+def test_two_kits_that_share_a_part_count_it_once():
+    mugs = {"GIFT": GIFT["GIFT"], "PAIR": [("MUG-1", 2)]}
+    stock = {"s1": {"MUG-1": 3, "TEE-2": 1}, "s2": {"MUG-1": 4, "TEE-2": 1}}
+    both = order("B", ("GIFT", 1), ("PAIR", 1))
+    assert routing.fills(both.lines, stock["s1"], mugs) == 1  # four mugs needed, three there
+    assert routing.choose(both, stock, SITES, kits=mugs).site == "s2"
+
+
+def test_built_kits_go_first_and_kits_promised_beyond_them_take_their_parts():
+    assert routing.fills(order("C", ("GIFT", 3)).lines, {"GIFT": 2, "MUG-1": 2, "TEE-2": 1},
+                         GIFT) == 1  # two built, the third from parts  # fmt: skip
+    # Two boxes promised to other orders, one built: the other takes two mugs and the tee.
+    promised = {"GIFT": -1, "MUG-1": 3, "TEE-2": 1}
+    assert routing.fills(order("D", ("GIFT", 1)).lines, promised, GIFT) == 0
+    assert routing.fills(order("E", ("MUG-1", 1)).lines, promised, GIFT) == 1
+    assert routing.fills(order("F", ("MUG-1", 2)).lines, promised, GIFT) == 0
+
+
 def test_stock_a_sites_own_orders_hold_is_not_routed_to_again(world):
     world.stock("s1", "MUG-1", 10)
     world.stock("s2", "MUG-1", 6)
