@@ -38,7 +38,8 @@ def test_a_batched_outbox_holds_what_message_by_message_writes_would(ledgers):
     with store.transaction(batched), store.outbox_batched(batched):
         for put in PUTS:
             store.outbox_put(batched, *put)
-        assert rows(batched) == [("stock/A", b"a0", True), ("stock/C", b"c0", True)]
+        written = batched.execute("SELECT topic FROM outbox ORDER BY id").fetchall()
+        assert [row[0] for row in written] == ["stock/A", "stock/C"]  # nothing yet
     with store.transaction(each):
         for put in PUTS:
             store.outbox_put(each, *put)
@@ -71,3 +72,17 @@ def test_a_savepoint_rolled_back_takes_its_outbox_rows_back(ledgers):
             store.outbox_put(conn, "movements", b"m1", False)
     assert rows(conn) == [("stock/C", b"c0", True), ("stock/A", b"a1", True),
                           ("movements", b"m1", False)]  # fmt: skip
+
+
+def test_the_outbox_is_not_read_inside_a_batched_block(ledgers):
+    """Its rows are written only at the block's end: a read inside would miss them, so it
+    is refused loudly rather than answered wrong."""
+    conn, _ = ledgers
+    with store.transaction(conn), store.outbox_batched(conn):
+        store.outbox_put(conn, "movements", b"m1", False)
+        for read in (lambda: store.outbox_read(conn, 0, 10), lambda: store.outbox_last_id(conn),
+                     lambda: store.outbox_first_id(conn), lambda: store.outbox_delete(conn, [1]),
+                     lambda: store.outbox_set_aside(conn, 1, "why", "2026-01-01")):  # fmt: skip
+            with pytest.raises(RuntimeError, match="outbox_batched"):
+                read()
+    assert rows(conn)[-1] == ("movements", b"m1", False)

@@ -36,7 +36,8 @@ def outbox_batched(conn: Connection) -> Iterator[Connection]:
     statements a message (an ingest batch's; each a round trip on PostgreSQL). A retained
     topic keeps only its last message of the block, where that one was put, as the
     message-by-message DELETE left it. After an error nothing is written (the transaction
-    is rolled back). Nothing may read the outbox inside the block."""
+    is rolled back). Nothing may read the outbox inside the block: its rows are not there
+    yet (the reads here refuse to, `_unbatched`)."""
     if conn.outbox_rows is not None:  # already in one
         yield conn
         return
@@ -100,8 +101,16 @@ def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> No
     )
 
 
+def _unbatched(conn: Connection) -> Connection:
+    """`conn`, refused inside an `outbox_batched` block, whose rows a read would not see."""
+    if conn.outbox_rows is not None:
+        raise RuntimeError("the outbox read inside an outbox_batched block: its rows are "
+                           "written only at the block's end")  # fmt: skip
+    return conn
+
+
 def outbox_read(conn: Connection, after_id: int, limit: int) -> list[tuple[int, str, bytes, bool]]:
-    rows = conn.execute(
+    rows = _unbatched(conn).execute(
         "SELECT id, topic, payload, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
         (after_id, limit),
     ).fetchall()
@@ -110,22 +119,22 @@ def outbox_read(conn: Connection, after_id: int, limit: int) -> list[tuple[int, 
 
 def outbox_last_id(conn: Connection) -> int:
     """The newest row's id (ids only rise: a new one means something was written)."""
-    return conn.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+    return _unbatched(conn).execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
 
 
 def outbox_first_id(conn: Connection) -> int:
     """The oldest unpublished row's id, 0 if none."""
-    return conn.execute("SELECT coalesce(min(id), 0) FROM outbox").fetchone()[0]
+    return _unbatched(conn).execute("SELECT coalesce(min(id), 0) FROM outbox").fetchone()[0]
 
 
 def outbox_delete(conn: Connection, ids: Iterable[int]) -> None:
-    conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+    _unbatched(conn).executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
 
 
 def outbox_set_aside(conn: Connection, row_id: int, reason: str, now: str) -> str | None:
     """An outbox row that cannot be published: kept as a dead letter with why, out of the
     publisher's way. Its topic, or None if it is gone already."""
-    row = conn.execute(
+    row = _unbatched(conn).execute(
         "DELETE FROM outbox WHERE id = ? RETURNING topic, payload", (row_id,)
     ).fetchone()
     if row is None:
