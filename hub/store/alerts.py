@@ -116,14 +116,10 @@ def alerts_page(
     where = Where().equal("kind", kind)
     if open_only:
         where.add("cleared IS NULL")
-    # Of one kind, ordered as `alerts_kind` is (the same order, the kind being one): a
-    # plan made without the kind's value (PostgreSQL's generic plan) otherwise may walk
-    # the primary key backwards filtering on kind, the whole table for a rare kind.
-    order = "kind DESC, id DESC" if kind is not None and not open_only else "id DESC"
     # The page's ids first, then their rows (as `count_list`, for a rare kind).
     rows = conn.execute(
         "SELECT id, kind, severity, message, sku, station, ts, cleared FROM alerts "
-        f"WHERE id IN (SELECT id FROM alerts {where.sql} ORDER BY {order} "
+        f"WHERE id IN (SELECT id FROM alerts {where.sql} ORDER BY id DESC "
         f"{page(limit, offset)}) ORDER BY id DESC",
         where.params,
     ).fetchall()
