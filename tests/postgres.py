@@ -173,13 +173,13 @@ def _empty(url: str) -> None:
         )
 
 
-def new_database(admin_url: str, name: str) -> str:
-    """The URL of database `name`, made (once) as a copy of the template (FILE_COPY: a
-    copy of its files, twice as fast as through the WAL for a small template)."""
+def new_database(admin_url: str, name: str, template: str = TEMPLATE) -> str:
+    """The URL of database `name`, made (once) as a copy of `template` (FILE_COPY: a copy
+    of its files, twice as fast as through the WAL for a small template)."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
         if exists.fetchone() is None:
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
     return admin_url.replace("/postgres?", f"/{name}?")
 
 

@@ -46,6 +46,18 @@ def retained_stock(conn, sku: str) -> dict:
     return msgspec.json.decode(bytes(row[0]))
 
 
+def test_the_alerts_of_a_kind_are_listed_and_a_name_no_kind_has_lists_none(conn):
+    """A kind is written into the page's SQL (store.conditions.word); a value that is no
+    such word is bound instead, and matches nothing, without an error."""
+    feed = Feed(conn)
+    feed(Receipt(sku="MUG", qty=8, location="A-1"))
+    feed(Adjustment(sku="MUG", qty=-4, location="A-1", reason="damaged"))
+    assert [a["sku"] for a in store.alerts_page(conn, False, "low_stock", 10, 0)] == ["MUG"]
+    assert store.alerts_page(conn, False, "expiring_lot", 10, 0) == []
+    for odd in ("LOW_STOCK", "low_stock' OR 'a' = 'a", "low-stock", ""):
+        assert store.alerts_page(conn, False, odd, 10, 0) == [], odd
+
+
 def test_an_order_that_commits_stock_down_to_the_reorder_point_alerts_at_once(conn):
     Feed(conn)(Receipt(sku="MUG", qty=8, location="A-1"))
     assert "low_stock" not in open_kinds(conn)

@@ -113,7 +113,7 @@ def alert_clear_id(conn: Connection, alert_id: int, now: str) -> bool:
 def alerts_page(
     conn: Connection, open_only: bool, kind: str | None, limit: int, offset: int
 ) -> list[dict]:
-    where = Where().equal("kind", kind)
+    where = Where().equal_word("kind", kind)
     if open_only:
         where.add("cleared IS NULL")
     # The page's ids first, then their rows (as `count_list`, for a rare kind).

@@ -48,11 +48,11 @@ def count_get(conn: Connection, count_id: int) -> CountRow | None:
 
 
 def count_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[CountRow]:
-    # The page's ids first, then their rows: planned without the status (a generic plan)
-    # for whole rows, walking the primary key backwards and testing each row's status looks
-    # cheaper than counts_status, and reads the whole table for a rare status (pending);
-    # for the ids alone counts_status is read by itself.
-    where = Where().equal("status", status)
+    # The status written out (conditions.word): planned without it, walking the primary key
+    # backwards testing each row's status looks cheaper than counts_status, and reads the
+    # whole table for a rare status (pending). The page's ids first, then their rows: for
+    # the ids alone counts_status may be read by itself.
+    where = Where().equal_word("status", status)
     rows = conn.execute(
         f"SELECT {_COUNT_COLUMNS} FROM counts WHERE id IN (SELECT id FROM counts {where.sql} "
         f"ORDER BY id DESC {page(limit, offset)}) ORDER BY id DESC",
@@ -148,7 +148,7 @@ def count_tasks(
     conn: Connection, run: str | None, status: str | None, limit: int | None = None
 ) -> list[dict]:
     """Tasks of a run and/or in a status, by task id; all of them without `limit`."""
-    where = Where().equal("run", run).equal("status", status)
+    where = Where().equal("run", run).equal_word("status", status)
     rows = conn.execute(
         "SELECT task, station, location, sku, status, run, created, done FROM count_tasks "
         f"{where.sql} ORDER BY task" + (" LIMIT ?" if limit is not None else ""),

@@ -48,7 +48,7 @@ def order_list(
     conn: Connection, status: str | None, limit: int, offset: int
 ) -> list[tuple[str, str, str, str, str | None]]:
     """(order, status, created, updated, closed), newest first."""
-    where = Where().equal("status", status)
+    where = Where().equal_word("status", status)
     return conn.execute(
         f"SELECT order_id, status, created, updated, closed FROM orders {where.sql} "
         "ORDER BY created DESC, order_id LIMIT ? OFFSET ?",

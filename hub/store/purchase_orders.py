@@ -52,7 +52,7 @@ def po_get(conn: Connection, po: str) -> PoRow | None:
 
 
 def po_list(conn: Connection, status: str | None, limit: int, offset: int) -> list[PoRow]:
-    where = Where().equal("status", status)
+    where = Where().equal_word("status", status)
     rows = conn.execute(
         f"SELECT {_PO_COLUMNS} FROM purchase_orders {where.sql} "
         f"ORDER BY ordered DESC, po {page(limit, offset)}",  # written out: conditions.page
