@@ -20,6 +20,7 @@ settings.register_profile("house", deadline=None, suppress_health_check=[HealthC
 settings.load_profile("house")
 
 
+@pytest.hookimpl(trylast=True)  # after the folders' own hooks have marked their items
 def pytest_collection_modifyitems(config, items):
     if postgres.enabled():
         # On PostgreSQL only the hub's tests run, and not those about SQLite itself.
@@ -32,6 +33,11 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "broker" in item.fixturenames:
                 item.add_marker(skip)
+    # The files with slow tests first, each file's tests kept together and in order:
+    # scripts/test hands out whole files in this order, and a long file handed out last
+    # kept one process busy minutes after the other had finished.
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

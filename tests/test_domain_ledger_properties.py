@@ -19,7 +19,7 @@ from hub.corrections import CorrectionError
 from protocol.events import Adjustment, Count, Move, Receipt, Shipment, ShipmentLine
 from tests.domain_helpers import Feed, micros, open_ledger, products, reverse
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 COST = {"A": micros("5"), "B": micros("2.5")}
 SKUS, LOCATIONS = st.sampled_from(["A", "B"]), st.sampled_from(["L1", "L1", "L2"])

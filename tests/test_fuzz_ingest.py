@@ -14,7 +14,7 @@ from protocol.topics import Topics
 from tests.faults.strategies import envelopes, json_values, mutated_envelopes
 from tests.postgres import ledger_target
 
-pytestmark = pytest.mark.hub
+pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 TOPICS = Topics("s1")
 LEDGER_TABLES = ("events", "movements", "balances", "pending", "cursors", "stations", "outbox")

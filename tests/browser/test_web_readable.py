@@ -17,6 +17,8 @@ from tests.browser.conftest import log_in
 from tests.chromium import ARTIFACTS, AXE, OVERFLOW, axe_serious
 from tests.webapp import TOPICS
 
+pytestmark = pytest.mark.slow
+
 SIZES = {"desktop": {"width": 1366, "height": 800}, "phone": {"width": 390, "height": 844}}
 # What the hub will send (issue 17): scripts from the hub itself only, none inline.
 CSP = "default-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'"
