@@ -4,7 +4,9 @@ on a durable cluster of its own (fsync and synchronous_commit on), no MQTT. Prin
 batch, events/s, the CPU per event of this process (the worker's Python and psycopg)
 and of its PostgreSQL backend, and the statements per event (each `execute` and
 `executemany` call, counted at the connection: on PostgreSQL each is a round trip, or a
-message in pipeline mode), and the same load on SQLite for comparison. The outbox
+message in pipeline mode) and the rows per event given to `execute_later` (on PostgreSQL
+sent in an `executemany` of their statement's rows before the next other statement; on
+SQLite each run at once), and the same load on SQLite for comparison. The outbox
 rows each batch writes are deleted after it, as the publisher would.
 
 Usage: scripts/measure-pg-ingest [--batches 4] [--batch 900] [--profile FILE]
@@ -63,6 +65,10 @@ class Counted:
         self.counts["many: " + _short(sql)] += 1
         return self._conn.executemany(sql, rows)
 
+    def execute_later(self, sql: str, params) -> None:
+        self.counts[LATER + _short(sql)] += 1
+        self._conn.execute_later(sql, params)
+
     def __getattr__(self, name: str):
         return getattr(self._conn, name)
 
@@ -75,7 +81,7 @@ def counted(conn, counts: collections.Counter):
     if not store.is_postgres(conn):
         return Counted(conn, counts)
     conn = dataclasses.replace(conn)
-    execute, executemany = conn.execute, conn.executemany
+    execute, executemany, execute_later = conn.execute, conn.executemany, conn.execute_later
 
     def count_execute(sql: str, *params):
         counts[_short(sql)] += 1
@@ -85,8 +91,22 @@ def counted(conn, counts: collections.Counter):
         counts["many: " + _short(sql)] += 1
         return executemany(sql, rows)
 
+    def count_execute_later(sql: str, params):
+        counts[LATER + _short(sql)] += 1
+        return execute_later(sql, params)
+
     conn.execute, conn.executemany = count_execute, count_executemany
+    conn.execute_later = count_execute_later
     return conn
+
+
+LATER = "later: "
+
+
+def statements(counts: collections.Counter) -> tuple[int, int]:
+    """(statements, rows given to `execute_later`) counted so far."""
+    later = sum(n for text, n in counts.items() if text.startswith(LATER))
+    return sum(counts.values()) - later, later
 
 
 def _short(sql: str) -> str:
@@ -98,7 +118,7 @@ def run(conn, batches: list[list[Incoming]], backend: int | None, profile,
     ingest = Ingest(counted(conn, counts), TOPICS, zone=UTC)
     events = 0
     for batch in batches:
-        before = sum(counts.values())
+        before, before_later = statements(counts)
         cpu, wall = time.process_time(), time.perf_counter()
         server = cpu_seconds(backend) if backend else 0.0
         if profile is not None:
@@ -108,16 +128,20 @@ def run(conn, batches: list[list[Incoming]], backend: int | None, profile,
             profile.disable()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         server = cpu_seconds(backend) - server if backend else 0.0
-        statements = sum(counts.values()) - before
+        sent, later = statements(counts)
+        sent, later = sent - before, later - before_later
         with store.transaction(conn):
             conn.execute("DELETE FROM outbox")
         n = result.applied
         assert n == len(batch), f"applied {n} of {len(batch)}"
         events += n
         print(f"  {n} events: {n / wall:7.0f} ev/s, worker {1000 * cpu / n:.3f} ms/event, "
-              f"backend {1000 * server / n:.3f} ms/event, {statements / n:.2f} statements/event",
+              f"backend {1000 * server / n:.3f} ms/event, {sent / n:.2f} statements/event, "
+              f"{later / n:.2f} rows/event later",
               flush=True)  # fmt: skip
-    print(f"  in all: {sum(counts.values()) / events:.2f} statements/event", flush=True)
+    sent, later = statements(counts)
+    print(f"  in all: {sent / events:.2f} statements/event, {later / events:.2f} rows/event "
+          "later", flush=True)
 
 
 def main() -> None:

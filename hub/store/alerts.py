@@ -28,7 +28,7 @@ def alert_add(
     alert_id = next_id(conn, "alerts")
     values = (alert_id, kind, severity, message, sku, station, now, dedupe)
     if dedupe is None or dedupe in written.closed_alerts:
-        conn.execute(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+        conn.execute_later(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
     elif conn.execute(f"{_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING "
                       "RETURNING id", values).fetchone() is None:  # fmt: skip
         written.ids["alerts"] -= 1  # not used: the next alert takes it

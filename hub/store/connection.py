@@ -93,6 +93,10 @@ class Connection(Protocol):
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows: ...
 
+    def execute_later(self, sql: str, parameters: Any, /) -> None:
+        """`execute`, of a write whose result nobody reads: on PostgreSQL, in a pipeline,
+        sent with the rows of the same statement before the next other statement runs."""
+
     @property
     def in_transaction(self) -> bool: ...
 
@@ -104,6 +108,10 @@ class SqliteConnection(sqlite3.Connection):
 
     outbox_rows: Any = None
     written: Written | None = None
+
+    def execute_later(self, sql: str, parameters: Any, /) -> None:
+        # In the process: there is no round trip to save.
+        self.execute(sql, parameters)
 
 
 def connect(target: str | Path) -> Connection:

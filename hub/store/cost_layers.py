@@ -79,8 +79,8 @@ def layer_add(
 ) -> None:  # fmt: skip
     """A layer of `qty` received units. Its id is not asked for: on PostgreSQL the insert
     then waits for nothing (store.pipelined), where a receipt makes one every time."""
-    conn.execute(_LAYER_INSERT, (sku, location, lot, movement_id, received, qty, qty,
-                                 unit_cost, kind))  # fmt: skip
+    conn.execute_later(_LAYER_INSERT, (sku, location, lot, movement_id, received, qty, qty,
+                                       unit_cost, kind))  # fmt: skip
     if conn.written is not None:
         conn.written.last_costs[sku] = unit_cost
 

@@ -102,7 +102,7 @@ def activity_flags(conn: Connection, skus: list[str]) -> dict[str, tuple[bool, s
 
 def activity_set(conn: Connection, sku: str, low: bool, pick_location: str | None) -> None:
     """Store the sku's low-stock flag and where it is picked from now."""
-    conn.execute(
+    conn.execute_later(
         "INSERT INTO sku_activity (sku, low, pick_location) VALUES (?, ?, ?) ON CONFLICT (sku) "
         "DO UPDATE SET low = excluded.low, pick_location = excluded.pick_location",
         (sku, int(low), pick_location),

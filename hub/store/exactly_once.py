@@ -15,7 +15,7 @@ def cursor_get(conn: Connection, station: str, epoch: str) -> int:
 
 
 def cursor_set(conn: Connection, station: str, epoch: str, applied: int, now: str) -> None:
-    conn.execute(
+    conn.execute_later(
         "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (station, epoch) "
         "DO UPDATE SET applied = excluded.applied, updated = excluded.updated",
         (station, epoch, applied, now),
@@ -134,7 +134,7 @@ def station_epoch(conn: Connection, station: str) -> str | None:
 
 
 def station_set_epoch(conn: Connection, station: str, epoch: str) -> None:
-    conn.execute("UPDATE stations SET epoch = ? WHERE station = ?", (epoch, station))
+    conn.execute_later("UPDATE stations SET epoch = ? WHERE station = ?", (epoch, station))
 
 
 def station_status_set(conn: Connection, station: str, state: str, status: bytes, now: str) -> None:

@@ -21,7 +21,7 @@ def event_insert(
     data: bytes,
 ) -> int:
     event_id = next_id(conn, "events")
-    conn.execute(
+    conn.execute_later(
         "INSERT INTO events (id, station, epoch, seq, type, ts, hub_ts, data) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (event_id, station, epoch, seq, type_, ts, hub_ts, data.decode()),
@@ -96,14 +96,14 @@ def movement_add(
 ) -> tuple[Movement, int]:
     """Record one movement and change its balance by `delta`; returns it and the new balance."""
     movement_id = next_id(conn, "movements")
-    conn.execute(
+    conn.execute_later(
         _MOVEMENT_INSERT, (movement_id, event_id, type_, sku, location, lot, owner, delta, ts, hub_ts)
     )
     # qty = qty + delta inside the transaction: never read-modify-write. The new balance is
     # counted from the one read at the start (`balances_read_ahead`), not read back.
     key = (sku, location, lot, owner)
     balance = _balance(conn, key) + delta
-    conn.execute(
+    conn.execute_later(
         "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = balances.qty + excluded.qty",
         (sku, location, lot, owner, delta),

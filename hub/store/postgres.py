@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -129,8 +129,34 @@ class Connection:
     _pipeline: psycopg.Pipeline | None = None
     outbox_rows: Any = None  # a writing transaction's, held back (store.outbox_batched)
     written: Written | None = None  # a writing transaction's (store.written)
+    # In a pipeline, `execute_later`'s rows by statement, in the order each statement was
+    # first held in it (kept when its rows are sent).
+    _later: dict[str, list[Any]] = field(default_factory=dict)
+
+    def execute_later(self, sql: str, params: Any) -> None:
+        """In a pipeline, `sql` with `params` is sent before the next other statement (or
+        the pipeline's end), with the other rows held for it, in one `executemany`: in
+        one `execute` each, psycopg's work for a statement (a cursor, its parameters'
+        conversion, the pipeline's exchange) was most of an ingest worker's CPU, an event
+        and its movement's rows a statement each. Every other statement first sends
+        what is held, so whatever it reads or does sees them as if each had run at once.
+        Statements are sent in the order each was first held in the pipeline: a row that
+        refers to another (a movement to its event) is held after it, so its statement
+        was first held after the other's."""
+        if self._pipeline is None:
+            self.execute(sql, params)
+            return
+        self._later.setdefault(sql, []).append(params)
+
+    def _send_later(self) -> None:
+        for sql, rows in self._later.items():
+            if rows:
+                held = list(rows)
+                rows.clear()
+                self._cursor().executemany(translate_query(sql), held)
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
+        self._send_later()
         cur = self._cursor()
         if params:
             cur.execute(translate_query(sql), params)
@@ -139,6 +165,7 @@ class Connection:
         return cur
 
     def executemany(self, sql: str, seq_of_params: Any) -> psycopg.Cursor:
+        self._send_later()
         cur = self._cursor()
         rows = list(seq_of_params)
         if rows:
@@ -166,7 +193,9 @@ class Connection:
             self._pipeline = pipeline
             try:
                 yield self
+                self._send_later()
             finally:
+                self._later.clear()  # after an error: the transaction is rolled back
                 self._pipeline = None
 
     @property

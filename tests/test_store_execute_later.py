@@ -1,0 +1,100 @@
+"""A write whose result nobody reads is given to `execute_later`: on PostgreSQL, inside a
+pipeline (store.pipelined), its rows are held and sent with the other rows of the same
+statement, in one `executemany`, before the next other statement; on SQLite each runs at
+once. Either way every statement after it sees it, a movement reaches the table after its
+event, and what a rolled-back savepoint or transaction held is gone with it."""
+
+import psycopg
+import pytest
+
+from hub import store
+from tests import postgres
+from tests.domain_helpers import open_ledger
+
+pytestmark = pytest.mark.hub
+
+NOW = "2026-12-07T05:00:00+00:00"
+
+
+@pytest.fixture
+def conn(tmp_path):
+    conn = open_ledger(tmp_path / "ledger.db")
+    yield conn
+    conn.close()
+
+
+def event(conn, seq: int) -> int:
+    return store.event_insert(conn, "st-1", "e1", seq, "receipt", NOW, NOW, b"{}")
+
+
+def movement(conn, event_id: int, delta: int = 1) -> None:
+    store.movement_add(conn, event_id, "receipt", "MUG", "A-1", "", "", delta, NOW, NOW)
+
+
+def counts(conn) -> tuple[int, int, int]:
+    """(events, movements, balance of MUG at A-1)."""
+    return (conn.execute("SELECT count(*) FROM events").fetchone()[0],
+            conn.execute("SELECT count(*) FROM movements").fetchone()[0],
+            store.on_hand(conn, "MUG"))  # fmt: skip
+
+
+def test_the_next_statement_sees_what_was_given_later(conn):
+    with store.transaction(conn), store.pipelined(conn):
+        movement(conn, event(conn, 1), 5)
+        assert store.event_content(conn, "st-1", "e1", 1) == ("receipt", NOW, "{}")
+        assert counts(conn) == (1, 1, 5)
+    assert counts(conn) == (1, 1, 5)
+
+
+def test_a_movement_reaches_its_table_after_its_event_when_a_read_came_between(conn):
+    """The read sends what is held; the next window holds a movement before the event the
+    one after it names: statements go in the order first held in the pipeline, events
+    first, or the second movement's event would not be there yet."""
+    with store.transaction(conn), store.pipelined(conn):
+        store.balances_read_ahead(conn, ["MUG"])  # as a batch does: a movement reads none
+        first = event(conn, 1)
+        assert counts(conn)[0] == 1
+        movement(conn, first)
+        movement(conn, event(conn, 2))
+    assert counts(conn) == (2, 2, 2)
+    assert store.check_ledger(conn) == []
+
+
+def test_a_savepoint_rolled_back_takes_what_it_held(conn):
+    with store.transaction(conn), store.pipelined(conn):
+        movement(conn, event(conn, 1), 3)
+        with pytest.raises(LookupError), store.savepoint(conn, "try"):
+            movement(conn, event(conn, 2), 4)
+            raise LookupError("given up")
+        movement(conn, event(conn, 3), 2)
+    assert counts(conn) == (2, 2, 5)
+    rows = conn.execute("SELECT seq FROM events ORDER BY seq").fetchall()
+    assert [seq for (seq,) in rows] == [1, 3]
+
+
+def test_what_a_failed_transaction_held_is_never_sent(conn):
+    with pytest.raises(LookupError), store.transaction(conn), store.pipelined(conn):
+        movement(conn, event(conn, 1), 3)
+        raise LookupError("given up")
+    with store.transaction(conn), store.pipelined(conn):
+        movement(conn, event(conn, 1), 2)
+    assert counts(conn) == (1, 1, 2)
+
+
+@pytest.mark.skipif(not postgres.enabled(), reason="PostgreSQL's pipeline (HUB_TEST_DB)")
+def test_on_postgresql_the_rows_wait_for_the_next_statement(conn):
+    """Seen past the store (psycopg's own connection, which sends nothing held): the rows
+    are in this transaction only once a statement of the store's has gone."""
+    def events_seen_raw() -> int:
+        return conn.raw.execute("SELECT count(*) FROM events").fetchone()[0]
+
+    with store.transaction(conn), store.pipelined(conn):
+        movement(conn, event(conn, 1))  # the first reads the highest ids: a statement
+        conn.execute("SELECT 1")
+        for seq in range(2, 5):
+            movement(conn, event(conn, seq))
+        assert events_seen_raw() == 1
+        conn.execute("SELECT 1")
+        assert events_seen_raw() == 4
+    assert isinstance(conn.raw, psycopg.Connection)
+    assert counts(conn) == (4, 4, 4)
