@@ -98,7 +98,7 @@ class Ingest:
         rest again, first (an ingest worker's batch ends before its leases could run out
         under it, docs/scaling.md)."""
         work = Batch(now=utc_now().isoformat(), decoded=self._decode_ahead(batch))
-        with (store.transaction(self.conn), store.pipelined(self.conn),
+        with (store.transaction(self.conn), store.writes_held(self.conn),
               store.outbox_batched(self.conn)):  # fmt: skip
             work.failures = store.event_failures_open_any(self.conn)
             self._read_ahead(batch, work)

@@ -3,10 +3,10 @@ stations, bench_env's events: two scans per receipt) through `Ingest.process` in
 on a durable cluster of its own (fsync and synchronous_commit on), no MQTT. Prints, per
 batch, events/s, the CPU per event of this process (the worker's Python and psycopg)
 and of its PostgreSQL backend, and the statements per event (each `execute` and
-`executemany` call, counted at the connection: on PostgreSQL each is a round trip, or a
-message in pipeline mode) and the rows per event given to `execute_later` (on PostgreSQL
-sent in an `executemany` of their statement's rows before the next other statement; on
-SQLite each run at once), and the same load on SQLite for comparison. The outbox
+`executemany` call, counted at the connection: on PostgreSQL each is a round trip) and the
+rows per event given to `execute_later` (on PostgreSQL sent together, each statement's
+rows in one COPY or `executemany`, before the next other statement; on SQLite each run at
+once), and the same load on SQLite for comparison. The outbox
 rows each batch writes are deleted after it, as the publisher would.
 
 Usage: scripts/measure-pg-ingest [--batches 4] [--batch 900] [--profile FILE]

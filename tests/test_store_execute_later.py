@@ -1,8 +1,10 @@
 """A write whose result nobody reads is given to `execute_later`: on PostgreSQL, inside a
-pipeline (store.pipelined), its rows are held and sent with the other rows of the same
-statement, in one `executemany`, before the next other statement; on SQLite each runs at
-once. Either way every statement after it sees it, a movement reaches the table after its
+`store.writes_held` block, its rows are held and sent with the other rows of the same
+statement (a plain INSERT's by COPY, any other's in one `executemany`) before the next
+other statement; on SQLite each runs at once. Either way every statement after it sees it, a movement reaches the table after its
 event, and what a rolled-back savepoint or transaction held is gone with it."""
+
+import json
 
 import psycopg
 import pytest
@@ -39,7 +41,7 @@ def counts(conn) -> tuple[int, int, int]:
 
 
 def test_the_next_statement_sees_what_was_given_later(conn):
-    with store.transaction(conn), store.pipelined(conn):
+    with store.transaction(conn), store.writes_held(conn):
         movement(conn, event(conn, 1), 5)
         assert store.event_content(conn, "st-1", "e1", 1) == ("receipt", NOW, "{}")
         assert counts(conn) == (1, 1, 5)
@@ -48,9 +50,9 @@ def test_the_next_statement_sees_what_was_given_later(conn):
 
 def test_a_movement_reaches_its_table_after_its_event_when_a_read_came_between(conn):
     """The read sends what is held; the next window holds a movement before the event the
-    one after it names: statements go in the order first held in the pipeline, events
+    one after it names: statements go in the order first held in the block, events
     first, or the second movement's event would not be there yet."""
-    with store.transaction(conn), store.pipelined(conn):
+    with store.transaction(conn), store.writes_held(conn):
         store.balances_read_ahead(conn, ["MUG"])  # as a batch does: a movement reads none
         first = event(conn, 1)
         assert counts(conn)[0] == 1
@@ -60,8 +62,25 @@ def test_a_movement_reaches_its_table_after_its_event_when_a_read_came_between(c
     assert store.check_ledger(conn) == []
 
 
+def test_text_and_bytes_of_any_kind_arrive_as_given(conn):
+    """COPY's text format escapes what it must (tabs, new lines, backslashes; NULL as
+    \\N): none of that may show in what is stored."""
+    awkward = 'tab\there, line\nbreak, back\\slash \\N, quote \' "'
+    payload = b"\x00\t\n\\N\xff"
+    with store.transaction(conn), store.writes_held(conn), store.outbox_batched(conn):
+        store.event_insert(conn, "st-1", "e1", 1, "scan", NOW, NOW,
+                           json.dumps({"note": awkward}).encode())  # fmt: skip
+        store.alert_add(conn, "unknown_sku", "warning", awkward, NOW)  # sku, station None
+        store.outbox_put(conn, "wh/v1/s/alerts", payload, False)
+    _type, _ts, data = store.event_content(conn, "st-1", "e1", 1)
+    assert json.loads(data) == {"note": awkward}
+    [alert] = store.alerts_page(conn, False, "unknown_sku", 10, 0)
+    assert (alert["message"], alert["sku"], alert["station"]) == (awkward, None, None)
+    assert [row[2] for row in store.outbox_read(conn, 0, 10)] == [payload]
+
+
 def test_a_savepoint_rolled_back_takes_what_it_held(conn):
-    with store.transaction(conn), store.pipelined(conn):
+    with store.transaction(conn), store.writes_held(conn):
         movement(conn, event(conn, 1), 3)
         with pytest.raises(LookupError), store.savepoint(conn, "try"):
             movement(conn, event(conn, 2), 4)
@@ -73,22 +92,22 @@ def test_a_savepoint_rolled_back_takes_what_it_held(conn):
 
 
 def test_what_a_failed_transaction_held_is_never_sent(conn):
-    with pytest.raises(LookupError), store.transaction(conn), store.pipelined(conn):
+    with pytest.raises(LookupError), store.transaction(conn), store.writes_held(conn):
         movement(conn, event(conn, 1), 3)
         raise LookupError("given up")
-    with store.transaction(conn), store.pipelined(conn):
+    with store.transaction(conn), store.writes_held(conn):
         movement(conn, event(conn, 1), 2)
     assert counts(conn) == (1, 1, 2)
 
 
-@pytest.mark.skipif(not postgres.enabled(), reason="PostgreSQL's pipeline (HUB_TEST_DB)")
+@pytest.mark.skipif(not postgres.enabled(), reason="PostgreSQL's held writes (HUB_TEST_DB)")
 def test_on_postgresql_the_rows_wait_for_the_next_statement(conn):
     """Seen past the store (psycopg's own connection, which sends nothing held): the rows
     are in this transaction only once a statement of the store's has gone."""
     def events_seen_raw() -> int:
         return conn.raw.execute("SELECT count(*) FROM events").fetchone()[0]
 
-    with store.transaction(conn), store.pipelined(conn):
+    with store.transaction(conn), store.writes_held(conn):
         movement(conn, event(conn, 1))  # the first reads the highest ids: a statement
         conn.execute("SELECT 1")
         for seq in range(2, 5):

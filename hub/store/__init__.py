@@ -118,11 +118,11 @@ from hub.store.connection import (
     is_postgres_url,
     item_errors,
     open_pool,
-    pipelined,
     rehearsal,
     schema_version,
     snapshot,
     transaction,
+    writes_held,
 )
 from hub.store.cost_layers import (
     Layer,

@@ -94,8 +94,9 @@ class Connection(Protocol):
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Rows: ...
 
     def execute_later(self, sql: str, parameters: Any, /) -> None:
-        """`execute`, of a write whose result nobody reads: on PostgreSQL, in a pipeline,
-        sent with the rows of the same statement before the next other statement runs."""
+        """`execute`, of a write whose result nobody reads: on PostgreSQL, in a
+        `writes_held` block, sent with the rows of the same statement before the next
+        other statement runs."""
 
     @property
     def in_transaction(self) -> bool: ...
@@ -301,14 +302,14 @@ def _transaction(conn: Connection, durable: bool) -> Iterator[Connection]:
 
 
 @contextmanager
-def pipelined(conn: Connection) -> Iterator[Connection]:
-    """Inside a transaction: its statements sent to PostgreSQL without waiting for each
-    result the code does not read (postgres.Connection.pipelined: the round trips were
-    most of an ingest worker's time). An error then surfaces later than its statement, so
-    use it where any error rolls the whole transaction back. SQLite runs in the process:
-    there is nothing to wait for, and the block runs as it is."""
+def writes_held(conn: Connection) -> Iterator[Connection]:
+    """Inside a transaction: on PostgreSQL the writes given to `execute_later` are held and
+    sent together, each statement's rows in one COPY or `executemany`, before the next
+    other statement (postgres.Connection.execute_later: one `execute` each was most of an
+    ingest worker's time). SQLite runs in the process: each runs at once, and the block
+    runs as it is."""
     if is_postgres(conn):
-        with conn.pipelined():
+        with conn.writes_held():
             yield conn
     else:
         yield conn

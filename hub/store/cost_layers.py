@@ -78,7 +78,8 @@ def layer_add(
     received: str, qty: int, unit_cost: int, kind: str,
 ) -> None:  # fmt: skip
     """A layer of `qty` received units. Its id is not asked for: on PostgreSQL the insert
-    then waits for nothing (store.pipelined), where a receipt makes one every time."""
+    then waits for nothing, sent with the others (store.writes_held), where a receipt
+    makes one every time."""
     conn.execute_later(_LAYER_INSERT, (sku, location, lot, movement_id, received, qty, qty,
                                        unit_cost, kind))  # fmt: skip
     if conn.written is not None:

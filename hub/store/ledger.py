@@ -34,8 +34,8 @@ def next_id(conn: Connection, table: str) -> int:
     transaction: the highest + 1, read once a transaction and counted on from there (the
     transaction holds the one writer lock from its start: nobody else numbers rows
     meanwhile). So an insert need not return its id, and on PostgreSQL it waits for
-    nothing (store.pipelined): the `RETURNING id` of an event's and a movement's insert
-    were a round trip each, the most of an ingest worker's waits. Gapless as a movement's
+    nothing, sent with the others (store.writes_held): the `RETURNING id` of an event's
+    and a movement's insert were a round trip each, the most of an ingest worker's waits. Gapless as a movement's
     id must be (docs/multi-site.md): a rollback gives the numbers back, a savepoint's too
     (store.savepoint)."""
     ids = written_of(conn, f"a row of {table} is numbered").ids

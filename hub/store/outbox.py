@@ -32,8 +32,9 @@ class _Rows:
 @contextmanager
 def outbox_batched(conn: Connection) -> Iterator[Connection]:
     """Inside a transaction: what `outbox_put` puts is kept and written at the block's end,
-    in order, in one statement (and one for the retained topics' older rows), not two
-    statements a message (an ingest batch's; each a round trip on PostgreSQL). A retained
+    in order, given to `execute_later` (inside `store.writes_held` on PostgreSQL one COPY;
+    and one statement for the retained topics' older rows), not two statements a message
+    (an ingest batch's; each a round trip on PostgreSQL). A retained
     topic keeps only its last message of the block, where that one was put, as the
     message-by-message DELETE left it. After an error nothing is written (the transaction
     is rolled back). Nothing may read the outbox inside the block: its rows are not there
@@ -75,9 +76,10 @@ def _write(conn: Connection, block: _Rows) -> None:
     if block.retained:
         conn.executemany("DELETE FROM outbox WHERE topic = ? AND retain = 1",
                          [(topic,) for topic in block.retained])  # fmt: skip
-    rows = [row for row in block.rows if row is not None]
-    if rows:
-        conn.executemany("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, ?)", rows)
+    for row in block.rows:
+        if row is not None:  # held with the batch's other rows (store.writes_held)
+            conn.execute_later("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, ?)",
+                               row)  # fmt: skip
 
 
 def outbox_put(conn: Connection, topic: str, payload: bytes, retain: bool) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -107,18 +107,8 @@ class _NumericLoader(Loader):
         return int(text) if text.lstrip(b"-").isdigit() else float(text)
 
 
-class _Cursor(psycopg.Cursor):
-    """In pipeline mode a statement's result comes when it is asked for: `fetch*` asks,
-    and so does `rowcount` here (psycopg's own says -1 until the result is in, which the
-    store's "did it change a row" checks would read as no)."""
-
-    pipeline: psycopg.Pipeline | None = None
-
-    @property
-    def rowcount(self) -> int:
-        if self.pipeline is not None and self.pgresult is None:
-            self.pipeline.sync()
-        return super().rowcount
+# A plain INSERT of one row of values: its held rows go by COPY (`Connection._many`).
+_PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \([?, ]+\)")
 
 
 @dataclass
@@ -126,38 +116,38 @@ class Connection:
     """A PostgreSQL connection with the calls of sqlite3's that the hub uses."""
 
     raw: psycopg.Connection
-    _pipeline: psycopg.Pipeline | None = None
     outbox_rows: Any = None  # a writing transaction's, held back (store.outbox_batched)
     written: Written | None = None  # a writing transaction's (store.written)
-    # In a pipeline, `execute_later`'s rows by statement, in the order each statement was
-    # first held in it (kept when its rows are sent).
-    _later: dict[str, list[Any]] = field(default_factory=dict)
+    # Inside `writes_held`: `execute_later`'s rows by statement, in the order each
+    # statement was first held in the block (kept when its rows are sent).
+    _later: dict[str, list[Any]] | None = None
 
     def execute_later(self, sql: str, params: Any) -> None:
-        """In a pipeline, `sql` with `params` is sent before the next other statement (or
-        the pipeline's end), with the other rows held for it, in one `executemany`: in
-        one `execute` each, psycopg's work for a statement (a cursor, its parameters'
-        conversion, the pipeline's exchange) was most of an ingest worker's CPU, an event
-        and its movement's rows a statement each. Every other statement first sends
-        what is held, so whatever it reads or does sees them as if each had run at once.
-        Statements are sent in the order each was first held in the pipeline: a row that
-        refers to another (a movement to its event) is held after it, so its statement
-        was first held after the other's."""
-        if self._pipeline is None:
+        """Inside `writes_held`, `sql` with `params` is sent before the next other
+        statement (or at the block's end) with the other rows held for it: in one COPY
+        for a plain INSERT, else one `executemany`. In one `execute` each, psycopg's work
+        for a statement (a cursor, converting the query and its parameters, the exchange
+        with the server) and the server's were most of an ingest worker's time, an
+        event and its movement's rows a statement each. Every other statement first
+        sends what is held, so whatever it reads or does sees them as if each had run at
+        once. Statements are sent in the order each was first held in the block: a row
+        that refers to another (a movement to its event) is held after it, so its
+        statement was first held after the other's."""
+        if self._later is None:
             self.execute(sql, params)
             return
         self._later.setdefault(sql, []).append(params)
 
     def _send_later(self) -> None:
-        for sql, rows in self._later.items():
+        for sql, rows in (self._later or {}).items():
             if rows:
                 held = list(rows)
                 rows.clear()
-                self._cursor().executemany(translate_query(sql), held)
+                self._many(sql, held)
 
     def execute(self, sql: str, params: Any = None) -> psycopg.Cursor:
         self._send_later()
-        cur = self._cursor()
+        cur = self.raw.cursor()
         if params:
             cur.execute(translate_query(sql), params)
         else:
@@ -166,37 +156,41 @@ class Connection:
 
     def executemany(self, sql: str, seq_of_params: Any) -> psycopg.Cursor:
         self._send_later()
-        cur = self._cursor()
+        cur = self.raw.cursor()
         rows = list(seq_of_params)
         if rows:
             cur.executemany(translate_query(sql), rows)
         return cur
 
-    def _cursor(self) -> _Cursor:
+    def _many(self, sql: str, rows: list[Any]) -> None:
+        """Held rows: a plain INSERT's by COPY (a tenth of the CPU of an `executemany` in
+        the client, and less in the server, the same constraints checked; the held
+        statements' values are of their columns' types, which COPY's text takes without
+        the casts a bound parameter may get), any other statement's by `executemany`
+        (which psycopg sends without waiting for each)."""
         cur = self.raw.cursor()
-        cur.pipeline = self._pipeline
-        return cur
+        plain = _PLAIN_INSERT.fullmatch(sql)
+        if plain is None:
+            cur.executemany(translate_query(sql), rows)
+            return
+        with cur.copy(f"COPY {plain[1]} ({plain[2]}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     @contextmanager
-    def pipelined(self) -> Iterator["Connection"]:
-        """psycopg's pipeline mode: a statement is sent without waiting for the result of
-        the one before; reading a result (`fetch*`, `rowcount`) waits for it and those
-        before it, in one round trip. The statements the domain code writes and never
-        reads back (movements, balances, aggregates, outbox rows...) then cost no wait
-        each. A failed statement's error is raised at the next read or at the end of the
-        block, not at the statement itself, and the server skips everything after it:
-        only for a transaction that is rolled back whole on an error."""
-        if self._pipeline is not None:  # already in one
+    def writes_held(self) -> Iterator["Connection"]:
+        """Inside a transaction: what is given to `execute_later` is held and sent
+        together (see there). After an error nothing held is sent: the transaction is
+        rolled back."""
+        if self._later is not None:  # already in one
             yield self
             return
-        with self.raw.pipeline() as pipeline:
-            self._pipeline = pipeline
-            try:
-                yield self
-                self._send_later()
-            finally:
-                self._later.clear()  # after an error: the transaction is rolled back
-                self._pipeline = None
+        self._later = {}
+        try:
+            yield self
+            self._send_later()
+        finally:
+            self._later = None
 
     @property
     def in_transaction(self) -> bool:
@@ -217,7 +211,7 @@ class Connection:
 # every event. Where the server cannot infer a parameter's type from the query (`? IS
 # NULL`, `'%' || ? || '%'`) the query casts it, `CAST(? AS TEXT)`, which SQLite accepts.
 PREPARE_AFTER = 2
-_OPTIONS = {"autocommit": True, "prepare_threshold": PREPARE_AFTER, "cursor_factory": _Cursor}
+_OPTIONS = {"autocommit": True, "prepare_threshold": PREPARE_AFTER}
 
 
 def _configure(raw: psycopg.Connection) -> None:

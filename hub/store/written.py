@@ -1,6 +1,6 @@
 """What a writing transaction knows of the rows it writes, so that writing one need not
 read anything back: on PostgreSQL each read is a wait for the server in the middle of the
-transaction's pipeline (store.pipelined), where a write is sent and not waited on.
+transaction, where a write is held and sent with the others (store.writes_held).
 
 It holds for one transaction only (store.transaction makes it, and drops it at the end),
 and is true because the transaction holds the one writer lock from its start: nobody else
