@@ -7,7 +7,11 @@ The values are of the kind a big site holds (scripts/lib/big_ledger.py's names: 
 location A-00-0, order SO-000001, PO-000001): on a filled ledger a custom plan is then made
 for values that exist, a page in the middle of the catalog rather than past its end."""
 
+import json
+from collections.abc import Iterator
 from datetime import date
+
+import psycopg
 
 from hub import counts, fifo, planning, purchasing, sales, settings, store
 
@@ -71,3 +75,36 @@ def sqlite_plans(conn, read) -> list[str]:
         conn.set_trace_callback(None)
     return [row[-1] for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))
             for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]  # fmt: skip
+
+
+def postgres_plans(url: str, read, mode: str) -> list[dict]:
+    """PostgreSQL's plan (EXPLAIN's JSON) of every statement `read` runs on the ledger at
+    `url`, on a connection as the hub makes it, planned in `mode` (`plan_cache_mode`:
+    `force_custom_plan` for the values given, `force_generic_plan` without them). The
+    server's `auto_explain` sends each plan back as a notice."""
+    conn = store.connect(url)
+    found: list[dict] = []
+
+    def notice(diag: psycopg.errors.Diagnostic) -> None:
+        head, _, plan = (diag.message_primary or "").partition("plan:\n")
+        if head.startswith("duration:"):
+            found.append(json.loads(plan))
+
+    try:
+        # auto_explain: every statement's plan as it ran, sent to this client as a notice.
+        for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
+                        "SET auto_explain.log_level = 'notice'",
+                        "SET auto_explain.log_format = 'json'",
+                        f"SET plan_cache_mode = '{mode}'"):  # fmt: skip
+            conn.execute(setting)
+        conn.raw.add_notice_handler(notice)
+        read(conn)
+    finally:
+        conn.close()
+    return found
+
+
+def nodes(plan: dict) -> Iterator[dict]:
+    yield plan
+    for child in plan.get("Plans", ()):
+        yield from nodes(child)

@@ -19,15 +19,14 @@ tests/page_reads.py's, which tests/test_store_page_plans.py checks on SQLite."""
 
 import json
 import os
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from hub import migrate_db, store
+from hub import migrate_db
 from scripts.lib import big_ledger
 from tests import postgres
-from tests.page_reads import READS
+from tests.page_reads import READS, nodes, postgres_plans
 
 pytestmark = [
     pytest.mark.hub,
@@ -103,36 +102,6 @@ def big(big_site) -> set[str]:
         return {name for (name,) in rows}
 
 
-def plans(url: str, read, mode: str) -> list[dict]:
-    """The plan (EXPLAIN's JSON) of every statement `read` runs, planned in `mode`."""
-    conn = store.connect(url)
-    found: list[dict] = []
-
-    def notice(diag: psycopg.errors.Diagnostic) -> None:
-        head, _, plan = (diag.message_primary or "").partition("plan:\n")
-        if head.startswith("duration:"):
-            found.append(json.loads(plan))
-
-    try:
-        # auto_explain: every statement's plan as it ran, sent to this client as a notice.
-        for setting in ("LOAD 'auto_explain'", "SET auto_explain.log_min_duration = 0",
-                        "SET auto_explain.log_level = 'notice'",
-                        "SET auto_explain.log_format = 'json'",
-                        f"SET plan_cache_mode = '{mode}'"):  # fmt: skip
-            conn.execute(setting)
-        conn.raw.add_notice_handler(notice)
-        read(conn)
-    finally:
-        conn.close()
-    return found
-
-
-def nodes(plan: dict) -> Iterator[dict]:
-    yield plan
-    for child in plan.get("Plans", ()):
-        yield from nodes(child)
-
-
 def whole_scans(found: list[dict], big: set[str]) -> list[str]:
     """The steps that read a big table whole: a Seq Scan; or, planned without the values,
     an index walked from end to end while a filter on a value drops rows (no Index Cond):
@@ -167,8 +136,8 @@ def test_a_forced_generic_plan_is_made_without_the_values(big_site):
     """The check below is only as good as `plan_cache_mode`'s hold on how the hub's
     statements are planned: a generic plan shows the parameters, a custom one the values."""
     read = READS["a product's movements"]
-    generic = json.dumps([p["Plan"] for p in plans(big_site, read, "force_generic_plan")])
-    custom = json.dumps([p["Plan"] for p in plans(big_site, read, "force_custom_plan")])
+    generic = json.dumps([p["Plan"] for p in postgres_plans(big_site, read, "force_generic_plan")])
+    custom = json.dumps([p["Plan"] for p in postgres_plans(big_site, read, "force_custom_plan")])
     assert "$1" in generic and "SKU-000424" not in generic
     assert "SKU-000424" in custom and "$1" not in custom
 
@@ -176,7 +145,7 @@ def test_a_forced_generic_plan_is_made_without_the_values(big_site):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", READS)
 def test_a_page_read_scans_no_big_table(big_site, big, name, mode):
-    found = plans(big_site, READS[name], mode)
+    found = postgres_plans(big_site, READS[name], mode)
     assert found, "the read ran no query"
     assert whole_scans(found, big) == []
 
@@ -185,4 +154,4 @@ def test_a_page_read_scans_no_big_table(big_site, big, name, mode):
 def test_a_page_read_is_planned_for_a_page(big_site, name):
     """Also planned without the values: a page's size is written out (store.conditions.page),
     not bound (`LIMIT ?`)."""
-    assert oversized(plans(big_site, READS[name], "force_generic_plan")) == []
+    assert oversized(postgres_plans(big_site, READS[name], "force_generic_plan")) == []

@@ -4,7 +4,7 @@ import json
 from collections.abc import Iterable
 
 from hub.store.conditions import Where, page
-from hub.store.connection import Connection, dialect, json_values, written_of
+from hub.store.connection import Connection, dialect, written_of
 from hub.store.ledger import next_id
 from hub.store.written import unread
 
@@ -66,20 +66,27 @@ def alerts_read_ahead(conn: Connection, dedupes: Iterable[str]) -> None:
     new = unread(dedupes, written.open_alerts, written.closed_alerts)
     if not new:
         return
-    rows = conn.execute(
-        f"SELECT dedupe FROM {_by_dedupe(conn)} WHERE dedupe IN ({json_values(conn)}) "
-        "AND cleared IS NULL",
-        (json.dumps(new),),
-    ).fetchall()
+    rows = conn.execute(f"SELECT dedupe FROM {_open_with_keys(conn)}",
+                        (json.dumps(new),)).fetchall()  # fmt: skip
     found = {row[0] for row in rows}
     written.open_alerts.update(found)
     written.closed_alerts.update(set(new) - found)
 
 
-def _by_dedupe(conn: Connection) -> str:
-    """`alerts`, read by their dedupe keys: SQLite's planner, without statistics, would
-    rather walk every open alert (`alerts_open`) than seek each key."""
-    return dialect(conn, sqlite="alerts INDEXED BY alerts_dedupe", postgresql="alerts")
+def _open_with_keys(conn: Connection) -> str:
+    """`alerts WHERE` open with one of the dedupe keys of a JSON array (the one parameter),
+    read key by key through `alerts_dedupe`, as many as there are keys. Else both backends'
+    planners would rather read every open alert (`alerts_open`) and keep those whose key is
+    named, which the alerts kept open (a pick-error spike's, an unknown SKU's) make longer
+    every batch: SQLite's is told the index; PostgreSQL's takes `= ANY` of an array for an
+    index condition, where `IN (subquery)` became a join with all of them."""
+    return dialect(
+        conn,
+        sqlite="alerts INDEXED BY alerts_dedupe WHERE dedupe IN (SELECT value FROM json_each(?)) "
+        "AND cleared IS NULL",
+        postgresql="alerts WHERE dedupe = ANY(ARRAY(SELECT jsonb_array_elements_text("
+        "CAST(? AS jsonb)))) AND cleared IS NULL",
+    )
 
 
 def alerts_changed(conn: Connection, since: str | None, until: str | None,
@@ -154,8 +161,7 @@ def alert_open(conn: Connection, dedupe: str) -> dict | None:
 def alerts_open_of(conn: Connection, dedupes: list[str]) -> dict[str, dict]:
     """`alert_open` of those of `dedupes` that are open, in one statement."""
     rows = conn.execute(
-        f"SELECT dedupe, id, kind, severity, sku, station FROM {_by_dedupe(conn)} "
-        f"WHERE dedupe IN ({json_values(conn)}) AND cleared IS NULL",
+        f"SELECT dedupe, id, kind, severity, sku, station FROM {_open_with_keys(conn)}",
         (json.dumps(dedupes),),
     ).fetchall()
     keys = ("id", "kind", "severity", "sku", "station")
