@@ -34,9 +34,9 @@ def outbox_batched(conn: Connection) -> Iterator[Connection]:
     """Inside a transaction: what `outbox_put` puts is kept and written at the block's end,
     in order, given to `execute_later` (inside `store.writes_held` on PostgreSQL one COPY;
     and one statement for the retained topics' older rows), not two statements a message
-    (an ingest batch's; each a round trip on PostgreSQL). A retained
-    topic keeps only its last message of the block, where that one was put, as the
-    message-by-message DELETE left it. After an error nothing is written (the transaction
+    (an ingest batch's; each a round trip on PostgreSQL). A retained topic keeps only its
+    last message of the block, where that one was put, as the message-by-message DELETE
+    left it. After an error nothing is written (the transaction
     is rolled back). Nothing may read the outbox inside the block: its rows are not there
     yet (the reads here refuse to, `_unbatched`)."""
     if conn.outbox_rows is not None:  # already in one
