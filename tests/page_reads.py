@@ -65,6 +65,15 @@ READS = {
 }
 
 
+def in_a_writing_transaction(read):
+    """`read` as an ingest batch runs it: inside a writing transaction (a read ahead asks
+    for one)."""
+    def run(conn):
+        with store.transaction(conn):
+            read(conn)
+    return run
+
+
 def sqlite_plans(conn, read) -> list[str]:
     """SQLite's plan of every SELECT `read(conn)` runs (as traced, values bound)."""
     statements: list[str] = []

@@ -7,7 +7,7 @@ import pytest
 
 from hub import store
 from tests.domain_helpers import open_ledger
-from tests.page_reads import sqlite_plans
+from tests.page_reads import in_a_writing_transaction, sqlite_plans
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -24,13 +24,6 @@ READS = {
     "last layer costs": (lambda c: store.last_costs_read_ahead(c, ["MUG"]),
                          "SEARCH c USING INDEX cost_layers_last_in (sku=?)"),
 }  # fmt: skip
-
-
-def in_a_writing_transaction(read):
-    def run(conn):
-        with store.transaction(conn):
-            read(conn)
-    return run
 
 
 @pytest.mark.parametrize("name", READS)

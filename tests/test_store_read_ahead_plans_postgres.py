@@ -11,7 +11,7 @@ import pytest
 from hub import store
 from tests import postgres
 from tests.domain_helpers import open_ledger
-from tests.page_reads import nodes, postgres_plans
+from tests.page_reads import in_a_writing_transaction, nodes, postgres_plans
 
 pytestmark = [
     pytest.mark.hub,
@@ -40,13 +40,6 @@ def ledger(tmp_path_factory) -> str:
         )
         conn.execute("VACUUM ANALYZE alerts")
     return url
-
-
-def in_a_writing_transaction(read):
-    def run(conn):
-        with store.transaction(conn):
-            read(conn)
-    return run
 
 
 @pytest.mark.parametrize("mode", ("force_custom_plan", "force_generic_plan"))
