@@ -1,8 +1,10 @@
 """A write whose result nobody reads is given to `execute_later`: on PostgreSQL, inside a
 `store.writes_held` block, its rows are held and sent with the other rows of the same
-statement (a plain INSERT's by COPY, any other's in one `executemany`) before the next
-other statement; on SQLite each runs at once. Either way every statement after it sees it, a movement reaches the table after its
-event, and what a rolled-back savepoint or transaction held is gone with it."""
+statement (a plain INSERT's by COPY, an upsert's as one statement a round of distinct keys,
+any other's in one `executemany`) before the next other statement; on SQLite each runs at
+once. Either way every statement after it sees it, rows of one key land as if one after
+the other, a movement reaches the table after its event, and what a rolled-back
+savepoint or transaction held is gone with it."""
 
 import json
 
@@ -77,6 +79,39 @@ def test_text_and_bytes_of_any_kind_arrive_as_given(conn):
     [alert] = store.alerts_page(conn, False, "unknown_sku", 10, 0)
     assert (alert["message"], alert["sku"], alert["station"]) == (awkward, None, None)
     assert [row[2] for row in store.outbox_read(conn, 0, 10)] == [payload]
+
+
+def test_held_upserts_of_one_key_land_one_after_the_other(conn):
+    """One upsert statement cannot change a row twice: rows of the same key go in
+    rounds, in their order; an adding upsert sums them, a replacing one keeps the last."""
+    with store.transaction(conn), store.writes_held(conn):
+        first = event(conn, 1)
+        for delta in (3, 4, -2):
+            movement(conn, first, delta)
+        store.movement_add(conn, first, "receipt", "MUG", "B-2", "", "", 7, NOW, NOW)
+        for applied in (5, 9, 3):
+            store.cursor_set(conn, "st-1", "e1", applied, NOW)
+        store.cursor_set(conn, "st-2", "e1", 1, NOW)
+    assert [tuple(line) for line in store.stock_lines(conn, "MUG")] == [("A-1", "", "", 5),
+                                                                      ("B-2", "", "", 7)]
+    assert store.cursors_of(conn, ["st-1", "st-2"]) == {("st-1", "e1"): 3, ("st-2", "e1"): 1}
+    assert store.check_ledger(conn) == []
+
+
+def test_held_upserts_carry_any_text_and_null_as_given(conn):
+    """The rows of an upsert reach the server as JSON: what JSON escapes (quotes,
+    backslashes, new lines, characters past ASCII) and NULL arrive unchanged."""
+    awkward = 'tab\there, line\nbreak, back\\slash \\u0041, quote \' " \u00e9\u20ac\U0001f4e6'
+    upsert = ("INSERT INTO sku_activity (sku, last_out, pick_location) VALUES (?, ?, ?) "
+              "ON CONFLICT (sku) DO UPDATE SET pick_location = excluded.pick_location")
+    with store.transaction(conn), store.writes_held(conn):
+        conn.execute_later(upsert, (awkward, None, awkward))
+        conn.execute_later(upsert, ("MUG", "2026-12-07", None))
+        conn.execute_later(upsert, ("MUG", None, awkward))
+    rows = conn.execute("SELECT sku, last_out, pick_location FROM sku_activity "
+                        "ORDER BY sku").fetchall()  # fmt: skip
+    assert [tuple(row) for row in rows] == [("MUG", "2026-12-07", awkward),
+                                            (awkward, None, awkward)]  # fmt: skip
 
 
 def test_a_savepoint_rolled_back_takes_what_it_held(conn):

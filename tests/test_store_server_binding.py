@@ -69,8 +69,11 @@ def test_a_name_search_matches_part_of_a_name(conn):
 
 @pytest.mark.skipif(not postgres.enabled(), reason="prepared statements are PostgreSQL's")
 def test_an_ingest_workers_repeated_statements_are_prepared_on_the_server(conn):
-    Ingest(conn, TOPICS, zone=UTC).process(receipts(6))
-    """Those sent one row at a time (an event's row and a movement's go by COPY)."""
+    """Those sent for each batch (an event's rows and a movement's go by COPY, the
+    balances' as one upsert of them all)."""
+    ingest, events = Ingest(conn, TOPICS, zone=UTC), receipts(6)
+    for batch in (events[:2], events[2:4], events[4:]):
+        ingest.process(batch)
     prepared = [sql for (sql,) in conn.execute("SELECT statement FROM pg_prepared_statements")]
     assert any(sql.startswith("INSERT INTO balances") for sql in prepared), prepared
-    assert any(sql.startswith("INSERT INTO sku_activity") for sql in prepared), prepared
+    assert any(sql.startswith("INSERT INTO cursors") for sql in prepared), prepared

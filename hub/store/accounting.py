@@ -7,7 +7,7 @@ from hub.store.connection import Connection
 def movement_values_add(conn: Connection, rows: list[tuple[int, int]]) -> None:
     """Add to each movement's value: rows of (movement id, micros)."""
     conn.executemany(
-        "INSERT INTO movement_values VALUES (?, ?) "
+        "INSERT INTO movement_values (movement_id, value) VALUES (?, ?) "
         "ON CONFLICT (movement_id) DO UPDATE SET value = movement_values.value + excluded.value",
         rows,
     )

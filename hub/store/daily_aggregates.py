@@ -147,8 +147,9 @@ def scan_stats_add(conn: Connection, rows: list[tuple[str, str, str, str, int, i
     """Count scans: rows of (day, station, operator, mode, scans, errors), one statement
     for them all (a batch's, hub.tallies)."""
     conn.executemany(
-        "INSERT INTO scan_stats VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-        "(day, station, operator, mode) DO UPDATE SET scans = scan_stats.scans + excluded.scans, "
+        "INSERT INTO scan_stats (day, station, operator, mode, scans, errors) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, station, operator, mode) "
+        "DO UPDATE SET scans = scan_stats.scans + excluded.scans, "
         "errors = scan_stats.errors + excluded.errors",
         rows,
     )

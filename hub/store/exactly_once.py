@@ -16,7 +16,8 @@ def cursor_get(conn: Connection, station: str, epoch: str) -> int:
 
 def cursor_set(conn: Connection, station: str, epoch: str, applied: int, now: str) -> None:
     conn.execute_later(
-        "INSERT INTO cursors VALUES (?, ?, ?, ?) ON CONFLICT (station, epoch) "
+        "INSERT INTO cursors (station, epoch, applied, updated) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (station, epoch) "
         "DO UPDATE SET applied = excluded.applied, updated = excluded.updated",
         (station, epoch, applied, now),
     )

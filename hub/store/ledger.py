@@ -104,7 +104,7 @@ def movement_add(
     key = (sku, location, lot, owner)
     balance = _balance(conn, key) + delta
     conn.execute_later(
-        "INSERT INTO balances VALUES (?, ?, ?, ?, ?) "
+        "INSERT INTO balances (sku, location, lot, owner, qty) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (sku, location, lot, owner) DO UPDATE SET qty = balances.qty + excluded.qty",
         (sku, location, lot, owner, delta),
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
@@ -107,8 +108,63 @@ class _NumericLoader(Loader):
         return int(text) if text.lstrip(b"-").isdigit() else float(text)
 
 
+_JSON = msgspec.json.Encoder()
+
 # A plain INSERT of one row of values: its held rows go by COPY (`Connection._many`).
 _PLAIN_INSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \([?, ]+\)")
+# An upsert of one row of values onto named key columns: its held rows go as one
+# statement that reads them from a JSON array (`_upsert`).
+_UPSERT = re.compile(r"INSERT INTO (\w+) \(([\w, ]+)\) VALUES \(([?, ]+)\) "
+                     r"(ON CONFLICT \(([\w, ]+)\) DO .*)", re.DOTALL)  # fmt: skip
+# What JSON carries as the parameter would have been (a bool is JSON's true, not 1).
+_JSON_TYPES = (str, int, type(None))
+
+
+@dataclass(frozen=True)
+class _Upsert:
+    """An upsert statement's rows sent as one JSON parameter, the table's own row type
+    giving each value its column's type, in rounds of distinct keys: one statement
+    cannot update a row twice."""
+
+    sql: str
+    columns: tuple[str, ...]
+    keys: tuple[int, ...]  # the key columns' places in a row
+
+
+@lru_cache(maxsize=256)
+def _upsert(sql: str) -> _Upsert | None:
+    """`sql` as an `_Upsert`, or None when it is not one `_UPSERT` can take: parameters
+    only in its values, one for each column, its conflict's columns among them."""
+    match = _UPSERT.fullmatch(sql)
+    if match is None:
+        return None
+    table, listed, marks, conflict, target = match.groups()
+    columns = tuple(name.strip() for name in listed.split(","))
+    keys = [name.strip() for name in target.split(",")]
+    if marks.count("?") != len(columns) or "?" in conflict or ":" in conflict:
+        return None
+    if any(key not in columns for key in keys):
+        return None
+    return _Upsert(
+        f"INSERT INTO {table} ({listed}) SELECT {listed} FROM "
+        f"json_populate_recordset(NULL::{table}, CAST(%s AS json)) {translate_query(conflict)}",
+        columns, tuple(columns.index(key) for key in keys))  # fmt: skip
+
+
+def _rounds(rows: list[Any], keys: tuple[int, ...]) -> list[list[Any]] | None:
+    """`rows` in rounds, each key's rows in their order one a round; None when a value is
+    one JSON would not carry as it is."""
+    rounds: list[list[Any]] = []
+    seen: dict[tuple, int] = {}
+    for row in rows:
+        if not all(type(value) in _JSON_TYPES for value in row):
+            return None
+        key = tuple(row[i] for i in keys)
+        n = seen[key] = seen.get(key, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(row)
+    return rounds
 
 
 @dataclass
@@ -158,7 +214,7 @@ class Connection:
         self._send_later()
         cur = self.raw.cursor()
         rows = list(seq_of_params)
-        if rows:
+        if rows and not self._upsert_many(cur, sql, rows):
             cur.executemany(translate_query(sql), rows)
         return cur
 
@@ -166,16 +222,33 @@ class Connection:
         """Held rows: a plain INSERT's by COPY (a tenth of the CPU of an `executemany` in
         the client, and less in the server, the same constraints checked; the held
         statements' values are of their columns' types, which COPY's text takes without
-        the casts a bound parameter may get), any other statement's by `executemany`
-        (which psycopg sends without waiting for each)."""
+        the casts a bound parameter may get), an upsert's as one statement a round
+        (`_upsert_many`), any other statement's by `executemany` (which psycopg sends
+        without waiting for each)."""
         cur = self.raw.cursor()
         plain = _PLAIN_INSERT.fullmatch(sql)
         if plain is None:
-            cur.executemany(translate_query(sql), rows)
+            if not self._upsert_many(cur, sql, rows):
+                cur.executemany(translate_query(sql), rows)
             return
         with cur.copy(f"COPY {plain[1]} ({plain[2]}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+    def _upsert_many(self, cur: psycopg.Cursor, sql: str, rows: list[Any]) -> bool:
+        """An upsert's rows (held, or given to `executemany`) in one statement a round
+        (`_Upsert`): in an `executemany`, psycopg's work and the server's for each row
+        were a fifth of an ingest worker's time (a probe of 300-row batches: 32-42 us of
+        the client's CPU a row and 36-57 of the server's, against 5-7 and 13-23). False
+        when `sql` or a value is not one it takes."""
+        upsert = _upsert(sql)
+        rounds = None if upsert is None else _rounds(rows, upsert.keys)
+        if rounds is None:
+            return False
+        for batch in rounds:
+            objects = [dict(zip(upsert.columns, row, strict=True)) for row in batch]
+            cur.execute(upsert.sql, (_JSON.encode(objects).decode(),))
+        return True
 
     @contextmanager
     def writes_held(self) -> Iterator["Connection"]:
