@@ -74,18 +74,22 @@ def alerts_read_ahead(conn: Connection, dedupes: Iterable[str]) -> None:
 
 
 def _open_with_keys(conn: Connection) -> str:
-    """`alerts WHERE` open with one of the dedupe keys of a JSON array (the one parameter),
+    """The open `alerts` with one of the dedupe keys of a JSON array (the one parameter),
     read key by key through `alerts_dedupe`, as many as there are keys. Else both backends'
     planners would rather read every open alert (`alerts_open`) and keep those whose key is
     named, which the alerts kept open (a pick-error spike's, an unknown SKU's) make longer
-    every batch: SQLite's is told the index; PostgreSQL's takes `= ANY` of an array for an
-    index condition, where `IN (subquery)` became a join with all of them."""
+    every batch: SQLite's is told the index; PostgreSQL's looks up each key in a lateral
+    subquery of at most one row (a plain join became a hash join reading every open
+    alert). `dedupe = ANY` of the keys' array, used until 2026-12-07, did seek each key on
+    a big table, but on a small one it compared every open alert with every key: 13 ms a
+    batch of bench 7's, a seventh of the server's time for it, where this takes 2-3."""
     return dialect(
         conn,
         sqlite="alerts INDEXED BY alerts_dedupe WHERE dedupe IN (SELECT value FROM json_each(?)) "
         "AND cleared IS NULL",
-        postgresql="alerts WHERE dedupe = ANY(ARRAY(SELECT jsonb_array_elements_text("
-        "CAST(? AS jsonb)))) AND cleared IS NULL",
+        postgresql="jsonb_array_elements_text(CAST(? AS jsonb)) AS wanted(key) CROSS JOIN "
+        "LATERAL (SELECT * FROM alerts WHERE dedupe = wanted.key AND cleared IS NULL "
+        "LIMIT 1) AS alerts",
     )
 
 
