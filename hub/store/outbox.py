@@ -1,12 +1,13 @@
 """What the hub publishes, kept until the broker has it (what it cannot publish becomes a
 dead letter)."""
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, json_values
 from hub.store.dead_letters import dead_letter
 from protocol.envelope import MAX_PAYLOAD_BYTES, utc_now
 
@@ -74,8 +75,10 @@ def savepoint(conn: Connection, name: str) -> Iterator[Connection]:
 
 def _write(conn: Connection, block: _Rows) -> None:
     if block.retained:
-        conn.executemany("DELETE FROM outbox WHERE topic = ? AND retain = 1",
-                         [(topic,) for topic in block.retained])  # fmt: skip
+        # One statement for all the block's retained topics (a batch's stock messages: on
+        # PostgreSQL one each was 30 us of psycopg's CPU, 10 an event of bench 7's).
+        conn.execute(f"DELETE FROM outbox WHERE retain = 1 AND topic IN ({json_values(conn)})",
+                     (json.dumps(list(block.retained)),))  # fmt: skip
     for row in block.rows:
         if row is not None:  # held with the batch's other rows (store.writes_held)
             conn.execute_later("INSERT INTO outbox (topic, payload, retain) VALUES (?, ?, ?)",
