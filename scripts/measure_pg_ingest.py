@@ -10,8 +10,11 @@ once), and the same load on SQLite for comparison. The outbox
 rows each batch writes are deleted after it, as the publisher would.
 
 Usage: scripts/measure-pg-ingest [--batches 4] [--batch 900] [--profile FILE]
-[--statements N] (`--statements` lists the N most frequent statements; `--profile` writes cProfile's statistics of the PostgreSQL batches to FILE and prints
-the top functions by own time.)
+[--statements N] [--server N] (`--statements` lists the N most frequent statements;
+`--server` the N statements the server spent most time executing, per event, from
+pg_stat_statements, which it loads into its cluster for that; `--profile` writes
+cProfile's statistics of the PostgreSQL batches to FILE and prints the top functions by
+own time.)
 """
 
 import argparse
@@ -25,11 +28,13 @@ import time
 from datetime import UTC
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts" / "lib")]
 
 from bench_env import SITE, cpu_seconds, encoded_events, station_ids  # noqa: E402
-from pg_cluster import FolderCluster  # noqa: E402
+from pg_cluster import DATABASE, FolderCluster  # noqa: E402
 
 from hub import store  # noqa: E402
 from hub.ingest import Incoming, Ingest  # noqa: E402
@@ -151,6 +156,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--statements", type=int, default=0, metavar="N",
                         help="list the N most frequent statements per event, per backend")
+    parser.add_argument("--server", type=int, default=0, metavar="N",
+                        help="list the N statements PostgreSQL spent most time executing")
     args = parser.parse_args()
     load = messages(args.batches, args.batch)
     with tempfile.TemporaryDirectory(prefix="measure-pg-ingest-", dir=ROOT / "var"
@@ -165,20 +172,48 @@ def main() -> None:
         _most(counts, args.statements, sum(map(len, load)))
         cluster = FolderCluster(Path(tmp) / "postgres").start()
         try:
+            if args.server:
+                _track_statements(cluster)
             conn = store.connect(cluster.url)
             store.create_schema(conn)
+            if args.server:
+                conn.execute("SELECT pg_stat_statements_reset()")
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
             print("PostgreSQL (fsync, synchronous_commit on):")
             profile = cProfile.Profile() if args.profile else None
             counts = collections.Counter()
             run(conn, load, backend, profile, counts)
-            conn.close()
             _most(counts, args.statements, sum(map(len, load)))
+            if args.server:
+                _server_most(conn, args.server, sum(map(len, load)))
+            conn.close()
         finally:
             cluster.stop()
     if profile is not None:
         profile.dump_stats(args.profile)
         pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
+
+
+def _track_statements(cluster: FolderCluster) -> None:
+    """pg_stat_statements in the cluster (a library loaded at the server's start)."""
+    admin = cluster.url.replace(f"/{DATABASE}?", "/postgres?")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    cluster.stop()
+    cluster.start()
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def _server_most(conn, n: int, events: int) -> None:
+    """The statements of the batches (and the outbox's clearing) by the server's time."""
+    total = conn.execute("SELECT sum(total_exec_time) FROM pg_stat_statements").fetchone()[0]
+    print(f"  the server executing statements: {1000 * total / events:.1f} us/event")
+    rows = conn.execute("SELECT total_exec_time, calls, rows, query FROM pg_stat_statements "
+                        "ORDER BY total_exec_time DESC LIMIT ?", (n,))  # fmt: skip
+    for ms, calls, count, query in rows:
+        print(f"  {1000 * ms / events:6.1f} us/event {calls:6d} calls {count:7d} rows  "
+              f"{_short(query)}")
 
 
 def _most(counts: collections.Counter, n: int, events: int) -> None:
