@@ -82,7 +82,9 @@ def _open_with_keys(conn: Connection) -> str:
     subquery of at most one row (a plain join became a hash join reading every open
     alert). `dedupe = ANY` of the keys' array, used until 2026-12-07, did seek each key on
     a big table, but on a small one it compared every open alert with every key: 13 ms a
-    batch of bench 7's, a seventh of the server's time for it, where this takes 2-3."""
+    batch of bench 7's, a seventh of the server's time for it, where this takes 2-3. (Not
+    before the table's first ANALYZE: without statistics either form may read the open
+    alerts once per key; autovacuum analyzes it within a minute of its first hundreds.)"""
     return dialect(
         conn,
         sqlite="alerts INDEXED BY alerts_dedupe WHERE dedupe IN (SELECT value FROM json_each(?)) "
