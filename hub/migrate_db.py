@@ -3,7 +3,7 @@ from its SQLite file to PostgreSQL (docs/scaling.md), with the hub stopped.
 
 Every table of the file is copied as it is, whatever tables schema.sql holds by then, in
 one transaction (a failure leaves the PostgreSQL database as it was); the id sequences go
-on after the highest id the file ever gave. Afterwards both are checked (`hub check`) and
+on after the highest id the file ever gave; then the tables are analyzed. Afterwards both are checked (`hub check`) and
 compared: row counts of every table, every balance, every cost layer and every open order
 must be equal, or the command says what differs and exits 1.
 """
@@ -63,6 +63,10 @@ def migrate(source_path: Path, url: str) -> Outcome:
             for table in _tables(source):
                 outcome.tables[table] = _copy_table(source, target, table)
             _continue_sequences(source, target)
+        # Statistics now, not at autovacuum's first look: without them PostgreSQL plans the
+        # hub's first batches and pages as if each table were a few pages long (an alert
+        # key's look-up then reads every open alert).
+        target.execute("ANALYZE")
         outcome.source_ok = check(source).ok
         outcome.target_ok = check(target).ok
         outcome.differences = _differences(source, target, outcome.tables)
