@@ -35,11 +35,13 @@ TRIES = 30
 
 
 def lock_held_by_a_quiet_session(worker: Hub) -> bool:
-    """The writer lock is granted to a session that has waited for its client a while
-    ('idle in transaction', or 'active' inside a pipeline not yet synced)."""
+    """The writer lock of this ledger's database is granted to a session that has waited
+    for its client a while ('idle in transaction', or 'active' inside a pipeline not yet
+    synced). Of this database: the run's other tests' hubs take the same lock in theirs."""
     rows = worker.query(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = ? "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND a.wait_event = 'ClientRead' AND now() - a.state_change > interval '0.5 s'",
         (WRITER_LOCK,),
     )
