@@ -181,7 +181,8 @@ class Connection:
     def execute_later(self, sql: str, params: Any) -> None:
         """Inside `writes_held`, `sql` with `params` is sent before the next other
         statement (or at the block's end) with the other rows held for it: in one COPY
-        for a plain INSERT, else one `executemany`. In one `execute` each, psycopg's work
+        for a plain INSERT, one statement a round for an upsert, else one `executemany`
+        (`_many`). In one `execute` each, psycopg's work
         for a statement (a cursor, converting the query and its parameters, the exchange
         with the server) and the server's were most of an ingest worker's time, an
         event and its movement's rows a statement each. Every other statement first
