@@ -5,18 +5,20 @@ before the workers start, and a rig of two workers with one station each."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import store
 from protocol.envelope import encode_event
 from protocol.events import Receipt
+from protocol.messages import Resync
 from protocol.topics import Topics
 from tests.broker import Broker, start_broker
 from tests.harness import Hub, wait_until
@@ -32,10 +34,11 @@ def password(user: str) -> str:
 
 class Publisher:
     """A station's events published once each, QoS 1, as fast as the broker takes them;
-    never resent (as `mosquitto_pub` in the bench)."""
+    never resent (as `mosquitto_pub` in the bench), unless told to `answer_resyncs`."""
 
     def __init__(self, port: int, station: str) -> None:
         self.station = station
+        self.last = 0  # the highest seq published
         self.ready = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=station,
                                   protocol=mqtt.MQTTv5)  # fmt: skip
@@ -49,10 +52,25 @@ class Publisher:
 
     def publish(self, seqs: range) -> None:
         """Every event of `seqs`; returns once the broker has them all (PUBACK)."""
+        self.last = max(self.last, seqs[-1]) if seqs else self.last
         infos = [self.client.publish(TOPICS.events(self.station), event(self.station, seq),
                                      qos=1) for seq in seqs]  # fmt: skip
         for info in infos:
             info.wait_for_publish(60)
+
+    def answer_resyncs(self) -> None:
+        """From now on, send again what a resync asks for, as a station does from its
+        journal: a worker that found its own lease run out (while another held the writer
+        lock too long) left the events that came meanwhile and asks for them again."""
+        topic = TOPICS.command(self.station, "resync")
+        self.client.message_callback_add(topic, self._resend)
+        self.client.subscribe(topic, qos=1)
+
+    def _resend(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+        asked = msgspec.json.decode(message.payload, type=Resync)
+        if asked.epoch in (None, EPOCH):
+            for seq in range(asked.from_, self.last + 1):
+                self.client.publish(TOPICS.events(self.station), event(self.station, seq), qos=1)
 
     def close(self) -> None:
         self.client.disconnect()
@@ -107,7 +125,17 @@ class TwoWorkers:
 
     def wait_shared(self, what: str) -> None:
         """Until each worker owns one of the stations."""
-        wait_until(lambda: self.owners() == self.pids, 60, what)
+        self.wait_until(lambda: self.owners() == self.pids, 60, what)
+
+    def wait_until(self, check: Callable[[], object], timeout: float, what: str) -> None:
+        """`wait_until`, whose timeout tells what each worker logged (what a failure on a
+        loaded CI machine leaves to go on: the test's folder is gone by then)."""
+        try:
+            wait_until(check, timeout, what)
+        except TimeoutError as e:
+            logs = "\n".join(f"--- worker {w.proc.process.pid} logged:\n{w.proc.log_since_start()}"
+                             for w in self.workers)  # fmt: skip
+            raise TimeoutError(f"{e}\n{logs}") from e
 
 
 @contextmanager

@@ -73,10 +73,15 @@ def test_a_worker_frozen_inside_its_transaction_does_not_stop_the_others(tmp_pat
             freeze_holding_the_lock(watcher, victim)
             frozen = victim.proc.process.pid
 
-            # The other worker goes on with its own station, frozen worker or not.
+            # The other worker goes on with its own station, frozen worker or not. Its own
+            # lease runs out too while it waits for the frozen holder to be ended (two
+            # lease periods of silence): a batch it took meanwhile finds the station not
+            # its own and leaves it, and the worker, taking the lease back, asks the
+            # station to send it again (hub.ownership), as a station's journal does.
+            second.answer_resyncs()
             second.publish(range(2, LATER + 2))
-            wait_until(lambda: cursor(watcher, second.station) == LATER + 1, 60,
-                       "the other worker's station applied while the first is frozen")  # fmt: skip
+            rig.wait_until(lambda: cursor(watcher, second.station) == LATER + 1, 60,
+                           "the other worker's station applied while the first is frozen")  # fmt: skip
 
             # Woken, the worker finds its transaction ended (rolled back whole): it connects
             # again and carries on, with its share of the stations once more; nothing of the
