@@ -23,6 +23,7 @@ so the stream stays 1..n, and applies what waited).
 """
 
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -441,6 +442,7 @@ def _packed_orders(events: Iterable[Event]) -> set[str]:
             and event.data.verdict == "ok"}  # fmt: skip
 
 
+@functools.lru_cache(maxsize=4096)  # asked of every event's station, a few of them again and again
 def _is_station_id(name: str) -> bool:
     try:
         msgspec.convert(name, StationId)
