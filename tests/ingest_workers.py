@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import store
-from protocol.envelope import encode_event
+from protocol.envelope import decode_message, encode_event
 from protocol.events import Receipt
 from protocol.messages import Resync
 from protocol.topics import Topics
@@ -67,7 +66,7 @@ class Publisher:
         self.client.subscribe(topic, qos=1)
 
     def _resend(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
-        asked = msgspec.json.decode(message.payload, type=Resync)
+        asked = decode_message(message.payload, Resync, "resync")
         if asked.epoch in (None, EPOCH):
             for seq in range(asked.from_, self.last + 1):
                 self.client.publish(TOPICS.events(self.station), event(self.station, seq), qos=1)
