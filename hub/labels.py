@@ -3,9 +3,6 @@ orders, purchase orders, quantities and the command sheet, for the stations to s
 
 import io
 
-from barcode import Code128
-from barcode.writer import SVGWriter
-
 from protocol.labels import is_own_label
 
 __all__ = ["NotALabel", "code128_svg", "is_own_label"]
@@ -25,6 +22,12 @@ def code128_svg(code: str) -> bytes:
     prints only what the stations read)."""
     if not is_own_label(code):
         raise NotALabel(f"{code!r} is not one of the warehouse's labels (see docs/workflows.md)")
+    # Imported at the first label drawn, not at the hub's start: python-barcode's writers
+    # module imports Pillow for its image writer, which the hub does not use (7 MB of every
+    # hub process's memory, most of which never draws a label).
+    from barcode import Code128
+    from barcode.writer import SVGWriter
+
     out = io.BytesIO()
     Code128(code, writer=SVGWriter()).write(out, options=_OPTIONS)
     return out.getvalue()
