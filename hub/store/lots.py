@@ -7,7 +7,9 @@ from hub.store.connection import Connection, json_values
 
 
 def lot_seen(conn: Connection, sku: str, lot: str, expiry: str | None, now: str) -> None:
-    conn.execute(
+    """A receipt's lot, kept with its expiry (held: a write nobody reads back in the batch
+    before the next other statement)."""
+    conn.execute_later(
         "INSERT INTO lots (sku, lot, expiry, first_received) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (sku, lot) DO UPDATE SET expiry = coalesce(excluded.expiry, lots.expiry)",
         (sku, lot, expiry, now),
