@@ -6,9 +6,11 @@ out and must stay so until that process binds it. A port the kernel picks (`bind
 connection and every other process's port 0: under a loaded parallel test run one was
 taken meanwhile now and then, and the server failed with "Address already in use". The
 ports here come from below that range, where nothing is handed out by the kernel; each
-pytest-xdist worker has a slice of its own, so two test processes never hand out the same
-port; within a process they are handed out in turn from a random place in the slice (a
-process it starts, such as the demo, starts elsewhere in it), each checked free."""
+pytest-xdist worker of each pass has a slice of its own (scripts/test runs the SQLite and
+the PostgreSQL pass side by side, each with workers gw0, gw1...: `TEST_PASS` tells them
+apart), so two test processes never hand out the same port; within a process they are
+handed out in turn from a random place in the slice (a process it starts, such as the
+demo, starts elsewhere in it), each checked free."""
 
 import os
 import random
@@ -19,7 +21,8 @@ from pathlib import Path
 from kit.waiting import wait_until
 
 SLICE = 1500  # ports a process may hand out before it comes round again
-SLICES = 8  # pytest-xdist workers with a slice each (more share by modulo)
+PASSES = 2  # test passes run side by side (scripts/test's `TEST_PASS`: 0 or 1)
+PER_PASS = 4  # pytest-xdist workers of a pass with a slice each (more share by modulo)
 
 
 def _ephemeral_low() -> int:
@@ -29,10 +32,17 @@ def _ephemeral_low() -> int:
         return 32768  # Linux's default
 
 
-def _candidates() -> Iterator[int]:
+def _slice() -> int:
+    """This process's slice: its pass's, and in it its xdist worker's (the last one for a
+    pass run in one process)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    index = int(worker[2:]) % SLICES if worker[2:].isdigit() else SLICES - 1
-    first = max(1024, _ephemeral_low() - SLICES * SLICE) + index * SLICE
+    number = int(worker[2:]) if worker[2:].isdigit() else PER_PASS - 1
+    test_pass = int(os.environ.get("TEST_PASS", "0")) % PASSES
+    return test_pass * PER_PASS + number % PER_PASS
+
+
+def _candidates() -> Iterator[int]:
+    first = max(1024, _ephemeral_low() - PASSES * PER_PASS * SLICE) + _slice() * SLICE
     start = random.randrange(SLICE)
     while True:
         for step in range(SLICE):
