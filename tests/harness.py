@@ -167,6 +167,14 @@ class Hub:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
+    def health(self) -> tuple[int, dict]:
+        """`/healthz`'s status and body: 200 or 503, with what stalled."""
+        try:
+            with urllib.request.urlopen(self.url + "/healthz", timeout=10) as reply:
+                return reply.status, json.loads(reply.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         conn = store.connect(self.database)
         try:

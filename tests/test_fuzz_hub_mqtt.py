@@ -15,11 +15,8 @@ Derandomized: the same examples on every run (the CI's and a developer's).
 
 import hashlib
 import itertools
-import json
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 import msgspec
@@ -317,14 +314,6 @@ def fuzz_hub(tmp_path, broker):
     hub.stop()
 
 
-def health(hub: Hub) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(hub.url + "/healthz", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
 def problems(hub: Hub, example: Example) -> list[str]:
     """What is not (yet) as the property says, message by message."""
     dead = dict(hub.query("SELECT digest, reason FROM dead_letters"))
@@ -405,7 +394,7 @@ def test_every_message_is_applied_or_dead_lettered_and_the_hub_never_stalls(fuzz
     @given(st.data())
     def fuzz(data):
         example = data.draw(examples(next(numbers)))
-        turns = {name: loop["turns"] for name, loop in health(hub)[1]["loops"].items()}
+        turns = {name: loop["turns"] for name, loop in hub.health()[1]["loops"].items()}
         for sent in [*example.batch, *example.after, example.last]:
             client.publish(sent.topic, sent.payload)
         wait_until(
@@ -421,7 +410,7 @@ def test_every_message_is_applied_or_dead_lettered_and_the_hub_never_stalls(fuzz
             )
         except TimeoutError:
             pytest.fail("\n".join(problems(hub, example) + ledger_problems(hub, example)))
-        status, body = health(hub)
+        status, body = hub.health()
         assert status == 200, body
         assert all(body["loops"][n]["turns"] > turns[n] for n in ("ingest", "outbox")), body
         assert hub.proc.running

@@ -5,8 +5,6 @@ database broken as it breaks: on SQLite a full disk under a batch (a small tmpfs
 PostgreSQL the server ending the hub's sessions (`pg_terminate_backend`)."""
 
 import os
-import urllib.error
-import urllib.request
 
 import msgspec
 import psycopg
@@ -36,14 +34,6 @@ TOPICS = Topics("test")
 def event(seq: int) -> bytes:
     adjustment = Adjustment(sku="MUG-1", qty=1, location="A-01", reason="found")
     return encode_event("pack-1", "e1", seq, adjustment)
-
-
-def healthz(hub: Hub) -> int:
-    try:
-        with urllib.request.urlopen(hub.url + "/healthz", timeout=10) as reply:
-            return reply.status
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 def applied(hub: Hub) -> list[tuple]:
@@ -107,7 +97,7 @@ def test_a_gap_after_the_database_came_back_is_asked_for_and_health_recovers(tmp
         station.publish(TOPICS.events("pack-1"), event(11))
         resync = station.next(TOPICS.command("pack-1", "resync"), timeout=20)
         assert msgspec.json.decode(resync.payload, type=Resync).from_ == 10
-        wait_until(lambda: healthz(hub) == 200, 30,
+        wait_until(lambda: hub.health()[0] == 200, 30,
                    "/healthz 200 with the database back")  # fmt: skip
     finally:
         if station is not None:

@@ -2,10 +2,7 @@
 watchdog tell a stalled loop from a live one: the real hub process, broker and ledger."""
 
 import contextlib
-import json
 import socket
-import urllib.error
-import urllib.request
 
 import msgspec
 import pytest
@@ -29,14 +26,6 @@ BAD_TOPIC = "wh/v1/test/station/zz+probe/count-tasks/CT-000001"
 def _event(seq: int) -> bytes:
     data = Adjustment(sku="MUG-1", qty=1, location="A-01", reason="found")
     return encode_event("dock-1", "epoch-a", seq, data)
-
-
-def _health(hub: Hub) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(hub.url + "/healthz", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 def test_an_outbox_row_paho_refuses_is_set_aside_and_the_rest_is_published(hub):
@@ -68,7 +57,7 @@ def test_an_outbox_row_paho_refuses_is_set_aside_and_the_rest_is_published(hub):
     assert hub.query("SELECT count(*) FROM outbox WHERE topic = ?", (BAD_TOPIC,)) == [(0,)]
     alerts = hub.api("GET", "/api/alerts")["alerts"]
     assert [a["kind"] for a in alerts if BAD_TOPIC in a["message"]] == ["outbox_failed"]
-    assert _health(hub)[0] == 200
+    assert hub.health()[0] == 200
 
 
 def _datagrams(sock: socket.socket) -> list[str]:
@@ -94,7 +83,7 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
         wait_until(lambda: seen.extend(_datagrams(notify)) or "WATCHDOG=1" in seen, 20,
                    "the watchdog fed")  # fmt: skip
         assert "READY=1" in seen
-        status, body = _health(hub)
+        status, body = hub.health()
         assert status == 200 and set(body["loops"]) == {"ingest", "outbox", "web",
                                                          "housekeeping"}  # fmt: skip
 
@@ -102,12 +91,12 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
         # for PostgreSQL's writer lock).
         held.enter_context(store.transaction(lock))
         station.publish(TOPICS.events("dock-1"), _event(1))
-        stalled = wait_until(lambda: (lambda s, b: s == 503 and b)(*_health(hub)), 20,
+        stalled = wait_until(lambda: (lambda s, b: s == 503 and b)(*hub.health()), 20,
                              "healthz to report the stall")  # fmt: skip
         assert stalled["stalled"] == ["ingest"] and not stalled["loops"]["ingest"]["alive"]
 
         def stalled_for(seconds: float) -> bool:
-            return _health(hub)[1]["loops"]["ingest"]["last_progress_s"] > seconds
+            return hub.health()[1]["loops"]["ingest"]["last_progress_s"] > seconds
 
         wait_until(lambda: stalled_for(3), 20, "the stall to go on")
         _datagrams(notify)  # all sent until then
@@ -116,7 +105,7 @@ def test_a_stalled_loop_makes_healthz_503_and_stops_the_watchdog(tmp_path, broke
         assert "WATCHDOG=1" not in _datagrams(notify)
 
         held.close()  # commits: the ingest goes on
-        wait_until(lambda: _health(hub)[0] == 200, 20, "healthz back to 200")
+        wait_until(lambda: hub.health()[0] == 200, 20, "healthz back to 200")
         wait_until(lambda: "WATCHDOG=1" in _datagrams(notify), 20, "the watchdog fed again")
         assert hub.query("SELECT seq FROM events") == [(1,)]
     finally:

@@ -3,7 +3,6 @@ processes share logins, their rate limit and the key that signs their cookies, a
 ingest worker's /healthz says 503 when it has lost its broker or cannot renew its leases."""
 
 import http.cookiejar
-import json
 import subprocess
 import sys
 import threading
@@ -57,14 +56,6 @@ class Browser:
         _status, page = self.get(url + "/login")
         return self.post(url + "/login", {"username": name, "password": password,
                                           "csrf_token": csrf_of(page)})[0]  # fmt: skip
-
-
-def health(worker: Hub) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(worker.url + "/healthz", timeout=10) as reply:
-            return reply.status, json.loads(reply.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 @pytest.fixture
@@ -128,30 +119,30 @@ def test_an_ingest_worker_is_503_without_its_broker_or_its_lease_heartbeat(tmp_p
                  **(CENTRAL if kind == "central" else {}))  # fmt: skip
     try:
         worker.start()
-        wait_until(lambda: health(worker)[1]["workers"], 20, "the worker listed as live")
-        assert health(worker)[0] == 200
-        assert [w["role"] for w in health(worker)[1]["workers"]] == ["ingest"]
+        wait_until(lambda: worker.health()[1]["workers"], 20, "the worker listed as live")
+        assert worker.health()[0] == 200
+        assert [w["role"] for w in worker.health()[1]["workers"]] == ["ingest"]
         if kind == "central":  # the site's stream is the worker's
             wait_until(lambda: worker.query("SELECT worker FROM station_leases WHERE "
                                             "station = 'site:s1'")[0][0], 20, "s1 owned")  # fmt: skip
 
         proxy.cut()
-        wait_until(lambda: health(worker)[1]["stalled"] == ["broker"], 20, "503: no broker")
-        assert health(worker)[0] == 503
+        wait_until(lambda: worker.health()[1]["stalled"] == ["broker"], 20, "503: no broker")
+        assert worker.health()[0] == 503
         proxy.restore()
-        wait_until(lambda: health(worker)[0] == 200, 20, "healthy again")
+        wait_until(lambda: worker.health()[0] == 200, 20, "healthy again")
 
         # Another process holds the ledger's write lock: the worker cannot renew its
         # leases (it would lose its stations), and says so.
         blocker = store.connect(worker.database)
         try:
             with store.rehearsal(blocker):  # the writer's lock (SQLite's, or the advisory one)
-                wait_until(lambda: "leases" in health(worker)[1]["stalled"], 20,
+                wait_until(lambda: "leases" in worker.health()[1]["stalled"], 20,
                            "503: no leases")  # fmt: skip
-                assert health(worker)[0] == 503
+                assert worker.health()[0] == 503
         finally:
             blocker.close()
-        wait_until(lambda: health(worker)[0] == 200, 20, "healthy again")
+        wait_until(lambda: worker.health()[0] == 200, 20, "healthy again")
     finally:
         worker.stop()
         proxy.close()
@@ -178,7 +169,7 @@ def test_a_web_process_renews_its_row_while_another_session_holds_the_writer_loc
             held_from = web_heartbeat(web)
             wait_until(lambda: web_heartbeat(web) > held_from + 3, 20,
                        "the row renewed for three lease periods with the writer lock held")  # fmt: skip
-            assert health(web)[0] == 200, health(web)
+            assert web.health()[0] == 200, web.health()
     finally:
         blocker.close()
         web.stop()
