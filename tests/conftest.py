@@ -57,22 +57,22 @@ def postgres_cluster():
 
 @pytest.fixture(scope="module", autouse=True)
 def postgres_module_databases(postgres_cluster):
-    """The databases a module's fixtures made are dropped after its last test."""
+    """The databases a module's fixtures made are put back after its last test."""
     yield
     if postgres_cluster is not None:
-        postgres.drop_databases(postgres.test_databases())
+        postgres.put_back(postgres.test_databases())
 
 
 @pytest.fixture(autouse=True)
 def postgres_test_databases(postgres_module_databases, postgres_cluster):
-    """Those a test made are dropped after it (set up after the module's fixtures, torn
+    """Those a test made are put back after it (set up after the module's fixtures, torn
     down after the test's own)."""
     if postgres_cluster is None:
         yield
         return
     before = postgres.test_databases()
     yield
-    postgres.drop_databases(postgres.test_databases() - before)
+    postgres.put_back(postgres.test_databases() - before)
 
 
 @pytest.fixture
