@@ -179,14 +179,14 @@ def _empty(url: str) -> None:
         )
 
 
-def new_database(admin_url: str, name: str) -> str:
-    """The URL of database `name`, made (once) as a copy of the template, or an emptied one
-    put back by an earlier test (FILE_COPY: a copy of the template's files, twice as fast as
-    through the WAL for a small template)."""
+def new_database(admin_url: str, name: str, template: str = TEMPLATE) -> str:
+    """The URL of database `name`, made (once) as a copy of `template`, or of the schema's
+    template an emptied one put back by an earlier test (FILE_COPY: a copy of the
+    template's files, twice as fast as through the WAL for a small template)."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if exists.fetchone() is None and not _take_kept(admin, name):
-            admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        if exists.fetchone() is None and not (template == TEMPLATE and _take_kept(admin, name)):
+            admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
     return _url(admin_url, name)
 
 
