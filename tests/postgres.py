@@ -17,6 +17,7 @@ import functools
 import glob
 import hashlib
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -255,7 +256,8 @@ def _keep(admin: psycopg.Connection, name: str) -> bool:
     """Renamed to wait for a later test; not when a session is still on it (the rename
     waits up to 5 s for ended ones to go, and ends autovacuum's)."""
     try:
-        admin.execute(f"ALTER DATABASE {name} RENAME TO {KEPT}{name}")
+        # A name of its own: one path's database (":memory:"'s) is put back many times.
+        admin.execute(f"ALTER DATABASE {name} RENAME TO {KEPT}{secrets.token_hex(8)}")
     except psycopg.errors.ObjectInUse:
         return False
     return True
