@@ -216,8 +216,16 @@ def _take_kept(admin: psycopg.Connection, name: str) -> bool:
 
 
 def test_databases() -> set[str]:
+    return _databases("t\\_%")
+
+
+def kept_databases() -> set[str]:
+    return _databases(KEPT.replace("_", "\\_") + "%")
+
+
+def _databases(like: str) -> set[str]:
     with psycopg.connect(os.environ[ADMIN_URL], autocommit=True) as admin:
-        names = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'")
+        names = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (like,))
         return {name for (name,) in names.fetchall()}
 
 
@@ -250,8 +258,14 @@ def put_back(names: set[str]) -> None:
     with psycopg.connect(admin_url, autocommit=True) as admin:
         template = _template_shape(admin_url)
         for name in names:
-            if not (_keepable(admin, admin_url, name, template) and _keep(admin, name)):
-                admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+            # A hub the test SIGKILLed may have left a session on it.
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))  # fmt: skip
+            if _keepable(admin, admin_url, name, template):
+                _empty(_url(admin_url, name))
+                if _keep(admin, name):
+                    continue
+            admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def _keep(admin: psycopg.Connection, name: str) -> bool:
@@ -267,16 +281,10 @@ def _keep(admin: psycopg.Connection, name: str) -> bool:
 
 def _keepable(admin: psycopg.Connection, admin_url: str, name: str,
               template: str | None) -> bool:
-    """Whether `name` is emptied to the template's state, its sessions ended first (a hub
-    the test killed may have left one); not when it is not the template's shape or big."""
-    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                  "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))  # fmt: skip
+    """Whether `name` has the template's shape and did not grow big."""
     size = admin.execute("SELECT pg_database_size(%s) - pg_database_size(%s)",
                          (name, TEMPLATE)).fetchone()[0]  # fmt: skip
-    if template is None or size > BIG or _shape(_url(admin_url, name)) != template:
-        return False
-    _empty(_url(admin_url, name))
-    return True
+    return template is not None and size <= BIG and _shape(_url(admin_url, name)) == template
 
 
 @functools.cache  # the template never changes while its cluster runs

@@ -27,20 +27,14 @@ def _used(path) -> str:
     return conninfo_to_dict(postgres.ledger_target(path))["dbname"]
 
 
-def _kept() -> set[str]:
-    with psycopg.connect(os.environ[postgres.ADMIN_URL], autocommit=True) as admin:
-        rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'kept%'")
-        return {name for (name,) in rows}
-
-
 def test_a_database_put_back_is_handed_out_again_empty_with_its_ids_from_the_start(tmp_path):
     name = _used(tmp_path / "first.db")
-    kept = len(_kept())
+    kept = len(postgres.kept_databases())
     postgres.put_back({name})
-    assert len(_kept()) == kept + 1
+    assert len(postgres.kept_databases()) == kept + 1
 
     again = store.connect(postgres.ledger_target(tmp_path / "second.db"))
-    assert len(_kept()) == kept  # a kept one, not a new copy
+    assert len(postgres.kept_databases()) == kept  # a kept one, not a new copy
     assert again.execute("SELECT count(*) FROM dead_letters").fetchone() == (0,)
     with store.transaction(again):
         again.execute("INSERT INTO dead_letters (topic, payload, reason, received)"
@@ -55,11 +49,11 @@ def test_one_paths_database_is_put_back_as_often_as_it_is_made():
     one) is kept too (two kept under one name failed the suite once)."""
     name = conninfo_to_dict(postgres.ledger_target(":memory:"))["dbname"]
     postgres.put_back({name})
-    kept = len(_kept())
+    kept = len(postgres.kept_databases())
     with psycopg.connect(os.environ[postgres.ADMIN_URL], autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {postgres.TEMPLATE}")
     postgres.put_back({name})
-    assert len(_kept()) == kept + 1
+    assert len(postgres.kept_databases()) == kept + 1
 
 
 def test_a_database_whose_shape_a_test_changed_is_dropped_not_kept(tmp_path):
@@ -68,6 +62,6 @@ def test_a_database_whose_shape_a_test_changed_is_dropped_not_kept(tmp_path):
     with store.transaction(conn):
         conn.execute("ALTER TABLE dead_letters ADD COLUMN extra text")
     conn.close()
-    kept_before = _kept()
+    kept_before = postgres.kept_databases()
     postgres.put_back({name})
-    assert _kept() == kept_before and name not in postgres.test_databases()
+    assert postgres.kept_databases() == kept_before and name not in postgres.test_databases()
