@@ -69,7 +69,7 @@ def test_the_refresh_stores_each_report_and_the_report_says_when(conn):
     assert tick(conn).reports_refreshed == STORED
     stored = conn.execute("SELECT sku, on_hand, last_out FROM dead_stock_rows").fetchall()
     assert stored == [("PEN", 5, None)]
-    assert conn.execute("SELECT * FROM surplus_rows").fetchall() == [
+    assert conn.execute("SELECT * FROM surplus_rows ORDER BY sku").fetchall() == [
         ("MUG", 100, 10),
         ("PEN", 5, 0),
     ]

@@ -80,7 +80,7 @@ def gaps(conn: Connection) -> list[Gap]:
     rows = conn.execute(
         "SELECT p.station, p.epoch, coalesce(c.applied, 0), min(p.seq), count(*), min(p.received) "
         "FROM pending p LEFT JOIN cursors c ON c.station = p.station AND c.epoch = p.epoch "
-        "GROUP BY p.station, p.epoch, c.applied"
+        "GROUP BY p.station, p.epoch, c.applied ORDER BY p.station, p.epoch"
     ).fetchall()
     return [Gap(*row) for row in rows]
 

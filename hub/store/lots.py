@@ -77,7 +77,7 @@ def lots_expiring(conn: Connection, until: str) -> list[tuple[str, str, str, int
     return conn.execute(
         "SELECT l.sku, l.lot, l.expiry, sum(b.qty) FROM lots l JOIN balances b "
         "ON b.sku = l.sku AND b.lot = l.lot WHERE l.expiry <= ? AND l.expiry_alerted = 0 "
-        "GROUP BY l.sku, l.lot HAVING sum(b.qty) > 0",
+        "GROUP BY l.sku, l.lot HAVING sum(b.qty) > 0 ORDER BY l.expiry, l.sku, l.lot",
         (until,),
     ).fetchall()
 

@@ -228,7 +228,8 @@ def check_sites(conn: Connection) -> list[dict]:
         "SELECT site, sku, location, lot, owner, sum(delta) AS qty, sum(value) AS value "
         "FROM site_movements GROUP BY site, sku, location, lot, owner) m ON m.site = b.site "
         "AND m.sku = b.sku AND m.location = b.location AND m.lot = b.lot AND m.owner = b.owner "
-        "WHERE b.qty != COALESCE(m.qty, 0) OR b.value != COALESCE(m.value, 0)"
+        "WHERE b.qty != COALESCE(m.qty, 0) OR b.value != COALESCE(m.value, 0) "
+        "ORDER BY b.site, b.sku, b.location, b.lot, b.owner"
     ).fetchall()
     found = [{"site": r[0], "sku": r[1], "location": r[2], "lot": r[3], "owner": r[4],
               "balance": r[5], "value": r[6], "movements": r[7], "movements_value": r[8]}
@@ -236,7 +237,7 @@ def check_sites(conn: Connection) -> list[dict]:
     streams = conn.execute(
         "SELECT l.site, l.applied, count(m.id), COALESCE(max(m.ledger_seq), 0) "
         "FROM site_links l LEFT JOIN site_movements m ON m.site = l.site "
-        "GROUP BY l.site, l.applied"
+        "GROUP BY l.site, l.applied ORDER BY l.site"
     ).fetchall()
     found += [{"site": site, "applied": applied, "movements": count, "max_ledger_seq": top}
               for site, applied, count, top in streams
