@@ -38,11 +38,18 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture
-def site(tmp_path, broker):
-    tls = tmp_path / "tls"
-    subprocess.run([str(ROOT / "scripts/make-ca"), str(tls), "hub.local", "127.0.0.1"],
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory) -> Path:
+    """The site CA and the hub's certificate, made once: RSA key generation is most of
+    scripts/make-ca's time, and no test here changes them."""
+    folder = tmp_path_factory.mktemp("https") / "tls"
+    subprocess.run([str(ROOT / "scripts/make-ca"), str(folder), "hub.local", "127.0.0.1"],
                    check=True, capture_output=True)  # fmt: skip
+    return folder
+
+
+@pytest.fixture
+def site(tmp_path, broker, tls):
     hub = Hub(tmp_path / "hub", broker, PASSWORDS["hub"],
               web_config='trusted_proxy = "127.0.0.1"\n').start()  # fmt: skip
     subprocess.run([sys.executable, "-m", "hub", "user", "add", "ann", "--role", "viewer",
@@ -107,10 +114,11 @@ def test_a_login_over_https_gets_a_secure_cookie(site):
     base = f"https://127.0.0.1:{proxy.https_port}"
     with fetch(opener, f"{base}/login") as page:
         token = csrf_of(page.read().decode())
-    answer = fetch(opener, f"{base}/login",
-                   {"username": "ann", "password": PASSWORD, "csrf_token": token})  # fmt: skip
-    assert answer.status == 302
-    assert "Secure" in answer.headers["Set-Cookie"]
+    # Closed: an answer left open holds its connection, and nginx's graceful stop waits.
+    with fetch(opener, f"{base}/login",
+               {"username": "ann", "password": PASSWORD, "csrf_token": token}) as answer:  # fmt: skip
+        assert answer.status == 302
+        assert "Secure" in answer.headers["Set-Cookie"]
     with fetch(opener, f"{base}/stock") as stock:
         assert stock.status == 200 and "ann (viewer)" in stock.read().decode()
 
