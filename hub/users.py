@@ -5,6 +5,7 @@ Knows neither Flask nor the CLI: both `python -m hub user ...` and the web call 
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,8 +18,6 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
 # Known to everyone who has read the README; a demonstration hub alone may use them.
 DEMO_PASSWORDS = frozenset({"demo"})
-# Checked when the user does not exist, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
 
 class UserError(ValueError):
@@ -84,11 +83,19 @@ def accounts(conn: Connection) -> list[Account]:
     return [Account(u.name, u.role) for u in store.user_list(conn)]
 
 
+@cache
+def _dummy_hash() -> str:
+    """Checked when the user does not exist, so a wrong name costs as long as a wrong
+    password. Made on first use: a scrypt hash is 0.15 s of CPU, and every hub process
+    (ingest workers, `hub check`) imports this module, most never verifying anyone."""
+    return generate_password_hash("not a password", method="scrypt")
+
+
 def verify(conn: Connection, name: str, password: str) -> Account | None:
     """The account if the password is right; None for a wrong name or password alike."""
     user = store.user_get(conn, name)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None

@@ -5,7 +5,10 @@ Every operation gets schema-valid requests; the run fails on any 5xx, on an answ
 content type, body) the document does not declare, and on a schema-valid request refused
 as malformed (400). 404 (the path names nothing), 409 (state) and 422 (a rule the document
 cannot express, such as a SKU that must exist) are refusals a valid request may get.
-Bounded: a few dozen examples per operation, about a minute on two cores.
+Bounded: 25 examples per operation, about a minute on two cores; drawing them is most of
+that (Hypothesis building request bodies), not the hub. On PostgreSQL 10: the requests meet
+the same validation code as on SQLite, and what that pass is there for, the store under
+each handler, every accepted example reaches.
 
 That every operation the document secures refuses a request without a valid token is
 checked once per operation (`test_every_secured_operation_refuses_...`), not by
@@ -24,13 +27,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import FailureGroup
 
+from tests import postgres
 from tests.broker import start_broker
 from tests.conftest import PASSWORDS
 from tests.harness import TOKEN, Hub
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
-EXAMPLES = 25
+EXAMPLES = 10 if postgres.enabled() else 25
 ACCEPTED = ["2xx", "401", "403", "404", "409", "422"]
 
 
