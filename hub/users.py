@@ -87,7 +87,8 @@ def accounts(conn: Connection) -> list[Account]:
 def _dummy_hash() -> str:
     """Checked when the user does not exist, so a wrong name costs as long as a wrong
     password. Made on first use: a scrypt hash is 0.15 s of CPU, and every hub process
-    (ingest workers, `hub check`) imports this module, most never verifying anyone."""
+    (ingest workers, `hub check`) imports this module, most never verifying anyone. (A
+    process's first wrong name costs that hash twice: once, a timing that tells nothing.)"""
     return generate_password_hash("not a password", method="scrypt")
 
 
