@@ -5,7 +5,6 @@ Knows neither Flask nor the CLI: both `python -m hub user ...` and the web call 
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +17,14 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
 # Known to everyone who has read the README; a demonstration hub alone may use them.
 DEMO_PASSWORDS = frozenset({"demo"})
+# Checked when the user does not exist, so a wrong name costs as long as a wrong password:
+# a scrypt hash with the parameters werkzeug gives new ones (tests/test_web_user_cli.py
+# checks that they still agree). Written out, not made at import: that was 0.15 s of CPU in
+# every hub process (ingest workers, `hub check`), most of which never verify anyone.
+DUMMY_HASH = (
+    "scrypt:32768:8:1$fUvf9HHnOt0n0weo$436fdb2045904191ebac463dae86b1d86493188b40a727f6fbd1e854"
+    "6b6e95248ade9690c7909c17a2318ca6f77464005a7c0319a933dc62309d81ce87c1fc58"
+)
 
 
 class UserError(ValueError):
@@ -83,20 +90,11 @@ def accounts(conn: Connection) -> list[Account]:
     return [Account(u.name, u.role) for u in store.user_list(conn)]
 
 
-@cache
-def _dummy_hash() -> str:
-    """Checked when the user does not exist, so a wrong name costs as long as a wrong
-    password. Made on first use: a scrypt hash is 0.15 s of CPU, and every hub process
-    (ingest workers, `hub check`) imports this module, most never verifying anyone. (A
-    process's first wrong name costs that hash twice: once, a timing that tells nothing.)"""
-    return generate_password_hash("not a password", method="scrypt")
-
-
 def verify(conn: Connection, name: str, password: str) -> Account | None:
     """The account if the password is right; None for a wrong name or password alike."""
     user = store.user_get(conn, name)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None

@@ -44,6 +44,18 @@ def test_the_password_is_stored_hashed(tmp_path):
     assert stored.startswith("scrypt:") and "plain-secret" not in stored
 
 
+def test_a_wrong_name_costs_a_hash_check_with_a_users_parameters(tmp_path):
+    """users.DUMMY_HASH is written out; a werkzeug that hashed new passwords harder would
+    make a wrong name quicker to refuse than a wrong password (a name could be told)."""
+    config = config_in(tmp_path)
+    hub_user(config, "add", "sam", "--role", "viewer", "--password-stdin", stdin="plain-secret\n")
+    conn = store.connect(tmp_path / "data" / "ledger.db")
+    stored = conn.execute("SELECT password FROM users").fetchone()[0]
+    assert users.DUMMY_HASH.split("$")[0] == stored.split("$")[0]
+    assert users.verify(conn, "nobody", "plain-secret") is None
+    conn.close()
+
+
 def test_bad_names_and_duplicates_are_refused_with_a_reason(tmp_path):
     config = config_in(tmp_path)
     bad = hub_user(config, "add", "Bad Name", "--role", "viewer", "--password-stdin", stdin="x1234\n")
