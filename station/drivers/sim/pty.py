@@ -97,7 +97,13 @@ class PtyDevice:
             timeout = None
             if self.tick_interval is not None:
                 timeout = max(0.0, next_tick - time.monotonic())
-            ready, _, _ = select.select(fds, [], [], timeout)
+            try:
+                ready, _, _ = select.select(fds, [], [], timeout)
+            except OSError:
+                # Unplugged between reading `_master` and the select: its fd is closed.
+                if master is not None and self._master != master:
+                    continue
+                raise
             if self._wake_read in ready:
                 os.read(self._wake_read, 64)
             if master is not None and master in ready:
