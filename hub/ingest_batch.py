@@ -40,6 +40,8 @@ class Incoming:
     mid: int = 0
     qos: int = 1
     retained: bool = False
+    # Which broker session it came in (HubLink): its mid names it in that session only.
+    session: int = 0
 
 
 @dataclass

@@ -96,6 +96,9 @@ class HubLink:
         self._published: queue.SimpleQueue[int] = queue.SimpleQueue()  # outbox ids, PUBACKed
         self._failed: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()  # id, why
         self._sent_up_to = 0
+        # Counts the broker sessions: a connection that found no session present starts a
+        # new one, in which the packet ids of messages taken before it name other messages.
+        self._session = 0
         self.client = self._make_client()
         self._publisher = threading.Thread(target=self._publish_loop, name="outbox", daemon=True)
 
@@ -137,8 +140,11 @@ class HubLink:
                                 self.topics.hub_status, offline)  # fmt: skip
 
     def ack(self, message: Incoming) -> None:
-        """Tell the broker this message is safe (call only after the commit)."""
-        if message.qos > 0:
+        """Tell the broker this message is safe (call only after the commit). Not if it
+        came in an earlier broker session: the broker has forgotten it (its sender resends
+        what `applied` does not cover), and its mid may now be another message's, which
+        that ack would release before it is committed."""
+        if message.qos > 0 and message.session == self._session:
             self.client.ack(message.mid, message.qos)
 
     def resync(self, station: str, epoch: str, from_seq: int) -> None:
@@ -267,6 +273,8 @@ class HubLink:
         mqtt_client.no_delay(client)
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
+        if not flags.session_present:
+            self._session += 1
         if self._per_station:
             self._subscribing.clear()
             _result, self._main_mid = client.subscribe([
@@ -327,7 +335,8 @@ class HubLink:
         # paho decodes the topic at each `.topic`; interned, the thousands of messages
         # `incoming` may hold share one string a topic.
         topic = sys.intern(message.topic)
-        incoming = Incoming(topic, message.payload, message.mid, message.qos, bool(message.retain))
+        incoming = Incoming(topic, message.payload, message.mid, message.qos,
+                            bool(message.retain), self._session)  # fmt: skip
         if topic == self.topics.centre_link and message.payload == b"1":
             # The bridge is connected now: what this hub said while it was connecting
             # may not have crossed (see the module's docstring); it says it again.
