@@ -224,9 +224,13 @@ class Rig:
         rows = self.hub.query("SELECT station, worker, expires_at FROM station_leases")
         return {station: worker if expires >= now else "" for station, worker, expires in rows}
 
-    def worker_of(self, station: str) -> Hub:
-        """The ingest worker process that owns `station` now."""
-        pid = int(self.leases()[station].split(":")[1])
+    def worker_of(self, station: str, timeout: float = 30) -> Hub:
+        """The ingest worker process that owns `station` now, or as soon as one does: on a
+        loaded machine a lease may run out before its worker renews it (a full run once
+        read it in that moment)."""
+        owner = wait_until(lambda: self.leases().get(station), timeout,
+                           f"{station} owned by a worker")  # fmt: skip
+        pid = int(owner.split(":")[1])
         return next(w for w in self.workers if w.proc.process.pid == pid)
 
     def wait_stations_owned(self, timeout: float = 30) -> None:
