@@ -14,9 +14,6 @@ pytestmark = pytest.mark.hub
 @pytest.fixture
 def conn(tmp_path):
     conn = open_ledger(tmp_path / "ledger.db")
-    if store.is_postgres(conn):
-        # The test cluster commits without the disk, for speed; a hub's waits for it.
-        conn.execute("SET synchronous_commit = on")
     with store.transaction(conn):
         for topic in ("a", "b", "c"):
             store.outbox_put(conn, topic, b"x", False)
