@@ -13,6 +13,7 @@ in the figure's name. The cluster is durable (fsync, synchronous_commit on).
 
 import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -122,8 +123,8 @@ class Workers:
         conn.close()
         self.database = database
         self.children = [self._start(dir / f"worker-{i}", broker, i) for i in range(1, count + 1)]
-        wait_until(lambda: self._balanced(len(stations)), 60, "the stations spread", step=0.2)
-        time.sleep(2.0)  # each worker's subscriptions to its stations (SUBACK, resync)
+        wait_until(lambda: self._balanced(len(stations)) and self._subscribed(), 60,
+                   "the stations spread, each subscribed to by its worker", step=0.2)  # fmt: skip
 
     def _start(self, dir: Path, broker: Broker, i: int) -> Child:
         dir.mkdir(parents=True, exist_ok=True)
@@ -148,6 +149,17 @@ class Workers:
         counts = [n for worker, n in held if worker]
         return (len(counts) == len(self.children) and sum(counts) == stations
                 and max(counts) - min(counts) <= 1)  # fmt: skip
+
+    def _subscribed(self) -> bool:
+        """Whether each station's worker has said the broker took its subscription to the
+        station's events (a worker's id holds its pid: hub.ownership.worker_id)."""
+        logs = {str(child.process.pid): child.log() for child in self.children}
+        with psycopg.connect(self.database.url, autocommit=True) as conn:
+            leases = conn.execute("SELECT station, worker FROM station_leases").fetchall()
+        return all(
+            re.search(rf"subscribed to the events of .*\b{station}\b", logs.get(worker.split(":")[1], ""))
+            for station, worker in leases
+        )
 
     def pids(self) -> list[int]:
         return [child.process.pid for child in self.children]
