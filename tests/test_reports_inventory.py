@@ -11,7 +11,10 @@ from tests.domain_helpers import Feed, open_ledger, products
 
 pytestmark = pytest.mark.hub
 
-TODAY = date.today()
+def today() -> date:
+    """Read at each use, not at import: a run that crosses midnight must not ask for the
+    day before the one its movements were booked on."""
+    return date.today()
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def conn(tmp_path):
 
 
 def run(conn, name: str, **query) -> reports.Report:
-    return reports.REPORTS[name](conn, reports.Query(today=TODAY, **query))
+    return reports.REPORTS[name](conn, reports.Query(today=today(), **query))
 
 
 def test_stock_shows_each_line_with_its_fifo_value(conn):
@@ -96,7 +99,7 @@ def test_dead_stock_lists_products_in_stock_without_recent_outbound(conn):
         Shipment(order="SO-1", lines=[ShipmentLine(sku="TEA", qty=1, location="A-1")]),
     )  # fmt: skip
     assert run(conn, "dead-stock").rows == [{"sku": "MUG", "on_hand": 5, "last_outbound": None}]
-    later = reports.Query(today=TODAY + timedelta(days=31))
+    later = reports.Query(today=today() + timedelta(days=31))
     assert [r["sku"] for r in reports.dead_stock(conn, later).rows] == ["MUG", "TEA"]
 
 

@@ -15,7 +15,10 @@ from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
 pytestmark = pytest.mark.hub
 
-TODAY = date.today()
+def today() -> date:
+    """Read at each use, not at import: a run that crosses midnight must not ask for the
+    day before the one its movements were booked on."""
+    return date.today()
 
 
 @pytest.fixture
@@ -34,12 +37,12 @@ def conn(tmp_path):
 def history(conn, sku: str, per_day: list[int]) -> None:
     """`per_day[0]` is today, `per_day[1]` yesterday, ..."""
     with store.transaction(conn):
-        store.daily_sku_add(conn, [((TODAY - timedelta(days=back)).isoformat(), sku, qty, 0, 0)
+        store.daily_sku_add(conn, [((today() - timedelta(days=back)).isoformat(), sku, qty, 0, 0)
                                    for back, qty in enumerate(per_day)])
 
 
 def reorder(conn, **query) -> list[dict]:
-    return reports.reorder(conn, reports.Query(today=TODAY, **query)).rows
+    return reports.reorder(conn, reports.Query(today=today(), **query)).rows
 
 
 def test_reorder_point_is_demand_over_lead_time_plus_safety_stock(conn):
@@ -54,7 +57,7 @@ def test_reorder_point_is_demand_over_lead_time_plus_safety_stock(conn):
     assert (row["lead_time_days"], row["lead_time_source"]) == (4, "promised")
     assert (row["mean_daily_demand"], row["demand_sd"]) == (2.0, 2.0)
     assert (row["safety_stock"], row["reorder_point"], row["position"]) == (6, 14, 7)
-    assert (row["due"], row["order_qty"], row["order_by"]) == (True, 23, TODAY.isoformat())
+    assert (row["due"], row["order_qty"], row["order_by"]) == (True, 23, today().isoformat())
     assert [r["sku"] for r in reorder(conn, all=True)] == ["MUG", "TEA"]
 
 
@@ -62,7 +65,7 @@ def test_a_contingency_plan_raises_the_reorder_point_on_its_days(conn):
     history(conn, "MUG", [4, 0] * 5)
     with store.transaction(conn):
         planning.add_uplift(conn, planning.Uplift(
-            sku="MUG", start=TODAY + timedelta(days=2), end=TODAY + timedelta(days=30),
+            sku="MUG", start=today() + timedelta(days=2), end=today() + timedelta(days=30),
             factor=2.0))  # fmt: skip
     [row] = reorder(conn)
     # Lead-time days: today and tomorrow at 2, the next two at 2 x 2 = 4: 12, + 6 safety.
@@ -81,7 +84,7 @@ def test_just_in_time_order_date_and_measured_lead_time(conn):
     [row] = reorder(conn, all=True)[:1]
     assert (row["lead_time_days"], row["lead_time_source"], row["reorder_point"]) == (
         6, "measured", 12)  # fmt: skip
-    assert (row["due"], row["order_by"]) == (False, (TODAY + timedelta(days=8)).isoformat())
+    assert (row["due"], row["order_by"]) == (False, (today() + timedelta(days=8)).isoformat())
 
 
 def test_abc_classes_follow_cumulative_consumption_value():
@@ -94,11 +97,11 @@ def test_abc_classes_follow_cumulative_consumption_value():
 def test_the_abc_report_ranks_products_by_their_cogs(conn):
     with store.transaction(conn):
         store.daily_sku_add(conn, [
-            (TODAY.isoformat(), "TEA", 0, 0, 9_000_000),
-            ((TODAY - timedelta(days=400)).isoformat(), "MUG", 0, 0, 99_000_000),  # a year ago
-            (TODAY.isoformat(), "MUG", 0, 0, 1_000_000),
+            (today().isoformat(), "TEA", 0, 0, 9_000_000),
+            ((today() - timedelta(days=400)).isoformat(), "MUG", 0, 0, 99_000_000),  # a year ago
+            (today().isoformat(), "MUG", 0, 0, 1_000_000),
         ])  # fmt: skip
-    rows = reports.abc(conn, reports.Query(today=TODAY)).rows
+    rows = reports.abc(conn, reports.Query(today=today())).rows
     assert rows == [
         {"rank": 1, "sku": "TEA", "class": "A", "annual_value": "9.00", "cumulative_share": 0.9},
         {"rank": 2, "sku": "MUG", "class": "B", "annual_value": "1.00", "cumulative_share": 1.0},

@@ -15,7 +15,10 @@ from tests.webapp import TOKEN, TOPICS
 pytestmark = pytest.mark.hub
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
-TODAY = date.today().isoformat()
+def today() -> str:
+    """Read at each use, not at import: a run that crosses midnight must not query the day
+    before the one its movements were booked on."""
+    return date.today().isoformat()
 
 
 @pytest.fixture
@@ -51,7 +54,7 @@ def _csv(answer) -> list[dict]:
 
 
 def test_the_accounting_export_lists_postings_and_ties_the_values(api, sold):
-    rows = _csv(api.get(f"/api/reports/accounting.csv?from={TODAY}&to={TODAY}", headers=BEARER))
+    rows = _csv(api.get(f"/api/reports/accounting.csv?from={today()}&to={today()}", headers=BEARER))
     postings = [(r["type"], r["sku"], r["owner"], r["qty"], r["unit_cost"], r["value"])
                 for r in rows if r["movement"]]  # fmt: skip
     assert postings == [("receipt", "MUG", "", "5", "3.00", "15.00"),
@@ -63,7 +66,7 @@ def test_the_accounting_export_lists_postings_and_ties_the_values(api, sold):
     assert totals[("total", "receipts", "")] == "15.00" and totals[("total", "cogs", "")] == "-6.00"
     assert totals[("closing_value", "", "")] == "9.00"
     assert totals[("consignment_owed", "consignment owed", "artisan")] == "20.00"
-    summary = api.get(f"/api/reports/accounting?from={TODAY}&to={TODAY}", headers=BEARER).json
+    summary = api.get(f"/api/reports/accounting?from={today()}&to={today()}", headers=BEARER).json
     assert summary["balanced"] is True and summary["closing_value"] == "9.00"
 
 
@@ -90,27 +93,27 @@ def test_a_settlement_is_recorded_and_the_next_report_starts_after_it(api, sold)
     report = api.get("/api/consignment/settlement?owner=artisan", headers=BEARER).json
     assert report["owners"][0]["owed"] == "20.00" and report["owners"][0]["units_sold"] == 1
     for body, status, reason in [({"owner": "artisan"}, 400, "missing required field `until`"),
-                                 ({"until": TODAY}, 400, "missing required field `owner`"),
+                                 ({"until": today()}, 400, "missing required field `owner`"),
                                  ({"owner": "artisan", "until": "2099-01-01"}, 422,
                                   "in the future")]:  # fmt: skip
         answer = api.post("/api/consignment/settlements", json=body, headers=BEARER)
         assert answer.status_code == status and reason in answer.json["error"], answer.json
     paid = api.post("/api/consignment/settlements", headers=BEARER,
-                    json={"owner": "artisan", "until": TODAY, "note": "bank transfer"})  # fmt: skip
+                    json={"owner": "artisan", "until": today(), "note": "bank transfer"})  # fmt: skip
     assert paid.status_code == 201 and paid.json["owed"] == "20.00"
     after = api.get("/api/consignment/settlement?owner=artisan", headers=BEARER).json["owners"][0]
-    assert after["owed"] == "0.00" and after["settled_until"] == TODAY
+    assert after["owed"] == "0.00" and after["settled_until"] == today()
     listed = api.get("/api/consignment/settlements", headers=BEARER).json["settlements"]
     assert [(s["owner"], s["amount"], s["note"]) for s in listed] == [
         ("artisan", "20.00", "bank transfer")]
 
 
 def test_the_kpis_show_margin_and_pick_accuracy(api, sold):
-    rows = api.get(f"/api/reports/kpis?since={TODAY}&until={TODAY}", headers=BEARER).json["rows"]
+    rows = api.get(f"/api/reports/kpis?since={today()}&until={today()}", headers=BEARER).json["rows"]
     kpi = {(r["kpi"], r["scope"]): r["value"] for r in rows}
     # revenue 2 x 10 + 50 = 70; COGS 2 x 3 = 6 (the vase is not ours)
     assert kpi[("revenue", "")] == "70.00" and kpi[("gross_margin", "")] == "64.00"
-    margins = api.get(f"/api/reports/margins?since={TODAY}&until={TODAY}", headers=BEARER).json
+    margins = api.get(f"/api/reports/margins?since={today()}&until={today()}", headers=BEARER).json
     assert [(r["sku"], r["margin_pct"]) for r in margins["rows"]] == [("MUG", 70.0), ("VASE", 100.0)]
     assert kpi[("pick_errors_per_1000", "operator:ann")] == 500.0
     assert kpi[("orders_packed", "operator:ann")] == 1
@@ -161,21 +164,21 @@ def test_a_dropship_order_confirmed_over_http_shows_in_the_margin_and_the_export
     # The bench sale of the fixture (2 MUG at 10.00, cost 6.00; 1 VASE at 50.00) and this.
     assert (margins["MUG"]["revenue"], margins["MUG"]["dropship_cost"],
             margins["MUG"]["gross_margin"]) == ("45.00", "14.00", "25.00")  # fmt: skip
-    rows = _csv(api.get(f"/api/reports/accounting.csv?from={TODAY}&to={TODAY}", headers=BEARER))
+    rows = _csv(api.get(f"/api/reports/accounting.csv?from={today()}&to={today()}", headers=BEARER))
     (sale,) = [r for r in rows if r["type"] == "dropship_sale"]
     assert (sale["sku"], sale["qty"], sale["order"], sale["po"], sale["revenue"],
             sale["cost"], sale["value"]) == ("MUG", "-2", "SO-D", row["po"], "25.00",
                                              "14.00", "")  # fmt: skip
     (total,) = [r for r in rows if r["type"] == "dropship_total"]
     assert (total["revenue"], total["cost"]) == ("25.00", "14.00")
-    summary = api.get(f"/api/reports/accounting?from={TODAY}&to={TODAY}", headers=BEARER).json
+    summary = api.get(f"/api/reports/accounting?from={today()}&to={today()}", headers=BEARER).json
     assert summary["dropship"]["revenue"] == "25.00" and summary["balanced"] is True
 
 
 def test_margins_per_sku_are_a_paged_report_of_their_own(api, sold, as_role):
     """The KPIs stay a summary (overall, per day, per ABC class); per sku the margins are the
     `margins` report, in sku order, a page at a time (`after`), as JSON, CSV and a page."""
-    kpis = api.get(f"/api/reports/kpis?since={TODAY}&until={TODAY}", headers=BEARER).json
+    kpis = api.get(f"/api/reports/kpis?since={today()}&until={today()}", headers=BEARER).json
     assert not [r for r in kpis["rows"] if r["scope"].startswith("sku:")]
     first = api.get("/api/reports/margins?limit=1", headers=BEARER).json
     assert first["columns"] == ["sku", "class", "revenue", "cogs", "dropship_cost",
