@@ -99,6 +99,11 @@ class HubLink:
         # Counts the broker sessions: a connection that found no session present starts a
         # new one, in which the packet ids of messages taken before it name other messages.
         self._session = 0
+        # Held by `ack` from its check to its PUBACK's queueing, and by paho's thread to
+        # count a new session: a PUBACK checked against the old session is then queued
+        # before `_on_connect` subscribes, so before the broker can send the new session
+        # any message under that id.
+        self._session_lock = threading.Lock()
         self.client = self._make_client()
         self._publisher = threading.Thread(target=self._publish_loop, name="outbox", daemon=True)
 
@@ -144,8 +149,9 @@ class HubLink:
         came in an earlier broker session: the broker has forgotten it (its sender resends
         what `applied` does not cover), and its mid may now be another message's, which
         that ack would release before it is committed."""
-        if message.qos > 0 and message.session == self._session:
-            self.client.ack(message.mid, message.qos)
+        with self._session_lock:
+            if message.qos > 0 and message.session == self._session:
+                self.client.ack(message.mid, message.qos)
 
     def resync(self, station: str, epoch: str, from_seq: int) -> None:
         log.info("asking %s to resend epoch %s from %d", station, epoch, from_seq)
@@ -274,7 +280,8 @@ class HubLink:
         log.info("hub connected to %s:%s (session present: %s)", self.config.host,
                  self.config.port, flags.session_present)  # fmt: skip
         if not flags.session_present:
-            self._session += 1
+            with self._session_lock:
+                self._session += 1
         if self._per_station:
             self._subscribing.clear()
             _result, self._main_mid = client.subscribe([
