@@ -157,7 +157,7 @@ class Workers:
         with psycopg.connect(self.database.url, autocommit=True) as conn:
             leases = conn.execute("SELECT station, worker FROM station_leases").fetchall()
         return all(
-            re.search(rf"subscribed to the events of .*\b{station}\b", logs.get(worker.split(":")[1], ""))
+            re.search(rf"subscribed to the events of .*\b{station}\b", logs.get(_pid_of(worker), ""))
             for station, worker in leases
         )
 
@@ -174,6 +174,11 @@ class Workers:
     def stop(self) -> None:
         for child in self.children:
             child.stop()
+
+
+def _pid_of(worker: str) -> str:
+    """The pid in a worker's id (host:pid:role:random); '' for a lease nobody holds."""
+    return worker.split(":")[1] if worker else ""
 
 
 class BarePg:
