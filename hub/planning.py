@@ -240,12 +240,18 @@ def _at_position(
 
 
 def _order_by(position: int, point: int, mean: float, today: date, due: bool) -> str | None:
-    """Just in time: the day the position reaches the reorder point at the mean demand."""
+    """Just in time: the day the position reaches the reorder point at the mean demand; none
+    when it never does at that demand, or not before the calendar ends (a million units
+    of a product sold once a year: checked on every change of its stock, so it must not
+    raise)."""
     if due:
         return today.isoformat()
     if mean <= 0:
         return None
-    return (today + timedelta(days=math.floor((position - point) / mean))).isoformat()
+    days = (position - point) / mean
+    if days > (date.max - today).days:  # inf too
+        return None
+    return (today + timedelta(days=math.floor(days))).isoformat()
 
 
 class Policies:

@@ -87,6 +87,17 @@ def test_just_in_time_order_date_and_measured_lead_time(conn):
     assert (row["due"], row["order_by"]) == (False, (today() + timedelta(days=8)).isoformat())
 
 
+def test_stock_that_outlasts_the_calendar_has_no_order_date_and_is_still_applied(conn):
+    # One a day in ten: a million units reach the reorder point in ten million days, past
+    # 9999-12-31. Every change of the product's stock checks its reorder point: that check
+    # raised, and the hub set the receipt aside as a failed event.
+    history(conn, "MUG", [1] + [0] * 9)
+    Feed(conn)(Receipt(sku="MUG", qty=1_000_000, location="A-1"))
+    assert store.on_hand(conn, "MUG") == 1_000_000
+    [row] = reorder(conn, all=True)[:1]
+    assert (row["sku"], row["due"], row["order_by"]) == ("MUG", False, None)
+
+
 def test_abc_classes_follow_cumulative_consumption_value():
     values = [("P1", 700), ("P2", 200), ("P3", 60), ("P4", 40), ("P5", 0)]
     classes = [(sku, cls) for sku, cls, _v, _s in planning.classify(values, 0.8, 0.95)]
