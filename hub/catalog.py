@@ -101,13 +101,15 @@ def check_products(
     conn: Connection, products: list[ProductRecord], batch: set[str] | None = None
 ) -> list[str]:
     """Problems across fields or records, which the API's document cannot express (a kit
-    of itself or of unknown SKUs, a supplier twice or unknown); kit components may also
-    be among `batch` (SKUs saved together with these)."""
+    of itself, of a component twice or of unknown SKUs, a supplier twice or unknown); kit
+    components may also be among `batch` (SKUs saved together with these)."""
     problems: list[str] = []
     batch = {p.sku for p in products} | (batch or set())
     for product in products:
         if any(c.sku == product.sku for c in product.kit):
             problems.append(f"kit {product.sku} cannot contain itself")
+        if len({c.sku for c in product.kit}) != len(product.kit):
+            problems.append(f"kit {product.sku}: a component is listed twice (give its qty once)")
         if len({s.supplier for s in product.suppliers}) != len(product.suppliers):
             problems.append(f"{product.sku}: a supplier is listed twice")
         for component in product.kit:

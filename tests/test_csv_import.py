@@ -32,15 +32,17 @@ def test_bad_product_rows_are_each_named_and_nothing_is_imported(conn):
         "CUP,Cup,,,nobody,,,\n"                   # line 7: unknown supplier
         "MUG,Again,,,,,,\n"                       # line 8: duplicate
         "INK,Ink,,,,,,maybe\n"                    # line 9: not a boolean
+        "SET,Set,,,,,MUG*1;MUG*2,\n"               # line 10: a component twice
     )  # fmt: skip
     with pytest.raises(CsvImportError) as exc:
         csvio.import_products(conn, TOPICS, text)
     lines = [line for line, _reason in errors(exc)]
-    assert lines == [3, 4, 5, 6, 7, 8, 9]
+    assert lines == [3, 4, 5, 6, 7, 8, 9, 10]
     reasons = dict(errors(exc))
     assert "gtin" in reasons[3] and "GHOST is not a product" in reasons[6]
     assert "supplier nobody is not known" in reasons[7] and "already on line 2" in reasons[8]
     assert "high_risk" in reasons[9] and "from 0 to 99999.999999" in reasons[5]
+    assert "a component is listed twice" in reasons[10]
     assert conn.execute("SELECT count(*) FROM products").fetchone() == (0,)
 
 
