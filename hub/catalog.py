@@ -98,13 +98,14 @@ class CatalogError(ValueError):
 
 # --- products --------------------------------------------------------------------------
 def check_products(
-    conn: Connection, products: list[ProductRecord], batch: set[str] | None = None
+    conn: Connection, products: list[ProductRecord], batch: list[ProductRecord] | None = None
 ) -> list[str]:
     """Problems across fields or records, which the API's document cannot express (a kit
-    of itself, of a component twice or of unknown SKUs, a supplier twice or unknown); kit
-    components may also be among `batch` (SKUs saved together with these)."""
-    problems: list[str] = []
-    batch = {p.sku for p in products} | (batch or set())
+    of itself, of a component twice or of unknown SKUs, a supplier twice or unknown, a
+    GTIN another product scans as); `batch`: the records saved together with these, whose
+    SKUs kit components may name and whose GTINs count as theirs."""
+    problems = _gtin_problems(conn, products, [*products, *(batch or [])])
+    skus = {p.sku for p in products} | {p.sku for p in batch or []}
     for product in products:
         if any(c.sku == product.sku for c in product.kit):
             problems.append(f"kit {product.sku} cannot contain itself")
@@ -113,13 +114,40 @@ def check_products(
         if len({s.supplier for s in product.suppliers}) != len(product.suppliers):
             problems.append(f"{product.sku}: a supplier is listed twice")
         for component in product.kit:
-            known = component.sku in batch or store.product_exists(conn, component.sku)
+            known = component.sku in skus or store.product_exists(conn, component.sku)
             if not known:
                 problems.append(f"{product.sku}: kit component {component.sku} is not a product")
         for supplier in product.suppliers:
             if not store.supplier_exists(conn, supplier.supplier):
                 problems.append(f"{product.sku}: supplier {supplier.supplier} is not known")
     return problems
+
+
+def _gtin_problems(
+    conn: Connection, products: list[ProductRecord], batch: list[ProductRecord]
+) -> list[str]:
+    """A GTIN is one product's (a station resolves each scan to one): not twice on a record,
+    not on two records saved together, not on a product saved earlier unless that one is
+    saved again with the batch (which is how a GTIN moves from one product to another)."""
+    claims: dict[str, set[str]] = {}
+    for record in batch:
+        for g in record.gtins:
+            claims.setdefault(g.gtin.zfill(14), set()).add(record.sku)
+    saved = {record.sku for record in batch}
+    problems = []
+    for product in products:
+        codes = [g.gtin.zfill(14) for g in product.gtins]
+        for code, gtin in zip(codes, (g.gtin for g in product.gtins), strict=True):
+            others = sorted(claims[code] - {product.sku})
+            owner = store.gtin_owner(conn, code)
+            if codes.count(code) > 1:
+                problems.append(f"{product.sku}: GTIN {gtin} is listed twice")
+            elif others:
+                problems.append(f"{product.sku}: GTIN {gtin} is also given to {others[0]}")
+            elif owner is not None and owner != product.sku and owner not in saved:
+                problems.append(f"{product.sku}: GTIN {gtin} belongs to {owner} (take it off "
+                                f"{owner} first, or save both together)")  # fmt: skip
+    return list(dict.fromkeys(problems))  # a GTIN listed twice: said once
 
 
 def save_products(conn: Connection, topics: Topics, products: list[ProductRecord]) -> None:

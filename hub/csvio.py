@@ -189,9 +189,8 @@ def import_products(
     rows = read(text, *IMPORTS["products"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
     batch = [r for _line, r in records]
-    skus = {r.sku for r in batch}
     for line, record in records:
-        errors += [RowError(line, p) for p in catalog.check_products(conn, [record], skus)]
+        errors += [RowError(line, p) for p in catalog.check_products(conn, [record], batch)]
     _raise_if(errors)
     with _saving(conn, dry_run):
         catalog.save_products(conn, topics, batch)

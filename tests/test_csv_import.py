@@ -46,6 +46,24 @@ def test_bad_product_rows_are_each_named_and_nothing_is_imported(conn):
     assert conn.execute("SELECT count(*) FROM products").fetchone() == (0,)
 
 
+def test_a_gtin_another_product_scans_as_is_refused_on_its_line(conn):
+    csvio.import_products(conn, TOPICS, "sku,name,gtins\nMUG,Mug,4006381333931\n")
+    text = (
+        "sku,name,gtins\n"
+        "BOX,Box,4006381333931\n"   # line 2: MUG's, and MUG is not in this file
+        "A,A,96385074\n"             # lines 3 and 4: one GTIN for two products
+        "B,B,96385074\n"
+    )  # fmt: skip
+    with pytest.raises(CsvImportError) as exc:
+        csvio.import_products(conn, TOPICS, text)
+    assert [line for line, _reason in errors(exc)] == [2, 3, 4]
+    reasons = dict(errors(exc))
+    assert "belongs to MUG" in reasons[2] and "also given to B" in reasons[3]
+    moved = "sku,name,gtins\nMUG,Mug,\nBOX,Box,4006381333931\n"
+    assert csvio.import_products(conn, TOPICS, moved) == 2
+    assert store.gtin_owner(conn, "4006381333931") == "BOX"
+
+
 def test_products_round_trip_through_csv(conn):
     text = (
         "sku,name,gtins,unit_cost,suppliers,par_level,kit,high_risk,owner\n"

@@ -104,6 +104,29 @@ def test_bad_input_is_refused_with_the_reason(client, method, path, body, status
     assert message in response.get_json()["error"]
 
 
+def test_a_gtin_scans_as_one_product_and_moves_only_with_both_saved_together(client):
+    # A station resolves each scan to one product: a GTIN on two of them was taken by the
+    # last one saved in the hub while the first still listed it (and its stations too).
+    def save(*products: dict):
+        return client.post("/api/products", json=list(products), headers=AUTH)
+
+    gtin = [{"gtin": "4006381333931"}]
+    assert save({"sku": "MUG", "name": "Mug", "gtins": gtin}).status_code == 201
+    taken = save({"sku": "BOX", "name": "Box", "gtins": gtin})
+    assert taken.status_code == 422
+    assert "GTIN 4006381333931 belongs to MUG" in taken.get_json()["error"]
+    twice = save({"sku": "CUP", "name": "Cup", "gtins": [*gtin, {"gtin": "04006381333931"}]})
+    assert "CUP: GTIN 04006381333931 is listed twice" in twice.get_json()["error"]
+    both = save({"sku": "A", "name": "A", "gtins": [{"gtin": "96385074"}]},
+                {"sku": "B", "name": "B", "gtins": [{"gtin": "96385074"}]})  # fmt: skip
+    assert "A: GTIN 96385074 is also given to B" in both.get_json()["error"]
+    moved = save({"sku": "MUG", "name": "Mug"}, {"sku": "BOX", "name": "Box", "gtins": gtin})
+    assert moved.status_code == 201
+    read = {sku: client.get(f"/api/products/{sku}", headers=AUTH).get_json().get("gtins")
+            for sku in ("MUG", "BOX")}  # fmt: skip
+    assert read == {"MUG": None, "BOX": gtin}
+
+
 def test_products_read_back_with_stock_history_and_fefo(client, stocked):
     product = client.get("/api/products/MUG", headers=AUTH).get_json()
     assert (product["on_hand"], product["available"], product["par_level"]) == (10, 10, 20)

@@ -26,6 +26,12 @@ def gtins_replace(conn: Connection, sku: str, gtins: Iterable[tuple[str, int]]) 
     )
 
 
+def gtin_owner(conn: Connection, gtin: str) -> str | None:
+    """The product a GTIN (any length, as given) scans as, if any."""
+    row = conn.execute("SELECT sku FROM gtins WHERE gtin = ?", (gtin.zfill(14),)).fetchone()
+    return row[0] if row else None
+
+
 def product_get(conn: Connection, sku: str) -> bytes | None:
     row = conn.execute("SELECT data FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0].encode() if row else None
