@@ -37,13 +37,16 @@ class CheckReport:
     # A central hub: a site's balance that is not the sum of its movements, or a site whose
     # applied movements are not exactly 1..applied (docs/multi-site.md).
     site_mismatches: list[dict] = field(default_factory=list)
+    # A GTIN a product lists that scans as another product: stations may resolve it to
+    # either (saved before the hub refused that; fix the products' GTINs).
+    gtin_conflicts: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not (
             self.mismatches or self.duplicates or self.gaps or self.cursor_errors
             or self.station_faults or self.layer_mismatches or self.held or self.failed_events
-            or self.site_mismatches
+            or self.site_mismatches or self.gtin_conflicts
         )  # fmt: skip
 
 
@@ -66,6 +69,7 @@ def check(conn) -> CheckReport:
         for sku, location, lot, balance, layers in store.check_layers(conn)
     ]
     report.site_mismatches = store.check_sites(conn)
+    report.gtin_conflicts = store.gtin_conflicts(conn)
     return report
 
 

@@ -1,5 +1,6 @@
 """`hub check` finds what the fault scenarios rely on it to find: applied events without a
-cursor, a station that reports it cannot record, and cost layers that left their balance."""
+cursor, a station that reports it cannot record, and cost layers that left their balance;
+and a GTIN two products claim, which an older hub let through."""
 
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from protocol.envelope import encode, encode_event
 from protocol.events import Adjustment
 from protocol.messages import StationStatus
 from protocol.topics import Topics
+from tests.domain_helpers import products
 from tests.postgres import ledger_target
 
 pytestmark = pytest.mark.hub
@@ -66,3 +68,17 @@ def test_holes_in_ledger_seq_are_reported(ledger):
     report = check(ledger)
     assert report.ledger_seq_holes == 2
     assert report.ok  # reported, not a broken invariant of this hub's own ledger
+
+
+def test_a_gtin_listed_by_a_product_that_does_not_scan_as_it_fails_the_check(ledger):
+    # As an older hub saved it: BOX given MUG's GTIN took its row, MUG's record kept it.
+    products(ledger, {"sku": "MUG", "name": "Mug", "gtins": [{"gtin": "4006381333931"}]},
+             {"sku": "BOX", "name": "Box"})  # fmt: skip
+    assert check(ledger).ok
+    with store.transaction(ledger):
+        store.gtins_replace(ledger, "BOX", [("4006381333931", 1)])
+    report = check(ledger)
+    assert not report.ok
+    assert report.gtin_conflicts == [
+        {"gtin": "4006381333931", "listed_by": "MUG", "scans_as": "BOX"}
+    ]

@@ -81,6 +81,7 @@ from hub.store.alerts import (
 )
 from hub.store.catalog import (
     ProductPolicy,
+    gtin_conflicts,
     gtin_owner,
     gtins_replace,
     high_risk_skus,

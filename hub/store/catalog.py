@@ -32,6 +32,20 @@ def gtin_owner(conn: Connection, gtin: str) -> str | None:
     return row[0] if row else None
 
 
+def gtin_conflicts(conn: Connection) -> list[dict]:
+    """GTINs a product's record lists (and so its stations' catalog) that the hub scans as
+    another product or as none: a ledger saved before the hub refused a GTIN on two
+    products (hub.catalog.check_products)."""
+    owners = dict(conn.execute("SELECT gtin, sku FROM gtins").fetchall())
+    found = []
+    for sku, data in conn.execute("SELECT sku, data FROM products ORDER BY sku").fetchall():
+        for gtin in json.loads(data).get("gtins", []):
+            scans_as = owners.get(gtin["gtin"].zfill(14))
+            if scans_as != sku:
+                found.append({"gtin": gtin["gtin"], "listed_by": sku, "scans_as": scans_as})
+    return found
+
+
 def product_get(conn: Connection, sku: str) -> bytes | None:
     row = conn.execute("SELECT data FROM products WHERE sku = ?", (sku,)).fetchone()
     return row[0].encode() if row else None
