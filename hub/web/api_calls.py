@@ -67,6 +67,15 @@ def domain_call(run: Callable, status: int = 200) -> tuple | Response:
     return jsonify(result), status
 
 
+def each_once(what: str, keys: list) -> None:
+    """A list body names each record once, as a CSV names a row whose key an earlier row
+    has: two versions of one record in one request is a mistake, not a replacement.
+    ValueError: 422 in `domain_call`."""
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ValueError(f"{what} {twice[0]} is listed twice")
+
+
 def csv_response(text: str, name: str) -> Response:
     disposition = f'attachment; filename="{name}.csv"'
     return Response(text, mimetype=CSV, headers={"Content-Disposition": disposition})

@@ -15,6 +15,7 @@ from hub.web.api_calls import (
     csv_import,
     csv_response,
     domain_call,
+    each_once,
     topics,
 )
 from hub.web.api_params import BackQuery, DryRunQuery, PageQuery, Saved, SkuPath, SupplierPath
@@ -46,8 +47,10 @@ def _add(kind: MasterData) -> None:
         records = as_list(body)
 
         def run(conn):
+            keys = [getattr(r, kind.key) for r in records]
+            each_once(kind.key, keys)
             kind.save(conn, records)
-            return {"saved": [getattr(r, kind.key) for r in records]}
+            return {"saved": keys}
 
         return domain_call(run, 201)
 
@@ -58,8 +61,9 @@ def _add(kind: MasterData) -> None:
         return csv_import(kind.name, query.dry_run)
 
     list_json.__doc__ = f"{kind.about}, paged by `limit` and `offset`."
-    save_json.__doc__ = (f"Create or replace {kind.name} (one object or a list), all or "
-                         "none; 422 names a record that refers to something unknown.")  # fmt: skip
+    save_json.__doc__ = (f"Create or replace {kind.name} (one object or a list, each "
+                         f"{kind.key} once), all or none; 422 names a record that refers to "
+                         "something unknown or is listed twice.")  # fmt: skip
     export_csv.__doc__ = f"Every one of the {kind.name} as CSV (the import's columns)."
     import_csv.__doc__ = (f"Import {kind.name} from a CSV body (columns as the export); "
                           "`dry_run=1` only checks. Each bad row is named with its line and "

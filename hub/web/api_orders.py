@@ -13,6 +13,7 @@ from hub.web.api_calls import (
     answer_http_errors_as_json,
     csv_import,
     domain_call,
+    each_once,
     topics,
 )
 from hub.web.api_params import (
@@ -48,13 +49,15 @@ def order_list(query: OrderPageQuery):
 @require_token
 @contract(body=one_or_many(Order), status=201, answer=Saved, errors=(409, 422))
 def post_orders(body):
-    """Create or replace sales orders (one object or a list, the protocol Order shape), all
-    or none; 409 when one is already packed or shipped. On a central hub each order is
-    routed to a site instead (GET /api/sites/orders shows where; 409 once it is picked)."""
+    """Create or replace sales orders (one object or a list, the protocol Order shape, each
+    order once), all or none; 409 when one is already packed or shipped. On a central hub
+    each order is routed to a site instead (GET /api/sites/orders shows where; 409 once it
+    is picked)."""
     new_orders, now = as_list(body), utc_now().isoformat()
     sites = current_app.config["SITES"]
 
     def run(conn):
+        each_once("order", [o.order for o in new_orders])
         for order in new_orders:
             if sites:
                 routing.route(conn, order, sites, now)
@@ -115,12 +118,15 @@ def purchase_orders(query: PoPageQuery):
 @contract(body=one_or_many(purchasing.PurchaseOrderIn), status=201, answer=Saved,
           errors=(409, 422))  # fmt: skip
 def post_purchase_orders(body):
-    """Create or replace purchase orders (one object or a list); a PO with receipts cannot
-    be replaced (409)."""
+    """Create or replace purchase orders (one object or a list, each `po` once); a PO with
+    receipts cannot be replaced (409)."""
     new, now = as_list(body), utc_now().isoformat()
-    return domain_call(
-        lambda conn: {"saved": [purchasing.create(conn, topics(), p, now) for p in new]}, 201
-    )
+
+    def run(conn):
+        each_once("po", [p.po for p in new if p.po is not None])
+        return {"saved": [purchasing.create(conn, topics(), p, now) for p in new]}
+
+    return domain_call(run, 201)
 
 
 @blueprint.get("/api/purchase-orders/<po>")
