@@ -5,6 +5,7 @@ stations cache, published retained on catalog/{sku} only when that part changed.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -97,15 +98,33 @@ class CatalogError(ValueError):
 
 
 # --- products --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Saving:
+    """What the products saved together say, read once for a whole batch (a CSV checks
+    each of its rows against all of them): their SKUs, and which SKUs give each GTIN."""
+
+    skus: frozenset[str]
+    gtins: dict[str, frozenset[str]]  # GTIN (14 digits) -> the SKUs that give it
+
+    @classmethod
+    def of(cls, records: list[ProductRecord]) -> "Saving":
+        gtins: dict[str, set[str]] = {}
+        for record in records:
+            for g in record.gtins:
+                gtins.setdefault(g.gtin.zfill(14), set()).add(record.sku)
+        return cls(frozenset(r.sku for r in records),
+                   {code: frozenset(skus) for code, skus in gtins.items()})  # fmt: skip
+
+
 def check_products(
-    conn: Connection, products: list[ProductRecord], batch: list[ProductRecord] | None = None
+    conn: Connection, products: list[ProductRecord], saving: Saving | None = None
 ) -> list[str]:
     """Problems across fields or records, which the API's document cannot express (a kit
     of itself, of a component twice or of unknown SKUs, a supplier twice or unknown, a
-    GTIN another product scans as); `batch`: the records saved together with these, whose
-    SKUs kit components may name and whose GTINs count as theirs."""
-    problems = _gtin_problems(conn, products, [*products, *(batch or [])])
-    skus = {p.sku for p in products} | {p.sku for p in batch or []}
+    GTIN another product scans as); `saving`: all the records saved together with these
+    (default: these), whose SKUs kit components may name and whose GTINs count as theirs."""
+    saving = saving or Saving.of(products)
+    problems = _gtin_problems(conn, products, saving)
     for product in products:
         if any(c.sku == product.sku for c in product.kit):
             problems.append(f"kit {product.sku} cannot contain itself")
@@ -114,7 +133,7 @@ def check_products(
         if len({s.supplier for s in product.suppliers}) != len(product.suppliers):
             problems.append(f"{product.sku}: a supplier is listed twice")
         for component in product.kit:
-            known = component.sku in skus or store.product_exists(conn, component.sku)
+            known = component.sku in saving.skus or store.product_exists(conn, component.sku)
             if not known:
                 problems.append(f"{product.sku}: kit component {component.sku} is not a product")
         for supplier in product.suppliers:
@@ -123,28 +142,21 @@ def check_products(
     return problems
 
 
-def _gtin_problems(
-    conn: Connection, products: list[ProductRecord], batch: list[ProductRecord]
-) -> list[str]:
+def _gtin_problems(conn: Connection, products: list[ProductRecord], saving: Saving) -> list[str]:
     """A GTIN is one product's (a station resolves each scan to one): not twice on a record,
     not on two records saved together, not on a product saved earlier unless that one is
-    saved again with the batch (which is how a GTIN moves from one product to another)."""
-    claims: dict[str, set[str]] = {}
-    for record in batch:
-        for g in record.gtins:
-            claims.setdefault(g.gtin.zfill(14), set()).add(record.sku)
-    saved = {record.sku for record in batch}
+    saved again with them (which is how a GTIN moves from one product to another)."""
     problems = []
     for product in products:
         codes = [g.gtin.zfill(14) for g in product.gtins]
         for code, gtin in zip(codes, (g.gtin for g in product.gtins), strict=True):
-            others = sorted(claims[code] - {product.sku})
+            others = sorted(saving.gtins.get(code, frozenset()) - {product.sku})
             owner = store.gtin_owner(conn, code)
             if codes.count(code) > 1:
                 problems.append(f"{product.sku}: GTIN {gtin} is listed twice")
             elif others:
                 problems.append(f"{product.sku}: GTIN {gtin} is also given to {others[0]}")
-            elif owner is not None and owner != product.sku and owner not in saved:
+            elif owner is not None and owner != product.sku and owner not in saving.skus:
                 problems.append(f"{product.sku}: GTIN {gtin} belongs to {owner} (take it off "
                                 f"{owner} first, or save both together)")  # fmt: skip
     return list(dict.fromkeys(problems))  # a GTIN listed twice: said once

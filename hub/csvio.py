@@ -189,8 +189,9 @@ def import_products(
     rows = read(text, *IMPORTS["products"])
     records, errors = _records(rows, ProductRecord, PRODUCT_CONVERTERS, "sku")
     batch = [r for _line, r in records]
+    saving = catalog.Saving.of(batch)
     for line, record in records:
-        errors += [RowError(line, p) for p in catalog.check_products(conn, [record], batch)]
+        errors += [RowError(line, p) for p in catalog.check_products(conn, [record], saving)]
     _raise_if(errors)
     with _saving(conn, dry_run):
         catalog.save_products(conn, topics, batch)
