@@ -11,6 +11,7 @@ from tests.domain_helpers import Feed, open_ledger, products
 
 pytestmark = pytest.mark.hub
 
+
 def today() -> date:
     """Read at each use, not at import: a run that crosses midnight must not ask for the
     day before the one its movements were booked on."""

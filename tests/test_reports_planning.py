@@ -15,6 +15,7 @@ from tests.domain_helpers import TOPICS, Feed, open_ledger, products
 
 pytestmark = pytest.mark.hub
 
+
 def today() -> date:
     """Read at each use, not at import: a run that crosses midnight must not ask for the
     day before the one its movements were booked on."""

@@ -15,6 +15,8 @@ from tests.webapp import TOKEN, TOPICS
 pytestmark = pytest.mark.hub
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
+
+
 def today() -> str:
     """Read at each use, not at import: a run that crosses midnight must not query the day
     before the one its movements were booked on."""
