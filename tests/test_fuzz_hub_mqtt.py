@@ -27,6 +27,7 @@ from msgspec import inspect
 
 from hub import store
 from hub.check import check
+from hub.nul import nul_path
 from protocol.envelope import (
     MAX_PAYLOAD_BYTES,
     Envelope,
@@ -105,9 +106,12 @@ def event(station: str, epoch: str, seq: int, body: tuple) -> Sent:
     )
 
 
+# The protocol's free texts may hold NUL; the hub sets such an event aside instead, which
+# holds its station (tests/test_ingest_nul_text.py): not a valid event for this property,
+# whose `last` must be applied (found at 250 examples: a scan's `code` with U+0000).
 bodies = st.sampled_from(sorted(EVENT_INFO)).flatmap(
     lambda name: st.tuples(st.just(name), wire.timestamps, wire.struct(EVENT_INFO[name]))
-)
+).filter(lambda body: nul_path(body[2]) is None)
 
 
 @st.composite
