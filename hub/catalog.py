@@ -149,16 +149,17 @@ def _gtin_problems(conn: Connection, products: list[ProductRecord], saving: Savi
     problems = []
     for product in products:
         codes = [g.gtin.zfill(14) for g in product.gtins]
-        for code, gtin in zip(codes, (g.gtin for g in product.gtins), strict=True):
+        for code, g in zip(codes, product.gtins, strict=True):
             others = sorted(saving.gtins.get(code, frozenset()) - {product.sku})
-            owner = store.gtin_owner(conn, code)
             if codes.count(code) > 1:
-                problems.append(f"{product.sku}: GTIN {gtin} is listed twice")
+                problems.append(f"{product.sku}: GTIN {g.gtin} is listed twice")
             elif others:
-                problems.append(f"{product.sku}: GTIN {gtin} is also given to {others[0]}")
-            elif owner is not None and owner != product.sku and owner not in saving.skus:
-                problems.append(f"{product.sku}: GTIN {gtin} belongs to {owner} (take it off "
-                                f"{owner} first, or save both together)")  # fmt: skip
+                problems.append(f"{product.sku}: GTIN {g.gtin} is also given to {others[0]}")
+            else:  # the database only when the records say nothing against it
+                owner = store.gtin_owner(conn, code)
+                if owner not in (None, product.sku) and owner not in saving.skus:
+                    problems.append(f"{product.sku}: GTIN {g.gtin} belongs to {owner} (take "
+                                    f"it off {owner} first, or save both together)")  # fmt: skip
     return list(dict.fromkeys(problems))  # a GTIN listed twice: said once
 
 

@@ -1,6 +1,7 @@
 """How the JSON API's views call the domain and answer: errors as `{"error": ...}` (405
 keeping its `Allow` header), domain refusals as 404 / 409 / 422, CSV in and out."""
 
+from collections import Counter
 from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -71,7 +72,7 @@ def each_once(what: str, keys: list) -> None:
     """A list body names each record once, as a CSV names a row whose key an earlier row
     has: two versions of one record in one request is a mistake, not a replacement.
     ValueError: 422 in `domain_call`."""
-    twice = sorted({key for key in keys if keys.count(key) > 1})
+    twice = sorted(key for key, n in Counter(keys).items() if n > 1)
     if twice:
         raise ValueError(f"{what} {twice[0]} is listed twice")
 
