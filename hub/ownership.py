@@ -64,6 +64,11 @@ def worker_id(role: str) -> str:
     return f"{host}:{os.getpid()}:{role}:{secrets.token_hex(4)}"
 
 
+def worker_pid(worker: str) -> int | None:
+    """The process id in a `worker_id`; None for '' (a lease nobody holds)."""
+    return int(worker.split(":")[1]) if worker else None
+
+
 @dataclass(frozen=True)
 class Change:
     """What one tick changed for this worker."""

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from hub import brokerconf
+from hub.ownership import worker_pid
 from kit.ports import free_port
 from kit.waiting import wait_until
 from protocol.envelope import encode_event
@@ -211,7 +212,7 @@ class Company:
             "SELECT worker FROM station_leases WHERE station = ? AND expires_at >= ?",
             (f"site:{site}", time.time()),
         )
-        pid = int(rows[0][0].split(":")[1]) if rows else None
+        pid = worker_pid(rows[0][0]) if rows else None
         return next((w for w in self.workers if w.proc.running and w.proc.process.pid == pid),
                     None)  # fmt: skip
 

@@ -15,6 +15,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub import store
+from hub.ownership import worker_pid
 from protocol.envelope import decode_message, encode_event
 from protocol.events import Receipt
 from protocol.messages import Resync
@@ -106,7 +107,7 @@ def owner_pid(worker: Hub, station: str) -> int | None:
     """The process id of the worker whose live lease holds `station`."""
     rows = worker.query("SELECT worker FROM station_leases WHERE station = ? AND expires_at >= ?",
                         (station, time.time()))  # fmt: skip
-    return int(rows[0][0].split(":")[1]) if rows and rows[0][0] else None
+    return worker_pid(rows[0][0]) if rows else None
 
 
 @dataclass

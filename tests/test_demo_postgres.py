@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hub import store
+from hub.ownership import worker_pid
 from kit.nginx import nginx_binary
 from kit.ports import free_port
 from kit.waiting import wait_until
@@ -77,7 +78,7 @@ class RunningDemo:
     def owners(self) -> dict[str, int]:
         """station -> the pid of the ingest worker holding its unexpired lease."""
         rows = self.query("SELECT station, worker, expires_at FROM station_leases")
-        return {s: int(w.split(":")[1]) for s, w, expires in rows if expires >= time.time()}
+        return {s: worker_pid(w) for s, w, expires in rows if expires >= time.time()}
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from hub.ownership import worker_pid
 from protocol.topics import Topics
 from tests import postgres
 from tests.faults.rig import Rig, password
@@ -22,7 +23,7 @@ ORDERS = 40
 
 def owners(rig: Rig) -> dict[str, int | None]:
     """station -> the pid of the worker process owning it now (None: nobody)."""
-    return {s: int(w.split(":")[1]) if w else None for s, w in rig.leases().items()}
+    return {s: worker_pid(w) for s, w in rig.leases().items()}
 
 
 def stations_of(rig: Rig, pid: int) -> set[str]:

@@ -11,6 +11,7 @@ import time
 import psycopg
 import pytest
 
+from hub.ownership import worker_pid
 from hub.store.writer_lock import WRITER_LOCK
 from tests import postgres
 from tests.harness import Hub, wait_until
@@ -56,7 +57,7 @@ def test_a_live_workers_long_transaction_is_waited_for_not_ended(tmp_path):
             wait_until(lambda: (writer_lock_holder(watcher) or (0, "", None))[2] == "Lock", 30,
                        "pack-a's owner holding the writer lock, waiting for the row")  # fmt: skip
             holder = writer_lock_holder(watcher)
-            assert holder[1].split(":")[1] == str(owner_pid(watcher, "pack-a"))
+            assert worker_pid(holder[1]) == owner_pid(watcher, "pack-a")
             wait_until(lambda: writer_lock_waiters(watcher) > 0, 30,
                        "the other worker waiting for the writer lock")  # fmt: skip
             time.sleep(HELD_S)  # the other worker looks at the holder every second meanwhile

@@ -37,6 +37,7 @@ from bench_report import Figure, percentile
 from pg_cluster import FolderCluster
 
 from hub import store
+from hub.ownership import worker_pid
 from kit.ports import free_port, wait_for_port
 from kit.waiting import wait_until
 
@@ -152,12 +153,12 @@ class Workers:
 
     def _subscribed(self) -> bool:
         """Whether each station's worker has said the broker took its subscription to the
-        station's events (a worker's id holds its pid: hub.ownership.worker_id)."""
-        logs = {str(child.process.pid): child.log() for child in self.children}
+        station's events (a worker's id holds its pid: hub.ownership.worker_pid)."""
+        logs = {child.process.pid: child.log() for child in self.children}
         with psycopg.connect(self.database.url, autocommit=True) as conn:
             leases = conn.execute("SELECT station, worker FROM station_leases").fetchall()
         return all(
-            re.search(rf"subscribed to the events of .*\b{station}\b", logs.get(_pid_of(worker), ""))
+            re.search(rf"subscribed to the events of .*\b{station}\b", logs.get(worker_pid(worker), ""))
             for station, worker in leases
         )
 
@@ -174,11 +175,6 @@ class Workers:
     def stop(self) -> None:
         for child in self.children:
             child.stop()
-
-
-def _pid_of(worker: str) -> str:
-    """The pid in a worker's id (host:pid:role:random); '' for a lease nobody holds."""
-    return worker.split(":")[1] if worker else ""
 
 
 class BarePg:

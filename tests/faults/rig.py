@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub.ownership import worker_pid
 from kit.faultproxy import FaultProxy
 from kit.waiting import wait_steady
 from protocol.envelope import decode_event
@@ -230,7 +231,7 @@ class Rig:
         read it in that moment)."""
         owner = wait_until(lambda: self.leases().get(station), timeout,
                            f"{station} owned by a worker")  # fmt: skip
-        pid = int(owner.split(":")[1])
+        pid = worker_pid(owner)
         return next(w for w in self.workers if w.proc.process.pid == pid)
 
     def wait_stations_owned(self, timeout: float = 30) -> None:
